@@ -1,0 +1,226 @@
+/**
+ * GpuContext: the one object through which the runtime touches the device, so that every buffer, bind group,
+ * write, submit and readback is counted, and so that device loss rejects pending readbacks with a clear error.
+ */
+import { BufferPool } from './buffer-pool.js';
+import { zeroCounters, type Counters } from './counters.js';
+import type { GpuDeviceHandle } from './device.js';
+import type { DispatchRecord } from './dispatch.js';
+import { DeviceLostError, GpuError } from './errors.js';
+import { PipelineCache, type PipelineSpec } from './pipeline-cache.js';
+import { GpuTensor, numel, type GpuDType } from './tensor.js';
+
+export const STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST, without relying on globals
+export const UNIFORM = 0x40 | 0x08; // UNIFORM | COPY_DST
+const MAP_READ_COPY_DST = 0x01 | 0x08;
+
+export class GpuValidationError extends GpuError {}
+
+type Bindable = GpuTensor | GPUBuffer | GPUBufferBinding;
+
+export class GpuContext {
+  readonly device: GPUDevice;
+  readonly counters: Counters = zeroCounters();
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  private lostError: DeviceLostError | undefined;
+  private readonly pendingRejects = new Set<(e: Error) => void>();
+  private readonly validationErrors: string[] = [];
+  private owned = new Set<GPUBuffer>();
+
+  constructor(readonly handle: GpuDeviceHandle) {
+    this.device = handle.device;
+    this.pool = new BufferPool((size, usage, label) => this.createBuffer(size, usage, label));
+    this.pipelines = new PipelineCache(this.device);
+    handle.lost.then((err) => {
+      this.lostError = err;
+      for (const reject of this.pendingRejects) reject(err);
+      this.pendingRejects.clear();
+    });
+    this.device.addEventListener?.('uncapturederror', (ev: Event) => {
+      const e = (ev as GPUUncapturedErrorEvent).error;
+      this.validationErrors.push(e?.message ?? String(e));
+    });
+  }
+
+  get hasF16(): boolean {
+    return this.handle.features.has('shader-f16');
+  }
+  get hasSubgroups(): boolean {
+    return this.handle.features.has('subgroups');
+  }
+  get hasTimestamps(): boolean {
+    return this.handle.features.has('timestamp-query');
+  }
+
+  private checkAlive(): void {
+    if (this.lostError) throw this.lostError;
+  }
+
+  /** Throws if the device reported validation errors (bad shader, bad binding) since the last check. */
+  checkValidation(): void {
+    if (this.validationErrors.length) {
+      const msgs = this.validationErrors.splice(0);
+      throw new GpuValidationError(`WebGPU validation failed: ${msgs.join(' | ')}`);
+    }
+  }
+
+  createBuffer(size: number, usage = STORAGE, label = ''): GPUBuffer {
+    this.checkAlive();
+    this.counters.buffersCreated++;
+    const buf = this.device.createBuffer({ size: Math.max(16, Math.ceil(size / 4) * 4), usage, label });
+    this.owned.add(buf);
+    return buf;
+  }
+
+  /** A zero-initialised storage tensor. */
+  tensor(dtype: GpuDType, shape: readonly number[], label = ''): GpuTensor {
+    const t = new GpuTensor(null as unknown as GPUBuffer, dtype, shape, 0, undefined, label);
+    return new GpuTensor(this.createBuffer(t.byteLength, STORAGE, label), dtype, shape, 0, undefined, label);
+  }
+
+  /** Uploads host data into a new tensor. f16 data must be given as raw bits (Uint16Array). */
+  upload(data: ArrayBufferView, dtype: GpuDType, shape: readonly number[], label = ''): GpuTensor {
+    const t = this.tensor(dtype, shape, label);
+    this.write(t.buffer, 0, data);
+    return t;
+  }
+
+  uniform(data: ArrayBufferView, label = 'params'): GPUBuffer {
+    const buf = this.createBuffer(Math.max(16, data.byteLength), UNIFORM, label);
+    this.write(buf, 0, data);
+    return buf;
+  }
+
+  write(buffer: GPUBuffer, offset: number, data: ArrayBufferView): void {
+    this.checkAlive();
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const padded = bytes.byteLength % 4 === 0 ? bytes : (() => {
+      const p = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
+      p.set(bytes);
+      return p;
+    })();
+    this.device.queue.writeBuffer(buffer, offset, padded as Uint8Array<ArrayBuffer>);
+    this.counters.bytesWritten += padded.byteLength;
+  }
+
+  pipeline(spec: PipelineSpec): GPUComputePipeline {
+    const before = this.pipelines.created;
+    const p = this.pipelines.get(spec);
+    this.counters.pipelinesCreated += this.pipelines.created - before;
+    return p;
+  }
+
+  /**
+   * Bind group over `resources` at bindings 0..n-1 of group 0 (in the order the shader declares them); a null
+   * entry leaves that binding number out (for bindings compiled out by a variant).
+   */
+  bindGroup(pipeline: GPUComputePipeline, resources: (Bindable | null)[], label = ''): GPUBindGroup {
+    this.counters.bindGroupsCreated++;
+    const entries: GPUBindGroupEntry[] = [];
+    resources.forEach((r, binding) => {
+      if (r === null) return;
+      // A GPUBuffer has no `buffer` field; a GPUBufferBinding does.
+      entries.push({ binding, resource: r instanceof GpuTensor ? r.binding() : 'buffer' in r ? r : { buffer: r } });
+    });
+    return this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label });
+  }
+
+  /** Builds a dispatch record: pipeline from the cache, a bind group over `resources`. */
+  record(spec: PipelineSpec, resources: (Bindable | null)[], workgroups: readonly [number, number, number], tag = ''): DispatchRecord {
+    const pipeline = this.pipeline(spec);
+    const name = this.pipelines.key(spec);
+    const label = tag ? `${tag}/${name}` : name;
+    return { label, pipeline, bindGroup: this.bindGroup(pipeline, resources, label), workgroups };
+  }
+
+  /** Encodes `records` into one compute pass (optionally followed by copies) and submits once. */
+  run(records: readonly DispatchRecord[], after?: (enc: GPUCommandEncoder) => void): void {
+    this.checkAlive();
+    const enc = this.device.createCommandEncoder();
+    if (records.length) {
+      const pass = enc.beginComputePass();
+      for (const r of records) {
+        pass.setPipeline(r.pipeline);
+        pass.setBindGroup(0, r.bindGroup);
+        pass.dispatchWorkgroups(r.workgroups[0], r.workgroups[1], r.workgroups[2]);
+      }
+      pass.end();
+      this.counters.passes++;
+      this.counters.dispatches += records.length;
+    }
+    after?.(enc);
+    this.device.queue.submit([enc.finish()]);
+    this.counters.submits++;
+  }
+
+  /** Reads `size` bytes at `offset` of a buffer. Rejects with DeviceLostError if the device goes away. */
+  async readBytes(buffer: GPUBuffer, offset = 0, size = buffer.size - offset): Promise<ArrayBuffer> {
+    this.checkAlive();
+    const staging = this.pool.acquire(size, MAP_READ_COPY_DST, 'readback');
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(buffer, offset, staging, 0, Math.ceil(size / 4) * 4);
+    this.device.queue.submit([enc.finish()]);
+    this.counters.submits++;
+    this.counters.readbacks++;
+    this.counters.bytesRead += size;
+    let rejectLost!: (e: Error) => void;
+    const lost = new Promise<never>((_, reject) => (rejectLost = reject));
+    this.pendingRejects.add(rejectLost);
+    try {
+      await Promise.race([staging.mapAsync(1 /* GPUMapMode.READ */, 0, Math.ceil(size / 4) * 4), lost]);
+    } catch (e) {
+      if (this.lostError) throw this.lostError;
+      throw e;
+    } finally {
+      this.pendingRejects.delete(rejectLost);
+    }
+    const out = staging.getMappedRange(0, Math.ceil(size / 4) * 4).slice(0, size);
+    staging.unmap();
+    this.pool.release(staging);
+    this.checkValidation();
+    return out;
+  }
+
+  async read(t: GpuTensor): Promise<Float32Array | Int32Array | Uint32Array | Uint16Array> {
+    const bytes = await this.readBytes(t.buffer, t.offset, t.byteLength);
+    switch (t.dtype) {
+      case 'f32':
+        return new Float32Array(bytes, 0, t.numel);
+      case 'i32':
+        return new Int32Array(bytes, 0, t.numel);
+      case 'f16':
+        return new Uint16Array(bytes, 0, t.numel);
+      default:
+        return new Uint32Array(bytes);
+    }
+  }
+
+  async readF32(t: GpuTensor): Promise<Float32Array> {
+    if (t.dtype !== 'f32') throw new GpuError(`readF32: tensor ${t.label} is ${t.dtype}`);
+    return (await this.read(t)) as Float32Array;
+  }
+
+  /** Resolves when all submitted work has finished (or rejects when the device is lost). */
+  async finish(): Promise<void> {
+    this.checkAlive();
+    let rejectLost!: (e: Error) => void;
+    const lost = new Promise<never>((_, reject) => (rejectLost = reject));
+    this.pendingRejects.add(rejectLost);
+    try {
+      await Promise.race([this.device.queue.onSubmittedWorkDone(), lost]);
+    } finally {
+      this.pendingRejects.delete(rejectLost);
+    }
+    this.checkValidation();
+  }
+
+  /** Destroys every buffer this context created. The device stays usable for a new context. */
+  dispose(): void {
+    for (const b of this.owned) b.destroy();
+    this.owned.clear();
+    this.pool.dispose();
+  }
+}
+
+export { numel };
