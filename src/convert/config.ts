@@ -1,0 +1,121 @@
+/**
+ * The converted model's configuration (`cosyvoice.json`): every dimension, special id and sampling parameter,
+ * read from cosyvoice3.yaml, CosyVoice-BlankEN/config.json and checked against tensor shapes by the converters.
+ *
+ * The yaml is HyperPyYAML: `!new:`/`!name:`/`!apply:` tags are dropped (we only need the argument maps) and
+ * `!ref <key>` strings, including products such as `<chunk_size> * <token_mel_ratio>`, are resolved against the
+ * top-level keys.
+ */
+import { parse } from 'yaml';
+import { ConvertError } from './errors.js';
+
+export interface LlmConfig {
+  hidden: number; layers: number; heads: number; kvHeads: number; headDim: number; intermediate: number;
+  textVocab: number; ropeTheta: number; rmsEps: number;
+  speechTokenSize: number; headSize: number; sos: number; eos: number; taskId: number; fill: number;
+  stopFrom: number; minLenRatio: number; maxLenRatio: number;
+  sampling: { topP: number; topK: number; winSize: number; tauR: number };
+}
+export interface FlowConfig {
+  inputSize: number; outputSize: number; spkEmbedDim: number; vocabSize: number; tokenMelRatio: number;
+  preLookaheadLen: number; preLookaheadChannels: number; cfgRate: number; nTimesteps: number;
+  dit: { dim: number; depth: number; heads: number; dimHead: number; ffMult: number; staticChunkSize: number;
+    melDim: number; muDim: number; spkDim: number; outChannels: number; timeFreqDim: number };
+}
+export interface HiftConfig {
+  inChannels: number; baseChannels: number; nbHarmonics: number; sampleRate: number; nsfAlpha: number;
+  nsfSigma: number; voicedThreshold: number; upsampleRates: number[]; upsampleKernelSizes: number[];
+  nFft: number; hop: number; resblockKernelSizes: number[]; resblockDilations: number[][];
+  sourceResblockKernelSizes: number[]; sourceResblockDilations: number[][]; lreluSlope: number;
+  audioLimit: number; convPreLookRight: number; f0CondChannels: number; f0LookRight: number;
+}
+export interface CosyVoiceConfig {
+  format: 'cosyvoice-webgpu/1';
+  dtype: 'fp32' | 'fp16' | 'int8';
+  sampleRate: number; tokenFrameRate: number; tokenMelRatio: number; chunkSize: number;
+  streaming: { tokenHopLen: number; tokenMaxHopLen: number; streamScaleFactor: number; hiftHoldBackFrames: number };
+  llm: LlmConfig; flow: FlowConfig; hift: HiftConfig;
+  files: Record<string, string>;
+}
+
+type Y = Record<string, any>;
+
+function resolveRefs(v: any, top: Y): any {
+  if (typeof v === 'string' && /<[A-Za-z_0-9]+>/.test(v)) {
+    const expr = v.replace(/<([A-Za-z_0-9]+)>/g, (_, k) => {
+      const r = top[k];
+      if (r === undefined) throw new ConvertError(`cosyvoice3.yaml: !ref to unknown key <${k}>`);
+      return typeof r === 'string' ? JSON.stringify(r) : String(r);
+    });
+    if (/^[\d\s.*+\-/()]+$/.test(expr)) return Function(`return (${expr})`)() as number;
+    return expr.startsWith('"') ? JSON.parse(expr) : expr;
+  }
+  if (Array.isArray(v)) return v.map((x) => resolveRefs(x, top));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveRefs(x, top)]));
+  return v;
+}
+
+export function parseYamlConfig(text: string): Y {
+  const raw = parse(text, { logLevel: 'silent' } as any) as Y;
+  if (!raw || typeof raw !== 'object') throw new ConvertError('cosyvoice3.yaml: not a mapping');
+  return resolveRefs(raw, raw);
+}
+
+function need<T>(o: Y | undefined, path: string, file = 'cosyvoice3.yaml'): T {
+  let cur: any = o;
+  for (const k of path.split('.')) cur = cur?.[k];
+  if (cur === undefined || cur === null) throw new ConvertError(`${file}: missing key ${path}`);
+  return cur as T;
+}
+
+/** Builds the config from the yaml and Qwen2 config.json (shape checks happen in the converters). */
+export function buildConfig(yamlText: string, qwen: Y, dtype: CosyVoiceConfig['dtype']): CosyVoiceConfig {
+  const y = parseYamlConfig(yamlText);
+  const S = need<number>(y, 'llm.speech_token_size');
+  const samp = need<Y>(y, 'llm.sampling');
+  const qf = 'CosyVoice-BlankEN/config.json';
+  const hidden = need<number>(qwen, 'hidden_size', qf);
+  const heads = need<number>(qwen, 'num_attention_heads', qf);
+  const llm: LlmConfig = {
+    hidden, layers: need(qwen, 'num_hidden_layers', qf), heads, kvHeads: need(qwen, 'num_key_value_heads', qf),
+    headDim: qwen.head_dim ?? hidden / heads, intermediate: need(qwen, 'intermediate_size', qf),
+    textVocab: need(qwen, 'vocab_size', qf), ropeTheta: need(qwen, 'rope_theta', qf), rmsEps: need(qwen, 'rms_norm_eps', qf),
+    speechTokenSize: S, headSize: S + 200, sos: S, eos: S + 1, taskId: S + 2, fill: S + 3, stopFrom: S,
+    minLenRatio: 2, maxLenRatio: 20,
+    sampling: { topP: need(samp, 'top_p'), topK: need(samp, 'top_k'), winSize: need(samp, 'win_size'), tauR: need(samp, 'tau_r') },
+  };
+  const f = need<Y>(y, 'flow');
+  const est = need<Y>(f, 'decoder.estimator');
+  const flow: FlowConfig = {
+    inputSize: need(f, 'input_size'), outputSize: need(f, 'output_size'), spkEmbedDim: need(f, 'spk_embed_dim'),
+    vocabSize: need(f, 'vocab_size'), tokenMelRatio: need(f, 'token_mel_ratio'), preLookaheadLen: need(f, 'pre_lookahead_len'),
+    preLookaheadChannels: need(f, 'pre_lookahead_layer.channels'),
+    cfgRate: need(f, 'decoder.cfm_params.content.inference_cfg_rate'), nTimesteps: 10,
+    dit: {
+      dim: need(est, 'dim'), depth: need(est, 'depth'), heads: need(est, 'heads'), dimHead: need(est, 'dim_head'),
+      ffMult: need(est, 'ff_mult'), staticChunkSize: need(est, 'static_chunk_size'), melDim: need(est, 'mel_dim'),
+      muDim: est.mu_dim ?? need(est, 'mel_dim'), spkDim: need(est, 'spk_dim'), outChannels: need(est, 'out_channels'),
+      timeFreqDim: 256,
+    },
+  };
+  const h = need<Y>(y, 'hift');
+  const hift: HiftConfig = {
+    inChannels: need(h, 'in_channels'), baseChannels: need(h, 'base_channels'), nbHarmonics: need(h, 'nb_harmonics'),
+    sampleRate: need(h, 'sampling_rate'), nsfAlpha: need(h, 'nsf_alpha'), nsfSigma: need(h, 'nsf_sigma'),
+    voicedThreshold: need(h, 'nsf_voiced_threshold'), upsampleRates: need(h, 'upsample_rates'),
+    upsampleKernelSizes: need(h, 'upsample_kernel_sizes'), nFft: need(h, 'istft_params.n_fft'), hop: need(h, 'istft_params.hop_len'),
+    resblockKernelSizes: need(h, 'resblock_kernel_sizes'), resblockDilations: need(h, 'resblock_dilation_sizes'),
+    sourceResblockKernelSizes: need(h, 'source_resblock_kernel_sizes'),
+    sourceResblockDilations: need(h, 'source_resblock_dilation_sizes'), lreluSlope: need(h, 'lrelu_slope'),
+    audioLimit: need(h, 'audio_limit'), convPreLookRight: need(h, 'conv_pre_look_right'),
+    f0CondChannels: need(h, 'f0_predictor.cond_channels'), f0LookRight: 3,
+  };
+  const chunk = need<number>(y, 'chunk_size');
+  return {
+    format: 'cosyvoice-webgpu/1', dtype,
+    sampleRate: need(y, 'sample_rate'), tokenFrameRate: need(y, 'token_frame_rate'), tokenMelRatio: need(y, 'token_mel_ratio'),
+    chunkSize: chunk,
+    streaming: { tokenHopLen: chunk, tokenMaxHopLen: 100, streamScaleFactor: 2, hiftHoldBackFrames: hift.convPreLookRight + hift.f0LookRight + 1 },
+    llm, flow, hift, files: {},
+  };
+}
