@@ -1,0 +1,18 @@
+/**
+ * Browser-safe loader API. Node file-system entry points (loadOnnx, loadPt, loadSafetensors, readHyperYaml,
+ * readQwen2Config) live in loader/node.ts so that bundlers never see node: imports from here.
+ */
+export * from './errors.js';
+export * from './types.js';
+export { type DType, DTYPE_BITS, ONNX_DTYPES, byteLengthOf, toFloat32, halfToFloat, bf16ToFloat } from './dtype.js';
+export { parseOnnx, parseOnnxModel, type OnnxModel, type OnnxGraph, type OnnxNode, type ValueInfo, type ParsedOnnx } from './onnx.js';
+export type { ExternalRef } from './onnx-tensor.js';
+export { resolveExternal, type OpenSource, type ExternalOptions } from './onnx-external.js';
+export { type ByteSource, MemorySource, safeRelativeLocation } from './byte-source.js';
+export { HttpSource, fetchBytes, loadOnnxUrl, type FetchOptions } from './fetch-source.js';
+export { parsePt, readPt, type PtOptions } from './pt.js';
+export { parseSafetensors, parseSafetensorsHeader, type SafetensorsHeader } from './safetensors.js';
+export { parseHyperYaml, yamlNumber, evalArithmetic } from './hyperyaml.js';
+export { parseQwen2Config, type Qwen2Config } from './qwen2-config.js';
+export { unpickle, TensorRef, StorageRef } from './pickle.js';
+export { readZipDirectory, readZipEntry, memoryReader, type RangeReader, type ZipEntry } from './zip.js';

@@ -1,0 +1,123 @@
+/**
+ * Node byte access: a ByteSource over a file handle (async ranges, for ONNX external data), a synchronous
+ * RangeReader over a file descriptor (for zip/.pt), whole-file reads with progress, and the symlink-aware check
+ * that a file lies inside the model folder. Node only.
+ */
+import { closeSync, fstatSync, openSync, readSync, promises as fsp } from 'node:fs';
+import { join, relative, resolve, sep, isAbsolute } from 'node:path';
+import { checkRange, type ByteSource } from './byte-source.js';
+import { SourceReadError, UnsafePathError, type LoaderErrorInfo } from './errors.js';
+import type { ProgressFn } from './types.js';
+import type { RangeReader } from './zip.js';
+
+const CHUNK = 16 << 20;
+
+function ioError(e: unknown, file: string): never {
+  throw new SourceReadError(`cannot read: ${(e as Error).message}`, { file });
+}
+
+/** Resolves `rel` (already normalised by safeRelativeLocation) inside `dir`, following symlinks, and refuses
+ *  anything whose real path leaves the real model folder or is not a regular file. */
+export async function containedPath(dir: string, rel: string, info: LoaderErrorInfo): Promise<string> {
+  let realDir: string;
+  let real: string;
+  try {
+    realDir = await fsp.realpath(dir);
+  } catch (e) {
+    ioError(e, dir);
+  }
+  try {
+    real = await fsp.realpath(join(realDir, rel));
+  } catch (e) {
+    throw new SourceReadError(`external data file "${rel}" not found: ${(e as Error).message}`, info);
+  }
+  const r = relative(realDir, real);
+  if (!r || r.startsWith('..' + sep) || r === '..' || isAbsolute(r)) {
+    throw new UnsafePathError(`external data "${rel}" resolves to ${real}, outside the model folder ${realDir}`, info);
+  }
+  const st = await fsp.stat(real);
+  if (!st.isFile()) throw new UnsafePathError(`external data "${rel}" is not a regular file`, info);
+  return real;
+}
+
+export class FileSource implements ByteSource {
+  private constructor(readonly name: string, private readonly fh: fsp.FileHandle, private readonly bytes: number) {}
+
+  static async open(path: string): Promise<FileSource> {
+    try {
+      const fh = await fsp.open(path, 'r');
+      const st = await fh.stat();
+      return new FileSource(path, fh, st.size);
+    } catch (e) {
+      ioError(e, path);
+    }
+  }
+
+  async size(): Promise<number> {
+    return this.bytes;
+  }
+
+  /** One fresh, aligned buffer per range: no whole-file buffer, no second copy. */
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this.name, offset, length, this.bytes);
+    const out = new Uint8Array(length);
+    let got = 0;
+    while (got < length) {
+      const n = Math.min(length - got, 1 << 30);
+      const { bytesRead } = await this.fh.read(out, got, n, offset + got);
+      if (bytesRead === 0) throw new SourceReadError(`file shrank while reading [${offset}, ${offset + length})`, { file: this.name });
+      got += bytesRead;
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.fh.close();
+  }
+}
+
+/** Synchronous ranges from a file descriptor (zip reader); close() when done. */
+export function fileRangeReader(path: string): RangeReader & { close(): void } {
+  let fd: number;
+  let size: number;
+  try {
+    fd = openSync(path, 'r');
+    size = fstatSync(fd).size;
+  } catch (e) {
+    ioError(e, path);
+  }
+  return {
+    name: path,
+    size,
+    read(offset: number, length: number): Uint8Array {
+      checkRange(path, offset, length, size);
+      const out = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, out, got, Math.min(length - got, 1 << 30), offset + got);
+        if (n === 0) throw new SourceReadError(`file shrank while reading`, { file: path });
+        got += n;
+      }
+      return out;
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+/** Whole-file read in 16 MiB steps with progress (model protobufs, configs; never external data). */
+export async function readWholeFile(path: string, onProgress?: ProgressFn, maxBytes = 2 ** 31 - 1): Promise<Uint8Array> {
+  const src = await FileSource.open(resolve(path));
+  try {
+    const total = await src.size();
+    if (total > maxBytes) throw new SourceReadError(`file of ${total} bytes is over the ${maxBytes}-byte limit for a whole-file read`, { file: path });
+    const out = new Uint8Array(total);
+    for (let o = 0; o < total; o += CHUNK) {
+      out.set(await src.read(o, Math.min(CHUNK, total - o)), o);
+      onProgress?.({ file: path, loaded: Math.min(o + CHUNK, total), total });
+    }
+    if (total === 0) onProgress?.({ file: path, loaded: 0, total: 0 });
+    return out;
+  } finally {
+    await src.close();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Reads the external-data tensors of a parsed ONNX model through ByteSources, one range per tensor (each tensor
+ * gets its own buffer; no file is ever read whole). Every location is validated as relative and inside the model
+ * folder, every range is checked against the file size and the total against maxBytes before any read.
+ * Browser-safe: the caller supplies `open`.
+ */
+import { checkRange, safeRelativeLocation, type ByteSource } from './byte-source.js';
+import { SizeLimitError } from './errors.js';
+import type { OnnxModel, ParsedOnnx } from './onnx.js';
+import { DEFAULT_MAX_TOTAL_BYTES, type ProgressFn } from './types.js';
+
+export interface ExternalOptions {
+  /** Model file name, for errors and progress. */
+  file?: string;
+  onProgress?: ProgressFn;
+  /** Cap on the sum of all tensor bytes (inline + external). */
+  maxBytes?: number;
+  /** Bytes already loaded (the model file itself) to count in progress. */
+  alreadyLoaded?: number;
+}
+
+/** Opens a location (already validated and normalised, relative to the model folder). */
+export type OpenSource = (relPath: string) => Promise<ByteSource>;
+
+export async function resolveExternal(parsed: ParsedOnnx, open: OpenSource, opts: ExternalOptions = {}): Promise<OnnxModel> {
+  const { model, external } = parsed;
+  const file = opts.file;
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_TOTAL_BYTES;
+  let inline = 0;
+  for (const t of model.tensors.values()) inline += t.bytes.length;
+  let extTotal = 0;
+  for (const p of external) extTotal += p.ref.length;
+  if (inline + extTotal > maxBytes) {
+    throw new SizeLimitError(`model needs ${inline + extTotal} bytes of tensors, limit is ${maxBytes}`, { file });
+  }
+  const byLocation = new Map<string, typeof external>();
+  for (const p of external) {
+    const rel = safeRelativeLocation(p.ref.location, { file, tensor: p.ref.name });
+    const list = byLocation.get(rel) ?? [];
+    list.push(p);
+    byLocation.set(rel, list);
+  }
+  const base = opts.alreadyLoaded ?? 0;
+  const total = base + extTotal;
+  let loaded = base;
+  for (const [rel, list] of byLocation) {
+    const src = await open(rel);
+    try {
+      const size = await src.size();
+      // Check every range before reading any, so a bad file fails fast and reads nothing.
+      for (const p of list) checkRange(src.name, p.ref.offset, p.ref.length, size, { tensor: p.ref.name });
+      // File order gives sequential reads on disks and over HTTP.
+      list.sort((a, b) => a.ref.offset - b.ref.offset);
+      for (const p of list) {
+        const bytes = await src.read(p.ref.offset, p.ref.length);
+        p.assign({ name: p.ref.name, dtype: p.ref.dtype, dims: p.ref.dims, bytes });
+        loaded += p.ref.length;
+        opts.onProgress?.({ file: src.name, loaded, total });
+      }
+    } finally {
+      await src.close?.();
+    }
+  }
+  return model;
+}

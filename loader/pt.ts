@@ -1,0 +1,120 @@
+/**
+ * PyTorch checkpoints (torch.save zip format): <archive>/data.pkl describes the state_dict, <archive>/data/<key>
+ * holds each storage's raw little-endian bytes. Tensors whose size/stride/offset describe a contiguous block are
+ * views of the storage (shared storages, e.g. tied weights, give views of the same bytes); others are gathered into
+ * a new contiguous buffer whose size is checked before allocation. Browser-safe.
+ */
+import { byteLengthOf, checkedByteLength, DTYPE_BITS } from './dtype.js';
+import { CorruptFileError, DTypeError, MissingTensorError } from './errors.js';
+import { TensorRef, unpickle, type StorageRef } from './pickle.js';
+import { DEFAULT_MAX_TENSOR_BYTES, type ProgressFn, type TensorRecord, type TensorStore } from './types.js';
+import { memoryReader, readZipDirectory, readZipEntry, type RangeReader } from './zip.js';
+
+export interface PtOptions {
+  maxTensorBytes?: number;
+  onProgress?: ProgressFn;
+}
+
+/** state_dict (possibly nested dicts) → flat list of dotted names and tensor refs; non-tensor leaves are skipped. */
+function collect(v: unknown, prefix: string, out: [string, TensorRef][], depth: number, file: string | undefined): void {
+  if (v instanceof TensorRef) out.push([prefix, v]);
+  else if (v instanceof Map) {
+    if (depth > 16) throw new CorruptFileError('state_dict nested too deeply', { file });
+    for (const [k, x] of v) {
+      if (typeof k !== 'string') continue;
+      collect(x, prefix ? `${prefix}.${k}` : k, out, depth + 1, file);
+    }
+  }
+}
+
+/** Copies (or views) a tensor out of its storage bytes into contiguous row-major order. */
+export function materialise(name: string, t: TensorRef, storage: Uint8Array, file: string | undefined, maxTensorBytes: number): TensorRecord {
+  const info = { file, tensor: name };
+  const dtype = t.storage.dtype;
+  const es = DTYPE_BITS[dtype] / 8;
+  const dims = t.size;
+  const nbytes = checkedByteLength(dtype, dims, info, maxTensorBytes);
+  const n = nbytes / es;
+  if (n === 0) return { name, dtype, dims, bytes: new Uint8Array(0) };
+  // Highest element index touched must lie inside the storage.
+  let last = t.offset;
+  for (let i = 0; i < dims.length; i++) last += (dims[i] - 1) * t.stride[i];
+  if (!Number.isSafeInteger(last) || last >= t.storage.numel) {
+    throw new CorruptFileError(`size [${dims}] stride [${t.stride}] offset ${t.offset} reach element ${last} of a ${t.storage.numel}-element storage`, info);
+  }
+  let contiguous = true;
+  for (let i = dims.length - 1, expect = 1; i >= 0; i--) {
+    if (dims[i] !== 1 && t.stride[i] !== expect) contiguous = false;
+    expect *= dims[i];
+  }
+  if (contiguous) return { name, dtype, dims, bytes: storage.subarray(t.offset * es, t.offset * es + nbytes) };
+  const out = new Uint8Array(nbytes);
+  const idx = new Array<number>(dims.length).fill(0);
+  let src = t.offset;
+  for (let k = 0; k < n; k++) {
+    out.set(storage.subarray(src * es, src * es + es), k * es);
+    // Odometer increment over the dims, tracking the strided source index.
+    for (let d = dims.length - 1; d >= 0; d--) {
+      idx[d]++;
+      src += t.stride[d];
+      if (idx[d] < dims[d]) break;
+      src -= idx[d] * t.stride[d];
+      idx[d] = 0;
+    }
+  }
+  return { name, dtype, dims, bytes: out };
+}
+
+/** Reads a torch.save archive through a RangeReader, touching only the pickle and the storages it names. */
+export function readPt(r: RangeReader, opts: PtOptions = {}): TensorStore {
+  const file = r.name;
+  const maxTensorBytes = opts.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES;
+  const entries = readZipDirectory(r);
+  const pkls = [...entries.keys()].filter((k) => /^[^/]+\/data\.pkl$/.test(k));
+  if (pkls.length !== 1) {
+    const legacy = pkls.length === 0 ? ' (legacy non-zip torch.save files are not supported)' : '';
+    throw new CorruptFileError(`expected one <archive>/data.pkl entry, found ${pkls.length}${legacy}`, { file });
+  }
+  const root = pkls[0].slice(0, -'data.pkl'.length);
+  const bo = entries.get(`${root}byteorder`);
+  if (bo && new TextDecoder().decode(readZipEntry(r, bo, 16)).trim() !== 'little') {
+    throw new DTypeError('big-endian checkpoint', { file });
+  }
+  const state = unpickle(readZipEntry(r, entries.get(pkls[0])!, 1 << 30), { file });
+  const refs: [string, TensorRef][] = [];
+  collect(state, '', refs, 0, file);
+  if (!refs.length && !(state instanceof Map)) throw new CorruptFileError('pickle is not a state_dict', { file });
+
+  const storages = new Map<string, Uint8Array>();
+  let total = 0;
+  const unique = new Map<string, StorageRef>();
+  for (const [, t] of refs) unique.set(t.storage.key, t.storage);
+  for (const s of unique.values()) total += byteLengthOf(s.dtype, [s.numel]);
+  let loaded = 0;
+  const store: TensorStore = new Map();
+  for (const [name, t] of refs) {
+    const key = t.storage.key;
+    let bytes = storages.get(key);
+    if (!bytes) {
+      const e = entries.get(`${root}data/${key}`);
+      if (!e) throw new MissingTensorError(`storage ${root}data/${key} is not in the archive`, { file, tensor: name });
+      const need = checkedByteLength(t.storage.dtype, [t.storage.numel], { file, tensor: name }, maxTensorBytes);
+      if (e.size < need) {
+        throw new CorruptFileError(`storage ${key} has ${e.size} bytes, ${t.storage.numel} ${t.storage.dtype} need ${need}`, { file, tensor: name });
+      }
+      bytes = readZipEntry(r, e, maxTensorBytes).subarray(0, need);
+      storages.set(key, bytes);
+      loaded += need;
+      opts.onProgress?.({ file, loaded, total });
+    }
+    if (bytes.length < byteLengthOf(t.storage.dtype, [t.storage.numel])) throw new CorruptFileError('storage shorter than declared', { file, tensor: name });
+    if (store.has(name)) throw new CorruptFileError('duplicate tensor name', { file, tensor: name });
+    store.set(name, materialise(name, t, bytes, file, maxTensorBytes));
+  }
+  return store;
+}
+
+/** Parses a whole .pt file held in memory. Browser-safe. */
+export function parsePt(bytes: Uint8Array, file?: string, opts: PtOptions = {}): TensorStore {
+  return readPt(memoryReader(bytes, file ?? '(memory)'), opts);
+}
