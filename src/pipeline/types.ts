@@ -1,0 +1,58 @@
+/**
+ * The public contract of the text-to-speech pipeline, shared by the Node runtime, the Worker and the page.
+ * Audio is mono float32 PCM at `sampleRate` (24 kHz for CosyVoice3), in [-0.99, 0.99].
+ */
+
+/** What the prompt (reference) speaker contributes: see spec §2.3–2.4. */
+export interface SpeakerPrompt {
+  /** Prompt speech tokens (speech tokenizer v3 ids, 25 Hz). */
+  promptTokens: Int32Array;
+  /** CAMPPlus speaker embedding, length 192 for the real model (read from the model's spk_embed_dim). */
+  embedding: Float32Array;
+  /** Prompt mel, [T, 80] row-major (frames × bins), T = 2 · promptTokens.length for upstream prompts. */
+  promptMel: Float32Array;
+  /** Transcript of the prompt audio (zero-shot mode). */
+  promptText?: string;
+}
+
+export type SynthesisMode = 'zero-shot' | 'cross-lingual' | 'instruct';
+
+export interface SynthesisOptions {
+  mode?: SynthesisMode;
+  /** Instruction text for `instruct` mode. */
+  instruct?: string;
+  /** Seed of the sampling generator (PyTorch-compatible stream). */
+  seed?: number;
+  /** Benchmarks: generate exactly this many speech tokens (EOS ignored until then, forced after). */
+  forceTokens?: number;
+  /** Cancels the synthesis; the generator then ends after releasing its sequence. */
+  signal?: AbortSignal;
+}
+
+export interface SynthesisStats {
+  /** Milliseconds from the call to the first PCM sample being available. */
+  ttfaMs: number;
+  totalMs: number;
+  audioSeconds: number;
+  /** totalMs / 1000 / audioSeconds: below 1 is faster than real time. */
+  rtf: number;
+  tokens: number;
+  llmMs: number;
+  flowMs: number;
+  hiftMs: number;
+}
+
+export interface LoadProgress {
+  file: string;
+  loaded: number;
+  total: number;
+}
+
+export interface TextToSpeech {
+  readonly sampleRate: number;
+  /** Streaming synthesis: yields PCM chunks as they are ready; returns the statistics. */
+  stream(text: string, speaker: SpeakerPrompt, opts?: SynthesisOptions): AsyncGenerator<Float32Array, SynthesisStats>;
+  /** Offline synthesis: the same samples as the concatenated stream. */
+  synthesize(text: string, speaker: SpeakerPrompt, opts?: SynthesisOptions): Promise<{ pcm: Float32Array; stats: SynthesisStats }>;
+  dispose(): void;
+}
