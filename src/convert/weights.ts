@@ -8,6 +8,8 @@ import { ShapeMismatchError, StateDictKeysError } from './errors.js';
 export interface F32Tensor {
   dims: number[];
   data: Float32Array;
+  /** Unrounded float64 values where a transform computed them (weight-norm fold; the f0 predictor runs in f64). */
+  data64?: Float64Array;
 }
 
 export class Weights implements WeightSource {
@@ -76,16 +78,16 @@ export class Weights implements WeightSource {
       const g = this.get(gk), v = this.get(vk);
       const rows = v.dims[0], cols = v.data.length / rows;
       if (g.data.length !== rows) throw new ShapeMismatchError(this.file, gk, g.dims, [rows, 1, 1]);
-      const w = new Float32Array(v.data.length);
+      const w64 = new Float64Array(v.data.length);
       for (let r = 0; r < rows; r++) {
         let s = 0;
         for (let c = 0; c < cols; c++) s += v.data[r * cols + c] ** 2;
         const k = g.data[r] / Math.sqrt(s);
-        for (let c = 0; c < cols; c++) w[r * cols + c] = v.data[r * cols + c] * k;
+        for (let c = 0; c < cols; c++) w64[r * cols + c] = v.data[r * cols + c] * k;
       }
       this.t.delete(gk);
       this.t.delete(vk);
-      this.t.set(`${base}.weight`, { dims: v.dims, data: w });
+      this.t.set(`${base}.weight`, { dims: v.dims, data: Float32Array.from(w64), data64: w64 });
       folded.push(`${base}.weight`);
     }
     return folded;

@@ -14,7 +14,7 @@ export type StoreDType = 'fp32' | 'fp16' | 'int8';
 
 export interface WeightSource {
   /** Float32 values and dims of an upstream tensor (already transformed, e.g. weight norm folded). */
-  get(name: string): { dims: number[]; data: Float32Array };
+  get(name: string): { dims: number[]; data: Float32Array; data64?: Float64Array };
 }
 
 export function f32ToF16Bits(v: Float32Array): Uint16Array {
@@ -102,10 +102,10 @@ export class Builder {
     const key = asDouble ? name + '#f64' : name;
     const hit = this.weights.get(key);
     if (hit) return hit;
-    const { dims, data } = this.src.get(name);
+    const { dims, data, data64 } = this.src.get(name);
     let value: string;
     if (asDouble) {
-      value = this.g.initializer({ name, dtype: 'double', dims, bytes: bytesOf(Float64Array.from(data)) });
+      value = this.g.initializer({ name, dtype: 'double', dims, bytes: bytesOf(data64 ?? Float64Array.from(data)) });
     } else if (this.dtype === 'fp16') {
       this.g.initializer({ name, dtype: 'float16', dims, bytes: bytesOf(f32ToF16Bits(data)) });
       value = this.op('Cast', [name], { to: DT.float });
