@@ -1,0 +1,60 @@
+/**
+ * What the pipeline needs from each model, and nothing more. The WebGPU models (src/models/*) and the ORT
+ * reference (src/ort) are adapted to these ports, so one streaming implementation drives any engine.
+ * Mel layout everywhere in the pipeline: [80, T] row-major (bins × frames), as upstream's [1, 80, T].
+ */
+import type { Sampler } from '../sampling/index.js';
+
+export interface LlmInput {
+  /** Text ids of the LLM's text part: prompt text (or instruct text) ++ target text. */
+  textIds: Int32Array;
+  /** Number of target-text ids at the end of `textIds` (drives min/max length). */
+  targetTextTokens: number;
+  /** Prompt speech tokens fed after task_id (empty in cross-lingual and instruct modes). */
+  promptSpeechTokens: Int32Array;
+}
+
+export interface LlmRunOptions {
+  sampler: Sampler;
+  /** Generate exactly this many tokens (benchmarks): stop ids are masked until then. */
+  forceTokens?: number;
+  signal?: AbortSignal;
+}
+
+export interface LlmPort {
+  /** Speech token vocabulary size S (stop ids are ≥ S). */
+  readonly speechTokenSize: number;
+  /** Rows of the text embedding table (ids must be below). */
+  readonly textVocabSize: number;
+  /** Prefill, then one decode step per yielded token; stop tokens are not yielded. */
+  generate(input: LlmInput, opts: LlmRunOptions): AsyncGenerator<number, void>;
+}
+
+export interface FlowCall {
+  /** Generated speech tokens so far (the flow prepends the prompt tokens itself). */
+  tokens: Int32Array;
+  promptTokens: Int32Array;
+  /** Prompt mel [2P, 80] row-major (frames × bins), upstream's prompt_feat. */
+  promptMel: Float32Array;
+  embedding: Float32Array;
+  /** Static-chunk attention mask (streaming chunks); false for the final and the offline call. */
+  streaming: boolean;
+  /** false: the last pre_lookahead tokens are look-ahead context only. */
+  finalize: boolean;
+}
+
+export interface FlowPort {
+  readonly tokenMelRatio: number;
+  readonly preLookaheadLen: number;
+  readonly melBins: number;
+  /** Mel of the generated part: [80, frames] row-major. */
+  inference(call: FlowCall): Promise<{ mel: Float32Array; frames: number }>;
+}
+
+export interface HiftPort {
+  readonly sampleRate: number;
+  /** Samples per mel frame (480). */
+  readonly hopSamples: number;
+  /** Waveform of the whole mel [80, frames]; finalize=false returns 480·(frames − 8) samples. */
+  inference(mel: Float32Array, frames: number, finalize: boolean): Promise<Float32Array>;
+}

@@ -1,0 +1,83 @@
+/**
+ * CosyVoice3's token2wav (cli/model.py CosyVoice3Model.token2wav, spec §2.5 and §6): tokens → mel (flow) → PCM
+ * (HiFT), offline or chunk by chunk.
+ *
+ * Streaming follows upstream exactly: every chunk re-runs the flow on ALL tokens so far (plus the prompt), keeps
+ * the mel frames from token_mel_ratio·offset on, appends them to the accumulated mel, re-runs HiFT on the whole
+ * accumulated mel and emits the samples past what was already emitted. HiFT is causal and its noise is indexed
+ * by absolute sample, so re-running reproduces earlier samples exactly and chunks join without crossfades.
+ */
+import type { StreamChunk } from '../sampling/index.js';
+import type { FlowPort, HiftPort } from './ports.js';
+import type { SpeakerPrompt } from './types.js';
+
+export interface StageTimes {
+  flowMs: number;
+  hiftMs: number;
+}
+
+export class Token2Wav {
+  private melBlocks: { mel: Float32Array; frames: number }[] = [];
+  private melFrames = 0;
+  private emitted = 0;
+  readonly times: StageTimes = { flowMs: 0, hiftMs: 0 };
+
+  constructor(
+    private readonly flow: FlowPort,
+    private readonly hift: HiftPort,
+    private readonly speaker: SpeakerPrompt,
+  ) {}
+
+  /** Samples emitted so far. */
+  get samplesEmitted(): number {
+    return this.emitted;
+  }
+
+  /** One streaming chunk (or the final call) over tokens[0, chunk.tokenEnd). Returns the new samples. */
+  async chunk(tokens: Int32Array, chunk: Pick<StreamChunk, 'tokenEnd' | 'tokenOffset' | 'finalize'>): Promise<Float32Array> {
+    const t0 = performance.now();
+    const { mel, frames } = await this.flow.inference({
+      tokens: tokens.subarray(0, chunk.tokenEnd),
+      promptTokens: this.speaker.promptTokens,
+      promptMel: this.speaker.promptMel,
+      embedding: this.speaker.embedding,
+      streaming: !chunk.finalize,
+      finalize: chunk.finalize,
+    });
+    const t1 = performance.now();
+    const skip = chunk.tokenOffset * this.flow.tokenMelRatio;
+    const keep = Math.max(0, frames - skip);
+    this.melBlocks.push({ mel: sliceFrames(mel, frames, skip, keep, this.flow.melBins), frames: keep });
+    this.melFrames += keep;
+    const all = concatFrames(this.melBlocks, this.melFrames, this.flow.melBins);
+    const pcm = await this.hift.inference(all, this.melFrames, chunk.finalize);
+    this.times.flowMs += t1 - t0;
+    this.times.hiftMs += performance.now() - t1;
+    const fresh = pcm.slice(this.emitted);
+    this.emitted = Math.max(this.emitted, pcm.length);
+    return fresh;
+  }
+
+  /** The offline path: all tokens, full attention, finalize. */
+  async offline(tokens: Int32Array): Promise<Float32Array> {
+    return this.chunk(tokens, { tokenEnd: tokens.length, tokenOffset: 0, finalize: true });
+  }
+}
+
+/** Frames [start, start+count) of a [bins, frames] mel. */
+function sliceFrames(mel: Float32Array, frames: number, start: number, count: number, bins: number): Float32Array {
+  const out = new Float32Array(bins * count);
+  for (let b = 0; b < bins; b++) out.set(mel.subarray(b * frames + start, b * frames + start + count), b * count);
+  return out;
+}
+
+function concatFrames(blocks: { mel: Float32Array; frames: number }[], total: number, bins: number): Float32Array {
+  if (blocks.length === 1) return blocks[0].mel;
+  const out = new Float32Array(bins * total);
+  let at = 0;
+  for (const { mel, frames } of blocks) {
+    for (let b = 0; b < bins; b++) out.set(mel.subarray(b * frames, (b + 1) * frames), b * total + at);
+    at += frames;
+  }
+  return out;
+}

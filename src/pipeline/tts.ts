@@ -1,0 +1,169 @@
+/**
+ * The text-to-speech pipeline (upstream CosyVoice3Model.tts, spec §2 and §6) over engine-neutral ports:
+ * text → ids → LLM speech tokens (→ silent-token filter) → token2wav in upstream's streaming schedule.
+ *
+ * Streaming renders chunks while the LLM is still decoding: chunk k's flow/HiFT work is awaited between LLM
+ * steps. Each text segment (sentence split) is synthesised independently, as upstream does.
+ *
+ * Offline vs streaming: upstream's streaming chunks run the DiT with the static chunk mask and its offline path
+ * with full attention, so the two give the same LENGTH (960 samples per token) but not the same values;
+ * `synthesize(..., { stream: true })` returns exactly the concatenated stream.
+ */
+import { StreamSchedule, TorchSampler, type Sampler } from '../sampling/index.js';
+import { TorchGenerator } from '../rng/index.js';
+import type { FlowPort, HiftPort, LlmPort } from './ports.js';
+import { SilenceFilter } from './silence-filter.js';
+import { Token2Wav } from './token2wav.js';
+import type { SpeakerPrompt, SynthesisOptions, SynthesisStats, TextToSpeech } from './types.js';
+
+export class EmptyTextError extends Error {
+  override name = 'EmptyTextError';
+}
+export class SpeakerMismatchError extends Error {
+  override name = 'SpeakerMismatchError';
+}
+
+/** Text → ids and sentence splitting (src/text implements it for real tokenizers). */
+export interface TextFrontend {
+  encode(text: string): Int32Array;
+  /** Segments synthesised one after another (upstream split_paragraph); [text] when no splitting applies. */
+  split(text: string): string[];
+}
+
+export interface PipelineModels {
+  llm: LlmPort;
+  flow: FlowPort;
+  hift: HiftPort;
+  text: TextFrontend;
+  /** Speaker embedding length the flow expects (spk_embed_dim). */
+  speakerEmbedDim: number;
+  dispose?(): void;
+}
+
+export interface StreamOptions extends SynthesisOptions {
+  /** Reproduce upstream's hop state carried across requests (see StreamSchedule.initialHop). */
+  initialHop?: number;
+  /** Injected sampler (tests: argmax); default: PyTorch-compatible multinomial seeded with `seed`. */
+  sampler?: Sampler;
+}
+
+export class CosyVoicePipeline implements TextToSpeech {
+  constructor(readonly models: PipelineModels) {}
+
+  get sampleRate(): number {
+    return this.models.hift.sampleRate;
+  }
+
+  private checkSpeaker(s: SpeakerPrompt): void {
+    const { speakerEmbedDim, flow } = this.models;
+    if (s.embedding.length !== speakerEmbedDim) {
+      throw new SpeakerMismatchError(`speaker embedding has ${s.embedding.length} values, the model expects ${speakerEmbedDim}`);
+    }
+    if (s.promptMel.length !== s.promptTokens.length * flow.tokenMelRatio * flow.melBins) {
+      throw new SpeakerMismatchError(
+        `prompt mel has ${s.promptMel.length} values; ${s.promptTokens.length} prompt tokens need [${s.promptTokens.length * flow.tokenMelRatio}, ${flow.melBins}]`,
+      );
+    }
+    const S = this.models.llm.speechTokenSize;
+    const bad = s.promptTokens.find((t) => t < 0 || t >= S);
+    if (bad !== undefined) throw new SpeakerMismatchError(`prompt token ${bad} is outside the speech vocabulary [0, ${S})`);
+  }
+
+  /** The LLM's text ids for one segment in the chosen mode (spec §2.1). */
+  private llmText(segment: string, speaker: SpeakerPrompt, opts: StreamOptions): { ids: Int32Array; target: number; promptSpeech: Int32Array } {
+    const enc = (t: string) => this.models.text.encode(t);
+    const target = enc(segment);
+    const mode = opts.mode ?? 'zero-shot';
+    const prefix = mode === 'zero-shot' ? enc(speaker.promptText ?? '') : mode === 'instruct' ? enc(opts.instruct ?? '') : new Int32Array(0);
+    const ids = new Int32Array(prefix.length + target.length);
+    ids.set(prefix);
+    ids.set(target, prefix.length);
+    const V = this.models.llm.textVocabSize;
+    const bad = ids.find((t) => t < 0 || t >= V);
+    if (bad !== undefined) throw new SpeakerMismatchError(`text id ${bad} is outside the model's text vocabulary [0, ${V})`);
+    return { ids, target: target.length, promptSpeech: mode === 'zero-shot' ? speaker.promptTokens : new Int32Array(0) };
+  }
+
+  async *stream(text: string, speaker: SpeakerPrompt, opts: StreamOptions = {}): AsyncGenerator<Float32Array, SynthesisStats> {
+    return yield* this.run(text, speaker, opts, true);
+  }
+
+  async synthesize(text: string, speaker: SpeakerPrompt, opts: StreamOptions & { stream?: boolean } = {}) {
+    const parts: Float32Array[] = [];
+    const gen = this.run(text, speaker, opts, opts.stream ?? false);
+    let r = await gen.next();
+    while (!r.done) {
+      parts.push(r.value);
+      r = await gen.next();
+    }
+    const pcm = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      pcm.set(p, at);
+      at += p.length;
+    }
+    return { pcm, stats: r.value };
+  }
+
+  private async *run(text: string, speaker: SpeakerPrompt, opts: StreamOptions, streaming: boolean): AsyncGenerator<Float32Array, SynthesisStats> {
+    if (!text.trim()) throw new EmptyTextError('text is empty');
+    this.checkSpeaker(speaker);
+    const t0 = performance.now();
+    const stats: SynthesisStats = { ttfaMs: -1, totalMs: 0, audioSeconds: 0, rtf: 0, tokens: 0, llmMs: 0, flowMs: 0, hiftMs: 0 };
+    const sampler = opts.sampler ?? new TorchSampler(new TorchGenerator(opts.seed ?? 0));
+    let samples = 0;
+    const segments = this.models.text.split(text);
+    if (segments.length === 0) throw new EmptyTextError('text has nothing to speak after splitting (only punctuation?)');
+    for (const segment of segments) {
+      const { ids, target, promptSpeech } = this.llmText(segment, speaker, opts);
+      const t2w = new Token2Wav(this.models.flow, this.models.hift, speaker);
+      const schedule = new StreamSchedule({
+        promptTokens: speaker.promptTokens.length,
+        preLookaheadLen: this.models.flow.preLookaheadLen,
+        tokenMelRatio: this.models.flow.tokenMelRatio,
+        initialHop: opts.initialHop,
+      });
+      const filter = new SilenceFilter();
+      const tokens: number[] = [];
+      const emit = (pcm: Float32Array) => {
+        if (pcm.length && stats.ttfaMs < 0) stats.ttfaMs = performance.now() - t0;
+        samples += pcm.length;
+        return pcm;
+      };
+      let tLlm = performance.now();
+      const llmGen = this.models.llm.generate(
+        { textIds: ids, targetTextTokens: target, promptSpeechTokens: promptSpeech },
+        { sampler, forceTokens: opts.forceTokens, signal: opts.signal },
+      );
+      for await (const tok of llmGen) {
+        stats.tokens++;
+        if (filter.accept(tok)) tokens.push(tok);
+        if (!streaming) continue;
+        stats.llmMs += performance.now() - tLlm;
+        for (const chunk of schedule.poll(tokens.length, false)) {
+          yield emit(await t2w.chunk(Int32Array.from(tokens), chunk));
+        }
+        if (opts.signal?.aborted) break;
+        tLlm = performance.now();
+      }
+      if (!streaming) stats.llmMs += performance.now() - tLlm;
+      if (opts.signal?.aborted) break;
+      const all = Int32Array.from(tokens);
+      if (streaming) {
+        while (!schedule.done) for (const chunk of schedule.poll(tokens.length, true)) yield emit(await t2w.chunk(all, chunk));
+      } else if (all.length) {
+        yield emit(await t2w.offline(all));
+      }
+      stats.flowMs += t2w.times.flowMs;
+      stats.hiftMs += t2w.times.hiftMs;
+    }
+    stats.totalMs = performance.now() - t0;
+    stats.audioSeconds = samples / this.sampleRate;
+    stats.rtf = stats.audioSeconds > 0 ? stats.totalMs / 1000 / stats.audioSeconds : 0;
+    return stats;
+  }
+
+  dispose(): void {
+    this.models.dispose?.();
+  }
+}
