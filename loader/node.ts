@@ -64,7 +64,7 @@ export async function loadOnnx(path: string, opts: LoadOnnxOptions = {}): Promis
   const dir = dirname(resolve(path));
   return resolveExternal(
     parsed,
-    async (rel) => FileSource.open(await containedPath(dir, rel, { file: path })),
+    async (rel, info) => FileSource.open(await containedPath(dir, rel, info)),
     { file: path, onProgress: opts.onProgress, maxBytes: opts.maxBytes, alreadyLoaded: bytes.length },
   );
 }

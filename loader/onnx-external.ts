@@ -5,7 +5,7 @@
  * Browser-safe: the caller supplies `open`.
  */
 import { checkRange, safeRelativeLocation, type ByteSource } from './byte-source.js';
-import { SizeLimitError } from './errors.js';
+import { SizeLimitError, type LoaderErrorInfo } from './errors.js';
 import type { OnnxModel, ParsedOnnx } from './onnx.js';
 import { DEFAULT_MAX_TOTAL_BYTES, type ProgressFn } from './types.js';
 
@@ -20,7 +20,7 @@ export interface ExternalOptions {
 }
 
 /** Opens a location (already validated and normalised, relative to the model folder). */
-export type OpenSource = (relPath: string) => Promise<ByteSource>;
+export type OpenSource = (relPath: string, info: LoaderErrorInfo) => Promise<ByteSource>;
 
 export async function resolveExternal(parsed: ParsedOnnx, open: OpenSource, opts: ExternalOptions = {}): Promise<OnnxModel> {
   const { model, external } = parsed;
@@ -44,7 +44,8 @@ export async function resolveExternal(parsed: ParsedOnnx, open: OpenSource, opts
   const total = base + extTotal;
   let loaded = base;
   for (const [rel, list] of byLocation) {
-    const src = await open(rel);
+    const names = list.slice(0, 3).map((p) => p.ref.name).join(', ') + (list.length > 3 ? ` and ${list.length - 3} more` : '');
+    const src = await open(rel, { file, tensor: names });
     try {
       const size = await src.size();
       // Check every range before reading any, so a bad file fails fast and reads nothing.

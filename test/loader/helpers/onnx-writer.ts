@@ -32,5 +32,6 @@ export function modelBytes(initializer: onnx.ITensorProto[], extra: Partial<onnx
     metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
     graph: { name: 'g', initializer, ...extra },
   });
-  return onnx.ModelProto.encode(m).finish();
+  // protobufjs returns a slice of Node's shared Buffer pool; the loader keeps views, so copy out of the pool.
+  return new Uint8Array(onnx.ModelProto.encode(m).finish());
 }
