@@ -1,0 +1,38 @@
+/** Causal GQA attention over the paged KV cache (shaders/paged_attention.wgsl). */
+import { GpuContext } from '../src/gpu/context.js';
+import { ceilDiv, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
+import { ShapeMismatchError } from '../src/gpu/errors.js';
+import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
+
+export interface PagedAttentionArgs {
+  /** [M, Hq, D] f32, rotated */
+  q: GpuTensor;
+  /** [numPages, 2, pageSize, Hkv, D] f32 */
+  pool: GpuTensor;
+  /** [maxSeqs, maxPages] u32 */
+  blockTable: GpuTensor;
+  /** [M, Hq·D] f32 */
+  out: GpuTensor;
+  /** 16-byte uniform {start, slot} rewritten every step. */
+  step: GPUBuffer;
+  /** Default 1/sqrt(D). */
+  scale?: number;
+}
+
+export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = ''): DispatchRecord {
+  expectShape('pagedAttention q', a.q, [-1, -1, -1], ['f32']);
+  const [M, Hq, D] = a.q.shape;
+  expectShape('pagedAttention pool', a.pool, [-1, 2, -1, -1, D], ['f32']);
+  const [, , pageSize, Hkv] = a.pool.shape;
+  if (Hq % Hkv) throw new ShapeMismatchError(`pagedAttention: ${Hq} q heads are not a multiple of ${Hkv} kv heads`);
+  expectShape('pagedAttention out', a.out, [M, Hq * D], ['f32']);
+  expectShape('pagedAttention blockTable', a.blockTable, [-1, -1], ['u32', 'i32']);
+  const scale = a.scale ?? 1 / Math.sqrt(D);
+  const params = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }]));
+  return ctx.record(
+    { shader: 'paged_attention', entry: 'attend', defines: { D, DPT: ceilDiv(D, 64) } },
+    [params, a.step, a.q, a.pool, a.blockTable, a.out],
+    [Hq, M, 1],
+    tag,
+  );
+}

@@ -1,0 +1,80 @@
+// Paged KV cache write, fused with the q/k rotary embedding (the step after the fused q/k/v projection).
+//
+// Input qkv [M, (Hq + 2·Hkv)·D] f32: per row [q heads | k heads | v heads], as the fused projection with
+// weight cat(q_proj, k_proj, v_proj) [(Hq + 2·Hkv)·D, d_model] (+ bias) writes it. Row m is at absolute
+// position pos = step.start + m.
+//   q_out[m, h, :] = rope(q[m, h, :], pos)                               [M, Hq, D]
+//   pool[page, 0, off, g, :] = rope(k[m, g, :], pos)                     (K)
+//   pool[page, 1, off, g, :] = v[m, g, :]                                (V)
+// with page = block_table[step.slot, pos / pageSize], off = pos % pageSize.
+// pool (one per layer): [numPages, 2, pageSize, Hkv, D] f32: a page holds pageSize positions of K then V, so
+// a page is one contiguous range (copy-on-write copies it with one buffer copy).
+// block_table: [maxSeqs, maxPages] u32, written by the host allocator (src/models/qwen2/paged-kv.ts).
+// RoPE as in rope.wgsl (half-split rotate_half, CPU-built cos/sin table [maxPos, D]).
+// One thread owns one (m, head slot, i) with i < D/2, so each thread moves the pair (i, i + D/2).
+// Flat grid split over x/y (rowStride). step is a uniform the model rewrites each step (start, slot).
+
+struct Params {
+  M: u32,
+  Hq: u32,
+  Hkv: u32,
+  D: u32,
+  pageSize: u32,
+  maxPages: u32,
+  rowStride: u32,
+  _p0: u32,
+}
+
+struct Step {
+  start: u32,
+  slot: u32,
+  _s0: u32,
+  _s1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<uniform> step: Step;
+@group(0) @binding(2) var<storage, read> qkv: array<f32>;
+@group(0) @binding(3) var<storage, read> table: array<f32>;
+@group(0) @binding(4) var<storage, read> block_table: array<u32>;
+@group(0) @binding(5) var<storage, read_write> q_out: array<f32>;
+@group(0) @binding(6) var<storage, read_write> pool: array<f32>;
+
+@compute @workgroup_size(64)
+fn qkv_append(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let half = p.D / 2u;
+  let heads = p.Hq + 2u * p.Hkv;
+  let t = gid.y * p.rowStride + gid.x;
+  if (t >= p.M * heads * half) { return; }
+  let i = t % half;
+  let hs = (t / half) % heads;
+  let m = t / (half * heads);
+  let pos = step.start + m;
+  let src = m * heads * p.D + hs * p.D;
+  let a = qkv[src + i];
+  let b = qkv[src + half + i];
+  if (hs >= p.Hq + p.Hkv) {
+    // V: no rotation.
+    let g = hs - p.Hq - p.Hkv;
+    let page = block_table[step.slot * p.maxPages + pos / p.pageSize];
+    let dst = (((page * 2u + 1u) * p.pageSize + pos % p.pageSize) * p.Hkv + g) * p.D;
+    pool[dst + i] = a;
+    pool[dst + half + i] = b;
+    return;
+  }
+  let c = table[pos * p.D + i];
+  let s = table[pos * p.D + half + i];
+  let ra = a * c - b * s;
+  let rb = b * c + a * s;
+  if (hs < p.Hq) {
+    let dst = (m * p.Hq + hs) * p.D;
+    q_out[dst + i] = ra;
+    q_out[dst + half + i] = rb;
+  } else {
+    let g = hs - p.Hq;
+    let page = block_table[step.slot * p.maxPages + pos / p.pageSize];
+    let dst = (((page * 2u) * p.pageSize + pos % p.pageSize) * p.Hkv + g) * p.D;
+    pool[dst + i] = ra;
+    pool[dst + half + i] = rb;
+  }
+}

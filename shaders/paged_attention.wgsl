@@ -1,0 +1,118 @@
+// Causal attention over a paged KV cache with grouped-query heads (Qwen2 SDPA path), for prefill and decode.
+//
+//   o[m, h, :] = Σ_{j ≤ pos} softmax_j(scale · q[m, h, :]·K[j, g, :]) · V[j, g, :]
+// with pos = step.start + m (absolute position of query row m), g = h / (Hq / Hkv) (HF repeat_kv: each kv head
+// serves Hq/Hkv consecutive q heads), scale = 1/sqrt(D). K/V of position j live in the layer's pool at
+// page = block_table[step.slot, j / pageSize], slot j % pageSize (layout in kv_cache.wgsl); they must already
+// hold positions 0..start+M−1 (the fused append runs first), so a prefill can also continue a sequence whose
+// prefix pages are shared with another sequence.
+//
+// q [M, Hq, D] f32 (already rotated), o [M, Hq·D] f32.
+// One workgroup (WG = 64 threads) owns one (q head, query row): keys are processed in chunks of WG with an
+// online ("flash") softmax: thread t scores key c0+t (a D-long dot against q in workgroup memory), the chunk
+// max updates the running max, every accumulator is rescaled by exp(old − new), and thread t owns output dims
+// t, t+WG, … (DPT of them). Softmax statistics and accumulation in f32. Grid: (Hq, M). No sliding window.
+// Variants: D (head dim) and DPT = ceil(D / WG) are compile-time constants.
+
+struct Params {
+  M: u32,
+  Hq: u32,
+  Hkv: u32,
+  pageSize: u32,
+  maxPages: u32,
+  scale: f32,
+  _p0: u32,
+  _p1: u32,
+}
+
+struct Step {
+  start: u32,
+  slot: u32,
+  _s0: u32,
+  _s1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<uniform> step: Step;
+@group(0) @binding(2) var<storage, read> q: array<f32>;
+@group(0) @binding(3) var<storage, read> pool: array<f32>;
+@group(0) @binding(4) var<storage, read> block_table: array<u32>;
+@group(0) @binding(5) var<storage, read_write> o: array<f32>;
+
+const WG: u32 = 64u;
+const D: u32 = {{D}}u;
+const DPT: u32 = {{DPT}}u;
+const NEG_BIG: f32 = -3.402823e38;
+
+var<workgroup> qs: array<f32, D>;
+var<workgroup> pr: array<f32, WG>;
+var<workgroup> sc: array<f32, WG>;
+var<workgroup> vbase: array<u32, WG>;
+
+fn row_base(j: u32, which: u32, g: u32) -> u32 {
+  let page = block_table[step.slot * p.maxPages + j / p.pageSize];
+  return (((page * 2u + which) * p.pageSize + j % p.pageSize) * p.Hkv + g) * D;
+}
+
+@compute @workgroup_size(WG)
+fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let h = wid.x;
+  let m = wid.y;
+  let g = h / (p.Hq / p.Hkv);
+  let n = step.start + m + 1u;
+  let qb = (m * p.Hq + h) * D;
+  for (var d = lid; d < D; d += WG) {
+    qs[d] = q[qb + d];
+  }
+  workgroupBarrier();
+  var mx = NEG_BIG;
+  var l = 0.0;
+  var acc: array<f32, DPT>;
+  for (var c0 = 0u; c0 < n; c0 += WG) {
+    let j = c0 + lid;
+    var s = NEG_BIG;
+    if (j < n) {
+      let kb = row_base(j, 0u, g);
+      var dot = 0.0;
+      for (var d = 0u; d < D; d++) {
+        dot = fma(qs[d], pool[kb + d], dot);
+      }
+      s = dot * p.scale;
+      vbase[lid] = row_base(j, 1u, g);
+    }
+    sc[lid] = s;
+    workgroupBarrier();
+    let cn = min(WG, n - c0);
+    var cmax = mx;
+    for (var t = 0u; t < cn; t++) {
+      cmax = max(cmax, sc[t]);
+    }
+    let alpha = exp(mx - cmax);
+    pr[lid] = select(0.0, exp(s - cmax), j < n);
+    workgroupBarrier();
+    var psum = 0.0;
+    for (var t = 0u; t < cn; t++) {
+      psum += pr[t];
+    }
+    l = l * alpha + psum;
+    for (var e = 0u; e < DPT; e++) {
+      let d = lid + e * WG;
+      if (d < D) {
+        var a = acc[e] * alpha;
+        for (var t = 0u; t < cn; t++) {
+          a = fma(pr[t], pool[vbase[t] + d], a);
+        }
+        acc[e] = a;
+      }
+    }
+    mx = cmax;
+    // sc/pr/vbase are rewritten by the next chunk.
+    workgroupBarrier();
+  }
+  for (var e = 0u; e < DPT; e++) {
+    let d = lid + e * WG;
+    if (d < D) {
+      o[qb + d] = acc[e] / l;
+    }
+  }
+}

@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { qkvAppend } from '../../kernels/kv-cache.js';
+import { pagedAttention } from '../../kernels/paged-attention.js';
+import { rmsNorm, siluMul } from '../../kernels/rmsnorm.js';
+import { rope, ropeTable } from '../../kernels/rope.js';
+import { decodeTopK, topK, topKWords } from '../../kernels/sample.js';
+import { packParams } from '../../src/gpu/dispatch.js';
+import { UNIFORM } from '../../src/gpu/context.js';
+import { expectClose } from '../helpers/compare.js';
+import { testContext } from '../helpers/gpu.js';
+import { SeededRng } from '../helpers/rng.js';
+import { attentionRef, rmsNormRef, ropeRef } from './reference.js';
+
+describe('rmsnorm / silu_mul against float64', () => {
+  it.each([
+    [1, 896],
+    [3, 896],
+    [7, 67],
+    [2, 1],
+  ])('rows=%i cols=%i, also with a row offset', async (rows, cols) => {
+    const ctx = await testContext();
+    const rng = new SeededRng(rows * 1000 + cols);
+    const x = rng.normalF32(rows * cols, 3), w = rng.f32(cols, 0.5, 1.5);
+    const tx = ctx.upload(x, 'f32', [rows, cols]), tw = ctx.upload(w, 'f32', [cols]);
+    const y = ctx.tensor('f32', [rows, cols]), last = ctx.tensor('f32', [1, cols]);
+    ctx.run([
+      rmsNorm(ctx, { x: tx, weight: tw, y, eps: 1e-6 }),
+      rmsNorm(ctx, { x: tx, weight: tw, y: last, eps: 1e-6, rowOffset: rows - 1, rows: 1 }),
+    ]);
+    const ref = rmsNormRef(x, w, rows, cols, 1e-6);
+    expectClose(await ctx.readF32(y), ref, { atol: 2e-6, rtol: 2e-6, label: 'rmsnorm' });
+    expectClose(await ctx.readF32(last), ref.slice((rows - 1) * cols), { atol: 2e-6, rtol: 2e-6, label: 'last row' });
+  });
+
+  it('silu_mul [5, 2·4864]', async () => {
+    const ctx = await testContext();
+    const M = 5, F = 4864;
+    const gu = new SeededRng(9).normalF32(M * 2 * F, 4);
+    const t = ctx.upload(gu, 'f32', [M, 2 * F]), a = ctx.tensor('f32', [M, F]);
+    ctx.run([siluMul(ctx, t, a)]);
+    const ref = new Float64Array(M * F);
+    for (let m = 0; m < M; m++) for (let f = 0; f < F; f++) {
+      const g = gu[m * 2 * F + f];
+      ref[m * F + f] = (g / (1 + Math.exp(-g))) * gu[m * 2 * F + F + f];
+    }
+    expectClose(await ctx.readF32(a), ref, { atol: 1e-5, rtol: 1e-5, label: 'silu_mul' });
+  });
+});
+
+describe('rope', () => {
+  it('table matches the documented inv_freq and is exact at position 0', () => {
+    const t = ropeTable(1e6, 64, 3);
+    // angle(1, i) = inv_freq_i; cos/sin at p = 1 for i = 1 → inv_freq_1 = 0.6493816 (spec §3.2).
+    expect(Math.atan2(t[64 + 32 + 1], t[64 + 1])).toBeCloseTo(0.6493816, 6);
+    expect(t[0]).toBe(1);
+    expect(t[32]).toBe(0);
+  });
+
+  it.each([
+    [1, 14, 64, 0],
+    [7, 14, 64, 1000],
+    [5, 4, 16, 3],
+  ])('M=%i H=%i D=%i start=%i against float64', async (M, H, D, start) => {
+    const ctx = await testContext();
+    const table = ropeTable(1e6, D, start + M);
+    const x = new SeededRng(M + H + D + start).normalF32(M * H * D);
+    const tt = ctx.upload(table, 'f32', [start + M, D]), tx = ctx.upload(x, 'f32', [M, H, D]);
+    ctx.run([rope(ctx, { x: tx, table: tt, start })]);
+    expectClose(await ctx.readF32(tx), ropeRef(x, M, H, D, start, table), { atol: 2e-6, rtol: 1e-6, label: 'rope' });
+  });
+});
+
+describe('fused q/k rope + paged append, then paged causal attention (GQA)', () => {
+  // [Hq, Hkv, D, pageSize, prefix (already cached), M (new rows)]
+  const cases: [number, number, number, number, number, number][] = [
+    [14, 2, 64, 16, 0, 37],
+    [14, 2, 64, 16, 37, 1],
+    [14, 2, 64, 1, 0, 9],
+    [14, 2, 64, 7, 130, 3],
+    [4, 2, 16, 16, 0, 62],
+    [4, 2, 16, 3, 20, 1],
+  ];
+  it.each(cases)('Hq=%i Hkv=%i D=%i page=%i prefix=%i M=%i', async (Hq, Hkv, D, pageSize, prefix, M) => {
+    const ctx = await testContext();
+    const rng = new SeededRng(Hq * 7 + D + pageSize * 13 + prefix * 3 + M);
+    const N = prefix + M;
+    const W = (Hq + 2 * Hkv) * D;
+    const qkvAll = rng.normalF32(N * W);
+    const table = ropeTable(1e6, D, N);
+    const maxPages = Math.ceil(N / pageSize) + 1;
+    const numPages = maxPages + 5;
+    // Scattered, non-monotonic page assignment in slot 1 of a 3-sequence table.
+    const pages = Array.from({ length: numPages }, (_, i) => i).sort(() => rng.next() - 0.5).slice(0, maxPages);
+    const bt = new Uint32Array(3 * maxPages);
+    bt.set(pages, maxPages);
+    const tTable = ctx.upload(table, 'f32', [N, D]);
+    const tBt = ctx.upload(bt, 'u32', [3, maxPages]);
+    const pool = ctx.tensor('f32', [numPages, 2, pageSize, Hkv, D]);
+    const stepBuf = ctx.createBuffer(16, UNIFORM, 'step');
+    const runRows = async (start: number, rows: number) => {
+      const qkv = ctx.upload(qkvAll.subarray(start * W, (start + rows) * W), 'f32', [rows, W]);
+      const q = ctx.tensor('f32', [rows, Hq, D]);
+      const o = ctx.tensor('f32', [rows, Hq * D]);
+      ctx.write(stepBuf, 0, packParams([start, 1]));
+      ctx.run([
+        qkvAppend(ctx, { qkv, table: tTable, blockTable: tBt, q, pool, step: stepBuf }),
+        pagedAttention(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf }),
+      ]);
+      return ctx.readF32(o);
+    };
+    if (prefix) await runRows(0, prefix);
+    const got = await runRows(prefix, M);
+    // Reference: split q/k/v, rotate q and k, attend.
+    const qs = new Float64Array(M * Hq * D), ks = new Float64Array(N * Hkv * D), vs = new Float64Array(N * Hkv * D);
+    for (let r = 0; r < N; r++) {
+      for (let e = 0; e < Hkv * D; e++) {
+        ks[r * Hkv * D + e] = qkvAll[r * W + Hq * D + e];
+        vs[r * Hkv * D + e] = qkvAll[r * W + (Hq + Hkv) * D + e];
+      }
+      if (r >= prefix) for (let e = 0; e < Hq * D; e++) qs[(r - prefix) * Hq * D + e] = qkvAll[r * W + e];
+    }
+    const ref = attentionRef(ropeRef(qs, M, Hq, D, prefix, table), ropeRef(ks, N, Hkv, D, 0, table), vs, M, Hq, Hkv, D, prefix);
+    expectClose(got, ref, { atol: 2e-5, rtol: 1e-4, label: 'attention' });
+  });
+});
+
+describe('top-k + log-sum-exp', () => {
+  it.each([
+    [6761, 26, 6561],
+    [300, 26, 100],
+    [30, 30, 3],
+  ])('V=%i k=%i with ties, against a stable sort', async (V, k, S) => {
+    const ctx = await testContext();
+    const rng = new SeededRng(V + k);
+    const x = rng.normalF32(2 * V, 3);
+    // Ties: copy some values, including across the top.
+    for (let i = 0; i < 40; i++) x[V + rng.int(V)] = x[V + rng.int(V)];
+    const sorted = [...Array(V).keys()].sort((a, b) => x[V + b] - x[V + a] || a - b);
+    x[V + sorted[5]] = x[V + sorted[3]];
+    const tx = ctx.upload(x, 'f32', [2, V]), out = ctx.tensor('u32', [topKWords(k)]);
+    ctx.run([topK(ctx, { logits: tx, row: 1, k, s: S, out })]);
+    const r = decodeTopK(await ctx.readBytes(out.buffer), k);
+    const row = x.subarray(V);
+    const order = [...Array(V).keys()].sort((a, b) => row[b] - row[a] || a - b).slice(0, k);
+    expect(Array.from(r.ids)).toEqual(order);
+    expect(Array.from(r.values)).toEqual(order.map((i) => row[i]));
+    let m = -Infinity;
+    for (const v of row) m = Math.max(m, v);
+    let s = 0;
+    for (const v of row) s += Math.exp(v - m);
+    expect(Math.abs(r.logSumExp - (m + Math.log(s)))).toBeLessThan(2e-5);
+    expect(r.logitAtS).toBe(row[S]);
+  });
+});
