@@ -1,0 +1,19 @@
+export { Fft, FftError } from './fft.js';
+export {
+  AudioInputError,
+  COSYVOICE3_MEL,
+  MelExtractor,
+  hannPeriodic,
+  hzToMelSlaney,
+  melFilterbank,
+  melSpectrogram,
+  melToHzSlaney,
+  reflectPad,
+} from './mel.js';
+export type { MelConfig, MelSpectrogram } from './mel.js';
+export { readWav, writeWav, WavFormatError } from './wav.js';
+export type { DecodedWav, WavEncoding } from './wav.js';
+export { resample, sincResampleKernel } from './resample.js';
+export type { ResampleOptions } from './resample.js';
+export { alignPromptFeatures, promptMelFromWav } from './prompt.js';
+export type { AlignedPrompt } from './prompt.js';
