@@ -1,0 +1,66 @@
+/**
+ * The engine contract `verify` runs against. An engine supplies the neural primitives over a converted folder;
+ * `pipeline.ts` builds every test kind (LLM loops, the CFM solver, token2wav offline/streaming) from them, so a
+ * new engine (WebGPU, WASM) implements these few methods — or overrides a whole pipeline step if it fuses more.
+ *
+ * Layouts are PyTorch order, row-major, batch 1 unless stated; all tensors are plain typed arrays.
+ */
+import type { CosyVoiceConfig } from '../convert/config.js';
+
+/** A KV-cached LLM session: one call per prefill/decode step. */
+export interface LlmSession {
+  /** Current cache length (tokens already consumed). */
+  readonly cacheLen: number;
+  /** Runs T new input embeddings [T, H]; returns logits [T, S+200] and hidden (after final norm) [T, H]. */
+  step(embeds: Float32Array, T: number): Promise<{ logits: Float32Array; hidden: Float32Array }>;
+  dispose(): void;
+}
+
+export interface EstimatorInputs {
+  /** x, mu, cond [B, 80, T]; mask [B, 1, T]; t [B]; spks [B, 80]. */
+  x: Float32Array; mask: Float32Array; mu: Float32Array; t: Float32Array; spks: Float32Array; cond: Float32Array;
+  batch: number;
+  frames: number;
+  streaming: boolean;
+}
+
+export interface HiftOutputs {
+  speech: Float32Array;
+  source: Float32Array;
+  /** float64 as upstream's F0 predictor (an engine without f64 returns its f32 values widened). */
+  f0: Float64Array;
+}
+
+export interface Engine {
+  readonly name: string;
+  readonly config: CosyVoiceConfig;
+  /** Rows of Qwen embed_tokens, [ids.length, H]. */
+  embedText(ids: number[]): Promise<Float32Array>;
+  /** Rows of speech_embedding (also sos/task_id), [ids.length, H]. */
+  embedSpeech(ids: number[]): Promise<Float32Array>;
+  llmSession(): Promise<LlmSession>;
+  /** Token embedding + PreLookahead + repeat: mu [1, 80, frames]; spks [1, 80]. */
+  flowEncoder(tokens: number[], embedding: Float32Array, finalize: boolean): Promise<{ mu: Float32Array; frames: number; spks: Float32Array }>;
+  /** The DiT estimator: velocity [B, 80, T]. */
+  flowEstimator(inp: EstimatorInputs): Promise<Float32Array>;
+  /** HiFT from mel [1, 80, T]; `sineNoise` is the fixed uniform table [≥480·T, 9] from sample 0. */
+  hift(mel: Float32Array, frames: number, sineNoise: Float32Array, finalize: boolean): Promise<HiftOutputs>;
+  dispose(): Promise<void>;
+}
+
+/** Factory used by `verify --engine <name>`: builds an engine over a converted folder. */
+export type EngineFactory = (convertedDir: string) => Promise<Engine>;
+
+const factories = new Map<string, EngineFactory>();
+
+export function registerEngine(name: string, f: EngineFactory): void {
+  factories.set(name, f);
+}
+
+export function engineFactory(name: string): EngineFactory | undefined {
+  return factories.get(name);
+}
+
+export function engineNames(): string[] {
+  return [...factories.keys()];
+}
