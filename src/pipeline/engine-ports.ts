@@ -1,0 +1,108 @@
+/**
+ * Adapts any verify `Engine` (src/ort/engine.ts: ONNX Runtime, WebGPU) to the pipeline's ports, so the same
+ * streaming pipeline runs on every engine — the end-to-end benchmark compares them this way.
+ */
+import type { Engine } from '../ort/engine.js';
+import { flowInference } from '../ort/pipeline.js';
+import { SpeechTokenDecoder } from '../sampling/index.js';
+import { flowNoiseTable, FLOW_NOISE_FRAMES, SineNoiseTable } from './noise.js';
+import type { FlowCall, FlowPort, HiftPort, LlmInput, LlmPort, LlmRunOptions } from './ports.js';
+
+export class EngineLlmPort implements LlmPort {
+  constructor(private readonly e: Engine) {}
+  get speechTokenSize() {
+    return this.e.config.llm.speechTokenSize;
+  }
+  get textVocabSize() {
+    return this.e.config.llm.textVocab;
+  }
+
+  async *generate(input: LlmInput, opts: LlmRunOptions): AsyncGenerator<number, void> {
+    const c = this.e.config.llm;
+    const H = c.hidden;
+    const force = opts.forceTokens;
+    const decoder = new SpeechTokenDecoder(
+      {
+        speechTokenSize: c.speechTokenSize,
+        targetTextTokens: input.targetTextTokens,
+        minTokenTextRatio: c.minLenRatio,
+        // Forced lengths must not hit max_len first.
+        maxTokenTextRatio: force ? Math.max(c.maxLenRatio, Math.ceil((force + 1) / Math.max(1, input.targetTextTokens))) : c.maxLenRatio,
+        ras: { topP: c.sampling.topP, topK: c.sampling.topK, winSize: c.sampling.winSize, tauR: c.sampling.tauR },
+      },
+      opts.sampler,
+    );
+    const text = await this.e.embedText([...input.textIds]);
+    const sp = await this.e.embedSpeech([c.sos, c.taskId, ...input.promptSpeechTokens]);
+    let embeds: Float32Array = new Float32Array(text.length + sp.length);
+    embeds.set(sp.subarray(0, H));
+    embeds.set(text, H);
+    embeds.set(sp.subarray(H), H + text.length);
+    const session = await this.e.llmSession();
+    try {
+      let produced = 0;
+      while (!decoder.done && !opts.signal?.aborted) {
+        const T = embeds.length / H;
+        const { logits } = await session.step(embeds, T);
+        const last = logits.slice((T - 1) * c.headSize, T * c.headSize);
+        if (force !== undefined) last.fill(-Infinity, c.stopFrom);
+        const r = decoder.next(last);
+        if (r.stop) return;
+        yield r.token;
+        if (force !== undefined && ++produced >= force) return;
+        embeds = await this.e.embedSpeech([r.token]);
+      }
+    } finally {
+      session.dispose();
+    }
+  }
+}
+
+export class EngineFlowPort implements FlowPort {
+  constructor(private readonly e: Engine) {}
+  get tokenMelRatio() {
+    return this.e.config.flow.tokenMelRatio;
+  }
+  get preLookaheadLen() {
+    return this.e.config.flow.preLookaheadLen;
+  }
+  get melBins() {
+    return this.e.config.flow.outputSize;
+  }
+
+  async inference(call: FlowCall): Promise<{ mel: Float32Array; frames: number }> {
+    const r = await flowInference(this.e, {
+      token: [...call.tokens],
+      promptToken: [...call.promptTokens],
+      promptFeat: call.promptMel,
+      promptFrames: call.promptMel.length / this.melBins,
+      embedding: call.embedding,
+      noise: flowNoiseTable(this.melBins),
+      noiseFrames: FLOW_NOISE_FRAMES,
+      streaming: call.streaming,
+      finalize: call.finalize,
+    });
+    return { mel: r.mel, frames: r.melFrames };
+  }
+}
+
+export class EngineHiftPort implements HiftPort {
+  private readonly noise: SineNoiseTable;
+  constructor(
+    private readonly e: Engine,
+    noiseSeed = 0,
+  ) {
+    this.noise = new SineNoiseTable(e.config.hift.nbHarmonics + 1, noiseSeed);
+  }
+  get sampleRate() {
+    return this.e.config.sampleRate;
+  }
+  get hopSamples() {
+    return this.e.config.sampleRate / (this.e.config.tokenFrameRate * this.e.config.tokenMelRatio);
+  }
+
+  async inference(mel: Float32Array, frames: number, finalize: boolean): Promise<Float32Array> {
+    const r = await this.e.hift(mel, frames, this.noise.get(frames * this.hopSamples), finalize);
+    return r.speech;
+  }
+}
