@@ -1,0 +1,47 @@
+/**
+ * Worker-side engine factory: picks and loads the TextToSpeech implementation for a model folder.
+ *   - tone.json      → ToneEngine (test-tone model, tone-model.ts)
+ *   - cosyvoice.json → the CosyVoice3 pipeline (src/pipeline), once it exports loadTextToSpeech
+ * Detection asks the cache first, so a warm reload makes no network request.
+ */
+import type { GpuContext } from '../gpu/context.js';
+import type { SpeakerPrompt, TextToSpeech } from '../pipeline/types.js';
+import { UnsupportedModelError } from './errors.js';
+import type { ModelSource } from './model-source.js';
+import { ToneEngine } from './test-tone.js';
+
+export interface Engine extends TextToSpeech {
+  readonly name: string;
+  /** Whether the engine's kernels run in f16. */
+  readonly shaderF16: boolean;
+  /** Used when the page sends no speaker. */
+  readonly defaultSpeaker: SpeakerPrompt;
+}
+
+export type EngineKind = 'tone' | 'cosyvoice';
+
+export interface EngineOptions {
+  engine?: 'auto' | EngineKind;
+  disableF16?: boolean;
+}
+
+const MANIFESTS: Record<EngineKind, string> = { cosyvoice: 'cosyvoice.json', tone: 'tone.json' };
+
+export async function detectEngine(src: ModelSource & { isCached?(file: string): Promise<boolean> }): Promise<EngineKind> {
+  const kinds = Object.keys(MANIFESTS) as EngineKind[];
+  if (src.isCached) for (const k of kinds) if (await src.isCached(MANIFESTS[k])) return k;
+  for (const k of kinds) if (await src.exists(MANIFESTS[k])) return k;
+  throw new UnsupportedModelError(`${src.base} holds neither ${Object.values(MANIFESTS).join(' nor ')}; point the URL at a converted model folder`);
+}
+
+export async function createEngine(src: ModelSource, ctx: GpuContext, opts: EngineOptions = {}): Promise<Engine> {
+  const kind = !opts.engine || opts.engine === 'auto' ? await detectEngine(src) : opts.engine;
+  switch (kind) {
+    case 'tone':
+      return ToneEngine.load(src, ctx);
+    case 'cosyvoice':
+      throw new UnsupportedModelError(
+        `${src.base} is a CosyVoice3 model folder, but this build has no CosyVoice3 pipeline yet (src/pipeline/index.ts does not export loadTextToSpeech)`,
+      );
+  }
+}

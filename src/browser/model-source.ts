@@ -1,0 +1,296 @@
+/**
+ * Model files over HTTP, cached in the Cache API so a reload does not download again.
+ *
+ * - Small whole files (JSON configs, ONNX graphs) are one GET each, streamed with progress, cached under their URL.
+ * - Big files (ONNX external data, weight blobs) are read through `open(file)`: a ByteSource whose reads are served
+ *   in fixed blocks (4 MiB by default) fetched with HTTP Range requests; each block is cached under a synthetic key
+ *   (`<url>?cosyvoice-block=<i>`), so only the parts a model actually reads are downloaded, and a reload reads the
+ *   same blocks back from the cache. The file size is cached too (`?cosyvoice-size`), so a warm reload makes no
+ *   network request at all.
+ * - A Cache.put that fails for lack of quota becomes a ModelCacheQuotaError (never a hang, never a silent retry).
+ * Cache entries are not revalidated: a changed model folder needs clearModelCache() (or a new folder URL).
+ */
+import { checkRange, safeRelativeLocation, type ByteSource } from '../../loader/byte-source.js';
+import { parseOnnxModel, type OnnxModel } from '../../loader/onnx.js';
+import { resolveExternal } from '../../loader/onnx-external.js';
+import { isQuotaError, ModelCacheQuotaError, ModelFetchError } from './errors.js';
+import type { CacheCounters, ProgressInfo } from './protocol.js';
+
+export const MODEL_CACHE_NAME = 'cosyvoice-webgpu-models-v1';
+export const DEFAULT_BLOCK_BYTES = 4 << 20;
+
+/** What an engine needs from a model folder; implemented over HTTP here and over files in the Node tests. */
+export interface ModelSource {
+  /** Folder URL (or path) the file names are relative to, for messages. */
+  readonly base: string;
+  /** A whole (small) file. */
+  bytes(file: string): Promise<Uint8Array>;
+  json<T = unknown>(file: string): Promise<T>;
+  /** Random access to a (big) file. */
+  open(file: string): ByteSource;
+  exists(file: string): Promise<boolean>;
+}
+
+export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** The subset of the Cache API interface we use (tests substitute a fake to provoke quota errors). */
+export interface CacheLike {
+  match(key: string): Promise<Response | undefined>;
+  put(key: string, res: Response): Promise<void>;
+}
+
+export interface HttpModelSourceOptions {
+  /** null: no caching. */
+  cache?: CacheLike | null;
+  onProgress?: (p: ProgressInfo) => void;
+  fetch?: FetchFn;
+  blockBytes?: number;
+}
+
+export async function openModelCache(name = MODEL_CACHE_NAME): Promise<CacheLike | null> {
+  const c = (globalThis as { caches?: CacheStorage }).caches;
+  return c ? c.open(name) : null;
+}
+
+export async function clearModelCache(name = MODEL_CACHE_NAME): Promise<boolean> {
+  const c = (globalThis as { caches?: CacheStorage }).caches;
+  return c ? c.delete(name) : false;
+}
+
+function withParam(url: string, param: string): string {
+  return url + (url.includes('?') ? '&' : '?') + param;
+}
+
+export class HttpModelSource implements ModelSource {
+  readonly counters: CacheCounters = { hits: 0, misses: 0, bytesDownloaded: 0, bytesFromCache: 0 };
+  readonly base: string;
+  private readonly cache: CacheLike | null;
+  private readonly f: FetchFn;
+  private readonly blockBytes: number;
+  private readonly sizes = new Map<string, Promise<number>>();
+
+  constructor(base: string, private readonly opts: HttpModelSourceOptions = {}) {
+    this.base = base.endsWith('/') ? base : `${base}/`;
+    this.cache = opts.cache ?? null;
+    this.f = opts.fetch ?? globalThis.fetch.bind(globalThis);
+    this.blockBytes = opts.blockBytes ?? DEFAULT_BLOCK_BYTES;
+  }
+
+  /** Absolute URL of a file of the folder; names that would leave the folder are refused. */
+  url(file: string): string {
+    const rel = safeRelativeLocation(file, { file });
+    return new URL(rel.split('/').map(encodeURIComponent).join('/'), this.base).href;
+  }
+
+  progress(file: string, loaded: number, total: number, cached: boolean): void {
+    this.opts.onProgress?.({ file, loaded, total, cached });
+  }
+
+  private async get(file: string, url: string, init?: RequestInit): Promise<Response> {
+    let res: Response;
+    try {
+      res = await this.f(url, init);
+    } catch (e) {
+      throw new ModelFetchError(url, `network error: ${(e as Error).message}`);
+    }
+    if (!res.ok) throw new ModelFetchError(url, `HTTP ${res.status} ${res.statusText}`.trim());
+    return res;
+  }
+
+  async cachedBytes(key: string): Promise<Uint8Array | undefined> {
+    if (!this.cache) return undefined;
+    const hit = await this.cache.match(key);
+    if (!hit) return undefined;
+    const bytes = new Uint8Array(await hit.arrayBuffer());
+    this.counters.hits++;
+    this.counters.bytesFromCache += bytes.length;
+    return bytes;
+  }
+
+  async store(file: string, key: string, bytes: Uint8Array): Promise<void> {
+    if (!this.cache) return;
+    try {
+      await this.cache.put(key, new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-length': String(bytes.length) } }));
+    } catch (e) {
+      if (isQuotaError(e)) throw new ModelCacheQuotaError(file, bytes.length, (e as Error).message);
+      throw e;
+    }
+  }
+
+  async bytes(file: string): Promise<Uint8Array> {
+    const url = this.url(file);
+    const cached = await this.cachedBytes(url);
+    if (cached) {
+      this.progress(file, cached.length, cached.length, true);
+      return cached;
+    }
+    this.counters.misses++;
+    const res = await this.get(file, url);
+    const total = Number(res.headers.get('content-length') ?? 0);
+    let out: Uint8Array;
+    if (!res.body) {
+      out = new Uint8Array(await res.arrayBuffer());
+      this.progress(file, out.length, out.length, false);
+    } else {
+      const reader = res.body.getReader();
+      let buf = new Uint8Array(total || 1 << 16);
+      let loaded = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (loaded + value.length > buf.length) {
+          const grown = new Uint8Array(Math.max(buf.length * 2, loaded + value.length));
+          grown.set(buf.subarray(0, loaded));
+          buf = grown;
+        }
+        buf.set(value, loaded);
+        loaded += value.length;
+        this.progress(file, loaded, total || loaded, false);
+      }
+      out = buf.length === loaded ? buf : buf.slice(0, loaded);
+    }
+    this.counters.bytesDownloaded += out.length;
+    await this.store(file, url, out);
+    return out;
+  }
+
+  async json<T = unknown>(file: string): Promise<T> {
+    const text = new TextDecoder().decode(await this.bytes(file));
+    try {
+      return JSON.parse(text) as T;
+    } catch (e) {
+      throw new ModelFetchError(this.url(file), `not valid JSON: ${(e as Error).message}`);
+    }
+  }
+
+  /** Whether the file (or its size record) is in the cache; never touches the network. */
+  async isCached(file: string): Promise<boolean> {
+    if (!this.cache) return false;
+    const url = this.url(file);
+    return !!((await this.cache.match(url)) || (await this.cache.match(withParam(url, 'cosyvoice-size'))));
+  }
+
+  async exists(file: string): Promise<boolean> {
+    const url = this.url(file);
+    if (await this.isCached(file)) return true;
+    try {
+      const res = await this.f(url, { method: 'HEAD' });
+      return res.ok;
+    } catch (e) {
+      throw new ModelFetchError(url, `network error: ${(e as Error).message}`);
+    }
+  }
+
+  /** File size: from the cache, else one HEAD request (cached). */
+  size(file: string): Promise<number> {
+    let p = this.sizes.get(file);
+    if (!p) {
+      p = (async () => {
+        const key = withParam(this.url(file), 'cosyvoice-size');
+        const cached = await this.cachedBytes(key);
+        if (cached) return Number(new TextDecoder().decode(cached));
+        this.counters.misses++;
+        const res = await this.get(file, this.url(file), { method: 'HEAD' });
+        const n = Number(res.headers.get('content-length'));
+        if (!Number.isSafeInteger(n) || n < 0) throw new ModelFetchError(this.url(file), 'the server sent no Content-Length');
+        await this.store(file, key, new TextEncoder().encode(String(n)));
+        return n;
+      })();
+      this.sizes.set(file, p);
+      p.catch(() => this.sizes.delete(file));
+    }
+    return p;
+  }
+
+  open(file: string): ByteSource {
+    return new CachedRangeSource(this, file, this.blockBytes);
+  }
+
+  /** One block of a file: cache, else a Range request (cached). */
+  async block(file: string, index: number, size: number): Promise<{ bytes: Uint8Array; cached: boolean }> {
+    const url = this.url(file);
+    const start = index * this.blockBytes;
+    const end = Math.min(size, start + this.blockBytes);
+    const key = withParam(url, `cosyvoice-block=${index}`);
+    const cached = await this.cachedBytes(key);
+    if (cached && cached.length === end - start) return { bytes: cached, cached: true };
+    this.counters.misses++;
+    const res = await this.get(file, url, { headers: { Range: `bytes=${start}-${end - 1}` } });
+    if (res.status !== 206 && !(res.status === 200 && start === 0 && end === size)) {
+      throw new ModelFetchError(url, `the server ignored the Range request (HTTP ${res.status}); serve the model with Range support`);
+    }
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (bytes.length !== end - start) throw new ModelFetchError(url, `asked for bytes ${start}-${end - 1}, got ${bytes.length} bytes`);
+    this.counters.bytesDownloaded += bytes.length;
+    await this.store(file, key, bytes);
+    return { bytes, cached: false };
+  }
+}
+
+/** Random access over cached blocks; keeps the few most recent blocks in memory so small adjacent reads are cheap. */
+class CachedRangeSource implements ByteSource {
+  readonly name: string;
+  private readonly recent = new Map<number, Promise<{ bytes: Uint8Array; cached: boolean }>>();
+  private readonly seen = new Set<number>();
+  private loaded = 0;
+
+  constructor(
+    private readonly src: HttpModelSource,
+    private readonly file: string,
+    private readonly blockBytes: number,
+  ) {
+    this.name = src.url(file);
+  }
+
+  size(): Promise<number> {
+    return this.src.size(this.file);
+  }
+
+  private block(i: number, size: number): Promise<{ bytes: Uint8Array; cached: boolean }> {
+    let p = this.recent.get(i);
+    if (p) {
+      this.recent.delete(i); // re-insert as most recent
+    } else {
+      p = this.src.block(this.file, i, size).then((b) => {
+        if (!this.seen.has(i)) {
+          this.seen.add(i);
+          this.loaded += b.bytes.length;
+          this.src.progress(this.file, this.loaded, size, b.cached);
+        }
+        return b;
+      });
+      p.catch(() => this.recent.delete(i));
+    }
+    this.recent.set(i, p);
+    while (this.recent.size > 4) this.recent.delete(this.recent.keys().next().value as number);
+    return p;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const size = await this.size();
+    checkRange(this.name, offset, length, size);
+    const out = new Uint8Array(length);
+    if (length === 0) return out;
+    const first = Math.floor(offset / this.blockBytes);
+    const last = Math.floor((offset + length - 1) / this.blockBytes);
+    const blocks = [];
+    for (let i = first; i <= last; i++) blocks.push(this.block(i, size));
+    let i = first;
+    for (const b of await Promise.all(blocks)) {
+      const start = i * this.blockBytes;
+      const from = Math.max(offset, start) - start;
+      const to = Math.min(offset + length, start + b.bytes.length) - start;
+      out.set(b.bytes.subarray(from, to), start + from - offset);
+      i++;
+    }
+    return out;
+  }
+}
+
+/** Loads an ONNX model of the folder: the graph file whole, its external data through cached Range reads. */
+export async function loadOnnxFromSource(src: ModelSource, file: string): Promise<OnnxModel> {
+  const bytes = await src.bytes(file);
+  const parsed = parseOnnxModel(bytes, file, { external: 'defer' });
+  const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/') + 1) : '';
+  return resolveExternal(parsed, async (rel) => src.open(dir + rel), { file });
+}

@@ -1,0 +1,88 @@
+/**
+ * The message protocol between the page (client.ts) and the model Worker (worker.ts). Every message is a plain
+ * structured-cloneable object with a `type`; PCM chunks travel as transferred Float32Arrays (their ArrayBuffer is
+ * moved, not copied). Flow control: the worker keeps at most `window` chunks of one stream unacknowledged, so a slow
+ * consumer bounds the memory and the work done ahead of it; the client acks a chunk when its consumer takes it.
+ */
+import type { AdapterDescription } from '../gpu/device.js';
+import type { LoadProgress, SpeakerPrompt, SynthesisMode, SynthesisStats } from '../pipeline/types.js';
+
+export interface LoadOptions {
+  /** Store downloaded model bytes in the Cache API so that a reload does not download again (default true). */
+  cache?: boolean;
+  /** Name of the Cache API cache (default MODEL_CACHE_NAME). */
+  cacheName?: string;
+  /** Run without shader-f16 even where the adapter has it (f32 everywhere). */
+  disableF16?: boolean;
+  /** Which engine to build; 'auto' picks from the files in the model folder. */
+  engine?: 'auto' | 'tone' | 'cosyvoice';
+}
+
+export interface StreamOptions {
+  mode?: SynthesisMode;
+  instruct?: string;
+  seed?: number;
+  forceTokens?: number;
+  /** Most chunks the worker may have sent but not had acknowledged (default 16; at least 1). */
+  window?: number;
+}
+
+/** Progress of one model file; `cached` when the bytes came from the cache instead of the network. */
+export interface ProgressInfo extends LoadProgress {
+  cached: boolean;
+}
+
+export interface LoadedInfo {
+  engine: string;
+  sampleRate: number;
+  adapter: AdapterDescription;
+  /** One line naming the adapter, for display. */
+  adapterLabel: string;
+  /** Whether the engine's kernels use f16 (the device has shader-f16 and it was not disabled). */
+  shaderF16: boolean;
+  loadMs: number;
+  cache: CacheCounters;
+}
+
+export interface CacheCounters {
+  /** Requests answered from the cache. */
+  hits: number;
+  /** Requests that went to the network. */
+  misses: number;
+  /** Bytes received over the network for this load. */
+  bytesDownloaded: number;
+  /** Bytes served from the cache for this load. */
+  bytesFromCache: number;
+}
+
+export interface DoneInfo {
+  stats: SynthesisStats;
+  cancelled: boolean;
+  /** Chunks the worker produced for this stream. */
+  chunks: number;
+  samples: number;
+}
+
+export type ToWorker =
+  | { type: 'load'; url: string; options: LoadOptions }
+  | { type: 'stream'; id: number; text: string; speaker: SpeakerPrompt | null; options: StreamOptions }
+  | { type: 'ack'; id: number; n: number }
+  | { type: 'cancel'; id: number }
+  | { type: 'dispose' };
+
+export type FromWorker =
+  | ({ type: 'progress' } & ProgressInfo)
+  | ({ type: 'loaded' } & LoadedInfo)
+  | { type: 'chunk'; id: number; index: number; pcm: Float32Array }
+  | ({ type: 'done'; id: number } & DoneInfo)
+  /** `id` is the stream the error belongs to; absent for load/dispose errors. */
+  | { type: 'error'; id?: number; name: string; message: string }
+  | { type: 'disposed' };
+
+export const DEFAULT_WINDOW = 16;
+
+/** Serialises an exception for the wire, keeping its class name. */
+export function errorMessage(e: unknown, id?: number): Extract<FromWorker, { type: 'error' }> {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { type: 'error', ...(id === undefined ? {} : { id }), name: err.name || 'Error', message: err.message };
+}

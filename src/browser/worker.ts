@@ -1,0 +1,166 @@
+/**
+ * The model Worker: owns the GPU device, the model cache and the engine; speaks protocol.ts with the page.
+ * Build: scripts/build-web.mjs bundles this file (WGSL inlined) as dist/web/worker.js, an ES-module worker.
+ * One load at a time; streams run one after another on the GPU (the engine serialises them) and each is paced by
+ * the page's acks (window), so cancel takes effect within one chunk.
+ */
+import shaders from 'virtual:shaders';
+import { GpuContext } from '../gpu/context.js';
+import { adapterLabel, requestGpuDevice, type GpuDeviceHandle } from '../gpu/device.js';
+import { registerShaders } from '../gpu/shader-registry.js';
+import type { SynthesisStats } from '../pipeline/types.js';
+import { createEngine, type Engine } from './engine.js';
+import { WorkerProtocolError } from './errors.js';
+import { HttpModelSource, MODEL_CACHE_NAME, openModelCache } from './model-source.js';
+import { DEFAULT_WINDOW, errorMessage, type FromWorker, type LoadOptions, type StreamOptions, type ToWorker } from './protocol.js';
+import type { SpeakerPrompt } from '../pipeline/types.js';
+
+registerShaders(shaders);
+
+interface WorkerScope {
+  postMessage(msg: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: 'message', fn: (ev: MessageEvent<ToWorker>) => void): void;
+  close(): void;
+}
+const scope = globalThis as unknown as WorkerScope;
+const post = (msg: FromWorker, transfer: Transferable[] = []): void => scope.postMessage(msg, transfer);
+
+interface ActiveStream {
+  abort: AbortController;
+  credit: number;
+  wake: (() => void) | null;
+}
+
+let handle: GpuDeviceHandle | null = null;
+let handleF16Disabled = false;
+let ctx: GpuContext | null = null;
+let engine: Engine | null = null;
+let queue: Promise<unknown> = Promise.resolve();
+const streams = new Map<number, ActiveStream>();
+const now = (): number => performance.now();
+
+async function load(url: string, options: LoadOptions): Promise<void> {
+  const t0 = now();
+  for (const s of streams.values()) s.abort.abort();
+  engine?.dispose();
+  engine = null;
+  // A new device only when none exists yet or the f16 choice changed (features are fixed per device).
+  if (!handle || handle.isLost() || handleF16Disabled !== !!options.disableF16) {
+    ctx?.dispose();
+    handle?.device.destroy();
+    handle = await requestGpuDevice(navigator.gpu, { disableFeatures: options.disableF16 ? ['shader-f16'] : [] });
+    handleF16Disabled = !!options.disableF16;
+    const h = handle;
+    h.lost.then((err) => {
+      if (handle === h) post(errorMessage(err));
+    });
+    ctx = new GpuContext(handle);
+  }
+  const cache = options.cache === false ? null : await openModelCache(options.cacheName ?? MODEL_CACHE_NAME);
+  const src = new HttpModelSource(new URL(url, location.href).href, { cache, onProgress: (p) => post({ type: 'progress', ...p }) });
+  engine = await createEngine(src, ctx!, { engine: options.engine, disableF16: options.disableF16 });
+  post({
+    type: 'loaded',
+    engine: engine.name,
+    sampleRate: engine.sampleRate,
+    adapter: handle.info,
+    adapterLabel: adapterLabel(handle.info),
+    shaderF16: engine.shaderF16,
+    loadMs: now() - t0,
+    cache: { ...src.counters },
+  });
+}
+
+async function stream(id: number, text: string, speaker: SpeakerPrompt | null, options: StreamOptions): Promise<void> {
+  if (!engine) throw new WorkerProtocolError('stream before load: send {type: "load"} first');
+  const st = streams.get(id)!;
+  const t0 = now();
+  let ttfa = 0;
+  let chunks = 0;
+  let samples = 0;
+  let stats: SynthesisStats | undefined;
+  const gen = engine.stream(text, speaker ?? engine.defaultSpeaker, { ...options, signal: st.abort.signal });
+  try {
+    for (;;) {
+      while (st.credit <= 0 && !st.abort.signal.aborted) await new Promise<void>((r) => (st.wake = r));
+      if (st.abort.signal.aborted) break;
+      const r = await gen.next();
+      if (r.done) {
+        stats = r.value;
+        break;
+      }
+      // Transfer the samples; copy first when the chunk is a view into a bigger buffer (the rest must stay).
+      const pcm = r.value.byteOffset === 0 && r.value.byteLength === r.value.buffer.byteLength ? r.value : r.value.slice();
+      if (!ttfa) ttfa = now() - t0;
+      samples += pcm.length;
+      st.credit--;
+      post({ type: 'chunk', id, index: chunks++, pcm }, [pcm.buffer as ArrayBuffer]);
+    }
+  } finally {
+    if (!stats) await gen.return(undefined as never).catch(() => undefined);
+  }
+  const cancelled = st.abort.signal.aborted && !stats;
+  if (!stats) {
+    const totalMs = now() - t0;
+    const audioSeconds = samples / engine.sampleRate;
+    stats = { ttfaMs: ttfa, totalMs, audioSeconds, rtf: audioSeconds ? totalMs / 1000 / audioSeconds : 0, tokens: 0, llmMs: 0, flowMs: 0, hiftMs: 0 };
+  }
+  post({ type: 'done', id, stats, cancelled, chunks, samples });
+}
+
+function dispose(): void {
+  for (const s of streams.values()) s.abort.abort();
+  engine?.dispose();
+  ctx?.dispose();
+  handle?.device.destroy();
+  engine = null;
+  ctx = null;
+  handle = null;
+  post({ type: 'disposed' });
+  scope.close();
+}
+
+scope.addEventListener('message', (ev) => {
+  const msg = ev.data;
+  switch (msg.type) {
+    case 'load':
+      queue = queue.then(() => load(msg.url, msg.options ?? {})).catch((e) => post(errorMessage(e)));
+      break;
+    case 'stream': {
+      const st: ActiveStream = { abort: new AbortController(), credit: Math.max(1, msg.options?.window ?? DEFAULT_WINDOW), wake: null };
+      streams.set(msg.id, st);
+      // Streams run in order after any pending load; a cancel before the start ends the stream at once.
+      queue = queue
+        .then(() => stream(msg.id, msg.text, msg.speaker, msg.options ?? {}))
+        .catch((e) => post(errorMessage(e, msg.id)))
+        .finally(() => streams.delete(msg.id));
+      break;
+    }
+    case 'ack': {
+      const st = streams.get(msg.id);
+      if (st) {
+        st.credit += msg.n;
+        st.wake?.();
+      }
+      break;
+    }
+    case 'cancel': {
+      const st = streams.get(msg.id);
+      if (st) {
+        st.abort.abort();
+        st.wake?.();
+      }
+      break;
+    }
+    case 'dispose':
+      // Abort first: a stream waiting for acks would otherwise hold the queue forever.
+      for (const s of streams.values()) {
+        s.abort.abort();
+        s.wake?.();
+      }
+      queue = queue.then(dispose, dispose);
+      break;
+    default:
+      post(errorMessage(new WorkerProtocolError(`unknown message type ${(msg as { type?: unknown }).type}`)));
+  }
+});

@@ -1,0 +1,262 @@
+/**
+ * Demo page: load a converted model folder in the Worker, type text, press Play; chunks stream into the
+ * "pcm-player" AudioWorklet as they arrive. Shows load progress, TTFA, RTF, the adapter and shader-f16 use.
+ * `window.cosyvoiceDemo` exposes the run's data (received PCM, progress events, stats) for the browser tests.
+ * URL parameters: ?model=<folder URL>&text=<text>.
+ */
+import { CosyVoiceWorkerClient, type StreamHandle } from '../browser/client.js';
+import type { DoneInfo, LoadedInfo, ProgressInfo } from '../browser/protocol.js';
+
+type State = 'idle' | 'loading' | 'loaded' | 'playing' | 'done' | 'played' | 'cancelled' | 'error';
+
+interface PlayerStatus {
+  played: number;
+  buffered: number;
+  underruns: number;
+  drained: boolean;
+}
+
+const el = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
+const ui = {
+  model: el<HTMLInputElement>('model'),
+  models: el<HTMLDataListElement>('models'),
+  cache: el<HTMLInputElement>('cache'),
+  nof16: el<HTMLInputElement>('nof16'),
+  text: el<HTMLTextAreaElement>('text'),
+  load: el<HTMLButtonElement>('load'),
+  play: el<HTMLButtonElement>('play'),
+  cancel: el<HTMLButtonElement>('cancel'),
+  status: el('status'),
+  progress: el<HTMLProgressElement>('progress'),
+  progressText: el('progress-text'),
+  adapter: el('adapter'),
+  f16: el('f16'),
+  ttfa: el('ttfa'),
+  rtf: el('rtf'),
+  played: el('played'),
+  wave: el<HTMLCanvasElement>('wave'),
+  log: el('log'),
+};
+
+const demo = {
+  client: new CosyVoiceWorkerClient(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })),
+  state: 'idle' as State,
+  loaded: null as LoadedInfo | null,
+  loadedKey: '',
+  progress: [] as ProgressInfo[],
+  chunks: [] as Float32Array[],
+  chunkTimes: [] as number[],
+  done: null as DoneInfo | null,
+  pageTtfaMs: 0,
+  player: null as PlayerStatus | null,
+  error: null as { name: string; message: string } | null,
+  current: null as StreamHandle | null,
+  /** All samples of the last run, as a plain array (tests read this). */
+  pcm(): number[] {
+    const out: number[] = [];
+    for (const c of this.chunks) for (let i = 0; i < c.length; i++) out.push(c[i]);
+    return out;
+  },
+};
+(globalThis as unknown as { cosyvoiceDemo: typeof demo }).cosyvoiceDemo = demo;
+
+let audio: AudioContext | null = null;
+let node: AudioWorkletNode | null = null;
+
+function setState(s: State, msg?: string): void {
+  demo.state = s;
+  document.body.dataset.state = s;
+  ui.status.textContent = msg ?? s;
+  const busy = s === 'loading' || s === 'playing';
+  ui.play.disabled = busy;
+  ui.load.disabled = busy;
+  ui.cancel.disabled = s !== 'playing' && !(s === 'done' && demo.player && !demo.player.drained);
+}
+
+function log(line: string): void {
+  ui.log.textContent = `${new Date().toISOString().slice(11, 23)} ${line}\n${ui.log.textContent}`;
+}
+
+const kb = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} kB`);
+
+function showProgress(): void {
+  const byFile = new Map<string, ProgressInfo>();
+  for (const p of demo.progress) byFile.set(p.file, p);
+  let loaded = 0;
+  let total = 0;
+  let cached = 0;
+  for (const p of byFile.values()) {
+    loaded += p.loaded;
+    total += p.total;
+    if (p.cached) cached++;
+  }
+  ui.progress.value = total ? loaded / total : 0;
+  ui.progressText.textContent = `${kb(loaded)} of ${kb(total)} · ${byFile.size} file(s), ${cached} from cache · ${demo.progress.length} progress events`;
+}
+
+async function ensureLoaded(): Promise<LoadedInfo> {
+  const url = new URL(ui.model.value.trim() || './models/tone/', location.href).href;
+  const key = `${url}|${ui.cache.checked}|${ui.nof16.checked}`;
+  if (demo.loaded && demo.loadedKey === key) return demo.loaded;
+  setState('loading', 'loading model…');
+  demo.progress = [];
+  demo.loaded = null;
+  showProgress();
+  const info = await demo.client.load(
+    url,
+    (p) => {
+      demo.progress.push(p);
+      showProgress();
+    },
+    { cache: ui.cache.checked, disableF16: ui.nof16.checked },
+  );
+  demo.loaded = info;
+  demo.loadedKey = key;
+  showProgress();
+  ui.progressText.textContent += ` · loaded in ${info.loadMs.toFixed(0)} ms (downloaded ${kb(info.cache.bytesDownloaded)}, cache hits ${info.cache.hits})`;
+  ui.adapter.textContent = info.adapterLabel;
+  const has = info.adapter.features.includes('shader-f16');
+  ui.f16.textContent = info.shaderF16 ? 'yes (f16 kernels)' : `no — ${has ? (ui.nof16.checked ? 'disabled by the checkbox' : `the ${info.engine} engine runs f32`) : 'the adapter lacks it'}, f32 kernels`;
+  log(`loaded ${info.engine} from ${url}: ${info.sampleRate} Hz, adapter ${info.adapterLabel}`);
+  setState('loaded');
+  return info;
+}
+
+async function ensureAudio(sampleRate: number): Promise<AudioWorkletNode> {
+  if (!audio || audio.sampleRate !== sampleRate) {
+    await audio?.close();
+    audio = new AudioContext({ sampleRate, latencyHint: 'interactive' });
+    await audio.audioWorklet.addModule(new URL('./pcm-player.worklet.js', import.meta.url));
+    node = new AudioWorkletNode(audio, 'pcm-player', { numberOfInputs: 0, outputChannelCount: [1] });
+    node.port.onmessage = (ev: MessageEvent<{ type: 'status' } & PlayerStatus>) => {
+      demo.player = ev.data;
+      showPlayer();
+      if (ev.data.drained && demo.state === 'done') setState('played', 'played');
+    };
+    node.connect(audio.destination);
+  }
+  await audio.resume();
+  return node!;
+}
+
+function showPlayer(): void {
+  const p = demo.player;
+  const sr = demo.loaded?.sampleRate ?? 1;
+  const received = demo.chunks.reduce((s, c) => s + c.length, 0);
+  ui.played.textContent = p
+    ? `${(p.played / sr).toFixed(2)} s played of ${(received / sr).toFixed(2)} s received · buffered ${(p.buffered / sr).toFixed(2)} s · underruns ${p.underruns}`
+    : '–';
+}
+
+function drawWave(): void {
+  const g = ui.wave.getContext('2d');
+  if (!g) return;
+  const { width: w, height: h } = ui.wave;
+  g.clearRect(0, 0, w, h);
+  const total = demo.chunks.reduce((s, c) => s + c.length, 0);
+  if (!total) return;
+  g.fillStyle = '#2364aa';
+  const per = Math.max(1, Math.ceil(total / w));
+  let x = 0;
+  let acc = 0;
+  let peak = 0;
+  for (const c of demo.chunks) {
+    for (let i = 0; i < c.length; i++) {
+      peak = Math.max(peak, Math.abs(c[i]));
+      if (++acc === per) {
+        g.fillRect(x++, h / 2 - peak * (h / 2), 1, Math.max(1, peak * h));
+        acc = 0;
+        peak = 0;
+      }
+    }
+  }
+}
+
+async function play(): Promise<void> {
+  const t0 = performance.now();
+  demo.error = null;
+  try {
+    const info = await ensureLoaded();
+    const player = await ensureAudio(info.sampleRate);
+    player.port.postMessage({ type: 'clear' });
+    demo.chunks = [];
+    demo.chunkTimes = [];
+    demo.done = null;
+    demo.player = null;
+    demo.pageTtfaMs = 0;
+    ui.ttfa.textContent = ui.rtf.textContent = '…';
+    drawWave();
+    setState('playing', 'synthesizing…');
+    const tStream = performance.now();
+    const gen = demo.client.stream(ui.text.value, null);
+    demo.current = gen;
+    for await (const pcm of gen) {
+      if (!demo.chunks.length) {
+        demo.pageTtfaMs = performance.now() - tStream;
+        ui.ttfa.textContent = `${demo.pageTtfaMs.toFixed(1)} ms (page, from stream start) · ${(performance.now() - t0).toFixed(1)} ms from click`;
+      }
+      demo.chunks.push(pcm);
+      demo.chunkTimes.push(performance.now() - tStream);
+      const copy = pcm.slice();
+      player.port.postMessage({ type: 'push', pcm: copy }, [copy.buffer]);
+      drawWave();
+      showPlayer();
+    }
+    const done = await gen.done;
+    demo.done = done;
+    demo.current = null;
+    const s = done.stats;
+    ui.ttfa.textContent = `${s.ttfaMs.toFixed(1)} ms (engine) · ${demo.pageTtfaMs.toFixed(1)} ms (page)`;
+    ui.rtf.textContent = `${s.rtf.toFixed(3)} · ${s.audioSeconds.toFixed(2)} s of audio in ${s.totalMs.toFixed(0)} ms · ${done.chunks} chunks`;
+    if (done.cancelled) {
+      setState('cancelled', `cancelled after ${done.chunks} chunks`);
+      return;
+    }
+    player.port.postMessage({ type: 'end' });
+    log(`synthesized ${s.audioSeconds.toFixed(2)} s in ${done.chunks} chunks, TTFA ${s.ttfaMs.toFixed(1)} ms, RTF ${s.rtf.toFixed(3)}`);
+    setState((demo.player as PlayerStatus | null)?.drained ? 'played' : 'done', 'playing…');
+  } catch (e) {
+    const err = e as Error;
+    demo.error = { name: err.name, message: err.message };
+    demo.current = null;
+    log(`${err.name}: ${err.message}`);
+    setState('error', `${err.name}: ${err.message}`);
+  }
+}
+
+function cancel(): void {
+  if (demo.current) demo.client.cancel(demo.current.id);
+  node?.port.postMessage({ type: 'clear' });
+  if (demo.state === 'done') setState('cancelled', 'playback stopped');
+}
+
+async function listModels(): Promise<void> {
+  try {
+    const res = await fetch('./models/index.json');
+    if (!res.ok) return;
+    const list = (await res.json()) as { name: string; url: string; engine: string }[];
+    for (const m of list) {
+      const o = document.createElement('option');
+      o.value = m.url;
+      o.label = `${m.name} (${m.engine})`;
+      ui.models.append(o);
+    }
+    const params = new URLSearchParams(location.search);
+    if (!params.has('model') && list.length) ui.model.value = list[0].url;
+  } catch {
+    /* no list: keep the default */
+  }
+}
+
+const params = new URLSearchParams(location.search);
+if (params.has('model')) ui.model.value = params.get('model')!;
+if (params.has('text')) ui.text.value = params.get('text')!;
+ui.play.addEventListener('click', () => void play());
+ui.cancel.addEventListener('click', cancel);
+ui.load.addEventListener('click', () =>
+  void ensureLoaded().catch((e: Error) => {
+    demo.error = { name: e.name, message: e.message };
+    setState('error', `${e.name}: ${e.message}`);
+  }),
+);
+void listModels().then(() => setState('idle', 'ready'));
