@@ -87,13 +87,10 @@ export class EngineFlowPort implements FlowPort {
 }
 
 export class EngineHiftPort implements HiftPort {
-  private readonly noise: SineNoiseTable;
   constructor(
     private readonly e: Engine,
-    noiseSeed = 0,
-  ) {
-    this.noise = new SineNoiseTable(e.config.hift.nbHarmonics + 1, noiseSeed);
-  }
+    private readonly noise = new SineNoiseTable(e.config.hift.nbHarmonics + 1),
+  ) {}
   get sampleRate() {
     return this.e.config.sampleRate;
   }

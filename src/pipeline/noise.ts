@@ -23,7 +23,7 @@ export function flowNoiseTable(bins = 80): Float32Array {
 /** The harmonic-noise table, [samples, harmonics] row-major, prefix-stable. */
 export class SineNoiseTable {
   private gen: TorchGenerator;
-  private data = new Float32Array(0);
+  private data: Float32Array = new Float32Array(0);
 
   constructor(
     readonly harmonics = 9,
@@ -32,10 +32,22 @@ export class SineNoiseTable {
     this.gen = new TorchGenerator(seed);
   }
 
+  /** A caller-supplied table (e.g. exported from a live upstream instance); it cannot grow. */
+  static fromTable(table: Float32Array, harmonics = 9): SineNoiseTable {
+    const t = new SineNoiseTable(harmonics);
+    t.data = table;
+    t.fixed = true;
+    return t;
+  }
+  private fixed = false;
+
   /** At least `samples` rows (a view: valid until the next call that grows the table). */
   get(samples: number): Float32Array {
     const need = samples * this.harmonics;
     if (need > this.data.length) {
+      if (this.fixed) {
+        throw new RangeError(`the supplied sine-noise table has ${this.data.length / this.harmonics} samples, ${samples} are needed`);
+      }
       // Grow by doubling so streaming does not regenerate per chunk; the generator continues its stream.
       const size = Math.max(need, this.data.length * 2, 24000 * this.harmonics);
       const next = new Float32Array(size);

@@ -33,15 +33,23 @@ export class Token2Wav {
     return this.emitted;
   }
 
-  /** One streaming chunk (or the final call) over tokens[0, chunk.tokenEnd). Returns the new samples. */
-  async chunk(tokens: Int32Array, chunk: Pick<StreamChunk, 'tokenEnd' | 'tokenOffset' | 'finalize'>): Promise<Float32Array> {
+  /**
+   * One call of upstream's token2wav over tokens[0, chunk.tokenEnd); returns the new samples. `streaming` is
+   * token2wav's `stream` argument (the DiT's static chunk mask); by default it is on exactly for non-final chunks,
+   * as upstream's tts() calls it.
+   */
+  async chunk(
+    tokens: Int32Array,
+    chunk: Pick<StreamChunk, 'tokenEnd' | 'tokenOffset' | 'finalize'>,
+    streaming = !chunk.finalize,
+  ): Promise<Float32Array> {
     const t0 = performance.now();
     const { mel, frames } = await this.flow.inference({
       tokens: tokens.subarray(0, chunk.tokenEnd),
       promptTokens: this.speaker.promptTokens,
       promptMel: this.speaker.promptMel,
       embedding: this.speaker.embedding,
-      streaming: !chunk.finalize,
+      streaming,
       finalize: chunk.finalize,
     });
     const t1 = performance.now();
@@ -60,7 +68,7 @@ export class Token2Wav {
 
   /** The offline path: all tokens, full attention, finalize. */
   async offline(tokens: Int32Array): Promise<Float32Array> {
-    return this.chunk(tokens, { tokenEnd: tokens.length, tokenOffset: 0, finalize: true });
+    return this.chunk(tokens, { tokenEnd: tokens.length, tokenOffset: 0, finalize: true }, false);
   }
 }
 

@@ -43,9 +43,16 @@ export interface PipelineModels {
 export interface StreamOptions extends SynthesisOptions {
   /** Reproduce upstream's hop state carried across requests (see StreamSchedule.initialHop). */
   initialHop?: number;
+  /**
+   * Keep the DiT's chunk mask on for the final streaming chunk. Upstream's tts() turns it off there (full
+   * attention); the official token2wav_streaming fixture recorded its last chunk with it on. Default false.
+   */
+  finalChunkMask?: boolean;
   /** Injected sampler (tests: argmax); default: PyTorch-compatible multinomial seeded with `seed`. */
   sampler?: Sampler;
 }
+
+type TokenSource = () => AsyncGenerator<number, void>;
 
 export class CosyVoicePipeline implements TextToSpeech {
   constructor(readonly models: PipelineModels) {}
@@ -88,6 +95,20 @@ export class CosyVoicePipeline implements TextToSpeech {
     return yield* this.run(text, speaker, opts, true);
   }
 
+  /**
+   * Speech from given speech tokens instead of text (upstream's voice-conversion path, inference_vc: the source
+   * audio's tokens replace the LLM), with the same schedule as `stream` when `streaming` is true.
+   */
+  async *streamTokens(tokens: Int32Array, speaker: SpeakerPrompt, opts: StreamOptions & { streaming?: boolean } = {}): AsyncGenerator<Float32Array, SynthesisStats> {
+    const S = this.models.llm.speechTokenSize;
+    const bad = tokens.find((t) => t < 0 || t >= S);
+    if (bad !== undefined) throw new SpeakerMismatchError(`speech token ${bad} is outside [0, ${S})`);
+    const source: TokenSource = async function* () {
+      yield* tokens;
+    };
+    return yield* this.run('', speaker, opts, opts.streaming ?? true, source);
+  }
+
   async synthesize(text: string, speaker: SpeakerPrompt, opts: StreamOptions & { stream?: boolean } = {}) {
     const parts: Float32Array[] = [];
     const gen = this.run(text, speaker, opts, opts.stream ?? false);
@@ -105,17 +126,22 @@ export class CosyVoicePipeline implements TextToSpeech {
     return { pcm, stats: r.value };
   }
 
-  private async *run(text: string, speaker: SpeakerPrompt, opts: StreamOptions, streaming: boolean): AsyncGenerator<Float32Array, SynthesisStats> {
-    if (!text.trim()) throw new EmptyTextError('text is empty');
+  private async *run(
+    text: string,
+    speaker: SpeakerPrompt,
+    opts: StreamOptions,
+    streaming: boolean,
+    fixedTokens?: TokenSource,
+  ): AsyncGenerator<Float32Array, SynthesisStats> {
+    if (!fixedTokens && !text.trim()) throw new EmptyTextError('text is empty');
     this.checkSpeaker(speaker);
     const t0 = performance.now();
     const stats: SynthesisStats = { ttfaMs: -1, totalMs: 0, audioSeconds: 0, rtf: 0, tokens: 0, llmMs: 0, flowMs: 0, hiftMs: 0 };
     const sampler = opts.sampler ?? new TorchSampler(new TorchGenerator(opts.seed ?? 0));
     let samples = 0;
-    const segments = this.models.text.split(text);
+    const segments = fixedTokens ? [''] : this.models.text.split(text);
     if (segments.length === 0) throw new EmptyTextError('text has nothing to speak after splitting (only punctuation?)');
     for (const segment of segments) {
-      const { ids, target, promptSpeech } = this.llmText(segment, speaker, opts);
       const t2w = new Token2Wav(this.models.flow, this.models.hift, speaker);
       const schedule = new StreamSchedule({
         promptTokens: speaker.promptTokens.length,
@@ -131,10 +157,7 @@ export class CosyVoicePipeline implements TextToSpeech {
         return pcm;
       };
       let tLlm = performance.now();
-      const llmGen = this.models.llm.generate(
-        { textIds: ids, targetTextTokens: target, promptSpeechTokens: promptSpeech },
-        { sampler, forceTokens: opts.forceTokens, signal: opts.signal },
-      );
+      const llmGen = fixedTokens ? fixedTokens() : this.llmTokens(segment, speaker, opts, sampler);
       for await (const tok of llmGen) {
         stats.tokens++;
         if (filter.accept(tok)) tokens.push(tok);
@@ -150,7 +173,11 @@ export class CosyVoicePipeline implements TextToSpeech {
       if (opts.signal?.aborted) break;
       const all = Int32Array.from(tokens);
       if (streaming) {
-        while (!schedule.done) for (const chunk of schedule.poll(tokens.length, true)) yield emit(await t2w.chunk(all, chunk));
+        while (!schedule.done) {
+          for (const chunk of schedule.poll(tokens.length, true)) {
+            yield emit(await t2w.chunk(all, chunk, !chunk.finalize || !!opts.finalChunkMask));
+          }
+        }
       } else if (all.length) {
         yield emit(await t2w.offline(all));
       }
@@ -161,6 +188,14 @@ export class CosyVoicePipeline implements TextToSpeech {
     stats.audioSeconds = samples / this.sampleRate;
     stats.rtf = stats.audioSeconds > 0 ? stats.totalMs / 1000 / stats.audioSeconds : 0;
     return stats;
+  }
+
+  private llmTokens(segment: string, speaker: SpeakerPrompt, opts: StreamOptions, sampler: Sampler): AsyncGenerator<number, void> {
+    const { ids, target, promptSpeech } = this.llmText(segment, speaker, opts);
+    return this.models.llm.generate(
+      { textIds: ids, targetTextTokens: target, promptSpeechTokens: promptSpeech },
+      { sampler, forceTokens: opts.forceTokens, signal: opts.signal },
+    );
   }
 
   dispose(): void {

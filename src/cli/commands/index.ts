@@ -9,5 +9,13 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
     summary: 'list the tensors (name, dtype, shape) of an .onnx, .pt or .safetensors file',
     load: async () => (await import('./inspect.js')).inspectCommand,
   },
+  convert: {
+    summary: 'official CosyVoice3 folder → our ONNX files + cosyvoice.json',
+    load: async () => (await import('./convert.js')).convertCommand,
+  },
+  verify: {
+    summary: 'run every manifest test of a fixture folder on an engine (webgpu | ort)',
+    load: async () => (await import('./verify.js')).verifyCommand,
+  },
   info: { summary: 'print the WebGPU adapter, features and limits', load: async () => (await import('./info.js')).infoCommand },
 };
