@@ -1,0 +1,156 @@
+/**
+ * CosyVoice3LM (llm/llm.py `Qwen2LM.inference`, spec §3.4) around the WebGPU Qwen2 runtime: builds the prompt
+ * embedding sequence on the host, runs prefill + one decode step per token, and samples exactly as upstream
+ * (`sampling_ids` → ras_sampling on GPU top-k candidates, the full row read back only for the RAS redraw).
+ *
+ *   E = [ SE[sos] ; TE[prompt_text ++ text] ; SE[task_id] ; SE[prompt_speech] ]      (SE = speech_embedding,
+ *                                                                                    TE = embed_tokens)
+ *   step i (i < max_len): token = sampling_ids(log_softmax(head(h_last)), out_tokens, ignore_eos = i < min_len)
+ *   stop (not yielded) on any id ≥ S; otherwise yield it and feed SE[token].
+ * min_len = int(|text|·2), max_len = int(|text|·20), |text| = target text tokens only. ignore_eos masks index
+ * S (= sos in CosyVoice3, the upstream quirk the fixtures keep).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readHyperYaml, loadPt } from '../../../loader/node.js';
+import type { TensorStore } from '../../../loader/types.js';
+import type { GpuContext } from '../../gpu/context.js';
+import type { Sampler } from '../../sampling/sampler.js';
+import { sampleTokenTopK } from '../../sampling/topk.js';
+import { llmConfig, type LlmConfig } from '../qwen2/config.js';
+import { Qwen2Runtime, type Qwen2RuntimeOptions, type StepResult } from '../qwen2/forward.js';
+import type { KvSequence } from '../qwen2/paged-kv.js';
+import { uploadLlmWeights, type LlmWeightDtype, type LlmWeights } from '../qwen2/weights.js';
+
+export class LlmInputError extends Error {
+  override name = 'LlmInputError';
+}
+
+export interface LlmPrompt {
+  /** Prompt-text ids (empty in cross-lingual / instruct2 modes is allowed). */
+  promptText: ArrayLike<number>;
+  /** Target text ids. */
+  text: ArrayLike<number>;
+  /** Prompt speech tokens (may be empty). */
+  promptSpeech: ArrayLike<number>;
+}
+
+export interface GenerateOptions {
+  sampler: Sampler;
+  /**
+   * 'ras' (default): upstream ras_sampling with the sampler's draws. 'greedy': `llm.sampling` replaced by argmax
+   * after the sampling_ids mask (the llm_greedy fixture).
+   */
+  mode?: 'ras' | 'greedy';
+  /** Override min/max length (default int(|text|·2), int(|text|·20)). */
+  minLen?: number;
+  maxLen?: number;
+}
+
+export interface CosyVoice3LmOptions extends Qwen2RuntimeOptions {
+  dtype?: LlmWeightDtype;
+}
+
+/** argmax over the candidates (already in value-desc, id-asc order), skipping the masked id. */
+function greedyPick(c: StepResult, masked: number): number {
+  for (let i = 0; i < c.ids.length; i++) if (c.ids[i] !== masked) return c.ids[i];
+  throw new LlmInputError('greedy: no candidate left after the ignore_eos mask');
+}
+
+export class CosyVoice3Lm {
+  readonly rt: Qwen2Runtime;
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly cfg: LlmConfig,
+    readonly weights: LlmWeights,
+    opts: Qwen2RuntimeOptions = {},
+  ) {
+    this.rt = new Qwen2Runtime(ctx, cfg, weights, opts);
+  }
+
+  static fromStore(ctx: GpuContext, store: TensorStore, qwenConfig: string | Record<string, unknown>, yaml: Record<string, unknown> | undefined, opts: CosyVoice3LmOptions = {}): CosyVoice3Lm {
+    const cfg = llmConfig(qwenConfig, yaml, store);
+    return new CosyVoice3Lm(ctx, cfg, uploadLlmWeights(ctx, store, cfg, opts.dtype ?? 'f32'), opts);
+  }
+
+  /** Loads `llm.pt`, `CosyVoice-BlankEN/config.json` and `cosyvoice3.yaml` from a model folder (Node). */
+  static async fromDir(ctx: GpuContext, dir: string, opts: CosyVoice3LmOptions = {}): Promise<CosyVoice3Lm> {
+    const [store, qwen, yaml] = await Promise.all([
+      loadPt(join(dir, 'llm.pt')),
+      readFile(join(dir, 'CosyVoice-BlankEN', 'config.json'), 'utf8'),
+      readHyperYaml(join(dir, 'cosyvoice3.yaml')),
+    ]);
+    return CosyVoice3Lm.fromStore(ctx, store, qwen, yaml, opts);
+  }
+
+  /** Host gather of the prefill sequence E [L, d]. */
+  embedPrompt(p: LlmPrompt, extraSpeech: ArrayLike<number> = []): Float32Array {
+    const d = this.cfg.hidden;
+    const rows: { table: Float32Array; id: number; what: string; limit: number }[] = [];
+    const sp = (id: number, what: string) => rows.push({ table: this.weights.speechEmbedding, id, what, limit: this.cfg.speechVocab });
+    const tx = (id: number) => rows.push({ table: this.weights.textEmbedding, id, what: 'text', limit: this.cfg.textVocab });
+    sp(this.cfg.sos, 'sos');
+    for (const t of Array.from(p.promptText)) tx(t);
+    for (const t of Array.from(p.text)) tx(t);
+    sp(this.cfg.taskId, 'task_id');
+    for (const t of Array.from(p.promptSpeech)) sp(t, 'prompt speech');
+    for (const t of Array.from(extraSpeech)) sp(t, 'speech');
+    const out = new Float32Array(rows.length * d);
+    rows.forEach((r, i) => {
+      if (!Number.isInteger(r.id) || r.id < 0 || r.id >= r.limit) {
+        throw new LlmInputError(`${r.what} token id ${r.id} at position ${i} is outside [0, ${r.limit})`);
+      }
+      out.set(r.table.subarray(r.id * d, (r.id + 1) * d), i * d);
+    });
+    return out;
+  }
+
+  speechRow(token: number): Float32Array {
+    const d = this.cfg.hidden;
+    if (!Number.isInteger(token) || token < 0 || token >= this.cfg.speechVocab) {
+      throw new LlmInputError(`speech token ${token} is outside [0, ${this.cfg.speechVocab})`);
+    }
+    return this.weights.speechEmbedding.subarray(token * d, (token + 1) * d);
+  }
+
+  /** Speech tokens of one utterance, as upstream yields them (stop token not included). */
+  async *generate(p: LlmPrompt, opts: GenerateOptions): AsyncGenerator<number> {
+    const S = this.cfg.speechTokenSize;
+    const minLen = opts.minLen ?? Math.trunc(p.text.length * this.cfg.minTokenTextRatio);
+    const maxLen = opts.maxLen ?? Math.trunc(p.text.length * this.cfg.maxTokenTextRatio);
+    const seq = this.rt.createSequence();
+    try {
+      const out: number[] = [];
+      let cand: StepResult = await this.rt.prefill(seq, this.embedPrompt(p));
+      for (let i = 0; i < maxLen; i++) {
+        const ignoreEos = i < minLen;
+        const token =
+          opts.mode === 'greedy'
+            ? greedyPick(cand, ignoreEos ? S : -1)
+            : await sampleTokenTopK(cand, out, { speechTokenSize: S, ignoreEos, ras: this.cfg.ras }, opts.sampler, () =>
+                this.rt.readLogits(),
+              );
+        if (token >= S) break;
+        yield token;
+        out.push(token);
+        if (i + 1 < maxLen) cand = await this.rt.decode(seq, this.speechRow(token));
+      }
+    } finally {
+      this.rt.free(seq);
+    }
+  }
+
+  /** Runs `generate` to the end. */
+  async generateAll(p: LlmPrompt, opts: GenerateOptions): Promise<number[]> {
+    const toks: number[] = [];
+    for await (const t of this.generate(p, opts)) toks.push(t);
+    return toks;
+  }
+
+  /** Convenience for tests: a sequence with the prompt prefilled (caller frees it). */
+  async start(p: LlmPrompt, allRows = false): Promise<{ seq: KvSequence; first: StepResult }> {
+    const seq = this.rt.createSequence();
+    return { seq, first: await this.rt.prefill(seq, this.embedPrompt(p), { allRows }) };
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The Qwen2 body of CosyVoice3LM on WebGPU over a paged KV cache: prefill (any number of rows, continuing a
+ * sequence at its current length) and decode (one row), each one submit.
+ *
+ * Per layer (HF Qwen2DecoderLayer, spec §3.2), over scratch row views [M, …]:
+ *   xn   = RMSNorm₁(x)                                     rmsnorm
+ *   qkv  = xn · [Wq; Wk; Wv]ᵀ + [bq; bk; bv]               linear (one fused projection)
+ *   q, K/V pages ← RoPE(q), RoPE(k), v at pos start+m      kv_cache qkv_append (block table → page, slot)
+ *   attn = causal GQA softmax(q·Kᵀ/√D)·V over the pages    paged_attention
+ *   h    = x + attn · Woᵀ                                  linear (+ residual)
+ *   xn   = RMSNorm₂(h)                                     rmsnorm
+ *   act  = SiLU(xn·Wgᵀ) ⊙ (xn·Wuᵀ)                         linear (gateUp, SwiGLU epilogue)
+ *   x    = h + act · Wdownᵀ                                linear (+ residual)
+ * then hidden = RMSNorm_final(x) (all rows, or only the last), logits = hidden · W_llm_decoderᵀ, and the
+ * top-k + log-sum-exp the sampler needs. 8 dispatches per layer + 3.
+ *
+ * Steady-state decode: the plan is built once at load; a step writes the input row, a 16-byte step uniform
+ * {start, slot} and (only when a page is added) the sequence's block-table row, then one submit that also copies
+ * the ~200-byte top-k record into a mapped staging buffer: 1 pass, 1 submit, 1 readback, no allocation.
+ */
+import { linear } from '../../../kernels/matmul.js';
+import { qkvAppend } from '../../../kernels/kv-cache.js';
+import { pagedAttention } from '../../../kernels/paged-attention.js';
+import { rmsNorm } from '../../../kernels/rmsnorm.js';
+import { ropeTable } from '../../../kernels/rope.js';
+import { decodeTopK, topK } from '../../../kernels/sample.js';
+import { UNIFORM, type GpuContext } from '../../gpu/context.js';
+import type { DispatchRecord } from '../../gpu/dispatch.js';
+import type { GpuTensor } from '../../gpu/tensor.js';
+import type { TopKCandidates } from '../../sampling/topk.js';
+import type { LlmConfig } from './config.js';
+import { PagedKvCache, KvSequenceError, type KvCacheOptions, type KvSequence } from './paged-kv.js';
+import { allocLlmScratch, type LlmScratch } from './scratch.js';
+import type { LinearWeight, LlmWeights } from './weights.js';
+
+export interface Qwen2RuntimeOptions {
+  /** Rows per prefill submit (longer prompts are prefilled in chunks); also the all-rows (teacher-forced) limit. */
+  maxPrefill?: number;
+  /** Longest sequence in positions (RoPE table rows, block-table row length). */
+  maxContext?: number;
+  kv?: Partial<Omit<KvCacheOptions, 'maxContext'>>;
+  /** Top-k candidates read back per step (default ras top_k + 1: one spare for the ignore_eos mask). */
+  topK?: number;
+}
+
+export interface StepResult extends TopKCandidates {
+  ids: Int32Array;
+  values: Float32Array;
+  logitAtS: number;
+}
+
+const MAP_READ_COPY_DST = 0x01 | 0x08;
+
+export class Qwen2Runtime {
+  readonly kv: PagedKvCache;
+  readonly scratch: LlmScratch;
+  readonly maxContext: number;
+  readonly decodePlan: DispatchRecord[];
+  private readonly step: GPUBuffer;
+  private readonly rope: GpuTensor;
+  private readonly staging: GPUBuffer;
+  private readonly plans = new Map<string, DispatchRecord[]>();
+  private readonly stepWords = new Uint32Array(4);
+  /** Rows of `scratch.logits` / `scratch.hidden` the last run filled. */
+  lastRows = 0;
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly cfg: LlmConfig,
+    readonly weights: LlmWeights,
+    opts: Qwen2RuntimeOptions = {},
+  ) {
+    this.maxContext = opts.maxContext ?? 4096;
+    const pageSize = opts.kv?.pageSize ?? 16;
+    const maxSeqs = opts.kv?.maxSeqs ?? 4;
+    const numPages = opts.kv?.numPages ?? maxSeqs * Math.ceil(this.maxContext / pageSize);
+    this.kv = new PagedKvCache(ctx, cfg.layers, cfg.kvHeads, cfg.headDim, { pageSize, numPages, maxSeqs, maxContext: this.maxContext });
+    this.scratch = allocLlmScratch(ctx, cfg, opts.maxPrefill ?? 256, opts.topK ?? cfg.ras.topK + 1);
+    this.step = ctx.createBuffer(16, UNIFORM, 'llm.step');
+    this.rope = ctx.upload(ropeTable(cfg.ropeTheta, cfg.headDim, this.maxContext), 'f32', [this.maxContext, cfg.headDim], 'rope_table');
+    this.staging = ctx.createBuffer(this.scratch.topk.byteLength, MAP_READ_COPY_DST, 'llm.topk.staging');
+    this.decodePlan = this.plan(1, false);
+  }
+
+  private lin(x: GpuTensor, w: LinearWeight, y: GpuTensor, extra: { bias?: GpuTensor; residual?: GpuTensor; gateUp?: boolean }, tag: string): DispatchRecord {
+    return linear(this.ctx, { x, w: w.w, scales: w.scales, y, ...extra }, tag);
+  }
+
+  /** The dispatch list for M rows (cached per (M, allRows)). */
+  plan(M: number, allRows: boolean): DispatchRecord[] {
+    const key = `${M}:${allRows}`;
+    const hit = this.plans.get(key);
+    if (hit) return hit;
+    if (M < 1 || M > this.scratch.maxRows) throw new KvSequenceError(`plan: ${M} rows outside [1, ${this.scratch.maxRows}] (maxPrefill)`);
+    const { ctx, cfg, weights: w, scratch: s, kv } = this;
+    const x = s.x.rows(0, M), h = s.h.rows(0, M), xn = s.xn.rows(0, M), qkv = s.qkv.rows(0, M);
+    const q = s.q.rows(0, M), attn = s.attn.rows(0, M), act = s.act.rows(0, M);
+    const eps = cfg.rmsEps;
+    const recs: DispatchRecord[] = [];
+    w.layers.forEach((L, l) => {
+      const t = `layers.${l}`;
+      recs.push(rmsNorm(ctx, { x, weight: L.inputNorm, y: xn, eps }, `${t}.input_layernorm`));
+      recs.push(this.lin(xn, L.qkv, qkv, { bias: L.qkvBias }, `${t}.qkv_proj`));
+      recs.push(qkvAppend(ctx, { qkv, table: this.rope, blockTable: kv.blockTable, q, pool: kv.pools[l], step: this.step }, `${t}.rope_kv`));
+      recs.push(pagedAttention(ctx, { q, pool: kv.pools[l], blockTable: kv.blockTable, out: attn, step: this.step }, `${t}.attn`));
+      recs.push(this.lin(attn, L.o, h, { residual: x }, `${t}.o_proj`));
+      recs.push(rmsNorm(ctx, { x: h, weight: L.postNorm, y: xn, eps }, `${t}.post_attention_layernorm`));
+      recs.push(this.lin(xn, L.gateUp, act, { gateUp: true }, `${t}.mlp.gate_up`));
+      recs.push(this.lin(act, L.down, x, { residual: h }, `${t}.mlp.down_proj`));
+    });
+    const R = allRows ? M : 1;
+    const hidden = s.hidden.rows(0, R), logits = s.logits.rows(0, R);
+    recs.push(rmsNorm(ctx, { x, weight: w.norm, y: hidden, eps, rowOffset: M - R, rows: R }, 'norm'));
+    recs.push(this.lin(hidden, w.head, logits, {}, 'llm_decoder'));
+    recs.push(topK(ctx, { logits, row: R - 1, k: s.topkK, s: cfg.speechTokenSize, out: s.topk }, 'topk'));
+    this.plans.set(key, recs);
+    return recs;
+  }
+
+  createSequence(): KvSequence {
+    return this.kv.create();
+  }
+  fork(src: KvSequence, length?: number): KvSequence {
+    return this.kv.fork(src, length);
+  }
+  free(seq: KvSequence): void {
+    this.kv.free(seq);
+  }
+
+  /**
+   * Feeds `embeds` [M, d] (host f32) at positions seq.length … seq.length+M−1 and returns the sampler's view of
+   * the last row. With `allRows`, hidden/logits of every row stay in scratch for `readLogits`/`readHidden`
+   * (M ≤ maxPrefill then); otherwise prompts longer than maxPrefill run in chunks.
+   */
+  async prefill(seq: KvSequence, embeds: Float32Array, opts: { allRows?: boolean } = {}): Promise<StepResult> {
+    const d = this.cfg.hidden;
+    if (embeds.length % d !== 0 || embeds.length === 0) {
+      throw new KvSequenceError(`prefill: ${embeds.length} values is not a positive multiple of hidden ${d}`);
+    }
+    const M = embeds.length / d;
+    if (opts.allRows && M > this.scratch.maxRows) {
+      throw new KvSequenceError(`prefill allRows: ${M} rows exceed maxPrefill ${this.scratch.maxRows}`);
+    }
+    if (seq.length + M > this.maxContext) {
+      throw new KvSequenceError(`prefill: ${seq.length} + ${M} positions exceed maxContext ${this.maxContext}`);
+    }
+    this.kv.reserve(seq, seq.length + M);
+    let result: StepResult | undefined;
+    for (let r0 = 0; r0 < M; r0 += this.scratch.maxRows) {
+      const rows = Math.min(this.scratch.maxRows, M - r0);
+      const last = r0 + rows === M;
+      result = await this.runRows(seq, embeds.subarray(r0 * d, (r0 + rows) * d), this.plan(rows, !!opts.allRows), last);
+      this.lastRows = opts.allRows ? rows : 1;
+    }
+    return result!;
+  }
+
+  /** One decode step: feeds one embedding row [d]. */
+  async decode(seq: KvSequence, embed: Float32Array): Promise<StepResult> {
+    if (seq.length + 1 > this.maxContext) throw new KvSequenceError(`decode: sequence is at maxContext ${this.maxContext}`);
+    this.kv.reserve(seq, seq.length + 1);
+    this.lastRows = 1;
+    return (await this.runRows(seq, embed, this.decodePlan, true))!;
+  }
+
+  private async runRows(seq: KvSequence, rows: Float32Array, plan: DispatchRecord[], read: true): Promise<StepResult>;
+  private async runRows(seq: KvSequence, rows: Float32Array, plan: DispatchRecord[], read: boolean): Promise<StepResult | undefined>;
+  private async runRows(seq: KvSequence, rows: Float32Array, plan: DispatchRecord[], read: boolean): Promise<StepResult | undefined> {
+    const { ctx } = this;
+    this.stepWords[0] = seq.length;
+    this.stepWords[1] = seq.slot;
+    ctx.write(this.step, 0, this.stepWords);
+    ctx.write(this.scratch.x.buffer, 0, rows);
+    const M = rows.length / this.cfg.hidden;
+    if (!read) {
+      ctx.run(plan);
+      this.kv.advance(seq, seq.length + M);
+      return undefined;
+    }
+    const src = this.scratch.topk;
+    const n = src.byteLength;
+    ctx.run(plan, (enc) => enc.copyBufferToBuffer(src.buffer, src.offset, this.staging, 0, n));
+    this.kv.advance(seq, seq.length + M);
+    ctx.counters.readbacks++;
+    ctx.counters.bytesRead += n;
+    await this.staging.mapAsync(1 /* GPUMapMode.READ */, 0, n);
+    const words = this.staging.getMappedRange(0, n).slice(0);
+    this.staging.unmap();
+    ctx.checkValidation();
+    return decodeTopK(words, this.scratch.topkK);
+  }
+
+  /** Logits of the last run: [lastRows, S + 200] (one row unless the prefill asked for all rows). */
+  async readLogits(): Promise<Float32Array> {
+    const t = this.scratch.logits;
+    const n = this.lastRows * this.cfg.speechVocab;
+    return new Float32Array(await this.ctx.readBytes(t.buffer, 0, n * 4));
+  }
+
+  /** Final-norm hidden states of the last run: [lastRows, d]. */
+  async readHidden(): Promise<Float32Array> {
+    const n = this.lastRows * this.cfg.hidden;
+    return new Float32Array(await this.ctx.readBytes(this.scratch.hidden.buffer, 0, n * 4));
+  }
+}
+
