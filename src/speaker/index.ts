@@ -1,0 +1,10 @@
+export {
+  SpeakerFileError,
+  decodeSpeaker,
+  encodeSpeaker,
+  speakerFromJson,
+  speakerToJson,
+  validateSpeaker,
+} from './speaker-file.js';
+export type { SpeakerExpectations, SpeakerPrompt } from './speaker-file.js';
+export { loadSpeakerFile, saveSpeakerFile } from './speaker-io.js';
