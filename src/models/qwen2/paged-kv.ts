@@ -65,6 +65,7 @@ export class PagedKvCache {
   private readonly freeSlots: number[];
   private readonly pageBytes: number;
   private readonly row: Uint32Array;
+  private readonly pageTmp: GPUBuffer;
   /** Copy-on-write page copies done so far (tests and benchmarks read it). */
   cowCopies = 0;
 
@@ -90,6 +91,7 @@ export class PagedKvCache {
     this.freePages = Array.from({ length: numPages }, (_, i) => numPages - 1 - i);
     this.freeSlots = Array.from({ length: maxSeqs }, (_, i) => maxSeqs - 1 - i);
     this.row = new Uint32Array(this.maxPagesPerSeq);
+    this.pageTmp = ctx.createBuffer(this.pageBytes, undefined, 'kv.cow_page');
   }
 
   get pageSize(): number {
@@ -151,7 +153,11 @@ export class PagedKvCache {
       seq.pages[firstPage] = copy;
       const bytes = this.pageBytes;
       this.ctx.run([], (enc) => {
-        for (const pool of this.pools) enc.copyBufferToBuffer(pool.buffer, old * bytes, pool.buffer, copy * bytes, bytes);
+        // WebGPU forbids a copy within one buffer: bounce through a one-page scratch buffer.
+        for (const pool of this.pools) {
+          enc.copyBufferToBuffer(pool.buffer, old * bytes, this.pageTmp, 0, bytes);
+          enc.copyBufferToBuffer(this.pageTmp, 0, pool.buffer, copy * bytes, bytes);
+        }
       });
       this.cowCopies++;
     }
