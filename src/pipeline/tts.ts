@@ -13,6 +13,7 @@ import { StreamSchedule, TorchSampler, type Sampler } from '../sampling/index.js
 import { TorchGenerator } from '../rng/index.js';
 import type { FlowPort, HiftPort, LlmPort } from './ports.js';
 import { SilenceFilter } from './silence-filter.js';
+import type { TextFrontend } from './text-frontends.js';
 import { Token2Wav } from './token2wav.js';
 import type { SpeakerPrompt, SynthesisOptions, SynthesisStats, TextToSpeech } from './types.js';
 
@@ -21,13 +22,6 @@ export class EmptyTextError extends Error {
 }
 export class SpeakerMismatchError extends Error {
   override name = 'SpeakerMismatchError';
-}
-
-/** Text → ids and sentence splitting (src/text implements it for real tokenizers). */
-export interface TextFrontend {
-  encode(text: string): Int32Array;
-  /** Segments synthesised one after another (upstream split_paragraph); [text] when no splitting applies. */
-  split(text: string): string[];
 }
 
 export interface PipelineModels {
@@ -76,19 +70,19 @@ export class CosyVoicePipeline implements TextToSpeech {
     if (bad !== undefined) throw new SpeakerMismatchError(`prompt token ${bad} is outside the speech vocabulary [0, ${S})`);
   }
 
-  /** The LLM's text ids for one segment in the chosen mode (spec §2.1). */
+  /** The LLM's inputs for one segment in the chosen mode (spec §2.1), ids checked against the vocabulary. */
   private llmText(segment: string, speaker: SpeakerPrompt, opts: StreamOptions): { ids: Int32Array; target: number; promptSpeech: Int32Array } {
-    const enc = (t: string) => this.models.text.encode(t);
-    const target = enc(segment);
-    const mode = opts.mode ?? 'zero-shot';
-    const prefix = mode === 'zero-shot' ? enc(speaker.promptText ?? '') : mode === 'instruct' ? enc(opts.instruct ?? '') : new Int32Array(0);
-    const ids = new Int32Array(prefix.length + target.length);
-    ids.set(prefix);
-    ids.set(target, prefix.length);
+    const r = this.models.text.inputs({
+      segment,
+      mode: opts.mode ?? 'zero-shot',
+      promptText: speaker.promptText,
+      instruct: opts.instruct,
+      promptSpeechTokens: speaker.promptTokens,
+    });
     const V = this.models.llm.textVocabSize;
-    const bad = ids.find((t) => t < 0 || t >= V);
-    if (bad !== undefined) throw new SpeakerMismatchError(`text id ${bad} is outside the model's text vocabulary [0, ${V})`);
-    return { ids, target: target.length, promptSpeech: mode === 'zero-shot' ? speaker.promptTokens : new Int32Array(0) };
+    const bad = r.textIds.find((t) => t < 0 || t >= V);
+    if (bad !== undefined) throw new SpeakerMismatchError(`text id ${bad} is outside the model's text vocabulary [0, ${V}): tokenizer and model do not match`);
+    return { ids: r.textIds, target: r.targetTextTokens, promptSpeech: r.promptSpeechTokens };
   }
 
   async *stream(text: string, speaker: SpeakerPrompt, opts: StreamOptions = {}): AsyncGenerator<Float32Array, SynthesisStats> {

@@ -8,6 +8,7 @@ import { argmaxSampler } from '../../src/sampling/index.js';
 import type { FlowCall, FlowPort, HiftPort, LlmInput, LlmPort } from '../../src/pipeline/ports.js';
 import { CosyVoicePipeline, EmptyTextError, SpeakerMismatchError, type PipelineModels } from '../../src/pipeline/tts.js';
 import type { SpeakerPrompt } from '../../src/pipeline/types.js';
+import { SyntheticTextFrontend } from '../../src/pipeline/text-frontends.js';
 
 const BINS = 4;
 
@@ -43,7 +44,7 @@ function fakeModels(tokens: number[], seen: LlmInput[] = [], flowCalls: FlowCall
       return out;
     },
   };
-  return { llm, flow, hift, speakerEmbedDim: 3, text: { encode: (s) => Int32Array.from([...s].map((c) => c.charCodeAt(0) % 200)), split: (s) => [s] } };
+  return { llm, flow, hift, speakerEmbedDim: 3, text: new SyntheticTextFrontend(200) };
 }
 
 const speaker = (P: number): SpeakerPrompt => ({

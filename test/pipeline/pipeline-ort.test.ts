@@ -13,6 +13,7 @@ import { EngineFlowPort, EngineHiftPort, EngineLlmPort } from '../../src/pipelin
 import { SineNoiseTable } from '../../src/pipeline/noise.js';
 import { CosyVoicePipeline } from '../../src/pipeline/tts.js';
 import type { SpeakerPrompt } from '../../src/pipeline/types.js';
+import { SyntheticTextFrontend } from '../../src/pipeline/text-frontends.js';
 import { expectClose } from '../helpers/compare.js';
 import { readFixtureSet, TINY_DIR } from '../helpers/fixtures.js';
 
@@ -34,7 +35,7 @@ function pipelineWith(sine: Float32Array): CosyVoicePipeline {
     llm: new EngineLlmPort(engine),
     flow: new EngineFlowPort(engine),
     hift: new EngineHiftPort(engine, SineNoiseTable.fromTable(sine)),
-    text: { encode: () => new Int32Array(0), split: (t) => [t] },
+    text: new SyntheticTextFrontend(engine.config.llm.textVocab),
     speakerEmbedDim: engine.config.flow.spkEmbedDim,
   });
 }
