@@ -11,6 +11,8 @@ import type { ProgressFn } from './types.js';
 import type { RangeReader } from './zip.js';
 
 const CHUNK = 16 << 20;
+const READ_PIECE = 8 << 20;
+const READ_PARALLEL = 4;
 
 function ioError(e: unknown, file: string): never {
   throw new SourceReadError(`cannot read: ${(e as Error).message}`, { file });
@@ -57,17 +59,29 @@ export class FileSource implements ByteSource {
     return this.bytes;
   }
 
-  /** One fresh, aligned buffer per range: no whole-file buffer, no second copy. */
+  /**
+   * One fresh, aligned buffer per range: no whole-file buffer, no second copy. Large ranges are read as 8 MiB
+   * pieces with up to 4 in flight: on a warm page cache the copy (and first-touch page faults) is the cost, and
+   * libuv's thread pool spreads it over cores (measured ~2x over one big read on the 2-core CI machine).
+   */
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this.name, offset, length, this.bytes);
     const out = new Uint8Array(length);
-    let got = 0;
-    while (got < length) {
-      const n = Math.min(length - got, 1 << 30);
-      const { bytesRead } = await this.fh.read(out, got, n, offset + got);
-      if (bytesRead === 0) throw new SourceReadError(`file shrank while reading [${offset}, ${offset + length})`, { file: this.name });
-      got += bytesRead;
-    }
+    let next = 0;
+    const worker = async () => {
+      while (next < length) {
+        const at = next;
+        const n = Math.min(READ_PIECE, length - at);
+        next += n;
+        let got = 0;
+        while (got < n) {
+          const { bytesRead } = await this.fh.read(out, at + got, n - got, offset + at + got);
+          if (bytesRead === 0) throw new SourceReadError(`file shrank while reading [${offset}, ${offset + length})`, { file: this.name });
+          got += bytesRead;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_PARALLEL, Math.ceil(length / READ_PIECE)) }, worker));
     return out;
   }
 

@@ -42,7 +42,7 @@ function mutate(src: Uint8Array, rng: SeededRng, hot: [number, number][]): Uint8
     }
     return rng.int(src.length);
   };
-  let out = src.slice();
+  let out: Uint8Array = src.slice();
   const edits = 1 + rng.int(4);
   for (let e = 0; e < edits; e++) {
     const kind = rng.int(6);

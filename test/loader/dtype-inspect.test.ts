@@ -1,0 +1,82 @@
+/**
+ * dtype helpers (conversion to float32 for every dtype, alignment, size checks), path validation, and the
+ * `inspect` CLI command on the fixture files.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { safeRelativeLocation } from '../../loader/byte-source.js';
+import { bf16ToFloat, byteLengthOf, checkedByteLength, halfToFloat, toFloat32 } from '../../loader/dtype.js';
+import { CorruptFileError, SizeLimitError, UnsafePathError } from '../../loader/errors.js';
+import { inspectCommand } from '../../src/cli/commands/inspect.js';
+import { TINY_DIR } from '../helpers/fixtures.js';
+
+describe('dtype', () => {
+  it('half and bfloat16 decode exactly, including subnormals, infinities and NaN', () => {
+    expect(halfToFloat(0x0001)).toBe(2 ** -24);
+    expect(halfToFloat(0x7bff)).toBe(65504);
+    expect(halfToFloat(0xfc00)).toBe(-Infinity);
+    expect(halfToFloat(0x7e00)).toBeNaN();
+    expect(bf16ToFloat(0x0001)).toBe(2 ** -133);
+    expect(bf16ToFloat(0xff80)).toBe(-Infinity);
+  });
+  it('float32 is a view when aligned and a copy when not', () => {
+    const buf = new Uint8Array(12);
+    new Float32Array(buf.buffer).set([1, 2, 3]);
+    const aligned = toFloat32({ name: 'a', dtype: 'float32', dims: [2], bytes: buf.subarray(4, 12) });
+    expect(aligned.buffer).toBe(buf.buffer);
+    const odd = new Uint8Array(9);
+    odd.set(buf.subarray(4, 12), 1);
+    const copy = toFloat32({ name: 'b', dtype: 'float32', dims: [2], bytes: odd.subarray(1) });
+    expect(Array.from(copy)).toEqual([2, 3]);
+    expect(copy.buffer).not.toBe(odd.buffer);
+  });
+  it('sizes: packed int4 rounds up, bad dims and caps are typed errors', () => {
+    expect(byteLengthOf('int4', [3])).toBe(2);
+    expect(byteLengthOf('float64', [2, 3])).toBe(48);
+    expect(byteLengthOf('bool', [])).toBe(1);
+    expect(() => byteLengthOf('float32', [1.5])).toThrow(CorruptFileError);
+    expect(() => checkedByteLength('float32', [2 ** 20, 2 ** 20], { tensor: 't' })).toThrow(SizeLimitError);
+    expect(() => byteLengthOf('float32', [2 ** 40, 2 ** 40])).toThrow(SizeLimitError);
+    expect(() => toFloat32({ name: 'short', dtype: 'float32', dims: [3], bytes: new Uint8Array(8) })).toThrow(/tensor short/);
+  });
+  it('external locations: relative ones are normalised, escaping ones refused', () => {
+    expect(safeRelativeLocation('./a//b/../c.bin', {})).toBe('a/c.bin');
+    for (const bad of ['/etc/passwd', '\\\\host\\share', 'C:/x', 'file:///etc/passwd', 'http://evil/x', '../x', 'a/../../x', '', '.', 'a\0b']) {
+      expect(() => safeRelativeLocation(bad, { file: 'm.onnx' }), bad).toThrow(UnsafePathError);
+    }
+  });
+});
+
+describe('inspect command', () => {
+  let out: string[] = [];
+  afterEach(() => vi.restoreAllMocks());
+  const capture = () => {
+    out = [];
+    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+    vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  };
+
+  it('lists the ONNX initializers with dtype and shape, and the graph I/O', async () => {
+    capture();
+    expect(await inspectCommand([join(TINY_DIR, 'flow.decoder.estimator.fp32.onnx')])).toBe(0);
+    const text = out.join('\n');
+    expect(text).toMatch(/onnx, 43 tensors/);
+    expect(text).toMatch(/time_embed\.time_mlp\.0\.weight\s+float32\s+\[64, 256\]/);
+    expect(text).toMatch(/x: float32 \[2, 80, seq_len\]/);
+    expect(text).toMatch(/opsets: ai\.onnx 17/);
+  });
+
+  it('.pt and .safetensors, JSON output, usage errors', async () => {
+    capture();
+    expect(await inspectCommand([join(TINY_DIR, 'hift.pt'), '--json'])).toBe(0);
+    const j = JSON.parse(out.join('\n'));
+    expect(j.kind).toBe('pytorch');
+    expect(j.tensors.length).toBe(328);
+    capture();
+    expect(await inspectCommand([join(TINY_DIR, 'CosyVoice-BlankEN/model.safetensors')])).toBe(0);
+    expect(out.join('\n')).toMatch(/model\.norm\.weight\s+float32\s+\[64\]/);
+    capture();
+    expect(await inspectCommand([])).toBe(2);
+    expect(await inspectCommand(['x.txt'])).toBe(2);
+  });
+});
