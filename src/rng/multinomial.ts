@@ -2,18 +2,20 @@
  * `torch.multinomial(probs, 1, replacement=True)` on a 1-D float32 CPU tensor, the call upstream's
  * `nucleus_sampling` / `random_sampling` make (probabilities need not sum to 1).
  *
- * PyTorch has had two CPU algorithms for this call:
- * - 'exponential' (PyTorch ≥ 2.1, where `multinomial` takes its fast path for `!with_replacement || n_sample == 1`;
- *   this is the torch 2.3 behaviour): q = empty_like(p).exponential_(1) — one double uniform u per element,
- *   q_i = f32(−log(1 − u)) — then argmax(p / q) in f32, first index on ties. Consumes 2·n engine words.
- * - 'cdf' (older releases, and any build where n_sample > 1): f32 running sum, each entry divided by the
- *   total in f32, the last bucket forced to 1, one double uniform u, and a lower-bound binary search for the
- *   first bucket with cum ≥ u. Consumes 2 engine words.
+ * PyTorch has used two CPU algorithms for this call (facts from PyTorch's sources; which release switched could
+ * not be pinned down here, and there is no PyTorch-made fixture for it):
+ * - 'cdf' (the with-replacement kernel, used for n_sample = 1 by older releases incl. 1.13, the fixtures' torch):
+ *   f32 running sum, each entry divided by the total in f32, the last bucket forced to 1, one double uniform u
+ *   (2 engine words), and a lower-bound binary search for the first bucket with cum ≥ u.
+ * - 'exponential' (newer releases take the `!with_replacement || n_sample == 1` fast path): q =
+ *   empty_like(p).exponential_(1), then argmax(p / q) in f32 (first index on ties). With the default kernel
+ *   q_i = f32(−log(1 − u_i)), u_i a double uniform (2 engine words per element) — reproduced here.
  *
- * Neither is checked against a PyTorch-generated fixture (there is none in ../shared/fixtures/torch-rng); the
- * uniform/exponential draws themselves use the same verified engine and transforms as `rand`/`randn`.
- * Caveat: PyTorch builds with MKL on Intel CPUs have at times routed `exponential_` through MKL VSL for large
- * tensors, which would not be reproduced by this code.
+ * Caveat for "torch 2.3 behaviour": MKL-enabled x86-64 wheels of the 2.x series routed `exponential_` through
+ * MKL VSL (vsRngExponential on an MCG31 stream; the stored source seeds it from a separate MKL generator, and
+ * seeding differed between releases) until that path was disabled again (pytorch issue 132395). That stream is not
+ * reproduced, so on such builds the draws will differ (the distribution is the same). Builds without MKL RNG
+ * (e.g. aarch64 / macOS wheels, and releases after the MKL path was disabled) use the default kernel above.
  */
 import { TorchGenerator } from './torch-generator.js';
 
