@@ -1,0 +1,34 @@
+/**
+ * LayerNorm (no affine) + AdaLN modulation (shaders/adaln.wgsl): y = LN(x)·(1 + scale[b]) + shift[b].
+ * shift/scale are rows of a modulation table: element offsets of batch row 0 and the stride between batch rows.
+ */
+import type { GpuContext } from '../src/gpu/context.js';
+import { packParams } from '../src/gpu/dispatch.js';
+import { ShapeMismatchError } from '../src/gpu/errors.js';
+import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
+import { dyn, flatGrid, sharedUniform, type DynRecord } from './flow-dims.js';
+
+export interface AdaLnArgs {
+  dims: GPUBuffer;
+  /** [Mmax, C] */
+  x: GpuTensor;
+  /** [Mmax, C] */
+  y: GpuTensor;
+  /** modulation table (any shape, f32) */
+  mod: GpuTensor;
+  shiftBase: number;
+  scaleBase: number;
+  modStride: number;
+  eps: number;
+}
+
+export function adaLayerNorm(ctx: GpuContext, a: AdaLnArgs, tag = ''): DynRecord {
+  expectShape(`adaLayerNorm ${tag} x`, a.x, [-1, -1], ['f32']);
+  const [Mmax, C] = a.x.shape;
+  expectShape(`adaLayerNorm ${tag} y`, a.y, [Mmax, C], ['f32']);
+  const maxOff = Math.max(a.shiftBase, a.scaleBase) + C;
+  if (maxOff > a.mod.numel) throw new ShapeMismatchError(`adaLayerNorm ${tag}: modulation offset ${maxOff} beyond table [${a.mod.shape}]`);
+  const params = sharedUniform(ctx, packParams([C, a.shiftBase, a.scaleBase, a.modStride, { f32: a.eps }]));
+  const rec = ctx.record({ shader: 'adaln', entry: 'main' }, [a.dims, params, a.x, a.y, a.mod], flatGrid(Mmax), tag);
+  return dyn(rec, (T, B) => flatGrid(T * B));
+}

@@ -1,0 +1,50 @@
+/**
+ * DiT attention (shaders/dit_attention.wgsl): fused-QKV rows in, per-head softmax(q·kᵀ/√DH + mask)·v out, with
+ * the interleaved rotary applied on load to channels < rotDim and the key-padding / static-chunk mask.
+ */
+import type { GpuContext } from '../src/gpu/context.js';
+import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
+import { ShapeMismatchError } from '../src/gpu/errors.js';
+import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
+import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
+
+export interface DitAttentionArgs {
+  dims: GPUBuffer;
+  /** [Mmax, 3C] = [q | k | v] */
+  qkv: GpuTensor;
+  /** [Mmax, C] */
+  o: GpuTensor;
+  /** [Mmax] f32, 1 = valid frame */
+  keymask: GpuTensor;
+  /** [Tmax, rotDim/2, 2] (cos, sin) from ditRopeTable */
+  rope: GpuTensor;
+  heads: number;
+  rotDim: number;
+}
+
+/** Keys per shared-memory tile for head dim `dh` within 16 KiB of workgroup memory. */
+export function attentionKeyTile(dh: number): number {
+  return Math.max(4, Math.min(64, Math.floor(16384 / (8 * dh + 4) / 4) * 4));
+}
+
+export function ditAttention(ctx: GpuContext, a: DitAttentionArgs, tag = ''): DynRecord {
+  expectShape(`ditAttention ${tag} qkv`, a.qkv, [-1, -1], ['f32']);
+  const [Mmax, C3] = a.qkv.shape;
+  const C = C3 / 3;
+  if (!Number.isInteger(C) || C % a.heads !== 0) throw new ShapeMismatchError(`ditAttention ${tag}: qkv width ${C3} is not 3·heads·DH (heads ${a.heads})`);
+  const DH = C / a.heads;
+  if (DH % 2 !== 0 || a.rotDim % 2 !== 0 || a.rotDim > C) throw new ShapeMismatchError(`ditAttention ${tag}: DH ${DH} / rotDim ${a.rotDim} must be even and rotDim ≤ C`);
+  expectShape(`ditAttention ${tag} o`, a.o, [Mmax, C], ['f32']);
+  expectShape(`ditAttention ${tag} keymask`, a.keymask, [Mmax], ['f32']);
+  expectShape(`ditAttention ${tag} rope`, a.rope, [-1, a.rotDim / 2, 2], ['f32']);
+  const params = sharedUniform(ctx, packParams([a.heads, C, a.rotDim, { f32: 1 / Math.sqrt(DH) }]));
+  const KT = attentionKeyTile(DH);
+  const rec = ctx.record(
+    { shader: 'dit_attention', entry: 'main', defines: { DH, KT } },
+    [a.dims, params, a.qkv, a.o, a.keymask, a.rope],
+    [1, a.heads, 1],
+    tag,
+  );
+  const H = a.heads;
+  return dyn(rec, (T, B) => [ceilDiv(T, 64), H, B]);
+}

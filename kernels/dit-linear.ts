@@ -1,0 +1,65 @@
+/**
+ * DiT linear layers with fused epilogues (shaders/dit_linear.wgsl): y = epi(x · Wᵀ + bias).
+ * W: nn.Linear weight [N, K], f32 or f16 (packed two per word, see GpuTensor). Rows: `rows` when given (the small
+ * AdaLN/time tables), else the live dims.M.
+ */
+import type { GpuContext } from '../src/gpu/context.js';
+import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
+import { ShapeMismatchError } from '../src/gpu/errors.js';
+import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
+import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
+
+export interface DitLinearArgs {
+  dims: GPUBuffer;
+  /** [Mmax, K] f32 */
+  x: GpuTensor;
+  /** [N, K] f32 | f16 */
+  w: GpuTensor;
+  /** [N] f32 */
+  bias: GpuTensor;
+  /** [Mmax, N] f32; read too when `gate` is set (in-place gated residual). */
+  y: GpuTensor;
+  act?: 'silu' | 'gelu_tanh';
+  /** y += gate[b, n] · branch, gate[b, n] = mod[base + b·stride + n]. */
+  gate?: { mod: GpuTensor; base: number; stride: number };
+  /** [Mmax] f32 0/1: zero the branch on rows with 0 (needs gate). */
+  rowmask?: GpuTensor;
+  /** Static row count (otherwise dims.M). */
+  rows?: number;
+}
+
+export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecord {
+  if (a.w.shape.length !== 2) throw new ShapeMismatchError(`ditLinear ${tag}: weight must be [N, K], got [${a.w.shape}]`);
+  const [N, K] = a.w.shape;
+  if (K % 4 !== 0) throw new ShapeMismatchError(`ditLinear ${tag}: K=${K} must be a multiple of 4`);
+  if (a.w.dtype !== 'f32' && a.w.dtype !== 'f16') throw new ShapeMismatchError(`ditLinear ${tag}: weight dtype ${a.w.dtype}`);
+  expectShape(`ditLinear ${tag} x`, a.x, [-1, K], ['f32']);
+  const Mmax = a.x.shape[0];
+  expectShape(`ditLinear ${tag} y`, a.y, [Mmax, N], ['f32']);
+  expectShape(`ditLinear ${tag} bias`, a.bias, [N], ['f32']);
+  if (a.rows !== undefined && a.rows > Mmax) throw new ShapeMismatchError(`ditLinear ${tag}: rows ${a.rows} > ${Mmax}`);
+  if (a.rowmask && !a.gate) throw new ShapeMismatchError(`ditLinear ${tag}: rowmask needs gate`);
+  if (a.rowmask) expectShape(`ditLinear ${tag} rowmask`, a.rowmask, [Mmax], ['f32']);
+  if (a.gate && a.act) throw new ShapeMismatchError(`ditLinear ${tag}: gate and act are exclusive`);
+  const defines = {
+    F16W: a.w.dtype === 'f16',
+    ACT_SILU: a.act === 'silu',
+    ACT_GELU: a.act === 'gelu_tanh',
+    GATE: !!a.gate,
+    ROWMASK: !!a.rowmask,
+  };
+  const params = sharedUniform(ctx, packParams([a.rows ?? 0, N, K, a.gate?.base ?? 0, a.gate?.stride ?? 0]));
+  const rec = ctx.record(
+    { shader: 'dit_linear', entry: 'main', defines },
+    [a.dims, params, a.x, a.w, a.y, a.bias, a.gate?.mod ?? null, a.rowmask ?? null],
+    [ceilDiv(N, 64), ceilDiv(a.rows ?? Mmax, 64), 1],
+    tag,
+  );
+  const rows = a.rows;
+  return dyn(rec, (T, B) => [ceilDiv(N, 64), ceilDiv(rows ?? T * B, 64), 1]);
+}
+
+/** FLOPs of one call at M rows (for benchmarks). */
+export function ditLinearFlops(M: number, N: number, K: number): number {
+  return 2 * M * N * K;
+}

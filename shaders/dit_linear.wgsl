@@ -1,0 +1,135 @@
+// DiT linear layers with fused epilogues: y[M, N] = epi(x[M, K] · W[N, K]ᵀ + bias[N])
+//
+// W is the nn.Linear weight [out, in], row-major: f32, or (F16W) f16 packed two per u32 word along K (low half =
+// even k), unpacked with unpack2x16float so the kernel runs without `shader-f16`. Activations and accumulation
+// are f32. K must be a multiple of 4 (vec4 loads; every DiT width is).
+//
+// Epilogues (defines):
+//   (none)      y = acc + bias
+//   ACT_SILU    y = silu(acc + bias)                      (time MLP, AdaLN input)
+//   ACT_GELU    y = gelu_tanh(acc + bias)                 (FFN inner)
+//   GATE        y = y + gate[b, n] · (acc + bias)         (AdaLN-zero gated residual, in place on y; b = m / T)
+//   ROWMASK     with GATE: the branch is zeroed on rows whose key-mask entry is 0 (attention re-mask)
+// Rows M: p.M, or the live dims.M when p.M == 0 (activations sized by the current length).
+//
+// Tiling: a workgroup owns a 64×64 tile of y; K advances 16 at a time through shared memory (A and W tiles stored
+// k-major so the inner product reads broadcast rows); each of the 256 threads owns a 4×4 block of outputs.
+// Grid: (ceil(N/64), ceil(M/64)). Limits: M·K, N·K < 2^32.
+#include "flow_dims"
+
+struct Params {
+  M: u32,
+  N: u32,
+  K: u32,
+  gateBase: u32,   // element offset of gate[b=0, 0] in `gate`
+  gateStride: u32, // elements between batch rows of `gate`
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
+}
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<uniform> p: Params;
+@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
+#ifdef F16W
+@group(0) @binding(3) var<storage, read> w: array<vec2<u32>>;
+#else
+@group(0) @binding(3) var<storage, read> w: array<vec4<f32>>;
+#endif
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read> bias: array<f32>;
+#ifdef GATE
+@group(0) @binding(6) var<storage, read> gate: array<f32>;
+#endif
+#ifdef ROWMASK
+@group(0) @binding(7) var<storage, read> rowmask: array<f32>;
+#endif
+
+const TM: u32 = 64u;
+const TN: u32 = 64u;
+const TK: u32 = 16u;
+var<workgroup> tile_a: array<f32, 1024>; // [TK][TM]
+var<workgroup> tile_b: array<f32, 1024>; // [TK][TN]
+
+fn gelu_tanh(v: f32) -> f32 {
+  // tanh argument clamped: |u| > 15 already gives ±1 in f32, and some backends return NaN for large |u|.
+  let u = clamp(0.7978845608028654 * (v + 0.044715 * v * v * v), -15.0, 15.0);
+  return 0.5 * v * (1.0 + tanh(u));
+}
+
+fn load_w(n: u32, k4: u32) -> vec4<f32> {
+  // k4 indexes groups of 4 consecutive k in row n.
+#ifdef F16W
+  let words = w[(n * p.K) / 4u + k4];
+  return vec4<f32>(unpack2x16float(words.x), unpack2x16float(words.y));
+#else
+  return w[(n * p.K) / 4u + k4];
+#endif
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let M = select(p.M, dims.M, p.M == 0u);
+  let m0 = wid.y * TM;
+  let n0 = wid.x * TN;
+  let tx = lid % 16u;
+  let ty = lid / 16u;
+  // Loader role: thread lid fetches 4 consecutive k (one vec4) of row lid/4 of both tiles.
+  let lrow = lid / 4u;
+  let lk4 = lid % 4u;
+  let K4 = p.K / 4u;
+  var acc: array<array<f32, 4>, 4>;
+  for (var k0 = 0u; k0 < p.K; k0 += TK) {
+    let kq = k0 / 4u + lk4;
+    let am = m0 + lrow;
+    let bn = n0 + lrow;
+    var av = vec4<f32>(0.0);
+    var bv = vec4<f32>(0.0);
+    if (am < M && kq < K4) { av = x[am * K4 + kq]; }
+    if (bn < p.N && kq < K4) { bv = load_w(bn, kq); }
+    let kk = lk4 * 4u;
+    tile_a[(kk + 0u) * TM + lrow] = av.x;
+    tile_a[(kk + 1u) * TM + lrow] = av.y;
+    tile_a[(kk + 2u) * TM + lrow] = av.z;
+    tile_a[(kk + 3u) * TM + lrow] = av.w;
+    tile_b[(kk + 0u) * TN + lrow] = bv.x;
+    tile_b[(kk + 1u) * TN + lrow] = bv.y;
+    tile_b[(kk + 2u) * TN + lrow] = bv.z;
+    tile_b[(kk + 3u) * TN + lrow] = bv.w;
+    workgroupBarrier();
+    for (var k = 0u; k < TK; k++) {
+      let a = vec4<f32>(tile_a[k * TM + ty * 4u], tile_a[k * TM + ty * 4u + 1u], tile_a[k * TM + ty * 4u + 2u], tile_a[k * TM + ty * 4u + 3u]);
+      let b = vec4<f32>(tile_b[k * TN + tx * 4u], tile_b[k * TN + tx * 4u + 1u], tile_b[k * TN + tx * 4u + 2u], tile_b[k * TN + tx * 4u + 3u]);
+      for (var i = 0u; i < 4u; i++) {
+        acc[i][0] = fma(a[i], b.x, acc[i][0]);
+        acc[i][1] = fma(a[i], b.y, acc[i][1]);
+        acc[i][2] = fma(a[i], b.z, acc[i][2]);
+        acc[i][3] = fma(a[i], b.w, acc[i][3]);
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let m = m0 + ty * 4u + i;
+    if (m >= M) { continue; }
+    for (var j = 0u; j < 4u; j++) {
+      let n = n0 + tx * 4u + j;
+      if (n >= p.N) { continue; }
+      var v = acc[i][j] + bias[n];
+#ifdef ACT_SILU
+      v = v / (1.0 + exp(-v));
+#endif
+#ifdef ACT_GELU
+      v = gelu_tanh(v);
+#endif
+#ifdef GATE
+#ifdef ROWMASK
+      v = select(0.0, v, rowmask[m] > 0.5);
+#endif
+      let b = m / dims.T;
+      v = y[m * p.N + n] + gate[p.gateBase + b * p.gateStride + n] * v;
+#endif
+      y[m * p.N + n] = v;
+    }
+  }
+}

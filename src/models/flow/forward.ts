@@ -1,0 +1,307 @@
+/**
+ * CausalMaskedDiffWithDiT on WebGPU: tokens → mu (PreLookahead, ×ratio), speaker projection, cond, and the CFM
+ * solve (10 CFG Euler steps of the DiT estimator), straight-line and planned once at load.
+ *
+ * One estimator step is a flat list of dispatches over the preallocated scratch (scratch.ts):
+ *   pack_input → input proj → conv-pos ×2 (Mish, residual) →
+ *   per block: AdaLN(LN+shift/scale) → fused QKV → attention (rotary, masks) → out proj (+re-mask, gate, residual)
+ *              → AdaLN → FF1 (GELU-tanh) → FF2 (gate, residual)
+ *   → final AdaLN → proj_out → Euler/CFG update (or the [B, C, T] output for estimator-only calls).
+ * The AdaLN/time-MLP tables depend only on t, which takes the same 10 values every solve: they are computed once
+ * (modulation records) and each step's records read their own rows, so all 10 steps are encoded into one pass and
+ * one submit with no readback; the live length comes from the dims uniform, so any T ≤ maxFrames reuses the plan.
+ */
+import type { GpuContext } from '../../gpu/context.js';
+import type { DispatchRecord } from '../../gpu/dispatch.js';
+import type { TensorStore } from '../../../loader/types.js';
+import { adaLayerNorm } from '../../../kernels/adaln.js';
+import { convPos } from '../../../kernels/conv-pos.js';
+import { ditAttention } from '../../../kernels/dit-attention.js';
+import { ditLinear } from '../../../kernels/dit-linear.js';
+import { ditRopeTable } from '../../../kernels/dit-rotary.js';
+import { eulerCfg } from '../../../kernels/euler.js';
+import { atLength, writeDims, type DynRecord } from '../../../kernels/flow-dims.js';
+import { packInput, prelookahead, spkAffine, toChannels } from '../../../kernels/flow-misc.js';
+import { flowConfig, type FlowConfig } from './config.js';
+import { FlowInputError } from './errors.js';
+import { cosineTimeGrid, eulerSteps, timestepSinusoid, upstreamNoise } from './schedule.js';
+import { allocFlowScratch, type FlowScratch } from './scratch.js';
+import { loadFlowWeights, type FlowWeights } from './weights.js';
+
+export interface FlowLoadOptions {
+  /** Parsed cosyvoice3.yaml. */
+  yaml: Record<string, unknown>;
+  /** flow.pt state_dict. */
+  store: TensorStore;
+  /** Estimator weights from the official ONNX (estimatorStoreFromOnnx) instead of flow.pt. */
+  estimator?: TensorStore;
+  dtype?: 'f32' | 'f16';
+  /** Longest prompt + generated sequence in mel frames (scratch size). */
+  maxFrames?: number;
+}
+
+export interface FlowInferenceCall {
+  tokens: Int32Array;
+  promptTokens: Int32Array;
+  /** [2P, mel] frames × bins */
+  promptMel: Float32Array;
+  embedding: Float32Array;
+  streaming: boolean;
+  finalize: boolean;
+  /** Starting noise [mel, T]; default: upstream's fixed seed-0 table, sliced. */
+  noise?: Float32Array;
+}
+
+export interface FlowTaps {
+  /** [Cin, T] */
+  mu: Float32Array;
+  /** [spk] */
+  spks: Float32Array;
+  /** [mel, T] */
+  cond: Float32Array;
+  /** step-0 estimator input rows [2T, 2·mel + mu + spk] = concat(x, cond, mu, spks) per batch row */
+  step0Input: Float32Array;
+  /** step-0 estimator output rows [2T, out] */
+  step0Output: Float32Array;
+  /** [mel, T] the solution before the prompt frames are removed */
+  decoderOut: Float32Array;
+}
+
+export interface FlowResult {
+  /** [mel, frames] row-major */
+  mel: Float32Array;
+  frames: number;
+  taps?: FlowTaps;
+}
+
+export interface EstimatorInputs {
+  /** [B, mel, T] */
+  x: Float32Array;
+  /** [B, 1, T] 1 = valid */
+  mask: Float32Array;
+  mu: Float32Array;
+  /** [B] */
+  t: Float32Array;
+  /** [B, spk] */
+  spks: Float32Array;
+  cond: Float32Array;
+  streaming: boolean;
+}
+
+export class FlowModel {
+  readonly steps: { t: number; dt: number }[];
+  readonly timeGrid: Float32Array;
+  private readonly solveRecords: DynRecord[][];
+  private readonly estimatorRecords: DynRecord[];
+  private readonly modRecords: DispatchRecord[];
+  private readonly spkRecord: DispatchRecord;
+  private readonly prelookCache = new Map<string, DispatchRecord[]>();
+  private modKey = '';
+
+  private constructor(
+    readonly ctx: GpuContext,
+    readonly cfg: FlowConfig,
+    readonly w: FlowWeights,
+    readonly s: FlowScratch,
+  ) {
+    this.timeGrid = cosineTimeGrid(cfg.nTimesteps);
+    this.steps = eulerSteps(this.timeGrid);
+    ctx.write(s.rope.buffer, 0, ditRopeTable(w.invFreq, s.maxFrames));
+    this.modRecords = this.planModulation();
+    const wc = Math.fround(1 + cfg.cfgRate);
+    const cfgPack = packInput(ctx, { dims: s.dims, x: s.x, cond: s.cond, mu: s.mu, spks: s.spks, out: s.inp, mel: cfg.melDim, muC: cfg.muDim, spkC: cfg.spkDim, cfg: true }, 'pack');
+    this.solveRecords = this.steps.map(({ dt }, k) => [
+      cfgPack,
+      ...this.planEstimator(k, `step${k}`),
+      eulerCfg(ctx, { dims: s.dims, v: s.v, x: s.x, dt, wc, wu: cfg.cfgRate }, `step${k}.euler`),
+    ]);
+    this.estimatorRecords = [
+      packInput(ctx, { dims: s.dims, x: s.xb, cond: s.condb, mu: s.mub, spks: s.spksb, out: s.inp, mel: cfg.melDim, muC: cfg.muDim, spkC: cfg.spkDim, cfg: false }, 'pack'),
+      ...this.planEstimator(0, 'est'),
+      toChannels(ctx, s.dims, s.v, s.out, 'est.out'),
+    ];
+    this.spkRecord = spkAffine(ctx, s.embedding, w.spk.w, w.spk.b, s.spks, 'spk');
+  }
+
+  static async load(ctx: GpuContext, opts: FlowLoadOptions): Promise<FlowModel> {
+    const shapes = (name: string) => (opts.estimator?.get(name) ?? opts.store.get(name))?.dims;
+    const cfg = flowConfig(opts.yaml, shapes);
+    const w = loadFlowWeights(ctx, cfg, opts.store, { dtype: opts.dtype, estimator: opts.estimator });
+    const s = allocFlowScratch(ctx, cfg, opts.maxFrames ?? 1000);
+    const model = new FlowModel(ctx, cfg, w, s);
+    await ctx.finish();
+    return model;
+  }
+
+  get tokenMelRatio(): number {
+    return this.cfg.tokenMelRatio;
+  }
+  get preLookaheadLen(): number {
+    return this.cfg.preLookaheadLen;
+  }
+  get melBins(): number {
+    return this.cfg.melBins;
+  }
+  /** Dispatches of one estimator step inside the solve (pack … Euler). */
+  get dispatchesPerStep(): number {
+    return this.solveRecords[0].length;
+  }
+
+  /** Time MLP and every block's AdaLN linear for the R = steps·batch timestep rows. */
+  private planModulation(): DispatchRecord[] {
+    const { ctx, s, w } = this;
+    const R = s.modRows;
+    const d = s.dims;
+    const recs = [
+      ditLinear(ctx, { dims: d, x: s.tsin, w: w.time1.w, bias: w.time1.b, y: s.t1, act: 'silu', rows: R }, 'time.mlp0'),
+      // Only SiLU(temb) is ever consumed (every AdaLN applies it first), so the second linear ends in SiLU too.
+      ditLinear(ctx, { dims: d, x: s.t1, w: w.time2.w, bias: w.time2.b, y: s.tsilu, act: 'silu', rows: R }, 'time.mlp2'),
+      ...w.blocks.map((b, l) => ditLinear(ctx, { dims: d, x: s.tsilu, w: b.ada.w, bias: b.ada.b, y: s.mod[l], rows: R }, `block${l}.adaln`)),
+      ditLinear(ctx, { dims: d, x: s.tsilu, w: w.normOut.w, bias: w.normOut.b, y: s.modOut, rows: R }, 'norm_out'),
+    ];
+    return atLength(recs, 1, 1);
+  }
+
+  /** Estimator records reading modulation rows of solver step k (rows k·B + b). */
+  private planEstimator(k: number, tag: string): DynRecord[] {
+    const { ctx, s, w, cfg } = this;
+    const C = cfg.dim;
+    const B = s.batch;
+    const d = s.dims;
+    const eps = cfg.lnEps;
+    const r6 = k * B * 6 * C;
+    const out: DynRecord[] = [
+      ditLinear(ctx, { dims: d, x: s.inp, w: w.inProj.w, bias: w.inProj.b, y: s.h }, `${tag}.in_proj`),
+      convPos(ctx, { dims: d, x: s.h, w: w.conv1.w, bias: w.conv1.b, y: s.c1 }, `${tag}.conv_pos1`),
+      convPos(ctx, { dims: d, x: s.c1, w: w.conv2.w, bias: w.conv2.b, y: s.hs, res: s.h }, `${tag}.conv_pos2`),
+    ];
+    w.blocks.forEach((bw, l) => {
+      const mod = s.mod[l];
+      const t = `${tag}.block${l}`;
+      out.push(
+        adaLayerNorm(ctx, { dims: d, x: s.hs, y: s.n, mod, shiftBase: r6, scaleBase: r6 + C, modStride: 6 * C, eps }, `${t}.attn_norm`),
+        ditLinear(ctx, { dims: d, x: s.n, w: bw.qkv.w, bias: bw.qkv.b, y: s.qkv }, `${t}.qkv`),
+        ditAttention(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, rope: s.rope, heads: cfg.heads, rotDim: cfg.rotDim }, `${t}.attn`),
+        ditLinear(ctx, { dims: d, x: s.att, w: bw.out.w, bias: bw.out.b, y: s.hs, gate: { mod, base: r6 + 2 * C, stride: 6 * C }, rowmask: s.keymask }, `${t}.to_out`),
+        adaLayerNorm(ctx, { dims: d, x: s.hs, y: s.n, mod, shiftBase: r6 + 3 * C, scaleBase: r6 + 4 * C, modStride: 6 * C, eps }, `${t}.ff_norm`),
+        ditLinear(ctx, { dims: d, x: s.n, w: bw.ff1.w, bias: bw.ff1.b, y: s.ff, act: 'gelu_tanh' }, `${t}.ff1`),
+        ditLinear(ctx, { dims: d, x: s.ff, w: bw.ff2.w, bias: bw.ff2.b, y: s.hs, gate: { mod, base: r6 + 5 * C, stride: 6 * C } }, `${t}.ff2`),
+      );
+    });
+    const r2 = k * B * 2 * C;
+    // AdaLayerNormZero_Final chunks are (scale, shift).
+    out.push(
+      adaLayerNorm(ctx, { dims: d, x: s.hs, y: s.n, mod: s.modOut, shiftBase: r2 + C, scaleBase: r2, modStride: 2 * C, eps }, `${tag}.norm_out`),
+      ditLinear(ctx, { dims: d, x: s.n, w: w.projOut.w, bias: w.projOut.b, y: s.v }, `${tag}.proj_out`),
+    );
+    return out;
+  }
+
+  /** Fills the modulation tables for timestep rows `ts` (length ≤ R; cached by value). */
+  private setModulation(ts: number[]): void {
+    const rows = new Array<number>(this.s.modRows).fill(0);
+    ts.forEach((t, i) => (rows[i] = Math.fround(t)));
+    const key = rows.join(',');
+    if (key === this.modKey) return;
+    this.ctx.write(this.s.tsin.buffer, 0, timestepSinusoid(rows, this.cfg.freqEmbedDim));
+    this.ctx.run(this.modRecords);
+    this.modKey = key;
+  }
+
+  private solveModulation(): void {
+    const B = this.s.batch;
+    this.setModulation(this.steps.flatMap(({ t }) => new Array<number>(B).fill(t)));
+  }
+
+  /** The DiT alone, as DiT.forward(x, mask, mu, t, spks, cond, streaming): returns [B, out, T]. */
+  async estimator(a: EstimatorInputs): Promise<Float32Array> {
+    const { ctx, s, cfg } = this;
+    const B = a.t.length;
+    const T = a.mask.length / B;
+    if (B < 1 || B > s.batch || !Number.isInteger(T) || T > s.maxFrames) {
+      throw new FlowInputError(`estimator: batch ${B} (≤ ${s.batch}) × ${T} frames (≤ ${s.maxFrames}) from mask [${a.mask.length}] and t [${B}]`);
+    }
+    const want: [string, Float32Array, number][] = [['x', a.x, cfg.melDim * T * B], ['mu', a.mu, cfg.muDim * T * B], ['cond', a.cond, cfg.melDim * T * B], ['spks', a.spks, cfg.spkDim * B]];
+    for (const [n, v, len] of want) if (v.length !== len) throw new FlowInputError(`estimator: ${n} has ${v.length} values, expected ${len}`);
+    this.setModulation(Array.from(a.t));
+    writeDims(ctx, s.dims, { T, B, chunk: a.streaming ? cfg.staticChunk : 0 });
+    ctx.write(s.xb.buffer, 0, a.x);
+    ctx.write(s.mub.buffer, 0, a.mu);
+    ctx.write(s.condb.buffer, 0, a.cond);
+    ctx.write(s.spksb.buffer, 0, a.spks);
+    ctx.write(s.keymask.buffer, 0, a.mask);
+    ctx.run(atLength(this.estimatorRecords, T, B));
+    const out = await ctx.readBytes(s.out.buffer, 0, B * cfg.outChannels * T * 4);
+    return new Float32Array(out);
+  }
+
+  /** Records of the wrapper for n tokens of which nOut produce frames (two bind groups per new (n, nOut)). */
+  private prelook(n: number, nOut: number): DispatchRecord[] {
+    const key = `${n},${nOut}`;
+    let r = this.prelookCache.get(key);
+    if (!r) {
+      const { s, w } = this;
+      r = prelookahead(this.ctx, { dims: s.dims, tok: s.tok, emb: w.emb, w1: w.pre1.w, b1: w.pre1.b, w2: w.pre2.w, b2: w.pre2.b, y1: s.y1, mu: s.mu, ratio: this.cfg.tokenMelRatio }, n, nOut, 'prelookahead');
+      this.prelookCache.set(key, r);
+    }
+    return r;
+  }
+
+  /** CausalMaskedDiffWithDiT.inference: the mel of the generated part, [mel, frames]. */
+  async inference(call: FlowInferenceCall, opts: { taps?: boolean } = {}): Promise<FlowResult> {
+    const { ctx, s, cfg } = this;
+    const P = call.promptTokens.length;
+    const N = P + call.tokens.length;
+    const L = cfg.preLookaheadLen;
+    const nOut = call.finalize ? N : N - L;
+    const T = cfg.tokenMelRatio * nOut;
+    const melLen1 = call.promptMel.length / cfg.melBins;
+    if (!Number.isInteger(melLen1) || melLen1 > T) throw new FlowInputError(`flow: prompt mel of ${call.promptMel.length} values is not [frames ≤ ${T}, ${cfg.melBins}]`);
+    if (nOut < 1 || T > s.maxFrames || N > s.maxTokens) throw new FlowInputError(`flow: ${N} tokens → ${T} frames; this model was planned for ${s.maxFrames} frames (maxFrames)`);
+    if (call.embedding.length !== cfg.spkEmbedDim) throw new FlowInputError(`flow: speaker embedding has ${call.embedding.length} values, expected ${cfg.spkEmbedDim}`);
+    const tok = new Int32Array(N);
+    tok.set(call.promptTokens, 0);
+    tok.set(call.tokens, P);
+    for (const id of tok) if (id >= cfg.vocabSize) throw new FlowInputError(`flow: token ${id} ≥ vocab ${cfg.vocabSize}`);
+    const noise = call.noise ?? upstreamNoise(T);
+    if (noise.length !== cfg.melDim * T) throw new FlowInputError(`flow: noise has ${noise.length} values, expected [${cfg.melDim}, ${T}]`);
+    const cond = new Float32Array(cfg.melDim * T);
+    for (let f = 0; f < melLen1; f++) for (let c = 0; c < cfg.melDim; c++) cond[c * T + f] = call.promptMel[f * cfg.melBins + c];
+
+    this.solveModulation();
+    writeDims(ctx, s.dims, { T, B: s.batch, chunk: call.streaming ? cfg.staticChunk : 0 });
+    ctx.write(s.tok.buffer, 0, tok);
+    ctx.write(s.embedding.buffer, 0, call.embedding);
+    ctx.write(s.cond.buffer, 0, cond);
+    ctx.write(s.x.buffer, 0, noise);
+    ctx.write(s.keymask.buffer, 0, new Float32Array(s.batch * T).fill(1));
+    const head = [...this.prelook(N, nOut), this.spkRecord];
+    const steps = this.solveRecords.map((r) => atLength(r, T, s.batch));
+    if (!opts.taps) {
+      ctx.run([...head, ...steps.flat()]);
+    } else {
+      const inpBytes = s.batch * T * s.inp.shape[1] * 4;
+      const vBytes = s.batch * T * cfg.outChannels * 4;
+      ctx.run([...head, ...steps[0]], (enc) => {
+        enc.copyBufferToBuffer(s.inp.buffer, 0, s.tapInp.buffer, 0, inpBytes);
+        enc.copyBufferToBuffer(s.v.buffer, 0, s.tapV.buffer, 0, vBytes);
+      });
+      ctx.run(steps.slice(1).flat());
+    }
+    const x = new Float32Array(await ctx.readBytes(s.x.buffer, 0, cfg.melDim * T * 4));
+    const frames = T - melLen1;
+    const mel = new Float32Array(cfg.melDim * frames);
+    for (let c = 0; c < cfg.melDim; c++) mel.set(x.subarray(c * T + melLen1, c * T + T), c * frames);
+    if (!opts.taps) return { mel, frames };
+    const rd = async (t: { buffer: GPUBuffer }, n: number) => new Float32Array(await ctx.readBytes(t.buffer, 0, n * 4));
+    const taps: FlowTaps = {
+      mu: await rd(s.mu, cfg.inputSize * T),
+      spks: await rd(s.spks, cfg.spkDim),
+      cond: await rd(s.cond, cfg.melDim * T),
+      step0Input: await rd(s.tapInp, s.batch * T * s.inp.shape[1]),
+      step0Output: await rd(s.tapV, s.batch * T * cfg.outChannels),
+      decoderOut: x,
+    };
+    return { mel, frames, taps };
+  }
+}

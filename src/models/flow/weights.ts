@@ -1,0 +1,192 @@
+/**
+ * Flow weights: the one place that maps upstream tensor names (flow.pt state_dict names, verbatim) onto the GPU
+ * layout, with the load-time transforms: q/k/v fused into one [3C, C] projection, optional f16 packing of every DiT
+ * linear (LayerNorm statistics and softmax stay f32 in the kernels), and, for the official
+ * `flow.decoder.estimator.fp32.onnx`, the exporter's renamed MatMul weights mapped back and transposed.
+ */
+import type { GpuContext } from '../../gpu/context.js';
+import type { GpuTensor } from '../../gpu/tensor.js';
+import { toFloat32 } from '../../../loader/dtype.js';
+import type { OnnxModel } from '../../../loader/onnx.js';
+import type { TensorRecord, TensorStore } from '../../../loader/types.js';
+import type { FlowConfig } from './config.js';
+import { FlowWeightError } from './errors.js';
+
+export const EST = 'decoder.estimator.';
+
+export interface Linear {
+  /** [N, K] f32 or f16 */
+  w: GpuTensor;
+  /** [N] f32 */
+  b: GpuTensor;
+}
+
+export interface BlockWeights {
+  /** attn_norm.linear: [6C, C] (shift, scale, gate) × (attention, MLP) */
+  ada: Linear;
+  /** to_q | to_k | to_v fused: [3C, C] */
+  qkv: Linear;
+  out: Linear;
+  ff1: Linear;
+  ff2: Linear;
+}
+
+export interface FlowWeights {
+  /** input_embedding.weight [vocab, Cin] */
+  emb: GpuTensor;
+  spk: { w: GpuTensor; b: GpuTensor };
+  pre1: { w: GpuTensor; b: GpuTensor };
+  pre2: { w: GpuTensor; b: GpuTensor };
+  time1: Linear;
+  time2: Linear;
+  inProj: Linear;
+  conv1: { w: GpuTensor; b: GpuTensor };
+  conv2: { w: GpuTensor; b: GpuTensor };
+  invFreq: Float32Array;
+  blocks: BlockWeights[];
+  normOut: Linear;
+  projOut: Linear;
+  dtype: 'f32' | 'f16';
+}
+
+/** IEEE half bits of an f32 value, round to nearest even (overflow → ±inf). */
+export function f32ToF16Bits(v: number): number {
+  const f = new Float32Array([v]);
+  const x = new Uint32Array(f.buffer)[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let h = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    if (rem > half || (rem === half && (h & 1))) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
+  return sign | h;
+}
+
+export function toF16Bits(a: Float32Array): Uint16Array {
+  const out = new Uint16Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = f32ToF16Bits(a[i]);
+  return out;
+}
+
+/**
+ * The estimator initializers of the official ONNX export as a store keyed like flow.pt (`decoder.estimator.*`).
+ * Constant folding renames every MatMul weight to `onnx::MatMul_<id>` and stores it transposed ([K, N]); each is
+ * consumed by a MatMul whose output feeds an Add with the layer's `<path>.bias`, which names it back.
+ * Anything else that cannot be mapped is an error listing the names.
+ */
+export function estimatorStoreFromOnnx(model: OnnxModel, file = 'flow.decoder.estimator.fp32.onnx'): TensorStore {
+  const out: TensorStore = new Map();
+  const unmapped: string[] = [];
+  const consumers = new Map<string, typeof model.graph.nodes>();
+  for (const n of model.graph.nodes) for (const i of n.inputs) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(n);
+  for (const [name, rec] of model.tensors) {
+    if (!name.startsWith('onnx::')) {
+      out.set(EST + name, { ...rec, name: EST + name });
+      continue;
+    }
+    const mm = (consumers.get(name) ?? []).find((n) => n.opType === 'MatMul' && n.inputs[1] === name);
+    const add = mm && (consumers.get(mm.outputs[0]) ?? []).find((n) => n.opType === 'Add');
+    const biasName = add?.inputs.find((i) => i !== mm!.outputs[0] && i.endsWith('.bias') && model.tensors.has(i));
+    if (!mm || !biasName || rec.dims.length !== 2) {
+      unmapped.push(`${name} [${rec.dims}]`);
+      continue;
+    }
+    const wName = EST + biasName.slice(0, -'.bias'.length) + '.weight';
+    const [K, N] = rec.dims;
+    const src = toFloat32(rec);
+    const t = new Float32Array(N * K);
+    for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) t[n * K + k] = src[k * N + n];
+    out.set(wName, { name: wName, dtype: 'float32', dims: [N, K], bytes: new Uint8Array(t.buffer) } as TensorRecord);
+  }
+  if (unmapped.length) {
+    throw new FlowWeightError(`${file}: cannot map initializers to estimator weights (not a MatMul weight followed by a bias Add): ${unmapped.join(', ')}`);
+  }
+  return out;
+}
+
+export interface LoadFlowOptions {
+  /** Storage of the DiT linear weights. */
+  dtype?: 'f32' | 'f16';
+  /** Estimator weights from another source (estimatorStoreFromOnnx); then `store` needs only the wrapper tensors. */
+  estimator?: TensorStore;
+}
+
+/** Uploads every flow weight; unknown or missing names are a load-time error listing them. */
+export function loadFlowWeights(ctx: GpuContext, cfg: FlowConfig, store: TensorStore, opts: LoadFlowOptions = {}): FlowWeights {
+  const dtype = opts.dtype ?? 'f32';
+  const used = new Set<string>();
+  const missing: string[] = [];
+  const estStore = opts.estimator;
+  const get = (name: string, dims: number[]): Float32Array => {
+    const src = estStore && name.startsWith(EST) ? estStore : store;
+    const rec = src.get(name);
+    used.add(name);
+    if (!rec) {
+      missing.push(`${name} [${dims}]`);
+      return new Float32Array(dims.reduce((a, b) => a * b, 1));
+    }
+    if (rec.dims.length !== dims.length || rec.dims.some((d, i) => d !== dims[i])) {
+      throw new FlowWeightError(`flow weight ${name}: shape [${rec.dims}], expected [${dims}]`);
+    }
+    return toFloat32(rec);
+  };
+  const f32 = (name: string, dims: number[]) => ctx.upload(get(name, dims), 'f32', dims, name);
+  const lin = (w: Float32Array, b: Float32Array, N: number, K: number, label: string): Linear => ({
+    w: dtype === 'f16' ? ctx.upload(toF16Bits(w), 'f16', [N, K], `${label}.weight`) : ctx.upload(w, 'f32', [N, K], `${label}.weight`),
+    b: ctx.upload(b, 'f32', [N], `${label}.bias`),
+  });
+  const linear = (path: string, N: number, K: number) => lin(get(`${path}.weight`, [N, K]), get(`${path}.bias`, [N]), N, K, path);
+  const { dim: C, ffInner: F, inputSize: Cin, preLookaheadChannels: C1, preLookaheadLen: L } = cfg;
+  const cpg = C / cfg.convGroups;
+  const blocks: BlockWeights[] = [];
+  for (let i = 0; i < cfg.depth; i++) {
+    const p = `${EST}transformer_blocks.${i}.`;
+    const q = [get(`${p}attn.to_q.weight`, [C, C]), get(`${p}attn.to_k.weight`, [C, C]), get(`${p}attn.to_v.weight`, [C, C])];
+    const qb = [get(`${p}attn.to_q.bias`, [C]), get(`${p}attn.to_k.bias`, [C]), get(`${p}attn.to_v.bias`, [C])];
+    const w = new Float32Array(3 * C * C);
+    const b = new Float32Array(3 * C);
+    q.forEach((x, j) => w.set(x, j * C * C));
+    qb.forEach((x, j) => b.set(x, j * C));
+    blocks.push({
+      ada: linear(`${p}attn_norm.linear`, 6 * C, C),
+      qkv: lin(w, b, 3 * C, C, `${p}attn.qkv`),
+      out: linear(`${p}attn.to_out.0`, C, C),
+      ff1: linear(`${p}ff.ff.0.0`, F, C),
+      ff2: linear(`${p}ff.ff.2`, C, F),
+    });
+  }
+  const inW = 2 * cfg.melDim + cfg.muDim + cfg.spkDim;
+  const weights: FlowWeights = {
+    emb: f32('input_embedding.weight', [cfg.vocabSize, Cin]),
+    spk: { w: f32('spk_embed_affine_layer.weight', [cfg.spkDim, cfg.spkEmbedDim]), b: f32('spk_embed_affine_layer.bias', [cfg.spkDim]) },
+    pre1: { w: f32('pre_lookahead_layer.conv1.weight', [C1, Cin, L + 1]), b: f32('pre_lookahead_layer.conv1.bias', [C1]) },
+    pre2: { w: f32('pre_lookahead_layer.conv2.weight', [Cin, C1, 3]), b: f32('pre_lookahead_layer.conv2.bias', [Cin]) },
+    time1: linear(`${EST}time_embed.time_mlp.0`, C, cfg.freqEmbedDim),
+    time2: linear(`${EST}time_embed.time_mlp.2`, C, C),
+    inProj: linear(`${EST}input_embed.proj`, C, inW),
+    conv1: { w: f32(`${EST}input_embed.conv_pos_embed.conv1.0.weight`, [C, cpg, cfg.convKernel]), b: f32(`${EST}input_embed.conv_pos_embed.conv1.0.bias`, [C]) },
+    conv2: { w: f32(`${EST}input_embed.conv_pos_embed.conv2.0.weight`, [C, cpg, cfg.convKernel]), b: f32(`${EST}input_embed.conv_pos_embed.conv2.0.bias`, [C]) },
+    invFreq: get(`${EST}rotary_embed.inv_freq`, [cfg.rotDim / 2]),
+    blocks,
+    normOut: linear(`${EST}norm_out.linear`, 2 * C, C),
+    projOut: linear(`${EST}proj_out`, cfg.outChannels, C),
+    dtype,
+  };
+  if (missing.length) throw new FlowWeightError(`flow weights missing: ${missing.join(', ')}`);
+  const unexpected = [...store.keys(), ...(estStore?.keys() ?? [])].filter((k) => !used.has(k));
+  if (unexpected.length) throw new FlowWeightError(`flow weights: unexpected tensors ${unexpected.join(', ')}`);
+  return weights;
+}
