@@ -68,6 +68,8 @@ export class HttpModelSource implements ModelSource {
   private readonly f: FetchFn;
   private readonly blockBytes: number;
   private readonly sizes = new Map<string, Promise<number>>();
+  private readonly inflight = new Map<string, Promise<{ bytes: Uint8Array; cached: boolean }>>();
+  private readonly blocksSeen = new Map<string, { blocks: Set<number>; loaded: number }>();
 
   constructor(base: string, private readonly opts: HttpModelSourceOptions = {}) {
     this.base = base.endsWith('/') ? base : `${base}/`;
@@ -206,8 +208,32 @@ export class HttpModelSource implements ModelSource {
     return new CachedRangeSource(this, file, this.blockBytes);
   }
 
-  /** One block of a file: cache, else a Range request (cached). */
-  async block(file: string, index: number, size: number): Promise<{ bytes: Uint8Array; cached: boolean }> {
+  /**
+   * One block of a file: cache, else a Range request (then cached). Concurrent asks for the same block share one
+   * request; progress counts each block of a file once.
+   */
+  block(file: string, index: number, size: number): Promise<{ bytes: Uint8Array; cached: boolean }> {
+    const id = `${file}\u0000${index}`;
+    let p = this.inflight.get(id);
+    if (!p) {
+      p = this.fetchBlock(file, index, size).then((b) => {
+        let seen = this.blocksSeen.get(file);
+        if (!seen) this.blocksSeen.set(file, (seen = { blocks: new Set(), loaded: 0 }));
+        if (!seen.blocks.has(index)) {
+          seen.blocks.add(index);
+          seen.loaded += b.bytes.length;
+          this.progress(file, seen.loaded, size, b.cached);
+        }
+        return b;
+      });
+      this.inflight.set(id, p);
+      const drop = (): void => void this.inflight.delete(id);
+      p.then(drop, drop);
+    }
+    return p;
+  }
+
+  private async fetchBlock(file: string, index: number, size: number): Promise<{ bytes: Uint8Array; cached: boolean }> {
     const url = this.url(file);
     const start = index * this.blockBytes;
     const end = Math.min(size, start + this.blockBytes);
@@ -231,8 +257,6 @@ export class HttpModelSource implements ModelSource {
 class CachedRangeSource implements ByteSource {
   readonly name: string;
   private readonly recent = new Map<number, Promise<{ bytes: Uint8Array; cached: boolean }>>();
-  private readonly seen = new Set<number>();
-  private loaded = 0;
 
   constructor(
     private readonly src: HttpModelSource,
@@ -251,14 +275,7 @@ class CachedRangeSource implements ByteSource {
     if (p) {
       this.recent.delete(i); // re-insert as most recent
     } else {
-      p = this.src.block(this.file, i, size).then((b) => {
-        if (!this.seen.has(i)) {
-          this.seen.add(i);
-          this.loaded += b.bytes.length;
-          this.src.progress(this.file, this.loaded, size, b.cached);
-        }
-        return b;
-      });
+      p = this.src.block(this.file, i, size);
       p.catch(() => this.recent.delete(i));
     }
     this.recent.set(i, p);

@@ -64,7 +64,11 @@ export class ToneEngine implements TextToSpeech {
         `${file}: basis [${h.tensors.basis.shape}] must be [hop=${h.hop}, harmonics=${h.harmonics}], voices [${h.tensors.voices.shape}] [V, ${h.harmonics}]`,
       );
     }
-    return new ToneEngine(ctx, h, voices, basis);
+    const engine = new ToneEngine(ctx, h, voices, basis);
+    // Warm-up: the first dispatch compiles the pipelines (seconds on SwiftShader); do it at load, not in TTFA.
+    ctx.run(engine.step);
+    await ctx.finish();
+    return engine;
   }
 
   /** Frame count of a text (framesPerChar per code point). */
