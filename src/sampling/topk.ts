@@ -31,6 +31,9 @@ export interface TopKCandidates {
   logitAtS?: number;
 }
 
+/** Below this much probability outside the masked index, the top-k path defers to the full row. */
+const MIN_UNMASKED_MASS = 1e-3;
+
 /** Source of the full logits row, fetched only when the RAS redraw (or a short candidate list) needs it. */
 export type FullLogitsFetch = () => Float32Array | Promise<Float32Array>;
 
@@ -51,8 +54,11 @@ export async function sampleTokenTopK(
     if (cand.logitAtS === undefined) {
       throw new SamplingInputError('top-k candidates: logitAtS is required while ignoreEos masks index S');
     }
-    // log(Σ_{i≠S} e^{x_i}) = lse + log1p(−e^{x_S − lse})
-    lse += Math.log1p(-Math.exp(cand.logitAtS - lse));
+    // log(Σ_{i≠S} e^{x_i}) = lse + log1p(−e^{x_S − lse}). When S holds nearly all the mass the subtraction
+    // cancels (and the GPU's f32 log-sum-exp error would be amplified), so the exact full-row path is used.
+    const pS = Math.exp(cand.logitAtS - lse);
+    if (!(1 - pS > MIN_UNMASKED_MASS)) return sampleToken(await fetchFull(), history, opts, sampler);
+    lse += Math.log1p(-pS);
   }
   const order: number[] = [];
   for (let i = 0; i < cand.ids.length; i++) if (!(opts.ignoreEos && cand.ids[i] === S)) order.push(i);

@@ -168,6 +168,19 @@ describe('sampling rules on synthetic inputs', () => {
     expect(ga.random()).toBe(gb.random());
   });
 
+  it('top-k path falls back to the full row when the masked index holds nearly all the mass', async () => {
+    const logits = new Float32Array(S + 200).fill(-30);
+    logits[S] = 20; // sos dominates; masked while ignore_eos
+    logits[7] = 0;
+    logits[9] = -1;
+    let fetched = 0;
+    const opts = { speechTokenSize: S, ignoreEos: true };
+    const id = await sampleTokenTopK(topKCandidates(logits, 26, S), [], opts, argmaxSampler, () => (fetched++, logits));
+    expect(id).toBe(7);
+    expect(fetched).toBe(1);
+    expect(id).toBe(sampleToken(logits, [], opts, argmaxSampler));
+  });
+
   it('InverseCdfSampler maps uniforms through the kept probabilities', () => {
     const s = new InverseCdfSampler([0.0, 0.55, 0.99]);
     const p = new Float32Array([0.5, 0, 0.5]);
