@@ -51,14 +51,14 @@ export async function convertModel(modelDir: string, outDir: string, opts: Conve
   const cfg = readConfig(modelDir, dtype);
 
   // read and check everything before writing anything
-  const llm = readCheckpoint(modelDir, 'llm.pt');
+  const llm = await readCheckpoint(modelDir, 'llm.pt');
   llm.checkKeys(llmKeys(cfg.llm), (k) => k === 'llm.model.lm_head.weight');
   checkLlmShapes(llm, cfg.llm);
-  const flow = readCheckpoint(modelDir, 'flow.pt');
+  const flow = await readCheckpoint(modelDir, 'flow.pt');
   flow.checkKeys([...ditKeys(cfg.flow), ...flowEncoderKeys()]);
   checkDitShapes(flow, cfg.flow);
   checkFlowEncoderShapes(flow, cfg.flow);
-  const hift = readCheckpoint(modelDir, 'hift.pt');
+  const hift = await readCheckpoint(modelDir, 'hift.pt');
   hift.stripPrefix('generator.');
   hift.foldWeightNorm();
   hift.checkKeys(hiftKeys(cfg.hift));
@@ -73,7 +73,6 @@ export async function convertModel(modelDir: string, outDir: string, opts: Conve
     const emit = (name: string, build: () => Graph) => {
       const t = performance.now();
       const g = build();
-      g.metadata.source = modelDir;
       g.metadata.dtype = dtype;
       const r = writeModel(g, join(tmp, name), { externalThreshold: opts.externalThreshold ?? 2 ** 30 });
       files[name] = r.onnxBytes;

@@ -4,8 +4,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parsePt } from '../../loader/pt.js';
-import { toFloat32 } from '../../loader/dtype.js';
+import { toFloat32 } from '../../loader/index.js';
+import { loadPt } from '../../loader/node.js';
 import { buildConfig, type CosyVoiceConfig } from './config.js';
 import { ConvertError, MissingFileError } from './errors.js';
 import { Weights } from './weights.js';
@@ -32,11 +32,14 @@ export function readConfig(dir: string, dtype: CosyVoiceConfig['dtype']): CosyVo
   return buildConfig(yaml, qwen, dtype);
 }
 
-/** Loads one .pt state_dict as float32 tensors (float32 checkpoints are viewed, not copied). */
-export function readCheckpoint(dir: string, file: string): Weights {
+/**
+ * Loads one .pt state_dict as float32 tensors through the loader's range reader (no 2 GiB whole-file buffer;
+ * float32 tensors are then viewed, not copied).
+ */
+export async function readCheckpoint(dir: string, file: string): Promise<Weights> {
   const path = join(dir, file);
   if (!existsSync(path)) throw new MissingFileError(path);
-  const store = parsePt(readFileSync(path), file);
+  const store = await loadPt(path);
   const entries: [string, { dims: number[]; data: Float32Array }][] = [];
   for (const [k, t] of store) entries.push([k, { dims: t.dims, data: toFloat32(t) }]);
   return new Weights(file, entries);

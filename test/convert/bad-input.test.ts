@@ -58,7 +58,16 @@ describe('convert: bad input', () => {
     expect(err.message).toMatch(/llm\.pt.*missing keys: llm\.model\.model\.layers\.1\.mlp\.up_proj\.weight.*unexpected keys: llm\.extra_head\.weight/);
   });
 
-  it('a hift.pt with a legacy weight_g/weight_v pair is accepted; a missing pair member is reported', async () => {
+  it('a hift.pt with legacy weight_g/weight_v names converts to the same graph; a missing pair member is reported', async () => {
+    const legacy = copyTiny();
+    const store = parsePt(readFileSync(join(legacy, 'hift.pt')), 'hift.pt');
+    const rename = (k: string) => k.replace('.parametrizations.weight.original0', '.weight_g').replace('.parametrizations.weight.original1', '.weight_v');
+    const back = new Map([...store.keys()].map((k) => [rename(k), k]));
+    saveStateDict(join(legacy, 'hift.pt'), [...back.keys()].map((k) => ({ name: `generator.${k}`, dims: store.get(back.get(k)!)!.dims })),
+      (t) => store.get(back.get(t.name.slice('generator.'.length))!)!.bytes);
+    await convertModel(legacy, join(root, 'o-legacy'));
+    await convertModel(TINY_DIR, join(root, 'o-ref'));
+    expect(readFileSync(join(root, 'o-legacy', 'hift.onnx')).equals(readFileSync(join(root, 'o-ref', 'hift.onnx')))).toBe(true);
     const d = copyTiny();
     rewritePt(d, 'hift.pt', (ks) => ks.filter((k) => k !== 'conv_post.parametrizations.weight.original1'));
     const err = await convertModel(d, join(root, 'o-wn')).catch((e) => e);
