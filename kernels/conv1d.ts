@@ -1,0 +1,139 @@
+/**
+ * 1-D convolutions with fused prologue/epilogue (shaders/conv1d.wgsl): causal left padding, right zero padding
+ * or "valid" right context, dilation, stride, nearest ×up repetition before the conv (CausalConv1dUpsample),
+ * LeakyReLU/Snake on the input, Snake on the output, residual / in-place residual / accumulate / divide, and the
+ * ReflectionPad1d((1, 0)) output shift.
+ *
+ * Weights must be packed with `packConvWeight` ([Cout, Cin, K] → [Cin, K, CoutP], CoutP = Cout rounded up to 4).
+ */
+import { GpuContext } from '../src/gpu/context.js';
+import { ceilDiv, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
+import { ShapeMismatchError } from '../src/gpu/errors.js';
+import type { GpuTensor } from '../src/gpu/tensor.js';
+
+export interface Conv1dArgs {
+  /** [Cin, Lin] */
+  x: GpuTensor;
+  /** packed [Cin, K, CoutP] (see packConvWeight) */
+  w: GpuTensor;
+  /** [Cout] */
+  bias: GpuTensor;
+  /** [Cout, outStride] */
+  out: GpuTensor;
+  cout: number;
+  k: number;
+  /** Output length (columns computed). */
+  lout: number;
+  dilation?: number;
+  stride?: number;
+  /** Nearest repetition factor applied to x before the conv. */
+  up?: number;
+  /** Zeros (virtual) before x; positions past Lin·up read zeros too. */
+  padLeft?: number;
+  /** Row stride of `out` (defaults to its last dim). */
+  outStride?: number;
+  leakyIn?: number;
+  /** [Cin] vec2 (α, 1/(α+1e-9)) */
+  snakeIn?: GpuTensor;
+  /** [Cout] vec2 (α, 1/(α+1e-9)) */
+  snakeOut?: GpuTensor;
+  /** [Cout, resStride], added after the bias/Snake (at the shifted column with outShift). */
+  residual?: GpuTensor;
+  resStride?: number;
+  resInplace?: boolean;
+  accumulate?: boolean;
+  /** Divide the final value by this (ResBlock mean). */
+  divide?: number;
+  /** Write column t at t+1 and column 1 also at 0 (ReflectionPad1d((1,0))). */
+  outShift?: boolean;
+  /** Force an entry point (tests cover both). */
+  mode?: 'tiled' | 'direct';
+}
+
+/** [Cout, Cin, K] (PyTorch Conv1d weight) → [Cin, K, CoutP] with CoutP = ceil(Cout/4)·4, zero-filled. */
+export function packConvWeight(w: Float32Array, cout: number, cin: number, k: number): Float32Array {
+  if (w.length !== cout * cin * k) throw new ShapeMismatchError(`packConvWeight: ${w.length} values for [${cout}, ${cin}, ${k}]`);
+  const coutP = Math.ceil(cout / 4) * 4;
+  const out = new Float32Array(cin * k * coutP);
+  for (let o = 0; o < cout; o++) for (let i = 0; i < cin; i++) for (let j = 0; j < k; j++) {
+    out[(i * k + j) * coutP + o] = w[(o * cin + i) * k + j];
+  }
+  return out;
+}
+
+/** Snake α [C] → interleaved (α, 1/(α+1e-9)) in f32, as upstream computes the reciprocal. */
+export function packSnakeAlpha(alpha: Float32Array): Float32Array {
+  const out = new Float32Array(alpha.length * 2);
+  for (let c = 0; c < alpha.length; c++) {
+    out[2 * c] = alpha[c];
+    out[2 * c + 1] = Math.fround(1 / Math.fround(alpha[c] + Math.fround(1e-9)));
+  }
+  return out;
+}
+
+const WG_BYTES = 16384;
+
+/** Largest input-channel chunk whose staged weights + input window fit 16 KiB of workgroup memory. */
+export function pickChunk(k: number, dil: number): number {
+  for (let c = 16; c >= 1; c--) {
+    if (c * k * 16 * 16 + c * (64 + (k - 1) * dil) * 4 <= WG_BYTES) return c;
+  }
+  throw new ShapeMismatchError(`conv1d: kernel ${k} with dilation ${dil} does not fit workgroup memory`);
+}
+
+export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord {
+  const [cin, lin] = a.x.shape.length === 2 ? a.x.shape : [NaN, NaN];
+  const dil = a.dilation ?? 1, stride = a.stride ?? 1, up = a.up ?? 1, padLeft = a.padLeft ?? 0;
+  const coutP = Math.ceil(a.cout / 4) * 4;
+  const outStride = a.outStride ?? a.out.shape[a.out.shape.length - 1];
+  const what = `conv1d ${tag}`;
+  if (!Number.isFinite(cin)) throw new ShapeMismatchError(`${what}: x must be [Cin, Lin], got [${a.x.shape}]`);
+  if (a.w.numel !== cin * a.k * coutP) {
+    throw new ShapeMismatchError(`${what}: packed weight has ${a.w.numel} values, expected [${cin}, ${a.k}, ${coutP}]`);
+  }
+  if (a.bias.numel !== a.cout) throw new ShapeMismatchError(`${what}: bias [${a.bias.shape}] vs Cout ${a.cout}`);
+  const lastCol = a.lout - 1 + (a.outShift ? 1 : 0);
+  if (a.out.numel < (a.cout - 1) * outStride + lastCol + 1 || outStride < lastCol + 1) {
+    throw new ShapeMismatchError(`${what}: out [${a.out.shape}] cannot hold [${a.cout}, ${lastCol + 1}] at stride ${outStride}`);
+  }
+  const maxQ = (a.lout - 1) * stride + (a.k - 1) * dil - padLeft;
+  if (maxQ < 0) throw new ShapeMismatchError(`${what}: output column ${a.lout - 1} reads only padding`);
+  if (a.snakeIn && a.snakeIn.numel !== 2 * cin) throw new ShapeMismatchError(`${what}: snakeIn needs [${cin}, 2]`);
+  if (a.snakeOut && a.snakeOut.numel !== 2 * a.cout) throw new ShapeMismatchError(`${what}: snakeOut needs [${a.cout}, 2]`);
+  const resStride = a.resStride ?? (a.residual ? a.residual.shape[a.residual.shape.length - 1] : 0);
+  if (a.residual && a.residual.numel < (a.cout - 1) * resStride + lastCol + 1) {
+    throw new ShapeMismatchError(`${what}: residual [${a.residual.shape}] too small for [${a.cout}, ${lastCol + 1}]`);
+  }
+  const mode = a.mode ?? (stride === 1 && cin * a.k >= 16 ? 'tiled' : 'direct');
+  if (mode === 'tiled' && stride !== 1) throw new ShapeMismatchError(`${what}: the tiled entry needs stride 1`);
+  const defines: Record<string, number | boolean> = {
+    K: a.k,
+    DIL: dil,
+    LEAKY_IN: a.leakyIn !== undefined,
+    SNAKE_IN: !!a.snakeIn,
+    SNAKE_OUT: !!a.snakeOut,
+    RESIDUAL: !!a.residual,
+    RES_INPLACE: !!a.resInplace,
+    ACCUM: !!a.accumulate,
+    DIV: a.divide !== undefined,
+    OUT_SHIFT: !!a.outShift,
+  };
+  if (mode === 'tiled') {
+    defines.TILED = true;
+    defines.CI_T = pickChunk(a.k, dil);
+  }
+  const params = ctx.uniform(
+    packParams([
+      cin, a.cout, lin, a.lout, up, padLeft, stride, coutP / 4,
+      outStride, resStride, 0, 0, { f32: a.leakyIn ?? 0 }, { f32: a.divide ?? 1 }, 0, 0,
+    ]),
+  );
+  const grid: [number, number, number] =
+    mode === 'tiled' ? [ceilDiv(a.lout, 64), ceilDiv(a.cout, 64), 1] : [ceilDiv(a.lout, 64), coutP / 4, 1];
+  return ctx.record(
+    { shader: 'conv1d', entry: mode === 'tiled' ? 'conv_tiled' : 'conv_direct', defines },
+    [params, a.x, a.w, a.bias, a.out, a.snakeIn ?? null, a.snakeOut ?? null, a.residual ?? null],
+    grid,
+    tag,
+  );
+}

@@ -1,0 +1,195 @@
+// 1-D convolution for the HiFT vocoder (and any causal conv stack), as an implicit GEMM with fused prologue and
+// epilogue:
+//
+//   out[co, t] = epi( bias[co] + Σ_ci Σ_k W[co, ci, k] · pro(xv[ci, t·stride + k·DIL − pad_left]) )
+//
+// where xv is the *virtual* input: x [Cin, Lin] repeated ×up (nearest upsampling, CausalConv1dUpsample),
+// zero outside [0, Lin·up) (causal left padding and right zero padding / "valid" right context).
+//   pro (input transform, per input channel ci):  LEAKY_IN: x<0 ? slope·x : x
+//                                                 SNAKE_IN: x + inv_a·sin(a·x)²   (a, inv_a = 1/(a+1e-9))
+//   epi (output transform):  SNAKE_OUT (conv1 of a ResBlock feeds Snake₂), then
+//                            RESIDUAL: v += res[co, t]        (separate binding; res row stride res_stride)
+//                            RES_INPLACE: v += out[co, t]     (x ← x + conv(...) in place)
+//                            ACCUM: v = out[co, t] + v        (ResBlock mean: xs += rb_j(x))
+//                            DIV: v = v / div                 (xs / num_kernels, a true division as upstream)
+//   OUT_SHIFT: output column t is written at t+1 and column 1 is also written at 0: ReflectionPad1d((1, 0))
+//              applied to the conv result before the residual (the source fusion) is added.
+//
+// Layouts (PyTorch order, row-major): x [Cin, Lin]; W pre-transposed at load to [Cin, K, CoutP] (CoutP = Cout
+// rounded up to 4, zero-filled) so that 4 output channels are one vec4; bias [Cout]; out [Cout, out_stride];
+// res [Cout, res_stride]; alpha tables [C] of vec2 (a, 1/(a+1e-9)).
+//
+// Entry `conv_tiled` (stride 1): a 16×16 workgroup owns a 64 (co) × 64 (t) output tile; thread (tx, ty) owns
+// output channels co0+4ty..+3 (one vec4) and times t0 + tx + 16j, j = 0..3 (lane-contiguous, so neighbouring
+// invocations read neighbouring shared words). The reduction walks Cin in chunks of CI_T channels: the chunk's
+// weights [CI_T·K][64 co] and its input window [CI_T][64 + (K−1)·DIL] are staged in workgroup memory once
+// (the prologue transform is applied while staging, i.e. once per element per co-tile).
+// Entry `conv_direct` (any stride, used by the strided source downsamplers and tiny layers): one thread owns 4
+// output channels at one t and reads global memory directly.
+// Limits: K, DIL, CI_T are compile-time (defines); workgroup memory ≤ 16 KiB is the wrapper's job (it picks CI_T).
+
+struct Params {
+  cin: u32,
+  cout: u32,
+  lin: u32,
+  lout: u32,
+  up: u32,
+  pad_left: u32,
+  stride: u32,
+  cout_p4: u32, // CoutP / 4
+  out_stride: u32,
+  res_stride: u32,
+  _p0: u32,
+  _p1: u32,
+  slope: f32,
+  div: f32,
+  _p2: u32,
+  _p3: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+#ifdef SNAKE_IN
+@group(0) @binding(5) var<storage, read> alpha_in: array<vec2<f32>>;
+#endif
+#ifdef SNAKE_OUT
+@group(0) @binding(6) var<storage, read> alpha_out: array<vec2<f32>>;
+#endif
+#ifdef RESIDUAL
+@group(0) @binding(7) var<storage, read> res: array<f32>;
+#endif
+
+const K: u32 = {{K}}u;
+const DIL: u32 = {{DIL}}u;
+
+fn snake(v: f32, a: vec2<f32>) -> f32 {
+  let s = sin(v * a.x);
+  return v + a.y * (s * s);
+}
+
+// Input value at virtual position q (may be negative) of channel ci, with the prologue applied.
+fn load_x(ci: u32, q: i32) -> f32 {
+  if (ci >= p.cin || q < 0 || u32(q) >= p.lin * p.up) { return 0.0; }
+  var v = x[ci * p.lin + u32(q) / p.up];
+#ifdef LEAKY_IN
+  v = select(v, v * p.slope, v < 0.0);
+#endif
+#ifdef SNAKE_IN
+  v = snake(v, alpha_in[ci]);
+#endif
+  return v;
+}
+
+fn store(co: u32, t: u32, acc: f32) {
+  var v = acc + bias[co];
+#ifdef SNAKE_OUT
+  v = snake(v, alpha_out[co]);
+#endif
+  var col = t;
+#ifdef OUT_SHIFT
+  col = t + 1u;
+#endif
+#ifdef RESIDUAL
+  let r = v + res[co * p.res_stride + col];
+#else
+  let r = v;
+#endif
+  write_out(co, col, r);
+#ifdef OUT_SHIFT
+  // ReflectionPad1d((1, 0)): padded column 0 holds conv column 1; the fusion residual is read at column 0.
+  if (t == 1u) {
+#ifdef RESIDUAL
+    write_out(co, 0u, v + res[co * p.res_stride]);
+#else
+    write_out(co, 0u, v);
+#endif
+  }
+#endif
+}
+
+fn write_out(co: u32, col: u32, v0: f32) {
+  let i = co * p.out_stride + col;
+  var v = v0;
+#ifdef RES_INPLACE
+  v = v + out[i];
+#endif
+#ifdef ACCUM
+  v = out[i] + v;
+#endif
+#ifdef DIV
+  v = v / p.div;
+#endif
+  out[i] = v;
+}
+
+#ifdef TILED
+const CI_T: u32 = {{CI_T}}u;
+const SPAN: u32 = 64u + (K - 1u) * DIL;
+var<workgroup> ws: array<vec4<f32>, CI_T * K * 16u>;
+var<workgroup> xs: array<f32, CI_T * SPAN>;
+
+@compute @workgroup_size(16, 16)
+fn conv_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+              @builtin(local_invocation_index) li: u32) {
+  let t0 = wg.x * 64u;
+  let co4_0 = wg.y * 16u; // first vec4 column of this tile
+  let tx = lid.x;
+  let ty = lid.y;
+  var acc = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  for (var ci0 = 0u; ci0 < p.cin; ci0 += CI_T) {
+    workgroupBarrier();
+    for (var e = li; e < CI_T * SPAN; e += 256u) {
+      let c = e / SPAN;
+      let q = i32(t0 + e % SPAN) - i32(p.pad_left);
+      xs[e] = load_x(ci0 + c, q);
+    }
+    for (var e = li; e < CI_T * K * 16u; e += 256u) {
+      let r = e / 16u; // (c, k) row of the chunk
+      let c = r / K;
+      let col = co4_0 + e % 16u;
+      var v = vec4<f32>(0.0);
+      if (ci0 + c < p.cin && col < p.cout_p4) { v = w[((ci0 + c) * K + r % K) * p.cout_p4 + col]; }
+      ws[e] = v;
+    }
+    workgroupBarrier();
+    for (var c = 0u; c < CI_T; c++) {
+      for (var k = 0u; k < K; k++) {
+        let wv = ws[(c * K + k) * 16u + ty];
+        let b = c * SPAN + k * DIL + tx;
+        acc[0] += wv * xs[b];
+        acc[1] += wv * xs[b + 16u];
+        acc[2] += wv * xs[b + 32u];
+        acc[3] += wv * xs[b + 48u];
+      }
+    }
+  }
+  let co = (co4_0 + ty) * 4u;
+  for (var j = 0u; j < 4u; j++) {
+    let t = t0 + tx + 16u * j;
+    if (t >= p.lout) { continue; }
+    for (var i = 0u; i < 4u; i++) {
+      if (co + i < p.cout) { store(co + i, t, acc[j][i]); }
+    }
+  }
+}
+#else
+@compute @workgroup_size(64)
+fn conv_direct(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.x;
+  let c4 = gid.y;
+  if (t >= p.lout || c4 >= p.cout_p4) { return; }
+  var acc = vec4<f32>(0.0);
+  let base = i32(t * p.stride) - i32(p.pad_left);
+  for (var ci = 0u; ci < p.cin; ci++) {
+    for (var k = 0u; k < K; k++) {
+      acc += w[(ci * K + k) * p.cout_p4 + c4] * load_x(ci, base + i32(k * DIL));
+    }
+  }
+  for (var i = 0u; i < 4u; i++) {
+    if (c4 * 4u + i < p.cout) { store(c4 * 4u + i, t, acc[i]); }
+  }
+}
+#endif

@@ -1,0 +1,230 @@
+/**
+ * CausalHiFTGenerator.inference on WebGPU: mel [80, T] → waveform, offline (finalize) or streaming.
+ *
+ *   CPU (f64):  f0 = F0Predictor(mel)                       (src/models/hift/f0.ts)
+ *   CPU (f32):  per-frame sines and noise amplitude         (src/models/hift/source.ts)
+ *   GPU:        s = tanh(l_linear(sines·uv + amp·U[n]))     sinegen
+ *               S = STFT(s) [N+2, F]                        stft
+ *               x = conv_pre(mel)                           conv1d (right look-ahead)
+ *               per stage i: si = SrcRes_i(Down_i(S)); x = Up_i(leaky(x)) (+ReflectionPad last) + si;
+ *                            x = mean_j ResBlock_ij(x)      conv1d ×(2·3 per ResBlock), Snake/residual fused
+ *               y = conv_post(leaky₀.₀₁(x)); wave = clamp(iSTFT(exp/clip, sin(y)))   conv1d, istft
+ *
+ * Streaming (finalize = false), exactly as upstream: f0 uses the last pad₀ (3) mel frames as right context and
+ * has T−3 frames; the trunk sees mel[:, :T−3] and conv_pre takes its last `look` (4) frames as context (T−7
+ * frames); the STFT keeps 120·4 fewer frames; the iSTFT drops its last spf samples. A call on T frames returns
+ * spf·(T−8) samples equal to the start of the finalize output on any longer mel.
+ *
+ * Plans (flat DispatchRecord lists over the preallocated scratch) are built once per (T, finalize) and cached;
+ * a call then writes the mel and the frame table and submits once.
+ */
+import { conv1d, packConvWeight, packSnakeAlpha } from '../../../kernels/conv1d.js';
+import { istft } from '../../../kernels/istft.js';
+import { sinegen } from '../../../kernels/sinegen.js';
+import { stft, stftTables } from '../../../kernels/stft.js';
+import type { GpuContext } from '../../gpu/context.js';
+import type { DispatchRecord } from '../../gpu/dispatch.js';
+import type { GpuTensor } from '../../gpu/tensor.js';
+import type { HiftConfig } from './config.js';
+import { predictF0 } from './f0.js';
+import { allocHiftScratch, view, type HiftScratch } from './scratch.js';
+import { sourceFrameTable } from './source.js';
+import type { ConvWeight, HiftWeights, ResBlockWeight } from './weights.js';
+
+export class HiftInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HiftInputError';
+  }
+}
+
+interface GpuConv {
+  w: GpuTensor;
+  bias: GpuTensor;
+  src: ConvWeight;
+}
+
+export interface HiftResult {
+  speech: Float32Array;
+  /** f0 per frame (f64, as upstream's predictor returns it before the f32 cast) */
+  f0: Float64Array;
+  /** harmonic source [spf·T_f] (only when asked: one extra readback) */
+  source?: Float32Array;
+}
+
+export interface HiftOptions {
+  maxFrames: number;
+  /**
+   * The SineGen2 uniform [0,1) table [rows, H] (upstream: torch.rand(1, 300·24000, 9) drawn at construction),
+   * read by absolute sample index; rows ≥ spf·maxFrames.
+   */
+  noise: Float32Array;
+}
+
+/** Sizes of one call. */
+export interface HiftShape {
+  T: number;
+  finalize: boolean;
+  /** f0 / source frames */
+  tf: number;
+  /** trunk frames after conv_pre */
+  t0: number;
+  samples: number;
+}
+
+export class HiftGenerator {
+  readonly scratch: HiftScratch;
+  private readonly convs = new Map<string, GpuConv>();
+  private readonly alphas = new Map<Float32Array, GpuTensor>();
+  private readonly tables: GpuTensor;
+  private readonly noise: GpuTensor;
+  private readonly lin: GpuTensor;
+  private readonly plans = new Map<string, DispatchRecord[]>();
+
+  constructor(readonly ctx: GpuContext, readonly cfg: HiftConfig, readonly weights: HiftWeights, opts: HiftOptions) {
+    const H = cfg.harmonics;
+    if (opts.noise.length < cfg.samplesPerFrame * opts.maxFrames * H) {
+      throw new HiftInputError(`hift: noise table holds ${opts.noise.length / H} rows of ${H}; ${cfg.samplesPerFrame * opts.maxFrames} needed for ${opts.maxFrames} frames`);
+    }
+    this.scratch = allocHiftScratch(ctx, cfg, opts.maxFrames);
+    this.tables = ctx.upload(stftTables(cfg.nFft), 'f32', [3, cfg.nFft], 'hift.stft_tables');
+    this.noise = ctx.upload(opts.noise.subarray(0, cfg.samplesPerFrame * opts.maxFrames * H), 'f32', [cfg.samplesPerFrame * opts.maxFrames, H], 'hift.noise');
+    this.lin = ctx.upload(weights.lLinear, 'f32', [H + 1], 'hift.l_linear');
+    const all: ConvWeight[] = [weights.convPre, ...weights.ups, ...weights.sourceDowns, weights.convPost];
+    for (const rb of [...weights.sourceResblocks, ...weights.resblocks]) all.push(...rb.convs1, ...rb.convs2);
+    for (const c of all) {
+      const packed = packConvWeight(c.w, c.cout, c.cin, c.k);
+      this.convs.set(c.name, {
+        w: ctx.upload(packed, 'f32', [packed.length], `${c.name}.w`),
+        bias: ctx.upload(c.bias, 'f32', [c.cout], `${c.name}.b`),
+        src: c,
+      });
+    }
+  }
+
+  private alpha(a: Float32Array): GpuTensor {
+    let t = this.alphas.get(a);
+    if (!t) this.alphas.set(a, (t = this.ctx.upload(packSnakeAlpha(a), 'f32', [a.length, 2], 'snake.alpha')));
+    return t;
+  }
+
+  shape(T: number, finalize: boolean): HiftShape {
+    const pad0 = this.weights.f0.layers[0].pad;
+    const tf = finalize ? T : T - pad0;
+    const t0 = finalize ? tf : tf - this.cfg.convPreLookRight;
+    const samples = this.cfg.samplesPerFrame * (finalize ? t0 : t0 - 1);
+    if (samples < 1) throw new HiftInputError(`hift: ${T} mel frames give no audio with finalize=${finalize} (need > ${finalize ? 0 : pad0 + this.cfg.convPreLookRight + 1})`);
+    if (T > this.scratch.maxFrames) throw new HiftInputError(`hift: ${T} mel frames exceed maxFrames ${this.scratch.maxFrames}`);
+    return { T, finalize, tf, t0, samples };
+  }
+
+  private resblock(rb: ResBlockWeight, x: GpuTensor, dest: GpuTensor, L: number, mode: { accumulate?: boolean; divide?: number }, rec: DispatchRecord[]): void {
+    const C = rb.channels;
+    const A = view(this.scratch.a, [C, L]);
+    const B = view(this.scratch.b, [C, L]);
+    const nd = rb.dilations.length;
+    for (let m = 0; m < nd; m++) {
+      const d = rb.dilations[m];
+      const c1 = this.convs.get(rb.convs1[m].name)!, c2 = this.convs.get(rb.convs2[m].name)!;
+      const input = m === 0 ? x : B;
+      rec.push(conv1d(this.ctx, {
+        x: input, w: c1.w, bias: c1.bias, out: A, cout: C, k: rb.k, lout: L, dilation: d, padLeft: (rb.k - 1) * d,
+        snakeIn: this.alpha(rb.alpha1[m]), snakeOut: this.alpha(rb.alpha2[m]),
+      }, `${rb.name}.convs1.${m}`));
+      const last = m === nd - 1;
+      rec.push(conv1d(this.ctx, {
+        x: A, w: c2.w, bias: c2.bias, cout: C, k: rb.k, lout: L, padLeft: rb.k - 1,
+        ...(last
+          ? { out: dest, residual: input, accumulate: mode.accumulate, divide: mode.divide }
+          : m === 0 ? { out: B, residual: x } : { out: B, resInplace: true }),
+      }, `${rb.name}.convs2.${m}`));
+    }
+  }
+
+  /** The dispatch list for one call shape (cached). */
+  plan(T: number, finalize: boolean): DispatchRecord[] {
+    const key = `${T}:${finalize}`;
+    const cached = this.plans.get(key);
+    if (cached) return cached;
+    const { cfg, ctx, scratch: s, weights: W } = this;
+    const sh = this.shape(T, finalize);
+    const spf = cfg.samplesPerFrame, H = cfg.harmonics, NC = cfg.nFft + 2;
+    const L = spf * sh.tf;
+    const framesPerMel = spf / cfg.hop;
+    const fk = L / cfg.hop + 1 - (finalize ? 0 : framesPerMel * cfg.convPreLookRight);
+    const rec: DispatchRecord[] = [];
+    rec.push(sinegen(ctx, { frames: s.frames, noise: this.noise, lin: this.lin, s: s.source, len: L, up: spf, harmonics: H }, 'm_source'));
+    const S = view(s.spec, [NC, fk]);
+    rec.push(stft(ctx, { s: s.source, len: L, tables: this.tables, out: S, nFft: cfg.nFft, hop: cfg.hop, frames: fk }, 'stft'));
+    const pre = this.convs.get('conv_pre')!;
+    let prev = view(s.xs[1], [cfg.baseChannels, sh.t0]);
+    rec.push(conv1d(ctx, { x: view(s.mel, [cfg.inChannels, sh.tf]), w: pre.w, bias: pre.bias, out: prev, cout: cfg.baseChannels, k: pre.src.k, lout: sh.t0 }, 'conv_pre'));
+    let lprev = sh.t0;
+    const nStages = cfg.upsampleRates.length, nk = cfg.resblockKernels.length;
+    for (let i = 0; i < nStages; i++) {
+      const C = cfg.baseChannels >> (i + 1);
+      const lastStage = i === nStages - 1;
+      const Li = lprev * cfg.upsampleRates[i] + (lastStage ? 1 : 0);
+      // Source branch: Down_i (strided causal conv of the STFT), then its ResBlock.
+      const dn = this.convs.get(`source_downs.${i}`)!;
+      const stride = cfg.upsampleRates.slice(i + 1).reduce((a, b) => a * b, 1);
+      const lDown = stride === 1 ? fk : Math.floor((fk + stride - 1 - dn.src.k) / stride) + 1;
+      if (lDown !== Li) throw new HiftInputError(`hift: source_downs.${i} gives ${lDown} frames, stage ${i} has ${Li}`);
+      const D = view(s.d, [C, Li]);
+      rec.push(conv1d(ctx, { x: S, w: dn.w, bias: dn.bias, out: D, cout: C, k: dn.src.k, lout: Li, stride, padLeft: stride === 1 ? 0 : stride - 1 }, `source_downs.${i}`));
+      const SI = view(s.si, [C, Li]);
+      this.resblock(W.sourceResblocks[i], D, SI, Li, {}, rec);
+      // Trunk: LeakyReLU → nearest ×u → causal conv, (ReflectionPad1d((1,0)) on the last stage) + source.
+      const up = this.convs.get(`ups.${i}`)!;
+      const X = view(s.x, [C, Li]);
+      rec.push(conv1d(ctx, {
+        x: prev, w: up.w, bias: up.bias, out: X, cout: C, k: up.src.k, lout: lprev * cfg.upsampleRates[i], up: cfg.upsampleRates[i],
+        padLeft: up.src.k - 1, leakyIn: cfg.lreluSlope, residual: SI, outShift: lastStage,
+      }, `ups.${i}`));
+      const XS = view(s.xs[i % 2], [C, Li]);
+      for (let j = 0; j < nk; j++) {
+        this.resblock(W.resblocks[i * nk + j], X, XS, Li, { accumulate: j > 0, divide: j === nk - 1 ? nk : undefined }, rec);
+      }
+      prev = XS;
+      lprev = Li;
+    }
+    const post = this.convs.get('conv_post')!;
+    const Y = view(s.y, [NC, lprev]);
+    rec.push(conv1d(ctx, { x: prev, w: post.w, bias: post.bias, out: Y, cout: NC, k: post.src.k, lout: lprev, padLeft: post.src.k - 1, leakyIn: 0.01 }, 'conv_post'));
+    rec.push(istft(ctx, { y: Y, frames: lprev, tables: this.tables, wave: s.wave, nFft: cfg.nFft, hop: cfg.hop, nOut: sh.samples, clip: 100, limit: cfg.audioLimit }, 'istft'));
+    this.plans.set(key, rec);
+    return rec;
+  }
+
+  /**
+   * mel [Cin, T] row-major → speech. Streaming callers pass the whole mel so far with finalize=false and keep
+   * the samples past what they already emitted (upstream re-runs HiFT from the utterance start every chunk).
+   */
+  async inference(mel: Float32Array, T: number, finalize: boolean, opts: { source?: boolean } = {}): Promise<HiftResult> {
+    const { cfg, ctx, scratch: s } = this;
+    if (mel.length !== cfg.inChannels * T) throw new HiftInputError(`hift: mel holds ${mel.length} values, [${cfg.inChannels}, ${T}] expected`);
+    const sh = this.shape(T, finalize);
+    const f0 = predictF0(this.weights.f0, mel, cfg.inChannels, T, finalize);
+    const rec = this.plan(T, finalize);
+    // Trunk mel = mel[:, :tf], packed with row stride tf.
+    const trunk = new Float32Array(cfg.inChannels * sh.tf);
+    for (let c = 0; c < cfg.inChannels; c++) trunk.set(mel.subarray(c * T, c * T + sh.tf), c * sh.tf);
+    ctx.write(s.mel.buffer, 0, trunk);
+    ctx.write(s.frames.buffer, 0, sourceFrameTable(cfg, f0));
+    ctx.run(rec);
+    const speechBytes = await ctx.readBytes(s.wave.buffer, 0, sh.samples * 4);
+    const out: HiftResult = { speech: new Float32Array(speechBytes), f0 };
+    if (opts.source) out.source = new Float32Array(await ctx.readBytes(s.source.buffer, 0, cfg.samplesPerFrame * sh.tf * 4));
+    return out;
+  }
+
+  dispose(): void {
+    this.plans.clear();
+  }
+}
+
+export function createHift(ctx: GpuContext, cfg: HiftConfig, weights: HiftWeights, opts: HiftOptions): HiftGenerator {
+  return new HiftGenerator(ctx, cfg, weights, opts);
+}
+
+export { allocHiftScratch };

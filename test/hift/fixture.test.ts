@@ -1,0 +1,45 @@
+/**
+ * CausalHiFTGenerator.inference against the official fixtures (tiny-cosyvoice3/tests/hift_inference):
+ * set 0 finalize=True, set 1 finalize=False. Inputs: mel, rand_ini (inert), the SineGen2 uniform table, the
+ * (unused) source-noise table. Outputs: speech, harmonic source, f0 (float64).
+ */
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadPt, readHyperYaml } from '../../loader/node.js';
+import { hiftConfigFromYaml, type HiftConfig } from '../../src/models/hift/config.js';
+import { HiftGenerator } from '../../src/models/hift/forward.js';
+import { loadHiftWeights, type HiftWeights } from '../../src/models/hift/weights.js';
+import { expectClose } from '../helpers/compare.js';
+import { readFixtureSet, requireFixtures, TINY_DIR } from '../helpers/fixtures.js';
+import { testContext } from '../helpers/gpu.js';
+
+let cfg: HiftConfig;
+let weights: HiftWeights;
+
+beforeAll(async () => {
+  requireFixtures();
+  cfg = hiftConfigFromYaml(await readHyperYaml(join(TINY_DIR, 'cosyvoice3.yaml')));
+  weights = loadHiftWeights(await loadPt(join(TINY_DIR, 'hift.pt')), cfg);
+});
+
+describe('hift_inference fixtures', () => {
+  it.each([
+    [0, true],
+    [1, false],
+  ])('set %i (finalize=%s): speech rel-L2 ≤ 1e-3, source, f0 ≤ 1e-5 relative', { timeout: 300_000 }, async (set, finalize) => {
+    const ctx = await testContext();
+    const fx = readFixtureSet('hift_inference', set);
+    const [mel, , sineNoise] = fx.inputs;
+    const [speech, source, f0] = fx.outputs;
+    const T = mel.dims[2];
+    const hift = new HiftGenerator(ctx, cfg, weights, { maxFrames: T, noise: sineNoise.raw as Float32Array });
+    const out = await hift.inference(mel.raw as Float32Array, T, finalize, { source: true });
+    const f0r = expectClose(out.f0, f0.data, { rtol: 1e-5, atol: 0, label: `set ${set} f0` });
+    const sr = expectClose(out.source!, source.data, { relL2: 1e-4, label: `set ${set} source` });
+    expect(out.speech.length).toBe(speech.data.length);
+    const wr = expectClose(out.speech, speech.data, { relL2: 1e-3, label: `set ${set} speech` });
+    let maxRel = 0;
+    for (let i = 0; i < f0.data.length; i++) maxRel = Math.max(maxRel, Math.abs(out.f0[i] - f0.data[i]) / Math.abs(f0.data[i]));
+    console.log(`[hift] set ${set}: f0 max rel ${maxRel.toExponential(2)} (max abs ${f0r.maxAbs.toExponential(2)}); source rel-L2 ${sr.relL2.toExponential(2)} max abs ${sr.maxAbs.toExponential(2)}; speech rel-L2 ${wr.relL2.toExponential(2)} max abs ${wr.maxAbs.toExponential(2)}`);
+  });
+});
