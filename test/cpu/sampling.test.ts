@@ -2,7 +2,8 @@
  * Upstream-exact sampling against the official fixtures. The LLM logits come from `llm_teacher_forced` (every
  * position of prompt + greedy continuation) and `llm_incremental_kv`; the token sequences from `llm_greedy` and
  * `llm_ras_argmax` (multinomial replaced by argmax). The RAS sequence leaves the greedy path at step 13, so its
- * steps 0..13 are checked here (step 13 is a repetition redraw); later steps need the LLM itself (issue 6).
+ * steps 0..13 are checked here from fixture logits (step 13 is a repetition redraw); the full 52-token run is in
+ * llm-decode-f64.test.ts (CPU float64 LLM reference).
  */
 import { describe, expect, it } from 'vitest';
 import { readFixtureSet, readManifest } from '../helpers/fixtures.js';

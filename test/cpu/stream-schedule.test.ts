@@ -22,6 +22,9 @@ describe('streaming schedule vs token2wav_streaming fixture', () => {
       expect(chunks[k].finalize).toBe(finalize.data[0] === 1);
       samples += sets[k].outputs[2].dims[1];
       expect(chunks[k].samplesEnd).toBe(samples);
+      // Accumulated HiFT mel after the chunk: 2·(offset + hop) frames (look-ahead frames dropped), 2·N at the end.
+      const melEnd = chunks[k].finalize ? 2 * chunks[k].tokenEnd : 2 * (chunks[k].tokenOffset + chunks[k].hop);
+      expect(sets[k].outputs[1].dims[2]).toBe(melEnd);
     }
     const offline = readFixtureSet('token2wav_offline', 0);
     expect(samples).toBe(offline.outputs[1].dims[1]);
