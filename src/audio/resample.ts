@@ -4,7 +4,8 @@
  *
  * With g = gcd(orig, new), o = orig/g, n = new/g, base = min(o, n)·rolloff, width = ⌈6·o / base⌉:
  *   kernel_j[m] = sinc(π·t)·cos²(π·t / 12)·base/o,  t = clamp((m − width)/o − j/n, ±6/base)·base,
- *     for phase j = 0..n−1 and tap m = 0..2·width+o−1 (stored as float32, like the float32 waveform's kernel);
+ *     for phase j = 0..n−1 and tap m = 0..2·width+o−1 (evaluated in float64 and stored as float32; torchaudio's
+ *     `transforms.Resample` evaluates it in float32 arithmetic, so taps agree to ~1e-7);
  *   y[f·n + j] = Σ_m xpad[f·o + m]·kernel_j[m], xpad = [width zeros, x, width+o zeros];
  *   output length ⌈n·L / o⌉.
  * Accumulation here is float64 (torch: float32 conv1d), so results agree to ~1e-7.
