@@ -9,13 +9,19 @@ import { CASES, type Produced } from './verify-cases.js';
 
 export interface Tolerance { relL2?: number; maxAbs?: number; exact?: boolean }
 
-/** Stated tolerances per test kind and tensor (rel-L2 unless exact). */
-export function toleranceFor(test: string, tensor: string): Tolerance {
+/**
+ * Stated tolerances per test kind and tensor (rel-L2 unless exact). fp32: LLM/flow 1e-4, waveforms 1e-3, f0 1e-5,
+ * ids exact. fp16 storage: rel-L2 bounds ×30 (fp16 weight rounding is ~3e-4 relative); ids stay exact. The
+ * token2wav waveforms are not loosened: HiFT's phase integrates f0, so mel errors of fp16 size move the waveform
+ * far more than 3e-2 and those lines are expected to FAIL under fp16.
+ */
+export function toleranceFor(test: string, tensor: string, dtype: 'fp32' | 'fp16' = 'fp32'): Tolerance {
   if (/tokens|cache_len|^token$|t_span/.test(tensor)) return tensor === 't_span' ? { maxAbs: 1e-7 } : { exact: true };
-  if (tensor === 'lm_input') return { relL2: 1e-6 };
+  const k = dtype === 'fp16' && !(test.startsWith('token2wav') && tensor === 'tts_speech') ? 30 : 1;
+  if (tensor === 'lm_input') return { relL2: (dtype === 'fp16' ? 1e3 : 1) * 1e-6 };
   if (tensor === 'f0') return { relL2: 1e-5 };
-  if (test.startsWith('hift') || tensor === 'speech' || tensor === 'tts_speech' || tensor === 'source') return { relL2: 1e-3 };
-  return { relL2: 1e-4 };
+  if (test.startsWith('hift') || tensor === 'speech' || tensor === 'tts_speech' || tensor === 'source') return { relL2: k * 1e-3 };
+  return { relL2: k * 1e-4 };
 }
 
 export interface CompareLine { test: string; set: number; tensor: string; maxAbs: number; relL2: number; tol: Tolerance; pass: boolean; note?: string }
@@ -52,7 +58,7 @@ export function formatLine(l: CompareLine): string {
   return `${l.test}/${l.set} ${l.tensor} max_abs=${fmt(l.maxAbs)} rel_l2=${fmt(l.relL2)} tol=${fmtTol(l.tol)} ${l.pass ? 'PASS' : 'FAIL'}${l.note ? ` (${l.note})` : ''}`;
 }
 
-export interface VerifyOptions { only?: string[]; print?: (line: string) => void }
+export interface VerifyOptions { only?: string[]; print?: (line: string) => void; dtype?: 'fp32' | 'fp16' }
 
 export async function verifyFixtures(engine: Engine, fixtureDir: string, opts: VerifyOptions = {}) {
   const print = opts.print ?? ((l: string) => console.log(l));
@@ -85,7 +91,7 @@ export async function verifyFixtures(engine: Engine, fixtureDir: string, opts: V
           fail(name, 'not produced');
           continue;
         }
-        const tol = toleranceFor(test, name);
+        const tol = toleranceFor(test, name, opts.dtype);
         emit({ test, set: si, tensor: name, tol, ...compare(toNumbers(a), toNumbers(exp.data), tol) });
       }
     }

@@ -70,9 +70,9 @@ describe('ONNX writer', () => {
     expect(r.dataFile).toBe('m-fp32-0.onnx.data');
     expect(statSync(path + '.data').size).toBe(r.dataBytes);
     const m = onnx.ModelProto.decode(readFileSync(path));
-    const ext = m.graph!.initializer.filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
+    const ext = m.graph!.initializer!.filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
     expect(ext.map((t) => t.name)).toEqual(['lin.weight']); // the bias (192 B) stays inline
-    const kv = Object.fromEntries(ext[0].externalData.map((e) => [e.key, e.value]));
+    const kv = Object.fromEntries(ext[0].externalData!.map((e) => [e.key, e.value]));
     expect(kv.location).toBe('m-fp32-0.onnx.data');
     expect(Number(kv.offset) % 4096).toBe(0);
     expect(Number(kv.length)).toBe(OUT * IN * 4);
@@ -87,8 +87,8 @@ describe('ONNX writer', () => {
     expect(maxErr(h.y, ref)).toBeGreaterThan(0);
     expect(maxErr(q.y, ref)).toBeLessThan(5e-2);
     const m = onnx.ModelProto.decode(readFileSync(q.path));
-    const w = m.graph!.initializer.find((t) => t.name === 'lin.weight')!;
+    const w = m.graph!.initializer!.find((t) => t.name === 'lin.weight')!;
     expect(w.dataType).toBe(onnx.TensorProto.DataType.INT8);
-    expect(m.graph!.initializer.find((t) => t.name === 'lin.weight_scale')!.dims.map(Number)).toEqual([OUT]);
+    expect(m.graph!.initializer!.find((t) => t.name === 'lin.weight_scale')!.dims!.map(Number)).toEqual([OUT]);
   });
 });

@@ -42,6 +42,10 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     console.error(HELP);
     return 2;
   }
+  if (!['fp32', 'fp16'].includes(a.values.dtype as string)) {
+    console.error(HELP);
+    return 2;
+  }
   const name = a.values.engine as string;
   await loadEngines(name);
   const factory = engineFactory(name);
@@ -55,7 +59,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     await convertModel(a.positionals[0], out, { dtype: a.values.dtype as 'fp32' | 'fp16' });
     const engine = await factory(out);
     try {
-      const r = await verifyFixtures(engine, a.positionals[0], { only: a.values.only?.split(',') });
+      const r = await verifyFixtures(engine, a.positionals[0], { only: a.values.only?.split(','), dtype: a.values.dtype as 'fp32' | 'fp16' });
       return r.failed === 0 && r.passed > 0 ? 0 : 1;
     } finally {
       await engine.dispose();
