@@ -11,7 +11,7 @@
  */
 import type { SpeakerPrompt, SynthesisStats } from '../pipeline/types.js';
 import { WorkerError, WorkerProtocolError } from './errors.js';
-import type { DoneInfo, FromWorker, LoadedInfo, LoadOptions, ProgressInfo, StreamOptions, ToWorker } from './protocol.js';
+import type { DoneInfo, FromWorker, LoadedInfo, WorkerLoadOptions, ProgressInfo, WorkerStreamOptions, ToWorker } from './protocol.js';
 
 export interface WorkerLike {
   postMessage(msg: unknown, transfer?: Transferable[]): void;
@@ -20,7 +20,7 @@ export interface WorkerLike {
   terminate(): void;
 }
 
-export interface ClientStreamOptions extends StreamOptions {
+export interface ClientStreamOptions extends WorkerStreamOptions {
   signal?: AbortSignal;
 }
 
@@ -106,7 +106,7 @@ export class CosyVoiceWorkerClient {
   }
 
   /** Loads (or replaces) the model of a folder URL; resolves with the adapter, f16 use and cache counters. */
-  load(url: string | URL, onProgress?: (p: ProgressInfo) => void, options: LoadOptions = {}): Promise<LoadedInfo> {
+  load(url: string | URL, onProgress?: (p: ProgressInfo) => void, options: WorkerLoadOptions = {}): Promise<LoadedInfo> {
     if (this.pendingLoad) return Promise.reject(new WorkerProtocolError('a load is already in progress'));
     return new Promise<LoadedInfo>((resolve, reject) => {
       this.pendingLoad = { resolve, reject, onProgress };

@@ -7,7 +7,7 @@
 import type { AdapterDescription } from '../gpu/device.js';
 import type { LoadProgress, SpeakerPrompt, SynthesisMode, SynthesisStats } from '../pipeline/types.js';
 
-export interface LoadOptions {
+export interface WorkerLoadOptions {
   /** Store downloaded model bytes in the Cache API so that a reload does not download again (default true). */
   cache?: boolean;
   /** Name of the Cache API cache (default MODEL_CACHE_NAME). */
@@ -18,7 +18,7 @@ export interface LoadOptions {
   engine?: 'auto' | 'tone' | 'cosyvoice';
 }
 
-export interface StreamOptions {
+export interface WorkerStreamOptions {
   mode?: SynthesisMode;
   instruct?: string;
   seed?: number;
@@ -61,11 +61,13 @@ export interface DoneInfo {
   /** Chunks the worker produced for this stream. */
   chunks: number;
   samples: number;
+  /** Chunks whose buffer was moved to the page (detached in the worker after postMessage), i.e. not copied. */
+  transferred: number;
 }
 
 export type ToWorker =
-  | { type: 'load'; url: string; options: LoadOptions }
-  | { type: 'stream'; id: number; text: string; speaker: SpeakerPrompt | null; options: StreamOptions }
+  | { type: 'load'; url: string; options: WorkerLoadOptions }
+  | { type: 'stream'; id: number; text: string; speaker: SpeakerPrompt | null; options: WorkerStreamOptions }
   | { type: 'ack'; id: number; n: number }
   | { type: 'cancel'; id: number }
   | { type: 'dispose' };

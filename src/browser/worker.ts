@@ -12,7 +12,7 @@ import type { SynthesisStats } from '../pipeline/types.js';
 import { createEngine, type Engine } from './engine.js';
 import { WorkerProtocolError } from './errors.js';
 import { HttpModelSource, MODEL_CACHE_NAME, openModelCache } from './model-source.js';
-import { DEFAULT_WINDOW, errorMessage, type FromWorker, type LoadOptions, type StreamOptions, type ToWorker } from './protocol.js';
+import { DEFAULT_WINDOW, errorMessage, type FromWorker, type WorkerLoadOptions, type WorkerStreamOptions, type ToWorker } from './protocol.js';
 import type { SpeakerPrompt } from '../pipeline/types.js';
 
 registerShaders(shaders);
@@ -39,7 +39,7 @@ let queue: Promise<unknown> = Promise.resolve();
 const streams = new Map<number, ActiveStream>();
 const now = (): number => performance.now();
 
-async function load(url: string, options: LoadOptions): Promise<void> {
+async function load(url: string, options: WorkerLoadOptions): Promise<void> {
   const t0 = now();
   for (const s of streams.values()) s.abort.abort();
   engine?.dispose();
@@ -71,13 +71,14 @@ async function load(url: string, options: LoadOptions): Promise<void> {
   });
 }
 
-async function stream(id: number, text: string, speaker: SpeakerPrompt | null, options: StreamOptions): Promise<void> {
+async function stream(id: number, text: string, speaker: SpeakerPrompt | null, options: WorkerStreamOptions): Promise<void> {
   if (!engine) throw new WorkerProtocolError('stream before load: send {type: "load"} first');
   const st = streams.get(id)!;
   const t0 = now();
   let ttfa = 0;
   let chunks = 0;
   let samples = 0;
+  let transferred = 0;
   let stats: SynthesisStats | undefined;
   const gen = engine.stream(text, speaker ?? engine.defaultSpeaker, { ...options, signal: st.abort.signal });
   try {
@@ -95,6 +96,7 @@ async function stream(id: number, text: string, speaker: SpeakerPrompt | null, o
       samples += pcm.length;
       st.credit--;
       post({ type: 'chunk', id, index: chunks++, pcm }, [pcm.buffer as ArrayBuffer]);
+      if (pcm.buffer.byteLength === 0) transferred++;
     }
   } finally {
     if (!stats) await gen.return(undefined as never).catch(() => undefined);
@@ -105,7 +107,7 @@ async function stream(id: number, text: string, speaker: SpeakerPrompt | null, o
     const audioSeconds = samples / engine.sampleRate;
     stats = { ttfaMs: ttfa, totalMs, audioSeconds, rtf: audioSeconds ? totalMs / 1000 / audioSeconds : 0, tokens: 0, llmMs: 0, flowMs: 0, hiftMs: 0 };
   }
-  post({ type: 'done', id, stats, cancelled, chunks, samples });
+  post({ type: 'done', id, stats, cancelled, chunks, samples, transferred });
 }
 
 function dispose(): void {

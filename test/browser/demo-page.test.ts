@@ -111,6 +111,7 @@ describe('demo page in headless Chromium (test-tone engine)', () => {
     // Streaming: several chunks, all played by the worklet.
     expect(snap.chunks).toBeGreaterThan(1);
     expect(snap.done!.chunks).toBe(snap.chunks);
+    expect(snap.done!.transferred).toBe(snap.chunks); // moved, not copied
     expect(snap.done!.cancelled).toBe(false);
     expect(snap.player!.drained).toBe(true);
     expect(snap.player!.played).toBe(ref.length);
