@@ -50,9 +50,11 @@ export interface FlowWeights {
 }
 
 /** IEEE half bits of an f32 value, round to nearest even (overflow → ±inf). */
+const cvtF = new Float32Array(1);
+const cvtU = new Uint32Array(cvtF.buffer);
 export function f32ToF16Bits(v: number): number {
-  const f = new Float32Array([v]);
-  const x = new Uint32Array(f.buffer)[0];
+  cvtF[0] = v;
+  const x = cvtU[0];
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;

@@ -1,0 +1,196 @@
+/**
+ * DiT kernels against float64 references at the real DiT widths (C = 1024, 16 heads × 64, FFN 2048, conv k31 ×
+ * 16 groups) and odd lengths, batch 2 with a padded item and the streaming chunk mask.
+ */
+import { describe, it } from 'vitest';
+import { adaLayerNorm } from '../../kernels/adaln.js';
+import { convPos } from '../../kernels/conv-pos.js';
+import { ditAttention } from '../../kernels/dit-attention.js';
+import { ditLinear } from '../../kernels/dit-linear.js';
+import { ditRopeTable } from '../../kernels/dit-rotary.js';
+import { atLength, createDims } from '../../kernels/flow-dims.js';
+import { toF16Bits } from '../../src/models/flow/weights.js';
+import { expectClose } from '../helpers/compare.js';
+import { testContext } from '../helpers/gpu.js';
+import { SeededRng } from '../helpers/rng.js';
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+describe('adaLayerNorm (LN eps 1e-6 + shift/scale) vs float64', () => {
+  it.each([
+    [1, 1024],
+    [37, 1024],
+    [83, 64],
+  ])('T=%i C=%i, batch 2, modulation rows of step 3', async (T, C) => {
+    const ctx = await testContext();
+    const rng = new SeededRng(T * 13 + C);
+    const B = 2, M = B * T;
+    // A large common offset checks the two-pass variance.
+    const x = Float32Array.from(rng.f32(M * C), (v) => 3 * v + 20);
+    const R = 8, stride = 6 * C, step = 3;
+    const mod = rng.f32(R * stride);
+    const dims = createDims(ctx, { T, B, chunk: 0 });
+    const tx = ctx.upload(x, 'f32', [M, C]), y = ctx.tensor('f32', [M, C]), tm = ctx.upload(mod, 'f32', [R, stride]);
+    const base = step * B * stride;
+    const rec = adaLayerNorm(ctx, { dims, x: tx, y, mod: tm, shiftBase: base + 3 * C, scaleBase: base + 4 * C, modStride: stride, eps: 1e-6 });
+    ctx.run(atLength([rec], T, B));
+    const ref = new Float64Array(M * C);
+    for (let m = 0; m < M; m++) {
+      const b = Math.floor(m / T);
+      let mean = 0, v = 0;
+      for (let c = 0; c < C; c++) mean += x[m * C + c];
+      mean /= C;
+      for (let c = 0; c < C; c++) v += (x[m * C + c] - mean) ** 2;
+      const rstd = 1 / Math.sqrt(v / C + 1e-6);
+      for (let c = 0; c < C; c++) {
+        const sh = mod[base + b * stride + 3 * C + c], sc = mod[base + b * stride + 4 * C + c];
+        ref[m * C + c] = (x[m * C + c] - mean) * rstd * (1 + sc) + sh;
+      }
+    }
+    expectClose(await ctx.readF32(y), ref, { atol: 2e-5, rtol: 1e-5, label: `adaln T=${T} C=${C}` });
+  });
+});
+
+describe('ditAttention (interleaved rotary on head 0, key padding, 50-frame chunks) vs float64', () => {
+  it.each([
+    [83, 16, 64, 50, 0],
+    [83, 16, 64, 0, 9],
+    [1, 16, 64, 0, 0],
+    [131, 4, 16, 50, 5],
+  ])('T=%i heads=%i DH=%i chunk=%i padded(item 1)=%i', async (T, H, DH, chunk, pad) => {
+    const ctx = await testContext();
+    const rng = new SeededRng(T * 7 + H + chunk + pad);
+    const B = 2, M = B * T, C = H * DH, rot = DH;
+    const qkv = rng.f32(M * 3 * C, -2, 2);
+    const keymask = new Float32Array(M).fill(1);
+    for (let t = T - pad; t < T; t++) keymask[T + t] = 0;
+    // inv_freq as RotaryEmbedding(dim_head): 1 / 10000^(2i/DH), stored f32.
+    const invFreq = Float32Array.from({ length: rot / 2 }, (_, i) => 1 / 10000 ** ((2 * i) / DH));
+    const table = ditRopeTable(invFreq, T);
+    const dims = createDims(ctx, { T, B, chunk });
+    const tq = ctx.upload(qkv, 'f32', [M, 3 * C]), o = ctx.tensor('f32', [M, C]);
+    const tm = ctx.upload(keymask, 'f32', [M]), tr = ctx.upload(table, 'f32', [T, rot / 2, 2]);
+    ctx.run(atLength([ditAttention(ctx, { dims, qkv: tq, o, keymask: tm, rope: tr, heads: H, rotDim: rot })], T, B));
+    const rope = (row: Float64Array, pos: number) => {
+      const out = Float64Array.from(row);
+      for (let c = 0; c < rot; c += 2) {
+        const phi = Math.fround(pos * invFreq[c / 2]);
+        out[c] = row[c] * Math.cos(phi) - row[c + 1] * Math.sin(phi);
+        out[c + 1] = row[c + 1] * Math.cos(phi) + row[c] * Math.sin(phi);
+      }
+      return out;
+    };
+    const ref = new Float64Array(M * C);
+    for (let b = 0; b < B; b++) {
+      const q: Float64Array[] = [], k: Float64Array[] = [];
+      for (let t = 0; t < T; t++) {
+        const r = (b * T + t) * 3 * C;
+        q.push(rope(Float64Array.from(qkv.subarray(r, r + C)), t));
+        k.push(rope(Float64Array.from(qkv.subarray(r + C, r + 2 * C)), t));
+      }
+      for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) {
+        const lim = chunk ? Math.min(T, (Math.floor(i / chunk) + 1) * chunk) : T;
+        const s: number[] = [];
+        let mx = -Infinity;
+        for (let j = 0; j < lim; j++) {
+          if (keymask[b * T + j] < 0.5) { s.push(-Infinity); continue; }
+          let d = 0;
+          for (let e = 0; e < DH; e++) d += q[i][h * DH + e] * k[j][h * DH + e];
+          s.push(d / Math.sqrt(DH));
+          mx = Math.max(mx, d / Math.sqrt(DH));
+        }
+        let l = 0;
+        const p = s.map((v) => (v === -Infinity ? 0 : Math.exp(v - mx)));
+        for (const v of p) l += v;
+        for (let e = 0; e < DH; e++) {
+          let acc = 0;
+          for (let j = 0; j < lim; j++) acc += p[j] * qkv[(b * T + j) * 3 * C + 2 * C + h * DH + e];
+          ref[(b * T + i) * C + h * DH + e] = acc / l;
+        }
+      }
+    }
+    expectClose(await ctx.readF32(o), ref, { atol: 2e-5, rtol: 1e-4, label: `attention T=${T} H=${H} chunk=${chunk} pad=${pad}` });
+  });
+});
+
+describe('convPos (causal grouped conv k31 + Mish, residual) vs float64', () => {
+  it.each([
+    [19, 1024, 64, 31],
+    [83, 64, 4, 31],
+    [1, 1024, 64, 31],
+  ])('T=%i C=%i channels/group=%i k=%i', async (T, C, CPG, KS) => {
+    const ctx = await testContext();
+    const rng = new SeededRng(T + C + CPG);
+    const B = 2, M = B * T;
+    const x = rng.f32(M * C), w = rng.normalF32(C * CPG * KS, 2 / Math.sqrt(CPG * KS)), bias = rng.f32(C), res = rng.f32(M * C);
+    const dims = createDims(ctx, { T, B, chunk: 0 });
+    const tx = ctx.upload(x, 'f32', [M, C]), tw = ctx.upload(w, 'f32', [C, CPG, KS]), tb = ctx.upload(bias, 'f32', [C]);
+    const tr = ctx.upload(res, 'f32', [M, C]), y = ctx.tensor('f32', [M, C]), y2 = ctx.tensor('f32', [M, C]);
+    ctx.run(atLength([convPos(ctx, { dims, x: tx, w: tw, bias: tb, y }), convPos(ctx, { dims, x: tx, w: tw, bias: tb, y: y2, res: tr })], T, B));
+    const mish = (v: number) => v * Math.tanh(v > 20 ? v : Math.log1p(Math.exp(v)));
+    const ref = new Float64Array(M * C), ref2 = new Float64Array(M * C);
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let o = 0; o < C; o++) {
+      const g = Math.floor(o / CPG);
+      let acc = bias[o];
+      for (let i = 0; i < CPG; i++) for (let k = 0; k < KS; k++) {
+        const ti = t - (KS - 1) + k;
+        if (ti >= 0) acc += w[(o * CPG + i) * KS + k] * x[(b * T + ti) * C + g * CPG + i];
+      }
+      ref[(b * T + t) * C + o] = mish(acc);
+      ref2[(b * T + t) * C + o] = mish(acc) + res[(b * T + t) * C + o];
+    }
+    expectClose(await ctx.readF32(y), ref, { atol: 2e-5, rtol: 1e-5, label: `convPos T=${T} C=${C}` });
+    expectClose(await ctx.readF32(y2), ref2, { atol: 2e-5, rtol: 1e-5, label: `convPos+res T=${T} C=${C}` });
+  });
+});
+
+describe('ditLinear (f32/f16 weights, SiLU/GELU-tanh/gated-residual epilogues) vs float64', () => {
+  it.each([
+    [13, 1024, 1024],
+    [7, 2048, 1024],
+    [5, 80, 1024],
+    [2, 6144, 64],
+  ])('T=%i N=%i K=%i', async (T, N, K) => {
+    const ctx = await testContext();
+    const rng = new SeededRng(T * 3 + N + K);
+    const B = 2, M = B * T;
+    const x = rng.f32(M * K), w = rng.normalF32(N * K, 1 / Math.sqrt(K)), bias = rng.f32(N), y0 = rng.f32(M * N);
+    const gate = rng.f32(4 * N), rowmask = Float32Array.from({ length: M }, (_, m) => (m % 7 === 3 ? 0 : 1));
+    const dims = createDims(ctx, { T, B, chunk: 0 });
+    const tx = ctx.upload(x, 'f32', [M, K]), tb = ctx.upload(bias, 'f32', [N]), tg = ctx.upload(gate, 'f32', [4, N]);
+    const tmask = ctx.upload(rowmask, 'f32', [M]);
+    for (const dtype of ['f32', 'f16'] as const) {
+      const wq = dtype === 'f16' ? Float64Array.from(toF16Bits(w), halfToFloat) : Float64Array.from(w);
+      const tw = dtype === 'f16' ? ctx.upload(toF16Bits(w), 'f16', [N, K]) : ctx.upload(w, 'f32', [N, K]);
+      const ys = { silu: ctx.tensor('f32', [M, N]), gelu: ctx.tensor('f32', [M, N]), gate: ctx.upload(y0, 'f32', [M, N]) };
+      ctx.run(atLength([
+        ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y: ys.silu, act: 'silu' }),
+        ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y: ys.gelu, act: 'gelu_tanh' }),
+        ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y: ys.gate, gate: { mod: tg, base: N, stride: 2 * N }, rowmask: tmask }),
+      ], T, B));
+      const lin = new Float64Array(M * N);
+      for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
+        let acc = bias[n];
+        for (let k = 0; k < K; k++) acc += x[m * K + k] * wq[n * K + k];
+        lin[m * N + n] = acc;
+      }
+      const silu = lin.map((v) => v / (1 + Math.exp(-v)));
+      const gelu = lin.map((v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
+      const gated = lin.map((v, i) => {
+        const m = Math.floor(i / N), n = i % N, b = Math.floor(m / T);
+        return y0[i] + gate[N + b * 2 * N + n] * (rowmask[m] ? v : 0);
+      });
+      const tol = { atol: 3e-5 * Math.sqrt(K / 64), rtol: 1e-5 };
+      expectClose(await ctx.readF32(ys.silu), silu, { ...tol, label: `${dtype} silu ${M}x${N}x${K}` });
+      expectClose(await ctx.readF32(ys.gelu), gelu, { ...tol, label: `${dtype} gelu ${M}x${N}x${K}` });
+      expectClose(await ctx.readF32(ys.gate), gated, { ...tol, label: `${dtype} gate ${M}x${N}x${K}` });
+    }
+  });
+});
