@@ -1,14 +1,20 @@
 /**
- * A model as the runtime consumes it: the config and three tensor stores keyed by upstream state_dict names.
- * Three sources give the same shape of data: an official folder (.pt + yaml), a converted folder (cosyvoice.json
- * + our ONNX files; src/pipeline/node-model-files.ts), and the built-in synthetic model.
+ * A model as the runtime consumes it: configs and three tensor stores keyed by upstream state_dict names.
+ * Three sources give the same data: an official folder (.pt + yaml), a converted folder (cosyvoice.json +
+ * cosyvoice3.yaml + our ONNX files; src/pipeline/node-model-files.ts, src/browser for HTTP), and the built-in
+ * synthetic model.
  */
-import type { TensorStore } from '../../loader/index.js';
+import { parseHyperYaml, type TensorStore } from '../../loader/index.js';
 import { buildConfig, type CosyVoiceConfig } from '../convert/config.js';
 import { syntheticCheckpoint, type SyntheticDims } from './synthetic.js';
 
 export interface ModelFiles {
+  /** Every dimension, special id and sampling parameter (the converter's cosyvoice.json). */
   config: CosyVoiceConfig;
+  /** cosyvoice3.yaml, parsed by the loader's hyperpyyaml reader (the models read their dims from it). */
+  yaml: Record<string, unknown>;
+  /** CosyVoice-BlankEN/config.json. */
+  qwen: Record<string, unknown>;
   llm: TensorStore;
   flow: TensorStore;
   hift: TensorStore;
@@ -18,14 +24,25 @@ export interface ModelFiles {
   synthetic: boolean;
 }
 
-export function syntheticModelFiles(size: 'tiny' | 'full' | SyntheticDims = 'tiny', seed = 0): ModelFiles {
-  const ckpt = syntheticCheckpoint(size, seed);
+export function modelFilesFrom(
+  yamlText: string,
+  qwen: Record<string, unknown>,
+  stores: { llm: TensorStore; flow: TensorStore; hift: TensorStore },
+  source: string,
+  synthetic = false,
+): ModelFiles {
   return {
-    config: buildConfig(ckpt.yaml, ckpt.qwenConfig, 'fp32'),
-    llm: ckpt.llm,
-    flow: ckpt.flow,
-    hift: ckpt.hift,
-    source: `synthetic-${typeof size === 'string' ? size : 'custom'} (seed ${seed}, random weights: not speech)`,
-    synthetic: true,
+    config: buildConfig(yamlText, qwen, 'fp32'),
+    yaml: parseHyperYaml(yamlText, 'cosyvoice3.yaml'),
+    qwen,
+    ...stores,
+    source,
+    synthetic,
   };
+}
+
+export function syntheticModelFiles(size: 'tiny' | 'full' | SyntheticDims = 'tiny', seed = 0): ModelFiles {
+  const c = syntheticCheckpoint(size, seed);
+  const label = `synthetic-${typeof size === 'string' ? size : 'custom'} (seed ${seed}, random weights: not speech)`;
+  return modelFilesFrom(c.yaml, c.qwenConfig, c, label, true);
 }

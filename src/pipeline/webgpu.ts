@@ -1,0 +1,123 @@
+/**
+ * The WebGPU engine of the pipeline: the three models on one GpuContext, adapted to the pipeline's ports.
+ * Browser-safe (no file access): model files come in as a ModelFiles record.
+ */
+import type { GpuContext } from '../gpu/context.js';
+import { FlowModel } from '../models/flow/forward.js';
+import { hiftConfigFromYaml } from '../models/hift/config.js';
+import { createHift, type HiftGenerator } from '../models/hift/forward.js';
+import { loadHiftWeights } from '../models/hift/weights.js';
+import { CosyVoice3Lm } from '../models/llm/cosyvoice3-lm.js';
+import { argmaxSampler } from '../sampling/index.js';
+import type { ModelFiles } from './model-files.js';
+import { SineNoiseTable } from './noise.js';
+import type { FlowCall, FlowPort, HiftPort, LlmInput, LlmPort, LlmRunOptions } from './ports.js';
+import { SyntheticTextFrontend, type TextFrontend } from './text-frontends.js';
+import { CosyVoicePipeline } from './tts.js';
+
+export interface WebGpuPipelineOptions {
+  /** Weight storage: f32, or f16 (packed; f16 arithmetic only where the adapter has shader-f16). */
+  dtype?: 'f32' | 'f16';
+  /** Longest flow call (prompt + generated) and longest HiFT call, in mel frames (scratch size). */
+  maxFrames?: number;
+  /** LLM context length in positions. */
+  maxContext?: number;
+  /** HiFT harmonic-noise table [rows, 9] (e.g. exported from upstream); default: seeded, see noise.ts. */
+  sineNoise?: Float32Array;
+  text?: TextFrontend;
+}
+
+class GpuLlmPort implements LlmPort {
+  constructor(private readonly lm: CosyVoice3Lm) {}
+  get speechTokenSize() {
+    return this.lm.cfg.speechTokenSize;
+  }
+  get textVocabSize() {
+    return this.lm.cfg.textVocab;
+  }
+
+  async *generate(input: LlmInput, opts: LlmRunOptions): AsyncGenerator<number, void> {
+    const split = input.textIds.length - input.targetTextTokens;
+    const prompt = { promptText: input.textIds.subarray(0, split), text: input.textIds.subarray(split), promptSpeech: input.promptSpeechTokens };
+    if (opts.forceTokens !== undefined) return yield* this.forced(prompt, opts.forceTokens, opts.signal);
+    for await (const t of this.lm.generate(prompt, { sampler: opts.sampler })) {
+      yield t;
+      if (opts.signal?.aborted) return;
+    }
+  }
+
+  /** Benchmarks: exactly n tokens, the best non-stop candidate each step (stop ids never win). */
+  private async *forced(prompt: Parameters<CosyVoice3Lm['embedPrompt']>[0], n: number, signal?: AbortSignal): AsyncGenerator<number, void> {
+    const rt = this.lm.rt;
+    const S = this.speechTokenSize;
+    const seq = rt.createSequence();
+    try {
+      let cand = await rt.prefill(seq, this.lm.embedPrompt(prompt));
+      for (let i = 0; i < n && !signal?.aborted; i++) {
+        let tok = Array.from(cand.ids).find((id) => id < S);
+        if (tok === undefined) {
+          const logits = await rt.readLogits();
+          tok = argmaxSampler.multinomial(logits.subarray(0, S));
+        }
+        yield tok;
+        if (i + 1 < n) cand = await rt.decode(seq, this.lm.speechRow(tok));
+      }
+    } finally {
+      rt.free(seq);
+    }
+  }
+}
+
+class GpuFlowPort implements FlowPort {
+  constructor(private readonly flow: FlowModel) {}
+  get tokenMelRatio() {
+    return this.flow.cfg.tokenMelRatio;
+  }
+  get preLookaheadLen() {
+    return this.flow.cfg.preLookaheadLen;
+  }
+  get melBins() {
+    return this.flow.cfg.melDim;
+  }
+  async inference(call: FlowCall) {
+    const r = await this.flow.inference(call);
+    return { mel: r.mel, frames: r.frames };
+  }
+}
+
+class GpuHiftPort implements HiftPort {
+  constructor(private readonly hift: HiftGenerator) {}
+  get sampleRate() {
+    return this.hift.cfg.samplingRate;
+  }
+  get hopSamples() {
+    return this.hift.cfg.samplesPerFrame;
+  }
+  async inference(mel: Float32Array, frames: number, finalize: boolean) {
+    return (await this.hift.inference(mel, frames, finalize)).speech;
+  }
+}
+
+/** Loads the three models onto `ctx` and returns the streaming pipeline over them. */
+export async function createWebGpuPipeline(ctx: GpuContext, files: ModelFiles, opts: WebGpuPipelineOptions = {}): Promise<CosyVoicePipeline> {
+  const dtype = opts.dtype ?? 'f32';
+  const maxFrames = opts.maxFrames ?? 1500;
+  const lm = CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype, maxContext: opts.maxContext ?? 2048 });
+  const flow = await FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype, maxFrames });
+  const hcfg = hiftConfigFromYaml(files.yaml);
+  // A caller's table bounds the longest HiFT call (its noise is read by absolute sample index).
+  const hiftFrames = opts.sineNoise ? Math.min(maxFrames, Math.floor(opts.sineNoise.length / hcfg.harmonics / hcfg.samplesPerFrame)) : maxFrames;
+  const noise = opts.sineNoise ?? new SineNoiseTable(hcfg.harmonics).get(hcfg.samplesPerFrame * maxFrames).slice();
+  const hift = createHift(ctx, hcfg, loadHiftWeights(files.hift, hcfg), { maxFrames: hiftFrames, noise });
+  return new CosyVoicePipeline({
+    llm: new GpuLlmPort(lm),
+    flow: new GpuFlowPort(flow),
+    hift: new GpuHiftPort(hift),
+    text: opts.text ?? new SyntheticTextFrontend(lm.cfg.textVocab),
+    speakerEmbedDim: files.config.flow.spkEmbedDim,
+    dispose: () => {
+      hift.dispose();
+      ctx.dispose();
+    },
+  });
+}
