@@ -17,6 +17,7 @@ export {
 export type { CosyVoiceTokenizerOptions, TokenizerSources } from './tokenizer.js';
 export { loadTokenizerDir } from './load.js';
 export { byteLevelSources, bytesToUnicode } from './byte-level.js';
+export { numberToWords, spellOutNumbers } from './numbers.js';
 export {
   containsChinese,
   isOnlyPunctuation,

@@ -1,7 +1,7 @@
 /**
  * Text segmentation and the light text normalisation of upstream's frontend (cli/frontend.py `text_normalize`,
- * utils/frontend_utils.py), without the optional ttsfrd / wetext engines and without English number spelling
- * (inflect), which are not reproduced here.
+ * utils/frontend_utils.py), without the optional ttsfrd / wetext engines (not reproduced). English digit runs are
+ * spelled out as upstream's inflect call does (numbers.ts).
  *
  * Rules (facts from upstream):
  * - text containing both `<|` and `|>` is neither normalised nor split (every CosyVoice3 prompt/instruct text and
@@ -16,6 +16,7 @@
  *   to the previous one.
  * - segments that are empty or only punctuation/symbols are dropped.
  */
+import { spellOutNumbers } from './numbers.js';
 
 export type TextLanguage = 'zh' | 'en';
 
@@ -119,8 +120,8 @@ export function normalizeChinese(text: string): string {
 }
 
 /**
- * `text_normalize(text, split=True)` minus the TN engines: returns the segments to synthesise one by one.
- * English digits are NOT spelled out (upstream uses inflect) — callers should pass words.
+ * `text_normalize(text, split=True)` minus the optional TN engines (ttsfrd / wetext): returns the segments to
+ * synthesise one by one. English digit runs are spelled out as upstream does with inflect.
  */
 export function normalizeAndSplit(text: string, tokenize: (s: string) => ArrayLike<unknown>, opts: SplitOptions = {}): string[] {
   if (text.includes('<|') && text.includes('|>')) return [text];
@@ -128,6 +129,6 @@ export function normalizeAndSplit(text: string, tokenize: (s: string) => ArrayLi
   const t = text.trim();
   const segs = containsChinese(t)
     ? splitParagraph(normalizeChinese(t), tokenize, 'zh', opts)
-    : splitParagraph(t, tokenize, 'en', opts);
+    : splitParagraph(spellOutNumbers(t), tokenize, 'en', opts);
   return segs.filter((s) => !isOnlyPunctuation(s));
 }

@@ -23,6 +23,8 @@ import {
   loadTokenizerDir,
   normalizeAndSplit,
   normalizeChinese,
+  numberToWords,
+  spellOutNumbers,
   qwen2TokenizerJson,
   splitParagraph,
 } from '../../src/text/index.js';
@@ -184,5 +186,30 @@ describe('split_paragraph and normalisation', () => {
     const p = 'You are a helpful assistant.<|endofprompt|>[breath]一。二。';
     expect(normalizeAndSplit(p, charLen)).toEqual([p]);
     expect(normalizeAndSplit('Hello there. Bye.', (s) => s.split(' '))).toEqual(['Hello there. Bye.']);
+  });
+});
+
+describe('English number spelling (inflect number_to_words defaults)', () => {
+  it('matches inflect for the structural cases', () => {
+    const cases: [string, string][] = [
+      ['0', 'zero'], ['00', 'zero'], ['1', 'one'], ['007', 'seven'], ['10', 'ten'], ['13', 'thirteen'],
+      ['21', 'twenty-one'], ['40', 'forty'], ['100', 'one hundred'], ['101', 'one hundred and one'],
+      ['110', 'one hundred and ten'], ['999', 'nine hundred and ninety-nine'], ['1000', 'one thousand'],
+      ['1001', 'one thousand and one'], ['1010', 'one thousand and ten'],
+      ['1234', 'one thousand, two hundred and thirty-four'], ['2024', 'two thousand and twenty-four'],
+      ['12345', 'twelve thousand, three hundred and forty-five'],
+      ['123456', 'one hundred and twenty-three thousand, four hundred and fifty-six'],
+      ['1000000', 'one million'], ['1002000', 'one million, two thousand'],
+    ];
+    for (const [d, w] of cases) expect(numberToWords(d), d).toBe(w);
+    expect(numberToWords('1'.repeat(37))).toBeNull();
+  });
+
+  it('spells digit runs inside text and feeds the English split', () => {
+    expect(spellOutNumbers('I have 3 cats and 21 dogs, born 2024.')).toBe(
+      'I have three cats and twenty-one dogs, born two thousand and twenty-four.',
+    );
+    expect(spellOutNumbers('3.14')).toBe('three.fourteen');
+    expect(normalizeAndSplit('Call 911 now', (s) => s.split(' '))).toEqual(['Call nine hundred and eleven now.']);
   });
 });
