@@ -16,4 +16,6 @@ export type { DecodedWav, WavEncoding } from './wav.js';
 export { resample, sincResampleKernel } from './resample.js';
 export type { ResampleOptions } from './resample.js';
 export { alignPromptFeatures, promptMelFromWav } from './prompt.js';
+export { kaldiFbank, kaldiMelBanks, whisperLogMel } from './features16k.js';
+export type { Features } from './features16k.js';
 export type { AlignedPrompt } from './prompt.js';
