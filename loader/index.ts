@@ -16,3 +16,4 @@ export { parseHyperYaml, yamlNumber, evalArithmetic } from './hyperyaml.js';
 export { parseQwen2Config, type Qwen2Config } from './qwen2-config.js';
 export { unpickle, TensorRef, StorageRef } from './pickle.js';
 export { readZipDirectory, readZipEntry, memoryReader, type RangeReader, type ZipEntry } from './zip.js';
+export { ShapeMismatchError, getTensor, withPrefix, checkTensorNames, similarNames, type TensorExpectation } from './store.js';

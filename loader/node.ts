@@ -14,6 +14,8 @@ import { parseQwen2Config, type Qwen2Config } from './qwen2-config.js';
 import { parseSafetensorsHeader, safetensorsHeaderLength } from './safetensors.js';
 import type { ProgressFn, TensorStore } from './types.js';
 
+// Node users get the whole browser-safe API from here too (one import).
+export * from './index.js';
 export { FileSource, containedPath, fileRangeReader, readWholeFile } from './node-source.js';
 
 export interface LoadOptions {

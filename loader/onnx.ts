@@ -8,7 +8,7 @@ import { ONNX_DTYPES, type DType } from './dtype.js';
 import { CorruptFileError, MissingTensorError, type LoaderErrorInfo } from './errors.js';
 import { parseTensorProto, type ExternalRef } from './onnx-tensor.js';
 import { DEFAULT_MAX_TENSOR_BYTES, type TensorRecord, type TensorStore } from './types.js';
-import { WIRE_LEN, WIRE_VARINT, WireReader } from './wire.js';
+import { WIRE_FIXED32, WIRE_LEN, WIRE_VARINT, WireReader } from './wire.js';
 
 export interface ValueInfo { name: string; elemType: DType | undefined; dims: (number | string)[] }
 export interface OnnxNode {
@@ -107,7 +107,7 @@ function parseAttribute(r: WireReader, ctx: Ctx, attrs: Record<string, unknown>)
     const [f, w] = r.tag();
     if (f === 1 && w === WIRE_LEN) name = r.string();
     else if (f === 20 && w === WIRE_VARINT) type = r.uint();
-    else if (f === 2) single = r.float();
+    else if (f === 2 && w === WIRE_FIXED32) single = r.float();
     else if (f === 3 && w === WIRE_VARINT) single = r.int64();
     else if (f === 4 && w === WIRE_LEN) single = r.string();
     else if ((f === 5 || f === 10) && w === WIRE_LEN) tensors.push(tensorValue(r.message(), ctx, setT(tensors.length)));

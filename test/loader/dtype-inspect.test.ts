@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { safeRelativeLocation } from '../../loader/byte-source.js';
 import { bf16ToFloat, byteLengthOf, checkedByteLength, halfToFloat, toFloat32 } from '../../loader/dtype.js';
 import { CorruptFileError, SizeLimitError, UnsafePathError } from '../../loader/errors.js';
+import { checkTensorNames, getTensor, ShapeMismatchError, withPrefix } from '../../loader/store.js';
+import type { TensorRecord } from '../../loader/types.js';
 import { inspectCommand } from '../../src/cli/commands/inspect.js';
 import { TINY_DIR } from '../helpers/fixtures.js';
 
@@ -78,5 +80,25 @@ describe('inspect command', () => {
     capture();
     expect(await inspectCommand([])).toBe(2);
     expect(await inspectCommand(['x.txt'])).toBe(2);
+  });
+});
+
+describe('store helpers', () => {
+  const rec = (name: string, dims: number[]): TensorRecord => ({ name, dtype: 'float32', dims, bytes: new Uint8Array(4 * dims.reduce((a, b) => a * b, 1)) });
+  const store = new Map([
+    ['decoder.estimator.proj_out.weight', rec('decoder.estimator.proj_out.weight', [80, 64])],
+    ['decoder.estimator.proj_out.bias', rec('decoder.estimator.proj_out.bias', [80])],
+  ]);
+  it('getTensor checks shape and dtype, and suggests names when missing', () => {
+    expect(getTensor(store, 'decoder.estimator.proj_out.weight', { dims: [80, -1], dtype: 'float32' }).dims).toEqual([80, 64]);
+    expect(() => getTensor(store, 'decoder.estimator.proj_out.weight', { dims: [64, 80], file: 'flow.pt' })).toThrow(ShapeMismatchError);
+    expect(() => getTensor(store, 'decoder.estimator.proj_out.bias', { dtype: 'float16' })).toThrow(/dtype float32, expected float16/);
+    expect(() => getTensor(store, 'estimator.proj_out.weight')).toThrow(/similar: decoder\.estimator\.proj_out\.weight/);
+  });
+  it('withPrefix and checkTensorNames', () => {
+    const sub = withPrefix(store, 'decoder.estimator.');
+    expect([...sub.keys()]).toEqual(['proj_out.weight', 'proj_out.bias']);
+    expect(checkTensorNames(sub, ['proj_out.weight'])).toEqual(['proj_out.bias']);
+    expect(() => checkTensorNames(sub, ['proj_out.weight', 'x', 'y'], 'f.pt')).toThrow(/2 tensors missing: x, y/);
   });
 });

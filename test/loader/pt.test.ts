@@ -4,13 +4,15 @@
  * for the embeddings), plus hand-built checkpoints for strides, offsets, shared storages and other dtypes.
  */
 import { join } from 'node:path';
+import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { toFloat32 } from '../../loader/dtype.js';
 import { CorruptFileError, MissingTensorError, SizeLimitError, UnsupportedPickleError } from '../../loader/errors.js';
 import { loadOnnx, loadPt, loadSafetensors } from '../../loader/node.js';
 import { parsePt } from '../../loader/pt.js';
 import { readFixtureSet, TINY_DIR } from '../helpers/fixtures.js';
-import { buildPt, PickleBuilder, type PtTensorSpec } from './helpers/pt-writer.js';
+import { buildPt, PickleBuilder, stateDictPickle, type PtTensorSpec } from './helpers/pt-writer.js';
+import type { Progress } from '../../loader/types.js';
 
 const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 
@@ -73,6 +75,14 @@ describe('fixture checkpoints', () => {
     }
     expect(matched).toBeGreaterThanOrEqual(20);
     for (const t of flow.values()) expect(t.dtype).toBe('float32');
+  });
+
+  it('loadPt reports progress per storage up to the total', async () => {
+    const events: Progress[] = [];
+    const s = await loadPt(join(TINY_DIR, 'flow.pt'), { onProgress: (p) => events.push(p) });
+    const total = [...s.values()].reduce((a, t) => a + t.bytes.length, 0);
+    expect(events.length).toBe(s.size); // flow.pt has one storage per tensor
+    expect(events[events.length - 1]).toEqual({ file: join(TINY_DIR, 'flow.pt'), loaded: total, total });
   });
 
   it('hift.pt: weight-norm pairs original0 = g [out,1,…] and original1 = v [out,…]', async () => {
@@ -140,6 +150,12 @@ describe('synthetic checkpoints', () => {
     expect(Array.from(toFloat32(s.get('b')!))).toEqual([1, 3.140625]);
     expect(s.get('l')!.dtype).toBe('int64');
     expect(Array.from(new BigInt64Array(s.get('l')!.bytes.slice().buffer))).toEqual([5n, -7n]);
+  });
+
+  it('deflated zip entries (not what torch writes, but valid zips) inflate to the declared size', () => {
+    const w = spec({ name: 'w' });
+    const z = zipSync({ 'arch/data.pkl': stateDictPickle([w]), 'arch/data/0': f32([0, 1, 2, 3, 4, 5]) }, { level: 6 });
+    expect(Array.from(toFloat32(parsePt(z, 'deflate.pt').get('w')!))).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
   it('refuses any other global, naming it, without executing anything', () => {
