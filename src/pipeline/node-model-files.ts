@@ -1,0 +1,97 @@
+/**
+ * Node: reads a model folder into ModelFiles. Two layouts are accepted and told apart by their files:
+ * - official (Fun-CosyVoice3-0.5B): cosyvoice3.yaml, CosyVoice-BlankEN/config.json, llm.pt, flow.pt, hift.pt;
+ * - converted (`cosyvoice-webgpu convert`): cosyvoice.json, cosyvoice3.yaml, CosyVoice-BlankEN/config.json and
+ *   our ONNX files, whose initializers carry the upstream names (int8 weights are dequantised at load).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { toFloat32, type ProgressFn, type TensorRecord, type TensorStore } from '../../loader/index.js';
+import { loadOnnx, loadPt } from '../../loader/node.js';
+import { modelFilesFrom, type ModelFiles } from './model-files.js';
+
+export class ModelFolderError extends Error {
+  override name = 'ModelFolderError';
+}
+
+const OFFICIAL = ['cosyvoice3.yaml', 'CosyVoice-BlankEN/config.json', 'llm.pt', 'flow.pt', 'hift.pt'];
+const CONVERTED = { llm: ['llm.onnx', 'llm_embed.onnx'], flow: ['flow.onnx', 'flow_encoder.onnx'], hift: ['hift.onnx'] };
+
+export function folderKind(dir: string): 'official' | 'converted' {
+  if (!existsSync(dir)) throw new ModelFolderError(`model folder ${dir} does not exist`);
+  if (existsSync(join(dir, 'cosyvoice.json'))) return 'converted';
+  const missing = OFFICIAL.filter((f) => !existsSync(join(dir, f)));
+  if (missing.length) {
+    throw new ModelFolderError(
+      `${dir} is neither a converted folder (no cosyvoice.json) nor an official CosyVoice3 folder (missing ${missing.join(', ')})`,
+    );
+  }
+  return 'official';
+}
+
+/** int8 initializers (`X` + `X_scale`, per-row) back to float32; other records pass through. */
+function dequantised(store: TensorStore): TensorStore {
+  const out: TensorStore = new Map();
+  for (const [name, t] of store) {
+    if (name.endsWith('_scale') && store.get(name.slice(0, -6))?.dtype === 'int8') continue;
+    const scale = store.get(`${name}_scale`);
+    if (t.dtype === 'int8' && scale) {
+      const q = new Int8Array(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
+      const s = toFloat32(scale);
+      const per = q.length / s.length;
+      const f = new Float32Array(q.length);
+      for (let i = 0; i < q.length; i++) f[i] = q[i] * s[Math.floor(i / per)];
+      const rec: TensorRecord = { name, dtype: 'float32', dims: t.dims, bytes: new Uint8Array(f.buffer) };
+      out.set(name, rec);
+    } else out.set(name, t);
+  }
+  return out;
+}
+
+/**
+ * The converter's graphs hold, besides the upstream weights, deduplicated constants (`const_N`), defaults of
+ * optional inputs (initializers named like a graph input) and the LLM graph's precomputed RoPE frequencies
+ * (`rope.inv_freq`, not a Qwen2 parameter: the runtime derives it from rope_theta) and the DiT's sinusoidal
+ * timestep frequencies (`decoder.estimator.time_embed.freqs`, derived from the embedding width).
+ */
+const DERIVED = new Set(['rope.inv_freq', 'decoder.estimator.time_embed.freqs']);
+function isWeight(name: string, graphInputs: Set<string>): boolean {
+  return !/^const_\d+$/.test(name) && !graphInputs.has(name) && !DERIVED.has(name);
+}
+
+async function readJson(path: string): Promise<Record<string, unknown>> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new ModelFolderError(`${path}: ${(e as Error).message}`);
+  }
+}
+
+export async function loadModelFolder(dir: string, onProgress?: ProgressFn): Promise<ModelFiles> {
+  const kind = folderKind(dir);
+  for (const f of ['cosyvoice3.yaml', 'CosyVoice-BlankEN/config.json']) {
+    if (!existsSync(join(dir, f))) throw new ModelFolderError(`${dir}: missing ${f}${kind === 'converted' ? ' (re-run convert to copy it)' : ''}`);
+  }
+  const yamlText = await readFile(join(dir, 'cosyvoice3.yaml'), 'utf8');
+  const qwen = await readJson(join(dir, 'CosyVoice-BlankEN/config.json'));
+  let stores: { llm: TensorStore; flow: TensorStore; hift: TensorStore };
+  if (kind === 'official') {
+    const [llm, flow, hift] = await Promise.all(['llm.pt', 'flow.pt', 'hift.pt'].map((f) => loadPt(join(dir, f), { onProgress })));
+    stores = { llm, flow, hift };
+  } else {
+    const merged = async (files: string[]) => {
+      const out: TensorStore = new Map();
+      for (const f of files) {
+        const path = join(dir, f);
+        if (!existsSync(path)) throw new ModelFolderError(`${dir}: missing ${f}`);
+        const model = await loadOnnx(path, { onProgress });
+        const inputs = new Set(model.graph.inputs.map((i) => i.name));
+        for (const [k, v] of model.tensors) if (isWeight(k, inputs)) out.set(k, v);
+      }
+      return dequantised(out);
+    };
+    stores = { llm: await merged(CONVERTED.llm), flow: await merged(CONVERTED.flow), hift: await merged(CONVERTED.hift) };
+  }
+  return modelFilesFrom(yamlText, qwen, stores, `${kind} folder ${dir}`);
+}
