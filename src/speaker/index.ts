@@ -8,3 +8,5 @@ export {
 } from './speaker-file.js';
 export type { SpeakerExpectations, SpeakerPrompt } from './speaker-file.js';
 export { loadSpeakerFile, saveSpeakerFile } from './speaker-io.js';
+export { speakerFromSources } from './from-audio.js';
+export type { SpeakerSources } from './from-audio.js';

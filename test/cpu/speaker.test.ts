@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readFixtureSet, readManifest } from '../helpers/fixtures.js';
+import { writeWav } from '../../src/audio/index.js';
 import {
   SpeakerFileError,
   decodeSpeaker,
@@ -15,6 +16,7 @@ import {
   loadSpeakerFile,
   saveSpeakerFile,
   speakerFromJson,
+  speakerFromSources,
   speakerToJson,
   type SpeakerExpectations,
   type SpeakerPrompt,
@@ -91,5 +93,24 @@ describe('speaker file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spk-'));
     expect(() => loadSpeakerFile(join(dir, 'missing.cvspk'))).toThrow(/cannot read/);
     expect(existsSync(join(dir, 'missing.cvspk'))).toBe(false);
+  });
+});
+
+describe('speakerFromSources', () => {
+  it('computes the 24 kHz prompt mel from a WAV and aligns tokens to 2 frames each', () => {
+    const pcm = Float32Array.from({ length: 48000 }, (_, i) => 0.2 * Math.sin((2 * Math.PI * 220 * i) / 48000));
+    const s = speakerFromSources(
+      { audio: writeWav(pcm, 48000, 'float32'), speechTokens: Array.from({ length: 30 }, (_, i) => i), embedding: new Float32Array(192), transcript: 'hi' },
+      expectFromModel,
+    );
+    // 1 s at 24 kHz = 50 frames → L = min(25, 30) = 25 tokens, 50 frames.
+    expect([s.promptSpeechTokens.length, s.melFrames, s.numMels]).toEqual([25, 50, 80]);
+    expect(decodeSpeaker(encodeSpeaker(s), expectFromModel).transcript).toBe('hi');
+    expect(() => speakerFromSources({ audio: writeWav(pcm, 48000), speechTokens: [], embedding: new Float32Array(192) })).toThrow(
+      /no prompt tokens after alignment/,
+    );
+    expect(() => speakerFromSources({ audio: writeWav(pcm, 48000), speechTokens: [1, 2], embedding: new Float32Array(10) }, expectFromModel)).toThrow(
+      /embedding: shape \[10\]/,
+    );
   });
 });
