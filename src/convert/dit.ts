@@ -1,7 +1,8 @@
 /**
  * flow.onnx: the DiT estimator (`decoder.estimator.*` of flow.pt) with upstream's interface
  *   x, mask, mu, cond [B, 80, T], t [B], spks [B, 80]  →  estimator_out [B, 80, T]
- * plus one extra input `streaming` (bool [1]): true applies the static chunk mask (key j visible to query i iff
+ * plus one extra input `streaming` (bool [1]; not an overridable initializer with a default, because
+ * onnxruntime-node hides those from its inputs and drops their feeds): true applies the static chunk mask (key j visible to query i iff
  * j < (⌊i/C⌋+1)·C, C = static_chunk_size), as `DiT.forward(streaming=True)`; upstream's export has no such input.
  * Batch is symbolic (upstream's export fixes it at 2); CFG runs as a batch of 2.
  *
