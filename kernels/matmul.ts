@@ -1,44 +1,122 @@
 /**
- * Linear layers (shaders/matmul.wgsl): y[M, N] = x[M, K] · W[N, K]ᵀ (+ bias) (+ residual).
- * GEMV for M ≤ 4 (decode), tiled GEMM above.
+ * Linear layers (shaders/matmul.wgsl): y[M, N] = epilogue(x[M, K] · W[N, K]ᵀ).
+ *
+ * Weights: f32 [N, K]; f16 packed (kernels/quant.ts packWeightF16, dtype 'f16'); q8/q4 with per-group scales
+ * (quantizeWeight → {packed, scales}). Epilogue order: + bias, activation (`act`, `alpha` for leaky_relu),
+ * + residual. `gateUp`: W is [gate; up] stacked as [2F, K], y is [M, F] = act(x·Wgᵀ + bg) · (x·Wuᵀ + bu), act
+ * defaulting to SiLU (Qwen2's SwiGLU MLP); stack two host weights with `stackRows` before packing.
+ * GEMV for M ≤ 4 (decode), register-tiled GEMM above; `mode` forces one (tests cover both).
  */
 import { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 
+export type Activation = 'silu' | 'gelu_tanh' | 'mish' | 'leaky_relu';
+
 export interface LinearArgs {
   /** [M, K] (leading dims flattened) */
   x: GpuTensor;
-  /** [N, K] */
+  /** [N, K] (or [2F, K] with gateUp): f32, f16 (packed), q8 or q4 */
   w: GpuTensor;
-  /** [M, N] */
+  /** [M, N] ([M, F] with gateUp) */
   y: GpuTensor;
-  /** [N] */
+  /** [N] f32 ([2F] with gateUp) */
   bias?: GpuTensor;
-  /** [M, N] added after the bias */
+  /** [M, N] added last */
   residual?: GpuTensor;
+  /** q8/q4: f32 [N, K/G] */
+  scales?: GpuTensor;
+  act?: Activation;
+  /** leaky_relu negative slope (default 0.01, PyTorch's) */
+  alpha?: number;
+  gateUp?: boolean;
   /** Force an entry point (tests cover both on every shape). */
   mode?: 'gemv' | 'gemm';
+  /** GEMV tuning: output columns per workgroup (default 4) and threads per workgroup (default 64). */
+  gemvRows?: number;
+  gemvLanes?: number;
+  /** Leave the `subgroups` path off even when the device has it (tests cover the fallback). */
+  noSubgroups?: boolean;
+  /** GEMM tuning: K step through shared memory (16 or 32). */
+  gemmBK?: number;
+}
+
+const ACT_DEFINE: Record<Activation, string> = { silu: 'ACT_SILU', gelu_tanh: 'ACT_GELU', mish: 'ACT_MISH', leaky_relu: 'ACT_LEAKY' };
+
+/** Concatenates two [R, K] host weights into [2R, K] (gate then up) for the gateUp form. */
+export function stackRows(a: Float32Array, b: Float32Array): Float32Array {
+  if (a.length !== b.length) throw new ShapeMismatchError(`stackRows: gate has ${a.length} values, up has ${b.length}`);
+  const out = new Float32Array(a.length * 2);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }
 
 export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord {
-  if (a.w.shape.length !== 2) throw new ShapeMismatchError(`linear: weight must be [N, K], got [${a.w.shape}]`);
-  const [N, K] = a.w.shape;
-  if (a.x.numel % K !== 0) throw new ShapeMismatchError(`linear: x [${a.x.shape}] is not a multiple of K=${K}`);
+  const wl = a.w.label || 'w';
+  if (a.w.shape.length !== 2) throw new ShapeMismatchError(`linear: weight ${wl} must be [N, K], got [${a.w.shape}]`);
+  const [WN, K] = a.w.shape;
+  const N = a.gateUp ? WN / 2 : WN;
+  if (a.gateUp && WN % 2 !== 0) throw new ShapeMismatchError(`linear gateUp: weight ${wl} [${a.w.shape}] must stack [gate; up] as [2F, K]`);
+  if (a.x.dtype !== 'f32') throw new ShapeMismatchError(`linear: x must be f32, got ${a.x.dtype}`);
+  if (a.x.numel % K !== 0) throw new ShapeMismatchError(`linear: x [${a.x.shape}] is not a multiple of K=${K} (weight ${wl} [${a.w.shape}])`);
   const M = a.x.numel / K;
-  if (a.y.numel !== M * N) throw new ShapeMismatchError(`linear: y [${a.y.shape}] should hold [${M}, ${N}]`);
-  if (a.bias) expectShape('linear bias', a.bias, [N], ['f32']);
+  if (a.y.numel !== M * N) throw new ShapeMismatchError(`linear: y [${a.y.shape}] should hold [${M}, ${N}] (weight ${wl} [${a.w.shape}])`);
+  if (a.bias) expectShape('linear bias', a.bias, [WN], ['f32']);
   if (a.residual && a.residual.numel !== M * N) {
     throw new ShapeMismatchError(`linear: residual [${a.residual.shape}] should hold [${M}, ${N}]`);
   }
+  const vec = K % 8 === 0;
+  let KW: number, G = 1, SG = 1;
+  let wBinding: GpuTensor | GPUBufferBinding = a.w;
+  switch (a.w.dtype) {
+    case 'f32':
+      KW = K;
+      break;
+    case 'f16':
+      KW = Math.ceil(K / 2);
+      // Odd K rows are padded to a whole word, so the storage is larger than the [N, K] halves.
+      wBinding = { buffer: a.w.buffer, offset: a.w.offset, size: WN * KW * 4 };
+      break;
+    case 'q8':
+    case 'q4': {
+      if (!a.scales) throw new ShapeMismatchError(`linear: ${a.w.dtype} weight ${wl} needs its scales tensor`);
+      if (a.scales.shape.length !== 2 || a.scales.shape[0] !== WN || K % a.scales.shape[1] !== 0) {
+        throw new ShapeMismatchError(`linear: scales [${a.scales.shape}] do not match weight ${wl} [${a.w.shape}] (want [${WN}, K/G])`);
+      }
+      SG = a.scales.shape[1];
+      G = K / SG;
+      if (G % 8 !== 0) throw new ShapeMismatchError(`linear: group size ${G} of weight ${wl} must be a multiple of 8`);
+      KW = a.w.dtype === 'q8' ? K / 4 : K / 8;
+      break;
+    }
+    default:
+      throw new ShapeMismatchError(`linear: weight ${wl} has unsupported dtype ${a.w.dtype}`);
+  }
   const mode = a.mode ?? (M <= 4 ? 'gemv' : 'gemm');
-  const defines = { BIAS: !!a.bias, RESIDUAL: !!a.residual };
-  const params = ctx.uniform(packParams([M, N, K]));
-  const grid: [number, number, number] = mode === 'gemv' ? [ceilDiv(N, 4), M, 1] : [ceilDiv(N, 64), ceilDiv(M, 64), 1];
+  const quant = a.w.dtype === 'q8' || a.w.dtype === 'q4';
+  const act = a.act ?? (a.gateUp ? 'silu' : undefined);
+  const rows = a.gemvRows ?? 4;
+  const lanes = a.gemvLanes ?? 64;
+  const defines: Record<string, boolean | number> = {
+    [`W_${a.w.dtype.toUpperCase()}`]: true,
+    VEC: vec,
+    QUANT: quant,
+    BIAS: !!a.bias,
+    RESIDUAL: !!a.residual,
+    GATEUP: !!a.gateUp,
+    [act ? ACT_DEFINE[act] : 'ACT_NONE']: true,
+    SUBGROUPS: mode === 'gemv' && ctx.hasSubgroups && !a.noSubgroups,
+    ROWS: rows,
+    LANES: lanes,
+    BK: a.gemmBK ?? (a.gateUp ? 16 : 32), // 32 halves the barriers; gateUp needs two W tiles in 16 KiB
+  };
+  const params = ctx.uniform(packParams([M, N, K, KW, G, SG, N, { f32: a.alpha ?? 0.01 }]));
+  const grid: [number, number, number] = mode === 'gemv' ? [ceilDiv(N, rows), M, 1] : [ceilDiv(N, 64), ceilDiv(M, 64), 1];
   return ctx.record(
     { shader: 'matmul', entry: mode, defines },
-    [params, a.x, a.w, a.y, a.bias ?? null, a.residual ?? null],
+    [params, a.x, wBinding, a.y, a.bias ?? null, a.residual ?? null, quant ? a.scales! : null],
     grid,
     tag,
   );

@@ -1,27 +1,77 @@
-// Linear layers: y[M, N] = x[M, K] · W[N, K]ᵀ (+ bias[N]) (+ residual[M, N])
+// Linear layers: y[M, N] = epilogue(x[M, K] · W[N, K]ᵀ)
 //
-// W is the PyTorch nn.Linear weight, [out_features, in_features], row-major. Activations f32; accumulate f32.
+// W is the PyTorch nn.Linear weight [out_features, in_features], row-major, in one of four storage formats
+// (exactly one of W_F16 / W_Q8 / W_Q4, or none for f32):
+//   f32   w: [N, K] f32
+//   f16   w: [N, KW] u32 words, KW = ceil(K/2); element k of a row is half (k & 1) of word k/2 (low half first),
+//         decoded with unpack2x16float, so no `shader-f16` is needed.
+//   q8    w: [N, K/4] u32, 4 signed bytes per word (byte i = element 4j+i), scales[N, K/G] f32:
+//         W[n, k] = i8 · scales[n, k/G]
+//   q4    w: [N, K/8] u32, 8 nibbles per word (nibble i = element 8j+i) storing q+8 for q in [−8, 7]:
+//         W[n, k] = (nibble − 8) · scales[n, k/G]
+// Quantised weights need K % G == 0 and G % 8 == 0 (G = 32 or 64 in practice).
 //
-// Entry `gemv` (decode, small M): one workgroup owns ROWS=4 output columns n of one row m; 64 threads per n
-//   stride over K (consecutive threads read consecutive k, so loads coalesce), then a shared-memory tree
-//   reduces the 64 partial sums. Grid: (ceil(N/4), M).
-// Entry `gemm` (prefill, DiT, convs as GEMM): 64×64 output tile per workgroup, K in steps of 16 through shared
-//   memory, each of the 256 threads owns a 4×4 block of outputs. Grid: (ceil(N/64), ceil(M/64)).
+// Epilogue, in this order: + bias[n]; activation (ACT_SILU | ACT_GELU | ACT_MISH | ACT_LEAKY with p.alpha);
+// + residual[m, n]. GATEUP (SwiGLU / GEGLU): W holds [gate; up] stacked as [2N, K] (up rows start at p.up_row
+// = N), bias (if any) is [2N], and y[m, n] = act(x·W[n]ᵀ + b[n]) · (x·W[N+n]ᵀ + b[N+n]) (+ residual); act
+// defaults to SiLU there.
 //
-// Variants (defines): BIAS adds bias[n]; RESIDUAL adds residual[m, n] (which may alias nothing but y's own
-// previous contents are not read: pass the residual explicitly).
-// Limits: M·N, M·K, N·K < 2^32 elements.
+// Entry `gemv` (decode, M small; memory bound): one workgroup of LANES threads owns ROWS output columns of
+//   one row m. Threads stride over K in chunks of 8 elements (two vec4 of x, one 128-bit word group of f16 W),
+//   each thread keeps ROWS partial sums so one x load feeds ROWS rows. Partial sums are combined with
+//   subgroupAdd (SUBGROUPS) or a shared-memory tree. Grid: (ceil(N/ROWS), M).
+// Entry `gemm` (prefill, DiT, convs as GEMM): a 16×64 (m×n) output tile per 64-thread workgroup; thread t owns
+//   column n0+t for all 16 rows (4 vec4 accumulators). K advances in steps of 32 through shared memory; the x
+//   tile is stored k-major as vec4 over m, so the inner loop is 1 lane-varying load + 4 uniform (broadcast)
+//   vec4 loads per 16 FMAs. Weights are decoded to f32 when the tile is loaded, so every format shares the
+//   inner loop. Grid: (ceil(N/64), ceil(M/16)).
+//
+// VEC (K % 8 == 0) binds x and W as vector arrays; without it scalar paths handle any K (f32 and f16 only).
+// Limits: M·K, N·K, M·N < 2^32 elements; rows beyond N are clamped, computed and never written.
+
+#ifdef SUBGROUPS
+enable subgroups;
+#endif
+
+#include "activation"
 
 struct Params {
   M: u32,
   N: u32,
   K: u32,
-  _pad: u32,
+  KW: u32,     // weight row stride in storage elements of w (f32: K, f16: ceil(K/2) words, q8: K/4, q4: K/8)
+  G: u32,      // quantisation group size along K
+  SG: u32,     // scales per weight row (K / G)
+  up_row: u32, // GATEUP: first row of the up half
+  alpha: f32,  // leaky_relu slope
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
+#ifdef VEC
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+#else
 @group(0) @binding(1) var<storage, read> x: array<f32>;
+#endif
+#ifdef W_F16
+#ifdef VEC
+@group(0) @binding(2) var<storage, read> w: array<vec4<u32>>;
+#else
+@group(0) @binding(2) var<storage, read> w: array<u32>;
+#endif
+#endif
+#ifdef W_Q8
+@group(0) @binding(2) var<storage, read> w: array<vec2<u32>>;
+#endif
+#ifdef W_Q4
+@group(0) @binding(2) var<storage, read> w: array<u32>;
+#endif
+#ifdef W_F32
+#ifdef VEC
+@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
+#else
 @group(0) @binding(2) var<storage, read> w: array<f32>;
+#endif
+#endif
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 #ifdef BIAS
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
@@ -29,11 +79,117 @@ struct Params {
 #ifdef RESIDUAL
 @group(0) @binding(5) var<storage, read> residual: array<f32>;
 #endif
+#ifdef QUANT
+@group(0) @binding(6) var<storage, read> scales: array<f32>;
+#endif
 
-fn epilogue(m: u32, n: u32, acc: f32) -> f32 {
+fn x_at(m: u32, k: u32) -> f32 {
+  let e = m * p.K + k;
+#ifdef VEC
+  return x[e >> 2u][e & 3u];
+#else
+  return x[e];
+#endif
+}
+
+// Sign-extends the 4 bytes of a word: byte i → component i.
+fn i8x4(u: u32) -> vec4<f32> {
+  let v = vec4<i32>(bitcast<i32>(u));
+  return vec4<f32>((v << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u));
+}
+
+fn u4x4(u: u32, shift: u32) -> vec4<f32> {
+  let v = (vec4<u32>(u) >> (vec4<u32>(0u, 4u, 8u, 12u) + shift)) & vec4<u32>(15u);
+  return vec4<f32>(v) - vec4<f32>(8.0);
+}
+
+// One weight element, decoded to f32 (GEMM tile loads, unaligned GEMV).
+fn w_at(n: u32, k: u32) -> f32 {
+#ifdef W_F32
+  let e = n * p.KW + k;
+#ifdef VEC
+  return w[e >> 2u][e & 3u];
+#else
+  return w[e];
+#endif
+#endif
+#ifdef W_F16
+  let e = n * p.KW + (k >> 1u);
+#ifdef VEC
+  let word = w[e >> 2u][e & 3u];
+#else
+  let word = w[e];
+#endif
+  return unpack2x16float(word)[k & 1u];
+#endif
+#ifdef W_Q8
+  let e = n * p.KW + (k >> 2u);
+  let word = w[e >> 1u][e & 1u];
+  let q = bitcast<i32>(word << (24u - 8u * (k & 3u))) >> 24u;
+  return f32(q) * scales[n * p.SG + k / p.G];
+#endif
+#ifdef W_Q4
+  let word = w[n * p.KW + (k >> 3u)];
+  let q = (word >> (4u * (k & 7u))) & 15u;
+  return (f32(q) - 8.0) * scales[n * p.SG + k / p.G];
+#endif
+}
+
+#ifdef VEC
+// Partial dot product of weight row n, elements 8c..8c+7, with x chunk (xa, xb).
+fn dot8(n: u32, c: u32, xa: vec4<f32>, xb: vec4<f32>) -> f32 {
+#ifdef W_F32
+  let b = n * (p.KW >> 2u) + 2u * c;
+  return dot(w[b], xa) + dot(w[b + 1u], xb);
+#endif
+#ifdef W_F16
+  let q = w[n * (p.KW >> 2u) + c];
+  return dot(vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)), xa)
+       + dot(vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)), xb);
+#endif
+#ifdef W_Q8
+  let q = w[n * (p.KW >> 1u) + c];
+  return (dot(i8x4(q.x), xa) + dot(i8x4(q.y), xb)) * scales[n * p.SG + (8u * c) / p.G];
+#endif
+#ifdef W_Q4
+  let q = w[n * p.KW + c];
+  return (dot(u4x4(q, 0u), xa) + dot(u4x4(q, 16u), xb)) * scales[n * p.SG + (8u * c) / p.G];
+#endif
+}
+#endif
+
+fn activate(v: f32) -> f32 {
+#ifdef ACT_SILU
+  return act_silu(v);
+#endif
+#ifdef ACT_GELU
+  return act_gelu_tanh(v);
+#endif
+#ifdef ACT_MISH
+  return act_mish(v);
+#endif
+#ifdef ACT_LEAKY
+  return act_leaky_relu(v, p.alpha);
+#endif
+#ifdef ACT_NONE
+  return v;
+#endif
+}
+
+// acc = gate dot product; up = up dot product (GATEUP only, else ignored).
+fn epilogue(m: u32, n: u32, acc: f32, up: f32) -> f32 {
   var v = acc;
 #ifdef BIAS
   v += bias[n];
+#endif
+#ifdef GATEUP
+  var u = up;
+#ifdef BIAS
+  u += bias[p.up_row + n];
+#endif
+  v = activate(v) * u;
+#else
+  v = activate(v);
 #endif
 #ifdef RESIDUAL
   v += residual[m * p.N + n];
@@ -41,87 +197,162 @@ fn epilogue(m: u32, n: u32, acc: f32) -> f32 {
   return v;
 }
 
-const GEMV_ROWS: u32 = 4u;
-const GEMV_LANES: u32 = 64u;
-var<workgroup> gemv_part: array<f32, 256>;
+#ifdef GATEUP
+const NW: u32 = 2u;
+#else
+const NW: u32 = 1u;
+#endif
 
-@compute @workgroup_size(256)
-fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let r = lid / GEMV_LANES;
-  let lane = lid % GEMV_LANES;
-  let n = wid.x * GEMV_ROWS + r;
+const ROWS: u32 = {{ROWS}}u;
+const LANES: u32 = {{LANES}}u;
+var<workgroup> red: array<f32, ROWS * NW * LANES>;
+
+@compute @workgroup_size(LANES)
+fn gemv(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+#ifdef SUBGROUPS
+  @builtin(subgroup_invocation_id) sg_lane: u32,
+#endif
+) {
   let m = wid.y;
-  var acc = 0.0;
-  if (n < p.N) {
-    let xb = m * p.K;
-    let wb = n * p.K;
-    for (var k = lane; k < p.K; k += GEMV_LANES) {
-      acc += x[xb + k] * w[wb + k];
+  let n0 = wid.x * ROWS;
+  var acc: array<f32, ROWS * NW>;
+#ifdef VEC
+  let xb = m * (p.K >> 2u);
+  for (var c = lid; c < (p.K >> 3u); c += LANES) {
+    let xa = x[xb + 2u * c];
+    let xc = x[xb + 2u * c + 1u];
+    for (var r = 0u; r < ROWS; r++) {
+      let n = min(n0 + r, p.N - 1u);
+      acc[r] += dot8(n, c, xa, xc);
+#ifdef GATEUP
+      acc[ROWS + r] += dot8(n + p.up_row, c, xa, xc);
+#endif
     }
   }
-  gemv_part[lid] = acc;
+#else
+  for (var k = lid; k < p.K; k += LANES) {
+    let xv = x[m * p.K + k];
+    for (var r = 0u; r < ROWS; r++) {
+      let n = min(n0 + r, p.N - 1u);
+      acc[r] += xv * w_at(n, k);
+#ifdef GATEUP
+      acc[ROWS + r] += xv * w_at(n + p.up_row, k);
+#endif
+    }
+  }
+#endif
+
+#ifdef SUBGROUPS
+  // Each subgroup sums in registers; its first lane leaves the total in its own slot, the rest leave 0, so the
+  // final sum over LANES slots is right whatever the subgroup size or lane-to-index mapping.
+  for (var j = 0u; j < ROWS * NW; j++) {
+    let s = subgroupAdd(acc[j]);
+    red[j * LANES + lid] = select(0.0, s, sg_lane == 0u);
+  }
   workgroupBarrier();
-  for (var s = GEMV_LANES / 2u; s > 0u; s >>= 1u) {
-    if (lane < s) {
-      gemv_part[lid] += gemv_part[lid + s];
+  if (lid < ROWS) {
+    var g = 0.0;
+    var u = 0.0;
+    for (var i = 0u; i < LANES; i++) {
+      g += red[lid * LANES + i];
+#ifdef GATEUP
+      u += red[(ROWS + lid) * LANES + i];
+#endif
+    }
+    let n = n0 + lid;
+    if (n < p.N) { y[m * p.N + n] = epilogue(m, n, g, u); }
+  }
+#else
+  for (var j = 0u; j < ROWS * NW; j++) {
+    red[j * LANES + lid] = acc[j];
+  }
+  workgroupBarrier();
+  for (var s = LANES / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) {
+      for (var j = 0u; j < ROWS * NW; j++) {
+        red[j * LANES + lid] += red[j * LANES + lid + s];
+      }
     }
     workgroupBarrier();
   }
-  if (lane == 0u && n < p.N) {
-    y[m * p.N + n] = epilogue(m, n, gemv_part[lid]);
+  if (lid < ROWS) {
+    let n = n0 + lid;
+    var u = 0.0;
+#ifdef GATEUP
+    u = red[(ROWS + lid) * LANES];
+#endif
+    if (n < p.N) { y[m * p.N + n] = epilogue(m, n, red[lid * LANES], u); }
   }
+#endif
 }
 
-const TM: u32 = 64u;
-const TN: u32 = 64u;
-const TK: u32 = 16u;
-var<workgroup> tile_a: array<f32, 1024>; // [TK][TM]
-var<workgroup> tile_b: array<f32, 1024>; // [TK][TN]
+const BM: u32 = 64u;
+const BN: u32 = 64u;
+const BK: u32 = {{BK}}u;
+var<workgroup> xs: array<vec4<f32>, BK * BM / 4u>;      // [BK][BM/4], vec4 over m
+var<workgroup> ws: array<vec4<f32>, NW * BK * BN / 4u>; // [NW][BK][BN/4], vec4 over n
 
 @compute @workgroup_size(256)
 fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let m0 = wid.y * TM;
-  let n0 = wid.x * TN;
-  let tx = lid % 16u;
-  let ty = lid / 16u;
-  var acc: array<array<f32, 4>, 4>;
-  for (var k0 = 0u; k0 < p.K; k0 += TK) {
-    // Each thread loads 4 elements of each tile; element e = lid + 256·i covers row e / TK, column e % TK so
-    // that consecutive threads read consecutive k of one row (coalesced).
-    for (var i = 0u; i < 4u; i++) {
+  let m0 = wid.y * BM;
+  let n0 = wid.x * BN;
+  let tx = lid % 16u; // columns 4·tx .. +3
+  let ty = lid / 16u; // rows 4·ty .. +3
+  var acc: array<vec4<f32>, 4>; // acc[i] = row 4·ty+i, vec4 over the thread's 4 columns
+#ifdef GATEUP
+  var accu: array<vec4<f32>, 4>;
+#endif
+  for (var k0 = 0u; k0 < p.K; k0 += BK) {
+    // Tile loads: consecutive threads read consecutive k of one row (coalesced); stored k-major.
+    for (var i = 0u; i < BM * BK / 256u; i++) {
       let e = lid + 256u * i;
-      let row = e / TK;
-      let kk = e % TK;
+      let r = e / BK;
+      let kk = e % BK;
+      let m = m0 + r;
+      let n = n0 + r;
       let k = k0 + kk;
-      let am = m0 + row;
-      let bn = n0 + row;
-      tile_a[kk * TM + row] = select(0.0, x[am * p.K + k], am < p.M && k < p.K);
-      tile_b[kk * TN + row] = select(0.0, w[bn * p.K + k], bn < p.N && k < p.K);
+      var v = 0.0;
+      if (m < p.M && k < p.K) { v = x_at(m, k); }
+      xs[kk * (BM / 4u) + r / 4u][r % 4u] = v;
+      let ok = n < p.N && k < p.K;
+      var vw = 0.0;
+      if (ok) { vw = w_at(n, k); }
+      ws[kk * (BN / 4u) + r / 4u][r % 4u] = vw;
+#ifdef GATEUP
+      var vu = 0.0;
+      if (ok) { vu = w_at(n + p.up_row, k); }
+      ws[(BK + kk) * (BN / 4u) + r / 4u][r % 4u] = vu;
+#endif
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
+    for (var kk = 0u; kk < BK; kk++) {
+      let a = xs[kk * (BM / 4u) + ty];
+      let b = ws[kk * (BN / 4u) + tx];
+#ifdef GATEUP
+      let bu = ws[(BK + kk) * (BN / 4u) + tx];
+#endif
       for (var i = 0u; i < 4u; i++) {
-        a[i] = tile_a[kk * TM + ty * 4u + i];
-        b[i] = tile_b[kk * TN + tx * 4u + i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) {
-          acc[i][j] = fma(a[i], b[j], acc[i][j]);
-        }
+        acc[i] = fma(vec4<f32>(a[i]), b, acc[i]);
+#ifdef GATEUP
+        accu[i] = fma(vec4<f32>(a[i]), bu, accu[i]);
+#endif
       }
     }
     workgroupBarrier();
   }
   for (var i = 0u; i < 4u; i++) {
-    let m = m0 + ty * 4u + i;
-    if (m >= p.M) { continue; }
+    let m = m0 + 4u * ty + i;
+    if (m >= p.M) { break; }
     for (var j = 0u; j < 4u; j++) {
-      let n = n0 + tx * 4u + j;
-      if (n < p.N) {
-        y[m * p.N + n] = epilogue(m, n, acc[i][j]);
-      }
+      let n = n0 + 4u * tx + j;
+      if (n >= p.N) { break; }
+      var u = 0.0;
+#ifdef GATEUP
+      u = accu[i][j];
+#endif
+      y[m * p.N + n] = epilogue(m, n, acc[i][j], u);
     }
   }
 }

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { linear, stackRows, type Activation } from '../../kernels/matmul.js';
+import { f16BitsToF32, f32ToF16Bits, packWeightF16, quantizeHost, quantizeWeight, roundToF16 } from '../../kernels/quant.js';
+import { ShapeMismatchError } from '../../src/gpu/errors.js';
+import type { GpuTensor } from '../../src/gpu/tensor.js';
+import { expectClose } from '../helpers/compare.js';
+import { testContext } from '../helpers/gpu.js';
+import { SeededRng } from '../helpers/rng.js';
+import { linearEpilogueRef, relL2, type EpilogueRef } from './ref.js';
+
+// f32 accumulation over K terms of size ~1/√K: error grows like √K·ε; the bound leaves ~10× headroom.
+const tolF32 = (K: number) => ({ atol: 2e-5 * Math.sqrt(K / 64) + 1e-6, rtol: 1e-5 });
+
+type Fmt = 'f32' | 'f16' | 'q8' | 'q4';
+
+/** Uploads `w` [rows, K] in format `fmt`; returns the tensors and the weight values the GPU really uses. */
+async function makeWeight(fmt: Fmt, w: Float32Array, rows: number, K: number, group = 32) {
+  const ctx = await testContext();
+  if (fmt === 'f32') return { w: ctx.upload(w, 'f32', [rows, K]), used: w, scales: undefined as GpuTensor | undefined, err: 0 };
+  if (fmt === 'f16') return { w: packWeightF16(ctx, w, [rows, K]), used: roundToF16(w), scales: undefined, err: 0 };
+  const q = quantizeWeight(ctx, w, [rows, K], fmt, group);
+  return { w: q.packed, scales: q.scales, used: quantizeHost(w, [rows, K], fmt, group).dequant, err: q.relL2Err };
+}
+
+interface Case extends EpilogueRef {
+  M: number;
+  N: number;
+  K: number;
+  fmt: Fmt;
+  group?: number;
+  modes?: ('gemv' | 'gemm')[];
+  noSubgroups?: boolean;
+}
+
+async function runCase(c: Case): Promise<void> {
+  const ctx = await testContext();
+  const WN = c.gateUp ? 2 * c.N : c.N;
+  const rng = new SeededRng(c.M * 7919 + c.N * 31 + c.K + c.fmt.length);
+  const x = rng.f32(c.M * c.K);
+  const wf = rng.normalF32(WN * c.K, 1 / Math.sqrt(c.K));
+  const bias = c.bias ? rng.f32(WN) : undefined;
+  const residual = c.residual ? rng.f32(c.M * c.N) : undefined;
+  const W = await makeWeight(c.fmt, wf, WN, c.K, c.group);
+  const tx = ctx.upload(x, 'f32', [c.M, c.K]);
+  const tb = bias && ctx.upload(bias, 'f32', [WN]);
+  const tr = residual && ctx.upload(residual, 'f32', [c.M, c.N]);
+  const e = { bias, residual, act: c.act, alpha: c.alpha, gateUp: c.gateUp };
+  const ref = linearEpilogueRef(x, W.used, c.M, WN, c.K, e);
+  for (const mode of c.modes ?? ['gemv', 'gemm']) {
+    const y = ctx.tensor('f32', [c.M, c.N]);
+    const rec = linear(ctx, {
+      x: tx, w: W.w, y, scales: W.scales, bias: tb, residual: tr, act: c.act as Activation | undefined, alpha: c.alpha,
+      gateUp: c.gateUp, mode, noSubgroups: c.noSubgroups,
+    });
+    ctx.run([rec]);
+    const got = await ctx.readF32(y);
+    // Tight against the weights the GPU holds (f16-rounded / dequantised), so any kernel bug shows.
+    expectClose(got, ref, { ...tolF32(c.K), label: `${rec.label} M=${c.M} N=${c.N} K=${c.K}` });
+    if (c.fmt !== 'f32' && mode === (c.modes ?? ['gemv', 'gemm'])[0]) {
+      const vsF32 = relL2(got, linearEpilogueRef(x, wf, c.M, WN, c.K, e));
+      console.log(`[matmul] ${c.fmt}${c.group ? ` g${c.group}` : ''} M=${c.M} N=${c.N} K=${c.K}: output rel-L2 vs f32 weights ${vsF32.toExponential(2)}${W.err ? `, weight rel-L2 ${W.err.toExponential(2)}` : ''}`);
+      // Storage error budget (not a kernel check): f16 ~1e-3, q8 ~1e-2, q4 ~0.15 relative.
+      expect(vsF32).toBeLessThan({ f16: 2e-3, q8: 2e-2, q4: 0.2 }[c.fmt]);
+    }
+  }
+}
+
+describe('f16 conversion', () => {
+  it('round-trips halves and rounds to nearest even', () => {
+    for (const h of [0, 1, 0x3c00, 0x3c01, 0x7bff, 0x8001, 0xc000, 0x0400, 0x03ff]) expect(f32ToF16Bits(f16BitsToF32(h))).toBe(h);
+    expect(f32ToF16Bits(1 + 2 ** -11)).toBe(0x3c00); // tie → even
+    expect(f32ToF16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02);
+    expect(f32ToF16Bits(70000)).toBe(0x7c00);
+    expect(f32ToF16Bits(2 ** -25)).toBe(0); // tie to even zero
+    expect(f32ToF16Bits(3 * 2 ** -26)).toBe(1);
+  });
+});
+
+describe('linear: weight formats × entry points against float64', () => {
+  // Real dims: Qwen2 896 / 4864 / 128 (2 KV heads × 64) / 6761 speech head; DiT 1024; odd and ragged shapes.
+  const shapes: [number, number, number][] = [
+    [1, 896, 896],
+    [1, 128, 896],
+    [1, 4864, 896],
+    [1, 896, 4864],
+    [2, 6761, 896],
+    [1, 1, 1],
+    [3, 130, 67],
+    [4, 33, 9],
+    [21, 70, 96],
+    [17, 1024, 64],
+    [40, 64, 1024],
+  ];
+  it.each(shapes)('f32 M=%i N=%i K=%i with bias + residual', (M, N, K) =>
+    runCase({ M, N, K, fmt: 'f32', bias: [], residual: [], modes: M * N * K > 2e7 ? ['gemv'] : undefined }));
+  it.each(shapes)('f16 M=%i N=%i K=%i with bias', (M, N, K) => runCase({ M, N, K, fmt: 'f16', bias: [] }));
+  const qshapes: [number, number, number, number][] = [
+    [1, 896, 896, 32],
+    [1, 4864, 896, 64],
+    [1, 896, 4864, 32],
+    [1, 1, 32, 32],
+    [3, 37, 64, 64],
+    [19, 130, 128, 32],
+  ];
+  it.each(qshapes)('q8 M=%i N=%i K=%i group %i', (M, N, K, group) => runCase({ M, N, K, fmt: 'q8', group, residual: [] }));
+  it.each(qshapes)('q4 M=%i N=%i K=%i group %i', (M, N, K, group) => runCase({ M, N, K, fmt: 'q4', group, bias: [] }));
+  it.each([
+    [1, 896, 896],
+    [3, 61, 17],
+  ])('subgroup-free fallback M=%i N=%i K=%i', (M, N, K) => runCase({ M, N, K, fmt: 'f16', bias: [], residual: [], noSubgroups: true, modes: ['gemv'] }));
+});
+
+describe('linear: fused epilogues', () => {
+  const acts: Activation[] = ['silu', 'gelu_tanh', 'mish', 'leaky_relu'];
+  // gemv and gemm share the epilogue function: the activations run through gemm only (fewer pipelines to
+  // compile on lavapipe); the gemv epilogue is covered by the gateUp/SiLU cases.
+  it.each(acts)('%s after bias, then residual', async (act) => {
+    await runCase({ M: 23, N: 77, K: 40, fmt: 'f32', bias: [], residual: [], act, alpha: 0.2, modes: ['gemm'] });
+  });
+  it.each([
+    [1, 4864, 896, 'f16', 'gemv'],
+    [1, 4864, 896, 'q4', 'gemv'],
+    [5, 300, 64, 'f32', 'gemm'],
+    [37, 70, 96, 'q8', 'gemm'],
+  ] as const)('SwiGLU gateUp M=%i F=%i K=%i %s %s', (M, N, K, fmt, mode) => runCase({ M, N, K, fmt, gateUp: true, group: 32, modes: [mode] }));
+  it('gateUp with bias and residual, GEGLU', () => runCase({ M: 6, N: 50, K: 24, fmt: 'f32', gateUp: true, bias: [], residual: [], act: 'gelu_tanh' }));
+  it('stackRows puts gate first', () => {
+    expect([...stackRows(Float32Array.of(1, 2), Float32Array.of(3, 4))]).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('linear: shape errors', () => {
+  it('rejects mismatched shapes with ShapeMismatchError naming the weight', async () => {
+    const ctx = await testContext();
+    const x = ctx.tensor('f32', [2, 8]), y = ctx.tensor('f32', [2, 4]);
+    const w = ctx.tensor('f32', [4, 9], 'blk.w');
+    expect(() => linear(ctx, { x, w, y })).toThrow(ShapeMismatchError);
+    expect(() => linear(ctx, { x, w, y })).toThrow(/blk\.w/);
+    const q = quantizeWeight(ctx, new Float32Array(4 * 8), [4, 8], 'q8', 8);
+    expect(() => linear(ctx, { x, w: q.packed, y })).toThrow(/scales/);
+    expect(() => quantizeHost(new Float32Array(40), [4, 10], 'q4', 8)).toThrow(ShapeMismatchError);
+    expect(() => linear(ctx, { x, w: ctx.tensor('f32', [5, 8]), y, gateUp: true })).toThrow(/2F/);
+  });
+});
