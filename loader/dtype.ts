@@ -58,6 +58,18 @@ export function checkedByteLength(dtype: DType, dims: readonly number[], info: L
   return b;
 }
 
+/**
+ * Allocates a zeroed byte buffer, turning the engine's RangeError (length over the ArrayBuffer limit, or out of
+ * memory) into a SizeLimitError that names the file and tensor.
+ */
+export function allocBytes(n: number, info: LoaderErrorInfo): Uint8Array {
+  try {
+    return new Uint8Array(n);
+  } catch (e) {
+    throw new SizeLimitError(`cannot allocate ${n} bytes: ${(e as Error).message}`, info);
+  }
+}
+
 const f32Scratch = new Float32Array(1);
 const u32Scratch = new Uint32Array(f32Scratch.buffer);
 

@@ -4,6 +4,7 @@
  * relative and resolved against the model URL's folder, so they cannot leave it. Browser-safe.
  */
 import { checkRange, type ByteSource } from './byte-source.js';
+import { allocBytes } from './dtype.js';
 import { CorruptFileError, SourceReadError } from './errors.js';
 import { resolveExternal } from './onnx-external.js';
 import { parseOnnxModel, type OnnxModel } from './onnx.js';
@@ -39,14 +40,14 @@ export async function fetchBytes(url: string, opts: FetchOptions = {}): Promise<
   if (total > max) throw new SourceReadError(`${total} bytes is over the ${max}-byte limit`, { file: url });
   if (!res.body) return new Uint8Array(await res.arrayBuffer());
   const reader = res.body.getReader();
-  let buf = new Uint8Array(total || 1 << 20);
+  let buf = allocBytes(total || 1 << 20, { file: url });
   let loaded = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     if (loaded + value.length > max) throw new SourceReadError(`body over the ${max}-byte limit`, { file: url });
     if (loaded + value.length > buf.length) {
-      const grown = new Uint8Array(Math.max(buf.length * 2, loaded + value.length));
+      const grown = allocBytes(Math.min(max, Math.max(buf.length * 2, loaded + value.length)), { file: url });
       grown.set(buf.subarray(0, loaded));
       buf = grown;
     }

@@ -6,6 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync, promises as fsp } from 'node:fs';
 import { join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { checkRange, type ByteSource } from './byte-source.js';
+import { allocBytes } from './dtype.js';
 import { SourceReadError, UnsafePathError, type LoaderErrorInfo } from './errors.js';
 import type { ProgressFn } from './types.js';
 import type { RangeReader } from './zip.js';
@@ -66,7 +67,7 @@ export class FileSource implements ByteSource {
    */
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this.name, offset, length, this.bytes);
-    const out = new Uint8Array(length);
+    const out = allocBytes(length, { file: this.name });
     let next = 0;
     const worker = async () => {
       while (next < length) {
@@ -105,7 +106,7 @@ export function fileRangeReader(path: string): RangeReader & { close(): void } {
     size,
     read(offset: number, length: number): Uint8Array {
       checkRange(path, offset, length, size);
-      const out = new Uint8Array(length);
+      const out = allocBytes(length, { file: path });
       let got = 0;
       while (got < length) {
         const n = readSync(fd, out, got, Math.min(length - got, 1 << 30), offset + got);
@@ -124,7 +125,7 @@ export async function readWholeFile(path: string, onProgress?: ProgressFn, maxBy
   try {
     const total = await src.size();
     if (total > maxBytes) throw new SourceReadError(`file of ${total} bytes is over the ${maxBytes}-byte limit for a whole-file read`, { file: path });
-    const out = new Uint8Array(total);
+    const out = allocBytes(total, { file: path });
     for (let o = 0; o < total; o += CHUNK) {
       out.set(await src.read(o, Math.min(CHUNK, total - o)), o);
       onProgress?.({ file: path, loaded: Math.min(o + CHUNK, total), total });

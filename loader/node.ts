@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { SourceReadError } from './errors.js';
+import { SizeLimitError, SourceReadError } from './errors.js';
 import { parseHyperYaml } from './hyperyaml.js';
 import { containedPath, fileRangeReader, FileSource, readWholeFile } from './node-source.js';
 import { resolveExternal } from './onnx-external.js';
@@ -12,7 +12,7 @@ import { parseOnnxModel, type OnnxModel } from './onnx.js';
 import { readPt } from './pt.js';
 import { parseQwen2Config, type Qwen2Config } from './qwen2-config.js';
 import { parseSafetensorsHeader, safetensorsHeaderLength } from './safetensors.js';
-import type { ProgressFn, TensorStore } from './types.js';
+import { DEFAULT_MAX_TOTAL_BYTES, type ProgressFn, type TensorStore } from './types.js';
 
 // Node users get the whole browser-safe API from here too (one import).
 export * from './index.js';
@@ -22,6 +22,8 @@ export interface LoadOptions {
   onProgress?: ProgressFn;
   /** Per-tensor cap (bytes). */
   maxTensorBytes?: number;
+  /** Cap on the sum of all tensor bytes of the file, checked before reading any tensor. */
+  maxBytes?: number;
 }
 
 export async function loadPt(path: string, opts: LoadOptions = {}): Promise<TensorStore> {
@@ -40,6 +42,8 @@ export async function loadSafetensors(path: string, opts: LoadOptions = {}): Pro
     const n = safetensorsHeaderLength(await src.read(0, Math.min(8, size)), size, path);
     const h = parseSafetensorsHeader(await src.read(8, n), size, path, opts.maxTensorBytes);
     const total = h.entries.reduce((a, e) => a + e.end - e.begin, 0);
+    const cap = opts.maxBytes ?? DEFAULT_MAX_TOTAL_BYTES;
+    if (total > cap) throw new SizeLimitError(`tensors total ${total} bytes, limit is ${cap}`, { file: path });
     let loaded = 0;
     const store: TensorStore = new Map();
     for (const e of [...h.entries].sort((a, b) => a.begin - b.begin)) {
@@ -54,10 +58,7 @@ export async function loadSafetensors(path: string, opts: LoadOptions = {}): Pro
   }
 }
 
-export interface LoadOnnxOptions extends LoadOptions {
-  /** Cap on the total tensor bytes (inline + external). */
-  maxBytes?: number;
-}
+export type LoadOnnxOptions = LoadOptions;
 
 /** Loads an ONNX model; external data must be inside dirname(path) (symlinks resolved). */
 export async function loadOnnx(path: string, opts: LoadOnnxOptions = {}): Promise<OnnxModel> {

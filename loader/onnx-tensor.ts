@@ -4,7 +4,7 @@
  * into one new buffer whose size is checked against dims first. External data is returned as a reference for
  * onnx-external.ts to resolve.
  */
-import { checkedByteLength, onnxDType, type DType } from './dtype.js';
+import { allocBytes, checkedByteLength, onnxDType, type DType } from './dtype.js';
 import { CorruptFileError, DTypeError, type LoaderErrorInfo } from './errors.js';
 import type { TensorRecord } from './types.js';
 import { WIRE_LEN, WIRE_VARINT, type WireReader } from './wire.js';
@@ -49,7 +49,7 @@ function fromInt32Data(vals: (number | bigint)[], dtype: DType, nbytes: number, 
   if (vals.length * width !== nbytes) {
     throw new CorruptFileError(`int32_data has ${vals.length} entries, dims need ${nbytes / width}`, info);
   }
-  const out = new Uint8Array(nbytes);
+  const out = allocBytes(nbytes, info);
   const dv = new DataView(out.buffer);
   for (let i = 0; i < vals.length; i++) {
     const v = Number(vals[i]);

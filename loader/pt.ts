@@ -4,14 +4,16 @@
  * views of the storage (shared storages, e.g. tied weights, give views of the same bytes); others are gathered into
  * a new contiguous buffer whose size is checked before allocation. Browser-safe.
  */
-import { byteLengthOf, checkedByteLength, DTYPE_BITS } from './dtype.js';
-import { CorruptFileError, DTypeError, MissingTensorError } from './errors.js';
+import { allocBytes, byteLengthOf, checkedByteLength, DTYPE_BITS } from './dtype.js';
+import { CorruptFileError, DTypeError, MissingTensorError, SizeLimitError } from './errors.js';
 import { TensorRef, unpickle, type StorageRef } from './pickle.js';
-import { DEFAULT_MAX_TENSOR_BYTES, type ProgressFn, type TensorRecord, type TensorStore } from './types.js';
+import { DEFAULT_MAX_TENSOR_BYTES, DEFAULT_MAX_TOTAL_BYTES, type ProgressFn, type TensorRecord, type TensorStore } from './types.js';
 import { memoryReader, readZipDirectory, readZipEntry, type RangeReader } from './zip.js';
 
 export interface PtOptions {
   maxTensorBytes?: number;
+  /** Cap on the sum of all storage bytes, checked before reading any storage. */
+  maxBytes?: number;
   onProgress?: ProgressFn;
 }
 
@@ -48,7 +50,7 @@ export function materialise(name: string, t: TensorRef, storage: Uint8Array, fil
     expect *= dims[i];
   }
   if (contiguous) return { name, dtype, dims, bytes: storage.subarray(t.offset * es, t.offset * es + nbytes) };
-  const out = new Uint8Array(nbytes);
+  const out = allocBytes(nbytes, info);
   const idx = new Array<number>(dims.length).fill(0);
   let src = t.offset;
   for (let k = 0; k < n; k++) {
@@ -89,7 +91,9 @@ export function readPt(r: RangeReader, opts: PtOptions = {}): TensorStore {
   let total = 0;
   const unique = new Map<string, StorageRef>();
   for (const [, t] of refs) unique.set(t.storage.key, t.storage);
-  for (const s of unique.values()) total += byteLengthOf(s.dtype, [s.numel]);
+  for (const s of unique.values()) total += byteLengthOf(s.dtype, [s.numel], { file });
+  const cap = opts.maxBytes ?? DEFAULT_MAX_TOTAL_BYTES;
+  if (total > cap) throw new SizeLimitError(`storages total ${total} bytes, limit is ${cap}`, { file });
   let loaded = 0;
   const store: TensorStore = new Map();
   for (const [name, t] of refs) {

@@ -6,6 +6,7 @@
  * only the ranges it needs from a file descriptor.
  */
 import { inflateSync } from 'fflate';
+import { allocBytes } from './dtype.js';
 import { CorruptFileError, SizeLimitError } from './errors.js';
 
 export interface RangeReader {
@@ -143,7 +144,7 @@ export function readZipEntry(r: RangeReader, e: ZipEntry, maxBytes = 2 ** 32): U
   }
   if (e.method !== 8) throw new CorruptFileError(`entry ${e.name} uses unsupported compression ${e.method}`, { file: r.name });
   if (e.size > maxBytes) throw new SizeLimitError(`entry ${e.name} inflates to ${e.size} bytes`, { file: r.name });
-  const out = new Uint8Array(e.size);
+  const out = allocBytes(e.size, { file: r.name, tensor: e.name });
   let got: Uint8Array;
   try {
     got = inflateSync(r.read(start, e.compressedSize), { out });

@@ -175,6 +175,7 @@ describe('synthetic checkpoints', () => {
     expect(() => parsePt(buildPt([spec({ name: 'w' })], {}), 'm.pt')).toThrow(MissingTensorError);
     expect(() => parsePt(buildPt([spec({ name: 'w' })], { '0': f32([1, 2]) }), 'm.pt')).toThrow(/tensor w/);
     expect(() => parsePt(buildPt([spec({ name: 'w', offset: 2 })], { '0': f32([0, 1, 2, 3, 4, 5]) }))).toThrow(CorruptFileError);
+    expect(() => parsePt(buildPt([spec({ name: 'w' })], { '0': f32([0, 1, 2, 3, 4, 5]) }), 'm.pt', { maxBytes: 16 })).toThrow(SizeLimitError);
     const huge = spec({ name: 'big', numel: 1, size: [1e6, 1e6], stride: [0, 0] });
     expect(() => parsePt(buildPt([huge], { '0': f32([1]) }), 'm.pt')).toThrow(SizeLimitError);
   });

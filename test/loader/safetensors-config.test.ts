@@ -45,6 +45,7 @@ describe('safetensors', () => {
     }
     expect(mem.size).toBe(2 + 12 * cfg.num_hidden_layers);
     expect(events[events.length - 1].loaded).toBe(events[events.length - 1].total);
+    await expect(loadSafetensors(ST_FILE, { maxBytes: 1000 })).rejects.toBeInstanceOf(SizeLimitError);
   });
 
   it('dtypes and metadata', () => {
