@@ -101,6 +101,31 @@ describe('hyperpyyaml', () => {
     expect(() => yamlNumber(y, 'hift.nope', 'c.yaml')).toThrow(ConfigError);
   });
 
+  it('forms found in the released training sections: empty !new:, object refs, multi-line flow lists, null', () => {
+    const text = [
+      'rate: 16000',
+      'gen: !new:pkg.Gen',
+      '    ch: 8',
+      'disc: !new:pkg.Disc',
+      '    a: !new:pkg.A',
+      '    gen: !ref <gen>',
+      'fn: !name:pkg.fn',
+      '    rate: !ref <rate>',
+      '    fmax: null',
+      'plain: !name:pkg.other',
+      'pipe: [',
+      '    !ref <fn>,',
+      '    !ref <plain>,',
+      ']',
+    ].join('\n');
+    const y = parseHyperYaml(text);
+    expect((y.disc as Record<string, unknown>).a).toEqual({ __tag__: 'new', __target__: 'pkg.A' });
+    expect(((y.disc as Record<string, unknown>).gen as Record<string, unknown>).ch).toBe(8);
+    expect((y.fn as Record<string, unknown>).rate).toBe(16000);
+    expect((y.fn as Record<string, unknown>).fmax).toBeNull();
+    expect((y.pipe as unknown[]).map((x) => (x as Record<string, unknown>).__target__)).toEqual(['pkg.fn', 'pkg.other']);
+  });
+
   it('reference forms and errors', () => {
     const y = parseHyperYaml('a: 3\nb: {c: 4}\nd: !ref <a> * (<b.c> + 1) // 2\ne: !ref <b[c]>\nf: !ref <b>\ng: !ref <a> ** 2 - 1\n');
     expect([y.d, y.e, y.f, y.g]).toEqual([7, 4, { c: 4 }, 8]);
