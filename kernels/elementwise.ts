@@ -1,8 +1,9 @@
-/** Elementwise kernels (shaders/elementwise.wgsl). */
+/** Elementwise kernels (shaders/elementwise.wgsl): binary ops (with optional row broadcast), scale, activations. */
 import { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, grid1d, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import type { GpuTensor } from '../src/gpu/tensor.js';
+import type { Activation } from './matmul.js';
 
 const WG = 256;
 
@@ -11,14 +12,18 @@ function flatGrid(n: number): { workgroups: [number, number, number]; rowStride:
   return { workgroups, rowStride: workgroups[0] * WG };
 }
 
-/** out = a + b (or a · b), all [n] f32. */
+/**
+ * out = a + b (or a · b). Same element counts, or b is one row [D] broadcast over a [.., D] (D = b.numel must
+ * divide a.numel, e.g. adding a bias or a per-channel vector).
+ */
 export function binary(ctx: GpuContext, op: 'add' | 'mul', a: GpuTensor, b: GpuTensor, out: GpuTensor, tag = ''): DispatchRecord {
-  if (a.numel !== b.numel || a.numel !== out.numel) {
-    throw new ShapeMismatchError(`${op}: element counts differ: a [${a.shape}], b [${b.shape}], out [${out.shape}]`);
+  const bcast = b.numel !== a.numel;
+  if (a.numel !== out.numel || (bcast && (b.numel === 0 || a.numel % b.numel !== 0))) {
+    throw new ShapeMismatchError(`${op}: element counts differ: a [${a.shape}], b [${b.shape}], out [${out.shape}] (b may also be one row of a)`);
   }
   const { workgroups, rowStride } = flatGrid(a.numel);
-  const params = ctx.uniform(packParams([a.numel, rowStride, { f32: 0 }]));
-  const defines = { WG, BINARY: true, [op.toUpperCase()]: true };
+  const params = ctx.uniform(packParams([a.numel, rowStride, { f32: 0 }, b.numel]));
+  const defines = { WG, BINARY: true, BCAST: bcast, [op.toUpperCase()]: true };
   return ctx.record({ shader: 'elementwise', entry: 'binary', defines }, [params, a, b, out], workgroups, tag);
 }
 
@@ -28,4 +33,16 @@ export function scale(ctx: GpuContext, a: GpuTensor, s: number, out: GpuTensor, 
   const { workgroups, rowStride } = flatGrid(a.numel);
   const params = ctx.uniform(packParams([a.numel, rowStride, { f32: s }]));
   return ctx.record({ shader: 'elementwise', entry: 'scale', defines: { WG } }, [params, a, out], workgroups, tag);
+}
+
+const ACT_DEFINE: Record<Activation, string> = { silu: 'ACT_SILU', gelu_tanh: 'ACT_GELU', mish: 'ACT_MISH', leaky_relu: 'ACT_LEAKY' };
+
+/** out = act(a); `alpha` is leaky_relu's negative slope (default 0.01). */
+export function activation(ctx: GpuContext, act: Activation, a: GpuTensor, out: GpuTensor, alpha = 0.01, tag = ''): DispatchRecord {
+  if (a.numel !== out.numel) throw new ShapeMismatchError(`${act}: a [${a.shape}] vs out [${out.shape}]`);
+  if (!(act in ACT_DEFINE)) throw new ShapeMismatchError(`activation: unknown activation ${String(act)}`);
+  const { workgroups, rowStride } = flatGrid(a.numel);
+  const params = ctx.uniform(packParams([a.numel, rowStride, { f32: alpha }]));
+  const defines = { WG, [ACT_DEFINE[act]]: true };
+  return ctx.record({ shader: 'elementwise', entry: 'unary', defines }, [params, a, out], workgroups, tag);
 }

@@ -1,17 +1,24 @@
 // Elementwise ops over flat f32 arrays.
 //
 //   out[i] = a[i] OP b[i]            (entry `binary`, OP from the define: ADD, MUL)
+//   out[i] = a[i] OP b[i % D]        (entry `binary` with BCAST: b is one [D] row broadcast over a [n/D, D])
 //   out[i] = a[i] · s               (entry `scale`)
+//   out[i] = act(a[i])              (entry `unary`, act from ACT_SILU | ACT_GELU | ACT_MISH | ACT_LEAKY with
+//                                    slope p.scalar; functions in activation.wgsl)
 //
 // Layout: a, b, out are contiguous [n]; one thread owns one element; the 1-D grid may be split over x/y when it
-// passes 65535 workgroups (the wrapper computes it), hence the flattening of workgroup ids below.
+// passes 65535 workgroups (the wrapper computes it), hence the flattening of workgroup ids below. `out` may be
+// the same buffer as `a` only through separate bindings of distinct tensors (WebGPU forbids aliasing a
+// read-only and a read-write binding of one buffer range in one dispatch).
 // Limits: n < 2^32.
+
+#include "activation"
 
 struct Params {
   n: u32,
   row_stride: u32, // threads per grid row = groups_x * WG
   scalar: f32,
-  _pad: u32,
+  d: u32,          // BCAST row length
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -30,11 +37,16 @@ const WG: u32 = {{WG}}u;
 fn binary(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.y * p.row_stride + gid.x;
   if (i >= p.n) { return; }
+#ifdef BCAST
+  let bv = b[i % p.d];
+#else
+  let bv = b[i];
+#endif
 #ifdef ADD
-  out[i] = a[i] + b[i];
+  out[i] = a[i] + bv;
 #endif
 #ifdef MUL
-  out[i] = a[i] * b[i];
+  out[i] = a[i] * bv;
 #endif
 }
 #else
@@ -43,5 +55,24 @@ fn scale(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.y * p.row_stride + gid.x;
   if (i >= p.n) { return; }
   out[i] = a[i] * p.scalar;
+}
+
+@compute @workgroup_size(WG)
+fn unary(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.y * p.row_stride + gid.x;
+  if (i >= p.n) { return; }
+  let v = a[i];
+#ifdef ACT_SILU
+  out[i] = act_silu(v);
+#endif
+#ifdef ACT_GELU
+  out[i] = act_gelu_tanh(v);
+#endif
+#ifdef ACT_MISH
+  out[i] = act_mish(v);
+#endif
+#ifdef ACT_LEAKY
+  out[i] = act_leaky_relu(v, p.scalar);
+#endif
 }
 #endif

@@ -1,0 +1,31 @@
+/** Embedding gather (shaders/gather.wgsl): table [V, D] (f32 or packed f16) rows by i32 ids [T] → out f32 [T, D]. */
+import { GpuContext } from '../src/gpu/context.js';
+import { ceilDiv, grid1d, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
+import { ShapeMismatchError } from '../src/gpu/errors.js';
+import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
+
+export interface GatherArgs {
+  /** [V, D]: f32, or f16 packed by packWeightF16 (rows of ceil(D/2) words) */
+  table: GpuTensor;
+  /** [T] i32; ids outside [0, V) give zero rows */
+  ids: GpuTensor;
+  /** [T, D] f32 */
+  out: GpuTensor;
+}
+
+export function gatherRows(ctx: GpuContext, a: GatherArgs, tag = ''): DispatchRecord {
+  if (a.table.shape.length !== 2) throw new ShapeMismatchError(`gather: table ${a.table.label || ''} must be [V, D], got [${a.table.shape}]`);
+  const [V, D] = a.table.shape;
+  if (a.table.dtype !== 'f32' && a.table.dtype !== 'f16') {
+    throw new ShapeMismatchError(`gather: table ${a.table.label} must be f32 or f16, got ${a.table.dtype}`);
+  }
+  if (a.ids.dtype !== 'i32') throw new ShapeMismatchError(`gather: ids must be i32, got ${a.ids.dtype}`);
+  const T = a.ids.numel;
+  expectShape('gather out', a.out, [T, D], ['f32']);
+  const f16 = a.table.dtype === 'f16';
+  const DW = Math.ceil(D / 2);
+  const workgroups = grid1d(ceilDiv(T * D, 256));
+  const params = ctx.uniform(packParams([T, D, V, workgroups[0] * 256, DW]));
+  const table = f16 ? { buffer: a.table.buffer, offset: a.table.offset, size: V * DW * 4 } : a.table;
+  return ctx.record({ shader: 'gather', entry: 'rows', defines: { TABLE_F16: f16 } }, [params, table, a.ids, a.out], workgroups, tag);
+}

@@ -1,0 +1,30 @@
+/** Row softmax / log-softmax (shaders/softmax.wgsl): x [.., cols] → out [.., cols], optional input scale. */
+import { GpuContext } from '../src/gpu/context.js';
+import { grid1d, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
+import { ShapeMismatchError } from '../src/gpu/errors.js';
+import type { GpuTensor } from '../src/gpu/tensor.js';
+
+export interface SoftmaxArgs {
+  /** [..., cols] f32; rows = numel / cols */
+  x: GpuTensor;
+  out: GpuTensor;
+  /** Row length; defaults to the last dim of x. */
+  cols?: number;
+  /** Multiplies x before the softmax (1/temperature, attention scale); default 1. */
+  scale?: number;
+  log?: boolean;
+}
+
+export function softmax(ctx: GpuContext, a: SoftmaxArgs, tag = ''): DispatchRecord {
+  const cols = a.cols ?? a.x.shape[a.x.shape.length - 1];
+  if (a.x.dtype !== 'f32' || a.out.dtype !== 'f32') throw new ShapeMismatchError(`softmax: x and out must be f32 (${a.x.label})`);
+  if (!cols || a.x.numel % cols !== 0 || a.out.numel !== a.x.numel) {
+    throw new ShapeMismatchError(`softmax: x [${a.x.shape}] / out [${a.out.shape}] do not form rows of ${cols} (${a.x.label || 'x'})`);
+  }
+  const rows = a.x.numel / cols;
+  const grid = grid1d(rows);
+  const params = ctx.uniform(packParams([rows, cols, grid[0], { f32: a.scale ?? 1 }]));
+  // Short rows waste most of a 256-thread group on idle lanes and barriers: use 64 there.
+  const WG = cols <= 256 ? 64 : 256;
+  return ctx.record({ shader: 'softmax', entry: 'rows', defines: { WG, LOG: !!a.log } }, [params, a.x, a.out], grid, tag);
+}

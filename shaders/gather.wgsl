@@ -1,0 +1,44 @@
+// Embedding gather: out[t, :] = table[ids[t], :]   (table [V, D], ids i32 [T], out f32 [T, D])
+//
+// Table formats: f32 [V, D], or f16 packed two per u32 (TABLE_F16: [V, ceil(D/2)] words, low half = even
+// column, as kernels/quant.ts packs it), decoded with unpack2x16float (no `shader-f16` needed).
+// An id outside [0, V) writes a zero row (the wrapper cannot see ids that live on the GPU; tests check this).
+// One thread owns one output element; the grid is split over x/y past 65535 workgroups (p.row_stride).
+
+struct Params {
+  T: u32,
+  D: u32,
+  V: u32,
+  row_stride: u32, // threads per grid row
+  DW: u32,         // TABLE_F16: words per table row
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+#ifdef TABLE_F16
+@group(0) @binding(1) var<storage, read> table: array<u32>;
+#else
+@group(0) @binding(1) var<storage, read> table: array<f32>;
+#endif
+@group(0) @binding(2) var<storage, read> ids: array<i32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(256)
+fn rows(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.y * p.row_stride + gid.x;
+  if (i >= p.T * p.D) { return; }
+  let t = i / p.D;
+  let d = i % p.D;
+  let id = ids[t];
+  if (id < 0 || u32(id) >= p.V) {
+    out[i] = 0.0;
+    return;
+  }
+#ifdef TABLE_F16
+  out[i] = unpack2x16float(table[u32(id) * p.DW + (d >> 1u)])[d & 1u];
+#else
+  out[i] = table[u32(id) * p.D + d];
+#endif
+}

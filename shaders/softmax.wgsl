@@ -1,0 +1,69 @@
+// Softmax / log-softmax over the rows of x[rows, cols] (row-major, f32), with an input scale s:
+//
+//   z = s · x[r, :];   out[r, c] = exp(z_c − max z) / Σ_j exp(z_j − max z)             (default)
+//                      out[r, c] = (z_c − max z) − log Σ_j exp(z_j − max z)            (LOG)
+//
+// Max-subtracted so exp never overflows; every statistic in f32. One workgroup of WG threads owns one row:
+// threads stride over the columns (coalesced), the max and the sum are combined by shared-memory trees, then
+// the row is written in a third strided pass. Rows may exceed 65535: the grid is split over x/y and the row
+// index is flattened with p.gx. −inf inputs (masked logits) give 0 (log: −inf); an all −inf row gives NaN,
+// as PyTorch does. `out` may not alias `x`.
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  gx: u32,    // workgroups along x
+  s: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+
+const WG: u32 = {{WG}}u;
+var<workgroup> red: array<f32, WG>;
+
+fn tree_max(lid: u32, v: f32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var st = WG / 2u; st > 0u; st >>= 1u) {
+    if (lid < st) { red[lid] = max(red[lid], red[lid + st]); }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier(); // red is reused by the next tree
+  return r;
+}
+
+fn tree_sum(lid: u32, v: f32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var st = WG / 2u; st > 0u; st >>= 1u) {
+    if (lid < st) { red[lid] += red[lid + st]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+@compute @workgroup_size(WG)
+fn rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let r = wid.y * p.gx + wid.x;
+  // Uniform per workgroup, so the early return keeps barriers in uniform control flow.
+  if (r >= p.rows) { return; }
+  let base = r * p.cols;
+  var mx = -0x1.fffffep+127f;
+  for (var c = lid; c < p.cols; c += WG) { mx = max(mx, p.s * x[base + c]); }
+  mx = tree_max(lid, mx);
+  var sum = 0.0;
+  for (var c = lid; c < p.cols; c += WG) { sum += exp(p.s * x[base + c] - mx); }
+  sum = tree_sum(lid, sum);
+#ifdef LOG
+  let lse = log(sum);
+  for (var c = lid; c < p.cols; c += WG) { out[base + c] = (p.s * x[base + c] - mx) - lse; }
+#else
+  let inv = 1.0 / sum;
+  for (var c = lid; c < p.cols; c += WG) { out[base + c] = exp(p.s * x[base + c] - mx) * inv; }
+#endif
+}

@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import { concat, copy, copyStrided, slice, transpose } from '../../kernels/copy.js';
+import { activation, binary } from '../../kernels/elementwise.js';
+import { gatherRows } from '../../kernels/gather.js';
+import type { Activation } from '../../kernels/matmul.js';
+import { packWeightF16, roundToF16 } from '../../kernels/quant.js';
+import { softmax } from '../../kernels/softmax.js';
+import { topk } from '../../kernels/topk.js';
+import { ShapeMismatchError } from '../../src/gpu/errors.js';
+import { expectClose } from '../helpers/compare.js';
+import { testContext } from '../helpers/gpu.js';
+import { SeededRng } from '../helpers/rng.js';
+import { actRef } from './ref.js';
+
+describe('softmax / log-softmax over rows against float64', () => {
+  // 6761 speech-token logits, 14 heads × T attention rows, a length-1 row, odd/ragged widths.
+  const shapes: [number, number][] = [[1, 6761], [14, 37], [3, 1], [5, 257], [1000, 50], [2, 4864]];
+  it.each(shapes)('rows=%i cols=%i', async (rows, cols) => {
+    const ctx = await testContext();
+    const rng = new SeededRng(rows * 131 + cols);
+    const x = rng.f32(rows * cols, -20, 20);
+    if (cols > 3) x[1] = -Infinity; // a masked logit
+    const s = 0.7;
+    const tx = ctx.upload(x, 'f32', [rows, cols]);
+    const p = ctx.tensor('f32', [rows, cols]), lp = ctx.tensor('f32', [rows, cols]);
+    ctx.run([softmax(ctx, { x: tx, out: p, scale: s }), softmax(ctx, { x: tx, out: lp, scale: s, log: true })]);
+    const ref = new Float64Array(rows * cols), lref = new Float64Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      let mx = -Infinity, sum = 0;
+      for (let c = 0; c < cols; c++) mx = Math.max(mx, s * x[r * cols + c]);
+      for (let c = 0; c < cols; c++) sum += Math.exp(s * x[r * cols + c] - mx);
+      for (let c = 0; c < cols; c++) {
+        ref[r * cols + c] = Math.exp(s * x[r * cols + c] - mx) / sum;
+        lref[r * cols + c] = s * x[r * cols + c] - mx - Math.log(sum);
+      }
+    }
+    // f32 exp/sum: probabilities to ~1e-6 relative; log-probs absolute ~1e-5 (values up to ~30 in size).
+    expectClose(await ctx.readF32(p), ref, { atol: 1e-7, rtol: 2e-5, label: `softmax ${rows}x${cols}` });
+    const got = await ctx.readF32(lp);
+    const finite = (a: ArrayLike<number>) => Float64Array.from(a, (v) => (Number.isFinite(v) ? v : -1e30));
+    expectClose(finite(got), finite(lref), { atol: 3e-5, rtol: 1e-6, label: `log_softmax ${rows}x${cols}` });
+  });
+});
+
+describe('top-k over logit rows', () => {
+  it.each([
+    [1, 6761, 25],
+    [1, 6761, 64],
+    [3, 100, 1],
+    [2, 10, 12],
+    [4, 300, 17],
+  ])('rows=%i cols=%i k=%i (values, indices, ties by index)', async (rows, cols, k) => {
+    const ctx = await testContext();
+    const rng = new SeededRng(rows + cols * 3 + k);
+    // Quantised values so ties actually occur; a NaN to be skipped.
+    const x = Float32Array.from({ length: rows * cols }, () => Math.round(rng.uniform(-50, 50)) / 4);
+    x[cols - 1] = NaN;
+    const tx = ctx.upload(x, 'f32', [rows, cols]);
+    const tv = ctx.tensor('f32', [rows, k]), ti = ctx.tensor('i32', [rows, k]);
+    ctx.run([topk(ctx, { x: tx, k, values: tv, indices: ti })]);
+    const vals = await ctx.readF32(tv), idx = (await ctx.read(ti)) as Int32Array;
+    const wantV: number[] = [], wantI: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      const order = [...Array(cols).keys()].filter((c) => !Number.isNaN(x[r * cols + c]));
+      order.sort((a, b) => x[r * cols + b] - x[r * cols + a] || a - b);
+      for (let j = 0; j < k; j++) {
+        wantI.push(j < order.length ? order[j] : -1);
+        wantV.push(j < order.length ? x[r * cols + order[j]] : -3.4028234663852886e38);
+      }
+    }
+    expectClose(idx, wantI, { label: `topk indices ${rows}x${cols} k=${k}` });
+    expectClose(vals, wantV, { label: `topk values` });
+  });
+  it('rejects k outside [1, 64]', async () => {
+    const ctx = await testContext();
+    const x = ctx.tensor('f32', [1, 100]);
+    expect(() => topk(ctx, { x, k: 65, values: ctx.tensor('f32', [1, 65]), indices: ctx.tensor('i32', [1, 65]) })).toThrow(ShapeMismatchError);
+  });
+});
+
+describe('embedding gather', () => {
+  it.each([
+    [100, 896, 7, 'f32'],
+    [100, 896, 7, 'f16'],
+    [6761, 512, 1, 'f16'],
+    [50, 33, 40, 'f32'],
+    [50, 33, 40, 'f16'],
+  ] as const)('V=%i D=%i T=%i %s table (with out-of-range ids → zero rows)', async (V, D, T, fmt) => {
+    const ctx = await testContext();
+    const rng = new SeededRng(V + D + T);
+    const table = rng.f32(V * D);
+    const ids = Int32Array.from({ length: T }, (_, t) => (t === 2 ? -1 : t === 3 ? V : rng.int(V)));
+    const tt = fmt === 'f32' ? ctx.upload(table, 'f32', [V, D]) : packWeightF16(ctx, table, [V, D]);
+    const used = fmt === 'f32' ? table : roundToF16(table);
+    const out = ctx.tensor('f32', [T, D]);
+    ctx.run([gatherRows(ctx, { table: tt, ids: ctx.upload(ids, 'i32', [T]), out })]);
+    const ref = new Float64Array(T * D);
+    ids.forEach((id, t) => {
+      if (id >= 0 && id < V) for (let d = 0; d < D; d++) ref[t * D + d] = used[id * D + d];
+    });
+    expectClose(await ctx.readF32(out), ref, { label: `gather ${fmt}` }); // exact: a copy
+  });
+});
+
+describe('copy / slice / concat / transpose', () => {
+  it('slice and concat along each dim of a 3-D tensor; 2-D and 3-D transposes; strided copy with offsets', async () => {
+    const ctx = await testContext();
+    const [A, B, C] = [3, 130, 64]; // HiFT-like [B, C, T] sizes, ragged
+    const x = new SeededRng(5).f32(A * B * C);
+    const tx = ctx.upload(x, 'f32', [A, B, C]);
+    const at = (a: number, b: number, c: number) => x[(a * B + b) * C + c];
+    for (const [dim, start, len] of [[0, 1, 2], [1, 7, 100], [2, 3, 33]] as const) {
+      const shape = [A, B, C];
+      shape[dim] = len;
+      const out = ctx.tensor('f32', shape);
+      ctx.run([slice(ctx, tx, out, dim, start)]);
+      const ref: number[] = [];
+      for (let a = 0; a < shape[0]; a++) for (let b = 0; b < shape[1]; b++) for (let c = 0; c < shape[2]; c++) {
+        const i = [a, b, c];
+        i[dim] += start;
+        ref.push(at(i[0], i[1], i[2]));
+      }
+      expectClose(await ctx.readF32(out), ref, { label: `slice dim ${dim}` });
+      // concat([x, slice]) along the same dim
+      const cshape = [A, B, C];
+      cshape[dim] += len;
+      const cat = ctx.tensor('f32', cshape);
+      ctx.run(concat(ctx, [tx, out], cat, dim));
+      const got = await ctx.readF32(cat);
+      const cref: number[] = [];
+      for (let a = 0; a < cshape[0]; a++) for (let b = 0; b < cshape[1]; b++) for (let c = 0; c < cshape[2]; c++) {
+        const i = [a, b, c];
+        if (i[dim] < [A, B, C][dim]) cref.push(at(a, b, c));
+        else {
+          i[dim] = i[dim] - [A, B, C][dim] + start;
+          cref.push(at(i[0], i[1], i[2]));
+        }
+      }
+      expectClose(got, cref, { label: `concat dim ${dim}` });
+    }
+    const t = ctx.tensor('f32', [C, A, B]);
+    ctx.run([transpose(ctx, tx, t, [2, 0, 1])]);
+    const tref: number[] = [];
+    for (let c = 0; c < C; c++) for (let a = 0; a < A; a++) for (let b = 0; b < B; b++) tref.push(at(a, b, c));
+    expectClose(await ctx.readF32(t), tref, { label: 'transpose 3-D' });
+    const m = ctx.upload(x.subarray(0, 14 * 37), 'f32', [14, 37]), mt = ctx.tensor('f32', [37, 14]);
+    ctx.run([transpose(ctx, m, mt, [1, 0])]);
+    expectClose(await ctx.readF32(mt), Array.from({ length: 37 * 14 }, (_, i) => x[(i % 14) * 37 + Math.floor(i / 14)]), { label: 'transpose 2-D' });
+    // Element offsets on both sides (sub-views that are not 256-byte aligned): 5 elements from 3 → 11.
+    const d = ctx.tensor('f32', [20]);
+    ctx.run([copyStrided(ctx, { src: tx, dst: d, shape: [5], srcStrides: [2], dstStrides: [1], srcOffset: 3, dstOffset: 11 })]);
+    const dref = new Array(20).fill(0);
+    for (let i = 0; i < 5; i++) dref[11 + i] = x[3 + 2 * i];
+    expectClose(await ctx.readF32(d), dref, { label: 'strided copy' });
+    const one = ctx.tensor('f32', [A * B * C]);
+    ctx.run([copy(ctx, tx, one)]);
+    expectClose(await ctx.readF32(one), x, { label: 'copy' });
+    expect(() => slice(ctx, tx, ctx.tensor('f32', [A, B, 10]), 2, 60)).toThrow(ShapeMismatchError);
+    expect(() => copyStrided(ctx, { src: tx, dst: d, shape: [30] })).toThrow(ShapeMismatchError);
+  });
+});
+
+describe('elementwise activations and broadcast add', () => {
+  it('silu / gelu_tanh / mish / leaky_relu over a wide range (incl. ±100)', async () => {
+    const ctx = await testContext();
+    const x = new SeededRng(9).f32(3001, -12, 12);
+    x.set([-100, 100, 0, -0, 30, -30, 1e-8], 0);
+    const tx = ctx.upload(x, 'f32', [x.length]);
+    for (const act of ['silu', 'gelu_tanh', 'mish', 'leaky_relu'] as Activation[]) {
+      const out = ctx.tensor('f32', [x.length]);
+      ctx.run([activation(ctx, act, tx, out, 0.2)]);
+      // f32 transcendental functions: a few ulp relative plus a tiny absolute floor near 0.
+      expectClose(await ctx.readF32(out), Float64Array.from(x, (v) => actRef(act, v, 0.2)), { atol: 1e-6, rtol: 2e-6 * 8, label: act });
+    }
+  });
+  it.each([[7, 896], [1, 1], [300, 64]])('add/mul broadcast of a [D] row over [T=%i, D=%i]', async (T, D) => {
+    const ctx = await testContext();
+    const rng = new SeededRng(T * D);
+    const a = rng.f32(T * D), b = rng.f32(D);
+    const ta = ctx.upload(a, 'f32', [T, D]), tb = ctx.upload(b, 'f32', [D]);
+    const s = ctx.tensor('f32', [T, D]), m = ctx.tensor('f32', [T, D]);
+    ctx.run([binary(ctx, 'add', ta, tb, s), binary(ctx, 'mul', ta, tb, m)]);
+    expectClose(await ctx.readF32(s), Float64Array.from(a, (v, i) => v + b[i % D]), { atol: 1e-6, label: 'add bcast' });
+    expectClose(await ctx.readF32(m), Float64Array.from(a, (v, i) => Math.fround(v * b[i % D])), { atol: 0, label: 'mul bcast' });
+    expect(() => binary(ctx, 'add', ta, ctx.tensor('f32', [D + 1]), s)).toThrow(ShapeMismatchError);
+  });
+});
