@@ -6,7 +6,7 @@
 import { checkRange, type ByteSource } from './byte-source.js';
 import { allocBytes } from './dtype.js';
 import { CorruptFileError, SourceReadError } from './errors.js';
-import { resolveExternal } from './onnx-external.js';
+import { resolveExternal, type CoalesceOptions } from './onnx-external.js';
 import { parseOnnxModel, type OnnxModel } from './onnx.js';
 import type { ProgressFn } from './types.js';
 
@@ -86,7 +86,10 @@ export class HttpSource implements ByteSource {
 }
 
 /** Loads an ONNX model from a URL; external data is Range-read from files beside it. */
-export async function loadOnnxUrl(url: string, opts: FetchOptions & { maxTensorBytes?: number; maxTotalBytes?: number } = {}): Promise<OnnxModel> {
+export async function loadOnnxUrl(
+  url: string,
+  opts: FetchOptions & { maxTensorBytes?: number; maxTotalBytes?: number; coalesce?: CoalesceOptions } = {},
+): Promise<OnnxModel> {
   const f = opts.fetch ?? globalThis.fetch.bind(globalThis);
   const bytes = await fetchBytes(url, opts);
   const parsed = parseOnnxModel(bytes, url, { external: 'defer', maxTensorBytes: opts.maxTensorBytes });
@@ -96,5 +99,6 @@ export async function loadOnnxUrl(url: string, opts: FetchOptions & { maxTensorB
     onProgress: opts.onProgress,
     maxBytes: opts.maxTotalBytes,
     alreadyLoaded: bytes.length,
+    coalesce: opts.coalesce,
   });
 }

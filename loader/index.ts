@@ -7,7 +7,7 @@ export * from './types.js';
 export { type DType, DTYPE_BITS, ONNX_DTYPES, byteLengthOf, toFloat32, halfToFloat, bf16ToFloat } from './dtype.js';
 export { parseOnnx, parseOnnxModel, type OnnxModel, type OnnxGraph, type OnnxNode, type ValueInfo, type ParsedOnnx } from './onnx.js';
 export type { ExternalRef } from './onnx-tensor.js';
-export { resolveExternal, type OpenSource, type ExternalOptions } from './onnx-external.js';
+export { resolveExternal, coalesce, DEFAULT_COALESCE, type CoalesceOptions, type OpenSource, type ExternalOptions } from './onnx-external.js';
 export { type ByteSource, MemorySource, safeRelativeLocation } from './byte-source.js';
 export { HttpSource, fetchBytes, loadOnnxUrl, type FetchOptions } from './fetch-source.js';
 export { parsePt, readPt, type PtOptions } from './pt.js';

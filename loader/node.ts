@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { SizeLimitError, SourceReadError } from './errors.js';
 import { parseHyperYaml } from './hyperyaml.js';
 import { containedPath, fileRangeReader, FileSource, readWholeFile } from './node-source.js';
-import { resolveExternal } from './onnx-external.js';
+import { resolveExternal, type CoalesceOptions } from './onnx-external.js';
 import { parseOnnxModel, type OnnxModel } from './onnx.js';
 import { readPt } from './pt.js';
 import { parseQwen2Config, type Qwen2Config } from './qwen2-config.js';
@@ -58,7 +58,10 @@ export async function loadSafetensors(path: string, opts: LoadOptions = {}): Pro
   }
 }
 
-export type LoadOnnxOptions = LoadOptions;
+export interface LoadOnnxOptions extends LoadOptions {
+  /** Grouping of neighbouring small external tensors into one read (DEFAULT_COALESCE). */
+  coalesce?: CoalesceOptions;
+}
 
 /** Loads an ONNX model; external data must be inside dirname(path) (symlinks resolved). */
 export async function loadOnnx(path: string, opts: LoadOnnxOptions = {}): Promise<OnnxModel> {
@@ -68,7 +71,7 @@ export async function loadOnnx(path: string, opts: LoadOnnxOptions = {}): Promis
   return resolveExternal(
     parsed,
     async (rel, info) => FileSource.open(await containedPath(dir, rel, info)),
-    { file: path, onProgress: opts.onProgress, maxBytes: opts.maxBytes, alreadyLoaded: bytes.length },
+    { file: path, onProgress: opts.onProgress, maxBytes: opts.maxBytes, alreadyLoaded: bytes.length, coalesce: opts.coalesce },
   );
 }
 

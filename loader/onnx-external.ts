@@ -6,7 +6,7 @@
  */
 import { checkRange, safeRelativeLocation, type ByteSource } from './byte-source.js';
 import { SizeLimitError, type LoaderErrorInfo } from './errors.js';
-import type { OnnxModel, ParsedOnnx } from './onnx.js';
+import type { OnnxModel, ParsedOnnx, PendingExternal } from './onnx.js';
 import { DEFAULT_MAX_TOTAL_BYTES, type ProgressFn } from './types.js';
 
 export interface ExternalOptions {
@@ -17,6 +17,42 @@ export interface ExternalOptions {
   maxBytes?: number;
   /** Bytes already loaded (the model file itself) to count in progress. */
   alreadyLoaded?: number;
+  /** Grouping of neighbouring small tensors into one read (DEFAULT_COALESCE). */
+  coalesce?: CoalesceOptions;
+}
+
+export interface CoalesceOptions {
+  /** Largest single read that groups several tensors (bytes). */
+  maxGroupBytes: number;
+  /** Largest unused gap allowed inside a group (bytes read but not kept referenced by any tensor). */
+  maxGapBytes: number;
+}
+/**
+ * Many small tensors cost one request (HTTP) or syscall each; neighbours are read together instead, and each
+ * tensor becomes a view of the group's buffer (no copy). Big tensors keep reads of their own.
+ */
+export const DEFAULT_COALESCE: CoalesceOptions = { maxGroupBytes: 16 << 20, maxGapBytes: 64 << 10 };
+
+/** Splits tensors (sorted by offset) into groups that are each read in one piece. */
+export function coalesce(list: PendingExternal[], o: CoalesceOptions): PendingExternal[][] {
+  const groups: PendingExternal[][] = [];
+  let cur: PendingExternal[] = [];
+  let start = 0;
+  let end = 0;
+  for (const p of list) {
+    const pEnd = p.ref.offset + p.ref.length;
+    const fits = cur.length && p.ref.offset - end <= o.maxGapBytes && Math.max(end, pEnd) - start <= o.maxGroupBytes;
+    if (!fits) {
+      if (cur.length) groups.push(cur);
+      cur = [];
+      start = p.ref.offset;
+      end = pEnd;
+    }
+    cur.push(p);
+    end = Math.max(end, pEnd);
+  }
+  if (cur.length) groups.push(cur);
+  return groups;
 }
 
 /** Opens a location (already validated and normalised, relative to the model folder). */
@@ -52,10 +88,15 @@ export async function resolveExternal(parsed: ParsedOnnx, open: OpenSource, opts
       for (const p of list) checkRange(src.name, p.ref.offset, p.ref.length, size, { tensor: p.ref.name });
       // File order gives sequential reads on disks and over HTTP.
       list.sort((a, b) => a.ref.offset - b.ref.offset);
-      for (const p of list) {
-        const bytes = await src.read(p.ref.offset, p.ref.length);
-        p.assign({ name: p.ref.name, dtype: p.ref.dtype, dims: p.ref.dims, bytes });
-        loaded += p.ref.length;
+      for (const group of coalesce(list, opts.coalesce ?? DEFAULT_COALESCE)) {
+        const start = group[0].ref.offset;
+        const end = Math.max(...group.map((p) => p.ref.offset + p.ref.length));
+        const chunk = await src.read(start, end - start);
+        for (const p of group) {
+          const at = p.ref.offset - start;
+          p.assign({ name: p.ref.name, dtype: p.ref.dtype, dims: p.ref.dims, bytes: chunk.subarray(at, at + p.ref.length) });
+          loaded += p.ref.length;
+        }
         opts.onProgress?.({ file: src.name, loaded, total });
       }
     } finally {

@@ -116,10 +116,19 @@ describe('loadOnnxUrl over HTTP Range requests', () => {
     const m = await loadOnnxUrl(`${base}/model/ok.onnx`, { onProgress: (p) => events.push(p) });
     expect(Array.from(toFloat32(m.tensors.get('w0')!))).toEqual([1, 2, 3, 4]);
     expect(Array.from(toFloat32(m.tensors.get('h')!))).toEqual([1, -2]);
-    expect(ranges).toContain('/model/weights.bin bytes=16-31');
+    // w0 [16, 32) and w1 [48, 56) are neighbours: one request covers both (coalescing), h.bin gets its own.
+    expect(ranges).toContain('/model/weights.bin bytes=16-55');
     expect(ranges).toContain('/model/sub/h.bin bytes=0-3');
+    expect(m.tensors.get('w1')!.bytes.buffer).toBe(m.tensors.get('w0')!.bytes.buffer);
     expect(events[0].file).toMatch(/ok\.onnx$/);
     expect(events[events.length - 1].loaded).toBe(events[events.length - 1].total);
+  });
+
+  it('coalescing off (or gaps over the limit) gives one Range request per tensor', async () => {
+    ranges.length = 0;
+    const m = await loadOnnxUrl(`${base}/model/ok.onnx`, { coalesce: { maxGroupBytes: 1 << 20, maxGapBytes: 8 } });
+    expect(Array.from(toFloat32(m.tensors.get('w1')!))).toEqual([5, 6]);
+    expect(ranges.filter((r) => r.startsWith('/model/weights.bin')).sort()).toEqual(['/model/weights.bin bytes=16-31', '/model/weights.bin bytes=48-55']);
   });
 
   it('escaping locations are refused before any request; ignored Range headers are an error', async () => {
