@@ -46,7 +46,18 @@ export interface Engine {
   /** HiFT from mel [1, 80, T]; `sineNoise` is the fixed uniform table [≥480·T, 9] from sample 0. */
   hift(mel: Float32Array, frames: number, sineNoise: Float32Array, finalize: boolean): Promise<HiftOutputs>;
   dispose(): Promise<void>;
+  /**
+   * Optional whole-step overrides (same signatures as the pipeline.ts functions minus the engine argument): an
+   * engine that runs a whole stage natively (e.g. the CFM loop on the GPU) provides them and verify uses them.
+   */
+  llmTeacherForced?: OmitEngine<typeof import('./pipeline.js').llmTeacherForced>;
+  llmDecode?: OmitEngine<typeof import('./pipeline.js').llmDecode>;
+  flowInference?: OmitEngine<typeof import('./pipeline.js').flowInference>;
+  token2wav?: OmitEngine<typeof import('./pipeline.js').token2wav>;
 }
+
+/** A pipeline function's type without its leading engine parameter. */
+export type OmitEngine<F> = F extends (e: Engine, ...rest: infer A) => infer R ? (...rest: A) => R : never;
 
 /** Factory used by `verify --engine <name>`: builds an engine over a converted folder. */
 export type EngineFactory = (convertedDir: string) => Promise<Engine>;

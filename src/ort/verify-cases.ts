@@ -4,7 +4,18 @@
  */
 import type { Engine } from './engine.js';
 import { ints, type FxSet, type FxTensor, type Manifest, type TensorData } from './fixture.js';
-import { flowInference, greedyPick, llmDecode, llmTeacherForced, rasPick, token2wav, type LlmPrompt } from './pipeline.js';
+import * as P from './pipeline.js';
+import { greedyPick, rasPick, type LlmPrompt } from './pipeline.js';
+
+// Each stage uses the engine's own implementation when it has one, else the generic pipeline over primitives.
+const llmTeacherForced = (e: Engine, ...a: Parameters<typeof P.llmTeacherForced> extends [Engine, ...infer R] ? R : never) =>
+  e.llmTeacherForced ? e.llmTeacherForced(...a) : P.llmTeacherForced(e, ...a);
+const llmDecode = (e: Engine, ...a: Parameters<typeof P.llmDecode> extends [Engine, ...infer R] ? R : never) =>
+  e.llmDecode ? e.llmDecode(...a) : P.llmDecode(e, ...a);
+const flowInference = (e: Engine, ...a: Parameters<typeof P.flowInference> extends [Engine, ...infer R] ? R : never) =>
+  e.flowInference ? e.flowInference(...a) : P.flowInference(e, ...a);
+const token2wav = (e: Engine, ...a: Parameters<typeof P.token2wav> extends [Engine, ...infer R] ? R : never) =>
+  e.token2wav ? e.token2wav(...a) : P.token2wav(e, ...a);
 
 export type Produced = Record<string, TensorData | number[]>;
 export type Handler = (e: Engine, fx: FxSet, set: number, m: Manifest) => Promise<Produced>;
@@ -30,8 +41,15 @@ const cat = (xs: Float32Array[]) => {
   return out;
 };
 
-/** flow_inference sets: 0 offline; 1 streaming + finalize; 2 streaming, not finalized (README "what it checks"). */
-const FLOW_MODES = [{ streaming: false, finalize: true }, { streaming: true, finalize: true }, { streaming: true, finalize: false }];
+/**
+ * flow_inference modes. finalize is read from the shapes (the mel covers ratio·N frames only when finalized); upstream
+ * never runs finalize=False without streaming. For finalized sets the streaming flag is not recoverable from the
+ * data, so the fixture README's order is used: set 0 offline, later finalized sets streaming.
+ */
+function flowMode(fx: FxSet, set: number, ratio: number) {
+  const finalize = fx.outputs.get('mel')!.dims[2] === ratio * inp(fx, 'token').dims[1];
+  return { finalize, streaming: !finalize || set > 0 };
+}
 
 function flowArgs(fx: FxSet) {
   const pf = inp(fx, 'prompt_feat'), noise = inp(fx, 'noise');
@@ -72,7 +90,7 @@ export const CASES: Record<string, Handler> = {
     return { estimator_out: out };
   },
   async flow_inference(e, fx, set) {
-    const r = await flowInference(e, { ...flowArgs(fx), ...FLOW_MODES[set] });
+    const r = await flowInference(e, { ...flowArgs(fx), ...flowMode(fx, set, e.config.tokenMelRatio) });
     return {
       mel: r.mel, mu: r.mu, spks: r.spks, cond: r.cond, t_span: r.tSpan, decoder_out: r.decoderOut,
       step0_estimator_in_x: r.step0.x, step0_estimator_in_mu: r.mu2, step0_estimator_in_spks: r.spk2,
