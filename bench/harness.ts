@@ -1,0 +1,349 @@
+/**
+ * The one benchmark runner (issue 3 item 6). `npx tsx bench/run.ts --suite <name> [--size tiny|full]
+ * [--json <file>] [--reps N] [--no-ort] [--ort-reps N] [--ort-timeout-ms T]`, or `cosyvoice-webgpu bench …`.
+ *
+ * A suite is a list of cases. Each case builds, once, either dispatch records (timed per run by GPU timestamp
+ * queries when the adapter has `timestamp-query`, else by wall time around onSubmittedWorkDone) or an async
+ * `run` function (wall time), plus optionally an ORT twin: ONNX model bytes (bench/ort-graphs.ts) and feeds,
+ * run by onnxruntime-node in this same process with the `webgpu` and `cpu` execution providers. Every case is
+ * warmed up, repeated, and reported as median (min/max kept in the JSON), with GB/s, GFLOP/s and the fraction
+ * of a measured bandwidth roofline (a device-to-device copy), and the work counters of one run.
+ *
+ * Adding a suite (LLM / DiT / HiFT / e2e helpers): write bench/suites/<name>.ts exporting
+ *   export const suite: Suite = { name: '<name>', description: '…', async cases(env) { return [ … ] } };
+ * and add one line to SUITES below: `<name>: () => import('./suites/<name>.js').then((m) => m.suite),`.
+ * Cases get `env.ctx` (the shared GpuContext), `env.size` ('tiny' | 'full') and `env.rng(seed)`; a case's
+ * `setup()` allocates and returns a CasePlan, `dispose()` (optional) frees it. Results go to
+ * bench/results/<suite>.json and the --json path: {adapter, suite, size, roofline, cases: [CaseResult]}.
+ * ORT's webgpu EP is very slow on lavapipe (seconds per call at full size): it gets `ortReps` runs (default
+ * 1 warm-up + 2) and a per-case time budget; a case past it reports what it has (or null) and moves on.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GpuContext } from '../src/gpu/context.js';
+import { diffCounters, type Counters } from '../src/gpu/counters.js';
+import { adapterLabel, type AdapterDescription } from '../src/gpu/device.js';
+import type { DispatchRecord } from '../src/gpu/dispatch.js';
+import { requestNodeDevice } from '../src/gpu/node-device.js';
+import { profileDispatches, wallTimeMs } from '../src/gpu/timing.js';
+import { copyStrided } from '../kernels/copy.js';
+
+export const SUITES: Record<string, () => Promise<Suite>> = {
+  kernels: () => import('./suites/kernels.js').then((m) => m.suite),
+};
+
+export type BenchSize = 'tiny' | 'full';
+
+export interface BenchEnv {
+  ctx: GpuContext;
+  size: BenchSize;
+  adapter: AdapterDescription;
+  roofline: Roofline;
+}
+
+export interface OrtFeed {
+  type: 'float32' | 'int64' | 'int32';
+  data: Float32Array | BigInt64Array | Int32Array;
+  dims: number[];
+}
+
+export interface CasePlan {
+  /** Our side as dispatch records (preferred: GPU-timed per dispatch) … */
+  records?: DispatchRecord[];
+  /** … or as a function (wall-timed), e.g. a whole model step with readback. */
+  run?: () => Promise<void>;
+  /** Bytes the op must move at least (reads + writes) and its FLOPs, for GB/s, GFLOP/s and the roofline. */
+  bytes?: number;
+  flops?: number;
+  /** The same op for onnxruntime-node: model bytes + feeds (null ORT columns when absent). */
+  ort?: { model: Uint8Array; feeds: Record<string, OrtFeed>; note?: string };
+  /** Per-case repetition override (slow cases at full size). */
+  reps?: number;
+  dispose?: () => void;
+}
+
+export interface BenchCase {
+  name: string;
+  /** Human-readable shape, PyTorch order, e.g. "x[1,896] W[4864,896] f16". */
+  shape: string;
+  setup: (env: BenchEnv) => Promise<CasePlan> | CasePlan;
+}
+
+export interface Suite {
+  name: string;
+  description: string;
+  cases: (env: BenchEnv) => Promise<BenchCase[]> | BenchCase[];
+}
+
+export interface CaseResult {
+  suite: string;
+  name: string;
+  shape: string;
+  adapter: string;
+  ours_ms: number | null;
+  ours_min_ms: number | null;
+  ours_max_ms: number | null;
+  ours_timing: 'gpu-timestamp' | 'wall';
+  ours_wall_ms: number | null;
+  ort_webgpu_ms: number | null;
+  ort_cpu_ms: number | null;
+  ort_note?: string;
+  ratio_vs_ort_webgpu: number | null;
+  counters: Partial<Counters>;
+  gbps: number | null;
+  gflops: number | null;
+  roofline_frac: number | null;
+  error?: string;
+}
+
+export interface RunOptions {
+  suite: string;
+  size: BenchSize;
+  reps?: number;
+  warmup?: number;
+  ort?: boolean;
+  ortReps?: number;
+  ortTimeoutMs?: number;
+  json?: string;
+  /** Only cases whose name contains this. */
+  filter?: string;
+  log?: (line: string) => void;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+// From the sources this file sits in bench/; from the bundled CLI it does not: then use ./bench/results.
+const resultsDir = /[\\/]bench$/.test(here) ? join(here, 'results') : join(process.cwd(), 'bench', 'results');
+
+export function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+async function timeOurs(ctx: GpuContext, plan: CasePlan, reps: number, warmup: number) {
+  const records = plan.records;
+  if (records) {
+    for (let i = 0; i < warmup; i++) await wallTimeMs(ctx, records);
+    // Counters of one plain run (profiling uses one pass per dispatch, so it is kept out of the count).
+    const before = { ...ctx.counters };
+    const wall = [await wallTimeMs(ctx, records)];
+    const counters = diffCounters(before, ctx.counters);
+    const gpu: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const t = await profileDispatches(ctx, records);
+      if (!t) break;
+      gpu.push(t.reduce((s, x) => s + x.ms, 0));
+    }
+    while (wall.length < (gpu.length ? 3 : reps)) wall.push(await wallTimeMs(ctx, records));
+    return { times: gpu.length ? gpu : wall, timing: gpu.length ? ('gpu-timestamp' as const) : ('wall' as const), wall: median(wall), counters };
+  }
+  if (!plan.run) throw new Error('case plan has neither records nor run');
+  for (let i = 0; i < warmup; i++) await plan.run();
+  const before = { ...ctx.counters };
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await plan.run();
+    times.push(performance.now() - t0);
+  }
+  const counters = diffCounters(before, ctx.counters);
+  for (const k of Object.keys(counters) as (keyof Counters)[]) counters[k] = Math.round(counters[k] / reps);
+  return { times, timing: 'wall' as const, wall: median(times), counters };
+}
+
+export interface Roofline {
+  /** Device-to-device copy bandwidth, counting read + write bytes. */
+  copyGBps: number;
+  method: string;
+  /** GPU time of one empty dispatch (1 workgroup that returns at once). */
+  noopMs: number;
+  encoderCopyGBps: number;
+  shaderCopyGBps: number | null;
+}
+
+/**
+ * Bandwidth roof: the better of a copyBufferToBuffer (wall time of 4 back-to-back copies) and our copy shader
+ * (GPU timestamps), both counting read + write bytes. Plus the no-op dispatch baseline.
+ */
+export async function measureRoofline(ctx: GpuContext, size: BenchSize): Promise<Roofline> {
+  const bytes = (size === 'tiny' ? 16 : 64) * 2 ** 20;
+  const a = ctx.tensor('f32', [bytes / 4], 'roof.a'), b = ctx.tensor('f32', [bytes / 4], 'roof.b');
+  const encTimes: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const t0 = performance.now();
+    ctx.run([], (enc) => {
+      for (let j = 0; j < 4; j++) enc.copyBufferToBuffer(a.buffer, 0, b.buffer, 0, bytes);
+    });
+    await ctx.finish();
+    encTimes.push(performance.now() - t0);
+  }
+  const encoderCopyGBps = (8 * bytes) / (median(encTimes.slice(1)) * 1e6);
+  let shaderCopyGBps: number | null = null;
+  const cp = copyStrided(ctx, { src: a, dst: b, shape: [bytes / 4], srcStrides: [1], dstStrides: [1] }, 'roof');
+  const noop = copyStrided(ctx, { src: a, dst: b, shape: [0], srcStrides: [1], dstStrides: [1] }, 'noop');
+  const sc: number[] = [], nt: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const t = await profileDispatches(ctx, [cp, noop]);
+    if (!t) break;
+    sc.push(t[0].ms);
+    nt.push(t[1].ms);
+  }
+  if (sc.length) shaderCopyGBps = (2 * bytes) / (median(sc.slice(1)) * 1e6);
+  const noopMs = nt.length ? median(nt.slice(1)) : await wallTimeMs(ctx, [noop]);
+  a.buffer.destroy();
+  b.buffer.destroy();
+  const best = Math.max(encoderCopyGBps, shaderCopyGBps ?? 0);
+  return { copyGBps: best, method: best === encoderCopyGBps ? 'copyBufferToBuffer, wall' : 'copy shader, timestamps', noopMs, encoderCopyGBps, shaderCopyGBps };
+}
+
+type OrtModule = typeof import('onnxruntime-node');
+let ortModule: Promise<OrtModule | null> | undefined;
+function loadOrt(): Promise<OrtModule | null> {
+  ortModule ??= import('onnxruntime-node')
+    .then((m) => ((m as unknown as { default?: OrtModule }).default ?? m) as OrtModule)
+    .catch(() => null);
+  return ortModule;
+}
+
+/**
+ * Median wall ms of `reps` session.run calls after one warm-up, including ORT's own upload/readback of the
+ * CPU feeds (that is what an ORT user pays). Stops early (returning what it has) past `budgetMs`.
+ */
+export async function ortTime(ep: 'webgpu' | 'cpu', o: NonNullable<CasePlan['ort']>, reps: number, budgetMs: number): Promise<{ ms: number | null; note?: string }> {
+  const ort = await loadOrt();
+  if (!ort) return { ms: null, note: 'onnxruntime-node not installed' };
+  let sess: Awaited<ReturnType<OrtModule['InferenceSession']['create']>> | undefined;
+  try {
+    sess = await ort.InferenceSession.create(o.model, { executionProviders: [ep], graphOptimizationLevel: 'all' });
+    const feeds = Object.fromEntries(Object.entries(o.feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]));
+    const t0 = performance.now();
+    await sess.run(feeds);
+    const warm = performance.now() - t0;
+    const times: number[] = [];
+    let spent = warm;
+    for (let i = 0; i < reps; i++) {
+      if (spent > budgetMs) break;
+      const t = performance.now();
+      await sess.run(feeds);
+      times.push(performance.now() - t);
+      spent += times[times.length - 1];
+    }
+    if (!times.length) return { ms: null, note: `${ep}: warm-up took ${warm.toFixed(0)} ms, past the ${budgetMs} ms budget` };
+    return { ms: median(times), note: times.length < reps ? `${ep}: ${times.length}/${reps} runs within budget` : undefined };
+  } catch (e) {
+    return { ms: null, note: `${ep}: ${String((e as Error).message ?? e).split('\n')[0].slice(0, 160)}` };
+  } finally {
+    await sess?.release();
+  }
+}
+
+const fmt = (v: number | null, d = 3) => (v === null || !Number.isFinite(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toPrecision(d));
+
+export function markdownTable(adapter: string, rows: CaseResult[]): string {
+  const head = `| case | shape | ours µs | timing | GB/s | GFLOP/s | roofline | ORT webgpu µs | ours/ORT | ORT cpu µs |`;
+  const lines = rows.map((r) =>
+    `| ${r.name} | ${r.shape} | ${fmt(r.ours_ms === null ? null : r.ours_ms * 1000)} | ${r.ours_timing === 'gpu-timestamp' ? 'gpu' : 'wall'} | ${fmt(r.gbps)} | ${fmt(r.gflops)} | ${r.roofline_frac === null ? '—' : (100 * r.roofline_frac).toFixed(1) + '%'} | ${fmt(r.ort_webgpu_ms === null ? null : r.ort_webgpu_ms * 1000)} | ${fmt(r.ratio_vs_ort_webgpu)} | ${fmt(r.ort_cpu_ms === null ? null : r.ort_cpu_ms * 1000)} |${r.error ? ` error: ${r.error}` : ''}`,
+  );
+  return [`adapter: ${adapter}`, '', head, '|' + '---|'.repeat(10), ...lines].join('\n');
+}
+
+export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDescription; cases: CaseResult[] }> {
+  const log = opts.log ?? ((s: string) => console.log(s));
+  const load = SUITES[opts.suite];
+  if (!load) throw new Error(`unknown suite "${opts.suite}" (known: ${Object.keys(SUITES).join(', ')})`);
+  const suite = await load();
+  const handle = await requestNodeDevice();
+  const ctx = new GpuContext(handle);
+  const adapter = adapterLabel(handle.info);
+  log(`[bench] suite ${suite.name} (${opts.size}) on ${adapter}; timestamps: ${ctx.hasTimestamps ? 'yes' : 'no (wall time)'}`);
+  const roofline = await measureRoofline(ctx, opts.size);
+  log(`[bench] roofline: copy ${roofline.copyGBps.toFixed(2)} GB/s (${roofline.method}), no-op dispatch ${(roofline.noopMs * 1000).toFixed(1)} µs`);
+  const env: BenchEnv = { ctx, size: opts.size, adapter: handle.info, roofline };
+  const reps = opts.reps ?? (opts.size === 'tiny' ? 5 : 10);
+  const warmup = opts.warmup ?? 2;
+  const results: CaseResult[] = [];
+  for (const c of await suite.cases(env)) {
+    if (opts.filter && !c.name.includes(opts.filter)) continue;
+    const r: CaseResult = {
+      suite: suite.name, name: c.name, shape: c.shape, adapter, ours_ms: null, ours_min_ms: null, ours_max_ms: null,
+      ours_timing: 'wall', ours_wall_ms: null, ort_webgpu_ms: null, ort_cpu_ms: null, ratio_vs_ort_webgpu: null,
+      counters: {}, gbps: null, gflops: null, roofline_frac: null,
+    };
+    let plan: CasePlan | undefined;
+    try {
+      plan = await c.setup(env);
+      const t = await timeOurs(ctx, plan, plan.reps ?? reps, plan.reps ? Math.min(warmup, 1) : warmup);
+      const ms = median(t.times);
+      Object.assign(r, {
+        ours_ms: ms, ours_min_ms: Math.min(...t.times), ours_max_ms: Math.max(...t.times), ours_timing: t.timing,
+        ours_wall_ms: t.wall, counters: t.counters,
+      });
+      if (plan.bytes) r.gbps = plan.bytes / (ms * 1e6);
+      if (plan.flops) r.gflops = plan.flops / (ms * 1e6);
+      if (plan.bytes) r.roofline_frac = plan.bytes / (roofline.copyGBps * 1e6) / ms;
+      if (plan.ort && opts.ort !== false) {
+        const budget = opts.ortTimeoutMs ?? (opts.size === 'tiny' ? 5_000 : 20_000);
+        const g = await ortTime('webgpu', plan.ort, opts.ortReps ?? 2, budget);
+        const cpu = await ortTime('cpu', plan.ort, Math.max(opts.ortReps ?? 2, 5), budget);
+        r.ort_webgpu_ms = g.ms;
+        r.ort_cpu_ms = cpu.ms;
+        const notes = [plan.ort.note, g.note, cpu.note].filter(Boolean);
+        if (notes.length) r.ort_note = notes.join('; ');
+        if (g.ms !== null && r.ours_ms !== null) r.ratio_vs_ort_webgpu = r.ours_ms / g.ms;
+      }
+    } catch (e) {
+      r.error = String((e as Error).message ?? e).split('\n')[0].slice(0, 200);
+    } finally {
+      plan?.dispose?.();
+    }
+    log(`[bench] ${r.name} ${r.shape}: ours ${fmt(r.ours_ms === null ? null : r.ours_ms * 1000)} µs (${r.ours_timing}), ORT webgpu ${fmt(r.ort_webgpu_ms === null ? null : r.ort_webgpu_ms * 1000)} µs, ORT cpu ${fmt(r.ort_cpu_ms === null ? null : r.ort_cpu_ms * 1000)} µs${r.error ? ` ERROR ${r.error}` : ''}`);
+    results.push(r);
+  }
+  const out = { adapter: handle.info, adapter_label: adapter, suite: suite.name, size: opts.size, date: new Date().toISOString(), roofline, cases: results };
+  mkdirSync(resultsDir, { recursive: true });
+  const text = JSON.stringify(out, null, 1);
+  writeFileSync(join(resultsDir, `${suite.name}.json`), text);
+  if (opts.json) {
+    mkdirSync(dirname(opts.json), { recursive: true });
+    writeFileSync(opts.json, text);
+  }
+  log('');
+  log(markdownTable(adapter, results));
+  ctx.dispose();
+  return { adapter: handle.info, cases: results };
+}
+
+export const BENCH_USAGE = `usage: bench --suite <${'name'}> [--size tiny|full] [--json <file>] [--reps N] [--warmup N]
+             [--filter <substring>] [--no-ort] [--ort-reps N] [--ort-timeout-ms T]
+suites: ${Object.keys(SUITES).join(', ')}`;
+
+/** Parses the runner's flags (shared by bench/run.ts and the CLI's `bench` command). */
+export function parseBenchArgs(argv: string[]): RunOptions {
+  const o: RunOptions = { suite: '', size: 'tiny' };
+  const num = (k: string, v: string | undefined) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${k} needs a number, got ${v}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[i + 1];
+    switch (a) {
+      case '--suite': o.suite = v; i++; break;
+      case '--size':
+        if (v !== 'tiny' && v !== 'full') throw new Error(`--size must be tiny or full, got ${v}`);
+        o.size = v; i++; break;
+      case '--json': o.json = v; i++; break;
+      case '--reps': o.reps = num(a, v); i++; break;
+      case '--warmup': o.warmup = num(a, v); i++; break;
+      case '--filter': o.filter = v; i++; break;
+      case '--no-ort': o.ort = false; break;
+      case '--ort-reps': o.ortReps = num(a, v); i++; break;
+      case '--ort-timeout-ms': o.ortTimeoutMs = num(a, v); i++; break;
+      default: throw new Error(`unknown argument ${a}`);
+    }
+  }
+  if (!o.suite) throw new Error('--suite is required');
+  return o;
+}
