@@ -10,7 +10,7 @@ export type { ExternalRef } from './onnx-tensor.js';
 export { resolveExternal, coalesce, DEFAULT_COALESCE, type CoalesceOptions, type OpenSource, type ExternalOptions } from './onnx-external.js';
 export { type ByteSource, MemorySource, safeRelativeLocation } from './byte-source.js';
 export { HttpSource, fetchBytes, loadOnnxUrl, type FetchOptions } from './fetch-source.js';
-export { parsePt, readPt, type PtOptions } from './pt.js';
+export { parsePt, readPt, planPt, finishPt, type PtOptions, type PtPlan } from './pt.js';
 export { parseSafetensors, parseSafetensorsHeader, type SafetensorsHeader } from './safetensors.js';
 export { parseHyperYaml, yamlNumber, evalArithmetic } from './hyperyaml.js';
 export { parseQwen2Config, type Qwen2Config } from './qwen2-config.js';

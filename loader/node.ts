@@ -9,7 +9,8 @@ import { parseHyperYaml } from './hyperyaml.js';
 import { containedPath, fileRangeReader, FileSource, readWholeFile } from './node-source.js';
 import { resolveExternal, type CoalesceOptions } from './onnx-external.js';
 import { parseOnnxModel, type OnnxModel } from './onnx.js';
-import { readPt } from './pt.js';
+import { finishPt, planPt } from './pt.js';
+import { entryDataOffset, readZipEntry } from './zip.js';
 import { parseQwen2Config, type Qwen2Config } from './qwen2-config.js';
 import { parseSafetensorsHeader, safetensorsHeaderLength } from './safetensors.js';
 import { DEFAULT_MAX_TOTAL_BYTES, type ProgressFn, type TensorStore } from './types.js';
@@ -26,12 +27,31 @@ export interface LoadOptions {
   maxBytes?: number;
 }
 
+/**
+ * The zip directory and pickle are read synchronously (small); storages are then read asynchronously, each into
+ * its own buffer with parallel pieces (FileSource), so a multi-GB checkpoint neither blocks the event loop nor
+ * needs a whole-file buffer.
+ */
 export async function loadPt(path: string, opts: LoadOptions = {}): Promise<TensorStore> {
   const r = fileRangeReader(path);
+  let src: FileSource | undefined;
   try {
-    return readPt(r, opts);
+    const plan = planPt(r, opts);
+    src = await FileSource.open(path);
+    const bytes = new Map<string, Uint8Array>();
+    let loaded = 0;
+    for (const [key, s] of plan.storages) {
+      const b = s.entry.method === 0
+        ? await src.read(entryDataOffset(r, s.entry), s.need)
+        : readZipEntry(r, s.entry, opts.maxTensorBytes).subarray(0, s.need);
+      bytes.set(key, b);
+      loaded += s.need;
+      opts.onProgress?.({ file: path, loaded, total: plan.total });
+    }
+    return finishPt(plan, bytes, opts);
   } finally {
     r.close();
+    await src?.close();
   }
 }
 

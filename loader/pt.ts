@@ -6,9 +6,9 @@
  */
 import { allocBytes, byteLengthOf, checkedByteLength, DTYPE_BITS } from './dtype.js';
 import { CorruptFileError, DTypeError, MissingTensorError, SizeLimitError } from './errors.js';
-import { TensorRef, unpickle, type StorageRef } from './pickle.js';
+import { TensorRef, unpickle } from './pickle.js';
 import { DEFAULT_MAX_TENSOR_BYTES, DEFAULT_MAX_TOTAL_BYTES, type ProgressFn, type TensorRecord, type TensorStore } from './types.js';
-import { memoryReader, readZipDirectory, readZipEntry, type RangeReader } from './zip.js';
+import { memoryReader, readZipDirectory, readZipEntry, type RangeReader, type ZipEntry } from './zip.js';
 
 export interface PtOptions {
   maxTensorBytes?: number;
@@ -67,8 +67,19 @@ export function materialise(name: string, t: TensorRef, storage: Uint8Array, fil
   return { name, dtype, dims, bytes: out };
 }
 
-/** Reads a torch.save archive through a RangeReader, touching only the pickle and the storages it names. */
-export function readPt(r: RangeReader, opts: PtOptions = {}): TensorStore {
+/** What a checkpoint needs read: its tensors and, per storage key, the zip entry and the bytes it must hold. */
+export interface PtPlan {
+  file: string;
+  refs: [string, TensorRef][];
+  storages: Map<string, { entry: ZipEntry; need: number; tensor: string }>;
+  total: number;
+}
+
+/**
+ * Reads the zip directory and the pickle, and validates every storage (present, big enough, under the caps)
+ * before any storage byte is read.
+ */
+export function planPt(r: RangeReader, opts: PtOptions = {}): PtPlan {
   const file = r.name;
   const maxTensorBytes = opts.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES;
   const entries = readZipDirectory(r);
@@ -86,36 +97,56 @@ export function readPt(r: RangeReader, opts: PtOptions = {}): TensorStore {
   const refs: [string, TensorRef][] = [];
   collect(state, '', refs, 0, file);
   if (!refs.length && !(state instanceof Map)) throw new CorruptFileError('pickle is not a state_dict', { file });
-
-  const storages = new Map<string, Uint8Array>();
+  const seen = new Set<string>();
+  const storages: PtPlan['storages'] = new Map();
   let total = 0;
-  const unique = new Map<string, StorageRef>();
-  for (const [, t] of refs) unique.set(t.storage.key, t.storage);
-  for (const s of unique.values()) total += byteLengthOf(s.dtype, [s.numel], { file });
+  for (const [name, t] of refs) {
+    if (seen.has(name)) throw new CorruptFileError('duplicate tensor name', { file, tensor: name });
+    seen.add(name);
+    const key = t.storage.key;
+    const info = { file, tensor: name };
+    const need = checkedByteLength(t.storage.dtype, [t.storage.numel], info, maxTensorBytes);
+    const have = storages.get(key);
+    if (have) {
+      // Tensors sharing a storage (tied weights) may not claim more of it than the first one declared.
+      if (need > have.need) throw new CorruptFileError(`storage ${key} declared with two sizes`, info);
+      continue;
+    }
+    const entry = entries.get(`${root}data/${key}`);
+    if (!entry) throw new MissingTensorError(`storage ${root}data/${key} is not in the archive`, info);
+    if (entry.size < need) {
+      throw new CorruptFileError(`storage ${key} has ${entry.size} bytes, ${t.storage.numel} ${t.storage.dtype} need ${need}`, info);
+    }
+    storages.set(key, { entry, need, tensor: name });
+    total += need;
+  }
   const cap = opts.maxBytes ?? DEFAULT_MAX_TOTAL_BYTES;
   if (total > cap) throw new SizeLimitError(`storages total ${total} bytes, limit is ${cap}`, { file });
-  let loaded = 0;
+  return { file, refs, storages, total };
+}
+
+/** Builds the store from the storages' bytes (each exactly `need` long). */
+export function finishPt(plan: PtPlan, bytes: Map<string, Uint8Array>, opts: PtOptions = {}): TensorStore {
   const store: TensorStore = new Map();
-  for (const [name, t] of refs) {
-    const key = t.storage.key;
-    let bytes = storages.get(key);
-    if (!bytes) {
-      const e = entries.get(`${root}data/${key}`);
-      if (!e) throw new MissingTensorError(`storage ${root}data/${key} is not in the archive`, { file, tensor: name });
-      const need = checkedByteLength(t.storage.dtype, [t.storage.numel], { file, tensor: name }, maxTensorBytes);
-      if (e.size < need) {
-        throw new CorruptFileError(`storage ${key} has ${e.size} bytes, ${t.storage.numel} ${t.storage.dtype} need ${need}`, { file, tensor: name });
-      }
-      bytes = readZipEntry(r, e, maxTensorBytes).subarray(0, need);
-      storages.set(key, bytes);
-      loaded += need;
-      opts.onProgress?.({ file, loaded, total });
-    }
-    if (bytes.length < byteLengthOf(t.storage.dtype, [t.storage.numel])) throw new CorruptFileError('storage shorter than declared', { file, tensor: name });
-    if (store.has(name)) throw new CorruptFileError('duplicate tensor name', { file, tensor: name });
-    store.set(name, materialise(name, t, bytes, file, maxTensorBytes));
+  for (const [name, t] of plan.refs) {
+    const b = bytes.get(t.storage.key);
+    if (!b) throw new MissingTensorError(`storage ${t.storage.key} was not read`, { file: plan.file, tensor: name });
+    store.set(name, materialise(name, t, b, plan.file, opts.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES));
   }
   return store;
+}
+
+/** Reads a torch.save archive through a RangeReader, touching only the pickle and the storages it names. */
+export function readPt(r: RangeReader, opts: PtOptions = {}): TensorStore {
+  const plan = planPt(r, opts);
+  const bytes = new Map<string, Uint8Array>();
+  let loaded = 0;
+  for (const [key, s] of plan.storages) {
+    bytes.set(key, readZipEntry(r, s.entry, opts.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES).subarray(0, s.need));
+    loaded += s.need;
+    opts.onProgress?.({ file: plan.file, loaded, total: plan.total });
+  }
+  return finishPt(plan, bytes, opts);
 }
 
 /** Parses a whole .pt file held in memory. Browser-safe. */
