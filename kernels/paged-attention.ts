@@ -1,6 +1,6 @@
 /** Causal GQA attention over the paged KV cache (shaders/paged_attention.wgsl). */
 import { GpuContext } from '../src/gpu/context.js';
-import { ceilDiv, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
+import { ceilDiv, grid1d, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 
@@ -17,6 +17,8 @@ export interface PagedAttentionArgs {
   step: GPUBuffer;
   /** Default 1/sqrt(D). */
   scale?: number;
+  /** 'chunked' (workgroup per row and head; decode) or 'rows' (thread per row and head; prefill). Default by M. */
+  mode?: 'chunked' | 'rows';
 }
 
 export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = ''): DispatchRecord {
@@ -28,11 +30,13 @@ export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = '')
   expectShape('pagedAttention out', a.out, [M, Hq * D], ['f32']);
   expectShape('pagedAttention blockTable', a.blockTable, [-1, -1], ['u32', 'i32']);
   const scale = a.scale ?? 1 / Math.sqrt(D);
-  const params = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }]));
+  const mode = a.mode ?? (M >= 8 ? 'rows' : 'chunked');
+  const grid: [number, number, number] = mode === 'rows' ? grid1d(ceilDiv(M * Hq, 64)) : [Hq, M, 1];
+  const params = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, grid[0] * 64]));
   return ctx.record(
-    { shader: 'paged_attention', entry: 'attend', defines: { D, DPT: ceilDiv(D, 64) } },
+    { shader: 'paged_attention', entry: mode === 'rows' ? 'attend_rows' : 'attend', defines: { D, DPT: ceilDiv(D, 64) } },
     [params, a.step, a.q, a.pool, a.blockTable, a.out],
-    [Hq, M, 1],
+    grid,
     tag,
   );
 }

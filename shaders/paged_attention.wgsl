@@ -13,6 +13,12 @@
 // max updates the running max, every accumulator is rescaled by exp(old − new), and thread t owns output dims
 // t, t+WG, … (DPT of them). Softmax statistics and accumulation in f32. Grid: (Hq, M). No sliding window.
 // Variants: D (head dim) and DPT = ceil(D / WG) are compile-time constants.
+//
+// Entry `attend_rows` (prefill, many rows): one thread owns one (query row, q head) and walks its keys one by
+// one with the same online softmax, q and the D accumulators in registers: no workgroup memory and no barriers,
+// which suits CPU-like adapters (lavapipe) and long prefills where M·Hq threads fill the device. Consecutive
+// threads are the q heads of one row, so they read the same K/V rows (GQA reuse through the cache).
+// Grid: ceil(M·Hq / WG) split over x/y (rowStride in Params._p0).
 
 struct Params {
   M: u32,
@@ -21,7 +27,7 @@ struct Params {
   pageSize: u32,
   maxPages: u32,
   scale: f32,
-  _p0: u32,
+  rowStride: u32,
   _p1: u32,
 }
 
@@ -114,5 +120,47 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
     if (d < D) {
       o[qb + d] = acc[e] / l;
     }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn attend_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.y * p.rowStride + gid.x;
+  if (t >= p.M * p.Hq) { return; }
+  let m = t / p.Hq;
+  let h = t % p.Hq;
+  let g = h / (p.Hq / p.Hkv);
+  let n = step.start + m + 1u;
+  let qb = (m * p.Hq + h) * D;
+  var qr: array<f32, D>;
+  var acc: array<f32, D>;
+  for (var d = 0u; d < D; d++) {
+    qr[d] = q[qb + d] * p.scale;
+  }
+  var mx = NEG_BIG;
+  var l = 0.0;
+  for (var j = 0u; j < n; j++) {
+    let kb = row_base(j, 0u, g);
+    var s = 0.0;
+    for (var d = 0u; d < D; d++) {
+      s = fma(qr[d], pool[kb + d], s);
+    }
+    if (s > mx) {
+      let alpha = exp(mx - s);
+      l *= alpha;
+      for (var d = 0u; d < D; d++) {
+        acc[d] *= alpha;
+      }
+      mx = s;
+    }
+    let pj = exp(s - mx);
+    l += pj;
+    let vb = kb + p.pageSize * p.Hkv * D;
+    for (var d = 0u; d < D; d++) {
+      acc[d] = fma(pj, pool[vb + d], acc[d]);
+    }
+  }
+  for (var d = 0u; d < D; d++) {
+    o[qb + d] = acc[d] / l;
   }
 }

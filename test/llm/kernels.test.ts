@@ -80,7 +80,8 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     [4, 2, 16, 16, 0, 62],
     [4, 2, 16, 3, 20, 1],
   ];
-  it.each(cases)('Hq=%i Hkv=%i D=%i page=%i prefix=%i M=%i', async (Hq, Hkv, D, pageSize, prefix, M) => {
+  const both = cases.flatMap((c) => (['chunked', 'rows'] as const).map((m) => [...c, m] as const));
+  it.each(both)('Hq=%i Hkv=%i D=%i page=%i prefix=%i M=%i %s', async (Hq, Hkv, D, pageSize, prefix, M, mode) => {
     const ctx = await testContext();
     const rng = new SeededRng(Hq * 7 + D + pageSize * 13 + prefix * 3 + M);
     const N = prefix + M;
@@ -104,7 +105,7 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
       ctx.write(stepBuf, 0, packParams([start, 1]));
       ctx.run([
         qkvAppend(ctx, { qkv, table: tTable, blockTable: tBt, q, pool, step: stepBuf }),
-        pagedAttention(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf }),
+        pagedAttention(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, mode }),
       ]);
       return ctx.readF32(o);
     };

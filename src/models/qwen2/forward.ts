@@ -9,10 +9,10 @@
  *   attn = causal GQA softmax(q·Kᵀ/√D)·V over the pages    paged_attention
  *   h    = x + attn · Woᵀ                                  linear (+ residual)
  *   xn   = RMSNorm₂(h)                                     rmsnorm
- *   act  = SiLU(xn·Wgᵀ) ⊙ (xn·Wuᵀ)                         linear (gateUp, SwiGLU epilogue)
+ *   act  = SiLU(xn·Wgᵀ) ⊙ (xn·Wuᵀ)                         linear (gateUp epilogue) or linear + silu_mul
  *   x    = h + act · Wdownᵀ                                linear (+ residual)
  * then hidden = RMSNorm_final(x) (all rows, or only the last), logits = hidden · W_llm_decoderᵀ, and the
- * top-k + log-sum-exp the sampler needs. 8 dispatches per layer + 3.
+ * top-k + log-sum-exp the sampler needs. 8 dispatches per layer (9 with the split SwiGLU form) + 3.
  *
  * Steady-state decode: the plan is built once at load; a step writes the input row, a 16-byte step uniform
  * {start, slot} and (only when a page is added) the sequence's block-table row, then one submit that also copies
@@ -21,7 +21,7 @@
 import { linear } from '../../../kernels/matmul.js';
 import { qkvAppend } from '../../../kernels/kv-cache.js';
 import { pagedAttention } from '../../../kernels/paged-attention.js';
-import { rmsNorm } from '../../../kernels/rmsnorm.js';
+import { rmsNorm, siluMul } from '../../../kernels/rmsnorm.js';
 import { ropeTable } from '../../../kernels/rope.js';
 import { decodeTopK, topK } from '../../../kernels/sample.js';
 import { UNIFORM, type GpuContext } from '../../gpu/context.js';
@@ -41,6 +41,12 @@ export interface Qwen2RuntimeOptions {
   kv?: Partial<Omit<KvCacheOptions, 'maxContext'>>;
   /** Top-k candidates read back per step (default ras top_k + 1: one spare for the ignore_eos mask). */
   topK?: number;
+  /**
+   * SwiGLU form: 'fused' = one linear with the gateUp epilogue; 'split' = one plain linear over the stacked
+   * [gate; up] weight into a [M, 2F] buffer, then rmsnorm.wgsl silu_mul (one more dispatch; faster where the
+   * gateUp GEMV is slow — see bench/suites/llm.ts). Default 'split'.
+   */
+  mlp?: 'fused' | 'split';
 }
 
 export interface StepResult extends TopKCandidates {
@@ -56,6 +62,7 @@ export class Qwen2Runtime {
   readonly scratch: LlmScratch;
   readonly maxContext: number;
   readonly decodePlan: DispatchRecord[];
+  readonly mlp: 'fused' | 'split';
   private readonly step: GPUBuffer;
   private readonly rope: GpuTensor;
   private readonly staging: GPUBuffer;
@@ -75,7 +82,8 @@ export class Qwen2Runtime {
     const maxSeqs = opts.kv?.maxSeqs ?? 4;
     const numPages = opts.kv?.numPages ?? maxSeqs * Math.ceil(this.maxContext / pageSize);
     this.kv = new PagedKvCache(ctx, cfg.layers, cfg.kvHeads, cfg.headDim, { pageSize, numPages, maxSeqs, maxContext: this.maxContext });
-    this.scratch = allocLlmScratch(ctx, cfg, opts.maxPrefill ?? 256, opts.topK ?? cfg.ras.topK + 1);
+    this.mlp = opts.mlp ?? 'split';
+    this.scratch = allocLlmScratch(ctx, cfg, opts.maxPrefill ?? 256, opts.topK ?? cfg.ras.topK + 1, this.mlp === 'split');
     this.step = ctx.createBuffer(16, UNIFORM, 'llm.step');
     this.rope = ctx.upload(ropeTable(cfg.ropeTheta, cfg.headDim, this.maxContext), 'f32', [this.maxContext, cfg.headDim], 'rope_table');
     this.staging = ctx.createBuffer(this.scratch.topk.byteLength, MAP_READ_COPY_DST, 'llm.topk.staging');
@@ -105,7 +113,13 @@ export class Qwen2Runtime {
       recs.push(pagedAttention(ctx, { q, pool: kv.pools[l], blockTable: kv.blockTable, out: attn, step: this.step }, `${t}.attn`));
       recs.push(this.lin(attn, L.o, h, { residual: x }, `${t}.o_proj`));
       recs.push(rmsNorm(ctx, { x: h, weight: L.postNorm, y: xn, eps }, `${t}.post_attention_layernorm`));
-      recs.push(this.lin(xn, L.gateUp, act, { gateUp: true }, `${t}.mlp.gate_up`));
+      if (this.mlp === 'fused') {
+        recs.push(this.lin(xn, L.gateUp, act, { gateUp: true }, `${t}.mlp.gate_up`));
+      } else {
+        const gu = s.gu!.rows(0, M);
+        recs.push(this.lin(xn, L.gateUp, gu, {}, `${t}.mlp.gate_up`));
+        recs.push(siluMul(ctx, gu, act, `${t}.mlp.act`));
+      }
       recs.push(this.lin(act, L.down, x, { residual: h }, `${t}.mlp.down_proj`));
     });
     const R = allRows ? M : 1;

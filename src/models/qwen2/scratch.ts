@@ -22,6 +22,8 @@ export interface LlmScratch {
   q: GpuTensor;
   /** [R, Hq·D] attention output */
   attn: GpuTensor;
+  /** [R, 2F] [gate | up] projections (only for the split SwiGLU form) */
+  gu?: GpuTensor;
   /** [R, F] SwiGLU output */
   act: GpuTensor;
   /** [R, d] final RMSNorm output (CosyVoice's `hidden_states[-1]`) */
@@ -33,7 +35,7 @@ export interface LlmScratch {
   topkK: number;
 }
 
-export function allocLlmScratch(ctx: GpuContext, c: LlmConfig, maxRows: number, topkK: number): LlmScratch {
+export function allocLlmScratch(ctx: GpuContext, c: LlmConfig, maxRows: number, topkK: number, splitMlp: boolean): LlmScratch {
   const R = maxRows;
   const qd = c.heads * c.headDim;
   return {
@@ -44,6 +46,7 @@ export function allocLlmScratch(ctx: GpuContext, c: LlmConfig, maxRows: number, 
     qkv: ctx.tensor('f32', [R, qd + 2 * c.kvHeads * c.headDim], 'qkv'),
     q: ctx.tensor('f32', [R, c.heads, c.headDim], 'q'),
     attn: ctx.tensor('f32', [R, qd], 'attn'),
+    gu: splitMlp ? ctx.tensor('f32', [R, 2 * c.intermediate], 'gu') : undefined,
     act: ctx.tensor('f32', [R, c.intermediate], 'act'),
     hidden: ctx.tensor('f32', [R, c.hidden], 'hidden'),
     logits: ctx.tensor('f32', [R, c.speechVocab], 'logits'),
