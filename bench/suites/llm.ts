@@ -64,12 +64,12 @@ async function benchOurs(ctx: GpuContext, store: TensorStore, cfg: LlmConfig, dt
   const loadS = (performance.now() - t0) / 1000;
   const row: Row = { impl: 'ours-webgpu', dtype, loadSeconds: +loadS.toFixed(2), weightRelErrVsF32: maxWeightRelErr(weights) };
   const d = cfg.hidden;
-  // Prefill: one warm-up (pipeline compile) at the smallest length, then timed runs.
+  // Prefill: one short warm-up (compiles the GEMM-path pipelines), then timed runs.
   const warm = rt.createSequence();
-  await rt.prefill(warm, randomRows(prefillLens[0], d, 1));
+  await rt.prefill(warm, randomRows(8, d, 1));
   rt.free(warm);
   for (const n of prefillLens) {
-    const reps = n <= 64 ? 3 : 1;
+    const reps = Number(opt('--prefill-reps', n <= 64 ? '2' : '1'));
     let best = Infinity;
     for (let r = 0; r < reps; r++) {
       const seq = rt.createSequence();

@@ -70,6 +70,8 @@ export class Qwen2Runtime {
   private readonly stepWords = new Uint32Array(4);
   /** Rows of `scratch.logits` / `scratch.hidden` the last run filled. */
   lastRows = 0;
+  /** Rows fed by the last run (rows of the per-layer scratch taps). */
+  lastM = 0;
 
   constructor(
     readonly ctx: GpuContext,
@@ -186,6 +188,7 @@ export class Qwen2Runtime {
     ctx.write(this.step, 0, this.stepWords);
     ctx.write(this.scratch.x.buffer, 0, rows);
     const M = rows.length / this.cfg.hidden;
+    this.lastM = M;
     if (!read) {
       ctx.run(plan);
       this.kv.advance(seq, seq.length + M);
@@ -208,6 +211,17 @@ export class Qwen2Runtime {
   async readLogits(): Promise<Float32Array> {
     const t = this.scratch.logits;
     const n = this.lastRows * this.cfg.speechVocab;
+    return new Float32Array(await this.ctx.readBytes(t.buffer, 0, n * 4));
+  }
+
+  /**
+   * Named taps of the last run, [rows, …] f32: `x` (last layer's output, before the final norm), `h` (last
+   * layer's attention-block output), `qkv`, `q` (rotated), `attn`, `act` (SwiGLU), `hidden`, `logits`.
+   */
+  async tap(name: 'x' | 'h' | 'qkv' | 'q' | 'attn' | 'act' | 'hidden' | 'logits'): Promise<Float32Array> {
+    const t = this.scratch[name];
+    const rows = name === 'hidden' || name === 'logits' ? this.lastRows : this.lastM;
+    const n = rows * (t.numel / t.shape[0]);
     return new Float32Array(await this.ctx.readBytes(t.buffer, 0, n * 4));
   }
 
