@@ -35,7 +35,9 @@ export function modelFilesFrom(
     config: buildConfig(yamlText, qwen, 'fp32'),
     yaml: parseHyperYaml(yamlText, 'cosyvoice3.yaml'),
     qwen,
-    ...stores,
+    llm: stores.llm,
+    flow: stores.flow,
+    hift: stores.hift,
     source,
     synthetic,
   };
@@ -44,5 +46,5 @@ export function modelFilesFrom(
 export function syntheticModelFiles(size: 'tiny' | 'full' | SyntheticDims = 'tiny', seed = 0): ModelFiles {
   const c = syntheticCheckpoint(size, seed);
   const label = `synthetic-${typeof size === 'string' ? size : 'custom'} (seed ${seed}, random weights: not speech)`;
-  return modelFilesFrom(c.yaml, c.qwenConfig, c, label, true);
+  return modelFilesFrom(c.yaml, c.qwenConfig, { llm: c.llm, flow: c.flow, hift: c.hift }, label, true);
 }

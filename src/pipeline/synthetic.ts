@@ -93,6 +93,18 @@ function store(specs: Spec[], seed: number, file: string): TensorStore {
   return out;
 }
 
+/**
+ * Random head rows make a stop id (≥ S, 200 of them) likely at every step, so synthetic runs would end at once:
+ * the stop rows are scaled down (their logits stay near 0, below the top-k of the speech rows), and decoding runs
+ * to max_len or a forced length instead.
+ */
+function quietStopRows(llm: TensorStore, S: number): void {
+  const head = llm.get('llm_decoder.weight')!;
+  const w = new Float32Array(head.bytes.buffer, head.bytes.byteOffset, head.bytes.byteLength / 4);
+  const d = head.dims[1];
+  for (let i = S * d; i < w.length; i++) w[i] *= 0.05;
+}
+
 function llmSpecs(d: SyntheticDims['llm']): Spec[] {
   const hd = d.hidden / d.heads;
   const kv = d.kvHeads * hd;
@@ -281,9 +293,11 @@ export interface SyntheticCheckpoint {
 /** The three state dicts (official key names and shapes), yaml and Qwen2 config of a synthetic model. */
 export function syntheticCheckpoint(size: 'tiny' | 'full' | SyntheticDims, seed = 0): SyntheticCheckpoint {
   const dims = typeof size === 'string' ? SYNTHETIC_SIZES[size] : size;
+  const llm = store(llmSpecs(dims.llm), seed + 1, 'llm.pt');
+  quietStopRows(llm, dims.llm.speechTokens);
   return {
     dims,
-    llm: store(llmSpecs(dims.llm), seed + 1, 'llm.pt'),
+    llm,
     flow: store(flowSpecs(dims), seed + 2, 'flow.pt'),
     hift: store(hiftSpecs(dims), seed + 3, 'hift.pt'),
     yaml: syntheticYaml(dims),

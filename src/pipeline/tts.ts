@@ -166,7 +166,9 @@ export class CosyVoicePipeline implements TextToSpeech {
       if (!streaming) stats.llmMs += performance.now() - tLlm;
       if (opts.signal?.aborted) break;
       const all = Int32Array.from(tokens);
-      if (streaming) {
+      if (all.length === 0) {
+        // The LLM stopped at once: this segment has no audio (upstream would fail in the flow on an empty mel).
+      } else if (streaming) {
         while (!schedule.done) {
           for (const chunk of schedule.poll(tokens.length, true)) {
             yield emit(await t2w.chunk(all, chunk, !chunk.finalize || !!opts.finalChunkMask));

@@ -9,6 +9,10 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
     summary: 'list the tensors (name, dtype, shape) of an .onnx, .pt or .safetensors file',
     load: async () => (await import('./inspect.js')).inspectCommand,
   },
+  synth: {
+    summary: 'text → 24 kHz WAV (default: built-in synthetic model, not speech)',
+    load: async () => (await import('./synth.js')).synthCommand,
+  },
   convert: {
     summary: 'official CosyVoice3 folder → our ONNX files + cosyvoice.json',
     load: async () => (await import('./convert.js')).convertCommand,
