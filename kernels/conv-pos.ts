@@ -1,6 +1,7 @@
 /**
  * Causal grouped Conv1d + Mish of the DiT conv position embedding (shaders/conv_pos.wgsl), on time-major rows.
- * w: Conv1d weight [C, C/groups, KS]; `res` adds the residual after the Mish.
+ * w: the Conv1d weight [C, C/groups, KS] transposed to [C, KS, C/groups] (convPosWeightLayout, done once at load);
+ * `res` adds the residual after the Mish.
  */
 import type { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
@@ -12,7 +13,7 @@ export interface ConvPosArgs {
   dims: GPUBuffer;
   /** [Mmax, C] */
   x: GpuTensor;
-  /** [C, CPG, KS] */
+  /** [C, KS, CPG] (convPosWeightLayout of the upstream [C, CPG, KS]) */
   w: GpuTensor;
   /** [C] */
   bias: GpuTensor;
@@ -26,20 +27,24 @@ export function convPos(ctx: GpuContext, a: ConvPosArgs, tag = ''): DynRecord {
   expectShape(`convPos ${tag} x`, a.x, [-1, -1], ['f32']);
   const [Mmax, C] = a.x.shape;
   expectShape(`convPos ${tag} w`, a.w, [C, -1, -1], ['f32']);
-  const [, CPG, KS] = a.w.shape;
-  if (C % CPG !== 0) throw new ShapeMismatchError(`convPos ${tag}: C=${C} not a multiple of channels per group ${CPG}`);
-  const OCB = Math.min(CPG, 64);
-  if (CPG % OCB !== 0 || 256 % OCB !== 0) throw new ShapeMismatchError(`convPos ${tag}: channels per group ${CPG} unsupported`);
-  if ((32 + KS - 1) * CPG * 4 > 16384) throw new ShapeMismatchError(`convPos ${tag}: window (${32 + KS - 1}×${CPG}) exceeds 16 KiB of workgroup memory`);
+  const [, KS, CPG] = a.w.shape;
+  if (C % CPG !== 0 || CPG % 4 !== 0) throw new ShapeMismatchError(`convPos ${tag}: C=${C} / channels per group ${CPG} (must divide C and be a multiple of 4)`);
   expectShape(`convPos ${tag} bias`, a.bias, [C], ['f32']);
   expectShape(`convPos ${tag} y`, a.y, [Mmax, C], ['f32']);
   if (a.res) expectShape(`convPos ${tag} res`, a.res, [Mmax, C], ['f32']);
   const params = sharedUniform(ctx, packParams([C]));
   const rec = ctx.record(
-    { shader: 'conv_pos', entry: 'main', defines: { CPG, KS, OCB, RESIDUAL: !!a.res } },
+    { shader: 'conv_pos', entry: 'main', defines: { CPG, KS, RESIDUAL: !!a.res } },
     [a.dims, params, a.x, a.w, a.bias, a.y, a.res ?? null],
-    [1, C / OCB, 1],
+    [ceilDiv(C, 256), 1, 1],
     tag,
   );
-  return dyn(rec, (T, B) => [ceilDiv(T, 32), C / OCB, B]);
+  return dyn(rec, (T, B) => [ceilDiv(C, 256), ceilDiv(T, 8), B]);
+}
+
+/** Upstream Conv1d weight [C, CPG, KS] → the kernel's [C, KS, CPG]. */
+export function convPosWeightLayout(w: Float32Array, C: number, CPG: number, KS: number): Float32Array {
+  const out = new Float32Array(C * KS * CPG);
+  for (let o = 0; o < C; o++) for (let i = 0; i < CPG; i++) for (let k = 0; k < KS; k++) out[(o * KS + k) * CPG + i] = w[(o * CPG + i) * KS + k];
+  return out;
 }

@@ -26,6 +26,14 @@ export interface DitLinearArgs {
   rowmask?: GpuTensor;
   /** Static row count (otherwise dims.M). */
   rows?: number;
+  /** Entry point; default: `regblock` on CPU adapters (lavapipe/SwiftShader), `main` (shared-memory tiles) else. */
+  impl?: 'tiled' | 'regblock';
+}
+
+/** CPU WebGPU adapters, where shared memory is plain memory and barriers are expensive. */
+export function isCpuAdapter(ctx: GpuContext): boolean {
+  const i = ctx.handle.info as unknown as Record<string, string | undefined>;
+  return /llvmpipe|lavapipe|swiftshader/i.test(`${i.vendor} ${i.architecture} ${i.device} ${i.description}`);
 }
 
 export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecord {
@@ -49,14 +57,18 @@ export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecor
     ROWMASK: !!a.rowmask,
   };
   const params = sharedUniform(ctx, packParams([a.rows ?? 0, N, K, a.gate?.base ?? 0, a.gate?.stride ?? 0]));
+  const impl = a.impl ?? (isCpuAdapter(ctx) && N % 4 === 0 ? 'regblock' : 'tiled');
+  if (impl === 'regblock' && N % 4 !== 0) throw new ShapeMismatchError(`ditLinear ${tag}: regblock needs N % 4 == 0, N=${N}`);
+  const grid = (rows: number): [number, number, number] =>
+    impl === 'regblock' ? [ceilDiv(N, 256), ceilDiv(rows, 8), 1] : [ceilDiv(N, 64), ceilDiv(rows, 64), 1];
   const rec = ctx.record(
-    { shader: 'dit_linear', entry: 'main', defines },
+    { shader: 'dit_linear', entry: impl === 'regblock' ? 'regblock' : 'main', defines },
     [a.dims, params, a.x, a.w, a.y, a.bias, a.gate?.mod ?? null, a.rowmask ?? null],
-    [ceilDiv(N, 64), ceilDiv(a.rows ?? Mmax, 64), 1],
+    grid(a.rows ?? Mmax),
     tag,
   );
   const rows = a.rows;
-  return dyn(rec, (T, B) => [ceilDiv(N, 64), ceilDiv(rows ?? T * B, 64), 1]);
+  return dyn(rec, (T, B) => grid(rows ?? T * B));
 }
 
 /** FLOPs of one call at M rows (for benchmarks). */

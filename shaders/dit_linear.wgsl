@@ -12,9 +12,13 @@
 //   ROWMASK     with GATE: the branch is zeroed on rows whose key-mask entry is 0 (attention re-mask)
 // Rows M: p.M, or the live dims.M when p.M == 0 (activations sized by the current length).
 //
-// Tiling: a workgroup owns a 64×64 tile of y; K advances 16 at a time through shared memory (A and W tiles stored
+// Entry `main` (GPUs): a workgroup owns a 64×64 tile of y; K advances 16 at a time through shared memory (A and W tiles stored
 // k-major so the inner product reads broadcast rows); each of the 256 threads owns a 4×4 block of outputs.
-// Grid: (ceil(N/64), ceil(M/64)). Limits: M·K, N·K < 2^32.
+// Grid: (ceil(N/64), ceil(M/64)).
+// Entry `regblock` (CPU adapters: lavapipe, SwiftShader): no shared memory and no barriers (workgroup memory is
+// plain memory there and every barrier splits the shader); each thread owns 8 rows × 4 columns in registers and
+// streams vec4s of x and W along K. Grid: (ceil(N/256), ceil(M/8)); needs N % 4 == 0.
+// Limits: M·K, N·K < 2^32.
 #include "flow_dims"
 
 struct Params {
@@ -55,6 +59,24 @@ fn gelu_tanh(v: f32) -> f32 {
   // tanh argument clamped: |u| > 15 already gives ±1 in f32, and some backends return NaN for large |u|.
   let u = clamp(0.7978845608028654 * (v + 0.044715 * v * v * v), -15.0, 15.0);
   return 0.5 * v * (1.0 + tanh(u));
+}
+
+fn epilogue(m: u32, n: u32, acc: f32) -> f32 {
+  var v = acc + bias[n];
+#ifdef ACT_SILU
+  v = v / (1.0 + exp(-v));
+#endif
+#ifdef ACT_GELU
+  v = gelu_tanh(v);
+#endif
+#ifdef GATE
+#ifdef ROWMASK
+  v = select(0.0, v, rowmask[m] > 0.5);
+#endif
+  let b = m / dims.T;
+  v = y[m * p.N + n] + gate[p.gateBase + b * p.gateStride + n] * v;
+#endif
+  return v;
 }
 
 fn load_w(n: u32, k4: u32) -> vec4<f32> {
@@ -115,21 +137,49 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var j = 0u; j < 4u; j++) {
       let n = n0 + tx * 4u + j;
       if (n >= p.N) { continue; }
-      var v = acc[i][j] + bias[n];
-#ifdef ACT_SILU
-      v = v / (1.0 + exp(-v));
-#endif
-#ifdef ACT_GELU
-      v = gelu_tanh(v);
-#endif
-#ifdef GATE
-#ifdef ROWMASK
-      v = select(0.0, v, rowmask[m] > 0.5);
-#endif
-      let b = m / dims.T;
-      v = y[m * p.N + n] + gate[p.gateBase + b * p.gateStride + n] * v;
-#endif
+      let v = epilogue(m, n, acc[i][j]);
       y[m * p.N + n] = v;
+    }
+  }
+}
+
+const RB_M: u32 = 8u;
+const RB_N: u32 = 4u;
+
+@compute @workgroup_size(64)
+fn regblock(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let M = select(p.M, dims.M, p.M == 0u);
+  let n0 = gid.x * RB_N;
+  let m0 = gid.y * RB_M;
+  if (n0 >= p.N || m0 >= M) { return; }
+  let K4 = p.K / 4u;
+  // Rows past M re-read row M−1 (their results are dropped) so the inner loop has no branches.
+  var xr: array<u32, 8>;
+  for (var i = 0u; i < RB_M; i++) { xr[i] = min(m0 + i, M - 1u) * K4; }
+  let r0 = xr[0]; let r1 = xr[1]; let r2 = xr[2]; let r3 = xr[3];
+  let r4 = xr[4]; let r5 = xr[5]; let r6 = xr[6]; let r7 = xr[7];
+  var a0 = vec4<f32>(); var a1 = vec4<f32>(); var a2 = vec4<f32>(); var a3 = vec4<f32>();
+  var a4 = vec4<f32>(); var a5 = vec4<f32>(); var a6 = vec4<f32>(); var a7 = vec4<f32>();
+  for (var k = 0u; k < K4; k++) {
+    let b0 = load_w(n0, k);
+    let b1 = load_w(n0 + 1u, k);
+    let b2 = load_w(n0 + 2u, k);
+    let b3 = load_w(n0 + 3u, k);
+    var xv = x[r0 + k]; a0 += vec4<f32>(dot(xv, b0), dot(xv, b1), dot(xv, b2), dot(xv, b3));
+    xv = x[r1 + k]; a1 += vec4<f32>(dot(xv, b0), dot(xv, b1), dot(xv, b2), dot(xv, b3));
+    xv = x[r2 + k]; a2 += vec4<f32>(dot(xv, b0), dot(xv, b1), dot(xv, b2), dot(xv, b3));
+    xv = x[r3 + k]; a3 += vec4<f32>(dot(xv, b0), dot(xv, b1), dot(xv, b2), dot(xv, b3));
+    xv = x[r4 + k]; a4 += vec4<f32>(dot(xv, b0), dot(xv, b1), dot(xv, b2), dot(xv, b3));
+    xv = x[r5 + k]; a5 += vec4<f32>(dot(xv, b0), dot(xv, b1), dot(xv, b2), dot(xv, b3));
+    xv = x[r6 + k]; a6 += vec4<f32>(dot(xv, b0), dot(xv, b1), dot(xv, b2), dot(xv, b3));
+    xv = x[r7 + k]; a7 += vec4<f32>(dot(xv, b0), dot(xv, b1), dot(xv, b2), dot(xv, b3));
+  }
+  var acc = array<vec4<f32>, 8>(a0, a1, a2, a3, a4, a5, a6, a7);
+  for (var i = 0u; i < RB_M; i++) {
+    let m = m0 + i;
+    if (m >= M) { break; }
+    for (var j = 0u; j < RB_N; j++) {
+      y[m * p.N + n0 + j] = epilogue(m, n0 + j, acc[i][j]);
     }
   }
 }

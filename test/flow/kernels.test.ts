@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'vitest';
 import { adaLayerNorm } from '../../kernels/adaln.js';
-import { convPos } from '../../kernels/conv-pos.js';
+import { convPos, convPosWeightLayout } from '../../kernels/conv-pos.js';
 import { ditAttention } from '../../kernels/dit-attention.js';
 import { ditLinear } from '../../kernels/dit-linear.js';
 import { ditRopeTable } from '../../kernels/dit-rotary.js';
@@ -131,7 +131,7 @@ describe('convPos (causal grouped conv k31 + Mish, residual) vs float64', () => 
     const B = 2, M = B * T;
     const x = rng.f32(M * C), w = rng.normalF32(C * CPG * KS, 2 / Math.sqrt(CPG * KS)), bias = rng.f32(C), res = rng.f32(M * C);
     const dims = createDims(ctx, { T, B, chunk: 0 });
-    const tx = ctx.upload(x, 'f32', [M, C]), tw = ctx.upload(w, 'f32', [C, CPG, KS]), tb = ctx.upload(bias, 'f32', [C]);
+    const tx = ctx.upload(x, 'f32', [M, C]), tw = ctx.upload(convPosWeightLayout(w, C, CPG, KS), 'f32', [C, KS, CPG]), tb = ctx.upload(bias, 'f32', [C]);
     const tr = ctx.upload(res, 'f32', [M, C]), y = ctx.tensor('f32', [M, C]), y2 = ctx.tensor('f32', [M, C]);
     ctx.run(atLength([convPos(ctx, { dims, x: tx, w: tw, bias: tb, y }), convPos(ctx, { dims, x: tx, w: tw, bias: tb, y: y2, res: tr })], T, B));
     const mish = (v: number) => v * Math.tanh(v > 20 ? v : Math.log1p(Math.exp(v)));
@@ -151,7 +151,7 @@ describe('convPos (causal grouped conv k31 + Mish, residual) vs float64', () => 
   });
 });
 
-describe('ditLinear (f32/f16 weights, SiLU/GELU-tanh/gated-residual epilogues) vs float64', () => {
+describe('ditLinear (tiled and regblock entries, f32/f16 weights, SiLU/GELU-tanh/gated-residual epilogues) vs float64', () => {
   it.each([
     [13, 1024, 1024],
     [7, 2048, 1024],
@@ -166,14 +166,14 @@ describe('ditLinear (f32/f16 weights, SiLU/GELU-tanh/gated-residual epilogues) v
     const dims = createDims(ctx, { T, B, chunk: 0 });
     const tx = ctx.upload(x, 'f32', [M, K]), tb = ctx.upload(bias, 'f32', [N]), tg = ctx.upload(gate, 'f32', [4, N]);
     const tmask = ctx.upload(rowmask, 'f32', [M]);
-    for (const dtype of ['f32', 'f16'] as const) {
+    for (const [dtype, impl] of [['f32', 'tiled'], ['f32', 'regblock'], ['f16', 'tiled'], ['f16', 'regblock']] as const) {
       const wq = dtype === 'f16' ? Float64Array.from(toF16Bits(w), halfToFloat) : Float64Array.from(w);
       const tw = dtype === 'f16' ? ctx.upload(toF16Bits(w), 'f16', [N, K]) : ctx.upload(w, 'f32', [N, K]);
       const ys = { silu: ctx.tensor('f32', [M, N]), gelu: ctx.tensor('f32', [M, N]), gate: ctx.upload(y0, 'f32', [M, N]) };
       ctx.run(atLength([
-        ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y: ys.silu, act: 'silu' }),
-        ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y: ys.gelu, act: 'gelu_tanh' }),
-        ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y: ys.gate, gate: { mod: tg, base: N, stride: 2 * N }, rowmask: tmask }),
+        ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y: ys.silu, act: 'silu', impl }),
+        ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y: ys.gelu, act: 'gelu_tanh', impl }),
+        ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y: ys.gate, gate: { mod: tg, base: N, stride: 2 * N }, rowmask: tmask, impl }),
       ], T, B));
       const lin = new Float64Array(M * N);
       for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
@@ -188,9 +188,9 @@ describe('ditLinear (f32/f16 weights, SiLU/GELU-tanh/gated-residual epilogues) v
         return y0[i] + gate[N + b * 2 * N + n] * (rowmask[m] ? v : 0);
       });
       const tol = { atol: 3e-5 * Math.sqrt(K / 64), rtol: 1e-5 };
-      expectClose(await ctx.readF32(ys.silu), silu, { ...tol, label: `${dtype} silu ${M}x${N}x${K}` });
-      expectClose(await ctx.readF32(ys.gelu), gelu, { ...tol, label: `${dtype} gelu ${M}x${N}x${K}` });
-      expectClose(await ctx.readF32(ys.gate), gated, { ...tol, label: `${dtype} gate ${M}x${N}x${K}` });
+      expectClose(await ctx.readF32(ys.silu), silu, { ...tol, label: `${dtype} ${impl} silu ${M}x${N}x${K}` });
+      expectClose(await ctx.readF32(ys.gelu), gelu, { ...tol, label: `${dtype} ${impl} gelu ${M}x${N}x${K}` });
+      expectClose(await ctx.readF32(ys.gate), gated, { ...tol, label: `${dtype} ${impl} gate ${M}x${N}x${K}` });
     }
   });
 });

@@ -6,6 +6,7 @@
  */
 import type { GpuContext } from '../../gpu/context.js';
 import type { GpuTensor } from '../../gpu/tensor.js';
+import { convPosWeightLayout } from '../../../kernels/conv-pos.js';
 import { toFloat32 } from '../../../loader/dtype.js';
 import type { OnnxModel } from '../../../loader/onnx.js';
 import type { TensorRecord, TensorStore } from '../../../loader/types.js';
@@ -170,6 +171,12 @@ export function loadFlowWeights(ctx: GpuContext, cfg: FlowConfig, store: TensorS
       ff2: linear(`${p}ff.ff.2`, C, F),
     });
   }
+  // conv-pos weights go to the kernel's [C, KS, CPG] layout (load-time transpose).
+  const convW = (c: string) => {
+    const n = `${EST}input_embed.conv_pos_embed.${c}.0`;
+    const w = convPosWeightLayout(get(`${n}.weight`, [C, cpg, cfg.convKernel]), C, cpg, cfg.convKernel);
+    return { w: ctx.upload(w, 'f32', [C, cfg.convKernel, cpg], `${n}.weight`), b: f32(`${n}.bias`, [C]) };
+  };
   const inW = 2 * cfg.melDim + cfg.muDim + cfg.spkDim;
   const weights: FlowWeights = {
     emb: f32('input_embedding.weight', [cfg.vocabSize, Cin]),
@@ -179,8 +186,8 @@ export function loadFlowWeights(ctx: GpuContext, cfg: FlowConfig, store: TensorS
     time1: linear(`${EST}time_embed.time_mlp.0`, C, cfg.freqEmbedDim),
     time2: linear(`${EST}time_embed.time_mlp.2`, C, C),
     inProj: linear(`${EST}input_embed.proj`, C, inW),
-    conv1: { w: f32(`${EST}input_embed.conv_pos_embed.conv1.0.weight`, [C, cpg, cfg.convKernel]), b: f32(`${EST}input_embed.conv_pos_embed.conv1.0.bias`, [C]) },
-    conv2: { w: f32(`${EST}input_embed.conv_pos_embed.conv2.0.weight`, [C, cpg, cfg.convKernel]), b: f32(`${EST}input_embed.conv_pos_embed.conv2.0.bias`, [C]) },
+    conv1: convW('conv1'),
+    conv2: convW('conv2'),
     invFreq: get(`${EST}rotary_embed.inv_freq`, [cfg.rotDim / 2]),
     blocks,
     normOut: linear(`${EST}norm_out.linear`, 2 * C, C),
