@@ -3,7 +3,7 @@
  * external-data file) loaded by our loader (loadOnnx: one read per tensor into its own buffer) and by
  * onnxruntime-node session creation on the same file. Each run happens in a fresh child process so that memory
  * numbers are not polluted: peak RSS and ArrayBuffer growth over the process baseline, sampled every 2 ms.
- * Usage: npx tsx bench/load-onnx.ts [--mb 1024] [--runs 3] [--keep]
+ * Usage: npx tsx bench/load-onnx.ts [--mb 1024] [--runs 5] [--keep]
  * Writes bench/results/load-onnx.json and prints a markdown table.
  */
 import { spawnSync } from 'node:child_process';
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     const g = generate(dir, arg('--mb', 1024));
     const fileMB = g.bytes / 2 ** 20;
     console.error(`generated ${g.tensors} × [${g.d}, ${g.d}] fp32 = ${fileMB.toFixed(0)} MiB in ${dir} (${statSync(join(dir, 'model.bin')).size} bytes external)`);
-    const runs = arg('--runs', 3);
+    const runs = arg('--runs', 5);
     const kinds = ['ours', 'ort', 'ort-opt'];
     const all: Record<string, ChildResult[]> = Object.fromEntries(kinds.map((k) => [k, []]));
     runChild('ours', g.model); // warm the page cache once so every contender reads from memory
