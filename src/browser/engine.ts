@@ -1,13 +1,14 @@
 /**
  * Worker-side engine factory: picks and loads the TextToSpeech implementation for a model folder.
  *   - tone.json      → ToneEngine (test-tone model, tone-model.ts)
- *   - cosyvoice.json → the CosyVoice3 pipeline (src/pipeline), once it exports loadTextToSpeech
+ *   - cosyvoice.json → the CosyVoice3 pipeline (cosyvoice-engine.ts over src/pipeline/webgpu.ts)
  * Detection asks the cache first, so a warm reload makes no network request.
  */
 import type { GpuContext } from '../gpu/context.js';
 import type { SpeakerPrompt, TextToSpeech } from '../pipeline/types.js';
 import { UnsupportedModelError } from './errors.js';
 import type { ModelSource } from './model-source.js';
+import { CosyVoiceEngine } from './cosyvoice-engine.js';
 import { ToneEngine } from './test-tone.js';
 
 export interface Engine extends TextToSpeech {
@@ -23,6 +24,8 @@ export type EngineKind = 'tone' | 'cosyvoice';
 export interface EngineOptions {
   engine?: 'auto' | EngineKind;
   disableF16?: boolean;
+  /** CosyVoice3 weight storage (default f16 where the device has shader-f16, else f32). */
+  dtype?: 'f32' | 'f16';
 }
 
 const MANIFESTS: Record<EngineKind, string> = { cosyvoice: 'cosyvoice.json', tone: 'tone.json' };
@@ -40,8 +43,6 @@ export async function createEngine(src: ModelSource, ctx: GpuContext, opts: Engi
     case 'tone':
       return ToneEngine.load(src, ctx);
     case 'cosyvoice':
-      throw new UnsupportedModelError(
-        `${src.base} is a CosyVoice3 model folder, but this build has no CosyVoice3 pipeline yet (src/pipeline/index.ts does not export loadTextToSpeech)`,
-      );
+      return CosyVoiceEngine.load(src, ctx, { dtype: opts.dtype, disableF16: opts.disableF16 });
   }
 }

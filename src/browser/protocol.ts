@@ -14,6 +14,8 @@ export interface WorkerLoadOptions {
   cacheName?: string;
   /** Run without shader-f16 even where the adapter has it (f32 everywhere). */
   disableF16?: boolean;
+  /** CosyVoice3 weight storage (default f16 where the device has shader-f16, else f32). */
+  dtype?: 'f32' | 'f16';
   /** Which engine to build; 'auto' picks from the files in the model folder. */
   engine?: 'auto' | 'tone' | 'cosyvoice';
 }

@@ -45,8 +45,9 @@ async function load(url: string, options: WorkerLoadOptions): Promise<void> {
   engine?.dispose();
   engine = null;
   // A new device only when none exists yet or the f16 choice changed (features are fixed per device).
+  ctx?.dispose();
+  ctx = null;
   if (!handle || handle.isLost() || handleF16Disabled !== !!options.disableF16) {
-    ctx?.dispose();
     handle?.device.destroy();
     handle = await requestGpuDevice(navigator.gpu, { disableFeatures: options.disableF16 ? ['shader-f16'] : [] });
     handleF16Disabled = !!options.disableF16;
@@ -54,11 +55,12 @@ async function load(url: string, options: WorkerLoadOptions): Promise<void> {
     h.lost.then((err) => {
       if (handle === h) post(errorMessage(err));
     });
-    ctx = new GpuContext(handle);
   }
   const cache = options.cache === false ? null : await openModelCache(options.cacheName ?? MODEL_CACHE_NAME);
   const src = new HttpModelSource(new URL(url, location.href).href, { cache, onProgress: (p) => post({ type: 'progress', ...p }) });
-  engine = await createEngine(src, ctx!, { engine: options.engine, disableF16: options.disableF16 });
+  // A fresh context per model: an engine's dispose() releases everything its context created.
+  ctx = new GpuContext(handle);
+  engine = await createEngine(src, ctx, { engine: options.engine, disableF16: options.disableF16, dtype: options.dtype });
   post({
     type: 'loaded',
     engine: engine.name,

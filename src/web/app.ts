@@ -2,7 +2,8 @@
  * Demo page: load a converted model folder in the Worker, type text, press Play; chunks stream into the
  * "pcm-player" AudioWorklet as they arrive. Shows load progress, TTFA, RTF, the adapter and shader-f16 use.
  * `window.cosyvoiceDemo` exposes the run's data (received PCM, progress events, stats) for the browser tests.
- * URL parameters: ?model=<folder URL>&text=<text>.
+ * URL parameters: ?model=<folder URL>&text=<text>&seed=<n>&tokens=<n> (tokens: generate exactly n speech tokens,
+ * for benchmarks and for random-weight test models that would otherwise run to their length limit).
  */
 import { CosyVoiceWorkerClient, type StreamHandle } from '../browser/client.js';
 import type { DoneInfo, LoadedInfo, ProgressInfo } from '../browser/protocol.js';
@@ -188,7 +189,7 @@ async function play(): Promise<void> {
     drawWave();
     setState('playing', 'synthesizing…');
     const tStream = performance.now();
-    const gen = demo.client.stream(ui.text.value, null);
+    const gen = demo.client.stream(ui.text.value, null, streamOptions());
     demo.current = gen;
     for await (const pcm of gen) {
       if (!demo.chunks.length) {
@@ -222,6 +223,12 @@ async function play(): Promise<void> {
     log(`${err.name}: ${err.message}`);
     setState('error', `${err.name}: ${err.message}`);
   }
+}
+
+function streamOptions(): { seed?: number; forceTokens?: number } {
+  const p = new URLSearchParams(location.search);
+  const num = (k: string): number | undefined => (p.has(k) && Number.isFinite(Number(p.get(k))) ? Number(p.get(k)) : undefined);
+  return { seed: num('seed'), forceTokens: num('tokens') };
 }
 
 function cancel(): void {

@@ -1,0 +1,65 @@
+/**
+ * The CosyVoice3 engine of the Worker: a converted model folder (converted-model.ts) loaded onto its own
+ * GpuContext through the pipeline's WebGPU assembly (src/pipeline/webgpu.ts), behind the Engine interface.
+ * Weights are f16 where the device has shader-f16 (unless disabled), else f32; `dtype` overrides (tests force f32
+ * so the page's PCM can be compared with Node's at f32 tolerance).
+ */
+import type { GpuContext } from '../gpu/context.js';
+import type { ModelFiles } from '../pipeline/model-files.js';
+import type { CosyVoicePipeline } from '../pipeline/tts.js';
+import type { SpeakerPrompt, SynthesisOptions, SynthesisStats } from '../pipeline/types.js';
+import { createWebGpuPipeline } from '../pipeline/webgpu.js';
+import { loadConvertedModelFiles } from './converted-model.js';
+import type { Engine } from './engine.js';
+import type { ModelSource } from './model-source.js';
+
+export interface CosyVoiceEngineOptions {
+  dtype?: 'f32' | 'f16';
+  disableF16?: boolean;
+  /** Longest flow/HiFT call in mel frames and LLM context in positions (scratch sizes; pipeline defaults). */
+  maxFrames?: number;
+  maxContext?: number;
+}
+
+export class CosyVoiceEngine implements Engine {
+  readonly name = 'cosyvoice3';
+  readonly defaultSpeaker: SpeakerPrompt;
+
+  private constructor(
+    private readonly pipeline: CosyVoicePipeline,
+    readonly files: ModelFiles,
+    readonly dtype: 'f32' | 'f16',
+    readonly shaderF16: boolean,
+  ) {
+    // No prompt speaker: a zero embedding and no prompt audio (cross-lingual mode, see stream()).
+    this.defaultSpeaker = { promptTokens: new Int32Array(0), embedding: new Float32Array(files.config.flow.spkEmbedDim), promptMel: new Float32Array(0) };
+  }
+
+  static async load(src: ModelSource, ctx: GpuContext, opts: CosyVoiceEngineOptions = {}): Promise<CosyVoiceEngine> {
+    const files = await loadConvertedModelFiles(src);
+    const dtype = opts.dtype ?? (ctx.hasF16 && !opts.disableF16 ? 'f16' : 'f32');
+    const pipeline = await createWebGpuPipeline(ctx, files, { dtype, maxFrames: opts.maxFrames, maxContext: opts.maxContext });
+    return new CosyVoiceEngine(pipeline, files, dtype, dtype === 'f16' && ctx.hasF16);
+  }
+
+  get sampleRate(): number {
+    return this.pipeline.sampleRate;
+  }
+
+  private options(speaker: SpeakerPrompt, opts: SynthesisOptions): SynthesisOptions {
+    // Without prompt audio there is nothing to clone: default to cross-lingual, which ignores the prompt text.
+    return !opts.mode && speaker.promptTokens.length === 0 ? { ...opts, mode: 'cross-lingual' } : opts;
+  }
+
+  stream(text: string, speaker: SpeakerPrompt, opts: SynthesisOptions = {}): AsyncGenerator<Float32Array, SynthesisStats> {
+    return this.pipeline.stream(text, speaker, this.options(speaker, opts));
+  }
+
+  synthesize(text: string, speaker: SpeakerPrompt, opts: SynthesisOptions = {}): Promise<{ pcm: Float32Array; stats: SynthesisStats }> {
+    return this.pipeline.synthesize(text, speaker, { ...this.options(speaker, opts), stream: true });
+  }
+
+  dispose(): void {
+    this.pipeline.dispose();
+  }
+}
