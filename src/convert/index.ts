@@ -10,6 +10,9 @@
  *   cosyvoice.json     dims, special ids, sampling, streaming constants, file list
  *   + campplus.onnx, speech_tokenizer_v3.onnx and CosyVoice-BlankEN tokenizer files when present (copied).
  * Files whose initializers pass `externalThreshold` get `<file>.data` external data.
+ * dtype: fp32 keeps every weight fp32; fp16 stores weights as fp16 + Cast; int8 quantises every nn.Linear weight
+ * per output channel (DequantizeLinear) and stores the embedding tables as fp16, convs and norms as fp32. The
+ * HiFT F0 predictor is always float64 (upstream runs it in f64).
  * Everything is written to `<out>.tmp-<pid>` and renamed at the end, so a failed run leaves no partial folder.
  */
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';

@@ -108,7 +108,7 @@ export function buildLlm(w: Weights, c: LlmConfig, dtype: StoreDType): Graph {
 
 export function buildLlmEmbed(w: Weights, c: LlmConfig, dtype: StoreDType): Graph {
   const g = new Graph('cosyvoice3_llm_embed');
-  const b = new Builder(g, w, dtype === 'int8' ? 'fp32' : dtype);
+  const b = new Builder(g, w, dtype === 'int8' ? 'fp16' : dtype); // tables are gathered, not multiplied: fp16 under int8
   const t = g.input('text_ids', 'int64', ['n_text']);
   const s = g.input('speech_ids', 'int64', ['n_speech']);
   g.output('text_embeds', b.gather(b.weight(`${Q}.embed_tokens.weight`), t), 'float', ['n_text', c.hidden]);
