@@ -116,6 +116,15 @@ describe('paged KV cache', () => {
     expect(kv.freePageCount).toBe(kv.opts.numPages);
   });
 
+  it('a prompt longer than maxPrefill runs in chunks and gives the same logits', async () => {
+    const ctx = await testContext();
+    const small = await CosyVoice3Lm.fromDir(ctx, TINY_DIR, { maxPrefill: 5, maxContext: 128, kv: { pageSize: 4 } });
+    const lm = await load(16);
+    const ref = await alone(lm, P0, 3);
+    const got = await alone(small, P0, 3);
+    got.forEach((g, i) => expectClose(g, ref[i], { relL2: 1e-6, label: `chunked step ${i}` }));
+  });
+
   it('pool exhaustion throws KvPoolExhaustedError and frees or leaks nothing', async () => {
     const pageSize = 16;
     const lm = await load(pageSize, 4); // 64 positions in the whole pool
