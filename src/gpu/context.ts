@@ -31,7 +31,7 @@ export class GpuContext {
   constructor(readonly handle: GpuDeviceHandle) {
     this.device = handle.device;
     this.pool = new BufferPool((size, usage, label) => this.createBuffer(size, usage, label));
-    this.pipelines = new PipelineCache(this.device);
+    this.pipelines = PipelineCache.forDevice(this.device);
     handle.lost.then((err) => {
       this.lostError = err;
       for (const reject of this.pendingRejects) reject(err);

@@ -13,7 +13,16 @@ export interface PipelineSpec {
   defines?: Defines;
 }
 
+const perDevice = new WeakMap<GPUDevice, PipelineCache>();
+
 export class PipelineCache {
+  /** One cache per device: every context (model, test) on a device shares its compiled pipelines. */
+  static forDevice(device: GPUDevice): PipelineCache {
+    let c = perDevice.get(device);
+    if (!c) perDevice.set(device, (c = new PipelineCache(device)));
+    return c;
+  }
+
   private cache = new Map<string, GPUComputePipeline>();
   private modules = new Map<string, GPUShaderModule>();
   created = 0;

@@ -1,0 +1,66 @@
+/**
+ * The README's main job: `synth` on the built-in synthetic model writes a valid 24 kHz WAV and prints TTFA/RTF;
+ * bad input gives a clear error and leaves no partial WAV.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { readWav } from '../../src/audio/index.js';
+import { main } from '../../src/cli/main.js';
+import { saveSpeakerFile } from '../../src/speaker/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cv-synth-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
+  try {
+    const code = await main(args);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+describe('cosyvoice-webgpu synth', () => {
+  it('synthetic tiny model, streaming: a valid 24 kHz WAV of 960 samples per token, TTFA and RTF printed', async () => {
+    const out = join(dir, 'a.wav');
+    const r = await run(['synth', '--text', 'Hello there.', '--out', out, '--stream', '--tokens', '30']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/not speech/);
+    expect(r.out).toMatch(/TTFA \d+ ms, RTF \d+\.\d+/);
+    const wav = readWav(new Uint8Array(readFileSync(out)));
+    expect(wav.sampleRate).toBe(24000);
+    expect(wav.samples.length).toBe(960 * 30);
+    expect(wav.samples.some((v) => v !== 0)).toBe(true);
+  });
+
+  it('bad input: empty text, missing --out, a speaker of the wrong shape, a folder of another model — no WAV left', async () => {
+    const out = join(dir, 'b.wav');
+    const empty = await run(['synth', '--text', '   ', '--out', out, '--tokens', '5']);
+    expect(empty.code).toBe(1);
+    expect(empty.err).toMatch(/EmptyTextError|empty/);
+    expect((await run(['synth', '--text', 'x'])).err).toMatch(/--out is required/);
+    const spk = join(dir, 'bad.json');
+    saveSpeakerFile(spk, {
+      promptSpeechTokens: Int32Array.of(1, 2), embedding: new Float32Array(80), promptMel: new Float32Array(4 * 80),
+      melFrames: 4, numMels: 80, sampleRate: 24000,
+    });
+    const badSpk = await run(['synth', '--text', 'Hello.', '--out', out, '--speaker', spk, '--tokens', '5']);
+    expect(badSpk.code).toBe(1);
+    expect(badSpk.err).toMatch(/embedding/);
+    const other = join(dir, 'other');
+    writeFileSync(join(dir, 'x'), '');
+    const badModel = await run(['synth', '--text', 'Hello.', '--out', out, '--model', other]);
+    expect(badModel.code).toBe(1);
+    expect(badModel.err).toMatch(/ModelFolderError/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('partial'))).toEqual([]);
+  });
+});
