@@ -120,6 +120,9 @@ describe('convert: bad input', () => {
       const noManifest = copyTiny();
       rmSync(join(noManifest, 'manifest.json'));
       expect(await verifyCommand([noManifest])).toBe(1);
+      expect(await verifyCommand([TINY_DIR, '--engine', 'nope'])).toBe(2);
+      expect(await verifyCommand([TINY_DIR, '--dtype', 'int8'])).toBe(2);
+      expect(await verifyCommand([TINY_DIR, '--only', 'hift_inference'])).toBe(0);
     } finally {
       console.error = orig;
       console.log = origLog;
