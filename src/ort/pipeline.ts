@@ -146,7 +146,9 @@ export interface Token2WavInputs extends Omit<FlowInputs, 'streaming' | 'finaliz
  */
 export async function token2wav(e: Engine, p: Token2WavInputs) {
   const C = e.config.flow.outputSize, r = e.config.tokenMelRatio;
-  const fl = await flowInference(e, { ...p, streaming: p.stream, finalize: p.finalize });
+  const args = { ...p, streaming: p.stream, finalize: p.finalize };
+  // An engine that runs the whole flow natively (WebGPU) is used through its override.
+  const fl = await (e.flowInference ? e.flowInference(args) : flowInference(e, args));
   const skip = p.tokenOffset * r;
   const keep = fl.melFrames - skip;
   const tail = new Float32Array(C * keep);
