@@ -40,6 +40,8 @@ export interface LinearArgs {
   noSubgroups?: boolean;
   /** GEMM tuning: K step through shared memory (16 or 32). */
   gemmBK?: number;
+  /** GEMM tuning: output rows per thread (4 or 8). */
+  gemmTM?: number;
 }
 
 const ACT_DEFINE: Record<Activation, string> = { silu: 'ACT_SILU', gelu_tanh: 'ACT_GELU', mish: 'ACT_MISH', leaky_relu: 'ACT_LEAKY' };
@@ -111,6 +113,7 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
     ROWS: rows,
     LANES: lanes,
     BK: a.gemmBK ?? (a.gateUp ? 16 : 32), // 32 halves the barriers; gateUp needs two W tiles in 16 KiB
+    TM: a.gemmTM ?? 8,
   };
   const params = ctx.uniform(packParams([M, N, K, KW, G, SG, N, { f32: a.alpha ?? 0.01 }]));
   const grid: [number, number, number] = mode === 'gemv' ? [ceilDiv(N, rows), M, 1] : [ceilDiv(N, 64), ceilDiv(M, 64), 1];

@@ -20,11 +20,11 @@
 //   one row m. Threads stride over K in chunks of 8 elements (two vec4 of x, one 128-bit word group of f16 W),
 //   each thread keeps ROWS partial sums so one x load feeds ROWS rows. Partial sums are combined with
 //   subgroupAdd (SUBGROUPS) or a shared-memory tree. Grid: (ceil(N/ROWS), M).
-// Entry `gemm` (prefill, DiT, convs as GEMM): a 16×64 (m×n) output tile per 64-thread workgroup; thread t owns
-//   column n0+t for all 16 rows (4 vec4 accumulators). K advances in steps of 32 through shared memory; the x
-//   tile is stored k-major as vec4 over m, so the inner loop is 1 lane-varying load + 4 uniform (broadcast)
-//   vec4 loads per 16 FMAs. Weights are decoded to f32 when the tile is loaded, so every format shares the
-//   inner loop. Grid: (ceil(N/64), ceil(M/16)).
+// Entry `gemm` (prefill, DiT, convs as GEMM): a 64×64 output tile per workgroup; each thread owns TM rows ×
+//   4 columns (TM = 8: 128 threads; TM = 4: 256). K advances in steps of BK (32; 16 with GATEUP, whose two W
+//   tiles must fit the 16 KiB workgroup memory floor) through k-major shared tiles; with VEC the tiles are
+//   loaded in 8-element chunks (two 128-bit loads of x, one chunk of W decoded by w8), so every weight format
+//   shares one inner loop: 4 + TM shared loads per 4·TM FMAs. Grid: (ceil(N/64), ceil(M/64)).
 //
 // VEC (K % 8 == 0) binds x and W as vector arrays; without it scalar paths handle any K (f32 and f16 only).
 // Limits: M·K, N·K, M·N < 2^32 elements; rows beyond N are clamped, computed and never written.
@@ -154,6 +154,35 @@ fn dot8(n: u32, c: u32, xa: vec4<f32>, xb: vec4<f32>) -> f32 {
 #ifdef W_Q4
   let q = w[n * p.KW + c];
   return (dot(u4x4(q, 0u), xa) + dot(u4x4(q, 16u), xb)) * scales[n * p.SG + (8u * c) / p.G];
+#endif
+}
+#endif
+
+#ifdef VEC
+// Elements 8c..8c+7 of x row m / weight row n, decoded to f32 (GEMM tile loads: one wide load per chunk).
+fn x8(m: u32, c: u32) -> mat2x4<f32> {
+  let b = m * (p.K >> 2u) + 2u * c;
+  return mat2x4<f32>(x[b], x[b + 1u]);
+}
+
+fn w8(n: u32, c: u32) -> mat2x4<f32> {
+#ifdef W_F32
+  let b = n * (p.KW >> 2u) + 2u * c;
+  return mat2x4<f32>(w[b], w[b + 1u]);
+#endif
+#ifdef W_F16
+  let q = w[n * (p.KW >> 2u) + c];
+  return mat2x4<f32>(vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)), vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)));
+#endif
+#ifdef W_Q8
+  let q = w[n * (p.KW >> 1u) + c];
+  let s = scales[n * p.SG + (8u * c) / p.G];
+  return mat2x4<f32>(i8x4(q.x) * s, i8x4(q.y) * s);
+#endif
+#ifdef W_Q4
+  let q = w[n * p.KW + c];
+  let s = scales[n * p.SG + (8u * c) / p.G];
+  return mat2x4<f32>(u4x4(q, 0u) * s, u4x4(q, 16u) * s);
 #endif
 }
 #endif
@@ -291,59 +320,89 @@ fn gemv(
 const BM: u32 = 64u;
 const BN: u32 = 64u;
 const BK: u32 = {{BK}}u;
-var<workgroup> xs: array<vec4<f32>, BK * BM / 4u>;      // [BK][BM/4], vec4 over m
-var<workgroup> ws: array<vec4<f32>, NW * BK * BN / 4u>; // [NW][BK][BN/4], vec4 over n
+const TM: u32 = {{TM}}u;               // rows per thread (4 or 8); each thread owns TM rows × 4 columns
+const GWG: u32 = (BM / TM) * (BN / 4u); // threads per GEMM workgroup: 256 (TM 4) or 128 (TM 8)
+var<workgroup> xs: array<f32, BK * BM>;      // [BK][BM]
+var<workgroup> ws: array<f32, NW * BK * BN>; // [NW][BK][BN]
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(GWG)
 fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let m0 = wid.y * BM;
   let n0 = wid.x * BN;
   let tx = lid % 16u; // columns 4·tx .. +3
-  let ty = lid / 16u; // rows 4·ty .. +3
-  var acc: array<vec4<f32>, 4>; // acc[i] = row 4·ty+i, vec4 over the thread's 4 columns
+  let ty = lid / 16u; // rows TM·ty .. +TM−1
+  var acc: array<vec4<f32>, TM>; // acc[i] = row TM·ty+i, vec4 over the thread's 4 columns
 #ifdef GATEUP
-  var accu: array<vec4<f32>, 4>;
+  var accu: array<vec4<f32>, TM>;
 #endif
   for (var k0 = 0u; k0 < p.K; k0 += BK) {
-    // Tile loads: consecutive threads read consecutive k of one row (coalesced); stored k-major.
-    for (var i = 0u; i < BM * BK / 256u; i++) {
-      let e = lid + 256u * i;
+#ifdef VEC
+    // Tile loads in 8-element chunks along k (two 128-bit loads of x / one to four words of W per chunk),
+    // transposed into k-major tiles with constant component indices.
+    for (var e = lid; e < BM * (BK / 8u); e += GWG) {
+      let r = e / (BK / 8u);
+      let cc = e % (BK / 8u);
+      let c = k0 / 8u + cc;
+      let inK = 8u * c < p.K; // K % 8 == 0: a chunk is wholly inside or outside
+      var xv = mat2x4<f32>();
+      if (m0 + r < p.M && inK) { xv = x8(m0 + r, c); }
+      var wv = mat2x4<f32>();
+      if (n0 + r < p.N && inK) { wv = w8(n0 + r, c); }
+#ifdef GATEUP
+      var uv = mat2x4<f32>();
+      if (n0 + r < p.N && inK) { uv = w8(n0 + r + p.up_row, c); }
+#endif
+      for (var j = 0u; j < 4u; j++) {
+        xs[(8u * cc + j) * BM + r] = xv[0][j];
+        xs[(8u * cc + 4u + j) * BM + r] = xv[1][j];
+        ws[(8u * cc + j) * BN + r] = wv[0][j];
+        ws[(8u * cc + 4u + j) * BN + r] = wv[1][j];
+#ifdef GATEUP
+        ws[(BK + 8u * cc + j) * BN + r] = uv[0][j];
+        ws[(BK + 8u * cc + 4u + j) * BN + r] = uv[1][j];
+#endif
+      }
+    }
+#else
+    // Any K: element loads; consecutive threads read consecutive k of one row.
+    for (var e = lid; e < BM * BK; e += GWG) {
       let r = e / BK;
       let kk = e % BK;
-      let m = m0 + r;
-      let n = n0 + r;
       let k = k0 + kk;
       var v = 0.0;
-      if (m < p.M && k < p.K) { v = x_at(m, k); }
-      xs[kk * (BM / 4u) + r / 4u][r % 4u] = v;
-      let ok = n < p.N && k < p.K;
+      if (m0 + r < p.M && k < p.K) { v = x_at(m0 + r, k); }
+      xs[kk * BM + r] = v;
+      let ok = n0 + r < p.N && k < p.K;
       var vw = 0.0;
-      if (ok) { vw = w_at(n, k); }
-      ws[kk * (BN / 4u) + r / 4u][r % 4u] = vw;
+      if (ok) { vw = w_at(n0 + r, k); }
+      ws[kk * BN + r] = vw;
 #ifdef GATEUP
       var vu = 0.0;
-      if (ok) { vu = w_at(n + p.up_row, k); }
-      ws[(BK + kk) * (BN / 4u) + r / 4u][r % 4u] = vu;
+      if (ok) { vu = w_at(n0 + r + p.up_row, k); }
+      ws[(BK + kk) * BN + r] = vu;
 #endif
     }
+#endif
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
-      let a = xs[kk * (BM / 4u) + ty];
-      let b = ws[kk * (BN / 4u) + tx];
+      let bo = kk * BN + 4u * tx;
+      let b = vec4<f32>(ws[bo], ws[bo + 1u], ws[bo + 2u], ws[bo + 3u]);
 #ifdef GATEUP
-      let bu = ws[(BK + kk) * (BN / 4u) + tx];
+      let uo = (BK + kk) * BN + 4u * tx;
+      let bu = vec4<f32>(ws[uo], ws[uo + 1u], ws[uo + 2u], ws[uo + 3u]);
 #endif
-      for (var i = 0u; i < 4u; i++) {
-        acc[i] = fma(vec4<f32>(a[i]), b, acc[i]);
+      for (var i = 0u; i < TM; i++) {
+        let a = vec4<f32>(xs[kk * BM + TM * ty + i]);
+        acc[i] = fma(a, b, acc[i]);
 #ifdef GATEUP
-        accu[i] = fma(vec4<f32>(a[i]), bu, accu[i]);
+        accu[i] = fma(a, bu, accu[i]);
 #endif
       }
     }
     workgroupBarrier();
   }
-  for (var i = 0u; i < 4u; i++) {
-    let m = m0 + 4u * ty + i;
+  for (var i = 0u; i < TM; i++) {
+    let m = m0 + TM * ty + i;
     if (m >= p.M) { break; }
     for (var j = 0u; j < 4u; j++) {
       let n = n0 + 4u * tx + j;
