@@ -42,7 +42,7 @@ export interface ConvertResult {
   seconds: number;
 }
 
-const COPY = ['campplus.onnx', 'speech_tokenizer_v3.onnx', 'CosyVoice-BlankEN/config.json', 'CosyVoice-BlankEN/vocab.json',
+const COPY = ['cosyvoice3.yaml', 'campplus.onnx', 'speech_tokenizer_v3.onnx', 'CosyVoice-BlankEN/config.json', 'CosyVoice-BlankEN/vocab.json',
   'CosyVoice-BlankEN/merges.txt', 'CosyVoice-BlankEN/tokenizer_config.json', 'CosyVoice-BlankEN/generation_config.json',
   'CosyVoice-BlankEN/tokenizer.json'];
 

@@ -53,9 +53,10 @@ function dequantised(store: TensorStore): TensorStore {
  * The converter's graphs hold, besides the upstream weights, deduplicated constants (`const_N`), defaults of
  * optional inputs (initializers named like a graph input) and the LLM graph's precomputed RoPE frequencies
  * (`rope.inv_freq`, not a Qwen2 parameter: the runtime derives it from rope_theta) and the DiT's sinusoidal
- * timestep frequencies (`decoder.estimator.time_embed.freqs`, derived from the embedding width).
+ * timestep frequencies (`decoder.estimator.time_embed.freqs`) and HiFT's (i)STFT bases and window (`stft.basis`,
+ * `istft.basis`, `istft.window_sq`), all derived from the config.
  */
-const DERIVED = new Set(['rope.inv_freq', 'decoder.estimator.time_embed.freqs']);
+const DERIVED = new Set(['rope.inv_freq', 'decoder.estimator.time_embed.freqs', 'stft.basis', 'istft.basis', 'istft.window_sq']);
 function isWeight(name: string, graphInputs: Set<string>): boolean {
   return !/^const_\d+$/.test(name) && !graphInputs.has(name) && !DERIVED.has(name);
 }
