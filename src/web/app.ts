@@ -24,6 +24,8 @@ const ui = {
   cache: el<HTMLInputElement>('cache'),
   nof16: el<HTMLInputElement>('nof16'),
   text: el<HTMLTextAreaElement>('text'),
+  tokens: el<HTMLInputElement>('tokens'),
+  seed: el<HTMLInputElement>('seed'),
   load: el<HTMLButtonElement>('load'),
   play: el<HTMLButtonElement>('play'),
   cancel: el<HTMLButtonElement>('cancel'),
@@ -226,9 +228,9 @@ async function play(): Promise<void> {
 }
 
 function streamOptions(): { seed?: number; forceTokens?: number } {
-  const p = new URLSearchParams(location.search);
-  const num = (k: string): number | undefined => (p.has(k) && Number.isFinite(Number(p.get(k))) ? Number(p.get(k)) : undefined);
-  return { seed: num('seed'), forceTokens: num('tokens') };
+  const num = (v: string): number | undefined => (v.trim() !== '' && Number.isInteger(Number(v)) ? Number(v) : undefined);
+  const tokens = num(ui.tokens.value);
+  return { seed: num(ui.seed.value), forceTokens: tokens ? tokens : undefined };
 }
 
 function cancel(): void {
@@ -258,6 +260,8 @@ async function listModels(): Promise<void> {
 const params = new URLSearchParams(location.search);
 if (params.has('model')) ui.model.value = params.get('model')!;
 if (params.has('text')) ui.text.value = params.get('text')!;
+if (params.has('tokens')) ui.tokens.value = params.get('tokens')!;
+if (params.has('seed')) ui.seed.value = params.get('seed')!;
 ui.play.addEventListener('click', () => void play());
 ui.cancel.addEventListener('click', cancel);
 ui.load.addEventListener('click', () =>
