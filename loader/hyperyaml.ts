@@ -135,9 +135,14 @@ function resolve(v: unknown, root: Record<string, unknown>, file: string | undef
 
 /** Parses hyperpyyaml text into plain data with references resolved. Browser-safe. */
 export function parseHyperYaml(text: string, file?: string): Record<string, unknown> {
-  const doc = parseDocument(text, { uniqueKeys: true, version: '1.2' });
+  // prettyErrors off: the library's excerpt formatting doubles the cost of rejecting a broken file; the line
+  // number is computed here instead.
+  const doc = parseDocument(text, { uniqueKeys: true, version: '1.2', prettyErrors: false });
   const err = doc.errors[0];
-  if (err) throw new ConfigError(`YAML error: ${err.message.split('\n')[0]}`, { file });
+  if (err) {
+    const line = text.slice(0, err.pos[0]).split('\n').length;
+    throw new ConfigError(`YAML error at line ${line}: ${err.message.split('\n')[0]}`, { file });
+  }
   const raw = build(doc.contents, '', file);
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('top level is not a mapping', { file });
   const root = raw as Record<string, unknown>;
