@@ -97,7 +97,7 @@ describe('convert: bad input', () => {
     const err = await convertModel(TINY_DIR, out).catch((e) => e);
     expect(err).toBeInstanceOf(OutputExistsError);
     await convertModel(TINY_DIR, out, { force: true });
-    expect(readdirSync(out).sort()).toEqual(['CosyVoice-BlankEN', 'cosyvoice.json', 'flow.onnx', 'flow_encoder.onnx', 'hift.onnx', 'llm.onnx', 'llm_embed.onnx']);
+    expect(readdirSync(out).sort()).toEqual(['CosyVoice-BlankEN', 'cosyvoice.json', 'cosyvoice3.yaml', 'flow.onnx', 'flow_encoder.onnx', 'hift.onnx', 'llm.onnx', 'llm_embed.onnx']);
     expect(readdirSync(root).filter((f) => f.includes('.tmp-'))).toEqual([]);
     const cfg = JSON.parse(readFileSync(join(out, 'cosyvoice.json'), 'utf8'));
     expect(cfg.llm).toMatchObject({ hidden: 64, layers: 2, heads: 4, kvHeads: 2, speechTokenSize: 100, sos: 100, eos: 101, taskId: 102, headSize: 300 });
