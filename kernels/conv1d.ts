@@ -47,7 +47,13 @@ export interface Conv1dArgs {
   /** Write column t at t+1 and column 1 also at 0 (ReflectionPad1d((1,0))). */
   outShift?: boolean;
   /** Force an entry point (tests cover both). */
-  mode?: 'tiled' | 'direct';
+  mode?: 'tiled' | 'tiled2' | 'win' | 'reg' | 'direct';
+  /** times per invocation in the `win` entry. */
+  rt?: number;
+  /** times per invocation in the `tiled2` entry (1 or 2). */
+  tpt?: 1 | 2;
+  /** vec4 column groups per invocation in the `reg` entry (2 or 4). */
+  cob?: 2 | 4;
 }
 
 /** [Cout, Cin, K] (PyTorch Conv1d weight) → [Cin, K, CoutP] with CoutP = ceil(Cout/4)·4, zero-filled. */
@@ -81,6 +87,14 @@ export function pickChunk(k: number, dil: number): number {
   throw new ShapeMismatchError(`conv1d: kernel ${k} with dilation ${dil} does not fit workgroup memory`);
 }
 
+/** Input-channel chunk of the `tiled2` entry: staged weights + window within 16 KiB, at most 32 channels. */
+export function pickChunk2(k: number, dil: number, cob: number, tpt: number): number {
+  for (let c = 32; c >= 1; c--) {
+    if (c * k * cob * 16 + c * (64 * tpt + (k - 1) * dil) * 4 <= WG_BYTES) return c;
+  }
+  throw new ShapeMismatchError(`conv1d: kernel ${k} with dilation ${dil} does not fit workgroup memory`);
+}
+
 export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord {
   const [cin, lin] = a.x.shape.length === 2 ? a.x.shape : [NaN, NaN];
   const dil = a.dilation ?? 1, stride = a.stride ?? 1, up = a.up ?? 1, padLeft = a.padLeft ?? 0;
@@ -104,8 +118,9 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   if (a.residual && a.residual.numel < (a.cout - 1) * resStride + lastCol + 1) {
     throw new ShapeMismatchError(`${what}: residual [${a.residual.shape}] too small for [${a.cout}, ${lastCol + 1}]`);
   }
-  const mode = a.mode ?? (stride === 1 && cin * a.k >= 16 ? 'tiled' : 'direct');
-  if (mode === 'tiled' && stride !== 1) throw new ShapeMismatchError(`${what}: the tiled entry needs stride 1`);
+  const mode = a.mode ?? (stride === 1 ? 'win' : 'direct');
+  if (mode !== 'direct' && stride !== 1) throw new ShapeMismatchError(`${what}: the ${mode} entry needs stride 1`);
+  const cob = a.cob ?? (coutP / 4 >= 4 ? 4 : 2);
   const defines: Record<string, number | boolean> = {
     K: a.k,
     DIL: dil,
@@ -121,6 +136,23 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   if (mode === 'tiled') {
     defines.TILED = true;
     defines.CI_T = pickChunk(a.k, dil);
+  } else if (mode === 'tiled2') {
+    defines.TILED2 = true;
+    defines.COB = cob;
+    if (cob === 4) defines.COB4 = true;
+    defines.TPT = a.tpt ?? 1;
+    if (a.tpt === 2) defines.TPT2 = true;
+    defines.CI_T = pickChunk2(a.k, dil, cob, a.tpt ?? 1);
+  } else if (mode === 'win') {
+    defines.WIN = true;
+    defines.RT = a.rt ?? 8;
+    defines.COB = a.cob ?? 4;
+  } else if (mode === 'reg') {
+    defines.REG = true;
+    defines.COB = cob;
+    if (cob === 4) defines.COB4 = true;
+  } else {
+    defines.DIRECT = true;
   }
   const params = ctx.uniform(
     packParams([
@@ -129,9 +161,13 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
     ]),
   );
   const grid: [number, number, number] =
-    mode === 'tiled' ? [ceilDiv(a.lout, 64), ceilDiv(a.cout, 64), 1] : [ceilDiv(a.lout, 64), coutP / 4, 1];
+    mode === 'tiled' ? [ceilDiv(a.lout, 64), ceilDiv(a.cout, 64), 1]
+      : mode === 'tiled2' ? [ceilDiv(a.lout, 64 * (a.tpt ?? 1)), ceilDiv(coutP / 4, cob), 1]
+      : mode === 'win' ? [ceilDiv(a.lout, 64 * (a.rt ?? 8)), ceilDiv(coutP / 4, a.cob ?? 4), 1]
+      : mode === 'reg' ? [ceilDiv(a.lout, 64), ceilDiv(coutP / 4, cob), 1]
+        : [ceilDiv(a.lout, 64), coutP / 4, 1];
   return ctx.record(
-    { shader: 'conv1d', entry: mode === 'tiled' ? 'conv_tiled' : 'conv_direct', defines },
+    { shader: 'conv1d', entry: `conv_${mode}`, defines },
     [params, a.x, a.w, a.bias, a.out, a.snakeIn ?? null, a.snakeOut ?? null, a.residual ?? null],
     grid,
     tag,

@@ -175,7 +175,172 @@ fn conv_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id
     }
   }
 }
-#else
+#endif
+
+#ifdef REG
+// One invocation = one output time t (lanes along t) × 4·COB output channels chosen by the workgroup only, so
+// every weight load has a workgroup-uniform address (scalar load + broadcast on SIMD-per-lane CPUs such as
+// llvmpipe) and each input value is loaded once per (ci, k) and reused COB·4 times from registers.
+@compute @workgroup_size(64)
+fn conv_reg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let t = wg.x * 64u + lid.x;
+  let c40 = wg.y * {{COB}}u;
+  var a0 = vec4<f32>(0.0);
+  var a1 = vec4<f32>(0.0);
+  var a2 = vec4<f32>(0.0);
+  var a3 = vec4<f32>(0.0);
+  let base = i32(t) - i32(p.pad_left);
+  let c4n = p.cout_p4;
+  for (var ci = 0u; ci < p.cin; ci++) {
+    for (var k = 0u; k < K; k++) {
+      let xv = load_x(ci, base + i32(k * DIL));
+      let wi = (ci * K + k) * c4n + c40;
+      a0 += w[wi] * xv;
+      a1 += w[wi + 1u] * xv;
+#ifdef COB4
+      a2 += w[wi + 2u] * xv;
+      a3 += w[wi + 3u] * xv;
+#endif
+    }
+  }
+  if (t >= p.lout) { return; }
+  store4(c40, t, a0);
+  store4(c40 + 1u, t, a1);
+#ifdef COB4
+  store4(c40 + 2u, t, a2);
+  store4(c40 + 3u, t, a3);
+#endif
+}
+
+#endif
+
+#ifdef TILED2
+// 64 invocations along t (lanes) × TT2 = 64·TPT times × 4·COB output channels per workgroup. Weights are staged
+// per input-channel chunk and read at workgroup-uniform addresses (one load + broadcast per vec4 on
+// SIMD-per-lane CPUs); each staged input value is read once per (ci, k, t) and reused for all 4·COB channels.
+const CI_T: u32 = {{CI_T}}u;
+const TT2: u32 = 64u * {{TPT}}u;
+const SPAN2: u32 = TT2 + (K - 1u) * DIL;
+var<workgroup> ws2: array<vec4<f32>, CI_T * K * {{COB}}u>;
+var<workgroup> xs2: array<f32, CI_T * SPAN2>;
+
+@compute @workgroup_size(64)
+fn conv_tiled2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t0 = wg.x * TT2;
+  let c40 = wg.y * {{COB}}u;
+  var a0 = vec4<f32>(0.0);
+  var a1 = vec4<f32>(0.0);
+  var a2 = vec4<f32>(0.0);
+  var a3 = vec4<f32>(0.0);
+  var b0 = vec4<f32>(0.0);
+  var b1 = vec4<f32>(0.0);
+  var b2 = vec4<f32>(0.0);
+  var b3 = vec4<f32>(0.0);
+  for (var ci0 = 0u; ci0 < p.cin; ci0 += CI_T) {
+    workgroupBarrier();
+    for (var e = li; e < CI_T * SPAN2; e += 64u) {
+      let c = e / SPAN2;
+      xs2[e] = load_x(ci0 + c, i32(t0 + e % SPAN2) - i32(p.pad_left));
+    }
+    for (var e = li; e < CI_T * K * {{COB}}u; e += 64u) {
+      let r = e / {{COB}}u;
+      let c = r / K;
+      let col = c40 + e % {{COB}}u;
+      var v = vec4<f32>(0.0);
+      if (ci0 + c < p.cin && col < p.cout_p4) { v = w[((ci0 + c) * K + r % K) * p.cout_p4 + col]; }
+      ws2[e] = v;
+    }
+    workgroupBarrier();
+    for (var c = 0u; c < CI_T; c++) {
+      for (var k = 0u; k < K; k++) {
+        let r = (c * K + k) * {{COB}}u;
+        let xv = xs2[c * SPAN2 + k * DIL + li];
+        a0 += ws2[r] * xv;
+        a1 += ws2[r + 1u] * xv;
+#ifdef COB4
+        a2 += ws2[r + 2u] * xv;
+        a3 += ws2[r + 3u] * xv;
+#endif
+#ifdef TPT2
+        let xw = xs2[c * SPAN2 + k * DIL + li + 64u];
+        b0 += ws2[r] * xw;
+        b1 += ws2[r + 1u] * xw;
+#ifdef COB4
+        b2 += ws2[r + 2u] * xw;
+        b3 += ws2[r + 3u] * xw;
+#endif
+#endif
+      }
+    }
+  }
+  let t = t0 + li;
+  if (t < p.lout) {
+    store4(c40, t, a0);
+    store4(c40 + 1u, t, a1);
+#ifdef COB4
+    store4(c40 + 2u, t, a2);
+    store4(c40 + 3u, t, a3);
+#endif
+  }
+#ifdef TPT2
+  if (t + 64u < p.lout) {
+    store4(c40, t + 64u, b0);
+    store4(c40 + 1u, t + 64u, b1);
+#ifdef COB4
+    store4(c40 + 2u, t + 64u, b2);
+    store4(c40 + 3u, t + 64u, b3);
+#endif
+  }
+#endif
+}
+#endif
+
+#ifdef WIN
+// One invocation = RT consecutive times × 8 output channels (two vec4, chosen by the workgroup). Per input
+// channel it copies its input window (RT + (K−1)·DIL values) into a private array once, then runs the K·RT·2
+// vec4 FMAs with constant indices only (the loops have constant trip counts and unroll), so the per-lane loads
+// (gathers on SIMD-per-lane CPUs such as llvmpipe, where they dominate) drop from 2 per FMA to ≈1 per 10.
+const RT: u32 = {{RT}}u;
+const WIN: u32 = RT + (K - 1u) * DIL;
+const CB: u32 = {{COB}}u;
+
+@compute @workgroup_size(64)
+fn conv_win(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t0 = (wg.x * 64u + li) * RT;
+  let c40 = wg.y * CB;
+  var acc: array<vec4<f32>, CB * RT>;
+  var xw: array<f32, WIN>;
+  let base = i32(t0) - i32(p.pad_left);
+  for (var ci = 0u; ci < p.cin; ci++) {
+    for (var j = 0u; j < WIN; j++) { xw[j] = load_x(ci, base + i32(j)); }
+    for (var k = 0u; k < K; k++) {
+      let wi = (ci * K + k) * p.cout_p4 + c40;
+      var wv: array<vec4<f32>, CB>;
+      for (var c = 0u; c < CB; c++) { wv[c] = w[wi + c]; }
+      for (var j = 0u; j < RT; j++) {
+        let xv = xw[j + k * DIL];
+        for (var c = 0u; c < CB; c++) { acc[CB * j + c] += wv[c] * xv; }
+      }
+    }
+  }
+  for (var j = 0u; j < RT; j++) {
+    let t = t0 + j;
+    if (t < p.lout) {
+      for (var c = 0u; c < CB; c++) { store4(c40 + c, t, acc[CB * j + c]); }
+    }
+  }
+}
+#endif
+
+fn store4(c4: u32, t: u32, a: vec4<f32>) {
+  let co = c4 * 4u;
+  if (co < p.cout) { store(co, t, a.x); }
+  if (co + 1u < p.cout) { store(co + 1u, t, a.y); }
+  if (co + 2u < p.cout) { store(co + 2u, t, a.z); }
+  if (co + 3u < p.cout) { store(co + 3u, t, a.w); }
+}
+
+#ifdef DIRECT
 @compute @workgroup_size(64)
 fn conv_direct(@builtin(global_invocation_id) gid: vec3<u32>) {
   let t = gid.x;

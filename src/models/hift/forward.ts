@@ -21,6 +21,7 @@
 import { conv1d, packConvWeight, packSnakeAlpha } from '../../../kernels/conv1d.js';
 import { istft } from '../../../kernels/istft.js';
 import { sinegen } from '../../../kernels/sinegen.js';
+import { snake } from '../../../kernels/snake.js';
 import { stft, stftTables } from '../../../kernels/stft.js';
 import type { GpuContext } from '../../gpu/context.js';
 import type { DispatchRecord } from '../../gpu/dispatch.js';
@@ -122,14 +123,17 @@ export class HiftGenerator {
     const C = rb.channels;
     const A = view(this.scratch.a, [C, L]);
     const B = view(this.scratch.b, [C, L]);
+    const SX = view(this.scratch.sx, [C, L]);
     const nd = rb.dilations.length;
     for (let m = 0; m < nd; m++) {
       const d = rb.dilations[m];
       const c1 = this.convs.get(rb.convs1[m].name)!, c2 = this.convs.get(rb.convs2[m].name)!;
       const input = m === 0 ? x : B;
+      // Snake₁ once per element into SX (applying it inside the conv's loads would redo it per channel block).
+      rec.push(snake(this.ctx, { x: input, alpha: this.alpha(rb.alpha1[m]), out: SX }, `${rb.name}.activations1.${m}`));
       rec.push(conv1d(this.ctx, {
-        x: input, w: c1.w, bias: c1.bias, out: A, cout: C, k: rb.k, lout: L, dilation: d, padLeft: (rb.k - 1) * d,
-        snakeIn: this.alpha(rb.alpha1[m]), snakeOut: this.alpha(rb.alpha2[m]),
+        x: SX, w: c1.w, bias: c1.bias, out: A, cout: C, k: rb.k, lout: L, dilation: d, padLeft: (rb.k - 1) * d,
+        snakeOut: this.alpha(rb.alpha2[m]),
       }, `${rb.name}.convs1.${m}`));
       const last = m === nd - 1;
       rec.push(conv1d(this.ctx, {

@@ -20,6 +20,8 @@ export interface HiftScratch {
   x: GpuTensor;
   a: GpuTensor;
   b: GpuTensor;
+  /** Snake₁(x) of the current ResBlock iteration */
+  sx: GpuTensor;
   d: GpuTensor;
   si: GpuTensor;
   xs: [GpuTensor, GpuTensor];
@@ -55,6 +57,7 @@ export function allocHiftScratch(ctx: GpuContext, cfg: HiftConfig, maxFrames: nu
     x: stage('x'),
     a: stage('a'),
     b: stage('b'),
+    sx: stage('sx'),
     d: stage('d'),
     si: stage('si'),
     xs: [stage('xs0'), stage('xs1')],

@@ -1,0 +1,118 @@
+/**
+ * HiFT benchmark: CausalHiFTGenerator at full size (base channels 512, F0 condnet 512) with seeded random
+ * weights (src/pipeline/synthetic.ts, official names/shapes), 1 s of audio (50 mel frames) by default.
+ *
+ *   npx tsx bench/suites/hift.ts [--frames 50] [--reps 3] [--no-ort] [--ort-webgpu] [--profile] [--base 512]
+ *
+ * Reports ms per second of audio for: our whole inference (CPU f64 F0 + GPU generator + readback), its parts
+ * (F0 predictor on the CPU, GPU trunk wall time), per-kernel GPU time (timestamp queries, --profile), and
+ * onnxruntime-node (`cpu`, optionally `webgpu`) on an ONNX graph of the same generator trunk built by
+ * bench/suites/hift-onnx.ts (mel + source STFT → 18-channel spectrum: conv_pre … conv_post, i.e. "up to the
+ * spectrum"; the F0 predictor, NSF source, STFT and iSTFT are not in that graph). Results → bench/results/hift.json.
+ * Timings only, never asserted.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseHyperYaml } from '../../loader/hyperyaml.js';
+import { GpuContext } from '../../src/gpu/context.js';
+import { adapterLabel } from '../../src/gpu/device.js';
+import { requestNodeDevice } from '../../src/gpu/node-device.js';
+import { profileDispatches, summariseTimings, wallTimeMs } from '../../src/gpu/timing.js';
+import { hiftConfigFromYaml } from '../../src/models/hift/config.js';
+import { predictF0 } from '../../src/models/hift/f0.js';
+import { HiftGenerator } from '../../src/models/hift/forward.js';
+import { loadHiftWeights } from '../../src/models/hift/weights.js';
+import { SYNTHETIC_SIZES, syntheticCheckpoint } from '../../src/pipeline/synthetic.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const flag = (f: string) => args.includes(f);
+const opt = (f: string, d: string) => (args.includes(f) ? args[args.indexOf(f) + 1] : d);
+
+const frames = Number(opt('--frames', '50'));
+const reps = Number(opt('--reps', '3'));
+const base = Number(opt('--base', '512'));
+const seconds = frames / 50;
+
+function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function main(): Promise<void> {
+  const dims = { ...SYNTHETIC_SIZES.tiny, hiftBase: base, f0Cond: base };
+  const ck = syntheticCheckpoint(dims, 7);
+  const cfg = hiftConfigFromYaml(parseHyperYaml(ck.yaml));
+  const weights = loadHiftWeights(ck.hift, cfg);
+  const ctx = new GpuContext(await requestNodeDevice());
+  const device = adapterLabel(ctx.handle.info);
+  console.log(`[hift bench] device: ${device}; base ${base}; ${frames} mel frames = ${seconds} s`);
+  const noise = new Float32Array(cfg.samplesPerFrame * frames * cfg.harmonics);
+  for (let i = 0; i < noise.length; i++) noise[i] = ((i * 0.6180339887) % 1);
+  const mel = new Float32Array(cfg.inChannels * frames);
+  for (let i = 0; i < mel.length; i++) mel[i] = Math.sin(i * 0.37) * 2 - 5;
+  const hift = new HiftGenerator(ctx, cfg, weights, { maxFrames: frames, noise });
+
+  let t = performance.now();
+  const plan = hift.plan(frames, true);
+  const planMs = performance.now() - t;
+  await hift.inference(mel, frames, true); // warm-up (first submit, lazy allocations)
+
+  const f0Ms: number[] = [], gpuMs: number[] = [], totalMs: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    t = performance.now();
+    predictF0(weights.f0, mel, cfg.inChannels, frames, true);
+    f0Ms.push(performance.now() - t);
+    gpuMs.push(await wallTimeMs(ctx, plan));
+    t = performance.now();
+    await hift.inference(mel, frames, true);
+    totalMs.push(performance.now() - t);
+  }
+  const row: Record<string, unknown> = {
+    device,
+    base,
+    frames,
+    seconds,
+    dispatches: plan.length,
+    planMs: Math.round(planMs),
+    ours_total_ms_per_s: median(totalMs) / seconds,
+    ours_gpu_ms_per_s: median(gpuMs) / seconds,
+    ours_f0_cpu_f64_ms_per_s: median(f0Ms) / seconds,
+    reps,
+  };
+  console.log(`[hift bench] ours: total ${row.ours_total_ms_per_s} ms/s audio (GPU trunk ${row.ours_gpu_ms_per_s}, F0 f64 CPU ${row.ours_f0_cpu_f64_ms_per_s}); plan ${planMs.toFixed(0)} ms, ${plan.length} dispatches`);
+  if (flag('--profile')) {
+    const timings = await profileDispatches(ctx, plan);
+    if (timings) {
+      const byKernel = new Map<string, number>();
+      for (const x of timings) {
+        const k = x.label.replace(/^[^/]*\//, '').replace(/_(RESIDUAL|RES_INPLACE|ACCUM|DIV|SNAKE_IN|SNAKE_OUT|LEAKY_IN|OUT_SHIFT)/g, '');
+        byKernel.set(k, (byKernel.get(k) ?? 0) + x.ms);
+      }
+      const byLayer = summariseTimings(timings.map((x) => ({ label: x.label.split('/')[0].replace(/\.(convs[12])\.\d$/, '.$1'), ms: x.ms })));
+      row.profile = { byKernel: Object.fromEntries([...byKernel].sort((a, b) => b[1] - a[1])), sumMs: timings.reduce((a, b) => a + b.ms, 0) };
+      console.log('[hift bench] GPU ms by kernel variant:', row.profile);
+      console.log('[hift bench] top layers:', byLayer.slice(0, 12));
+    }
+  }
+  if (!flag('--no-ort')) {
+    const { ortTrunkBench } = await import('./hift-onnx.js');
+    for (const ep of flag('--ort-webgpu') ? ['cpu', 'webgpu'] : ['cpu']) {
+      try {
+        const ms = await ortTrunkBench(ck.hift, cfg, frames, ep as 'cpu' | 'webgpu', reps);
+        row[`ort_${ep}_trunk_ms_per_s`] = ms / seconds;
+        console.log(`[hift bench] onnxruntime-node ${ep}: ${(ms / seconds).toFixed(1)} ms/s audio (trunk up to the spectrum)`);
+      } catch (e) {
+        row[`ort_${ep}_error`] = String((e as Error).message ?? e).slice(0, 300);
+        console.log(`[hift bench] onnxruntime-node ${ep} failed: ${row[`ort_${ep}_error`]}`);
+      }
+    }
+  }
+  const outDir = join(here, '..', 'results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'hift.json'), JSON.stringify({ date: new Date().toISOString(), ...row }, null, 2) + '\n');
+  ctx.dispose();
+}
+
+await main();

@@ -1,0 +1,29 @@
+// Snake activation (BigVGAN / CosyVoice `Snake`, alpha on a linear scale), elementwise over [C, L]:
+//
+//   out[c, t] = x[c, t] + inv_a[c] · sin(a[c] · x[c, t])²,    inv_a = 1 / (a + 1e-9) (precomputed in f32)
+//
+// Layouts: x, out [C, L] (row stride L); alpha [C] of vec2 (a, inv_a). One thread owns one element.
+// Used before a convolution so that the conv's input window loads stay plain reads (recomputing sin for every
+// output-channel block inside the conv costs more than this pass).
+
+struct Params {
+  n: u32,
+  len: u32,
+  _p0: u32,
+  _p1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> alpha: array<vec2<f32>>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(256)
+fn snake(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.y * nwg.x * 256u + gid.x;
+  if (i >= p.n) { return; }
+  let a = alpha[i / p.len];
+  let v = x[i];
+  let s = sin(v * a.x);
+  out[i] = v + a.y * (s * s);
+}
