@@ -36,7 +36,7 @@ const dtypes = opt('--dtypes', 'f32,f16').split(',') as ('f32' | 'f16')[];
 const reps = Number(opt('--reps', '2'));
 const depth = Number(opt('--depth', String(SYNTHETIC_SIZES.full.dit.depth)));
 
-const dims: SyntheticDims = { ...SYNTHETIC_SIZES.tiny, dit: { ...SYNTHETIC_SIZES.full.dit, depth }, preLookaheadChannels: SYNTHETIC_SIZES.full.preLookaheadChannels };
+const dims: SyntheticDims = { ...SYNTHETIC_SIZES.tiny, dit: { ...SYNTHETIC_SIZES.full.dit, depth } };
 
 /** FLOPs of one estimator call, batch B, T frames (linears + conv-pos + attention; elementwise ignored). */
 function estimatorFlops(T: number, B = 2): number {

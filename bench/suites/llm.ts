@@ -35,7 +35,7 @@ function synthetic(size: 'tiny' | 'full'): { store: TensorStore; cfg: LlmConfig 
   // Only the LLM matters here: build flow/HiFT at tiny size to save time and memory.
   const dims: SyntheticDims = { ...SYNTHETIC_SIZES.tiny, llm: SYNTHETIC_SIZES[size].llm };
   const ck = syntheticCheckpoint(dims, 1234);
-  const cfg = llmConfig(ck.qwenConfig, { llm: { speech_token_size: dims.llm.speechTokens } }, ck.llm);
+  const cfg = llmConfig(ck.qwenConfig, { llm: { speech_token_size: dims.llm.S } }, ck.llm);
   return { store: ck.llm, cfg };
 }
 
