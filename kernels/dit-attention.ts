@@ -1,11 +1,12 @@
 /**
- * DiT attention (shaders/dit_attention.wgsl): fused-QKV rows in, per-head softmax(q·kᵀ/√DH + mask)·v out, with
- * the interleaved rotary applied on load to channels < rotDim and the key-padding / static-chunk mask.
+ * DiT attention (shaders/dit_attention.wgsl): fused-QKV rows in (rotary already applied by the projection's
+ * epilogue), per-head softmax(q·kᵀ/√DH + mask)·v out, with the key-padding / static-chunk mask.
  */
 import type { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
+import { isCpuAdapter } from './dit-linear.js';
 import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
 
 export interface DitAttentionArgs {
@@ -16,10 +17,9 @@ export interface DitAttentionArgs {
   o: GpuTensor;
   /** [Mmax] f32, 1 = valid frame */
   keymask: GpuTensor;
-  /** [Tmax, rotDim/2, 2] (cos, sin) from ditRopeTable */
-  rope: GpuTensor;
   heads: number;
-  rotDim: number;
+  /** Entry point; default `rowwise` on CPU adapters, `tiled` (shared-memory key tiles) else. */
+  impl?: 'tiled' | 'rowwise';
 }
 
 /** Keys per shared-memory tile for head dim `dh` within 16 KiB of workgroup memory. */
@@ -33,15 +33,15 @@ export function ditAttention(ctx: GpuContext, a: DitAttentionArgs, tag = ''): Dy
   const C = C3 / 3;
   if (!Number.isInteger(C) || C % a.heads !== 0) throw new ShapeMismatchError(`ditAttention ${tag}: qkv width ${C3} is not 3·heads·DH (heads ${a.heads})`);
   const DH = C / a.heads;
-  if (DH % 2 !== 0 || a.rotDim % 2 !== 0 || a.rotDim > C) throw new ShapeMismatchError(`ditAttention ${tag}: DH ${DH} / rotDim ${a.rotDim} must be even and rotDim ≤ C`);
+  if (DH % 4 !== 0) throw new ShapeMismatchError(`ditAttention ${tag}: head dim ${DH} must be a multiple of 4`);
   expectShape(`ditAttention ${tag} o`, a.o, [Mmax, C], ['f32']);
   expectShape(`ditAttention ${tag} keymask`, a.keymask, [Mmax], ['f32']);
-  expectShape(`ditAttention ${tag} rope`, a.rope, [-1, a.rotDim / 2, 2], ['f32']);
-  const params = sharedUniform(ctx, packParams([a.heads, C, a.rotDim, { f32: 1 / Math.sqrt(DH) }]));
+  const params = sharedUniform(ctx, packParams([a.heads, C, 0, { f32: 1 / Math.sqrt(DH) }]));
   const KT = attentionKeyTile(DH);
+  const rowwise = (a.impl ?? (isCpuAdapter(ctx) ? 'rowwise' : 'tiled')) === 'rowwise';
   const rec = ctx.record(
-    { shader: 'dit_attention', entry: 'main', defines: { DH, KT } },
-    [a.dims, params, a.qkv, a.o, a.keymask, a.rope],
+    { shader: 'dit_attention', entry: rowwise ? 'rowwise' : 'main', defines: rowwise ? { DH, ROWWISE: true } : { DH, KT } },
+    [a.dims, params, a.qkv, a.o, a.keymask],
     [1, a.heads, 1],
     tag,
   );

@@ -24,6 +24,8 @@ export interface DitLinearArgs {
   gate?: { mod: GpuTensor; base: number; stride: number };
   /** [Mmax] f32 0/1: zero the branch on rows with 0 (needs gate). */
   rowmask?: GpuTensor;
+  /** Fused q|k|v projection: interleaved rotary on q/k channels < rotDim (table [Tmax, rotDim/2, 2]). */
+  rope?: { table: GpuTensor; rotDim: number };
   /** Static row count (otherwise dims.M). */
   rows?: number;
   /** Entry point; default: `regblock` on CPU adapters (lavapipe/SwiftShader), `main` (shared-memory tiles) else. */
@@ -48,6 +50,10 @@ export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecor
   if (a.rows !== undefined && a.rows > Mmax) throw new ShapeMismatchError(`ditLinear ${tag}: rows ${a.rows} > ${Mmax}`);
   if (a.rowmask && !a.gate) throw new ShapeMismatchError(`ditLinear ${tag}: rowmask needs gate`);
   if (a.rowmask) expectShape(`ditLinear ${tag} rowmask`, a.rowmask, [Mmax], ['f32']);
+  if (a.rope && (a.gate || a.act || N % 12 !== 0 || a.rope.rotDim % 4 !== 0 || a.rope.rotDim > N / 3)) {
+    throw new ShapeMismatchError(`ditLinear ${tag}: rope needs a plain q|k|v projection (N=${N} a multiple of 12, rotDim ${a.rope.rotDim} a multiple of 4 and ≤ N/3)`);
+  }
+  if (a.rope) expectShape(`ditLinear ${tag} rope table`, a.rope.table, [-1, a.rope.rotDim / 2, 2], ['f32']);
   if (a.gate && a.act) throw new ShapeMismatchError(`ditLinear ${tag}: gate and act are exclusive`);
   const defines = {
     F16W: a.w.dtype === 'f16',
@@ -55,15 +61,16 @@ export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecor
     ACT_GELU: a.act === 'gelu_tanh',
     GATE: !!a.gate,
     ROWMASK: !!a.rowmask,
+    ROPE: !!a.rope,
   };
-  const params = sharedUniform(ctx, packParams([a.rows ?? 0, N, K, a.gate?.base ?? 0, a.gate?.stride ?? 0]));
+  const params = sharedUniform(ctx, packParams([a.rows ?? 0, N, K, a.gate?.base ?? 0, a.gate?.stride ?? 0, a.rope?.rotDim ?? 0, a.rope ? N / 3 : 0]));
   const impl = a.impl ?? (isCpuAdapter(ctx) && N % 4 === 0 ? 'regblock' : 'tiled');
   if (impl === 'regblock' && N % 4 !== 0) throw new ShapeMismatchError(`ditLinear ${tag}: regblock needs N % 4 == 0, N=${N}`);
   const grid = (rows: number): [number, number, number] =>
     impl === 'regblock' ? [ceilDiv(N, 256), ceilDiv(rows, 8), 1] : [ceilDiv(N, 64), ceilDiv(rows, 64), 1];
   const rec = ctx.record(
     { shader: 'dit_linear', entry: impl === 'regblock' ? 'regblock' : 'main', defines },
-    [a.dims, params, a.x, a.w, a.y, a.bias, a.gate?.mod ?? null, a.rowmask ?? null],
+    [a.dims, params, a.x, a.w, a.y, a.bias, a.gate?.mod ?? null, a.rowmask ?? null, a.rope?.table ?? null],
     grid(a.rows ?? Mmax),
     tag,
   );

@@ -10,6 +10,9 @@
 //   ACT_GELU    y = gelu_tanh(acc + bias)                 (FFN inner)
 //   GATE        y = y + gate[b, n] · (acc + bias)         (AdaLN-zero gated residual, in place on y; b = m / T)
 //   ROWMASK     with GATE: the branch is zeroed on rows whose key-mask entry is 0 (attention re-mask)
+//   ROPE        the fused q|k|v projection: after the bias, the interleaved DiT rotary (#include dit_rotary) rotates
+//               columns n < rotDim (q) and C ≤ n < C + rotDim (k), C = p.ropeC, at position t = m mod T — i.e. on
+//               projected q/k before the head split, head 0 only. Each thread's 4 columns hold whole pairs.
 // Rows M: p.M, or the live dims.M when p.M == 0 (activations sized by the current length).
 //
 // Entry `main` (GPUs): a workgroup owns a 64×64 tile of y; K advances 16 at a time through shared memory (A and W tiles stored
@@ -27,8 +30,8 @@ struct Params {
   K: u32,
   gateBase: u32,   // element offset of gate[b=0, 0] in `gate`
   gateStride: u32, // elements between batch rows of `gate`
-  _p0: u32,
-  _p1: u32,
+  rotDim: u32,     // ROPE: rotated channels of q and of k
+  ropeC: u32,      // ROPE: width of q (= of k)
   _p2: u32,
 }
 
@@ -47,6 +50,10 @@ struct Params {
 #endif
 #ifdef ROWMASK
 @group(0) @binding(7) var<storage, read> rowmask: array<f32>;
+#endif
+#ifdef ROPE
+@group(0) @binding(8) var<storage, read> rope_table: array<vec2<f32>>;
+#include "dit_rotary"
 #endif
 
 const TM: u32 = 64u;
@@ -77,6 +84,22 @@ fn epilogue(m: u32, n: u32, acc: f32) -> f32 {
   v = y[m * p.N + n] + gate[p.gateBase + b * p.gateStride + n] * v;
 #endif
   return v;
+}
+
+// Four consecutive columns n0..n0+3 of row m (n0 % 4 == 0, n0 + 3 < N): epilogue, then store.
+fn finish4(m: u32, n0: u32, acc: vec4<f32>) {
+#ifdef ROPE
+  var v = acc + vec4<f32>(bias[n0], bias[n0 + 1u], bias[n0 + 2u], bias[n0 + 3u]);
+  let c = select(n0, n0 - p.ropeC, n0 >= p.ropeC);
+  if (n0 < 2u * p.ropeC && c < p.rotDim) {
+    let pos = m % dims.T;
+    v = vec4<f32>(rope_rotate(v.x, v.y, c, pos, p.rotDim), rope_rotate(v.y, v.x, c + 1u, pos, p.rotDim),
+                  rope_rotate(v.z, v.w, c + 2u, pos, p.rotDim), rope_rotate(v.w, v.z, c + 3u, pos, p.rotDim));
+  }
+  for (var j = 0u; j < 4u; j++) { y[m * p.N + n0 + j] = v[j]; }
+#else
+  for (var j = 0u; j < 4u; j++) { y[m * p.N + n0 + j] = epilogue(m, n0 + j, acc[j]); }
+#endif
 }
 
 fn load_w(n: u32, k4: u32) -> vec4<f32> {
@@ -134,11 +157,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var i = 0u; i < 4u; i++) {
     let m = m0 + ty * 4u + i;
     if (m >= M) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let n = n0 + tx * 4u + j;
-      if (n >= p.N) { continue; }
-      let v = epilogue(m, n, acc[i][j]);
-      y[m * p.N + n] = v;
+    let nb = n0 + tx * 4u;
+    if (nb + 3u < p.N) {
+      finish4(m, nb, vec4<f32>(acc[i][0], acc[i][1], acc[i][2], acc[i][3]));
+    } else {
+      for (var j = 0u; j < 4u; j++) {
+        if (nb + j < p.N) { y[m * p.N + nb + j] = epilogue(m, nb + j, acc[i][j]); }
+      }
     }
   }
 }
@@ -178,8 +203,6 @@ fn regblock(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var i = 0u; i < RB_M; i++) {
     let m = m0 + i;
     if (m >= M) { break; }
-    for (var j = 0u; j < RB_N; j++) {
-      y[m * p.N + n0 + j] = epilogue(m, n0 + j, acc[i][j]);
-    }
+    finish4(m, n0, acc[i]);
   }
 }

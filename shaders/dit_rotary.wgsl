@@ -1,4 +1,4 @@
-// DiT rotary embedding helper (included by dit_attention; x-transformers RotaryEmbedding, interleaved pairs).
+// DiT rotary embedding helper (included by the fused q|k|v projection epilogue, dit_linear ROPE; x-transformers RotaryEmbedding, interleaved pairs).
 //
 // The projected q/k rows are rotated BEFORE the head split and only on channels c < rotDim (= dim_head: head 0
 // only). Channel pairs (2j, 2j+1) share the angle φ(p, j) = p · inv_freq[j]:

@@ -58,7 +58,7 @@ describe('adaLayerNorm (LN eps 1e-6 + shift/scale) vs float64', () => {
   });
 });
 
-describe('ditAttention (interleaved rotary on head 0, key padding, 50-frame chunks) vs float64', () => {
+describe('ditAttention (tiled and rowwise entries, key padding, 50-frame chunks) vs float64', () => {
   it.each([
     [83, 16, 64, 50, 0],
     [83, 16, 64, 0, 9],
@@ -67,33 +67,25 @@ describe('ditAttention (interleaved rotary on head 0, key padding, 50-frame chun
   ])('T=%i heads=%i DH=%i chunk=%i padded(item 1)=%i', async (T, H, DH, chunk, pad) => {
     const ctx = await testContext();
     const rng = new SeededRng(T * 7 + H + chunk + pad);
-    const B = 2, M = B * T, C = H * DH, rot = DH;
+    const B = 2, M = B * T, C = H * DH;
     const qkv = rng.f32(M * 3 * C, -2, 2);
     const keymask = new Float32Array(M).fill(1);
     for (let t = T - pad; t < T; t++) keymask[T + t] = 0;
-    // inv_freq as RotaryEmbedding(dim_head): 1 / 10000^(2i/DH), stored f32.
-    const invFreq = Float32Array.from({ length: rot / 2 }, (_, i) => 1 / 10000 ** ((2 * i) / DH));
-    const table = ditRopeTable(invFreq, T);
     const dims = createDims(ctx, { T, B, chunk });
     const tq = ctx.upload(qkv, 'f32', [M, 3 * C]), o = ctx.tensor('f32', [M, C]);
-    const tm = ctx.upload(keymask, 'f32', [M]), tr = ctx.upload(table, 'f32', [T, rot / 2, 2]);
-    ctx.run(atLength([ditAttention(ctx, { dims, qkv: tq, o, keymask: tm, rope: tr, heads: H, rotDim: rot })], T, B));
-    const rope = (row: Float64Array, pos: number) => {
-      const out = Float64Array.from(row);
-      for (let c = 0; c < rot; c += 2) {
-        const phi = Math.fround(pos * invFreq[c / 2]);
-        out[c] = row[c] * Math.cos(phi) - row[c + 1] * Math.sin(phi);
-        out[c + 1] = row[c + 1] * Math.cos(phi) + row[c] * Math.sin(phi);
-      }
-      return out;
-    };
+    const tm = ctx.upload(keymask, 'f32', [M]);
+    const o2 = ctx.tensor('f32', [M, C]);
+    ctx.run(atLength([
+      ditAttention(ctx, { dims, qkv: tq, o, keymask: tm, heads: H, impl: 'tiled' }),
+      ditAttention(ctx, { dims, qkv: tq, o: o2, keymask: tm, heads: H, impl: 'rowwise' }),
+    ], T, B));
     const ref = new Float64Array(M * C);
     for (let b = 0; b < B; b++) {
       const q: Float64Array[] = [], k: Float64Array[] = [];
       for (let t = 0; t < T; t++) {
         const r = (b * T + t) * 3 * C;
-        q.push(rope(Float64Array.from(qkv.subarray(r, r + C)), t));
-        k.push(rope(Float64Array.from(qkv.subarray(r + C, r + 2 * C)), t));
+        q.push(Float64Array.from(qkv.subarray(r, r + C)));
+        k.push(Float64Array.from(qkv.subarray(r + C, r + 2 * C)));
       }
       for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) {
         const lim = chunk ? Math.min(T, (Math.floor(i / chunk) + 1) * chunk) : T;
@@ -116,7 +108,8 @@ describe('ditAttention (interleaved rotary on head 0, key padding, 50-frame chun
         }
       }
     }
-    expectClose(await ctx.readF32(o), ref, { atol: 2e-5, rtol: 1e-4, label: `attention T=${T} H=${H} chunk=${chunk} pad=${pad}` });
+    expectClose(await ctx.readF32(o), ref, { atol: 2e-5, rtol: 1e-4, label: `attention tiled T=${T} H=${H} chunk=${chunk} pad=${pad}` });
+    expectClose(await ctx.readF32(o2), ref, { atol: 2e-5, rtol: 1e-4, label: `attention rowwise T=${T} H=${H} chunk=${chunk} pad=${pad}` });
   });
 });
 
@@ -191,6 +184,45 @@ describe('ditLinear (tiled and regblock entries, f32/f16 weights, SiLU/GELU-tanh
       expectClose(await ctx.readF32(ys.silu), silu, { ...tol, label: `${dtype} ${impl} silu ${M}x${N}x${K}` });
       expectClose(await ctx.readF32(ys.gelu), gelu, { ...tol, label: `${dtype} ${impl} gelu ${M}x${N}x${K}` });
       expectClose(await ctx.readF32(ys.gate), gated, { ...tol, label: `${dtype} ${impl} gate ${M}x${N}x${K}` });
+    }
+  });
+});
+
+describe('ditLinear ROPE epilogue (fused q|k|v projection + interleaved rotary on head 0) vs float64', () => {
+  it.each([
+    [11, 1024, 64],
+    [70, 64, 16],
+  ])('T=%i C=%i rotDim=%i', async (T, C, rot) => {
+    const ctx = await testContext();
+    const rng = new SeededRng(T + C);
+    const B = 2, M = B * T, N = 3 * C, K = 64;
+    const x = rng.f32(M * K), w = rng.normalF32(N * K, 1 / Math.sqrt(K)), bias = rng.f32(N);
+    // inv_freq as RotaryEmbedding(dim_head): 1 / 10000^(2i/DH), stored f32.
+    const invFreq = Float32Array.from({ length: rot / 2 }, (_, i) => 1 / 10000 ** ((2 * i) / rot));
+    const dims = createDims(ctx, { T, B, chunk: 0 });
+    const table = ctx.upload(ditRopeTable(invFreq, T), 'f32', [T, rot / 2, 2]);
+    const tx = ctx.upload(x, 'f32', [M, K]), tw = ctx.upload(w, 'f32', [N, K]), tb = ctx.upload(bias, 'f32', [N]);
+    const ref = new Float64Array(M * N);
+    for (let m = 0; m < M; m++) {
+      const row = new Float64Array(N);
+      for (let n = 0; n < N; n++) {
+        let acc = bias[n];
+        for (let k = 0; k < K; k++) acc += x[m * K + k] * w[n * K + k];
+        row[n] = acc;
+      }
+      const pos = m % T;
+      for (const off of [0, C]) for (let c = 0; c < rot; c += 2) {
+        const phi = Math.fround(pos * invFreq[c / 2]);
+        const a = row[off + c], b = row[off + c + 1];
+        row[off + c] = a * Math.cos(phi) - b * Math.sin(phi);
+        row[off + c + 1] = b * Math.cos(phi) + a * Math.sin(phi);
+      }
+      ref.set(row, m * N);
+    }
+    for (const impl of ['tiled', 'regblock'] as const) {
+      const y = ctx.tensor('f32', [M, N]);
+      ctx.run(atLength([ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y, rope: { table, rotDim: rot }, impl })], T, B));
+      expectClose(await ctx.readF32(y), ref, { atol: 3e-5, rtol: 1e-5, label: `rope ${impl} T=${T} C=${C}` });
     }
   });
 });

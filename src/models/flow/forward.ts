@@ -4,7 +4,7 @@
  *
  * One estimator step is a flat list of dispatches over the preallocated scratch (scratch.ts):
  *   pack_input → input proj → conv-pos ×2 (Mish, residual) →
- *   per block: AdaLN(LN+shift/scale) → fused QKV → attention (rotary, masks) → out proj (+re-mask, gate, residual)
+ *   per block: AdaLN(LN+shift/scale) → fused QKV (+ rotary epilogue) → attention (masks) → out proj (+re-mask, gate, residual)
  *              → AdaLN → FF1 (GELU-tanh) → FF2 (gate, residual)
  *   → final AdaLN → proj_out → Euler/CFG update (or the [B, C, T] output for estimator-only calls).
  * The AdaLN/time-MLP tables depend only on t, which takes the same 10 values every solve: they are computed once
@@ -180,8 +180,8 @@ export class FlowModel {
       const t = `${tag}.block${l}`;
       out.push(
         adaLayerNorm(ctx, { dims: d, x: s.hs, y: s.n, mod, shiftBase: r6, scaleBase: r6 + C, modStride: 6 * C, eps }, `${t}.attn_norm`),
-        ditLinear(ctx, { dims: d, x: s.n, w: bw.qkv.w, bias: bw.qkv.b, y: s.qkv }, `${t}.qkv`),
-        ditAttention(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, rope: s.rope, heads: cfg.heads, rotDim: cfg.rotDim }, `${t}.attn`),
+        ditLinear(ctx, { dims: d, x: s.n, w: bw.qkv.w, bias: bw.qkv.b, y: s.qkv, rope: { table: s.rope, rotDim: cfg.rotDim } }, `${t}.qkv`),
+        ditAttention(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads }, `${t}.attn`),
         ditLinear(ctx, { dims: d, x: s.att, w: bw.out.w, bias: bw.out.b, y: s.hs, gate: { mod, base: r6 + 2 * C, stride: 6 * C }, rowmask: s.keymask }, `${t}.to_out`),
         adaLayerNorm(ctx, { dims: d, x: s.hs, y: s.n, mod, shiftBase: r6 + 3 * C, scaleBase: r6 + 4 * C, modStride: 6 * C, eps }, `${t}.ff_norm`),
         ditLinear(ctx, { dims: d, x: s.n, w: bw.ff1.w, bias: bw.ff1.b, y: s.ff, act: 'gelu_tanh' }, `${t}.ff1`),
