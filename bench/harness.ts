@@ -184,11 +184,11 @@ export async function measureRoofline(ctx: GpuContext, size: BenchSize): Promise
   const noop = copyStrided(ctx, { src: a, dst: b, shape: [0], srcStrides: [1], dstStrides: [1] }, 'noop');
   const sc: number[] = [], nt: number[] = [];
   for (let i = 0; i < 4; i++) {
-    const t = await profileDispatches(ctx, [cp, noop]);
+    const t = await profileDispatches(ctx, [cp]);
     if (!t) break;
     sc.push(t[0].ms);
-    nt.push(t[1].ms);
   }
+  for (let i = 0; i < 6 && sc.length; i++) nt.push((await profileDispatches(ctx, [noop]))![0].ms);
   if (sc.length) shaderCopyGBps = (2 * bytes) / (median(sc.slice(1)) * 1e6);
   const noopMs = nt.length ? median(nt.slice(1)) : await wallTimeMs(ctx, [noop]);
   a.buffer.destroy();
@@ -214,8 +214,20 @@ export async function ortTime(ep: 'webgpu' | 'cpu', o: NonNullable<CasePlan['ort
   const ort = await loadOrt();
   if (!ort) return { ms: null, note: 'onnxruntime-node not installed' };
   let sess: Awaited<ReturnType<OrtModule['InferenceSession']['create']>> | undefined;
+  let fallbackNote: string | undefined;
   try {
-    sess = await ort.InferenceSession.create(o.model, { executionProviders: [ep], graphOptimizationLevel: 'all' });
+    // WebGPU first without CPU fallback, so a node the EP lacks is reported instead of silently timed on the CPU.
+    const base = { executionProviders: [ep], graphOptimizationLevel: 'all' as const };
+    if (ep === 'webgpu') {
+      try {
+        sess = await ort.InferenceSession.create(o.model, { ...base, extra: { session: { disable_cpu_ep_fallback: '1' } } });
+      } catch {
+        sess = await ort.InferenceSession.create(o.model, base);
+        fallbackNote = 'webgpu: some nodes fell back to the CPU EP';
+      }
+    } else {
+      sess = await ort.InferenceSession.create(o.model, base);
+    }
     const feeds = Object.fromEntries(Object.entries(o.feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]));
     const t0 = performance.now();
     await sess.run(feeds);
@@ -230,7 +242,8 @@ export async function ortTime(ep: 'webgpu' | 'cpu', o: NonNullable<CasePlan['ort
       spent += times[times.length - 1];
     }
     if (!times.length) return { ms: null, note: `${ep}: warm-up took ${warm.toFixed(0)} ms, past the ${budgetMs} ms budget` };
-    return { ms: median(times), note: times.length < reps ? `${ep}: ${times.length}/${reps} runs within budget` : undefined };
+    const notes = [fallbackNote, times.length < reps ? `${ep}: ${times.length}/${reps} runs within budget` : undefined].filter(Boolean);
+    return { ms: median(times), note: notes.length ? notes.join('; ') : undefined };
   } catch (e) {
     return { ms: null, note: `${ep}: ${String((e as Error).message ?? e).split('\n')[0].slice(0, 160)}` };
   } finally {
@@ -241,11 +254,11 @@ export async function ortTime(ep: 'webgpu' | 'cpu', o: NonNullable<CasePlan['ort
 const fmt = (v: number | null, d = 3) => (v === null || !Number.isFinite(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toPrecision(d));
 
 export function markdownTable(adapter: string, rows: CaseResult[]): string {
-  const head = `| case | shape | ours µs | timing | GB/s | GFLOP/s | roofline | ORT webgpu µs | ours/ORT | ORT cpu µs |`;
+  const head = `| case | shape | ours µs | timing | ours wall µs | GB/s | GFLOP/s | roofline | ORT webgpu µs | ours/ORT | ORT cpu µs |`;
   const lines = rows.map((r) =>
-    `| ${r.name} | ${r.shape} | ${fmt(r.ours_ms === null ? null : r.ours_ms * 1000)} | ${r.ours_timing === 'gpu-timestamp' ? 'gpu' : 'wall'} | ${fmt(r.gbps)} | ${fmt(r.gflops)} | ${r.roofline_frac === null ? '—' : (100 * r.roofline_frac).toFixed(1) + '%'} | ${fmt(r.ort_webgpu_ms === null ? null : r.ort_webgpu_ms * 1000)} | ${fmt(r.ratio_vs_ort_webgpu)} | ${fmt(r.ort_cpu_ms === null ? null : r.ort_cpu_ms * 1000)} |${r.error ? ` error: ${r.error}` : ''}`,
+    `| ${r.name} | ${r.shape} | ${fmt(r.ours_ms === null ? null : r.ours_ms * 1000)} | ${r.ours_timing === 'gpu-timestamp' ? 'gpu' : 'wall'} | ${fmt(r.ours_wall_ms === null ? null : r.ours_wall_ms * 1000)} | ${fmt(r.gbps)} | ${fmt(r.gflops)} | ${r.roofline_frac === null ? '—' : (100 * r.roofline_frac).toFixed(1) + '%'} | ${fmt(r.ort_webgpu_ms === null ? null : r.ort_webgpu_ms * 1000)}${r.ort_note?.includes('fell back') ? ' (cpu fallback)' : ''} | ${fmt(r.ratio_vs_ort_webgpu)} | ${fmt(r.ort_cpu_ms === null ? null : r.ort_cpu_ms * 1000)} |${r.error ? ` error: ${r.error}` : ''}`,
   );
-  return [`adapter: ${adapter}`, '', head, '|' + '---|'.repeat(10), ...lines].join('\n');
+  return [`adapter: ${adapter}`, '', head, '|' + '---|'.repeat(11), ...lines].join('\n');
 }
 
 export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDescription; cases: CaseResult[] }> {

@@ -11,9 +11,9 @@ import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
 
-export type OrtDType = 'float32' | 'int64' | 'int32' | 'float16';
+export type OrtDType = 'float32' | 'int64' | 'int32' | 'float16' | 'uint8';
 
-const ELEM: Record<OrtDType, number> = { float32: 1, int32: 6, int64: 7, float16: 10 };
+const ELEM: Record<OrtDType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, float16: 10 };
 
 export interface ValueSpec {
   name: string;
@@ -173,5 +173,25 @@ export function gatherGraph(V: number, D: number, T: number, table: Float32Array
     outputs: [{ name: 'y', dtype: 'float32', dims: [T, D] }],
     inits: [{ name: 'table', dtype: 'float32', dims: [V, D], data: table }],
     nodes: [{ op: 'Gather', inputs: ['table', 'ids'], outputs: ['y'], attrs: { axis: 0 } }],
+  });
+}
+
+/**
+ * Block-quantised GEMV/GEMM as ORT runs it: com.microsoft MatMulNBits (y = x · dequant(B)ᵀ), bits 4 or 8,
+ * B uint8 [N, K/bs, bs·bits/8] with element k in the low bits first, scales f32 [N·K/bs], zero point
+ * 2^(bits−1) by default. Our q4 words already have that byte layout (nibble = q + 8); our signed q8 bytes get
+ * +128 here. `packed` is the words buffer of kernels/quant.ts quantizeHost.
+ */
+export function matmulNBitsGraph(M: number, N: number, K: number, bits: 4 | 8, block: number, packed: Uint32Array, scales: Float32Array): Uint8Array {
+  let bytes = new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
+  if (bits === 8) bytes = Uint8Array.from(bytes, (b) => (b + 128) & 0xff);
+  return graph({
+    inputs: [{ name: 'x', dtype: 'float32', dims: [M, K] }],
+    outputs: [{ name: 'y', dtype: 'float32', dims: [M, N] }],
+    inits: [
+      { name: 'b', dtype: 'uint8', dims: [N, K / block, (block * bits) / 8], data: bytes },
+      { name: 's', dtype: 'float32', dims: [(N * K) / block], data: scales },
+    ],
+    nodes: [{ op: 'MatMulNBits', domain: 'com.microsoft', inputs: ['x', 'b', 's'], outputs: ['y'], attrs: { K, N, bits, block_size: block } }],
   });
 }

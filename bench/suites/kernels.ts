@@ -11,12 +11,12 @@ import { copy, copyStrided, transpose } from '../../kernels/copy.js';
 import { activation, binary } from '../../kernels/elementwise.js';
 import { gatherRows } from '../../kernels/gather.js';
 import { linear } from '../../kernels/matmul.js';
-import { packWeightF16, quantizeWeight } from '../../kernels/quant.js';
+import { packWeightF16, quantizeHost, quantizeWeight } from '../../kernels/quant.js';
 import { softmax } from '../../kernels/softmax.js';
 import { topk } from '../../kernels/topk.js';
 import type { GpuTensor } from '../../src/gpu/tensor.js';
 import type { BenchCase, BenchEnv, CasePlan, Suite } from '../harness.js';
-import { addBroadcastGraph, gatherGraph, gemmGraph, siluGraph, swigluGraph, topkGraph, unaryGraph } from '../ort-graphs.js';
+import { addBroadcastGraph, gatherGraph, gemmGraph, matmulNBitsGraph, siluGraph, swigluGraph, topkGraph, unaryGraph } from '../ort-graphs.js';
 
 /** Deterministic pseudo-random floats in [-0.5, 0.5) (benchmarks only need non-degenerate data). */
 function rnd(n: number, seed: number, scale = 1): Float32Array {
@@ -59,9 +59,14 @@ function linearCase(M: number, N: number, K: number, fmt: WFmt, opts: { gateUp?:
       };
       if (opts.ort) {
         const feeds = { x: { type: 'float32' as const, data: x, dims: [M, K] } };
-        plan.ort = opts.gateUp
-          ? { model: swigluGraph(M, N, K, wf.subarray(0, N * K), wf.subarray(N * K)), feeds, note: 'ORT: Gemm, Gemm, Sigmoid, Mul, Mul (f32)' }
-          : { model: gemmGraph(M, N, K, wf), feeds };
+        if (opts.gateUp) {
+          plan.ort = { model: swigluGraph(M, N, K, wf.subarray(0, N * K), wf.subarray(N * K)), feeds, note: 'ORT: Gemm, Gemm, Sigmoid, Mul, Mul (f32)' };
+        } else if (fmt === 'q4' || fmt === 'q8') {
+          const h = quantizeHost(wf, [N, K], fmt, 32);
+          plan.ort = { model: matmulNBitsGraph(M, N, K, fmt === 'q4' ? 4 : 8, 32, h.words, h.scales), feeds, note: `ORT: MatMulNBits ${fmt === 'q4' ? 4 : 8}-bit, block 32` };
+        } else if (fmt === 'f32') {
+          plan.ort = { model: gemmGraph(M, N, K, wf), feeds };
+        }
       }
       return plan;
     },
@@ -206,8 +211,8 @@ export const suite: Suite = {
       linearCase(1, H, I, 'f32', { ort: true }),
       linearCase(1, SPEECH, H, 'f32', { ort: true }),
       linearCase(1, I, H, 'f16'),
-      linearCase(1, I, H, 'q8'),
-      linearCase(1, I, H, 'q4'),
+      linearCase(1, I, H, 'q8', { ort: true }),
+      linearCase(1, I, H, 'q4', { ort: true }),
       linearCase(1, H, I, 'f16'),
       linearCase(1, SPEECH, H, 'f16'),
       linearCase(1, I, H, 'f32', { gateUp: true, ort: true }),
