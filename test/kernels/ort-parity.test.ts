@@ -1,0 +1,64 @@
+/**
+ * Cross-checks against onnxruntime-node (CPU EP) on the one-node graphs the benchmark uses: our packed q4/q8
+ * weights are byte-compatible with ORT's MatMulNBits (so a converted model can feed either), and our GEMM,
+ * softmax and top-k agree with ORT's Gemm, Softmax and TopK on the same data.
+ */
+import ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { gemmGraph, matmulNBitsGraph, topkGraph, unaryGraph } from '../../bench/ort-graphs.js';
+import { linear } from '../../kernels/matmul.js';
+import { quantizeHost, quantizeWeight } from '../../kernels/quant.js';
+import { softmax } from '../../kernels/softmax.js';
+import { topk } from '../../kernels/topk.js';
+import { expectClose } from '../helpers/compare.js';
+import { testContext } from '../helpers/gpu.js';
+import { SeededRng } from '../helpers/rng.js';
+
+async function ortRun(model: Uint8Array, feeds: Record<string, InstanceType<typeof ort.Tensor>>): Promise<Record<string, ArrayLike<number | bigint>>> {
+  const s = await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
+  const out = await s.run(feeds);
+  await s.release();
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as ArrayLike<number | bigint>]));
+}
+
+describe('parity with onnxruntime-node (cpu EP)', () => {
+  it.each([['q4'], ['q8']] as const)('%s GEMV equals ORT MatMulNBits on the same packed bytes (N=130, K=896, block 32)', async (kind) => {
+    const ctx = await testContext();
+    const [M, N, K] = [3, 130, 896];
+    const rng = new SeededRng(kind.length * 17);
+    const w = rng.normalF32(N * K, 0.05), x = rng.f32(M * K);
+    const h = quantizeHost(w, [N, K], kind, 32);
+    const ref = (await ortRun(matmulNBitsGraph(M, N, K, kind === 'q4' ? 4 : 8, 32, h.words, h.scales), { x: new ort.Tensor('float32', x, [M, K]) })).y;
+    const q = quantizeWeight(ctx, w, [N, K], kind, 32);
+    const y = ctx.tensor('f32', [M, N]);
+    ctx.run([linear(ctx, { x: ctx.upload(x, 'f32', [M, K]), w: q.packed, scales: q.scales, y })]);
+    // Both are f32 sums of the same dequantised products in different orders.
+    expectClose(await ctx.readF32(y), ref as ArrayLike<number>, { atol: 2e-5, rtol: 1e-5, label: `${kind} vs MatMulNBits` });
+  });
+
+  it('GEMM equals ORT Gemm(transB) at a DiT-like shape', async () => {
+    const ctx = await testContext();
+    const [M, N, K] = [70, 96, 256];
+    const rng = new SeededRng(71);
+    const w = rng.normalF32(N * K, 1 / 16), x = rng.f32(M * K);
+    const ref = (await ortRun(gemmGraph(M, N, K, w), { x: new ort.Tensor('float32', x, [M, K]) })).y;
+    const y = ctx.tensor('f32', [M, N]);
+    ctx.run([linear(ctx, { x: ctx.upload(x, 'f32', [M, K]), w: ctx.upload(w, 'f32', [N, K]), y })]);
+    expectClose(await ctx.readF32(y), ref as ArrayLike<number>, { atol: 2e-5, rtol: 1e-5, label: 'gemm vs ORT' });
+  });
+
+  it('softmax and top-k (k=25 of 6761) equal ORT Softmax and TopK', async () => {
+    const ctx = await testContext();
+    const cols = 6761;
+    const x = new SeededRng(5).f32(cols, -10, 10);
+    const tx = ctx.upload(x, 'f32', [1, cols]);
+    const p = ctx.tensor('f32', [1, cols]), v = ctx.tensor('f32', [1, 25]), i = ctx.tensor('i32', [1, 25]);
+    ctx.run([softmax(ctx, { x: tx, out: p }), topk(ctx, { x: tx, k: 25, values: v, indices: i })]);
+    const feeds = { x: new ort.Tensor('float32', x, [1, cols]) };
+    const sm = (await ortRun(unaryGraph('Softmax', [1, cols], [1, cols], { axis: -1 }), feeds)).y as Float32Array;
+    expectClose(await ctx.readF32(p), sm, { atol: 1e-8, rtol: 1e-5, label: 'softmax vs ORT' });
+    const tk = await ortRun(topkGraph(1, cols, 25), feeds);
+    expectClose(await ctx.readF32(v), tk.v as Float32Array, { label: 'topk values vs ORT' });
+    expect([...((await ctx.read(i)) as Int32Array)]).toEqual(Array.from(tk.i as BigInt64Array, Number));
+  });
+});
