@@ -215,6 +215,14 @@ export class FlowModel {
 
   /** The DiT alone, as DiT.forward(x, mask, mu, t, spks, cond, streaming): returns [B, out, T]. */
   async estimator(a: EstimatorInputs): Promise<Float32Array> {
+    const { records, B, T } = this.prepareEstimator(a);
+    this.ctx.run(records);
+    const out = await this.ctx.readBytes(this.s.out.buffer, 0, B * this.cfg.outChannels * T * 4);
+    return new Float32Array(out);
+  }
+
+  /** Uploads the estimator inputs and returns the call's dispatch list (benchmarks time it without transfers). */
+  prepareEstimator(a: EstimatorInputs): { records: DispatchRecord[]; B: number; T: number } {
     const { ctx, s, cfg } = this;
     const B = a.t.length;
     const T = a.mask.length / B;
@@ -230,9 +238,7 @@ export class FlowModel {
     ctx.write(s.condb.buffer, 0, a.cond);
     ctx.write(s.spksb.buffer, 0, a.spks);
     ctx.write(s.keymask.buffer, 0, a.mask);
-    ctx.run(atLength(this.estimatorRecords, T, B));
-    const out = await ctx.readBytes(s.out.buffer, 0, B * cfg.outChannels * T * 4);
-    return new Float32Array(out);
+    return { records: atLength(this.estimatorRecords, T, B), B, T };
   }
 
   /** Records of the wrapper for n tokens of which nOut produce frames (two bind groups per new (n, nOut)). */
