@@ -2,8 +2,9 @@
  * Demo page: load a converted model folder in the Worker, type text, press Play; chunks stream into the
  * "pcm-player" AudioWorklet as they arrive. Shows load progress, TTFA, RTF, the adapter and shader-f16 use.
  * `window.cosyvoiceDemo` exposes the run's data (received PCM, progress events, stats) for the browser tests.
- * URL parameters: ?model=<folder URL>&text=<text>&seed=<n>&tokens=<n> (tokens: generate exactly n speech tokens,
- * for benchmarks and for random-weight test models that would otherwise run to their length limit).
+ * URL parameters: ?model=<folder URL>&text=<text>&seed=<n>&tokens=<n>&dtype=f32|f16 (tokens: generate exactly n
+ * speech tokens, for benchmarks and for random-weight test models that would otherwise run to their length limit;
+ * dtype: CosyVoice3 weight storage, default f16 where the device has shader-f16).
  */
 import { CosyVoiceWorkerClient, type StreamHandle } from '../browser/client.js';
 import type { DoneInfo, LoadedInfo, ProgressInfo } from '../browser/protocol.js';
@@ -111,7 +112,7 @@ async function ensureLoaded(): Promise<LoadedInfo> {
       demo.progress.push(p);
       showProgress();
     },
-    { cache: ui.cache.checked, disableF16: ui.nof16.checked },
+    { cache: ui.cache.checked, disableF16: ui.nof16.checked, dtype: dtypeParam() },
   );
   demo.loaded = info;
   demo.loadedKey = key;
@@ -225,6 +226,11 @@ async function play(): Promise<void> {
     log(`${err.name}: ${err.message}`);
     setState('error', `${err.name}: ${err.message}`);
   }
+}
+
+function dtypeParam(): 'f32' | 'f16' | undefined {
+  const d = new URLSearchParams(location.search).get('dtype');
+  return d === 'f32' || d === 'f16' ? d : undefined;
 }
 
 function streamOptions(): { seed?: number; forceTokens?: number } {

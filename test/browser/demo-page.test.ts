@@ -222,4 +222,26 @@ describe('demo page in headless Chromium (test-tone engine)', () => {
     expect(quota?.name).toBe('ModelCacheQuotaError');
     expect(quota?.message).toMatch(/tone\.(json|bin)/);
   });
+
+  it('dispose releases the worker; later calls are typed errors', async () => {
+    const r = await page.evaluate(async () => {
+      const d = (globalThis as any).cosyvoiceDemo;
+      const Client = d.client.constructor;
+      const c = new Client(new Worker('./worker.js', { type: 'module' }));
+      await c.load('./models/tone/');
+      const { pcm } = await c.synthesize('ok', null);
+      const t0 = performance.now();
+      await c.dispose();
+      const ms = performance.now() - t0;
+      try {
+        c.stream('again');
+        return { samples: pcm.length, ms, after: null };
+      } catch (e) {
+        return { samples: pcm.length, ms, after: (e as Error).name };
+      }
+    });
+    expect(r.samples).toBe(2 * 5 * 480);
+    expect(r.ms).toBeLessThan(1500); // the worker answered 'disposed' (the fallback timeout is 2 s)
+    expect(r.after).toBe('WorkerProtocolError');
+  });
 });
