@@ -42,6 +42,8 @@ export interface LinearArgs {
   gemmBK?: number;
   /** GEMM tuning: output rows per thread (4 or 8). */
   gemmTM?: number;
+  /** GEMM tuning: output tile [BM, BN] per workgroup (multiples of TM·… and 4; default [64, 64]). */
+  gemmTile?: [number, number];
 }
 
 const ACT_DEFINE: Record<Activation, string> = { silu: 'ACT_SILU', gelu_tanh: 'ACT_GELU', mish: 'ACT_MISH', leaky_relu: 'ACT_LEAKY' };
@@ -114,9 +116,11 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
     LANES: lanes,
     BK: a.gemmBK ?? (a.gateUp ? 16 : 32), // 32 halves the barriers; gateUp needs two W tiles in 16 KiB
     TM: a.gemmTM ?? 8,
+    BM: a.gemmTile?.[0] ?? 64,
+    BN: a.gemmTile?.[1] ?? 64,
   };
   const params = ctx.uniform(packParams([M, N, K, KW, G, SG, N, { f32: a.alpha ?? 0.01 }]));
-  const grid: [number, number, number] = mode === 'gemv' ? [ceilDiv(N, rows), M, 1] : [ceilDiv(N, 64), ceilDiv(M, 64), 1];
+  const grid: [number, number, number] = mode === 'gemv' ? [ceilDiv(N, rows), M, 1] : [ceilDiv(N, a.gemmTile?.[1] ?? 64), ceilDiv(M, a.gemmTile?.[0] ?? 64), 1];
   return ctx.record(
     { shader: 'matmul', entry: mode, defines },
     [params, a.x, wBinding, a.y, a.bias ?? null, a.residual ?? null, quant ? a.scales! : null],

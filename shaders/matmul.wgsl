@@ -317,11 +317,11 @@ fn gemv(
 #endif
 }
 
-const BM: u32 = 64u;
-const BN: u32 = 64u;
+const BM: u32 = {{BM}}u;
+const BN: u32 = {{BN}}u;
 const BK: u32 = {{BK}}u;
 const TM: u32 = {{TM}}u;               // rows per thread (4 or 8); each thread owns TM rows × 4 columns
-const GWG: u32 = (BM / TM) * (BN / 4u); // threads per GEMM workgroup: 256 (TM 4) or 128 (TM 8)
+const GWG: u32 = (BM / TM) * (BN / 4u); // threads per GEMM workgroup (128 for the default 64×64, TM 8)
 var<workgroup> xs: array<f32, BK * BM>;      // [BK][BM]
 var<workgroup> ws: array<f32, NW * BK * BN>; // [NW][BK][BN]
 
@@ -329,8 +329,8 @@ var<workgroup> ws: array<f32, NW * BK * BN>; // [NW][BK][BN]
 fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let m0 = wid.y * BM;
   let n0 = wid.x * BN;
-  let tx = lid % 16u; // columns 4·tx .. +3
-  let ty = lid / 16u; // rows TM·ty .. +TM−1
+  let tx = lid % (BN / 4u); // columns 4·tx .. +3
+  let ty = lid / (BN / 4u); // rows TM·ty .. +TM−1
   var acc: array<vec4<f32>, TM>; // acc[i] = row TM·ty+i, vec4 over the thread's 4 columns
 #ifdef GATEUP
   var accu: array<vec4<f32>, TM>;
@@ -338,49 +338,59 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var k0 = 0u; k0 < p.K; k0 += BK) {
 #ifdef VEC
     // Tile loads in 8-element chunks along k (two 128-bit loads of x / one to four words of W per chunk),
-    // transposed into k-major tiles with constant component indices.
-    for (var e = lid; e < BM * (BK / 8u); e += GWG) {
+    // transposed into k-major tiles with constant component indices. Row r < BM feeds xs, r < BN feeds ws.
+    for (var e = lid; e < max(BM, BN) * (BK / 8u); e += GWG) {
       let r = e / (BK / 8u);
       let cc = e % (BK / 8u);
       let c = k0 / 8u + cc;
       let inK = 8u * c < p.K; // K % 8 == 0: a chunk is wholly inside or outside
-      var xv = mat2x4<f32>();
-      if (m0 + r < p.M && inK) { xv = x8(m0 + r, c); }
-      var wv = mat2x4<f32>();
-      if (n0 + r < p.N && inK) { wv = w8(n0 + r, c); }
+      if (r < BM) {
+        var xv = mat2x4<f32>();
+        if (m0 + r < p.M && inK) { xv = x8(m0 + r, c); }
+        for (var j = 0u; j < 4u; j++) {
+          xs[(8u * cc + j) * BM + r] = xv[0][j];
+          xs[(8u * cc + 4u + j) * BM + r] = xv[1][j];
+        }
+      }
+      if (r < BN) {
+        var wv = mat2x4<f32>();
+        if (n0 + r < p.N && inK) { wv = w8(n0 + r, c); }
 #ifdef GATEUP
-      var uv = mat2x4<f32>();
-      if (n0 + r < p.N && inK) { uv = w8(n0 + r + p.up_row, c); }
+        var uv = mat2x4<f32>();
+        if (n0 + r < p.N && inK) { uv = w8(n0 + r + p.up_row, c); }
 #endif
-      for (var j = 0u; j < 4u; j++) {
-        xs[(8u * cc + j) * BM + r] = xv[0][j];
-        xs[(8u * cc + 4u + j) * BM + r] = xv[1][j];
-        ws[(8u * cc + j) * BN + r] = wv[0][j];
-        ws[(8u * cc + 4u + j) * BN + r] = wv[1][j];
+        for (var j = 0u; j < 4u; j++) {
+          ws[(8u * cc + j) * BN + r] = wv[0][j];
+          ws[(8u * cc + 4u + j) * BN + r] = wv[1][j];
 #ifdef GATEUP
-        ws[(BK + 8u * cc + j) * BN + r] = uv[0][j];
-        ws[(BK + 8u * cc + 4u + j) * BN + r] = uv[1][j];
+          ws[(BK + 8u * cc + j) * BN + r] = uv[0][j];
+          ws[(BK + 8u * cc + 4u + j) * BN + r] = uv[1][j];
 #endif
+        }
       }
     }
 #else
     // Any K: element loads; consecutive threads read consecutive k of one row.
-    for (var e = lid; e < BM * BK; e += GWG) {
+    for (var e = lid; e < max(BM, BN) * BK; e += GWG) {
       let r = e / BK;
       let kk = e % BK;
       let k = k0 + kk;
-      var v = 0.0;
-      if (m0 + r < p.M && k < p.K) { v = x_at(m0 + r, k); }
-      xs[kk * BM + r] = v;
-      let ok = n0 + r < p.N && k < p.K;
-      var vw = 0.0;
-      if (ok) { vw = w_at(n0 + r, k); }
-      ws[kk * BN + r] = vw;
+      if (r < BM) {
+        var v = 0.0;
+        if (m0 + r < p.M && k < p.K) { v = x_at(m0 + r, k); }
+        xs[kk * BM + r] = v;
+      }
+      if (r < BN) {
+        let ok = n0 + r < p.N && k < p.K;
+        var vw = 0.0;
+        if (ok) { vw = w_at(n0 + r, k); }
+        ws[kk * BN + r] = vw;
 #ifdef GATEUP
-      var vu = 0.0;
-      if (ok) { vu = w_at(n0 + r + p.up_row, k); }
-      ws[(BK + kk) * BN + r] = vu;
+        var vu = 0.0;
+        if (ok) { vu = w_at(n0 + r + p.up_row, k); }
+        ws[(BK + kk) * BN + r] = vu;
 #endif
+      }
     }
 #endif
     workgroupBarrier();
