@@ -131,4 +131,22 @@ describe('tiny CosyVoice3 in headless Chromium', () => {
     expect(text).toContain(r.loaded.adapterLabel);
     expect(text).toMatch(/shader-f16\s+no/);
   }, 420_000);
+
+  it('a reload loads the converted model from the Cache API without any model request', async () => {
+    const before = server.requests.length;
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.state === 'idle');
+    const r = await page.evaluate(async () => {
+      const progress: { cached: boolean }[] = [];
+      const loaded = await (globalThis as any).cosyvoiceDemo.client.load('./models/tiny/', (p: { cached: boolean }) => progress.push(p), { dtype: 'f32' });
+      return { loaded, progress };
+    });
+    expect(server.requests.slice(before).filter((q) => q.path.startsWith('/models/tiny/'))).toEqual([]);
+    expect(r.loaded.engine).toBe('cosyvoice3');
+    expect(r.loaded.cache.misses).toBe(0);
+    expect(r.loaded.cache.bytesDownloaded).toBe(0);
+    expect(r.loaded.cache.bytesFromCache).toBeGreaterThan(2_000_000);
+    expect(r.progress.length).toBeGreaterThan(0);
+    expect(r.progress.every((p) => p.cached)).toBe(true);
+  }, 120_000);
 });
