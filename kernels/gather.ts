@@ -1,4 +1,8 @@
-/** Embedding gather (shaders/gather.wgsl): table [V, D] (f32 or packed f16) rows by i32 ids [T] → out f32 [T, D]. */
+/**
+ * Embedding gather (shaders/gather.wgsl): table [V, D] (f32 or packed f16) rows by i32 ids [T] → out f32 [T, D].
+ * A table larger than one storage binding is split into row chunks: `gatherChunked` returns one record per
+ * chunk (each fills only the rows whose ids it holds).
+ */
 import { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, grid1d, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
@@ -11,6 +15,10 @@ export interface GatherArgs {
   ids: GpuTensor;
   /** [T, D] f32 */
   out: GpuTensor;
+  /** The first id the table holds (a chunk of a larger table); default 0. */
+  idOffset?: number;
+  /** Leave rows of ids outside this table untouched instead of zeroing them (chunked tables). */
+  keepOutside?: boolean;
 }
 
 export function gatherRows(ctx: GpuContext, a: GatherArgs, tag = ''): DispatchRecord {
@@ -25,7 +33,14 @@ export function gatherRows(ctx: GpuContext, a: GatherArgs, tag = ''): DispatchRe
   const f16 = a.table.dtype === 'f16';
   const DW = Math.ceil(D / 2);
   const workgroups = grid1d(ceilDiv(T * D, 256));
-  const params = ctx.uniform(packParams([T, D, V, workgroups[0] * 256, DW]));
+  const params = ctx.uniform(packParams([T, D, V, workgroups[0] * 256, DW, { i32: a.idOffset ?? 0 }]));
   const table = f16 ? { buffer: a.table.buffer, offset: a.table.offset, size: V * DW * 4 } : a.table;
-  return ctx.record({ shader: 'gather', entry: 'rows', defines: { TABLE_F16: f16 } }, [params, table, a.ids, a.out], workgroups, tag);
+  return ctx.record({ shader: 'gather', entry: 'rows', defines: { TABLE_F16: f16, KEEP: !!a.keepOutside } }, [params, table, a.ids, a.out], workgroups, tag);
+}
+
+/** One record per table chunk; chunk i holds ids [offsets[i], offsets[i] + V_i). Rows of ids in no chunk are 0. */
+export function gatherChunked(ctx: GpuContext, chunks: readonly { table: GpuTensor; idOffset: number }[], ids: GpuTensor, out: GpuTensor, tag = ''): DispatchRecord[] {
+  if (!chunks.length) throw new ShapeMismatchError('gatherChunked: no table chunks');
+  // The first chunk zeroes rows it does not hold; the others only fill theirs.
+  return chunks.map((c, i) => gatherRows(ctx, { table: c.table, ids, out, idOffset: c.idOffset, keepOutside: i > 0 }, `${tag}${tag ? '.' : ''}chunk${i}`));
 }

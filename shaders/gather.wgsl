@@ -2,7 +2,9 @@
 //
 // Table formats: f32 [V, D], or f16 packed two per u32 (TABLE_F16: [V, ceil(D/2)] words, low half = even
 // column, as kernels/quant.ts packs it), decoded with unpack2x16float (no `shader-f16` needed).
-// An id outside [0, V) writes a zero row (the wrapper cannot see ids that live on the GPU; tests check this).
+// Row id − id_offset of the table is read, so a table too large for one binding (the LLM's 151936×896 text
+// embedding) can be split into chunks of rows, one dispatch per chunk. An id outside the chunk writes a zero
+// row, or (KEEP, for chunked tables) leaves that output row untouched for another chunk to fill.
 // One thread owns one output element; the grid is split over x/y past 65535 workgroups (p.row_stride).
 
 struct Params {
@@ -11,7 +13,7 @@ struct Params {
   V: u32,
   row_stride: u32, // threads per grid row
   DW: u32,         // TABLE_F16: words per table row
-  _pad0: u32,
+  id_offset: i32,  // first id this table (chunk) holds
   _pad1: u32,
   _pad2: u32,
 }
@@ -31,9 +33,11 @@ fn rows(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (i >= p.T * p.D) { return; }
   let t = i / p.D;
   let d = i % p.D;
-  let id = ids[t];
+  let id = ids[t] - p.id_offset;
   if (id < 0 || u32(id) >= p.V) {
+#ifndef KEEP
     out[i] = 0.0;
+#endif
     return;
   }
 #ifdef TABLE_F16

@@ -185,3 +185,28 @@ describe('elementwise activations and broadcast add', () => {
     expect(() => binary(ctx, 'add', ta, ctx.tensor('f32', [D + 1]), s)).toThrow(ShapeMismatchError);
   });
 });
+
+describe('chunked embedding gather', () => {
+  it('a table split into 3 row chunks (f16 and f32 mixed) gives the whole-table result', async () => {
+    const { gatherChunked } = await import('../../kernels/gather.js');
+    const ctx = await testContext();
+    const [V, D, T] = [103, 40, 25];
+    const rng = new SeededRng(77);
+    const table = rng.f32(V * D);
+    const ids = Int32Array.from({ length: T }, (_, t) => (t === 0 ? V + 5 : t === 1 ? -3 : rng.int(V)));
+    const cut = [0, 40, 90, V];
+    const chunks = [0, 1, 2].map((i) => {
+      const rows = table.subarray(cut[i] * D, cut[i + 1] * D);
+      const shape: [number, number] = [cut[i + 1] - cut[i], D];
+      return { table: i === 1 ? packWeightF16(ctx, rows, shape) : ctx.upload(rows, 'f32', shape), idOffset: cut[i] };
+    });
+    const out = ctx.upload(new Float32Array(T * D).fill(7), 'f32', [T, D]); // stale contents must be overwritten
+    ctx.run(gatherChunked(ctx, chunks, ctx.upload(ids, 'i32', [T]), out));
+    const ref = new Float64Array(T * D);
+    ids.forEach((id, t) => {
+      if (id < 0 || id >= V) return;
+      for (let d = 0; d < D; d++) ref[t * D + d] = id >= 40 && id < 90 ? roundToF16([table[id * D + d]])[0] : table[id * D + d];
+    });
+    expectClose(await ctx.readF32(out), ref, { label: 'chunked gather' });
+  });
+});
