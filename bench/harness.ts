@@ -358,5 +358,6 @@ export function parseBenchArgs(argv: string[]): RunOptions {
     }
   }
   if (!o.suite) throw new Error('--suite is required');
+  if (!SUITES[o.suite]) throw new Error(`unknown suite "${o.suite}" (known: ${Object.keys(SUITES).join(', ')})`);
   return o;
 }
