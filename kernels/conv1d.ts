@@ -50,6 +50,8 @@ export interface Conv1dArgs {
   mode?: 'tiled' | 'tiled2' | 'win' | 'reg' | 'direct';
   /** times per invocation in the `win` entry. */
   rt?: number;
+  /** `win` entry: load weights once per 8-lane subgroup and broadcast (default: when the adapter's subgroups are exactly 8 wide, e.g. lavapipe). */
+  subgroupWeights?: boolean;
   /** times per invocation in the `tiled2` entry (1 or 2). */
   tpt?: 1 | 2;
   /** vec4 column groups per invocation in the `reg` entry (2 or 4). */
@@ -93,6 +95,12 @@ export function pickChunk2(k: number, dil: number, cob: number, tpt: number): nu
     if (c * k * cob * 16 + c * (64 * tpt + (k - 1) * dil) * 4 <= WG_BYTES) return c;
   }
   throw new ShapeMismatchError(`conv1d: kernel ${k} with dilation ${dil} does not fit workgroup memory`);
+}
+
+/** True when the device has subgroups that are always exactly 8 lanes (llvmpipe with 256-bit vectors). */
+export function subgroupsOf8(ctx: GpuContext): boolean {
+  const info = ctx.handle.adapter?.info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
+  return ctx.hasSubgroups && info?.subgroupMinSize === 8 && info?.subgroupMaxSize === 8;
 }
 
 export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord {
@@ -147,6 +155,10 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
     defines.WIN = true;
     defines.RT = a.rt ?? 8;
     defines.COB = a.cob ?? 4;
+    if (a.subgroupWeights ?? (defines.COB === 4 && subgroupsOf8(ctx))) {
+      if (defines.COB !== 4 || !subgroupsOf8(ctx)) throw new ShapeMismatchError(`${what}: subgroup weights need COB 4 and 8-wide subgroups`);
+      defines.WSG = true;
+    }
   } else if (mode === 'reg') {
     defines.REG = true;
     defines.COB = cob;

@@ -28,6 +28,10 @@
 // output channels at one t and reads global memory directly.
 // Limits: K, DIL, CI_T are compile-time (defines); workgroup memory ≤ 16 KiB is the wrapper's job (it picks CI_T).
 
+#ifdef WSG
+enable subgroups;
+#endif
+
 struct Params {
   cin: u32,
   cout: u32,
@@ -49,7 +53,11 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
+#ifdef WSG
+@group(0) @binding(2) var<storage, read> wf: array<f32>;
+#else
 @group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
+#endif
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 #ifdef SNAKE_IN
@@ -305,7 +313,11 @@ const WIN: u32 = RT + (K - 1u) * DIL;
 const CB: u32 = {{COB}}u;
 
 @compute @workgroup_size(64)
-fn conv_win(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+fn conv_win(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32
+#ifdef WSG
+  , @builtin(subgroup_invocation_id) sl: u32
+#endif
+) {
   let t0 = (wg.x * 64u + li) * RT;
   let c40 = wg.y * CB;
   var acc: array<vec4<f32>, CB * RT>;
@@ -314,9 +326,21 @@ fn conv_win(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
   for (var ci = 0u; ci < p.cin; ci++) {
     for (var j = 0u; j < WIN; j++) { xw[j] = load_x(ci, base + i32(j)); }
     for (var k = 0u; k < K; k++) {
-      let wi = (ci * K + k) * p.cout_p4 + c40;
       var wv: array<vec4<f32>, CB>;
+#ifdef WSG
+      // Subgroup of 8 lanes: each lane loads 2 of the 16 weights, then broadcasts (register permutes) replace
+      // the 16 per-lane loads of identical addresses that SIMD-per-lane CPUs execute as gathers.
+      let f = ((ci * K + k) * p.cout_p4 + c40) * 4u;
+      let wa = wf[f + sl];
+      let wb = wf[f + 8u + sl];
+      wv[0] = vec4<f32>(subgroupBroadcast(wa, 0u), subgroupBroadcast(wa, 1u), subgroupBroadcast(wa, 2u), subgroupBroadcast(wa, 3u));
+      wv[1] = vec4<f32>(subgroupBroadcast(wa, 4u), subgroupBroadcast(wa, 5u), subgroupBroadcast(wa, 6u), subgroupBroadcast(wa, 7u));
+      wv[2] = vec4<f32>(subgroupBroadcast(wb, 0u), subgroupBroadcast(wb, 1u), subgroupBroadcast(wb, 2u), subgroupBroadcast(wb, 3u));
+      wv[3] = vec4<f32>(subgroupBroadcast(wb, 4u), subgroupBroadcast(wb, 5u), subgroupBroadcast(wb, 6u), subgroupBroadcast(wb, 7u));
+#else
+      let wi = (ci * K + k) * p.cout_p4 + c40;
       for (var c = 0u; c < CB; c++) { wv[c] = w[wi + c]; }
+#endif
       for (var j = 0u; j < RT; j++) {
         let xv = xw[j + k * DIL];
         for (var c = 0u; c < CB; c++) { acc[CB * j + c] += wv[c] * xv; }

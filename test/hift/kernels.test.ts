@@ -1,0 +1,153 @@
+/**
+ * HiFT kernels against float64 references (test/hift/reference.ts): conv1d in every entry point (win with and
+ * without subgroup weights, shared-memory tiled, direct) at HiFT channel counts and odd lengths, with causal
+ * left padding, dilation, right zero padding / valid context, stride (source downsamplers), nearest ×up
+ * (CausalConv1dUpsample), LeakyReLU/Snake prologues, Snake/residual/in-place/accumulate/divide epilogues and the
+ * ReflectionPad1d((1,0)) shift; Snake; STFT; iSTFT with clip/phase/clamp.
+ */
+import { describe, it } from 'vitest';
+import { conv1d, packConvWeight, packSnakeAlpha, subgroupsOf8 } from '../../kernels/conv1d.js';
+import { istft } from '../../kernels/istft.js';
+import { snake } from '../../kernels/snake.js';
+import { stft, stftTables } from '../../kernels/stft.js';
+import { expectClose } from '../helpers/compare.js';
+import { testContext } from '../helpers/gpu.js';
+import { SeededRng } from '../helpers/rng.js';
+import { conv1dRef, istftRef, snakeRef, stftRef, type ConvRefArgs } from './reference.js';
+
+type Mode = 'win' | 'win-nosg' | 'tiled' | 'direct';
+
+interface Case {
+  name: string;
+  cin: number;
+  cout: number;
+  k: number;
+  lin: number;
+  lout: number;
+  dilation?: number;
+  stride?: number;
+  up?: number;
+  padLeft?: number;
+  leakyIn?: number;
+  snakeIn?: boolean;
+  snakeOut?: boolean;
+  residual?: boolean;
+  resInplace?: boolean;
+  accumulate?: boolean;
+  divide?: number;
+  outShift?: boolean;
+  modes: Mode[];
+}
+
+const ALL: Mode[] = ['win', 'win-nosg', 'tiled', 'direct'];
+const cases: Case[] = [
+  // ResBlock convs at the four HiFT channel counts (odd lengths, every dilation), Snake in/out.
+  { name: 'resblock conv1 C512 k3 d5', cin: 512, cout: 512, k: 3, lin: 13, lout: 13, dilation: 5, padLeft: 10, snakeIn: true, snakeOut: true, modes: ALL },
+  { name: 'resblock conv1 C256 k11 d3', cin: 256, cout: 256, k: 11, lin: 37, lout: 37, dilation: 3, padLeft: 30, snakeOut: true, modes: ALL },
+  { name: 'resblock conv2 C128 k7 residual', cin: 128, cout: 128, k: 7, lin: 101, lout: 101, padLeft: 6, residual: true, modes: ALL },
+  { name: 'resblock conv2 C64 k11 in-place residual', cin: 64, cout: 64, k: 11, lin: 203, lout: 203, padLeft: 10, resInplace: true, modes: ALL },
+  { name: 'resblock mean: accumulate + divide C64 k3', cin: 64, cout: 64, k: 3, lin: 77, lout: 77, padLeft: 2, residual: true, accumulate: true, divide: 3, modes: ALL },
+  // Upsamplers: LeakyReLU, nearest ×u, causal pad k−1; the last one with the reflect shift and source fusion.
+  { name: 'ups.0 C512→256 ×8 k16 leaky', cin: 512, cout: 256, k: 16, lin: 5, lout: 40, up: 8, padLeft: 15, leakyIn: 0.1, residual: true, modes: ALL },
+  { name: 'ups.2 C128→64 ×3 k7 reflect shift', cin: 128, cout: 64, k: 7, lin: 19, lout: 57, up: 3, padLeft: 6, leakyIn: 0.1, residual: true, outShift: true, modes: ALL },
+  // conv_pre (right look-ahead: zero padding when finalizing, valid context when streaming) and conv_post.
+  { name: 'conv_pre 80→512 k5 right zeros', cin: 80, cout: 512, k: 5, lin: 9, lout: 9, modes: ALL },
+  { name: 'conv_pre 80→512 k5 valid context', cin: 80, cout: 512, k: 5, lin: 9, lout: 5, modes: ALL },
+  { name: 'conv_post 64→18 k7 leaky 0.01', cin: 64, cout: 18, k: 7, lin: 61, lout: 61, padLeft: 6, leakyIn: 0.01, modes: ALL },
+  // Source downsamplers: strided causal convs (k = 2u, left pad u−1) and the k1 conv.
+  { name: 'source_downs.0 18→256 k30 s15', cin: 18, cout: 256, k: 30, lin: 121, lout: 8, stride: 15, padLeft: 14, modes: ['direct'] },
+  { name: 'source_downs.1 18→128 k6 s3', cin: 18, cout: 128, k: 6, lin: 121, lout: 40, stride: 3, padLeft: 2, modes: ['direct'] },
+  { name: 'source_downs.2 18→64 k1', cin: 18, cout: 64, k: 1, lin: 121, lout: 121, modes: ALL },
+  // Tiny channel counts (the fixtures' 4-channel stage) with a ragged Cout.
+  { name: 'C4→6 k3 d3 tiny', cin: 4, cout: 6, k: 3, lin: 1, lout: 1, dilation: 3, padLeft: 6, modes: ALL },
+];
+
+describe('conv1d against float64', () => {
+  for (const c of cases) {
+    for (const mode of c.modes) {
+      it(`${c.name} [${mode}]`, async () => {
+        const ctx = await testContext();
+        if (mode === 'win' && !subgroupsOf8(ctx)) return; // the subgroup path only exists on 8-wide subgroups
+        const rng = new SeededRng(c.cin * 7919 + c.k * 31 + c.lout);
+        const x = rng.f32(c.cin * c.lin, -1.5, 1.5);
+        const fan = c.cin * c.k;
+        const w = rng.f32(c.cout * c.cin * c.k, -1 / Math.sqrt(fan), 1 / Math.sqrt(fan));
+        const bias = rng.f32(c.cout, -0.1, 0.1);
+        const cols = c.lout + (c.outShift ? 1 : 0);
+        const aIn = rng.f32(c.cin, 0.2, 1.5), aOut = rng.f32(c.cout, 0.2, 1.5);
+        const res = rng.f32(c.cout * cols);
+        const init = rng.f32(c.cout * cols);
+        const out = ctx.upload(init, 'f32', [c.cout, cols]);
+        const rec = conv1d(ctx, {
+          x: ctx.upload(x, 'f32', [c.cin, c.lin]),
+          w: ctx.upload(packConvWeight(w, c.cout, c.cin, c.k), 'f32', [c.cin * c.k * Math.ceil(c.cout / 4) * 4]),
+          bias: ctx.upload(bias, 'f32', [c.cout]),
+          out, cout: c.cout, k: c.k, lout: c.lout, dilation: c.dilation, stride: c.stride, up: c.up, padLeft: c.padLeft,
+          leakyIn: c.leakyIn,
+          snakeIn: c.snakeIn ? ctx.upload(packSnakeAlpha(aIn), 'f32', [c.cin, 2]) : undefined,
+          snakeOut: c.snakeOut ? ctx.upload(packSnakeAlpha(aOut), 'f32', [c.cout, 2]) : undefined,
+          residual: c.residual ? ctx.upload(res, 'f32', [c.cout, cols]) : undefined,
+          resInplace: c.resInplace, accumulate: c.accumulate, divide: c.divide, outShift: c.outShift,
+          mode: mode === 'win-nosg' ? 'win' : mode, subgroupWeights: mode === 'win' ? true : mode === 'win-nosg' ? false : undefined,
+        }, c.name);
+        ctx.run([rec]);
+        const got = await ctx.readF32(out);
+        const refArgs: ConvRefArgs = {
+          x, cin: c.cin, lin: c.lin, w, bias, cout: c.cout, k: c.k, lout: c.lout, dilation: c.dilation, stride: c.stride,
+          up: c.up, padLeft: c.padLeft, leakyIn: c.leakyIn, snakeIn: c.snakeIn ? aIn : undefined,
+          snakeOut: c.snakeOut ? aOut : undefined, residual: c.residual ? res : undefined, outInit: init,
+          resInplace: c.resInplace, accumulate: c.accumulate, divide: c.divide, outShift: c.outShift,
+        };
+        // f32 accumulation over Cin·K terms of size ~|x|/√fan: error ~ √(Cin·K)·ε relative to the output scale.
+        expectClose(got, conv1dRef(refArgs), { atol: 2e-5 * Math.sqrt(fan), rtol: 1e-5, label: `${c.name} [${mode}]` });
+      });
+    }
+  }
+});
+
+describe('Snake, STFT, iSTFT against float64', () => {
+  it.each([
+    [512, 13],
+    [64, 6001],
+  ])('snake C=%i L=%i', async (C, L) => {
+    const ctx = await testContext();
+    const rng = new SeededRng(C + L);
+    const x = rng.f32(C * L, -3, 3), a = rng.f32(C, 0.1, 2);
+    const out = ctx.tensor('f32', [C, L]);
+    ctx.run([snake(ctx, { x: ctx.upload(x, 'f32', [C, L]), alpha: ctx.upload(packSnakeAlpha(a), 'f32', [C, 2]), out })]);
+    const ref = Float64Array.from(x, (v, i) => snakeRef(v, a[Math.floor(i / L)]));
+    expectClose(await ctx.readF32(out), ref, { atol: 3e-6, rtol: 3e-6, label: 'snake' });
+  });
+
+  it.each([
+    [480, 121],
+    [1441, 361],
+    [10, 3],
+    [11520, 2401], // the fixture's length; streaming keeps fewer frames
+  ])('stft n_fft 16 hop 4: L=%i frames=%i', async (L, frames) => {
+    const ctx = await testContext();
+    const s = new SeededRng(L).f32(L, -1, 1);
+    const out = ctx.tensor('f32', [18, frames]);
+    const tables = ctx.upload(stftTables(16), 'f32', [3, 16]);
+    ctx.run([stft(ctx, { s: ctx.upload(s, 'f32', [L]), len: L, tables, out, nFft: 16, hop: 4, frames })]);
+    expectClose(await ctx.readF32(out), stftRef(s, 16, 4, frames), { atol: 3e-6, label: 'stft' });
+  });
+
+  it.each([
+    [2, 4],
+    [121, 480],
+    [241, 480 - 480 + 480],
+    [6001, 24000 - 480],
+  ])('istft frames=%i nOut=%i (clip 100, clamp 0.99)', async (F, nOut) => {
+    const ctx = await testContext();
+    const rng = new SeededRng(F);
+    // log-magnitudes up to 5.5 so that exp() passes the clip at 100 for some bins.
+    const y = new Float32Array(18 * F);
+    for (let i = 0; i < y.length; i++) y[i] = i < 9 * F ? rng.uniform(-4, 5.5) : rng.uniform(-6, 6);
+    const wave = ctx.tensor('f32', [nOut]);
+    const tables = ctx.upload(stftTables(16), 'f32', [3, 16]);
+    ctx.run([istft(ctx, { y: ctx.upload(y, 'f32', [18, F]), frames: F, tables, wave, nFft: 16, hop: 4, nOut, clip: 100, limit: 0.99 })]);
+    const ref = istftRef(y, F, 16, 4, 100, 0.99).subarray(0, nOut);
+    expectClose(await ctx.readF32(wave), ref, { atol: 2e-5, label: 'istft' });
+  });
+});
