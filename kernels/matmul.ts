@@ -114,6 +114,7 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
     SUBGROUPS: mode === 'gemv' && ctx.hasSubgroups && !a.noSubgroups,
     ROWS: rows,
     LANES: lanes,
+    G: quant ? G : false,
     BK: a.gemmBK ?? (a.gateUp ? 16 : 32), // 32 halves the barriers; gateUp needs two W tiles in 16 KiB
     TM: a.gemmTM ?? 8,
     BM: a.gemmTile?.[0] ?? 64,

@@ -83,6 +83,11 @@ struct Params {
 @group(0) @binding(6) var<storage, read> scales: array<f32>;
 #endif
 
+#ifdef QUANT
+// The group size is a compile-time constant (32 or 64) so that k / G is a shift, not a division per chunk.
+const QG: u32 = {{G}}u;
+#endif
+
 fn x_at(m: u32, k: u32) -> f32 {
   let e = m * p.K + k;
 #ifdef VEC
@@ -126,12 +131,12 @@ fn w_at(n: u32, k: u32) -> f32 {
   let e = n * p.KW + (k >> 2u);
   let word = w[e >> 1u][e & 1u];
   let q = bitcast<i32>(word << (24u - 8u * (k & 3u))) >> 24u;
-  return f32(q) * scales[n * p.SG + k / p.G];
+  return f32(q) * scales[n * p.SG + k / QG];
 #endif
 #ifdef W_Q4
   let word = w[n * p.KW + (k >> 3u)];
   let q = (word >> (4u * (k & 7u))) & 15u;
-  return (f32(q) - 8.0) * scales[n * p.SG + k / p.G];
+  return (f32(q) - 8.0) * scales[n * p.SG + k / QG];
 #endif
 }
 
@@ -149,11 +154,11 @@ fn dot8(n: u32, c: u32, xa: vec4<f32>, xb: vec4<f32>) -> f32 {
 #endif
 #ifdef W_Q8
   let q = w[n * (p.KW >> 1u) + c];
-  return (dot(i8x4(q.x), xa) + dot(i8x4(q.y), xb)) * scales[n * p.SG + (8u * c) / p.G];
+  return (dot(i8x4(q.x), xa) + dot(i8x4(q.y), xb)) * scales[n * p.SG + c / (QG / 8u)];
 #endif
 #ifdef W_Q4
   let q = w[n * p.KW + c];
-  return (dot(u4x4(q, 0u), xa) + dot(u4x4(q, 16u), xb)) * scales[n * p.SG + (8u * c) / p.G];
+  return (dot(u4x4(q, 0u), xa) + dot(u4x4(q, 16u), xb)) * scales[n * p.SG + c / (QG / 8u)];
 #endif
 }
 #endif
@@ -176,12 +181,12 @@ fn w8(n: u32, c: u32) -> mat2x4<f32> {
 #endif
 #ifdef W_Q8
   let q = w[n * (p.KW >> 1u) + c];
-  let s = scales[n * p.SG + (8u * c) / p.G];
+  let s = scales[n * p.SG + c / (QG / 8u)];
   return mat2x4<f32>(i8x4(q.x) * s, i8x4(q.y) * s);
 #endif
 #ifdef W_Q4
   let q = w[n * p.KW + c];
-  let s = scales[n * p.SG + (8u * c) / p.G];
+  let s = scales[n * p.SG + c / (QG / 8u)];
   return mat2x4<f32>(u4x4(q, 0u) * s, u4x4(q, 16u) * s);
 #endif
 }
