@@ -100,7 +100,8 @@ if (!args.has('--no-tiny') && existsSync(join(root, 'src/cli/commands/convert.ts
   }
   // Stopgap until the converter copies it: the runtime reads its dims from cosyvoice3.yaml.
   if (existsSync(stamp) && !existsSync(join(tinyOut, 'cosyvoice3.yaml'))) copyFileSync(join(fixture, 'cosyvoice3.yaml'), join(tinyOut, 'cosyvoice3.yaml'));
-  if (existsSync(stamp)) models.push({ name: 'tiny CosyVoice3 fixture', url: './models/tiny/', engine: 'cosyvoice' });
+  // Random weights: the LLM rarely says EOS, so the page pre-fills a fixed token count for this entry.
+  if (existsSync(stamp)) models.push({ name: 'tiny CosyVoice3 fixture (random weights)', url: './models/tiny/', engine: 'cosyvoice', tokens: 30 });
 }
 models.push({ name: 'test tone', url: './models/tone/', engine: 'tone' });
 writeFileSync(join(out, 'models/index.json'), JSON.stringify(models, null, 2));

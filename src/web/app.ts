@@ -249,7 +249,7 @@ async function listModels(): Promise<void> {
   try {
     const res = await fetch('./models/index.json');
     if (!res.ok) return;
-    const list = (await res.json()) as { name: string; url: string; engine: string }[];
+    const list = (await res.json()) as { name: string; url: string; engine: string; tokens?: number }[];
     for (const m of list) {
       const o = document.createElement('option');
       o.value = m.url;
@@ -257,7 +257,10 @@ async function listModels(): Promise<void> {
       ui.models.append(o);
     }
     const params = new URLSearchParams(location.search);
-    if (!params.has('model') && list.length) ui.model.value = list[0].url;
+    if (!params.has('model') && list.length) {
+      ui.model.value = list[0].url;
+      if (!params.has('tokens') && list[0].tokens) ui.tokens.value = String(list[0].tokens);
+    }
   } catch {
     /* no list: keep the default */
   }
