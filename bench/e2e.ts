@@ -1,0 +1,118 @@
+/**
+ * End-to-end benchmark (issue 10): streaming text → speech through the public pipeline, our WebGPU engine side by
+ * side with the SAME pipeline driven through onnxruntime-node (`cpu` and `webgpu` execution providers) over the
+ * converted ONNX files of the same random-weight model, on the same machine.
+ *
+ *   npx tsx bench/e2e.ts [--size tiny|full] [--seconds 5,30] [--engines webgpu,ort-cpu,ort-webgpu] [--dtype f32|f16]
+ *
+ * Each case forces a fixed number of speech tokens (25 per second of audio; stop ids masked, best candidate
+ * taken) so every engine does the same work. Reports TTFA (first PCM sample), total time, RTF, LLM tokens/s
+ * and per-stage times; results to bench/results/e2e-<size>.json and a markdown table on stdout.
+ * Random weights: the audio is noise. At full size on lavapipe (a CPU) a run takes hours; the per-stage suites
+ * (bench/suites/{llm,flow,hift}.ts) measure full-size costs instead.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { convertModel } from '../src/convert/index.js';
+import { FULL_DIMS, TINY_DIMS, writeRandomFolder } from '../src/convert/random-folder.js';
+import { GpuContext } from '../src/gpu/context.js';
+import { adapterLabel } from '../src/gpu/device.js';
+import { requestNodeDevice } from '../src/gpu/node-device.js';
+import { OrtEngine } from '../src/ort/ort-engine.js';
+import { EngineFlowPort, EngineHiftPort, EngineLlmPort } from '../src/pipeline/engine-ports.js';
+import { loadModelFolder } from '../src/pipeline/node-model-files.js';
+import { syntheticSpeaker } from '../src/pipeline/speaker.js';
+import { SyntheticTextFrontend } from '../src/pipeline/text-frontends.js';
+import { CosyVoicePipeline } from '../src/pipeline/tts.js';
+import type { SynthesisStats } from '../src/pipeline/types.js';
+import { createWebGpuPipeline } from '../src/pipeline/webgpu.js';
+import { argmaxSampler } from '../src/sampling/index.js';
+
+const { values: a } = parseArgs({
+  options: {
+    size: { type: 'string', default: 'tiny' },
+    seconds: { type: 'string', default: '5,30' },
+    engines: { type: 'string', default: 'webgpu,ort-cpu,ort-webgpu' },
+    dtype: { type: 'string', default: 'f32' },
+  },
+});
+const size = a.size === 'full' ? 'full' : 'tiny';
+const seconds = a.seconds!.split(',').map(Number);
+const engines = a.engines!.split(',');
+const TEXT = 'The quick brown fox jumps over the lazy dog';
+
+const work = mkdtempSync(join(tmpdir(), 'cv-e2e-'));
+const t0 = performance.now();
+writeRandomFolder(join(work, 'official'), size === 'full' ? FULL_DIMS : TINY_DIMS, 1234);
+await convertModel(join(work, 'official'), join(work, 'converted'));
+const files = await loadModelFolder(join(work, 'converted'));
+console.error(`model ready (${size}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+const speaker = syntheticSpeaker(files);
+const maxFrames = 2 * (speaker.promptTokens.length + 25 * Math.max(...seconds)) + 16;
+
+interface Row {
+  engine: string;
+  seconds: number;
+  tokens: number;
+  ttfa_ms: number;
+  total_ms: number;
+  rtf: number;
+  llm_tok_s: number;
+  llm_ms: number;
+  flow_ms: number;
+  hift_ms: number;
+  chunks: number;
+}
+
+async function runCase(engine: string, pipe: CosyVoicePipeline, s: number): Promise<Row> {
+  const gen = pipe.stream(TEXT, speaker, { sampler: argmaxSampler, forceTokens: 25 * s });
+  let chunks = 0;
+  let r = await gen.next();
+  for (; !r.done; r = await gen.next()) chunks++;
+  const st: SynthesisStats = r.value;
+  return {
+    engine, seconds: s, tokens: st.tokens, ttfa_ms: st.ttfaMs, total_ms: st.totalMs, rtf: st.rtf,
+    llm_tok_s: st.tokens / (st.llmMs / 1000), llm_ms: st.llmMs, flow_ms: st.flowMs, hift_ms: st.hiftMs, chunks,
+  };
+}
+
+const handle = await requestNodeDevice();
+const rows: Row[] = [];
+for (const engine of engines) {
+  let pipe: CosyVoicePipeline;
+  let ort: OrtEngine | undefined;
+  if (engine === 'webgpu') {
+    pipe = await createWebGpuPipeline(new GpuContext(handle), files, { dtype: a.dtype as 'f32' | 'f16', maxFrames });
+  } else {
+    ort = await OrtEngine.create(join(work, 'converted'), { executionProviders: [engine.replace('ort-', '')] });
+    pipe = new CosyVoicePipeline({
+      llm: new EngineLlmPort(ort), flow: new EngineFlowPort(ort), hift: new EngineHiftPort(ort),
+      text: new SyntheticTextFrontend(files.config.llm.textVocab), speakerEmbedDim: files.config.flow.spkEmbedDim,
+    });
+  }
+  for (const s of seconds) {
+    const row = await runCase(engine, pipe, s);
+    rows.push(row);
+    console.error(`${engine} ${s}s: ${JSON.stringify(row)}`);
+  }
+  if (ort) await ort.dispose();
+  else pipe.dispose();
+}
+
+const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+const lines = [
+  `End-to-end streaming TTS, ${size} size, random weights (${files.source}); adapter: ${adapterLabel(handle.info)}`,
+  '',
+  '| engine | audio s | tokens | TTFA ms | total ms | RTF | LLM tok/s | LLM ms | flow ms | HiFT ms | chunks |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.engine} | ${r.seconds} | ${r.tokens} | ${f(r.ttfa_ms)} | ${f(r.total_ms)} | ${f(r.rtf, 3)} | ${f(r.llm_tok_s, 1)} | ${f(r.llm_ms)} | ${f(r.flow_ms)} | ${f(r.hift_ms)} | ${r.chunks} |`),
+];
+console.log(lines.join('\n'));
+const out = join(dirname(fileURLToPath(import.meta.url)), 'results', `e2e-${size}.json`);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), adapter: handle.info, size, dtype: a.dtype, text: TEXT, rows, table: lines }, null, 1));
+rmSync(work, { recursive: true, force: true });
+process.exit(0);
