@@ -15,7 +15,7 @@ export {
   registerSpecialTokens,
 } from './tokenizer.js';
 export type { CosyVoiceTokenizerOptions, TokenizerSources } from './tokenizer.js';
-export { loadTokenizerDir } from './load.js';
+// Node only (file system): import loadTokenizerDir from './load.js' directly, so bundles stay browser-safe.
 export { byteLevelSources, bytesToUnicode } from './byte-level.js';
 export { numberToWords, spellOutNumbers } from './numbers.js';
 export {

@@ -3,6 +3,7 @@
  * made-up byte-level BPE built in the test (vocab.json/merges.txt and tokenizer.json routes, Qwen2 pre-tokenizer
  * boundaries, NFC, special-token splitting), prompt layouts per mode, split_paragraph and the length guard.
  */
+import { loadTokenizerDir } from '../../src/text/load.js';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,6 @@ import {
   buildLlmTextInputs,
   byteLevelSources,
   isOnlyPunctuation,
-  loadTokenizerDir,
   normalizeAndSplit,
   normalizeChinese,
   numberToWords,

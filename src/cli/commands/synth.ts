@@ -22,7 +22,7 @@ import { SyntheticTextFrontend, TokenizerFrontend, type TextFrontend } from '../
 import type { SynthesisMode, SynthesisStats } from '../../pipeline/types.js';
 import { createWebGpuPipeline } from '../../pipeline/webgpu.js';
 import { loadSpeakerFile } from '../../speaker/index.js';
-import { loadTokenizerDir } from '../../text/index.js';
+import { loadTokenizerDir } from '../../text/load.js';
 import { progressPrinter } from '../progress.js';
 
 export class UsageError extends Error {
