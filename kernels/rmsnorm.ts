@@ -1,4 +1,4 @@
-/** RMSNorm and the SwiGLU gate product (shaders/rmsnorm.wgsl). */
+/** RMSNorm, the SwiGLU gate product and the norm/SwiGLU-fused decode GEMV (shaders/rmsnorm.wgsl). */
 import { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, grid1d, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
@@ -54,4 +54,57 @@ export function siluMul(ctx: GpuContext, gu: GpuTensor, out: GpuTensor, tag = ''
     workgroups,
     tag,
   );
+}
+
+export interface NormGemvArgs {
+  /** [1, K] f32, or [1, 2K] = [gate | up] with swigluInput */
+  x: GpuTensor;
+  /** [N, K] f32 or f16 (packed halves, kernels/quant.ts packWeightF16) */
+  w: GpuTensor;
+  /** [1, N] f32 */
+  y: GpuTensor;
+  /** RMSNorm weight [K]: normalise x first (fused prologue). */
+  norm?: GpuTensor;
+  eps?: number;
+  /** x is [gate | up]: use silu(gate) · up as the input. */
+  swigluInput?: boolean;
+  /** [N] f32 */
+  bias?: GpuTensor;
+  /** [1, N] f32 (must not be y's buffer) */
+  residual?: GpuTensor;
+  /** Output rows per workgroup (default 64). */
+  rows?: number;
+}
+
+/** Decode GEMV with an optional fused RMSNorm or SwiGLU prologue (one row; K % 8 == 0). */
+export function normGemv(ctx: GpuContext, a: NormGemvArgs, tag = ''): DispatchRecord {
+  if (a.w.shape.length !== 2) throw new ShapeMismatchError(`normGemv: weight must be [N, K], got [${a.w.shape}]`);
+  const [N, K] = a.w.shape;
+  if (a.w.dtype !== 'f32' && a.w.dtype !== 'f16') throw new ShapeMismatchError(`normGemv: weight ${a.w.label} dtype ${a.w.dtype} (f32|f16)`);
+  if (K % 8) throw new ShapeMismatchError(`normGemv: K=${K} must be a multiple of 8 (weight ${a.w.label})`);
+  if (a.norm && a.swigluInput) throw new ShapeMismatchError('normGemv: norm and swigluInput are exclusive');
+  if (a.x.dtype !== 'f32' || a.x.numel !== (a.swigluInput ? 2 * K : K)) {
+    throw new ShapeMismatchError(`normGemv: x [${a.x.shape}] should hold ${a.swigluInput ? 2 * K : K} f32 (weight ${a.w.label} [${a.w.shape}])`);
+  }
+  if (a.y.numel !== N || a.y.dtype !== 'f32') throw new ShapeMismatchError(`normGemv: y [${a.y.shape}] should hold [1, ${N}] f32`);
+  if (a.norm) expectShape('normGemv norm', a.norm, [K], ['f32']);
+  if (a.bias) expectShape('normGemv bias', a.bias, [N], ['f32']);
+  if (a.residual && (a.residual.numel !== N || a.residual.buffer === a.y.buffer)) {
+    throw new ShapeMismatchError(`normGemv: residual [${a.residual.shape}] must hold ${N} values in another buffer than y`);
+  }
+  const rows = a.rows ?? 64;
+  const wb: GPUBufferBinding = { buffer: a.w.buffer, offset: a.w.offset, size: (N * K * (a.w.dtype === 'f16' ? 2 : 4)) };
+  const params = ctx.uniform(packParams([N, K, { f32: a.eps ?? 1e-6 }]));
+  const defines = { GEMV: true, ROWS: rows, F16W: a.w.dtype === 'f16', PRENORM: !!a.norm, SWIGLU_X: !!a.swigluInput, BIAS: !!a.bias, RESIDUAL: !!a.residual };
+  return ctx.record(
+    { shader: 'rmsnorm', entry: 'gemv', defines },
+    [params, a.x, wb, a.y, a.norm ?? null, a.bias ?? null, a.residual ?? null],
+    grid1dRows(ceilDiv(N, rows)),
+    tag,
+  );
+}
+
+function grid1dRows(n: number): [number, number, number] {
+  if (n > 65535) throw new ShapeMismatchError(`normGemv: ${n} workgroups exceed one grid dimension; raise rows`);
+  return [n, 1, 1];
 }

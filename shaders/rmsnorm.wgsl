@@ -9,8 +9,20 @@
 //
 // Entry `silu_mul`: a[m, f] = silu(gu[m, f]) · gu[m, F + f]   (gu [M, 2F] = [gate | up] from one fused GEMM)
 //   silu(g) = g / (1 + exp(−g)). One thread per output element; flat grid split over x/y (rowStride).
-//   Kept here until the matmul SwiGLU epilogue lands; it is the only non-norm entry of this file.
+//   For the prefill path (M rows through kernels/matmul.ts GEMM).
+//
+// Entry `gemv` (define GEMV; decode, M = 1, weights f32 or F16W packed halves, K % 8 == 0):
+//   y[n] = Σ_k x̂[k]·W[n, k] (+ bias[n]) (+ res[n])          W [N, K] (nn.Linear layout)
+//   x̂ = PRENORM ? nw ⊙ (x · 1/sqrt(mean(x²) + eps))        (the RMSNorm fused into the projection after it)
+//     : SWIGLU_X ? silu(x[k]) · x[K + k]                    (x = [gate | up] [2K]: the SwiGLU fused into down_proj)
+//     : x
+//   One workgroup = LANES (8) threads = one SIMD group on lavapipe, owning ROWS output rows; lane l covers the
+//   8-element chunks c ≡ l (mod 8) of every row, so one x load feeds ROWS rows and rows are read as vec4 pairs.
+//   Lane partials meet in workgroup memory (one barrier); lane l finishes rows l, l+8, …. The norm prologue
+//   recomputes Σx² per workgroup (K reads, negligible next to ROWS·K weight reads). Chosen on CPU adapters,
+//   where the per-workgroup and barrier costs of wide reductions dominate (src/models/qwen2/forward.ts).
 
+#ifndef GEMV
 struct Params {
   rows: u32,
   cols: u32,
@@ -69,5 +81,112 @@ fn silu_mul(@builtin(global_invocation_id) gid: vec3<u32>) {
   let g = x[m * 2u * p.cols + f];
   let u = x[m * 2u * p.cols + p.cols + f];
   y[i] = g / (1.0 + exp(-g)) * u;
+}
+#endif
+#endif
+
+#ifdef GEMV
+struct GParams {
+  N: u32,
+  K: u32,
+  eps: f32,
+  _p0: u32,
+}
+
+@group(0) @binding(0) var<uniform> gp: GParams;
+@group(0) @binding(1) var<storage, read> gx: array<vec4<f32>>;
+#ifdef F16W
+@group(0) @binding(2) var<storage, read> gw: array<vec4<u32>>;
+#else
+@group(0) @binding(2) var<storage, read> gw: array<vec4<f32>>;
+#endif
+@group(0) @binding(3) var<storage, read_write> gy: array<f32>;
+#ifdef PRENORM
+@group(0) @binding(4) var<storage, read> gnorm: array<vec4<f32>>;
+#endif
+#ifdef BIAS
+@group(0) @binding(5) var<storage, read> gbias: array<f32>;
+#endif
+#ifdef RESIDUAL
+@group(0) @binding(6) var<storage, read> gres: array<f32>;
+#endif
+
+const LANES: u32 = 8u;
+const ROWS: u32 = {{ROWS}}u;
+var<workgroup> red: array<f32, ROWS * LANES>;
+var<workgroup> ssq: array<f32, LANES>;
+
+// Weight elements 8c..8c+7 of row n.
+fn w8(n: u32, c: u32) -> mat2x4<f32> {
+#ifdef F16W
+  let q = gw[n * (gp.K >> 3u) + c];
+  return mat2x4<f32>(vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)), vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)));
+#else
+  let b = n * (gp.K >> 2u) + 2u * c;
+  return mat2x4<f32>(gw[b], gw[b + 1u]);
+#endif
+}
+
+fn silu4(g: vec4<f32>) -> vec4<f32> {
+  return g / (vec4<f32>(1.0) + exp(-g));
+}
+
+@compute @workgroup_size(LANES)
+fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let n0 = wid.x * ROWS;
+  let C = gp.K >> 3u;
+#ifdef PRENORM
+  var s = 0.0;
+  for (var c = lid; c < C; c += LANES) {
+    let a = gx[2u * c];
+    let b = gx[2u * c + 1u];
+    s += dot(a, a) + dot(b, b);
+  }
+  ssq[lid] = s;
+  workgroupBarrier();
+  var tot = 0.0;
+  for (var i = 0u; i < LANES; i++) {
+    tot += ssq[i];
+  }
+  let inv = 1.0 / sqrt(tot / f32(gp.K) + gp.eps);
+#endif
+  var acc: array<f32, ROWS>;
+  for (var c = lid; c < C; c += LANES) {
+#ifdef SWIGLU_X
+    let xa = silu4(gx[2u * c]) * gx[(gp.K >> 2u) + 2u * c];
+    let xb = silu4(gx[2u * c + 1u]) * gx[(gp.K >> 2u) + 2u * c + 1u];
+#else
+    var xa = gx[2u * c];
+    var xb = gx[2u * c + 1u];
+#endif
+#ifdef PRENORM
+    xa = gnorm[2u * c] * (xa * inv);
+    xb = gnorm[2u * c + 1u] * (xb * inv);
+#endif
+    for (var r = 0u; r < ROWS; r++) {
+      let wv = w8(min(n0 + r, gp.N - 1u), c);
+      acc[r] += dot(wv[0], xa) + dot(wv[1], xb);
+    }
+  }
+  for (var r = 0u; r < ROWS; r++) {
+    red[r * LANES + lid] = acc[r];
+  }
+  workgroupBarrier();
+  for (var r = lid; r < ROWS; r += LANES) {
+    let n = n0 + r;
+    if (n < gp.N) {
+      var v = 0.0;
+      for (var i = 0u; i < LANES; i++) {
+        v += red[r * LANES + i];
+      }
+#ifdef BIAS
+      v += gbias[n];
+#endif
+#ifdef RESIDUAL
+      v += gres[n];
+#endif
+      gy[n] = v;
+    }
+  }
 }
 #endif

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CosyVoice3Lm } from '../../src/models/llm/cosyvoice3-lm.js';
+import { maxWeightRelErr } from '../../src/models/qwen2/weights.js';
 import { argmaxSampler } from '../../src/sampling/sampler.js';
 import { expectClose } from '../helpers/compare.js';
 import { readFixtureSet, TINY_DIR } from '../helpers/fixtures.js';
@@ -12,11 +13,11 @@ import { testContext } from '../helpers/gpu.js';
 
 const ints = (t: { data: Float64Array }) => Array.from(t.data);
 const lms = new Map<string, Promise<CosyVoice3Lm>>();
-function model(dtype: 'f32' | 'f16' | 'q8' = 'f32', pageSize = 16): Promise<CosyVoice3Lm> {
-  const key = `${dtype}:${pageSize}`;
+function model(dtype: 'f32' | 'f16' | 'q8' = 'f32', pageSize = 16, ownGemv?: boolean): Promise<CosyVoice3Lm> {
+  const key = `${dtype}:${pageSize}:${ownGemv}`;
   if (!lms.has(key)) {
     lms.set(key, testContext().then((ctx) =>
-      CosyVoice3Lm.fromDir(ctx, TINY_DIR, { dtype, maxPrefill: 64, maxContext: 256, kv: { pageSize, maxSeqs: 3 } })));
+      CosyVoice3Lm.fromDir(ctx, TINY_DIR, { dtype, maxPrefill: 64, maxContext: 256, kv: { pageSize, maxSeqs: 3 }, ownGemv })));
   }
   return lms.get(key)!;
 }
@@ -46,7 +47,7 @@ describe('llm_teacher_forced', () => {
       await lm.rt.prefill(seq, emb, { allRows: true });
       const h = expectClose(await lm.rt.readHidden(), hiddenRef.data, { relL2: bounds[dtype], label: `${dtype} hidden` });
       const l = expectClose(await lm.rt.readLogits(), logitsRef.data, { relL2: bounds[dtype], label: `${dtype} logits` });
-      console.log(`[llm_teacher_forced ${dtype} page ${pageSize}] hidden rel-L2 ${h.relL2.toExponential(2)} max ${h.maxAbs.toExponential(2)}; logits rel-L2 ${l.relL2.toExponential(2)} max ${l.maxAbs.toExponential(2)}`);
+      console.log(`[llm_teacher_forced ${dtype} page ${pageSize}] stored-matrix rel-L2 vs f32 ≤ ${maxWeightRelErr(lm.weights).toExponential(2)}; hidden rel-L2 ${h.relL2.toExponential(2)} max ${h.maxAbs.toExponential(2)}; logits rel-L2 ${l.relL2.toExponential(2)} max ${l.maxAbs.toExponential(2)}`);
     } finally {
       lm.rt.free(seq);
     }
@@ -56,8 +57,14 @@ describe('llm_teacher_forced', () => {
 describe('llm_incremental_kv', () => {
   const set = readFixtureSet('llm_incremental_kv', 0);
   const [stepLogits, , stepTokens, stepHidden, cacheLen] = set.outputs;
-  it.each([16, 1, 3])('per-step logits through the paged cache (page size %i)', async (pageSize) => {
-    const lm = await model('f32', pageSize);
+  it.each([
+    [16, undefined],
+    [1, undefined],
+    [3, undefined],
+    [16, false],
+    [16, true],
+  ] as const)('per-step logits through the paged cache (page size %i, own decode GEMV %s)', async (pageSize, ownGemv) => {
+    const lm = await model('f32', pageSize, ownGemv);
     const K = stepTokens.dims[0], V = lm.cfg.speechVocab, d = lm.cfg.hidden;
     const seq = lm.rt.createSequence();
     let worst = 0;
@@ -76,7 +83,7 @@ describe('llm_incremental_kv', () => {
     } finally {
       lm.rt.free(seq);
     }
-    console.log(`[llm_incremental_kv page ${pageSize}] worst per-step logits rel-L2 ${worst.toExponential(2)}`);
+    console.log(`[llm_incremental_kv page ${pageSize} ownGemv ${lm.rt.ownGemv}] worst per-step logits rel-L2 ${worst.toExponential(2)}`);
   });
 });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { qkvAppend } from '../../kernels/kv-cache.js';
 import { pagedAttention } from '../../kernels/paged-attention.js';
-import { rmsNorm, siluMul } from '../../kernels/rmsnorm.js';
+import { normGemv, rmsNorm, siluMul } from '../../kernels/rmsnorm.js';
+import { packWeightF16, roundToF16 } from '../../kernels/quant.js';
 import { rope, ropeTable } from '../../kernels/rope.js';
 import { decodeTopK, topK, topKWords } from '../../kernels/sample.js';
 import { packParams } from '../../src/gpu/dispatch.js';
@@ -44,6 +45,46 @@ describe('rmsnorm / silu_mul against float64', () => {
       ref[m * F + f] = (g / (1 + Math.exp(-g))) * gu[m * 2 * F + F + f];
     }
     expectClose(await ctx.readF32(a), ref, { atol: 1e-5, rtol: 1e-5, label: 'silu_mul' });
+  });
+});
+
+describe('decode GEMV with fused RMSNorm / SwiGLU prologue against float64', () => {
+  // [N, K, prologue, bias, residual]
+  const cases: [number, number, 'norm' | 'swiglu' | 'none', boolean, boolean][] = [
+    [1152, 896, 'norm', true, false],
+    [9728, 896, 'norm', false, false],
+    [896, 4864, 'swiglu', false, true],
+    [896, 896, 'none', false, true],
+    [6761, 896, 'none', false, false],
+    [300, 64, 'none', false, false],
+    [65, 160, 'swiglu', true, true],
+  ];
+  const all = cases.flatMap((c) => (['f32', 'f16'] as const).map((d) => [...c, d] as const));
+  it.each(all)('N=%i K=%i %s bias=%s residual=%s %s', async (N, K, pro, bias, res, dtype) => {
+    const ctx = await testContext();
+    const rng = new SeededRng(N * 3 + K + (dtype === 'f16' ? 1 : 0));
+    const xin = rng.normalF32(pro === 'swiglu' ? 2 * K : K, 2);
+    const w = rng.normalF32(N * K, 1 / Math.sqrt(K));
+    const nw = rng.f32(K, 0.5, 1.5), b = rng.f32(N), r = rng.f32(N);
+    const wt = dtype === 'f16' ? packWeightF16(ctx, w, [N, K]) : ctx.upload(w, 'f32', [N, K]);
+    const wref = dtype === 'f16' ? roundToF16(w) : w;
+    const y = ctx.tensor('f32', [1, N]);
+    ctx.run([normGemv(ctx, {
+      x: ctx.upload(xin, 'f32', [1, xin.length]), w: wt, y, eps: 1e-6,
+      norm: pro === 'norm' ? ctx.upload(nw, 'f32', [K]) : undefined, swigluInput: pro === 'swiglu',
+      bias: bias ? ctx.upload(b, 'f32', [N]) : undefined, residual: res ? ctx.upload(r, 'f32', [1, N]) : undefined,
+    })]);
+    let xr: Float64Array;
+    if (pro === 'norm') xr = rmsNormRef(xin, nw, 1, K, 1e-6);
+    else if (pro === 'swiglu') xr = Float64Array.from({ length: K }, (_, k) => (xin[k] / (1 + Math.exp(-xin[k]))) * xin[K + k]);
+    else xr = Float64Array.from(xin);
+    const ref = new Float64Array(N);
+    for (let n = 0; n < N; n++) {
+      let acc = 0;
+      for (let k = 0; k < K; k++) acc += xr[k] * wref[n * K + k];
+      ref[n] = acc + (bias ? b[n] : 0) + (res ? r[n] : 0);
+    }
+    expectClose(await ctx.readF32(y), ref, { atol: 3e-5 * Math.sqrt(K / 64), rtol: 1e-5, label: `gemv ${N}x${K}` });
   });
 });
 

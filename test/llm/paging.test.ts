@@ -180,7 +180,7 @@ describe('paged KV cache', () => {
       bindGroupsCreated: 0,
       pipelinesCreated: 0,
     });
-    expect(perStep).toBe((lm.rt.mlp === "split" ? 9 : 8) * lm.cfg.layers + 3);
+    expect(perStep).toBe((lm.rt.ownGemv ? 6 : lm.rt.mlp === "split" ? 9 : 8) * lm.cfg.layers + 3);
     lm.rt.free(seq);
   });
 });

@@ -12,7 +12,9 @@
  *   act  = SiLU(xn·Wgᵀ) ⊙ (xn·Wuᵀ)                         linear (gateUp epilogue) or linear + silu_mul
  *   x    = h + act · Wdownᵀ                                linear (+ residual)
  * then hidden = RMSNorm_final(x) (all rows, or only the last), logits = hidden · W_llm_decoderᵀ, and the
- * top-k + log-sum-exp the sampler needs. 8 dispatches per layer (9 with the split SwiGLU form) + 3.
+ * top-k + log-sum-exp the sampler needs. 8 dispatches per layer (9 with the split SwiGLU form) + 3. On CPU
+ * adapters the decode step instead uses rmsnorm.wgsl `gemv` with the norms and the SwiGLU fused into the
+ * projections: 6 dispatches per layer + 3 (see decodeOwn).
  *
  * Steady-state decode: the plan is built once at load; a step writes the input row, a 16-byte step uniform
  * {start, slot} and (only when a page is added) the sequence's block-table row, then one submit that also copies
@@ -21,7 +23,7 @@
 import { linear } from '../../../kernels/matmul.js';
 import { qkvAppend } from '../../../kernels/kv-cache.js';
 import { pagedAttention } from '../../../kernels/paged-attention.js';
-import { rmsNorm, siluMul } from '../../../kernels/rmsnorm.js';
+import { normGemv, rmsNorm, siluMul } from '../../../kernels/rmsnorm.js';
 import { ropeTable } from '../../../kernels/rope.js';
 import { decodeTopK, topK } from '../../../kernels/sample.js';
 import { UNIFORM, type GpuContext } from '../../gpu/context.js';
@@ -47,6 +49,25 @@ export interface Qwen2RuntimeOptions {
    * gateUp GEMV is slow — see bench/suites/llm.ts). Default 'split'.
    */
   mlp?: 'fused' | 'split';
+  /**
+   * GEMV shape for the decode projections (kernels/matmul.ts gemvRows/gemvLanes). Default on CPU adapters
+   * (lavapipe/SwiftShader): 64 output rows × 8 lanes per workgroup — one 8-wide SIMD group per workgroup and few
+   * workgroups; measured on lavapipe for [9728, 896] f32: 55–110 ms → 5–13 ms (bench/suites/llm.ts header).
+   * Elsewhere the matmul defaults.
+   */
+  gemv?: { rows: number; lanes: number };
+  /**
+   * Decode (M = 1) projections through rmsnorm.wgsl `gemv` (RMSNorm fused into qkv/gate-up, SwiGLU fused into
+   * down_proj: 6 dispatches per layer instead of 9) instead of matmul `linear`. Default on CPU adapters for f32/f16
+   * weights (q8 always uses `linear`).
+   */
+  ownGemv?: boolean;
+}
+
+/** CPU WebGPU adapters (lavapipe, SwiftShader): barriers and per-workgroup overheads are expensive there. */
+export function isCpuAdapter(ctx: GpuContext): boolean {
+  const i = ctx.handle.info as unknown as Record<string, string | undefined>;
+  return /llvmpipe|lavapipe|swiftshader/i.test(`${i.vendor} ${i.architecture} ${i.device} ${i.description}`);
 }
 
 export interface StepResult extends TopKCandidates {
@@ -63,6 +84,8 @@ export class Qwen2Runtime {
   readonly maxContext: number;
   readonly decodePlan: DispatchRecord[];
   readonly mlp: 'fused' | 'split';
+  readonly gemv: { rows: number; lanes: number } | undefined;
+  readonly ownGemv: boolean;
   private readonly step: GPUBuffer;
   private readonly rope: GpuTensor;
   private readonly staging: GPUBuffer;
@@ -85,7 +108,9 @@ export class Qwen2Runtime {
     const numPages = opts.kv?.numPages ?? maxSeqs * Math.ceil(this.maxContext / pageSize);
     this.kv = new PagedKvCache(ctx, cfg.layers, cfg.kvHeads, cfg.headDim, { pageSize, numPages, maxSeqs, maxContext: this.maxContext });
     this.mlp = opts.mlp ?? 'split';
-    this.scratch = allocLlmScratch(ctx, cfg, opts.maxPrefill ?? 256, opts.topK ?? cfg.ras.topK + 1, this.mlp === 'split');
+    this.gemv = opts.gemv;
+    this.ownGemv = (opts.ownGemv ?? isCpuAdapter(ctx)) && weights.dtype !== 'q8';
+    this.scratch = allocLlmScratch(ctx, cfg, opts.maxPrefill ?? 256, opts.topK ?? cfg.ras.topK + 1, true);
     this.step = ctx.createBuffer(16, UNIFORM, 'llm.step');
     this.rope = ctx.upload(ropeTable(cfg.ropeTheta, cfg.headDim, this.maxContext), 'f32', [this.maxContext, cfg.headDim], 'rope_table');
     this.staging = ctx.createBuffer(this.scratch.topk.byteLength, MAP_READ_COPY_DST, 'llm.topk.staging');
@@ -93,7 +118,8 @@ export class Qwen2Runtime {
   }
 
   private lin(x: GpuTensor, w: LinearWeight, y: GpuTensor, extra: { bias?: GpuTensor; residual?: GpuTensor; gateUp?: boolean }, tag: string): DispatchRecord {
-    return linear(this.ctx, { x, w: w.w, scales: w.scales, y, ...extra }, tag);
+    const g = this.gemv;
+    return linear(this.ctx, { x, w: w.w, scales: w.scales, y, ...extra, gemvRows: g?.rows, gemvLanes: g?.lanes }, tag);
   }
 
   /** The dispatch list for M rows (cached per (M, allRows)). */
@@ -107,6 +133,7 @@ export class Qwen2Runtime {
     const q = s.q.rows(0, M), attn = s.attn.rows(0, M), act = s.act.rows(0, M);
     const eps = cfg.rmsEps;
     const recs: DispatchRecord[] = [];
+    if (M === 1 && this.ownGemv) return this.cache(key, this.decodeOwn());
     w.layers.forEach((L, l) => {
       const t = `layers.${l}`;
       recs.push(rmsNorm(ctx, { x, weight: L.inputNorm, y: xn, eps }, `${t}.input_layernorm`));
@@ -129,7 +156,34 @@ export class Qwen2Runtime {
     recs.push(rmsNorm(ctx, { x, weight: w.norm, y: hidden, eps, rowOffset: M - R, rows: R }, 'norm'));
     recs.push(this.lin(hidden, w.head, logits, {}, 'llm_decoder'));
     recs.push(topK(ctx, { logits, row: R - 1, k: s.topkK, s: cfg.speechTokenSize, out: s.topk }, 'topk'));
+    return this.cache(key, recs);
+  }
+
+  private cache(key: string, recs: DispatchRecord[]): DispatchRecord[] {
     this.plans.set(key, recs);
+    return recs;
+  }
+
+  /** The decode step with rmsnorm.wgsl `gemv`: norms fused into the projections after them, SwiGLU into down. */
+  private decodeOwn(): DispatchRecord[] {
+    const { ctx, cfg, weights: w, scratch: s, kv } = this;
+    const x = s.x.rows(0, 1), h = s.h.rows(0, 1), qkv = s.qkv.rows(0, 1), q = s.q.rows(0, 1);
+    const attn = s.attn.rows(0, 1), gu = s.gu!.rows(0, 1);
+    const eps = cfg.rmsEps;
+    const recs: DispatchRecord[] = [];
+    w.layers.forEach((L, l) => {
+      const t = `layers.${l}`;
+      recs.push(normGemv(ctx, { x, w: L.qkv.w, y: qkv, norm: L.inputNorm, eps, bias: L.qkvBias }, `${t}.input_layernorm+qkv_proj`));
+      recs.push(qkvAppend(ctx, { qkv, table: this.rope, blockTable: kv.blockTable, q, pool: kv.pools[l], step: this.step }, `${t}.rope_kv`));
+      recs.push(pagedAttention(ctx, { q, pool: kv.pools[l], blockTable: kv.blockTable, out: attn, step: this.step }, `${t}.attn`));
+      recs.push(normGemv(ctx, { x: attn, w: L.o.w, y: h, residual: x }, `${t}.o_proj`));
+      recs.push(normGemv(ctx, { x: h, w: L.gateUp.w, y: gu, norm: L.postNorm, eps }, `${t}.post_attention_layernorm+gate_up`));
+      recs.push(normGemv(ctx, { x: gu, w: L.down.w, y: x, swigluInput: true, residual: h }, `${t}.mlp.act+down_proj`));
+    });
+    const hidden = s.hidden.rows(0, 1), logits = s.logits.rows(0, 1);
+    recs.push(rmsNorm(ctx, { x, weight: w.norm, y: hidden, eps }, 'norm'));
+    recs.push(normGemv(ctx, { x: hidden, w: w.head.w, y: logits }, 'llm_decoder'));
+    recs.push(topK(ctx, { logits, row: 0, k: s.topkK, s: cfg.speechTokenSize, out: s.topk }, 'topk'));
     return recs;
   }
 
