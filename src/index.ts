@@ -8,3 +8,10 @@ export { CosyVoiceWorkerClient, type ClientStreamOptions, type StreamHandle, typ
 export type { WorkerLoadOptions, WorkerStreamOptions, ProgressInfo, LoadedInfo, CacheCounters, DoneInfo, ToWorker, FromWorker } from './browser/protocol.js';
 export { BrowserRuntimeError, ModelCacheQuotaError, ModelFetchError, UnsupportedModelError, WorkerProtocolError, WorkerError } from './browser/errors.js';
 export { HttpModelSource, MODEL_CACHE_NAME, openModelCache, clearModelCache, loadOnnxFromSource, type ModelSource, type CacheLike } from './browser/model-source.js';
+// The pipeline: models on WebGPU behind the streaming TextToSpeech contract, model files, text frontends.
+export { createWebGpuPipeline, type WebGpuPipelineOptions } from './pipeline/webgpu.js';
+export { CosyVoicePipeline, EmptyTextError, SpeakerMismatchError, type PipelineModels, type StreamOptions } from './pipeline/tts.js';
+export { syntheticModelFiles, modelFilesFrom, type ModelFiles } from './pipeline/model-files.js';
+export { syntheticSpeaker, speakerFromFile } from './pipeline/speaker.js';
+export { TokenizerFrontend, SyntheticTextFrontend, type TextFrontend } from './pipeline/text-frontends.js';
+export type { SpeakerPrompt, SynthesisOptions, SynthesisStats, SynthesisMode, TextToSpeech, LoadProgress } from './pipeline/types.js';

@@ -2,3 +2,7 @@
 export * from './index.js';
 export { requestNodeDevice, nodeGpu } from './gpu/node-device.js';
 export { loadShadersFromDisk } from './gpu/node-shaders.js';
+export { loadModelFolder, folderKind, ModelFolderError } from './pipeline/node-model-files.js';
+export { loadTokenizerDir } from './text/load.js';
+export { loadSpeakerFile, saveSpeakerFile } from './speaker/index.js';
+export { convertModel } from './convert/index.js';
