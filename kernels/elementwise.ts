@@ -7,9 +7,18 @@ import type { Activation } from './matmul.js';
 
 const WG = 256;
 
-function flatGrid(n: number): { workgroups: [number, number, number]; rowStride: number } {
-  const workgroups = grid1d(ceilDiv(n, WG));
-  return { workgroups, rowStride: workgroups[0] * WG };
+/** Elements per thread: 1 for small n (latency), up to ITEMS_MAX once there are plenty of workgroups. */
+let ITEMS_MAX = 4;
+/** Benchmark/tuning hook: the most elements one thread handles (default 4). */
+export function setElementwiseItems(k: number): void {
+  ITEMS_MAX = k;
+}
+
+function flatGrid(n: number): { workgroups: [number, number, number]; rowStride: number; items: number; total: number } {
+  const items = n >= 64 * WG * ITEMS_MAX ? ITEMS_MAX : 1;
+  const workgroups = grid1d(ceilDiv(n, WG * items));
+  const total = workgroups[0] * workgroups[1] * WG;
+  return { workgroups, rowStride: workgroups[0] * WG, items, total };
 }
 
 /**
@@ -21,18 +30,18 @@ export function binary(ctx: GpuContext, op: 'add' | 'mul', a: GpuTensor, b: GpuT
   if (a.numel !== out.numel || (bcast && (b.numel === 0 || a.numel % b.numel !== 0))) {
     throw new ShapeMismatchError(`${op}: element counts differ: a [${a.shape}], b [${b.shape}], out [${out.shape}] (b may also be one row of a)`);
   }
-  const { workgroups, rowStride } = flatGrid(a.numel);
-  const params = ctx.uniform(packParams([a.numel, rowStride, { f32: 0 }, b.numel]));
-  const defines = { WG, BINARY: true, BCAST: bcast, [op.toUpperCase()]: true };
+  const { workgroups, rowStride, items, total } = flatGrid(a.numel);
+  const params = ctx.uniform(packParams([a.numel, rowStride, { f32: 0 }, b.numel, total]));
+  const defines = { WG, ITEMS: items, BINARY: true, BCAST: bcast, [op.toUpperCase()]: true };
   return ctx.record({ shader: 'elementwise', entry: 'binary', defines }, [params, a, b, out], workgroups, tag);
 }
 
 /** out = a · s. */
 export function scale(ctx: GpuContext, a: GpuTensor, s: number, out: GpuTensor, tag = ''): DispatchRecord {
   if (a.numel !== out.numel) throw new ShapeMismatchError(`scale: a [${a.shape}] vs out [${out.shape}]`);
-  const { workgroups, rowStride } = flatGrid(a.numel);
-  const params = ctx.uniform(packParams([a.numel, rowStride, { f32: s }]));
-  return ctx.record({ shader: 'elementwise', entry: 'scale', defines: { WG } }, [params, a, out], workgroups, tag);
+  const { workgroups, rowStride, items, total } = flatGrid(a.numel);
+  const params = ctx.uniform(packParams([a.numel, rowStride, { f32: s }, 0, total]));
+  return ctx.record({ shader: 'elementwise', entry: 'scale', defines: { WG, ITEMS: items } }, [params, a, out], workgroups, tag);
 }
 
 const ACT_DEFINE: Record<Activation, string> = { silu: 'ACT_SILU', gelu_tanh: 'ACT_GELU', mish: 'ACT_MISH', leaky_relu: 'ACT_LEAKY' };
@@ -41,8 +50,8 @@ const ACT_DEFINE: Record<Activation, string> = { silu: 'ACT_SILU', gelu_tanh: 'A
 export function activation(ctx: GpuContext, act: Activation, a: GpuTensor, out: GpuTensor, alpha = 0.01, tag = ''): DispatchRecord {
   if (a.numel !== out.numel) throw new ShapeMismatchError(`${act}: a [${a.shape}] vs out [${out.shape}]`);
   if (!(act in ACT_DEFINE)) throw new ShapeMismatchError(`activation: unknown activation ${String(act)}`);
-  const { workgroups, rowStride } = flatGrid(a.numel);
-  const params = ctx.uniform(packParams([a.numel, rowStride, { f32: alpha }]));
-  const defines = { WG, [ACT_DEFINE[act]]: true };
+  const { workgroups, rowStride, items, total } = flatGrid(a.numel);
+  const params = ctx.uniform(packParams([a.numel, rowStride, { f32: alpha }, 0, total]));
+  const defines = { WG, ITEMS: items, [ACT_DEFINE[act]]: true };
   return ctx.record({ shader: 'elementwise', entry: 'unary', defines }, [params, a, out], workgroups, tag);
 }

@@ -6,8 +6,10 @@
 //   out[i] = act(a[i])              (entry `unary`, act from ACT_SILU | ACT_GELU | ACT_MISH | ACT_LEAKY with
 //                                    slope p.scalar; functions in activation.wgsl)
 //
-// Layout: a, b, out are contiguous [n]; one thread owns one element; the 1-D grid may be split over x/y when it
-// passes 65535 workgroups (the wrapper computes it), hence the flattening of workgroup ids below. `out` may be
+// Layout: a, b, out are contiguous [n]; thread i owns elements i, i + T, i + 2T, … (T = threads in the grid,
+// ITEMS elements per thread) so consecutive threads touch consecutive elements on every step, and a large n
+// needs ITEMS× fewer workgroups (workgroup start-up is expensive on CPU drivers such as lavapipe). The 1-D grid
+// may be split over x/y past 65535 workgroups (the wrapper computes it), hence the flattening below. `out` may be
 // the same buffer as `a` only through separate bindings of distinct tensors (WebGPU forbids aliasing a
 // read-only and a read-write binding of one buffer range in one dispatch).
 // Limits: n < 2^32.
@@ -19,6 +21,10 @@ struct Params {
   row_stride: u32, // threads per grid row = groups_x * WG
   scalar: f32,
   d: u32,          // BCAST row length
+  total: u32,      // threads in the whole grid (the stride between a thread's elements)
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -31,11 +37,13 @@ struct Params {
 #endif
 
 const WG: u32 = {{WG}}u;
+const ITEMS: u32 = {{ITEMS}}u;
 
 #ifdef BINARY
 @compute @workgroup_size(WG)
 fn binary(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.y * p.row_stride + gid.x;
+  for (var it = 0u; it < ITEMS; it++) {
+  let i = gid.y * p.row_stride + gid.x + it * p.total;
   if (i >= p.n) { return; }
 #ifdef BCAST
   let bv = b[i % p.d];
@@ -48,18 +56,22 @@ fn binary(@builtin(global_invocation_id) gid: vec3<u32>) {
 #ifdef MUL
   out[i] = a[i] * bv;
 #endif
+  }
 }
 #else
 @compute @workgroup_size(WG)
 fn scale(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.y * p.row_stride + gid.x;
-  if (i >= p.n) { return; }
-  out[i] = a[i] * p.scalar;
+  for (var it = 0u; it < ITEMS; it++) {
+    let i = gid.y * p.row_stride + gid.x + it * p.total;
+    if (i >= p.n) { return; }
+    out[i] = a[i] * p.scalar;
+  }
 }
 
 @compute @workgroup_size(WG)
 fn unary(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.y * p.row_stride + gid.x;
+  for (var it = 0u; it < ITEMS; it++) {
+  let i = gid.y * p.row_stride + gid.x + it * p.total;
   if (i >= p.n) { return; }
   let v = a[i];
 #ifdef ACT_SILU
@@ -74,5 +86,6 @@ fn unary(@builtin(global_invocation_id) gid: vec3<u32>) {
 #ifdef ACT_LEAKY
   out[i] = act_leaky_relu(v, p.scalar);
 #endif
+  }
 }
 #endif

@@ -210,3 +210,17 @@ describe('chunked embedding gather', () => {
     expectClose(await ctx.readF32(out), ref, { label: 'chunked gather' });
   });
 });
+
+describe('elementwise: several elements per thread on large inputs', () => {
+  it('silu and broadcast add over 1.2M elements (the grid-stride path) match float64', async () => {
+    const ctx = await testContext();
+    const [T, D] = [1201, 1024];
+    const rng = new SeededRng(1201);
+    const a = rng.f32(T * D, -6, 6), b = rng.f32(D);
+    const ta = ctx.upload(a, 'f32', [T, D]), tb = ctx.upload(b, 'f32', [D]);
+    const s = ctx.tensor('f32', [T, D]), y = ctx.tensor('f32', [T, D]);
+    ctx.run([binary(ctx, 'add', ta, tb, s), activation(ctx, 'silu', ta, y)]);
+    expectClose(await ctx.readF32(s), Float64Array.from(a, (v, i) => v + b[i % D]), { atol: 1e-6, label: 'add bcast 1.2M' });
+    expectClose(await ctx.readF32(y), Float64Array.from(a, (v) => actRef('silu', v)), { atol: 1e-6, rtol: 2e-6 * 8, label: 'silu 1.2M' });
+  });
+});
