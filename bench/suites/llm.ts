@@ -4,6 +4,7 @@
  * onnxruntime-node running the converter's llm.onnx step graph (src/convert/llm.ts) with past K/V inputs.
  *
  *   npx tsx bench/suites/llm.ts [--size tiny|full] [--dtypes f32,f16] [--no-ort] [--ort-webgpu] [--steps N]
+ *                               [--prefill 64,512] [--prefill-reps N] [--contexts 64,1024] [--ort-prefill 64,512]
  *
  * Reports prefill tok/s (64 and 512 tokens), decode ms/token at context 64 and 1024 (end to end: input write,
  * one submit, top-k readback), and counters per decode token. For context 1024 the cache is grown to 1023
@@ -194,11 +195,13 @@ export async function runLlmBench(): Promise<Row> {
     await handle.device.queue.onSubmittedWorkDone();
   }
   if (!flag('--no-ort')) {
-    rows.push(await benchOrt(store, cfg, 'cpu', steps, contexts, prefillLens));
-    if (flag('--ort-webgpu')) rows.push(await benchOrt(store, cfg, 'webgpu', steps, contexts, prefillLens));
+    const ortPrefill = opt('--ort-prefill', prefillLens.join(',')).split(',').map(Number);
+    rows.push(await benchOrt(store, cfg, 'cpu', steps, contexts, ortPrefill));
+    if (flag('--ort-webgpu')) rows.push(await benchOrt(store, cfg, 'webgpu', steps, contexts, ortPrefill));
   }
   const result = {
-    suite: 'llm', date: new Date().toISOString(), device, size,
+    suite: 'llm', date: new Date().toISOString(), device, size, loadAverage: (await import('node:os')).loadavg(),
+    args,
     dims: { hidden: cfg.hidden, layers: cfg.layers, heads: cfg.heads, kvHeads: cfg.kvHeads, headDim: cfg.headDim, intermediate: cfg.intermediate, speechVocab: cfg.speechVocab },
     notes: 'decode ms/token end to end (input write + 1 submit + top-k readback); context 1024 grown without computing positions 64..1022; prefill includes the top-k readback; ORT runs llm.onnx (src/convert/llm.ts) with zero past K/V of the same length',
     rows,
