@@ -3,6 +3,7 @@
  * logits at every position, per-step logits through the paged KV cache, and greedy / RAS-with-argmax token
  * sequences. f32 bound: rel-L2 ≤ 1e-4; f16 / q8 weights: the bounds stated below.
  */
+import { lmFromDir } from '../../src/models/llm/from-dir.js';
 import { describe, expect, it } from 'vitest';
 import { CosyVoice3Lm } from '../../src/models/llm/cosyvoice3-lm.js';
 import { maxWeightRelErr } from '../../src/models/qwen2/weights.js';
@@ -17,7 +18,7 @@ function model(dtype: 'f32' | 'f16' | 'q8' = 'f32', pageSize = 16, ownGemv?: boo
   const key = `${dtype}:${pageSize}:${ownGemv}`;
   if (!lms.has(key)) {
     lms.set(key, testContext().then((ctx) =>
-      CosyVoice3Lm.fromDir(ctx, TINY_DIR, { dtype, maxPrefill: 64, maxContext: 256, kv: { pageSize, maxSeqs: 3 }, ownGemv })));
+      lmFromDir(ctx, TINY_DIR, { dtype, maxPrefill: 64, maxContext: 256, kv: { pageSize, maxSeqs: 3 }, ownGemv })));
   }
   return lms.get(key)!;
 }

@@ -3,6 +3,7 @@
  * interleaved sequences equal to each alone, shared-prefix forks (refcounts, copy-on-write of the partial last
  * page), pool exhaustion (typed error, nothing freed or leaked), and the decode step's counters.
  */
+import { lmFromDir } from '../../src/models/llm/from-dir.js';
 import { describe, expect, it } from 'vitest';
 import { CosyVoice3Lm, type LlmPrompt } from '../../src/models/llm/cosyvoice3-lm.js';
 import { KvPoolExhaustedError, type KvSequence } from '../../src/models/qwen2/paged-kv.js';
@@ -21,7 +22,7 @@ const FEED = [86, 96, 55, 59, 46, 13, 21, 79, 58, 83, 43, 97, 98, 59, 72, 36, 93
 
 async function load(pageSize: number, numPages?: number, maxSeqs = 4): Promise<CosyVoice3Lm> {
   const ctx = await testContext();
-  return CosyVoice3Lm.fromDir(ctx, TINY_DIR, { maxPrefill: 64, maxContext: 128, kv: { pageSize, numPages, maxSeqs } });
+  return lmFromDir(ctx, TINY_DIR, { maxPrefill: 64, maxContext: 128, kv: { pageSize, numPages, maxSeqs } });
 }
 
 /** Prefill then `steps` decode steps feeding FEED; returns the logits of every step. */
@@ -118,7 +119,7 @@ describe('paged KV cache', () => {
 
   it('a prompt longer than maxPrefill runs in chunks and gives the same logits', async () => {
     const ctx = await testContext();
-    const small = await CosyVoice3Lm.fromDir(ctx, TINY_DIR, { maxPrefill: 5, maxContext: 128, kv: { pageSize: 4 } });
+    const small = await lmFromDir(ctx, TINY_DIR, { maxPrefill: 5, maxContext: 128, kv: { pageSize: 4 } });
     const lm = await load(16);
     const ref = await alone(lm, P0, 3);
     const got = await alone(small, P0, 3);

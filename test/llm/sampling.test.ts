@@ -3,6 +3,7 @@
  * against upstream-exact CPU sampling on the full logits row, both drawing from PyTorch-compatible generators
  * with the same seed: identical tokens, and the redraw path is exercised.
  */
+import { lmFromDir } from '../../src/models/llm/from-dir.js';
 import { describe, expect, it } from 'vitest';
 import { CosyVoice3Lm } from '../../src/models/llm/cosyvoice3-lm.js';
 import { TorchGenerator } from '../../src/rng/torch-generator.js';
@@ -15,7 +16,7 @@ import { testContext } from '../helpers/gpu.js';
 describe('GPU top-k sampling path = CPU full-row ras_sampling (same torch generator stream)', () => {
   it.each([0, 1, 1986])('seed %i', async (seed) => {
     const ctx = await testContext();
-    const lm = await CosyVoice3Lm.fromDir(ctx, TINY_DIR, { maxPrefill: 64, maxContext: 256 });
+    const lm = await lmFromDir(ctx, TINY_DIR, { maxPrefill: 64, maxContext: 256 });
     const set = readFixtureSet('llm_greedy', 0);
     const p = { promptText: Array.from(set.inputs[0].data), text: Array.from(set.inputs[1].data), promptSpeech: Array.from(set.inputs[2].data) };
     const S = lm.cfg.speechTokenSize;

@@ -10,9 +10,6 @@
  * min_len = int(|text|·2), max_len = int(|text|·20), |text| = target text tokens only. ignore_eos masks index
  * S (= sos in CosyVoice3, the upstream quirk the fixtures keep).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { readHyperYaml, loadPt } from '../../../loader/node.js';
 import type { TensorStore } from '../../../loader/types.js';
 import type { GpuContext } from '../../gpu/context.js';
 import type { Sampler } from '../../sampling/sampler.js';
@@ -72,16 +69,6 @@ export class CosyVoice3Lm {
   static fromStore(ctx: GpuContext, store: TensorStore, qwenConfig: string | Record<string, unknown>, yaml: Record<string, unknown> | undefined, opts: CosyVoice3LmOptions = {}): CosyVoice3Lm {
     const cfg = llmConfig(qwenConfig, yaml, store);
     return new CosyVoice3Lm(ctx, cfg, uploadLlmWeights(ctx, store, cfg, opts.dtype ?? 'f32'), opts);
-  }
-
-  /** Loads `llm.pt`, `CosyVoice-BlankEN/config.json` and `cosyvoice3.yaml` from a model folder (Node). */
-  static async fromDir(ctx: GpuContext, dir: string, opts: CosyVoice3LmOptions = {}): Promise<CosyVoice3Lm> {
-    const [store, qwen, yaml] = await Promise.all([
-      loadPt(join(dir, 'llm.pt')),
-      readFile(join(dir, 'CosyVoice-BlankEN', 'config.json'), 'utf8'),
-      readHyperYaml(join(dir, 'cosyvoice3.yaml')),
-    ]);
-    return CosyVoice3Lm.fromStore(ctx, store, qwen, yaml, opts);
   }
 
   /** Host gather of the prefill sequence E [L, d]. */
