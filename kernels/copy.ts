@@ -50,14 +50,16 @@ export function copyStrided(ctx: GpuContext, a: StridedCopyArgs, tag = ''): Disp
     throw new ShapeMismatchError(`${what}: index space [${a.shape}] runs past src [${a.src.shape}] or dst [${a.dst.shape}]`);
   }
   const s = wordBinding(a.src), d = wordBinding(a.dst);
-  const workgroups = grid1d(ceilDiv(Math.max(n, 1), 256));
+  // 4 elements per thread once there are plenty of workgroups (workgroup start-up dominates on CPU drivers).
+  const items = n >= 64 * 256 * 4 ? 4 : 1;
+  const workgroups = grid1d(ceilDiv(Math.max(n, 1), 256 * items));
   const params = ctx.uniform(
     packParams([
       ...pad4(a.shape, 1), ...pad4(ss, 0), ...pad4(ds, 0),
-      n, s.shift + (a.srcOffset ?? 0), d.shift + (a.dstOffset ?? 0), workgroups[0] * 256,
+      n, s.shift + (a.srcOffset ?? 0), d.shift + (a.dstOffset ?? 0), workgroups[0] * 256, workgroups[0] * workgroups[1] * 256,
     ]),
   );
-  return ctx.record({ shader: 'copy', entry: 'strided' }, [params, s.binding, d.binding], workgroups, tag);
+  return ctx.record({ shader: 'copy', entry: 'strided', defines: { ITEMS: items } }, [params, s.binding, d.binding], workgroups, tag);
 }
 
 /** dst = src (same element count, both contiguous). */

@@ -4,9 +4,9 @@
 //   dst[dst_off + Σ i_d·dst_stride_d] = src[src_off + Σ i_d·src_stride_d]   for every index i of `shape`
 //
 // Offsets and strides are in elements (so sub-views need no 256-byte aligned binding offsets). Shapes of
-// fewer dims are padded with leading 1s by the wrapper. One thread owns one element of `shape` (row-major
-// order, so consecutive threads write consecutive dst elements when dst is contiguous); the grid is split over
-// x/y past 65535 workgroups. src and dst must be different buffers (WebGPU forbids aliasing in one dispatch).
+// fewer dims are padded with leading 1s by the wrapper. Thread i owns elements i, i + T, … (T threads in the
+// grid, ITEMS per thread; row-major order, so consecutive threads write consecutive dst elements when dst is
+// contiguous); the grid is split over x/y past 65535 workgroups. src and dst must be different buffers (WebGPU forbids aliasing in one dispatch).
 
 struct Params {
   shape: vec4<u32>,
@@ -16,15 +16,22 @@ struct Params {
   src_off: u32,
   dst_off: u32,
   row_stride: u32,
+  total: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> src: array<u32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<u32>;
 
+const ITEMS: u32 = {{ITEMS}}u;
+
 @compute @workgroup_size(256)
 fn strided(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.y * p.row_stride + gid.x;
+  for (var it = 0u; it < ITEMS; it++) {
+  let i = gid.y * p.row_stride + gid.x + it * p.total;
   if (i >= p.n) { return; }
   var rem = i;
   let i3 = rem % p.shape.w; rem /= p.shape.w;
@@ -33,4 +40,5 @@ fn strided(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i0 = rem / p.shape.y;
   let idx = vec4<u32>(i0, i1, i2, i3);
   dst[p.dst_off + dot(idx, p.dst_stride)] = src[p.src_off + dot(idx, p.src_stride)];
+  }
 }

@@ -224,3 +224,17 @@ describe('elementwise: several elements per thread on large inputs', () => {
     expectClose(await ctx.readF32(y), Float64Array.from(a, (v) => actRef('silu', v)), { atol: 1e-6, rtol: 2e-6 * 8, label: 'silu 1.2M' });
   });
 });
+
+describe('copy: several elements per thread on large inputs', () => {
+  it('transposes a [1024, 1200] matrix (the grid-stride path) exactly', async () => {
+    const ctx = await testContext();
+    const [R, C] = [1024, 1200];
+    const x = new SeededRng(12).f32(R * C);
+    const out = ctx.tensor('f32', [C, R]);
+    ctx.run([transpose(ctx, ctx.upload(x, 'f32', [R, C]), out, [1, 0])]);
+    const got = await ctx.readF32(out);
+    const ref = new Float32Array(R * C);
+    for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) ref[c * R + r] = x[r * C + c];
+    expectClose(got, ref, { label: 'transpose 1024x1200' });
+  });
+});
