@@ -5,9 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import onnxProto from 'onnx-proto';
-
-const { onnx } = onnxProto as unknown as typeof import('onnx-proto');
+import { parseTensorFile, typedData } from '../../loader/tensor-file.js';
 
 export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
 export interface FxTensor { name: string; dims: number[]; data: TensorData }
@@ -25,26 +23,10 @@ export function readManifest(root: string): Manifest {
   return JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8')) as Manifest;
 }
 
-function view<T>(Ctor: new (b: ArrayBuffer) => T, raw: Uint8Array): T {
-  const copy = new Uint8Array(raw.length);
-  copy.set(raw);
-  return new Ctor(copy.buffer);
-}
-
 export function readTensorFile(path: string): FxTensor {
-  const t = onnx.TensorProto.decode(readFileSync(path));
-  const dims = (t.dims as unknown as (number | { toNumber(): number })[]).map((d) => (typeof d === 'number' ? d : d.toNumber()));
-  const raw = t.rawData && t.rawData.length ? (t.rawData as Uint8Array) : undefined;
-  let data: TensorData;
-  switch (t.dataType) {
-    case 1: data = raw ? view(Float32Array, raw) : Float32Array.from(t.floatData); break;
-    case 11: data = raw ? view(Float64Array, raw) : Float64Array.from(t.doubleData); break;
-    case 6: data = raw ? view(Int32Array, raw) : Int32Array.from(t.int32Data); break;
-    case 7: data = raw ? view(BigInt64Array, raw) : BigInt64Array.from((t.int64Data as unknown[]).map((v) => BigInt(String(v)))); break;
-    case 9: data = raw ? Uint8Array.from(raw) : Uint8Array.from(t.int32Data); break;
-    default: throw new Error(`${path}: unsupported TensorProto data type ${t.dataType}`);
-  }
-  return { name: t.name, dims, data };
+  const rec = parseTensorFile(new Uint8Array(readFileSync(path)), path);
+  if (!['float32', 'float64', 'int32', 'int64', 'bool'].includes(rec.dtype)) throw new Error(`${path}: unsupported TensorProto data type ${rec.dtype}`);
+  return { name: rec.name, dims: rec.dims, data: typedData(rec) as TensorData };
 }
 
 /** One test set: tensors by manifest name. */
