@@ -5,7 +5,7 @@
  * where the engine does.
  */
 import type { Engine } from './engine.js';
-import { argmax, logSoftmax, rasArgmax } from './sampling.js';
+import { argmax, argmaxSampler, logSoftmax, rasSampling } from '../sampling/index.js';
 
 const fr = Math.fround;
 
@@ -70,7 +70,8 @@ export async function llmDecode(e: Engine, p: LlmPrompt, pick: Pick, maxSteps?: 
   return tr;
 }
 
-export const rasPick = (e: Engine): Pick => (logp, out) => rasArgmax(logp, out, e.config.llm.sampling);
+/** Upstream ras_sampling with its multinomial draws replaced by argmax (what the llm_ras_argmax fixture records). */
+export const rasPick = (e: Engine): Pick => (logp, out) => rasSampling(logp, out, e.config.llm.sampling, argmaxSampler);
 
 /** t_k = 1 − cos(linspace(0,1,n+1)·0.5·π) in f32 (torch linspace fills the upper half from the end). */
 export function tSpan(n: number): Float32Array {
