@@ -156,8 +156,10 @@ export interface Roofline {
   /** Device-to-device copy bandwidth, counting read + write bytes. */
   copyGBps: number;
   method: string;
-  /** GPU time of one empty dispatch (1 workgroup that returns at once). */
+  /** GPU time of one empty dispatch (1 workgroup that returns at once); 0 means below timestamp resolution. */
   noopMs: number;
+  /** Wall time of submitting that dispatch and waiting for it (onSubmittedWorkDone). */
+  noopWallMs: number;
   encoderCopyGBps: number;
   shaderCopyGBps: number | null;
 }
@@ -190,11 +192,14 @@ export async function measureRoofline(ctx: GpuContext, size: BenchSize): Promise
   }
   for (let i = 0; i < 6 && sc.length; i++) nt.push((await profileDispatches(ctx, [noop]))![0].ms);
   if (sc.length) shaderCopyGBps = (2 * bytes) / (median(sc.slice(1)) * 1e6);
-  const noopMs = nt.length ? median(nt.slice(1)) : await wallTimeMs(ctx, [noop]);
+  const nw: number[] = [];
+  for (let i = 0; i < 6; i++) nw.push(await wallTimeMs(ctx, [noop]));
+  const noopWallMs = median(nw.slice(1));
+  const noopMs = nt.length ? median(nt.slice(1)) : noopWallMs;
   a.buffer.destroy();
   b.buffer.destroy();
   const best = Math.max(encoderCopyGBps, shaderCopyGBps ?? 0);
-  return { copyGBps: best, method: best === encoderCopyGBps ? 'copyBufferToBuffer, wall' : 'copy shader, timestamps', noopMs, encoderCopyGBps, shaderCopyGBps };
+  return { copyGBps: best, method: best === encoderCopyGBps ? 'copyBufferToBuffer, wall' : 'copy shader, timestamps', noopMs, noopWallMs, encoderCopyGBps, shaderCopyGBps };
 }
 
 type OrtModule = typeof import('onnxruntime-node');
@@ -271,7 +276,7 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
   const adapter = adapterLabel(handle.info);
   log(`[bench] suite ${suite.name} (${opts.size}) on ${adapter}; timestamps: ${ctx.hasTimestamps ? 'yes' : 'no (wall time)'}`);
   const roofline = await measureRoofline(ctx, opts.size);
-  log(`[bench] roofline: copy ${roofline.copyGBps.toFixed(2)} GB/s (${roofline.method}), no-op dispatch ${(roofline.noopMs * 1000).toFixed(1)} µs`);
+  log(`[bench] roofline: copy ${roofline.copyGBps.toFixed(2)} GB/s (${roofline.method}; copy shader ${roofline.shaderCopyGBps?.toFixed(2) ?? '—'} GB/s), no-op dispatch ${(roofline.noopMs * 1000).toFixed(1)} µs GPU / ${(roofline.noopWallMs * 1000).toFixed(1)} µs wall`);
   const env: BenchEnv = { ctx, size: opts.size, adapter: handle.info, roofline };
   const reps = opts.reps ?? (opts.size === 'tiny' ? 5 : 10);
   const warmup = opts.warmup ?? 2;
