@@ -103,6 +103,10 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
   const act = a.act ?? (a.gateUp ? 'silu' : undefined);
   const rows = a.gemvRows ?? 4;
   const lanes = a.gemvLanes ?? 64;
+  // Threads 0..ROWS−1 write the outputs, and the shared-memory tree halves LANES: both need these shapes.
+  if (!(rows >= 1 && rows <= lanes && lanes <= 256 && (lanes & (lanes - 1)) === 0)) {
+    throw new ShapeMismatchError(`linear: gemvRows ${rows} / gemvLanes ${lanes} invalid (need 1 ≤ rows ≤ lanes ≤ 256, lanes a power of two)`);
+  }
   const defines: Record<string, boolean | number> = {
     [`W_${a.w.dtype.toUpperCase()}`]: true,
     VEC: vec,
