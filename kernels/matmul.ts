@@ -104,8 +104,11 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
   const rows = a.gemvRows ?? 4;
   const lanes = a.gemvLanes ?? 64;
   // Threads 0..ROWS−1 write the outputs, and the shared-memory tree halves LANES: both need these shapes.
-  if (!(rows >= 1 && rows <= lanes && lanes <= 256 && (lanes & (lanes - 1)) === 0)) {
-    throw new ShapeMismatchError(`linear: gemvRows ${rows} / gemvLanes ${lanes} invalid (need 1 ≤ rows ≤ lanes ≤ 256, lanes a power of two)`);
+  const redBytes = rows * lanes * (a.gateUp ? 2 : 1) * 4; // the reduction scratch in workgroup memory
+  if (!(rows >= 1 && rows <= lanes && lanes <= 256 && (lanes & (lanes - 1)) === 0 && redBytes <= 16384)) {
+    throw new ShapeMismatchError(
+      `linear: gemvRows ${rows} / gemvLanes ${lanes} invalid (need 1 ≤ rows ≤ lanes ≤ 256, lanes a power of two, rows·lanes·${a.gateUp ? 8 : 4} B ≤ 16 KiB)`,
+    );
   }
   const defines: Record<string, boolean | number> = {
     [`W_${a.w.dtype.toUpperCase()}`]: true,
