@@ -150,20 +150,51 @@ export class CosyVoicePipeline implements TextToSpeech {
         samples += pcm.length;
         return pcm;
       };
-      let tLlm = performance.now();
-      const llmGen = fixedTokens ? fixedTokens() : this.llmTokens(segment, speaker, opts, sampler);
-      for await (const tok of llmGen) {
-        stats.tokens++;
-        if (filter.accept(tok)) tokens.push(tok);
-        if (!streaming) continue;
-        stats.llmMs += performance.now() - tLlm;
-        for (const chunk of schedule.poll(tokens.length, false)) {
-          yield emit(await t2w.chunk(Int32Array.from(tokens), chunk));
+      // The LLM's next step is started before a due chunk's flow/HiFT work, and a rendered chunk is yielded as soon
+      // as it is ready, so decoding overlaps rendering (on the GPU queue and on the CPU: F0 predictor, host
+      // gathers). Token2Wav itself runs one chunk at a time, in order. llmMs is the wall time spent waiting for
+      // tokens, which includes GPU time the LLM shared with rendering.
+      const it = (fixedTokens ? fixedTokens() : this.llmTokens(segment, speaker, opts, sampler))[Symbol.asyncIterator]();
+      const request = () => {
+        const t = performance.now();
+        return it.next().then((r) => ((stats.llmMs += performance.now() - t), r));
+      };
+      let next = request();
+      let pending: Promise<Float32Array> | undefined;
+      let llmDone = false;
+      try {
+        for (;;) {
+          if (pending && (await Promise.race([next.then(() => false), pending.then(() => true)]))) {
+            const pcm = await pending;
+            pending = undefined;
+            yield emit(pcm);
+            continue;
+          }
+          const r = await next;
+          if (r.done) {
+            llmDone = true;
+            break;
+          }
+          stats.tokens++;
+          if (filter.accept(r.value)) tokens.push(r.value);
+          if (opts.signal?.aborted) break;
+          const due = streaming ? schedule.poll(tokens.length, false) : [];
+          next = request();
+          for (const chunk of due) {
+            if (pending) yield emit(await pending);
+            pending = t2w.chunk(Int32Array.from(tokens), chunk);
+          }
         }
-        if (opts.signal?.aborted) break;
-        tLlm = performance.now();
+        if (pending) yield emit(await pending);
+      } finally {
+        // Cancelled (signal, or the consumer stopped iterating): let the in-flight step finish, then close the LLM
+        // generator so it frees its KV-cache sequence.
+        pending?.catch(() => undefined); // a chunk still rendering when cancelled: its result is dropped
+        if (!llmDone) {
+          await next.catch(() => undefined);
+          await it.return?.(undefined);
+        }
       }
-      if (!streaming) stats.llmMs += performance.now() - tLlm;
       if (opts.signal?.aborted) break;
       const all = Int32Array.from(tokens);
       if (all.length === 0) {

@@ -110,3 +110,27 @@ describe('pipeline over fake models', () => {
     await expect(pipe.synthesize('a', { ...speaker(2), promptTokens: Int32Array.from([5, 700]) })).rejects.toThrow(/700/);
   });
 });
+
+describe('pipeline cancellation', () => {
+  it('an aborted or abandoned stream closes the LLM generator (its KV sequence is freed)', async () => {
+    for (const how of ['signal', 'return'] as const) {
+      let closed = false;
+      const models = fakeModels([]);
+      models.llm.generate = async function* () {
+        try {
+          for (let i = 0; i < 1000; i++) yield 30 + (i % 50);
+        } finally {
+          closed = true;
+        }
+      };
+      const ac = new AbortController();
+      const gen = new CosyVoicePipeline(models).stream('hello', speaker(0), { sampler: argmaxSampler, signal: ac.signal });
+      await gen.next();
+      if (how === 'signal') {
+        ac.abort();
+        for (let r = await gen.next(); !r.done; r = await gen.next());
+      } else await gen.return(undefined as never);
+      expect(closed, how).toBe(true);
+    }
+  });
+});
