@@ -15,7 +15,9 @@ let passed = 0, failed = 0;
 if (existsSync(out)) {
   const j = JSON.parse(readFileSync(out, 'utf8'));
   passed = j.numPassedTests ?? 0;
-  failed = (j.numFailedTests ?? 0) + (j.numFailedTestSuites ?? 0);
+  failed = j.numFailedTests ?? 0;
+  // A file that failed to load (import or syntax error) has no test results of its own: count it once.
+  for (const f of j.testResults ?? []) if (f.status === 'failed' && !(f.assertionResults ?? []).length) failed++;
 }
 if (r.status !== 0 && failed === 0) failed = 1; // a crash or a failed file without tests still fails
 console.log(`${passed} passed, ${failed} failed`);
