@@ -40,3 +40,40 @@ export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = '')
     tag,
   );
 }
+
+export interface PagedAttentionSplitArgs extends Omit<PagedAttentionArgs, 'mode'> {
+  /** [M, Hq, maxSplits, D + 2] f32 partials */
+  partials: GpuTensor;
+  /** Keys per split (default 32). */
+  chunk?: number;
+}
+
+/** Split-K decode attention: a partial pass and a combine pass (two records, no barriers). */
+export function pagedAttentionSplit(ctx: GpuContext, a: PagedAttentionSplitArgs, tag = ''): DispatchRecord[] {
+  expectShape('pagedAttentionSplit q', a.q, [-1, -1, -1], ['f32']);
+  const [M, Hq, D] = a.q.shape;
+  expectShape('pagedAttentionSplit pool', a.pool, [-1, 2, -1, -1, D], ['f32']);
+  const [, , pageSize, Hkv] = a.pool.shape;
+  if (Hq % Hkv) throw new ShapeMismatchError(`pagedAttentionSplit: ${Hq} q heads are not a multiple of ${Hkv} kv heads`);
+  expectShape('pagedAttentionSplit out', a.out, [M, Hq * D], ['f32']);
+  expectShape('pagedAttentionSplit partials', a.partials, [M, Hq, -1, D + 2], ['f32']);
+  const maxSplits = a.partials.shape[2];
+  const chunk = a.chunk ?? 32;
+  const maxContext = a.blockTable.shape[1] * pageSize;
+  if (maxSplits * chunk < maxContext) {
+    throw new ShapeMismatchError(`pagedAttentionSplit: ${maxSplits} splits of ${chunk} keys cannot cover ${maxContext} positions`);
+  }
+  const scale = a.scale ?? 1 / Math.sqrt(D);
+  const defines = { D, DPT: ceilDiv(D, 64), SPLIT: true, CH: chunk, MAXS: maxSplits };
+  const g1 = grid1d(ceilDiv(M * Hq * maxSplits, 64));
+  const g2 = grid1d(ceilDiv(M * Hq * D, 64));
+  const p1 = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, g1[0] * 64]));
+  const p2 = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, g2[0] * 64]));
+  return [
+    ctx.record({ shader: 'paged_attention', entry: 'attend_split', defines }, [p1, a.step, a.q, a.pool, a.blockTable, null, a.partials], g1, `${tag}.split`),
+    ctx.record({ shader: 'paged_attention', entry: 'attend_combine', defines }, [p2, a.step, null, null, null, a.out, a.partials], g2, `${tag}.combine`),
+  ];
+}
+
+/** Splits needed to cover `maxContext` positions with `chunk` keys each. */
+export const splitsFor = (maxContext: number, chunk = 32): number => ceilDiv(maxContext, chunk);

@@ -19,6 +19,14 @@
 // which suits CPU-like adapters (lavapipe) and long prefills where M·Hq threads fill the device. Consecutive
 // threads are the q heads of one row, so they read the same K/V rows (GQA reuse through the cache).
 // Grid: ceil(M·Hq / WG) split over x/y (rowStride in Params._p0).
+//
+// Entries `attend_split` + `attend_combine` (define SPLIT; decode at long contexts, "flash decoding"): the keys
+// of each (row, head) are cut into splits of CH keys; `attend_split` gives one thread per (row, head, split) the
+// same register online softmax over its CH keys and writes the partial (acc[D], max, sum) to
+// part [M, Hq, maxSplits, D + 2]; `attend_combine` gives one thread per (row, head, d) the rescaled merge
+// o = Σ_s e^{m_s − m} acc_s[d] / Σ_s e^{m_s − m} l_s over the ceil(n / CH) splits in use. No barriers; the grid
+// covers maxSplits (fixed at plan time), threads past the context exit at once. Grid (split): ceil(M·Hq·maxSplits
+// / WG); (combine): ceil(M·Hq·D / WG), both over x/y with rowStride.
 
 struct Params {
   M: u32,
@@ -30,6 +38,11 @@ struct Params {
   rowStride: u32,
   _p1: u32,
 }
+
+#ifdef SPLIT
+const CH: u32 = {{CH}}u;
+const MAXS: u32 = {{MAXS}}u;
+#endif
 
 struct Step {
   start: u32,
@@ -44,6 +57,9 @@ struct Step {
 @group(0) @binding(3) var<storage, read> pool: array<f32>;
 @group(0) @binding(4) var<storage, read> block_table: array<u32>;
 @group(0) @binding(5) var<storage, read_write> o: array<f32>;
+#ifdef SPLIT
+@group(0) @binding(6) var<storage, read_write> part: array<f32>;
+#endif
 
 const WG: u32 = 64u;
 const D: u32 = {{D}}u;
@@ -164,3 +180,80 @@ fn attend_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
     o[qb + d] = acc[d] / l;
   }
 }
+
+#ifdef SPLIT
+@compute @workgroup_size(WG)
+fn attend_split(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.y * p.rowStride + gid.x;
+  if (t >= p.M * p.Hq * MAXS) { return; }
+  let sp = t % MAXS;
+  let mh = t / MAXS;
+  let m = mh / p.Hq;
+  let h = mh % p.Hq;
+  let g = h / (p.Hq / p.Hkv);
+  let n = step.start + m + 1u;
+  let j0 = sp * CH;
+  if (j0 >= n) { return; }
+  let j1 = min(j0 + CH, n);
+  let qb = mh * D;
+  var qr: array<f32, D>;
+  var acc: array<f32, D>;
+  for (var d = 0u; d < D; d++) {
+    qr[d] = q[qb + d] * p.scale;
+  }
+  var mx = NEG_BIG;
+  var l = 0.0;
+  for (var j = j0; j < j1; j++) {
+    let kb = row_base(j, 0u, g);
+    var s = 0.0;
+    for (var d = 0u; d < D; d++) {
+      s = fma(qr[d], pool[kb + d], s);
+    }
+    if (s > mx) {
+      let alpha = exp(mx - s);
+      l *= alpha;
+      for (var d = 0u; d < D; d++) {
+        acc[d] *= alpha;
+      }
+      mx = s;
+    }
+    let pj = exp(s - mx);
+    l += pj;
+    let vb = kb + p.pageSize * p.Hkv * D;
+    for (var d = 0u; d < D; d++) {
+      acc[d] = fma(pj, pool[vb + d], acc[d]);
+    }
+  }
+  let pb = (mh * MAXS + sp) * (D + 2u);
+  for (var d = 0u; d < D; d++) {
+    part[pb + d] = acc[d];
+  }
+  part[pb + D] = mx;
+  part[pb + D + 1u] = l;
+}
+
+@compute @workgroup_size(WG)
+fn attend_combine(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = gid.y * p.rowStride + gid.x;
+  if (t >= p.M * p.Hq * D) { return; }
+  let d = t % D;
+  let mh = t / D;
+  let m = mh / p.Hq;
+  let n = step.start + m + 1u;
+  let ns = (n + CH - 1u) / CH;
+  let base = mh * MAXS * (D + 2u);
+  var mx = NEG_BIG;
+  for (var s = 0u; s < ns; s++) {
+    mx = max(mx, part[base + s * (D + 2u) + D]);
+  }
+  var l = 0.0;
+  var a = 0.0;
+  for (var s = 0u; s < ns; s++) {
+    let pb = base + s * (D + 2u);
+    let f = exp(part[pb + D] - mx);
+    l = fma(f, part[pb + D + 1u], l);
+    a = fma(f, part[pb + d], a);
+  }
+  o[mh * D + d] = a / l;
+}
+#endif

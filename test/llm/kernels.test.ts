@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { qkvAppend } from '../../kernels/kv-cache.js';
-import { pagedAttention } from '../../kernels/paged-attention.js';
+import { pagedAttention, pagedAttentionSplit, splitsFor } from '../../kernels/paged-attention.js';
 import { normGemv, rmsNorm, siluMul } from '../../kernels/rmsnorm.js';
 import { packWeightF16, roundToF16 } from '../../kernels/quant.js';
 import { rope, ropeTable } from '../../kernels/rope.js';
@@ -121,7 +121,7 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     [4, 2, 16, 16, 0, 62],
     [4, 2, 16, 3, 20, 1],
   ];
-  const both = cases.flatMap((c) => (['chunked', 'rows'] as const).map((m) => [...c, m] as const));
+  const both = cases.flatMap((c) => (['chunked', 'rows', 'split'] as const).map((m) => [...c, m] as const));
   it.each(both)('Hq=%i Hkv=%i D=%i page=%i prefix=%i M=%i %s', async (Hq, Hkv, D, pageSize, prefix, M, mode) => {
     const ctx = await testContext();
     const rng = new SeededRng(Hq * 7 + D + pageSize * 13 + prefix * 3 + M);
@@ -146,7 +146,10 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
       ctx.write(stepBuf, 0, packParams([start, 1]));
       ctx.run([
         qkvAppend(ctx, { qkv, table: tTable, blockTable: tBt, q, pool, step: stepBuf }),
-        pagedAttention(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, mode }),
+        ...(mode === 'split'
+          ? pagedAttentionSplit(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, chunk: 8,
+            partials: ctx.tensor('f32', [rows, Hq, splitsFor(maxPages * pageSize, 8), D + 2]) })
+          : [pagedAttention(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, mode })]),
       ]);
       return ctx.readF32(o);
     };

@@ -181,7 +181,7 @@ describe('paged KV cache', () => {
       bindGroupsCreated: 0,
       pipelinesCreated: 0,
     });
-    expect(perStep).toBe((lm.rt.ownGemv ? 6 : lm.rt.mlp === "split" ? 9 : 8) * lm.cfg.layers + 3);
+    expect(perStep).toBe((lm.rt.ownGemv ? 7 : lm.rt.mlp === "split" ? 10 : 9) * lm.cfg.layers + 3);
     lm.rt.free(seq);
   });
 });

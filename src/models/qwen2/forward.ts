@@ -14,7 +14,8 @@
  * then hidden = RMSNorm_final(x) (all rows, or only the last), logits = hidden · W_llm_decoderᵀ, and the
  * top-k + log-sum-exp the sampler needs. 8 dispatches per layer (9 with the split SwiGLU form) + 3. On CPU
  * adapters the decode step instead uses rmsnorm.wgsl `gemv` with the norms and the SwiGLU fused into the
- * projections: 6 dispatches per layer + 3 (see decodeOwn).
+ * projections: 6 dispatches per layer + 3 (see decodeOwn). Decode attention is split-K (partials + combine:
+ * one more dispatch per layer, no barriers): 7 per layer on CPU adapters.
  *
  * Steady-state decode: the plan is built once at load; a step writes the input row, a 16-byte step uniform
  * {start, slot} and (only when a page is added) the sequence's block-table row, then one submit that also copies
@@ -22,7 +23,7 @@
  */
 import { linear } from '../../../kernels/matmul.js';
 import { qkvAppend } from '../../../kernels/kv-cache.js';
-import { pagedAttention } from '../../../kernels/paged-attention.js';
+import { pagedAttention, pagedAttentionSplit, splitsFor } from '../../../kernels/paged-attention.js';
 import { normGemv, rmsNorm, siluMul } from '../../../kernels/rmsnorm.js';
 import { ropeTable } from '../../../kernels/rope.js';
 import { decodeTopK, topK } from '../../../kernels/sample.js';
@@ -76,6 +77,8 @@ export interface StepResult extends TopKCandidates {
 }
 
 const MAP_READ_COPY_DST = 0x01 | 0x08;
+/** Keys per split of the decode attention. */
+const SPLIT_CHUNK = 32;
 
 export class Qwen2Runtime {
   readonly kv: PagedKvCache;
@@ -88,6 +91,8 @@ export class Qwen2Runtime {
   private readonly step: GPUBuffer;
   private readonly rope: GpuTensor;
   private readonly staging: GPUBuffer;
+  /** [1, Hq, splits, D + 2] decode attention partials. */
+  private readonly partials: GpuTensor;
   private readonly plans = new Map<string, DispatchRecord[]>();
   private readonly stepWords = new Uint32Array(4);
   /** Rows of `scratch.logits` / `scratch.hidden` the last run filled. */
@@ -113,6 +118,8 @@ export class Qwen2Runtime {
     this.step = ctx.createBuffer(16, UNIFORM, 'llm.step');
     this.rope = ctx.upload(ropeTable(cfg.ropeTheta, cfg.headDim, this.maxContext), 'f32', [this.maxContext, cfg.headDim], 'rope_table');
     this.staging = ctx.createBuffer(this.scratch.topk.byteLength, MAP_READ_COPY_DST, 'llm.topk.staging');
+    const splits = splitsFor(this.kv.maxPagesPerSeq * pageSize, SPLIT_CHUNK);
+    this.partials = ctx.tensor('f32', [1, cfg.heads, splits, cfg.headDim + 2], 'attn.partials');
     this.decodePlan = this.plan(1, false);
   }
 
@@ -138,7 +145,7 @@ export class Qwen2Runtime {
       recs.push(rmsNorm(ctx, { x, weight: L.inputNorm, y: xn, eps }, `${t}.input_layernorm`));
       recs.push(this.lin(xn, L.qkv, qkv, { bias: L.qkvBias }, `${t}.qkv_proj`));
       recs.push(qkvAppend(ctx, { qkv, table: this.rope, blockTable: kv.blockTable, q, pool: kv.pools[l], step: this.step }, `${t}.rope_kv`));
-      recs.push(pagedAttention(ctx, { q, pool: kv.pools[l], blockTable: kv.blockTable, out: attn, step: this.step }, `${t}.attn`));
+      recs.push(...this.attention(q, l, attn, `${t}.attn`));
       recs.push(this.lin(attn, L.o, h, { residual: x }, `${t}.o_proj`));
       recs.push(rmsNorm(ctx, { x: h, weight: L.postNorm, y: xn, eps }, `${t}.post_attention_layernorm`));
       if (this.mlp === 'fused') {
@@ -158,6 +165,14 @@ export class Qwen2Runtime {
     return this.cache(key, recs);
   }
 
+  /** Decode (one row): split-K partials + combine; prefill: one thread per (row, head). */
+  private attention(q: GpuTensor, layer: number, out: GpuTensor, tag: string): DispatchRecord[] {
+    const { ctx, kv } = this;
+    const a = { q, pool: kv.pools[layer], blockTable: kv.blockTable, out, step: this.step };
+    if (q.shape[0] === 1) return pagedAttentionSplit(this.ctx, { ...a, partials: this.partials, chunk: SPLIT_CHUNK }, tag);
+    return [pagedAttention(ctx, a, tag)];
+  }
+
   private cache(key: string, recs: DispatchRecord[]): DispatchRecord[] {
     this.plans.set(key, recs);
     return recs;
@@ -174,7 +189,7 @@ export class Qwen2Runtime {
       const t = `layers.${l}`;
       recs.push(normGemv(ctx, { x, w: L.qkv.w, y: qkv, norm: L.inputNorm, eps, bias: L.qkvBias }, `${t}.input_layernorm+qkv_proj`));
       recs.push(qkvAppend(ctx, { qkv, table: this.rope, blockTable: kv.blockTable, q, pool: kv.pools[l], step: this.step }, `${t}.rope_kv`));
-      recs.push(pagedAttention(ctx, { q, pool: kv.pools[l], blockTable: kv.blockTable, out: attn, step: this.step }, `${t}.attn`));
+      recs.push(...this.attention(q, l, attn, `${t}.attn`));
       recs.push(normGemv(ctx, { x: attn, w: L.o.w, y: h, residual: x }, `${t}.o_proj`));
       recs.push(normGemv(ctx, { x: h, w: L.gateUp.w, y: gu, norm: L.postNorm, eps }, `${t}.post_attention_layernorm+gate_up`));
       recs.push(normGemv(ctx, { x: gu, w: L.down.w, y: x, swigluInput: true, residual: h }, `${t}.mlp.act+down_proj`));
