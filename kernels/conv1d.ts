@@ -126,12 +126,14 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   if (a.residual && a.residual.numel < (a.cout - 1) * resStride + lastCol + 1) {
     throw new ShapeMismatchError(`${what}: residual [${a.residual.shape}] too small for [${a.cout}, ${lastCol + 1}]`);
   }
-  const mode = a.mode ?? (stride === 1 ? 'win' : 'direct');
-  if (mode !== 'direct' && stride !== 1) throw new ShapeMismatchError(`${what}: the ${mode} entry needs stride 1`);
+  const mode = a.mode ?? (stride === 1 || dil === 1 ? 'win' : 'direct');
+  if (mode !== 'direct' && mode !== 'win' && stride !== 1) throw new ShapeMismatchError(`${what}: the ${mode} entry needs stride 1`);
+  if (mode === 'win' && stride !== 1 && dil !== 1) throw new ShapeMismatchError(`${what}: the win entry takes stride or dilation, not both`);
   const cob = a.cob ?? (coutP / 4 >= 4 ? 4 : 2);
   const defines: Record<string, number | boolean> = {
     K: a.k,
     DIL: dil,
+    UP: up,
     LEAKY_IN: a.leakyIn !== undefined,
     SNAKE_IN: !!a.snakeIn,
     SNAKE_OUT: !!a.snakeOut,
@@ -153,6 +155,7 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
     defines.CI_T = pickChunk2(a.k, dil, cob, a.tpt ?? 1);
   } else if (mode === 'win') {
     defines.WIN = true;
+    defines.STRIDE = stride;
     defines.RT = a.rt ?? 8;
     defines.COB = a.cob ?? 4;
     if (a.subgroupWeights ?? (defines.COB === 4 && subgroupsOf8(ctx))) {
@@ -175,7 +178,7 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   const grid: [number, number, number] =
     mode === 'tiled' ? [ceilDiv(a.lout, 64), ceilDiv(a.cout, 64), 1]
       : mode === 'tiled2' ? [ceilDiv(a.lout, 64 * (a.tpt ?? 1)), ceilDiv(coutP / 4, cob), 1]
-      : mode === 'win' ? [ceilDiv(a.lout, 64 * (a.rt ?? 8)), ceilDiv(coutP / 4, a.cob ?? 4), 1]
+      : mode === 'win' ? [ceilDiv(ceilDiv(a.lout, (a.rt ?? 8) * dil) * dil, 64), ceilDiv(coutP / 4, a.cob ?? 4), 1]
       : mode === 'reg' ? [ceilDiv(a.lout, 64), ceilDiv(coutP / 4, cob), 1]
         : [ceilDiv(a.lout, 64), coutP / 4, 1];
   return ctx.record(

@@ -72,6 +72,7 @@ struct Params {
 
 const K: u32 = {{K}}u;
 const DIL: u32 = {{DIL}}u;
+const UP: u32 = {{UP}}u;
 
 fn snake(v: f32, a: vec2<f32>) -> f32 {
   let s = sin(v * a.x);
@@ -80,8 +81,9 @@ fn snake(v: f32, a: vec2<f32>) -> f32 {
 
 // Input value at virtual position q (may be negative) of channel ci, with the prologue applied.
 fn load_x(ci: u32, q: i32) -> f32 {
-  if (ci >= p.cin || q < 0 || u32(q) >= p.lin * p.up) { return 0.0; }
-  var v = x[ci * p.lin + u32(q) / p.up];
+  if (ci >= p.cin || q < 0 || u32(q) >= p.lin * UP) { return 0.0; }
+  // UP is a compile-time constant: a runtime u32 division would be scalarised per lane on SIMD CPUs.
+  var v = x[ci * p.lin + u32(q) / UP];
 #ifdef LEAKY_IN
   v = select(v, v * p.slope, v < 0.0);
 #endif
@@ -304,12 +306,15 @@ fn conv_tiled2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
 #endif
 
 #ifdef WIN
-// One invocation = RT consecutive times × 8 output channels (two vec4, chosen by the workgroup). Per input
-// channel it copies its input window (RT + (K−1)·DIL values) into a private array once, then runs the K·RT·2
-// vec4 FMAs with constant indices only (the loops have constant trip counts and unroll), so the per-lane loads
-// (gathers on SIMD-per-lane CPUs such as llvmpipe, where they dominate) drop from 2 per FMA to ≈1 per 10.
+// One invocation = RT output times × 4·CB output channels (CB vec4, chosen by the workgroup). A lane's times are
+// t0 + j·DIL (with dilation d, d neighbouring lanes interleave, so the taps of all RT times read one shared
+// window of RT + K − 1 values instead of RT + (K−1)·d), or t0 + j with stride S (window (RT−1)·S + K). Per input
+// channel the window is copied into a private array once, then the K·RT·CB vec4 FMAs run with constant indices
+// only (constant trip counts, fully unrolled), so the per-lane loads (gathers on SIMD-per-lane CPUs such as
+// llvmpipe, where they dominate) drop from 2 per FMA to ≈1 per 10.
 const RT: u32 = {{RT}}u;
-const WIN: u32 = RT + (K - 1u) * DIL;
+const S: u32 = {{STRIDE}}u;
+const WIN: u32 = (RT - 1u) * S + K;
 const CB: u32 = {{COB}}u;
 
 @compute @workgroup_size(64)
@@ -318,13 +323,14 @@ fn conv_win(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
   , @builtin(subgroup_invocation_id) sl: u32
 #endif
 ) {
-  let t0 = (wg.x * 64u + li) * RT;
+  let g = wg.x * 64u + li;
+  let t0 = (g / DIL) * RT * DIL + g % DIL;
   let c40 = wg.y * CB;
   var acc: array<vec4<f32>, CB * RT>;
   var xw: array<f32, WIN>;
-  let base = i32(t0) - i32(p.pad_left);
+  let base = i32(t0 * S) - i32(p.pad_left);
   for (var ci = 0u; ci < p.cin; ci++) {
-    for (var j = 0u; j < WIN; j++) { xw[j] = load_x(ci, base + i32(j)); }
+    for (var m = 0u; m < WIN; m++) { xw[m] = load_x(ci, base + i32(m * DIL)); }
     for (var k = 0u; k < K; k++) {
       var wv: array<vec4<f32>, CB>;
 #ifdef WSG
@@ -342,13 +348,13 @@ fn conv_win(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
       for (var c = 0u; c < CB; c++) { wv[c] = w[wi + c]; }
 #endif
       for (var j = 0u; j < RT; j++) {
-        let xv = xw[j + k * DIL];
+        let xv = xw[j * S + k];
         for (var c = 0u; c < CB; c++) { acc[CB * j + c] += wv[c] * xv; }
       }
     }
   }
   for (var j = 0u; j < RT; j++) {
-    let t = t0 + j;
+    let t = t0 + j * DIL;
     if (t < p.lout) {
       for (var c = 0u; c < CB; c++) { store4(c40 + c, t, acc[CB * j + c]); }
     }

@@ -2,7 +2,7 @@
 //
 //   out[c, t] = x[c, t] + inv_a[c] · sin(a[c] · x[c, t])²,    inv_a = 1 / (a + 1e-9) (precomputed in f32)
 //
-// Layouts: x, out [C, L] (row stride L); alpha [C] of vec2 (a, inv_a). One thread owns one element.
+// Layouts: x, out [C, L] (row stride L); alpha [C] of vec2 (a, inv_a). One thread owns one element; C ≤ 65535.
 // Used before a convolution so that the conv's input window loads stay plain reads (recomputing sin for every
 // output-channel block inside the conv costs more than this pass).
 
@@ -19,10 +19,13 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(256)
-fn snake(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.y * nwg.x * 256u + gid.x;
-  if (i >= p.n) { return; }
-  let a = alpha[i / p.len];
+fn snake(@builtin(global_invocation_id) gid: vec3<u32>) {
+  // Grid (ceil(L/256), C): the channel is the workgroup row, so no per-element division.
+  let t = gid.x;
+  let c = gid.y;
+  if (t >= p.len) { return; }
+  let i = c * p.len + t;
+  let a = alpha[c];
   let v = x[i];
   let s = sin(v * a.x);
   out[i] = v + a.y * (s * s);

@@ -55,8 +55,8 @@ const cases: Case[] = [
   { name: 'conv_pre 80→512 k5 valid context', cin: 80, cout: 512, k: 5, lin: 9, lout: 5, modes: ALL },
   { name: 'conv_post 64→18 k7 leaky 0.01', cin: 64, cout: 18, k: 7, lin: 61, lout: 61, padLeft: 6, leakyIn: 0.01, modes: ALL },
   // Source downsamplers: strided causal convs (k = 2u, left pad u−1) and the k1 conv.
-  { name: 'source_downs.0 18→256 k30 s15', cin: 18, cout: 256, k: 30, lin: 121, lout: 8, stride: 15, padLeft: 14, modes: ['direct'] },
-  { name: 'source_downs.1 18→128 k6 s3', cin: 18, cout: 128, k: 6, lin: 121, lout: 40, stride: 3, padLeft: 2, modes: ['direct'] },
+  { name: 'source_downs.0 18→256 k30 s15', cin: 18, cout: 256, k: 30, lin: 121, lout: 8, stride: 15, padLeft: 14, modes: ['win', 'win-nosg', 'direct'] },
+  { name: 'source_downs.1 18→128 k6 s3', cin: 18, cout: 128, k: 6, lin: 121, lout: 40, stride: 3, padLeft: 2, modes: ['win', 'win-nosg', 'direct'] },
   { name: 'source_downs.2 18→64 k1', cin: 18, cout: 64, k: 1, lin: 121, lout: 121, modes: ALL },
   // Tiny channel counts (the fixtures' 4-channel stage) with a ragged Cout.
   { name: 'C4→6 k3 d3 tiny', cin: 4, cout: 6, k: 3, lin: 1, lout: 1, dilation: 3, padLeft: 6, modes: ALL },
