@@ -5,13 +5,14 @@
  *
  *   npx tsx bench/suites/llm.ts [--size tiny|full] [--dtypes f32,f16] [--no-ort] [--ort-webgpu] [--steps N]
  *                               [--prefill 64,512] [--prefill-reps N] [--contexts 64,1024] [--ort-prefill 64,512]
+ *                               [--merge]   (update matching rows of an existing bench/results/llm.json)
  *
  * Reports prefill tok/s (64 and 512 tokens), decode ms/token at context 64 and 1024 (end to end: input write,
  * one submit, top-k readback), and counters per decode token. For context 1024 the cache is grown to 1023
  * positions without computing them (the KV values do not change the work done), so the number is the cost of a
  * step at that context. Results → bench/results/llm.json. Timings only, never asserted.
  */
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toFloat32 } from '../../loader/dtype.js';
@@ -207,7 +208,18 @@ export async function runLlmBench(): Promise<Row> {
     rows,
   };
   mkdirSync(join(here, '../results'), { recursive: true });
-  writeFileSync(join(here, '../results/llm.json'), JSON.stringify(result, null, 2) + '\n');
+  const outPath = join(here, '../results/llm.json');
+  if (flag('--merge') && existsSync(outPath)) {
+    // Update matching rows field by field (e.g. a decode-only rerun keeps the earlier prefill numbers).
+    const old = JSON.parse(readFileSync(outPath, 'utf8'));
+    for (const r of rows) {
+      const hit = (old.rows as Row[]).find((o) => o.impl === r.impl && o.dtype === r.dtype);
+      if (hit) Object.assign(hit, r);
+      else old.rows.push(r);
+    }
+    old.runs = [...(old.runs ?? [{ date: old.date, args: old.args, loadAverage: old.loadAverage }]), { date: result.date, args, loadAverage: result.loadAverage }];
+    writeFileSync(outPath, JSON.stringify(old, null, 2) + '\n');
+  } else writeFileSync(outPath, JSON.stringify(result, null, 2) + '\n');
   console.table(rows.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => typeof v !== 'object'))));
   return result;
 }
