@@ -21,5 +21,9 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
     summary: 'run every manifest test of a fixture folder on an engine (webgpu | ort)',
     load: async () => (await import('./verify.js')).verifyCommand,
   },
+  bench: {
+    summary: 'run a benchmark suite (kernels, …) side by side with onnxruntime-node',
+    load: async () => (await import('./bench.js')).benchCommand,
+  },
   info: { summary: 'print the WebGPU adapter, features and limits', load: async () => (await import('./info.js')).infoCommand },
 };
