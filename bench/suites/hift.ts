@@ -61,11 +61,15 @@ async function main(): Promise<void> {
   const planMs = performance.now() - t;
   await hift.inference(mel, frames, true); // warm-up (first submit, lazy allocations)
 
-  const f0Ms: number[] = [], gpuMs: number[] = [], totalMs: number[] = [];
+  const f0Ms: number[] = [], f0JsMs: number[] = [], gpuMs: number[] = [], totalMs: number[] = [];
+  const f0Backend = await hift.f0BackendInUse();
   for (let r = 0; r < reps; r++) {
     t = performance.now();
-    predictF0(weights.f0, mel, cfg.inChannels, frames, true);
+    await hift.predictF0(mel, frames, true);
     f0Ms.push(performance.now() - t);
+    t = performance.now();
+    predictF0(weights.f0, mel, cfg.inChannels, frames, true);
+    f0JsMs.push(performance.now() - t);
     gpuMs.push(await wallTimeMs(ctx, plan));
     t = performance.now();
     await hift.inference(mel, frames, true);
@@ -80,10 +84,12 @@ async function main(): Promise<void> {
     planMs: Math.round(planMs),
     ours_total_ms_per_s: median(totalMs) / seconds,
     ours_gpu_ms_per_s: median(gpuMs) / seconds,
+    f0_backend: f0Backend,
     ours_f0_cpu_f64_ms_per_s: median(f0Ms) / seconds,
+    f0_js_f64_ms_per_s: median(f0JsMs) / seconds,
     reps,
   };
-  console.log(`[hift bench] ours: total ${row.ours_total_ms_per_s} ms/s audio (GPU trunk ${row.ours_gpu_ms_per_s}, F0 f64 CPU ${row.ours_f0_cpu_f64_ms_per_s}); plan ${planMs.toFixed(0)} ms, ${plan.length} dispatches`);
+  console.log(`[hift bench] ours: total ${row.ours_total_ms_per_s} ms/s audio (GPU trunk ${row.ours_gpu_ms_per_s}, F0 f64 CPU ${f0Backend} ${row.ours_f0_cpu_f64_ms_per_s}, js ${row.f0_js_f64_ms_per_s}); plan ${planMs.toFixed(0)} ms, ${plan.length} dispatches`);
   if (flag('--profile')) {
     const timings = await profileDispatches(ctx, plan);
     if (timings) {

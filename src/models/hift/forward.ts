@@ -28,6 +28,7 @@ import type { DispatchRecord } from '../../gpu/dispatch.js';
 import type { GpuTensor } from '../../gpu/tensor.js';
 import type { HiftConfig } from './config.js';
 import { predictF0 } from './f0.js';
+import { F0Wasm } from './f0-wasm.js';
 import { allocHiftScratch, view, type HiftScratch } from './scratch.js';
 import { sourceFrameTable } from './source.js';
 import type { ConvWeight, HiftWeights, ResBlockWeight } from './weights.js';
@@ -60,6 +61,11 @@ export interface HiftOptions {
    * read by absolute sample index; rows ≥ spf·maxFrames.
    */
   noise: Float32Array;
+  /**
+   * F0 predictor backend (both float64): 'wasm' (AssemblyScript f64x2, default when built) or 'js' (plain
+   * TypeScript numbers).
+   */
+  f0Backend?: 'wasm' | 'js';
 }
 
 /** Sizes of one call. */
@@ -81,6 +87,7 @@ export class HiftGenerator {
   private readonly noise: GpuTensor;
   private readonly lin: GpuTensor;
   private readonly plans = new Map<string, DispatchRecord[]>();
+  private f0Wasm: Promise<F0Wasm | null> | undefined;
 
   constructor(readonly ctx: GpuContext, readonly cfg: HiftConfig, readonly weights: HiftWeights, opts: HiftOptions) {
     const H = cfg.harmonics;
@@ -88,6 +95,7 @@ export class HiftGenerator {
       throw new HiftInputError(`hift: noise table holds ${opts.noise.length / H} rows of ${H}; ${cfg.samplesPerFrame * opts.maxFrames} needed for ${opts.maxFrames} frames`);
     }
     this.scratch = allocHiftScratch(ctx, cfg, opts.maxFrames);
+    if ((opts.f0Backend ?? 'wasm') === 'wasm') this.f0Wasm = F0Wasm.create(weights.f0);
     this.tables = ctx.upload(stftTables(cfg.nFft), 'f32', [3, cfg.nFft], 'hift.stft_tables');
     this.noise = ctx.upload(opts.noise.subarray(0, cfg.samplesPerFrame * opts.maxFrames * H), 'f32', [cfg.samplesPerFrame * opts.maxFrames, H], 'hift.noise');
     this.lin = ctx.upload(weights.lLinear, 'f32', [H + 1], 'hift.l_linear');
@@ -208,7 +216,7 @@ export class HiftGenerator {
     const { cfg, ctx, scratch: s } = this;
     if (mel.length !== cfg.inChannels * T) throw new HiftInputError(`hift: mel holds ${mel.length} values, [${cfg.inChannels}, ${T}] expected`);
     const sh = this.shape(T, finalize);
-    const f0 = predictF0(this.weights.f0, mel, cfg.inChannels, T, finalize);
+    const f0 = await this.predictF0(mel, T, finalize);
     const rec = this.plan(T, finalize);
     // Trunk mel = mel[:, :tf], packed with row stride tf.
     const trunk = new Float32Array(cfg.inChannels * sh.tf);
@@ -220,6 +228,17 @@ export class HiftGenerator {
     const out: HiftResult = { speech: new Float32Array(speechBytes), f0 };
     if (opts.source) out.source = new Float32Array(await ctx.readBytes(s.source.buffer, 0, cfg.samplesPerFrame * sh.tf * 4));
     return out;
+  }
+
+  /** The float64 F0 predictor on the CPU (WASM when available, else TypeScript). */
+  async predictF0(mel: Float32Array, T: number, finalize: boolean): Promise<Float64Array> {
+    const w = this.f0Wasm ? await this.f0Wasm : null;
+    return w ? w.predict(mel, this.cfg.inChannels, T, finalize) : predictF0(this.weights.f0, mel, this.cfg.inChannels, T, finalize);
+  }
+
+  /** Which F0 backend runs ('wasm' once the module is instantiated). */
+  async f0BackendInUse(): Promise<'wasm' | 'js'> {
+    return (this.f0Wasm && (await this.f0Wasm)) ? 'wasm' : 'js';
   }
 
   dispose(): void {
