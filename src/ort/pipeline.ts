@@ -4,6 +4,7 @@
  * Arithmetic that upstream does in f32 is rounded with Math.fround at each step so results match bit-for-bit
  * where the engine does.
  */
+import { cosineTimeGrid } from '../models/flow/schedule.js';
 import type { Engine } from './engine.js';
 import { argmax, argmaxSampler, logSoftmax, rasSampling } from '../sampling/index.js';
 
@@ -73,16 +74,8 @@ export async function llmDecode(e: Engine, p: LlmPrompt, pick: Pick, maxSteps?: 
 /** Upstream ras_sampling with its multinomial draws replaced by argmax (what the llm_ras_argmax fixture records). */
 export const rasPick = (e: Engine): Pick => (logp, out) => rasSampling(logp, out, e.config.llm.sampling, argmaxSampler);
 
-/** t_k = 1 − cos(linspace(0,1,n+1)·0.5·π) in f32 (torch linspace fills the upper half from the end). */
-export function tSpan(n: number): Float32Array {
-  const step = fr(1 / n);
-  const t = new Float32Array(n + 1);
-  for (let i = 0; i <= n; i++) {
-    const lin = i < (n + 1) / 2 ? fr(i * step) : fr(1 - fr(step * (n - i)));
-    t[i] = fr(1 - fr(Math.cos(fr(fr(lin * 0.5) * fr(Math.PI)))));
-  }
-  return t;
-}
+/** t_k = 1 − cos(linspace(0,1,n+1)·0.5·π) in f32: the flow model's own grid. */
+export const tSpan = cosineTimeGrid;
 
 export interface FlowInputs {
   token: number[]; promptToken: number[]; promptFeat: Float32Array /* [2P, 80] */; promptFrames: number;

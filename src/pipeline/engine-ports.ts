@@ -5,7 +5,8 @@
 import type { Engine } from '../ort/engine.js';
 import { flowInference } from '../ort/pipeline.js';
 import { SpeechTokenDecoder } from '../sampling/index.js';
-import { flowNoiseTable, FLOW_NOISE_FRAMES, SineNoiseTable } from './noise.js';
+import { upstreamNoiseTable } from '../models/flow/schedule.js';
+import { SineNoiseTable } from './noise.js';
 import type { FlowCall, FlowPort, HiftPort, LlmInput, LlmPort, LlmRunOptions } from './ports.js';
 
 export class EngineLlmPort implements LlmPort {
@@ -71,14 +72,15 @@ export class EngineFlowPort implements FlowPort {
   }
 
   async inference(call: FlowCall): Promise<{ mel: Float32Array; frames: number }> {
+    const noise = upstreamNoiseTable();
     const r = await flowInference(this.e, {
       token: [...call.tokens],
       promptToken: [...call.promptTokens],
       promptFeat: call.promptMel,
       promptFrames: call.promptMel.length / this.melBins,
       embedding: call.embedding,
-      noise: flowNoiseTable(this.melBins),
-      noiseFrames: FLOW_NOISE_FRAMES,
+      noise: noise.data,
+      noiseFrames: noise.frames,
       streaming: call.streaming,
       finalize: call.finalize,
     });

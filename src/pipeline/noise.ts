@@ -1,24 +1,12 @@
 /**
- * The fixed random tables of CosyVoice3 inference (spec §1, "RNG-derived tables"):
- * - the flow's starting noise: exactly upstream's `torch.manual_seed(0); torch.randn([1, 80, 15000])`, generated
- *   by the PyTorch-compatible generator (bit-exact against ../shared/fixtures/torch-rng), sliced per call;
+ * HiFT's fixed random table (spec §1, "RNG-derived tables"; the flow's starting noise is upstream's exact
+ * seed-0 table, src/models/flow/schedule.ts upstreamNoiseTable):
  * - HiFT's harmonic noise: a uniform [0, 1) table [samples, 9] read by absolute sample index. Upstream draws it
  *   with torch.rand at construction from the global RNG stream (its values depend on everything initialised
  *   before), so no checkpoint fixes it; we draw it from a generator seeded with `seed` (default 0), extended on
  *   demand: a longer table always starts with the shorter one, which streaming relies on.
  */
 import { TorchGenerator } from '../rng/index.js';
-
-export const FLOW_NOISE_FRAMES = 15000;
-
-let flowNoise: Float32Array | undefined;
-
-/** [80, 15000] row-major (bins × frames), upstream's `rand_noise[0]`. */
-export function flowNoiseTable(bins = 80): Float32Array {
-  if (bins !== 80) throw new RangeError(`the upstream noise table has 80 bins, not ${bins}`);
-  flowNoise ??= new TorchGenerator(0).randn(80 * FLOW_NOISE_FRAMES);
-  return flowNoise;
-}
 
 /** The harmonic-noise table, [samples, harmonics] row-major, prefix-stable. */
 export class SineNoiseTable {
