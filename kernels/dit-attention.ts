@@ -48,3 +48,40 @@ export function ditAttention(ctx: GpuContext, a: DitAttentionArgs, tag = ''): Dy
   const H = a.heads;
   return dyn(rec, (T, B) => [ceilDiv(T, 64), H, B]);
 }
+
+export interface DitAttentionGemmArgs extends Omit<DitAttentionArgs, 'impl'> {
+  /** Score scratch: at least B·H·Tmax² f32 (P overwrites S in place). */
+  scores: GpuTensor;
+}
+
+/**
+ * The same attention as three register-blocked passes (shaders/dit_attn_gemm.wgsl): scores, softmax, P·v. For CPU
+ * adapters, where the fused kernels' per-thread 64-wide rows spill; needs B·H·T² floats of scratch.
+ */
+export function ditAttentionGemm(ctx: GpuContext, a: DitAttentionGemmArgs, tag = ''): DynRecord[] {
+  expectShape(`ditAttentionGemm ${tag} qkv`, a.qkv, [-1, -1], ['f32']);
+  const [Mmax, C3] = a.qkv.shape;
+  const C = C3 / 3;
+  if (!Number.isInteger(C) || C % a.heads !== 0 || (C / a.heads) % 4 !== 0) {
+    throw new ShapeMismatchError(`ditAttentionGemm ${tag}: qkv width ${C3} is not 3·heads·DH with DH % 4 == 0 (heads ${a.heads})`);
+  }
+  const DH = C / a.heads;
+  const H = a.heads;
+  expectShape(`ditAttentionGemm ${tag} o`, a.o, [Mmax, C], ['f32']);
+  expectShape(`ditAttentionGemm ${tag} keymask`, a.keymask, [Mmax], ['f32']);
+  const params = sharedUniform(ctx, packParams([H, C, 0, { f32: 1 / Math.sqrt(DH) }]));
+  const check = (T: number, B: number) => {
+    if (B * H * T * T > a.scores.numel) throw new ShapeMismatchError(`ditAttentionGemm ${tag}: scores [${a.scores.shape}] < ${B}·${H}·${T}²`);
+  };
+  const s = ctx.record({ shader: 'dit_attn_gemm', entry: 'scores', defines: { DH, SCORES: true } },
+    [a.dims, params, a.qkv, a.keymask, a.scores], [1, 1, 1], `${tag}.scores`);
+  const m = ctx.record({ shader: 'dit_attn_gemm', entry: 'softmax', defines: { DH, SOFTMAX: true } },
+    [a.dims, null, null, null, a.scores], [1, 1, 1], `${tag}.softmax`);
+  const v = ctx.record({ shader: 'dit_attn_gemm', entry: 'pv', defines: { DH, PV: true } },
+    [a.dims, params, a.qkv, null, a.scores, a.o], [1, 1, 1], `${tag}.pv`);
+  return [
+    dyn(s, (T, B) => (check(T, B), [ceilDiv(T, 256), ceilDiv(T, 8), B * H])),
+    dyn(m, (T, B) => [T, B * H, 1]),
+    dyn(v, (T, B) => [ceilDiv((DH / 4) * ceilDiv(T, 8), 64), B * H, 1]),
+  ];
+}

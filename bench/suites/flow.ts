@@ -11,7 +11,7 @@
  * 10-step solve (ours: wrapper + 10 CFG Euler steps in one submit, end to end with readback). FLOPs count the
  * linear layers, conv-pos and attention (2·MACs). Results → bench/results/flow.json. Timings only, never asserted.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -178,6 +178,20 @@ async function main(): Promise<void> {
     await benchOrt(ck.flow, ck.yaml, 'cpu', rows);
     if (!flag('--no-ort-webgpu')) await benchOrt(ck.flow, ck.yaml, 'webgpu', rows);
   }
+  // Rows of earlier runs with other keys are kept (full-size runs are long: estimator and solve run separately).
+  const outPath = join(here, '..', 'results', 'flow.json');
+  const key = (r: Row) => `${r.impl}|${r.dtype}|${r.what}|${r.frames}|${device}|${dims.dit.depth}`;
+  if (existsSync(outPath)) {
+    try {
+      const prev = JSON.parse(readFileSync(outPath, 'utf8')) as { rows?: Row[]; device?: string; dims?: { depth?: number } };
+      if (prev.device === device && prev.dims?.depth === dims.dit.depth) {
+        const mine = new Set(rows.map(key));
+        rows.unshift(...(prev.rows ?? []).filter((r) => !mine.has(key(r))));
+      }
+    } catch {
+      // unreadable earlier results are replaced
+    }
+  }
   // our/ORT ratios: ORT ms ÷ our ms (> 1 = we are faster)
   const ratios: Row[] = [];
   for (const r of rows.filter((x) => x.impl === 'ours-webgpu' && x.what === 'estimator')) {
@@ -186,9 +200,8 @@ async function main(): Promise<void> {
     }
   }
   console.log('[flow bench] speedup (ORT ms / our ms):', ratios);
-  const outDir = join(here, '..', 'results');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'flow.json'), JSON.stringify({
+  mkdirSync(dirname(outPath), { recursive: true });
+  writeFileSync(outPath, JSON.stringify({
     suite: 'flow', date: new Date().toISOString(), device, dims: dims.dit,
     notes: 'estimator = one DiT call, CFG batch 2, T total frames (prompt + generated), GPU wall time of the planned dispatch list (ours) / session.run (ORT, converter flow.onnx fp32 with the same weights); solve = FlowModel.inference end to end (wrapper + 10 steps, one submit, mel readback). GFLOP/s from linears + conv-pos + attention.',
     rows, ratios,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { FlowPort } from '../../src/pipeline/ports.js';
 import { expectClose } from '../helpers/compare.js';
 import { readFixtureSet } from '../helpers/fixtures.js';
 import { f32, tinyFlow } from './helpers.js';
@@ -40,7 +41,8 @@ describe('flow_inference fixtures (tiny flow, 10 CFG Euler steps)', () => {
       const T = o[1].dims[2];
       const mel = o[0].dims[1];
       expect(res.frames).toBe(o[0].dims[2]);
-      const tol = dtype === 'f32' ? 1e-4 : 5e-3;
+      // f16 bound: f16 storage of every DiT linear weight (ε = 4.9e-4) gives ~3.5e-4 here; LN statistics and softmax stay f32.
+      const tol = dtype === 'f32' ? 1e-4 : 1e-3;
       const report: string[] = [];
       const check = (name: string, a: Float32Array, e: Float64Array, relL2: number) => {
         const r = expectClose(a, e, { relL2, label: `${dtype} set ${set} ${name}` });
@@ -87,5 +89,31 @@ describe('flow starting noise and mask sensitivity', () => {
     const [x, mask, mu, t, spks, cond] = fx.inputs.map((i) => f32(i.data));
     const out = await model.estimator({ x, mask, mu, t, spks, cond, streaming: false });
     expect(() => expectClose(out, fx.outputs[0].data, { relL2: 1e-3 })).toThrow();
+  });
+});
+
+describe('flow solve plan', () => {
+  it('a repeated call: wrapper + 10 steps in one pass and one submit, no buffer or bind group created, one readback', async () => {
+    const { diffCounters } = await import('../../src/gpu/counters.js');
+    const model = await tinyFlow('f32');
+    const fx = readFixtureSet('flow_inference', 0);
+    const [token, promptToken, promptFeat, embedding, noise] = fx.inputs;
+    const call = {
+      tokens: Int32Array.from(token.data), promptTokens: Int32Array.from(promptToken.data), promptMel: f32(promptFeat.data),
+      embedding: f32(embedding.data), noise: f32(noise.data), streaming: false, finalize: true,
+    };
+    const port: FlowPort = model; // the pipeline's engine-neutral flow port, structurally
+    await port.inference(call);
+    const before = { ...model.ctx.counters };
+    const res = await model.inference(call);
+    const d = diffCounters(before, model.ctx.counters);
+    expectClose(res.mel, fx.outputs[0].data, { relL2: 1e-4 });
+    const steps = model.cfg.nTimesteps;
+    console.log(`solve: ${model.dispatchesPerStep} dispatches per step (depth ${model.cfg.depth}); counters ${JSON.stringify(d)}`);
+    // 2 pre-lookahead convs + speaker projection + steps × (pack … Euler); the readback is its own copy submit.
+    expect(d).toMatchObject({ dispatches: 3 + steps * model.dispatchesPerStep, passes: 1, submits: 2, readbacks: 1, buffersCreated: 0, bindGroupsCreated: 0 });
+    // per block: 2 AdaLN, 4 linears, attention as 1 fused kernel or 3 passes (CPU adapters); + pack, in-proj,
+    // 2 conv-pos, final AdaLN, proj_out, Euler.
+    expect(model.dispatchesPerStep).toBe((model.s.scores ? 9 : 7) * model.cfg.depth + 7);
   });
 });

@@ -5,7 +5,7 @@
 import { describe, it } from 'vitest';
 import { adaLayerNorm } from '../../kernels/adaln.js';
 import { convPos, convPosWeightLayout } from '../../kernels/conv-pos.js';
-import { ditAttention } from '../../kernels/dit-attention.js';
+import { ditAttention, ditAttentionGemm } from '../../kernels/dit-attention.js';
 import { ditLinear } from '../../kernels/dit-linear.js';
 import { ditRopeTable } from '../../kernels/dit-rotary.js';
 import { atLength, createDims } from '../../kernels/flow-dims.js';
@@ -58,7 +58,7 @@ describe('adaLayerNorm (LN eps 1e-6 + shift/scale) vs float64', () => {
   });
 });
 
-describe('ditAttention (tiled and rowwise entries, key padding, 50-frame chunks) vs float64', () => {
+describe('ditAttention (tiled, rowwise and 3-pass gemm forms, key padding, 50-frame chunks) vs float64', () => {
   it.each([
     [83, 16, 64, 50, 0],
     [83, 16, 64, 0, 9],
@@ -74,10 +74,11 @@ describe('ditAttention (tiled and rowwise entries, key padding, 50-frame chunks)
     const dims = createDims(ctx, { T, B, chunk });
     const tq = ctx.upload(qkv, 'f32', [M, 3 * C]), o = ctx.tensor('f32', [M, C]);
     const tm = ctx.upload(keymask, 'f32', [M]);
-    const o2 = ctx.tensor('f32', [M, C]);
+    const o2 = ctx.tensor('f32', [M, C]), o3 = ctx.tensor('f32', [M, C]), scores = ctx.tensor('f32', [B * H * T * T]);
     ctx.run(atLength([
       ditAttention(ctx, { dims, qkv: tq, o, keymask: tm, heads: H, impl: 'tiled' }),
       ditAttention(ctx, { dims, qkv: tq, o: o2, keymask: tm, heads: H, impl: 'rowwise' }),
+      ...ditAttentionGemm(ctx, { dims, qkv: tq, o: o3, keymask: tm, heads: H, scores }),
     ], T, B));
     const ref = new Float64Array(M * C);
     for (let b = 0; b < B; b++) {
@@ -110,6 +111,7 @@ describe('ditAttention (tiled and rowwise entries, key padding, 50-frame chunks)
     }
     expectClose(await ctx.readF32(o), ref, { atol: 2e-5, rtol: 1e-4, label: `attention tiled T=${T} H=${H} chunk=${chunk} pad=${pad}` });
     expectClose(await ctx.readF32(o2), ref, { atol: 2e-5, rtol: 1e-4, label: `attention rowwise T=${T} H=${H} chunk=${chunk} pad=${pad}` });
+    expectClose(await ctx.readF32(o3), ref, { atol: 2e-5, rtol: 1e-4, label: `attention 3-pass T=${T} H=${H} chunk=${chunk} pad=${pad}` });
   });
 });
 

@@ -16,8 +16,8 @@ import type { DispatchRecord } from '../../gpu/dispatch.js';
 import type { TensorStore } from '../../../loader/types.js';
 import { adaLayerNorm } from '../../../kernels/adaln.js';
 import { convPos } from '../../../kernels/conv-pos.js';
-import { ditAttention } from '../../../kernels/dit-attention.js';
-import { ditLinear } from '../../../kernels/dit-linear.js';
+import { ditAttention, ditAttentionGemm } from '../../../kernels/dit-attention.js';
+import { ditLinear, isCpuAdapter } from '../../../kernels/dit-linear.js';
 import { ditRopeTable } from '../../../kernels/dit-rotary.js';
 import { eulerCfg } from '../../../kernels/euler.js';
 import { atLength, writeDims, type DynRecord } from '../../../kernels/flow-dims.js';
@@ -38,6 +38,8 @@ export interface FlowLoadOptions {
   dtype?: 'f32' | 'f16';
   /** Longest prompt + generated sequence in mel frames (scratch size). */
   maxFrames?: number;
+  /** Attention form: one fused kernel, or scores/softmax/P·v passes (default on CPU adapters, when 2·H·maxFrames² floats fit one binding). */
+  attention?: 'fused' | 'gemm';
 }
 
 export interface FlowInferenceCall {
@@ -127,7 +129,11 @@ export class FlowModel {
     const shapes = (name: string) => (opts.estimator?.get(name) ?? opts.store.get(name))?.dims;
     const cfg = flowConfig(opts.yaml, shapes);
     const w = loadFlowWeights(ctx, cfg, opts.store, { dtype: opts.dtype, estimator: opts.estimator });
-    const s = allocFlowScratch(ctx, cfg, opts.maxFrames ?? 1000);
+    const maxFrames = opts.maxFrames ?? 1000;
+    // CPU adapters run attention as three register-blocked passes over a score buffer when it fits one binding.
+    const scoreBytes = 2 * cfg.heads * maxFrames * maxFrames * 4;
+    const withScores = (opts.attention ?? (isCpuAdapter(ctx) ? 'gemm' : 'fused')) === 'gemm' && scoreBytes <= ctx.device.limits.maxStorageBufferBindingSize;
+    const s = allocFlowScratch(ctx, cfg, maxFrames, withScores);
     const model = new FlowModel(ctx, cfg, w, s);
     await ctx.finish();
     return model;
@@ -181,7 +187,9 @@ export class FlowModel {
       out.push(
         adaLayerNorm(ctx, { dims: d, x: s.hs, y: s.n, mod, shiftBase: r6, scaleBase: r6 + C, modStride: 6 * C, eps }, `${t}.attn_norm`),
         ditLinear(ctx, { dims: d, x: s.n, w: bw.qkv.w, bias: bw.qkv.b, y: s.qkv, rope: { table: s.rope, rotDim: cfg.rotDim } }, `${t}.qkv`),
-        ditAttention(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads }, `${t}.attn`),
+        ...(s.scores
+          ? ditAttentionGemm(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads, scores: s.scores }, `${t}.attn`)
+          : [ditAttention(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads }, `${t}.attn`)]),
         ditLinear(ctx, { dims: d, x: s.att, w: bw.out.w, bias: bw.out.b, y: s.hs, gate: { mod, base: r6 + 2 * C, stride: 6 * C }, rowmask: s.keymask }, `${t}.to_out`),
         adaLayerNorm(ctx, { dims: d, x: s.hs, y: s.n, mod, shiftBase: r6 + 3 * C, scaleBase: r6 + 4 * C, modStride: 6 * C, eps }, `${t}.ff_norm`),
         ditLinear(ctx, { dims: d, x: s.n, w: bw.ff1.w, bias: bw.ff1.b, y: s.ff, act: 'gelu_tanh' }, `${t}.ff1`),

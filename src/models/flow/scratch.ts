@@ -46,12 +46,14 @@ export interface FlowScratch {
   mod: GpuTensor[]; // per block [R, 6C]
   modOut: GpuTensor; // [R, 2C]
   rope: GpuTensor; // [maxFrames, rot/2, 2]
+  /** attention scores [B·H·maxFrames²] for the 3-pass CPU-adapter attention, absent when it does not fit */
+  scores?: GpuTensor;
   /** taps */
   tapInp: GpuTensor;
   tapV: GpuTensor;
 }
 
-export function allocFlowScratch(ctx: GpuContext, cfg: FlowConfig, maxFrames: number): FlowScratch {
+export function allocFlowScratch(ctx: GpuContext, cfg: FlowConfig, maxFrames: number, withScores = false): FlowScratch {
   const B = 2;
   const M = B * maxFrames;
   const R = cfg.nTimesteps * B;
@@ -93,6 +95,7 @@ export function allocFlowScratch(ctx: GpuContext, cfg: FlowConfig, maxFrames: nu
     mod: Array.from({ length: cfg.depth }, (_, i) => t([R, 6 * C], `mod${i}`)),
     modOut: t([R, 2 * C], 'modOut'),
     rope: t([maxFrames, cfg.rotDim / 2, 2], 'rope'),
+    scores: withScores ? t([B * cfg.heads * maxFrames * maxFrames], 'scores') : undefined,
     tapInp: t([M, inW], 'tapInp'),
     tapV: t([M, cfg.outChannels], 'tapV'),
   };
