@@ -2,11 +2,10 @@
  * The converted model's configuration (`cosyvoice.json`): every dimension, special id and sampling parameter,
  * read from cosyvoice3.yaml, CosyVoice-BlankEN/config.json and checked against tensor shapes by the converters.
  *
- * The yaml is HyperPyYAML: `!new:`/`!name:`/`!apply:` tags are dropped (we only need the argument maps) and
- * `!ref <key>` strings, including products such as `<chunk_size> * <token_mel_ratio>`, are resolved against the
- * top-level keys.
+ * The yaml is HyperPyYAML, read by the loader (loader/hyperyaml.ts): tags keep their argument maps and `!ref`
+ * expressions such as `<chunk_size> * <token_mel_ratio>` are resolved without evaluating code.
  */
-import { parse } from 'yaml';
+import { parseHyperYaml } from '../../loader/hyperyaml.js';
 import { ConvertError } from './errors.js';
 
 export interface LlmConfig {
@@ -40,25 +39,13 @@ export interface CosyVoiceConfig {
 
 type Y = Record<string, any>;
 
-function resolveRefs(v: any, top: Y): any {
-  if (typeof v === 'string' && /<[A-Za-z_0-9]+>/.test(v)) {
-    const expr = v.replace(/<([A-Za-z_0-9]+)>/g, (_, k) => {
-      const r = top[k];
-      if (r === undefined) throw new ConvertError(`cosyvoice3.yaml: !ref to unknown key <${k}>`);
-      return typeof r === 'string' ? JSON.stringify(r) : String(r);
-    });
-    if (/^[\d\s.*+\-/()]+$/.test(expr)) return Function(`return (${expr})`)() as number;
-    return expr.startsWith('"') ? JSON.parse(expr) : expr;
-  }
-  if (Array.isArray(v)) return v.map((x) => resolveRefs(x, top));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveRefs(x, top)]));
-  return v;
-}
-
+/** The yaml through the loader's hyperpyyaml reader (values only: tags become plain maps, `!ref` resolved). */
 export function parseYamlConfig(text: string): Y {
-  const raw = parse(text, { logLevel: 'silent' } as any) as Y;
-  if (!raw || typeof raw !== 'object') throw new ConvertError('cosyvoice3.yaml: not a mapping');
-  return resolveRefs(raw, raw);
+  try {
+    return parseHyperYaml(text, 'cosyvoice3.yaml');
+  } catch (e) {
+    throw new ConvertError(`cosyvoice3.yaml: ${(e as Error).message}`);
+  }
 }
 
 function need<T>(o: Y | undefined, path: string, file = 'cosyvoice3.yaml'): T {
