@@ -57,54 +57,56 @@ export function siluMul(ctx: GpuContext, gu: GpuTensor, out: GpuTensor, tag = ''
 }
 
 export interface NormGemvArgs {
-  /** [1, K] f32, or [1, 2K] = [gate | up] with swigluInput */
+  /** [M, K] f32, or [M, 2K] = [gate | up] with swigluInput */
   x: GpuTensor;
   /** [N, K] f32 or f16 (packed halves, kernels/quant.ts packWeightF16) */
   w: GpuTensor;
-  /** [1, N] f32 */
+  /** [M, N] f32 (M = rows computed) */
   y: GpuTensor;
-  /** RMSNorm weight [K]: normalise x first (fused prologue). */
+  /** RMSNorm weight [K]: normalise each x row first (fused prologue). */
   norm?: GpuTensor;
   eps?: number;
-  /** x is [gate | up]: use silu(gate) · up as the input. */
+  /** x rows are [gate | up]: use silu(gate) · up as the input. */
   swigluInput?: boolean;
   /** [N] f32 */
   bias?: GpuTensor;
-  /** [1, N] f32 (must not be y's buffer) */
+  /** [M, N] f32 (must not be y's buffer) */
   residual?: GpuTensor;
-  /** Output rows per workgroup (default 64). */
+  /** Output columns per workgroup (default 64 for one row, else 16). */
   rows?: number;
+  /** Input rows per workgroup (default 1 for one row, else 4). */
+  mr?: number;
 }
 
-/** Decode GEMV with an optional fused RMSNorm or SwiGLU prologue (one row; K % 8 == 0). */
+/** GEMV / small-M GEMM with an optional fused RMSNorm or SwiGLU prologue (K % 8 == 0). */
 export function normGemv(ctx: GpuContext, a: NormGemvArgs, tag = ''): DispatchRecord {
   if (a.w.shape.length !== 2) throw new ShapeMismatchError(`normGemv: weight must be [N, K], got [${a.w.shape}]`);
   const [N, K] = a.w.shape;
   if (a.w.dtype !== 'f32' && a.w.dtype !== 'f16') throw new ShapeMismatchError(`normGemv: weight ${a.w.label} dtype ${a.w.dtype} (f32|f16)`);
   if (K % 8) throw new ShapeMismatchError(`normGemv: K=${K} must be a multiple of 8 (weight ${a.w.label})`);
   if (a.norm && a.swigluInput) throw new ShapeMismatchError('normGemv: norm and swigluInput are exclusive');
-  if (a.x.dtype !== 'f32' || a.x.numel !== (a.swigluInput ? 2 * K : K)) {
-    throw new ShapeMismatchError(`normGemv: x [${a.x.shape}] should hold ${a.swigluInput ? 2 * K : K} f32 (weight ${a.w.label} [${a.w.shape}])`);
+  if (a.y.dtype !== 'f32' || a.y.numel % N !== 0) throw new ShapeMismatchError(`normGemv: y [${a.y.shape}] should hold [M, ${N}] f32`);
+  const M = a.y.numel / N;
+  const xk = a.swigluInput ? 2 * K : K;
+  if (a.x.dtype !== 'f32' || a.x.numel !== M * xk) {
+    throw new ShapeMismatchError(`normGemv: x [${a.x.shape}] should hold [${M}, ${xk}] f32 (weight ${a.w.label} [${a.w.shape}])`);
   }
-  if (a.y.numel !== N || a.y.dtype !== 'f32') throw new ShapeMismatchError(`normGemv: y [${a.y.shape}] should hold [1, ${N}] f32`);
   if (a.norm) expectShape('normGemv norm', a.norm, [K], ['f32']);
   if (a.bias) expectShape('normGemv bias', a.bias, [N], ['f32']);
-  if (a.residual && (a.residual.numel !== N || a.residual.buffer === a.y.buffer)) {
-    throw new ShapeMismatchError(`normGemv: residual [${a.residual.shape}] must hold ${N} values in another buffer than y`);
+  if (a.residual && (a.residual.numel !== M * N || a.residual.buffer === a.y.buffer)) {
+    throw new ShapeMismatchError(`normGemv: residual [${a.residual.shape}] must hold [${M}, ${N}] in another buffer than y`);
   }
-  const rows = a.rows ?? 64;
-  const wb: GPUBufferBinding = { buffer: a.w.buffer, offset: a.w.offset, size: (N * K * (a.w.dtype === 'f16' ? 2 : 4)) };
-  const params = ctx.uniform(packParams([N, K, { f32: a.eps ?? 1e-6 }]));
-  const defines = { GEMV: true, ROWS: rows, F16W: a.w.dtype === 'f16', PRENORM: !!a.norm, SWIGLU_X: !!a.swigluInput, BIAS: !!a.bias, RESIDUAL: !!a.residual };
+  const rows = a.rows ?? (M === 1 ? 64 : 16);
+  const mr = Math.min(a.mr ?? (M === 1 ? 1 : 4), M);
+  const wb: GPUBufferBinding = { buffer: a.w.buffer, offset: a.w.offset, size: N * K * (a.w.dtype === 'f16' ? 2 : 4) };
+  const params = ctx.uniform(packParams([N, K, { f32: a.eps ?? 1e-6 }, M]));
+  const defines = { GEMV: true, ROWS: rows, MR: mr, F16W: a.w.dtype === 'f16', PRENORM: !!a.norm, SWIGLU_X: !!a.swigluInput, BIAS: !!a.bias, RESIDUAL: !!a.residual };
+  const gx = ceilDiv(N, rows), gy = ceilDiv(M, mr);
+  if (gx > 65535 || gy > 65535) throw new ShapeMismatchError(`normGemv: grid ${gx}×${gy} exceeds 65535 per dimension`);
   return ctx.record(
     { shader: 'rmsnorm', entry: 'gemv', defines },
     [params, a.x, wb, a.y, a.norm ?? null, a.bias ?? null, a.residual ?? null],
-    grid1dRows(ceilDiv(N, rows)),
+    [gx, gy, 1],
     tag,
   );
-}
-
-function grid1dRows(n: number): [number, number, number] {
-  if (n > 65535) throw new ShapeMismatchError(`normGemv: ${n} workgroups exceed one grid dimension; raise rows`);
-  return [n, 1, 1];
 }

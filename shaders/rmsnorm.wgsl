@@ -11,14 +11,15 @@
 //   silu(g) = g / (1 + exp(−g)). One thread per output element; flat grid split over x/y (rowStride).
 //   For the prefill path (M rows through kernels/matmul.ts GEMM).
 //
-// Entry `gemv` (define GEMV; decode, M = 1, weights f32 or F16W packed halves, K % 8 == 0):
-//   y[n] = Σ_k x̂[k]·W[n, k] (+ bias[n]) (+ res[n])          W [N, K] (nn.Linear layout)
+// Entry `gemv` (define GEMV; M rows, weights f32 or F16W packed halves, K % 8 == 0):
+//   y[m, n] = Σ_k x̂[m, k]·W[n, k] (+ bias[n]) (+ res[m, n])      W [N, K] (nn.Linear layout)
 //   x̂ = PRENORM ? nw ⊙ (x · 1/sqrt(mean(x²) + eps))        (the RMSNorm fused into the projection after it)
 //     : SWIGLU_X ? silu(x[k]) · x[K + k]                    (x = [gate | up] [2K]: the SwiGLU fused into down_proj)
 //     : x
-//   One workgroup = LANES (8) threads = one SIMD group on lavapipe, owning ROWS output rows; lane l covers the
-//   8-element chunks c ≡ l (mod 8) of every row, so one x load feeds ROWS rows and rows are read as vec4 pairs.
-//   Lane partials meet in workgroup memory (one barrier); lane l finishes rows l, l+8, …. The norm prologue
+//   One workgroup = LANES (8) threads = one SIMD group on lavapipe, owning ROWS output columns × MR input rows
+//   (register block: one weight load feeds MR rows, one x load feeds ROWS columns); lane l covers the 8-element
+//   chunks c ≡ l (mod 8), read as vec4 pairs. Lane partials meet in workgroup memory (one barrier; a second for
+//   the norm statistics); lane l finishes outputs l, l+8, …. Grid (ceil(N/ROWS), ceil(M/MR)). The norm prologue
 //   recomputes Σx² per workgroup (K reads, negligible next to ROWS·K weight reads). Chosen on CPU adapters,
 //   where the per-workgroup and barrier costs of wide reductions dominate (src/models/qwen2/forward.ts).
 
@@ -90,7 +91,7 @@ struct GParams {
   N: u32,
   K: u32,
   eps: f32,
-  _p0: u32,
+  M: u32,
 }
 
 @group(0) @binding(0) var<uniform> gp: GParams;
@@ -113,8 +114,9 @@ struct GParams {
 
 const LANES: u32 = 8u;
 const ROWS: u32 = {{ROWS}}u;
-var<workgroup> red: array<f32, ROWS * LANES>;
-var<workgroup> ssq: array<f32, LANES>;
+const MR: u32 = {{MR}}u;
+var<workgroup> red: array<f32, ROWS * MR * LANES>;
+var<workgroup> ssq: array<f32, MR * LANES>;
 
 // Weight elements 8c..8c+7 of row n.
 fn w8(n: u32, c: u32) -> mat2x4<f32> {
@@ -134,58 +136,78 @@ fn silu4(g: vec4<f32>) -> vec4<f32> {
 @compute @workgroup_size(LANES)
 fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let n0 = wid.x * ROWS;
+  let m0 = wid.y * MR;
   let C = gp.K >> 3u;
-#ifdef PRENORM
-  var s = 0.0;
-  for (var c = lid; c < C; c += LANES) {
-    let a = gx[2u * c];
-    let b = gx[2u * c + 1u];
-    s += dot(a, a) + dot(b, b);
-  }
-  ssq[lid] = s;
-  workgroupBarrier();
-  var tot = 0.0;
-  for (var i = 0u; i < LANES; i++) {
-    tot += ssq[i];
-  }
-  let inv = 1.0 / sqrt(tot / f32(gp.K) + gp.eps);
-#endif
-  var acc: array<f32, ROWS>;
-  for (var c = lid; c < C; c += LANES) {
 #ifdef SWIGLU_X
-    let xa = silu4(gx[2u * c]) * gx[(gp.K >> 2u) + 2u * c];
-    let xb = silu4(gx[2u * c + 1u]) * gx[(gp.K >> 2u) + 2u * c + 1u];
+  let XS = gp.K >> 1u;
 #else
-    var xa = gx[2u * c];
-    var xb = gx[2u * c + 1u];
+  let XS = gp.K >> 2u;
 #endif
 #ifdef PRENORM
-    xa = gnorm[2u * c] * (xa * inv);
-    xb = gnorm[2u * c + 1u] * (xb * inv);
+  var inv: array<f32, MR>;
+  for (var mr = 0u; mr < MR; mr++) {
+    let xb0 = min(m0 + mr, gp.M - 1u) * XS;
+    var s = 0.0;
+    for (var c = lid; c < C; c += LANES) {
+      let a = gx[xb0 + 2u * c];
+      let b = gx[xb0 + 2u * c + 1u];
+      s += dot(a, a) + dot(b, b);
+    }
+    ssq[mr * LANES + lid] = s;
+  }
+  workgroupBarrier();
+  for (var mr = 0u; mr < MR; mr++) {
+    var tot = 0.0;
+    for (var i = 0u; i < LANES; i++) {
+      tot += ssq[mr * LANES + i];
+    }
+    inv[mr] = 1.0 / sqrt(tot / f32(gp.K) + gp.eps);
+  }
 #endif
+  var acc: array<f32, ROWS * MR>;
+  var xa: array<vec4<f32>, MR>;
+  var xb: array<vec4<f32>, MR>;
+  for (var c = lid; c < C; c += LANES) {
+    for (var mr = 0u; mr < MR; mr++) {
+      let xr = min(m0 + mr, gp.M - 1u) * XS;
+#ifdef SWIGLU_X
+      xa[mr] = silu4(gx[xr + 2u * c]) * gx[xr + (gp.K >> 2u) + 2u * c];
+      xb[mr] = silu4(gx[xr + 2u * c + 1u]) * gx[xr + (gp.K >> 2u) + 2u * c + 1u];
+#else
+      xa[mr] = gx[xr + 2u * c];
+      xb[mr] = gx[xr + 2u * c + 1u];
+#endif
+#ifdef PRENORM
+      xa[mr] = gnorm[2u * c] * (xa[mr] * inv[mr]);
+      xb[mr] = gnorm[2u * c + 1u] * (xb[mr] * inv[mr]);
+#endif
+    }
     for (var r = 0u; r < ROWS; r++) {
       let wv = w8(min(n0 + r, gp.N - 1u), c);
-      acc[r] += dot(wv[0], xa) + dot(wv[1], xb);
+      for (var mr = 0u; mr < MR; mr++) {
+        acc[r * MR + mr] += dot(wv[0], xa[mr]) + dot(wv[1], xb[mr]);
+      }
     }
   }
-  for (var r = 0u; r < ROWS; r++) {
-    red[r * LANES + lid] = acc[r];
+  for (var j = 0u; j < ROWS * MR; j++) {
+    red[j * LANES + lid] = acc[j];
   }
   workgroupBarrier();
-  for (var r = lid; r < ROWS; r += LANES) {
-    let n = n0 + r;
-    if (n < gp.N) {
+  for (var j = lid; j < ROWS * MR; j += LANES) {
+    let n = n0 + j / MR;
+    let m = m0 + j % MR;
+    if (n < gp.N && m < gp.M) {
       var v = 0.0;
       for (var i = 0u; i < LANES; i++) {
-        v += red[r * LANES + i];
+        v += red[j * LANES + i];
       }
 #ifdef BIAS
       v += gbias[n];
 #endif
 #ifdef RESIDUAL
-      v += gres[n];
+      v += gres[m * gp.N + n];
 #endif
-      gy[n] = v;
+      gy[m * gp.N + n] = v;
     }
   }
 }

@@ -33,13 +33,15 @@ describe('llm_teacher_forced', () => {
   // Measured bounds (rel-L2 of logits) for the stored-weight precisions; f32 is the issue's 1e-4.
   const bounds = { f32: 1e-4, f16: 2e-3, q8: 2e-2 } as const;
   it.each([
-    ['f32', 16],
-    ['f32', 1],
-    ['f32', 5],
-    ['f16', 16],
-    ['q8', 16],
-  ] as const)('%s weights, page size %i: input embeddings, hidden states and logits at all 62 positions', async (dtype, pageSize) => {
-    const lm = await model(dtype, pageSize);
+    ['f32', 16, undefined],
+    ['f32', 1, undefined],
+    ['f32', 5, undefined],
+    ['f32', 16, false],
+    ['f16', 16, undefined],
+    ['f16', 16, false],
+    ['q8', 16, undefined],
+  ] as const)('%s weights, page size %i, own GEMV %s: input embeddings, hidden states and logits at all 62 positions', async (dtype, pageSize, ownGemv) => {
+    const lm = await model(dtype, pageSize, ownGemv);
     const p = prompt(set);
     const emb = lm.embedPrompt(p, ints(set.inputs[3]));
     expect(Array.from(emb)).toEqual(Array.from(lmInput.raw as Float32Array));
@@ -48,7 +50,7 @@ describe('llm_teacher_forced', () => {
       await lm.rt.prefill(seq, emb, { allRows: true });
       const h = expectClose(await lm.rt.readHidden(), hiddenRef.data, { relL2: bounds[dtype], label: `${dtype} hidden` });
       const l = expectClose(await lm.rt.readLogits(), logitsRef.data, { relL2: bounds[dtype], label: `${dtype} logits` });
-      console.log(`[llm_teacher_forced ${dtype} page ${pageSize}] stored-matrix rel-L2 vs f32 ≤ ${maxWeightRelErr(lm.weights).toExponential(2)}; hidden rel-L2 ${h.relL2.toExponential(2)} max ${h.maxAbs.toExponential(2)}; logits rel-L2 ${l.relL2.toExponential(2)} max ${l.maxAbs.toExponential(2)}`);
+      console.log(`[llm_teacher_forced ${dtype} page ${pageSize} ownGemv ${lm.rt.ownGemv}] stored-matrix rel-L2 vs f32 ≤ ${maxWeightRelErr(lm.weights).toExponential(2)}; hidden rel-L2 ${h.relL2.toExponential(2)} max ${h.maxAbs.toExponential(2)}; logits rel-L2 ${l.relL2.toExponential(2)} max ${l.maxAbs.toExponential(2)}`);
     } finally {
       lm.rt.free(seq);
     }

@@ -49,40 +49,49 @@ describe('rmsnorm / silu_mul against float64', () => {
 });
 
 describe('decode GEMV with fused RMSNorm / SwiGLU prologue against float64', () => {
-  // [N, K, prologue, bias, residual]
-  const cases: [number, number, 'norm' | 'swiglu' | 'none', boolean, boolean][] = [
-    [1152, 896, 'norm', true, false],
-    [9728, 896, 'norm', false, false],
-    [896, 4864, 'swiglu', false, true],
-    [896, 896, 'none', false, true],
-    [6761, 896, 'none', false, false],
-    [300, 64, 'none', false, false],
-    [65, 160, 'swiglu', true, true],
+  // [M, N, K, prologue, bias, residual]
+  const cases: [number, number, number, 'norm' | 'swiglu' | 'none', boolean, boolean][] = [
+    [1, 1152, 896, 'norm', true, false],
+    [1, 9728, 896, 'norm', false, false],
+    [1, 896, 4864, 'swiglu', false, true],
+    [1, 896, 896, 'none', false, true],
+    [1, 6761, 896, 'none', false, false],
+    [1, 300, 64, 'none', false, false],
+    [1, 65, 160, 'swiglu', true, true],
+    [7, 1152, 896, 'norm', true, false],
+    [9, 896, 4864, 'swiglu', false, true],
+    [62, 300, 64, 'none', false, false],
+    [3, 65, 160, 'norm', true, true],
   ];
   const all = cases.flatMap((c) => (['f32', 'f16'] as const).map((d) => [...c, d] as const));
-  it.each(all)('N=%i K=%i %s bias=%s residual=%s %s', async (N, K, pro, bias, res, dtype) => {
+  it.each(all)('M=%i N=%i K=%i %s bias=%s residual=%s %s', async (M, N, K, pro, bias, res, dtype) => {
     const ctx = await testContext();
     const rng = new SeededRng(N * 3 + K + (dtype === 'f16' ? 1 : 0));
-    const xin = rng.normalF32(pro === 'swiglu' ? 2 * K : K, 2);
+    const XK = pro === 'swiglu' ? 2 * K : K;
+    const xin = rng.normalF32(M * XK, 2);
     const w = rng.normalF32(N * K, 1 / Math.sqrt(K));
-    const nw = rng.f32(K, 0.5, 1.5), b = rng.f32(N), r = rng.f32(N);
+    const nw = rng.f32(K, 0.5, 1.5), b = rng.f32(N), r = rng.f32(M * N);
     const wt = dtype === 'f16' ? packWeightF16(ctx, w, [N, K]) : ctx.upload(w, 'f32', [N, K]);
     const wref = dtype === 'f16' ? roundToF16(w) : w;
-    const y = ctx.tensor('f32', [1, N]);
+    const y = ctx.tensor('f32', [M, N]);
     ctx.run([normGemv(ctx, {
-      x: ctx.upload(xin, 'f32', [1, xin.length]), w: wt, y, eps: 1e-6,
+      x: ctx.upload(xin, 'f32', [M, XK]), w: wt, y, eps: 1e-6,
       norm: pro === 'norm' ? ctx.upload(nw, 'f32', [K]) : undefined, swigluInput: pro === 'swiglu',
-      bias: bias ? ctx.upload(b, 'f32', [N]) : undefined, residual: res ? ctx.upload(r, 'f32', [1, N]) : undefined,
+      bias: bias ? ctx.upload(b, 'f32', [N]) : undefined, residual: res ? ctx.upload(r, 'f32', [M, N]) : undefined,
     })]);
     let xr: Float64Array;
-    if (pro === 'norm') xr = rmsNormRef(xin, nw, 1, K, 1e-6);
-    else if (pro === 'swiglu') xr = Float64Array.from({ length: K }, (_, k) => (xin[k] / (1 + Math.exp(-xin[k]))) * xin[K + k]);
-    else xr = Float64Array.from(xin);
-    const ref = new Float64Array(N);
-    for (let n = 0; n < N; n++) {
+    if (pro === 'norm') xr = rmsNormRef(xin, nw, M, K, 1e-6);
+    else if (pro === 'swiglu') {
+      xr = Float64Array.from({ length: M * K }, (_, i) => {
+        const m = Math.floor(i / K), k = i % K, g = xin[m * XK + k];
+        return (g / (1 + Math.exp(-g))) * xin[m * XK + K + k];
+      });
+    } else xr = Float64Array.from(xin);
+    const ref = new Float64Array(M * N);
+    for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
       let acc = 0;
-      for (let k = 0; k < K; k++) acc += xr[k] * wref[n * K + k];
-      ref[n] = acc + (bias ? b[n] : 0) + (res ? r[n] : 0);
+      for (let k = 0; k < K; k++) acc += xr[m * K + k] * wref[n * K + k];
+      ref[m * N + n] = acc + (bias ? b[n] : 0) + (res ? r[m * N + n] : 0);
     }
     expectClose(await ctx.readF32(y), ref, { atol: 3e-5 * Math.sqrt(K / 64), rtol: 1e-5, label: `gemv ${N}x${K}` });
   });

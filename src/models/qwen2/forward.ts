@@ -14,7 +14,7 @@
  * then hidden = RMSNorm_final(x) (all rows, or only the last), logits = hidden · W_llm_decoderᵀ, and the
  * top-k + log-sum-exp the sampler needs. 8 dispatches per layer (9 with the split SwiGLU form) + 3. On CPU
  * adapters the decode step instead uses rmsnorm.wgsl `gemv` with the norms and the SwiGLU fused into the
- * projections: 6 dispatches per layer + 3 (see decodeOwn). Decode attention is split-K (partials + combine:
+ * projections (prefill and decode): 6 dispatches per layer + 3 (see ownPlan). Decode attention is split-K (partials + combine:
  * one more dispatch per layer, no barriers): 7 per layer on CPU adapters.
  *
  * Steady-state decode: the plan is built once at load; a step writes the input row, a 16-byte step uniform
@@ -56,9 +56,9 @@ export interface Qwen2RuntimeOptions {
    */
   gemv?: { rows: number; lanes: number };
   /**
-   * Decode (M = 1) projections through rmsnorm.wgsl `gemv` (RMSNorm fused into qkv/gate-up, SwiGLU fused into
-   * down_proj: 6 dispatches per layer instead of 9) instead of matmul `linear`. Default on CPU adapters for f32/f16
-   * weights (q8 always uses `linear`). Full dims, 2 layers + head on lavapipe (load avg ~12 on 2 cores, ms/step):
+   * Projections through rmsnorm.wgsl `gemv` (RMSNorm fused into qkv/gate-up, SwiGLU fused into down_proj: 6
+   * dispatches per layer instead of 9; register-blocked over 4 rows for prefill) instead of matmul `linear`.
+   * Default on CPU adapters for f32/f16 weights (q8 always uses `linear`). Full dims, 2 layers + head on lavapipe (load avg ~12 on 2 cores, ms/step):
    * f32 138–391 → 33–134, f16 67–81 → 25–40.
    */
   ownGemv?: boolean;
@@ -139,7 +139,7 @@ export class Qwen2Runtime {
     const q = s.q.rows(0, M), attn = s.attn.rows(0, M), act = s.act.rows(0, M);
     const eps = cfg.rmsEps;
     const recs: DispatchRecord[] = [];
-    if (M === 1 && this.ownGemv) return this.cache(key, this.decodeOwn());
+    if (this.ownGemv) return this.cache(key, this.ownPlan(M, allRows));
     w.layers.forEach((L, l) => {
       const t = `layers.${l}`;
       recs.push(rmsNorm(ctx, { x, weight: L.inputNorm, y: xn, eps }, `${t}.input_layernorm`));
@@ -178,11 +178,14 @@ export class Qwen2Runtime {
     return recs;
   }
 
-  /** The decode step with rmsnorm.wgsl `gemv`: norms fused into the projections after them, SwiGLU into down. */
-  private decodeOwn(): DispatchRecord[] {
+  /**
+   * The plan through rmsnorm.wgsl `gemv` (CPU adapters): norms fused into the projections after them, the SwiGLU
+   * into down_proj; register-blocked over rows for prefill.
+   */
+  private ownPlan(M: number, allRows: boolean): DispatchRecord[] {
     const { ctx, cfg, weights: w, scratch: s, kv } = this;
-    const x = s.x.rows(0, 1), h = s.h.rows(0, 1), qkv = s.qkv.rows(0, 1), q = s.q.rows(0, 1);
-    const attn = s.attn.rows(0, 1), gu = s.gu!.rows(0, 1);
+    const x = s.x.rows(0, M), h = s.h.rows(0, M), qkv = s.qkv.rows(0, M), q = s.q.rows(0, M);
+    const attn = s.attn.rows(0, M), gu = s.gu!.rows(0, M);
     const eps = cfg.rmsEps;
     const recs: DispatchRecord[] = [];
     w.layers.forEach((L, l) => {
@@ -194,10 +197,11 @@ export class Qwen2Runtime {
       recs.push(normGemv(ctx, { x: h, w: L.gateUp.w, y: gu, norm: L.postNorm, eps }, `${t}.post_attention_layernorm+gate_up`));
       recs.push(normGemv(ctx, { x: gu, w: L.down.w, y: x, swigluInput: true, residual: h }, `${t}.mlp.act+down_proj`));
     });
-    const hidden = s.hidden.rows(0, 1), logits = s.logits.rows(0, 1);
-    recs.push(rmsNorm(ctx, { x, weight: w.norm, y: hidden, eps }, 'norm'));
+    const R = allRows ? M : 1;
+    const hidden = s.hidden.rows(0, R), logits = s.logits.rows(0, R);
+    recs.push(rmsNorm(ctx, { x, weight: w.norm, y: hidden, eps, rowOffset: M - R, rows: R }, 'norm'));
     recs.push(normGemv(ctx, { x: hidden, w: w.head.w, y: logits }, 'llm_decoder'));
-    recs.push(topK(ctx, { logits, row: 0, k: s.topkK, s: cfg.speechTokenSize, out: s.topk }, 'topk'));
+    recs.push(topK(ctx, { logits, row: R - 1, k: s.topkK, s: cfg.speechTokenSize, out: s.topk }, 'topk'));
     return recs;
   }
 
