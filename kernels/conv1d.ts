@@ -50,6 +50,8 @@ export interface Conv1dArgs {
   mode?: 'tiled' | 'tiled2' | 'win' | 'reg' | 'direct';
   /** times per invocation in the `win` entry. */
   rt?: number;
+  /** `win` entry: explicit register-sliding form (default when stride 1, RT 8, COB 4). */
+  explicit?: boolean;
   /** `win` entry: load weights once per 8-lane subgroup and broadcast (default: when the adapter's subgroups are exactly 8 wide, e.g. lavapipe). */
   subgroupWeights?: boolean;
   /** times per invocation in the `tiled2` entry (1 or 2). */
@@ -158,6 +160,10 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
     defines.STRIDE = stride;
     defines.RT = a.rt ?? 8;
     defines.COB = a.cob ?? 4;
+    if (a.explicit ?? (stride === 1 && defines.RT === 8 && defines.COB === 4)) {
+      if (stride !== 1 || defines.RT !== 8 || defines.COB !== 4) throw new ShapeMismatchError(`${what}: the explicit win form needs stride 1, RT 8, COB 4`);
+      defines.WINX = true;
+    }
     if (a.subgroupWeights ?? (defines.COB === 4 && subgroupsOf8(ctx))) {
       if (defines.COB !== 4 || !subgroupsOf8(ctx)) throw new ShapeMismatchError(`${what}: subgroup weights need COB 4 and 8-wide subgroups`);
       defines.WSG = true;

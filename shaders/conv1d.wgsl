@@ -327,10 +327,77 @@ fn conv_win(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
   let t0 = (g / DIL) * RT * DIL + g % DIL;
   let c40 = wg.y * CB;
   var acc: array<vec4<f32>, CB * RT>;
+#ifndef WINX
   var xw: array<f32, WIN>;
+#endif
   let base = i32(t0 * S) - i32(p.pad_left);
   for (var ci = 0u; ci < p.cin; ci++) {
+#ifndef WINX
     for (var m = 0u; m < WIN; m++) { xw[m] = load_x(ci, base + i32(m * DIL)); }
+#endif
+#ifdef WINX
+    // Explicit form (RT = 8, CB = 4, stride 1): eight window values slide through registers, so no private
+    // array is indexed by the (not necessarily unrolled) tap loop; every accumulator index is a literal.
+    var r0 = load_x(ci, base + i32(0u * DIL));
+    var r1 = load_x(ci, base + i32(1u * DIL));
+    var r2 = load_x(ci, base + i32(2u * DIL));
+    var r3 = load_x(ci, base + i32(3u * DIL));
+    var r4 = load_x(ci, base + i32(4u * DIL));
+    var r5 = load_x(ci, base + i32(5u * DIL));
+    var r6 = load_x(ci, base + i32(6u * DIL));
+    var r7 = load_x(ci, base + i32(7u * DIL));
+    for (var k = 0u; k < K; k++) {
+      var wv: array<vec4<f32>, CB>;
+#ifdef WSG
+      // Subgroup of 8 lanes: each lane loads 2 of the 16 weights, then broadcasts (register permutes) replace
+      // the 16 per-lane loads of identical addresses that SIMD-per-lane CPUs execute as gathers.
+      let f = ((ci * K + k) * p.cout_p4 + c40) * 4u;
+      let wa = wf[f + sl];
+      let wb = wf[f + 8u + sl];
+      wv[0] = vec4<f32>(subgroupBroadcast(wa, 0u), subgroupBroadcast(wa, 1u), subgroupBroadcast(wa, 2u), subgroupBroadcast(wa, 3u));
+      wv[1] = vec4<f32>(subgroupBroadcast(wa, 4u), subgroupBroadcast(wa, 5u), subgroupBroadcast(wa, 6u), subgroupBroadcast(wa, 7u));
+      wv[2] = vec4<f32>(subgroupBroadcast(wb, 0u), subgroupBroadcast(wb, 1u), subgroupBroadcast(wb, 2u), subgroupBroadcast(wb, 3u));
+      wv[3] = vec4<f32>(subgroupBroadcast(wb, 4u), subgroupBroadcast(wb, 5u), subgroupBroadcast(wb, 6u), subgroupBroadcast(wb, 7u));
+#else
+      let wi = (ci * K + k) * p.cout_p4 + c40;
+      for (var c = 0u; c < CB; c++) { wv[c] = w[wi + c]; }
+#endif
+      acc[0] += wv[0] * r0;
+      acc[1] += wv[1] * r0;
+      acc[2] += wv[2] * r0;
+      acc[3] += wv[3] * r0;
+      acc[4] += wv[0] * r1;
+      acc[5] += wv[1] * r1;
+      acc[6] += wv[2] * r1;
+      acc[7] += wv[3] * r1;
+      acc[8] += wv[0] * r2;
+      acc[9] += wv[1] * r2;
+      acc[10] += wv[2] * r2;
+      acc[11] += wv[3] * r2;
+      acc[12] += wv[0] * r3;
+      acc[13] += wv[1] * r3;
+      acc[14] += wv[2] * r3;
+      acc[15] += wv[3] * r3;
+      acc[16] += wv[0] * r4;
+      acc[17] += wv[1] * r4;
+      acc[18] += wv[2] * r4;
+      acc[19] += wv[3] * r4;
+      acc[20] += wv[0] * r5;
+      acc[21] += wv[1] * r5;
+      acc[22] += wv[2] * r5;
+      acc[23] += wv[3] * r5;
+      acc[24] += wv[0] * r6;
+      acc[25] += wv[1] * r6;
+      acc[26] += wv[2] * r6;
+      acc[27] += wv[3] * r6;
+      acc[28] += wv[0] * r7;
+      acc[29] += wv[1] * r7;
+      acc[30] += wv[2] * r7;
+      acc[31] += wv[3] * r7;
+      r0 = r1; r1 = r2; r2 = r3; r3 = r4; r4 = r5; r5 = r6; r6 = r7;
+      r7 = load_x(ci, base + i32((k + 8u) * DIL));
+    }
+#else
     for (var k = 0u; k < K; k++) {
       var wv: array<vec4<f32>, CB>;
 #ifdef WSG
@@ -352,6 +419,7 @@ fn conv_win(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
         for (var c = 0u; c < CB; c++) { acc[CB * j + c] += wv[c] * xv; }
       }
     }
+#endif
   }
   for (var j = 0u; j < RT; j++) {
     let t = t0 + j * DIL;
