@@ -50,7 +50,7 @@ export interface Conv1dArgs {
   mode?: 'tiled' | 'tiled2' | 'win' | 'reg' | 'direct';
   /** times per invocation in the `win` entry. */
   rt?: number;
-  /** `win` entry: explicit register-sliding form (default when stride 1, RT 8, COB 4). */
+  /** `win` entry: explicit register-sliding form (default when stride 1, RT 8 or 16, COB 4). */
   explicit?: boolean;
   /** `win` entry: load weights once per 8-lane subgroup and broadcast (default: when the adapter's subgroups are exactly 8 wide, e.g. lavapipe). */
   subgroupWeights?: boolean;
@@ -158,11 +158,15 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   } else if (mode === 'win') {
     defines.WIN = true;
     defines.STRIDE = stride;
-    defines.RT = a.rt ?? 8;
+    // 16 times per lane halves the weight traffic per FMA, but needs ≥ 64 lanes per channel block to keep the
+    // workgroups full: long outputs only.
+    defines.RT = a.rt ?? (stride === 1 && a.lout >= 1024 ? 16 : 8);
     defines.COB = a.cob ?? 4;
-    if (a.explicit ?? (stride === 1 && defines.RT === 8 && defines.COB === 4)) {
-      if (stride !== 1 || defines.RT !== 8 || defines.COB !== 4) throw new ShapeMismatchError(`${what}: the explicit win form needs stride 1, RT 8, COB 4`);
+    const rt = defines.RT as number;
+    if (a.explicit ?? (stride === 1 && (rt === 8 || rt === 16) && defines.COB === 4)) {
+      if (stride !== 1 || (rt !== 8 && rt !== 16) || defines.COB !== 4) throw new ShapeMismatchError(`${what}: the explicit win form needs stride 1, RT 8 or 16, COB 4`);
       defines.WINX = true;
+      if (rt === 16) defines.RT16 = true;
     }
     if (a.subgroupWeights ?? (defines.COB === 4 && subgroupsOf8(ctx))) {
       if (defines.COB !== 4 || !subgroupsOf8(ctx)) throw new ShapeMismatchError(`${what}: subgroup weights need COB 4 and 8-wide subgroups`);
@@ -184,7 +188,7 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   const grid: [number, number, number] =
     mode === 'tiled' ? [ceilDiv(a.lout, 64), ceilDiv(a.cout, 64), 1]
       : mode === 'tiled2' ? [ceilDiv(a.lout, 64 * (a.tpt ?? 1)), ceilDiv(coutP / 4, cob), 1]
-      : mode === 'win' ? [ceilDiv(ceilDiv(a.lout, (a.rt ?? 8) * dil) * dil, 64), ceilDiv(coutP / 4, a.cob ?? 4), 1]
+      : mode === 'win' ? [ceilDiv(ceilDiv(a.lout, (defines.RT as number) * dil) * dil, 64), ceilDiv(coutP / 4, a.cob ?? 4), 1]
       : mode === 'reg' ? [ceilDiv(a.lout, 64), ceilDiv(coutP / 4, cob), 1]
         : [ceilDiv(a.lout, 64), coutP / 4, 1];
   return ctx.record(

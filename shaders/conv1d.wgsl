@@ -336,7 +336,7 @@ fn conv_win(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
     for (var m = 0u; m < WIN; m++) { xw[m] = load_x(ci, base + i32(m * DIL)); }
 #endif
 #ifdef WINX
-    // Explicit form (RT = 8, CB = 4, stride 1): eight window values slide through registers, so no private
+    // Explicit form (RT = 8 or 16, CB = 4, stride 1): the window values slide through registers, so no private
     // array is indexed by the (not necessarily unrolled) tap loop; every accumulator index is a literal.
     var r0 = load_x(ci, base + i32(0u * DIL));
     var r1 = load_x(ci, base + i32(1u * DIL));
@@ -346,6 +346,16 @@ fn conv_win(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
     var r5 = load_x(ci, base + i32(5u * DIL));
     var r6 = load_x(ci, base + i32(6u * DIL));
     var r7 = load_x(ci, base + i32(7u * DIL));
+#ifdef RT16
+    var r8 = load_x(ci, base + i32(8u * DIL));
+    var r9 = load_x(ci, base + i32(9u * DIL));
+    var r10 = load_x(ci, base + i32(10u * DIL));
+    var r11 = load_x(ci, base + i32(11u * DIL));
+    var r12 = load_x(ci, base + i32(12u * DIL));
+    var r13 = load_x(ci, base + i32(13u * DIL));
+    var r14 = load_x(ci, base + i32(14u * DIL));
+    var r15 = load_x(ci, base + i32(15u * DIL));
+#endif
     for (var k = 0u; k < K; k++) {
       var wv: array<vec4<f32>, CB>;
 #ifdef WSG
@@ -362,40 +372,30 @@ fn conv_win(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
       let wi = (ci * K + k) * p.cout_p4 + c40;
       for (var c = 0u; c < CB; c++) { wv[c] = w[wi + c]; }
 #endif
-      acc[0] += wv[0] * r0;
-      acc[1] += wv[1] * r0;
-      acc[2] += wv[2] * r0;
-      acc[3] += wv[3] * r0;
-      acc[4] += wv[0] * r1;
-      acc[5] += wv[1] * r1;
-      acc[6] += wv[2] * r1;
-      acc[7] += wv[3] * r1;
-      acc[8] += wv[0] * r2;
-      acc[9] += wv[1] * r2;
-      acc[10] += wv[2] * r2;
-      acc[11] += wv[3] * r2;
-      acc[12] += wv[0] * r3;
-      acc[13] += wv[1] * r3;
-      acc[14] += wv[2] * r3;
-      acc[15] += wv[3] * r3;
-      acc[16] += wv[0] * r4;
-      acc[17] += wv[1] * r4;
-      acc[18] += wv[2] * r4;
-      acc[19] += wv[3] * r4;
-      acc[20] += wv[0] * r5;
-      acc[21] += wv[1] * r5;
-      acc[22] += wv[2] * r5;
-      acc[23] += wv[3] * r5;
-      acc[24] += wv[0] * r6;
-      acc[25] += wv[1] * r6;
-      acc[26] += wv[2] * r6;
-      acc[27] += wv[3] * r6;
-      acc[28] += wv[0] * r7;
-      acc[29] += wv[1] * r7;
-      acc[30] += wv[2] * r7;
-      acc[31] += wv[3] * r7;
+      acc[0] += wv[0] * r0; acc[1] += wv[1] * r0; acc[2] += wv[2] * r0; acc[3] += wv[3] * r0;
+      acc[4] += wv[0] * r1; acc[5] += wv[1] * r1; acc[6] += wv[2] * r1; acc[7] += wv[3] * r1;
+      acc[8] += wv[0] * r2; acc[9] += wv[1] * r2; acc[10] += wv[2] * r2; acc[11] += wv[3] * r2;
+      acc[12] += wv[0] * r3; acc[13] += wv[1] * r3; acc[14] += wv[2] * r3; acc[15] += wv[3] * r3;
+      acc[16] += wv[0] * r4; acc[17] += wv[1] * r4; acc[18] += wv[2] * r4; acc[19] += wv[3] * r4;
+      acc[20] += wv[0] * r5; acc[21] += wv[1] * r5; acc[22] += wv[2] * r5; acc[23] += wv[3] * r5;
+      acc[24] += wv[0] * r6; acc[25] += wv[1] * r6; acc[26] += wv[2] * r6; acc[27] += wv[3] * r6;
+      acc[28] += wv[0] * r7; acc[29] += wv[1] * r7; acc[30] += wv[2] * r7; acc[31] += wv[3] * r7;
+#ifdef RT16
+      acc[32] += wv[0] * r8; acc[33] += wv[1] * r8; acc[34] += wv[2] * r8; acc[35] += wv[3] * r8;
+      acc[36] += wv[0] * r9; acc[37] += wv[1] * r9; acc[38] += wv[2] * r9; acc[39] += wv[3] * r9;
+      acc[40] += wv[0] * r10; acc[41] += wv[1] * r10; acc[42] += wv[2] * r10; acc[43] += wv[3] * r10;
+      acc[44] += wv[0] * r11; acc[45] += wv[1] * r11; acc[46] += wv[2] * r11; acc[47] += wv[3] * r11;
+      acc[48] += wv[0] * r12; acc[49] += wv[1] * r12; acc[50] += wv[2] * r12; acc[51] += wv[3] * r12;
+      acc[52] += wv[0] * r13; acc[53] += wv[1] * r13; acc[54] += wv[2] * r13; acc[55] += wv[3] * r13;
+      acc[56] += wv[0] * r14; acc[57] += wv[1] * r14; acc[58] += wv[2] * r14; acc[59] += wv[3] * r14;
+      acc[60] += wv[0] * r15; acc[61] += wv[1] * r15; acc[62] += wv[2] * r15; acc[63] += wv[3] * r15;
+      r0 = r1; r1 = r2; r2 = r3; r3 = r4; r4 = r5; r5 = r6; r6 = r7; r7 = r8;
+      r8 = r9; r9 = r10; r10 = r11; r11 = r12; r12 = r13; r13 = r14; r14 = r15;
+      r15 = load_x(ci, base + i32((k + 16u) * DIL));
+#else
       r0 = r1; r1 = r2; r2 = r3; r3 = r4; r4 = r5; r5 = r6; r6 = r7;
       r7 = load_x(ci, base + i32((k + 8u) * DIL));
+#endif
     }
 #else
     for (var k = 0u; k < K; k++) {

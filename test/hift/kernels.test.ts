@@ -47,6 +47,7 @@ const cases: Case[] = [
   { name: 'resblock conv2 C128 k7 residual', cin: 128, cout: 128, k: 7, lin: 101, lout: 101, padLeft: 6, residual: true, modes: ALL },
   { name: 'resblock conv2 C64 k11 in-place residual', cin: 64, cout: 64, k: 11, lin: 203, lout: 203, padLeft: 10, resInplace: true, modes: ALL },
   { name: 'resblock mean: accumulate + divide C64 k3', cin: 64, cout: 64, k: 3, lin: 77, lout: 77, padLeft: 2, residual: true, accumulate: true, divide: 3, modes: ALL },
+  { name: 'resblock conv1 C64 k7 d3 long (16 times per lane)', cin: 64, cout: 64, k: 7, lin: 1301, lout: 1301, dilation: 3, padLeft: 18, snakeOut: true, modes: ['win', 'win-nosg'] },
   // Upsamplers: LeakyReLU, nearest ×u, causal pad k−1; the last one with the reflect shift and source fusion.
   { name: 'ups.0 C512→256 ×8 k16 leaky', cin: 512, cout: 256, k: 16, lin: 5, lout: 40, up: 8, padLeft: 15, leakyIn: 0.1, residual: true, modes: ALL },
   { name: 'ups.2 C128→64 ×3 k7 reflect shift', cin: 128, cout: 64, k: 7, lin: 19, lout: 57, up: 3, padLeft: 6, leakyIn: 0.1, residual: true, outShift: true, modes: ALL },
