@@ -3,7 +3,8 @@
  * shift/scale are rows of a modulation table: element offsets of batch row 0 and the stride between batch rows.
  */
 import type { GpuContext } from '../src/gpu/context.js';
-import { packParams } from '../src/gpu/dispatch.js';
+import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
+import { isCpuAdapter } from './dit-linear.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 import { dyn, flatGrid, sharedUniform, type DynRecord } from './flow-dims.js';
@@ -20,6 +21,8 @@ export interface AdaLnArgs {
   scaleBase: number;
   modStride: number;
   eps: number;
+  /** Entry point; default `rowwise` (one thread per row, no barriers) on CPU adapters, `main` elsewhere. */
+  impl?: 'workgroup' | 'rowwise';
 }
 
 export function adaLayerNorm(ctx: GpuContext, a: AdaLnArgs, tag = ''): DynRecord {
@@ -29,6 +32,10 @@ export function adaLayerNorm(ctx: GpuContext, a: AdaLnArgs, tag = ''): DynRecord
   const maxOff = Math.max(a.shiftBase, a.scaleBase) + C;
   if (maxOff > a.mod.numel) throw new ShapeMismatchError(`adaLayerNorm ${tag}: modulation offset ${maxOff} beyond table [${a.mod.shape}]`);
   const params = sharedUniform(ctx, packParams([C, a.shiftBase, a.scaleBase, a.modStride, { f32: a.eps }]));
-  const rec = ctx.record({ shader: 'adaln', entry: 'main' }, [a.dims, params, a.x, a.y, a.mod], flatGrid(Mmax), tag);
-  return dyn(rec, (T, B) => flatGrid(T * B));
+  const rowwise = (a.impl ?? (isCpuAdapter(ctx) && C % 4 === 0 ? 'rowwise' : 'workgroup')) === 'rowwise';
+  if (rowwise && C % 4 !== 0) throw new ShapeMismatchError(`adaLayerNorm ${tag}: rowwise needs C % 4 == 0, C=${C}`);
+  const spec = rowwise ? { shader: 'adaln', entry: 'rowwise', defines: { ROWWISE: true } } : { shader: 'adaln', entry: 'main' };
+  const grid = (M: number) => (rowwise ? flatGrid(ceilDiv(M, 64)) : flatGrid(M));
+  const rec = ctx.record(spec, [a.dims, params, a.x, a.y, a.mod], grid(Mmax), tag);
+  return dyn(rec, (T, B) => grid(T * B));
 }

@@ -76,12 +76,12 @@ export function ditAttentionGemm(ctx: GpuContext, a: DitAttentionGemmArgs, tag =
   const s = ctx.record({ shader: 'dit_attn_gemm', entry: 'scores', defines: { DH, SCORES: true } },
     [a.dims, params, a.qkv, a.keymask, a.scores], [1, 1, 1], `${tag}.scores`);
   const m = ctx.record({ shader: 'dit_attn_gemm', entry: 'softmax', defines: { DH, SOFTMAX: true } },
-    [a.dims, null, null, null, a.scores], [1, 1, 1], `${tag}.softmax`);
+    [a.dims, params, null, null, a.scores], [1, 1, 1], `${tag}.softmax`);
   const v = ctx.record({ shader: 'dit_attn_gemm', entry: 'pv', defines: { DH, PV: true } },
     [a.dims, params, a.qkv, null, a.scores, a.o], [1, 1, 1], `${tag}.pv`);
   return [
     dyn(s, (T, B) => (check(T, B), [ceilDiv(T, 256), ceilDiv(T, 8), B * H])),
-    dyn(m, (T, B) => [T, B * H, 1]),
+    dyn(m, (T, B) => [ceilDiv(B * H * T, 64), 1, 1]),
     dyn(v, (T, B) => [ceilDiv((DH / 4) * ceilDiv(T, 8), 64), B * H, 1]),
   ];
 }

@@ -6,7 +6,7 @@
 //            dims.chunk > 0). Thread: 8 queries × 4 keys, vec4 along d. Grid (ceil(T/256), ceil(T/8), B·H).
 //   softmax  P[z, i, :] = softmax(S[z, i, :]) in f32 (max-subtracted); masked entries become 0 and a row with no
 //            visible key becomes all 0 (upstream would attend everywhere; cannot happen at inference).
-//            One workgroup of 64 per row. Grid (T, B·H).
+//            One thread per row, no barriers (three sweeps over the row). Grid (ceil(B·H·T/64), 1, 1).
 //   pv       o[b·T + i, h·DH + d] = Σ_j P[z, i, j] · v[b·T + j, h·DH + d]. Thread: 8 queries × 4 channels.
 //            Grid (ceil(DH/4 · ceil(T/8) / 64), B·H).
 // qkv: [M, 3C] = [q | k | v] (rotary already applied), o: [M, C], S: [B·H, T, T] live (row stride T).
@@ -88,39 +88,23 @@ fn scores(@builtin(global_invocation_id) gid: vec3<u32>) {
 #endif
 
 #ifdef SOFTMAX
-var<workgroup> red: array<f32, 64>;
-
-fn reduce(lid: u32, v: f32, is_max: bool) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = 32u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] = select(red[lid] + red[lid + s], max(red[lid], red[lid + s]), is_max); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
 @compute @workgroup_size(64)
-fn softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn softmax(@builtin(global_invocation_id) gid: vec3<u32>) {
   let T = dims.T;
-  let i = wid.x;
-  if (i >= T) { return; }
-  let base = (wid.y * T + i) * T;
+  let row = gid.x;
+  if (row >= dims.B * p.H * T) { return; }
+  let base = row * T;
   var mx = MASKED;
-  for (var j = lid; j < T; j += 64u) { mx = max(mx, S[base + j]); }
-  mx = reduce(lid, mx, true);
+  for (var j = 0u; j < T; j++) { mx = max(mx, S[base + j]); }
   var sum = 0.0;
-  for (var j = lid; j < T; j += 64u) {
+  for (var j = 0u; j < T; j++) {
     let s = S[base + j];
     let e = select(0.0, exp(s - mx), s > -1.0e38);
     S[base + j] = e;
     sum += e;
   }
-  sum = reduce(lid, sum, false);
   let inv = select(0.0, 1.0 / sum, sum > 0.0);
-  for (var j = lid; j < T; j += 64u) { S[base + j] *= inv; }
+  for (var j = 0u; j < T; j++) { S[base + j] *= inv; }
 }
 #endif
 

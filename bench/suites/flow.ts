@@ -179,11 +179,15 @@ async function main(): Promise<void> {
     if (!flag('--no-ort-webgpu')) await benchOrt(ck.flow, ck.yaml, 'webgpu', rows);
   }
   // Rows of earlier runs with other keys are kept (full-size runs are long: estimator and solve run separately).
-  const outPath = join(here, '..', 'results', 'flow.json');
+  // Reduced-depth runs (profiling) go to their own file so they never replace full-size results.
+  const full = dims.dit.depth === SYNTHETIC_SIZES.full.dit.depth;
+  const outPath = join(here, '..', 'results', full ? 'flow.json' : `flow-depth${dims.dit.depth}.json`);
   const key = (r: Row) => `${r.impl}|${r.dtype}|${r.what}|${r.frames}|${device}|${dims.dit.depth}`;
+  let history: unknown;
   if (existsSync(outPath)) {
     try {
-      const prev = JSON.parse(readFileSync(outPath, 'utf8')) as { rows?: Row[]; device?: string; dims?: { depth?: number } };
+      const prev = JSON.parse(readFileSync(outPath, 'utf8')) as { rows?: Row[]; device?: string; dims?: { depth?: number }; history?: unknown };
+      history = prev.history;
       if (prev.device === device && prev.dims?.depth === dims.dit.depth) {
         const mine = new Set(rows.map(key));
         rows.unshift(...(prev.rows ?? []).filter((r) => !mine.has(key(r))));
@@ -204,7 +208,7 @@ async function main(): Promise<void> {
   writeFileSync(outPath, JSON.stringify({
     suite: 'flow', date: new Date().toISOString(), device, dims: dims.dit,
     notes: 'estimator = one DiT call, CFG batch 2, T total frames (prompt + generated), GPU wall time of the planned dispatch list (ours) / session.run (ORT, converter flow.onnx fp32 with the same weights); solve = FlowModel.inference end to end (wrapper + 10 steps, one submit, mel readback). GFLOP/s from linears + conv-pos + attention.',
-    rows, ratios,
+    rows, ratios, history,
   }, null, 2) + '\n');
   ctx.dispose();
 }

@@ -19,6 +19,16 @@ describe('flow_estimator fixtures (tiny DiT)', () => {
     });
   }
 
+  // Both kernel families on whatever adapter runs the tests (lavapipe defaults to 'cpu').
+  it.each([0, 1, 2])('GPU kernel family (tiled linears, fused attention), f32 set %i', async (set) => {
+    const model = await tinyFlow('f32', 'pt', 'gpu');
+    const fx = readFixtureSet('flow_estimator', set);
+    const [x, mask, mu, t, spks, cond] = fx.inputs.map((i) => f32(i.data));
+    const out = await model.estimator({ x, mask, mu, t, spks, cond, streaming: STREAMING[set] });
+    const r = expectClose(out, fx.outputs[0].data, { relL2: 1e-4, label: `flow_estimator gpu-kernels set ${set}` });
+    console.log(`flow_estimator gpu-kernels set ${set}: rel-L2 ${r.relL2.toExponential(3)}`);
+  });
+
   it.each([0, 2])('ONNX initializers as the weight source, set %i', async (set) => {
     const model = await tinyFlow('f32', 'onnx');
     const fx = readFixtureSet('flow_estimator', set);

@@ -8,8 +8,8 @@ import { testContext } from '../helpers/gpu.js';
 
 const cache = new Map<string, Promise<FlowModel>>();
 
-export function tinyFlow(dtype: 'f32' | 'f16' = 'f32', source: 'pt' | 'onnx' = 'pt'): Promise<FlowModel> {
-  const key = `${dtype}/${source}`;
+export function tinyFlow(dtype: 'f32' | 'f16' = 'f32', source: 'pt' | 'onnx' = 'pt', kernels?: 'gpu' | 'cpu'): Promise<FlowModel> {
+  const key = `${dtype}/${source}/${kernels}`;
   let m = cache.get(key);
   if (!m) {
     m = (async () => {
@@ -17,7 +17,7 @@ export function tinyFlow(dtype: 'f32' | 'f16' = 'f32', source: 'pt' | 'onnx' = '
       const yaml = await readHyperYaml(join(TINY_DIR, 'cosyvoice3.yaml'));
       const store = await loadPt(join(TINY_DIR, 'flow.pt'));
       const estimator = source === 'onnx' ? estimatorStoreFromOnnx(await loadOnnx(join(TINY_DIR, 'flow.decoder.estimator.fp32.onnx'))) : undefined;
-      return FlowModel.load(ctx, { yaml, store, estimator, dtype, maxFrames: 160 });
+      return FlowModel.load(ctx, { yaml, store, estimator, dtype, maxFrames: 160, kernels });
     })();
     cache.set(key, m);
   }

@@ -23,7 +23,7 @@ function halfToFloat(h: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
-describe('adaLayerNorm (LN eps 1e-6 + shift/scale) vs float64', () => {
+describe('adaLayerNorm (LN eps 1e-6 + shift/scale; workgroup and rowwise entries) vs float64', () => {
   it.each([
     [1, 1024],
     [37, 1024],
@@ -37,10 +37,10 @@ describe('adaLayerNorm (LN eps 1e-6 + shift/scale) vs float64', () => {
     const R = 8, stride = 6 * C, step = 3;
     const mod = rng.f32(R * stride);
     const dims = createDims(ctx, { T, B, chunk: 0 });
-    const tx = ctx.upload(x, 'f32', [M, C]), y = ctx.tensor('f32', [M, C]), tm = ctx.upload(mod, 'f32', [R, stride]);
+    const tx = ctx.upload(x, 'f32', [M, C]), y = ctx.tensor('f32', [M, C]), y2 = ctx.tensor('f32', [M, C]), tm = ctx.upload(mod, 'f32', [R, stride]);
     const base = step * B * stride;
-    const rec = adaLayerNorm(ctx, { dims, x: tx, y, mod: tm, shiftBase: base + 3 * C, scaleBase: base + 4 * C, modStride: stride, eps: 1e-6 });
-    ctx.run(atLength([rec], T, B));
+    const args = { dims, x: tx, mod: tm, shiftBase: base + 3 * C, scaleBase: base + 4 * C, modStride: stride, eps: 1e-6 };
+    ctx.run(atLength([adaLayerNorm(ctx, { ...args, y, impl: 'workgroup' }), adaLayerNorm(ctx, { ...args, y: y2, impl: 'rowwise' })], T, B));
     const ref = new Float64Array(M * C);
     for (let m = 0; m < M; m++) {
       const b = Math.floor(m / T);
@@ -54,7 +54,8 @@ describe('adaLayerNorm (LN eps 1e-6 + shift/scale) vs float64', () => {
         ref[m * C + c] = (x[m * C + c] - mean) * rstd * (1 + sc) + sh;
       }
     }
-    expectClose(await ctx.readF32(y), ref, { atol: 2e-5, rtol: 1e-5, label: `adaln T=${T} C=${C}` });
+    expectClose(await ctx.readF32(y), ref, { atol: 2e-5, rtol: 1e-5, label: `adaln workgroup T=${T} C=${C}` });
+    expectClose(await ctx.readF32(y2), ref, { atol: 2e-5, rtol: 1e-5, label: `adaln rowwise T=${T} C=${C}` });
   });
 });
 

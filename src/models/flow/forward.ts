@@ -4,7 +4,8 @@
  *
  * One estimator step is a flat list of dispatches over the preallocated scratch (scratch.ts):
  *   pack_input → input proj → conv-pos ×2 (Mish, residual) →
- *   per block: AdaLN(LN+shift/scale) → fused QKV (+ rotary epilogue) → attention (masks) → out proj (+re-mask, gate, residual)
+ *   per block: AdaLN(LN+shift/scale) → fused QKV (+ rotary epilogue) → attention (masks; one fused kernel, or
+ *              scores/softmax/P·v passes on CPU adapters) → out proj (+re-mask, gate, residual)
  *              → AdaLN → FF1 (GELU-tanh) → FF2 (gate, residual)
  *   → final AdaLN → proj_out → Euler/CFG update (or the [B, C, T] output for estimator-only calls).
  * The AdaLN/time-MLP tables depend only on t, which takes the same 10 values every solve: they are computed once
@@ -38,8 +39,12 @@ export interface FlowLoadOptions {
   dtype?: 'f32' | 'f16';
   /** Longest prompt + generated sequence in mel frames (scratch size). */
   maxFrames?: number;
-  /** Attention form: one fused kernel, or scores/softmax/P·v passes (default on CPU adapters, when 2·H·maxFrames² floats fit one binding). */
-  attention?: 'fused' | 'gemm';
+  /**
+   * Kernel family: 'gpu' = shared-memory tiled linears and the fused attention kernel; 'cpu' = register-blocked
+   * linears and 3-pass attention (when 2·H·maxFrames² floats fit one binding, else the barrier-free fused form).
+   * Default: 'cpu' on CPU adapters (lavapipe, SwiftShader), 'gpu' elsewhere.
+   */
+  kernels?: 'gpu' | 'cpu';
 }
 
 export interface FlowInferenceCall {
@@ -105,6 +110,7 @@ export class FlowModel {
     readonly cfg: FlowConfig,
     readonly w: FlowWeights,
     readonly s: FlowScratch,
+    readonly kernels: 'gpu' | 'cpu',
   ) {
     this.timeGrid = cosineTimeGrid(cfg.nTimesteps);
     this.steps = eulerSteps(this.timeGrid);
@@ -132,11 +138,16 @@ export class FlowModel {
     const maxFrames = opts.maxFrames ?? 1000;
     // CPU adapters run attention as three register-blocked passes over a score buffer when it fits one binding.
     const scoreBytes = 2 * cfg.heads * maxFrames * maxFrames * 4;
-    const withScores = (opts.attention ?? (isCpuAdapter(ctx) ? 'gemm' : 'fused')) === 'gemm' && scoreBytes <= ctx.device.limits.maxStorageBufferBindingSize;
+    const kernels = opts.kernels ?? (isCpuAdapter(ctx) ? 'cpu' : 'gpu');
+    const withScores = kernels === 'cpu' && scoreBytes <= ctx.device.limits.maxStorageBufferBindingSize;
     const s = allocFlowScratch(ctx, cfg, maxFrames, withScores);
-    const model = new FlowModel(ctx, cfg, w, s);
+    const model = new FlowModel(ctx, cfg, w, s, kernels);
     await ctx.finish();
     return model;
+  }
+
+  private get linearImpl(): 'tiled' | 'regblock' {
+    return this.kernels === 'cpu' ? 'regblock' : 'tiled';
   }
 
   get tokenMelRatio(): number {
@@ -159,11 +170,11 @@ export class FlowModel {
     const R = s.modRows;
     const d = s.dims;
     const recs = [
-      ditLinear(ctx, { dims: d, x: s.tsin, w: w.time1.w, bias: w.time1.b, y: s.t1, act: 'silu', rows: R }, 'time.mlp0'),
+      ditLinear(ctx, { impl: this.linearImpl, dims: d, x: s.tsin, w: w.time1.w, bias: w.time1.b, y: s.t1, act: 'silu', rows: R }, 'time.mlp0'),
       // Only SiLU(temb) is ever consumed (every AdaLN applies it first), so the second linear ends in SiLU too.
-      ditLinear(ctx, { dims: d, x: s.t1, w: w.time2.w, bias: w.time2.b, y: s.tsilu, act: 'silu', rows: R }, 'time.mlp2'),
-      ...w.blocks.map((b, l) => ditLinear(ctx, { dims: d, x: s.tsilu, w: b.ada.w, bias: b.ada.b, y: s.mod[l], rows: R }, `block${l}.adaln`)),
-      ditLinear(ctx, { dims: d, x: s.tsilu, w: w.normOut.w, bias: w.normOut.b, y: s.modOut, rows: R }, 'norm_out'),
+      ditLinear(ctx, { impl: this.linearImpl, dims: d, x: s.t1, w: w.time2.w, bias: w.time2.b, y: s.tsilu, act: 'silu', rows: R }, 'time.mlp2'),
+      ...w.blocks.map((b, l) => ditLinear(ctx, { impl: this.linearImpl, dims: d, x: s.tsilu, w: b.ada.w, bias: b.ada.b, y: s.mod[l], rows: R }, `block${l}.adaln`)),
+      ditLinear(ctx, { impl: this.linearImpl, dims: d, x: s.tsilu, w: w.normOut.w, bias: w.normOut.b, y: s.modOut, rows: R }, 'norm_out'),
     ];
     return atLength(recs, 1, 1);
   }
@@ -177,7 +188,7 @@ export class FlowModel {
     const eps = cfg.lnEps;
     const r6 = k * B * 6 * C;
     const out: DynRecord[] = [
-      ditLinear(ctx, { dims: d, x: s.inp, w: w.inProj.w, bias: w.inProj.b, y: s.h }, `${tag}.in_proj`),
+      ditLinear(ctx, { impl: this.linearImpl, dims: d, x: s.inp, w: w.inProj.w, bias: w.inProj.b, y: s.h }, `${tag}.in_proj`),
       convPos(ctx, { dims: d, x: s.h, w: w.conv1.w, bias: w.conv1.b, y: s.c1 }, `${tag}.conv_pos1`),
       convPos(ctx, { dims: d, x: s.c1, w: w.conv2.w, bias: w.conv2.b, y: s.hs, res: s.h }, `${tag}.conv_pos2`),
     ];
@@ -185,22 +196,22 @@ export class FlowModel {
       const mod = s.mod[l];
       const t = `${tag}.block${l}`;
       out.push(
-        adaLayerNorm(ctx, { dims: d, x: s.hs, y: s.n, mod, shiftBase: r6, scaleBase: r6 + C, modStride: 6 * C, eps }, `${t}.attn_norm`),
-        ditLinear(ctx, { dims: d, x: s.n, w: bw.qkv.w, bias: bw.qkv.b, y: s.qkv, rope: { table: s.rope, rotDim: cfg.rotDim } }, `${t}.qkv`),
+        adaLayerNorm(ctx, { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', dims: d, x: s.hs, y: s.n, mod, shiftBase: r6, scaleBase: r6 + C, modStride: 6 * C, eps }, `${t}.attn_norm`),
+        ditLinear(ctx, { impl: this.linearImpl, dims: d, x: s.n, w: bw.qkv.w, bias: bw.qkv.b, y: s.qkv, rope: { table: s.rope, rotDim: cfg.rotDim } }, `${t}.qkv`),
         ...(s.scores
           ? ditAttentionGemm(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads, scores: s.scores }, `${t}.attn`)
-          : [ditAttention(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads }, `${t}.attn`)]),
-        ditLinear(ctx, { dims: d, x: s.att, w: bw.out.w, bias: bw.out.b, y: s.hs, gate: { mod, base: r6 + 2 * C, stride: 6 * C }, rowmask: s.keymask }, `${t}.to_out`),
-        adaLayerNorm(ctx, { dims: d, x: s.hs, y: s.n, mod, shiftBase: r6 + 3 * C, scaleBase: r6 + 4 * C, modStride: 6 * C, eps }, `${t}.ff_norm`),
-        ditLinear(ctx, { dims: d, x: s.n, w: bw.ff1.w, bias: bw.ff1.b, y: s.ff, act: 'gelu_tanh' }, `${t}.ff1`),
-        ditLinear(ctx, { dims: d, x: s.ff, w: bw.ff2.w, bias: bw.ff2.b, y: s.hs, gate: { mod, base: r6 + 5 * C, stride: 6 * C } }, `${t}.ff2`),
+          : [ditAttention(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads, impl: this.kernels === 'cpu' ? 'rowwise' : 'tiled' }, `${t}.attn`)]),
+        ditLinear(ctx, { impl: this.linearImpl, dims: d, x: s.att, w: bw.out.w, bias: bw.out.b, y: s.hs, gate: { mod, base: r6 + 2 * C, stride: 6 * C }, rowmask: s.keymask }, `${t}.to_out`),
+        adaLayerNorm(ctx, { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', dims: d, x: s.hs, y: s.n, mod, shiftBase: r6 + 3 * C, scaleBase: r6 + 4 * C, modStride: 6 * C, eps }, `${t}.ff_norm`),
+        ditLinear(ctx, { impl: this.linearImpl, dims: d, x: s.n, w: bw.ff1.w, bias: bw.ff1.b, y: s.ff, act: 'gelu_tanh' }, `${t}.ff1`),
+        ditLinear(ctx, { impl: this.linearImpl, dims: d, x: s.ff, w: bw.ff2.w, bias: bw.ff2.b, y: s.hs, gate: { mod, base: r6 + 5 * C, stride: 6 * C } }, `${t}.ff2`),
       );
     });
     const r2 = k * B * 2 * C;
     // AdaLayerNormZero_Final chunks are (scale, shift).
     out.push(
-      adaLayerNorm(ctx, { dims: d, x: s.hs, y: s.n, mod: s.modOut, shiftBase: r2 + C, scaleBase: r2, modStride: 2 * C, eps }, `${tag}.norm_out`),
-      ditLinear(ctx, { dims: d, x: s.n, w: w.projOut.w, bias: w.projOut.b, y: s.v }, `${tag}.proj_out`),
+      adaLayerNorm(ctx, { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', dims: d, x: s.hs, y: s.n, mod: s.modOut, shiftBase: r2 + C, scaleBase: r2, modStride: 2 * C, eps }, `${tag}.norm_out`),
+      ditLinear(ctx, { impl: this.linearImpl, dims: d, x: s.n, w: w.projOut.w, bias: w.projOut.b, y: s.v }, `${tag}.proj_out`),
     );
     return out;
   }
