@@ -11,6 +11,8 @@
 // recomputed N/H times: cheaper than a second pass at these sizes).
 // n_out = H·(F−1) − drop (streaming drops the last samples, which still see a zero-padded future).
 
+#include "precise_trig"
+
 struct Params {
   frames: u32,
   n_out: u32,
@@ -46,12 +48,12 @@ fn istft(@builtin(global_invocation_id) gid: vec3<u32>) {
     var acc = 0.0;
     for (var k = 0u; k < NB; k++) {
       let mag = min(exp(y[k * p.frames + f]), p.clip);
-      let ph = sin(y[(NB + k) * p.frames + f]);
+      let ph = precise_sin(y[(NB + k) * p.frames + f]);
       let r = (k * j) % N;
       if (k == 0u || k == NB - 1u) {
-        acc += mag * cos(ph) * tables[N + r];
+        acc += mag * precise_cos(ph) * tables[N + r];
       } else {
-        acc += 2.0 * mag * (cos(ph) * tables[N + r] - sin(ph) * tables[2u * N + r]);
+        acc += 2.0 * mag * (precise_cos(ph) * tables[N + r] - precise_sin(ph) * tables[2u * N + r]);
       }
     }
     let wj = tables[j];

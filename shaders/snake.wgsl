@@ -6,6 +6,8 @@
 // Used before a convolution so that the conv's input window loads stay plain reads (recomputing sin for every
 // output-channel block inside the conv costs more than this pass).
 
+#include "precise_trig"
+
 struct Params {
   n: u32,
   len: u32,
@@ -27,6 +29,6 @@ fn snake(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = c * p.len + t;
   let a = alpha[c];
   let v = x[i];
-  let s = sin(v * a.x);
+  let s = precise_sin(v * a.x);
   out[i] = v + a.y * (s * s);
 }
