@@ -50,6 +50,8 @@ export interface Conv1dArgs {
   mode?: 'tiled' | 'tiled2' | 'win' | 'reg' | 'direct';
   /** times per invocation in the `win` entry. */
   rt?: number;
+  /** `win` entry: lanes per workgroup (32 or 64; default by output length). */
+  wgx?: 32 | 64;
   /** `win` entry: explicit register-sliding form (default when stride 1, RT 8 or 16, COB 4). */
   explicit?: boolean;
   /** `win` entry: load weights once per 8-lane subgroup and broadcast (default: when the adapter's subgroups are exactly 8 wide, e.g. lavapipe). */
@@ -158,11 +160,13 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   } else if (mode === 'win') {
     defines.WIN = true;
     defines.STRIDE = stride;
-    // 16 times per lane halves the weight traffic per FMA, but needs ≥ 64 lanes per channel block to keep the
-    // workgroups full: long outputs only.
-    defines.RT = a.rt ?? (stride === 1 && a.lout >= 1024 ? 16 : 8);
+    // 16 times per lane halves the weight traffic per FMA (vs 8); short outputs use 32-lane workgroups so that
+    // few lanes idle (lavapipe runs a workgroup's lanes 8 at a time on one thread).
+    defines.RT = a.rt ?? (stride === 1 ? 16 : 8);
     defines.COB = a.cob ?? 4;
     const rt = defines.RT as number;
+    const lanes = ceilDiv(a.lout, (defines.RT as number) * dil) * dil;
+    defines.WGX = a.wgx ?? (lanes <= 32 ? 32 : 64);
     if (a.explicit ?? (stride === 1 && (rt === 8 || rt === 16) && defines.COB === 4)) {
       if (stride !== 1 || (rt !== 8 && rt !== 16) || defines.COB !== 4) throw new ShapeMismatchError(`${what}: the explicit win form needs stride 1, RT 8 or 16, COB 4`);
       defines.WINX = true;
@@ -188,7 +192,7 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   const grid: [number, number, number] =
     mode === 'tiled' ? [ceilDiv(a.lout, 64), ceilDiv(a.cout, 64), 1]
       : mode === 'tiled2' ? [ceilDiv(a.lout, 64 * (a.tpt ?? 1)), ceilDiv(coutP / 4, cob), 1]
-      : mode === 'win' ? [ceilDiv(ceilDiv(a.lout, (defines.RT as number) * dil) * dil, 64), ceilDiv(coutP / 4, a.cob ?? 4), 1]
+      : mode === 'win' ? [ceilDiv(ceilDiv(a.lout, (defines.RT as number) * dil) * dil, defines.WGX as number), ceilDiv(coutP / 4, a.cob ?? 4), 1]
       : mode === 'reg' ? [ceilDiv(a.lout, 64), ceilDiv(coutP / 4, cob), 1]
         : [ceilDiv(a.lout, 64), coutP / 4, 1];
   return ctx.record(

@@ -32,6 +32,8 @@
 enable subgroups;
 #endif
 
+#include "precise_trig"
+
 struct Params {
   cin: u32,
   cout: u32,
@@ -75,7 +77,7 @@ const DIL: u32 = {{DIL}}u;
 const UP: u32 = {{UP}}u;
 
 fn snake(v: f32, a: vec2<f32>) -> f32 {
-  let s = sin(v * a.x);
+  let s = precise_sin(v * a.x);
   return v + a.y * (s * s);
 }
 
@@ -317,13 +319,13 @@ const S: u32 = {{STRIDE}}u;
 const WIN: u32 = (RT - 1u) * S + K;
 const CB: u32 = {{COB}}u;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size({{WGX}})
 fn conv_win(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32
 #ifdef WSG
   , @builtin(subgroup_invocation_id) sl: u32
 #endif
 ) {
-  let g = wg.x * 64u + li;
+  let g = wg.x * {{WGX}}u + li;
   let t0 = (g / DIL) * RT * DIL + g % DIL;
   let c40 = wg.y * CB;
   var acc: array<vec4<f32>, CB * RT>;
