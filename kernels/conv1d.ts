@@ -47,7 +47,11 @@ export interface Conv1dArgs {
   /** Write column t at t+1 and column 1 also at 0 (ReflectionPad1d((1,0))). */
   outShift?: boolean;
   /** Force an entry point (tests cover both). */
-  mode?: 'tiled' | 'tiled2' | 'win' | 'reg' | 'direct';
+  /**
+   * Entry point: `win` (default; register-window kernel, fastest on lavapipe and any SIMD-per-lane device),
+   * `tiled` (shared-memory 64×64 tiles, stride 1), `direct` (one thread per 4 channels × 1 time; any shape).
+   */
+  mode?: 'tiled' | 'win' | 'direct';
   /** times per invocation in the `win` entry. */
   rt?: number;
   /** `win` entry: lanes per workgroup (32 or 64; default by output length). */
@@ -56,9 +60,7 @@ export interface Conv1dArgs {
   explicit?: boolean;
   /** `win` entry: load weights once per 8-lane subgroup and broadcast (default: when the adapter's subgroups are exactly 8 wide, e.g. lavapipe). */
   subgroupWeights?: boolean;
-  /** times per invocation in the `tiled2` entry (1 or 2). */
-  tpt?: 1 | 2;
-  /** vec4 column groups per invocation in the `reg` entry (2 or 4). */
+  /** vec4 column groups (4 output channels each) per invocation in the `win` entry (default 4). */
   cob?: 2 | 4;
 }
 
@@ -93,14 +95,6 @@ export function pickChunk(k: number, dil: number): number {
   throw new ShapeMismatchError(`conv1d: kernel ${k} with dilation ${dil} does not fit workgroup memory`);
 }
 
-/** Input-channel chunk of the `tiled2` entry: staged weights + window within 16 KiB, at most 32 channels. */
-export function pickChunk2(k: number, dil: number, cob: number, tpt: number): number {
-  for (let c = 32; c >= 1; c--) {
-    if (c * k * cob * 16 + c * (64 * tpt + (k - 1) * dil) * 4 <= WG_BYTES) return c;
-  }
-  throw new ShapeMismatchError(`conv1d: kernel ${k} with dilation ${dil} does not fit workgroup memory`);
-}
-
 /** True when the device has subgroups that are always exactly 8 lanes (llvmpipe with 256-bit vectors). */
 export function subgroupsOf8(ctx: GpuContext): boolean {
   const info = ctx.handle.adapter?.info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
@@ -131,9 +125,8 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
     throw new ShapeMismatchError(`${what}: residual [${a.residual.shape}] too small for [${a.cout}, ${lastCol + 1}]`);
   }
   const mode = a.mode ?? (stride === 1 || dil === 1 ? 'win' : 'direct');
-  if (mode !== 'direct' && mode !== 'win' && stride !== 1) throw new ShapeMismatchError(`${what}: the ${mode} entry needs stride 1`);
+  if (mode === 'tiled' && stride !== 1) throw new ShapeMismatchError(`${what}: the tiled entry needs stride 1`);
   if (mode === 'win' && stride !== 1 && dil !== 1) throw new ShapeMismatchError(`${what}: the win entry takes stride or dilation, not both`);
-  const cob = a.cob ?? (coutP / 4 >= 4 ? 4 : 2);
   const defines: Record<string, number | boolean> = {
     K: a.k,
     DIL: dil,
@@ -150,13 +143,6 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   if (mode === 'tiled') {
     defines.TILED = true;
     defines.CI_T = pickChunk(a.k, dil);
-  } else if (mode === 'tiled2') {
-    defines.TILED2 = true;
-    defines.COB = cob;
-    if (cob === 4) defines.COB4 = true;
-    defines.TPT = a.tpt ?? 1;
-    if (a.tpt === 2) defines.TPT2 = true;
-    defines.CI_T = pickChunk2(a.k, dil, cob, a.tpt ?? 1);
   } else if (mode === 'win') {
     defines.WIN = true;
     defines.STRIDE = stride;
@@ -165,7 +151,7 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
     defines.RT = a.rt ?? (stride === 1 ? 16 : 8);
     defines.COB = a.cob ?? 4;
     const rt = defines.RT as number;
-    const lanes = ceilDiv(a.lout, (defines.RT as number) * dil) * dil;
+    const lanes = ceilDiv(a.lout, rt * dil) * dil;
     defines.WGX = a.wgx ?? (lanes <= 32 ? 32 : 64);
     if (a.explicit ?? (stride === 1 && (rt === 8 || rt === 16) && defines.COB === 4)) {
       if (stride !== 1 || (rt !== 8 && rt !== 16) || defines.COB !== 4) throw new ShapeMismatchError(`${what}: the explicit win form needs stride 1, RT 8 or 16, COB 4`);
@@ -176,10 +162,6 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
       if (defines.COB !== 4 || !subgroupsOf8(ctx)) throw new ShapeMismatchError(`${what}: subgroup weights need COB 4 and 8-wide subgroups`);
       defines.WSG = true;
     }
-  } else if (mode === 'reg') {
-    defines.REG = true;
-    defines.COB = cob;
-    if (cob === 4) defines.COB4 = true;
   } else {
     defines.DIRECT = true;
   }
@@ -191,9 +173,7 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   );
   const grid: [number, number, number] =
     mode === 'tiled' ? [ceilDiv(a.lout, 64), ceilDiv(a.cout, 64), 1]
-      : mode === 'tiled2' ? [ceilDiv(a.lout, 64 * (a.tpt ?? 1)), ceilDiv(coutP / 4, cob), 1]
       : mode === 'win' ? [ceilDiv(ceilDiv(a.lout, (defines.RT as number) * dil) * dil, defines.WGX as number), ceilDiv(coutP / 4, a.cob ?? 4), 1]
-      : mode === 'reg' ? [ceilDiv(a.lout, 64), ceilDiv(coutP / 4, cob), 1]
         : [ceilDiv(a.lout, 64), coutP / 4, 1];
   return ctx.record(
     { shader: 'conv1d', entry: `conv_${mode}`, defines },

@@ -19,14 +19,17 @@
 // rounded up to 4, zero-filled) so that 4 output channels are one vec4; bias [Cout]; out [Cout, out_stride];
 // res [Cout, res_stride]; alpha tables [C] of vec2 (a, 1/(a+1e-9)).
 //
+// Entry `conv_win` (default): one invocation owns RT (8 or 16) output times × 16 output channels; see its block.
+//   WINX = explicit register-sliding form (stride 1); WSG = weights loaded once per 8-lane subgroup and
+//   broadcast (adapters whose subgroups are exactly 8 wide: lavapipe); STRIDE > 1 for the source downsamplers.
 // Entry `conv_tiled` (stride 1): a 16×16 workgroup owns a 64 (co) × 64 (t) output tile; thread (tx, ty) owns
-// output channels co0+4ty..+3 (one vec4) and times t0 + tx + 16j, j = 0..3 (lane-contiguous, so neighbouring
-// invocations read neighbouring shared words). The reduction walks Cin in chunks of CI_T channels: the chunk's
-// weights [CI_T·K][64 co] and its input window [CI_T][64 + (K−1)·DIL] are staged in workgroup memory once
-// (the prologue transform is applied while staging, i.e. once per element per co-tile).
-// Entry `conv_direct` (any stride, used by the strided source downsamplers and tiny layers): one thread owns 4
-// output channels at one t and reads global memory directly.
-// Limits: K, DIL, CI_T are compile-time (defines); workgroup memory ≤ 16 KiB is the wrapper's job (it picks CI_T).
+// output channels co0+4ty..+3 (one vec4) and times t0 + tx + 16j, j = 0..3. The reduction walks Cin in chunks
+// of CI_T channels staged in workgroup memory (weights [CI_T·K][64 co], input window [CI_T][64 + (K−1)·DIL]).
+// Entry `conv_direct` (any stride): one thread owns 4 output channels at one t and reads global memory directly.
+// Why `win` wins on lavapipe (a CPU running 8 invocations per SIMD register): every per-lane memory access is
+// a gather there, including uniform and workgroup-memory ones, so the kernel keeps the most FMAs per load; its
+// loops index private arrays only with literals so that nothing is spilled to an indexed stack array.
+// Limits: K, DIL, UP, STRIDE, RT, CI_T are compile-time (defines); workgroup memory ≤ 16 KiB is the wrapper's job.
 
 #ifdef WSG
 enable subgroups;
@@ -189,123 +192,6 @@ fn conv_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id
 }
 #endif
 
-#ifdef REG
-// One invocation = one output time t (lanes along t) × 4·COB output channels chosen by the workgroup only, so
-// every weight load has a workgroup-uniform address (scalar load + broadcast on SIMD-per-lane CPUs such as
-// llvmpipe) and each input value is loaded once per (ci, k) and reused COB·4 times from registers.
-@compute @workgroup_size(64)
-fn conv_reg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let t = wg.x * 64u + lid.x;
-  let c40 = wg.y * {{COB}}u;
-  var a0 = vec4<f32>(0.0);
-  var a1 = vec4<f32>(0.0);
-  var a2 = vec4<f32>(0.0);
-  var a3 = vec4<f32>(0.0);
-  let base = i32(t) - i32(p.pad_left);
-  let c4n = p.cout_p4;
-  for (var ci = 0u; ci < p.cin; ci++) {
-    for (var k = 0u; k < K; k++) {
-      let xv = load_x(ci, base + i32(k * DIL));
-      let wi = (ci * K + k) * c4n + c40;
-      a0 += w[wi] * xv;
-      a1 += w[wi + 1u] * xv;
-#ifdef COB4
-      a2 += w[wi + 2u] * xv;
-      a3 += w[wi + 3u] * xv;
-#endif
-    }
-  }
-  if (t >= p.lout) { return; }
-  store4(c40, t, a0);
-  store4(c40 + 1u, t, a1);
-#ifdef COB4
-  store4(c40 + 2u, t, a2);
-  store4(c40 + 3u, t, a3);
-#endif
-}
-
-#endif
-
-#ifdef TILED2
-// 64 invocations along t (lanes) × TT2 = 64·TPT times × 4·COB output channels per workgroup. Weights are staged
-// per input-channel chunk and read at workgroup-uniform addresses (one load + broadcast per vec4 on
-// SIMD-per-lane CPUs); each staged input value is read once per (ci, k, t) and reused for all 4·COB channels.
-const CI_T: u32 = {{CI_T}}u;
-const TT2: u32 = 64u * {{TPT}}u;
-const SPAN2: u32 = TT2 + (K - 1u) * DIL;
-var<workgroup> ws2: array<vec4<f32>, CI_T * K * {{COB}}u>;
-var<workgroup> xs2: array<f32, CI_T * SPAN2>;
-
-@compute @workgroup_size(64)
-fn conv_tiled2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let t0 = wg.x * TT2;
-  let c40 = wg.y * {{COB}}u;
-  var a0 = vec4<f32>(0.0);
-  var a1 = vec4<f32>(0.0);
-  var a2 = vec4<f32>(0.0);
-  var a3 = vec4<f32>(0.0);
-  var b0 = vec4<f32>(0.0);
-  var b1 = vec4<f32>(0.0);
-  var b2 = vec4<f32>(0.0);
-  var b3 = vec4<f32>(0.0);
-  for (var ci0 = 0u; ci0 < p.cin; ci0 += CI_T) {
-    workgroupBarrier();
-    for (var e = li; e < CI_T * SPAN2; e += 64u) {
-      let c = e / SPAN2;
-      xs2[e] = load_x(ci0 + c, i32(t0 + e % SPAN2) - i32(p.pad_left));
-    }
-    for (var e = li; e < CI_T * K * {{COB}}u; e += 64u) {
-      let r = e / {{COB}}u;
-      let c = r / K;
-      let col = c40 + e % {{COB}}u;
-      var v = vec4<f32>(0.0);
-      if (ci0 + c < p.cin && col < p.cout_p4) { v = w[((ci0 + c) * K + r % K) * p.cout_p4 + col]; }
-      ws2[e] = v;
-    }
-    workgroupBarrier();
-    for (var c = 0u; c < CI_T; c++) {
-      for (var k = 0u; k < K; k++) {
-        let r = (c * K + k) * {{COB}}u;
-        let xv = xs2[c * SPAN2 + k * DIL + li];
-        a0 += ws2[r] * xv;
-        a1 += ws2[r + 1u] * xv;
-#ifdef COB4
-        a2 += ws2[r + 2u] * xv;
-        a3 += ws2[r + 3u] * xv;
-#endif
-#ifdef TPT2
-        let xw = xs2[c * SPAN2 + k * DIL + li + 64u];
-        b0 += ws2[r] * xw;
-        b1 += ws2[r + 1u] * xw;
-#ifdef COB4
-        b2 += ws2[r + 2u] * xw;
-        b3 += ws2[r + 3u] * xw;
-#endif
-#endif
-      }
-    }
-  }
-  let t = t0 + li;
-  if (t < p.lout) {
-    store4(c40, t, a0);
-    store4(c40 + 1u, t, a1);
-#ifdef COB4
-    store4(c40 + 2u, t, a2);
-    store4(c40 + 3u, t, a3);
-#endif
-  }
-#ifdef TPT2
-  if (t + 64u < p.lout) {
-    store4(c40, t + 64u, b0);
-    store4(c40 + 1u, t + 64u, b1);
-#ifdef COB4
-    store4(c40 + 2u, t + 64u, b2);
-    store4(c40 + 3u, t + 64u, b3);
-#endif
-  }
-#endif
-}
-#endif
 
 #ifdef WIN
 // One invocation = RT output times × 4·CB output channels (CB vec4, chosen by the workgroup). A lane's times are
