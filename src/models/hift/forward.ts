@@ -15,9 +15,19 @@
  * frames); the STFT keeps 120·4 fewer frames; the iSTFT drops its last spf samples. A call on T frames returns
  * spf·(T−8) samples equal to the start of the finalize output on any longer mel.
  *
- * Plans (flat DispatchRecord lists over the preallocated scratch) are built once per (T, finalize) and cached;
- * a call then writes the mel and the frame table and submits once.
+ * Plans (flat DispatchRecord lists over the preallocated scratch) are built once per (T, finalize) and cached
+ * (the most recent MAX_PLANS); a call then writes the mel and the frame table, submits once and reads back once.
+ * A new length costs one plan build (~120 small uniform buffers and bind groups, no new activations).
+ *
+ * Random tables: SineGen2's uniform table U [samples, 9] comes from the caller (`noise`), read by absolute
+ * sample index from the utterance start (each call restarts at 0, as upstream slices `sine_waves[:, :L]`).
+ * The fixtures pass upstream's own table. For real checkpoints upstream draws it with torch.rand at model
+ * construction from the global RNG stream, so no checkpoint fixes it and any U[0,1) table is equally faithful;
+ * the pipeline uses src/pipeline/noise.ts (TorchGenerator seed 0, prefix-stable). rand_ini is inert (it only
+ * touches sample 0, which the ↓480 interpolation never reads) and SourceModuleHnNSF's own noise branch is unused.
  */
+
+const MAX_PLANS = 8;
 import { conv1d, packConvWeight, packSnakeAlpha } from '../../../kernels/conv1d.js';
 import { istft } from '../../../kernels/istft.js';
 import { sinegen } from '../../../kernels/sinegen.js';
@@ -157,7 +167,13 @@ export class HiftGenerator {
   plan(T: number, finalize: boolean): DispatchRecord[] {
     const key = `${T}:${finalize}`;
     const cached = this.plans.get(key);
-    if (cached) return cached;
+    if (cached) {
+      // Most recently used last (Map keeps insertion order).
+      this.plans.delete(key);
+      this.plans.set(key, cached);
+      return cached;
+    }
+    if (this.plans.size >= MAX_PLANS) this.plans.delete(this.plans.keys().next().value!);
     const { cfg, ctx, scratch: s, weights: W } = this;
     const sh = this.shape(T, finalize);
     const spf = cfg.samplesPerFrame, H = cfg.harmonics, NC = cfg.nFft + 2;
