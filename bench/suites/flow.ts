@@ -207,7 +207,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(outPath), { recursive: true });
   writeFileSync(outPath, JSON.stringify({
     suite: 'flow', date: new Date().toISOString(), device, dims: dims.dit,
-    notes: 'estimator = one DiT call, CFG batch 2, T total frames (prompt + generated), GPU wall time of the planned dispatch list (ours) / session.run (ORT, converter flow.onnx fp32 with the same weights); solve = FlowModel.inference end to end (wrapper + 10 steps, one submit, mel readback). GFLOP/s from linears + conv-pos + attention.',
+    notes: 'estimator = one DiT call, CFG batch 2, T total frames (prompt + generated), GPU wall time of the planned dispatch list (ours) / session.run (ORT, converter flow.onnx fp32 with the same weights); solve = FlowModel.inference end to end (wrapper + 10 steps, one submit, mel readback). GFLOP/s from linears + conv-pos + attention. On a shared CPU adapter (lavapipe) timings swing by up to 2x with machine load: compare ours and ORT only within one run (ratios are computed per run).',
     rows, ratios, history,
   }, null, 2) + '\n');
   ctx.dispose();
