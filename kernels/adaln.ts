@@ -4,7 +4,6 @@
  */
 import type { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
-import { isCpuAdapter } from './dit-linear.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 import { dyn, flatGrid, sharedUniform, type DynRecord } from './flow-dims.js';
@@ -32,7 +31,7 @@ export function adaLayerNorm(ctx: GpuContext, a: AdaLnArgs, tag = ''): DynRecord
   const maxOff = Math.max(a.shiftBase, a.scaleBase) + C;
   if (maxOff > a.mod.numel) throw new ShapeMismatchError(`adaLayerNorm ${tag}: modulation offset ${maxOff} beyond table [${a.mod.shape}]`);
   const params = sharedUniform(ctx, packParams([C, a.shiftBase, a.scaleBase, a.modStride, { f32: a.eps }]));
-  const rowwise = (a.impl ?? (isCpuAdapter(ctx) && C % 4 === 0 ? 'rowwise' : 'workgroup')) === 'rowwise';
+  const rowwise = (a.impl ?? (ctx.isCpuAdapter && C % 4 === 0 ? 'rowwise' : 'workgroup')) === 'rowwise';
   if (rowwise && C % 4 !== 0) throw new ShapeMismatchError(`adaLayerNorm ${tag}: rowwise needs C % 4 == 0, C=${C}`);
   const spec = rowwise ? { shader: 'adaln', entry: 'rowwise', defines: { ROWWISE: true } } : { shader: 'adaln', entry: 'main' };
   const grid = (M: number) => (rowwise ? flatGrid(ceilDiv(M, 64)) : flatGrid(M));

@@ -124,7 +124,10 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   if (a.residual && a.residual.numel < (a.cout - 1) * resStride + lastCol + 1) {
     throw new ShapeMismatchError(`${what}: residual [${a.residual.shape}] too small for [${a.cout}, ${lastCol + 1}]`);
   }
-  const mode = a.mode ?? (stride === 1 || dil === 1 ? 'win' : 'direct');
+  // `win` (register-sliding, unrolled) is the fast form on llvmpipe and real SIMD; SwiftShader's JIT loses the
+  // device on it (Chromium: "A valid external Instance reference no longer exists"), so it gets `tiled`.
+  const safe = ctx.adapterKind === 'swiftshader';
+  const mode = a.mode ?? (safe ? (stride === 1 ? 'tiled' : 'direct') : stride === 1 || dil === 1 ? 'win' : 'direct');
   if (mode === 'tiled' && stride !== 1) throw new ShapeMismatchError(`${what}: the tiled entry needs stride 1`);
   if (mode === 'win' && stride !== 1 && dil !== 1) throw new ShapeMismatchError(`${what}: the win entry takes stride or dilation, not both`);
   const defines: Record<string, number | boolean> = {

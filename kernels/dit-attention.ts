@@ -6,7 +6,6 @@ import type { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
-import { isCpuAdapter } from './dit-linear.js';
 import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
 
 export interface DitAttentionArgs {
@@ -38,7 +37,7 @@ export function ditAttention(ctx: GpuContext, a: DitAttentionArgs, tag = ''): Dy
   expectShape(`ditAttention ${tag} keymask`, a.keymask, [Mmax], ['f32']);
   const params = sharedUniform(ctx, packParams([a.heads, C, 0, { f32: 1 / Math.sqrt(DH) }]));
   const KT = attentionKeyTile(DH);
-  const rowwise = (a.impl ?? (isCpuAdapter(ctx) ? 'rowwise' : 'tiled')) === 'rowwise';
+  const rowwise = (a.impl ?? (ctx.isCpuAdapter ? 'rowwise' : 'tiled')) === 'rowwise';
   const rec = ctx.record(
     { shader: 'dit_attention', entry: rowwise ? 'rowwise' : 'main', defines: rowwise ? { DH, ROWWISE: true } : { DH, KT } },
     [a.dims, params, a.qkv, a.o, a.keymask],

@@ -32,12 +32,6 @@ export interface DitLinearArgs {
   impl?: 'tiled' | 'regblock';
 }
 
-/** CPU WebGPU adapters, where shared memory is plain memory and barriers are expensive. */
-export function isCpuAdapter(ctx: GpuContext): boolean {
-  const i = ctx.handle.info as unknown as Record<string, string | undefined>;
-  return /llvmpipe|lavapipe|swiftshader/i.test(`${i.vendor} ${i.architecture} ${i.device} ${i.description}`);
-}
-
 export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecord {
   if (a.w.shape.length !== 2) throw new ShapeMismatchError(`ditLinear ${tag}: weight must be [N, K], got [${a.w.shape}]`);
   const [N, K] = a.w.shape;
@@ -64,7 +58,7 @@ export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecor
     ROPE: !!a.rope,
   };
   const params = sharedUniform(ctx, packParams([a.rows ?? 0, N, K, a.gate?.base ?? 0, a.gate?.stride ?? 0, a.rope?.rotDim ?? 0, a.rope ? N / 3 : 0]));
-  const impl = a.impl ?? (isCpuAdapter(ctx) && N % 4 === 0 ? 'regblock' : 'tiled');
+  const impl = a.impl ?? (ctx.isCpuAdapter && N % 4 === 0 ? 'regblock' : 'tiled');
   if (impl === 'regblock' && N % 4 !== 0) throw new ShapeMismatchError(`ditLinear ${tag}: regblock needs N % 4 == 0, N=${N}`);
   const grid = (rows: number): [number, number, number] =>
     impl === 'regblock' ? [ceilDiv(N, 256), ceilDiv(rows, 8), 1] : [ceilDiv(N, 64), ceilDiv(rows, 64), 1];

@@ -4,7 +4,7 @@
  */
 import { BufferPool } from './buffer-pool.js';
 import { zeroCounters, type Counters } from './counters.js';
-import type { GpuDeviceHandle } from './device.js';
+import { adapterKind, type AdapterKind, type GpuDeviceHandle } from './device.js';
 import type { DispatchRecord } from './dispatch.js';
 import { DeviceLostError, GpuError } from './errors.js';
 import { PipelineCache, type PipelineSpec } from './pipeline-cache.js';
@@ -48,6 +48,13 @@ export class GpuContext {
   }
   get hasSubgroups(): boolean {
     return this.handle.features.has('subgroups');
+  }
+  get adapterKind(): AdapterKind {
+    return adapterKind(this.handle.info);
+  }
+  /** lavapipe or SwiftShader: a CPU runs the shaders. */
+  get isCpuAdapter(): boolean {
+    return this.adapterKind !== 'gpu';
   }
   get hasTimestamps(): boolean {
     return this.handle.features.has('timestamp-query');

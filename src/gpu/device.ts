@@ -67,6 +67,19 @@ export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
   };
 }
 
+/**
+ * Which kind of implementation runs the adapter: Mesa's llvmpipe (lavapipe), Chromium's SwiftShader (both CPUs,
+ * where barriers and per-workgroup overheads are expensive and kernels pick register-blocked forms), or a GPU.
+ */
+export type AdapterKind = 'llvmpipe' | 'swiftshader' | 'gpu';
+
+export function adapterKind(d: AdapterDescription): AdapterKind {
+  const s = `${d.vendor} ${d.architecture} ${d.device} ${d.description}`;
+  if (/swiftshader/i.test(s)) return 'swiftshader';
+  if (/llvmpipe|lavapipe/i.test(s)) return 'llvmpipe';
+  return 'gpu';
+}
+
 export function adapterLabel(d: AdapterDescription): string {
   return [d.vendor, d.architecture, d.device, d.description].filter(Boolean).join(' / ') || 'unknown adapter';
 }

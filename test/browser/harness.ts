@@ -76,6 +76,10 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--autoplay-policy=no-user-gesture-required',
+  // SwiftShader runs WebGPU on the CPU: a whole flow solve (one submit) can take longer than the GPU watchdog
+  // allows on a loaded 2-core machine, and the watchdog then kills the GPU process (device lost). Real GPUs are
+  // 100× faster; long submits there are a TDR question noted in the flow model.
+  '--disable-gpu-watchdog',
 ];
 
 export interface Browser {

@@ -18,7 +18,7 @@ import type { TensorStore } from '../../../loader/types.js';
 import { adaLayerNorm } from '../../../kernels/adaln.js';
 import { convPos } from '../../../kernels/conv-pos.js';
 import { ditAttention, ditAttentionGemm } from '../../../kernels/dit-attention.js';
-import { ditLinear, isCpuAdapter } from '../../../kernels/dit-linear.js';
+import { ditLinear } from '../../../kernels/dit-linear.js';
 import { ditRopeTable } from '../../../kernels/dit-rotary.js';
 import { eulerCfg } from '../../../kernels/euler.js';
 import { atLength, writeDims, type DynRecord } from '../../../kernels/flow-dims.js';
@@ -138,7 +138,7 @@ export class FlowModel {
     const maxFrames = opts.maxFrames ?? 1000;
     // CPU adapters run attention as three register-blocked passes over a score buffer when it fits one binding.
     const scoreBytes = 2 * cfg.heads * maxFrames * maxFrames * 4;
-    const kernels = opts.kernels ?? (isCpuAdapter(ctx) ? 'cpu' : 'gpu');
+    const kernels = opts.kernels ?? (ctx.isCpuAdapter ? 'cpu' : 'gpu');
     const withScores = kernels === 'cpu' && scoreBytes <= ctx.device.limits.maxStorageBufferBindingSize;
     const s = allocFlowScratch(ctx, cfg, maxFrames, withScores);
     const model = new FlowModel(ctx, cfg, w, s, kernels);

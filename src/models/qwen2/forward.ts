@@ -64,12 +64,6 @@ export interface Qwen2RuntimeOptions {
   ownGemv?: boolean;
 }
 
-/** CPU WebGPU adapters (lavapipe, SwiftShader): barriers and per-workgroup overheads are expensive there. */
-export function isCpuAdapter(ctx: GpuContext): boolean {
-  const i = ctx.handle.info as unknown as Record<string, string | undefined>;
-  return /llvmpipe|lavapipe|swiftshader/i.test(`${i.vendor} ${i.architecture} ${i.device} ${i.description}`);
-}
-
 export interface StepResult extends TopKCandidates {
   ids: Int32Array;
   values: Float32Array;
@@ -113,7 +107,7 @@ export class Qwen2Runtime {
     this.kv = new PagedKvCache(ctx, cfg.layers, cfg.kvHeads, cfg.headDim, { pageSize, numPages, maxSeqs, maxContext: this.maxContext });
     this.mlp = opts.mlp ?? 'split';
     this.gemv = opts.gemv;
-    this.ownGemv = (opts.ownGemv ?? isCpuAdapter(ctx)) && weights.dtype !== 'q8';
+    this.ownGemv = (opts.ownGemv ?? ctx.isCpuAdapter) && weights.dtype !== 'q8';
     this.scratch = allocLlmScratch(ctx, cfg, opts.maxPrefill ?? 256, opts.topK ?? cfg.ras.topK + 1, true);
     this.step = ctx.createBuffer(16, UNIFORM, 'llm.step');
     this.rope = ctx.upload(ropeTable(cfg.ropeTheta, cfg.headDim, this.maxContext), 'f32', [this.maxContext, cfg.headDim], 'rope_table');
