@@ -76,9 +76,9 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--autoplay-policy=no-user-gesture-required',
-  // SwiftShader runs WebGPU on the CPU: a whole flow solve (one submit) can take longer than the GPU watchdog
-  // allows on a loaded 2-core machine, and the watchdog then kills the GPU process (device lost). Real GPUs are
-  // 100× faster; long submits there are a TDR question noted in the flow model.
+  // SwiftShader runs WebGPU on the CPU, where one submit (a whole 10-step flow solve) takes seconds on a loaded
+  // 2-core machine: keep Chromium's GPU watchdog from treating that as a hang. (A precaution: the device losses
+  // seen while writing these tests came from a shader form SwiftShader cannot run, not from the watchdog.)
   '--disable-gpu-watchdog',
 ];
 
