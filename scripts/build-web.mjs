@@ -6,6 +6,7 @@
 // and models/index.json listing them (the page's model picker). Browser bundles fail on any node: import.
 // Usage: node scripts/build-web.mjs [--no-tiny] [--strict]   (--strict: a failed conversion fails the build)
 import { build } from 'esbuild';
+import { virtualShaders } from './esbuild-shaders.mjs';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,17 +17,7 @@ const out = join(root, 'dist/web');
 const shaderDir = join(root, 'shaders');
 const args = new Set(process.argv.slice(2));
 
-const virtualShaders = {
-  name: 'virtual-shaders',
-  setup(b) {
-    b.onResolve({ filter: /^virtual:shaders$/ }, () => ({ path: 'shaders', namespace: 'virtual-shaders' }));
-    b.onLoad({ filter: /.*/, namespace: 'virtual-shaders' }, () => {
-      const map = {};
-      for (const f of readdirSync(shaderDir).sort()) if (f.endsWith('.wgsl')) map[f.slice(0, -5)] = readFileSync(join(shaderDir, f), 'utf8');
-      return { contents: `export default ${JSON.stringify(map)};`, loader: 'js' };
-    });
-  },
-};
+const virtualShadersPlugin = virtualShaders(shaderDir);
 
 // Node built-ins reached through modules that mix browser code with Node-only helpers (e.g. a `fromDir` loader next
 // to the model class) are replaced by a stub that throws if it is ever called, and every such import is listed as a
@@ -65,7 +56,7 @@ await build({
   target: 'es2022',
   sourcemap: true,
   logLevel: 'warning',
-  plugins: [virtualShaders, nodeOnlyStub],
+  plugins: [virtualShadersPlugin, nodeOnlyStub],
 });
 for (const [mod, importers] of nodeStubs) console.warn(`build-web: warning: ${mod} stubbed in the browser bundle (imported by ${[...importers].join(', ')})`);
 for (const f of ['index.html', 'styles.css']) copyFileSync(join(root, 'src/web', f), join(out, f));

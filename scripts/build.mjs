@@ -1,7 +1,7 @@
 // Builds the browser bundle (dist/cosyvoice-webgpu.js, ESM, WGSL inlined) and the Node CLI/library bundles
 // (dist/node/*.js, dependencies left external), then emits type declarations.
 import { build } from 'esbuild';
-import { readdirSync, readFileSync } from 'node:fs';
+import { virtualShaders } from './esbuild-shaders.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -9,17 +9,7 @@ import { execFileSync } from 'node:child_process';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const shaderDir = join(root, 'shaders');
 
-const virtualShaders = {
-  name: 'virtual-shaders',
-  setup(b) {
-    b.onResolve({ filter: /^virtual:shaders$/ }, () => ({ path: 'shaders', namespace: 'virtual-shaders' }));
-    b.onLoad({ filter: /.*/, namespace: 'virtual-shaders' }, () => {
-      const map = {};
-      for (const f of readdirSync(shaderDir).sort()) if (f.endsWith('.wgsl')) map[f.slice(0, -5)] = readFileSync(join(shaderDir, f), 'utf8');
-      return { contents: `export default ${JSON.stringify(map)};`, loader: 'js', watchFiles: Object.keys(map).map((n) => join(shaderDir, `${n}.wgsl`)) };
-    });
-  },
-};
+const virtualShadersPlugin = virtualShaders(shaderDir);
 
 const common = { bundle: true, format: 'esm', sourcemap: true, target: 'es2022', logLevel: 'warning' };
 
@@ -28,7 +18,7 @@ await build({
   entryPoints: [join(root, 'src/browser.ts')],
   outfile: join(root, 'dist/cosyvoice-webgpu.js'),
   platform: 'browser',
-  plugins: [virtualShaders],
+  plugins: [virtualShadersPlugin],
 });
 
 await build({
