@@ -44,12 +44,7 @@ const CH: u32 = {{CH}}u;
 const MAXS: u32 = {{MAXS}}u;
 #endif
 
-struct Step {
-  start: u32,
-  slot: u32,
-  _s0: u32,
-  _s1: u32,
-}
+#include "llm_step"
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> step: Step;
