@@ -31,6 +31,7 @@ import { copyStrided } from '../kernels/copy.js';
 
 export const SUITES: Record<string, () => Promise<Suite>> = {
   kernels: () => import('./suites/kernels.js').then((m) => m.suite),
+  'model-kernels': () => import('./suites/model-kernels.js').then((m) => m.suite),
 };
 
 export type BenchSize = 'tiny' | 'full';
