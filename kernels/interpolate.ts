@@ -1,0 +1,16 @@
+/** Time resampling (shaders/interpolate.wgsl): x [C, Tin] → out [C, Tout], nearest or linear (align_corners=False). */
+import { GpuContext } from '../src/gpu/context.js';
+import { ceilDiv, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
+import { ShapeMismatchError } from '../src/gpu/errors.js';
+import type { GpuTensor } from '../src/gpu/tensor.js';
+
+export function interpolate(ctx: GpuContext, mode: 'nearest' | 'linear', x: GpuTensor, out: GpuTensor, tag = ''): DispatchRecord {
+  if (x.shape.length !== 2 || out.shape.length !== 2 || x.shape[0] !== out.shape[0]) {
+    throw new ShapeMismatchError(`interpolate ${tag}: x [${x.shape}] and out [${out.shape}] must be [C, T] with the same C`);
+  }
+  const [C, tin] = x.shape;
+  const tout = out.shape[1];
+  if (tin < 1 || tout < 1 || C > 65535) throw new ShapeMismatchError(`interpolate ${tag}: [${C}, ${tin}] → [${C}, ${tout}]`);
+  const params = ctx.uniform(packParams([tin, tout, { f32: tin / tout }]));
+  return ctx.record({ shader: 'interpolate', entry: 'interpolate', defines: { LINEAR: mode === 'linear' } }, [params, x, out], [ceilDiv(tout, 256), C, 1], tag);
+}
