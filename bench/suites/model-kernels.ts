@@ -4,10 +4,22 @@
  *   - Qwen2 RMSNorm [R, 896] (ORT: Mul, ReduceMean, Add, Sqrt, Div, Mul);
  *   - HiFT Snake [C, L] (ORT: Mul, Sin, Mul, Mul, Add);
  *   - HiFT conv1d k=7 with Snake fused on its input and the residual on its output, i.e. one ResBlock half
- *     (ORT: the Snake ops, Pad, Conv, Add).
+ *     (ORT: the Snake ops, Pad, Conv, Add);
+ *   - Qwen2 paged decode attention, 14 q / 2 kv heads × 64, split-K (ORT: MatMul, Mul, Softmax, MatMul on
+ *     contiguous K/V);
+ *   - DiT attention, CFG batch 2 × 16 heads × 64 (ORT: MatMul, Mul, Softmax, MatMul);
+ *   - DiT AdaLN: LayerNorm without affine + x·(1+scale)+shift (ORT: LayerNormalization, Add, Mul, Add);
+ *   - HiFT source STFT and output iSTFT, n_fft 16 hop 4 (ORT: reflect Pad + strided Conv with the windowed DFT
+ *     basis; Slice, Exp, Min, Sin, Cos, Mul, Concat, ConvTranspose, Mul, Slice, Clip).
  * Registered in bench/harness.ts as the `model-kernels` suite: `npx tsx bench/run.ts --suite model-kernels`.
  */
+import { adaLayerNorm } from '../../kernels/adaln.js';
 import { conv1d, packConvWeight, packSnakeAlpha } from '../../kernels/conv1d.js';
+import { ditAttention, ditAttentionGemm } from '../../kernels/dit-attention.js';
+import { atLength, createDims } from '../../kernels/flow-dims.js';
+import { istft } from '../../kernels/istft.js';
+import { pagedAttentionSplit } from '../../kernels/paged-attention.js';
+import { stft, stftTables } from '../../kernels/stft.js';
 import { rmsNorm } from '../../kernels/rmsnorm.js';
 import { snake } from '../../kernels/snake.js';
 import type { BenchCase, Suite } from '../harness.js';
@@ -132,6 +144,257 @@ function convSnakeCase(C: number, L: number, k: number, dil: number): BenchCase 
   };
 }
 
+function pagedAttentionCase(ctxLen: number): BenchCase {
+  const Hq = 14, Hkv = 2, D = 64, page = 16, G = Hq / Hkv;
+  const pages = Math.ceil(ctxLen / page);
+  return {
+    name: 'paged decode attention (GQA)',
+    shape: `q[1,${Hq},${D}] ctx ${ctxLen} kv[${Hkv},${D}] page ${page}`,
+    setup: ({ ctx }) => {
+      const q = rnd(Hq * D, 23), pool = rnd(pages * 2 * page * Hkv * D, 29);
+      const tq = ctx.upload(q, 'f32', [1, Hq, D]);
+      const tpool = ctx.upload(pool, 'f32', [pages, 2, page, Hkv, D]);
+      const tbt = ctx.upload(Uint32Array.from({ length: pages }, (_, i) => i), 'u32', [1, pages]);
+      const out = ctx.tensor('f32', [1, Hq * D]);
+      const chunk = 32;
+      const partials = ctx.tensor('f32', [1, Hq, Math.ceil(ctxLen / chunk), D + 2]);
+      // The query sits at position ctxLen − 1, so it attends to all ctxLen cached keys.
+      const step = ctx.uniform(new Uint32Array([ctxLen - 1, 0, 0, 0]));
+      // The same keys and values, contiguous per kv head, for ORT: K as [Hkv, 1, D, ctx], V as [Hkv, 1, ctx, D].
+      const K = new Float32Array(Hkv * D * ctxLen), V = new Float32Array(Hkv * ctxLen * D);
+      for (let t = 0; t < ctxLen; t++) {
+        const pg = Math.floor(t / page), r = t % page;
+        for (let h = 0; h < Hkv; h++) {
+          for (let d = 0; d < D; d++) {
+            K[(h * D + d) * ctxLen + t] = pool[(((pg * 2 + 0) * page + r) * Hkv + h) * D + d];
+            V[(h * ctxLen + t) * D + d] = pool[(((pg * 2 + 1) * page + r) * Hkv + h) * D + d];
+          }
+        }
+      }
+      const model = graph({
+        inputs: [{ name: 'q', ...f32([Hkv, G, 1, D]) }, { name: 'k', ...f32([Hkv, 1, D, ctxLen]) }, { name: 'v', ...f32([Hkv, 1, ctxLen, D]) }],
+        outputs: [{ name: 'o', ...f32([Hkv, G, 1, D]) }],
+        inits: [{ name: 'scale', ...f32([]), data: Float32Array.of(1 / Math.sqrt(D)) }],
+        nodes: [
+          { op: 'MatMul', inputs: ['q', 'k'], outputs: ['s'] },
+          { op: 'Mul', inputs: ['s', 'scale'], outputs: ['ss'] },
+          { op: 'Softmax', inputs: ['ss'], outputs: ['p'], attrs: { axis: -1 } },
+          { op: 'MatMul', inputs: ['p', 'v'], outputs: ['o'] },
+        ],
+      });
+      return {
+        records: pagedAttentionSplit(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step, partials, chunk }),
+        bytes: 4 * (2 * Hkv * D * ctxLen + 2 * Hq * D),
+        flops: 4 * Hq * D * ctxLen,
+        ort: {
+          model,
+          feeds: { q: { type: 'float32', data: q, dims: [Hkv, G, 1, D] }, k: { type: 'float32', data: K, dims: [Hkv, 1, D, ctxLen] }, v: { type: 'float32', data: V, dims: [Hkv, 1, ctxLen, D] } },
+          note: 'ORT: MatMul, Mul, Softmax, MatMul (K/V fed contiguous)',
+        },
+        dispose: () => [tq, tpool, tbt, out, partials].forEach((t) => t.buffer.destroy()),
+      };
+    },
+  };
+}
+
+function ditAttentionCase(T: number): BenchCase {
+  const B = 2, H = 16, DH = 64, C = H * DH;
+  return {
+    name: 'DiT attention (CFG batch)',
+    shape: `[${B},${T}] × ${H}×${DH}`,
+    setup: ({ ctx }) => {
+      const qkv = rnd(B * T * 3 * C, 31);
+      const tqkv = ctx.upload(qkv, 'f32', [B * T, 3 * C]), o = ctx.tensor('f32', [B * T, C]);
+      const mask = ctx.upload(new Float32Array(B * T).fill(1), 'f32', [B * T]);
+      const dims = createDims(ctx, { T, B, chunk: 0 });
+      const split = (part: number) => {
+        const out = new Float32Array(B * H * T * DH);
+        for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) for (let d = 0; d < DH; d++) {
+          out[((b * H + h) * T + t) * DH + d] = qkv[(b * T + t) * 3 * C + part * C + h * DH + d];
+        }
+        return out;
+      };
+      const bhtd = [B, H, T, DH];
+      const model = graph({
+        inputs: [{ name: 'q', ...f32(bhtd) }, { name: 'k', ...f32(bhtd) }, { name: 'v', ...f32(bhtd) }],
+        outputs: [{ name: 'o', ...f32(bhtd) }],
+        inits: [{ name: 'scale', ...f32([]), data: Float32Array.of(1 / Math.sqrt(DH)) }],
+        nodes: [
+          { op: 'Transpose', inputs: ['k'], outputs: ['kt'], attrs: { perm: [0, 1, 3, 2] } },
+          { op: 'MatMul', inputs: ['q', 'kt'], outputs: ['s'] },
+          { op: 'Mul', inputs: ['s', 'scale'], outputs: ['ss'] },
+          { op: 'Softmax', inputs: ['ss'], outputs: ['p'], attrs: { axis: -1 } },
+          { op: 'MatMul', inputs: ['p', 'v'], outputs: ['o'] },
+        ],
+      });
+      // What the flow model runs: on CPU adapters the 3-pass form (scores, softmax, P·v) when B·H·T² fits.
+      const scores = ctx.isCpuAdapter ? ctx.tensor('f32', [B * H * T * T]) : undefined;
+      const recs = scores
+        ? ditAttentionGemm(ctx, { dims, qkv: tqkv, o, keymask: mask, heads: H, scores })
+        : [ditAttention(ctx, { dims, qkv: tqkv, o, keymask: mask, heads: H })];
+      return {
+        records: atLength(recs, T, B),
+        bytes: 4 * B * T * 4 * C,
+        flops: 4 * B * H * T * T * DH,
+        reps: 3,
+        ort: {
+          model,
+          feeds: { q: { type: 'float32', data: split(0), dims: bhtd }, k: { type: 'float32', data: split(1), dims: bhtd }, v: { type: 'float32', data: split(2), dims: bhtd } },
+          note: 'ORT: Transpose, MatMul, Mul, Softmax, MatMul',
+        },
+        dispose: () => [tqkv, o, mask, ...(scores ? [scores] : [])].forEach((t) => t.buffer.destroy()),
+      };
+    },
+  };
+}
+
+function adalnCase(T: number): BenchCase {
+  const B = 2, C = 1024;
+  return {
+    name: 'DiT AdaLN (LayerNorm + modulation)',
+    shape: `[${B},${T},${C}]`,
+    setup: ({ ctx }) => {
+      const x = rnd(B * T * C, 37, 4), mod = rnd(B * 6 * C, 41);
+      const tx = ctx.upload(x, 'f32', [B * T, C]), y = ctx.tensor('f32', [B * T, C]);
+      const tmod = ctx.upload(mod, 'f32', [B, 6 * C]);
+      const dims = createDims(ctx, { T, B, chunk: 0 });
+      // Per batch row b: shift = mod[b, 0:C], scale = mod[b, C:2C] (AdaLN-zero chunk order shift, scale, gate, …).
+      const shift = new Float32Array(B * C), scale1 = new Float32Array(B * C);
+      for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) {
+        shift[b * C + c] = mod[b * 6 * C + c];
+        scale1[b * C + c] = 1 + mod[b * 6 * C + C + c];
+      }
+      const model = graph({
+        inputs: [{ name: 'x', ...f32([B, T, C]) }],
+        outputs: [{ name: 'y', ...f32([B, T, C]) }],
+        inits: [
+          { name: 'ones', ...f32([C]), data: new Float32Array(C).fill(1) },
+          { name: 'zeros', ...f32([C]), data: new Float32Array(C) },
+          { name: 'scale1', ...f32([B, 1, C]), data: scale1 },
+          { name: 'shift', ...f32([B, 1, C]), data: shift },
+        ],
+        nodes: [
+          { op: 'LayerNormalization', inputs: ['x', 'ones', 'zeros'], outputs: ['n'], attrs: { axis: -1, epsilon: { f: 1e-6 } } },
+          { op: 'Mul', inputs: ['n', 'scale1'], outputs: ['m'] },
+          { op: 'Add', inputs: ['m', 'shift'], outputs: ['y'] },
+        ],
+      });
+      return {
+        records: atLength([adaLayerNorm(ctx, { dims, x: tx, y, mod: tmod, shiftBase: 0, scaleBase: C, modStride: 6 * C, eps: 1e-6 })], T, B),
+        bytes: 8 * B * T * C,
+        flops: 8 * B * T * C,
+        ort: { model, feeds: { x: { type: 'float32', data: x, dims: [B, T, C] } }, note: 'ORT: LayerNormalization, Mul, Add' },
+        dispose: () => [tx, y, tmod].forEach((t) => t.buffer.destroy()),
+      };
+    },
+  };
+}
+
+/** Windowed DFT basis for n_fft N as a Conv weight [2·(N/2+1), 1, N]: real rows w·cos, imaginary rows −w·sin. */
+function dftBasis(N: number): Float32Array {
+  const nb = N / 2 + 1, w = new Float32Array(2 * nb * N);
+  for (let k = 0; k < nb; k++) for (let r = 0; r < N; r++) {
+    const win = 0.5 - 0.5 * Math.cos((2 * Math.PI * r) / N), a = (2 * Math.PI * k * r) / N;
+    w[k * N + r] = win * Math.cos(a);
+    w[(nb + k) * N + r] = -win * Math.sin(a);
+  }
+  return w;
+}
+
+function stftCase(L: number): BenchCase {
+  const N = 16, hop = 4, nb = N / 2 + 1, frames = Math.floor(L / hop) + 1;
+  return {
+    name: 'STFT (HiFT source)',
+    shape: `[${L}] n_fft ${N} hop ${hop}`,
+    setup: ({ ctx }) => {
+      const x = rnd(L, 43);
+      const tx = ctx.upload(x, 'f32', [L]), tables = ctx.upload(stftTables(N), 'f32', [3, N]);
+      const out = ctx.tensor('f32', [2 * nb, frames]);
+      const model = graph({
+        inputs: [{ name: 'x', ...f32([1, 1, L]) }],
+        outputs: [{ name: 'y', ...f32([1, 2 * nb, frames]) }],
+        inits: [
+          { name: 'pads', dtype: 'int64', dims: [6], data: BigInt64Array.from([0, 0, N / 2, 0, 0, N / 2].map(BigInt)) },
+          { name: 'basis', ...f32([2 * nb, 1, N]), data: dftBasis(N) },
+        ],
+        nodes: [
+          { op: 'Pad', inputs: ['x', 'pads'], outputs: ['xp'], attrs: { mode: 'reflect' } },
+          { op: 'Conv', inputs: ['xp', 'basis'], outputs: ['y'], attrs: { strides: [hop], kernel_shape: [N] } },
+        ],
+      });
+      return {
+        records: [stft(ctx, { s: tx, len: L, tables, out, nFft: N, hop, frames })],
+        bytes: 4 * (L + 2 * nb * frames),
+        flops: 2 * 2 * nb * N * frames,
+        ort: { model, feeds: { x: { type: 'float32', data: x, dims: [1, 1, L] } }, note: 'ORT: Pad(reflect), Conv' },
+        dispose: () => [tx, tables, out].forEach((t) => t.buffer.destroy()),
+      };
+    },
+  };
+}
+
+function istftCase(frames: number): BenchCase {
+  const N = 16, hop = 4, nb = N / 2 + 1, nOut = hop * (frames - 1);
+  return {
+    name: 'iSTFT (HiFT output)',
+    shape: `[${2 * nb},${frames}] n_fft ${N} hop ${hop}`,
+    setup: ({ ctx }) => {
+      const y = rnd(2 * nb * frames, 47, 2);
+      const ty = ctx.upload(y, 'f32', [2 * nb, frames]), tables = ctx.upload(stftTables(N), 'f32', [3, N]);
+      const wave = ctx.tensor('f32', [nOut]);
+      // Inverse real DFT as ConvTranspose over [Re; Im] with the synthesis basis (window · (1/N)(2 − δ) cos / sin).
+      const basis = new Float32Array(2 * nb * N);
+      for (let k = 0; k < nb; k++) for (let r = 0; r < N; r++) {
+        const win = 0.5 - 0.5 * Math.cos((2 * Math.PI * r) / N), a = (2 * Math.PI * k * r) / N;
+        const c = (k === 0 || k === nb - 1 ? 1 : 2) / N;
+        basis[k * N + r] = win * c * Math.cos(a);
+        basis[(nb + k) * N + r] = -win * c * Math.sin(a);
+      }
+      const full = hop * (frames - 1) + N;
+      const env = new Float32Array(full);
+      for (let f = 0; f < frames; f++) for (let r = 0; r < N; r++) env[f * hop + r] += (0.5 - 0.5 * Math.cos((2 * Math.PI * r) / N)) ** 2;
+      const invEnv = env.map((v) => (v > 1e-11 ? 1 / v : 0));
+      const i64 = (v: number[]) => ({ dtype: 'int64' as const, dims: [v.length], data: BigInt64Array.from(v.map(BigInt)) });
+      const model = graph({
+        inputs: [{ name: 'y', ...f32([1, 2 * nb, frames]) }],
+        outputs: [{ name: 'wave', ...f32([1, 1, nOut]) }],
+        inits: [
+          { name: 'basis', ...f32([2 * nb, 1, N]), data: basis },
+          { name: 'inv_env', ...f32([1, 1, full]), data: invEnv },
+          { name: 'clip', ...f32([]), data: Float32Array.of(100) },
+          { name: 'lo', ...f32([]), data: Float32Array.of(-0.99) },
+          { name: 'hi', ...f32([]), data: Float32Array.of(0.99) },
+          { name: 's0', ...i64([0]) }, { name: 's1', ...i64([nb]) }, { name: 's2', ...i64([2 * nb]) }, { name: 'ax1', ...i64([1]) },
+          { name: 'w0', ...i64([N / 2]) }, { name: 'w1', ...i64([N / 2 + nOut]) }, { name: 'ax2', ...i64([2]) },
+        ],
+        nodes: [
+          { op: 'Slice', inputs: ['y', 's0', 's1', 'ax1'], outputs: ['logmag'] },
+          { op: 'Slice', inputs: ['y', 's1', 's2', 'ax1'], outputs: ['ph0'] },
+          { op: 'Exp', inputs: ['logmag'], outputs: ['mag0'] },
+          { op: 'Min', inputs: ['mag0', 'clip'], outputs: ['mag'] },
+          { op: 'Sin', inputs: ['ph0'], outputs: ['ph'] },
+          { op: 'Cos', inputs: ['ph'], outputs: ['c'] },
+          { op: 'Sin', inputs: ['ph'], outputs: ['s'] },
+          { op: 'Mul', inputs: ['mag', 'c'], outputs: ['re'] },
+          { op: 'Mul', inputs: ['mag', 's'], outputs: ['im'] },
+          { op: 'Concat', inputs: ['re', 'im'], outputs: ['spec'], attrs: { axis: 1 } },
+          { op: 'ConvTranspose', inputs: ['spec', 'basis'], outputs: ['ola'], attrs: { strides: [hop], kernel_shape: [N] } },
+          { op: 'Mul', inputs: ['ola', 'inv_env'], outputs: ['norm'] },
+          { op: 'Slice', inputs: ['norm', 'w0', 'w1', 'ax2'], outputs: ['cut'] },
+          { op: 'Clip', inputs: ['cut', 'lo', 'hi'], outputs: ['wave'] },
+        ],
+      });
+      return {
+        records: [istft(ctx, { y: ty, frames, tables, wave, nFft: N, hop, nOut, clip: 100, limit: 0.99 })],
+        bytes: 4 * (2 * nb * frames + nOut),
+        flops: 2 * 2 * nb * N * frames,
+        ort: { model, feeds: { y: { type: 'float32', data: y, dims: [1, 2 * nb, frames] } }, note: 'ORT: Slice, Exp, Min, Sin, Cos, Mul, Concat, ConvTranspose, Mul, Slice, Clip' },
+        dispose: () => [ty, tables, wave].forEach((t) => t.buffer.destroy()),
+      };
+    },
+  };
+}
+
 export const suite: Suite = {
   name: 'model-kernels',
   description: 'model-specific fused kernels at real shapes vs the unfused ONNX op sequences on onnxruntime-node',
@@ -145,6 +408,11 @@ export const suite: Suite = {
       snakeCase(64, full ? 6001 : 1501),
       convSnakeCase(256, full ? 400 : 100, 7, 3),
       convSnakeCase(64, full ? 6001 : 1501, 11, 1),
+      pagedAttentionCase(full ? 1024 : 128),
+      ditAttentionCase(full ? 600 : 100),
+      adalnCase(full ? 600 : 100),
+      stftCase(full ? 24000 : 4800), // 1 s of source at 24 kHz
+      istftCase(full ? 6001 : 1201),
     ];
   },
 };
