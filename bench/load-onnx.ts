@@ -6,11 +6,11 @@
  * Usage: npx tsx bench/load-onnx.ts [--mb 1024] [--runs 5] [--keep]
  * Writes bench/results/load-onnx.json and prints a markdown table.
  */
-import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measureInChild, runChild as runChildScript, type MemoryResult } from './child-measure.js';
 // onnx-proto is CommonJS: under plain Node ESM (tsx) only its default export exists.
 import onnxProto, { type onnx as OnnxTypes } from 'onnx-proto';
 
@@ -52,47 +52,27 @@ function generate(dir: string, targetMB: number): { model: string; bytes: number
   return { model: join(dir, 'model.onnx'), bytes: n * per + model.length, tensors: n, d };
 }
 
-interface ChildResult { ms: number; peakRssMB: number; peakArrayBuffersMB: number; tensorMB: number }
+interface ChildResult extends MemoryResult { tensorMB: number }
 
 /** Child process: load once, sampling memory. */
 async function child(kind: string, path: string): Promise<void> {
-  const mb = (b: number) => b / 2 ** 20;
-  const sample = () => {
-    const m = process.memoryUsage();
-    peakRss = Math.max(peakRss, m.rss);
-    peakAB = Math.max(peakAB, m.arrayBuffers);
-  };
   // Modules are imported before the clock starts: only the load itself is timed.
   const { loadOnnx } = await import('../loader/node.js');
   const ort = await import('onnxruntime-node');
-  const base = process.memoryUsage();
-  let peakRss = base.rss;
-  let peakAB = base.arrayBuffers;
-  const timer = setInterval(sample, 2);
-  let tensorBytes = 0;
-  const t0 = performance.now();
-  if (kind === 'ours') {
-    const m = await loadOnnx(path);
-    for (const t of m.tensors.values()) tensorBytes += t.bytes.length;
-  } else {
-    const s = await ort.InferenceSession.create(path, { graphOptimizationLevel: kind === 'ort-opt' ? 'all' : 'disabled' });
-    await s.release();
-  }
-  const ms = performance.now() - t0;
-  sample();
-  clearInterval(timer);
-  // ORT works on a native thread where the JS sampler may not run: the kernel's lifetime max RSS catches its peak.
-  const maxRss = process.resourceUsage().maxRSS * 1024;
-  const r: ChildResult = { ms, peakRssMB: mb(Math.max(peakRss, maxRss) - base.rss), peakArrayBuffersMB: mb(peakAB - base.arrayBuffers), tensorMB: mb(tensorBytes) };
-  process.stdout.write(`RESULT ${JSON.stringify(r)}\n`);
+  await measureInChild(async () => {
+    let tensorBytes = 0;
+    if (kind === 'ours') {
+      const m = await loadOnnx(path);
+      for (const t of m.tensors.values()) tensorBytes += t.bytes.length;
+    } else {
+      const s = await ort.InferenceSession.create(path, { graphOptimizationLevel: kind === 'ort-opt' ? 'all' : 'disabled' });
+      await s.release();
+    }
+    return { tensorMB: tensorBytes / 2 ** 20 };
+  });
 }
 
-function runChild(kind: string, path: string): ChildResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', kind, path], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`child ${kind} failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(line.slice(7));
-}
+const runChild = (kind: string, path: string) => runChildScript<ChildResult>(fileURLToPath(import.meta.url), kind, path);
 
 async function main(): Promise<void> {
   const ci = process.argv.indexOf('--child');

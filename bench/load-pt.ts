@@ -4,12 +4,12 @@
  * read, no parsing) — each in a fresh child process, warm page cache, with peak RSS / ArrayBuffer growth.
  * Usage: npx tsx bench/load-pt.ts [--mb 1024] [--runs 5]. Writes bench/results/load-pt.json.
  */
-import { spawnSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measureInChild, runChild as runChildScript, type MemoryResult } from './child-measure.js';
 import { ptEntries, zipLayout, type PtTensorSpec } from '../test/loader/helpers/pt-writer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -36,36 +36,17 @@ function generate(path: string, targetMB: number): { bytes: number; tensors: num
   return { bytes: layout.size, tensors: n };
 }
 
-interface ChildResult { ms: number; peakRssMB: number; peakArrayBuffersMB: number }
+type ChildResult = MemoryResult;
 
 async function child(kind: string, path: string): Promise<void> {
   const { loadPt } = await import('../loader/node.js');
-  const base = process.memoryUsage();
-  let peakRss = base.rss;
-  let peakAB = base.arrayBuffers;
-  const sample = () => {
-    const m = process.memoryUsage();
-    peakRss = Math.max(peakRss, m.rss);
-    peakAB = Math.max(peakAB, m.arrayBuffers);
-  };
-  const timer = setInterval(sample, 2);
-  const t0 = performance.now();
-  if (kind === 'loadPt') await loadPt(path);
-  else await readFile(path);
-  const ms = performance.now() - t0;
-  sample();
-  clearInterval(timer);
-  const mb = (b: number) => b / 2 ** 20;
-  const maxRss = process.resourceUsage().maxRSS * 1024;
-  process.stdout.write(`RESULT ${JSON.stringify({ ms, peakRssMB: mb(Math.max(peakRss, maxRss) - base.rss), peakArrayBuffersMB: mb(peakAB - base.arrayBuffers) })}\n`);
+  await measureInChild(async () => {
+    if (kind === 'loadPt') await loadPt(path);
+    else await readFile(path);
+  });
 }
 
-function runChild(kind: string, path: string): ChildResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', kind, path], { encoding: 'utf8' });
-  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`child ${kind} failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(line.slice(7));
-}
+const runChild = (kind: string, path: string) => runChildScript<ChildResult>(fileURLToPath(import.meta.url), kind, path);
 
 async function main(): Promise<void> {
   const ci = process.argv.indexOf('--child');
