@@ -18,8 +18,8 @@ import type { GpuTensor } from '../../src/gpu/tensor.js';
 import type { BenchCase, BenchEnv, CasePlan, Suite } from '../harness.js';
 import { addBroadcastGraph, gatherGraph, gemmGraph, matmulNBitsGraph, siluGraph, swigluGraph, topkGraph, unaryGraph } from '../ort-graphs.js';
 
-/** Deterministic pseudo-random floats in [-0.5, 0.5) (benchmarks only need non-degenerate data). */
-function rnd(n: number, seed: number, scale = 1): Float32Array {
+/** Deterministic pseudo-random floats in [-0.5, 0.5)·scale (benchmarks only need non-degenerate data). */
+export function rnd(n: number, seed: number, scale = 1): Float32Array {
   const a = new Float32Array(n);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {

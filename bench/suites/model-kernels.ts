@@ -24,18 +24,7 @@ import { rmsNorm } from '../../kernels/rmsnorm.js';
 import { snake } from '../../kernels/snake.js';
 import type { BenchCase, Suite } from '../harness.js';
 import { graph, type NodeSpec } from '../ort-graphs.js';
-
-function rnd(n: number, seed: number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    a[i] = ((s >>> 0) / 4294967296 - 0.5) * scale;
-  }
-  return a;
-}
+import { rnd } from './kernels.js';
 
 const f32 = (dims: number[]) => ({ dtype: 'float32' as const, dims });
 
