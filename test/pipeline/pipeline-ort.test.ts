@@ -15,6 +15,7 @@ import { CosyVoicePipeline } from '../../src/pipeline/tts.js';
 import type { SpeakerPrompt } from '../../src/pipeline/types.js';
 import { SyntheticTextFrontend } from '../../src/pipeline/text-frontends.js';
 import { expectClose } from '../helpers/compare.js';
+import { collect } from '../helpers/stream.js';
 import { readFixtureSet, TINY_DIR } from '../helpers/fixtures.js';
 
 let dir: string;
@@ -38,12 +39,6 @@ function pipelineWith(sine: Float32Array): CosyVoicePipeline {
     text: new SyntheticTextFrontend(engine.config.llm.textVocab),
     speakerEmbedDim: engine.config.flow.spkEmbedDim,
   });
-}
-
-async function collect(gen: AsyncGenerator<Float32Array, unknown>): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (let r = await gen.next(); !r.done; r = await gen.next()) out.push(r.value);
-  return out;
 }
 
 const i32 = (d: ArrayLike<number>) => Int32Array.from(d as ArrayLike<number>, Number);

@@ -14,6 +14,7 @@ import { createWebGpuPipeline } from '../../src/pipeline/webgpu.js';
 import { argmaxSampler } from '../../src/sampling/index.js';
 import { GpuContext } from '../../src/gpu/context.js';
 import { expectClose } from '../helpers/compare.js';
+import { collect } from '../helpers/stream.js';
 import { readFixtureSet, TINY_DIR } from '../helpers/fixtures.js';
 import { testContext } from '../helpers/gpu.js';
 
@@ -34,12 +35,6 @@ async function pipeline(sine?: Float32Array): Promise<CosyVoicePipeline> {
   const shared = await testContext();
   // A context of its own (same device) so dispose() frees only this pipeline's buffers.
   return createWebGpuPipeline(new GpuContext(shared.handle), files, { maxFrames: 200, sineNoise: sine });
-}
-
-async function collect(gen: AsyncGenerator<Float32Array, unknown>): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (let r = await gen.next(); !r.done; r = await gen.next()) out.push(r.value);
-  return out;
 }
 
 describe('WebGPU pipeline on the tiny official checkpoints', () => {
