@@ -3,7 +3,7 @@
  * streaming pipeline runs on every engine — the end-to-end benchmark compares them this way.
  */
 import type { Engine } from '../ort/engine.js';
-import { flowInference } from '../ort/pipeline.js';
+import { flowInference, llmInput } from '../ort/pipeline.js';
 import { SpeechTokenDecoder } from '../sampling/index.js';
 import { upstreamNoiseTable } from '../models/flow/schedule.js';
 import { SineNoiseTable } from './noise.js';
@@ -33,12 +33,9 @@ export class EngineLlmPort implements LlmPort {
       },
       opts.sampler,
     );
-    const text = await this.e.embedText([...input.textIds]);
-    const sp = await this.e.embedSpeech([c.sos, c.taskId, ...input.promptSpeechTokens]);
-    let embeds: Float32Array = new Float32Array(text.length + sp.length);
-    embeds.set(sp.subarray(0, H));
-    embeds.set(text, H);
-    embeds.set(sp.subarray(H), H + text.length);
+    // [sos, text, task_id, prompt speech]: the same layout verify uses (the prompt/target text split does not
+    // matter to the embedding, only to the length limits above).
+    let embeds: Float32Array = await llmInput(this.e, { promptText: [], text: [...input.textIds], promptSpeech: [...input.promptSpeechTokens] });
     const session = await this.e.llmSession();
     try {
       let produced = 0;

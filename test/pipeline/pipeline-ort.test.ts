@@ -11,6 +11,7 @@ import { convertModel } from '../../src/convert/index.js';
 import { OrtEngine } from '../../src/ort/ort-engine.js';
 import { EngineFlowPort, EngineHiftPort, EngineLlmPort } from '../../src/pipeline/engine-ports.js';
 import { SineNoiseTable } from '../../src/pipeline/noise.js';
+import { argmaxSampler } from '../../src/sampling/index.js';
 import { CosyVoicePipeline } from '../../src/pipeline/tts.js';
 import type { SpeakerPrompt } from '../../src/pipeline/types.js';
 import { SyntheticTextFrontend } from '../../src/pipeline/text-frontends.js';
@@ -76,5 +77,14 @@ describe('pipeline over ONNX Runtime reproduces token2wav fixtures', () => {
     const upstream = await collect(pipelineWith(Float32Array.from(named(1, 'inputs', 'sine_noise').data)).streamTokens(tokens, speaker, { streaming: true }));
     expect(upstream[0]).toEqual(chunks[0]);
     expect(upstream.reduce((n, c) => n + c.length, 0)).toBe(28800);
+  });
+
+  it('the LLM port over ORT reproduces llm_ras_argmax (upstream RAS sampling with argmax draws)', async () => {
+    const fx = readFixtureSet('llm_ras_argmax', 0);
+    const [promptText, text, promptSpeech] = fx.inputs.map((t) => i32(t.data));
+    const ids = Int32Array.from([...promptText, ...text]);
+    const tokens: number[] = [];
+    for await (const t of new EngineLlmPort(engine).generate({ textIds: ids, targetTextTokens: text.length, promptSpeechTokens: promptSpeech }, { sampler: argmaxSampler })) tokens.push(t);
+    expect(tokens).toEqual(Array.from(fx.outputs[0].data));
   });
 });
