@@ -5,7 +5,7 @@
  */
 import type { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
-import { ShapeMismatchError } from '../src/gpu/errors.js';
+import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
 
@@ -28,8 +28,19 @@ export interface DitLinearArgs {
   rope?: { table: GpuTensor; rotDim: number };
   /** Static row count (otherwise dims.M). */
   rows?: number;
-  /** Entry point; default: `regblock` on CPU adapters (lavapipe/SwiftShader), `main` (shared-memory tiles) else. */
-  impl?: 'tiled' | 'regblock';
+  /**
+   * Entry point; default: `sgblock` on llvmpipe with 8-lane subgroups, `regblock` on other CPU adapters
+   * (SwiftShader), `main` (shared-memory tiles) on GPUs.
+   */
+  impl?: DitLinearImpl;
+}
+
+export type DitLinearImpl = 'tiled' | 'regblock' | 'sgblock';
+
+/** The entry ditLinear picks for this adapter and width when the caller names none. */
+export function defaultDitLinearImpl(ctx: GpuContext, N: number): DitLinearImpl {
+  if (!ctx.isCpuAdapter || N % 4 !== 0) return 'tiled';
+  return ctx.hasWideSubgroups ? 'sgblock' : 'regblock';
 }
 
 export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecord {
@@ -49,6 +60,9 @@ export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecor
   }
   if (a.rope) expectShape(`ditLinear ${tag} rope table`, a.rope.table, [-1, a.rope.rotDim / 2, 2], ['f32']);
   if (a.gate && a.act) throw new ShapeMismatchError(`ditLinear ${tag}: gate and act are exclusive`);
+  const impl = a.impl ?? defaultDitLinearImpl(ctx, N);
+  if (impl !== 'tiled' && N % 4 !== 0) throw new ShapeMismatchError(`ditLinear ${tag}: ${impl} needs N % 4 == 0, N=${N}`);
+  if (impl === 'sgblock' && !ctx.hasWideSubgroups) throw new AdapterLimitError('llvmpipe subgroup size (ditLinear sgblock)', 8, ctx.handle.info.subgroupMinSize);
   const defines = {
     F16W: a.w.dtype === 'f16',
     ACT_SILU: a.act === 'silu',
@@ -56,14 +70,13 @@ export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecor
     GATE: !!a.gate,
     ROWMASK: !!a.rowmask,
     ROPE: !!a.rope,
+    SG: impl === 'sgblock',
   };
   const params = sharedUniform(ctx, packParams([a.rows ?? 0, N, K, a.gate?.base ?? 0, a.gate?.stride ?? 0, a.rope?.rotDim ?? 0, a.rope ? N / 3 : 0]));
-  const impl = a.impl ?? (ctx.isCpuAdapter && N % 4 === 0 ? 'regblock' : 'tiled');
-  if (impl === 'regblock' && N % 4 !== 0) throw new ShapeMismatchError(`ditLinear ${tag}: regblock needs N % 4 == 0, N=${N}`);
   const grid = (rows: number): [number, number, number] =>
-    impl === 'regblock' ? [ceilDiv(N, 256), ceilDiv(rows, 8), 1] : [ceilDiv(N, 64), ceilDiv(rows, 64), 1];
+    impl === 'tiled' ? [ceilDiv(N, 64), ceilDiv(rows, 64), 1] : [ceilDiv(N, 256), ceilDiv(rows, 8), 1];
   const rec = ctx.record(
-    { shader: 'dit_linear', entry: impl === 'regblock' ? 'regblock' : 'main', defines },
+    { shader: 'dit_linear', entry: impl === 'tiled' ? 'main' : impl, defines },
     [a.dims, params, a.x, a.w, a.y, a.bias, a.gate?.mod ?? null, a.rowmask ?? null, a.rope?.table ?? null],
     grid(a.rows ?? Mmax),
     tag,

@@ -21,7 +21,16 @@
 // Entry `regblock` (CPU adapters: lavapipe, SwiftShader): no shared memory and no barriers (workgroup memory is
 // plain memory there and every barrier splits the shader); each thread owns 8 rows × 4 columns in registers and
 // streams vec4s of x and W along K. Grid: (ceil(N/256), ceil(M/8)); needs N % 4 == 0.
+// Entry `sgblock` (SG; llvmpipe with subgroups of ≥ 8 lanes): there every storage load costs about as much as 30
+// FMAs per component, uniform address or not, so the kernel minimises loads per FMA. A subgroup owns 8 rows: lane s
+// loads the vec4 of x at row m0 + s, and subgroupBroadcast (a register shuffle there) hands each of the 8 rows to
+// every lane; each lane owns 4 columns, whose W vec4s it loads itself. Per 4 k: 1 x load + 4 W loads feed 128 FMAs
+// (regblock: 12 loads). No lane returns early (broadcasts need every lane); rows/columns past the end are clamped
+// for loads and skipped for stores. Grid: (ceil(N/256), ceil(M/8)); needs N % 4 == 0.
 // Limits: M·K, N·K < 2^32.
+#ifdef SG
+enable subgroups;
+#endif
 #include "flow_dims"
 
 struct Params {
@@ -206,3 +215,41 @@ fn regblock(@builtin(global_invocation_id) gid: vec3<u32>) {
     finish4(m, n0, acc[i]);
   }
 }
+
+#ifdef SG
+@compute @workgroup_size(64)
+fn sgblock(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+           @builtin(subgroup_invocation_id) sid: u32) {
+  let M = select(p.M, dims.M, p.M == 0u);
+  let nOwn = (wid.x * 64u + lid) * 4u;
+  let n0 = min(nOwn, p.N - 4u);
+  let m0 = wid.y * 8u;
+  let K4 = p.K / 4u;
+  // Lanes ≥ 8 (wider subgroups) load a row that is never broadcast.
+  let xrow = min(m0 + sid, M - 1u) * K4;
+  var a0 = vec4<f32>(); var a1 = vec4<f32>(); var a2 = vec4<f32>(); var a3 = vec4<f32>();
+  var a4 = vec4<f32>(); var a5 = vec4<f32>(); var a6 = vec4<f32>(); var a7 = vec4<f32>();
+  for (var k = 0u; k < K4; k++) {
+    let xv = x[xrow + k];
+    let b0 = load_w(n0, k);
+    let b1 = load_w(n0 + 1u, k);
+    let b2 = load_w(n0 + 2u, k);
+    let b3 = load_w(n0 + 3u, k);
+    var r = subgroupBroadcast(xv, 0u); a0 += vec4<f32>(dot(r, b0), dot(r, b1), dot(r, b2), dot(r, b3));
+    r = subgroupBroadcast(xv, 1u); a1 += vec4<f32>(dot(r, b0), dot(r, b1), dot(r, b2), dot(r, b3));
+    r = subgroupBroadcast(xv, 2u); a2 += vec4<f32>(dot(r, b0), dot(r, b1), dot(r, b2), dot(r, b3));
+    r = subgroupBroadcast(xv, 3u); a3 += vec4<f32>(dot(r, b0), dot(r, b1), dot(r, b2), dot(r, b3));
+    r = subgroupBroadcast(xv, 4u); a4 += vec4<f32>(dot(r, b0), dot(r, b1), dot(r, b2), dot(r, b3));
+    r = subgroupBroadcast(xv, 5u); a5 += vec4<f32>(dot(r, b0), dot(r, b1), dot(r, b2), dot(r, b3));
+    r = subgroupBroadcast(xv, 6u); a6 += vec4<f32>(dot(r, b0), dot(r, b1), dot(r, b2), dot(r, b3));
+    r = subgroupBroadcast(xv, 7u); a7 += vec4<f32>(dot(r, b0), dot(r, b1), dot(r, b2), dot(r, b3));
+  }
+  if (nOwn >= p.N) { return; }
+  let acc = array<vec4<f32>, 8>(a0, a1, a2, a3, a4, a5, a6, a7);
+  for (var i = 0u; i < 8u; i++) {
+    let m = m0 + i;
+    if (m >= M) { break; }
+    finish4(m, n0, acc[i]);
+  }
+}
+#endif

@@ -49,6 +49,14 @@ export class GpuContext {
   get hasSubgroups(): boolean {
     return this.handle.features.has('subgroups');
   }
+  /**
+   * llvmpipe with subgroups of at least 8 lanes: the CPU kernels that share loads across a subgroup
+   * (subgroupBroadcast) apply. There a storage load costs ~30 FMAs per component whether or not its address is
+   * uniform, so one load feeding 8 lanes through broadcasts is the cheapest way to move activations into registers.
+   */
+  get hasWideSubgroups(): boolean {
+    return this.hasSubgroups && this.adapterKind === 'llvmpipe' && this.handle.info.subgroupMinSize >= 8;
+  }
   get adapterKind(): AdapterKind {
     return adapterKind(this.handle.info);
   }

@@ -44,6 +44,8 @@ export interface AdapterDescription {
   device: string;
   description: string;
   features: string[];
+  /** Smallest subgroup the adapter may run (0 when it does not say): kernels that broadcast across 8 lanes need ≥ 8. */
+  subgroupMinSize: number;
 }
 
 export interface GpuDeviceHandle {
@@ -64,6 +66,7 @@ export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
     device: info?.device ?? '',
     description: info?.description ?? '',
     features: [...adapter.features].sort(),
+    subgroupMinSize: (info as { subgroupMinSize?: number } | undefined)?.subgroupMinSize ?? 0,
   };
 }
 

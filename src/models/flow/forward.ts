@@ -18,7 +18,7 @@ import type { TensorStore } from '../../../loader/types.js';
 import { adaLayerNorm } from '../../../kernels/adaln.js';
 import { convPos } from '../../../kernels/conv-pos.js';
 import { ditAttention, ditAttentionGemm } from '../../../kernels/dit-attention.js';
-import { ditLinear } from '../../../kernels/dit-linear.js';
+import { ditLinear, type DitLinearImpl } from '../../../kernels/dit-linear.js';
 import { ditRopeTable } from '../../../kernels/dit-rotary.js';
 import { eulerCfg } from '../../../kernels/euler.js';
 import { atLength, writeDims, type DynRecord } from '../../../kernels/flow-dims.js';
@@ -146,8 +146,9 @@ export class FlowModel {
     return model;
   }
 
-  private get linearImpl(): 'tiled' | 'regblock' {
-    return this.kernels === 'cpu' ? 'regblock' : 'tiled';
+  private get linearImpl(): DitLinearImpl {
+    if (this.kernels !== 'cpu') return 'tiled';
+    return this.ctx.hasWideSubgroups ? 'sgblock' : 'regblock';
   }
 
   get tokenMelRatio(): number {
