@@ -4,7 +4,7 @@
  */
 import type { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
-import { ShapeMismatchError } from '../src/gpu/errors.js';
+import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
 
@@ -51,6 +51,8 @@ export function ditAttention(ctx: GpuContext, a: DitAttentionArgs, tag = ''): Dy
 export interface DitAttentionGemmArgs extends Omit<DitAttentionArgs, 'impl'> {
   /** Score scratch: at least B·H·Tmax² f32 (P overwrites S in place). */
   scores: GpuTensor;
+  /** Subgroup-shared entries (scores_sg, pv_sg); default: on llvmpipe with subgroups of ≥ 8 lanes. */
+  subgroups?: boolean;
 }
 
 /**
@@ -72,15 +74,21 @@ export function ditAttentionGemm(ctx: GpuContext, a: DitAttentionGemmArgs, tag =
   const check = (T: number, B: number) => {
     if (B * H * T * T > a.scores.numel) throw new ShapeMismatchError(`ditAttentionGemm ${tag}: scores [${a.scores.shape}] < ${B}·${H}·${T}²`);
   };
-  const s = ctx.record({ shader: 'dit_attn_gemm', entry: 'scores', defines: { DH, SCORES: true } },
+  // Subgroup-shared loads on llvmpipe (shaders/dit_attn_gemm.wgsl, SG); pv_sg needs whole subgroups per query
+  // block: DH/4 lanes per block, a multiple of 8 that divides 64.
+  const sgScores = a.subgroups ?? ctx.hasWideSubgroups;
+  const sgPv = sgScores && [32, 64, 128, 256].includes(DH);
+  if (sgScores && !ctx.hasWideSubgroups) throw new AdapterLimitError('llvmpipe subgroup size (ditAttentionGemm subgroups)', 8, ctx.handle.info.subgroupMinSize);
+  const s = ctx.record({ shader: 'dit_attn_gemm', entry: sgScores ? 'scores_sg' : 'scores', defines: { DH, SCORES: true, SG: sgScores } },
     [a.dims, params, a.qkv, a.keymask, a.scores], [1, 1, 1], `${tag}.scores`);
   const m = ctx.record({ shader: 'dit_attn_gemm', entry: 'softmax', defines: { DH, SOFTMAX: true } },
     [a.dims, params, null, null, a.scores], [1, 1, 1], `${tag}.softmax`);
-  const v = ctx.record({ shader: 'dit_attn_gemm', entry: 'pv', defines: { DH, PV: true } },
+  const v = ctx.record({ shader: 'dit_attn_gemm', entry: sgPv ? 'pv_sg' : 'pv', defines: { DH, PV: true, SG: sgPv } },
     [a.dims, params, a.qkv, null, a.scores, a.o], [1, 1, 1], `${tag}.pv`);
+  const pvBlocks = 256 / DH; // query blocks of 8 per pv_sg workgroup
   return [
     dyn(s, (T, B) => (check(T, B), [ceilDiv(T, 256), ceilDiv(T, 8), B * H])),
     dyn(m, (T, B) => [ceilDiv(B * H * T, 64), 1, 1]),
-    dyn(v, (T, B) => [ceilDiv((DH / 4) * ceilDiv(T, 8), 64), B * H, 1]),
+    dyn(v, (T, B) => (sgPv ? [ceilDiv(T, 8 * pvBlocks), B * H, 1] : [ceilDiv((DH / 4) * ceilDiv(T, 8), 64), B * H, 1])),
   ];
 }

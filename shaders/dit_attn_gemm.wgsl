@@ -11,6 +11,16 @@
 //            Grid (ceil(DH/4 · ceil(T/8) / 64), B·H).
 // qkv: [M, 3C] = [q | k | v] (rotary already applied), o: [M, C], S: [B·H, T, T] live (row stride T).
 // Define DH (multiple of 4).
+// SG (llvmpipe with subgroups of ≥ 8 lanes; see dit_linear.wgsl `sgblock` for why): the same passes with one load
+// shared by a subgroup. scores_sg: a subgroup owns 8 queries (lane s loads q row i0 + s, subgroupBroadcast hands
+// each to every lane), a lane owns 4 keys; per 4 d: 5 vec4 loads feed 128 FMAs (scores: 12). Grid (ceil(T/256),
+// ceil(T/8), B·H). pv_sg: a lane owns 4 channels of one head (16 lanes span DH = 64), a subgroup 8 queries whose P
+// rows its lanes load once and broadcast; per 4 keys: 4 P loads + 4 v vec4 loads feed 128 FMAs (pv: 48 scalar
+// loads). A workgroup covers DH/4 channel groups × 64·4/DH query blocks of 8. Grid (ceil(T / (8·256/DH)), B·H).
+// No lane returns early in SG entries (broadcasts need every lane); out-of-range rows are clamped for loads.
+#ifdef SG
+enable subgroups;
+#endif
 #include "flow_dims"
 
 struct Params {
@@ -22,8 +32,14 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<uniform> p: Params;
-#ifdef SCORES
+#ifdef SG
+@group(0) @binding(2) var<storage, read> qkv4: array<vec4<f32>>;
+#else
+#ifndef SOFTMAX
 @group(0) @binding(2) var<storage, read> qkv: array<f32>;
+#endif
+#endif
+#ifdef SCORES
 @group(0) @binding(3) var<storage, read> keymask: array<f32>;
 @group(0) @binding(4) var<storage, read_write> S: array<f32>;
 #endif
@@ -31,7 +47,6 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> S: array<f32>;
 #endif
 #ifdef PV
-@group(0) @binding(2) var<storage, read> qkv: array<f32>;
 @group(0) @binding(4) var<storage, read> S: array<f32>;
 @group(0) @binding(5) var<storage, read_write> o: array<f32>;
 #endif
@@ -41,12 +56,15 @@ const DH4: u32 = DH / 4u;
 const MASKED: f32 = -3.0e38;
 
 #ifndef SOFTMAX
+#ifndef SG
 fn load4(base: u32) -> vec4<f32> {
   return vec4<f32>(qkv[base], qkv[base + 1u], qkv[base + 2u], qkv[base + 3u]);
 }
 #endif
+#endif
 
 #ifdef SCORES
+#ifndef SG
 @compute @workgroup_size(64)
 fn scores(@builtin(global_invocation_id) gid: vec3<u32>) {
   let T = dims.T;
@@ -86,6 +104,7 @@ fn scores(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
 }
 #endif
+#endif
 
 #ifdef SOFTMAX
 @compute @workgroup_size(64)
@@ -109,6 +128,7 @@ fn softmax(@builtin(global_invocation_id) gid: vec3<u32>) {
 #endif
 
 #ifdef PV
+#ifndef SG
 @compute @workgroup_size(64)
 fn pv(@builtin(global_invocation_id) gid: vec3<u32>) {
   let T = dims.T;
@@ -144,4 +164,127 @@ fn pv(@builtin(global_invocation_id) gid: vec3<u32>) {
     o[ob + 3u] = acc[r].w;
   }
 }
+#endif
+#endif
+
+
+#ifdef SCORES
+#ifdef SG
+// Writes the 4 scores of query row i (visible keys scaled, the rest MASKED).
+fn store_scores(z: u32, b: u32, i: u32, j0: u32, acc: vec4<f32>) {
+  let T = dims.T;
+  if (i >= T) { return; }
+  var lim = T;
+  if (dims.chunk > 0u) { lim = min(T, (i / dims.chunk + 1u) * dims.chunk); }
+  for (var c = 0u; c < 4u; c++) {
+    let j = j0 + c;
+    if (j >= T) { return; }
+    let ok = j < lim && keymask[b * T + j] > 0.5;
+    S[(z * T + i) * T + j] = select(MASKED, acc[c] * p.scale, ok);
+  }
+}
+
+@compute @workgroup_size(64)
+fn scores_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+             @builtin(subgroup_invocation_id) sid: u32) {
+  let T = dims.T;
+  let j0 = (wid.x * 64u + lid) * 4u;
+  let i0 = wid.y * 8u;
+  let z = wid.z;
+  let b = z / p.H;
+  let h = z % p.H;
+  let ld4 = 3u * p.C / 4u;
+  let qrow = (b * T + min(i0 + sid, T - 1u)) * ld4 + h * DH4;
+  let kcol = p.C / 4u + h * DH4;
+  let k0r = (b * T + min(j0, T - 1u)) * ld4 + kcol;
+  let k1r = (b * T + min(j0 + 1u, T - 1u)) * ld4 + kcol;
+  let k2r = (b * T + min(j0 + 2u, T - 1u)) * ld4 + kcol;
+  let k3r = (b * T + min(j0 + 3u, T - 1u)) * ld4 + kcol;
+  var a0 = vec4<f32>(); var a1 = vec4<f32>(); var a2 = vec4<f32>(); var a3 = vec4<f32>();
+  var a4 = vec4<f32>(); var a5 = vec4<f32>(); var a6 = vec4<f32>(); var a7 = vec4<f32>();
+  for (var d = 0u; d < DH4; d++) {
+    let qv = qkv4[qrow + d];
+    let k0 = qkv4[k0r + d];
+    let k1 = qkv4[k1r + d];
+    let k2 = qkv4[k2r + d];
+    let k3 = qkv4[k3r + d];
+    var q = subgroupBroadcast(qv, 0u); a0 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
+    q = subgroupBroadcast(qv, 1u); a1 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
+    q = subgroupBroadcast(qv, 2u); a2 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
+    q = subgroupBroadcast(qv, 3u); a3 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
+    q = subgroupBroadcast(qv, 4u); a4 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
+    q = subgroupBroadcast(qv, 5u); a5 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
+    q = subgroupBroadcast(qv, 6u); a6 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
+    q = subgroupBroadcast(qv, 7u); a7 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
+  }
+  if (j0 >= T) { return; }
+  store_scores(z, b, i0, j0, a0);
+  store_scores(z, b, i0 + 1u, j0, a1);
+  store_scores(z, b, i0 + 2u, j0, a2);
+  store_scores(z, b, i0 + 3u, j0, a3);
+  store_scores(z, b, i0 + 4u, j0, a4);
+  store_scores(z, b, i0 + 5u, j0, a5);
+  store_scores(z, b, i0 + 6u, j0, a6);
+  store_scores(z, b, i0 + 7u, j0, a7);
+}
+#endif
+#endif
+
+#ifdef PV
+#ifdef SG
+fn store_o(b: u32, h: u32, i: u32, dq: u32, acc: vec4<f32>) {
+  if (i >= dims.T) { return; }
+  let ob = (b * dims.T + i) * p.C + h * DH + dq * 4u;
+  o[ob] = acc.x;
+  o[ob + 1u] = acc.y;
+  o[ob + 2u] = acc.z;
+  o[ob + 3u] = acc.w;
+}
+
+// P[z, i, j] for the 4 keys j..j+3 (0 past T).
+fn load_p(row: u32, j: u32) -> vec4<f32> {
+  let T = dims.T;
+  return vec4<f32>(S[row + j], select(0.0, S[row + j + 1u], j + 1u < T), select(0.0, S[row + j + 2u], j + 2u < T),
+                   select(0.0, S[row + j + 3u], j + 3u < T));
+}
+
+@compute @workgroup_size(64)
+fn pv_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+         @builtin(subgroup_invocation_id) sid: u32) {
+  let T = dims.T;
+  let dq = lid % DH4;
+  let i0 = (wid.x * (64u / DH4) + lid / DH4) * 8u;
+  let z = wid.y;
+  let b = z / p.H;
+  let h = z % p.H;
+  let ld4 = 3u * p.C / 4u;
+  let vcol = 2u * p.C / 4u + h * DH4 + dq;
+  let prow = (z * T + min(i0 + sid, T - 1u)) * T;
+  var a0 = vec4<f32>(); var a1 = vec4<f32>(); var a2 = vec4<f32>(); var a3 = vec4<f32>();
+  var a4 = vec4<f32>(); var a5 = vec4<f32>(); var a6 = vec4<f32>(); var a7 = vec4<f32>();
+  for (var j = 0u; j < T; j += 4u) {
+    let pv4 = load_p(prow, j);
+    let v0 = qkv4[(b * T + j) * ld4 + vcol];
+    let v1 = qkv4[(b * T + min(j + 1u, T - 1u)) * ld4 + vcol];
+    let v2 = qkv4[(b * T + min(j + 2u, T - 1u)) * ld4 + vcol];
+    let v3 = qkv4[(b * T + min(j + 3u, T - 1u)) * ld4 + vcol];
+    var q = subgroupBroadcast(pv4, 0u); a0 += q.x * v0 + q.y * v1 + q.z * v2 + q.w * v3;
+    q = subgroupBroadcast(pv4, 1u); a1 += q.x * v0 + q.y * v1 + q.z * v2 + q.w * v3;
+    q = subgroupBroadcast(pv4, 2u); a2 += q.x * v0 + q.y * v1 + q.z * v2 + q.w * v3;
+    q = subgroupBroadcast(pv4, 3u); a3 += q.x * v0 + q.y * v1 + q.z * v2 + q.w * v3;
+    q = subgroupBroadcast(pv4, 4u); a4 += q.x * v0 + q.y * v1 + q.z * v2 + q.w * v3;
+    q = subgroupBroadcast(pv4, 5u); a5 += q.x * v0 + q.y * v1 + q.z * v2 + q.w * v3;
+    q = subgroupBroadcast(pv4, 6u); a6 += q.x * v0 + q.y * v1 + q.z * v2 + q.w * v3;
+    q = subgroupBroadcast(pv4, 7u); a7 += q.x * v0 + q.y * v1 + q.z * v2 + q.w * v3;
+  }
+  store_o(b, h, i0, dq, a0);
+  store_o(b, h, i0 + 1u, dq, a1);
+  store_o(b, h, i0 + 2u, dq, a2);
+  store_o(b, h, i0 + 3u, dq, a3);
+  store_o(b, h, i0 + 4u, dq, a4);
+  store_o(b, h, i0 + 5u, dq, a5);
+  store_o(b, h, i0 + 6u, dq, a6);
+  store_o(b, h, i0 + 7u, dq, a7);
+}
+#endif
 #endif

@@ -65,6 +65,7 @@ describe('ditAttention (tiled, rowwise and 3-pass gemm forms, key padding, 50-fr
     [83, 16, 64, 0, 9],
     [1, 16, 64, 0, 0],
     [131, 4, 16, 50, 5],
+    [70, 3, 32, 50, 3],
   ])('T=%i heads=%i DH=%i chunk=%i padded(item 1)=%i', async (T, H, DH, chunk, pad) => {
     const ctx = await testContext();
     const rng = new SeededRng(T * 7 + H + chunk + pad);
@@ -75,11 +76,14 @@ describe('ditAttention (tiled, rowwise and 3-pass gemm forms, key padding, 50-fr
     const dims = createDims(ctx, { T, B, chunk });
     const tq = ctx.upload(qkv, 'f32', [M, 3 * C]), o = ctx.tensor('f32', [M, C]);
     const tm = ctx.upload(keymask, 'f32', [M]);
-    const o2 = ctx.tensor('f32', [M, C]), o3 = ctx.tensor('f32', [M, C]), scores = ctx.tensor('f32', [B * H * T * T]);
+    const o2 = ctx.tensor('f32', [M, C]), o3 = ctx.tensor('f32', [M, C]), o4 = ctx.tensor('f32', [M, C]);
+    const scores = ctx.tensor('f32', [B * H * T * T]);
     ctx.run(atLength([
       ditAttention(ctx, { dims, qkv: tq, o, keymask: tm, heads: H, impl: 'tiled' }),
       ditAttention(ctx, { dims, qkv: tq, o: o2, keymask: tm, heads: H, impl: 'rowwise' }),
-      ...ditAttentionGemm(ctx, { dims, qkv: tq, o: o3, keymask: tm, heads: H, scores }),
+      ...ditAttentionGemm(ctx, { dims, qkv: tq, o: o3, keymask: tm, heads: H, scores, subgroups: false }),
+      // The subgroup-shared entries where the adapter has them (llvmpipe: always in CI), else the plain ones again.
+      ...ditAttentionGemm(ctx, { dims, qkv: tq, o: o4, keymask: tm, heads: H, scores, subgroups: ctx.hasWideSubgroups }),
     ], T, B));
     const ref = new Float64Array(M * C);
     for (let b = 0; b < B; b++) {
@@ -113,6 +117,7 @@ describe('ditAttention (tiled, rowwise and 3-pass gemm forms, key padding, 50-fr
     expectClose(await ctx.readF32(o), ref, { atol: 2e-5, rtol: 1e-4, label: `attention tiled T=${T} H=${H} chunk=${chunk} pad=${pad}` });
     expectClose(await ctx.readF32(o2), ref, { atol: 2e-5, rtol: 1e-4, label: `attention rowwise T=${T} H=${H} chunk=${chunk} pad=${pad}` });
     expectClose(await ctx.readF32(o3), ref, { atol: 2e-5, rtol: 1e-4, label: `attention 3-pass T=${T} H=${H} chunk=${chunk} pad=${pad}` });
+    expectClose(await ctx.readF32(o4), ref, { atol: 2e-5, rtol: 1e-4, label: `attention 3-pass subgroups=${ctx.hasWideSubgroups} T=${T} H=${H} chunk=${chunk} pad=${pad}` });
   });
 });
 
