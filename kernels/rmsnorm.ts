@@ -1,7 +1,7 @@
 /** RMSNorm, the SwiGLU gate product and the norm/SwiGLU-fused decode GEMV (shaders/rmsnorm.wgsl). */
 import { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, grid1d, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
-import { ShapeMismatchError } from '../src/gpu/errors.js';
+import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 
 const WG = 128;
@@ -76,6 +76,11 @@ export interface NormGemvArgs {
   rows?: number;
   /** Input rows per workgroup (default 1 for one row, else 4). */
   mr?: number;
+  /**
+   * The subgroup-shared `gemm_sg` entry (8 rows per subgroup; shaders/rmsnorm.wgsl). Default: on llvmpipe with
+   * subgroups of ≥ 8 lanes when M ≥ 8 (prefill); decode rows stay on `gemv`.
+   */
+  subgroups?: boolean;
 }
 
 /** GEMV / small-M GEMM with an optional fused RMSNorm or SwiGLU prologue (K % 8 == 0). */
@@ -96,15 +101,20 @@ export function normGemv(ctx: GpuContext, a: NormGemvArgs, tag = ''): DispatchRe
   if (a.residual && (a.residual.numel !== M * N || a.residual.buffer === a.y.buffer)) {
     throw new ShapeMismatchError(`normGemv: residual [${a.residual.shape}] must hold [${M}, ${N}] in another buffer than y`);
   }
+  const sg = a.subgroups ?? (ctx.hasWideSubgroups && M >= 8);
+  if (sg && !ctx.hasWideSubgroups) throw new AdapterLimitError('llvmpipe subgroup size (normGemv gemm_sg)', 8, ctx.handle.info.subgroupMinSize);
   const rows = a.rows ?? (M === 1 ? 64 : 16);
   const mr = Math.min(a.mr ?? (M === 1 ? 1 : 4), M);
   const wb: GPUBufferBinding = { buffer: a.w.buffer, offset: a.w.offset, size: N * K * (a.w.dtype === 'f16' ? 2 : 4) };
   const params = ctx.uniform(packParams([N, K, { f32: a.eps ?? 1e-6 }, M]));
-  const defines = { GEMV: true, ROWS: rows, MR: mr, F16W: a.w.dtype === 'f16', PRENORM: !!a.norm, SWIGLU_X: !!a.swigluInput, BIAS: !!a.bias, RESIDUAL: !!a.residual };
-  const gx = ceilDiv(N, rows), gy = ceilDiv(M, mr);
+  const defines = {
+    GEMV: true, F16W: a.w.dtype === 'f16', PRENORM: !!a.norm, SWIGLU_X: !!a.swigluInput, BIAS: !!a.bias, RESIDUAL: !!a.residual,
+    ...(sg ? { GEMM_SG: true } : { ROWS: rows, MR: mr }),
+  };
+  const gx = sg ? ceilDiv(N, 256) : ceilDiv(N, rows), gy = sg ? ceilDiv(M, 8) : ceilDiv(M, mr);
   if (gx > 65535 || gy > 65535) throw new ShapeMismatchError(`normGemv: grid ${gx}×${gy} exceeds 65535 per dimension`);
   return ctx.record(
-    { shader: 'rmsnorm', entry: 'gemv', defines },
+    { shader: 'rmsnorm', entry: sg ? 'gemm_sg' : 'gemv', defines },
     [params, a.x, wb, a.y, a.norm ?? null, a.bias ?? null, a.residual ?? null],
     [gx, gy, 1],
     tag,

@@ -23,6 +23,17 @@
 //   recomputes Σx² per workgroup (K reads, negligible next to ROWS·K weight reads). Chosen on CPU adapters,
 //   where the per-workgroup and barrier costs of wide reductions dominate (src/models/qwen2/forward.ts).
 
+// Entry `gemm_sg` (defines GEMV + GEMM_SG; llvmpipe with subgroups of ≥ 8 lanes; M ≥ 8 prefill rows): the same
+//   y = x̂·Wᵀ (+ bias) (+ res) as `gemv`, blocked like dit_linear.wgsl `sgblock`: a subgroup owns 8 rows, lane s
+//   forms x̂ of row m0 + s (norm statistics from its own pass over the row; SwiGLU from gate and up) and
+//   subgroupBroadcast hands each row to every lane; a lane owns 4 columns. Per 8 k: 2 x loads (+2 gate/up or
+//   norm-weight loads) and 4 W loads (f16: one word group per column) feed 256 FMAs, no barrier, no reduction.
+//   Grid (ceil(N/256), ceil(M/8)), workgroup 64; rows and columns past the end are clamped for loads, not stored.
+
+#ifdef GEMM_SG
+enable subgroups;
+#endif
+
 #ifndef GEMV
 struct Params {
   rows: u32,
@@ -112,11 +123,13 @@ struct GParams {
 @group(0) @binding(6) var<storage, read> gres: array<f32>;
 #endif
 
+#ifndef GEMM_SG
 const LANES: u32 = 8u;
 const ROWS: u32 = {{ROWS}}u;
 const MR: u32 = {{MR}}u;
 var<workgroup> red: array<f32, ROWS * MR * LANES>;
 var<workgroup> ssq: array<f32, MR * LANES>;
+#endif
 
 // Weight elements 8c..8c+7 of row n.
 fn w8(n: u32, c: u32) -> mat2x4<f32> {
@@ -133,6 +146,7 @@ fn silu4(g: vec4<f32>) -> vec4<f32> {
   return g / (vec4<f32>(1.0) + exp(-g));
 }
 
+#ifndef GEMM_SG
 @compute @workgroup_size(LANES)
 fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let n0 = wid.x * ROWS;
@@ -211,4 +225,102 @@ fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
 }
+#endif
+
+#ifdef GEMM_SG
+// One output row m: 4 columns from n0 (those ≥ N are not stored).
+fn store_row(m: u32, n0: u32, acc: vec4<f32>) {
+  if (m >= gp.M) { return; }
+  for (var j = 0u; j < 4u; j++) {
+    let n = n0 + j;
+    if (n >= gp.N) { return; }
+    var v = acc[j];
+#ifdef BIAS
+    v += gbias[n];
+#endif
+#ifdef RESIDUAL
+    v += gres[m * gp.N + n];
+#endif
+    gy[m * gp.N + n] = v;
+  }
+}
+
+// Σ_k a[k]·b[k] over one 8-element chunk held as two vec4 pairs.
+fn dot8x(a: vec4<f32>, b: vec4<f32>, w: mat2x4<f32>) -> f32 {
+  return dot(a, w[0]) + dot(b, w[1]);
+}
+
+@compute @workgroup_size(64)
+fn gemm_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+           @builtin(subgroup_invocation_id) sid: u32) {
+  let nOwn = (wid.x * 64u + lid) * 4u;
+  let m0 = wid.y * 8u;
+  let C = gp.K >> 3u;
+#ifdef SWIGLU_X
+  let XS = gp.K >> 1u;
+#else
+  let XS = gp.K >> 2u;
+#endif
+  // Lane s prepares row m0 + s (lanes ≥ 8 of a wider subgroup prepare a row nobody broadcasts).
+  let xr = min(m0 + sid, gp.M - 1u) * XS;
+#ifdef PRENORM
+  var ss = 0.0;
+  for (var c = 0u; c < C; c++) {
+    let a = gx[xr + 2u * c];
+    let b = gx[xr + 2u * c + 1u];
+    ss += dot(a, a) + dot(b, b);
+  }
+  let inv = 1.0 / sqrt(ss / f32(gp.K) + gp.eps);
+#endif
+  let n0 = min(nOwn, gp.N - 1u);
+  let n1 = min(nOwn + 1u, gp.N - 1u);
+  let n2 = min(nOwn + 2u, gp.N - 1u);
+  let n3 = min(nOwn + 3u, gp.N - 1u);
+  var a0 = vec4<f32>(); var a1 = vec4<f32>(); var a2 = vec4<f32>(); var a3 = vec4<f32>();
+  var a4 = vec4<f32>(); var a5 = vec4<f32>(); var a6 = vec4<f32>(); var a7 = vec4<f32>();
+  for (var c = 0u; c < C; c++) {
+#ifdef SWIGLU_X
+    let xa = silu4(gx[xr + 2u * c]) * gx[xr + (gp.K >> 2u) + 2u * c];
+    let xb = silu4(gx[xr + 2u * c + 1u]) * gx[xr + (gp.K >> 2u) + 2u * c + 1u];
+#else
+#ifdef PRENORM
+    let xa = gnorm[2u * c] * (gx[xr + 2u * c] * inv);
+    let xb = gnorm[2u * c + 1u] * (gx[xr + 2u * c + 1u] * inv);
+#else
+    let xa = gx[xr + 2u * c];
+    let xb = gx[xr + 2u * c + 1u];
+#endif
+#endif
+    let w0 = w8(n0, c);
+    let w1 = w8(n1, c);
+    let w2 = w8(n2, c);
+    let w3 = w8(n3, c);
+    var ra = subgroupBroadcast(xa, 0u); var rb = subgroupBroadcast(xb, 0u);
+    a0 += vec4<f32>(dot8x(ra, rb, w0), dot8x(ra, rb, w1), dot8x(ra, rb, w2), dot8x(ra, rb, w3));
+    ra = subgroupBroadcast(xa, 1u); rb = subgroupBroadcast(xb, 1u);
+    a1 += vec4<f32>(dot8x(ra, rb, w0), dot8x(ra, rb, w1), dot8x(ra, rb, w2), dot8x(ra, rb, w3));
+    ra = subgroupBroadcast(xa, 2u); rb = subgroupBroadcast(xb, 2u);
+    a2 += vec4<f32>(dot8x(ra, rb, w0), dot8x(ra, rb, w1), dot8x(ra, rb, w2), dot8x(ra, rb, w3));
+    ra = subgroupBroadcast(xa, 3u); rb = subgroupBroadcast(xb, 3u);
+    a3 += vec4<f32>(dot8x(ra, rb, w0), dot8x(ra, rb, w1), dot8x(ra, rb, w2), dot8x(ra, rb, w3));
+    ra = subgroupBroadcast(xa, 4u); rb = subgroupBroadcast(xb, 4u);
+    a4 += vec4<f32>(dot8x(ra, rb, w0), dot8x(ra, rb, w1), dot8x(ra, rb, w2), dot8x(ra, rb, w3));
+    ra = subgroupBroadcast(xa, 5u); rb = subgroupBroadcast(xb, 5u);
+    a5 += vec4<f32>(dot8x(ra, rb, w0), dot8x(ra, rb, w1), dot8x(ra, rb, w2), dot8x(ra, rb, w3));
+    ra = subgroupBroadcast(xa, 6u); rb = subgroupBroadcast(xb, 6u);
+    a6 += vec4<f32>(dot8x(ra, rb, w0), dot8x(ra, rb, w1), dot8x(ra, rb, w2), dot8x(ra, rb, w3));
+    ra = subgroupBroadcast(xa, 7u); rb = subgroupBroadcast(xb, 7u);
+    a7 += vec4<f32>(dot8x(ra, rb, w0), dot8x(ra, rb, w1), dot8x(ra, rb, w2), dot8x(ra, rb, w3));
+  }
+  if (nOwn >= gp.N) { return; }
+  store_row(m0, nOwn, a0);
+  store_row(m0 + 1u, nOwn, a1);
+  store_row(m0 + 2u, nOwn, a2);
+  store_row(m0 + 3u, nOwn, a3);
+  store_row(m0 + 4u, nOwn, a4);
+  store_row(m0 + 5u, nOwn, a5);
+  store_row(m0 + 6u, nOwn, a6);
+  store_row(m0 + 7u, nOwn, a7);
+}
+#endif
 #endif

@@ -48,7 +48,7 @@ describe('rmsnorm / silu_mul against float64', () => {
   });
 });
 
-describe('decode GEMV with fused RMSNorm / SwiGLU prologue against float64', () => {
+describe('decode GEMV and prefill gemm_sg with fused RMSNorm / SwiGLU prologue against float64', () => {
   // [M, N, K, prologue, bias, residual]
   const cases: [number, number, number, 'norm' | 'swiglu' | 'none', boolean, boolean][] = [
     [1, 1152, 896, 'norm', true, false],
@@ -62,6 +62,8 @@ describe('decode GEMV with fused RMSNorm / SwiGLU prologue against float64', () 
     [9, 896, 4864, 'swiglu', false, true],
     [62, 300, 64, 'none', false, false],
     [3, 65, 160, 'norm', true, true],
+    [21, 1152, 896, 'norm', true, false],
+    [16, 9728, 896, 'norm', false, false],
   ];
   const all = cases.flatMap((c) => (['f32', 'f16'] as const).map((d) => [...c, d] as const));
   it.each(all)('M=%i N=%i K=%i %s bias=%s residual=%s %s', async (M, N, K, pro, bias, res, dtype) => {
@@ -73,12 +75,15 @@ describe('decode GEMV with fused RMSNorm / SwiGLU prologue against float64', () 
     const nw = rng.f32(K, 0.5, 1.5), b = rng.f32(N), r = rng.f32(M * N);
     const wt = dtype === 'f16' ? packWeightF16(ctx, w, [N, K]) : ctx.upload(w, 'f32', [N, K]);
     const wref = dtype === 'f16' ? roundToF16(w) : w;
-    const y = ctx.tensor('f32', [M, N]);
-    ctx.run([normGemv(ctx, {
-      x: ctx.upload(xin, 'f32', [M, XK]), w: wt, y, eps: 1e-6,
+    const y = ctx.tensor('f32', [M, N]), ySg = ctx.tensor('f32', [M, N]);
+    const args = {
+      x: ctx.upload(xin, 'f32', [M, XK]), w: wt, eps: 1e-6,
       norm: pro === 'norm' ? ctx.upload(nw, 'f32', [K]) : undefined, swigluInput: pro === 'swiglu',
       bias: bias ? ctx.upload(b, 'f32', [N]) : undefined, residual: res ? ctx.upload(r, 'f32', [M, N]) : undefined,
-    })]);
+    };
+    // Every case through `gemv`; prefill-sized ones (M > 1) also through the subgroup-shared `gemm_sg` (llvmpipe).
+    const sg = M > 1 && ctx.hasWideSubgroups;
+    ctx.run([normGemv(ctx, { ...args, y, subgroups: false }), ...(sg ? [normGemv(ctx, { ...args, y: ySg, subgroups: true })] : [])]);
     let xr: Float64Array;
     if (pro === 'norm') xr = rmsNormRef(xin, nw, M, K, 1e-6);
     else if (pro === 'swiglu') {
@@ -94,6 +99,7 @@ describe('decode GEMV with fused RMSNorm / SwiGLU prologue against float64', () 
       ref[m * N + n] = acc + (bias ? b[n] : 0) + (res ? r[m * N + n] : 0);
     }
     expectClose(await ctx.readF32(y), ref, { atol: 3e-5 * Math.sqrt(K / 64), rtol: 1e-5, label: `gemv ${N}x${K}` });
+    if (sg) expectClose(await ctx.readF32(ySg), ref, { atol: 3e-5 * Math.sqrt(K / 64), rtol: 1e-5, label: `gemm_sg ${M}x${N}x${K}` });
   });
 });
 
