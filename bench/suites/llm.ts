@@ -6,6 +6,7 @@
  *   npx tsx bench/suites/llm.ts [--size tiny|full] [--dtypes f32,f16] [--no-ort] [--ort-webgpu] [--steps N]
  *                               [--prefill 64,512] [--prefill-reps N] [--contexts 64,1024] [--ort-prefill 64,512]
  *                               [--merge]   (update matching rows of an existing bench/results/llm.json)
+ *                               [--profile] (GPU time per kernel variant of one decode step)
  *
  * Reports prefill tok/s (64 and 512 tokens), decode ms/token at context 64 and 1024 (end to end: input write,
  * one submit, top-k readback), and counters per decode token. For context 1024 the cache is grown to 1023
@@ -21,6 +22,7 @@ import { GpuContext } from '../../src/gpu/context.js';
 import { diffCounters, type Counters } from '../../src/gpu/counters.js';
 import { adapterLabel } from '../../src/gpu/device.js';
 import { requestNodeDevice } from '../../src/gpu/node-device.js';
+import { profileDispatches } from '../../src/gpu/timing.js';
 import { llmConfig, type LlmConfig } from '../../src/models/qwen2/config.js';
 import { Qwen2Runtime } from '../../src/models/qwen2/forward.js';
 import { uploadLlmWeights, maxWeightRelErr, type LlmWeightDtype } from '../../src/models/qwen2/weights.js';
@@ -105,6 +107,20 @@ async function benchOurs(ctx: GpuContext, store: TensorStore, cfg: LlmConfig, dt
     const diff = diffCounters(before, ctx.counters);
     times.sort((a, b) => a - b);
     const med = times[Math.floor(times.length / 2)];
+    if (flag('--profile')) {
+      // GPU time per kernel variant of one decode step (timestamp queries around each dispatch).
+      const prof = await profileDispatches(ctx, rt.decodePlan);
+      if (prof) {
+        const byKernel = new Map<string, { ms: number; n: number }>();
+        for (const p of prof) {
+          const k = p.label.replace(/^[^/]*\//, '');
+          const e = byKernel.get(k) ?? { ms: 0, n: 0 };
+          byKernel.set(k, { ms: e.ms + p.ms, n: e.n + 1 });
+        }
+        const top = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => `${k} ×${v.n}: ${v.ms.toFixed(2)} ms`);
+        console.log(`  ${dtype} decode @${c} GPU time by kernel (sum ${prof.reduce((a, p) => a + p.ms, 0).toFixed(1)} ms):\n    ${top.join('\n    ')}`);
+      }
+    }
     row[`decode_ctx${c}_ms`] = +med.toFixed(2);
     row[`decode_ctx${c}_min_ms`] = +times[0].toFixed(2);
     row[`counters_per_token_ctx${c}`] = perToken(diff, steps);
