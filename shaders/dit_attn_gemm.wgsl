@@ -170,8 +170,9 @@ fn pv(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 #ifdef SCORES
 #ifdef SG
-// Writes the 4 scores of query row i (visible keys scaled, the rest MASKED).
-fn store_scores(z: u32, b: u32, i: u32, j0: u32, acc: vec4<f32>) {
+// Writes the 4 scores of query row i: visible keys scaled, the rest MASKED. `kv` holds the lane's 4 key-mask
+// flags, loaded once per lane rather than once per (row, key).
+fn store_scores(z: u32, i: u32, j0: u32, acc: vec4<f32>, kv: vec4<bool>) {
   let T = dims.T;
   if (i >= T) { return; }
   var lim = T;
@@ -179,8 +180,7 @@ fn store_scores(z: u32, b: u32, i: u32, j0: u32, acc: vec4<f32>) {
   for (var c = 0u; c < 4u; c++) {
     let j = j0 + c;
     if (j >= T) { return; }
-    let ok = j < lim && keymask[b * T + j] > 0.5;
-    S[(z * T + i) * T + j] = select(MASKED, acc[c] * p.scale, ok);
+    S[(z * T + i) * T + j] = select(MASKED, acc[c] * p.scale, j < lim && kv[c]);
   }
 }
 
@@ -218,14 +218,17 @@ fn scores_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     q = subgroupBroadcast(qv, 7u); a7 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
   }
   if (j0 >= T) { return; }
-  store_scores(z, b, i0, j0, a0);
-  store_scores(z, b, i0 + 1u, j0, a1);
-  store_scores(z, b, i0 + 2u, j0, a2);
-  store_scores(z, b, i0 + 3u, j0, a3);
-  store_scores(z, b, i0 + 4u, j0, a4);
-  store_scores(z, b, i0 + 5u, j0, a5);
-  store_scores(z, b, i0 + 6u, j0, a6);
-  store_scores(z, b, i0 + 7u, j0, a7);
+  let km = b * T;
+  let kv = vec4<bool>(keymask[km + j0] > 0.5, keymask[km + min(j0 + 1u, T - 1u)] > 0.5,
+                      keymask[km + min(j0 + 2u, T - 1u)] > 0.5, keymask[km + min(j0 + 3u, T - 1u)] > 0.5);
+  store_scores(z, i0, j0, a0, kv);
+  store_scores(z, i0 + 1u, j0, a1, kv);
+  store_scores(z, i0 + 2u, j0, a2, kv);
+  store_scores(z, i0 + 3u, j0, a3, kv);
+  store_scores(z, i0 + 4u, j0, a4, kv);
+  store_scores(z, i0 + 5u, j0, a5, kv);
+  store_scores(z, i0 + 6u, j0, a6, kv);
+  store_scores(z, i0 + 7u, j0, a7, kv);
 }
 #endif
 #endif
