@@ -95,12 +95,6 @@ export function pickChunk(k: number, dil: number): number {
   throw new ShapeMismatchError(`conv1d: kernel ${k} with dilation ${dil} does not fit workgroup memory`);
 }
 
-/** True when the device has subgroups that are always exactly 8 lanes (llvmpipe with 256-bit vectors). */
-export function subgroupsOf8(ctx: GpuContext): boolean {
-  const info = ctx.handle.adapter?.info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
-  return ctx.hasSubgroups && info?.subgroupMinSize === 8 && info?.subgroupMaxSize === 8;
-}
-
 export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord {
   const [cin, lin] = a.x.shape.length === 2 ? a.x.shape : [NaN, NaN];
   const dil = a.dilation ?? 1, stride = a.stride ?? 1, up = a.up ?? 1, padLeft = a.padLeft ?? 0;
@@ -161,8 +155,8 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
       defines.WINX = true;
       if (rt === 16) defines.RT16 = true;
     }
-    if (a.subgroupWeights ?? (defines.COB === 4 && subgroupsOf8(ctx))) {
-      if (defines.COB !== 4 || !subgroupsOf8(ctx)) throw new ShapeMismatchError(`${what}: subgroup weights need COB 4 and 8-wide subgroups`);
+    if (a.subgroupWeights ?? (defines.COB === 4 && ctx.hasSubgroupsOf8)) {
+      if (defines.COB !== 4 || !ctx.hasSubgroupsOf8) throw new ShapeMismatchError(`${what}: subgroup weights need COB 4 and 8-wide subgroups`);
       defines.WSG = true;
     }
   } else {

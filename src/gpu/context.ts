@@ -57,6 +57,11 @@ export class GpuContext {
   get hasWideSubgroups(): boolean {
     return this.hasSubgroups && this.adapterKind === 'llvmpipe' && this.handle.info.subgroupMinSize >= 8;
   }
+  /** Subgroups that are always exactly 8 lanes (llvmpipe with 256-bit vectors): kernels indexing lanes 0..7. */
+  get hasSubgroupsOf8(): boolean {
+    const { subgroupMinSize: lo, subgroupMaxSize: hi } = this.handle.info;
+    return this.hasSubgroups && lo === 8 && hi === 8;
+  }
   get adapterKind(): AdapterKind {
     return adapterKind(this.handle.info);
   }

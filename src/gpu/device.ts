@@ -44,8 +44,9 @@ export interface AdapterDescription {
   device: string;
   description: string;
   features: string[];
-  /** Smallest subgroup the adapter may run (0 when it does not say): kernels that broadcast across 8 lanes need ≥ 8. */
+  /** Smallest / largest subgroup the adapter may run (0 when it does not say). */
   subgroupMinSize: number;
+  subgroupMaxSize: number;
 }
 
 export interface GpuDeviceHandle {
@@ -67,6 +68,7 @@ export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
     description: info?.description ?? '',
     features: [...adapter.features].sort(),
     subgroupMinSize: (info as { subgroupMinSize?: number } | undefined)?.subgroupMinSize ?? 0,
+    subgroupMaxSize: (info as { subgroupMaxSize?: number } | undefined)?.subgroupMaxSize ?? 0,
   };
 }
 

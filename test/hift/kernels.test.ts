@@ -6,7 +6,7 @@
  * ReflectionPad1d((1,0)) shift; Snake; STFT; iSTFT with clip/phase/clamp.
  */
 import { describe, it } from 'vitest';
-import { conv1d, packConvWeight, packSnakeAlpha, subgroupsOf8 } from '../../kernels/conv1d.js';
+import { conv1d, packConvWeight, packSnakeAlpha } from '../../kernels/conv1d.js';
 import { istft } from '../../kernels/istft.js';
 import { snake } from '../../kernels/snake.js';
 import { stft, stftTables } from '../../kernels/stft.js';
@@ -68,7 +68,7 @@ describe('conv1d against float64', () => {
     for (const mode of c.modes) {
       it(`${c.name} [${mode}]`, async () => {
         const ctx = await testContext();
-        if (mode === 'win' && !subgroupsOf8(ctx)) return; // the subgroup path only exists on 8-wide subgroups
+        if (mode === 'win' && !ctx.hasSubgroupsOf8) return; // the subgroup path only exists on 8-wide subgroups
         const rng = new SeededRng(c.cin * 7919 + c.k * 31 + c.lout);
         const x = rng.f32(c.cin * c.lin, -1.5, 1.5);
         const fan = c.cin * c.k;
