@@ -9,7 +9,7 @@
  */
 import { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
-import { ShapeMismatchError } from '../src/gpu/errors.js';
+import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 
 export type Activation = 'silu' | 'gelu_tanh' | 'mish' | 'leaky_relu';
@@ -31,8 +31,11 @@ export interface LinearArgs {
   /** leaky_relu negative slope (default 0.01, PyTorch's) */
   alpha?: number;
   gateUp?: boolean;
-  /** Force an entry point (tests cover both on every shape). */
-  mode?: 'gemv' | 'gemm';
+  /**
+   * Force an entry point (tests cover each on every shape). Default: `gemv` for M ≤ 4, else `gemm_sg` on llvmpipe
+   * with subgroups of ≥ 8 lanes when K % 8 == 0, else `gemm`.
+   */
+  mode?: LinearMode;
   /** GEMV tuning: output columns per workgroup (default 4) and threads per workgroup (default 64). */
   gemvRows?: number;
   gemvLanes?: number;
@@ -56,6 +59,8 @@ export function stackRows(a: Float32Array, b: Float32Array): Float32Array {
   out.set(b, a.length);
   return out;
 }
+
+export type LinearMode = 'gemv' | 'gemm' | 'gemm_sg';
 
 export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord {
   const wl = a.w.label || 'w';
@@ -98,7 +103,11 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
     default:
       throw new ShapeMismatchError(`linear: weight ${wl} has unsupported dtype ${a.w.dtype}`);
   }
-  const mode = a.mode ?? (M <= 4 ? 'gemv' : 'gemm');
+  const mode: LinearMode = a.mode ?? (M <= 4 ? 'gemv' : vec && ctx.hasWideSubgroups ? 'gemm_sg' : 'gemm');
+  if (mode === 'gemm_sg' && !(vec && ctx.hasWideSubgroups)) {
+    if (!vec) throw new ShapeMismatchError(`linear gemm_sg: K=${K} must be a multiple of 8 (weight ${wl})`);
+    throw new AdapterLimitError('llvmpipe subgroup size (linear gemm_sg)', 8, ctx.handle.info.subgroupMinSize);
+  }
   const quant = a.w.dtype === 'q8' || a.w.dtype === 'q4';
   const act = a.act ?? (a.gateUp ? 'silu' : undefined);
   const rows = a.gemvRows ?? 4;
@@ -118,7 +127,7 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
     RESIDUAL: !!a.residual,
     GATEUP: !!a.gateUp,
     [act ? ACT_DEFINE[act] : 'ACT_NONE']: true,
-    SUBGROUPS: mode === 'gemv' && ctx.hasSubgroups && !a.noSubgroups,
+    SUBGROUPS: mode === 'gemm_sg' || (mode === 'gemv' && ctx.hasSubgroups && !a.noSubgroups),
     ROWS: rows,
     LANES: lanes,
     G: quant ? G : false,
@@ -128,7 +137,10 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
     BN: a.gemmTile?.[1] ?? 64,
   };
   const params = ctx.uniform(packParams([M, N, K, KW, G, SG, N, { f32: a.alpha ?? 0.01 }]));
-  const grid: [number, number, number] = mode === 'gemv' ? [ceilDiv(N, rows), M, 1] : [ceilDiv(N, a.gemmTile?.[1] ?? 64), ceilDiv(M, a.gemmTile?.[0] ?? 64), 1];
+  const grid: [number, number, number] =
+    mode === 'gemv' ? [ceilDiv(N, rows), M, 1]
+      : mode === 'gemm_sg' ? [ceilDiv(N, a.gateUp ? 128 : 256), ceilDiv(M, 8), 1]
+        : [ceilDiv(N, a.gemmTile?.[1] ?? 64), ceilDiv(M, a.gemmTile?.[0] ?? 64), 1];
   return ctx.record(
     { shader: 'matmul', entry: mode, defines },
     [params, a.x, wBinding, a.y, a.bias ?? null, a.residual ?? null, quant ? a.scales! : null],

@@ -25,6 +25,11 @@
 //   tiles must fit the 16 KiB workgroup memory floor) through k-major shared tiles; with VEC the tiles are
 //   loaded in 8-element chunks (two 128-bit loads of x, one chunk of W decoded by w8), so every weight format
 //   shares one inner loop: 4 + TM shared loads per 4·TM FMAs. Grid: (ceil(N/64), ceil(M/64)).
+// Entry `gemm_sg` (VEC + SUBGROUPS; llvmpipe with subgroups of ≥ 8 lanes, where every storage or workgroup load
+//   costs ~30 FMAs per component): a subgroup owns 8 rows, lane s loads the 8-element x chunk of row m0 + s and
+//   subgroupBroadcast hands it to every lane; a lane decodes 4 weight rows with w8 (4 columns, or with GATEUP
+//   2 gate rows + their 2 up rows). Per chunk 2 x loads + 4 weight chunks feed 256 FMAs; no shared memory, no
+//   barrier. Grid: (ceil(N/256), ceil(M/8)) (GATEUP: N/128); rows/columns past the end are clamped, not stored.
 //
 // VEC (K % 8 == 0) binds x and W as vector arrays; without it scalar paths handle any K (f32 and f16 only).
 // Limits: M·K, N·K, M·N < 2^32 elements; rows beyond N are clamped, computed and never written.
@@ -430,3 +435,73 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
 }
+
+#ifdef VEC
+#ifdef SUBGROUPS
+#ifdef GATEUP
+const SG_COLS: u32 = 2u; // gate columns per lane; loads 2 and 3 are their up rows
+#else
+const SG_COLS: u32 = 4u;
+#endif
+
+// Σ over one 8-element chunk: x halves (ra, rb) against a decoded weight chunk.
+fn dot_chunk(ra: vec4<f32>, rb: vec4<f32>, wv: mat2x4<f32>) -> f32 {
+  return dot(ra, wv[0]) + dot(rb, wv[1]);
+}
+
+fn chunk4(ra: vec4<f32>, rb: vec4<f32>, w0: mat2x4<f32>, w1: mat2x4<f32>, w2: mat2x4<f32>, w3: mat2x4<f32>) -> vec4<f32> {
+  return vec4<f32>(dot_chunk(ra, rb, w0), dot_chunk(ra, rb, w1), dot_chunk(ra, rb, w2), dot_chunk(ra, rb, w3));
+}
+
+@compute @workgroup_size(64)
+fn gemm_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+           @builtin(subgroup_invocation_id) sid: u32) {
+  let nOwn = (wid.x * 64u + lid) * SG_COLS;
+  let m0 = wid.y * 8u;
+  let xm = min(m0 + sid, p.M - 1u); // lanes ≥ 8 of a wider subgroup load a row nobody broadcasts
+#ifdef GATEUP
+  let r0 = min(nOwn, p.N - 1u);
+  let r1 = min(nOwn + 1u, p.N - 1u);
+  let r2 = r0 + p.up_row;
+  let r3 = r1 + p.up_row;
+#else
+  let r0 = min(nOwn, p.N - 1u);
+  let r1 = min(nOwn + 1u, p.N - 1u);
+  let r2 = min(nOwn + 2u, p.N - 1u);
+  let r3 = min(nOwn + 3u, p.N - 1u);
+#endif
+  var a0 = vec4<f32>(); var a1 = vec4<f32>(); var a2 = vec4<f32>(); var a3 = vec4<f32>();
+  var a4 = vec4<f32>(); var a5 = vec4<f32>(); var a6 = vec4<f32>(); var a7 = vec4<f32>();
+  for (var c = 0u; c < (p.K >> 3u); c++) {
+    let xv = x8(xm, c);
+    let w0 = w8(r0, c);
+    let w1 = w8(r1, c);
+    let w2 = w8(r2, c);
+    let w3 = w8(r3, c);
+    a0 += chunk4(subgroupBroadcast(xv[0], 0u), subgroupBroadcast(xv[1], 0u), w0, w1, w2, w3);
+    a1 += chunk4(subgroupBroadcast(xv[0], 1u), subgroupBroadcast(xv[1], 1u), w0, w1, w2, w3);
+    a2 += chunk4(subgroupBroadcast(xv[0], 2u), subgroupBroadcast(xv[1], 2u), w0, w1, w2, w3);
+    a3 += chunk4(subgroupBroadcast(xv[0], 3u), subgroupBroadcast(xv[1], 3u), w0, w1, w2, w3);
+    a4 += chunk4(subgroupBroadcast(xv[0], 4u), subgroupBroadcast(xv[1], 4u), w0, w1, w2, w3);
+    a5 += chunk4(subgroupBroadcast(xv[0], 5u), subgroupBroadcast(xv[1], 5u), w0, w1, w2, w3);
+    a6 += chunk4(subgroupBroadcast(xv[0], 6u), subgroupBroadcast(xv[1], 6u), w0, w1, w2, w3);
+    a7 += chunk4(subgroupBroadcast(xv[0], 7u), subgroupBroadcast(xv[1], 7u), w0, w1, w2, w3);
+  }
+  if (nOwn >= p.N) { return; }
+  let acc = array<vec4<f32>, 8>(a0, a1, a2, a3, a4, a5, a6, a7);
+  for (var i = 0u; i < 8u; i++) {
+    let m = m0 + i;
+    if (m >= p.M) { break; }
+    for (var j = 0u; j < SG_COLS; j++) {
+      let n = nOwn + j;
+      if (n >= p.N) { break; }
+#ifdef GATEUP
+      y[m * p.N + n] = epilogue(m, n, acc[i][j], acc[i][j + 2u]);
+#else
+      y[m * p.N + n] = epilogue(m, n, acc[i][j], 0.0);
+#endif
+    }
+  }
+}
+#endif
+#endif
