@@ -30,6 +30,7 @@ interface Case extends EpilogueRef {
   group?: number;
   modes?: LinearMode[];
   noSubgroups?: boolean;
+  gemv?: { rows: number; lanes: number };
 }
 
 async function runCase(c: Case): Promise<void> {
@@ -52,7 +53,7 @@ async function runCase(c: Case): Promise<void> {
     const y = ctx.tensor('f32', [c.M, c.N]);
     const rec = linear(ctx, {
       x: tx, w: W.w, y, scales: W.scales, bias: tb, residual: tr, act: c.act as Activation | undefined, alpha: c.alpha,
-      gateUp: c.gateUp, mode, noSubgroups: c.noSubgroups,
+      gateUp: c.gateUp, mode, noSubgroups: c.noSubgroups, gemvRows: c.gemv?.rows, gemvLanes: c.gemv?.lanes,
     });
     ctx.run([rec]);
     const got = await ctx.readF32(y);
@@ -113,6 +114,13 @@ describe('linear: weight formats × entry points against float64', () => {
     [1, 896, 896],
     [3, 61, 17],
   ])('subgroup-free fallback M=%i N=%i K=%i', (M, N, K) => runCase({ M, N, K, fmt: 'f16', bias: [], residual: [], noSubgroups: true, modes: ['gemv'] }));
+  // The adapter picks the GEMV shape (llvmpipe: 8 lanes × 8 outputs, GPUs: 64 lanes × 4): both run everywhere.
+  it.each([
+    [4, 64, 'q4'],
+    [8, 8, 'q8'],
+    [16, 32, 'f16'],
+  ] as const)('GEMV shape %i outputs × %i lanes, %s', (rows, lanes, fmt) =>
+    runCase({ M: 2, N: 300, K: 192, fmt, group: 32, bias: [], gemv: { rows, lanes }, modes: ['gemv'] }));
 });
 
 describe('linear: fused epilogues', () => {
