@@ -23,14 +23,16 @@ describe('rmsnorm / silu_mul against float64', () => {
     const rng = new SeededRng(rows * 1000 + cols);
     const x = rng.normalF32(rows * cols, 3), w = rng.f32(cols, 0.5, 1.5);
     const tx = ctx.upload(x, 'f32', [rows, cols]), tw = ctx.upload(w, 'f32', [cols]);
-    const y = ctx.tensor('f32', [rows, cols]), last = ctx.tensor('f32', [1, cols]);
-    ctx.run([
-      rmsNorm(ctx, { x: tx, weight: tw, y, eps: 1e-6 }),
-      rmsNorm(ctx, { x: tx, weight: tw, y: last, eps: 1e-6, rowOffset: rows - 1, rows: 1 }),
-    ]);
     const ref = rmsNormRef(x, w, rows, cols, 1e-6);
-    expectClose(await ctx.readF32(y), ref, { atol: 2e-6, rtol: 2e-6, label: 'rmsnorm' });
-    expectClose(await ctx.readF32(last), ref.slice((rows - 1) * cols), { atol: 2e-6, rtol: 2e-6, label: 'last row' });
+    for (const threads of [8, 128]) { // the llvmpipe and the GPU shape
+      const y = ctx.tensor('f32', [rows, cols]), last = ctx.tensor('f32', [1, cols]);
+      ctx.run([
+        rmsNorm(ctx, { x: tx, weight: tw, y, eps: 1e-6, threads }),
+        rmsNorm(ctx, { x: tx, weight: tw, y: last, eps: 1e-6, rowOffset: rows - 1, rows: 1, threads }),
+      ]);
+      expectClose(await ctx.readF32(y), ref, { atol: 2e-6, rtol: 2e-6, label: `rmsnorm ${threads} threads` });
+      expectClose(await ctx.readF32(last), ref.slice((rows - 1) * cols), { atol: 2e-6, rtol: 2e-6, label: `last row ${threads} threads` });
+    }
   });
 
   it('silu_mul [5, 2·4864]', async () => {
