@@ -444,14 +444,7 @@ const SG_COLS: u32 = 2u; // gate columns per lane; loads 2 and 3 are their up ro
 const SG_COLS: u32 = 4u;
 #endif
 
-// Σ over one 8-element chunk: x halves (ra, rb) against a decoded weight chunk.
-fn dot_chunk(ra: vec4<f32>, rb: vec4<f32>, wv: mat2x4<f32>) -> f32 {
-  return dot(ra, wv[0]) + dot(rb, wv[1]);
-}
-
-fn chunk4(ra: vec4<f32>, rb: vec4<f32>, w0: mat2x4<f32>, w1: mat2x4<f32>, w2: mat2x4<f32>, w3: mat2x4<f32>) -> vec4<f32> {
-  return vec4<f32>(dot_chunk(ra, rb, w0), dot_chunk(ra, rb, w1), dot_chunk(ra, rb, w2), dot_chunk(ra, rb, w3));
-}
+#include "sg_chunk"
 
 @compute @workgroup_size(64)
 fn gemm_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
@@ -478,14 +471,14 @@ fn gemm_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     let w1 = w8(r1, c);
     let w2 = w8(r2, c);
     let w3 = w8(r3, c);
-    a0 += chunk4(subgroupBroadcast(xv[0], 0u), subgroupBroadcast(xv[1], 0u), w0, w1, w2, w3);
-    a1 += chunk4(subgroupBroadcast(xv[0], 1u), subgroupBroadcast(xv[1], 1u), w0, w1, w2, w3);
-    a2 += chunk4(subgroupBroadcast(xv[0], 2u), subgroupBroadcast(xv[1], 2u), w0, w1, w2, w3);
-    a3 += chunk4(subgroupBroadcast(xv[0], 3u), subgroupBroadcast(xv[1], 3u), w0, w1, w2, w3);
-    a4 += chunk4(subgroupBroadcast(xv[0], 4u), subgroupBroadcast(xv[1], 4u), w0, w1, w2, w3);
-    a5 += chunk4(subgroupBroadcast(xv[0], 5u), subgroupBroadcast(xv[1], 5u), w0, w1, w2, w3);
-    a6 += chunk4(subgroupBroadcast(xv[0], 6u), subgroupBroadcast(xv[1], 6u), w0, w1, w2, w3);
-    a7 += chunk4(subgroupBroadcast(xv[0], 7u), subgroupBroadcast(xv[1], 7u), w0, w1, w2, w3);
+    a0 += sg_dot8x4(subgroupBroadcast(xv[0], 0u), subgroupBroadcast(xv[1], 0u), w0, w1, w2, w3);
+    a1 += sg_dot8x4(subgroupBroadcast(xv[0], 1u), subgroupBroadcast(xv[1], 1u), w0, w1, w2, w3);
+    a2 += sg_dot8x4(subgroupBroadcast(xv[0], 2u), subgroupBroadcast(xv[1], 2u), w0, w1, w2, w3);
+    a3 += sg_dot8x4(subgroupBroadcast(xv[0], 3u), subgroupBroadcast(xv[1], 3u), w0, w1, w2, w3);
+    a4 += sg_dot8x4(subgroupBroadcast(xv[0], 4u), subgroupBroadcast(xv[1], 4u), w0, w1, w2, w3);
+    a5 += sg_dot8x4(subgroupBroadcast(xv[0], 5u), subgroupBroadcast(xv[1], 5u), w0, w1, w2, w3);
+    a6 += sg_dot8x4(subgroupBroadcast(xv[0], 6u), subgroupBroadcast(xv[1], 6u), w0, w1, w2, w3);
+    a7 += sg_dot8x4(subgroupBroadcast(xv[0], 7u), subgroupBroadcast(xv[1], 7u), w0, w1, w2, w3);
   }
   if (nOwn >= p.N) { return; }
   let acc = array<vec4<f32>, 8>(a0, a1, a2, a3, a4, a5, a6, a7);

@@ -245,10 +245,7 @@ fn store_row(m: u32, n0: u32, acc: vec4<f32>) {
   }
 }
 
-// Σ_k a[k]·b[k] over one 8-element chunk held as two vec4 pairs.
-fn dot8x(a: vec4<f32>, b: vec4<f32>, w: mat2x4<f32>) -> f32 {
-  return dot(a, w[0]) + dot(b, w[1]);
-}
+#include "sg_chunk"
 
 @compute @workgroup_size(64)
 fn gemm_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
@@ -295,22 +292,14 @@ fn gemm_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     let w1 = w8(n1, c);
     let w2 = w8(n2, c);
     let w3 = w8(n3, c);
-    var ra = subgroupBroadcast(xa, 0u); var rb = subgroupBroadcast(xb, 0u);
-    a0 += vec4<f32>(dot8x(ra, rb, w0), dot8x(ra, rb, w1), dot8x(ra, rb, w2), dot8x(ra, rb, w3));
-    ra = subgroupBroadcast(xa, 1u); rb = subgroupBroadcast(xb, 1u);
-    a1 += vec4<f32>(dot8x(ra, rb, w0), dot8x(ra, rb, w1), dot8x(ra, rb, w2), dot8x(ra, rb, w3));
-    ra = subgroupBroadcast(xa, 2u); rb = subgroupBroadcast(xb, 2u);
-    a2 += vec4<f32>(dot8x(ra, rb, w0), dot8x(ra, rb, w1), dot8x(ra, rb, w2), dot8x(ra, rb, w3));
-    ra = subgroupBroadcast(xa, 3u); rb = subgroupBroadcast(xb, 3u);
-    a3 += vec4<f32>(dot8x(ra, rb, w0), dot8x(ra, rb, w1), dot8x(ra, rb, w2), dot8x(ra, rb, w3));
-    ra = subgroupBroadcast(xa, 4u); rb = subgroupBroadcast(xb, 4u);
-    a4 += vec4<f32>(dot8x(ra, rb, w0), dot8x(ra, rb, w1), dot8x(ra, rb, w2), dot8x(ra, rb, w3));
-    ra = subgroupBroadcast(xa, 5u); rb = subgroupBroadcast(xb, 5u);
-    a5 += vec4<f32>(dot8x(ra, rb, w0), dot8x(ra, rb, w1), dot8x(ra, rb, w2), dot8x(ra, rb, w3));
-    ra = subgroupBroadcast(xa, 6u); rb = subgroupBroadcast(xb, 6u);
-    a6 += vec4<f32>(dot8x(ra, rb, w0), dot8x(ra, rb, w1), dot8x(ra, rb, w2), dot8x(ra, rb, w3));
-    ra = subgroupBroadcast(xa, 7u); rb = subgroupBroadcast(xb, 7u);
-    a7 += vec4<f32>(dot8x(ra, rb, w0), dot8x(ra, rb, w1), dot8x(ra, rb, w2), dot8x(ra, rb, w3));
+    a0 += sg_dot8x4(subgroupBroadcast(xa, 0u), subgroupBroadcast(xb, 0u), w0, w1, w2, w3);
+    a1 += sg_dot8x4(subgroupBroadcast(xa, 1u), subgroupBroadcast(xb, 1u), w0, w1, w2, w3);
+    a2 += sg_dot8x4(subgroupBroadcast(xa, 2u), subgroupBroadcast(xb, 2u), w0, w1, w2, w3);
+    a3 += sg_dot8x4(subgroupBroadcast(xa, 3u), subgroupBroadcast(xb, 3u), w0, w1, w2, w3);
+    a4 += sg_dot8x4(subgroupBroadcast(xa, 4u), subgroupBroadcast(xb, 4u), w0, w1, w2, w3);
+    a5 += sg_dot8x4(subgroupBroadcast(xa, 5u), subgroupBroadcast(xb, 5u), w0, w1, w2, w3);
+    a6 += sg_dot8x4(subgroupBroadcast(xa, 6u), subgroupBroadcast(xb, 6u), w0, w1, w2, w3);
+    a7 += sg_dot8x4(subgroupBroadcast(xa, 7u), subgroupBroadcast(xb, 7u), w0, w1, w2, w3);
   }
   if (nOwn >= gp.N) { return; }
   store_row(m0, nOwn, a0);
