@@ -4,7 +4,7 @@
  */
 import type { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
-import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
+import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
 
@@ -78,7 +78,7 @@ export function ditAttentionGemm(ctx: GpuContext, a: DitAttentionGemmArgs, tag =
   // block: DH/4 lanes per block, a multiple of 8 that divides 64.
   const sgScores = a.subgroups ?? ctx.hasWideSubgroups;
   const sgPv = sgScores && [32, 64, 128, 256].includes(DH);
-  if (sgScores && !ctx.hasWideSubgroups) throw new AdapterLimitError('llvmpipe subgroup size (ditAttentionGemm subgroups)', 8, ctx.handle.info.subgroupMinSize);
+  if (sgScores) ctx.requireWideSubgroups('ditAttentionGemm subgroups');
   const s = ctx.record({ shader: 'dit_attn_gemm', entry: sgScores ? 'scores_sg' : 'scores', defines: { DH, SCORES: true, SG: sgScores } },
     [a.dims, params, a.qkv, a.keymask, a.scores], [1, 1, 1], `${tag}.scores`);
   const m = ctx.record({ shader: 'dit_attn_gemm', entry: 'softmax', defines: { DH, SOFTMAX: true } },

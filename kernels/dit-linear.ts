@@ -5,7 +5,7 @@
  */
 import type { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
-import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
+import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
 
@@ -62,7 +62,7 @@ export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecor
   if (a.gate && a.act) throw new ShapeMismatchError(`ditLinear ${tag}: gate and act are exclusive`);
   const impl = a.impl ?? defaultDitLinearImpl(ctx, N);
   if (impl !== 'tiled' && N % 4 !== 0) throw new ShapeMismatchError(`ditLinear ${tag}: ${impl} needs N % 4 == 0, N=${N}`);
-  if (impl === 'sgblock' && !ctx.hasWideSubgroups) throw new AdapterLimitError('llvmpipe subgroup size (ditLinear sgblock)', 8, ctx.handle.info.subgroupMinSize);
+  if (impl === 'sgblock') ctx.requireWideSubgroups('ditLinear sgblock');
   const defines = {
     F16W: a.w.dtype === 'f16',
     ACT_SILU: a.act === 'silu',

@@ -9,7 +9,7 @@
  */
 import { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
-import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
+import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 
 export type Activation = 'silu' | 'gelu_tanh' | 'mish' | 'leaky_relu';
@@ -36,7 +36,7 @@ export interface LinearArgs {
    * with subgroups of ≥ 8 lanes when K % 8 == 0, else `gemm`.
    */
   mode?: LinearMode;
-  /** GEMV tuning: output columns per workgroup (default 4) and threads per workgroup (default 64). */
+  /** GEMV tuning: output columns and threads per workgroup (default 8 and 8 on llvmpipe, 4 and 64 elsewhere). */
   gemvRows?: number;
   gemvLanes?: number;
   /** Leave the `subgroups` path off even when the device has it (tests cover the fallback). */
@@ -104,9 +104,9 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
       throw new ShapeMismatchError(`linear: weight ${wl} has unsupported dtype ${a.w.dtype}`);
   }
   const mode: LinearMode = a.mode ?? (M <= 4 ? 'gemv' : vec && ctx.hasWideSubgroups ? 'gemm_sg' : 'gemm');
-  if (mode === 'gemm_sg' && !(vec && ctx.hasWideSubgroups)) {
+  if (mode === 'gemm_sg') {
     if (!vec) throw new ShapeMismatchError(`linear gemm_sg: K=${K} must be a multiple of 8 (weight ${wl})`);
-    throw new AdapterLimitError('llvmpipe subgroup size (linear gemm_sg)', 8, ctx.handle.info.subgroupMinSize);
+    ctx.requireWideSubgroups('linear gemm_sg');
   }
   const quant = a.w.dtype === 'q8' || a.w.dtype === 'q4';
   const act = a.act ?? (a.gateUp ? 'silu' : undefined);

@@ -1,7 +1,7 @@
 /** RMSNorm, the SwiGLU gate product and the norm/SwiGLU-fused decode GEMV (shaders/rmsnorm.wgsl). */
 import { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, grid1d, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
-import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
+import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 
 const WG = 128;
@@ -109,7 +109,7 @@ export function normGemv(ctx: GpuContext, a: NormGemvArgs, tag = ''): DispatchRe
     throw new ShapeMismatchError(`normGemv: residual [${a.residual.shape}] must hold [${M}, ${N}] in another buffer than y`);
   }
   const sg = a.subgroups ?? (ctx.hasWideSubgroups && M >= 8);
-  if (sg && !ctx.hasWideSubgroups) throw new AdapterLimitError('llvmpipe subgroup size (normGemv gemm_sg)', 8, ctx.handle.info.subgroupMinSize);
+  if (sg) ctx.requireWideSubgroups('normGemv gemm_sg');
   const rows = a.rows ?? (M === 1 ? 64 : 16);
   const mr = Math.min(a.mr ?? (M === 1 ? 1 : 4), M);
   const wb: GPUBufferBinding = { buffer: a.w.buffer, offset: a.w.offset, size: N * K * (a.w.dtype === 'f16' ? 2 : 4) };

@@ -55,6 +55,14 @@ const DH: u32 = {{DH}}u;
 const DH4: u32 = DH / 4u;
 const MASKED: f32 = -3.0e38;
 
+#ifdef SCORES
+// Keys query i may see: all T, or with the static chunk mask those up to the end of i's chunk.
+fn visible_keys(i: u32) -> u32 {
+  if (dims.chunk == 0u) { return dims.T; }
+  return min(dims.T, (i / dims.chunk + 1u) * dims.chunk);
+}
+#endif
+
 #ifndef SOFTMAX
 #ifndef SG
 fn load4(base: u32) -> vec4<f32> {
@@ -93,8 +101,7 @@ fn scores(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var r = 0u; r < 8u; r++) {
     let i = i0 + r;
     if (i >= T) { break; }
-    var lim = T;
-    if (dims.chunk > 0u) { lim = min(T, (i / dims.chunk + 1u) * dims.chunk); }
+    let lim = visible_keys(i);
     for (var c = 0u; c < 4u; c++) {
       let j = j0 + c;
       if (j >= T) { break; }
@@ -170,13 +177,14 @@ fn pv(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 #ifdef SCORES
 #ifdef SG
+#include "sg_chunk"
+
 // Writes the 4 scores of query row i: visible keys scaled, the rest MASKED. `kv` holds the lane's 4 key-mask
 // flags, loaded once per lane rather than once per (row, key).
 fn store_scores(z: u32, i: u32, j0: u32, acc: vec4<f32>, kv: vec4<bool>) {
   let T = dims.T;
   if (i >= T) { return; }
-  var lim = T;
-  if (dims.chunk > 0u) { lim = min(T, (i / dims.chunk + 1u) * dims.chunk); }
+  let lim = visible_keys(i);
   for (var c = 0u; c < 4u; c++) {
     let j = j0 + c;
     if (j >= T) { return; }
@@ -208,14 +216,14 @@ fn scores_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     let k1 = qkv4[k1r + d];
     let k2 = qkv4[k2r + d];
     let k3 = qkv4[k3r + d];
-    var q = subgroupBroadcast(qv, 0u); a0 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
-    q = subgroupBroadcast(qv, 1u); a1 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
-    q = subgroupBroadcast(qv, 2u); a2 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
-    q = subgroupBroadcast(qv, 3u); a3 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
-    q = subgroupBroadcast(qv, 4u); a4 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
-    q = subgroupBroadcast(qv, 5u); a5 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
-    q = subgroupBroadcast(qv, 6u); a6 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
-    q = subgroupBroadcast(qv, 7u); a7 += vec4<f32>(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
+    a0 += sg_dot4x4(subgroupBroadcast(qv, 0u), k0, k1, k2, k3);
+    a1 += sg_dot4x4(subgroupBroadcast(qv, 1u), k0, k1, k2, k3);
+    a2 += sg_dot4x4(subgroupBroadcast(qv, 2u), k0, k1, k2, k3);
+    a3 += sg_dot4x4(subgroupBroadcast(qv, 3u), k0, k1, k2, k3);
+    a4 += sg_dot4x4(subgroupBroadcast(qv, 4u), k0, k1, k2, k3);
+    a5 += sg_dot4x4(subgroupBroadcast(qv, 5u), k0, k1, k2, k3);
+    a6 += sg_dot4x4(subgroupBroadcast(qv, 6u), k0, k1, k2, k3);
+    a7 += sg_dot4x4(subgroupBroadcast(qv, 7u), k0, k1, k2, k3);
   }
   if (j0 >= T) { return; }
   let km = b * T;

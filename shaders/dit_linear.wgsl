@@ -217,6 +217,8 @@ fn regblock(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 #ifdef SG
+#include "sg_chunk"
+
 @compute @workgroup_size(64)
 fn sgblock(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
            @builtin(subgroup_invocation_id) sid: u32) {
@@ -235,14 +237,14 @@ fn sgblock(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     let b1 = load_w(n0 + 1u, k);
     let b2 = load_w(n0 + 2u, k);
     let b3 = load_w(n0 + 3u, k);
-    var r = subgroupBroadcast(xv, 0u); a0 += vec4<f32>(dot(r, b0), dot(r, b1), dot(r, b2), dot(r, b3));
-    r = subgroupBroadcast(xv, 1u); a1 += vec4<f32>(dot(r, b0), dot(r, b1), dot(r, b2), dot(r, b3));
-    r = subgroupBroadcast(xv, 2u); a2 += vec4<f32>(dot(r, b0), dot(r, b1), dot(r, b2), dot(r, b3));
-    r = subgroupBroadcast(xv, 3u); a3 += vec4<f32>(dot(r, b0), dot(r, b1), dot(r, b2), dot(r, b3));
-    r = subgroupBroadcast(xv, 4u); a4 += vec4<f32>(dot(r, b0), dot(r, b1), dot(r, b2), dot(r, b3));
-    r = subgroupBroadcast(xv, 5u); a5 += vec4<f32>(dot(r, b0), dot(r, b1), dot(r, b2), dot(r, b3));
-    r = subgroupBroadcast(xv, 6u); a6 += vec4<f32>(dot(r, b0), dot(r, b1), dot(r, b2), dot(r, b3));
-    r = subgroupBroadcast(xv, 7u); a7 += vec4<f32>(dot(r, b0), dot(r, b1), dot(r, b2), dot(r, b3));
+    a0 += sg_dot4x4(subgroupBroadcast(xv, 0u), b0, b1, b2, b3);
+    a1 += sg_dot4x4(subgroupBroadcast(xv, 1u), b0, b1, b2, b3);
+    a2 += sg_dot4x4(subgroupBroadcast(xv, 2u), b0, b1, b2, b3);
+    a3 += sg_dot4x4(subgroupBroadcast(xv, 3u), b0, b1, b2, b3);
+    a4 += sg_dot4x4(subgroupBroadcast(xv, 4u), b0, b1, b2, b3);
+    a5 += sg_dot4x4(subgroupBroadcast(xv, 5u), b0, b1, b2, b3);
+    a6 += sg_dot4x4(subgroupBroadcast(xv, 6u), b0, b1, b2, b3);
+    a7 += sg_dot4x4(subgroupBroadcast(xv, 7u), b0, b1, b2, b3);
   }
   if (nOwn >= p.N) { return; }
   let acc = array<vec4<f32>, 8>(a0, a1, a2, a3, a4, a5, a6, a7);

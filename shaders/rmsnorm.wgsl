@@ -142,6 +142,18 @@ fn w8(n: u32, c: u32) -> mat2x4<f32> {
 #endif
 }
 
+// y[m, n] = v (+ bias[n]) (+ res[m, n]): the epilogue of both GEMV entries.
+fn store_out(m: u32, n: u32, v: f32) {
+  var o = v;
+#ifdef BIAS
+  o += gbias[n];
+#endif
+#ifdef RESIDUAL
+  o += gres[m * gp.N + n];
+#endif
+  gy[m * gp.N + n] = o;
+}
+
 fn silu4(g: vec4<f32>) -> vec4<f32> {
   return g / (vec4<f32>(1.0) + exp(-g));
 }
@@ -215,13 +227,7 @@ fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var i = 0u; i < LANES; i++) {
         v += red[j * LANES + i];
       }
-#ifdef BIAS
-      v += gbias[n];
-#endif
-#ifdef RESIDUAL
-      v += gres[m * gp.N + n];
-#endif
-      gy[m * gp.N + n] = v;
+      store_out(m, n, v);
     }
   }
 }
@@ -234,14 +240,7 @@ fn store_row(m: u32, n0: u32, acc: vec4<f32>) {
   for (var j = 0u; j < 4u; j++) {
     let n = n0 + j;
     if (n >= gp.N) { return; }
-    var v = acc[j];
-#ifdef BIAS
-    v += gbias[n];
-#endif
-#ifdef RESIDUAL
-    v += gres[m * gp.N + n];
-#endif
-    gy[m * gp.N + n] = v;
+    store_out(m, n, acc[j]);
   }
 }
 

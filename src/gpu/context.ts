@@ -6,7 +6,7 @@ import { BufferPool } from './buffer-pool.js';
 import { zeroCounters, type Counters } from './counters.js';
 import { adapterKind, type AdapterKind, type GpuDeviceHandle } from './device.js';
 import type { DispatchRecord } from './dispatch.js';
-import { DeviceLostError, GpuError } from './errors.js';
+import { AdapterLimitError, DeviceLostError, GpuError } from './errors.js';
 import { PipelineCache, type PipelineSpec } from './pipeline-cache.js';
 import { GpuTensor, numel, type GpuDType } from './tensor.js';
 
@@ -56,6 +56,10 @@ export class GpuContext {
    */
   get hasWideSubgroups(): boolean {
     return this.hasSubgroups && this.adapterKind === 'llvmpipe' && this.handle.info.subgroupMinSize >= 8;
+  }
+  /** Throws AdapterLimitError naming `what` unless hasWideSubgroups: the guard of every forced `*_sg` entry. */
+  requireWideSubgroups(what: string): void {
+    if (!this.hasWideSubgroups) throw new AdapterLimitError(`llvmpipe subgroup size (${what})`, 8, this.handle.info.subgroupMinSize);
   }
   /** Subgroups that are always exactly 8 lanes (llvmpipe with 256-bit vectors): kernels indexing lanes 0..7. */
   get hasSubgroupsOf8(): boolean {
