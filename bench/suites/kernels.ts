@@ -16,7 +16,7 @@ import { softmax } from '../../kernels/softmax.js';
 import { topk } from '../../kernels/topk.js';
 import type { GpuTensor } from '../../src/gpu/tensor.js';
 import type { BenchCase, BenchEnv, CasePlan, Suite } from '../harness.js';
-import { addBroadcastGraph, gatherGraph, gemmGraph, matmulNBitsGraph, siluGraph, swigluGraph, topkGraph, unaryGraph } from '../ort-graphs.js';
+import { addBroadcastGraph, gatherGraph, graph, gemmGraph, matmulNBitsGraph, siluGraph, swigluGraph, topkGraph, unaryGraph } from '../ort-graphs.js';
 
 /** Deterministic pseudo-random floats in [-0.5, 0.5)·scale (benchmarks only need non-degenerate data). */
 export function rnd(n: number, seed: number, scale = 1): Float32Array {
@@ -73,9 +73,24 @@ function linearCase(M: number, N: number, K: number, fmt: WFmt, opts: { gateUp?:
   };
 }
 
-function softmaxCase(rows: number, cols: number, log = false): BenchCase {
+/**
+ * Row softmax / log-softmax. ORT's WebGPU EP has no LogSoftmax kernel (the node falls back to its CPU EP), so
+ * `ortSoftmaxLog` gives ORT the same result as Softmax → Log, which its GPU does run: the GPU-to-GPU twin.
+ */
+function softmaxCase(rows: number, cols: number, log = false, ortSoftmaxLog = false): BenchCase {
+  const ortModel = () =>
+    ortSoftmaxLog
+      ? graph({
+          inputs: [{ name: 'x', dtype: 'float32', dims: [rows, cols] }],
+          outputs: [{ name: 'y', dtype: 'float32', dims: [rows, cols] }],
+          nodes: [
+            { op: 'Softmax', inputs: ['x'], outputs: ['p'], attrs: { axis: -1 } },
+            { op: 'Log', inputs: ['p'], outputs: ['y'] },
+          ],
+        })
+      : unaryGraph(log ? 'LogSoftmax' : 'Softmax', [rows, cols], [rows, cols], { axis: -1 });
   return {
-    name: log ? 'log_softmax' : 'softmax',
+    name: (log ? 'log_softmax' : 'softmax') + (ortSoftmaxLog ? ' (ORT: Softmax→Log)' : ''),
     shape: `[${rows},${cols}]`,
     setup: ({ ctx }) => {
       const x = rnd(rows * cols, 11, 20);
@@ -83,7 +98,7 @@ function softmaxCase(rows: number, cols: number, log = false): BenchCase {
       return {
         records: [softmax(ctx, { x: tx, out, log })],
         bytes: 8 * rows * cols,
-        ort: { model: unaryGraph(log ? 'LogSoftmax' : 'Softmax', [rows, cols], [rows, cols], { axis: -1 }), feeds: { x: { type: 'float32', data: x, dims: [rows, cols] } } },
+        ort: { model: ortModel(), feeds: { x: { type: 'float32', data: x, dims: [rows, cols] } } },
         dispose: () => [tx, out].forEach((t) => t.buffer.destroy()),
       };
     },
@@ -221,6 +236,7 @@ export const suite: Suite = {
       linearCase(2 * T, D, D, 'f16', { reps: full ? 3 : undefined }),
       softmaxCase(1, SPEECH),
       softmaxCase(1, SPEECH, true),
+      softmaxCase(1, SPEECH, true, true),
       softmaxCase(16 * (full ? 8 : 2), 2 * T),
       topkCase(1, SPEECH, 25),
       gatherCase(SPEECH + 3, H, full ? 64 : 16, 'f32'),

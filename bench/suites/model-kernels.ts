@@ -11,6 +11,8 @@
  *   - DiT AdaLN: LayerNorm without affine + x·(1+scale)+shift (ORT: LayerNormalization, Add, Mul, Add);
  *   - HiFT source STFT and output iSTFT, n_fft 16 hop 4 (ORT: reflect Pad + strided Conv with the windowed DFT
  *     basis; Slice, Exp, Min, Sin, Cos, Mul, Concat, ConvTranspose, Mul, Slice, Clip).
+ *   - Qwen2 input_layernorm + qkv_proj, RMSNorm fused into the projection's prologue, decode row and a 64-row
+ *     prefill (ORT: the six RMSNorm ops, then Gemm with bias);
  * Registered in bench/harness.ts as the `model-kernels` suite: `npx tsx bench/run.ts --suite model-kernels`.
  */
 import { adaLayerNorm } from '../../kernels/adaln.js';
@@ -20,7 +22,8 @@ import { atLength, createDims } from '../../kernels/flow-dims.js';
 import { istft } from '../../kernels/istft.js';
 import { pagedAttentionSplit } from '../../kernels/paged-attention.js';
 import { stft, stftTables } from '../../kernels/stft.js';
-import { rmsNorm } from '../../kernels/rmsnorm.js';
+import { normGemv, rmsNorm } from '../../kernels/rmsnorm.js';
+import { packWeightF16 } from '../../kernels/quant.js';
 import { snake } from '../../kernels/snake.js';
 import type { BenchCase, Suite } from '../harness.js';
 import { graph, type NodeSpec } from '../ort-graphs.js';
@@ -39,6 +42,18 @@ function snakeNodes(x: string, out: string): NodeSpec[] {
   ];
 }
 
+/** Qwen2RMSNorm as ONNX ops on x [R, C] with weight w [C] and eps: the exporter's unfused sequence. */
+function rmsNodes(x: string, out: string): NodeSpec[] {
+  return [
+    { op: 'Mul', inputs: [x, x], outputs: ['x2'] },
+    { op: 'ReduceMean', inputs: ['x2'], outputs: ['ms'], attrs: { axes: [-1], keepdims: 1 } },
+    { op: 'Add', inputs: ['ms', 'eps'], outputs: ['mse'] },
+    { op: 'Sqrt', inputs: ['mse'], outputs: ['rms'] },
+    { op: 'Div', inputs: [x, 'rms'], outputs: ['xn'] },
+    { op: 'Mul', inputs: ['xn', 'w'], outputs: [out] },
+  ];
+}
+
 function rmsCase(R: number, C: number): BenchCase {
   return {
     name: 'rmsnorm (fused)',
@@ -50,14 +65,7 @@ function rmsCase(R: number, C: number): BenchCase {
         inputs: [{ name: 'x', ...f32([R, C]) }],
         outputs: [{ name: 'y', ...f32([R, C]) }],
         inits: [{ name: 'w', ...f32([C]), data: w }, { name: 'eps', ...f32([]), data: Float32Array.of(1e-6) }],
-        nodes: [
-          { op: 'Mul', inputs: ['x', 'x'], outputs: ['x2'] },
-          { op: 'ReduceMean', inputs: ['x2'], outputs: ['ms'], attrs: { axes: [-1], keepdims: 1 } },
-          { op: 'Add', inputs: ['ms', 'eps'], outputs: ['mse'] },
-          { op: 'Sqrt', inputs: ['mse'], outputs: ['rms'] },
-          { op: 'Div', inputs: ['x', 'rms'], outputs: ['xn'] },
-          { op: 'Mul', inputs: ['xn', 'w'], outputs: ['y'] },
-        ],
+        nodes: rmsNodes('x', 'y'),
       });
       return {
         records: [rmsNorm(ctx, { x: tx, weight: tw, y, eps: 1e-6 })],
@@ -65,6 +73,45 @@ function rmsCase(R: number, C: number): BenchCase {
         flops: 4 * R * C,
         ort: { model, feeds: { x: { type: 'float32', data: x, dims: [R, C] } }, note: 'ORT: Mul, ReduceMean, Add, Sqrt, Div, Mul' },
         dispose: () => [tx, tw, y].forEach((t) => t.buffer.destroy()),
+      };
+    },
+  };
+}
+
+/**
+ * RMSNorm fused into the projection after it (Qwen2 input_layernorm + qkv_proj with bias): y = rms(x)·Wᵀ + b,
+ * x [M, K], W [N, K] f32 or packed f16. ORT runs the unfused RMSNorm ops and then a Gemm (f32 weights).
+ */
+function normMatmulCase(M: number, N: number, K: number, fmt: 'f32' | 'f16'): BenchCase {
+  return {
+    name: `rmsnorm+matmul ${fmt} (fused)`,
+    shape: `x[${M},${K}] W[${N},${K}]+b`,
+    setup: ({ ctx }) => {
+      const x = rnd(M * K, 21), nw = rnd(K, 22, 2), w = rnd(N * K, 23, 0.05), b = rnd(N, 24);
+      const tx = ctx.upload(x, 'f32', [M, K]), tn = ctx.upload(nw, 'f32', [K]), tb = ctx.upload(b, 'f32', [N]);
+      const tw = fmt === 'f16' ? packWeightF16(ctx, w, [N, K]) : ctx.upload(w, 'f32', [N, K]);
+      const y = ctx.tensor('f32', [M, N]);
+      const model = graph({
+        inputs: [{ name: 'x', ...f32([M, K]) }],
+        outputs: [{ name: 'y', ...f32([M, N]) }],
+        inits: [
+          { name: 'w', ...f32([K]), data: nw },
+          { name: 'eps', ...f32([]), data: Float32Array.of(1e-6) },
+          { name: 'W', ...f32([N, K]), data: w },
+          { name: 'b', ...f32([N]), data: b },
+        ],
+        nodes: [...rmsNodes('x', 'xn_w'), { op: 'Gemm', inputs: ['xn_w', 'W', 'b'], outputs: ['y'], attrs: { transB: 1 } }],
+      });
+      return {
+        records: [normGemv(ctx, { x: tx, w: tw, y, norm: tn, eps: 1e-6, bias: tb })],
+        bytes: (fmt === 'f16' ? 2 : 4) * N * K + 4 * (M * K + M * N + K + N),
+        flops: 2 * M * N * K + 4 * M * K,
+        ort: {
+          model,
+          feeds: { x: { type: 'float32', data: x, dims: [M, K] } },
+          note: `ORT: Mul, ReduceMean, Add, Sqrt, Div, Mul, Gemm (f32 weights${fmt === 'f16' ? '; ours f16' : ''})`,
+        },
+        dispose: () => [tx, tn, tb, tw, y].forEach((t) => t.buffer.destroy()),
       };
     },
   };
@@ -393,6 +440,9 @@ export const suite: Suite = {
     return [
       rmsCase(1, 896),
       rmsCase(full ? 512 : 64, 896),
+      normMatmulCase(1, 1152, 896, 'f32'),
+      normMatmulCase(1, 1152, 896, 'f16'),
+      normMatmulCase(full ? 64 : 16, 1152, 896, 'f32'),
       snakeCase(256, full ? 400 : 100),
       snakeCase(64, full ? 6001 : 1501),
       convSnakeCase(256, full ? 400 : 100, 7, 3),

@@ -15,7 +15,9 @@ export async function nodeGpu(): Promise<GPU> {
   }
   // GPUBufferUsage and friends must exist as globals before any WebGPU call.
   Object.assign(globalThis, mod.globals);
-  gpuSingleton = mod.create([]);
+  // Dawn rounds timestamp-query results down to 65.536 µs steps (a browser's timing-attack mitigation), which
+  // hides every kernel shorter than that; Node has no such attacker, so profiling gets the full resolution.
+  gpuSingleton = mod.create(['disable-dawn-features=timestamp_quantization']);
   return gpuSingleton;
 }
 
