@@ -7,7 +7,7 @@ import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 export interface PagedAttentionArgs {
   /** [M, Hq, D] f32, rotated */
   q: GpuTensor;
-  /** [numPages, 2, pageSize, Hkv, D] f32 */
+  /** [numPages, 2, pageSize, Hkv, D] f32 or f16 (packed halves) */
   pool: GpuTensor;
   /** [maxSeqs, maxPages] u32 */
   blockTable: GpuTensor;
@@ -24,7 +24,8 @@ export interface PagedAttentionArgs {
 export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = ''): DispatchRecord {
   expectShape('pagedAttention q', a.q, [-1, -1, -1], ['f32']);
   const [M, Hq, D] = a.q.shape;
-  expectShape('pagedAttention pool', a.pool, [-1, 2, -1, -1, D], ['f32']);
+  expectShape('pagedAttention pool', a.pool, [-1, 2, -1, -1, D], ['f32', 'f16']);
+  if (D % 2) throw new ShapeMismatchError(`paged attention: head_dim ${D} must be even`);
   const [, , pageSize, Hkv] = a.pool.shape;
   if (Hq % Hkv) throw new ShapeMismatchError(`pagedAttention: ${Hq} q heads are not a multiple of ${Hkv} kv heads`);
   expectShape('pagedAttention out', a.out, [M, Hq * D], ['f32']);
@@ -34,7 +35,7 @@ export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = '')
   const grid: [number, number, number] = mode === 'rows' ? grid1d(ceilDiv(M * Hq, 64)) : [Hq, M, 1];
   const params = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, grid[0] * 64]));
   return ctx.record(
-    { shader: 'paged_attention', entry: mode === 'rows' ? 'attend_rows' : 'attend', defines: { D, DPT: ceilDiv(D, 64) } },
+    { shader: 'paged_attention', entry: mode === 'rows' ? 'attend_rows' : 'attend', defines: { D, DPT: ceilDiv(D, 64), F16KV: a.pool.dtype === 'f16' } },
     [params, a.step, a.q, a.pool, a.blockTable, a.out],
     grid,
     tag,
@@ -52,7 +53,8 @@ export interface PagedAttentionSplitArgs extends Omit<PagedAttentionArgs, 'mode'
 export function pagedAttentionSplit(ctx: GpuContext, a: PagedAttentionSplitArgs, tag = ''): DispatchRecord[] {
   expectShape('pagedAttentionSplit q', a.q, [-1, -1, -1], ['f32']);
   const [M, Hq, D] = a.q.shape;
-  expectShape('pagedAttentionSplit pool', a.pool, [-1, 2, -1, -1, D], ['f32']);
+  expectShape('pagedAttentionSplit pool', a.pool, [-1, 2, -1, -1, D], ['f32', 'f16']);
+  if (D % 2) throw new ShapeMismatchError(`paged attention: head_dim ${D} must be even`);
   const [, , pageSize, Hkv] = a.pool.shape;
   if (Hq % Hkv) throw new ShapeMismatchError(`pagedAttentionSplit: ${Hq} q heads are not a multiple of ${Hkv} kv heads`);
   expectShape('pagedAttentionSplit out', a.out, [M, Hq * D], ['f32']);
@@ -64,7 +66,7 @@ export function pagedAttentionSplit(ctx: GpuContext, a: PagedAttentionSplitArgs,
     throw new ShapeMismatchError(`pagedAttentionSplit: ${maxSplits} splits of ${chunk} keys cannot cover ${maxContext} positions`);
   }
   const scale = a.scale ?? 1 / Math.sqrt(D);
-  const defines = { D, DPT: ceilDiv(D, 64), SPLIT: true, CH: chunk, MAXS: maxSplits };
+  const defines = { D, DPT: ceilDiv(D, 64), SPLIT: true, CH: chunk, MAXS: maxSplits, F16KV: a.pool.dtype === 'f16' };
   const g1 = grid1d(ceilDiv(M * Hq * maxSplits, 64));
   const g2 = grid1d(ceilDiv(M * Hq * D, 64));
   const p1 = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, g1[0] * 64]));

@@ -7,11 +7,14 @@
 //   pool[page, 0, off, g, :] = rope(k[m, g, :], pos)                     (K)
 //   pool[page, 1, off, g, :] = v[m, g, :]                                (V)
 // with page = block_table[step.slot, pos / pageSize], off = pos % pageSize.
-// pool (one per layer): [numPages, 2, pageSize, Hkv, D] f32: a page holds pageSize positions of K then V, so
-// a page is one contiguous range (copy-on-write copies it with one buffer copy).
+// pool (one per layer): [numPages, 2, pageSize, Hkv, D] f32, or with F16KV the same elements as packed halves
+// (array<u32>, element e in the low half of word e/2 when e is even): a page holds pageSize positions of K then
+// V, so a page is one contiguous range (copy-on-write copies it with one buffer copy). The f16 cache halves the
+// bytes attention streams per key; values are rounded once, after RoPE, statistics stay f32.
 // block_table: [maxSeqs, maxPages] u32, written by the host allocator (src/models/qwen2/paged-kv.ts).
 // RoPE as in rope.wgsl (half-split rotate_half, CPU-built cos/sin table [maxPos, D]).
-// One thread owns one (m, head slot, i) with i < D/2, so each thread moves the pair (i, i + D/2).
+// One thread owns one (m, head slot, i) with i < D/4 and moves dims 2i, 2i+1 and their rotation partners
+// D/2 + 2i, D/2 + 2i + 1: two adjacent pairs, so an f16 pool gets whole words (D % 4 == 0).
 // Flat grid split over x/y (rowStride). step is a uniform the model rewrites each step (start, slot).
 
 struct Params {
@@ -33,43 +36,61 @@ struct Params {
 @group(0) @binding(3) var<storage, read> table: array<f32>;
 @group(0) @binding(4) var<storage, read> block_table: array<u32>;
 @group(0) @binding(5) var<storage, read_write> q_out: array<f32>;
+#ifdef F16KV
+@group(0) @binding(6) var<storage, read_write> pool: array<u32>;
+#else
 @group(0) @binding(6) var<storage, read_write> pool: array<f32>;
+#endif
+
+// pool elements e, e + 1 (e even) ← (a, b).
+fn store2(e: u32, a: f32, b: f32) {
+#ifdef F16KV
+  pool[e >> 1u] = pack2x16float(vec2<f32>(a, b));
+#else
+  pool[e] = a;
+  pool[e + 1u] = b;
+#endif
+}
 
 @compute @workgroup_size(64)
 fn qkv_append(@builtin(global_invocation_id) gid: vec3<u32>) {
   let half = p.D / 2u;
+  let quarter = p.D / 4u;
   let heads = p.Hq + 2u * p.Hkv;
   let t = gid.y * p.rowStride + gid.x;
-  if (t >= p.M * heads * half) { return; }
-  let i = t % half;
-  let hs = (t / half) % heads;
-  let m = t / (half * heads);
+  if (t >= p.M * heads * quarter) { return; }
+  let i = 2u * (t % quarter);
+  let hs = (t / quarter) % heads;
+  let m = t / (quarter * heads);
   let pos = step.start + m;
   let src = m * heads * p.D + hs * p.D;
-  let a = qkv[src + i];
-  let b = qkv[src + half + i];
+  let a = vec2<f32>(qkv[src + i], qkv[src + i + 1u]);
+  let b = vec2<f32>(qkv[src + half + i], qkv[src + half + i + 1u]);
   if (hs >= p.Hq + p.Hkv) {
     // V: no rotation.
     let g = hs - p.Hq - p.Hkv;
     let page = block_table[step.slot * p.maxPages + pos / p.pageSize];
     let dst = (((page * 2u + 1u) * p.pageSize + pos % p.pageSize) * p.Hkv + g) * p.D;
-    pool[dst + i] = a;
-    pool[dst + half + i] = b;
+    store2(dst + i, a.x, a.y);
+    store2(dst + half + i, b.x, b.y);
     return;
   }
-  let c = table[pos * p.D + i];
-  let s = table[pos * p.D + half + i];
+  let tb = pos * p.D;
+  let c = vec2<f32>(table[tb + i], table[tb + i + 1u]);
+  let s = vec2<f32>(table[tb + half + i], table[tb + half + i + 1u]);
   let ra = a * c - b * s;
   let rb = b * c + a * s;
   if (hs < p.Hq) {
     let dst = (m * p.Hq + hs) * p.D;
-    q_out[dst + i] = ra;
-    q_out[dst + half + i] = rb;
+    q_out[dst + i] = ra.x;
+    q_out[dst + i + 1u] = ra.y;
+    q_out[dst + half + i] = rb.x;
+    q_out[dst + half + i + 1u] = rb.y;
   } else {
     let g = hs - p.Hq;
     let page = block_table[step.slot * p.maxPages + pos / p.pageSize];
     let dst = (((page * 2u) * p.pageSize + pos % p.pageSize) * p.Hkv + g) * p.D;
-    pool[dst + i] = ra;
-    pool[dst + half + i] = rb;
+    store2(dst + i, ra.x, ra.y);
+    store2(dst + half + i, rb.x, rb.y);
   }
 }

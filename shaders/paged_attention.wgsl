@@ -7,7 +7,8 @@
 // hold positions 0..start+M−1 (the fused append runs first), so a prefill can also continue a sequence whose
 // prefix pages are shared with another sequence.
 //
-// q [M, Hq, D] f32 (already rotated), o [M, Hq·D] f32.
+// q [M, Hq, D] f32 (already rotated), o [M, Hq·D] f32. The pool is f32, or packed halves with F16KV (see
+// kv_cache.wgsl); every read goes through kv2/kv1, so the arithmetic is f32 either way.
 // One workgroup (WG = 64 threads) owns one (q head, query row): keys are processed in chunks of WG with an
 // online ("flash") softmax: thread t scores key c0+t (a D-long dot against q in workgroup memory), the chunk
 // max updates the running max, every accumulator is rescaled by exp(old − new), and thread t owns output dims
@@ -49,7 +50,11 @@ const MAXS: u32 = {{MAXS}}u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> step: Step;
 @group(0) @binding(2) var<storage, read> q: array<f32>;
+#ifdef F16KV
+@group(0) @binding(3) var<storage, read> pool: array<u32>;
+#else
 @group(0) @binding(3) var<storage, read> pool: array<f32>;
+#endif
 @group(0) @binding(4) var<storage, read> block_table: array<u32>;
 @group(0) @binding(5) var<storage, read_write> o: array<f32>;
 #ifdef SPLIT
@@ -65,6 +70,24 @@ var<workgroup> qs: array<f32, D>;
 var<workgroup> pr: array<f32, WG>;
 var<workgroup> sc: array<f32, WG>;
 var<workgroup> vbase: array<u32, WG>;
+
+// Pool elements e, e + 1 (e even), and element e.
+#ifdef F16KV
+fn kv2(e: u32) -> vec2<f32> {
+  return unpack2x16float(pool[e >> 1u]);
+}
+fn kv1(e: u32) -> f32 {
+  let v = unpack2x16float(pool[e >> 1u]);
+  return select(v.x, v.y, (e & 1u) == 1u);
+}
+#else
+fn kv2(e: u32) -> vec2<f32> {
+  return vec2<f32>(pool[e], pool[e + 1u]);
+}
+fn kv1(e: u32) -> f32 {
+  return pool[e];
+}
+#endif
 
 fn row_base(j: u32, which: u32, g: u32) -> u32 {
   let page = block_table[step.slot * p.maxPages + j / p.pageSize];
@@ -91,8 +114,10 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
     if (j < n) {
       let kb = row_base(j, 0u, g);
       var dot = 0.0;
-      for (var d = 0u; d < D; d++) {
-        dot = fma(qs[d], pool[kb + d], dot);
+      for (var d = 0u; d < D; d += 2u) {
+        let k = kv2(kb + d);
+        dot = fma(qs[d], k.x, dot);
+        dot = fma(qs[d + 1u], k.y, dot);
       }
       s = dot * p.scale;
       vbase[lid] = row_base(j, 1u, g);
@@ -117,7 +142,7 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
       if (d < D) {
         var a = acc[e] * alpha;
         for (var t = 0u; t < cn; t++) {
-          a = fma(pr[t], pool[vbase[t] + d], a);
+          a = fma(pr[t], kv1(vbase[t] + d), a);
         }
         acc[e] = a;
       }
@@ -153,8 +178,10 @@ fn attend_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var j = 0u; j < n; j++) {
     let kb = row_base(j, 0u, g);
     var s = 0.0;
-    for (var d = 0u; d < D; d++) {
-      s = fma(qr[d], pool[kb + d], s);
+    for (var d = 0u; d < D; d += 2u) {
+      let k = kv2(kb + d);
+      s = fma(qr[d], k.x, s);
+      s = fma(qr[d + 1u], k.y, s);
     }
     if (s > mx) {
       let alpha = exp(mx - s);
@@ -167,8 +194,10 @@ fn attend_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
     let pj = exp(s - mx);
     l += pj;
     let vb = kb + p.pageSize * p.Hkv * D;
-    for (var d = 0u; d < D; d++) {
-      acc[d] = fma(pj, pool[vb + d], acc[d]);
+    for (var d = 0u; d < D; d += 2u) {
+      let v = kv2(vb + d);
+      acc[d] = fma(pj, v.x, acc[d]);
+      acc[d + 1u] = fma(pj, v.y, acc[d + 1u]);
     }
   }
   for (var d = 0u; d < D; d++) {
@@ -201,8 +230,10 @@ fn attend_split(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var j = j0; j < j1; j++) {
     let kb = row_base(j, 0u, g);
     var s = 0.0;
-    for (var d = 0u; d < D; d++) {
-      s = fma(qr[d], pool[kb + d], s);
+    for (var d = 0u; d < D; d += 2u) {
+      let k = kv2(kb + d);
+      s = fma(qr[d], k.x, s);
+      s = fma(qr[d + 1u], k.y, s);
     }
     if (s > mx) {
       let alpha = exp(mx - s);
@@ -215,8 +246,10 @@ fn attend_split(@builtin(global_invocation_id) gid: vec3<u32>) {
     let pj = exp(s - mx);
     l += pj;
     let vb = kb + p.pageSize * p.Hkv * D;
-    for (var d = 0u; d < D; d++) {
-      acc[d] = fma(pj, pool[vb + d], acc[d]);
+    for (var d = 0u; d < D; d += 2u) {
+      let v = kv2(vb + d);
+      acc[d] = fma(pj, v.x, acc[d]);
+      acc[d + 1u] = fma(pj, v.y, acc[d + 1u]);
     }
   }
   let pb = (mh * MAXS + sp) * (D + 2u);

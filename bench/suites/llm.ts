@@ -7,6 +7,7 @@
  *                               [--prefill 64,512] [--prefill-reps N] [--contexts 64,1024] [--ort-prefill 64,512]
  *                               [--merge]   (update matching rows of an existing bench/results/llm.json)
  *                               [--profile] (GPU time per kernel variant of one decode step)
+ *                               [--kv f32|f16] (KV cache element type of our rows; default f32)
  *
  * Reports prefill tok/s (64 and 512 tokens), decode ms/token at context 64 and 1024 (end to end: input write,
  * one submit, top-k readback), and counters per decode token. For context 1024 the cache is grown to 1023
@@ -63,10 +64,11 @@ async function benchOurs(ctx: GpuContext, store: TensorStore, cfg: LlmConfig, dt
   const t0 = performance.now();
   const weights = uploadLlmWeights(ctx, store, cfg, dtype);
   const maxCtx = Math.max(...contexts, ...prefillLens) + steps + 8;
-  const rt = new Qwen2Runtime(ctx, cfg, weights, { maxPrefill: Math.max(...prefillLens), maxContext: maxCtx, kv: { pageSize: 16, maxSeqs: 2 } });
+  const kvDtype = opt('--kv', 'f32') as 'f32' | 'f16';
+  const rt = new Qwen2Runtime(ctx, cfg, weights, { maxPrefill: Math.max(...prefillLens), maxContext: maxCtx, kv: { pageSize: 16, maxSeqs: 2, dtype: kvDtype } });
   await ctx.finish();
   const loadS = (performance.now() - t0) / 1000;
-  const row: Row = { impl: 'ours-webgpu', dtype, loadSeconds: +loadS.toFixed(2), weightRelErrVsF32: maxWeightRelErr(weights) };
+  const row: Row = { impl: kvDtype === 'f32' ? 'ours-webgpu' : `ours-webgpu-kv-${kvDtype}`, dtype, kvDtype, loadSeconds: +loadS.toFixed(2), weightRelErrVsF32: maxWeightRelErr(weights) };
   const d = cfg.hidden;
   // Prefill: one short warm-up (compiles the GEMM-path pipelines), then timed runs.
   const warm = rt.createSequence();

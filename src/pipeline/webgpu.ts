@@ -22,6 +22,8 @@ export interface WebGpuPipelineOptions {
   maxFrames?: number;
   /** LLM context length in positions. */
   maxContext?: number;
+  /** LLM KV cache element type (default f32; f16 halves the cache and the bytes attention reads per key). */
+  kvDtype?: 'f32' | 'f16';
   /** HiFT harmonic-noise table [rows, 9] (e.g. exported from upstream); default: seeded, see noise.ts. */
   sineNoise?: Float32Array;
   text?: TextFrontend;
@@ -102,7 +104,7 @@ class GpuHiftPort implements HiftPort {
 export async function createWebGpuPipeline(ctx: GpuContext, files: ModelFiles, opts: WebGpuPipelineOptions = {}): Promise<CosyVoicePipeline> {
   const dtype = opts.dtype ?? 'f32';
   const maxFrames = opts.maxFrames ?? 1500;
-  const lm = CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype, maxContext: opts.maxContext ?? 2048 });
+  const lm = CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype, maxContext: opts.maxContext ?? 2048, kv: { dtype: opts.kvDtype } });
   const flow = await FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype, maxFrames });
   const hcfg = hiftConfigFromYaml(files.yaml);
   // A caller's table bounds the longest HiFT call (its noise is read by absolute sample index).

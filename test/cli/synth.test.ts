@@ -41,6 +41,17 @@ describe('cosyvoice-webgpu synth', () => {
     expect(wav.samples.some((v) => v !== 0)).toBe(true);
   });
 
+  it('--kv-dtype f16: the LLM runs over an f16 KV cache and the WAV is written; other values are usage errors', async () => {
+    const out = join(dir, 'kv16.wav');
+    const r = await run(['synth', '--text', 'Hello there.', '--out', out, '--tokens', '10', '--kv-dtype', 'f16']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(readWav(new Uint8Array(readFileSync(out))).samples.length).toBe(960 * 10);
+    const bad = await run(['synth', '--text', 'x', '--out', join(dir, 'kv8.wav'), '--kv-dtype', 'f8']);
+    expect(bad.err).toMatch(/--kv-dtype f8: use f32 or f16/);
+    expect(existsSync(join(dir, 'kv8.wav'))).toBe(false);
+  });
+
   it('bad input: empty text, missing --out, a speaker of the wrong shape, a folder of another model — no WAV left', async () => {
     const out = join(dir, 'b.wav');
     const empty = await run(['synth', '--text', '   ', '--out', out, '--tokens', '5']);

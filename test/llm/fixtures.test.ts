@@ -14,11 +14,11 @@ import { testContext } from '../helpers/gpu.js';
 
 const ints = (t: { data: Float64Array }) => Array.from(t.data);
 const lms = new Map<string, Promise<CosyVoice3Lm>>();
-function model(dtype: 'f32' | 'f16' | 'q8' = 'f32', pageSize = 16, ownGemv?: boolean): Promise<CosyVoice3Lm> {
-  const key = `${dtype}:${pageSize}:${ownGemv}`;
+function model(dtype: 'f32' | 'f16' | 'q8' = 'f32', pageSize = 16, ownGemv?: boolean, kvDtype: 'f32' | 'f16' = 'f32'): Promise<CosyVoice3Lm> {
+  const key = `${dtype}:${pageSize}:${ownGemv}:${kvDtype}`;
   if (!lms.has(key)) {
     lms.set(key, testContext().then((ctx) =>
-      lmFromDir(ctx, TINY_DIR, { dtype, maxPrefill: 64, maxContext: 256, kv: { pageSize, maxSeqs: 3 }, ownGemv })));
+      lmFromDir(ctx, TINY_DIR, { dtype, maxPrefill: 64, maxContext: 256, kv: { pageSize, maxSeqs: 3, dtype: kvDtype }, ownGemv })));
   }
   return lms.get(key)!;
 }
@@ -60,14 +60,18 @@ describe('llm_teacher_forced', () => {
 describe('llm_incremental_kv', () => {
   const set = readFixtureSet('llm_incremental_kv', 0);
   const [stepLogits, , stepTokens, stepHidden, cacheLen] = set.outputs;
+  // f32 weights; the f16 KV cache rounds rotated K and V to halves: measured bound below (tokens still exact).
+  const kvBound = { f32: 1e-4, f16: 5e-4 } as const;
   it.each([
-    [16, undefined],
-    [1, undefined],
-    [3, undefined],
-    [16, false],
-    [16, true],
-  ] as const)('per-step logits through the paged cache (page size %i, own decode GEMV %s)', async (pageSize, ownGemv) => {
-    const lm = await model('f32', pageSize, ownGemv);
+    [16, undefined, 'f32'],
+    [1, undefined, 'f32'],
+    [3, undefined, 'f32'],
+    [16, false, 'f32'],
+    [16, true, 'f32'],
+    [16, undefined, 'f16'],
+    [3, false, 'f16'],
+  ] as const)('per-step logits through the paged cache (page size %i, own decode GEMV %s, %s cache)', async (pageSize, ownGemv, kvDtype) => {
+    const lm = await model('f32', pageSize, ownGemv, kvDtype);
     const K = stepTokens.dims[0], V = lm.cfg.speechVocab, d = lm.cfg.hidden;
     const seq = lm.rt.createSequence();
     let worst = 0;
@@ -79,14 +83,14 @@ describe('llm_incremental_kv', () => {
           : await lm.rt.decode(seq, lm.speechRow(stepTokens.data[i - 1]));
         const ref = stepLogits.data.subarray(i * V, (i + 1) * V);
         const got = await lm.rt.readLogits();
-        worst = Math.max(worst, expectClose(got, ref, { relL2: 1e-4, label: `step ${i} logits` }).relL2);
-        expectClose(await lm.rt.readHidden(), stepHidden.data.subarray(i * d, (i + 1) * d), { relL2: 1e-4, label: `step ${i} hidden` });
+        worst = Math.max(worst, expectClose(got, ref, { relL2: kvBound[kvDtype], label: `step ${i} logits` }).relL2);
+        expectClose(await lm.rt.readHidden(), stepHidden.data.subarray(i * d, (i + 1) * d), { relL2: kvBound[kvDtype], label: `step ${i} hidden` });
         expect(r.ids[0]).toBe(stepTokens.data[i]);
       }
     } finally {
       lm.rt.free(seq);
     }
-    console.log(`[llm_incremental_kv page ${pageSize} ownGemv ${lm.rt.ownGemv}] worst per-step logits rel-L2 ${worst.toExponential(2)}`);
+    console.log(`[llm_incremental_kv page ${pageSize} ownGemv ${lm.rt.ownGemv} ${kvDtype} cache] worst per-step logits rel-L2 ${worst.toExponential(2)}`);
   });
 });
 
@@ -105,6 +109,13 @@ describe('generation', () => {
     const lm = await model('f32', 16);
     const toks = await lm.generateAll(prompt(set), { sampler: argmaxSampler });
     expect(toks).toEqual(ints(set.outputs[0]));
+  });
+
+  it('f16 KV cache: llm_greedy tokens identical', async () => {
+    const set = readFixtureSet('llm_greedy', 0);
+    const lm = await model('f32', 16, undefined, 'f16');
+    expect(lm.rt.kv.pools[0].dtype).toBe('f16');
+    expect(await lm.generateAll(prompt(set), { sampler: argmaxSampler, mode: 'greedy' })).toEqual(ints(set.outputs[0]));
   });
 
   it.each(['f16', 'q8'] as const)('%s weights: greedy tokens', async (dtype) => {

@@ -138,8 +138,13 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     [4, 2, 16, 16, 0, 62],
     [4, 2, 16, 3, 20, 1],
   ];
-  const both = cases.flatMap((c) => (['chunked', 'rows', 'split'] as const).map((m) => [...c, m] as const));
-  it.each(both)('Hq=%i Hkv=%i D=%i page=%i prefix=%i M=%i %s', async (Hq, Hkv, D, pageSize, prefix, M, mode) => {
+  // Every case in every mode with an f32 pool; the f16 pool (packed halves) on the 14/2×64 model shapes.
+  const modes = ['chunked', 'rows', 'split'] as const;
+  const both = [
+    ...cases.flatMap((c) => modes.map((m) => [...c, m, 'f32'] as const)),
+    ...cases.slice(0, 4).flatMap((c) => modes.map((m) => [...c, m, 'f16'] as const)),
+  ];
+  it.each(both)('Hq=%i Hkv=%i D=%i page=%i prefix=%i M=%i %s pool %s', async (Hq, Hkv, D, pageSize, prefix, M, mode, kvType) => {
     const ctx = await testContext();
     const rng = new SeededRng(Hq * 7 + D + pageSize * 13 + prefix * 3 + M);
     const N = prefix + M;
@@ -154,7 +159,7 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     bt.set(pages, maxPages);
     const tTable = ctx.upload(table, 'f32', [N, D]);
     const tBt = ctx.upload(bt, 'u32', [3, maxPages]);
-    const pool = ctx.tensor('f32', [numPages, 2, pageSize, Hkv, D]);
+    const pool = ctx.tensor(kvType, [numPages, 2, pageSize, Hkv, D]);
     const stepBuf = ctx.createBuffer(16, UNIFORM, 'step');
     const runRows = async (start: number, rows: number) => {
       const qkv = ctx.upload(qkvAll.subarray(start * W, (start + rows) * W), 'f32', [rows, W]);
@@ -181,8 +186,11 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
       }
       if (r >= prefix) for (let e = 0; e < Hq * D; e++) qs[(r - prefix) * Hq * D + e] = qkvAll[r * W + e];
     }
-    const ref = attentionRef(ropeRef(qs, M, Hq, D, prefix, table), ropeRef(ks, N, Hkv, D, 0, table), vs, M, Hq, Hkv, D, prefix);
-    expectClose(got, ref, { atol: 2e-5, rtol: 1e-4, label: 'attention' });
+    // An f16 pool holds rotated K and V rounded once to half precision: the reference rounds the same values.
+    const f16 = (a: Float64Array) => (kvType === 'f16' ? Float64Array.from(roundToF16(a)) : a);
+    const ref = attentionRef(ropeRef(qs, M, Hq, D, prefix, table), f16(ropeRef(ks, N, Hkv, D, 0, table)), f16(vs), M, Hq, Hkv, D, prefix);
+    // f16: a rotated key whose f32 and f64 values round to neighbouring halves moves a score by one half ulp.
+    expectClose(got, ref, kvType === 'f16' ? { atol: 2e-4, rtol: 1e-3, label: 'attention f16 pool' } : { atol: 2e-5, rtol: 1e-4, label: 'attention' });
   });
 });
 

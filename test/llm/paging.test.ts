@@ -20,9 +20,9 @@ const P0: LlmPrompt = { promptText: ints(set.inputs[0]), text: ints(set.inputs[1
 const P1: LlmPrompt = { promptText: P0.promptText, text: [5, 17, 42, 99, 3], promptSpeech: [7, 7, 31, 64, 2, 90, 11] };
 const FEED = [86, 96, 55, 59, 46, 13, 21, 79, 58, 83, 43, 97, 98, 59, 72, 36, 93, 36, 93, 59];
 
-async function load(pageSize: number, numPages?: number, maxSeqs = 4): Promise<CosyVoice3Lm> {
+async function load(pageSize: number, numPages?: number, maxSeqs = 4, dtype: 'f32' | 'f16' = 'f32'): Promise<CosyVoice3Lm> {
   const ctx = await testContext();
-  return lmFromDir(ctx, TINY_DIR, { maxPrefill: 64, maxContext: 128, kv: { pageSize, numPages, maxSeqs } });
+  return lmFromDir(ctx, TINY_DIR, { maxPrefill: 64, maxContext: 128, kv: { pageSize, numPages, maxSeqs, dtype } });
 }
 
 /** Prefill then `steps` decode steps feeding FEED; returns the logits of every step. */
@@ -79,12 +79,13 @@ describe('paged KV cache', () => {
   });
 
   it.each([
-    [16, 20],
-    [16, 16],
-    [3, 10],
-    [1, 9],
-  ])('page size %i: fork at %i shares prefix pages, copy-on-write keeps both sequences exact', async (pageSize, at) => {
-    const lm = await load(pageSize);
+    [16, 20, 'f32'],
+    [16, 16, 'f32'],
+    [3, 10, 'f32'],
+    [1, 9, 'f32'],
+    [3, 10, 'f16'],
+  ] as const)('page size %i: fork at %i shares prefix pages, copy-on-write keeps both sequences exact (%s cache)', async (pageSize, at, dtype) => {
+    const lm = await load(pageSize, undefined, 4, dtype);
     const steps = 6;
     const ref = await alone(lm, P0, steps);
     const embeds = lm.embedPrompt(P0);

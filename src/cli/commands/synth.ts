@@ -1,7 +1,7 @@
 /**
  * `cosyvoice-webgpu synth`: text → 24 kHz WAV on WebGPU.
  *
- *   synth --text "…" --out out.wav [--model <dir>] [--speaker <file>] [--stream] [--dtype f32|f16]
+ *   synth --text "…" --out out.wav [--model <dir>] [--speaker <file>] [--stream] [--dtype f32|f16] [--kv-dtype f32|f16]
  *         [--mode zero-shot|cross-lingual|instruct] [--instruct "…"] [--seed N] [--tokens N] [--size tiny|full]
  *
  * Without --model it runs the built-in synthetic model (real architecture, seeded random weights — the audio is
@@ -37,6 +37,7 @@ const HELP = `usage: cosyvoice-webgpu synth --text "…" --out out.wav [options]
   --instruct "…"      instruction for --mode instruct
   --stream            stream chunks as upstream does (prints each chunk's arrival)
   --dtype f32|f16     weight storage (default f32)
+  --kv-dtype f32|f16  LLM KV cache element type (default f32; f16 halves its memory and attention reads)
   --seed N            sampling seed (default 0)
   --tokens N          generate exactly N speech tokens (benchmarks)`;
 
@@ -46,7 +47,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
     options: {
       text: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: 'tiny' },
       speaker: { type: 'string' }, mode: { type: 'string', default: 'zero-shot' }, instruct: { type: 'string' },
-      stream: { type: 'boolean', default: false }, dtype: { type: 'string', default: 'f32' }, seed: { type: 'string', default: '0' },
+      stream: { type: 'boolean', default: false }, dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' }, seed: { type: 'string', default: '0' },
       tokens: { type: 'string' }, help: { type: 'boolean', default: false },
     },
   });
@@ -58,6 +59,8 @@ export async function synthCommand(argv: string[]): Promise<number> {
   if (!v.out) throw new UsageError(`--out is required\n${HELP}`);
   if (!['zero-shot', 'cross-lingual', 'instruct'].includes(v.mode!)) throw new UsageError(`--mode ${v.mode}: use zero-shot, cross-lingual or instruct`);
   if (v.dtype !== 'f32' && v.dtype !== 'f16') throw new UsageError(`--dtype ${v.dtype}: use f32 or f16`);
+  const kvDtype = v['kv-dtype'];
+  if (kvDtype !== 'f32' && kvDtype !== 'f16') throw new UsageError(`--kv-dtype ${kvDtype}: use f32 or f16`);
   if (v.size !== 'tiny' && v.size !== 'full') throw new UsageError(`--size ${v.size}: use tiny or full`);
 
   const t0 = performance.now();
@@ -81,7 +84,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
     : syntheticSpeaker(files);
   const handle = await requestNodeDevice();
   console.log(`adapter: ${adapterLabel(handle.info)} (shader-f16 ${handle.features.has('shader-f16') ? 'available' : 'absent'})`);
-  const tts = await createWebGpuPipeline(new GpuContext(handle), files, { dtype: v.dtype, text });
+  const tts = await createWebGpuPipeline(new GpuContext(handle), files, { dtype: v.dtype, kvDtype, text });
   console.log(`model: ${files.source}; loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   let forceTokens = v.tokens ? Number(v.tokens) : undefined;

@@ -104,7 +104,7 @@ export class Qwen2Runtime {
     const pageSize = opts.kv?.pageSize ?? 16;
     const maxSeqs = opts.kv?.maxSeqs ?? 4;
     const numPages = opts.kv?.numPages ?? maxSeqs * Math.ceil(this.maxContext / pageSize);
-    this.kv = new PagedKvCache(ctx, cfg.layers, cfg.kvHeads, cfg.headDim, { pageSize, numPages, maxSeqs, maxContext: this.maxContext });
+    this.kv = new PagedKvCache(ctx, cfg.layers, cfg.kvHeads, cfg.headDim, { pageSize, numPages, maxSeqs, maxContext: this.maxContext, dtype: opts.kv?.dtype });
     this.mlp = opts.mlp ?? 'split';
     this.gemv = opts.gemv;
     this.ownGemv = (opts.ownGemv ?? ctx.isCpuAdapter) && weights.dtype !== 'q8';

@@ -1,6 +1,6 @@
 /**
- * Paged KV cache: fixed-size pages in one pool buffer per layer ([numPages, 2, pageSize, Hkv, D] f32, K then V
- * per page; see shaders/kv_cache.wgsl), one block-table row per sequence slot in a GPU buffer
+ * Paged KV cache: fixed-size pages in one pool buffer per layer ([numPages, 2, pageSize, Hkv, D] f32 or f16, K
+ * then V per page; see shaders/kv_cache.wgsl), one block-table row per sequence slot in a GPU buffer
  * [maxSeqs, maxPagesPerSeq] u32. Page ids are shared across layers (page p of a sequence is slot p in every
  * layer's pool), so the host allocator tracks one id space.
  *
@@ -43,6 +43,11 @@ export interface KvCacheOptions {
   maxSeqs: number;
   /** Longest sequence, in positions (block-table row length = ceil(maxContext / pageSize)). */
   maxContext: number;
+  /**
+   * Element type of the pools: 'f32' (default) or 'f16' (packed halves: half the memory and half the bytes
+   * attention reads per key; K is rounded after RoPE, scores and softmax stay f32).
+   */
+  dtype?: 'f32' | 'f16';
 }
 
 export class KvSequence {
@@ -55,7 +60,7 @@ export class KvSequence {
 }
 
 export class PagedKvCache {
-  /** One pool per layer: [numPages, 2, pageSize, Hkv, D] f32. */
+  /** One pool per layer: [numPages, 2, pageSize, Hkv, D] (opts.dtype). */
   readonly pools: GpuTensor[];
   /** [maxSeqs, maxPagesPerSeq] u32. */
   readonly blockTable: GpuTensor;
@@ -76,14 +81,15 @@ export class PagedKvCache {
     headDim: number,
     readonly opts: KvCacheOptions,
   ) {
-    const { pageSize, numPages, maxSeqs, maxContext } = opts;
-    for (const [k, v] of Object.entries(opts)) {
+    const { pageSize, numPages, maxSeqs, maxContext, dtype = 'f32' } = opts;
+    for (const [k, v] of Object.entries({ pageSize, numPages, maxSeqs, maxContext })) {
       if (!Number.isSafeInteger(v) || v <= 0) throw new KvSequenceError(`kv option ${k} must be a positive integer, got ${v}`);
     }
+    if (dtype !== 'f32' && dtype !== 'f16') throw new KvSequenceError(`kv option dtype must be 'f32' or 'f16', got ${String(dtype)}`);
     this.maxPagesPerSeq = Math.ceil(maxContext / pageSize);
-    this.pageBytes = 2 * pageSize * kvHeads * headDim * 4;
+    this.pageBytes = 2 * pageSize * kvHeads * headDim * (dtype === 'f16' ? 2 : 4);
     this.pools = Array.from({ length: layers }, (_, l) =>
-      ctx.tensor('f32', [numPages, 2, pageSize, kvHeads, headDim], `kv.pool.${l}`),
+      ctx.tensor(dtype, [numPages, 2, pageSize, kvHeads, headDim], `kv.pool.${l}`),
     );
     this.blockTable = ctx.tensor('u32', [maxSeqs, this.maxPagesPerSeq], 'kv.block_table');
     this.refcount = new Int32Array(numPages);
