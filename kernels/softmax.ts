@@ -13,6 +13,11 @@ export interface SoftmaxArgs {
   /** Multiplies x before the softmax (1/temperature, attention scale); default 1. */
   scale?: number;
   log?: boolean;
+  /**
+   * The `rows_sg` entry (one 8-lane subgroup per row, no barriers). Default: on llvmpipe with subgroups of ≥ 8
+   * lanes (GpuContext.hasWideSubgroups); other adapters keep the shared-memory trees.
+   */
+  subgroups?: boolean;
 }
 
 export function softmax(ctx: GpuContext, a: SoftmaxArgs, tag = ''): DispatchRecord {
@@ -27,6 +32,11 @@ export function softmax(ctx: GpuContext, a: SoftmaxArgs, tag = ''): DispatchReco
   // Each tree level is a barrier, so with many rows (enough workgroups to fill the device) 64 threads per row
   // win: lavapipe, 128×1200: 4.5 ms at 64 vs 8.2 ms at 256; 9600×600: 263 vs 798 ms. A lone long row (the
   // sampling softmax over 6761 logits) keeps 256 threads, the only parallelism there is.
+  const sg = a.subgroups ?? ctx.hasWideSubgroups;
+  if (sg) {
+    ctx.requireWideSubgroups('softmax rows_sg');
+    return ctx.record({ shader: 'softmax', entry: 'rows_sg', defines: { SG: true, LOG: !!a.log } }, [params, a.x, a.out], grid, tag);
+  }
   const WG = rows >= 32 || cols <= 256 ? 64 : 256;
   return ctx.record({ shader: 'softmax', entry: 'rows', defines: { WG, LOG: !!a.log } }, [params, a.x, a.out], grid, tag);
 }

@@ -15,15 +15,18 @@ import { actRef } from './ref.js';
 describe('softmax / log-softmax over rows against float64', () => {
   // 6761 speech-token logits, 14 heads × T attention rows, a length-1 row, odd/ragged widths.
   const shapes: [number, number][] = [[1, 6761], [14, 37], [3, 1], [5, 257], [1000, 50], [2, 4864]];
-  it.each(shapes)('rows=%i cols=%i', async (rows, cols) => {
+  // Both entries wherever the adapter allows them: `rows_sg` (llvmpipe default) and the shared-memory `rows`.
+  const cases = shapes.flatMap(([r, c]) => [[r, c, false], [r, c, true]] as [number, number, boolean][]);
+  it.each(cases)('rows=%i cols=%i subgroups=%s', async (rows, cols, subgroups) => {
     const ctx = await testContext();
+    if (subgroups && !ctx.hasWideSubgroups) return; // rows_sg exists only for llvmpipe-style 8-lane subgroups
     const rng = new SeededRng(rows * 131 + cols);
     const x = rng.f32(rows * cols, -20, 20);
     if (cols > 3) x[1] = -Infinity; // a masked logit
     const s = 0.7;
     const tx = ctx.upload(x, 'f32', [rows, cols]);
     const p = ctx.tensor('f32', [rows, cols]), lp = ctx.tensor('f32', [rows, cols]);
-    ctx.run([softmax(ctx, { x: tx, out: p, scale: s }), softmax(ctx, { x: tx, out: lp, scale: s, log: true })]);
+    ctx.run([softmax(ctx, { x: tx, out: p, scale: s, subgroups }), softmax(ctx, { x: tx, out: lp, scale: s, log: true, subgroups })]);
     const ref = new Float64Array(rows * cols), lref = new Float64Array(rows * cols);
     for (let r = 0; r < rows; r++) {
       let mx = -Infinity, sum = 0;
