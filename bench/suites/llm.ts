@@ -163,7 +163,8 @@ async function benchOrt(store: TensorStore, cfg: LlmConfig, ep: 'cpu' | 'webgpu'
       return f;
     };
     const runs = ep === 'webgpu' ? 2 : steps;
-    for (const n of ep === 'webgpu' ? [] : prefillLens) {
+    // Prefill: one warm-up run of the same length (ORT compiles its shaders per shape), then one timed run.
+    for (const n of prefillLens) {
       const f = feeds(n, 0);
       await sess.run(f);
       const t = performance.now();
@@ -173,7 +174,7 @@ async function benchOrt(store: TensorStore, cfg: LlmConfig, ep: 'cpu' | 'webgpu'
       row[`prefill${n}_tok_s`] = +((n / ms) * 1000).toFixed(1);
       console.log(`  ort ${ep} prefill ${n}: ${ms.toFixed(0)} ms`);
     }
-    for (const c of ep === 'webgpu' ? [contexts[0]] : contexts) {
+    for (const c of contexts) {
       const f = feeds(1, c - 1);
       const times: number[] = [];
       for (let i = 0; i < runs + (ep === 'webgpu' ? 0 : 1); i++) {
