@@ -88,6 +88,11 @@ export interface NormGemvArgs {
    * subgroups of ≥ 8 lanes when M ≥ 8 (prefill); decode rows stay on `gemv`.
    */
   subgroups?: boolean;
+  /**
+   * The `gemv_sg` entry for a single row (lane owns an output row, x̂ broadcast; shaders/rmsnorm.wgsl). Default:
+   * on llvmpipe with subgroups of ≥ 8 lanes when M = 1 (decode).
+   */
+  laneRows?: boolean;
 }
 
 /** GEMV / small-M GEMM with an optional fused RMSNorm or SwiGLU prologue (K % 8 == 0). */
@@ -110,18 +115,23 @@ export function normGemv(ctx: GpuContext, a: NormGemvArgs, tag = ''): DispatchRe
   }
   const sg = a.subgroups ?? (ctx.hasWideSubgroups && M >= 8);
   if (sg) ctx.requireWideSubgroups('normGemv gemm_sg');
+  const laneRows = !sg && (a.laneRows ?? (ctx.hasWideSubgroups && M === 1));
+  if (laneRows) {
+    ctx.requireWideSubgroups('normGemv gemv_sg');
+    if (M !== 1) throw new ShapeMismatchError(`normGemv gemv_sg: one input row only, got ${M} (weight ${a.w.label})`);
+  }
   const rows = a.rows ?? (M === 1 ? 64 : 16);
   const mr = Math.min(a.mr ?? (M === 1 ? 1 : 4), M);
   const wb: GPUBufferBinding = { buffer: a.w.buffer, offset: a.w.offset, size: N * K * (a.w.dtype === 'f16' ? 2 : 4) };
   const params = ctx.uniform(packParams([N, K, { f32: a.eps ?? 1e-6 }, M]));
   const defines = {
     GEMV: true, F16W: a.w.dtype === 'f16', PRENORM: !!a.norm, SWIGLU_X: !!a.swigluInput, BIAS: !!a.bias, RESIDUAL: !!a.residual,
-    ...(sg ? { GEMM_SG: true } : { ROWS: rows, MR: mr }),
+    ...(sg ? { GEMM_SG: true } : laneRows ? { GEMV_SG: true } : { GEMV_ROWS: true, ROWS: rows, MR: mr }),
   };
-  const gx = sg ? ceilDiv(N, 256) : ceilDiv(N, rows), gy = sg ? ceilDiv(M, 8) : ceilDiv(M, mr);
+  const gx = sg ? ceilDiv(N, 256) : laneRows ? ceilDiv(N, 8) : ceilDiv(N, rows), gy = sg ? ceilDiv(M, 8) : laneRows ? 1 : ceilDiv(M, mr);
   if (gx > 65535 || gy > 65535) throw new ShapeMismatchError(`normGemv: grid ${gx}×${gy} exceeds 65535 per dimension`);
   return ctx.record(
-    { shader: 'rmsnorm', entry: sg ? 'gemm_sg' : 'gemv', defines },
+    { shader: 'rmsnorm', entry: sg ? 'gemm_sg' : laneRows ? 'gemv_sg' : 'gemv', defines },
     [params, a.x, wb, a.y, a.norm ?? null, a.bias ?? null, a.residual ?? null],
     [gx, gy, 1],
     tag,

@@ -23,6 +23,14 @@
 //   recomputes Σx² per workgroup (K reads, negligible next to ROWS·K weight reads). Chosen on CPU adapters,
 //   where the per-workgroup and barrier costs of wide reductions dominate (src/models/qwen2/forward.ts).
 
+// Entry `gemv_sg` (defines GEMV + GEMV_SG; llvmpipe with subgroups of ≥ 8 lanes; decode, M = 1): a workgroup is
+//   one 8-lane subgroup and lane s owns output row 8·wid + s whole, accumulating in one vec4 register. Per 8
+//   chunks of 8 k, lane s forms x̂ of chunk c0 + s (norm / SwiGLU prologue applied) and subgroupBroadcast hands
+//   it to every lane, so x costs 2 loads per lane per 64 k; the lane's weights are its own row. No workgroup
+//   memory, no barrier, no reduction (the `gemv` form keeps ROWS accumulators in an indexed array, which
+//   llvmpipe spills to memory with per-lane accesses). Chunks past K are zero on the broadcasting lane.
+//   Grid (ceil(N/8), 1).
+//
 // Entry `gemm_sg` (defines GEMV + GEMM_SG; llvmpipe with subgroups of ≥ 8 lanes; M ≥ 8 prefill rows): the same
 //   y = x̂·Wᵀ (+ bias) (+ res) as `gemv`, blocked like dit_linear.wgsl `sgblock`: a subgroup owns 8 rows, lane s
 //   forms x̂ of row m0 + s (norm statistics from its own pass over the row; SwiGLU from gate and up) and
@@ -31,6 +39,9 @@
 //   Grid (ceil(N/256), ceil(M/8)), workgroup 64; rows and columns past the end are clamped for loads, not stored.
 
 #ifdef GEMM_SG
+enable subgroups;
+#endif
+#ifdef GEMV_SG
 enable subgroups;
 #endif
 
@@ -123,7 +134,7 @@ struct GParams {
 @group(0) @binding(6) var<storage, read> gres: array<f32>;
 #endif
 
-#ifndef GEMM_SG
+#ifdef GEMV_ROWS
 const LANES: u32 = 8u;
 const ROWS: u32 = {{ROWS}}u;
 const MR: u32 = {{MR}}u;
@@ -158,7 +169,7 @@ fn silu4(g: vec4<f32>) -> vec4<f32> {
   return g / (vec4<f32>(1.0) + exp(-g));
 }
 
-#ifndef GEMM_SG
+#ifdef GEMV_ROWS
 @compute @workgroup_size(LANES)
 fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let n0 = wid.x * ROWS;
@@ -229,6 +240,66 @@ fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
       store_out(m, n, v);
     }
+  }
+}
+#endif
+
+#ifdef GEMV_SG
+// x̂ of chunk c (elements 8c..8c+7) of the single input row, as two vec4 halves; zero past K.
+fn xhat8(c: u32, inv: f32) -> mat2x4<f32> {
+  if (c >= (gp.K >> 3u)) { return mat2x4<f32>(); }
+#ifdef SWIGLU_X
+  let up = gp.K >> 2u;
+  return mat2x4<f32>(silu4(gx[2u * c]) * gx[up + 2u * c], silu4(gx[2u * c + 1u]) * gx[up + 2u * c + 1u]);
+#else
+#ifdef PRENORM
+  return mat2x4<f32>(gnorm[2u * c] * (gx[2u * c] * inv), gnorm[2u * c + 1u] * (gx[2u * c + 1u] * inv));
+#else
+  return mat2x4<f32>(gx[2u * c], gx[2u * c + 1u]);
+#endif
+#endif
+}
+
+@compute @workgroup_size(8)
+fn gemv_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sid: u32) {
+  let C = gp.K >> 3u;
+  let row = wid.x * 8u + sid;
+  let n = min(row, gp.N - 1u);
+  var inv = 1.0;
+#ifdef PRENORM
+  var ss = 0.0;
+  for (var c = sid; c < C; c += 8u) {
+    let a = gx[2u * c];
+    let b = gx[2u * c + 1u];
+    ss += dot(a, a) + dot(b, b);
+  }
+  inv = 1.0 / sqrt(subgroupAdd(ss) / f32(gp.K) + gp.eps);
+#endif
+  var acc = vec4<f32>();
+  for (var c0 = 0u; c0 < C; c0 += 8u) {
+    let xs = xhat8(c0 + sid, inv);
+    let xa = xs[0];
+    let xb = xs[1];
+    let last = C - 1u;
+    var w = w8(n, min(c0, last));
+    acc += w[0] * subgroupBroadcast(xa, 0u) + w[1] * subgroupBroadcast(xb, 0u);
+    w = w8(n, min(c0 + 1u, last));
+    acc += w[0] * subgroupBroadcast(xa, 1u) + w[1] * subgroupBroadcast(xb, 1u);
+    w = w8(n, min(c0 + 2u, last));
+    acc += w[0] * subgroupBroadcast(xa, 2u) + w[1] * subgroupBroadcast(xb, 2u);
+    w = w8(n, min(c0 + 3u, last));
+    acc += w[0] * subgroupBroadcast(xa, 3u) + w[1] * subgroupBroadcast(xb, 3u);
+    w = w8(n, min(c0 + 4u, last));
+    acc += w[0] * subgroupBroadcast(xa, 4u) + w[1] * subgroupBroadcast(xb, 4u);
+    w = w8(n, min(c0 + 5u, last));
+    acc += w[0] * subgroupBroadcast(xa, 5u) + w[1] * subgroupBroadcast(xb, 5u);
+    w = w8(n, min(c0 + 6u, last));
+    acc += w[0] * subgroupBroadcast(xa, 6u) + w[1] * subgroupBroadcast(xb, 6u);
+    w = w8(n, min(c0 + 7u, last));
+    acc += w[0] * subgroupBroadcast(xa, 7u) + w[1] * subgroupBroadcast(xb, 7u);
+  }
+  if (row < gp.N) {
+    store_out(0u, row, acc.x + acc.y + acc.z + acc.w);
   }
 }
 #endif

@@ -77,15 +77,21 @@ describe('decode GEMV and prefill gemm_sg with fused RMSNorm / SwiGLU prologue a
     const nw = rng.f32(K, 0.5, 1.5), b = rng.f32(N), r = rng.f32(M * N);
     const wt = dtype === 'f16' ? packWeightF16(ctx, w, [N, K]) : ctx.upload(w, 'f32', [N, K]);
     const wref = dtype === 'f16' ? roundToF16(w) : w;
-    const y = ctx.tensor('f32', [M, N]), ySg = ctx.tensor('f32', [M, N]);
+    const y = ctx.tensor('f32', [M, N]), ySg = ctx.tensor('f32', [M, N]), yLane = ctx.tensor('f32', [M, N]);
     const args = {
       x: ctx.upload(xin, 'f32', [M, XK]), w: wt, eps: 1e-6,
       norm: pro === 'norm' ? ctx.upload(nw, 'f32', [K]) : undefined, swigluInput: pro === 'swiglu',
       bias: bias ? ctx.upload(b, 'f32', [N]) : undefined, residual: res ? ctx.upload(r, 'f32', [M, N]) : undefined,
     };
-    // Every case through `gemv`; prefill-sized ones (M > 1) also through the subgroup-shared `gemm_sg` (llvmpipe).
+    // Every case through `gemv`; on llvmpipe decode rows (M = 1) also through `gemv_sg` and prefill-sized ones
+    // (M > 1) through the subgroup-shared `gemm_sg`.
     const sg = M > 1 && ctx.hasWideSubgroups;
-    ctx.run([normGemv(ctx, { ...args, y, subgroups: false }), ...(sg ? [normGemv(ctx, { ...args, y: ySg, subgroups: true })] : [])]);
+    const lane = M === 1 && ctx.hasWideSubgroups;
+    ctx.run([
+      normGemv(ctx, { ...args, y, subgroups: false, laneRows: false }),
+      ...(sg ? [normGemv(ctx, { ...args, y: ySg, subgroups: true })] : []),
+      ...(lane ? [normGemv(ctx, { ...args, y: yLane, laneRows: true })] : []),
+    ]);
     let xr: Float64Array;
     if (pro === 'norm') xr = rmsNormRef(xin, nw, M, K, 1e-6);
     else if (pro === 'swiglu') {
@@ -102,6 +108,7 @@ describe('decode GEMV and prefill gemm_sg with fused RMSNorm / SwiGLU prologue a
     }
     expectClose(await ctx.readF32(y), ref, { atol: 3e-5 * Math.sqrt(K / 64), rtol: 1e-5, label: `gemv ${N}x${K}` });
     if (sg) expectClose(await ctx.readF32(ySg), ref, { atol: 3e-5 * Math.sqrt(K / 64), rtol: 1e-5, label: `gemm_sg ${M}x${N}x${K}` });
+    if (lane) expectClose(await ctx.readF32(yLane), ref, { atol: 3e-5 * Math.sqrt(K / 64), rtol: 1e-5, label: `gemv_sg ${N}x${K}` });
   });
 });
 
