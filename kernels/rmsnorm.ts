@@ -90,7 +90,7 @@ export interface NormGemvArgs {
   subgroups?: boolean;
   /**
    * The `gemv_sg` entry for a single row (lane owns an output row, x̂ broadcast; shaders/rmsnorm.wgsl). Default:
-   * on llvmpipe with subgroups of ≥ 8 lanes when M = 1 (decode).
+   * on llvmpipe with subgroups of ≥ 8 lanes when M = 1 (decode) and the weights are f16.
    */
   laneRows?: boolean;
 }
@@ -115,7 +115,9 @@ export function normGemv(ctx: GpuContext, a: NormGemvArgs, tag = ''): DispatchRe
   }
   const sg = a.subgroups ?? (ctx.hasWideSubgroups && M >= 8);
   if (sg) ctx.requireWideSubgroups('normGemv gemm_sg');
-  const laneRows = !sg && (a.laneRows ?? (ctx.hasWideSubgroups && M === 1));
+  // f16 weights only by default: with f32 rows (3.5 KB each) the 8 lanes stream 8 rows at once and the full-size
+  // f32 decode got slower (median 517–575 ms vs 354 ms per token with `gemv`), while f16 gains.
+  const laneRows = !sg && (a.laneRows ?? (ctx.hasWideSubgroups && M === 1 && a.w.dtype === 'f16'));
   if (laneRows) {
     ctx.requireWideSubgroups('normGemv gemv_sg');
     if (M !== 1) throw new ShapeMismatchError(`normGemv gemv_sg: one input row only, got ${M} (weight ${a.w.label})`);

@@ -182,13 +182,23 @@ export class Qwen2Runtime {
     const attn = s.attn.rows(0, M), gu = s.gu!.rows(0, M);
     const eps = cfg.rmsEps;
     const recs: DispatchRecord[] = [];
+    // The f16 decode row on llvmpipe runs `gemv_sg`, where each 8-row workgroup would recompute the norm statistics
+    // and re-read the norm weight: 14 loads per 64 k instead of 10. One rmsnorm dispatch per norm is cheaper there
+    // (full-size f16 decode, alternating runs: median 264/237 ms vs 309/254 ms per token with the fused prologue).
+    const splitNorm = M === 1 && ctx.hasWideSubgroups && w.dtype === 'f16';
+    const xn1 = s.xn.rows(0, 1);
+    const normed = (src: GpuTensor, weight: GpuTensor, wt: GpuTensor, y: GpuTensor, extra: { bias?: GpuTensor }, tag: string, norm: string, proj: string) => {
+      if (!splitNorm) return recs.push(normGemv(ctx, { x: src, w: wt, y, norm: weight, eps, ...extra }, `${tag}.${norm}+${proj}`));
+      recs.push(rmsNorm(ctx, { x: src, weight, y: xn1, eps }, `${tag}.${norm}`));
+      return recs.push(normGemv(ctx, { x: xn1, w: wt, y, ...extra }, `${tag}.${proj}`));
+    };
     w.layers.forEach((L, l) => {
       const t = `layers.${l}`;
-      recs.push(normGemv(ctx, { x, w: L.qkv.w, y: qkv, norm: L.inputNorm, eps, bias: L.qkvBias }, `${t}.input_layernorm+qkv_proj`));
+      normed(x, L.inputNorm, L.qkv.w, qkv, { bias: L.qkvBias }, t, 'input_layernorm', 'qkv_proj');
       recs.push(qkvAppend(ctx, { qkv, table: this.rope, blockTable: kv.blockTable, q, pool: kv.pools[l], step: this.step }, `${t}.rope_kv`));
       recs.push(...this.attention(q, l, attn, `${t}.attn`));
       recs.push(normGemv(ctx, { x: attn, w: L.o.w, y: h, residual: x }, `${t}.o_proj`));
-      recs.push(normGemv(ctx, { x: h, w: L.gateUp.w, y: gu, norm: L.postNorm, eps }, `${t}.post_attention_layernorm+gate_up`));
+      normed(h, L.postNorm, L.gateUp.w, gu, {}, t, 'post_attention_layernorm', 'gate_up');
       recs.push(normGemv(ctx, { x: gu, w: L.down.w, y: x, swigluInput: true, residual: h }, `${t}.mlp.act+down_proj`));
     });
     const R = allRows ? M : 1;
