@@ -11,8 +11,9 @@
  *   - DiT AdaLN: LayerNorm without affine + x·(1+scale)+shift (ORT: LayerNormalization, Add, Mul, Add);
  *   - HiFT source STFT and output iSTFT, n_fft 16 hop 4 (ORT: reflect Pad + strided Conv with the windowed DFT
  *     basis; Slice, Exp, Min, Sin, Cos, Mul, Concat, ConvTranspose, Mul, Slice, Clip).
- *   - Qwen2 input_layernorm + qkv_proj, RMSNorm fused into the projection's prologue, decode row and a 64-row
- *     prefill (ORT: the six RMSNorm ops, then Gemm with bias);
+ *   - Qwen2 input_layernorm + qkv_proj as the LLM runs it (norm fused into the projection, or its own dispatch
+ *     where the adapter's subgroup entries make that cheaper), decode row and a 64-row prefill (ORT: the six
+ *     RMSNorm ops, then Gemm with bias);
  * Registered in bench/harness.ts as the `model-kernels` suite: `npx tsx bench/run.ts --suite model-kernels`.
  */
 import { adaLayerNorm } from '../../kernels/adaln.js';
@@ -23,6 +24,7 @@ import { istft } from '../../kernels/istft.js';
 import { pagedAttentionSplit } from '../../kernels/paged-attention.js';
 import { stft, stftTables } from '../../kernels/stft.js';
 import { normGemv, rmsNorm } from '../../kernels/rmsnorm.js';
+import { normRunsApart } from '../../src/models/qwen2/forward.js';
 import { packWeightF16 } from '../../kernels/quant.js';
 import { snake } from '../../kernels/snake.js';
 import type { BenchCase, Suite } from '../harness.js';
@@ -79,18 +81,21 @@ function rmsCase(R: number, C: number): BenchCase {
 }
 
 /**
- * RMSNorm fused into the projection after it (Qwen2 input_layernorm + qkv_proj with bias): y = rms(x)·Wᵀ + b,
- * x [M, K], W [N, K] f32 or packed f16. ORT runs the unfused RMSNorm ops and then a Gemm (f32 weights).
+ * Qwen2 input_layernorm + qkv_proj with bias, y = rms(x)·Wᵀ + b (x [M, K], W [N, K] f32 or packed f16), as the
+ * LLM runs it: the norm fused into the projection's prologue, or, where forward.ts normRunsApart says so (the
+ * llvmpipe subgroup entries), a separate RMSNorm dispatch first. ORT runs the unfused RMSNorm ops and a Gemm
+ * (f32 weights).
  */
 function normMatmulCase(M: number, N: number, K: number, fmt: 'f32' | 'f16'): BenchCase {
   return {
-    name: `rmsnorm+matmul ${fmt} (fused)`,
+    name: `rmsnorm+matmul ${fmt}`,
     shape: `x[${M},${K}] W[${N},${K}]+b`,
     setup: ({ ctx }) => {
+      const apart = normRunsApart(ctx, M, fmt);
       const x = rnd(M * K, 21), nw = rnd(K, 22, 2), w = rnd(N * K, 23, 0.05), b = rnd(N, 24);
       const tx = ctx.upload(x, 'f32', [M, K]), tn = ctx.upload(nw, 'f32', [K]), tb = ctx.upload(b, 'f32', [N]);
       const tw = fmt === 'f16' ? packWeightF16(ctx, w, [N, K]) : ctx.upload(w, 'f32', [N, K]);
-      const y = ctx.tensor('f32', [M, N]);
+      const y = ctx.tensor('f32', [M, N]), xn = ctx.tensor('f32', [M, K]);
       const model = graph({
         inputs: [{ name: 'x', ...f32([M, K]) }],
         outputs: [{ name: 'y', ...f32([M, N]) }],
@@ -103,15 +108,17 @@ function normMatmulCase(M: number, N: number, K: number, fmt: 'f32' | 'f16'): Be
         nodes: [...rmsNodes('x', 'xn_w'), { op: 'Gemm', inputs: ['xn_w', 'W', 'b'], outputs: ['y'], attrs: { transB: 1 } }],
       });
       return {
-        records: [normGemv(ctx, { x: tx, w: tw, y, norm: tn, eps: 1e-6, bias: tb })],
+        records: apart
+          ? [rmsNorm(ctx, { x: tx, weight: tn, y: xn, eps: 1e-6 }), normGemv(ctx, { x: xn, w: tw, y, bias: tb })]
+          : [normGemv(ctx, { x: tx, w: tw, y, norm: tn, eps: 1e-6, bias: tb })],
         bytes: (fmt === 'f16' ? 2 : 4) * N * K + 4 * (M * K + M * N + K + N),
         flops: 2 * M * N * K + 4 * M * K,
         ort: {
           model,
           feeds: { x: { type: 'float32', data: x, dims: [M, K] } },
-          note: `ORT: Mul, ReduceMean, Add, Sqrt, Div, Mul, Gemm (f32 weights${fmt === 'f16' ? '; ours f16' : ''})`,
+          note: `ours: ${apart ? 'RMSNorm dispatch, then the projection' : 'norm fused into the projection'}; ORT: Mul, ReduceMean, Add, Sqrt, Div, Mul, Gemm (f32 weights${fmt === 'f16' ? '; ours f16' : ''})`,
         },
-        dispose: () => [tx, tn, tb, tw, y].forEach((t) => t.buffer.destroy()),
+        dispose: () => [tx, tn, tb, tw, y, xn].forEach((t) => t.buffer.destroy()),
       };
     },
   };

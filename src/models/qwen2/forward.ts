@@ -36,6 +36,18 @@ import { PagedKvCache, KvSequenceError, type KvCacheOptions, type KvSequence } f
 import { allocLlmScratch, type LlmScratch } from './scratch.js';
 import type { LinearWeight, LlmWeights } from './weights.js';
 
+/**
+ * Whether the RMSNorm before qkv_proj / gate_up runs as its own dispatch instead of the projection's fused
+ * prologue. On llvmpipe the subgroup entries (`gemv_sg` for an f16 decode row, `gemm_sg` for ≥ 8 prefill rows)
+ * would recompute the norm statistics in every workgroup and re-read the norm weight with every chunk, 14 loads
+ * per 64 k instead of 10, which costs more than one small dispatch there. Measured at full size, alternating runs:
+ * f16 decode median 264/237 vs 309/254 ms per token; f16 prefill of 256 tokens 12.6/11.8 vs 13.5/13.1 s. f32
+ * decode rows keep `gemv` with the fused prologue (its 64-row workgroups amortise it).
+ */
+export function normRunsApart(ctx: GpuContext, M: number, dtype: string): boolean {
+  return ctx.hasWideSubgroups && ((M === 1 && dtype === 'f16') || M >= 8);
+}
+
 export interface Qwen2RuntimeOptions {
   /** Rows per prefill submit (longer prompts are prefilled in chunks); also the all-rows (teacher-forced) limit. */
   maxPrefill?: number;
@@ -182,11 +194,8 @@ export class Qwen2Runtime {
     const attn = s.attn.rows(0, M), gu = s.gu!.rows(0, M);
     const eps = cfg.rmsEps;
     const recs: DispatchRecord[] = [];
-    // The f16 decode row on llvmpipe runs `gemv_sg`, where each 8-row workgroup would recompute the norm statistics
-    // and re-read the norm weight: 14 loads per 64 k instead of 10. One rmsnorm dispatch per norm is cheaper there
-    // (full-size f16 decode, alternating runs: median 264/237 ms vs 309/254 ms per token with the fused prologue).
-    const splitNorm = M === 1 && ctx.hasWideSubgroups && w.dtype === 'f16';
-    const xn1 = s.xn.rows(0, 1);
+    const splitNorm = normRunsApart(ctx, M, w.dtype);
+    const xn1 = s.xn.rows(0, M);
     const normed = (src: GpuTensor, weight: GpuTensor, wt: GpuTensor, y: GpuTensor, extra: { bias?: GpuTensor }, tag: string, norm: string, proj: string) => {
       if (!splitNorm) return recs.push(normGemv(ctx, { x: src, w: wt, y, norm: weight, eps, ...extra }, `${tag}.${norm}+${proj}`));
       recs.push(rmsNorm(ctx, { x: src, weight, y: xn1, eps }, `${tag}.${norm}`));
