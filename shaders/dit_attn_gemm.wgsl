@@ -6,7 +6,7 @@
 //            dims.chunk > 0). Thread: 8 queries × 4 keys, vec4 along d. Grid (ceil(T/256), ceil(T/8), B·H).
 //   softmax  P[z, i, :] = softmax(S[z, i, :]) in f32 (max-subtracted); masked entries become 0 and a row with no
 //            visible key becomes all 0 (upstream would attend everywhere; cannot happen at inference).
-//            One thread per row, no barriers (two sweeps over the row). Grid (ceil(B·H·T/64), 1, 1).
+//            One thread per row, no barriers (three sweeps over the row). Grid (ceil(B·H·T/64), 1, 1).
 //   pv       o[b·T + i, h·DH + d] = Σ_j P[z, i, j] · v[b·T + j, h·DH + d]. Thread: 8 queries × 4 channels.
 //            Grid (ceil(DH/4 · ceil(T/8) / 64), B·H).
 // qkv: [M, 3C] = [q | k | v] (rotary already applied), o: [M, C], S: [B·H, T, T] live (row stride T).
@@ -120,23 +120,17 @@ fn softmax(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row = gid.x;
   if (row >= dims.B * p.H * T) { return; }
   let base = row * T;
-  // One read-only sweep with an online max (the running sum is rescaled when the max grows), then one sweep
-  // that writes the probabilities: 3 accesses per score instead of 5 (loads dominate on CPU adapters).
   var mx = MASKED;
+  for (var j = 0u; j < T; j++) { mx = max(mx, S[base + j]); }
   var sum = 0.0;
   for (var j = 0u; j < T; j++) {
     let s = S[base + j];
-    if (s > -1.0e38) {
-      let m = max(mx, s);
-      sum = sum * exp(mx - m) + exp(s - m);
-      mx = m;
-    }
+    let e = select(0.0, exp(s - mx), s > -1.0e38);
+    S[base + j] = e;
+    sum += e;
   }
   let inv = select(0.0, 1.0 / sum, sum > 0.0);
-  for (var j = 0u; j < T; j++) {
-    let s = S[base + j];
-    S[base + j] = select(0.0, exp(s - mx) * inv, s > -1.0e38);
-  }
+  for (var j = 0u; j < T; j++) { S[base + j] *= inv; }
 }
 #endif
 
