@@ -21,21 +21,28 @@ export interface PagedAttentionArgs {
   mode?: 'chunked' | 'rows';
 }
 
-export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = ''): DispatchRecord {
-  expectShape('pagedAttention q', a.q, [-1, -1, -1], ['f32']);
+/** The checks and dimensions both entry points share (q, pool f32 or f16, out, block table). */
+function attentionDims(what: string, a: Omit<PagedAttentionArgs, 'mode'>) {
+  expectShape(`${what} q`, a.q, [-1, -1, -1], ['f32']);
   const [M, Hq, D] = a.q.shape;
-  expectShape('pagedAttention pool', a.pool, [-1, 2, -1, -1, D], ['f32', 'f16']);
-  if (D % 2) throw new ShapeMismatchError(`paged attention: head_dim ${D} must be even`);
+  expectShape(`${what} pool`, a.pool, [-1, 2, -1, -1, D], ['f32', 'f16']);
+  if (D % 2) throw new ShapeMismatchError(`${what}: head_dim ${D} must be even`);
   const [, , pageSize, Hkv] = a.pool.shape;
-  if (Hq % Hkv) throw new ShapeMismatchError(`pagedAttention: ${Hq} q heads are not a multiple of ${Hkv} kv heads`);
-  expectShape('pagedAttention out', a.out, [M, Hq * D], ['f32']);
-  expectShape('pagedAttention blockTable', a.blockTable, [-1, -1], ['u32', 'i32']);
+  if (Hq % Hkv) throw new ShapeMismatchError(`${what}: ${Hq} q heads are not a multiple of ${Hkv} kv heads`);
+  expectShape(`${what} out`, a.out, [M, Hq * D], ['f32']);
+  expectShape(`${what} blockTable`, a.blockTable, [-1, -1], ['u32', 'i32']);
   const scale = a.scale ?? 1 / Math.sqrt(D);
+  const defines = { D, DPT: ceilDiv(D, 64), F16KV: a.pool.dtype === 'f16' };
+  return { M, Hq, D, pageSize, Hkv, scale, defines };
+}
+
+export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = ''): DispatchRecord {
+  const { M, Hq, pageSize, Hkv, scale, defines } = attentionDims('pagedAttention', a);
   const mode = a.mode ?? (M >= 8 ? 'rows' : 'chunked');
   const grid: [number, number, number] = mode === 'rows' ? grid1d(ceilDiv(M * Hq, 64)) : [Hq, M, 1];
   const params = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, grid[0] * 64]));
   return ctx.record(
-    { shader: 'paged_attention', entry: mode === 'rows' ? 'attend_rows' : 'attend', defines: { D, DPT: ceilDiv(D, 64), F16KV: a.pool.dtype === 'f16' } },
+    { shader: 'paged_attention', entry: mode === 'rows' ? 'attend_rows' : 'attend', defines },
     [params, a.step, a.q, a.pool, a.blockTable, a.out],
     grid,
     tag,
@@ -51,13 +58,7 @@ export interface PagedAttentionSplitArgs extends Omit<PagedAttentionArgs, 'mode'
 
 /** Split-K decode attention: a partial pass and a combine pass (two records, no barriers). */
 export function pagedAttentionSplit(ctx: GpuContext, a: PagedAttentionSplitArgs, tag = ''): DispatchRecord[] {
-  expectShape('pagedAttentionSplit q', a.q, [-1, -1, -1], ['f32']);
-  const [M, Hq, D] = a.q.shape;
-  expectShape('pagedAttentionSplit pool', a.pool, [-1, 2, -1, -1, D], ['f32', 'f16']);
-  if (D % 2) throw new ShapeMismatchError(`paged attention: head_dim ${D} must be even`);
-  const [, , pageSize, Hkv] = a.pool.shape;
-  if (Hq % Hkv) throw new ShapeMismatchError(`pagedAttentionSplit: ${Hq} q heads are not a multiple of ${Hkv} kv heads`);
-  expectShape('pagedAttentionSplit out', a.out, [M, Hq * D], ['f32']);
+  const { M, Hq, D, pageSize, Hkv, scale, defines: base } = attentionDims('pagedAttentionSplit', a);
   expectShape('pagedAttentionSplit partials', a.partials, [M, Hq, -1, D + 2], ['f32']);
   const maxSplits = a.partials.shape[2];
   const chunk = a.chunk ?? 32;
@@ -65,8 +66,7 @@ export function pagedAttentionSplit(ctx: GpuContext, a: PagedAttentionSplitArgs,
   if (maxSplits * chunk < maxContext) {
     throw new ShapeMismatchError(`pagedAttentionSplit: ${maxSplits} splits of ${chunk} keys cannot cover ${maxContext} positions`);
   }
-  const scale = a.scale ?? 1 / Math.sqrt(D);
-  const defines = { D, DPT: ceilDiv(D, 64), SPLIT: true, CH: chunk, MAXS: maxSplits, F16KV: a.pool.dtype === 'f16' };
+  const defines = { ...base, SPLIT: true, CH: chunk, MAXS: maxSplits };
   const g1 = grid1d(ceilDiv(M * Hq * maxSplits, 64));
   const g2 = grid1d(ceilDiv(M * Hq * D, 64));
   const p1 = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, g1[0] * 64]));

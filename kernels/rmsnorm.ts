@@ -126,14 +126,19 @@ export function normGemv(ctx: GpuContext, a: NormGemvArgs, tag = ''): DispatchRe
   const mr = Math.min(a.mr ?? (M === 1 ? 1 : 4), M);
   const wb: GPUBufferBinding = { buffer: a.w.buffer, offset: a.w.offset, size: N * K * (a.w.dtype === 'f16' ? 2 : 4) };
   const params = ctx.uniform(packParams([N, K, { f32: a.eps ?? 1e-6 }, M]));
+  // The entry, its grid and its own defines, chosen once.
+  const [entry, gx, gy, entryDefines] = sg
+    ? ['gemm_sg', ceilDiv(N, 256), ceilDiv(M, 8), { GEMM_SG: true }]
+    : laneRows
+      ? ['gemv_sg', ceilDiv(N, 8), 1, { GEMV_SG: true }]
+      : ['gemv', ceilDiv(N, rows), ceilDiv(M, mr), { GEMV_ROWS: true, ROWS: rows, MR: mr }];
   const defines = {
     GEMV: true, F16W: a.w.dtype === 'f16', PRENORM: !!a.norm, SWIGLU_X: !!a.swigluInput, BIAS: !!a.bias, RESIDUAL: !!a.residual,
-    ...(sg ? { GEMM_SG: true } : laneRows ? { GEMV_SG: true } : { GEMV_ROWS: true, ROWS: rows, MR: mr }),
+    ...entryDefines,
   };
-  const gx = sg ? ceilDiv(N, 256) : laneRows ? ceilDiv(N, 8) : ceilDiv(N, rows), gy = sg ? ceilDiv(M, 8) : laneRows ? 1 : ceilDiv(M, mr);
   if (gx > 65535 || gy > 65535) throw new ShapeMismatchError(`normGemv: grid ${gx}×${gy} exceeds 65535 per dimension`);
   return ctx.record(
-    { shader: 'rmsnorm', entry: sg ? 'gemm_sg' : laneRows ? 'gemv_sg' : 'gemv', defines },
+    { shader: 'rmsnorm', entry, defines },
     [params, a.x, wb, a.y, a.norm ?? null, a.bias ?? null, a.residual ?? null],
     [gx, gy, 1],
     tag,

@@ -42,6 +42,12 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> pool: array<f32>;
 #endif
 
+// First element of K (which = 0) or V (which = 1) of kv head g at absolute position pos.
+fn pool_row(pos: u32, which: u32, g: u32) -> u32 {
+  let page = block_table[step.slot * p.maxPages + pos / p.pageSize];
+  return (((page * 2u + which) * p.pageSize + pos % p.pageSize) * p.Hkv + g) * p.D;
+}
+
 // pool elements e, e + 1 (e even) ← (a, b).
 fn store2(e: u32, a: f32, b: f32) {
 #ifdef F16KV
@@ -68,9 +74,7 @@ fn qkv_append(@builtin(global_invocation_id) gid: vec3<u32>) {
   let b = vec2<f32>(qkv[src + half + i], qkv[src + half + i + 1u]);
   if (hs >= p.Hq + p.Hkv) {
     // V: no rotation.
-    let g = hs - p.Hq - p.Hkv;
-    let page = block_table[step.slot * p.maxPages + pos / p.pageSize];
-    let dst = (((page * 2u + 1u) * p.pageSize + pos % p.pageSize) * p.Hkv + g) * p.D;
+    let dst = pool_row(pos, 1u, hs - p.Hq - p.Hkv);
     store2(dst + i, a.x, a.y);
     store2(dst + half + i, b.x, b.y);
     return;
@@ -87,9 +91,7 @@ fn qkv_append(@builtin(global_invocation_id) gid: vec3<u32>) {
     q_out[dst + half + i] = rb.x;
     q_out[dst + half + i + 1u] = rb.y;
   } else {
-    let g = hs - p.Hq;
-    let page = block_table[step.slot * p.maxPages + pos / p.pageSize];
-    let dst = (((page * 2u) * p.pageSize + pos % p.pageSize) * p.Hkv + g) * p.D;
+    let dst = pool_row(pos, 0u, hs - p.Hq);
     store2(dst + i, ra.x, ra.y);
     store2(dst + half + i, rb.x, rb.y);
   }

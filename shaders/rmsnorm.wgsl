@@ -276,11 +276,11 @@ fn gemv_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_i
   inv = 1.0 / sqrt(subgroupAdd(ss) / f32(gp.K) + gp.eps);
 #endif
   var acc = vec4<f32>();
+  let last = C - 1u;
   for (var c0 = 0u; c0 < C; c0 += 8u) {
     let xs = xhat8(c0 + sid, inv);
     let xa = xs[0];
     let xb = xs[1];
-    let last = C - 1u;
     var w = w8(n, min(c0, last));
     acc += w[0] * subgroupBroadcast(xa, 0u) + w[1] * subgroupBroadcast(xb, 0u);
     w = w8(n, min(c0 + 1u, last));

@@ -194,20 +194,21 @@ export class Qwen2Runtime {
     const attn = s.attn.rows(0, M), gu = s.gu!.rows(0, M);
     const eps = cfg.rmsEps;
     const recs: DispatchRecord[] = [];
-    const splitNorm = normRunsApart(ctx, M, w.dtype);
-    const xn1 = s.xn.rows(0, M);
-    const normed = (src: GpuTensor, weight: GpuTensor, wt: GpuTensor, y: GpuTensor, extra: { bias?: GpuTensor }, tag: string, norm: string, proj: string) => {
-      if (!splitNorm) return recs.push(normGemv(ctx, { x: src, w: wt, y, norm: weight, eps, ...extra }, `${tag}.${norm}+${proj}`));
-      recs.push(rmsNorm(ctx, { x: src, weight, y: xn1, eps }, `${tag}.${norm}`));
-      return recs.push(normGemv(ctx, { x: xn1, w: wt, y, ...extra }, `${tag}.${proj}`));
+    const apart = normRunsApart(ctx, M, w.dtype);
+    const xn = s.xn.rows(0, M);
+    // RMSNorm(src) · Wᵀ (+ bias) → y: fused into the projection, or as its own dispatch into xn first.
+    const normThenProject = (src: GpuTensor, norm: GpuTensor, W: GpuTensor, y: GpuTensor, bias: GpuTensor | undefined, normTag: string, projTag: string) => {
+      if (!apart) return recs.push(normGemv(ctx, { x: src, w: W, y, norm, eps, bias }, `${normTag}+${projTag}`));
+      recs.push(rmsNorm(ctx, { x: src, weight: norm, y: xn, eps }, normTag));
+      return recs.push(normGemv(ctx, { x: xn, w: W, y, bias }, projTag));
     };
     w.layers.forEach((L, l) => {
       const t = `layers.${l}`;
-      normed(x, L.inputNorm, L.qkv.w, qkv, { bias: L.qkvBias }, t, 'input_layernorm', 'qkv_proj');
+      normThenProject(x, L.inputNorm, L.qkv.w, qkv, L.qkvBias, `${t}.input_layernorm`, `${t}.qkv_proj`);
       recs.push(qkvAppend(ctx, { qkv, table: this.rope, blockTable: kv.blockTable, q, pool: kv.pools[l], step: this.step }, `${t}.rope_kv`));
       recs.push(...this.attention(q, l, attn, `${t}.attn`));
       recs.push(normGemv(ctx, { x: attn, w: L.o.w, y: h, residual: x }, `${t}.o_proj`));
-      normed(h, L.postNorm, L.gateUp.w, gu, {}, t, 'post_attention_layernorm', 'gate_up');
+      normThenProject(h, L.postNorm, L.gateUp.w, gu, undefined, `${t}.post_attention_layernorm`, `${t}.gate_up`);
       recs.push(normGemv(ctx, { x: gu, w: L.down.w, y: x, swigluInput: true, residual: h }, `${t}.mlp.act+down_proj`));
     });
     const R = allRows ? M : 1;
