@@ -201,18 +201,22 @@ async function play(): Promise<void> {
       }
       demo.chunks.push(pcm);
       demo.chunkTimes.push(performance.now() - tStream);
-      const copy = pcm.slice();
-      player.port.postMessage({ type: 'push', pcm: copy }, [copy.buffer]);
+      // Chunks already on their way when Cancel was pressed still arrive; the player was cleared, keep it so.
+      if (demo.current === gen) {
+        const copy = pcm.slice();
+        player.port.postMessage({ type: 'push', pcm: copy }, [copy.buffer]);
+      }
       drawWave();
       showPlayer();
     }
     const done = await gen.done;
+    const cancelPressed = demo.current !== gen; // the worker may have finished before the cancel reached it
     demo.done = done;
     demo.current = null;
     const s = done.stats;
     ui.ttfa.textContent = `${s.ttfaMs.toFixed(1)} ms (engine) · ${demo.pageTtfaMs.toFixed(1)} ms (page)`;
     ui.rtf.textContent = `${s.rtf.toFixed(3)} · ${s.audioSeconds.toFixed(2)} s of audio in ${s.totalMs.toFixed(0)} ms · ${done.chunks} chunks`;
-    if (done.cancelled) {
+    if (done.cancelled || cancelPressed) {
       setState('cancelled', `cancelled after ${done.chunks} chunks`);
       return;
     }
@@ -241,6 +245,7 @@ function streamOptions(): { seed?: number; forceTokens?: number } {
 
 function cancel(): void {
   if (demo.current) demo.client.cancel(demo.current.id);
+  demo.current = null; // play() stops feeding the player from here on
   node?.port.postMessage({ type: 'clear' });
   if (demo.state === 'done') setState('cancelled', 'playback stopped');
 }
