@@ -60,8 +60,8 @@ export interface Conv1dArgs {
   explicit?: boolean;
   /** `win` entry: load weights once per 8-lane subgroup and broadcast (default: when the adapter's subgroups are exactly 8 wide, e.g. lavapipe). */
   subgroupWeights?: boolean;
-  /** vec4 column groups (4 output channels each) per invocation in the `win` entry (default 4). */
-  cob?: 2 | 4;
+  /** vec4 column groups (4 output channels each) per invocation in the `win` entry (default 4; 1 on GPUs). */
+  cob?: 1 | 2 | 4;
 }
 
 /** [Cout, Cin, K] (PyTorch Conv1d weight) → [Cin, K, CoutP] with CoutP = ceil(Cout/4)·4, zero-filled. */
@@ -120,8 +120,23 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   }
   // `win` (register-sliding, unrolled) is the fast form on llvmpipe and real SIMD; SwiftShader's JIT loses the
   // device on it (Chromium: "A valid external Instance reference no longer exists"), so it gets `tiled`.
+  // GPUs take `tiled` too: on an H200 it beat every win shape (RT 1–8 × 4–16 channels per lane) on the HiFT
+  // shapes, e.g. [256, 400] k7 d3 131 µs vs 357 µs at best and [64, 6001] k11 52 vs 154 µs (GPU timestamps);
+  // win's long per-lane register blocks leave a GPU with too few workgroups.
   const safe = ctx.adapterKind === 'swiftshader';
-  const mode = a.mode ?? (safe ? (stride === 1 ? 'tiled' : 'direct') : stride === 1 || dil === 1 ? 'win' : 'direct');
+  const gpu = ctx.adapterKind === 'gpu';
+  const tiledFits = (() => {
+    try {
+      return pickChunk(a.k, dil) > 0;
+    } catch {
+      return false;
+    }
+  })();
+  const mode =
+    a.mode ??
+    (safe ? (stride === 1 ? 'tiled' : 'direct')
+      : gpu && stride === 1 && tiledFits ? 'tiled'
+        : stride === 1 || dil === 1 ? 'win' : 'direct');
   if (mode === 'tiled' && stride !== 1) throw new ShapeMismatchError(`${what}: the tiled entry needs stride 1`);
   if (mode === 'win' && stride !== 1 && dil !== 1) throw new ShapeMismatchError(`${what}: the win entry takes stride or dilation, not both`);
   const defines: Record<string, number | boolean> = {
@@ -145,8 +160,11 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
     defines.STRIDE = stride;
     // 16 times per lane halves the weight traffic per FMA (vs 8); short outputs use 32-lane workgroups so that
     // few lanes idle (lavapipe runs a workgroup's lanes 8 at a time on one thread).
-    defines.RT = a.rt ?? (stride === 1 ? 16 : 8);
-    defines.COB = a.cob ?? 4;
+    // GPUs (strided convs, or kernels too long for `tiled`) want many small invocations rather than long
+    // register blocks: 16 times × 16 channels per lane left an H200 16 workgroups of 32 lanes (2.6 ms for
+    // [256, 400] k7); 4 times × 4 channels: 494 µs.
+    defines.RT = a.rt ?? (gpu ? 4 : stride === 1 ? 16 : 8);
+    defines.COB = a.cob ?? (gpu ? 1 : 4);
     const rt = defines.RT as number;
     const lanes = ceilDiv(a.lout, rt * dil) * dil;
     defines.WGX = a.wgx ?? (lanes <= 32 ? 32 : 64);
@@ -170,7 +188,7 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   );
   const grid: [number, number, number] =
     mode === 'tiled' ? [ceilDiv(a.lout, 64), ceilDiv(a.cout, 64), 1]
-      : mode === 'win' ? [ceilDiv(ceilDiv(a.lout, (defines.RT as number) * dil) * dil, defines.WGX as number), ceilDiv(coutP / 4, a.cob ?? 4), 1]
+      : mode === 'win' ? [ceilDiv(ceilDiv(a.lout, (defines.RT as number) * dil) * dil, defines.WGX as number), ceilDiv(coutP / 4, defines.COB as number), 1]
         : [ceilDiv(a.lout, 64), coutP / 4, 1];
   return ctx.record(
     { shader: 'conv1d', entry: `conv_${mode}`, defines },

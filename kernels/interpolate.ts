@@ -11,6 +11,10 @@ export function interpolate(ctx: GpuContext, mode: 'nearest' | 'linear', x: GpuT
   const [C, tin] = x.shape;
   const tout = out.shape[1];
   if (tin < 1 || tout < 1 || C > 65535) throw new ShapeMismatchError(`interpolate ${tag}: [${C}, ${tin}] → [${C}, ${tout}]`);
+  if (mode === 'linear' && 2 * tin * tout >= 2 ** 32) {
+    // The shader's exact source position works in u32 (shaders/interpolate.wgsl); ~46k frames each way.
+    throw new ShapeMismatchError(`interpolate ${tag}: linear [${C}, ${tin}] → [${C}, ${tout}] needs 2·Tin·Tout < 2^32`);
+  }
   const params = ctx.uniform(packParams([tin, tout, { f32: tin / tout }]));
   return ctx.record({ shader: 'interpolate', entry: 'interpolate', defines: { LINEAR: mode === 'linear' } }, [params, x, out], [ceilDiv(tout, 256), C, 1], tag);
 }

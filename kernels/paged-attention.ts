@@ -38,7 +38,9 @@ function attentionDims(what: string, a: Omit<PagedAttentionArgs, 'mode'>) {
 
 export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = ''): DispatchRecord {
   const { M, Hq, pageSize, Hkv, scale, defines } = attentionDims('pagedAttention', a);
-  const mode = a.mode ?? (M >= 8 ? 'rows' : 'chunked');
+  // GPUs take the workgroup-per-(head, row) form for prefill too: `rows` gives each thread a serial walk over all
+  // its keys, which a GPU cannot hide (CPU adapters run it best: no barriers).
+  const mode = a.mode ?? (M >= 8 && ctx.isCpuAdapter ? 'rows' : 'chunked');
   const grid: [number, number, number] = mode === 'rows' ? grid1d(ceilDiv(M * Hq, 64)) : [Hq, M, 1];
   const params = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, grid[0] * 64]));
   return ctx.record(
@@ -52,8 +54,13 @@ export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = '')
 export interface PagedAttentionSplitArgs extends Omit<PagedAttentionArgs, 'mode'> {
   /** [M, Hq, maxSplits, D + 2] f32 partials */
   partials: GpuTensor;
-  /** Keys per split (default 32). */
+  /** Keys per split (default 32; with perKvHead 64, the workgroup size, or 16 / 32). */
   chunk?: number;
+  /**
+   * `attend_split_wg`: a workgroup per (row, kv head, split) scores the split's keys for all q heads of the kv head
+   * (GPUs). Default: on every adapter but the CPU ones, whose 8-lane workgroups run the one-thread walk better.
+   */
+  perKvHead?: boolean;
 }
 
 /** Split-K decode attention: a partial pass and a combine pass (two records, no barriers). */
@@ -61,18 +68,25 @@ export function pagedAttentionSplit(ctx: GpuContext, a: PagedAttentionSplitArgs,
   const { M, Hq, D, pageSize, Hkv, scale, defines: base } = attentionDims('pagedAttentionSplit', a);
   expectShape('pagedAttentionSplit partials', a.partials, [M, Hq, -1, D + 2], ['f32']);
   const maxSplits = a.partials.shape[2];
-  const chunk = a.chunk ?? 32;
+  const wg = a.perKvHead ?? !ctx.isCpuAdapter;
+  const chunk = a.chunk ?? (wg ? 64 : 32);
+  if (wg && chunk !== 16 && chunk !== 32 && chunk !== 64) {
+    throw new ShapeMismatchError(`pagedAttentionSplit: perKvHead takes splits of 16, 32 or 64 keys (≤ the workgroup), got ${chunk}`);
+  }
   const maxContext = a.blockTable.shape[1] * pageSize;
   if (maxSplits * chunk < maxContext) {
     throw new ShapeMismatchError(`pagedAttentionSplit: ${maxSplits} splits of ${chunk} keys cannot cover ${maxContext} positions`);
   }
   const defines = { ...base, SPLIT: true, CH: chunk, MAXS: maxSplits };
-  const g1 = grid1d(ceilDiv(M * Hq * maxSplits, 64));
+  if (wg && (M > 65535 || maxSplits > 65535)) throw new ShapeMismatchError(`pagedAttentionSplit: grid ${maxSplits}×${Hkv}×${M} too large`);
+  const g1: [number, number, number] = wg ? [maxSplits, Hkv, M] : grid1d(ceilDiv(M * Hq * maxSplits, 64));
   const g2 = grid1d(ceilDiv(M * Hq * D, 64));
   const p1 = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, g1[0] * 64]));
   const p2 = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, g2[0] * 64]));
   return [
-    ctx.record({ shader: 'paged_attention', entry: 'attend_split', defines }, [p1, a.step, a.q, a.pool, a.blockTable, null, a.partials], g1, `${tag}.split`),
+    wg
+      ? ctx.record({ shader: 'paged_attention', entry: 'attend_split_wg', defines: { ...defines, SPLIT_WG: true, GQ: Hq / Hkv } }, [p1, a.step, a.q, a.pool, a.blockTable, null, a.partials], g1, `${tag}.split`)
+      : ctx.record({ shader: 'paged_attention', entry: 'attend_split', defines }, [p1, a.step, a.q, a.pool, a.blockTable, null, a.partials], g1, `${tag}.split`),
     ctx.record({ shader: 'paged_attention', entry: 'attend_combine', defines }, [p2, a.step, null, null, null, a.out, a.partials], g2, `${tag}.combine`),
   ];
 }

@@ -34,10 +34,7 @@ const CPG: u32 = {{CPG}}u;
 const KS: u32 = {{KS}}u;
 const CPG4: u32 = CPG / 4u;
 
-fn mish(v: f32) -> f32 {
-  let sp = select(log(1.0 + exp(v)), v, v > 20.0);
-  return v * tanh(min(sp, 15.0));
-}
+#include "activation"
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -76,7 +73,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (t >= T) { break; }
     for (var j = 0u; j < 4u; j++) {
       let o = o0 + j;
-      var v = mish(acc[r][j] + bias[o]);
+      var v = act_mish(acc[r][j] + bias[o]);
 #ifdef RESIDUAL
       v += res[(b * T + t) * p.C + o];
 #endif

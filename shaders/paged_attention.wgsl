@@ -28,6 +28,14 @@
 // o = Σ_s e^{m_s − m} acc_s[d] / Σ_s e^{m_s − m} l_s over the ceil(n / CH) splits in use. No barriers; the grid
 // covers maxSplits (fixed at plan time), threads past the context exit at once. Grid (split): ceil(M·Hq·maxSplits
 // / WG); (combine): ceil(M·Hq·D / WG), both over x/y with rowStride.
+//
+// Entry `attend_split_wg` (defines SPLIT + SPLIT_WG, CH ≤ WG = 64; GPUs): the same partials, one workgroup per
+// (row, kv head, split) for all GQ = Hq/Hkv q heads of that kv head, so each K/V row is read once for GQ heads
+// instead of GQ times. Thread t scores key j0 + t against the GQ scaled q rows held in workgroup memory; threads
+// 0..GQ−1 take each head's max, every thread exponentiates its key's GQ scores, and thread d then owns output
+// dim d (d + WG, … for DPT > 1) of all GQ heads, reading V rows across the threads (coalesced). A one-thread-per
+// (head, split) walk leaves a GPU with 14·32 threads at context 1024, each on a 64-key serial loop; this gives
+// it Hkv·maxSplits workgroups of 64. Grid (maxSplits, Hkv, M); `attend_combine` is unchanged.
 
 struct Params {
   M: u32,
@@ -43,6 +51,9 @@ struct Params {
 #ifdef SPLIT
 const CH: u32 = {{CH}}u;
 const MAXS: u32 = {{MAXS}}u;
+#endif
+#ifdef SPLIT_WG
+const GQ: u32 = {{GQ}}u;
 #endif
 
 #include "llm_step"
@@ -259,6 +270,87 @@ fn attend_split(@builtin(global_invocation_id) gid: vec3<u32>) {
   part[pb + D] = mx;
   part[pb + D + 1u] = l;
 }
+
+#ifdef SPLIT_WG
+var<workgroup> qg: array<f32, GQ * D>;
+var<workgroup> wsc: array<f32, GQ * CH>;
+var<workgroup> vrow: array<u32, CH>;
+var<workgroup> hmax: array<f32, GQ>;
+
+@compute @workgroup_size(WG)
+fn attend_split_wg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let sp = wid.x;
+  let g = wid.y;
+  let m = wid.z;
+  let n = step.start + m + 1u;
+  let j0 = sp * CH;
+  if (j0 >= n) { return; } // uniform: the whole workgroup leaves
+  let cn = min(CH, n - j0);
+  let h0 = g * GQ; // first q head of this kv head (HF repeat_kv order)
+  let qb = (m * p.Hq + h0) * D; // the GQ heads' rows are consecutive in q
+  for (var e = lid; e < GQ * D; e += WG) {
+    qg[e] = q[qb + e] * p.scale;
+  }
+  workgroupBarrier();
+  if (lid < cn) {
+    let kb = row_base(j0 + lid, 0u, g);
+    var dots: array<f32, GQ>;
+    for (var d = 0u; d < D; d += 2u) {
+      let k = kv2(kb + d);
+      for (var i = 0u; i < GQ; i++) {
+        dots[i] = fma(qg[i * D + d + 1u], k.y, fma(qg[i * D + d], k.x, dots[i]));
+      }
+    }
+    for (var i = 0u; i < GQ; i++) {
+      wsc[i * CH + lid] = dots[i];
+    }
+    vrow[lid] = kb + p.pageSize * p.Hkv * D;
+  }
+  workgroupBarrier();
+  if (lid < GQ) {
+    var mx = NEG_BIG;
+    for (var t = 0u; t < cn; t++) {
+      mx = max(mx, wsc[lid * CH + t]);
+    }
+    hmax[lid] = mx;
+  }
+  workgroupBarrier();
+  if (lid < cn) {
+    for (var i = 0u; i < GQ; i++) {
+      wsc[i * CH + lid] = exp(wsc[i * CH + lid] - hmax[i]);
+    }
+  }
+  workgroupBarrier();
+  let pb0 = ((m * p.Hq + h0) * MAXS + sp) * (D + 2u);
+  let hstride = MAXS * (D + 2u); // next q head's partial of the same split
+  if (lid < GQ) {
+    var l = 0.0;
+    for (var t = 0u; t < cn; t++) {
+      l += wsc[lid * CH + t];
+    }
+    part[pb0 + lid * hstride + D] = hmax[lid];
+    part[pb0 + lid * hstride + D + 1u] = l;
+  }
+  var acc: array<f32, GQ * DPT>;
+  for (var t = 0u; t < cn; t++) {
+    let vb = vrow[t];
+    for (var e = 0u; e < DPT; e++) {
+      let v = kv1(vb + min(lid + e * WG, D - 1u)); // dims past D (D < WG) are computed, not stored
+      for (var i = 0u; i < GQ; i++) {
+        acc[e * GQ + i] = fma(wsc[i * CH + t], v, acc[e * GQ + i]);
+      }
+    }
+  }
+  for (var e = 0u; e < DPT; e++) {
+    let d = lid + e * WG;
+    if (d < D) {
+      for (var i = 0u; i < GQ; i++) {
+        part[pb0 + i * hstride + d] = acc[e * GQ + i];
+      }
+    }
+  }
+}
+#endif
 
 @compute @workgroup_size(WG)
 fn attend_combine(@builtin(global_invocation_id) gid: vec3<u32>) {

@@ -24,7 +24,8 @@ import { istft } from '../../kernels/istft.js';
 import { pagedAttentionSplit } from '../../kernels/paged-attention.js';
 import { stft, stftTables } from '../../kernels/stft.js';
 import { normGemv, rmsNorm } from '../../kernels/rmsnorm.js';
-import { normRunsApart } from '../../src/models/qwen2/forward.js';
+import { linear } from '../../kernels/matmul.js';
+import { normRunsApart, splitChunk } from '../../src/models/qwen2/forward.js';
 import { packWeightF16 } from '../../kernels/quant.js';
 import { snake } from '../../kernels/snake.js';
 import type { BenchCase, Suite } from '../harness.js';
@@ -82,7 +83,8 @@ function rmsCase(R: number, C: number): BenchCase {
 
 /**
  * Qwen2 input_layernorm + qkv_proj with bias, y = rms(x)·Wᵀ + b (x [M, K], W [N, K] f32 or packed f16), as the
- * LLM runs it: the norm fused into the projection's prologue, or, where forward.ts normRunsApart says so (the
+ * LLM runs it: on GPUs an RMSNorm dispatch and a matmul.wgsl linear; on CPU adapters the norm fused into the
+ * projection's prologue, or, where forward.ts normRunsApart says so (the
  * llvmpipe subgroup entries), a separate RMSNorm dispatch first. ORT runs the unfused RMSNorm ops and a Gemm
  * (f32 weights).
  */
@@ -91,7 +93,9 @@ function normMatmulCase(M: number, N: number, K: number, fmt: 'f32' | 'f16'): Be
     name: `rmsnorm+matmul ${fmt}`,
     shape: `x[${M},${K}] W[${N},${K}]+b`,
     setup: ({ ctx }) => {
-      const apart = normRunsApart(ctx, M, fmt);
+      // GPUs run the plan of matmul.wgsl linears (Qwen2Runtime.plan): an RMSNorm dispatch, then the projection.
+      const gpuPlan = !ctx.isCpuAdapter;
+      const apart = gpuPlan || normRunsApart(ctx, M, fmt);
       const x = rnd(M * K, 21), nw = rnd(K, 22, 2), w = rnd(N * K, 23, 0.05), b = rnd(N, 24);
       const tx = ctx.upload(x, 'f32', [M, K]), tn = ctx.upload(nw, 'f32', [K]), tb = ctx.upload(b, 'f32', [N]);
       const tw = fmt === 'f16' ? packWeightF16(ctx, w, [N, K]) : ctx.upload(w, 'f32', [N, K]);
@@ -109,7 +113,7 @@ function normMatmulCase(M: number, N: number, K: number, fmt: 'f32' | 'f16'): Be
       });
       return {
         records: apart
-          ? [rmsNorm(ctx, { x: tx, weight: tn, y: xn, eps: 1e-6 }), normGemv(ctx, { x: xn, w: tw, y, bias: tb })]
+          ? [rmsNorm(ctx, { x: tx, weight: tn, y: xn, eps: 1e-6 }), gpuPlan ? linear(ctx, { x: xn, w: tw, y, bias: tb }) : normGemv(ctx, { x: xn, w: tw, y, bias: tb })]
           : [normGemv(ctx, { x: tx, w: tw, y, norm: tn, eps: 1e-6, bias: tb })],
         bytes: (fmt === 'f16' ? 2 : 4) * N * K + 4 * (M * K + M * N + K + N),
         flops: 2 * M * N * K + 4 * M * K,
@@ -199,7 +203,7 @@ function pagedAttentionCase(ctxLen: number): BenchCase {
       const tpool = ctx.upload(pool, 'f32', [pages, 2, page, Hkv, D]);
       const tbt = ctx.upload(Uint32Array.from({ length: pages }, (_, i) => i), 'u32', [1, pages]);
       const out = ctx.tensor('f32', [1, Hq * D]);
-      const chunk = 32;
+      const chunk = splitChunk(ctx); // as the LLM runs it (per-kv-head workgroups of 64 keys on GPUs)
       const partials = ctx.tensor('f32', [1, Hq, Math.ceil(ctxLen / chunk), D + 2]);
       // The query sits at position ctxLen − 1, so it attends to all ctxLen cached keys.
       const step = ctx.uniform(new Uint32Array([ctxLen - 1, 0, 0, 0]));

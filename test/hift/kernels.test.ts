@@ -15,7 +15,7 @@ import { testContext } from '../helpers/gpu.js';
 import { SeededRng } from '../helpers/rng.js';
 import { conv1dRef, istftRef, snakeRef, stftRef, type ConvRefArgs } from './reference.js';
 
-type Mode = 'win' | 'win-nosg' | 'tiled' | 'direct';
+type Mode = 'win' | 'win-nosg' | 'win-gpu' | 'tiled' | 'direct';
 
 interface Case {
   name: string;
@@ -39,7 +39,7 @@ interface Case {
   modes: Mode[];
 }
 
-const ALL: Mode[] = ['win', 'win-nosg', 'tiled', 'direct'];
+const ALL: Mode[] = ['win', 'win-nosg', 'win-gpu', 'tiled', 'direct'];
 const cases: Case[] = [
   // ResBlock convs at the four HiFT channel counts (odd lengths, every dilation), Snake in/out.
   { name: 'resblock conv1 C512 k3 d5', cin: 512, cout: 512, k: 3, lin: 13, lout: 13, dilation: 5, padLeft: 10, snakeIn: true, snakeOut: true, modes: ALL },
@@ -47,7 +47,7 @@ const cases: Case[] = [
   { name: 'resblock conv2 C128 k7 residual', cin: 128, cout: 128, k: 7, lin: 101, lout: 101, padLeft: 6, residual: true, modes: ALL },
   { name: 'resblock conv2 C64 k11 in-place residual', cin: 64, cout: 64, k: 11, lin: 203, lout: 203, padLeft: 10, resInplace: true, modes: ALL },
   { name: 'resblock mean: accumulate + divide C64 k3', cin: 64, cout: 64, k: 3, lin: 77, lout: 77, padLeft: 2, residual: true, accumulate: true, divide: 3, modes: ALL },
-  { name: 'resblock conv1 C64 k7 d3 long (16 times per lane)', cin: 64, cout: 64, k: 7, lin: 1301, lout: 1301, dilation: 3, padLeft: 18, snakeOut: true, modes: ['win', 'win-nosg'] },
+  { name: 'resblock conv1 C64 k7 d3 long (16 times per lane)', cin: 64, cout: 64, k: 7, lin: 1301, lout: 1301, dilation: 3, padLeft: 18, snakeOut: true, modes: ['win', 'win-nosg', 'win-gpu'] },
   // Upsamplers: LeakyReLU, nearest ×u, causal pad k−1; the last one with the reflect shift and source fusion.
   { name: 'ups.0 C512→256 ×8 k16 leaky', cin: 512, cout: 256, k: 16, lin: 5, lout: 40, up: 8, padLeft: 15, leakyIn: 0.1, residual: true, modes: ALL },
   { name: 'ups.2 C128→64 ×3 k7 reflect shift', cin: 128, cout: 64, k: 7, lin: 19, lout: 57, up: 3, padLeft: 6, leakyIn: 0.1, residual: true, outShift: true, modes: ALL },
@@ -56,8 +56,8 @@ const cases: Case[] = [
   { name: 'conv_pre 80→512 k5 valid context', cin: 80, cout: 512, k: 5, lin: 9, lout: 5, modes: ALL },
   { name: 'conv_post 64→18 k7 leaky 0.01', cin: 64, cout: 18, k: 7, lin: 61, lout: 61, padLeft: 6, leakyIn: 0.01, modes: ALL },
   // Source downsamplers: strided causal convs (k = 2u, left pad u−1) and the k1 conv.
-  { name: 'source_downs.0 18→256 k30 s15', cin: 18, cout: 256, k: 30, lin: 121, lout: 8, stride: 15, padLeft: 14, modes: ['win', 'win-nosg', 'direct'] },
-  { name: 'source_downs.1 18→128 k6 s3', cin: 18, cout: 128, k: 6, lin: 121, lout: 40, stride: 3, padLeft: 2, modes: ['win', 'win-nosg', 'direct'] },
+  { name: 'source_downs.0 18→256 k30 s15', cin: 18, cout: 256, k: 30, lin: 121, lout: 8, stride: 15, padLeft: 14, modes: ['win', 'win-nosg', 'win-gpu', 'direct'] },
+  { name: 'source_downs.1 18→128 k6 s3', cin: 18, cout: 128, k: 6, lin: 121, lout: 40, stride: 3, padLeft: 2, modes: ['win', 'win-nosg', 'win-gpu', 'direct'] },
   { name: 'source_downs.2 18→64 k1', cin: 18, cout: 64, k: 1, lin: 121, lout: 121, modes: ALL },
   // Tiny channel counts (the fixtures' 4-channel stage) with a ragged Cout.
   { name: 'C4→6 k3 d3 tiny', cin: 4, cout: 6, k: 3, lin: 1, lout: 1, dilation: 3, padLeft: 6, modes: ALL },
@@ -89,7 +89,10 @@ describe('conv1d against float64', () => {
           snakeOut: c.snakeOut ? ctx.upload(packSnakeAlpha(aOut), 'f32', [c.cout, 2]) : undefined,
           residual: c.residual ? ctx.upload(res, 'f32', [c.cout, cols]) : undefined,
           resInplace: c.resInplace, accumulate: c.accumulate, divide: c.divide, outShift: c.outShift,
-          mode: mode === 'win-nosg' ? 'win' : mode, subgroupWeights: mode === 'win' ? true : mode === 'win-nosg' ? false : undefined,
+          mode: mode === 'win-nosg' || mode === 'win-gpu' ? 'win' : mode,
+          subgroupWeights: mode === 'win' ? true : mode === 'win-nosg' || mode === 'win-gpu' ? false : undefined,
+          // The GPU shape (kernels/conv1d.ts default on GPUs): 4 times × 4 channels per lane.
+          ...(mode === 'win-gpu' ? { rt: 4, cob: 1 } : {}),
         }, c.name);
         ctx.run([rec]);
         const got = await ctx.readF32(out);

@@ -144,9 +144,10 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     [14, 2, 64, 7, 130, 3],
     [4, 2, 16, 16, 0, 62],
     [4, 2, 16, 3, 20, 1],
+    [8, 1, 128, 16, 150, 2], // head dim past the workgroup (2 dims per thread), one kv head for all q heads
   ];
   // Every case in every mode with an f32 pool; the f16 pool (packed halves) on the 14/2×64 model shapes.
-  const modes = ['chunked', 'rows', 'split'] as const;
+  const modes = ['chunked', 'rows', 'split', 'split_wg', 'split_wg32'] as const;
   const both = [
     ...cases.flatMap((c) => modes.map((m) => [...c, m, 'f32'] as const)),
     ...cases.slice(0, 4).flatMap((c) => modes.map((m) => [...c, m, 'f16'] as const)),
@@ -176,9 +177,12 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
       ctx.run([
         qkvAppend(ctx, { qkv, table: tTable, blockTable: tBt, q, pool, step: stepBuf }),
         ...(mode === 'split'
-          ? pagedAttentionSplit(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, chunk: 8,
+          ? pagedAttentionSplit(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, chunk: 8, perKvHead: false,
             partials: ctx.tensor('f32', [rows, Hq, splitsFor(maxPages * pageSize, 8), D + 2]) })
-          : [pagedAttention(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, mode })]),
+          : mode === 'split_wg' || mode === 'split_wg32'
+            ? pagedAttentionSplit(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, chunk: mode === 'split_wg' ? 64 : 32, perKvHead: true,
+              partials: ctx.tensor('f32', [rows, Hq, splitsFor(maxPages * pageSize, mode === 'split_wg' ? 64 : 32), D + 2]) })
+            : [pagedAttention(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, mode })]),
       ]);
       return ctx.readF32(o);
     };
