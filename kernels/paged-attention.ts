@@ -54,7 +54,7 @@ export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = '')
 export interface PagedAttentionSplitArgs extends Omit<PagedAttentionArgs, 'mode'> {
   /** [M, Hq, maxSplits, D + 2] f32 partials */
   partials: GpuTensor;
-  /** Keys per split (default 32; with perKvHead 64, the workgroup size, or 16 / 32). */
+  /** Keys per split (default 32; with perKvHead 16, 32 or 64, at most the workgroup). */
   chunk?: number;
   /**
    * `attend_split_wg`: a workgroup per (row, kv head, split) scores the split's keys for all q heads of the kv head
@@ -69,7 +69,7 @@ export function pagedAttentionSplit(ctx: GpuContext, a: PagedAttentionSplitArgs,
   expectShape('pagedAttentionSplit partials', a.partials, [M, Hq, -1, D + 2], ['f32']);
   const maxSplits = a.partials.shape[2];
   const wg = a.perKvHead ?? !ctx.isCpuAdapter;
-  const chunk = a.chunk ?? (wg ? 64 : 32);
+  const chunk = a.chunk ?? 32;
   if (wg && chunk !== 16 && chunk !== 32 && chunk !== 64) {
     throw new ShapeMismatchError(`pagedAttentionSplit: perKvHead takes splits of 16, 32 or 64 keys (≤ the workgroup), got ${chunk}`);
   }

@@ -25,7 +25,7 @@ import { pagedAttentionSplit } from '../../kernels/paged-attention.js';
 import { stft, stftTables } from '../../kernels/stft.js';
 import { normGemv, rmsNorm } from '../../kernels/rmsnorm.js';
 import { linear } from '../../kernels/matmul.js';
-import { normRunsApart, splitChunk } from '../../src/models/qwen2/forward.js';
+import { normRunsApart, SPLIT_CHUNK } from '../../src/models/qwen2/forward.js';
 import { packWeightF16 } from '../../kernels/quant.js';
 import { snake } from '../../kernels/snake.js';
 import type { BenchCase, Suite } from '../harness.js';
@@ -203,7 +203,7 @@ function pagedAttentionCase(ctxLen: number): BenchCase {
       const tpool = ctx.upload(pool, 'f32', [pages, 2, page, Hkv, D]);
       const tbt = ctx.upload(Uint32Array.from({ length: pages }, (_, i) => i), 'u32', [1, pages]);
       const out = ctx.tensor('f32', [1, Hq * D]);
-      const chunk = splitChunk(ctx); // as the LLM runs it (per-kv-head workgroups of 64 keys on GPUs)
+      const chunk = SPLIT_CHUNK; // as the LLM runs it
       const partials = ctx.tensor('f32', [1, Hq, Math.ceil(ctxLen / chunk), D + 2]);
       // The query sits at position ctxLen − 1, so it attends to all ctxLen cached keys.
       const step = ctx.uniform(new Uint32Array([ctxLen - 1, 0, 0, 0]));

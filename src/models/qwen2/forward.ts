@@ -84,10 +84,11 @@ export interface StepResult extends TopKCandidates {
 
 const MAP_READ_COPY_DST = 0x01 | 0x08;
 /**
- * Keys per split of the decode attention: 32 for the one-thread-per-split walk on CPU adapters, 64 (the
- * workgroup) for the per-kv-head workgroups elsewhere (kernels/paged-attention.ts perKvHead).
+ * Keys per split of the decode attention: 32 for both forms (the one-thread walk on CPU adapters, the
+ * per-kv-head workgroups on GPUs). H200, split + combine, GPU µs at contexts 64 / 256 / 1024 / 2000: 32.7 /
+ * 34.6 / 47.7 / 59.4 with 32 keys vs 41.1 / 43.5 / 47.6 / 56.6 with 64 (bench/sweep-attention.ts).
  */
-export const splitChunk = (ctx: GpuContext): number => (ctx.isCpuAdapter ? 32 : 64);
+export const SPLIT_CHUNK = 32;
 
 export class Qwen2Runtime {
   readonly kv: PagedKvCache;
@@ -127,7 +128,7 @@ export class Qwen2Runtime {
     this.step = ctx.createBuffer(16, UNIFORM, 'llm.step');
     this.rope = ctx.upload(ropeTable(cfg.ropeTheta, cfg.headDim, this.maxContext), 'f32', [this.maxContext, cfg.headDim], 'rope_table');
     this.staging = ctx.createBuffer(this.scratch.topk.byteLength, MAP_READ_COPY_DST, 'llm.topk.staging');
-    const splits = splitsFor(this.kv.maxPagesPerSeq * pageSize, splitChunk(ctx));
+    const splits = splitsFor(this.kv.maxPagesPerSeq * pageSize, SPLIT_CHUNK);
     this.partials = ctx.tensor('f32', [1, cfg.heads, splits, cfg.headDim + 2], 'attn.partials');
     this.decodePlan = this.plan(1, false);
   }
@@ -178,7 +179,7 @@ export class Qwen2Runtime {
   private attention(q: GpuTensor, layer: number, out: GpuTensor, tag: string): DispatchRecord[] {
     const { ctx, kv } = this;
     const a = { q, pool: kv.pools[layer], blockTable: kv.blockTable, out, step: this.step };
-    if (q.shape[0] === 1) return pagedAttentionSplit(this.ctx, { ...a, partials: this.partials, chunk: splitChunk(ctx) }, tag);
+    if (q.shape[0] === 1) return pagedAttentionSplit(this.ctx, { ...a, partials: this.partials, chunk: SPLIT_CHUNK }, tag);
     return [pagedAttention(ctx, a, tag)];
   }
 

@@ -1,0 +1,34 @@
+/**
+ * Sweep of conv1d forms on the HiFT ResBlock shapes (Snake in, residual): GPU µs (timestamps, median of 5) of the
+ * tiled and direct entries and of win over RT × COB and workgroup widths. It chose conv1d's GPU default (tiled).
+ *   npx tsx bench/sweep-conv.ts
+ */
+import { requestNodeDevice } from '../src/gpu/node-device.js';
+import { GpuContext } from '../src/gpu/context.js';
+import { profileDispatches } from '../src/gpu/timing.js';
+import { conv1d, packConvWeight, packSnakeAlpha } from '../kernels/conv1d.js';
+const h = await requestNodeDevice();
+const ctx = new GpuContext(h);
+const rnd = (n: number, s: number) => { let x = s; return Float32Array.from({ length: n }, () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5)); };
+const med = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
+for (const [C, L, k, dil] of [[256, 400, 7, 3], [64, 6001, 11, 1], [512, 200, 3, 5], [128, 2400, 11, 3]]) {
+  const tx = ctx.upload(rnd(C * L, 1), 'f32', [C, L]);
+  const tw = ctx.upload(packConvWeight(rnd(C * C * k, 2), C, C, k), 'f32', [C * C * k]);
+  const tb = ctx.upload(rnd(C, 3), 'f32', [C]), ta = ctx.upload(packSnakeAlpha(Float32Array.from(rnd(C, 4), (v) => 1 + v)), 'f32', [C, 2]);
+  const out = ctx.tensor('f32', [C, L]);
+  const line: string[] = [];
+  const cfgs: [string, object][] = [['tiled', { mode: 'tiled' }], ['direct', { mode: 'direct' }]];
+  for (const rt of [1, 2, 4, 8]) for (const cob of [1, 2, 4]) cfgs.push([`win rt${rt} cob${cob}`, { mode: 'win', rt, cob, subgroupWeights: false, explicit: false }]);
+  for (const wgx of [32, 64, 128]) cfgs.push([`win rt2 cob1 wgx${wgx}`, { mode: 'win', rt: 2, cob: 1, wgx, subgroupWeights: false, explicit: false }]);
+  for (const [name, o] of cfgs) {
+    try {
+      const rec = conv1d(ctx, { x: tx, w: tw, bias: tb, out, cout: C, k, lout: L, dilation: dil, padLeft: (k - 1) * dil, snakeIn: ta, residual: tx, ...o } as any);
+      await profileDispatches(ctx, [rec]);
+      const t: number[] = [];
+      for (let i = 0; i < 5; i++) t.push((await profileDispatches(ctx, [rec]))![0].ms);
+      line.push(`${name}: ${(med(t) * 1000).toFixed(1)}`);
+    } catch (e) { line.push(`${name}: ERR ${(e as Error).message.slice(0, 80)}`); }
+  }
+  console.log(`conv [${C},${L}] k${k} d${dil} (µs): ${line.join(' | ')}`);
+}
+process.exit(0);
