@@ -28,6 +28,7 @@ import type { DispatchRecord } from '../src/gpu/dispatch.js';
 import { requestNodeDevice } from '../src/gpu/node-device.js';
 import { profileDispatches, wallTimeMs } from '../src/gpu/timing.js';
 import { copyStrided } from '../kernels/copy.js';
+import { repeatGraph } from './ort-graphs.js';
 
 export const SUITES: Record<string, () => Promise<Suite>> = {
   kernels: () => import('./suites/kernels.js').then((m) => m.suite),
@@ -91,6 +92,11 @@ export interface CaseResult {
   ort_cpu_ms: number | null;
   ort_note?: string;
   ratio_vs_ort_webgpu: number | null;
+  /**
+   * With --ort-chain R: ORT WebGPU's marginal ms per op, (t(1 + R chained copies) − t(1)) / R, which cancels its
+   * per-run overhead and the host↔device copies of the feeds; null when the graph cannot chain.
+   */
+  ort_webgpu_per_op_ms?: number | null;
   counters: Partial<Counters>;
   gbps: number | null;
   gflops: number | null;
@@ -106,6 +112,8 @@ export interface RunOptions {
   ort?: boolean;
   ortReps?: number;
   ortTimeoutMs?: number;
+  /** Also time each chainable ORT graph repeated 1 + R times (see ort_webgpu_per_op_ms). */
+  ortChain?: number;
   json?: string;
   /** Only cases whose name contains this. */
   filter?: string;
@@ -260,11 +268,13 @@ export async function ortTime(ep: 'webgpu' | 'cpu', o: NonNullable<CasePlan['ort
 const fmt = (v: number | null, d = 3) => (v === null || !Number.isFinite(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toPrecision(d));
 
 export function markdownTable(adapter: string, rows: CaseResult[]): string {
-  const head = `| case | shape | ours µs | timing | ours wall µs | GB/s | GFLOP/s | roofline | ORT webgpu µs | ours/ORT | ORT cpu µs |`;
+  const chained = rows.some((r) => r.ort_webgpu_per_op_ms !== undefined);
+  const perOp = (r: CaseResult) => (chained ? ` ${fmt(r.ort_webgpu_per_op_ms == null ? null : r.ort_webgpu_per_op_ms * 1000)} |` : '');
+  const head = `| case | shape | ours µs | timing | ours wall µs | GB/s | GFLOP/s | roofline | ORT webgpu µs | ours/ORT |${chained ? ' ORT webgpu µs per op (chained) |' : ''} ORT cpu µs |`;
   const lines = rows.map((r) =>
-    `| ${r.name} | ${r.shape} | ${fmt(r.ours_ms === null ? null : r.ours_ms * 1000)} | ${r.ours_timing === 'gpu-timestamp' ? 'gpu' : 'wall'} | ${fmt(r.ours_wall_ms === null ? null : r.ours_wall_ms * 1000)} | ${fmt(r.gbps)} | ${fmt(r.gflops)} | ${r.roofline_frac === null ? '—' : (100 * r.roofline_frac).toFixed(1) + '%'} | ${fmt(r.ort_webgpu_ms === null ? null : r.ort_webgpu_ms * 1000)}${r.ort_note?.includes('fell back') ? ' (cpu fallback)' : ''} | ${fmt(r.ratio_vs_ort_webgpu)} | ${fmt(r.ort_cpu_ms === null ? null : r.ort_cpu_ms * 1000)} |${r.error ? ` error: ${r.error}` : ''}`,
+    `| ${r.name} | ${r.shape} | ${fmt(r.ours_ms === null ? null : r.ours_ms * 1000)} | ${r.ours_timing === 'gpu-timestamp' ? 'gpu' : 'wall'} | ${fmt(r.ours_wall_ms === null ? null : r.ours_wall_ms * 1000)} | ${fmt(r.gbps)} | ${fmt(r.gflops)} | ${r.roofline_frac === null ? '—' : (100 * r.roofline_frac).toFixed(1) + '%'} | ${fmt(r.ort_webgpu_ms === null ? null : r.ort_webgpu_ms * 1000)}${r.ort_note?.includes('fell back') ? ' (cpu fallback)' : ''} | ${fmt(r.ratio_vs_ort_webgpu)} |${perOp(r)} ${fmt(r.ort_cpu_ms === null ? null : r.ort_cpu_ms * 1000)} |${r.error ? ` error: ${r.error}` : ''}`,
   );
-  return [`adapter: ${adapter}`, '', head, '|' + '---|'.repeat(11), ...lines].join('\n');
+  return [`adapter: ${adapter}`, '', head, '|' + '---|'.repeat(chained ? 12 : 11), ...lines].join('\n');
 }
 
 export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDescription; cases: CaseResult[] }> {
@@ -307,6 +317,13 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
         const cpu = await ortTime('cpu', plan.ort, Math.max(opts.ortReps ?? 2, 5), budget);
         r.ort_webgpu_ms = g.ms;
         r.ort_cpu_ms = cpu.ms;
+        if (opts.ortChain && g.ms !== null) {
+          const chained = repeatGraph(plan.ort.model, 1 + opts.ortChain);
+          if (chained) {
+            const gc = await ortTime('webgpu', { ...plan.ort, model: chained }, opts.ortReps ?? 2, budget);
+            if (gc.ms !== null) r.ort_webgpu_per_op_ms = Math.max(0, (gc.ms - g.ms) / opts.ortChain);
+          }
+        }
         const notes = [plan.ort.note, g.note, cpu.note].filter(Boolean);
         if (notes.length) r.ort_note = notes.join('; ');
         if (g.ms !== null && r.ours_ms !== null) r.ratio_vs_ort_webgpu = r.ours_ms / g.ms;
@@ -316,7 +333,8 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
     } finally {
       plan?.dispose?.();
     }
-    log(`[bench] ${r.name} ${r.shape}: ours ${fmt(r.ours_ms === null ? null : r.ours_ms * 1000)} µs (${r.ours_timing}), ORT webgpu ${fmt(r.ort_webgpu_ms === null ? null : r.ort_webgpu_ms * 1000)} µs, ORT cpu ${fmt(r.ort_cpu_ms === null ? null : r.ort_cpu_ms * 1000)} µs${r.error ? ` ERROR ${r.error}` : ''}`);
+    const chainNote = r.ort_webgpu_per_op_ms != null ? ` (${fmt(r.ort_webgpu_per_op_ms * 1000)} µs per op chained)` : '';
+    log(`[bench] ${r.name} ${r.shape}: ours ${fmt(r.ours_ms === null ? null : r.ours_ms * 1000)} µs (${r.ours_timing}), ORT webgpu ${fmt(r.ort_webgpu_ms === null ? null : r.ort_webgpu_ms * 1000)} µs${chainNote}, ORT cpu ${fmt(r.ort_cpu_ms === null ? null : r.ort_cpu_ms * 1000)} µs${r.error ? ` ERROR ${r.error}` : ''}`);
     results.push(r);
   }
   const out = { adapter: handle.info, adapter_label: adapter, suite: suite.name, size: opts.size, date: new Date().toISOString(), roofline, cases: results };
@@ -334,7 +352,7 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
 }
 
 export const BENCH_USAGE = `usage: bench --suite <${'name'}> [--size tiny|full] [--json <file>] [--reps N] [--warmup N]
-             [--filter <substring>] [--no-ort] [--ort-reps N] [--ort-timeout-ms T]
+             [--filter <substring>] [--no-ort] [--ort-reps N] [--ort-timeout-ms T] [--ort-chain R]
 suites: ${Object.keys(SUITES).join(', ')}`;
 
 /** Parses the runner's flags (shared by bench/run.ts and the CLI's `bench` command). */
@@ -360,6 +378,7 @@ export function parseBenchArgs(argv: string[]): RunOptions {
       case '--no-ort': o.ort = false; break;
       case '--ort-reps': o.ortReps = num(a, v); i++; break;
       case '--ort-timeout-ms': o.ortTimeoutMs = num(a, v); i++; break;
+      case '--ort-chain': o.ortChain = num(a, v); i++; break;
       default: throw new Error(`unknown argument ${a}`);
     }
   }

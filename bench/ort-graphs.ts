@@ -59,8 +59,42 @@ function attribute(name: string, v: AttrValue) {
   return { name, type: T.FLOAT, f: v.f };
 }
 
+/** The spec each `graph()` result was built from, so that `repeatGraph` can rebuild it. */
+const specs = new WeakMap<Uint8Array, GraphSpec>();
+
 /** Serialised ModelProto bytes for `g`. */
 export function graph(g: GraphSpec): Uint8Array {
+  const bytes = encode(g);
+  specs.set(bytes, g);
+  return bytes;
+}
+
+/**
+ * The graph of `model` with its nodes run `n` times in a chain, or null when it cannot chain: the single output
+ * must have the dims and dtype of one input, which copy r > 0 reads from copy r − 1's output (other inputs and
+ * the initializers are shared). Timing n copies against one gives ORT's marginal cost per op on the device, with
+ * its per-run overhead and host↔device copies cancelled out (bench/harness.ts --ort-chain).
+ */
+export function repeatGraph(model: Uint8Array, n: number): Uint8Array | null {
+  const g = specs.get(model);
+  if (!g || g.outputs.length !== 1 || n < 1) return null;
+  const out = g.outputs[0];
+  const chain = g.inputs.find((i) => i.dtype === out.dtype && i.dims.length === out.dims.length && i.dims.every((d, k) => d === out.dims[k]));
+  if (!chain) return null;
+  const produced = new Set(g.nodes.flatMap((nd) => nd.outputs));
+  const nodes: NodeSpec[] = [];
+  for (let r = 0; r < n; r++) {
+    const name = (t: string): string => {
+      if (produced.has(t)) return r === n - 1 && t === out.name ? t : `${t}@${r}`;
+      if (t === chain.name && r > 0) return `${out.name}@${r - 1}`;
+      return t;
+    };
+    for (const nd of g.nodes) nodes.push({ ...nd, inputs: nd.inputs.map(name), outputs: nd.outputs.map(name) });
+  }
+  return encode({ ...g, nodes });
+}
+
+function encode(g: GraphSpec): Uint8Array {
   const domains = new Set(g.nodes.map((n) => n.domain ?? ''));
   const model = onnx.ModelProto.create({
     irVersion: 8,

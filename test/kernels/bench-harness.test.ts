@@ -1,6 +1,8 @@
 /** The benchmark runner's argument parsing and table (no timing is asserted anywhere). */
 import { describe, expect, it } from 'vitest';
+import ort from 'onnxruntime-node';
 import { markdownTable, median, parseBenchArgs, SUITES, type CaseResult } from '../../bench/harness.js';
+import { graph, repeatGraph } from '../../bench/ort-graphs.js';
 
 describe('bench harness', () => {
   it('parses the runner flags and rejects bad ones with a usage error', () => {
@@ -11,6 +13,28 @@ describe('bench harness', () => {
     expect(() => parseBenchArgs(['--suite', 'nope'])).toThrow(/unknown suite "nope"/);
     expect(() => parseBenchArgs(['--suite', 'kernels', '--size', 'huge'])).toThrow(/tiny or full/);
     expect(() => parseBenchArgs(['--suite', 'kernels', '--reps', 'x'])).toThrow(/number/);
+    expect(parseBenchArgs(['--suite', 'kernels', '--ort-chain', '8'])).toMatchObject({ ortChain: 8 });
+  });
+
+  it('repeatGraph chains a graph through its output (run by ORT cpu), and refuses graphs that cannot chain', async () => {
+    // y = (x + c) · s with an internal tensor, c and s shared; 3 copies give ((x + c)s + c)s + c)s.
+    const c = Float32Array.of(1, 2, 3), sc = Float32Array.of(2);
+    const spec = {
+      inputs: [{ name: 'x', dtype: 'float32' as const, dims: [3] }],
+      outputs: [{ name: 'y', dtype: 'float32' as const, dims: [3] }],
+      inits: [{ name: 'c', dtype: 'float32' as const, dims: [3], data: c }, { name: 's', dtype: 'float32' as const, dims: [], data: sc }],
+      nodes: [{ op: 'Add', inputs: ['x', 'c'], outputs: ['t'] }, { op: 'Mul', inputs: ['t', 's'], outputs: ['y'] }],
+    };
+    const chained = repeatGraph(graph(spec), 3)!;
+    const sess = await ort.InferenceSession.create(chained, { executionProviders: ['cpu'] });
+    const x = Float32Array.of(0.5, -1, 4);
+    const y = (await sess.run({ x: new ort.Tensor('float32', x, [3]) })).y.data as Float32Array;
+    const want = Array.from(x, (v, i) => ((((v + c[i]) * 2 + c[i]) * 2 + c[i]) * 2));
+    expect(Array.from(y)).toEqual(want);
+    await sess.release();
+    // Output [4] from input [3]: nothing to chain through. Bytes not made by graph(): no spec to rebuild.
+    expect(repeatGraph(graph({ ...spec, outputs: [{ name: 'y', dtype: 'float32', dims: [4] }] }), 3)).toBeNull();
+    expect(repeatGraph(new Uint8Array(graph(spec)), 3)).toBeNull();
   });
 
   it('medians and the markdown table', () => {
@@ -24,6 +48,8 @@ describe('bench harness', () => {
     const t = markdownTable('lavapipe', [row]);
     expect(t).toContain('adapter: lavapipe');
     expect(t).toContain('| gemv f32 | x[1,896] | 500 | gpu | 700 | 3.20 | — | 25.0% | 1000 | 0.500 | — |');
+    // With --ort-chain the per-op column appears.
+    expect(markdownTable('h', [{ ...row, ort_webgpu_per_op_ms: 0.25 }])).toContain('| 1000 | 0.500 | 250 | — |');
   });
 
   it('the kernels suite registers cases with distinct name+shape', async () => {
