@@ -31,6 +31,10 @@ export interface LinearArgs {
   /** leaky_relu negative slope (default 0.01, PyTorch's) */
   alpha?: number;
   gateUp?: boolean;
+  /** RMSNorm weight [K] f32: x is replaced by its row's RMSNorm first (gemv entry with K % 8 == 0 only). */
+  norm?: GpuTensor;
+  /** RMSNorm epsilon (default 1e-6). */
+  eps?: number;
   /**
    * Force an entry point (tests cover each on every shape). Default: `gemv` for M ≤ 4, else `gemm_sg` on llvmpipe
    * with subgroups of ≥ 8 lanes when K % 8 == 0, else `gemm`.
@@ -103,7 +107,11 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
     default:
       throw new ShapeMismatchError(`linear: weight ${wl} has unsupported dtype ${a.w.dtype}`);
   }
-  const mode: LinearMode = a.mode ?? (M <= 4 ? 'gemv' : vec && ctx.hasWideSubgroups ? 'gemm_sg' : 'gemm');
+  const mode: LinearMode = a.mode ?? (M <= 4 || a.norm ? 'gemv' : vec && ctx.hasWideSubgroups ? 'gemm_sg' : 'gemm');
+  if (a.norm) {
+    if (mode !== 'gemv' || !vec) throw new ShapeMismatchError(`linear norm: the fused RMSNorm needs the gemv entry and K % 8 == 0 (weight ${wl}, K=${K}, ${mode})`);
+    expectShape('linear norm', a.norm, [K], ['f32']);
+  }
   if (mode === 'gemm_sg') {
     if (!vec) throw new ShapeMismatchError(`linear gemm_sg: K=${K} must be a multiple of 8 (weight ${wl})`);
     ctx.requireWideSubgroups('linear gemm_sg');
@@ -131,6 +139,7 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
     GATEUP: !!a.gateUp,
     [act ? ACT_DEFINE[act] : 'ACT_NONE']: true,
     SUBGROUPS: mode === 'gemm_sg' || (mode === 'gemv' && ctx.hasSubgroups && !a.noSubgroups),
+    PRENORM: !!a.norm,
     ROWS: rows,
     LANES: lanes,
     G: quant ? G : false,
@@ -139,14 +148,14 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
     BM: a.gemmTile?.[0] ?? 64,
     BN: a.gemmTile?.[1] ?? 64,
   };
-  const params = ctx.uniform(packParams([M, N, K, KW, G, SG, N, { f32: a.alpha ?? 0.01 }]));
+  const params = ctx.uniform(packParams([M, N, K, KW, G, SG, N, { f32: a.alpha ?? 0.01 }, { f32: a.eps ?? 1e-6 }, 0, 0, 0]));
   const grid: [number, number, number] =
     mode === 'gemv' ? [ceilDiv(N, rows), M, 1]
       : mode === 'gemm_sg' ? [ceilDiv(N, a.gateUp ? 128 : 256), ceilDiv(M, 8), 1]
         : [ceilDiv(N, a.gemmTile?.[1] ?? 64), ceilDiv(M, a.gemmTile?.[0] ?? 64), 1];
   return ctx.record(
     { shader: 'matmul', entry: mode, defines },
-    [params, a.x, wBinding, a.y, a.bias ?? null, a.residual ?? null, quant ? a.scales! : null],
+    [params, a.x, wBinding, a.y, a.bias ?? null, a.residual ?? null, quant ? a.scales! : null, a.norm ?? null],
     grid,
     tag,
   );

@@ -31,6 +31,10 @@
 //   2 gate rows + their 2 up rows). Per chunk 2 x loads + 4 weight chunks feed 256 FMAs; no shared memory, no
 //   barrier. Grid: (ceil(N/256), ceil(M/8)) (GATEUP: N/128); rows/columns past the end are clamped, not stored.
 //
+// PRENORM (gemv + VEC; the GPU decode plan): x is replaced by the RMSNorm of its row, nw ⊙ (x · 1/sqrt(mean(x²) +
+//   eps)) as rmsnorm.wgsl computes it (weight last); each workgroup first sums x² over its row (K reads, next to
+//   ROWS·K weight reads) and meets the lane sums in workgroup memory. Saves the norm's own dispatch and its
+//   round trip through memory.
 // VEC (K % 8 == 0) binds x and W as vector arrays; without it scalar paths handle any K (f32 and f16 only).
 // Limits: M·K, N·K, M·N < 2^32 elements; rows beyond N are clamped, computed and never written.
 
@@ -49,6 +53,10 @@ struct Params {
   SG: u32,     // scales per weight row (K / G)
   up_row: u32, // GATEUP: first row of the up half
   alpha: f32,  // leaky_relu slope
+  eps: f32,    // PRENORM: RMSNorm epsilon
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -245,6 +253,10 @@ const NW: u32 = 1u;
 const ROWS: u32 = {{ROWS}}u;
 const LANES: u32 = {{LANES}}u;
 var<workgroup> red: array<f32, ROWS * NW * LANES>;
+#ifdef PRENORM
+@group(0) @binding(7) var<storage, read> nw: array<vec4<f32>>;
+var<workgroup> ssq: array<f32, LANES>;
+#endif
 
 @compute @workgroup_size(LANES)
 fn gemv(
@@ -259,9 +271,29 @@ fn gemv(
   var acc: array<f32, ROWS * NW>;
 #ifdef VEC
   let xb = m * (p.K >> 2u);
+#ifdef PRENORM
+  var sq = 0.0;
   for (var c = lid; c < (p.K >> 3u); c += LANES) {
+    let a = x[xb + 2u * c];
+    let b = x[xb + 2u * c + 1u];
+    sq += dot(a, a) + dot(b, b);
+  }
+  ssq[lid] = sq;
+  workgroupBarrier();
+  var tot = 0.0;
+  for (var i = 0u; i < LANES; i++) {
+    tot += ssq[i];
+  }
+  let inv = 1.0 / sqrt(tot / f32(p.K) + p.eps);
+#endif
+  for (var c = lid; c < (p.K >> 3u); c += LANES) {
+#ifdef PRENORM
+    let xa = nw[2u * c] * (x[xb + 2u * c] * inv);
+    let xc = nw[2u * c + 1u] * (x[xb + 2u * c + 1u] * inv);
+#else
     let xa = x[xb + 2u * c];
     let xc = x[xb + 2u * c + 1u];
+#endif
     for (var r = 0u; r < ROWS; r++) {
       let n = min(n0 + r, p.N - 1u);
       acc[r] += dot8(n, c, xa, xc);

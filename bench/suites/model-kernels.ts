@@ -83,9 +83,9 @@ function rmsCase(R: number, C: number): BenchCase {
 
 /**
  * Qwen2 input_layernorm + qkv_proj with bias, y = rms(x)·Wᵀ + b (x [M, K], W [N, K] f32 or packed f16), as the
- * LLM runs it: on GPUs an RMSNorm dispatch and a matmul.wgsl linear; on CPU adapters the norm fused into the
- * projection's prologue, or, where forward.ts normRunsApart says so (the
- * llvmpipe subgroup entries), a separate RMSNorm dispatch first. ORT runs the unfused RMSNorm ops and a Gemm
+ * LLM runs it: the norm fused into the projection's prologue (on GPUs matmul.wgsl gemv PRENORM for decode rows,
+ * on CPU adapters rmsnorm.wgsl gemv), or a separate RMSNorm dispatch first (GPU prefill rows; on llvmpipe where
+ * forward.ts normRunsApart says so). ORT runs the unfused RMSNorm ops and a Gemm
  * (f32 weights).
  */
 function normMatmulCase(M: number, N: number, K: number, fmt: 'f32' | 'f16'): BenchCase {
@@ -93,9 +93,10 @@ function normMatmulCase(M: number, N: number, K: number, fmt: 'f32' | 'f16'): Be
     name: `rmsnorm+matmul ${fmt}`,
     shape: `x[${M},${K}] W[${N},${K}]+b`,
     setup: ({ ctx }) => {
-      // GPUs run the plan of matmul.wgsl linears (Qwen2Runtime.plan): an RMSNorm dispatch, then the projection.
+      // GPUs run the plan of matmul.wgsl linears (Qwen2Runtime.plan): decode rows with the norm as the gemv's
+      // prologue, prefill rows as an RMSNorm dispatch and then the GEMM.
       const gpuPlan = !ctx.isCpuAdapter;
-      const apart = gpuPlan || normRunsApart(ctx, M, fmt);
+      const apart = gpuPlan ? M > 4 : normRunsApart(ctx, M, fmt);
       const x = rnd(M * K, 21), nw = rnd(K, 22, 2), w = rnd(N * K, 23, 0.05), b = rnd(N, 24);
       const tx = ctx.upload(x, 'f32', [M, K]), tn = ctx.upload(nw, 'f32', [K]), tb = ctx.upload(b, 'f32', [N]);
       const tw = fmt === 'f16' ? packWeightF16(ctx, w, [N, K]) : ctx.upload(w, 'f32', [N, K]);
@@ -114,7 +115,7 @@ function normMatmulCase(M: number, N: number, K: number, fmt: 'f32' | 'f16'): Be
       return {
         records: apart
           ? [rmsNorm(ctx, { x: tx, weight: tn, y: xn, eps: 1e-6 }), gpuPlan ? linear(ctx, { x: xn, w: tw, y, bias: tb }) : normGemv(ctx, { x: xn, w: tw, y, bias: tb })]
-          : [normGemv(ctx, { x: tx, w: tw, y, norm: tn, eps: 1e-6, bias: tb })],
+          : [gpuPlan ? linear(ctx, { x: tx, w: tw, y, norm: tn, eps: 1e-6, bias: tb }) : normGemv(ctx, { x: tx, w: tw, y, norm: tn, eps: 1e-6, bias: tb })],
         bytes: (fmt === 'f16' ? 2 : 4) * N * K + 4 * (M * K + M * N + K + N),
         flops: 2 * M * N * K + 4 * M * K,
         ort: {

@@ -142,6 +142,55 @@ describe('linear: fused epilogues', () => {
   });
 });
 
+describe('linear: fused RMSNorm prologue (gemv, the GPU decode plan)', () => {
+  // [M, N, K, weight format, gateUp]: the Qwen2 qkv and gate_up decode shapes, small ragged ones, up to 4 rows.
+  const cases: [number, number, number, Fmt, boolean][] = [
+    [1, 1152, 896, 'f32', false],
+    [1, 1152, 896, 'f16', false],
+    [1, 4864, 896, 'f16', true],
+    [3, 130, 64, 'f32', true],
+    [4, 37, 64, 'q8', false],
+    [2, 9, 8, 'f32', false],
+  ];
+  it.each(cases)('M=%i N=%i K=%i %s gateUp=%s with bias and residual', async (M, N, K, fmt, gateUp) => {
+    const ctx = await testContext();
+    const WN = gateUp ? 2 * N : N;
+    const rng = new SeededRng(M * 131 + N + K);
+    const x = rng.f32(M * K, -3, 3);
+    const nw = rng.f32(K, 0.5, 1.5);
+    const wf = rng.normalF32(WN * K, 1 / Math.sqrt(K));
+    const bias = rng.f32(WN), residual = rng.f32(M * N);
+    const W = await makeWeight(fmt, wf, WN, K, 32);
+    const eps = 1e-6;
+    // Reference: the RMSNorm in float64 (weight last), then the same linear epilogue.
+    const xn64 = new Float64Array(M * K);
+    for (let m = 0; m < M; m++) {
+      let ss = 0;
+      for (let k = 0; k < K; k++) ss += x[m * K + k] ** 2;
+      const inv = 1 / Math.sqrt(ss / K + eps);
+      for (let k = 0; k < K; k++) xn64[m * K + k] = nw[k] * (x[m * K + k] * inv);
+    }
+    const ref = linearEpilogueRef(xn64, W.used, M, WN, K, { bias, residual, gateUp });
+    const y = ctx.tensor('f32', [M, N]);
+    const rec = linear(ctx, {
+      x: ctx.upload(x, 'f32', [M, K]), w: W.w, y, scales: W.scales, bias: ctx.upload(bias, 'f32', [WN]),
+      residual: ctx.upload(residual, 'f32', [M, N]), gateUp, norm: ctx.upload(nw, 'f32', [K]), eps,
+    });
+    ctx.run([rec]);
+    expectClose(await ctx.readF32(y), ref, { ...tolF32(K), label: `${rec.label} M=${M} N=${N} K=${K}` });
+  });
+
+  it('needs the gemv entry, K % 8 == 0 and a [K] f32 weight', async () => {
+    const ctx = await testContext();
+    const w = ctx.upload(new Float32Array(16 * 12), 'f32', [16, 12]);
+    const args = { x: ctx.tensor('f32', [1, 12]), w, y: ctx.tensor('f32', [1, 16]), norm: ctx.tensor('f32', [12]) };
+    expect(() => linear(ctx, args)).toThrow(/K % 8 == 0/);
+    const w8 = ctx.upload(new Float32Array(16 * 8), 'f32', [16, 8]);
+    expect(() => linear(ctx, { ...args, x: ctx.tensor('f32', [1, 8]), w: w8, mode: 'gemm' })).toThrow(/gemv entry/);
+    expect(() => linear(ctx, { ...args, x: ctx.tensor('f32', [1, 8]), w: w8 })).toThrow(ShapeMismatchError);
+  });
+});
+
 describe('linear: shape errors', () => {
   it('rejects mismatched shapes with ShapeMismatchError naming the weight', async () => {
     const ctx = await testContext();

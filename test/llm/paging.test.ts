@@ -183,9 +183,11 @@ describe('paged KV cache', () => {
       bindGroupsCreated: 0,
       pipelinesCreated: 0,
     });
-    // Own GEMV: 7 per layer, 9 where the decode row's two norms run as their own dispatches (normRunsApart).
+    // Own GEMV: 7 per layer, 9 where the decode row's two norms run as their own dispatches (normRunsApart), then
+    // norm, head, top-k. The matmul plan: 7 per layer (norms as gemv prologues, SwiGLU in the gate_up epilogue:
+    // qkv, rope+append, attention split + combine, o_proj, gate_up, down_proj), then norm, head, top-k.
     const own = normRunsApart(ctx, 1, lm.weights.dtype) ? 9 : 7;
-    expect(perStep).toBe((lm.rt.ownGemv ? own : lm.rt.mlp === 'split' ? 10 : 9) * lm.cfg.layers + 3);
+    expect(perStep).toBe((lm.rt.ownGemv ? own : 7) * lm.cfg.layers + 3);
     lm.rt.free(seq);
   });
 });

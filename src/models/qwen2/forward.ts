@@ -59,7 +59,7 @@ export interface Qwen2RuntimeOptions {
   /**
    * SwiGLU form: 'fused' = one linear with the gateUp epilogue; 'split' = one plain linear over the stacked
    * [gate; up] weight into a [M, 2F] buffer, then rmsnorm.wgsl silu_mul (one more dispatch; faster where the
-   * gateUp GEMV is slow — see bench/suites/llm.ts). Default 'split'.
+   * gateUp GEMV is slow — see bench/suites/llm.ts). Default: 'fused' for decode rows (gemv), 'split' for prefill.
    */
   mlp?: 'fused' | 'split';
   /**
@@ -95,7 +95,8 @@ export class Qwen2Runtime {
   readonly scratch: LlmScratch;
   readonly maxContext: number;
   readonly decodePlan: DispatchRecord[];
-  readonly mlp: 'fused' | 'split';
+  /** The SwiGLU form asked for (undefined: fused for decode rows, split for prefill). */
+  private readonly mlpOpt?: 'fused' | 'split';
   readonly gemv: { rows: number; lanes: number } | undefined;
   readonly ownGemv: boolean;
   private readonly step: GPUBuffer;
@@ -121,7 +122,7 @@ export class Qwen2Runtime {
     const maxSeqs = opts.kv?.maxSeqs ?? 4;
     const numPages = opts.kv?.numPages ?? maxSeqs * Math.ceil(this.maxContext / pageSize);
     this.kv = new PagedKvCache(ctx, cfg.layers, cfg.kvHeads, cfg.headDim, { pageSize, numPages, maxSeqs, maxContext: this.maxContext, dtype: opts.kv?.dtype });
-    this.mlp = opts.mlp ?? 'split';
+    this.mlpOpt = opts.mlp;
     this.gemv = opts.gemv;
     this.ownGemv = (opts.ownGemv ?? ctx.isCpuAdapter) && weights.dtype !== 'q8';
     this.scratch = allocLlmScratch(ctx, cfg, opts.maxPrefill ?? 256, opts.topK ?? cfg.ras.topK + 1, true);
@@ -133,7 +134,7 @@ export class Qwen2Runtime {
     this.decodePlan = this.plan(1, false);
   }
 
-  private lin(x: GpuTensor, w: LinearWeight, y: GpuTensor, extra: { bias?: GpuTensor; residual?: GpuTensor; gateUp?: boolean }, tag: string): DispatchRecord {
+  private lin(x: GpuTensor, w: LinearWeight, y: GpuTensor, extra: { bias?: GpuTensor; residual?: GpuTensor; gateUp?: boolean; norm?: GpuTensor; eps?: number }, tag: string): DispatchRecord {
     const g = this.gemv;
     return linear(this.ctx, { x, w: w.w, scales: w.scales, y, ...extra, gemvRows: g?.rows, gemvLanes: g?.lanes }, tag);
   }
@@ -150,25 +151,36 @@ export class Qwen2Runtime {
     const eps = cfg.rmsEps;
     const recs: DispatchRecord[] = [];
     if (this.ownGemv) return this.cache(key, this.ownPlan(M, allRows));
+    // Decode rows go through the gemv entry, which takes the RMSNorms as a prologue (matmul.wgsl PRENORM) and the
+    // SwiGLU as its gateUp epilogue: 6 dispatches per layer instead of 9 (on an H200 the step is dispatch-bound:
+    // most kernels take 10–20 µs against a 7 µs empty dispatch). Prefill rows keep the separate norms (GEMM).
+    const gemvRows = M <= 4;
+    const mlp = this.mlpOpt ?? (gemvRows ? 'fused' : 'split');
+    const normed = (src: GpuTensor, weight: GpuTensor, tag: string): { src: GpuTensor; norm?: GpuTensor; eps?: number } => {
+      if (gemvRows) return { src, norm: weight, eps };
+      recs.push(rmsNorm(ctx, { x: src, weight, y: xn, eps }, tag));
+      return { src: xn };
+    };
     w.layers.forEach((L, l) => {
       const t = `layers.${l}`;
-      recs.push(rmsNorm(ctx, { x, weight: L.inputNorm, y: xn, eps }, `${t}.input_layernorm`));
-      recs.push(this.lin(xn, L.qkv, qkv, { bias: L.qkvBias }, `${t}.qkv_proj`));
+      const a = normed(x, L.inputNorm, `${t}.input_layernorm`);
+      recs.push(this.lin(a.src, L.qkv, qkv, { bias: L.qkvBias, norm: a.norm, eps: a.eps }, `${t}.qkv_proj`));
       recs.push(qkvAppend(ctx, { qkv, table: this.rope, blockTable: kv.blockTable, q, pool: kv.pools[l], step: this.step }, `${t}.rope_kv`));
       recs.push(...this.attention(q, l, attn, `${t}.attn`));
       recs.push(this.lin(attn, L.o, h, { residual: x }, `${t}.o_proj`));
-      recs.push(rmsNorm(ctx, { x: h, weight: L.postNorm, y: xn, eps }, `${t}.post_attention_layernorm`));
-      if (this.mlp === 'fused') {
-        recs.push(this.lin(xn, L.gateUp, act, { gateUp: true }, `${t}.mlp.gate_up`));
+      const b = normed(h, L.postNorm, `${t}.post_attention_layernorm`);
+      if (mlp === 'fused') {
+        recs.push(this.lin(b.src, L.gateUp, act, { gateUp: true, norm: b.norm, eps: b.eps }, `${t}.mlp.gate_up`));
       } else {
         const gu = s.gu!.rows(0, M);
-        recs.push(this.lin(xn, L.gateUp, gu, {}, `${t}.mlp.gate_up`));
+        recs.push(this.lin(b.src, L.gateUp, gu, { norm: b.norm, eps: b.eps }, `${t}.mlp.gate_up`));
         recs.push(siluMul(ctx, gu, act, `${t}.mlp.act`));
       }
       recs.push(this.lin(act, L.down, x, { residual: h }, `${t}.mlp.down_proj`));
     });
     const R = allRows ? M : 1;
     const hidden = s.hidden.rows(0, R), logits = s.logits.rows(0, R);
+    // The final norm stays its own dispatch: readHidden() reads its output.
     recs.push(rmsNorm(ctx, { x, weight: w.norm, y: hidden, eps, rowOffset: M - R, rows: R }, 'norm'));
     recs.push(this.lin(hidden, w.head, logits, {}, 'llm_decoder'));
     recs.push(topK(ctx, { logits, row: R - 1, k: s.topkK, s: cfg.speechTokenSize, out: s.topk }, 'topk'));
