@@ -245,10 +245,11 @@ function pagedAttentionCase(ctxLen: number): BenchCase {
   };
 }
 
-function ditAttentionCase(T: number): BenchCase {
+/** `threePass`: the scores / softmax / P·v form (shaders/dit_attn_gemm.wgsl) whatever the adapter, to compare on GPUs. */
+function ditAttentionCase(T: number, threePass = false): BenchCase {
   const B = 2, H = 16, DH = 64, C = H * DH;
   return {
-    name: 'DiT attention (CFG batch)',
+    name: threePass ? 'DiT attention, 3-pass form (CFG batch)' : 'DiT attention (CFG batch)',
     shape: `[${B},${T}] × ${H}×${DH}`,
     setup: ({ ctx }) => {
       const qkv = rnd(B * T * 3 * C, 31);
@@ -276,7 +277,7 @@ function ditAttentionCase(T: number): BenchCase {
         ],
       });
       // What the flow model runs: on CPU adapters the 3-pass form (scores, softmax, P·v) when B·H·T² fits.
-      const scores = ctx.isCpuAdapter ? ctx.tensor('f32', [B * H * T * T]) : undefined;
+      const scores = ctx.isCpuAdapter || threePass ? ctx.tensor('f32', [B * H * T * T]) : undefined;
       const recs = scores
         ? ditAttentionGemm(ctx, { dims, qkv: tqkv, o, keymask: mask, heads: H, scores })
         : [ditAttention(ctx, { dims, qkv: tqkv, o, keymask: mask, heads: H })];
@@ -446,7 +447,7 @@ function istftCase(frames: number): BenchCase {
 export const suite: Suite = {
   name: 'model-kernels',
   description: 'model-specific fused kernels at real shapes vs the unfused ONNX op sequences on onnxruntime-node',
-  cases: ({ size }) => {
+  cases: ({ size, ctx }) => {
     const full = size === 'full';
     // HiFT stage 0 at 1 s of audio: 256 channels × 400 frames (50 mel frames × 8); stage 2: 64 × 6001.
     return [
@@ -461,6 +462,7 @@ export const suite: Suite = {
       convSnakeCase(64, full ? 6001 : 1501, 11, 1),
       pagedAttentionCase(full ? 1024 : 128),
       ditAttentionCase(full ? 600 : 100),
+      ...(ctx?.isCpuAdapter === false ? [ditAttentionCase(full ? 600 : 100, true)] : []),
       adalnCase(full ? 600 : 100),
       stftCase(full ? 24000 : 4800), // 1 s of source at 24 kHz
       istftCase(full ? 6001 : 1201),
