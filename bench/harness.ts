@@ -26,7 +26,7 @@ import { diffCounters, type Counters } from '../src/gpu/counters.js';
 import { adapterLabel, type AdapterDescription } from '../src/gpu/device.js';
 import type { DispatchRecord } from '../src/gpu/dispatch.js';
 import { requestNodeDevice } from '../src/gpu/node-device.js';
-import { profileDispatches, wallTimeMs } from '../src/gpu/timing.js';
+import { profileDispatches, timePass, wallTimeMs } from '../src/gpu/timing.js';
 import { copyStrided } from '../kernels/copy.js';
 import { repeatGraph } from './ort-graphs.js';
 
@@ -97,6 +97,8 @@ export interface CaseResult {
    * per-run overhead and the host↔device copies of the feeds; null when the graph cannot chain.
    */
   ort_webgpu_per_op_ms?: number | null;
+  /** With --ort-chain R: our marginal ms per op, the case's dispatches 1 + R times in one pass against once. */
+  ours_per_op_ms?: number | null;
   counters: Partial<Counters>;
   gbps: number | null;
   gflops: number | null;
@@ -269,12 +271,13 @@ const fmt = (v: number | null, d = 3) => (v === null || !Number.isFinite(v) ? '�
 
 export function markdownTable(adapter: string, rows: CaseResult[]): string {
   const chained = rows.some((r) => r.ort_webgpu_per_op_ms !== undefined);
-  const perOp = (r: CaseResult) => (chained ? ` ${fmt(r.ort_webgpu_per_op_ms == null ? null : r.ort_webgpu_per_op_ms * 1000)} |` : '');
-  const head = `| case | shape | ours µs | timing | ours wall µs | GB/s | GFLOP/s | roofline | ORT webgpu µs | ours/ORT |${chained ? ' ORT webgpu µs per op (chained) |' : ''} ORT cpu µs |`;
+  const us = (v: number | null | undefined) => fmt(v == null ? null : v * 1000);
+  const perOp = (r: CaseResult) => (chained ? ` ${us(r.ours_per_op_ms)} | ${us(r.ort_webgpu_per_op_ms)} |` : '');
+  const head = `| case | shape | ours µs | timing | ours wall µs | GB/s | GFLOP/s | roofline | ORT webgpu µs | ours/ORT |${chained ? ' ours µs per op (chained) | ORT webgpu µs per op (chained) |' : ''} ORT cpu µs |`;
   const lines = rows.map((r) =>
     `| ${r.name} | ${r.shape} | ${fmt(r.ours_ms === null ? null : r.ours_ms * 1000)} | ${r.ours_timing === 'gpu-timestamp' ? 'gpu' : 'wall'} | ${fmt(r.ours_wall_ms === null ? null : r.ours_wall_ms * 1000)} | ${fmt(r.gbps)} | ${fmt(r.gflops)} | ${r.roofline_frac === null ? '—' : (100 * r.roofline_frac).toFixed(1) + '%'} | ${fmt(r.ort_webgpu_ms === null ? null : r.ort_webgpu_ms * 1000)}${r.ort_note?.includes('fell back') ? ' (cpu fallback)' : ''} | ${fmt(r.ratio_vs_ort_webgpu)} |${perOp(r)} ${fmt(r.ort_cpu_ms === null ? null : r.ort_cpu_ms * 1000)} |${r.error ? ` error: ${r.error}` : ''}`,
   );
-  return [`adapter: ${adapter}`, '', head, '|' + '---|'.repeat(chained ? 12 : 11), ...lines].join('\n');
+  return [`adapter: ${adapter}`, '', head, '|' + '---|'.repeat(chained ? 13 : 11), ...lines].join('\n');
 }
 
 export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDescription; cases: CaseResult[] }> {
@@ -317,6 +320,16 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
         const cpu = await ortTime('cpu', plan.ort, Math.max(opts.ortReps ?? 2, 5), budget);
         r.ort_webgpu_ms = g.ms;
         r.ort_cpu_ms = cpu.ms;
+        if (opts.ortChain && plan.records) {
+          // Our side of the same like-for-like: the case's dispatches repeated 1 + R times in one pass.
+          const once: number[] = [], rep: number[] = [];
+          const many = Array.from({ length: 1 + opts.ortChain }, () => plan!.records!).flat();
+          for (let i = 0; i < 3; i++) {
+            const a = await timePass(ctx, plan.records), b = await timePass(ctx, many);
+            if (a !== null && b !== null) (once.push(a), rep.push(b));
+          }
+          if (once.length) r.ours_per_op_ms = Math.max(0, (median(rep) - median(once)) / opts.ortChain);
+        }
         if (opts.ortChain && g.ms !== null) {
           const chained = repeatGraph(plan.ort.model, 1 + opts.ortChain);
           if (chained) {
@@ -333,7 +346,7 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
     } finally {
       plan?.dispose?.();
     }
-    const chainNote = r.ort_webgpu_per_op_ms != null ? ` (${fmt(r.ort_webgpu_per_op_ms * 1000)} µs per op chained)` : '';
+    const chainNote = r.ort_webgpu_per_op_ms != null ? ` (${fmt(r.ort_webgpu_per_op_ms * 1000)} µs per op chained; ours ${fmt(r.ours_per_op_ms == null ? null : r.ours_per_op_ms * 1000)})` : '';
     log(`[bench] ${r.name} ${r.shape}: ours ${fmt(r.ours_ms === null ? null : r.ours_ms * 1000)} µs (${r.ours_timing}), ORT webgpu ${fmt(r.ort_webgpu_ms === null ? null : r.ort_webgpu_ms * 1000)} µs${chainNote}, ORT cpu ${fmt(r.ort_cpu_ms === null ? null : r.ort_cpu_ms * 1000)} µs${r.error ? ` ERROR ${r.error}` : ''}`);
     results.push(r);
   }

@@ -35,6 +35,32 @@ export async function profileDispatches(ctx: GpuContext, records: readonly Dispa
   return records.map((r, i) => ({ label: r.label, ms: Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6 }));
 }
 
+/**
+ * GPU ms of `records` run back to back in one compute pass (timestamps at the pass's start and end), as the
+ * models run them; null without `timestamp-query`. Used for a marginal cost per dispatch: time the list repeated
+ * 1 + R times against once.
+ */
+export async function timePass(ctx: GpuContext, records: readonly DispatchRecord[]): Promise<number | null> {
+  if (!ctx.hasTimestamps || records.length === 0) return null;
+  const dev = ctx.device;
+  const qs = dev.createQuerySet({ type: 'timestamp', count: 2 });
+  const resolve = ctx.createBuffer(16, 0x200 | 0x04 /* QUERY_RESOLVE | COPY_SRC */, 'timestamps');
+  const enc = dev.createCommandEncoder();
+  const pass = enc.beginComputePass({ timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
+  for (const r of records) {
+    pass.setPipeline(r.pipeline);
+    pass.setBindGroup(0, r.bindGroup);
+    pass.dispatchWorkgroups(r.workgroups[0], r.workgroups[1], r.workgroups[2]);
+  }
+  pass.end();
+  enc.resolveQuerySet(qs, 0, 2, resolve, 0);
+  dev.queue.submit([enc.finish()]);
+  const ticks = new BigInt64Array(await ctx.readBytes(resolve, 0, 16));
+  qs.destroy();
+  resolve.destroy();
+  return Number(ticks[1] - ticks[0]) / 1e6;
+}
+
 /** Wall-clock ms of encoding + running `records` once, waiting for completion. */
 export async function wallTimeMs(ctx: GpuContext, records: readonly DispatchRecord[]): Promise<number> {
   const t0 = performance.now();

@@ -49,7 +49,7 @@ describe('bench harness', () => {
     expect(t).toContain('adapter: lavapipe');
     expect(t).toContain('| gemv f32 | x[1,896] | 500 | gpu | 700 | 3.20 | — | 25.0% | 1000 | 0.500 | — |');
     // With --ort-chain the per-op column appears.
-    expect(markdownTable('h', [{ ...row, ort_webgpu_per_op_ms: 0.25 }])).toContain('| 1000 | 0.500 | 250 | — |');
+    expect(markdownTable('h', [{ ...row, ours_per_op_ms: 0.125, ort_webgpu_per_op_ms: 0.25 }])).toContain('| 1000 | 0.500 | 125 | 250 | — |');
   });
 
   it('the kernels suite registers cases with distinct name+shape', async () => {
