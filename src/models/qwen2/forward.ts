@@ -152,7 +152,7 @@ export class Qwen2Runtime {
     const recs: DispatchRecord[] = [];
     if (this.ownGemv) return this.cache(key, this.ownPlan(M, allRows));
     // Decode rows go through the gemv entry, which takes the RMSNorms as a prologue (matmul.wgsl PRENORM) and the
-    // SwiGLU as its gateUp epilogue: 6 dispatches per layer instead of 9 (on an H200 the step is dispatch-bound:
+    // SwiGLU as its gateUp epilogue: 7 dispatches per layer instead of 10 (on an H200 the step is dispatch-bound:
     // most kernels take 10–20 µs against a 7 µs empty dispatch). Prefill rows keep the separate norms (GEMM).
     const gemvRows = M <= 4;
     const mlp = this.mlpOpt ?? (gemvRows ? 'fused' : 'split');
