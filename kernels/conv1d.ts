@@ -87,12 +87,19 @@ export function packSnakeAlpha(alpha: Float32Array): Float32Array {
 
 const WG_BYTES = 16384;
 
-/** Largest input-channel chunk whose staged weights + input window fit 16 KiB of workgroup memory. */
-export function pickChunk(k: number, dil: number): number {
+/** Largest input-channel chunk whose staged weights + input window fit 16 KiB of workgroup memory; 0 if none. */
+function tiledChunk(k: number, dil: number): number {
   for (let c = 16; c >= 1; c--) {
     if (c * k * 16 * 16 + c * (64 + (k - 1) * dil) * 4 <= WG_BYTES) return c;
   }
-  throw new ShapeMismatchError(`conv1d: kernel ${k} with dilation ${dil} does not fit workgroup memory`);
+  return 0;
+}
+
+/** tiledChunk, or a ShapeMismatchError when not even one input channel fits (the `tiled` entry's limit). */
+export function pickChunk(k: number, dil: number): number {
+  const c = tiledChunk(k, dil);
+  if (!c) throw new ShapeMismatchError(`conv1d: kernel ${k} with dilation ${dil} does not fit workgroup memory`);
+  return c;
 }
 
 export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord {
@@ -125,17 +132,10 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   // win's long per-lane register blocks leave a GPU with too few workgroups.
   const safe = ctx.adapterKind === 'swiftshader';
   const gpu = ctx.adapterKind === 'gpu';
-  const tiledFits = (() => {
-    try {
-      return pickChunk(a.k, dil) > 0;
-    } catch {
-      return false;
-    }
-  })();
   const mode =
     a.mode ??
     (safe ? (stride === 1 ? 'tiled' : 'direct')
-      : gpu && stride === 1 && tiledFits ? 'tiled'
+      : gpu && stride === 1 && tiledChunk(a.k, dil) > 0 ? 'tiled'
         : stride === 1 || dil === 1 ? 'win' : 'direct');
   if (mode === 'tiled' && stride !== 1) throw new ShapeMismatchError(`${what}: the tiled entry needs stride 1`);
   if (mode === 'win' && stride !== 1 && dil !== 1) throw new ShapeMismatchError(`${what}: the win entry takes stride or dilation, not both`);

@@ -84,9 +84,12 @@ export function pagedAttentionSplit(ctx: GpuContext, a: PagedAttentionSplitArgs,
   const p1 = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, g1[0] * 64]));
   const p2 = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, g2[0] * 64]));
   return [
-    wg
-      ? ctx.record({ shader: 'paged_attention', entry: 'attend_split_wg', defines: { ...defines, SPLIT_WG: true, GQ: Hq / Hkv } }, [p1, a.step, a.q, a.pool, a.blockTable, null, a.partials], g1, `${tag}.split`)
-      : ctx.record({ shader: 'paged_attention', entry: 'attend_split', defines }, [p1, a.step, a.q, a.pool, a.blockTable, null, a.partials], g1, `${tag}.split`),
+    ctx.record(
+      { shader: 'paged_attention', entry: wg ? 'attend_split_wg' : 'attend_split', defines: wg ? { ...defines, SPLIT_WG: true, GQ: Hq / Hkv } : defines },
+      [p1, a.step, a.q, a.pool, a.blockTable, null, a.partials],
+      g1,
+      `${tag}.split`,
+    ),
     ctx.record({ shader: 'paged_attention', entry: 'attend_combine', defines }, [p2, a.step, null, null, null, a.out, a.partials], g2, `${tag}.combine`),
   ];
 }

@@ -34,7 +34,7 @@
 // instead of GQ times. Thread t scores key j0 + t against the GQ scaled q rows held in workgroup memory; threads
 // 0..GQ−1 take each head's max, every thread exponentiates its key's GQ scores, and thread d then owns output
 // dim d (d + WG, … for DPT > 1) of all GQ heads, reading V rows across the threads (coalesced). A one-thread-per
-// (head, split) walk leaves a GPU with 14·32 threads at context 1024, each on a 64-key serial loop; this gives
+// (head, split) walk leaves a GPU with 14·32 threads at context 1024, each on a 32-key serial loop; this gives
 // it Hkv·maxSplits workgroups of 64. Grid (maxSplits, Hkv, M); `attend_combine` is unchanged.
 
 struct Params {

@@ -13,26 +13,8 @@ export interface DispatchTiming {
 
 export async function profileDispatches(ctx: GpuContext, records: readonly DispatchRecord[]): Promise<DispatchTiming[] | null> {
   if (!ctx.hasTimestamps || records.length === 0) return null;
-  const dev = ctx.device;
-  const n = records.length;
-  const qs = dev.createQuerySet({ type: 'timestamp', count: 2 * n });
-  const resolve = ctx.createBuffer(16 * n, 0x200 | 0x04 /* QUERY_RESOLVE | COPY_SRC */, 'timestamps');
-  const enc = dev.createCommandEncoder();
-  records.forEach((r, i) => {
-    const pass = enc.beginComputePass({
-      timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
-    });
-    pass.setPipeline(r.pipeline);
-    pass.setBindGroup(0, r.bindGroup);
-    pass.dispatchWorkgroups(r.workgroups[0], r.workgroups[1], r.workgroups[2]);
-    pass.end();
-  });
-  enc.resolveQuerySet(qs, 0, 2 * n, resolve, 0);
-  dev.queue.submit([enc.finish()]);
-  const ticks = new BigInt64Array(await ctx.readBytes(resolve, 0, 16 * n));
-  qs.destroy();
-  resolve.destroy();
-  return records.map((r, i) => ({ label: r.label, ms: Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6 }));
+  const ms = await timedPasses(ctx, records.map((r) => [r]));
+  return records.map((r, i) => ({ label: r.label, ms: ms[i] }));
 }
 
 /**
@@ -42,23 +24,33 @@ export async function profileDispatches(ctx: GpuContext, records: readonly Dispa
  */
 export async function timePass(ctx: GpuContext, records: readonly DispatchRecord[]): Promise<number | null> {
   if (!ctx.hasTimestamps || records.length === 0) return null;
+  return (await timedPasses(ctx, [records]))[0];
+}
+
+/** Encodes one compute pass per list, timestamped at its start and end, runs them in one submit: ms per pass. */
+async function timedPasses(ctx: GpuContext, passes: readonly (readonly DispatchRecord[])[]): Promise<number[]> {
   const dev = ctx.device;
-  const qs = dev.createQuerySet({ type: 'timestamp', count: 2 });
-  const resolve = ctx.createBuffer(16, 0x200 | 0x04 /* QUERY_RESOLVE | COPY_SRC */, 'timestamps');
+  const n = passes.length;
+  const qs = dev.createQuerySet({ type: 'timestamp', count: 2 * n });
+  const resolve = ctx.createBuffer(16 * n, 0x200 | 0x04 /* QUERY_RESOLVE | COPY_SRC */, 'timestamps');
   const enc = dev.createCommandEncoder();
-  const pass = enc.beginComputePass({ timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
-  for (const r of records) {
-    pass.setPipeline(r.pipeline);
-    pass.setBindGroup(0, r.bindGroup);
-    pass.dispatchWorkgroups(r.workgroups[0], r.workgroups[1], r.workgroups[2]);
-  }
-  pass.end();
-  enc.resolveQuerySet(qs, 0, 2, resolve, 0);
+  passes.forEach((records, i) => {
+    const pass = enc.beginComputePass({
+      timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+    });
+    for (const r of records) {
+      pass.setPipeline(r.pipeline);
+      pass.setBindGroup(0, r.bindGroup);
+      pass.dispatchWorkgroups(r.workgroups[0], r.workgroups[1], r.workgroups[2]);
+    }
+    pass.end();
+  });
+  enc.resolveQuerySet(qs, 0, 2 * n, resolve, 0);
   dev.queue.submit([enc.finish()]);
-  const ticks = new BigInt64Array(await ctx.readBytes(resolve, 0, 16));
+  const ticks = new BigInt64Array(await ctx.readBytes(resolve, 0, 16 * n));
   qs.destroy();
   resolve.destroy();
-  return Number(ticks[1] - ticks[0]) / 1e6;
+  return passes.map((_, i) => Number(ticks[2 * i + 1] - ticks[2 * i]) / 1e6);
 }
 
 /** Wall-clock ms of encoding + running `records` once, waiting for completion. */
