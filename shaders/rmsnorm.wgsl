@@ -277,6 +277,7 @@ fn gemv_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_i
 #endif
   var acc = vec4<f32>();
   let last = C - 1u;
+  // Written out 8 times rather than looped: subgroupBroadcast takes the source lane as a constant expression.
   for (var c0 = 0u; c0 < C; c0 += 8u) {
     let xs = xhat8(c0 + sid, inv);
     let xa = xs[0];
