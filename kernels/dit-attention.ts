@@ -17,8 +17,32 @@ export interface DitAttentionArgs {
   /** [Mmax] f32, 1 = valid frame */
   keymask: GpuTensor;
   heads: number;
-  /** Entry point; default `rowwise` on CPU adapters, `tiled` (shared-memory key tiles) else. */
-  impl?: 'tiled' | 'rowwise';
+  /** Entry point; default `rowwise` on CPU adapters, else ditAttentionGpuImpl (`flash`, or `tiled` where it does not fit). */
+  impl?: DitAttentionImpl;
+  /** `flash`: keys per tile (8, 16 or 32; default the largest that fits), for sweeps. */
+  keyTile?: number;
+  /** `flash`: query rows per thread (2 or 4; default 2), for sweeps. */
+  rowsPerThread?: 2 | 4;
+}
+
+export type DitAttentionImpl = 'flash' | 'tiled' | 'rowwise';
+
+/** Workgroup bytes of the `flash` entry, KT keys per tile, RQ rows per thread (its header in shaders/dit_attention.wgsl). */
+function flashBytes(dh: number, kt: number, rq: number): number {
+  const qp = dh / 4 + 1, bq = 16 * rq;
+  return 16 * (bq * qp + kt * qp + (kt * dh) / 4) + 4 * (bq * (kt + 1) + 128 + bq + kt);
+}
+
+/** Keys per tile of `flash` for head dim `dh` under the device's workgroup-memory limit; 0 when it cannot run. */
+export function flashKeyTile(ctx: GpuContext, dh: number, rq = 2): number {
+  if (dh % 32 !== 0) return 0;
+  const limit = ctx.device.limits.maxComputeWorkgroupStorageSize;
+  return [32, 16, 8].find((kt) => flashBytes(dh, kt, rq) <= limit) ?? 0;
+}
+
+/** The GPU form: `flash` where it runs (DH a multiple of 32, its tiles fit), else `tiled`. */
+export function ditAttentionGpuImpl(ctx: GpuContext, dh: number): DitAttentionImpl {
+  return flashKeyTile(ctx, dh) ? 'flash' : 'tiled';
 }
 
 /** Keys per shared-memory tile for head dim `dh` within 16 KiB of workgroup memory. */
@@ -36,16 +60,23 @@ export function ditAttention(ctx: GpuContext, a: DitAttentionArgs, tag = ''): Dy
   expectShape(`ditAttention ${tag} o`, a.o, [Mmax, C], ['f32']);
   expectShape(`ditAttention ${tag} keymask`, a.keymask, [Mmax], ['f32']);
   const params = sharedUniform(ctx, packParams([a.heads, C, 0, { f32: 1 / Math.sqrt(DH) }]));
-  const KT = attentionKeyTile(DH);
-  const rowwise = (a.impl ?? (ctx.isCpuAdapter ? 'rowwise' : 'tiled')) === 'rowwise';
-  const rec = ctx.record(
-    { shader: 'dit_attention', entry: rowwise ? 'rowwise' : 'main', defines: rowwise ? { DH, ROWWISE: true } : { DH, KT } },
-    [a.dims, params, a.qkv, a.o, a.keymask],
-    [1, a.heads, 1],
-    tag,
-  );
+  const impl = a.impl ?? (ctx.isCpuAdapter ? 'rowwise' : ditAttentionGpuImpl(ctx, DH));
+  let defines: Record<string, number | boolean>;
+  if (impl === 'flash') {
+    const RQ = a.rowsPerThread ?? 2;
+    const KT = a.keyTile ?? flashKeyTile(ctx, DH, RQ);
+    if (!KT || ![8, 16, 32].includes(KT) || ![2, 4].includes(RQ) || DH % 32 !== 0 || flashBytes(DH, KT, RQ) > ctx.device.limits.maxComputeWorkgroupStorageSize) {
+      throw new ShapeMismatchError(`ditAttention ${tag}: the flash entry needs a head dim that is a multiple of 32 and fits ${ctx.device.limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory (DH ${DH})`);
+    }
+    defines = { DH, KT, RQ, FLASH: true };
+  } else {
+    defines = impl === 'rowwise' ? { DH, ROWWISE: true } : { DH, KT: attentionKeyTile(DH), TILED: true };
+  }
+  const entry = impl === 'tiled' ? 'main' : impl;
+  const rec = ctx.record({ shader: 'dit_attention', entry, defines }, [a.dims, params, a.qkv, a.o, a.keymask], [1, a.heads, 1], tag);
+  const rows = impl === 'flash' ? 16 * (defines.RQ as number) : 64;
   const H = a.heads;
-  return dyn(rec, (T, B) => [ceilDiv(T, 64), H, B]);
+  return dyn(rec, (T, B) => [ceilDiv(T, rows), H, B]);
 }
 
 export interface DitAttentionGemmArgs extends Omit<DitAttentionArgs, 'impl'> {

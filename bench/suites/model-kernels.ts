@@ -245,11 +245,15 @@ function pagedAttentionCase(ctxLen: number): BenchCase {
   };
 }
 
-/** `threePass`: the scores / softmax / P·v form (shaders/dit_attn_gemm.wgsl) whatever the adapter, to compare on GPUs. */
-function ditAttentionCase(T: number, threePass = false): BenchCase {
+/**
+ * `form`: what the flow model runs on this adapter (`model`), or, to compare on GPUs, the scores / softmax / P·v
+ * form (shaders/dit_attn_gemm.wgsl, `3-pass`) or the one-row-per-thread fused entry (`tiled`).
+ */
+function ditAttentionCase(T: number, form: 'model' | '3-pass' | 'tiled' = 'model'): BenchCase {
   const B = 2, H = 16, DH = 64, C = H * DH;
+  const threePass = form === '3-pass';
   return {
-    name: threePass ? 'DiT attention, 3-pass form (CFG batch)' : 'DiT attention (CFG batch)',
+    name: form === 'model' ? 'DiT attention (CFG batch)' : `DiT attention, ${form} form (CFG batch)`,
     shape: `[${B},${T}] × ${H}×${DH}`,
     setup: ({ ctx }) => {
       const qkv = rnd(B * T * 3 * C, 31);
@@ -280,7 +284,7 @@ function ditAttentionCase(T: number, threePass = false): BenchCase {
       const scores = ctx.isCpuAdapter || threePass ? ctx.tensor('f32', [B * H * T * T]) : undefined;
       const recs = scores
         ? ditAttentionGemm(ctx, { dims, qkv: tqkv, o, keymask: mask, heads: H, scores })
-        : [ditAttention(ctx, { dims, qkv: tqkv, o, keymask: mask, heads: H })];
+        : [ditAttention(ctx, { dims, qkv: tqkv, o, keymask: mask, heads: H, impl: form === 'tiled' ? 'tiled' : undefined })];
       return {
         records: atLength(recs, T, B),
         bytes: 4 * B * T * 4 * C,
@@ -462,7 +466,7 @@ export const suite: Suite = {
       convSnakeCase(64, full ? 6001 : 1501, 11, 1),
       pagedAttentionCase(full ? 1024 : 128),
       ditAttentionCase(full ? 600 : 100),
-      ...(ctx?.isCpuAdapter === false ? [ditAttentionCase(full ? 600 : 100, true)] : []),
+      ...(ctx?.isCpuAdapter === false ? [ditAttentionCase(full ? 600 : 100, '3-pass'), ditAttentionCase(full ? 600 : 100, 'tiled')] : []),
       adalnCase(full ? 600 : 100),
       stftCase(full ? 24000 : 4800), // 1 s of source at 24 kHz
       istftCase(full ? 6001 : 1201),

@@ -2,14 +2,15 @@
  * DiT kernels against float64 references at the real DiT widths (C = 1024, 16 heads × 64, FFN 2048, conv k31 ×
  * 16 groups) and odd lengths, batch 2 with a padded item and the streaming chunk mask.
  */
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { adaLayerNorm } from '../../kernels/adaln.js';
 import { convPos, convPosWeightLayout } from '../../kernels/conv-pos.js';
-import { ditAttention, ditAttentionGemm } from '../../kernels/dit-attention.js';
+import { ditAttention, ditAttentionGemm, flashKeyTile } from '../../kernels/dit-attention.js';
 import { ditLinear } from '../../kernels/dit-linear.js';
 import { ditRopeTable } from '../../kernels/dit-rotary.js';
 import { atLength, createDims } from '../../kernels/flow-dims.js';
 import { toF16Bits } from '../../src/models/flow/weights.js';
+import { ShapeMismatchError } from '../../src/gpu/errors.js';
 import { expectClose } from '../helpers/compare.js';
 import { testContext } from '../helpers/gpu.js';
 import { SeededRng } from '../helpers/rng.js';
@@ -59,9 +60,11 @@ describe('adaLayerNorm (LN eps 1e-6 + shift/scale; workgroup and rowwise entries
   });
 });
 
-describe('ditAttention (tiled, rowwise and 3-pass gemm forms, key padding, 50-frame chunks) vs float64', () => {
+describe('ditAttention (flash, tiled, rowwise and 3-pass gemm forms, key padding, 50-frame chunks) vs float64', () => {
   it.each([
     [83, 16, 64, 50, 0],
+    [37, 2, 128, 0, 4],
+    [150, 2, 64, 50, 0],
     [83, 16, 64, 0, 9],
     [1, 16, 64, 0, 0],
     [131, 4, 16, 50, 5],
@@ -77,8 +80,18 @@ describe('ditAttention (tiled, rowwise and 3-pass gemm forms, key padding, 50-fr
     const tq = ctx.upload(qkv, 'f32', [M, 3 * C]), o = ctx.tensor('f32', [M, C]);
     const tm = ctx.upload(keymask, 'f32', [M]);
     const o2 = ctx.tensor('f32', [M, C]), o3 = ctx.tensor('f32', [M, C]), o4 = ctx.tensor('f32', [M, C]);
+    const o5 = ctx.tensor('f32', [M, C]), o6 = ctx.tensor('f32', [M, C]);
     const scores = ctx.tensor('f32', [B * H * T * T]);
+    // flash needs DH % 32 == 0 (DH 16 checks the typed refusal instead).
+    const flash = flashKeyTile(ctx, DH) > 0;
+    // Default key tiles: rq 2 takes 32 keys (DH 32, 64) or 8 (DH 128); rq 4 takes 32 (DH 32) or 16 (DH 64).
+    const flash4 = flashKeyTile(ctx, DH, 4) > 0;
+    if (!flash) expect(() => ditAttention(ctx, { dims, qkv: tq, o: o5, keymask: tm, heads: H, impl: 'flash' })).toThrow(ShapeMismatchError);
     ctx.run(atLength([
+      ...(flash ? [
+        ditAttention(ctx, { dims, qkv: tq, o: o5, keymask: tm, heads: H, impl: 'flash' }),
+        ...(flash4 ? [ditAttention(ctx, { dims, qkv: tq, o: o6, keymask: tm, heads: H, impl: 'flash', rowsPerThread: 4 })] : []),
+      ] : []),
       ditAttention(ctx, { dims, qkv: tq, o, keymask: tm, heads: H, impl: 'tiled' }),
       ditAttention(ctx, { dims, qkv: tq, o: o2, keymask: tm, heads: H, impl: 'rowwise' }),
       ...ditAttentionGemm(ctx, { dims, qkv: tq, o: o3, keymask: tm, heads: H, scores, subgroups: false }),
@@ -113,6 +126,10 @@ describe('ditAttention (tiled, rowwise and 3-pass gemm forms, key padding, 50-fr
           ref[(b * T + i) * C + h * DH + e] = acc / l;
         }
       }
+    }
+    if (flash) {
+      expectClose(await ctx.readF32(o5), ref, { atol: 2e-5, rtol: 1e-4, label: `attention flash T=${T} H=${H} DH=${DH} chunk=${chunk} pad=${pad}` });
+      if (flash4) expectClose(await ctx.readF32(o6), ref, { atol: 2e-5, rtol: 1e-4, label: `attention flash rq4 T=${T} H=${H} DH=${DH} chunk=${chunk} pad=${pad}` });
     }
     expectClose(await ctx.readF32(o), ref, { atol: 2e-5, rtol: 1e-4, label: `attention tiled T=${T} H=${H} chunk=${chunk} pad=${pad}` });
     expectClose(await ctx.readF32(o2), ref, { atol: 2e-5, rtol: 1e-4, label: `attention rowwise T=${T} H=${H} chunk=${chunk} pad=${pad}` });

@@ -17,7 +17,7 @@ import type { DispatchRecord } from '../../gpu/dispatch.js';
 import type { TensorStore } from '../../../loader/types.js';
 import { adaLayerNorm } from '../../../kernels/adaln.js';
 import { convPos } from '../../../kernels/conv-pos.js';
-import { ditAttention, ditAttentionGemm } from '../../../kernels/dit-attention.js';
+import { ditAttention, ditAttentionGemm, ditAttentionGpuImpl } from '../../../kernels/dit-attention.js';
 import { ditLinear, type DitLinearImpl } from '../../../kernels/dit-linear.js';
 import { ditRopeTable } from '../../../kernels/dit-rotary.js';
 import { eulerCfg } from '../../../kernels/euler.js';
@@ -201,7 +201,7 @@ export class FlowModel {
         ditLinear(ctx, { impl: this.linearImpl, dims: d, x: s.n, w: bw.qkv.w, bias: bw.qkv.b, y: s.qkv, rope: { table: s.rope, rotDim: cfg.rotDim } }, `${t}.qkv`),
         ...(s.scores
           ? ditAttentionGemm(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads, scores: s.scores }, `${t}.attn`)
-          : [ditAttention(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads, impl: this.kernels === 'cpu' ? 'rowwise' : 'tiled' }, `${t}.attn`)]),
+          : [ditAttention(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads, impl: this.kernels === 'cpu' ? 'rowwise' : ditAttentionGpuImpl(ctx, cfg.dimHead) }, `${t}.attn`)]),
         ditLinear(ctx, { impl: this.linearImpl, dims: d, x: s.att, w: bw.out.w, bias: bw.out.b, y: s.hs, gate: { mod, base: r6 + 2 * C, stride: 6 * C }, rowmask: s.keymask }, `${t}.to_out`),
         adaLayerNorm(ctx, { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', dims: d, x: s.hs, y: s.n, mod, shiftBase: r6 + 3 * C, scaleBase: r6 + 4 * C, modStride: 6 * C, eps }, `${t}.ff_norm`),
         ditLinear(ctx, { impl: this.linearImpl, dims: d, x: s.n, w: bw.ff1.w, bias: bw.ff1.b, y: s.ff, act: 'gelu_tanh' }, `${t}.ff1`),

@@ -1,0 +1,47 @@
+/**
+ * Sweep of the DiT attention forms at the real head shape (16 heads × 64, CFG batch 2) over sequence lengths:
+ * GPU µs (timestamps, median of 5) of `flash` (rows per thread × key tiles that fit), `tiled` (one query row per thread) and
+ * the 3-pass scores / softmax / P·v form. It chose ditAttention's GPU default.
+ *   npx tsx bench/sweep-dit-attention.ts [T ...]
+ */
+import { requestNodeDevice } from '../src/gpu/node-device.js';
+import { GpuContext } from '../src/gpu/context.js';
+import { profileDispatches } from '../src/gpu/timing.js';
+import { ditAttention, ditAttentionGemm } from '../kernels/dit-attention.js';
+import { atLength, createDims, type DynRecord } from '../kernels/flow-dims.js';
+
+const ctx = new GpuContext(await requestNodeDevice());
+const rnd = (n: number, s: number) => { let x = s; return Float32Array.from({ length: n }, () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5)); };
+const med = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
+const lengths = process.argv.slice(2).map(Number);
+const B = 2, H = 16, DH = 64, C = H * DH;
+for (const T of lengths.length ? lengths : [100, 300, 600, 1000]) {
+  const M = B * T;
+  const qkv = ctx.upload(rnd(M * 3 * C, T), 'f32', [M, 3 * C]);
+  const mask = ctx.upload(new Float32Array(M).fill(1), 'f32', [M]);
+  const o = ctx.tensor('f32', [M, C]);
+  const dims = createDims(ctx, { T, B, chunk: 0 });
+  const scores = ctx.tensor('f32', [B * H * T * T]);
+  const flops = 4 * B * H * T * T * DH;
+  const line: string[] = [];
+  const forms: [string, () => DynRecord[]][] = [
+    ...([[2, 32], [2, 16], [2, 8], [4, 16], [4, 8]] as const).map(([rq, kt]): [string, () => DynRecord[]] => [
+      `flash rq${rq} kt${kt}`, () => [ditAttention(ctx, { dims, qkv, o, keymask: mask, heads: H, impl: 'flash', keyTile: kt, rowsPerThread: rq })],
+    ]),
+    ['tiled', () => [ditAttention(ctx, { dims, qkv, o, keymask: mask, heads: H, impl: 'tiled' })]],
+    ['3-pass', () => ditAttentionGemm(ctx, { dims, qkv, o, keymask: mask, heads: H, scores })],
+  ];
+  for (const [name, make] of forms) {
+    try {
+      const recs = atLength(make(), T, B);
+      await profileDispatches(ctx, recs);
+      const t: number[] = [];
+      for (let i = 0; i < 5; i++) t.push((await profileDispatches(ctx, recs))!.reduce((s, r) => s + r.ms, 0));
+      const us = med(t) * 1000;
+      line.push(`${name}: ${us.toFixed(1)} µs (${(flops / us / 1e6).toFixed(2)} TFLOP/s)`);
+    } catch (e) { line.push(`${name}: ERR ${(e as Error).message.slice(0, 80)}`); }
+  }
+  console.log(`DiT attention [${B},${T}]×${H}×${DH}: ${line.join(' | ')}`);
+  [qkv, mask, o, scores].forEach((x) => x.buffer.destroy());
+}
+process.exit(0);
