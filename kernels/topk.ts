@@ -1,10 +1,13 @@
 /** Top-k over logit rows (shaders/topk.wgsl): x [rows, cols] → values f32 [rows, k], indices i32 [rows, k]. */
 import { GpuContext } from '../src/gpu/context.js';
 import { packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
-import { ShapeMismatchError } from '../src/gpu/errors.js';
+import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 
 export const TOPK_MAX = 64;
+
+/** `rounds`: k argmax rounds over the row (entry `rows`). `radix`: one radix select + rank (entry `radix`). */
+export type TopkImpl = 'rounds' | 'radix';
 
 export interface TopkArgs {
   /** [rows, cols] or [cols] f32 */
@@ -14,6 +17,24 @@ export interface TopkArgs {
   values: GpuTensor;
   /** [rows, k] i32 column indices (ties: smaller index first) */
   indices: GpuTensor;
+  /**
+   * Default `radix` on every adapter; both give identical results. GPU: the k rounds are k dependent, latency-
+   * bound row scans (H200, [1,6761] k=25: 142 µs). lavapipe (bench/sweep-topk.ts, GPU-timestamp µs, median of
+   * 5, 2 cores shared with other jobs, so ±30 %): [1,6761] k=25 rounds 1000 / radix 290; k=64 2700 / 300;
+   * [4,6761] k=25 6000 / 800: 2–3 histogram passes over registers beat k re-scans of the row there too. The
+   * radix wg is 256 everywhere: on lavapipe 512 and 1024 were 10–50 % slower; GPUs: see bench/sweep-topk.ts.
+   */
+  impl?: TopkImpl;
+  /** Threads per row of the radix entry: 256 (default; the WebGPU floor) or up to the adapter's limit. */
+  wg?: number;
+}
+
+/** Keys each radix thread keeps in registers: enough for the row, rounded to a power of two (few variants), ≤ 32. */
+function radixPerThread(cols: number, wg: number): number {
+  const need = Math.ceil(cols / wg);
+  let pt = 1;
+  while (pt < need && pt < 32) pt *= 2;
+  return pt;
 }
 
 export function topk(ctx: GpuContext, a: TopkArgs, tag = ''): DispatchRecord {
@@ -27,5 +48,13 @@ export function topk(ctx: GpuContext, a: TopkArgs, tag = ''): DispatchRecord {
   expectShape('topk indices', a.indices, [rows, a.k].slice(a.indices.shape.length === 1 ? 1 : 0), ['i32']);
   if (rows > 65535) throw new ShapeMismatchError(`topk: ${rows} rows exceed one grid dimension`);
   const params = ctx.uniform(packParams([rows, cols, a.k]));
-  return ctx.record({ shader: 'topk', entry: 'rows', defines: { WG: 256 } }, [params, a.x, a.values, a.indices], [rows, 1, 1], tag);
+  const res = [params, a.x, a.values, a.indices];
+  if (a.impl === 'rounds') return ctx.record({ shader: 'topk', entry: 'rows', defines: { WG: 256 } }, res, [rows, 1, 1], tag);
+  const wg = a.wg ?? 256;
+  // 256 scanning threads own one histogram bin each, and the first k threads one output each.
+  if (!Number.isInteger(wg) || wg < 256 || (wg & (wg - 1)) !== 0) throw new ShapeMismatchError(`topk: radix wg=${wg} must be a power of two ≥ 256`);
+  const lim = Math.min(ctx.device.limits.maxComputeInvocationsPerWorkgroup, ctx.device.limits.maxComputeWorkgroupSizeX);
+  if (wg > lim) throw new AdapterLimitError('maxComputeInvocationsPerWorkgroup (topk radix wg)', wg, lim);
+  const defines = { WG: wg, PT: radixPerThread(cols, wg) };
+  return ctx.record({ shader: 'topk', entry: 'radix', defines }, res, [rows, 1, 1], tag);
 }

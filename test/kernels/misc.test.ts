@@ -5,7 +5,6 @@ import { gatherRows } from '../../kernels/gather.js';
 import type { Activation } from '../../kernels/matmul.js';
 import { packWeightF16, roundToF16 } from '../../kernels/quant.js';
 import { softmax } from '../../kernels/softmax.js';
-import { topk } from '../../kernels/topk.js';
 import { ShapeMismatchError } from '../../src/gpu/errors.js';
 import { expectClose } from '../helpers/compare.js';
 import { testContext } from '../helpers/gpu.js';
@@ -42,42 +41,6 @@ describe('softmax / log-softmax over rows against float64', () => {
     const got = await ctx.readF32(lp);
     const finite = (a: ArrayLike<number>) => Float64Array.from(a, (v) => (Number.isFinite(v) ? v : -1e30));
     expectClose(finite(got), finite(lref), { atol: 3e-5, rtol: 1e-6, label: `log_softmax ${rows}x${cols}` });
-  });
-});
-
-describe('top-k over logit rows', () => {
-  it.each([
-    [1, 6761, 25],
-    [1, 6761, 64],
-    [3, 100, 1],
-    [2, 10, 12],
-    [4, 300, 17],
-  ])('rows=%i cols=%i k=%i (values, indices, ties by index)', async (rows, cols, k) => {
-    const ctx = await testContext();
-    const rng = new SeededRng(rows + cols * 3 + k);
-    // Quantised values so ties actually occur; a NaN to be skipped.
-    const x = Float32Array.from({ length: rows * cols }, () => Math.round(rng.uniform(-50, 50)) / 4);
-    x[cols - 1] = NaN;
-    const tx = ctx.upload(x, 'f32', [rows, cols]);
-    const tv = ctx.tensor('f32', [rows, k]), ti = ctx.tensor('i32', [rows, k]);
-    ctx.run([topk(ctx, { x: tx, k, values: tv, indices: ti })]);
-    const vals = await ctx.readF32(tv), idx = (await ctx.read(ti)) as Int32Array;
-    const wantV: number[] = [], wantI: number[] = [];
-    for (let r = 0; r < rows; r++) {
-      const order = [...Array(cols).keys()].filter((c) => !Number.isNaN(x[r * cols + c]));
-      order.sort((a, b) => x[r * cols + b] - x[r * cols + a] || a - b);
-      for (let j = 0; j < k; j++) {
-        wantI.push(j < order.length ? order[j] : -1);
-        wantV.push(j < order.length ? x[r * cols + order[j]] : -3.4028234663852886e38);
-      }
-    }
-    expectClose(idx, wantI, { label: `topk indices ${rows}x${cols} k=${k}` });
-    expectClose(vals, wantV, { label: `topk values` });
-  });
-  it('rejects k outside [1, 64]', async () => {
-    const ctx = await testContext();
-    const x = ctx.tensor('f32', [1, 100]);
-    expect(() => topk(ctx, { x, k: 65, values: ctx.tensor('f32', [1, 65]), indices: ctx.tensor('i32', [1, 65]) })).toThrow(ShapeMismatchError);
   });
 });
 
