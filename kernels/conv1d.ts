@@ -46,12 +46,16 @@ export interface Conv1dArgs {
   divide?: number;
   /** Write column t at t+1 and column 1 also at 0 (ReflectionPad1d((1,0))). */
   outShift?: boolean;
-  /** Force an entry point (tests cover both). */
   /**
    * Entry point: `win` (default; register-window kernel, fastest on lavapipe and any SIMD-per-lane device),
-   * `tiled` (shared-memory 64×64 tiles, stride 1), `direct` (one thread per 4 channels × 1 time; any shape).
+   * `tiled` (shared-memory tiles, stride 1: 64×64 without split, else `conv_tsplit`), `direct` (one thread per
+   * 4 channels × 1 time; any shape).
    */
   mode?: 'tiled' | 'win' | 'direct';
+  /** `tiled` entry (implied when mode is not given): output tile (default 64 co × 64 t, 4 times per thread). */
+  tile?: ConvTile;
+  /** `tiled` entry: threads splitting the Cin reduction inside a workgroup (default 1). */
+  split?: 1 | 2 | 4 | 8;
   /** times per invocation in the `win` entry. */
   rt?: number;
   /** `win` entry: lanes per workgroup (32 or 64; default by output length). */
@@ -87,6 +91,24 @@ export function packSnakeAlpha(alpha: Float32Array): Float32Array {
 
 const WG_BYTES = 16384;
 
+/**
+ * Output tile of the `tiled` entry: `co` output channels (one vec4 per thread, so co/4 threads) × `t` times
+ * (`rt` per thread, so t/rt threads). With `split` the workgroup has (t/rt)·(co/4)·split ≤ 256 threads.
+ */
+export interface ConvTile {
+  co: 16 | 32 | 64;
+  t: number;
+  rt: 1 | 2 | 4;
+}
+const TILE_64: ConvTile = { co: 64, t: 64, rt: 4 };
+/**
+ * GPU default for short outputs (64×64 grid under ~132 workgroups, one per H200 SM): 16 co × 32 t tiles, Cin
+ * split 4 ways, 256 threads. Small tiles stage few weights, so more channels fit per step (fewer serial steps of
+ * global load + barrier, the cost of the 64×64 form on [256, 400]: 37 steps on 28 SMs). A guess that awaits an
+ * H200 run of bench/sweep-conv.ts.
+ */
+const GPU_SHORT: { tile: ConvTile; split: 1 | 2 | 4 | 8 } = { tile: { co: 16, t: 32, rt: 2 }, split: 4 };
+
 /** Largest input-channel chunk whose staged weights + input window fit 16 KiB of workgroup memory; 0 if none. */
 function tiledChunk(k: number, dil: number): number {
   for (let c = 16; c >= 1; c--) {
@@ -100,6 +122,30 @@ export function pickChunk(k: number, dil: number): number {
   const c = tiledChunk(k, dil);
   if (!c) throw new ShapeMismatchError(`conv1d: kernel ${k} with dilation ${dil} does not fit workgroup memory`);
   return c;
+}
+
+/**
+ * Input channels per split per step of `conv_tsplit` whose staging (weights [split·c·K][co/4 vec4] and input
+ * [split·c][t + (K−1)·dil]) fits 16 KiB, the weight area also holding the reduction's split·threads vec4; 0 if none.
+ */
+function splitChunk(k: number, dil: number, tile: ConvTile, split: number): number {
+  const tc4 = tile.co / 4, threads = (tile.t / tile.rt) * tc4 * split, span = tile.t + (k - 1) * dil;
+  for (let c = 16; c >= 1; c--) {
+    const cb = split * c;
+    if (16 * Math.max(cb * k * tc4, split > 1 ? threads : 0) + 4 * cb * span <= WG_BYTES) return c;
+  }
+  return 0;
+}
+
+/** Validates a tile × split of the `tiled` entry; returns its thread counts. */
+function checkTile(what: string, tile: ConvTile, split: number): { tx: number; tc4: number } {
+  const tx = tile.t / tile.rt, tc4 = tile.co / 4;
+  if (![16, 32, 64].includes(tile.co) || ![1, 2, 4].includes(tile.rt) || !Number.isInteger(tx) || tx < 1) {
+    throw new ShapeMismatchError(`${what}: tile ${tile.co}co×${tile.t}t rt ${tile.rt} (co 16/32/64, rt 1/2/4 dividing t)`);
+  }
+  if (![1, 2, 4, 8].includes(split)) throw new ShapeMismatchError(`${what}: split ${split} (1, 2, 4 or 8)`);
+  if (tx * tc4 * split > 256) throw new ShapeMismatchError(`${what}: ${tx}·${tc4}·${split} threads per workgroup exceed 256`);
+  return { tx, tc4 };
 }
 
 export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord {
@@ -130,13 +176,25 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   // GPUs take `tiled` too: on an H200 it beat every win shape (RT 1–8 × 4–16 channels per lane) on the HiFT
   // shapes, e.g. [256, 400] k7 d3 131 µs vs 357 µs at best and [64, 6001] k11 52 vs 154 µs (GPU timestamps);
   // win's long per-lane register blocks leave a GPU with too few workgroups.
+  // Short outputs leave 64×64 tiles too few workgroups for a GPU (HiFT [256, 400]: 28 on an H200's 132 SMs,
+  // 132 µs), so there `conv_tsplit` takes smaller tiles and splits Cin (GPU_SHORT; the rule awaits an H200 sweep).
   const safe = ctx.adapterKind === 'swiftshader';
   const gpu = ctx.adapterKind === 'gpu';
   const mode =
     a.mode ??
-    (safe ? (stride === 1 ? 'tiled' : 'direct')
-      : gpu && stride === 1 && tiledChunk(a.k, dil) > 0 ? 'tiled'
-        : stride === 1 || dil === 1 ? 'win' : 'direct');
+    (a.tile || a.split ? 'tiled'
+      : safe ? (stride === 1 ? 'tiled' : 'direct')
+        : gpu && stride === 1 && tiledChunk(a.k, dil) > 0 ? 'tiled'
+          : stride === 1 || dil === 1 ? 'win' : 'direct');
+  let tile = a.tile, split = a.split;
+  if (!a.mode && !tile && !split && gpu && mode === 'tiled' && ceilDiv(a.lout, 64) * ceilDiv(a.cout, 64) < 132 &&
+      splitChunk(a.k, dil, GPU_SHORT.tile, GPU_SHORT.split) > 0) {
+    ({ tile, split } = GPU_SHORT);
+  }
+  tile ??= TILE_64;
+  split ??= 1;
+  const tsplit = mode === 'tiled' && (split !== 1 || tile.co !== 64 || tile.t !== 64 || tile.rt !== 4);
+  if ((a.tile || a.split) && mode !== 'tiled') throw new ShapeMismatchError(`${what}: tile and split belong to the tiled entry`);
   if (mode === 'tiled' && stride !== 1) throw new ShapeMismatchError(`${what}: the tiled entry needs stride 1`);
   if (mode === 'win' && stride !== 1 && dil !== 1) throw new ShapeMismatchError(`${what}: the win entry takes stride or dilation, not both`);
   const defines: Record<string, number | boolean> = {
@@ -152,7 +210,15 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
     DIV: a.divide !== undefined,
     OUT_SHIFT: !!a.outShift,
   };
-  if (mode === 'tiled') {
+  if (tsplit) {
+    const { tx, tc4 } = checkTile(what, tile, split);
+    const fit = splitChunk(a.k, dil, tile, split);
+    if (!fit) throw new ShapeMismatchError(`${what}: kernel ${a.k} dilation ${dil} does not fit workgroup memory at tile ${tile.co}×${tile.t} split ${split}`);
+    defines.TSPLIT = true;
+    // No more channels per step than Cin needs: small Cin would stage (and multiply) zeros.
+    defines.CI_T = Math.min(fit, Math.ceil(cin / split));
+    Object.assign(defines, { SPLIT: split, TX: tx, TC4: tc4, RT: tile.rt, REDUCE: split > 1 });
+  } else if (mode === 'tiled') {
     defines.TILED = true;
     defines.CI_T = pickChunk(a.k, dil);
   } else if (mode === 'win') {
@@ -187,11 +253,11 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
     ]),
   );
   const grid: [number, number, number] =
-    mode === 'tiled' ? [ceilDiv(a.lout, 64), ceilDiv(a.cout, 64), 1]
+    mode === 'tiled' ? [ceilDiv(a.lout, tile.t), ceilDiv(a.cout, tile.co), 1]
       : mode === 'win' ? [ceilDiv(ceilDiv(a.lout, (defines.RT as number) * dil) * dil, defines.WGX as number), ceilDiv(coutP / 4, defines.COB as number), 1]
         : [ceilDiv(a.lout, 64), coutP / 4, 1];
   return ctx.record(
-    { shader: 'conv1d', entry: `conv_${mode}`, defines },
+    { shader: 'conv1d', entry: tsplit ? 'conv_tsplit' : `conv_${mode}`, defines },
     [params, a.x, a.w, a.bias, a.out, a.snakeIn ?? null, a.snakeOut ?? null, a.residual ?? null],
     grid,
     tag,

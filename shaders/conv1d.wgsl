@@ -25,11 +25,13 @@
 // Entry `conv_tiled` (stride 1): a 16×16 workgroup owns a 64 (co) × 64 (t) output tile; thread (tx, ty) owns
 // output channels co0+4ty..+3 (one vec4) and times t0 + tx + 16j, j = 0..3. The reduction walks Cin in chunks
 // of CI_T channels staged in workgroup memory (weights [CI_T·K][64 co], input window [CI_T][64 + (K−1)·DIL]).
+// Entry `conv_tsplit` (stride 1): smaller tiles (4·TC4 co × TX·RT t) and the Cin reduction split SPLIT ways
+// inside the workgroup, partials summed through workgroup memory before the epilogue; see its block.
 // Entry `conv_direct` (any stride): one thread owns 4 output channels at one t and reads global memory directly.
 // Why `win` wins on lavapipe (a CPU running 8 invocations per SIMD register): every per-lane memory access is
 // a gather there, including uniform and workgroup-memory ones, so the kernel keeps the most FMAs per load; its
 // loops index private arrays only with literals so that nothing is spilled to an indexed stack array.
-// Limits: K, DIL, UP, STRIDE, RT, CI_T are compile-time (defines); workgroup memory ≤ 16 KiB is the wrapper's job.
+// Limits: K, DIL, UP, STRIDE, RT, CI_T, TX, TC4, SPLIT are compile-time (defines); workgroup memory ≤ 16 KiB is the wrapper's job.
 
 #ifdef WSG
 enable subgroups;
@@ -192,6 +194,100 @@ fn conv_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id
 }
 #endif
 
+
+#ifdef TSPLIT
+// Split-K tiled form (stride 1) for short outputs, where 64×64 tiles leave a GPU most of its SMs idle (HiFT
+// [256, 400]: 28 workgroups on 132 SMs). A workgroup (TX, TC4, SPLIT) owns a (4·TC4 co) × (TX·RT t) output tile;
+// thread (tx, ty, s) owns output channels co0 + 4ty..+3 (one vec4) and times t0 + tx + TX·j, j < RT, and reduces
+// over its split's share of Cin only: each step stages SPLIT·CI_T channels (weights [SPLIT·CI_T·K][TC4 vec4],
+// input window [SPLIT·CI_T][TX·RT + (K−1)·DIL], the prologue applied once per value while staging) and split s
+// takes channels s·CI_T..+CI_T−1 of the step. The SPLIT partial sums then meet in workgroup memory (the weight
+// area, reused after a barrier), one time column j per round, and the whole workgroup sums them (in split order,
+// so the result does not depend on scheduling) and applies the epilogue once per output.
+// Threads of one split are contiguous in local_invocation_index, so a warp (32 lanes, G ≥ 32 threads per split)
+// reads one weight vec4 per ty (broadcast) and consecutive input words (no bank conflicts).
+// REDUCE (SPLIT > 1) adds the reduction; without it the threads store their own results as `conv_tiled` does.
+const CI_T: u32 = {{CI_T}}u; // input channels per split per step
+const SPLIT: u32 = {{SPLIT}}u;
+const TX: u32 = {{TX}}u; // threads along time
+const TC4: u32 = {{TC4}}u; // threads along output channels (vec4 columns)
+const RT: u32 = {{RT}}u; // times per thread
+const TT: u32 = TX * RT; // tile length
+const G: u32 = TX * TC4; // threads per split
+const CB: u32 = SPLIT * CI_T; // channels staged per step
+const SPAN: u32 = TT + (K - 1u) * DIL;
+#ifdef REDUCE
+// Sized for the staging of one step and for the reduction round (SPLIT·G vec4), whichever is larger.
+var<workgroup> ws: array<vec4<f32>, max(CB * K * TC4, SPLIT * G)>;
+#else
+var<workgroup> ws: array<vec4<f32>, CB * K * TC4>;
+#endif
+var<workgroup> xs: array<f32, CB * SPAN>;
+
+@compute @workgroup_size({{TX}}, {{TC4}}, {{SPLIT}})
+fn conv_tsplit(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+               @builtin(local_invocation_index) li: u32) {
+  let t0 = wg.x * TT;
+  let co4_0 = wg.y * TC4;
+  let tx = lid.x;
+  let ty = lid.y;
+  let s = lid.z;
+  var acc: array<vec4<f32>, RT>; // zero-initialised
+  for (var ci0 = 0u; ci0 < p.cin; ci0 += CB) {
+    workgroupBarrier();
+    for (var e = li; e < CB * SPAN; e += SPLIT * G) {
+      let c = e / SPAN;
+      let q = i32(t0 + e % SPAN) - i32(p.pad_left);
+      xs[e] = load_x(ci0 + c, q);
+    }
+    for (var e = li; e < CB * K * TC4; e += SPLIT * G) {
+      let r = e / TC4; // (c, k) row of the step
+      let c = r / K;
+      let col = co4_0 + e % TC4;
+      var v = vec4<f32>(0.0);
+      if (ci0 + c < p.cin && col < p.cout_p4) { v = w[((ci0 + c) * K + r % K) * p.cout_p4 + col]; }
+      ws[e] = v;
+    }
+    workgroupBarrier();
+    for (var i = 0u; i < CI_T; i++) {
+      let c = s * CI_T + i;
+      for (var k = 0u; k < K; k++) {
+        let wv = ws[(c * K + k) * TC4 + ty];
+        let b = c * SPAN + k * DIL + tx;
+        for (var j = 0u; j < RT; j++) { acc[j] += wv * xs[b + TX * j]; }
+      }
+    }
+  }
+#ifdef REDUCE
+  let g = ty * TX + tx;
+  for (var j = 0u; j < RT; j++) {
+    // The first barrier also ends the last step's reads of ws; the second publishes this round's partials.
+    workgroupBarrier();
+    ws[s * G + g] = acc[j];
+    workgroupBarrier();
+    // 4·G outputs per round over SPLIT·G threads; consecutive e are consecutive times (coalesced stores).
+    for (var e = li; e < 4u * G; e += SPLIT * G) {
+      let gg = e % G;
+      let comp = e / G;
+      var v = 0.0;
+      for (var q = 0u; q < SPLIT; q++) { v += ws[q * G + gg][comp]; }
+      let t = t0 + gg % TX + TX * j;
+      let co = (co4_0 + gg / TX) * 4u + comp;
+      if (t < p.lout && co < p.cout) { store(co, t, v); }
+    }
+  }
+#else
+  let co = (co4_0 + ty) * 4u;
+  for (var j = 0u; j < RT; j++) {
+    let t = t0 + tx + TX * j;
+    if (t >= p.lout) { continue; }
+    for (var i = 0u; i < 4u; i++) {
+      if (co + i < p.cout) { store(co + i, t, acc[j][i]); }
+    }
+  }
+#endif
+}
+#endif
 
 #ifdef WIN
 // One invocation = RT output times × 4·CB output channels (CB vec4, chosen by the workgroup). A lane's times are

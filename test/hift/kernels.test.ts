@@ -1,13 +1,15 @@
 /**
  * HiFT kernels against float64 references (test/hift/reference.ts): conv1d in every entry point (win with and
- * without subgroup weights, shared-memory tiled, direct) at HiFT channel counts and odd lengths, with causal
+ * without subgroup weights, shared-memory tiled, split tiled over several tiles × splits, direct) at HiFT channel counts and odd lengths, with causal
  * left padding, dilation, right zero padding / valid context, stride (source downsamplers), nearest ×up
  * (CausalConv1dUpsample), LeakyReLU/Snake prologues, Snake/residual/in-place/accumulate/divide epilogues and the
  * ReflectionPad1d((1,0)) shift; Snake; STFT; iSTFT with clip/phase/clamp.
  */
-import { describe, it } from 'vitest';
-import { conv1d, packConvWeight, packSnakeAlpha } from '../../kernels/conv1d.js';
+import { describe, expect, it } from 'vitest';
+import { conv1d, packConvWeight, packSnakeAlpha, type ConvTile } from '../../kernels/conv1d.js';
 import { istft } from '../../kernels/istft.js';
+import type { GpuContext } from '../../src/gpu/context.js';
+import type { GpuTensor } from '../../src/gpu/tensor.js';
 import { snake } from '../../kernels/snake.js';
 import { stft, stftTables } from '../../kernels/stft.js';
 import { expectClose } from '../helpers/compare.js';
@@ -15,7 +17,18 @@ import { testContext } from '../helpers/gpu.js';
 import { SeededRng } from '../helpers/rng.js';
 import { conv1dRef, istftRef, snakeRef, stftRef, type ConvRefArgs } from './reference.js';
 
-type Mode = 'win' | 'win-nosg' | 'win-gpu' | 'tiled' | 'direct';
+/**
+ * Split tiled forms (`conv_tsplit`, stride 1): co × t tile, rt times per thread, Cin split s ways. ts16x32r2s4 is
+ * the GPU default for short outputs; s8 has one warp per split; s1 checks the form without the reduction.
+ */
+const TSPLIT: Record<string, { tile: ConvTile; split: 1 | 2 | 4 | 8 }> = {
+  ts16x32r2s4: { tile: { co: 16, t: 32, rt: 2 }, split: 4 },
+  ts32x32r4s2: { tile: { co: 32, t: 32, rt: 4 }, split: 2 },
+  ts16x16r2s8: { tile: { co: 16, t: 16, rt: 2 }, split: 8 },
+  ts64x32r4s2: { tile: { co: 64, t: 32, rt: 4 }, split: 2 },
+  ts32x16r1s1: { tile: { co: 32, t: 16, rt: 1 }, split: 1 },
+};
+type Mode = 'win' | 'win-nosg' | 'win-gpu' | 'tiled' | 'direct' | keyof typeof TSPLIT;
 
 interface Case {
   name: string;
@@ -39,7 +52,8 @@ interface Case {
   modes: Mode[];
 }
 
-const ALL: Mode[] = ['win', 'win-nosg', 'win-gpu', 'tiled', 'direct'];
+const TS = Object.keys(TSPLIT) as Mode[];
+const ALL: Mode[] = ['win', 'win-nosg', 'win-gpu', 'tiled', ...TS, 'direct'];
 const cases: Case[] = [
   // ResBlock convs at the four HiFT channel counts (odd lengths, every dilation), Snake in/out.
   { name: 'resblock conv1 C512 k3 d5', cin: 512, cout: 512, k: 3, lin: 13, lout: 13, dilation: 5, padLeft: 10, snakeIn: true, snakeOut: true, modes: ALL },
@@ -47,7 +61,7 @@ const cases: Case[] = [
   { name: 'resblock conv2 C128 k7 residual', cin: 128, cout: 128, k: 7, lin: 101, lout: 101, padLeft: 6, residual: true, modes: ALL },
   { name: 'resblock conv2 C64 k11 in-place residual', cin: 64, cout: 64, k: 11, lin: 203, lout: 203, padLeft: 10, resInplace: true, modes: ALL },
   { name: 'resblock mean: accumulate + divide C64 k3', cin: 64, cout: 64, k: 3, lin: 77, lout: 77, padLeft: 2, residual: true, accumulate: true, divide: 3, modes: ALL },
-  { name: 'resblock conv1 C64 k7 d3 long (16 times per lane)', cin: 64, cout: 64, k: 7, lin: 1301, lout: 1301, dilation: 3, padLeft: 18, snakeOut: true, modes: ['win', 'win-nosg', 'win-gpu'] },
+  { name: 'resblock conv1 C64 k7 d3 long (16 times per lane)', cin: 64, cout: 64, k: 7, lin: 1301, lout: 1301, dilation: 3, padLeft: 18, snakeOut: true, modes: ['win', 'win-nosg', 'win-gpu', 'tiled', ...TS] },
   // Upsamplers: LeakyReLU, nearest ×u, causal pad k−1; the last one with the reflect shift and source fusion.
   { name: 'ups.0 C512→256 ×8 k16 leaky', cin: 512, cout: 256, k: 16, lin: 5, lout: 40, up: 8, padLeft: 15, leakyIn: 0.1, residual: true, modes: ALL },
   { name: 'ups.2 C128→64 ×3 k7 reflect shift', cin: 128, cout: 64, k: 7, lin: 19, lout: 57, up: 3, padLeft: 6, leakyIn: 0.1, residual: true, outShift: true, modes: ALL },
@@ -59,6 +73,9 @@ const cases: Case[] = [
   { name: 'source_downs.0 18→256 k30 s15', cin: 18, cout: 256, k: 30, lin: 121, lout: 8, stride: 15, padLeft: 14, modes: ['win', 'win-nosg', 'win-gpu', 'direct'] },
   { name: 'source_downs.1 18→128 k6 s3', cin: 18, cout: 128, k: 6, lin: 121, lout: 40, stride: 3, padLeft: 2, modes: ['win', 'win-nosg', 'win-gpu', 'direct'] },
   { name: 'source_downs.2 18→64 k1', cin: 18, cout: 64, k: 1, lin: 121, lout: 121, modes: ALL },
+  // Cin not a multiple of any chunk × split, Cout not a multiple of 4 or of a tile, ragged time tails.
+  { name: 'ragged C37→21 k5 d2 snake in + residual', cin: 37, cout: 21, k: 5, lin: 45, lout: 45, dilation: 2, padLeft: 8, snakeIn: true, residual: true, modes: ALL },
+  { name: 'ragged C100→70 ×2 k3 leaky, accumulate + divide, reflect shift', cin: 100, cout: 70, k: 3, lin: 23, lout: 46, up: 2, padLeft: 2, leakyIn: 0.1, accumulate: true, divide: 2, outShift: true, modes: ALL },
   // Tiny channel counts (the fixtures' 4-channel stage) with a ragged Cout.
   { name: 'C4→6 k3 d3 tiny', cin: 4, cout: 6, k: 3, lin: 1, lout: 1, dilation: 3, padLeft: 6, modes: ALL },
 ];
@@ -89,7 +106,8 @@ describe('conv1d against float64', () => {
           snakeOut: c.snakeOut ? ctx.upload(packSnakeAlpha(aOut), 'f32', [c.cout, 2]) : undefined,
           residual: c.residual ? ctx.upload(res, 'f32', [c.cout, cols]) : undefined,
           resInplace: c.resInplace, accumulate: c.accumulate, divide: c.divide, outShift: c.outShift,
-          mode: mode === 'win-nosg' || mode === 'win-gpu' ? 'win' : mode,
+          mode: mode === 'win-nosg' || mode === 'win-gpu' ? 'win' : mode in TSPLIT ? 'tiled' : (mode as 'win' | 'tiled' | 'direct'),
+          ...(TSPLIT[mode] ?? {}),
           subgroupWeights: mode === 'win' ? true : mode === 'win-nosg' || mode === 'win-gpu' ? false : undefined,
           // The GPU shape (kernels/conv1d.ts default on GPUs): 4 times × 4 channels per lane.
           ...(mode === 'win-gpu' ? { rt: 4, cob: 1 } : {}),
@@ -107,6 +125,34 @@ describe('conv1d against float64', () => {
       });
     }
   }
+});
+
+describe('conv1d entry choice on GPUs (no device: a stub context records the pipeline spec)', () => {
+  const stub = { adapterKind: 'gpu', uniform: () => ({}), record: (spec: object, _r: unknown, grid: number[]) => ({ spec, grid }) };
+  const t = (shape: number[]) => ({ shape, numel: shape.reduce((a, b) => a * b, 1) }) as unknown as GpuTensor;
+  const pick = (C: number, L: number, k: number, dil: number, extra = {}) =>
+    conv1d(stub as unknown as GpuContext, {
+      x: t([C, L]), w: t([C * k * C]), bias: t([C]), out: t([C, L]), cout: C, k, lout: L, dilation: dil, padLeft: (k - 1) * dil, ...extra,
+    }) as unknown as { spec: { entry: string; defines: Record<string, unknown> }; grid: number[] };
+
+  it('short outputs (64×64 grid under 132 workgroups) take the split tiled entry', () => {
+    const r = pick(256, 400, 7, 3);
+    expect(r.spec.entry).toBe('conv_tsplit');
+    expect(r.spec.defines).toMatchObject({ TX: 16, TC4: 4, RT: 2, SPLIT: 4, REDUCE: true, CI_T: 6 });
+    expect(r.grid).toEqual([13, 16, 1]);
+  });
+  it('long outputs keep the 64×64 tiles; an explicit tiled mode means them too', () => {
+    expect(pick(64, 24000, 11, 1).spec.entry).toBe('conv_tiled');
+    expect(pick(256, 400, 7, 3, { mode: 'tiled' }).spec.entry).toBe('conv_tiled');
+    // A tile or split alone implies the tiled entry and is not overridden by the default.
+    expect(pick(256, 400, 7, 3, { tile: { co: 32, t: 32, rt: 4 } }).spec.defines).toMatchObject({ TSPLIT: true, SPLIT: 1, REDUCE: false, TX: 8, TC4: 8 });
+  });
+  it('rejects tiles over 256 threads, bad splits and kernels that do not fit', () => {
+    expect(() => pick(64, 100, 3, 1, { mode: 'tiled', tile: { co: 64, t: 64, rt: 1 }, split: 1 })).toThrow(/exceed 256/);
+    expect(() => pick(64, 100, 3, 1, { mode: 'tiled', split: 3 })).toThrow(/split 3/);
+    expect(() => pick(64, 100, 99, 9, { mode: 'tiled', tile: { co: 32, t: 32, rt: 4 }, split: 4 })).toThrow(/workgroup memory/);
+    expect(() => pick(64, 100, 3, 1, { mode: 'win', split: 2 })).toThrow(/tiled entry/);
+  });
 });
 
 describe('Snake, STFT, iSTFT against float64', () => {
