@@ -1,7 +1,6 @@
 /**
  * Sweep of the decode attention forms (split + combine, Qwen2 14/2 heads × 64, f32 pool): GPU µs (timestamps,
- * median of 7) of the one-thread-per-split walk, the per-kv-head workgroups with splits of 16/32/64 keys (plain, and
- * with K staged in workgroup memory), and the
+ * median of 7) of the one-thread-per-split walk, the per-kv-head workgroups with splits of 16/32/64 keys, and the
  * chunked entry, at contexts 64–2000. It chose forward.ts SPLIT_CHUNK.
  *   npx tsx bench/sweep-attention.ts
  */
@@ -22,11 +21,9 @@ const time = async (recs: any[]) => { await profileDispatches(ctx, recs); const 
 for (const n of [64, 256, 1024, 2000]) {
   const step = ctx.uniform(new Uint32Array([n - 1, 0, 0, 0]));
   const line: string[] = [];
-  const forms = [['thread/split 32', false, 32, false], ['wg 16', true, 16, false], ['wg 32', true, 32, false], ['wg 64', true, 64, false],
-    ['staged 16', true, 16, true], ['staged 32', true, 32, true]] as const;
-  for (const [name, wg, ch, staged] of forms) {
+  for (const [name, wg, ch] of [['thread/split 32', false, 32], ['wg 16', true, 16], ['wg 32', true, 32], ['wg 64', true, 64]] as const) {
     const partials = ctx.tensor('f32', [1, Hq, splitsFor(maxCtx, ch), D + 2]);
-    line.push(`${name}: ${await time(pagedAttentionSplit(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step, partials, chunk: ch, perKvHead: wg, staged }))}`);
+    line.push(`${name}: ${await time(pagedAttentionSplit(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step, partials, chunk: ch, perKvHead: wg }))}`);
   }
   line.push(`chunked: ${await time([pagedAttention(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step, mode: 'chunked' })])}`);
   console.log(`decode attention ctx ${n} (µs, split+combine): ${line.join(' | ')}`);

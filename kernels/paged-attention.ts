@@ -61,8 +61,6 @@ export interface PagedAttentionSplitArgs extends Omit<PagedAttentionArgs, 'mode'
    * (GPUs). Default: on every adapter but the CPU ones, whose 8-lane workgroups run the one-thread walk better.
    */
   perKvHead?: boolean;
-  /** perKvHead: stage the split's K rows in workgroup memory and batch the V loads (STAGED in the shader). */
-  staged?: boolean;
 }
 
 /** Split-K decode attention: a partial pass and a combine pass (two records, no barriers). */
@@ -74,13 +72,6 @@ export function pagedAttentionSplit(ctx: GpuContext, a: PagedAttentionSplitArgs,
   const chunk = a.chunk ?? 32;
   if (wg && chunk !== 16 && chunk !== 32 && chunk !== 64) {
     throw new ShapeMismatchError(`pagedAttentionSplit: perKvHead takes splits of 16, 32 or 64 keys (≤ the workgroup), got ${chunk}`);
-  }
-  const staged = !!a.staged;
-  if (staged) {
-    const bytes = 4 * (Hq / Hkv * D + (Hq / Hkv) * chunk + 2 * chunk + Hq / Hkv + chunk * (D + 1));
-    if (!wg || bytes > 16384) {
-      throw new ShapeMismatchError(`pagedAttentionSplit: staged keys need perKvHead and ${bytes} ≤ 16384 bytes of workgroup memory (D ${D}, ${chunk} keys per split)`);
-    }
   }
   const maxContext = a.blockTable.shape[1] * pageSize;
   if (maxSplits * chunk < maxContext) {
@@ -94,7 +85,7 @@ export function pagedAttentionSplit(ctx: GpuContext, a: PagedAttentionSplitArgs,
   const p2 = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, g2[0] * 64]));
   return [
     ctx.record(
-      { shader: 'paged_attention', entry: wg ? 'attend_split_wg' : 'attend_split', defines: wg ? { ...defines, SPLIT_WG: true, GQ: Hq / Hkv, STAGED: staged } : defines },
+      { shader: 'paged_attention', entry: wg ? 'attend_split_wg' : 'attend_split', defines: wg ? { ...defines, SPLIT_WG: true, GQ: Hq / Hkv } : defines },
       [p1, a.step, a.q, a.pool, a.blockTable, null, a.partials],
       g1,
       `${tag}.split`,

@@ -36,10 +36,6 @@
 // dim d (d + WG, … for DPT > 1) of all GQ heads, reading V rows across the threads (coalesced). A one-thread-per
 // (head, split) walk leaves a GPU with 14·32 threads at context 1024, each on a 32-key serial loop; this gives
 // it Hkv·maxSplits workgroups of 64. Grid (maxSplits, Hkv, M); `attend_combine` is unchanged.
-//   STAGED: the split's K rows are first copied to workgroup memory by all 64 threads (coalesced, a constant
-//   trip count), and V is read in blocks of 8 rows, so that a thread's loads overlap instead of each waiting
-//   out a memory latency before the next (the plain form's thread walks its key's 64 dims one dependent step at
-//   a time). Needs CH·(D + 1) more floats of workgroup memory.
 
 struct Params {
   M: u32,
@@ -280,10 +276,6 @@ var<workgroup> qg: array<f32, GQ * D>;
 var<workgroup> wsc: array<f32, GQ * CH>;
 var<workgroup> vrow: array<u32, CH>;
 var<workgroup> hmax: array<f32, GQ>;
-#ifdef STAGED
-const KP: u32 = D + 1u; // padded K row: thread t reads row t, so rows must not share banks
-var<workgroup> ks: array<f32, CH * KP>;
-#endif
 
 @compute @workgroup_size(WG)
 fn attend_split_wg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -300,32 +292,6 @@ fn attend_split_wg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
     qg[e] = q[qb + e] * p.scale;
   }
   workgroupBarrier();
-#ifdef STAGED
-  // K rows of the split into workgroup memory first, coalesced (consecutive threads, consecutive dims) and with
-  // a constant trip count so that all of a thread's loads are in flight at once; then each key's dots from there.
-  if (lid < cn) { vrow[lid] = row_base(j0 + lid, 0u, g); }
-  workgroupBarrier();
-  for (var it = 0u; it < CH * D / WG; it++) {
-    let e = it * WG + lid;
-    let t = e / D;
-    ks[t * KP + e % D] = select(0.0, kv1(vrow[min(t, cn - 1u)] + e % D), t < cn);
-  }
-  workgroupBarrier();
-  if (lid < cn) {
-    var dots: array<f32, GQ>;
-    for (var i = 0u; i < GQ; i++) { dots[i] = 0.0; }
-    for (var d = 0u; d < D; d++) {
-      let k = ks[lid * KP + d];
-      for (var i = 0u; i < GQ; i++) {
-        dots[i] = fma(qg[i * D + d], k, dots[i]);
-      }
-    }
-    for (var i = 0u; i < GQ; i++) {
-      wsc[i * CH + lid] = dots[i];
-    }
-    vrow[lid] += p.pageSize * p.Hkv * D; // now the V row (every read of the K base is behind the barrier above)
-  }
-#else
   if (lid < cn) {
     let kb = row_base(j0 + lid, 0u, g);
     var dots: array<f32, GQ>;
@@ -341,7 +307,6 @@ fn attend_split_wg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
     vrow[lid] = kb + p.pageSize * p.Hkv * D;
   }
   workgroupBarrier();
-#endif
   if (lid < GQ) {
     var mx = NEG_BIG;
     for (var t = 0u; t < cn; t++) {
@@ -367,25 +332,6 @@ fn attend_split_wg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
     part[pb0 + lid * hstride + D + 1u] = l;
   }
   var acc: array<f32, GQ * DPT>;
-#ifdef STAGED
-  // V in blocks of 8 rows: the 8·DPT loads of a block are issued before any of their FMAs.
-  for (var i = 0u; i < GQ * DPT; i++) { acc[i] = 0.0; }
-  for (var t0 = 0u; t0 < cn; t0 += 8u) {
-    var vv: array<f32, 8u * DPT>;
-    for (var u = 0u; u < 8u; u++) {
-      let vb = vrow[min(t0 + u, cn - 1u)];
-      for (var e = 0u; e < DPT; e++) { vv[u * DPT + e] = kv1(vb + min(lid + e * WG, D - 1u)); }
-    }
-    for (var u = 0u; u < 8u; u++) {
-      let ok = t0 + u < cn;
-      for (var e = 0u; e < DPT; e++) {
-        for (var i = 0u; i < GQ; i++) {
-          acc[e * GQ + i] = fma(select(0.0, wsc[i * CH + min(t0 + u, cn - 1u)], ok), vv[u * DPT + e], acc[e * GQ + i]);
-        }
-      }
-    }
-  }
-#else
   for (var t = 0u; t < cn; t++) {
     let vb = vrow[t];
     for (var e = 0u; e < DPT; e++) {
@@ -395,7 +341,6 @@ fn attend_split_wg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
       }
     }
   }
-#endif
   for (var e = 0u; e < DPT; e++) {
     let d = lid + e * WG;
     if (d < D) {

@@ -147,8 +147,7 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     [8, 1, 128, 16, 150, 2], // head dim past the workgroup (2 dims per thread), one kv head for all q heads
   ];
   // Every case in every mode with an f32 pool; the f16 pool (packed halves) on the 14/2×64 model shapes.
-  // split_st*: the per-kv-head split with K staged in workgroup memory (16 keys; 32 where it fits, D ≤ 64).
-  const modes = ['chunked', 'rows', 'split', 'split_wg', 'split_wg32', 'split_st', 'split_st32'] as const;
+  const modes = ['chunked', 'rows', 'split', 'split_wg', 'split_wg32'] as const;
   const both = [
     ...cases.flatMap((c) => modes.map((m) => [...c, m, 'f32'] as const)),
     ...cases.slice(0, 4).flatMap((c) => modes.map((m) => [...c, m, 'f16'] as const)),
@@ -170,7 +169,6 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     const tBt = ctx.upload(bt, 'u32', [3, maxPages]);
     const pool = ctx.tensor(kvType, [numPages, 2, pageSize, Hkv, D]);
     const stepBuf = ctx.createBuffer(16, UNIFORM, 'step');
-    const splitChunk = { split_wg: 64, split_wg32: 32, split_st: 16, split_st32: D <= 64 ? 32 : 16 }[mode as string] ?? 0;
     const runRows = async (start: number, rows: number) => {
       const qkv = ctx.upload(qkvAll.subarray(start * W, (start + rows) * W), 'f32', [rows, W]);
       const q = ctx.tensor('f32', [rows, Hq, D]);
@@ -181,10 +179,10 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
         ...(mode === 'split'
           ? pagedAttentionSplit(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, chunk: 8, perKvHead: false,
             partials: ctx.tensor('f32', [rows, Hq, splitsFor(maxPages * pageSize, 8), D + 2]) })
-          : mode === 'chunked' || mode === 'rows'
-            ? [pagedAttention(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, mode })]
-            : pagedAttentionSplit(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, chunk: splitChunk, perKvHead: true, staged: mode.startsWith('split_st'),
-              partials: ctx.tensor('f32', [rows, Hq, splitsFor(maxPages * pageSize, splitChunk), D + 2]) })),
+          : mode === 'split_wg' || mode === 'split_wg32'
+            ? pagedAttentionSplit(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, chunk: mode === 'split_wg' ? 64 : 32, perKvHead: true,
+              partials: ctx.tensor('f32', [rows, Hq, splitsFor(maxPages * pageSize, mode === 'split_wg' ? 64 : 32), D + 2]) })
+            : [pagedAttention(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, mode })]),
       ]);
       return ctx.readF32(o);
     };
