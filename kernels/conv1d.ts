@@ -102,10 +102,12 @@ export interface ConvTile {
 }
 const TILE_64: ConvTile = { co: 64, t: 64, rt: 4 };
 /**
- * GPU default for short outputs (64×64 grid under ~132 workgroups, one per H200 SM): 16 co × 32 t tiles, Cin
+ * GPU default for short outputs (64×64 grid under 132 workgroups, one per H200 SM): 16 co × 32 t tiles, Cin
  * split 4 ways, 256 threads. Small tiles stage few weights, so more channels fit per step (fewer serial steps of
- * global load + barrier, the cost of the 64×64 form on [256, 400]: 37 steps on 28 SMs). A guess that awaits an
- * H200 run of bench/sweep-conv.ts.
+ * global load + barrier, the cost of the 64×64 form on [256, 400]: 37 steps on 28 SMs). Chosen by
+ * bench/sweep-conv.ts on an H200 (GPU µs, Snake-in + residual; 64×64 tiled → this → best of 24 split shapes):
+ * [256, 400] k7 d3 131 → 49.0 (best); [64, 6001] k11 51.9 → 41.4 → 36.0 (16×64 rt4 split 4);
+ * [128, 2400] k11 d3 425 → 346 → 310 (32×32 rt4 split 4, which takes 245 µs on [256, 400]).
  */
 const GPU_SHORT: { tile: ConvTile; split: 1 | 2 | 4 | 8 } = { tile: { co: 16, t: 32, rt: 2 }, split: 4 };
 
@@ -177,7 +179,7 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   // shapes, e.g. [256, 400] k7 d3 131 µs vs 357 µs at best and [64, 6001] k11 52 vs 154 µs (GPU timestamps);
   // win's long per-lane register blocks leave a GPU with too few workgroups.
   // Short outputs leave 64×64 tiles too few workgroups for a GPU (HiFT [256, 400]: 28 on an H200's 132 SMs,
-  // 132 µs), so there `conv_tsplit` takes smaller tiles and splits Cin (GPU_SHORT; the rule awaits an H200 sweep).
+  // 131 µs), so there `conv_tsplit` takes smaller tiles and splits Cin (GPU_SHORT: 49 µs).
   const safe = ctx.adapterKind === 'swiftshader';
   const gpu = ctx.adapterKind === 'gpu';
   const mode =
