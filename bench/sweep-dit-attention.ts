@@ -1,6 +1,7 @@
 /**
  * Sweep of the DiT attention forms at the real head shape (16 heads × 64, CFG batch 2) over sequence lengths:
- * GPU µs (timestamps, median of 5) of `flash` (rows per thread × key tiles that fit), `tiled` (one query row per thread) and
+ * GPU µs (timestamps, median of 5) of `flash` (rows per thread × key tiles that fit, with and without the
+ * subgroup reductions), `tiled` (one query row per thread) and
  * the 3-pass scores / softmax / P·v form. It chose ditAttention's GPU default.
  *   npx tsx bench/sweep-dit-attention.ts [T ...]
  */
@@ -25,8 +26,8 @@ for (const T of lengths.length ? lengths : [100, 300, 600, 1000]) {
   const flops = 4 * B * H * T * T * DH;
   const line: string[] = [];
   const forms: [string, () => DynRecord[]][] = [
-    ...([[2, 32], [2, 16], [2, 8], [4, 16], [4, 8]] as const).map(([rq, kt]): [string, () => DynRecord[]] => [
-      `flash rq${rq} kt${kt}`, () => [ditAttention(ctx, { dims, qkv, o, keymask: mask, heads: H, impl: 'flash', keyTile: kt, rowsPerThread: rq })],
+    ...([[2, 32, true], [2, 16, true], [2, 8, true], [4, 16, true], [4, 8, true], [2, 16, false], [2, 8, false]] as const).map(([rq, kt, sg]): [string, () => DynRecord[]] => [
+      `flash rq${rq} kt${kt}${sg ? ' sg' : ''}`, () => [ditAttention(ctx, { dims, qkv, o, keymask: mask, heads: H, impl: 'flash', keyTile: kt, rowsPerThread: rq, subgroups: sg })],
     ]),
     ['tiled', () => [ditAttention(ctx, { dims, qkv, o, keymask: mask, heads: H, impl: 'tiled' })]],
     ['3-pass', () => ditAttentionGemm(ctx, { dims, qkv, o, keymask: mask, heads: H, scores })],

@@ -1,10 +1,11 @@
 /**
- * DiT attention (shaders/dit_attention.wgsl): fused-QKV rows in (rotary already applied by the projection's
- * epilogue), per-head softmax(q·kᵀ/√DH + mask)·v out, with the key-padding / static-chunk mask.
+ * DiT attention (shaders/dit_attention.wgsl; the GPU flash form in shaders/dit_flash.wgsl): fused-QKV rows in
+ * (rotary already applied by the projection's epilogue), per-head softmax(q·kᵀ/√DH + mask)·v out, with the
+ * key-padding / static-chunk mask.
  */
 import type { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
-import { ShapeMismatchError } from '../src/gpu/errors.js';
+import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
 
@@ -23,21 +24,32 @@ export interface DitAttentionArgs {
   keyTile?: number;
   /** `flash`: query rows per thread (2 or 4; default 2), for sweeps. */
   rowsPerThread?: 2 | 4;
+  /** `flash`: row max / sum by subgroup shuffles (default: where subgroups have at least 8 lanes). */
+  subgroups?: boolean;
 }
 
 export type DitAttentionImpl = 'flash' | 'tiled' | 'rowwise';
 
-/** Workgroup bytes of the `flash` entry, KT keys per tile, RQ rows per thread (its header in shaders/dit_attention.wgsl). */
+/** Workgroup bytes of the `flash` entry, KT keys per tile, RQ rows per thread (its header in shaders/dit_flash.wgsl). */
 function flashBytes(dh: number, kt: number, rq: number): number {
   const qp = dh / 4 + 1, bq = 16 * rq;
   return 16 * (bq * qp + kt * qp + (kt * dh) / 4) + 4 * (bq * (kt + 1) + 128 + bq + kt);
 }
 
-/** Keys per tile of `flash` for head dim `dh` under the device's workgroup-memory limit; 0 when it cannot run. */
+/**
+ * Keys per tile of `flash` for head dim `dh` under the device's workgroup-memory limit; 0 when it cannot run.
+ * 16 first: on an H200 (bench/sweep-dit-attention.ts, [2,T]×16×64, first form without subgroups) 32-key tiles
+ * were 5–36 % slower than 16 at T = 300–1000 and 2 % faster at T = 100; 8 keys won at 300 / 600, lost at 1000.
+ */
 export function flashKeyTile(ctx: GpuContext, dh: number, rq = 2): number {
   if (dh % 32 !== 0) return 0;
   const limit = ctx.device.limits.maxComputeWorkgroupStorageSize;
-  return [32, 16, 8].find((kt) => flashBytes(dh, kt, rq) <= limit) ?? 0;
+  return [16, 8].find((kt) => flashBytes(dh, kt, rq) <= limit) ?? 0;
+}
+
+/** The flash entry's octet shuffles need subgroups of at least 8 lanes. */
+function flashSubgroups(ctx: GpuContext): boolean {
+  return ctx.hasSubgroups && ctx.handle.info.subgroupMinSize >= 8;
 }
 
 /** The GPU form: `flash` where it runs (DH a multiple of 32, its tiles fit), else `tiled`. */
@@ -68,12 +80,15 @@ export function ditAttention(ctx: GpuContext, a: DitAttentionArgs, tag = ''): Dy
     if (!KT || ![8, 16, 32].includes(KT) || ![2, 4].includes(RQ) || DH % 32 !== 0 || flashBytes(DH, KT, RQ) > ctx.device.limits.maxComputeWorkgroupStorageSize) {
       throw new ShapeMismatchError(`ditAttention ${tag}: the flash entry needs a head dim that is a multiple of 32 and fits ${ctx.device.limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory (DH ${DH})`);
     }
-    defines = { DH, KT, RQ, FLASH: true };
+    const sg = a.subgroups ?? flashSubgroups(ctx);
+    if (sg && !flashSubgroups(ctx)) throw new AdapterLimitError('subgroups of at least 8 lanes (ditAttention flash)', 8, ctx.handle.info.subgroupMinSize);
+    defines = { DH, KT, RQ, SG: sg };
   } else {
     defines = impl === 'rowwise' ? { DH, ROWWISE: true } : { DH, KT: attentionKeyTile(DH), TILED: true };
   }
   const entry = impl === 'tiled' ? 'main' : impl;
-  const rec = ctx.record({ shader: 'dit_attention', entry, defines }, [a.dims, params, a.qkv, a.o, a.keymask], [1, a.heads, 1], tag);
+  const shader = impl === 'flash' ? 'dit_flash' : 'dit_attention';
+  const rec = ctx.record({ shader, entry, defines }, [a.dims, params, a.qkv, a.o, a.keymask], [1, a.heads, 1], tag);
   const rows = impl === 'flash' ? 16 * (defines.RQ as number) : 64;
   const H = a.heads;
   return dyn(rec, (T, B) => [ceilDiv(T, rows), H, B]);

@@ -15,19 +15,7 @@
 //   every lane), q and the output live in DH/4 vec4 registers, the rescale happens once per block of 4 keys.
 // Grid for both: (ceil(T/64), H, B). Defines: DH (head dim, multiple of 4), KT (keys per tile of `main`;
 // 2·KT·DH·4 + 4·KT ≤ 16384 bytes of workgroup memory).
-// Entry `flash` (GPUs, DH a multiple of 32): flash attention as three small register-blocked GEMM steps per key
-//   tile, so that a GPU gets many workgroups and few registers per thread (`main` keeps 2·DH + KT floats per
-//   thread and gives a CFG batch of 600 frames only 320 workgroups of 64 threads: an H200 ran it at 4 TFLOP/s).
-//   128 threads own BQ = 16·RQ query rows of one head (RQ = 2 or 4 rows per thread); grid (ceil(T/BQ), H, B).
-//   Per tile of KT keys (K and V staged in workgroup memory, q staged once, pre-scaled):
-//     scores  thread (rows RQ·(lid/8) + q, key group kg = lid%8): S[row, kg + 8r], r < KT/8;
-//     softmax thread (row lid/TPR, part lid%TPR, TPR = 128/BQ threads a row): tile row max through `red`,
-//             P = exp(S − m) in place, its own partial row sum (the row's threads rescale by the same factor;
-//             the parts are summed once at the end), the row's rescale factor to `corr`;
-//     P·V     thread (the same RQ rows, vec4 columns kg + 8n): rescale its accumulators, add P·V.
-//   Padded rows (QP = DH/4 + 1 vec4) put the 8 key rows a score step reads in different banks. Workgroup
-//   memory: 16·(BQ·QP + KT·QP + KT·DH/4) + 4·(BQ·(KT + 1) + 128 + BQ + KT) bytes (RQ 2, KT 32, DH 64: 30.4 KiB),
-//   so the wrapper picks KT ∈ {32, 16, 8} under the device's limit.
+// The GPU form, flash attention in key tiles, is shaders/dit_flash.wgsl; the 3-pass CPU form dit_attn_gemm.wgsl.
 #include "flow_dims"
 
 struct Params {
@@ -57,12 +45,6 @@ fn load4(base: u32) -> vec4<f32> {
   return vec4<f32>(qkv[base], qkv[base + 1u], qkv[base + 2u], qkv[base + 3u]);
 }
 
-fn store4(base: u32, v: vec4<f32>) {
-  o[base] = v.x;
-  o[base + 1u] = v.y;
-  o[base + 2u] = v.z;
-  o[base + 3u] = v.w;
-}
 
 #ifdef TILED
 const KT: u32 = {{KT}}u;
@@ -193,136 +175,6 @@ fn rowwise(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
       o[ob + 4u * c + 1u] = v.y;
       o[ob + 4u * c + 2u] = v.z;
       o[ob + 4u * c + 3u] = v.w;
-    }
-  }
-}
-#endif
-
-#ifdef FLASH
-const KT: u32 = {{KT}}u;
-const RQ: u32 = {{RQ}}u;
-const BQ: u32 = 16u * RQ;
-const QP: u32 = DH4 + 1u;
-const SP: u32 = KT + 1u;
-const KPR: u32 = KT / 8u;
-const TPR: u32 = 128u / BQ;
-const SPR: u32 = KT / TPR;
-const NV: u32 = DH4 / 8u;
-const NEG: f32 = -3.0e38;
-var<workgroup> qs: array<vec4<f32>, BQ * QP>;
-var<workgroup> ks: array<vec4<f32>, KT * QP>;
-var<workgroup> vs: array<vec4<f32>, KT * DH4>;
-var<workgroup> ss: array<f32, BQ * SP>;
-var<workgroup> red: array<f32, 128u>;
-var<workgroup> corr: array<f32, BQ>;
-var<workgroup> kok: array<f32, KT>;
-
-@compute @workgroup_size(128)
-fn flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let T = dims.T;
-  let h = wid.y;
-  let b = wid.z;
-  let i0 = wid.x * BQ;
-  let ld = 3u * p.C;
-  let col = h * DH;
-  let row0 = b * T;
-  for (var e = lid; e < BQ * DH4; e += 128u) {
-    let i = i0 + e / DH4;
-    var v = vec4<f32>(0.0);
-    if (i < T) { v = load4((row0 + i) * ld + col + 4u * (e % DH4)) * p.scale; }
-    qs[(e / DH4) * QP + e % DH4] = v;
-  }
-  // Score and P·V roles: rows ra .. ra + RQ − 1; keys kg + 8r of the tile, then vec4 columns kg + 8n.
-  let ra = RQ * (lid / 8u);
-  let kg = lid % 8u;
-  var lim: array<u32, RQ>;
-  for (var q = 0u; q < RQ; q++) { lim[q] = key_limit(i0 + ra + q, T); }
-  // Softmax roles: row sr, keys part·SPR .. part·SPR + SPR − 1.
-  let sr = lid / TPR;
-  let part = lid % TPR;
-  var m = NEG;
-  var lsum = 0.0;
-  var acc: array<vec4<f32>, RQ * NV>;
-  let kEnd = key_limit(min(T - 1u, i0 + BQ - 1u), T);
-  for (var j0 = 0u; j0 < kEnd; j0 += KT) {
-    for (var e = lid; e < KT * DH4; e += 128u) {
-      let j = j0 + e / DH4;
-      let kb = (row0 + min(j, T - 1u)) * ld + p.C + col + 4u * (e % DH4);
-      var kv = vec4<f32>(0.0);
-      var vv = vec4<f32>(0.0);
-      if (j < T) {
-        kv = load4(kb);
-        vv = load4(kb + p.C);
-      }
-      ks[(e / DH4) * QP + e % DH4] = kv;
-      vs[e] = vv;
-    }
-    if (lid < KT) { kok[lid] = select(0.0, keymask[row0 + min(j0 + lid, T - 1u)], j0 + lid < T); }
-    workgroupBarrier();
-
-    // Zeroed by hand: on lavapipe (Dawn 2026) the implicit zero value of a var declared in a loop body was applied
-    // once, not per iteration, and the second tile's scores started from the first tile's.
-    var sc: array<f32, RQ * KPR>;
-    for (var x = 0u; x < RQ * KPR; x++) { sc[x] = 0.0; }
-    for (var c = 0u; c < DH4; c++) {
-      var qv: array<vec4<f32>, RQ>;
-      for (var q = 0u; q < RQ; q++) { qv[q] = qs[(ra + q) * QP + c]; }
-      for (var r = 0u; r < KPR; r++) {
-        let kv = ks[(kg + 8u * r) * QP + c];
-        for (var q = 0u; q < RQ; q++) { sc[q * KPR + r] += dot(qv[q], kv); }
-      }
-    }
-    for (var r = 0u; r < KPR; r++) {
-      let jj = kg + 8u * r;
-      let ok = kok[jj] > 0.5;
-      for (var q = 0u; q < RQ; q++) { ss[(ra + q) * SP + jj] = select(NEG, sc[q * KPR + r], ok && j0 + jj < lim[q]); }
-    }
-    workgroupBarrier();
-
-    var lm = NEG;
-    for (var r = 0u; r < SPR; r++) { lm = max(lm, ss[sr * SP + part * SPR + r]); }
-    red[lid] = lm;
-    workgroupBarrier();
-    var tmax = NEG;
-    for (var t = 0u; t < TPR; t++) { tmax = max(tmax, red[sr * TPR + t]); }
-    let mnew = max(m, tmax);
-    // m = NEG and mnew = NEG (nothing visible yet) gives 1, harmless on zero sums; a real mnew gives 0.
-    let cr = exp(m - mnew);
-    lsum *= cr;
-    for (var r = 0u; r < SPR; r++) {
-      let idx = sr * SP + part * SPR + r;
-      let s = ss[idx];
-      let pe = select(0.0, exp(s - mnew), s > -1.0e38);
-      lsum += pe;
-      ss[idx] = pe;
-    }
-    m = mnew;
-    if (part == 0u) { corr[sr] = cr; }
-    workgroupBarrier();
-
-    for (var q = 0u; q < RQ; q++) {
-      let cq = corr[ra + q];
-      for (var n = 0u; n < NV; n++) { acc[q * NV + n] *= cq; }
-    }
-    for (var j = 0u; j < KT; j++) {
-      var pq: array<f32, RQ>;
-      for (var q = 0u; q < RQ; q++) { pq[q] = ss[(ra + q) * SP + j]; }
-      for (var n = 0u; n < NV; n++) {
-        let v = vs[j * DH4 + kg + 8u * n];
-        for (var q = 0u; q < RQ; q++) { acc[q * NV + n] = fma(vec4<f32>(pq[q]), v, acc[q * NV + n]); }
-      }
-    }
-    workgroupBarrier();
-  }
-  red[lid] = lsum;
-  workgroupBarrier();
-  // Constant trip counts throughout, so that compilers unroll and keep sc / acc in registers.
-  for (var q = 0u; q < RQ; q++) {
-    var l = 0.0;
-    for (var t = 0u; t < TPR; t++) { l += red[(ra + q) * TPR + t]; }
-    let inv = select(0.0, 1.0 / l, l > 0.0);
-    if (i0 + ra + q < T) {
-      for (var n = 0u; n < NV; n++) { store4((row0 + i0 + ra + q) * p.C + col + 4u * (kg + 8u * n), acc[q * NV + n] * inv); }
     }
   }
 }

@@ -80,18 +80,20 @@ describe('ditAttention (flash, tiled, rowwise and 3-pass gemm forms, key padding
     const tq = ctx.upload(qkv, 'f32', [M, 3 * C]), o = ctx.tensor('f32', [M, C]);
     const tm = ctx.upload(keymask, 'f32', [M]);
     const o2 = ctx.tensor('f32', [M, C]), o3 = ctx.tensor('f32', [M, C]), o4 = ctx.tensor('f32', [M, C]);
-    const o5 = ctx.tensor('f32', [M, C]), o6 = ctx.tensor('f32', [M, C]);
+    // flash variants: rows per thread × subgroup reductions (on where the adapter has ≥ 8-lane subgroups).
+    const sg = ctx.hasSubgroups && ctx.handle.info.subgroupMinSize >= 8;
+    // [rows per thread, subgroups, key tile (0: default)]; 32-key tiles fit DH ≤ 64.
+    const flashForms = ([[2, false, 0], [4, false, 0], [2, sg, 32], ...(sg ? [[2, true, 0], [4, true, 0]] as const : [])] as const)
+      .filter(([rq, , kt]) => flashKeyTile(ctx, DH, rq) > 0 && (kt === 0 || DH <= 64));
+    const flashOut = flashForms.map(() => ctx.tensor('f32', [M, C]));
+    const o5 = ctx.tensor('f32', [M, C]);
     const scores = ctx.tensor('f32', [B * H * T * T]);
     // flash needs DH % 32 == 0 (DH 16 checks the typed refusal instead).
     const flash = flashKeyTile(ctx, DH) > 0;
-    // Default key tiles: rq 2 takes 32 keys (DH 32, 64) or 8 (DH 128); rq 4 takes 32 (DH 32) or 16 (DH 64).
-    const flash4 = flashKeyTile(ctx, DH, 4) > 0;
+    // Default key tiles: 16 (DH 32, 64) or 8 (DH 128 with 2 rows per thread); 4 rows per thread do not fit DH 128.
     if (!flash) expect(() => ditAttention(ctx, { dims, qkv: tq, o: o5, keymask: tm, heads: H, impl: 'flash' })).toThrow(ShapeMismatchError);
     ctx.run(atLength([
-      ...(flash ? [
-        ditAttention(ctx, { dims, qkv: tq, o: o5, keymask: tm, heads: H, impl: 'flash' }),
-        ...(flash4 ? [ditAttention(ctx, { dims, qkv: tq, o: o6, keymask: tm, heads: H, impl: 'flash', rowsPerThread: 4 })] : []),
-      ] : []),
+      ...flashForms.map(([rq, subgroups, kt], i) => ditAttention(ctx, { dims, qkv: tq, o: flashOut[i], keymask: tm, heads: H, impl: 'flash', rowsPerThread: rq, subgroups, keyTile: kt || undefined })),
       ditAttention(ctx, { dims, qkv: tq, o, keymask: tm, heads: H, impl: 'tiled' }),
       ditAttention(ctx, { dims, qkv: tq, o: o2, keymask: tm, heads: H, impl: 'rowwise' }),
       ...ditAttentionGemm(ctx, { dims, qkv: tq, o: o3, keymask: tm, heads: H, scores, subgroups: false }),
@@ -127,10 +129,10 @@ describe('ditAttention (flash, tiled, rowwise and 3-pass gemm forms, key padding
         }
       }
     }
-    if (flash) {
-      expectClose(await ctx.readF32(o5), ref, { atol: 2e-5, rtol: 1e-4, label: `attention flash T=${T} H=${H} DH=${DH} chunk=${chunk} pad=${pad}` });
-      if (flash4) expectClose(await ctx.readF32(o6), ref, { atol: 2e-5, rtol: 1e-4, label: `attention flash rq4 T=${T} H=${H} DH=${DH} chunk=${chunk} pad=${pad}` });
+    for (const [i, [rq, subgroups, kt]] of flashForms.entries()) {
+      expectClose(await ctx.readF32(flashOut[i]), ref, { atol: 2e-5, rtol: 1e-4, label: `attention flash rq${rq} sg=${subgroups} kt=${kt || 'default'} T=${T} H=${H} DH=${DH} chunk=${chunk} pad=${pad}` });
     }
+    if (flash) expect(flashForms.length).toBeGreaterThan(0);
     expectClose(await ctx.readF32(o), ref, { atol: 2e-5, rtol: 1e-4, label: `attention tiled T=${T} H=${H} chunk=${chunk} pad=${pad}` });
     expectClose(await ctx.readF32(o2), ref, { atol: 2e-5, rtol: 1e-4, label: `attention rowwise T=${T} H=${H} chunk=${chunk} pad=${pad}` });
     expectClose(await ctx.readF32(o3), ref, { atol: 2e-5, rtol: 1e-4, label: `attention 3-pass T=${T} H=${H} chunk=${chunk} pad=${pad}` });
