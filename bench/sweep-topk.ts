@@ -1,9 +1,10 @@
 /**
  * Sweep of the top-k forms on the LLM sampling shapes: GPU µs (timestamps, median of 5 after a warm-up) of the
- * `rounds` entry and of the `radix` entry at each workgroup size the adapter allows, next to a no-op dispatch.
+ * `rounds` entry and of the `radix` entry at each workgroup size the adapter allows, next to a no-op dispatch;
+ * then the decode step's sampler (kernels/sample.ts topK: the same selection plus the log-sum-exp) in both forms.
  * Each result is first checked against a JS reference (a wrong kernel prints BAD, not a time). Errors are
  * printed per config and the script always exits 0, so one failing variant does not hide the others.
- * It chose topk's default (kernels/topk.ts, topkDefaultImpl).
+ * It chose topk's default (kernels/topk.ts) and the sampler's (kernels/sample.ts).
  *   npx tsx bench/sweep-topk.ts
  */
 import { requestNodeDevice } from '../src/gpu/node-device.js';
@@ -12,6 +13,7 @@ import { adapterLabel } from '../src/gpu/device.js';
 import { profileDispatches } from '../src/gpu/timing.js';
 import { copyStrided } from '../kernels/copy.js';
 import { topk, type TopkImpl } from '../kernels/topk.js';
+import { topK, topKWords, type SampleTopKImpl } from '../kernels/sample.js';
 
 const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 /** Logit-like rows: a sum of uniforms (≈ normal, σ ≈ 3), deterministic. */
@@ -71,6 +73,28 @@ try {
       console.log(`topk [${rows},${cols}] k=${k} ${name} (µs): ${line}`);
     }
     [tx, tv, ti].forEach((t) => t.buffer.destroy());
+  }
+  // The sampler on the decode shape (k = top_k + 1 = 26, S = speech_token_size): ids checked, then timed.
+  for (const k of [26, 64]) {
+    const V = 6761;
+    const x = logits(V, 1000 + k);
+    const want = refIdx(x, 1, V, k);
+    const tx = ctx.upload(x, 'f32', [1, V]), out = ctx.tensor('u32', [topKWords(k)]);
+    for (const impl of ['rounds', 'radix'] as SampleTopKImpl[]) {
+      let line: string;
+      try {
+        ctx.write(out.buffer, 0, new Uint32Array(topKWords(k)).fill(7));
+        const rec = topK(ctx, { logits: tx, k, s: 6561, out, impl });
+        ctx.run([rec]);
+        const got = new Uint32Array(await ctx.readBytes(out.buffer)).subarray(k, 2 * k);
+        const bad = want.findIndex((w, i) => got[i] !== w);
+        line = bad >= 0 ? `BAD at ${bad}: got ${got[bad]} want ${want[bad]}` : await gpuUs(ctx, rec);
+      } catch (e) {
+        line = `ERR ${(e as Error).message.slice(0, 160)}`;
+      }
+      console.log(`sample topK [1,${V}] k=${k} ${impl} (µs): ${line}`);
+    }
+    [tx, out].forEach((t) => t.buffer.destroy());
   }
 } catch (e) {
   console.log(`[sweep-topk] ERR ${(e as Error).stack ?? e}`);

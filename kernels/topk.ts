@@ -1,4 +1,7 @@
-/** Top-k over logit rows (shaders/topk.wgsl): x [rows, cols] → values f32 [rows, k], indices i32 [rows, k]. */
+/**
+ * Top-k over logit rows (shaders/topk.wgsl): x [rows, cols] → values f32 [rows, k], indices i32 [rows, k].
+ * The selection (shaders/topk_select.wgsl) is shared with the sampler's top-k (kernels/sample.ts).
+ */
 import { GpuContext } from '../src/gpu/context.js';
 import { packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
 import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
@@ -21,16 +24,23 @@ export interface TopkArgs {
    * Default `radix` on every adapter; both give identical results. GPU: the k rounds are k dependent, latency-
    * bound row scans (H200, [1,6761] k=25: 142 µs). lavapipe (bench/sweep-topk.ts, GPU-timestamp µs, median of
    * 5, 2 cores shared with other jobs, so ±30 %): [1,6761] k=25 rounds 1000 / radix 290; k=64 2700 / 300;
-   * [4,6761] k=25 6000 / 800: 2–3 histogram passes over registers beat k re-scans of the row there too. The
-   * radix wg is 256 everywhere: on lavapipe 512 and 1024 were 10–50 % slower; GPUs: see bench/sweep-topk.ts.
+   * [4,6761] k=25 6000 / 800: 2–3 histogram passes over registers beat k re-scans of the row there too. H200
+   * (same sweep): [1,6761] k=25 rounds 170 / radix 25.3 (wg 256), 20.6 (512), 18.7 (1024); k=64 421 / 29.0 /
+   * 25.0 / 23.9. So radixWorkgroup: 1024 on GPUs, 256 on CPU adapters (512 and 1024 were 10–50 % slower there).
    */
   impl?: TopkImpl;
-  /** Threads per row of the radix entry: 256 (default; the WebGPU floor) or up to the adapter's limit. */
+  /** Threads per row of the radix entry: a power of two from 256 (the WebGPU floor) to the adapter's limit. */
   wg?: number;
 }
 
+/** Default threads per row of a radix top-k (see TopkArgs.impl for the measurements). */
+export function radixWorkgroup(ctx: GpuContext): number {
+  const lim = Math.min(ctx.device.limits.maxComputeInvocationsPerWorkgroup, ctx.device.limits.maxComputeWorkgroupSizeX);
+  return ctx.adapterKind === 'gpu' && lim >= 1024 ? 1024 : 256;
+}
+
 /** Keys each radix thread keeps in registers: enough for the row, rounded to a power of two (few variants), ≤ 32. */
-function radixPerThread(cols: number, wg: number): number {
+export function radixPerThread(cols: number, wg: number): number {
   const need = Math.ceil(cols / wg);
   let pt = 1;
   while (pt < need && pt < 32) pt *= 2;
@@ -50,7 +60,7 @@ export function topk(ctx: GpuContext, a: TopkArgs, tag = ''): DispatchRecord {
   const params = ctx.uniform(packParams([rows, cols, a.k]));
   const res = [params, a.x, a.values, a.indices];
   if (a.impl === 'rounds') return ctx.record({ shader: 'topk', entry: 'rows', defines: { WG: 256 } }, res, [rows, 1, 1], tag);
-  const wg = a.wg ?? 256;
+  const wg = a.wg ?? radixWorkgroup(ctx);
   // 256 scanning threads own one histogram bin each, and the first k threads one output each.
   if (!Number.isInteger(wg) || wg < 256 || (wg & (wg - 1)) !== 0) throw new ShapeMismatchError(`topk: radix wg=${wg} must be a power of two ≥ 256`);
   const lim = Math.min(ctx.device.limits.maxComputeInvocationsPerWorkgroup, ctx.device.limits.maxComputeWorkgroupSizeX);
