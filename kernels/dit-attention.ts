@@ -38,13 +38,16 @@ function flashBytes(dh: number, kt: number, rq: number): number {
 
 /**
  * Keys per tile of `flash` for head dim `dh` under the device's workgroup-memory limit; 0 when it cannot run.
- * 16 first: on an H200 (bench/sweep-dit-attention.ts, [2,T]×16×64, first form without subgroups) 32-key tiles
- * were 5–36 % slower than 16 at T = 300–1000 and 2 % faster at T = 100; 8 keys won at 300 / 600, lost at 1000.
+ * 8: on an H200 (bench/sweep-dit-attention.ts, [2,T]×16×64, 2 rows a thread, GPU µs) 8 / 16 / 32-key tiles
+ * took 18.3 / 19.0 / 19.5 at T = 100, 69.7 / 88.4 / 87.5 at 300, 208.6 / 246.4 / 253.6 at 600 and 532.6 /
+ * 537.9 / 703.4 at 1000. Neither 4 rows a thread (325 µs at 600) nor two 128-thread halves walking alternate
+ * tiles in one workgroup (214 µs; tried, not kept) did better, and subgroup reductions did not change the time
+ * (208.1 µs without).
  */
 export function flashKeyTile(ctx: GpuContext, dh: number, rq = 2): number {
   if (dh % 32 !== 0) return 0;
   const limit = ctx.device.limits.maxComputeWorkgroupStorageSize;
-  return [16, 8].find((kt) => flashBytes(dh, kt, rq) <= limit) ?? 0;
+  return [8].find((kt) => flashBytes(dh, kt, rq) <= limit) ?? 0;
 }
 
 /** The flash entry's octet shuffles need subgroups of at least 8 lanes. */

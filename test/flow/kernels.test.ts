@@ -83,14 +83,14 @@ describe('ditAttention (flash, tiled, rowwise and 3-pass gemm forms, key padding
     // flash variants: rows per thread × subgroup reductions (on where the adapter has ≥ 8-lane subgroups).
     const sg = ctx.hasSubgroups && ctx.handle.info.subgroupMinSize >= 8;
     // [rows per thread, subgroups, key tile (0: default)]; 32-key tiles fit DH ≤ 64.
-    const flashForms = ([[2, false, 0], [4, false, 0], [2, sg, 32], ...(sg ? [[2, true, 0], [4, true, 0]] as const : [])] as const)
+    const flashForms = ([[2, false, 0], [4, false, 0], [2, sg, 32], [4, sg, 16], ...(sg ? [[2, true, 0], [4, true, 0]] as const : [])] as const)
       .filter(([rq, , kt]) => flashKeyTile(ctx, DH, rq) > 0 && (kt === 0 || DH <= 64));
     const flashOut = flashForms.map(() => ctx.tensor('f32', [M, C]));
     const o5 = ctx.tensor('f32', [M, C]);
     const scores = ctx.tensor('f32', [B * H * T * T]);
     // flash needs DH % 32 == 0 (DH 16 checks the typed refusal instead).
     const flash = flashKeyTile(ctx, DH) > 0;
-    // Default key tiles: 16 (DH 32, 64) or 8 (DH 128 with 2 rows per thread); 4 rows per thread do not fit DH 128.
+    // Default key tile 8; 4 rows per thread do not fit DH 128. 16 and 32-key tiles are run explicitly below.
     if (!flash) expect(() => ditAttention(ctx, { dims, qkv: tq, o: o5, keymask: tm, heads: H, impl: 'flash' })).toThrow(ShapeMismatchError);
     ctx.run(atLength([
       ...flashForms.map(([rq, subgroups, kt], i) => ditAttention(ctx, { dims, qkv: tq, o: flashOut[i], keymask: tm, heads: H, impl: 'flash', rowsPerThread: rq, subgroups, keyTile: kt || undefined })),
