@@ -45,10 +45,11 @@ export function topK(ctx: GpuContext, a: TopKArgs, tag = ''): DispatchRecord {
   const impl = a.impl ?? (a.k <= TOPK_MAX ? 'radix' : 'rounds');
   const params = ctx.uniform(packParams([V, a.k, a.s, row]));
   const res = [params, a.logits, a.out];
-  if (impl === 'rounds') return ctx.record({ shader: 'sample', entry: 'topk_rounds', defines: { WG: 256 } }, res, [1, 1, 1], tag);
+  // Both forms at the same width, so that their log-sum-exp trees add in the same order (the same word).
+  const wg = radixWorkgroup(ctx);
+  if (impl === 'rounds') return ctx.record({ shader: 'sample', entry: 'topk_rounds', defines: { WG: wg } }, res, [1, 1, 1], tag);
   // The radix select gathers at most TOPK_MAX picks and ranks one per thread.
   if (a.k > TOPK_MAX) throw new ShapeMismatchError(`topK: radix needs k ≤ ${TOPK_MAX}, got k=${a.k} (impl 'rounds' takes any k)`);
-  const wg = radixWorkgroup(ctx);
   return ctx.record({ shader: 'sample', entry: 'topk', defines: { WG: wg, PT: radixPerThread(V, wg) } }, res, [1, 1, 1], tag);
 }
 
