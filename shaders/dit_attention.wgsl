@@ -16,17 +16,7 @@
 // Grid for both: (ceil(T/64), H, B). Defines: DH (head dim, multiple of 4), KT (keys per tile of `main`;
 // 2·KT·DH·4 + 4·KT ≤ 16384 bytes of workgroup memory).
 // The GPU form, flash attention in key tiles, is shaders/dit_flash.wgsl; the 3-pass CPU form dit_attn_gemm.wgsl.
-#include "flow_dims"
-
-struct Params {
-  H: u32,
-  C: u32,
-  _p0: u32,
-  scale: f32,
-}
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<uniform> p: Params;
+#include "dit_attn_common"
 @group(0) @binding(2) var<storage, read> qkv: array<f32>;
 @group(0) @binding(3) var<storage, read_write> o: array<f32>;
 @group(0) @binding(4) var<storage, read> keymask: array<f32>;
@@ -35,11 +25,6 @@ const DH: u32 = {{DH}}u;
 const DH4: u32 = DH / 4u;
 const QB: u32 = 64u;
 
-// Visible-key limits: `lim` for query i, `kEnd` for the whole workgroup of queries starting at i0.
-fn key_limit(i: u32, T: u32) -> u32 {
-  if (dims.chunk == 0u) { return T; }
-  return min(T, (i / dims.chunk + 1u) * dims.chunk);
-}
 
 fn load4(base: u32) -> vec4<f32> {
   return vec4<f32>(qkv[base], qkv[base + 1u], qkv[base + 2u], qkv[base + 3u]);
@@ -68,8 +53,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   var mx = -3.0e38;
   var l = 0.0;
-  let lim = key_limit(i, T);
-  let kEnd = key_limit(min(T - 1u, wid.x * QB + QB - 1u), T);
+  let lim = key_limit(i);
+  let kEnd = key_limit(min(T - 1u, wid.x * QB + QB - 1u));
   for (var j0 = 0u; j0 < kEnd; j0 += KT) {
     for (var e = lid; e < KT * DH; e += QB) {
       let j = j0 + e / DH;
@@ -130,8 +115,8 @@ fn rowwise(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   var q: array<vec4<f32>, DH4>;
   var acc: array<vec4<f32>, DH4>;
   for (var c = 0u; c < DH4; c++) { q[c] = load4((row0 + i) * ld + col + 4u * c) * p.scale; }
-  let lim = key_limit(i, T);
-  let kEnd = key_limit(min(T - 1u, wid.x * QB + QB - 1u), T);
+  let lim = key_limit(i);
+  let kEnd = key_limit(min(T - 1u, wid.x * QB + QB - 1u));
   var mx = -3.0e38;
   var l = 0.0;
   for (var j0 = 0u; j0 < kEnd; j0 += 4u) {

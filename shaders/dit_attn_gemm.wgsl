@@ -21,17 +21,7 @@
 #ifdef SG
 enable subgroups;
 #endif
-#include "flow_dims"
-
-struct Params {
-  H: u32,
-  C: u32,
-  _p0: u32,
-  scale: f32,
-}
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<uniform> p: Params;
+#include "dit_attn_common"
 #ifdef SG
 @group(0) @binding(2) var<storage, read> qkv4: array<vec4<f32>>;
 #else
@@ -55,13 +45,6 @@ const DH: u32 = {{DH}}u;
 const DH4: u32 = DH / 4u;
 const MASKED: f32 = -3.0e38;
 
-#ifdef SCORES
-// Keys query i may see: all T, or with the static chunk mask those up to the end of i's chunk.
-fn visible_keys(i: u32) -> u32 {
-  if (dims.chunk == 0u) { return dims.T; }
-  return min(dims.T, (i / dims.chunk + 1u) * dims.chunk);
-}
-#endif
 
 #ifndef SOFTMAX
 #ifndef SG
@@ -101,7 +84,7 @@ fn scores(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var r = 0u; r < 8u; r++) {
     let i = i0 + r;
     if (i >= T) { break; }
-    let lim = visible_keys(i);
+    let lim = key_limit(i);
     for (var c = 0u; c < 4u; c++) {
       let j = j0 + c;
       if (j >= T) { break; }
@@ -184,7 +167,7 @@ fn pv(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn store_scores(z: u32, i: u32, j0: u32, acc: vec4<f32>, kv: vec4<bool>) {
   let T = dims.T;
   if (i >= T) { return; }
-  let lim = visible_keys(i);
+  let lim = key_limit(i);
   for (var c = 0u; c < 4u; c++) {
     let j = j0 + c;
     if (j >= T) { return; }

@@ -26,17 +26,7 @@
 #ifdef SG
 enable subgroups;
 #endif
-#include "flow_dims"
-
-struct Params {
-  H: u32,
-  C: u32,
-  _p0: u32,
-  scale: f32,
-}
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<uniform> p: Params;
+#include "dit_attn_common"
 @group(0) @binding(2) var<storage, read> qkv: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> o: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> keymask: array<f32>;
@@ -65,10 +55,6 @@ var<workgroup> red: array<f32, 128u>;
 var<workgroup> corr: array<f32, BQ>;
 #endif
 
-fn key_limit(i: u32, T: u32) -> u32 {
-  if (dims.chunk == 0u) { return T; }
-  return min(T, (i / dims.chunk + 1u) * dims.chunk);
-}
 
 #ifdef SG
 // Across the 8 lanes of a key-group octet (lanes differing in bits 0..2).
@@ -102,8 +88,8 @@ fn flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   let ra = RQ * (lid / 8u);
   let kg = lid % 8u;
   var lim: array<u32, RQ>;
-  for (var q = 0u; q < RQ; q++) { lim[q] = key_limit(i0 + ra + q, T); }
-  let kEnd = key_limit(min(T - 1u, i0 + BQ - 1u), T);
+  for (var q = 0u; q < RQ; q++) { lim[q] = key_limit(i0 + ra + q); }
+  let kEnd = key_limit(min(T - 1u, i0 + BQ - 1u));
   var acc: array<vec4<f32>, RQ * NV>;
 #ifdef SG
   var m: array<f32, RQ>;
