@@ -25,6 +25,7 @@ import { GpuContext } from '../src/gpu/context.js';
 import { diffCounters, type Counters } from '../src/gpu/counters.js';
 import { adapterLabel, type AdapterDescription } from '../src/gpu/device.js';
 import type { DispatchRecord } from '../src/gpu/dispatch.js';
+import type { GpuTensor } from '../src/gpu/tensor.js';
 import { requestNodeDevice } from '../src/gpu/node-device.js';
 import { profileDispatches, timePass, wallTimeMs } from '../src/gpu/timing.js';
 import { copyStrided } from '../kernels/copy.js';
@@ -60,6 +61,8 @@ export interface CasePlan {
   flops?: number;
   /** The same op for onnxruntime-node: model bytes + feeds (null ORT columns when absent). */
   ort?: { model: Uint8Array; feeds: Record<string, OrtFeed>; note?: string };
+  /** Our result after `records` run once, for tests that check a case computes what its ORT graph computes. */
+  output?: GpuTensor;
   /** Per-case repetition override (slow cases at full size). */
   reps?: number;
   dispose?: () => void;

@@ -123,7 +123,65 @@ function normMatmulCase(M: number, N: number, K: number, fmt: 'f32' | 'f16'): Be
           feeds: { x: { type: 'float32', data: x, dims: [M, K] } },
           note: `ours: ${apart ? 'RMSNorm dispatch, then the projection' : 'norm fused into the projection'}; ORT: Mul, ReduceMean, Add, Sqrt, Div, Mul, Gemm (f32 weights${fmt === 'f16' ? '; ours f16' : ''})`,
         },
+        output: y,
         dispose: () => [tx, tn, tb, tw, y, xn].forEach((t) => t.buffer.destroy()),
+      };
+    },
+  };
+}
+
+/**
+ * The Qwen2 MLP block of a decode row, x [M, K] → x + down(SiLU(gate(xn)) ⊙ up(xn)) with xn = RMSNorm(x), as the
+ * LLM runs it: on GPUs two dispatches (gate_up with the norm as prologue and SwiGLU as epilogue, then down_proj
+ * with the residual), on CPU adapters the rmsnorm.wgsl gemvs (norm into gate_up, SwiGLU into down_proj). Its
+ * output has its input's shape, so --ort-chain gives ORT's per-op cost of the unfused sequence (RMSNorm ops, two
+ * Gemms, Sigmoid, two Muls, Gemm, Add).
+ */
+function mlpCase(M: number, F: number, K: number, fmt: 'f32' | 'f16'): BenchCase {
+  return {
+    name: `rmsnorm+SwiGLU MLP ${fmt}`,
+    shape: `x[${M},${K}] Wgu[2·${F},${K}] Wd[${K},${F}]`,
+    setup: ({ ctx }) => {
+      const gpuPlan = !ctx.isCpuAdapter;
+      const x = rnd(M * K, 41), nw = rnd(K, 42, 2), wgu = rnd(2 * F * K, 43, 0.05), wd = rnd(K * F, 44, 0.05);
+      const tx = ctx.upload(x, 'f32', [M, K]), tn = ctx.upload(nw, 'f32', [K]);
+      const up = (w: Float32Array, shape: [number, number]) => (fmt === 'f16' ? packWeightF16(ctx, w, shape) : ctx.upload(w, 'f32', shape));
+      const tgu = up(wgu, [2 * F, K]), td = up(wd, [K, F]);
+      const act = ctx.tensor('f32', [M, gpuPlan ? F : 2 * F]), y = ctx.tensor('f32', [M, K]);
+      const model = graph({
+        inputs: [{ name: 'x', ...f32([M, K]) }],
+        outputs: [{ name: 'y', ...f32([M, K]) }],
+        inits: [
+          { name: 'w', ...f32([K]), data: nw },
+          { name: 'eps', ...f32([]), data: Float32Array.of(1e-6) },
+          { name: 'Wg', ...f32([F, K]), data: wgu.subarray(0, F * K) },
+          { name: 'Wu', ...f32([F, K]), data: wgu.subarray(F * K) },
+          { name: 'Wd', ...f32([K, F]), data: wd },
+        ],
+        nodes: [
+          ...rmsNodes('x', 'xn_w'),
+          { op: 'Gemm', inputs: ['xn_w', 'Wg'], outputs: ['g'], attrs: { transB: 1 } },
+          { op: 'Gemm', inputs: ['xn_w', 'Wu'], outputs: ['u'], attrs: { transB: 1 } },
+          { op: 'Sigmoid', inputs: ['g'], outputs: ['sg'] },
+          { op: 'Mul', inputs: ['g', 'sg'], outputs: ['silu'] },
+          { op: 'Mul', inputs: ['silu', 'u'], outputs: ['a'] },
+          { op: 'Gemm', inputs: ['a', 'Wd'], outputs: ['d'], attrs: { transB: 1 } },
+          { op: 'Add', inputs: ['d', 'x'], outputs: ['y'] },
+        ],
+      });
+      return {
+        records: gpuPlan
+          ? [linear(ctx, { x: tx, w: tgu, y: act, gateUp: true, norm: tn, eps: 1e-6 }), linear(ctx, { x: act, w: td, y, residual: tx })]
+          : [normGemv(ctx, { x: tx, w: tgu, y: act, norm: tn, eps: 1e-6 }), normGemv(ctx, { x: act, w: td, y, swigluInput: true, residual: tx })],
+        bytes: (fmt === 'f16' ? 2 : 4) * 3 * F * K + 4 * (2 * M * K + M * (gpuPlan ? F : 2 * F) + K),
+        flops: 2 * M * 3 * F * K + 4 * M * K + 4 * M * F,
+        ort: {
+          model,
+          feeds: { x: { type: 'float32', data: x, dims: [M, K] } },
+          note: `ours: ${gpuPlan ? 'gate_up (norm prologue, SwiGLU epilogue), down_proj + residual' : 'norm+gate_up gemv, SwiGLU+down_proj+residual gemv'}; ORT: RMSNorm ops, Gemm ×2, Sigmoid, Mul ×2, Gemm, Add (f32 weights${fmt === 'f16' ? '; ours f16' : ''})`,
+        },
+        output: y,
+        dispose: () => [tx, tn, tgu, td, act, y].forEach((t) => t.buffer.destroy()),
       };
     },
   };
@@ -460,6 +518,10 @@ export const suite: Suite = {
       normMatmulCase(1, 1152, 896, 'f32'),
       normMatmulCase(1, 1152, 896, 'f16'),
       normMatmulCase(full ? 64 : 16, 1152, 896, 'f32'),
+      // A square projection: its output can feed its input, so --ort-chain measures ORT's per-op cost too.
+      normMatmulCase(1, 896, 896, 'f32'),
+      mlpCase(1, full ? 4864 : 1216, 896, 'f32'),
+      mlpCase(1, full ? 4864 : 1216, 896, 'f16'),
       snakeCase(256, full ? 400 : 100),
       snakeCase(64, full ? 6001 : 1501),
       convSnakeCase(256, full ? 400 : 100, 7, 3),

@@ -5,6 +5,7 @@
  */
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { SUITES } from '../../bench/harness.js';
 import { gemmGraph, matmulNBitsGraph, topkGraph, unaryGraph } from '../../bench/ort-graphs.js';
 import { linear } from '../../kernels/matmul.js';
 import { quantizeHost, quantizeWeight } from '../../kernels/quant.js';
@@ -60,5 +61,26 @@ describe('parity with onnxruntime-node (cpu EP)', () => {
     const tk = await ortRun(topkGraph(1, cols, 25), feeds);
     expectClose(await ctx.readF32(v), tk.v as Float32Array, { label: 'topk values vs ORT' });
     expect([...((await ctx.read(i)) as Int32Array)]).toEqual(Array.from(tk.i as BigInt64Array, Number));
+  });
+});
+
+describe('bench cases compute what their ORT graphs compute (ORT cpu EP)', () => {
+  // The fused rows of the model-kernels suite that --ort-chain compares per op: the square RMSNorm+projection and
+  // the whole MLP block (norm, gate_up, SwiGLU, down_proj, residual), f32 and f16 weights, at the tiny size.
+  it.each([['rmsnorm+matmul f32', 'x[1,896] W[896,896]+b'], ['rmsnorm+SwiGLU MLP f32', ''], ['rmsnorm+SwiGLU MLP f16', '']])('%s %s', async (name, shape) => {
+    const ctx = await testContext();
+    const suite = await SUITES['model-kernels']();
+    const cases = await suite.cases({ ctx, size: 'tiny' } as never);
+    const c = cases.find((k) => k.name === name && (!shape || k.shape === shape));
+    expect(c, `${name} ${shape}`).toBeDefined();
+    const plan = await c!.setup({ ctx, size: 'tiny' } as never);
+    ctx.run(plan.records!);
+    const got = await ctx.readF32(plan.output!);
+    const feeds = Object.fromEntries(Object.entries(plan.ort!.feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data as Float32Array, f.dims)]));
+    const ref = Object.values(await ortRun(plan.ort!.model, feeds))[0] as ArrayLike<number>;
+    // f16 weights: ours rounds W to half precision, ORT's graph keeps f32.
+    const f16 = name.endsWith('f16');
+    expectClose(got, ref, { atol: f16 ? 2e-3 : 2e-5, rtol: f16 ? 2e-3 : 1e-4, label: `${name} vs its ORT graph` });
+    plan.dispose?.();
   });
 });
