@@ -59,8 +59,12 @@ export interface CasePlan {
   /** Bytes the op must move at least (reads + writes) and its FLOPs, for GB/s, GFLOP/s and the roofline. */
   bytes?: number;
   flops?: number;
-  /** The same op for onnxruntime-node: model bytes + feeds (null ORT columns when absent). */
-  ort?: { model: Uint8Array; feeds: Record<string, OrtFeed>; note?: string };
+  /**
+   * The same op for onnxruntime-node: model bytes + feeds (null ORT columns when absent). `minChain`: the least R
+   * for --ort-chain on this case, where the feeds are so large that the host copies' jitter in one run would
+   * swamp R = 10 copies of the op.
+   */
+  ort?: { model: Uint8Array; feeds: Record<string, OrtFeed>; note?: string; minChain?: number };
   /** Our result after `records` run once, for tests that check a case computes what its ORT graph computes. */
   output?: GpuTensor;
   /** Per-case repetition override (slow cases at full size). */
@@ -229,7 +233,7 @@ function loadOrt(): Promise<OrtModule | null> {
  * Median wall ms of `reps` session.run calls after one warm-up, including ORT's own upload/readback of the
  * CPU feeds (that is what an ORT user pays). Stops early (returning what it has) past `budgetMs`.
  */
-export async function ortTime(ep: 'webgpu' | 'cpu', o: NonNullable<CasePlan['ort']>, reps: number, budgetMs: number): Promise<{ ms: number | null; note?: string }> {
+export async function ortTime(ep: 'webgpu' | 'cpu', o: NonNullable<CasePlan['ort']>, reps: number, budgetMs: number): Promise<{ ms: number | null; times?: number[]; note?: string }> {
   const ort = await loadOrt();
   if (!ort) return { ms: null, note: 'onnxruntime-node not installed' };
   let sess: Awaited<ReturnType<OrtModule['InferenceSession']['create']>> | undefined;
@@ -262,7 +266,7 @@ export async function ortTime(ep: 'webgpu' | 'cpu', o: NonNullable<CasePlan['ort
     }
     if (!times.length) return { ms: null, note: `${ep}: warm-up took ${warm.toFixed(0)} ms, past the ${budgetMs} ms budget` };
     const notes = [fallbackNote, times.length < reps ? `${ep}: ${times.length}/${reps} runs within budget` : undefined].filter(Boolean);
-    return { ms: median(times), note: notes.length ? notes.join('; ') : undefined };
+    return { ms: median(times), times, note: notes.length ? notes.join('; ') : undefined };
   } catch (e) {
     return { ms: null, note: `${ep}: ${String((e as Error).message ?? e).split('\n')[0].slice(0, 160)}` };
   } finally {
@@ -333,14 +337,23 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
           }
           if (once.length) r.ours_per_op_ms = Math.max(0, (median(rep) - median(once)) / opts.ortChain);
         }
+        let chainNote: string | undefined;
         if (opts.ortChain && g.ms !== null) {
-          const chained = repeatGraph(plan.ort.model, 1 + opts.ortChain);
+          const R = Math.max(opts.ortChain, plan.ort.minChain ?? 0);
+          const chained = repeatGraph(plan.ort.model, 1 + R);
           if (chained) {
             const gc = await ortTime('webgpu', { ...plan.ort, model: chained }, opts.ortReps ?? 2, budget);
-            if (gc.ms !== null) r.ort_webgpu_per_op_ms = Math.max(0, (gc.ms - g.ms) / opts.ortChain);
+            if (gc.ms !== null) {
+              // R extra copies must add more than one run's own spread, or the difference is noise: say so
+              // rather than print a per-op cost of ~0.
+              const spread = g.times && g.times.length > 1 ? Math.max(...g.times) - Math.min(...g.times) : 0;
+              const added = gc.ms - g.ms;
+              r.ort_webgpu_per_op_ms = added > spread ? added / R : null;
+              chainNote = `chain R=${R}: +${added.toFixed(2)} ms over one run (its spread ${spread.toFixed(2)} ms)${added > spread ? '' : ', below the spread: no per-op estimate'}`;
+            }
           }
         }
-        const notes = [plan.ort.note, g.note, cpu.note].filter(Boolean);
+        const notes = [plan.ort.note, g.note, cpu.note, chainNote].filter(Boolean);
         if (notes.length) r.ort_note = notes.join('; ');
         if (g.ms !== null && r.ours_ms !== null) r.ratio_vs_ort_webgpu = r.ours_ms / g.ms;
       }
