@@ -48,8 +48,8 @@ export interface Conv1dArgs {
   outShift?: boolean;
   /**
    * Entry point: `win` (default; register-window kernel, fastest on lavapipe and any SIMD-per-lane device),
-   * `tiled` (shared-memory tiles, stride 1: 64×64 without split, else `conv_tsplit`), `direct` (one thread per
-   * 4 channels × 1 time; any shape).
+   * `tiled` (shared-memory tiles, stride 1; 64×64 unless `tile` / `split` or the GPU short-output default say
+   * otherwise), `direct` (one thread per 4 channels × 1 time; any shape).
    */
   mode?: 'tiled' | 'win' | 'direct';
   /** `tiled` entry (implied when mode is not given): output tile (default 64 co × 64 t, 4 times per thread). */
@@ -111,23 +111,8 @@ const TILE_64: ConvTile = { co: 64, t: 64, rt: 4 };
  */
 const GPU_SHORT: { tile: ConvTile; split: 1 | 2 | 4 | 8 } = { tile: { co: 16, t: 32, rt: 2 }, split: 4 };
 
-/** Largest input-channel chunk whose staged weights + input window fit 16 KiB of workgroup memory; 0 if none. */
-function tiledChunk(k: number, dil: number): number {
-  for (let c = 16; c >= 1; c--) {
-    if (c * k * 16 * 16 + c * (64 + (k - 1) * dil) * 4 <= WG_BYTES) return c;
-  }
-  return 0;
-}
-
-/** tiledChunk, or a ShapeMismatchError when not even one input channel fits (the `tiled` entry's limit). */
-export function pickChunk(k: number, dil: number): number {
-  const c = tiledChunk(k, dil);
-  if (!c) throw new ShapeMismatchError(`conv1d: kernel ${k} with dilation ${dil} does not fit workgroup memory`);
-  return c;
-}
-
 /**
- * Input channels per split per step of `conv_tsplit` whose staging (weights [split·c·K][co/4 vec4] and input
+ * Input channels per split per step of the `tiled` entry whose staging (weights [split·c·K][co/4 vec4] and input
  * [split·c][t + (K−1)·dil]) fits 16 KiB, the weight area also holding the reduction's split·threads vec4; 0 if none.
  */
 function splitChunk(k: number, dil: number, tile: ConvTile, split: number): number {
@@ -179,14 +164,14 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   // shapes, e.g. [256, 400] k7 d3 131 µs vs 357 µs at best and [64, 6001] k11 52 vs 154 µs (GPU timestamps);
   // win's long per-lane register blocks leave a GPU with too few workgroups.
   // Short outputs leave 64×64 tiles too few workgroups for a GPU (HiFT [256, 400]: 28 on an H200's 132 SMs,
-  // 131 µs), so there `conv_tsplit` takes smaller tiles and splits Cin (GPU_SHORT: 49 µs).
+  // 131 µs), so there the tiled entry takes smaller tiles and splits Cin (GPU_SHORT: 49 µs).
   const safe = ctx.adapterKind === 'swiftshader';
   const gpu = ctx.adapterKind === 'gpu';
   const mode =
     a.mode ??
     (a.tile || a.split ? 'tiled'
       : safe ? (stride === 1 ? 'tiled' : 'direct')
-        : gpu && stride === 1 && tiledChunk(a.k, dil) > 0 ? 'tiled'
+        : gpu && stride === 1 && splitChunk(a.k, dil, TILE_64, 1) > 0 ? 'tiled'
           : stride === 1 || dil === 1 ? 'win' : 'direct');
   let tile = a.tile, split = a.split;
   if (!a.mode && !tile && !split && gpu && mode === 'tiled' && ceilDiv(a.lout, 64) * ceilDiv(a.cout, 64) < 132 &&
@@ -195,7 +180,6 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   }
   tile ??= TILE_64;
   split ??= 1;
-  const tsplit = mode === 'tiled' && (split !== 1 || tile.co !== 64 || tile.t !== 64 || tile.rt !== 4);
   if ((a.tile || a.split) && mode !== 'tiled') throw new ShapeMismatchError(`${what}: tile and split belong to the tiled entry`);
   if (mode === 'tiled' && stride !== 1) throw new ShapeMismatchError(`${what}: the tiled entry needs stride 1`);
   if (mode === 'win' && stride !== 1 && dil !== 1) throw new ShapeMismatchError(`${what}: the win entry takes stride or dilation, not both`);
@@ -212,17 +196,14 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
     DIV: a.divide !== undefined,
     OUT_SHIFT: !!a.outShift,
   };
-  if (tsplit) {
+  if (mode === 'tiled') {
     const { tx, tc4 } = checkTile(what, tile, split);
     const fit = splitChunk(a.k, dil, tile, split);
     if (!fit) throw new ShapeMismatchError(`${what}: kernel ${a.k} dilation ${dil} does not fit workgroup memory at tile ${tile.co}×${tile.t} split ${split}`);
-    defines.TSPLIT = true;
+    defines.TILED = true;
     // No more channels per step than Cin needs: small Cin would stage (and multiply) zeros.
     defines.CI_T = Math.min(fit, Math.ceil(cin / split));
     Object.assign(defines, { SPLIT: split, TX: tx, TC4: tc4, RT: tile.rt, REDUCE: split > 1 });
-  } else if (mode === 'tiled') {
-    defines.TILED = true;
-    defines.CI_T = pickChunk(a.k, dil);
   } else if (mode === 'win') {
     defines.WIN = true;
     defines.STRIDE = stride;
@@ -259,7 +240,7 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
       : mode === 'win' ? [ceilDiv(ceilDiv(a.lout, (defines.RT as number) * dil) * dil, defines.WGX as number), ceilDiv(coutP / 4, defines.COB as number), 1]
         : [ceilDiv(a.lout, 64), coutP / 4, 1];
   return ctx.record(
-    { shader: 'conv1d', entry: tsplit ? 'conv_tsplit' : `conv_${mode}`, defines },
+    { shader: 'conv1d', entry: `conv_${mode}`, defines },
     [params, a.x, a.w, a.bias, a.out, a.snakeIn ?? null, a.snakeOut ?? null, a.residual ?? null],
     grid,
     tag,

@@ -22,11 +22,9 @@
 // Entry `conv_win` (default): one invocation owns RT (8 or 16) output times × 16 output channels; see its block.
 //   WINX = explicit register-sliding form (stride 1); WSG = weights loaded once per 8-lane subgroup and
 //   broadcast (adapters whose subgroups are exactly 8 wide: lavapipe); STRIDE > 1 for the source downsamplers.
-// Entry `conv_tiled` (stride 1): a 16×16 workgroup owns a 64 (co) × 64 (t) output tile; thread (tx, ty) owns
-// output channels co0+4ty..+3 (one vec4) and times t0 + tx + 16j, j = 0..3. The reduction walks Cin in chunks
-// of CI_T channels staged in workgroup memory (weights [CI_T·K][64 co], input window [CI_T][64 + (K−1)·DIL]).
-// Entry `conv_tsplit` (stride 1): smaller tiles (4·TC4 co × TX·RT t) and the Cin reduction split SPLIT ways
-// inside the workgroup, partials summed through workgroup memory before the epilogue; see its block.
+// Entry `conv_tiled` (stride 1): a workgroup owns a (4·TC4 co) × (TX·RT t) output tile, 64 × 64 by default
+// (TX 16, TC4 16, RT 4), and walks Cin in chunks staged in workgroup memory; on GPUs short outputs take smaller
+// tiles with the Cin reduction split SPLIT ways inside the workgroup; see its block.
 // Entry `conv_direct` (any stride): one thread owns 4 output channels at one t and reads global memory directly.
 // Why `win` wins on lavapipe (a CPU running 8 invocations per SIMD register): every per-lane memory access is
 // a gather there, including uniform and workgroup-memory ones, so the kernel keeps the most FMAs per load; its
@@ -142,62 +140,11 @@ fn write_out(co: u32, col: u32, v0: f32) {
   out[i] = v;
 }
 
+
+
 #ifdef TILED
-const CI_T: u32 = {{CI_T}}u;
-const SPAN: u32 = 64u + (K - 1u) * DIL;
-var<workgroup> ws: array<vec4<f32>, CI_T * K * 16u>;
-var<workgroup> xs: array<f32, CI_T * SPAN>;
-
-@compute @workgroup_size(16, 16)
-fn conv_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-              @builtin(local_invocation_index) li: u32) {
-  let t0 = wg.x * 64u;
-  let co4_0 = wg.y * 16u; // first vec4 column of this tile
-  let tx = lid.x;
-  let ty = lid.y;
-  var acc = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
-  for (var ci0 = 0u; ci0 < p.cin; ci0 += CI_T) {
-    workgroupBarrier();
-    for (var e = li; e < CI_T * SPAN; e += 256u) {
-      let c = e / SPAN;
-      let q = i32(t0 + e % SPAN) - i32(p.pad_left);
-      xs[e] = load_x(ci0 + c, q);
-    }
-    for (var e = li; e < CI_T * K * 16u; e += 256u) {
-      let r = e / 16u; // (c, k) row of the chunk
-      let c = r / K;
-      let col = co4_0 + e % 16u;
-      var v = vec4<f32>(0.0);
-      if (ci0 + c < p.cin && col < p.cout_p4) { v = w[((ci0 + c) * K + r % K) * p.cout_p4 + col]; }
-      ws[e] = v;
-    }
-    workgroupBarrier();
-    for (var c = 0u; c < CI_T; c++) {
-      for (var k = 0u; k < K; k++) {
-        let wv = ws[(c * K + k) * 16u + ty];
-        let b = c * SPAN + k * DIL + tx;
-        acc[0] += wv * xs[b];
-        acc[1] += wv * xs[b + 16u];
-        acc[2] += wv * xs[b + 32u];
-        acc[3] += wv * xs[b + 48u];
-      }
-    }
-  }
-  let co = (co4_0 + ty) * 4u;
-  for (var j = 0u; j < 4u; j++) {
-    let t = t0 + tx + 16u * j;
-    if (t >= p.lout) { continue; }
-    for (var i = 0u; i < 4u; i++) {
-      if (co + i < p.cout) { store(co + i, t, acc[j][i]); }
-    }
-  }
-}
-#endif
-
-
-#ifdef TSPLIT
-// Split-K tiled form (stride 1) for short outputs, where 64×64 tiles leave a GPU most of its SMs idle (HiFT
-// [256, 400]: 28 workgroups on 132 SMs). A workgroup (TX, TC4, SPLIT) owns a (4·TC4 co) × (TX·RT t) output tile;
+// Tiled form (stride 1). With SPLIT > 1 and small tiles it serves short outputs, where 64×64 tiles leave a GPU
+// most of its SMs idle (HiFT [256, 400]: 28 workgroups on 132 SMs). A workgroup (TX, TC4, SPLIT) owns a (4·TC4 co) × (TX·RT t) output tile;
 // thread (tx, ty, s) owns output channels co0 + 4ty..+3 (one vec4) and times t0 + tx + TX·j, j < RT, and reduces
 // over its split's share of Cin only: each step stages SPLIT·CI_T channels (weights [SPLIT·CI_T·K][TC4 vec4],
 // input window [SPLIT·CI_T][TX·RT + (K−1)·DIL], the prologue applied once per value while staging) and split s
@@ -206,7 +153,7 @@ fn conv_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id
 // so the result does not depend on scheduling) and applies the epilogue once per output.
 // Threads of one split are contiguous in local_invocation_index, so a warp (32 lanes, G ≥ 32 threads per split)
 // reads one weight vec4 per ty (broadcast) and consecutive input words (no bank conflicts).
-// REDUCE (SPLIT > 1) adds the reduction; without it the threads store their own results as `conv_tiled` does.
+// REDUCE (SPLIT > 1) adds the reduction; without it each thread stores its own results.
 const CI_T: u32 = {{CI_T}}u; // input channels per split per step
 const SPLIT: u32 = {{SPLIT}}u;
 const TX: u32 = {{TX}}u; // threads along time
@@ -225,8 +172,8 @@ var<workgroup> ws: array<vec4<f32>, CB * K * TC4>;
 var<workgroup> xs: array<f32, CB * SPAN>;
 
 @compute @workgroup_size({{TX}}, {{TC4}}, {{SPLIT}})
-fn conv_tsplit(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-               @builtin(local_invocation_index) li: u32) {
+fn conv_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+              @builtin(local_invocation_index) li: u32) {
   let t0 = wg.x * TT;
   let co4_0 = wg.y * TC4;
   let tx = lid.x;

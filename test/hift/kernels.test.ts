@@ -18,8 +18,9 @@ import { SeededRng } from '../helpers/rng.js';
 import { conv1dRef, istftRef, snakeRef, stftRef, type ConvRefArgs } from './reference.js';
 
 /**
- * Split tiled forms (`conv_tsplit`, stride 1): co × t tile, rt times per thread, Cin split s ways. ts16x32r2s4 is
- * the GPU default for short outputs; s8 has one warp per split; s1 checks the form without the reduction.
+ * Tile shapes of the tiled entry (`conv_tiled`, stride 1; mode `tiled` alone is 64×64, rt 4, split 1): co × t
+ * tile, rt times per thread, Cin split s ways. ts16x32r2s4 is the GPU default for short outputs; s8 has one warp
+ * per split; s1 checks the form without the reduction.
  */
 const TSPLIT: Record<string, { tile: ConvTile; split: 1 | 2 | 4 | 8 }> = {
   ts16x32r2s4: { tile: { co: 16, t: 32, rt: 2 }, split: 4 },
@@ -137,15 +138,17 @@ describe('conv1d entry choice on GPUs (no device: a stub context records the pip
 
   it('short outputs (64×64 grid under 132 workgroups) take the split tiled entry', () => {
     const r = pick(256, 400, 7, 3);
-    expect(r.spec.entry).toBe('conv_tsplit');
+    expect(r.spec.entry).toBe('conv_tiled');
     expect(r.spec.defines).toMatchObject({ TX: 16, TC4: 4, RT: 2, SPLIT: 4, REDUCE: true, CI_T: 6 });
     expect(r.grid).toEqual([13, 16, 1]);
   });
   it('long outputs keep the 64×64 tiles; an explicit tiled mode means them too', () => {
-    expect(pick(64, 24000, 11, 1).spec.entry).toBe('conv_tiled');
-    expect(pick(256, 400, 7, 3, { mode: 'tiled' }).spec.entry).toBe('conv_tiled');
+    for (const r of [pick(64, 24000, 11, 1), pick(256, 400, 7, 3, { mode: 'tiled' })]) {
+      expect(r.spec.entry).toBe('conv_tiled');
+      expect(r.spec.defines).toMatchObject({ TX: 16, TC4: 16, RT: 4, SPLIT: 1, REDUCE: false });
+    }
     // A tile or split alone implies the tiled entry and is not overridden by the default.
-    expect(pick(256, 400, 7, 3, { tile: { co: 32, t: 32, rt: 4 } }).spec.defines).toMatchObject({ TSPLIT: true, SPLIT: 1, REDUCE: false, TX: 8, TC4: 8 });
+    expect(pick(256, 400, 7, 3, { tile: { co: 32, t: 32, rt: 4 } }).spec.defines).toMatchObject({ TILED: true, SPLIT: 1, REDUCE: false, TX: 8, TC4: 8 });
   });
   it('rejects tiles over 256 threads, bad splits and kernels that do not fit', () => {
     expect(() => pick(64, 100, 3, 1, { mode: 'tiled', tile: { co: 64, t: 64, rt: 1 }, split: 1 })).toThrow(/exceed 256/);
