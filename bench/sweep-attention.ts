@@ -6,18 +6,18 @@
  */
 import { requestNodeDevice } from '../src/gpu/node-device.js';
 import { GpuContext } from '../src/gpu/context.js';
-import { profileDispatches } from '../src/gpu/timing.js';
+import type { DispatchRecord } from '../src/gpu/dispatch.js';
 import { pagedAttentionSplit, pagedAttention, splitsFor } from '../kernels/paged-attention.js';
+import { rnd } from './suites/kernels.js';
+import { gpuMedianUs } from './sweep-timing.js';
 const h = await requestNodeDevice();
 const ctx = new GpuContext(h);
-const rnd = (n: number, s: number) => { let x = s; return Float32Array.from({ length: n }, () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5)); };
-const med = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
 const Hq = 14, Hkv = 2, D = 64, page = 16, maxCtx = 2048, pages = maxCtx / page;
 const tq = ctx.upload(rnd(Hq * D, 1), 'f32', [1, Hq, D]);
 const tpool = ctx.upload(rnd(pages * 2 * page * Hkv * D, 2), 'f32', [pages, 2, page, Hkv, D]);
 const tbt = ctx.upload(Uint32Array.from({ length: pages }, (_, i) => i), 'u32', [1, pages]);
 const out = ctx.tensor('f32', [1, Hq * D]);
-const time = async (recs: any[]) => { await profileDispatches(ctx, recs); const t: number[] = []; for (let i = 0; i < 7; i++) t.push((await profileDispatches(ctx, recs))!.reduce((s, x) => s + x.ms, 0)); return (med(t) * 1000).toFixed(1); };
+const time = async (recs: DispatchRecord[]) => (await gpuMedianUs(ctx, recs, 7)).toFixed(1);
 for (const n of [64, 256, 1024, 2000]) {
   const step = ctx.uniform(new Uint32Array([n - 1, 0, 0, 0]));
   const line: string[] = [];

@@ -7,12 +7,11 @@
  */
 import { requestNodeDevice } from '../src/gpu/node-device.js';
 import { GpuContext } from '../src/gpu/context.js';
-import { profileDispatches } from '../src/gpu/timing.js';
 import { conv1d, packConvWeight, packSnakeAlpha } from '../kernels/conv1d.js';
+import { rnd } from './suites/kernels.js';
+import { gpuMedianUs } from './sweep-timing.js';
 const h = await requestNodeDevice();
 const ctx = new GpuContext(h);
-const rnd = (n: number, s: number) => { let x = s; return Float32Array.from({ length: n }, () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5)); };
-const med = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
 for (const [C, L, k, dil] of [[256, 400, 7, 3], [64, 6001, 11, 1], [512, 200, 3, 5], [128, 2400, 11, 3]]) {
   const tx = ctx.upload(rnd(C * L, 1), 'f32', [C, L]);
   const tw = ctx.upload(packConvWeight(rnd(C * C * k, 2), C, C, k), 'f32', [C * C * k]);
@@ -35,10 +34,7 @@ for (const [C, L, k, dil] of [[256, 400, 7, 3], [64, 6001, 11, 1], [512, 200, 3,
   for (const [name, o] of cfgs) {
     try {
       const rec = conv1d(ctx, { x: tx, w: tw, bias: tb, out, cout: C, k, lout: L, dilation: dil, padLeft: (k - 1) * dil, snakeIn: ta, residual: tx, ...o } as any);
-      await profileDispatches(ctx, [rec]);
-      const t: number[] = [];
-      for (let i = 0; i < 5; i++) t.push((await profileDispatches(ctx, [rec]))![0].ms);
-      line.push(`${name}: ${(med(t) * 1000).toFixed(1)}`);
+      line.push(`${name}: ${(await gpuMedianUs(ctx, [rec])).toFixed(1)}`);
     } catch (e) { line.push(`${name}: ERR ${(e as Error).message.slice(0, 80)}`); }
   }
   console.log(`conv [${C},${L}] k${k} d${dil} (µs): ${line.join(' | ')}`);

@@ -7,13 +7,12 @@
  */
 import { requestNodeDevice } from '../src/gpu/node-device.js';
 import { GpuContext } from '../src/gpu/context.js';
-import { profileDispatches } from '../src/gpu/timing.js';
 import { ditAttention, ditAttentionGemm } from '../kernels/dit-attention.js';
 import { atLength, createDims, type DynRecord } from '../kernels/flow-dims.js';
+import { rnd } from './suites/kernels.js';
+import { gpuMedianUs } from './sweep-timing.js';
 
 const ctx = new GpuContext(await requestNodeDevice());
-const rnd = (n: number, s: number) => { let x = s; return Float32Array.from({ length: n }, () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5)); };
-const med = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
 const lengths = process.argv.slice(2).map(Number);
 const B = 2, H = 16, DH = 64, C = H * DH;
 for (const T of lengths.length ? lengths : [100, 300, 600, 1000]) {
@@ -34,11 +33,7 @@ for (const T of lengths.length ? lengths : [100, 300, 600, 1000]) {
   ];
   for (const [name, make] of forms) {
     try {
-      const recs = atLength(make(), T, B);
-      await profileDispatches(ctx, recs);
-      const t: number[] = [];
-      for (let i = 0; i < 5; i++) t.push((await profileDispatches(ctx, recs))!.reduce((s, r) => s + r.ms, 0));
-      const us = med(t) * 1000;
+      const us = await gpuMedianUs(ctx, atLength(make(), T, B));
       line.push(`${name}: ${us.toFixed(1)} µs (${(flops / us / 1e6).toFixed(2)} TFLOP/s)`);
     } catch (e) { line.push(`${name}: ERR ${(e as Error).message.slice(0, 80)}`); }
   }

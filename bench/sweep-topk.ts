@@ -10,12 +10,12 @@
 import { requestNodeDevice } from '../src/gpu/node-device.js';
 import { GpuContext } from '../src/gpu/context.js';
 import { adapterLabel } from '../src/gpu/device.js';
-import { profileDispatches } from '../src/gpu/timing.js';
+import type { DispatchRecord } from '../src/gpu/dispatch.js';
+import { gpuMedianUs } from './sweep-timing.js';
 import { copyStrided } from '../kernels/copy.js';
-import { topk, type TopkImpl } from '../kernels/topk.js';
+import { topk, workgroupLimit, type TopkImpl } from '../kernels/topk.js';
 import { topK, topKWords, type SampleTopKImpl } from '../kernels/sample.js';
 
-const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 /** Logit-like rows: a sum of uniforms (≈ normal, σ ≈ 3), deterministic. */
 const logits = (n: number, seed: number) => {
   let s = seed >>> 0 || 1;
@@ -32,17 +32,11 @@ const refIdx = (x: Float32Array, rows: number, cols: number, k: number) => {
   return out;
 };
 
-async function gpuUs(ctx: GpuContext, rec: Parameters<typeof profileDispatches>[1][number]): Promise<string> {
-  if (!ctx.hasTimestamps) return 'no timestamp-query';
-  await profileDispatches(ctx, [rec]);
-  const t: number[] = [];
-  for (let i = 0; i < 5; i++) t.push((await profileDispatches(ctx, [rec]))![0].ms);
-  return (med(t) * 1000).toFixed(1);
-}
+const gpuUs = async (ctx: GpuContext, rec: DispatchRecord): Promise<string> => (await gpuMedianUs(ctx, [rec])).toFixed(1);
 
 try {
   const ctx = new GpuContext(await requestNodeDevice());
-  const lim = Math.min(ctx.device.limits.maxComputeInvocationsPerWorkgroup, ctx.device.limits.maxComputeWorkgroupSizeX);
+  const lim = workgroupLimit(ctx);
   console.log(`[sweep-topk] ${adapterLabel(ctx.handle.info)} (${ctx.adapterKind}); max workgroup ${lim}`);
   try {
     const a = ctx.tensor('f32', [4]), b = ctx.tensor('f32', [4]);

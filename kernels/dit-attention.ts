@@ -20,7 +20,7 @@ export interface DitAttentionArgs {
   heads: number;
   /** Entry point; default `rowwise` on CPU adapters, else ditAttentionGpuImpl (`flash`, or `tiled` where it does not fit). */
   impl?: DitAttentionImpl;
-  /** `flash`: keys per tile (8, 16 or 32; default the largest that fits), for sweeps. */
+  /** `flash`: keys per tile (8, 16 or 32; default flashKeyTile's 8), for sweeps. */
   keyTile?: number;
   /** `flash`: query rows per thread (2 or 4; default 2), for sweeps. */
   rowsPerThread?: 2 | 4;
@@ -47,7 +47,7 @@ function flashBytes(dh: number, kt: number, rq: number): number {
 export function flashKeyTile(ctx: GpuContext, dh: number, rq = 2): number {
   if (dh % 32 !== 0) return 0;
   const limit = ctx.device.limits.maxComputeWorkgroupStorageSize;
-  return [8].find((kt) => flashBytes(dh, kt, rq) <= limit) ?? 0;
+  return flashBytes(dh, 8, rq) <= limit ? 8 : 0;
 }
 
 /** The flash entry's octet shuffles need subgroups of at least 8 lanes. */

@@ -33,10 +33,14 @@ export interface TopkArgs {
   wg?: number;
 }
 
+/** The widest 1-D workgroup this device takes. */
+export function workgroupLimit(ctx: GpuContext): number {
+  return Math.min(ctx.device.limits.maxComputeInvocationsPerWorkgroup, ctx.device.limits.maxComputeWorkgroupSizeX);
+}
+
 /** Default threads per row of a radix top-k (see TopkArgs.impl for the measurements). */
 export function radixWorkgroup(ctx: GpuContext): number {
-  const lim = Math.min(ctx.device.limits.maxComputeInvocationsPerWorkgroup, ctx.device.limits.maxComputeWorkgroupSizeX);
-  return ctx.adapterKind === 'gpu' && lim >= 1024 ? 1024 : 256;
+  return ctx.adapterKind === 'gpu' && workgroupLimit(ctx) >= 1024 ? 1024 : 256;
 }
 
 /** Keys each radix thread keeps in registers: enough for the row, rounded to a power of two (few variants), ≤ 32. */
@@ -63,7 +67,7 @@ export function topk(ctx: GpuContext, a: TopkArgs, tag = ''): DispatchRecord {
   const wg = a.wg ?? radixWorkgroup(ctx);
   // 256 scanning threads own one histogram bin each, and the first k threads one output each.
   if (!Number.isInteger(wg) || wg < 256 || (wg & (wg - 1)) !== 0) throw new ShapeMismatchError(`topk: radix wg=${wg} must be a power of two ≥ 256`);
-  const lim = Math.min(ctx.device.limits.maxComputeInvocationsPerWorkgroup, ctx.device.limits.maxComputeWorkgroupSizeX);
+  const lim = workgroupLimit(ctx);
   if (wg > lim) throw new AdapterLimitError('maxComputeInvocationsPerWorkgroup (topk radix wg)', wg, lim);
   const defines = { WG: wg, PT: radixPerThread(cols, wg) };
   return ctx.record({ shader: 'topk', entry: 'radix', defines }, res, [rows, 1, 1], tag);
