@@ -26,6 +26,8 @@ import { stft, stftTables } from '../../kernels/stft.js';
 import { normGemv, rmsNorm } from '../../kernels/rmsnorm.js';
 import { linear } from '../../kernels/matmul.js';
 import { normRunsApart, SPLIT_CHUNK } from '../../src/models/qwen2/forward.js';
+import type { GpuContext } from '../../src/gpu/context.js';
+import type { GpuTensor } from '../../src/gpu/tensor.js';
 import { packWeightF16 } from '../../kernels/quant.js';
 import { snake } from '../../kernels/snake.js';
 import type { BenchCase, Suite } from '../harness.js';
@@ -43,6 +45,16 @@ function snakeNodes(x: string, out: string): NodeSpec[] {
     { op: 'Mul', inputs: ['s2', 'inv_alpha'], outputs: ['t'] },
     { op: 'Add', inputs: [x, 't'], outputs: [out] },
   ];
+}
+
+/** The initializers rmsNodes reads: the norm weight `w` [C] and `eps` (1e-6, as the cases' kernels use). */
+function rmsInits(w: Float32Array) {
+  return [{ name: 'w', ...f32([w.length]), data: w }, { name: 'eps', ...f32([]), data: Float32Array.of(1e-6) }];
+}
+
+/** A [N, K] weight in the case's format: f32, or f16 packed as the LLM loads it. */
+function uploadWeight(ctx: GpuContext, w: Float32Array, shape: [number, number], fmt: 'f32' | 'f16'): GpuTensor {
+  return fmt === 'f16' ? packWeightF16(ctx, w, shape) : ctx.upload(w, 'f32', shape);
 }
 
 /** Qwen2RMSNorm as ONNX ops on x [R, C] with weight w [C] and eps: the exporter's unfused sequence. */
@@ -67,7 +79,7 @@ function rmsCase(R: number, C: number): BenchCase {
       const model = graph({
         inputs: [{ name: 'x', ...f32([R, C]) }],
         outputs: [{ name: 'y', ...f32([R, C]) }],
-        inits: [{ name: 'w', ...f32([C]), data: w }, { name: 'eps', ...f32([]), data: Float32Array.of(1e-6) }],
+        inits: rmsInits(w),
         nodes: rmsNodes('x', 'y'),
       });
       return {
@@ -99,14 +111,13 @@ function normMatmulCase(M: number, N: number, K: number, fmt: 'f32' | 'f16'): Be
       const apart = gpuPlan ? M > 4 : normRunsApart(ctx, M, fmt);
       const x = rnd(M * K, 21), nw = rnd(K, 22, 2), w = rnd(N * K, 23, 0.05), b = rnd(N, 24);
       const tx = ctx.upload(x, 'f32', [M, K]), tn = ctx.upload(nw, 'f32', [K]), tb = ctx.upload(b, 'f32', [N]);
-      const tw = fmt === 'f16' ? packWeightF16(ctx, w, [N, K]) : ctx.upload(w, 'f32', [N, K]);
+      const tw = uploadWeight(ctx, w, [N, K], fmt);
       const y = ctx.tensor('f32', [M, N]), xn = ctx.tensor('f32', [M, K]);
       const model = graph({
         inputs: [{ name: 'x', ...f32([M, K]) }],
         outputs: [{ name: 'y', ...f32([M, N]) }],
         inits: [
-          { name: 'w', ...f32([K]), data: nw },
-          { name: 'eps', ...f32([]), data: Float32Array.of(1e-6) },
+          ...rmsInits(nw),
           { name: 'W', ...f32([N, K]), data: w },
           { name: 'b', ...f32([N]), data: b },
         ],
@@ -145,15 +156,13 @@ function mlpCase(M: number, F: number, K: number, fmt: 'f32' | 'f16'): BenchCase
       const gpuPlan = !ctx.isCpuAdapter;
       const x = rnd(M * K, 41), nw = rnd(K, 42, 2), wgu = rnd(2 * F * K, 43, 0.05), wd = rnd(K * F, 44, 0.05);
       const tx = ctx.upload(x, 'f32', [M, K]), tn = ctx.upload(nw, 'f32', [K]);
-      const up = (w: Float32Array, shape: [number, number]) => (fmt === 'f16' ? packWeightF16(ctx, w, shape) : ctx.upload(w, 'f32', shape));
-      const tgu = up(wgu, [2 * F, K]), td = up(wd, [K, F]);
+      const tgu = uploadWeight(ctx, wgu, [2 * F, K], fmt), td = uploadWeight(ctx, wd, [K, F], fmt);
       const act = ctx.tensor('f32', [M, gpuPlan ? F : 2 * F]), y = ctx.tensor('f32', [M, K]);
       const model = graph({
         inputs: [{ name: 'x', ...f32([M, K]) }],
         outputs: [{ name: 'y', ...f32([M, K]) }],
         inits: [
-          { name: 'w', ...f32([K]), data: nw },
-          { name: 'eps', ...f32([]), data: Float32Array.of(1e-6) },
+          ...rmsInits(nw),
           { name: 'Wg', ...f32([F, K]), data: wgu.subarray(0, F * K) },
           { name: 'Wu', ...f32([F, K]), data: wgu.subarray(F * K) },
           { name: 'Wd', ...f32([K, F]), data: wd },
