@@ -101,7 +101,8 @@ export interface CaseResult {
   ratio_vs_ort_webgpu: number | null;
   /**
    * With --ort-chain R: ORT WebGPU's marginal ms per op, (t(1 + R chained copies) − t(1)) / R, which cancels its
-   * per-run overhead and the host↔device copies of the feeds; null when the graph cannot chain.
+   * per-run overhead and the host↔device copies of the feeds; null when the graph cannot chain or when the R
+   * copies added less than one single run's spread (the note says which).
    */
   ort_webgpu_per_op_ms?: number | null;
   /** With --ort-chain R: our marginal ms per op, the case's dispatches 1 + R times in one pass against once. */
@@ -362,8 +363,8 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
     } finally {
       plan?.dispose?.();
     }
-    const chainNote = r.ort_webgpu_per_op_ms != null ? ` (${fmt(r.ort_webgpu_per_op_ms * 1000)} µs per op chained; ours ${fmt(r.ours_per_op_ms == null ? null : r.ours_per_op_ms * 1000)})` : '';
-    log(`[bench] ${r.name} ${r.shape}: ours ${fmt(r.ours_ms === null ? null : r.ours_ms * 1000)} µs (${r.ours_timing}), ORT webgpu ${fmt(r.ort_webgpu_ms === null ? null : r.ort_webgpu_ms * 1000)} µs${chainNote}, ORT cpu ${fmt(r.ort_cpu_ms === null ? null : r.ort_cpu_ms * 1000)} µs${r.error ? ` ERROR ${r.error}` : ''}`);
+    const perOpLog = r.ort_webgpu_per_op_ms != null ? ` (${fmt(r.ort_webgpu_per_op_ms * 1000)} µs per op chained; ours ${fmt(r.ours_per_op_ms == null ? null : r.ours_per_op_ms * 1000)})` : '';
+    log(`[bench] ${r.name} ${r.shape}: ours ${fmt(r.ours_ms === null ? null : r.ours_ms * 1000)} µs (${r.ours_timing}), ORT webgpu ${fmt(r.ort_webgpu_ms === null ? null : r.ort_webgpu_ms * 1000)} µs${perOpLog}, ORT cpu ${fmt(r.ort_cpu_ms === null ? null : r.ort_cpu_ms * 1000)} µs${r.error ? ` ERROR ${r.error}` : ''}`);
     results.push(r);
   }
   const out = { adapter: handle.info, adapter_label: adapter, suite: suite.name, size: opts.size, date: new Date().toISOString(), roofline, cases: results };
