@@ -50,16 +50,26 @@ export function copyStrided(ctx: GpuContext, a: StridedCopyArgs, tag = ''): Disp
     throw new ShapeMismatchError(`${what}: index space [${a.shape}] runs past src [${a.src.shape}] or dst [${a.dst.shape}]`);
   }
   const s = wordBinding(a.src), d = wordBinding(a.dst);
+  let shape = pad4(a.shape, 1), srcSt = pad4(ss, 0), dstSt = pad4(ds, 0);
+  let srcOff = s.shift + (a.srcOffset ?? 0), dstOff = d.shift + (a.dstOffset ?? 0), count = n;
+  // vec4 form: the innermost dim contiguous on both sides, every other offset and stride in whole vec4s (a
+  // dim of length 1 never moves, so its stride does not matter and becomes 0).
+  const by4 = (v: number) => v % 4 === 0;
+  const outerBy4 = (st: number[]) => [0, 1, 2].every((i) => shape[i] === 1 || by4(st[i]));
+  const vec = n > 0 && srcSt[3] === 1 && dstSt[3] === 1 && by4(shape[3]) && by4(srcOff) && by4(dstOff) && outerBy4(srcSt) && outerBy4(dstSt);
+  if (vec) {
+    const quarter = (st: number[]) => [0, 1, 2].map((i) => (shape[i] === 1 ? 0 : st[i] / 4)).concat(1);
+    [srcSt, dstSt] = [quarter(srcSt), quarter(dstSt)];
+    shape = [shape[0], shape[1], shape[2], shape[3] / 4];
+    srcOff /= 4;
+    dstOff /= 4;
+    count = n / 4;
+  }
   // 4 elements per thread once there are plenty of workgroups (workgroup start-up dominates on CPU drivers).
-  const items = n >= 64 * 256 * 4 ? 4 : 1;
-  const workgroups = grid1d(ceilDiv(Math.max(n, 1), 256 * items));
-  const params = ctx.uniform(
-    packParams([
-      ...pad4(a.shape, 1), ...pad4(ss, 0), ...pad4(ds, 0),
-      n, s.shift + (a.srcOffset ?? 0), d.shift + (a.dstOffset ?? 0), workgroups[0] * 256, workgroups[0] * workgroups[1] * 256,
-    ]),
-  );
-  return ctx.record({ shader: 'copy', entry: 'strided', defines: { ITEMS: items } }, [params, s.binding, d.binding], workgroups, tag);
+  const items = count >= 64 * 256 * 4 ? 4 : 1;
+  const workgroups = grid1d(ceilDiv(Math.max(count, 1), 256 * items));
+  const params = ctx.uniform(packParams([...shape, ...srcSt, ...dstSt, count, srcOff, dstOff, workgroups[0] * 256, workgroups[0] * workgroups[1] * 256]));
+  return ctx.record({ shader: 'copy', entry: 'strided', defines: { ITEMS: items, VEC: vec } }, [params, s.binding, d.binding], workgroups, tag);
 }
 
 /** dst = src (same element count, both contiguous). */

@@ -14,11 +14,17 @@ export function setElementwiseItems(k: number): void {
   ITEMS_MAX = k;
 }
 
-function flatGrid(n: number): { workgroups: [number, number, number]; rowStride: number; items: number; total: number } {
+/**
+ * The grid over n elements, as vec4s (`vec`) when n and the broadcast row `d` (0: none) are multiples of 4;
+ * `n`/`d` come back in the units the shader indexes.
+ */
+function flatGrid(numel: number, d = 0): { workgroups: [number, number, number]; rowStride: number; items: number; total: number; vec: boolean; n: number; d: number } {
+  const vec = numel % 4 === 0 && d % 4 === 0 && numel > 0;
+  const n = vec ? numel / 4 : numel;
   const items = n >= 64 * WG * ITEMS_MAX ? ITEMS_MAX : 1;
   const workgroups = grid1d(ceilDiv(n, WG * items));
   const total = workgroups[0] * workgroups[1] * WG;
-  return { workgroups, rowStride: workgroups[0] * WG, items, total };
+  return { workgroups, rowStride: workgroups[0] * WG, items, total, vec, n, d: vec ? d / 4 : d };
 }
 
 /**
@@ -30,18 +36,18 @@ export function binary(ctx: GpuContext, op: 'add' | 'mul', a: GpuTensor, b: GpuT
   if (a.numel !== out.numel || (bcast && (b.numel === 0 || a.numel % b.numel !== 0))) {
     throw new ShapeMismatchError(`${op}: element counts differ: a [${a.shape}], b [${b.shape}], out [${out.shape}] (b may also be one row of a)`);
   }
-  const { workgroups, rowStride, items, total } = flatGrid(a.numel);
-  const params = ctx.uniform(packParams([a.numel, rowStride, { f32: 0 }, b.numel, total]));
-  const defines = { WG, ITEMS: items, BINARY: true, BCAST: bcast, [op.toUpperCase()]: true };
-  return ctx.record({ shader: 'elementwise', entry: 'binary', defines }, [params, a, b, out], workgroups, tag);
+  const g = flatGrid(a.numel, bcast ? b.numel : 0);
+  const params = ctx.uniform(packParams([g.n, g.rowStride, { f32: 0 }, g.d, g.total]));
+  const defines = { WG, ITEMS: g.items, VEC: g.vec, BINARY: true, BCAST: bcast, [op.toUpperCase()]: true };
+  return ctx.record({ shader: 'elementwise', entry: 'binary', defines }, [params, a, b, out], g.workgroups, tag);
 }
 
 /** out = a · s. */
 export function scale(ctx: GpuContext, a: GpuTensor, s: number, out: GpuTensor, tag = ''): DispatchRecord {
   if (a.numel !== out.numel) throw new ShapeMismatchError(`scale: a [${a.shape}] vs out [${out.shape}]`);
-  const { workgroups, rowStride, items, total } = flatGrid(a.numel);
-  const params = ctx.uniform(packParams([a.numel, rowStride, { f32: s }, 0, total]));
-  return ctx.record({ shader: 'elementwise', entry: 'scale', defines: { WG, ITEMS: items } }, [params, a, out], workgroups, tag);
+  const g = flatGrid(a.numel);
+  const params = ctx.uniform(packParams([g.n, g.rowStride, { f32: s }, 0, g.total]));
+  return ctx.record({ shader: 'elementwise', entry: 'scale', defines: { WG, ITEMS: g.items, VEC: g.vec } }, [params, a, out], g.workgroups, tag);
 }
 
 const ACT_DEFINE: Record<Activation, string> = { silu: 'ACT_SILU', gelu_tanh: 'ACT_GELU', mish: 'ACT_MISH', leaky_relu: 'ACT_LEAKY' };
@@ -50,8 +56,8 @@ const ACT_DEFINE: Record<Activation, string> = { silu: 'ACT_SILU', gelu_tanh: 'A
 export function activation(ctx: GpuContext, act: Activation, a: GpuTensor, out: GpuTensor, alpha = 0.01, tag = ''): DispatchRecord {
   if (a.numel !== out.numel) throw new ShapeMismatchError(`${act}: a [${a.shape}] vs out [${out.shape}]`);
   if (!(act in ACT_DEFINE)) throw new ShapeMismatchError(`activation: unknown activation ${String(act)}`);
-  const { workgroups, rowStride, items, total } = flatGrid(a.numel);
-  const params = ctx.uniform(packParams([a.numel, rowStride, { f32: alpha }, 0, total]));
-  const defines = { WG, ITEMS: items, [ACT_DEFINE[act]]: true };
-  return ctx.record({ shader: 'elementwise', entry: 'unary', defines }, [params, a, out], workgroups, tag);
+  const g = flatGrid(a.numel);
+  const params = ctx.uniform(packParams([g.n, g.rowStride, { f32: alpha }, 0, g.total]));
+  const defines = { WG, ITEMS: g.items, VEC: g.vec, [ACT_DEFINE[act]]: true };
+  return ctx.record({ shader: 'elementwise', entry: 'unary', defines }, [params, a, out], g.workgroups, tag);
 }

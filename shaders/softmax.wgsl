@@ -13,6 +13,10 @@
 // runs on one core and every barrier is a coroutine switch for each SIMD group, so a lone 6761-long row is
 // cheaper on 8 lanes without barriers than on 256 threads with 16 of them.
 //
+// VEC (cols a multiple of 4; the wrapper passes cols in vec4s): x and out are read as vec4 rows, so each lane
+// issues a quarter of the loads and stores, which is what lavapipe charges for (see bench/adapter-probe.ts) and
+// 16-byte transactions on GPUs. A lane then sums 4 columns per step, so sums round in a different order.
+//
 // −inf inputs (masked logits) give 0 (log: −inf); an all −inf row gives NaN,
 // as PyTorch does. `out` may not alias `x`.
 
@@ -20,16 +24,26 @@
 enable subgroups;
 #endif
 
+#ifdef VEC
+alias E = vec4<f32>;
+fn hmax(v: E) -> f32 { return max(max(v.x, v.y), max(v.z, v.w)); }
+fn hsum(v: E) -> f32 { return (v.x + v.y) + (v.z + v.w); }
+#else
+alias E = f32;
+fn hmax(v: E) -> f32 { return v; }
+fn hsum(v: E) -> f32 { return v; }
+#endif
+
 struct Params {
   rows: u32,
-  cols: u32,
+  cols: u32,  // in E
   gx: u32,    // workgroups along x
   s: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<E>;
+@group(0) @binding(2) var<storage, read_write> out: array<E>;
 
 #ifndef SG
 const WG: u32 = {{WG}}u;
@@ -82,10 +96,10 @@ fn rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (r >= p.rows) { return; }
   let base = r * p.cols;
   var mx = NEG_MAX;
-  for (var c = lid; c < p.cols; c += WG) { mx = max(mx, p.s * x[base + c]); }
+  for (var c = lid; c < p.cols; c += WG) { mx = max(mx, hmax(p.s * x[base + c])); }
   mx = tree_max(lid, mx);
   var sum = 0.0;
-  for (var c = lid; c < p.cols; c += WG) { sum += exp(p.s * x[base + c] - mx); }
+  for (var c = lid; c < p.cols; c += WG) { sum += hsum(exp(p.s * x[base + c] - mx)); }
   sum = tree_sum(lid, sum);
   write_row(base, lid, WG, mx, sum);
 }
@@ -98,10 +112,10 @@ fn rows_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   if (r >= p.rows) { return; }
   let base = r * p.cols;
   var mx = NEG_MAX;
-  for (var c = lid; c < p.cols; c += 8u) { mx = max(mx, p.s * x[base + c]); }
+  for (var c = lid; c < p.cols; c += 8u) { mx = max(mx, hmax(p.s * x[base + c])); }
   mx = subgroupMax(mx);
   var sum = 0.0;
-  for (var c = lid; c < p.cols; c += 8u) { sum += exp(p.s * x[base + c] - mx); }
+  for (var c = lid; c < p.cols; c += 8u) { sum += hsum(exp(p.s * x[base + c] - mx)); }
   sum = subgroupAdd(sum);
   write_row(base, lid, 8u, mx, sum);
 }

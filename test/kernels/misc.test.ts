@@ -12,8 +12,9 @@ import { SeededRng } from '../helpers/rng.js';
 import { actRef } from './ref.js';
 
 describe('softmax / log-softmax over rows against float64', () => {
-  // 6761 speech-token logits, 14 heads × T attention rows, a length-1 row, odd/ragged widths.
-  const shapes: [number, number][] = [[1, 6761], [14, 37], [3, 1], [5, 257], [1000, 50], [2, 4864]];
+  // 6761 speech-token logits, 14 heads × T attention rows, a length-1 row, odd/ragged widths; widths that are
+  // multiples of 4 take the vec4 form (4, 1200, 4864).
+  const shapes: [number, number][] = [[1, 6761], [14, 37], [3, 1], [5, 257], [1000, 50], [2, 4864], [7, 4], [128, 1200]];
   // Both entries wherever the adapter allows them: `rows_sg` (llvmpipe default) and the shared-memory `rows`.
   const cases = shapes.flatMap(([r, c]) => [[r, c, false], [r, c, true]] as [number, number, boolean][]);
   it.each(cases)('rows=%i cols=%i subgroups=%s', async (rows, cols, subgroups) => {
@@ -202,5 +203,67 @@ describe('copy: several elements per thread on large inputs', () => {
     const ref = new Float32Array(R * C);
     for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) ref[c * R + r] = x[r * C + c];
     expectClose(got, ref, { label: 'transpose 1024x1200' });
+  });
+});
+
+describe('vec4 forms of the elementwise and copy kernels', () => {
+  it('elementwise: the vec4 form (n, D multiples of 4) and the scalar form agree bit for bit', async () => {
+    const ctx = await testContext();
+    const rng = new SeededRng(404);
+    const x = rng.f32(4001, -12, 12), b = rng.f32(8);
+    const scalarIn = ctx.upload(x, 'f32', [x.length]), vecIn = ctx.upload(x.subarray(0, 4000), 'f32', [500, 8]);
+    for (const act of ['silu', 'gelu_tanh', 'mish', 'leaky_relu'] as Activation[]) {
+      const ys = ctx.tensor('f32', [x.length]), yv = ctx.tensor('f32', [500, 8]);
+      const rv = activation(ctx, act, vecIn, yv, 0.2);
+      const rs = activation(ctx, act, scalarIn, ys, 0.2);
+      expect(rv.label).toMatch(/VEC/);
+      expect(rs.label).not.toMatch(/VEC/);
+      ctx.run([rv, rs]);
+      const [gv, gs] = [await ctx.readF32(yv), await ctx.readF32(ys)];
+      expectClose(gv, gs.subarray(0, 4000), { atol: 0, rtol: 0, label: `${act} vec4 vs scalar` });
+      expectClose(gs, Float64Array.from(x, (v) => actRef(act, v, 0.2)), { atol: 1e-6, rtol: 2e-6 * 8, label: `${act} scalar` });
+    }
+    // Broadcast: D = 8 (vec4) against D = 6 over the same 48 elements laid out [6, 8] and [8, 6] (scalar).
+    const a = x.subarray(0, 48);
+    const ta = ctx.upload(a, 'f32', [6, 8]), ta6 = ctx.upload(a, 'f32', [8, 6]);
+    const tb8 = ctx.upload(b, 'f32', [8]), tb6 = ctx.upload(b.subarray(0, 6), 'f32', [6]);
+    const s8 = ctx.tensor('f32', [6, 8]), s6 = ctx.tensor('f32', [8, 6]);
+    const r8 = binary(ctx, 'mul', ta, tb8, s8), r6 = binary(ctx, 'mul', ta6, tb6, s6);
+    expect(r8.label).toMatch(/VEC/);
+    expect(r6.label).not.toMatch(/VEC/);
+    ctx.run([r8, r6]);
+    expectClose(await ctx.readF32(s8), Float64Array.from(a, (v, i) => Math.fround(v * b[i % 8])), { atol: 0, label: 'mul bcast D=8 (vec4)' });
+    expectClose(await ctx.readF32(s6), Float64Array.from(a, (v, i) => Math.fround(v * b[i % 6])), { atol: 0, label: 'mul bcast D=6 (scalar)' });
+  });
+
+  it('copy: vec4 where the inner dim and every offset and stride allow it, scalar otherwise, same result', async () => {
+    const ctx = await testContext();
+    const [A, B, C] = [3, 10, 12];
+    const x = new SeededRng(505).f32(A * B * C);
+    const tx = ctx.upload(x, 'f32', [A, B, C]);
+    const at = (a: number, b: number, c: number) => x[(a * B + b) * C + c];
+    // [shape, srcStrides, srcOffset, expect vec4]: rows 2..5 of each block; the same starting one element in;
+    // an inner length of 6; an odd stride on a length-1 dim (never used, still vec4).
+    const cases: [number[], number[], number, boolean][] = [
+      [[A, 4, C], [B * C, C, 1], 2 * C, true],
+      [[A, 4, C], [B * C, C, 1], 2 * C + 1, false],
+      [[A, 4, 6], [B * C, C, 1], 2 * C, false],
+      [[1, A, 4, C], [7, B * C, C, 1], 2 * C, true],
+    ];
+    for (const [shape, srcStrides, srcOffset, vec] of cases) {
+      const n = shape.reduce((p, v) => p * v, 1);
+      const d = ctx.tensor('f32', [n]);
+      const dstStrides = shape.map((_, i) => shape.slice(i + 1).reduce((p, v) => p * v, 1));
+      const rec = copyStrided(ctx, { src: tx, dst: d, shape, srcStrides, dstStrides, srcOffset });
+      expect(rec.label.includes('VEC')).toBe(vec);
+      ctx.run([rec]);
+      const ref: number[] = [];
+      const [s0, s1, s2] = shape.slice(-3), [t0, t1] = srcStrides.slice(-3);
+      for (let i = 0; i < s0; i++) for (let j = 0; j < s1; j++) for (let k = 0; k < s2; k++) {
+        const flat = srcOffset + i * t0 + j * t1 + k;
+        ref.push(at(Math.floor(flat / (B * C)), Math.floor(flat / C) % B, flat % C));
+      }
+      expectClose(await ctx.readF32(d), ref, { atol: 0, label: `copy [${shape}] offset ${srcOffset}` });
+    }
   });
 });
