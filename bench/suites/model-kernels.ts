@@ -14,14 +14,21 @@
  *   - Qwen2 input_layernorm + qkv_proj as the LLM runs it (norm fused into the projection, or its own dispatch
  *     where the adapter's subgroup entries make that cheaper), decode row and a 64-row prefill (ORT: the six
  *     RMSNorm ops, then Gemm with bias);
+ *   - the Qwen2 MLP block of a decode row (norm, gate_up, SwiGLU, down_proj, residual);
+ *   - DiT feed-forward with its GELU and gate·residual epilogues (ORT: the converter's MatMul/Add/GELU ops);
+ *   - DiT conv position embedding: two grouped causal convs with Mish, and the residual;
+ *   - Qwen2 causal prefill attention over the paged KV cache (ORT: Transpose, MatMul, Mul, Add mask, Softmax,
+ *     MatMul, Transpose).
  * Registered in bench/harness.ts as the `model-kernels` suite: `npx tsx bench/run.ts --suite model-kernels`.
  */
 import { adaLayerNorm } from '../../kernels/adaln.js';
 import { conv1d, packConvWeight, packSnakeAlpha } from '../../kernels/conv1d.js';
+import { convPosWeightLayout, convPos } from '../../kernels/conv-pos.js';
 import { ditAttention, ditAttentionGemm } from '../../kernels/dit-attention.js';
+import { ditLinear } from '../../kernels/dit-linear.js';
 import { atLength, createDims } from '../../kernels/flow-dims.js';
 import { istft } from '../../kernels/istft.js';
-import { pagedAttentionSplit } from '../../kernels/paged-attention.js';
+import { pagedAttention, pagedAttentionSplit } from '../../kernels/paged-attention.js';
 import { stft, stftTables } from '../../kernels/stft.js';
 import { normGemv, rmsNorm } from '../../kernels/rmsnorm.js';
 import { linear } from '../../kernels/matmul.js';
@@ -517,6 +524,199 @@ function istftCase(frames: number): BenchCase {
   };
 }
 
+/**
+ * One DiT feed-forward branch with its gated residual, y = x + g ⊙ (GELU_tanh(x·W1ᵀ + b1)·W2ᵀ + b2) on [B·T, C]
+ * rows (g per batch row, taken from the AdaLN table as the flow model does), as the flow runs it: ff1 with the
+ * GELU epilogue, ff2 with the gate·residual epilogue accumulating into y in place. ORT runs the converter's
+ * sequence (src/convert/dit.ts: MatMul, Add, the eight GELU ops, MatMul, Add, Mul, Add); its output has its
+ * input's shape, so --ort-chain gives ORT's per-op cost. Here x is both the branch input and the residual (in the
+ * model they are norm2(h1) and h1: the same work).
+ */
+function ditFeedForwardCase(T: number): BenchCase {
+  const B = 2, C = 1024, F = 2048, M = B * T;
+  return {
+    name: 'DiT feed-forward + gated residual (fused epilogues)',
+    shape: `[${B},${T},${C}] W1[${F},${C}] W2[${C},${F}]`,
+    setup: ({ ctx }) => {
+      const x = rnd(M * C, 51, 2), w1 = rnd(F * C, 52, 1 / 32), b1 = rnd(F, 53, 0.1), w2 = rnd(C * F, 54, 1 / 45), b2 = rnd(C, 55, 0.1);
+      const mod = rnd(B * 6 * C, 56);
+      const gate = new Float32Array(B * C);
+      for (let b = 0; b < B; b++) gate.set(mod.subarray(b * 6 * C + 5 * C, b * 6 * C + 6 * C), b * C);
+      const tx = ctx.upload(x, 'f32', [M, C]), y = ctx.upload(x, 'f32', [M, C]), ff = ctx.tensor('f32', [M, F]);
+      const tw1 = ctx.upload(w1, 'f32', [F, C]), tb1 = ctx.upload(b1, 'f32', [F]);
+      const tw2 = ctx.upload(w2, 'f32', [C, F]), tb2 = ctx.upload(b2, 'f32', [C]);
+      const tmod = ctx.upload(mod, 'f32', [B, 6 * C]);
+      const dims = createDims(ctx, { T, B, chunk: 0 });
+      const transposed = (w: Float32Array, n: number, k: number) => Float32Array.from({ length: n * k }, (_, i) => w[(i % n) * k + Math.floor(i / n)]);
+      const c = (name: string, v: number) => ({ name, ...f32([]), data: Float32Array.of(v) });
+      const model = graph({
+        inputs: [{ name: 'x', ...f32([B, T, C]) }],
+        outputs: [{ name: 'y', ...f32([B, T, C]) }],
+        inits: [
+          { name: 'W1t', ...f32([C, F]), data: transposed(w1, F, C) },
+          { name: 'b1', ...f32([F]), data: b1 },
+          { name: 'W2t', ...f32([F, C]), data: transposed(w2, C, F) },
+          { name: 'b2', ...f32([C]), data: b2 },
+          { name: 'g', ...f32([B, 1, C]), data: gate },
+          c('k0', 0.044715), c('k1', Math.sqrt(2 / Math.PI)), c('half', 0.5), c('one', 1),
+        ],
+        nodes: [
+          { op: 'MatMul', inputs: ['x', 'W1t'], outputs: ['h0'] },
+          { op: 'Add', inputs: ['h0', 'b1'], outputs: ['h'] },
+          // src/convert/dit.ts gelu(): 0.5·h·(1 + tanh(√(2/π)·(h + 0.044715·h³)))
+          { op: 'Mul', inputs: ['h', 'h'], outputs: ['h2'] },
+          { op: 'Mul', inputs: ['h2', 'h'], outputs: ['h3'] },
+          { op: 'Mul', inputs: ['h3', 'k0'], outputs: ['h3k'] },
+          { op: 'Add', inputs: ['h', 'h3k'], outputs: ['u'] },
+          { op: 'Mul', inputs: ['u', 'k1'], outputs: ['uk'] },
+          { op: 'Tanh', inputs: ['uk'], outputs: ['th'] },
+          { op: 'Mul', inputs: ['h', 'half'], outputs: ['hh'] },
+          { op: 'Add', inputs: ['th', 'one'], outputs: ['th1'] },
+          { op: 'Mul', inputs: ['hh', 'th1'], outputs: ['a'] },
+          { op: 'MatMul', inputs: ['a', 'W2t'], outputs: ['f0'] },
+          { op: 'Add', inputs: ['f0', 'b2'], outputs: ['f'] },
+          { op: 'Mul', inputs: ['g', 'f'], outputs: ['gf'] },
+          { op: 'Add', inputs: ['x', 'gf'], outputs: ['y'] },
+        ],
+      });
+      return {
+        records: atLength([
+          ditLinear(ctx, { dims, x: tx, w: tw1, bias: tb1, y: ff, act: 'gelu_tanh' }, 'ff1'),
+          ditLinear(ctx, { dims, x: ff, w: tw2, bias: tb2, y, gate: { mod: tmod, base: 5 * C, stride: 6 * C } }, 'ff2'),
+        ], T, B),
+        bytes: 4 * (2 * F * C + 3 * M * C + 2 * M * F),
+        flops: 4 * M * F * C,
+        reps: 3,
+        ort: {
+          model,
+          feeds: { x: { type: 'float32', data: x, dims: [B, T, C] } },
+          note: 'ours: ff1 (GELU epilogue), ff2 (gate·residual epilogue, in place); ORT: MatMul, Add, 8 GELU ops, MatMul, Add, Mul, Add',
+        },
+        output: y,
+        dispose: () => [tx, y, ff, tw1, tb1, tw2, tb2, tmod].forEach((t) => t.buffer.destroy()),
+      };
+    },
+  };
+}
+
+/**
+ * Qwen2 prefill attention, T new rows from position 0 over the paged KV cache (causal, 14 q / 2 kv heads × 64),
+ * as the LLM runs it (kernels/paged-attention.ts pagedAttention: a thread per (row, head) on CPU adapters, a
+ * workgroup per (row, head) on GPUs). ORT runs the converter's sequence (src/convert/llm.ts): Transpose of q to
+ * [KV, g, T, D], MatMul with Kᵀ, Mul, Add of the causal mask, Softmax, MatMul with V, Transpose back; K/V fed
+ * contiguous. Output and q share a shape, so --ort-chain gives ORT's per-op cost.
+ */
+function prefillAttentionCase(T: number): BenchCase {
+  const Hq = 14, Hkv = 2, D = 64, page = 16, G = Hq / Hkv;
+  const pages = Math.ceil(T / page);
+  return {
+    name: 'prefill attention (causal GQA)',
+    shape: `q[${T},${Hq},${D}] kv[${Hkv},${D}] page ${page}`,
+    setup: ({ ctx }) => {
+      const q = rnd(T * Hq * D, 61), pool = rnd(pages * 2 * page * Hkv * D, 62);
+      const tq = ctx.upload(q, 'f32', [T, Hq, D]);
+      const tpool = ctx.upload(pool, 'f32', [pages, 2, page, Hkv, D]);
+      const tbt = ctx.upload(Uint32Array.from({ length: pages }, (_, i) => i), 'u32', [1, pages]);
+      const out = ctx.tensor('f32', [T, Hq * D]);
+      const step = ctx.uniform(new Uint32Array([0, 0, 0, 0])); // rows are positions 0..T−1
+      const K = new Float32Array(Hkv * D * T), V = new Float32Array(Hkv * T * D);
+      for (let t = 0; t < T; t++) {
+        const pg = Math.floor(t / page), r = t % page;
+        for (let h = 0; h < Hkv; h++) for (let d = 0; d < D; d++) {
+          K[(h * D + d) * T + t] = pool[(((pg * 2 + 0) * page + r) * Hkv + h) * D + d];
+          V[(h * T + t) * D + d] = pool[(((pg * 2 + 1) * page + r) * Hkv + h) * D + d];
+        }
+      }
+      const mask = new Float32Array(T * T);
+      for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -Infinity;
+      const model = graph({
+        inputs: [{ name: 'q', ...f32([T, Hkv, G, D]) }, { name: 'k', ...f32([Hkv, 1, D, T]) }, { name: 'v', ...f32([Hkv, 1, T, D]) }],
+        outputs: [{ name: 'o', ...f32([T, Hkv, G, D]) }],
+        inits: [{ name: 'scale', ...f32([]), data: Float32Array.of(1 / Math.sqrt(D)) }, { name: 'mask', ...f32([T, T]), data: mask }],
+        nodes: [
+          { op: 'Transpose', inputs: ['q'], outputs: ['qh'], attrs: { perm: [1, 2, 0, 3] } },
+          { op: 'MatMul', inputs: ['qh', 'k'], outputs: ['s'] },
+          { op: 'Mul', inputs: ['s', 'scale'], outputs: ['ss'] },
+          { op: 'Add', inputs: ['ss', 'mask'], outputs: ['sm'] },
+          { op: 'Softmax', inputs: ['sm'], outputs: ['p'], attrs: { axis: -1 } },
+          { op: 'MatMul', inputs: ['p', 'v'], outputs: ['oh'] },
+          { op: 'Transpose', inputs: ['oh'], outputs: ['o'], attrs: { perm: [2, 0, 1, 3] } },
+        ],
+      });
+      return {
+        records: [pagedAttention(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step })],
+        bytes: 4 * (2 * Hkv * D * T + 2 * T * Hq * D),
+        flops: 2 * Hq * D * T * (T + 1), // causal: (T + 1)/2 keys a row on average, 4 flops per key and channel
+        ort: {
+          model,
+          feeds: { q: { type: 'float32', data: q, dims: [T, Hkv, G, D] }, k: { type: 'float32', data: K, dims: [Hkv, 1, D, T] }, v: { type: 'float32', data: V, dims: [Hkv, 1, T, D] } },
+          note: 'ORT: Transpose, MatMul, Mul, Add (causal mask), Softmax, MatMul, Transpose (K/V fed contiguous)',
+        },
+        output: out,
+        dispose: () => [tq, tpool, tbt, out].forEach((t) => t.buffer.destroy()),
+      };
+    },
+  };
+}
+
+/**
+ * The DiT conv position embedding on [B·T, C] time-major rows: two causal grouped Conv1d (k 31, 16 groups), each
+ * followed by Mish, plus the residual, as the flow runs it (kernels/conv-pos.ts: two dispatches, Mish and the
+ * residual fused). ORT runs the converter's sequence (src/convert/dit.ts): Transpose, Conv, Softplus, Tanh, Mul,
+ * Conv, Softplus, Tanh, Mul, Transpose, Add. Chainable through x.
+ */
+function convPosCase(T: number): BenchCase {
+  const B = 2, C = 1024, KS = 31, groups = 16, CPG = C / groups, M = B * T;
+  return {
+    name: 'DiT conv position embedding (conv+Mish ×2 + residual)',
+    shape: `[${B},${T},${C}] k${KS} groups ${groups}`,
+    setup: ({ ctx }) => {
+      const x = rnd(M * C, 71, 2), w1 = rnd(C * CPG * KS, 72, 1 / Math.sqrt(CPG * KS)), w2 = rnd(C * CPG * KS, 73, 1 / Math.sqrt(CPG * KS));
+      const b1 = rnd(C, 74, 0.1), b2 = rnd(C, 75, 0.1);
+      const tx = ctx.upload(x, 'f32', [M, C]), c1 = ctx.tensor('f32', [M, C]), y = ctx.tensor('f32', [M, C]);
+      const tw1 = ctx.upload(convPosWeightLayout(w1, C, CPG, KS), 'f32', [C, KS, CPG]), tw2 = ctx.upload(convPosWeightLayout(w2, C, CPG, KS), 'f32', [C, KS, CPG]);
+      const tb1 = ctx.upload(b1, 'f32', [C]), tb2 = ctx.upload(b2, 'f32', [C]);
+      const dims = createDims(ctx, { T, B, chunk: 0 });
+      const conv = (i: string, w: string, b: string, o: string): NodeSpec[] => [
+        { op: 'Conv', inputs: [i, w, b], outputs: [`${o}_c`], attrs: { group: groups, kernel_shape: [KS], pads: [KS - 1, 0] } },
+        { op: 'Softplus', inputs: [`${o}_c`], outputs: [`${o}_sp`] },
+        { op: 'Tanh', inputs: [`${o}_sp`], outputs: [`${o}_t`] },
+        { op: 'Mul', inputs: [`${o}_c`, `${o}_t`], outputs: [o] },
+      ];
+      const model = graph({
+        inputs: [{ name: 'x', ...f32([B, T, C]) }],
+        outputs: [{ name: 'y', ...f32([B, T, C]) }],
+        inits: [
+          { name: 'w1', ...f32([C, CPG, KS]), data: w1 }, { name: 'b1', ...f32([C]), data: b1 },
+          { name: 'w2', ...f32([C, CPG, KS]), data: w2 }, { name: 'b2', ...f32([C]), data: b2 },
+        ],
+        nodes: [
+          { op: 'Transpose', inputs: ['x'], outputs: ['xc'], attrs: { perm: [0, 2, 1] } },
+          ...conv('xc', 'w1', 'b1', 'm1'),
+          ...conv('m1', 'w2', 'b2', 'm2'),
+          { op: 'Transpose', inputs: ['m2'], outputs: ['mt'], attrs: { perm: [0, 2, 1] } },
+          { op: 'Add', inputs: ['mt', 'x'], outputs: ['y'] },
+        ],
+      });
+      return {
+        records: atLength([
+          convPos(ctx, { dims, x: tx, w: tw1, bias: tb1, y: c1 }, 'conv_pos1'),
+          convPos(ctx, { dims, x: c1, w: tw2, bias: tb2, y, res: tx }, 'conv_pos2'),
+        ], T, B),
+        bytes: 4 * (2 * C * CPG * KS + 4 * M * C),
+        flops: 2 * 2 * M * C * CPG * KS,
+        ort: {
+          model,
+          feeds: { x: { type: 'float32', data: x, dims: [B, T, C] } },
+          note: 'ours: two conv_pos dispatches (Mish, residual fused); ORT: Transpose, (Conv, Softplus, Tanh, Mul) ×2, Transpose, Add',
+        },
+        output: y,
+        dispose: () => [tx, c1, y, tw1, tw2, tb1, tb2].forEach((t) => t.buffer.destroy()),
+      };
+    },
+  };
+}
+
 export const suite: Suite = {
   name: 'model-kernels',
   description: 'model-specific fused kernels at real shapes vs the unfused ONNX op sequences on onnxruntime-node',
@@ -541,6 +741,9 @@ export const suite: Suite = {
       ditAttentionCase(full ? 600 : 100),
       ...(ctx?.isCpuAdapter === false ? [ditAttentionCase(full ? 600 : 100, '3-pass'), ditAttentionCase(full ? 600 : 100, 'tiled')] : []),
       adalnCase(full ? 600 : 100),
+      ditFeedForwardCase(full ? 600 : 16),
+      convPosCase(full ? 600 : 100),
+      prefillAttentionCase(full ? 512 : 64),
       stftCase(full ? 24000 : 4800), // 1 s of source at 24 kHz
       istftCase(full ? 6001 : 1201),
     ];

@@ -65,9 +65,17 @@ describe('parity with onnxruntime-node (cpu EP)', () => {
 });
 
 describe('bench cases compute what their ORT graphs compute (ORT cpu EP)', () => {
-  // The fused rows of the model-kernels suite that --ort-chain compares per op: the square RMSNorm+projection and
-  // the whole MLP block (norm, gate_up, SwiGLU, down_proj, residual), f32 and f16 weights, at the tiny size.
-  it.each([['rmsnorm+matmul f32', 'x[1,896] W[896,896]+b'], ['rmsnorm+SwiGLU MLP f32', ''], ['rmsnorm+SwiGLU MLP f16', '']])('%s %s', async (name, shape) => {
+  // The fused rows of the model-kernels suite that --ort-chain compares per op: the square RMSNorm+projection, the
+  // whole MLP block (norm, gate_up, SwiGLU, down_proj, residual) with f32 and f16 weights, the DiT feed-forward
+  // with its gated residual, the DiT conv position embedding and the causal prefill attention, at the tiny size.
+  it.each([
+    ['rmsnorm+matmul f32', 'x[1,896] W[896,896]+b'],
+    ['rmsnorm+SwiGLU MLP f32', ''],
+    ['rmsnorm+SwiGLU MLP f16', ''],
+    ['DiT feed-forward + gated residual (fused epilogues)', ''],
+    ['DiT conv position embedding (conv+Mish ×2 + residual)', ''],
+    ['prefill attention (causal GQA)', ''],
+  ])('%s %s', async (name, shape) => {
     const ctx = await testContext();
     const suite = await SUITES['model-kernels']();
     const cases = await suite.cases({ ctx, size: 'tiny' } as never);
