@@ -141,19 +141,26 @@ describe('ditAttention (flash, tiled, rowwise and 3-pass gemm forms, key padding
 });
 
 describe('convPos (causal grouped conv k31 + Mish, residual) vs float64', () => {
+  // Both forms where the shape allows the subgroup one (C and channels/group multiples of 32), on the adapters
+  // that have it (llvmpipe's 8-lane subgroups).
   it.each([
-    [19, 1024, 64, 31],
-    [83, 64, 4, 31],
-    [1, 1024, 64, 31],
-  ])('T=%i C=%i channels/group=%i k=%i', async (T, C, CPG, KS) => {
+    [19, 1024, 64, 31, false],
+    [19, 1024, 64, 31, true],
+    [83, 64, 4, 31, false],
+    [83, 64, 32, 5, false],
+    [83, 64, 32, 5, true],
+    [1, 1024, 64, 31, false],
+    [1, 1024, 64, 31, true],
+  ])('T=%i C=%i channels/group=%i k=%i subgroups=%s', async (T, C, CPG, KS, subgroups) => {
     const ctx = await testContext();
+    if (subgroups && !(ctx.hasWideSubgroups && ctx.hasSubgroupsOf8)) return; // the SG form is llvmpipe's only
     const rng = new SeededRng(T + C + CPG);
     const B = 2, M = B * T;
     const x = rng.f32(M * C), w = rng.normalF32(C * CPG * KS, 2 / Math.sqrt(CPG * KS)), bias = rng.f32(C), res = rng.f32(M * C);
     const dims = createDims(ctx, { T, B, chunk: 0 });
     const tx = ctx.upload(x, 'f32', [M, C]), tw = ctx.upload(convPosWeightLayout(w, C, CPG, KS), 'f32', [C, KS, CPG]), tb = ctx.upload(bias, 'f32', [C]);
     const tr = ctx.upload(res, 'f32', [M, C]), y = ctx.tensor('f32', [M, C]), y2 = ctx.tensor('f32', [M, C]);
-    ctx.run(atLength([convPos(ctx, { dims, x: tx, w: tw, bias: tb, y }), convPos(ctx, { dims, x: tx, w: tw, bias: tb, y: y2, res: tr })], T, B));
+    ctx.run(atLength([convPos(ctx, { dims, x: tx, w: tw, bias: tb, y, subgroups }), convPos(ctx, { dims, x: tx, w: tw, bias: tb, y: y2, res: tr, subgroups })], T, B));
     const mish = (v: number) => v * Math.tanh(v > 20 ? v : Math.log1p(Math.exp(v)));
     const ref = new Float64Array(M * C), ref2 = new Float64Array(M * C);
     for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let o = 0; o < C; o++) {
