@@ -18,11 +18,16 @@ export interface PagedAttentionArgs {
   /** Default 1/sqrt(D). */
   scale?: number;
   /**
-   * 'chunked' (workgroup per row and head; decode), 'rows' (thread per row and head; prefill) or 'rows_sg' (an
-   * 8-lane subgroup per 8 rows of a head, sharing K/V loads; llvmpipe with subgroups of exactly 8). Default by M
-   * and adapter.
+   * 'chunked' (workgroup per row and head; decode), 'rows' (thread per row and head; prefill), or the llvmpipe
+   * entries (subgroups of exactly 8, sharing each K/V load across the lanes): 'rows_sg' (8 rows of a head) and
+   * 'heads_sg' (the ≤ 8 q heads of a kv head, one row; decode). Default by M and adapter.
    */
-  mode?: 'chunked' | 'rows' | 'rows_sg';
+  mode?: 'chunked' | 'rows' | 'rows_sg' | 'heads_sg';
+}
+
+/** The llvmpipe subgroup entries run here: subgroups of exactly 8 lanes and a head dim of whole vec4s. */
+function sgEntriesFit(ctx: GpuContext, D: number): boolean {
+  return ctx.hasWideSubgroups && ctx.hasSubgroupsOf8 && D % 4 === 0;
 }
 
 /** The checks and dimensions both entry points share (q, pool f32 or f16, out, block table). */
@@ -46,17 +51,22 @@ export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = '')
   // its keys, which a GPU cannot hide (CPU adapters run it best: no barriers). On llvmpipe `rows_sg` shares each
   // K/V load across 8 rows: lavapipe, 512 rows × 14 heads 313 → 49 ms (bench model-kernels "prefill attention");
   // full-size f16 LLM prefill of 512 tokens 26.1 → 19.0 s.
-  const sgOk = ctx.hasWideSubgroups && ctx.hasSubgroupsOf8 && D % 4 === 0;
-  const mode = a.mode ?? (M >= 8 && ctx.isCpuAdapter ? (sgOk ? 'rows_sg' : 'rows') : 'chunked');
-  if (mode === 'rows_sg') {
-    if (!(ctx.hasWideSubgroups && ctx.hasSubgroupsOf8)) throw new AdapterLimitError('subgroups of exactly 8 lanes (pagedAttention rows_sg)', 8, ctx.handle.info.subgroupMinSize);
-    if (D % 4) throw new ShapeMismatchError(`pagedAttention rows_sg: head_dim ${D} must be a multiple of 4`);
+  // A few rows (decode) on llvmpipe: `heads_sg`, whose lanes are the q heads sharing a kv head.
+  const gq = Hq / Hkv;
+  const sgOk = sgEntriesFit(ctx, D);
+  const mode = a.mode ?? (ctx.isCpuAdapter && sgOk ? (M >= 8 || gq > 8 ? 'rows_sg' : 'heads_sg') : M >= 8 && ctx.isCpuAdapter ? 'rows' : 'chunked');
+  const sg = mode === 'rows_sg' || mode === 'heads_sg';
+  if (sg) {
+    if (!(ctx.hasWideSubgroups && ctx.hasSubgroupsOf8)) throw new AdapterLimitError(`subgroups of exactly 8 lanes (pagedAttention ${mode})`, 8, ctx.handle.info.subgroupMinSize);
+    if (D % 4) throw new ShapeMismatchError(`pagedAttention ${mode}: head_dim ${D} must be a multiple of 4`);
+    if (mode === 'heads_sg' && gq > 8) throw new ShapeMismatchError(`pagedAttention heads_sg: ${gq} q heads per kv head do not fit 8 lanes`);
   }
-  const grid: [number, number, number] = mode === 'rows' ? grid1d(ceilDiv(M * Hq, 64)) : mode === 'rows_sg' ? [ceilDiv(M, 8), Hq, 1] : [Hq, M, 1];
+  const grid: [number, number, number] =
+    mode === 'rows' ? grid1d(ceilDiv(M * Hq, 64)) : mode === 'rows_sg' ? [ceilDiv(M, 8), Hq, 1] : mode === 'heads_sg' ? [M, Hkv, 1] : [Hq, M, 1];
   const params = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, grid[0] * 64]));
   return ctx.record(
-    mode === 'rows_sg'
-      ? { shader: 'paged_attention_sg', entry: 'attend_rows_sg', defines: { D, F16KV: defines.F16KV } }
+    sg
+      ? { shader: 'paged_attention_sg', entry: `attend_${mode}`, defines: { D, F16KV: defines.F16KV } }
       : { shader: 'paged_attention', entry: mode === 'rows' ? 'attend_rows' : 'attend', defines },
     [params, a.step, a.q, a.pool, a.blockTable, a.out],
     grid,
@@ -109,3 +119,19 @@ export function pagedAttentionSplit(ctx: GpuContext, a: PagedAttentionSplitArgs,
 
 /** Splits needed to cover `maxContext` positions with `chunk` keys each. */
 export const splitsFor = (maxContext: number, chunk = 32): number => ceilDiv(maxContext, chunk);
+
+/** Whether decodeAttention takes the one-dispatch `heads_sg` form for Hq q heads over Hkv kv heads of dim D. */
+export function decodeRunsHeadsSg(ctx: GpuContext, Hq: number, Hkv: number, D: number): boolean {
+  return ctx.isCpuAdapter && sgEntriesFit(ctx, D) && Hq % Hkv === 0 && Hq / Hkv <= 8;
+}
+
+/**
+ * Decode attention as the LLM runs it: on llvmpipe (subgroups of exactly 8, ≤ 8 q heads per kv head) the one
+ * `heads_sg` dispatch; elsewhere split-K partials + combine (pagedAttentionSplit).
+ */
+export function decodeAttention(ctx: GpuContext, a: PagedAttentionSplitArgs, tag = ''): DispatchRecord[] {
+  if (decodeRunsHeadsSg(ctx, a.q.shape[1], a.pool.shape[3], a.q.shape[2])) {
+    return [pagedAttention(ctx, { q: a.q, pool: a.pool, blockTable: a.blockTable, out: a.out, step: a.step, scale: a.scale, mode: 'heads_sg' }, tag)];
+  }
+  return pagedAttentionSplit(ctx, a, tag);
+}

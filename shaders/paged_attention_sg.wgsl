@@ -14,8 +14,13 @@
 // max is finite after the first block. Lanes past M compute row M − 1 again (subgroup ops need all 8) and do
 // not write.
 //
+// Entry `attend_heads_sg` (decode: one or a few rows): the same walk with the lanes on the GQ = Hq / Hkv q heads
+// of one kv head and one row (GQ ≤ 8; lanes past GQ repeat the last head and do not write), so every K/V load
+// also feeds 8 dot products, the whole context in one dispatch with no partials to combine. Grid (M, Hkv).
+//
 // q [M, Hq, D] f32 (rotated), o [M, Hq·D] f32, pool f32 or packed halves (F16KV), D a multiple of 4.
-// Grid (ceil(M / 8), Hq). The broadcasts are written out: their source lane must be a constant expression.
+// Grid of `attend_rows_sg`: (ceil(M / 8), Hq). The broadcasts are written out: their source lane must be a
+// constant expression.
 
 enable subgroups;
 
@@ -62,15 +67,9 @@ fn row_base4(j: u32, which: u32, g: u32) -> u32 {
   return (((page * 2u + which) * p.pageSize + j % p.pageSize) * p.Hkv + g) * D4;
 }
 
-@compute @workgroup_size(8)
-fn attend_rows_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
-  let h = wid.y;
-  let m0 = wid.x * 8u;
-  let g = h / (p.Hq / p.Hkv);
-  let m = min(m0 + lane, p.M - 1u);
-  let pos = step.start + m;                         // this lane's row sees keys 0..pos
-  let nAll = step.start + min(m0 + 8u, p.M);        // keys some lane of the group sees (uniform)
-  let qb = (m * p.Hq + h) * D4;
+// The walk both entries share: this lane's query (first vec4 qb of q and o) sees keys 0..pos of kv head g; the
+// subgroup walks keys 0..nAll−1 (uniform); `live` lanes write their row.
+fn attend8(lane: u32, g: u32, qb: u32, pos: u32, nAll: u32, live: bool) {
   var qr: array<vec4<f32>, D4>;
   var acc: array<vec4<f32>, D4>;
   for (var c = 0u; c < D4; c++) {
@@ -121,9 +120,28 @@ fn attend_rows_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invoc
     }
     mx = nmx;
   }
-  if (m0 + lane < p.M) {
+  if (live) {
     for (var c = 0u; c < D4; c++) {
       o[qb + c] = acc[c] / l;
     }
   }
+}
+
+@compute @workgroup_size(8)
+fn attend_rows_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+  let h = wid.y;
+  let m0 = wid.x * 8u;
+  let m = min(m0 + lane, p.M - 1u);
+  let pos = step.start + m;
+  attend8(lane, h / (p.Hq / p.Hkv), (m * p.Hq + h) * D4, pos, step.start + min(m0 + 8u, p.M), m0 + lane < p.M);
+}
+
+@compute @workgroup_size(8)
+fn attend_heads_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+  let m = wid.x;
+  let g = wid.y;
+  let gq = p.Hq / p.Hkv;
+  let h = g * gq + min(lane, gq - 1u);
+  let pos = step.start + m;
+  attend8(lane, g, (m * p.Hq + h) * D4, pos, pos + 1u, lane < gq);
 }

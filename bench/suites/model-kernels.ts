@@ -5,8 +5,8 @@
  *   - HiFT Snake [C, L] (ORT: Mul, Sin, Mul, Mul, Add);
  *   - HiFT conv1d k=7 with Snake fused on its input and the residual on its output, i.e. one ResBlock half
  *     (ORT: the Snake ops, Pad, Conv, Add);
- *   - Qwen2 paged decode attention, 14 q / 2 kv heads × 64, split-K (ORT: MatMul, Mul, Softmax, MatMul on
- *     contiguous K/V);
+ *   - Qwen2 paged decode attention, 14 q / 2 kv heads × 64, as the LLM runs it (split-K, or llvmpipe's
+ *     heads_sg) (ORT: MatMul, Mul, Softmax, MatMul on contiguous K/V);
  *   - DiT attention, CFG batch 2 × 16 heads × 64 (ORT: MatMul, Mul, Softmax, MatMul);
  *   - DiT AdaLN: LayerNorm without affine + x·(1+scale)+shift (ORT: LayerNormalization, Add, Mul, Add);
  *   - HiFT source STFT and output iSTFT, n_fft 16 hop 4 (ORT: reflect Pad + strided Conv with the windowed DFT
@@ -28,7 +28,7 @@ import { ditAttention, ditAttentionGemm } from '../../kernels/dit-attention.js';
 import { ditLinear } from '../../kernels/dit-linear.js';
 import { atLength, createDims } from '../../kernels/flow-dims.js';
 import { istft } from '../../kernels/istft.js';
-import { pagedAttention, pagedAttentionSplit } from '../../kernels/paged-attention.js';
+import { decodeAttention, pagedAttention } from '../../kernels/paged-attention.js';
 import { stft, stftTables } from '../../kernels/stft.js';
 import { normGemv, rmsNorm } from '../../kernels/rmsnorm.js';
 import { linear } from '../../kernels/matmul.js';
@@ -305,7 +305,7 @@ function pagedAttentionCase(ctxLen: number): BenchCase {
         ],
       });
       return {
-        records: pagedAttentionSplit(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step, partials, chunk }),
+        records: decodeAttention(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step, partials, chunk }),
         bytes: 4 * (2 * Hkv * D * ctxLen + 2 * Hq * D),
         flops: 4 * Hq * D * ctxLen,
         ort: {

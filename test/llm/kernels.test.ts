@@ -146,14 +146,14 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     [8, 1, 128, 16, 150, 2], // head dim past the workgroup (2 dims per thread), one kv head for all q heads
   ];
   // Every case in every mode with an f32 pool; the f16 pool (packed halves) on the 14/2×64 model shapes.
-  const modes = ['chunked', 'rows', 'rows_sg', 'split', 'split_wg', 'split_wg32'] as const;
+  const modes = ['chunked', 'rows', 'rows_sg', 'heads_sg', 'split', 'split_wg', 'split_wg32'] as const;
   const both = [
     ...cases.flatMap((c) => modes.map((m) => [...c, m, 'f32'] as const)),
     ...cases.slice(0, 4).flatMap((c) => modes.map((m) => [...c, m, 'f16'] as const)),
   ];
   it.each(both)('Hq=%i Hkv=%i D=%i page=%i prefix=%i M=%i %s pool %s', async (Hq, Hkv, D, pageSize, prefix, M, mode, kvType) => {
     const ctx = await testContext();
-    if (mode === 'rows_sg' && !(ctx.hasWideSubgroups && ctx.hasSubgroupsOf8)) return; // llvmpipe's 8-lane entry only
+    if ((mode === 'rows_sg' || mode === 'heads_sg') && !(ctx.hasWideSubgroups && ctx.hasSubgroupsOf8)) return; // llvmpipe's 8-lane entries only
     const rng = new SeededRng(Hq * 7 + D + pageSize * 13 + prefix * 3 + M);
     const N = prefix + M;
     const W = (Hq + 2 * Hkv) * D;

@@ -15,7 +15,8 @@
  * top-k + log-sum-exp the sampler needs. 8 dispatches per layer (9 with the split SwiGLU form) + 3. On CPU
  * adapters the decode step instead uses rmsnorm.wgsl `gemv` with the norms and the SwiGLU fused into the
  * projections (prefill and decode): 6 dispatches per layer + 3 (see ownPlan). Decode attention is split-K (partials + combine:
- * one more dispatch per layer, no barriers): 7 per layer on CPU adapters.
+ * one more dispatch per layer, no barriers), except on llvmpipe, where one `heads_sg` dispatch walks the whole
+ * context (kernels/paged-attention.ts decodeAttention): 6 per layer there.
  *
  * Steady-state decode: the plan is built once at load; a step writes the input row, a 16-byte step uniform
  * {start, slot} and (only when a page is added) the sequence's block-table row, then one submit that also copies
@@ -23,7 +24,7 @@
  */
 import { linear } from '../../../kernels/matmul.js';
 import { qkvAppend } from '../../../kernels/kv-cache.js';
-import { pagedAttention, pagedAttentionSplit, splitsFor } from '../../../kernels/paged-attention.js';
+import { decodeAttention, pagedAttention, splitsFor } from '../../../kernels/paged-attention.js';
 import { normGemv, rmsNorm, siluMul } from '../../../kernels/rmsnorm.js';
 import { ropeTable } from '../../../kernels/rope.js';
 import { decodeTopK, topK } from '../../../kernels/sample.js';
@@ -187,11 +188,11 @@ export class Qwen2Runtime {
     return this.cache(key, recs);
   }
 
-  /** Decode (one row): split-K partials + combine; prefill: one thread per (row, head). */
+  /** Decode (one row): kernels/paged-attention.ts decodeAttention (split-K, or llvmpipe's heads_sg); prefill: pagedAttention. */
   private attention(q: GpuTensor, layer: number, out: GpuTensor, tag: string): DispatchRecord[] {
     const { ctx, kv } = this;
     const a = { q, pool: kv.pools[layer], blockTable: kv.blockTable, out, step: this.step };
-    if (q.shape[0] === 1) return pagedAttentionSplit(this.ctx, { ...a, partials: this.partials, chunk: SPLIT_CHUNK }, tag);
+    if (q.shape[0] === 1) return decodeAttention(this.ctx, { ...a, partials: this.partials, chunk: SPLIT_CHUNK }, tag);
     return [pagedAttention(ctx, a, tag)];
   }
 
