@@ -98,7 +98,7 @@ export function ditAttention(ctx: GpuContext, a: DitAttentionArgs, tag = ''): Dy
 }
 
 export interface DitAttentionGemmArgs extends Omit<DitAttentionArgs, 'impl'> {
-  /** Score scratch: at least B·H·Tmax² f32 (P overwrites S in place). */
+  /** Score scratch: at least B·H·Tmax² f32 rounded up to a multiple of 4 (P overwrites S in place). */
   scores: GpuTensor;
   /** Subgroup-shared entries (scores_sg, pv_sg); default: on llvmpipe with subgroups of ≥ 8 lanes. */
   subgroups?: boolean;
@@ -121,7 +121,8 @@ export function ditAttentionGemm(ctx: GpuContext, a: DitAttentionGemmArgs, tag =
   expectShape(`ditAttentionGemm ${tag} keymask`, a.keymask, [Mmax], ['f32']);
   const params = sharedUniform(ctx, packParams([H, C, 0, { f32: 1 / Math.sqrt(DH) }]));
   const check = (T: number, B: number) => {
-    if (B * H * T * T > a.scores.numel) throw new ShapeMismatchError(`ditAttentionGemm ${tag}: scores [${a.scores.shape}] < ${B}·${H}·${T}²`);
+    // The softmax pass views the scores as vec4s, so the live B·H·T² must fit in whole vec4s of the binding.
+    if (4 * ceilDiv(B * H * T * T, 4) > a.scores.numel) throw new ShapeMismatchError(`ditAttentionGemm ${tag}: scores [${a.scores.shape}] < ${B}·${H}·${T}² rounded up to a multiple of 4`);
   };
   // Subgroup-shared loads on llvmpipe (shaders/dit_attn_gemm.wgsl, SG); pv_sg needs whole subgroups per query
   // block: DH/4 lanes per block, a multiple of 8 that divides 64.

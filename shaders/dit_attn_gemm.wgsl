@@ -6,7 +6,8 @@
 //            dims.chunk > 0). Thread: 8 queries × 4 keys, vec4 along d. Grid (ceil(T/256), ceil(T/8), B·H).
 //   softmax  P[z, i, :] = softmax(S[z, i, :]) in f32 (max-subtracted); masked entries become 0 and a row with no
 //            visible key becomes all 0 (upstream would attend everywhere; cannot happen at inference).
-//            One thread per row, no barriers (three sweeps over the row). Grid (ceil(B·H·T/64), 1, 1).
+//            One thread per row, no barriers (three sweeps over the row, a vec4 at a time when T % 4 == 0).
+//            Grid (ceil(B·H·T/64), 1, 1).
 //   pv       o[b·T + i, h·DH + d] = Σ_j P[z, i, j] · v[b·T + j, h·DH + d]. Thread: 8 queries × 4 channels.
 //            Grid (ceil(DH/4 · ceil(T/8) / 64), B·H).
 // qkv: [M, 3C] = [q | k | v] (rotary already applied), o: [M, C], S: [B·H, T, T] live (row stride T).
@@ -34,7 +35,9 @@ enable subgroups;
 @group(0) @binding(4) var<storage, read_write> S: array<f32>;
 #endif
 #ifdef SOFTMAX
-@group(0) @binding(4) var<storage, read_write> S: array<f32>;
+// Viewed as vec4s: rows of T % 4 == 0 floats start 16-byte aligned and are swept a vec4 at a time (a quarter of
+// the loads and stores, which lavapipe charges per lane); other T index single components.
+@group(0) @binding(4) var<storage, read_write> S4: array<vec4<f32>>;
 #endif
 #ifdef PV
 @group(0) @binding(4) var<storage, read> S: array<f32>;
@@ -97,6 +100,10 @@ fn scores(@builtin(global_invocation_id) gid: vec3<u32>) {
 #endif
 
 #ifdef SOFTMAX
+fn s_get(e: u32) -> f32 { return S4[e >> 2u][e & 3u]; }
+fn s_set(e: u32, v: f32) { S4[e >> 2u][e & 3u] = v; }
+fn masked_exp(s: f32, mx: f32) -> f32 { return select(0.0, exp(s - mx), s > -1.0e38); }
+
 @compute @workgroup_size(64)
 fn softmax(@builtin(global_invocation_id) gid: vec3<u32>) {
   let T = dims.T;
@@ -104,16 +111,36 @@ fn softmax(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (row >= dims.B * p.H * T) { return; }
   let base = row * T;
   var mx = MASKED;
-  for (var j = 0u; j < T; j++) { mx = max(mx, S[base + j]); }
   var sum = 0.0;
+  if ((T & 3u) == 0u) {
+    // The same three sweeps a vec4 at a time; the sum still adds e_j in j order, so results equal the scalar path.
+    let b4 = base >> 2u;
+    let n4 = T >> 2u;
+    for (var j = 0u; j < n4; j++) {
+      let s = S4[b4 + j];
+      mx = max(mx, max(max(s.x, s.y), max(s.z, s.w)));
+    }
+    for (var j = 0u; j < n4; j++) {
+      let s = S4[b4 + j];
+      let e = vec4<f32>(masked_exp(s.x, mx), masked_exp(s.y, mx), masked_exp(s.z, mx), masked_exp(s.w, mx));
+      S4[b4 + j] = e;
+      sum += e.x;
+      sum += e.y;
+      sum += e.z;
+      sum += e.w;
+    }
+    let inv = select(0.0, 1.0 / sum, sum > 0.0);
+    for (var j = 0u; j < n4; j++) { S4[b4 + j] *= inv; }
+    return;
+  }
+  for (var j = 0u; j < T; j++) { mx = max(mx, s_get(base + j)); }
   for (var j = 0u; j < T; j++) {
-    let s = S[base + j];
-    let e = select(0.0, exp(s - mx), s > -1.0e38);
-    S[base + j] = e;
+    let e = masked_exp(s_get(base + j), mx);
+    s_set(base + j, e);
     sum += e;
   }
   let inv = select(0.0, 1.0 / sum, sum > 0.0);
-  for (var j = 0u; j < T; j++) { S[base + j] *= inv; }
+  for (var j = 0u; j < T; j++) { s_set(base + j, s_get(base + j) * inv); }
 }
 #endif
 

@@ -69,6 +69,7 @@ describe('ditAttention (flash, tiled, rowwise and 3-pass gemm forms, key padding
     [1, 16, 64, 0, 0],
     [131, 4, 16, 50, 5],
     [70, 3, 32, 50, 3],
+    [96, 3, 32, 50, 7], // T % 4 == 0: the 3-pass softmax's vec4 sweeps
   ])('T=%i heads=%i DH=%i chunk=%i padded(item 1)=%i', async (T, H, DH, chunk, pad) => {
     const ctx = await testContext();
     const rng = new SeededRng(T * 7 + H + chunk + pad);

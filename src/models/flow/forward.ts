@@ -137,7 +137,7 @@ export class FlowModel {
     const w = loadFlowWeights(ctx, cfg, opts.store, { dtype: opts.dtype, estimator: opts.estimator });
     const maxFrames = opts.maxFrames ?? 1000;
     // CPU adapters run attention as three register-blocked passes over a score buffer when it fits one binding.
-    const scoreBytes = 2 * cfg.heads * maxFrames * maxFrames * 4;
+    const scoreBytes = Math.ceil((2 * cfg.heads * maxFrames * maxFrames) / 4) * 16; // whole vec4s, as scratch.ts allocates
     const kernels = opts.kernels ?? (ctx.isCpuAdapter ? 'cpu' : 'gpu');
     const withScores = kernels === 'cpu' && scoreBytes <= ctx.device.limits.maxStorageBufferBindingSize;
     const s = allocFlowScratch(ctx, cfg, maxFrames, withScores);

@@ -95,7 +95,8 @@ export function allocFlowScratch(ctx: GpuContext, cfg: FlowConfig, maxFrames: nu
     mod: Array.from({ length: cfg.depth }, (_, i) => t([R, 6 * C], `mod${i}`)),
     modOut: t([R, 2 * C], 'modOut'),
     rope: t([maxFrames, cfg.rotDim / 2, 2], 'rope'),
-    scores: withScores ? t([B * cfg.heads * maxFrames * maxFrames], 'scores') : undefined,
+    // Rounded up to whole vec4s: the softmax pass views the scores as vec4s (shaders/dit_attn_gemm.wgsl).
+    scores: withScores ? t([Math.ceil((B * cfg.heads * maxFrames * maxFrames) / 4) * 4], 'scores') : undefined,
     tapInp: t([M, inW], 'tapInp'),
     tapV: t([M, cfg.outChannels], 'tapV'),
   };
