@@ -32,7 +32,7 @@ export interface DynRecord extends DispatchRecord {
 
 /** The records with their grids for (T, B): plain objects, no GPU object is created. */
 export function atLength(records: readonly DynRecord[], T: number, B: number): DispatchRecord[] {
-  return records.map((r) => ({ label: r.label, pipeline: r.pipeline, bindGroup: r.bindGroup, workgroups: r.grid(T, B) }));
+  return records.map((r) => ({ label: r.label, variant: r.variant, pipeline: r.pipeline, bindGroup: r.bindGroup, workgroups: r.grid(T, B) }));
 }
 
 export function dyn(rec: DispatchRecord, grid: DynRecord['grid']): DynRecord {

@@ -7,8 +7,14 @@ import { zeroCounters, type Counters } from './counters.js';
 import { adapterKind, type AdapterKind, type GpuDeviceHandle } from './device.js';
 import type { DispatchRecord } from './dispatch.js';
 import { AdapterLimitError, DeviceLostError, GpuError } from './errors.js';
-import { PipelineCache, type PipelineSpec } from './pipeline-cache.js';
+import { PipelineCache, type PipelineEntry, type PipelineSpec } from './pipeline-cache.js';
 import { GpuTensor, numel, type GpuDType } from './tensor.js';
+
+/** A record made inside compileBatch, and the variant whose compile it waits for. */
+interface PendingRecord {
+  rec: { pipeline: GPUComputePipeline };
+  entry: PipelineEntry;
+}
 
 export const STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST, without relying on globals
 export const UNIFORM = 0x40 | 0x08; // UNIFORM | COPY_DST
@@ -128,18 +134,14 @@ export class GpuContext {
     this.counters.bytesWritten += padded.byteLength;
   }
 
-  pipeline(spec: PipelineSpec): GPUComputePipeline {
-    const before = this.pipelines.created;
-    const p = this.pipelines.get(spec);
-    this.counters.pipelinesCreated += this.pipelines.created - before;
-    return p;
-  }
+  /** Records made inside compileBatch whose pipelines are still compiling. */
+  private batch: PendingRecord[] | null = null;
 
   /**
    * Bind group over `resources` at bindings 0..n-1 of group 0 (in the order the shader declares them); a null
    * entry leaves that binding number out (for bindings compiled out by a variant).
    */
-  bindGroup(pipeline: GPUComputePipeline, resources: (Bindable | null)[], label = ''): GPUBindGroup {
+  private bindGroup(layout: GPUBindGroupLayout, resources: (Bindable | null)[], label = ''): GPUBindGroup {
     this.counters.bindGroupsCreated++;
     const entries: GPUBindGroupEntry[] = [];
     resources.forEach((r, binding) => {
@@ -147,15 +149,56 @@ export class GpuContext {
       // A GPUBuffer has no `buffer` field; a GPUBufferBinding does.
       entries.push({ binding, resource: r instanceof GpuTensor ? r.binding() : 'buffer' in r ? r : { buffer: r } });
     });
-    return this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries, label });
+    return this.device.createBindGroup({ layout, entries, label });
   }
 
-  /** Builds a dispatch record: pipeline from the cache, a bind group over `resources`. */
+  /**
+   * Builds a dispatch record: pipeline from the cache (compiled now if new), a bind group over `resources`. Inside
+   * compileBatch a new pipeline compiles in the background instead and the record gets it when the batch settles.
+   */
   record(spec: PipelineSpec, resources: (Bindable | null)[], workgroups: readonly [number, number, number], tag = ''): DispatchRecord {
-    const pipeline = this.pipeline(spec);
-    const name = this.pipelines.key(spec);
-    const label = tag ? `${tag}/${name}` : name;
-    return { label, pipeline, bindGroup: this.bindGroup(pipeline, resources, label), workgroups };
+    const bindings = resources.flatMap((r, i) => (r === null ? [] : [i]));
+    const before = this.pipelines.created;
+    const entry = this.batch ? this.pipelines.startAsync(spec, bindings) : this.pipelines.get(spec, bindings);
+    this.counters.pipelinesCreated += this.pipelines.created - before;
+    const label = tag ? `${tag}/${entry.key}` : entry.key;
+    const rec = { label, variant: entry.key, pipeline: entry.pipeline as GPUComputePipeline, bindGroup: this.bindGroup(entry.bindGroupLayout, resources, label), workgroups };
+    if (!entry.pipeline) this.batch!.push({ rec, entry });
+    return rec;
+  }
+
+  /**
+   * The pipeline to encode `r` with: its own, or, for a copy of a record made inside compileBatch (e.g. a DynRecord
+   * spread before the batch settled), the compiled pipeline of its variant; throws while that still compiles.
+   */
+  pipelineOf(r: DispatchRecord): GPUComputePipeline {
+    if (r.pipeline) return r.pipeline;
+    const p = r.variant ? this.pipelines.compiled(r.variant) : undefined;
+    if (!p) throw new GpuError(`dispatch ${r.label}: its pipeline is still compiling (run after compileBatch settles)`);
+    return (r.pipeline = p);
+  }
+
+  /**
+   * Runs `build` (planning: records, plans, uniforms) with every new pipeline compiling in the background, all at
+   * once, then waits for them and completes the records. Driver compilers work in parallel this way, where
+   * record-by-record creation compiles one pipeline at a time on first use. No record made inside may run before
+   * this settles (run() refuses one without a pipeline).
+   */
+  async compileBatch<T>(build: () => T | Promise<T>): Promise<T> {
+    if (this.batch) return build(); // nested: the outer batch settles these too
+    const batch: PendingRecord[] = [];
+    this.batch = batch;
+    const before = this.pipelines.created;
+    let out: T;
+    try {
+      out = await build();
+    } finally {
+      this.batch = null;
+    }
+    await Promise.all(batch.map((b) => b.entry.pending));
+    this.counters.pipelinesCreated += this.pipelines.created - before;
+    for (const b of batch) b.rec.pipeline = b.entry.pipeline!;
+    return out;
   }
 
   /** Encodes `records` into one compute pass (optionally followed by copies) and submits once. */
@@ -165,7 +208,7 @@ export class GpuContext {
     if (records.length) {
       const pass = enc.beginComputePass();
       for (const r of records) {
-        pass.setPipeline(r.pipeline);
+        pass.setPipeline(this.pipelineOf(r));
         pass.setBindGroup(0, r.bindGroup);
         pass.dispatchWorkgroups(r.workgroups[0], r.workgroups[1], r.workgroups[2]);
       }

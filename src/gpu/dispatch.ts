@@ -6,7 +6,13 @@
 export interface DispatchRecord {
   /** Variant name plus the caller's tag, e.g. `layer3.attn/matmul_gemv_TILE4` — profiles group by it. */
   label: string;
+  /**
+   * The compiled pipeline. Absent only on a record (or a copy of one) made inside GpuContext.compileBatch before
+   * the batch settled: encoders take `GpuContext.pipelineOf(r)`, which then finds it through `variant`.
+   */
   pipeline: GPUComputePipeline;
+  /** The pipeline cache key (shader, entry, defines). */
+  variant?: string;
   bindGroup: GPUBindGroup;
   workgroups: readonly [number, number, number];
 }

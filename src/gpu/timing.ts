@@ -39,7 +39,7 @@ async function timedPasses(ctx: GpuContext, passes: readonly (readonly DispatchR
       timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
     });
     for (const r of records) {
-      pass.setPipeline(r.pipeline);
+      pass.setPipeline(ctx.pipelineOf(r));
       pass.setBindGroup(0, r.bindGroup);
       pass.dispatchWorkgroups(r.workgroups[0], r.workgroups[1], r.workgroups[2]);
     }

@@ -27,6 +27,13 @@ export interface WebGpuPipelineOptions {
   /** HiFT harmonic-noise table [rows, 9] (e.g. exported from upstream); default: seeded, see noise.ts. */
   sineNoise?: Float32Array;
   text?: TextFrontend;
+  /**
+   * Compile the pipelines a synthesis needs at load, all at once (GpuContext.compileBatch), instead of one by one
+   * on first use (default on). Tiny model on this 2-core VM (bench/ttfa.ts, medians of 3): Node on lavapipe, load +
+   * first audio 2124 → 1660 ms, first audio after load 1687 → 450 ms; headless Chromium on SwiftShader (the page
+   * test) 69.3 → 69.8 s in total, but first audio 66.0 → 6.3 s after load (the wait moves into load).
+   */
+  precompile?: boolean;
 }
 
 class GpuLlmPort implements LlmPort {
@@ -104,13 +111,26 @@ class GpuHiftPort implements HiftPort {
 export async function createWebGpuPipeline(ctx: GpuContext, files: ModelFiles, opts: WebGpuPipelineOptions = {}): Promise<CosyVoicePipeline> {
   const dtype = opts.dtype ?? 'f32';
   const maxFrames = opts.maxFrames ?? 1500;
-  const lm = CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype, maxContext: opts.maxContext ?? 2048, kv: { dtype: opts.kvDtype } });
-  const flow = await FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype, maxFrames });
-  const hcfg = hiftConfigFromYaml(files.yaml);
-  // A caller's table bounds the longest HiFT call (its noise is read by absolute sample index).
-  const hiftFrames = opts.sineNoise ? Math.min(maxFrames, Math.floor(opts.sineNoise.length / hcfg.harmonics / hcfg.samplesPerFrame)) : maxFrames;
-  const noise = opts.sineNoise ?? new SineNoiseTable(hcfg.harmonics).get(hcfg.samplesPerFrame * maxFrames).slice();
-  const hift = createHift(ctx, hcfg, loadHiftWeights(files.hift, hcfg), { maxFrames: hiftFrames, noise });
+  // With precompile, the pipelines a synthesis needs compile here, all at once: the models plan their fixed
+  // dispatch lists at load, and a prefill, the flow's token wrapper and HiFT calls of a few lengths are planned
+  // ahead so that their variants join the batch.
+  const precompile = opts.precompile !== false;
+  const build = async () => {
+    const lm = CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype, maxContext: opts.maxContext ?? 2048, kv: { dtype: opts.kvDtype } });
+    const flow = await FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype, maxFrames });
+    const hcfg = hiftConfigFromYaml(files.yaml);
+    // A caller's table bounds the longest HiFT call (its noise is read by absolute sample index).
+    const hiftFrames = opts.sineNoise ? Math.min(maxFrames, Math.floor(opts.sineNoise.length / hcfg.harmonics / hcfg.samplesPerFrame)) : maxFrames;
+    const noise = opts.sineNoise ?? new SineNoiseTable(hcfg.harmonics).get(hcfg.samplesPerFrame * maxFrames).slice();
+    const hift = createHift(ctx, hcfg, loadHiftWeights(files.hift, hcfg), { maxFrames: hiftFrames, noise });
+    if (precompile) {
+      lm.rt.plan(Math.min(64, lm.rt.maxPrefillRows), false);
+      flow.planAhead();
+      hift.planAhead();
+    }
+    return { lm, flow, hift };
+  };
+  const { lm, flow, hift } = precompile ? await ctx.compileBatch(build) : await build();
   return new CosyVoicePipeline({
     llm: new GpuLlmPort(lm),
     flow: new GpuFlowPort(flow),

@@ -17,6 +17,7 @@ import { expectClose } from '../helpers/compare.js';
 import { collect } from '../helpers/stream.js';
 import { readFixtureSet, TINY_DIR } from '../helpers/fixtures.js';
 import { testContext } from '../helpers/gpu.js';
+import { requestNodeDevice } from '../../src/gpu/node-device.js';
 
 let files: ModelFiles;
 const i32 = (d: ArrayLike<number>) => Int32Array.from(d as ArrayLike<number>, Number);
@@ -46,6 +47,33 @@ describe('WebGPU pipeline on the tiny official checkpoints', () => {
     const pcm = (await collect(pipe.streamTokens(i32(token.data), speaker, { streaming: false })))[0];
     expectClose(pcm, fx.outputs[1].data, { relL2: 1e-3, label: 'token2wav_offline tts_speech (webgpu)' });
     pipe.dispose();
+  });
+
+  it('precompile (the default) compiles everything at load; lazy compiling gives the same PCM', async () => {
+    const fx = readFixtureSet('token2wav_streaming', 1);
+    const named = (name: string) => fx.inputs.find((t) => t.name === name)!;
+    const speaker: SpeakerPrompt = {
+      promptTokens: i32(named('prompt_token').data),
+      promptMel: Float32Array.from(named('prompt_feat').data),
+      embedding: Float32Array.from(named('embedding').data),
+    };
+    const [token, sine] = [named('token'), named('sine_noise')];
+    const run = async (precompile: boolean) => {
+      // A device of its own: the pipeline cache is per device, and earlier tests compiled most variants already.
+      const ctx = new GpuContext(await requestNodeDevice());
+      const pipe = await createWebGpuPipeline(ctx, files, { maxFrames: 200, sineNoise: Float32Array.from(sine.data), precompile });
+      const atLoad = ctx.counters.pipelinesCreated;
+      const pcm = await collect(pipe.streamTokens(i32(token.data), speaker, { streaming: true }));
+      const during = ctx.counters.pipelinesCreated - atLoad;
+      pipe.dispose();
+      return { pcm, atLoad, during };
+    };
+    const eager = await run(true), lazy = await run(false);
+    console.log(`[precompile] pipelines at load / during the first synthesis: precompile ${eager.atLoad} / ${eager.during}, lazy ${lazy.atLoad} / ${lazy.during}`);
+    expect(eager.during).toBe(0);
+    expect(lazy.during).toBeGreaterThan(0);
+    expect(eager.pcm.length).toBe(lazy.pcm.length);
+    eager.pcm.forEach((c, i) => expectClose(c, lazy.pcm[i], { atol: 0, label: `chunk ${i}: precompiled vs lazy` }));
   });
 
   it('token2wav_streaming: both chunks through the public streaming API', async () => {

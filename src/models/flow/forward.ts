@@ -261,6 +261,14 @@ export class FlowModel {
     return { records: atLength(this.estimatorRecords, T, B), B, T };
   }
 
+  /**
+   * Plans the token wrapper for one token, so that its pipelines compile with the load's (GpuContext.compileBatch);
+   * its variants do not depend on the token count.
+   */
+  planAhead(): void {
+    this.prelook(1, 1);
+  }
+
   /** Records of the wrapper for n tokens of which nOut produce frames (two bind groups per new (n, nOut)). */
   private prelook(n: number, nOut: number): DispatchRecord[] {
     const key = `${n},${nOut}`;

@@ -163,6 +163,26 @@ export class HiftGenerator {
     }
   }
 
+  /**
+   * Plans streaming and final calls at a few lengths, from 16 mel frames to maxFrames, so that their pipelines
+   * compile with the load's (GpuContext.compileBatch): a conv's workgroup width follows its output length
+   * (kernels/conv1d.ts: 32 lanes for short outputs, 64 past that), so short and long calls use different
+   * variants, and the shortest and longest calls bracket them all.
+   */
+  planAhead(): void {
+    for (const T of new Set([16, 32, 64, 100, this.scratch.maxFrames])) {
+      for (const finalize of [false, true]) {
+        if (T > this.scratch.maxFrames) continue;
+        try {
+          this.shape(T, finalize);
+        } catch {
+          continue; // too short to give audio in this mode
+        }
+        this.plan(T, finalize);
+      }
+    }
+  }
+
   /** The dispatch list for one call shape (cached). */
   plan(T: number, finalize: boolean): DispatchRecord[] {
     const key = `${T}:${finalize}`;
