@@ -37,16 +37,7 @@
 // (head, split) walk leaves a GPU with 14·32 threads at context 1024, each on a 32-key serial loop; this gives
 // it Hkv·maxSplits workgroups of 64. Grid (maxSplits, Hkv, M); `attend_combine` is unchanged.
 
-struct Params {
-  M: u32,
-  Hq: u32,
-  Hkv: u32,
-  pageSize: u32,
-  maxPages: u32,
-  scale: f32,
-  rowStride: u32,
-  _p1: u32,
-}
+#include "paged_attn_params"
 
 #ifdef SPLIT
 const CH: u32 = {{CH}}u;

@@ -26,16 +26,7 @@ enable subgroups;
 
 #include "llm_step"
 
-struct Params {
-  M: u32,
-  Hq: u32,
-  Hkv: u32,
-  pageSize: u32,
-  maxPages: u32,
-  scale: f32,
-  rowStride: u32,
-  _p1: u32,
-}
+#include "paged_attn_params"
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> step: Step;
