@@ -5,7 +5,7 @@
  */
 import type { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
-import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
+import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
 
@@ -36,8 +36,8 @@ export function convPos(ctx: GpuContext, a: ConvPosArgs, tag = ''): DynRecord {
   if (a.res) expectShape(`convPos ${tag} res`, a.res, [Mmax, C], ['f32']);
   // llvmpipe: lanes share the input rows through subgroupBroadcast (SG in the shader) where a subgroup's 32
   // channels stay inside one group. lavapipe, [2,600,1024] k31 16 groups, both convs: 1149 → 563 ms.
-  const sg = a.subgroups ?? (ctx.hasWideSubgroups && ctx.hasSubgroupsOf8 && C % 32 === 0 && CPG % 32 === 0);
-  if (sg && !(ctx.hasWideSubgroups && ctx.hasSubgroupsOf8)) throw new AdapterLimitError('subgroups of exactly 8 lanes (convPos SG)', 8, ctx.handle.info.subgroupMinSize);
+  const sg = a.subgroups ?? (ctx.hasWideSubgroupsOf8 && C % 32 === 0 && CPG % 32 === 0);
+  if (sg) ctx.requireWideSubgroupsOf8('convPos SG');
   if (sg && (C % 32 !== 0 || CPG % 32 !== 0)) throw new ShapeMismatchError(`convPos ${tag}: the SG form needs C (${C}) and channels per group (${CPG}) multiples of 32`);
   const params = sharedUniform(ctx, packParams([C]));
   const rec = ctx.record(

@@ -1,7 +1,7 @@
 /** Causal GQA attention over the paged KV cache (shaders/paged_attention.wgsl). */
 import { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, grid1d, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
-import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
+import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 
 export interface PagedAttentionArgs {
@@ -27,7 +27,7 @@ export interface PagedAttentionArgs {
 
 /** The llvmpipe subgroup entries run here: subgroups of exactly 8 lanes and a head dim of whole vec4s. */
 function sgEntriesFit(ctx: GpuContext, D: number): boolean {
-  return ctx.hasWideSubgroups && ctx.hasSubgroupsOf8 && D % 4 === 0;
+  return ctx.hasWideSubgroupsOf8 && D % 4 === 0;
 }
 
 /** The checks and dimensions both entry points share (q, pool f32 or f16, out, block table). */
@@ -53,11 +53,10 @@ export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = '')
   // full-size f16 LLM prefill of 512 tokens 26.1 → 19.0 s.
   // A few rows (decode) on llvmpipe: `heads_sg`, whose lanes are the q heads sharing a kv head.
   const gq = Hq / Hkv;
-  const sgOk = sgEntriesFit(ctx, D);
-  const mode = a.mode ?? (ctx.isCpuAdapter && sgOk ? (M >= 8 || gq > 8 ? 'rows_sg' : 'heads_sg') : M >= 8 && ctx.isCpuAdapter ? 'rows' : 'chunked');
+  const mode = a.mode ?? (M < 8 && decodeRunsHeadsSg(ctx, Hq, Hkv, D) ? 'heads_sg' : sgEntriesFit(ctx, D) ? 'rows_sg' : M >= 8 && ctx.isCpuAdapter ? 'rows' : 'chunked');
   const sg = mode === 'rows_sg' || mode === 'heads_sg';
   if (sg) {
-    if (!(ctx.hasWideSubgroups && ctx.hasSubgroupsOf8)) throw new AdapterLimitError(`subgroups of exactly 8 lanes (pagedAttention ${mode})`, 8, ctx.handle.info.subgroupMinSize);
+    ctx.requireWideSubgroupsOf8(`pagedAttention ${mode}`);
     if (D % 4) throw new ShapeMismatchError(`pagedAttention ${mode}: head_dim ${D} must be a multiple of 4`);
     if (mode === 'heads_sg' && gq > 8) throw new ShapeMismatchError(`pagedAttention heads_sg: ${gq} q heads per kv head do not fit 8 lanes`);
   }
@@ -122,7 +121,7 @@ export const splitsFor = (maxContext: number, chunk = 32): number => ceilDiv(max
 
 /** Whether decodeAttention takes the one-dispatch `heads_sg` form for Hq q heads over Hkv kv heads of dim D. */
 export function decodeRunsHeadsSg(ctx: GpuContext, Hq: number, Hkv: number, D: number): boolean {
-  return ctx.isCpuAdapter && sgEntriesFit(ctx, D) && Hq % Hkv === 0 && Hq / Hkv <= 8;
+  return sgEntriesFit(ctx, D) && Hq % Hkv === 0 && Hq / Hkv <= 8;
 }
 
 /**

@@ -72,6 +72,17 @@ export class GpuContext {
     const { subgroupMinSize: lo, subgroupMaxSize: hi } = this.handle.info;
     return this.hasSubgroups && lo === 8 && hi === 8;
   }
+  /**
+   * llvmpipe with subgroups of exactly 8 lanes: the `*_sg` entries whose workgroups are one or more 8-lane
+   * subgroups and broadcast from lanes 0..7 (paged_attention_sg.wgsl, conv_pos.wgsl SG).
+   */
+  get hasWideSubgroupsOf8(): boolean {
+    return this.hasWideSubgroups && this.hasSubgroupsOf8;
+  }
+  /** Throws AdapterLimitError naming `what` unless hasWideSubgroupsOf8. */
+  requireWideSubgroupsOf8(what: string): void {
+    if (!this.hasWideSubgroupsOf8) throw new AdapterLimitError(`llvmpipe subgroups of exactly 8 lanes (${what})`, 8, this.handle.info.subgroupMinSize);
+  }
   get adapterKind(): AdapterKind {
     return adapterKind(this.handle.info);
   }

@@ -124,7 +124,7 @@ export async function createWebGpuPipeline(ctx: GpuContext, files: ModelFiles, o
     const noise = opts.sineNoise ?? new SineNoiseTable(hcfg.harmonics).get(hcfg.samplesPerFrame * maxFrames).slice();
     const hift = createHift(ctx, hcfg, loadHiftWeights(files.hift, hcfg), { maxFrames: hiftFrames, noise });
     if (precompile) {
-      lm.rt.plan(Math.min(64, lm.rt.maxPrefillRows), false);
+      lm.rt.plan(Math.min(64, lm.rt.scratch.maxRows), false);
       flow.planAhead();
       hift.planAhead();
     }

@@ -172,11 +172,11 @@ export class HiftGenerator {
   planAhead(): void {
     for (const T of new Set([16, 32, 64, 100, this.scratch.maxFrames])) {
       for (const finalize of [false, true]) {
-        if (T > this.scratch.maxFrames) continue;
         try {
           this.shape(T, finalize);
-        } catch {
-          continue; // too short to give audio in this mode
+        } catch (e) {
+          if (e instanceof HiftInputError) continue; // too short to give audio in this mode
+          throw e;
         }
         this.plan(T, finalize);
       }

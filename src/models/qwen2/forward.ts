@@ -135,11 +135,6 @@ export class Qwen2Runtime {
     this.decodePlan = this.plan(1, false);
   }
 
-  /** Rows one prefill submit takes (longer prompts go in chunks of this many). */
-  get maxPrefillRows(): number {
-    return this.scratch.maxRows;
-  }
-
   private lin(x: GpuTensor, w: LinearWeight, y: GpuTensor, extra: { bias?: GpuTensor; residual?: GpuTensor; gateUp?: boolean; norm?: GpuTensor; eps?: number }, tag: string): DispatchRecord {
     const g = this.gemv;
     return linear(this.ctx, { x, w: w.w, scales: w.scales, y, ...extra, gemvRows: g?.rows, gemvLanes: g?.lanes }, tag);
