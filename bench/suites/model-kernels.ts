@@ -266,33 +266,49 @@ function convSnakeCase(C: number, L: number, k: number, dil: number): BenchCase 
   };
 }
 
+/** Qwen2-0.5B attention dims and the KV page size the LLM runs with. */
+const ATTN = { Hq: 14, Hkv: 2, D: 64, page: 16 };
+
+/**
+ * n cached positions of random K/V in a paged pool (pages 0, 1, … in order; block-table row 0), and the same keys
+ * and values contiguous per kv head for ORT: K as [Hkv, 1, D, n], V as [Hkv, 1, n, D].
+ */
+function pagedKv(ctx: GpuContext, n: number, seed: number): { pool: GpuTensor; blockTable: GpuTensor; K: Float32Array; V: Float32Array } {
+  const { Hkv, D, page } = ATTN;
+  const pages = Math.ceil(n / page);
+  const data = rnd(pages * 2 * page * Hkv * D, seed);
+  const K = new Float32Array(Hkv * D * n), V = new Float32Array(Hkv * n * D);
+  for (let t = 0; t < n; t++) {
+    const pg = Math.floor(t / page), r = t % page;
+    for (let h = 0; h < Hkv; h++) {
+      for (let d = 0; d < D; d++) {
+        K[(h * D + d) * n + t] = data[(((pg * 2 + 0) * page + r) * Hkv + h) * D + d];
+        V[(h * n + t) * D + d] = data[(((pg * 2 + 1) * page + r) * Hkv + h) * D + d];
+      }
+    }
+  }
+  return {
+    pool: ctx.upload(data, 'f32', [pages, 2, page, Hkv, D]),
+    blockTable: ctx.upload(Uint32Array.from({ length: pages }, (_, i) => i), 'u32', [1, pages]),
+    K,
+    V,
+  };
+}
+
 function pagedAttentionCase(ctxLen: number): BenchCase {
-  const Hq = 14, Hkv = 2, D = 64, page = 16, G = Hq / Hkv;
-  const pages = Math.ceil(ctxLen / page);
+  const { Hq, Hkv, D, page } = ATTN, G = Hq / Hkv;
   return {
     name: 'paged decode attention (GQA)',
     shape: `q[1,${Hq},${D}] ctx ${ctxLen} kv[${Hkv},${D}] page ${page}`,
     setup: ({ ctx }) => {
-      const q = rnd(Hq * D, 23), pool = rnd(pages * 2 * page * Hkv * D, 29);
+      const q = rnd(Hq * D, 23);
       const tq = ctx.upload(q, 'f32', [1, Hq, D]);
-      const tpool = ctx.upload(pool, 'f32', [pages, 2, page, Hkv, D]);
-      const tbt = ctx.upload(Uint32Array.from({ length: pages }, (_, i) => i), 'u32', [1, pages]);
+      const { pool: tpool, blockTable: tbt, K, V } = pagedKv(ctx, ctxLen, 29);
       const out = ctx.tensor('f32', [1, Hq * D]);
       const chunk = SPLIT_CHUNK; // as the LLM runs it
       const partials = ctx.tensor('f32', [1, Hq, Math.ceil(ctxLen / chunk), D + 2]);
       // The query sits at position ctxLen − 1, so it attends to all ctxLen cached keys.
       const step = ctx.uniform(new Uint32Array([ctxLen - 1, 0, 0, 0]));
-      // The same keys and values, contiguous per kv head, for ORT: K as [Hkv, 1, D, ctx], V as [Hkv, 1, ctx, D].
-      const K = new Float32Array(Hkv * D * ctxLen), V = new Float32Array(Hkv * ctxLen * D);
-      for (let t = 0; t < ctxLen; t++) {
-        const pg = Math.floor(t / page), r = t % page;
-        for (let h = 0; h < Hkv; h++) {
-          for (let d = 0; d < D; d++) {
-            K[(h * D + d) * ctxLen + t] = pool[(((pg * 2 + 0) * page + r) * Hkv + h) * D + d];
-            V[(h * ctxLen + t) * D + d] = pool[(((pg * 2 + 1) * page + r) * Hkv + h) * D + d];
-          }
-        }
-      }
       const model = graph({
         inputs: [{ name: 'q', ...f32([Hkv, G, 1, D]) }, { name: 'k', ...f32([Hkv, 1, D, ctxLen]) }, { name: 'v', ...f32([Hkv, 1, ctxLen, D]) }],
         outputs: [{ name: 'o', ...f32([Hkv, G, 1, D]) }],
@@ -607,26 +623,16 @@ function ditFeedForwardCase(T: number): BenchCase {
  * contiguous. Output and q share a shape, so --ort-chain gives ORT's per-op cost.
  */
 function prefillAttentionCase(T: number): BenchCase {
-  const Hq = 14, Hkv = 2, D = 64, page = 16, G = Hq / Hkv;
-  const pages = Math.ceil(T / page);
+  const { Hq, Hkv, D, page } = ATTN, G = Hq / Hkv;
   return {
     name: 'prefill attention (causal GQA)',
     shape: `q[${T},${Hq},${D}] kv[${Hkv},${D}] page ${page}`,
     setup: ({ ctx }) => {
-      const q = rnd(T * Hq * D, 61), pool = rnd(pages * 2 * page * Hkv * D, 62);
+      const q = rnd(T * Hq * D, 61);
       const tq = ctx.upload(q, 'f32', [T, Hq, D]);
-      const tpool = ctx.upload(pool, 'f32', [pages, 2, page, Hkv, D]);
-      const tbt = ctx.upload(Uint32Array.from({ length: pages }, (_, i) => i), 'u32', [1, pages]);
+      const { pool: tpool, blockTable: tbt, K, V } = pagedKv(ctx, T, 62);
       const out = ctx.tensor('f32', [T, Hq * D]);
       const step = ctx.uniform(new Uint32Array([0, 0, 0, 0])); // rows are positions 0..T−1
-      const K = new Float32Array(Hkv * D * T), V = new Float32Array(Hkv * T * D);
-      for (let t = 0; t < T; t++) {
-        const pg = Math.floor(t / page), r = t % page;
-        for (let h = 0; h < Hkv; h++) for (let d = 0; d < D; d++) {
-          K[(h * D + d) * T + t] = pool[(((pg * 2 + 0) * page + r) * Hkv + h) * D + d];
-          V[(h * T + t) * D + d] = pool[(((pg * 2 + 1) * page + r) * Hkv + h) * D + d];
-        }
-      }
       const mask = new Float32Array(T * T);
       for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -Infinity;
       const model = graph({
