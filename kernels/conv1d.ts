@@ -2,7 +2,7 @@
  * 1-D convolutions with fused prologue/epilogue (shaders/conv1d.wgsl): causal left padding, right zero padding
  * or "valid" right context, dilation, stride, nearest ×up repetition before the conv (CausalConv1dUpsample),
  * LeakyReLU/Snake on the input, Snake on the output, residual / in-place residual / accumulate / divide, and the
- * ReflectionPad1d((1, 0)) output shift.
+ * ReflectionPad1d((1, 0)) output shift. Nearest ×u + conv also runs polyphase (`phases`, foldUpsampleWeight).
  *
  * Weights must be packed with `packConvWeight` ([Cout, Cin, K] → [Cin, K, CoutP], CoutP = Cout rounded up to 4).
  */
@@ -28,6 +28,12 @@ export interface Conv1dArgs {
   stride?: number;
   /** Nearest repetition factor applied to x before the conv. */
   up?: number;
+  /**
+   * Polyphase form of nearest ×u + conv (u = phases; weights from foldUpsampleWeight): `cout` = u·C GEMM
+   * channels at the input rate, `lout` input-rate columns; channel r·C + c at column s is written to
+   * out[c, s·u + r]. `bias`, `snakeOut`, `out` and `residual` have C channels; `up` must be 1.
+   */
+  phases?: number;
   /** Zeros (virtual) before x; positions past Lin·up read zeros too. */
   padLeft?: number;
   /** Row stride of `out` (defaults to its last dim). */
@@ -77,6 +83,30 @@ export function packConvWeight(w: Float32Array, cout: number, cin: number, k: nu
     out[(i * k + j) * coutP + o] = w[(o * cin + i) * k + j];
   }
   return out;
+}
+
+/**
+ * Folds nearest ×up + a causal K-tap conv (left padding K−1, PyTorch weight [Cout, Cin, K]) into its polyphase
+ * form: output time s·up + r reads x[s + j] for j ∈ [−(Kp−1), 0] only, Kp = ⌈(K−1)/up⌉ + 1, through the sum of
+ * the taps that land on the same input sample. Returns [up·Cout, Cin, Kp] (channel r·Cout + c is phase r of c),
+ * for conv1d with `phases: up`, padLeft Kp−1. Taps are summed in float64 and rounded once. HiFT's ups
+ * (×8 k16, ×5 k11, ×3 k7) go from 16 / 11 / 7 to 3 multiply-adds per input channel and output.
+ */
+export function foldUpsampleWeight(w: Float32Array, cout: number, cin: number, k: number, up: number): { w: Float32Array; cout: number; k: number } {
+  if (w.length !== cout * cin * k) throw new ShapeMismatchError(`foldUpsampleWeight: ${w.length} values for [${cout}, ${cin}, ${k}]`);
+  if (!Number.isInteger(up) || up < 1) throw new ShapeMismatchError(`foldUpsampleWeight: upsampling factor ${up}`);
+  const kp = Math.ceil((k - 1) / up) + 1;
+  const acc = new Float64Array(up * cout * cin * kp);
+  for (let r = 0; r < up; r++) {
+    for (let t = 0; t < k; t++) {
+      // Tap t of phase r reads repeated position s·up + r + t − (K−1), i.e. x[s + ⌊(r + t − K + 1)/up⌋].
+      const j = Math.floor((r + t - (k - 1)) / up) + kp - 1;
+      for (let c = 0; c < cout; c++) {
+        for (let i = 0; i < cin; i++) acc[((r * cout + c) * cin + i) * kp + j] += w[(c * cin + i) * k + t];
+      }
+    }
+  }
+  return { w: Float32Array.from(acc), cout: up * cout, k: kp };
 }
 
 /** Snake α [C] → interleaved (α, 1/(α+1e-9)) in f32, as upstream computes the reciprocal. */
@@ -137,7 +167,7 @@ function checkTile(what: string, tile: ConvTile, split: number): { tx: number; t
 
 export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord {
   const [cin, lin] = a.x.shape.length === 2 ? a.x.shape : [NaN, NaN];
-  const dil = a.dilation ?? 1, stride = a.stride ?? 1, up = a.up ?? 1, padLeft = a.padLeft ?? 0;
+  const dil = a.dilation ?? 1, stride = a.stride ?? 1, up = a.up ?? 1, padLeft = a.padLeft ?? 0, phases = a.phases ?? 1;
   const coutP = Math.ceil(a.cout / 4) * 4;
   const outStride = a.outStride ?? a.out.shape[a.out.shape.length - 1];
   const what = `conv1d ${tag}`;
@@ -145,18 +175,22 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   if (a.w.numel !== cin * a.k * coutP) {
     throw new ShapeMismatchError(`${what}: packed weight has ${a.w.numel} values, expected [${cin}, ${a.k}, ${coutP}]`);
   }
-  if (a.bias.numel !== a.cout) throw new ShapeMismatchError(`${what}: bias [${a.bias.shape}] vs Cout ${a.cout}`);
-  const lastCol = a.lout - 1 + (a.outShift ? 1 : 0);
-  if (a.out.numel < (a.cout - 1) * outStride + lastCol + 1 || outStride < lastCol + 1) {
-    throw new ShapeMismatchError(`${what}: out [${a.out.shape}] cannot hold [${a.cout}, ${lastCol + 1}] at stride ${outStride}`);
+  if (!Number.isInteger(phases) || phases < 1 || a.cout % phases !== 0 || (phases > 1 && (up !== 1 || stride !== 1))) {
+    throw new ShapeMismatchError(`${what}: ${phases} phases need Cout ${a.cout} a multiple of them, up 1 and stride 1`);
+  }
+  const C = a.cout / phases; // output channels
+  if (a.bias.numel !== C) throw new ShapeMismatchError(`${what}: bias [${a.bias.shape}] vs Cout ${C}`);
+  const lastCol = a.lout * phases - 1 + (a.outShift ? 1 : 0);
+  if (a.out.numel < (C - 1) * outStride + lastCol + 1 || outStride < lastCol + 1) {
+    throw new ShapeMismatchError(`${what}: out [${a.out.shape}] cannot hold [${C}, ${lastCol + 1}] at stride ${outStride}`);
   }
   const maxQ = (a.lout - 1) * stride + (a.k - 1) * dil - padLeft;
   if (maxQ < 0) throw new ShapeMismatchError(`${what}: output column ${a.lout - 1} reads only padding`);
   if (a.snakeIn && a.snakeIn.numel !== 2 * cin) throw new ShapeMismatchError(`${what}: snakeIn needs [${cin}, 2]`);
-  if (a.snakeOut && a.snakeOut.numel !== 2 * a.cout) throw new ShapeMismatchError(`${what}: snakeOut needs [${a.cout}, 2]`);
+  if (a.snakeOut && a.snakeOut.numel !== 2 * C) throw new ShapeMismatchError(`${what}: snakeOut needs [${C}, 2]`);
   const resStride = a.resStride ?? (a.residual ? a.residual.shape[a.residual.shape.length - 1] : 0);
-  if (a.residual && a.residual.numel < (a.cout - 1) * resStride + lastCol + 1) {
-    throw new ShapeMismatchError(`${what}: residual [${a.residual.shape}] too small for [${a.cout}, ${lastCol + 1}]`);
+  if (a.residual && a.residual.numel < (C - 1) * resStride + lastCol + 1) {
+    throw new ShapeMismatchError(`${what}: residual [${a.residual.shape}] too small for [${C}, ${lastCol + 1}]`);
   }
   // `win` (register-sliding, unrolled) is the fast form on llvmpipe and real SIMD; SwiftShader's JIT loses the
   // device on it (Chromium: "A valid external Instance reference no longer exists"), so it gets `tiled`.
@@ -196,6 +230,7 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
     DIV: a.divide !== undefined,
     OUT_SHIFT: !!a.outShift,
   };
+  if (phases > 1) defines.PHASES = phases;
   if (mode === 'tiled') {
     const { tx, tc4 } = checkTile(what, tile, split);
     const fit = splitChunk(a.k, dil, tile, split);
@@ -212,7 +247,11 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
     // GPUs (strided convs, or kernels too long for `tiled`) want many small invocations rather than long
     // register blocks: 16 times × 16 channels per lane left an H200 16 workgroups of 32 lanes (2.6 ms for
     // [256, 400] k7); 4 times × 4 channels: 494 µs.
-    defines.RT = a.rt ?? (gpu ? 4 : stride === 1 ? 16 : 8);
+    // Short outputs (the polyphase ups.0 runs at the mel rate: 50 columns a second of audio) take fewer times per
+    // lane, so that at least 16 lanes work: lavapipe, ups.0 at 50 frames, RT 16 / 8 / 4: 100 / 70 / 44 ms
+    // (bench/sweep-ups.ts).
+    const lanesAt = (rt: number) => ceilDiv(a.lout, rt * dil) * dil;
+    defines.RT = a.rt ?? (gpu ? 4 : stride !== 1 ? 8 : [16, 8].find((rt) => lanesAt(rt) >= 16) ?? 4);
     defines.COB = a.cob ?? (gpu ? 1 : 4);
     const rt = defines.RT as number;
     const lanes = ceilDiv(a.lout, rt * dil) * dil;
@@ -232,7 +271,7 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   const params = ctx.uniform(
     packParams([
       cin, a.cout, lin, a.lout, up, padLeft, stride, coutP / 4,
-      outStride, resStride, 0, 0, { f32: a.leakyIn ?? 0 }, { f32: a.divide ?? 1 }, 0, 0,
+      outStride, resStride, C, 0, { f32: a.leakyIn ?? 0 }, { f32: a.divide ?? 1 }, 0, 0,
     ]),
   );
   const grid: [number, number, number] =

@@ -14,6 +14,10 @@
 //                            DIV: v = v / div                 (xs / num_kernels, a true division as upstream)
 //   OUT_SHIFT: output column t is written at t+1 and column 1 is also written at 0: ReflectionPad1d((1, 0))
 //              applied to the conv result before the residual (the source fusion) is added.
+//   PHASES (polyphase nearest upsampling, u = PHASES): the conv runs at the input rate over u·C channels whose
+//              weights fold the K taps of each output phase (kernels/conv1d.ts foldUpsampleWeight; ⌈(K−1)/u⌉ + 1
+//              taps instead of K); channel r·C + c at column s is output channel c at time s·u + r, so bias,
+//              Snake-out and the epilogue see (c, s·u + r) and the output is that of ×u repetition + the K-tap conv.
 //
 // Layouts (PyTorch order, row-major): x [Cin, Lin]; W pre-transposed at load to [Cin, K, CoutP] (CoutP = Cout
 // rounded up to 4, zero-filled) so that 4 output channels are one vec4; bias [Cout]; out [Cout, out_stride];
@@ -48,7 +52,7 @@ struct Params {
   cout_p4: u32, // CoutP / 4
   out_stride: u32,
   res_stride: u32,
-  _p0: u32,
+  phase_c: u32, // PHASES: output channels C (the GEMM has PHASES·C)
   _p1: u32,
   slope: f32,
   div: f32,
@@ -78,6 +82,9 @@ struct Params {
 const K: u32 = {{K}}u;
 const DIL: u32 = {{DIL}}u;
 const UP: u32 = {{UP}}u;
+#ifdef PHASES
+const PHASES: u32 = {{PHASES}}u;
+#endif
 
 fn snake(v: f32, a: vec2<f32>) -> f32 {
   let s = precise_sin(v * a.x);
@@ -98,7 +105,15 @@ fn load_x(ci: u32, q: i32) -> f32 {
   return v;
 }
 
-fn store(co: u32, t: u32, acc: f32) {
+// Epilogue of GEMM channel cg at column tg (equal to the output channel and time unless PHASES).
+fn store(cg: u32, tg: u32, acc: f32) {
+#ifdef PHASES
+  let co = cg % p.phase_c;
+  let t = tg * PHASES + cg / p.phase_c;
+#else
+  let co = cg;
+  let t = tg;
+#endif
   var v = acc + bias[co];
 #ifdef SNAKE_OUT
   v = snake(v, alpha_out[co]);

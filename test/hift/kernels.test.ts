@@ -2,11 +2,11 @@
  * HiFT kernels against float64 references (test/hift/reference.ts): conv1d in every entry point (win with and
  * without subgroup weights, shared-memory tiled, split tiled over several tiles × splits, direct) at HiFT channel counts and odd lengths, with causal
  * left padding, dilation, right zero padding / valid context, stride (source downsamplers), nearest ×up
- * (CausalConv1dUpsample), LeakyReLU/Snake prologues, Snake/residual/in-place/accumulate/divide epilogues and the
+ * (CausalConv1dUpsample) and its polyphase form (folded weights, `phases`), LeakyReLU/Snake prologues, Snake/residual/in-place/accumulate/divide epilogues and the
  * ReflectionPad1d((1,0)) shift; Snake; STFT; iSTFT with clip/phase/clamp.
  */
 import { describe, expect, it } from 'vitest';
-import { conv1d, packConvWeight, packSnakeAlpha, type ConvTile } from '../../kernels/conv1d.js';
+import { conv1d, foldUpsampleWeight, packConvWeight, packSnakeAlpha, type ConvTile } from '../../kernels/conv1d.js';
 import { istft } from '../../kernels/istft.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import type { GpuTensor } from '../../src/gpu/tensor.js';
@@ -50,6 +50,8 @@ interface Case {
   accumulate?: boolean;
   divide?: number;
   outShift?: boolean;
+  /** Run nearest ×up + conv in the polyphase form (foldUpsampleWeight, `phases: up`); the reference is unchanged. */
+  polyphase?: boolean;
   modes: Mode[];
 }
 
@@ -66,6 +68,14 @@ const cases: Case[] = [
   // Upsamplers: LeakyReLU, nearest ×u, causal pad k−1; the last one with the reflect shift and source fusion.
   { name: 'ups.0 C512→256 ×8 k16 leaky', cin: 512, cout: 256, k: 16, lin: 5, lout: 40, up: 8, padLeft: 15, leakyIn: 0.1, residual: true, modes: ALL },
   { name: 'ups.2 C128→64 ×3 k7 reflect shift', cin: 128, cout: 64, k: 7, lin: 19, lout: 57, up: 3, padLeft: 6, leakyIn: 0.1, residual: true, outShift: true, modes: ALL },
+  // The same, polyphase (HiFT's three stages; K ≤ up; K = 1; ragged C with every epilogue): output s·u + r of
+  // phase r from ⌈(K−1)/u⌉ + 1 folded taps.
+  { name: 'ups.0 polyphase C512→256 ×8 k16 leaky', cin: 512, cout: 256, k: 16, lin: 5, lout: 40, up: 8, padLeft: 15, leakyIn: 0.1, residual: true, polyphase: true, modes: ALL },
+  { name: 'ups.1 polyphase C256→128 ×5 k11 leaky', cin: 256, cout: 128, k: 11, lin: 9, lout: 45, up: 5, padLeft: 10, leakyIn: 0.1, residual: true, polyphase: true, modes: ALL },
+  { name: 'ups.2 polyphase C128→64 ×3 k7 reflect shift', cin: 128, cout: 64, k: 7, lin: 19, lout: 57, up: 3, padLeft: 6, leakyIn: 0.1, residual: true, outShift: true, polyphase: true, modes: ALL },
+  { name: 'polyphase C24→12 ×4 k3 (K ≤ up) snake out', cin: 24, cout: 12, k: 3, lin: 11, lout: 44, up: 4, padLeft: 2, snakeOut: true, polyphase: true, modes: ALL },
+  { name: 'polyphase C8→8 ×3 k1', cin: 8, cout: 8, k: 1, lin: 7, lout: 21, up: 3, polyphase: true, modes: ALL },
+  { name: 'polyphase ragged C100→70 ×2 k3 leaky, accumulate + divide, reflect shift', cin: 100, cout: 70, k: 3, lin: 23, lout: 46, up: 2, padLeft: 2, leakyIn: 0.1, accumulate: true, divide: 2, outShift: true, polyphase: true, modes: ALL },
   // conv_pre (right look-ahead: zero padding when finalizing, valid context when streaming) and conv_post.
   { name: 'conv_pre 80→512 k5 right zeros', cin: 80, cout: 512, k: 5, lin: 9, lout: 9, modes: ALL },
   { name: 'conv_pre 80→512 k5 valid context', cin: 80, cout: 512, k: 5, lin: 9, lout: 5, modes: ALL },
@@ -97,11 +107,15 @@ describe('conv1d against float64', () => {
         const res = rng.f32(c.cout * cols);
         const init = rng.f32(c.cout * cols);
         const out = ctx.upload(init, 'f32', [c.cout, cols]);
+        const f = c.polyphase ? foldUpsampleWeight(w, c.cout, c.cin, c.k, c.up!) : { w, cout: c.cout, k: c.k };
+        const geometry = c.polyphase
+          ? { lout: c.lout / c.up!, padLeft: f.k - 1, phases: c.up }
+          : { lout: c.lout, dilation: c.dilation, stride: c.stride, up: c.up, padLeft: c.padLeft };
         const rec = conv1d(ctx, {
           x: ctx.upload(x, 'f32', [c.cin, c.lin]),
-          w: ctx.upload(packConvWeight(w, c.cout, c.cin, c.k), 'f32', [c.cin * c.k * Math.ceil(c.cout / 4) * 4]),
+          w: ctx.upload(packConvWeight(f.w, f.cout, c.cin, f.k), 'f32', [c.cin * f.k * Math.ceil(f.cout / 4) * 4]),
           bias: ctx.upload(bias, 'f32', [c.cout]),
-          out, cout: c.cout, k: c.k, lout: c.lout, dilation: c.dilation, stride: c.stride, up: c.up, padLeft: c.padLeft,
+          out, cout: f.cout, k: f.k, ...geometry,
           leakyIn: c.leakyIn,
           snakeIn: c.snakeIn ? ctx.upload(packSnakeAlpha(aIn), 'f32', [c.cin, 2]) : undefined,
           snakeOut: c.snakeOut ? ctx.upload(packSnakeAlpha(aOut), 'f32', [c.cout, 2]) : undefined,

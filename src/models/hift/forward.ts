@@ -28,7 +28,7 @@
  */
 
 const MAX_PLANS = 8;
-import { conv1d, packConvWeight, packSnakeAlpha } from '../../../kernels/conv1d.js';
+import { conv1d, foldUpsampleWeight, packConvWeight, packSnakeAlpha } from '../../../kernels/conv1d.js';
 import { istft } from '../../../kernels/istft.js';
 import { sinegen } from '../../../kernels/sinegen.js';
 import { snake } from '../../../kernels/snake.js';
@@ -54,6 +54,8 @@ interface GpuConv {
   w: GpuTensor;
   bias: GpuTensor;
   src: ConvWeight;
+  /** Taps of the packed weight: src.k, or the polyphase taps of an upsampler (foldUpsampleWeight). */
+  k: number;
 }
 
 export interface HiftResult {
@@ -112,11 +114,16 @@ export class HiftGenerator {
     const all: ConvWeight[] = [weights.convPre, ...weights.ups, ...weights.sourceDowns, weights.convPost];
     for (const rb of [...weights.sourceResblocks, ...weights.resblocks]) all.push(...rb.convs1, ...rb.convs2);
     for (const c of all) {
-      const packed = packConvWeight(c.w, c.cout, c.cin, c.k);
+      // The upsamplers (nearest ×u + causal conv) run polyphase: ⌈(K−1)/u⌉ + 1 taps at the input rate over u·C
+      // channels instead of K taps at the output rate (ups ×8 k16 / ×5 k11 / ×3 k7: 3 taps each).
+      const u = cfg.upsampleRates[weights.ups.indexOf(c)] ?? 1;
+      const f = u > 1 ? foldUpsampleWeight(c.w, c.cout, c.cin, c.k, u) : c;
+      const packed = packConvWeight(f.w, f.cout, c.cin, f.k);
       this.convs.set(c.name, {
         w: ctx.upload(packed, 'f32', [packed.length], `${c.name}.w`),
         bias: ctx.upload(c.bias, 'f32', [c.cout], `${c.name}.b`),
         src: c,
+        k: f.k,
       });
     }
   }
@@ -222,12 +229,13 @@ export class HiftGenerator {
       rec.push(conv1d(ctx, { x: S, w: dn.w, bias: dn.bias, out: D, cout: C, k: dn.src.k, lout: Li, stride, padLeft: stride === 1 ? 0 : stride - 1 }, `source_downs.${i}`));
       const SI = view(s.si, [C, Li]);
       this.resblock(W.sourceResblocks[i], D, SI, Li, {}, rec);
-      // Trunk: LeakyReLU → nearest ×u → causal conv, (ReflectionPad1d((1,0)) on the last stage) + source.
+      // Trunk: LeakyReLU → nearest ×u → causal conv (polyphase), (ReflectionPad1d((1,0)) on the last stage) + source.
       const up = this.convs.get(`ups.${i}`)!;
+      const u = cfg.upsampleRates[i];
       const X = view(s.x, [C, Li]);
       rec.push(conv1d(ctx, {
-        x: prev, w: up.w, bias: up.bias, out: X, cout: C, k: up.src.k, lout: lprev * cfg.upsampleRates[i], up: cfg.upsampleRates[i],
-        padLeft: up.src.k - 1, leakyIn: cfg.lreluSlope, residual: SI, outShift: lastStage,
+        x: prev, w: up.w, bias: up.bias, out: X, cout: u * C, k: up.k, lout: lprev, phases: u,
+        padLeft: up.k - 1, leakyIn: cfg.lreluSlope, residual: SI, outShift: lastStage,
       }, `ups.${i}`));
       const XS = view(s.xs[i % 2], [C, Li]);
       for (let j = 0; j < nk; j++) {
