@@ -30,6 +30,7 @@ import { requestNodeDevice } from '../src/gpu/node-device.js';
 import { profileDispatches, timePass, wallTimeMs } from '../src/gpu/timing.js';
 import { copyStrided } from '../kernels/copy.js';
 import { repeatGraph } from './ort-graphs.js';
+import { ortGpuTime } from './ort-profile.js';
 
 export const SUITES: Record<string, () => Promise<Suite>> = {
   kernels: () => import('./suites/kernels.js').then((m) => m.suite),
@@ -107,6 +108,13 @@ export interface CaseResult {
   ort_webgpu_per_op_ms?: number | null;
   /** With --ort-chain R: our marginal ms per op, the case's dispatches 1 + R times in one pass against once. */
   ours_per_op_ms?: number | null;
+  /**
+   * With --ort-profile: ORT WebGPU's GPU time per run from its own profiler (every kernel's timestamps, summed;
+   * bench/ort-profile.ts), the kernels it dispatched per run, and ours_ms / that (ours GPU-timestamped).
+   */
+  ort_webgpu_gpu_ms?: number | null;
+  ort_webgpu_kernels?: number;
+  ratio_gpu_vs_ort_webgpu?: number | null;
   counters: Partial<Counters>;
   gbps: number | null;
   gflops: number | null;
@@ -124,6 +132,8 @@ export interface RunOptions {
   ortTimeoutMs?: number;
   /** Also time each chainable ORT graph repeated 1 + R times (see ort_webgpu_per_op_ms). */
   ortChain?: number;
+  /** Also read ORT WebGPU's per-kernel GPU times from its profiler (see ort_webgpu_gpu_ms). */
+  ortProfile?: boolean;
   json?: string;
   /** Only cases whose name contains this. */
   filter?: string;
@@ -279,13 +289,16 @@ const fmt = (v: number | null, d = 3) => (v === null || !Number.isFinite(v) ? '�
 
 export function markdownTable(adapter: string, rows: CaseResult[]): string {
   const chained = rows.some((r) => r.ort_webgpu_per_op_ms !== undefined);
+  const profiled = rows.some((r) => r.ort_webgpu_gpu_ms !== undefined);
   const us = (v: number | null | undefined) => fmt(v == null ? null : v * 1000);
-  const perOp = (r: CaseResult) => (chained ? ` ${us(r.ours_per_op_ms)} | ${us(r.ort_webgpu_per_op_ms)} |` : '');
-  const head = `| case | shape | ours µs | timing | ours wall µs | GB/s | GFLOP/s | roofline | ORT webgpu µs | ours/ORT |${chained ? ' ours µs per op (chained) | ORT webgpu µs per op (chained) |' : ''} ORT cpu µs |`;
+  const perOp = (r: CaseResult) =>
+    (chained ? ` ${us(r.ours_per_op_ms)} | ${us(r.ort_webgpu_per_op_ms)} |` : '') +
+    (profiled ? ` ${us(r.ort_webgpu_gpu_ms)} | ${r.ort_webgpu_kernels ?? '—'} | ${fmt(r.ratio_gpu_vs_ort_webgpu ?? null)} |` : '');
+  const head = `| case | shape | ours µs | timing | ours wall µs | GB/s | GFLOP/s | roofline | ORT webgpu µs | ours/ORT |${chained ? ' ours µs per op (chained) | ORT webgpu µs per op (chained) |' : ''}${profiled ? ' ORT webgpu GPU µs (its profiler) | ORT kernels | ours/ORT GPU |' : ''} ORT cpu µs |`;
   const lines = rows.map((r) =>
     `| ${r.name} | ${r.shape} | ${fmt(r.ours_ms === null ? null : r.ours_ms * 1000)} | ${r.ours_timing === 'gpu-timestamp' ? 'gpu' : 'wall'} | ${fmt(r.ours_wall_ms === null ? null : r.ours_wall_ms * 1000)} | ${fmt(r.gbps)} | ${fmt(r.gflops)} | ${r.roofline_frac === null ? '—' : (100 * r.roofline_frac).toFixed(1) + '%'} | ${fmt(r.ort_webgpu_ms === null ? null : r.ort_webgpu_ms * 1000)}${r.ort_note?.includes('fell back') ? ' (cpu fallback)' : ''} | ${fmt(r.ratio_vs_ort_webgpu)} |${perOp(r)} ${fmt(r.ort_cpu_ms === null ? null : r.ort_cpu_ms * 1000)} |${r.error ? ` error: ${r.error}` : ''}`,
   );
-  return [`adapter: ${adapter}`, '', head, '|' + '---|'.repeat(chained ? 13 : 11), ...lines].join('\n');
+  return [`adapter: ${adapter}`, '', head, '|' + '---|'.repeat(11 + (chained ? 2 : 0) + (profiled ? 3 : 0)), ...lines].join('\n');
 }
 
 export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDescription; cases: CaseResult[] }> {
@@ -358,7 +371,17 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
             }
           }
         }
-        const notes = [plan.ort.note, g.note, cpu.note, chainNote].filter(Boolean);
+        let profileNote: string | undefined;
+        if (opts.ortProfile && g.ms !== null) {
+          const ort = await loadOrt();
+          const feeds = Object.fromEntries(Object.entries(plan.ort.feeds).map(([k, f]) => [k, new ort!.Tensor(f.type, f.data, f.dims)]));
+          const p = await ortGpuTime(ort!, plan.ort.model, feeds, opts.ortReps ?? 2, budget);
+          r.ort_webgpu_gpu_ms = p.ms;
+          if (p.kernels !== undefined) r.ort_webgpu_kernels = p.kernels;
+          if (p.ms !== null && r.ours_ms !== null && r.ours_timing === 'gpu-timestamp') r.ratio_gpu_vs_ort_webgpu = r.ours_ms / p.ms;
+          profileNote = g.note?.includes('fell back') && p.ms !== null ? 'profile: GPU kernels only (some nodes ran on the CPU EP)' : p.note;
+        }
+        const notes = [plan.ort.note, g.note, cpu.note, chainNote, profileNote].filter(Boolean);
         if (notes.length) r.ort_note = notes.join('; ');
         if (g.ms !== null && r.ours_ms !== null) r.ratio_vs_ort_webgpu = r.ours_ms / g.ms;
       }
@@ -368,7 +391,8 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
       plan?.dispose?.();
     }
     const perOpLog = r.ort_webgpu_per_op_ms != null ? ` (${fmt(r.ort_webgpu_per_op_ms * 1000)} µs per op chained; ours ${fmt(r.ours_per_op_ms == null ? null : r.ours_per_op_ms * 1000)})` : '';
-    log(`[bench] ${r.name} ${r.shape}: ours ${fmt(r.ours_ms === null ? null : r.ours_ms * 1000)} µs (${r.ours_timing}), ORT webgpu ${fmt(r.ort_webgpu_ms === null ? null : r.ort_webgpu_ms * 1000)} µs${perOpLog}, ORT cpu ${fmt(r.ort_cpu_ms === null ? null : r.ort_cpu_ms * 1000)} µs${r.error ? ` ERROR ${r.error}` : ''}`);
+    const gpuLog = r.ort_webgpu_gpu_ms != null ? ` (GPU ${fmt(r.ort_webgpu_gpu_ms * 1000)} µs in ${r.ort_webgpu_kernels} kernels)` : '';
+    log(`[bench] ${r.name} ${r.shape}: ours ${fmt(r.ours_ms === null ? null : r.ours_ms * 1000)} µs (${r.ours_timing}), ORT webgpu ${fmt(r.ort_webgpu_ms === null ? null : r.ort_webgpu_ms * 1000)} µs${gpuLog}${perOpLog}, ORT cpu ${fmt(r.ort_cpu_ms === null ? null : r.ort_cpu_ms * 1000)} µs${r.error ? ` ERROR ${r.error}` : ''}`);
     results.push(r);
   }
   const out = { adapter: handle.info, adapter_label: adapter, suite: suite.name, size: opts.size, date: new Date().toISOString(), roofline, cases: results };
@@ -386,7 +410,7 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
 }
 
 export const BENCH_USAGE = `usage: bench --suite <${'name'}> [--size tiny|full] [--json <file>] [--reps N] [--warmup N]
-             [--filter <substring>] [--no-ort] [--ort-reps N] [--ort-timeout-ms T] [--ort-chain R]
+             [--filter <substring>] [--no-ort] [--ort-reps N] [--ort-timeout-ms T] [--ort-chain R] [--ort-profile]
 suites: ${Object.keys(SUITES).join(', ')}`;
 
 /** Parses the runner's flags (shared by bench/run.ts and the CLI's `bench` command). */
@@ -413,6 +437,7 @@ export function parseBenchArgs(argv: string[]): RunOptions {
       case '--ort-reps': o.ortReps = num(a, v); i++; break;
       case '--ort-timeout-ms': o.ortTimeoutMs = num(a, v); i++; break;
       case '--ort-chain': o.ortChain = num(a, v); i++; break;
+      case '--ort-profile': o.ortProfile = true; break;
       default: throw new Error(`unknown argument ${a}`);
     }
   }

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import ort from 'onnxruntime-node';
 import { markdownTable, median, parseBenchArgs, SUITES, type CaseResult } from '../../bench/harness.js';
-import { graph, repeatGraph } from '../../bench/ort-graphs.js';
+import { gemmGraph, graph, repeatGraph } from '../../bench/ort-graphs.js';
+import { kernelTimesPerRun, ortGpuTime } from '../../bench/ort-profile.js';
 
 describe('bench harness', () => {
   it('parses the runner flags and rejects bad ones with a usage error', () => {
@@ -14,6 +15,7 @@ describe('bench harness', () => {
     expect(() => parseBenchArgs(['--suite', 'kernels', '--size', 'huge'])).toThrow(/tiny or full/);
     expect(() => parseBenchArgs(['--suite', 'kernels', '--reps', 'x'])).toThrow(/number/);
     expect(parseBenchArgs(['--suite', 'kernels', '--ort-chain', '8'])).toMatchObject({ ortChain: 8 });
+    expect(parseBenchArgs(['--suite', 'kernels', '--ort-profile'])).toMatchObject({ ortProfile: true });
   });
 
   it('repeatGraph chains a graph through its output (run by ORT cpu), and refuses graphs that cannot chain', async () => {
@@ -37,6 +39,25 @@ describe('bench harness', () => {
     expect(repeatGraph(new Uint8Array(graph(spec)), 3)).toBeNull();
   });
 
+  it("ORT's profiler events split into per-run GPU sums (kernels in time order, host events ignored)", () => {
+    const ev = (cat: string, ts: number, dur: number) => ({ cat, name: 'k', ts, dur });
+    const events = [ev('Api', 30, 4000), ev('Node', 1, 99), ev('Api', 10, 1000), ev('Api', 20, 2000), ev('Session', 0, 5), ev('Api', 40, 8000)];
+    expect(kernelTimesPerRun(events, 2)).toEqual({ perRun: [3, 12], kernels: 2 });
+    expect(kernelTimesPerRun(events, 3)).toBeNull(); // 4 kernels do not split over 3 runs
+    expect(kernelTimesPerRun([ev('Node', 1, 1)], 1)).toBeNull();
+  });
+
+  it("ortGpuTime reads a Gemm's GPU time from ORT WebGPU's profiler on this adapter", async () => {
+    const M = 8, N = 16, K = 32;
+    const w = Float32Array.from({ length: N * K }, (_, i) => Math.sin(i));
+    const x = new ort.Tensor('float32', Float32Array.from({ length: M * K }, (_, i) => Math.cos(i)), [M, K]);
+    const t = await ortGpuTime(ort, gemmGraph(M, N, K, w), { x }, 2, 60_000);
+    expect(t.note).toBeUndefined();
+    expect(t.kernels).toBeGreaterThanOrEqual(1);
+    expect(t.times).toHaveLength(2);
+    expect(t.ms).toBeGreaterThan(0);
+  });
+
   it('medians and the markdown table', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 2, 3])).toBe(2.5);
@@ -50,6 +71,8 @@ describe('bench harness', () => {
     expect(t).toContain('| gemv f32 | x[1,896] | 500 | gpu | 700 | 3.20 | — | 25.0% | 1000 | 0.500 | — |');
     // With --ort-chain the per-op column appears.
     expect(markdownTable('h', [{ ...row, ours_per_op_ms: 0.125, ort_webgpu_per_op_ms: 0.25 }])).toContain('| 1000 | 0.500 | 125 | 250 | — |');
+    // With --ort-profile: ORT's GPU time, its kernel count and ours / that.
+    expect(markdownTable('h', [{ ...row, ort_webgpu_gpu_ms: 2, ort_webgpu_kernels: 5, ratio_gpu_vs_ort_webgpu: 0.25 }])).toContain('| 1000 | 0.500 | 2000 | 5 | 0.250 | — |');
   });
 
   it('the kernels suite registers cases with distinct name+shape', async () => {
