@@ -29,18 +29,23 @@ export interface DitLinearArgs {
   /** Static row count (otherwise dims.M). */
   rows?: number;
   /**
-   * Entry point; default: `sgblock` on llvmpipe with 8-lane subgroups, `regblock` on other CPU adapters
+   * Entry point; default: `sgblock32` (≥ 32 rows) or `sgblock` on llvmpipe with 8-lane subgroups, `regblock` on other CPU adapters
    * (SwiftShader), `main` (shared-memory tiles) on GPUs.
    */
   impl?: DitLinearImpl;
 }
 
-export type DitLinearImpl = 'tiled' | 'regblock' | 'sgblock';
+export type DitLinearImpl = 'tiled' | 'regblock' | 'sgblock' | 'sgblock32';
 
-/** The entry ditLinear picks for this adapter and width when the caller names none. */
-export function defaultDitLinearImpl(ctx: GpuContext, N: number): DitLinearImpl {
+/**
+ * The entry ditLinear picks for this adapter, width and row count when the caller names none. On llvmpipe 32
+ * rows a subgroup beat 8 once there are rows to fill them (lavapipe, M = 400, best of 4 rounds, f32 weights:
+ * N×K 3072×1024 123 → 86 ms, 1024×1024 48 → 33, 2048×1024 75 → 57, 1024×2048 95 → 71); the time MLP and the
+ * AdaLN projections (2 rows) keep 8.
+ */
+export function defaultDitLinearImpl(ctx: GpuContext, N: number, rows = 32): DitLinearImpl {
   if (!ctx.isCpuAdapter || N % 4 !== 0) return 'tiled';
-  return ctx.hasWideSubgroups ? 'sgblock' : 'regblock';
+  return ctx.hasWideSubgroups ? (rows >= 32 ? 'sgblock32' : 'sgblock') : 'regblock';
 }
 
 export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecord {
@@ -60,9 +65,10 @@ export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecor
   }
   if (a.rope) expectShape(`ditLinear ${tag} rope table`, a.rope.table, [-1, a.rope.rotDim / 2, 2], ['f32']);
   if (a.gate && a.act) throw new ShapeMismatchError(`ditLinear ${tag}: gate and act are exclusive`);
-  const impl = a.impl ?? defaultDitLinearImpl(ctx, N);
+  const impl = a.impl ?? defaultDitLinearImpl(ctx, N, a.rows ?? Mmax);
   if (impl !== 'tiled' && N % 4 !== 0) throw new ShapeMismatchError(`ditLinear ${tag}: ${impl} needs N % 4 == 0, N=${N}`);
-  if (impl === 'sgblock') ctx.requireWideSubgroups('ditLinear sgblock');
+  const sg = impl === 'sgblock' || impl === 'sgblock32';
+  if (sg) ctx.requireWideSubgroups(`ditLinear ${impl}`);
   const defines = {
     F16W: a.w.dtype === 'f16',
     ACT_SILU: a.act === 'silu',
@@ -70,11 +76,11 @@ export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecor
     GATE: !!a.gate,
     ROWMASK: !!a.rowmask,
     ROPE: !!a.rope,
-    SG: impl === 'sgblock',
+    SG: sg,
   };
   const params = sharedUniform(ctx, packParams([a.rows ?? 0, N, K, a.gate?.base ?? 0, a.gate?.stride ?? 0, a.rope?.rotDim ?? 0, a.rope ? N / 3 : 0]));
   const grid = (rows: number): [number, number, number] =>
-    impl === 'tiled' ? [ceilDiv(N, 64), ceilDiv(rows, 64), 1] : [ceilDiv(N, 256), ceilDiv(rows, 8), 1];
+    impl === 'tiled' ? [ceilDiv(N, 64), ceilDiv(rows, 64), 1] : [ceilDiv(N, 256), ceilDiv(rows, impl === 'sgblock32' ? 32 : 8), 1];
   const rec = ctx.record(
     { shader: 'dit_linear', entry: impl === 'tiled' ? 'main' : impl, defines },
     [a.dims, params, a.x, a.w, a.y, a.bias, a.gate?.mod ?? null, a.rowmask ?? null, a.rope?.table ?? null],

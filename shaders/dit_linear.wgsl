@@ -27,6 +27,10 @@
 // every lane; each lane owns 4 columns, whose W vec4s it loads itself. Per 4 k: 1 x load + 4 W loads feed 128 FMAs
 // (regblock: 12 loads). No lane returns early (broadcasts need every lane); rows/columns past the end are clamped
 // for loads and skipped for stores. Grid: (ceil(N/256), ceil(M/8)); needs N % 4 == 0.
+// Entry `sgblock32` (SG; the default for M ≥ 32): the same with 32 rows a subgroup (lane s loads rows m0 + s,
+// m0 + 8 + s, m0 + 16 + s and m0 + 24 + s): per 4 k, 4 x loads + 4 W loads feed 512 FMAs (sgblock: 5 per 128).
+// Its 32 accumulators take more registers than llvmpipe has, but a spill costs less than a gather there.
+// Grid: (ceil(N/256), ceil(M/32)).
 // Limits: M·K, N·K < 2^32.
 #ifdef SG
 enable subgroups;
@@ -249,6 +253,69 @@ fn sgblock(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   if (nOwn >= p.N) { return; }
   let acc = array<vec4<f32>, 8>(a0, a1, a2, a3, a4, a5, a6, a7);
   for (var i = 0u; i < 8u; i++) {
+    let m = m0 + i;
+    if (m >= M) { break; }
+    finish4(m, n0, acc[i]);
+  }
+}
+
+@compute @workgroup_size(64)
+fn sgblock32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+             @builtin(subgroup_invocation_id) sid: u32) {
+  let M = select(p.M, dims.M, p.M == 0u);
+  let nOwn = (wid.x * 64u + lid) * 4u;
+  let n0 = min(nOwn, p.N - 4u);
+  let m0 = wid.y * 32u;
+  let K4 = p.K / 4u;
+  let xr0 = min(m0 + 0u + sid, M - 1u) * K4;
+  let xr1 = min(m0 + 8u + sid, M - 1u) * K4;
+  let xr2 = min(m0 + 16u + sid, M - 1u) * K4;
+  let xr3 = min(m0 + 24u + sid, M - 1u) * K4;
+  var acc: array<vec4<f32>, 32>;
+  for (var k = 0u; k < K4; k++) {
+    let x0 = x[xr0 + k];
+    let x1 = x[xr1 + k];
+    let x2 = x[xr2 + k];
+    let x3 = x[xr3 + k];
+    let b0 = load_w(n0 + 0u, k);
+    let b1 = load_w(n0 + 1u, k);
+    let b2 = load_w(n0 + 2u, k);
+    let b3 = load_w(n0 + 3u, k);
+    acc[0] += sg_dot4x4(subgroupBroadcast(x0, 0u), b0, b1, b2, b3);
+    acc[1] += sg_dot4x4(subgroupBroadcast(x0, 1u), b0, b1, b2, b3);
+    acc[2] += sg_dot4x4(subgroupBroadcast(x0, 2u), b0, b1, b2, b3);
+    acc[3] += sg_dot4x4(subgroupBroadcast(x0, 3u), b0, b1, b2, b3);
+    acc[4] += sg_dot4x4(subgroupBroadcast(x0, 4u), b0, b1, b2, b3);
+    acc[5] += sg_dot4x4(subgroupBroadcast(x0, 5u), b0, b1, b2, b3);
+    acc[6] += sg_dot4x4(subgroupBroadcast(x0, 6u), b0, b1, b2, b3);
+    acc[7] += sg_dot4x4(subgroupBroadcast(x0, 7u), b0, b1, b2, b3);
+    acc[8] += sg_dot4x4(subgroupBroadcast(x1, 0u), b0, b1, b2, b3);
+    acc[9] += sg_dot4x4(subgroupBroadcast(x1, 1u), b0, b1, b2, b3);
+    acc[10] += sg_dot4x4(subgroupBroadcast(x1, 2u), b0, b1, b2, b3);
+    acc[11] += sg_dot4x4(subgroupBroadcast(x1, 3u), b0, b1, b2, b3);
+    acc[12] += sg_dot4x4(subgroupBroadcast(x1, 4u), b0, b1, b2, b3);
+    acc[13] += sg_dot4x4(subgroupBroadcast(x1, 5u), b0, b1, b2, b3);
+    acc[14] += sg_dot4x4(subgroupBroadcast(x1, 6u), b0, b1, b2, b3);
+    acc[15] += sg_dot4x4(subgroupBroadcast(x1, 7u), b0, b1, b2, b3);
+    acc[16] += sg_dot4x4(subgroupBroadcast(x2, 0u), b0, b1, b2, b3);
+    acc[17] += sg_dot4x4(subgroupBroadcast(x2, 1u), b0, b1, b2, b3);
+    acc[18] += sg_dot4x4(subgroupBroadcast(x2, 2u), b0, b1, b2, b3);
+    acc[19] += sg_dot4x4(subgroupBroadcast(x2, 3u), b0, b1, b2, b3);
+    acc[20] += sg_dot4x4(subgroupBroadcast(x2, 4u), b0, b1, b2, b3);
+    acc[21] += sg_dot4x4(subgroupBroadcast(x2, 5u), b0, b1, b2, b3);
+    acc[22] += sg_dot4x4(subgroupBroadcast(x2, 6u), b0, b1, b2, b3);
+    acc[23] += sg_dot4x4(subgroupBroadcast(x2, 7u), b0, b1, b2, b3);
+    acc[24] += sg_dot4x4(subgroupBroadcast(x3, 0u), b0, b1, b2, b3);
+    acc[25] += sg_dot4x4(subgroupBroadcast(x3, 1u), b0, b1, b2, b3);
+    acc[26] += sg_dot4x4(subgroupBroadcast(x3, 2u), b0, b1, b2, b3);
+    acc[27] += sg_dot4x4(subgroupBroadcast(x3, 3u), b0, b1, b2, b3);
+    acc[28] += sg_dot4x4(subgroupBroadcast(x3, 4u), b0, b1, b2, b3);
+    acc[29] += sg_dot4x4(subgroupBroadcast(x3, 5u), b0, b1, b2, b3);
+    acc[30] += sg_dot4x4(subgroupBroadcast(x3, 6u), b0, b1, b2, b3);
+    acc[31] += sg_dot4x4(subgroupBroadcast(x3, 7u), b0, b1, b2, b3);
+  }
+  if (nOwn >= p.N) { return; }
+  for (var i = 0u; i < 32u; i++) {
     let m = m0 + i;
     if (m >= M) { break; }
     finish4(m, n0, acc[i]);

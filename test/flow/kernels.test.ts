@@ -179,12 +179,13 @@ describe('convPos (causal grouped conv k31 + Mish, residual) vs float64', () => 
   });
 });
 
-describe('ditLinear (tiled, regblock and sgblock entries, f32/f16 weights, SiLU/GELU-tanh/gated-residual epilogues) vs float64', () => {
+describe('ditLinear (tiled, regblock, sgblock and sgblock32 entries, f32/f16 weights, SiLU/GELU-tanh/gated-residual epilogues) vs float64', () => {
   it.each([
     [13, 1024, 1024],
     [7, 2048, 1024],
     [5, 80, 1024],
     [2, 6144, 64],
+    [37, 256, 128], // M = 74: two full 32-row groups and a ragged one
   ])('T=%i N=%i K=%i', async (T, N, K) => {
     const ctx = await testContext();
     const rng = new SeededRng(T * 3 + N + K);
@@ -194,7 +195,7 @@ describe('ditLinear (tiled, regblock and sgblock entries, f32/f16 weights, SiLU/
     const dims = createDims(ctx, { T, B, chunk: 0 });
     const tx = ctx.upload(x, 'f32', [M, K]), tb = ctx.upload(bias, 'f32', [N]), tg = ctx.upload(gate, 'f32', [4, N]);
     const tmask = ctx.upload(rowmask, 'f32', [M]);
-    const impls = ['tiled', 'regblock', ...(ctx.hasWideSubgroups ? ['sgblock'] as const : [])] as const;
+    const impls = ['tiled', 'regblock', ...(ctx.hasWideSubgroups ? ['sgblock', 'sgblock32'] as const : [])] as const;
     for (const [dtype, impl] of (['f32', 'f16'] as const).flatMap((d) => impls.map((i) => [d, i] as const))) {
       const wq = dtype === 'f16' ? Float64Array.from(toF16Bits(w), halfToFloat) : Float64Array.from(w);
       const tw = dtype === 'f16' ? ctx.upload(toF16Bits(w), 'f16', [N, K]) : ctx.upload(w, 'f32', [N, K]);
@@ -255,7 +256,7 @@ describe('ditLinear ROPE epilogue (fused q|k|v projection + interleaved rotary o
       }
       ref.set(row, m * N);
     }
-    for (const impl of ['tiled', 'regblock', ...(ctx.hasWideSubgroups ? ['sgblock'] as const : [])] as const) {
+    for (const impl of ['tiled', 'regblock', ...(ctx.hasWideSubgroups ? ['sgblock', 'sgblock32'] as const : [])] as const) {
       const y = ctx.tensor('f32', [M, N]);
       ctx.run(atLength([ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y, rope: { table, rotDim: rot }, impl })], T, B));
       expectClose(await ctx.readF32(y), ref, { atol: 3e-5, rtol: 1e-5, label: `rope ${impl} T=${T} C=${C}` });
