@@ -36,8 +36,8 @@ export interface LinearArgs {
   /** RMSNorm epsilon (default 1e-6). */
   eps?: number;
   /**
-   * Force an entry point (tests cover each on every shape). Default: `gemv` for M ≤ 4, else `gemm_sg` on llvmpipe
-   * with subgroups of ≥ 8 lanes when K % 8 == 0, else `gemm`.
+   * Force an entry point (tests cover each on every shape). Default: `gemv` for M ≤ 4, else on llvmpipe with
+   * subgroups of ≥ 8 lanes when K % 8 == 0 `gemm_sg32` (M ≥ 32) or `gemm_sg`, else `gemm`.
    */
   mode?: LinearMode;
   /** GEMV tuning: output columns and threads per workgroup (default 8 and 8 on llvmpipe, 4 and 64 elsewhere). */
@@ -64,7 +64,7 @@ export function stackRows(a: Float32Array, b: Float32Array): Float32Array {
   return out;
 }
 
-export type LinearMode = 'gemv' | 'gemm' | 'gemm_sg';
+export type LinearMode = 'gemv' | 'gemm' | 'gemm_sg' | 'gemm_sg32';
 
 export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord {
   const wl = a.w.label || 'w';
@@ -107,14 +107,16 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
     default:
       throw new ShapeMismatchError(`linear: weight ${wl} has unsupported dtype ${a.w.dtype}`);
   }
-  const mode: LinearMode = a.mode ?? (M <= 4 || a.norm ? 'gemv' : vec && ctx.hasWideSubgroups ? 'gemm_sg' : 'gemm');
+  // llvmpipe: 32 rows a subgroup once there are 32 rows (LLM prefill; see gemm_sg32 in shaders/matmul.wgsl).
+  const mode: LinearMode = a.mode ?? (M <= 4 || a.norm ? 'gemv' : vec && ctx.hasWideSubgroups ? (M >= 32 ? 'gemm_sg32' : 'gemm_sg') : 'gemm');
+  const sgGemm = mode === 'gemm_sg' || mode === 'gemm_sg32';
   if (a.norm) {
     if (mode !== 'gemv' || !vec) throw new ShapeMismatchError(`linear norm: the fused RMSNorm needs the gemv entry and K % 8 == 0 (weight ${wl}, K=${K}, ${mode})`);
     expectShape('linear norm', a.norm, [K], ['f32']);
   }
-  if (mode === 'gemm_sg') {
-    if (!vec) throw new ShapeMismatchError(`linear gemm_sg: K=${K} must be a multiple of 8 (weight ${wl})`);
-    ctx.requireWideSubgroups('linear gemm_sg');
+  if (sgGemm) {
+    if (!vec) throw new ShapeMismatchError(`linear ${mode}: K=${K} must be a multiple of 8 (weight ${wl})`);
+    ctx.requireWideSubgroups(`linear ${mode}`);
   }
   const quant = a.w.dtype === 'q8' || a.w.dtype === 'q4';
   const act = a.act ?? (a.gateUp ? 'silu' : undefined);
@@ -138,7 +140,7 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
     RESIDUAL: !!a.residual,
     GATEUP: !!a.gateUp,
     [act ? ACT_DEFINE[act] : 'ACT_NONE']: true,
-    SUBGROUPS: mode === 'gemm_sg' || (mode === 'gemv' && ctx.hasSubgroups && !a.noSubgroups),
+    SUBGROUPS: sgGemm || (mode === 'gemv' && ctx.hasSubgroups && !a.noSubgroups),
     PRENORM: !!a.norm,
     ROWS: rows,
     LANES: lanes,
@@ -151,7 +153,7 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
   const params = ctx.uniform(packParams([M, N, K, KW, G, SG, N, { f32: a.alpha ?? 0.01 }, { f32: a.eps ?? 1e-6 }, 0, 0, 0]));
   const grid: [number, number, number] =
     mode === 'gemv' ? [ceilDiv(N, rows), M, 1]
-      : mode === 'gemm_sg' ? [ceilDiv(N, a.gateUp ? 128 : 256), ceilDiv(M, 8), 1]
+      : sgGemm ? [ceilDiv(N, a.gateUp ? 128 : 256), ceilDiv(M, mode === 'gemm_sg32' ? 32 : 8), 1]
         : [ceilDiv(N, a.gemmTile?.[1] ?? 64), ceilDiv(M, a.gemmTile?.[0] ?? 64), 1];
   return ctx.record(
     { shader: 'matmul', entry: mode, defines },

@@ -88,6 +88,8 @@ export interface NormGemvArgs {
    * subgroups of ≥ 8 lanes when M ≥ 8 (prefill); decode rows stay on `gemv`.
    */
   subgroups?: boolean;
+  /** With `subgroups`: rows per subgroup, 8 (`gemm_sg`) or 32 (`gemm_sg32`); default 32 when M ≥ 32. */
+  rowsPerSubgroup?: 8 | 32;
   /**
    * The `gemv_sg` entry for a single row (lane owns an output row, x̂ broadcast; shaders/rmsnorm.wgsl). Default:
    * on llvmpipe with subgroups of ≥ 8 lanes when M = 1 (decode) and the weights are f16.
@@ -127,8 +129,10 @@ export function normGemv(ctx: GpuContext, a: NormGemvArgs, tag = ''): DispatchRe
   const wb: GPUBufferBinding = { buffer: a.w.buffer, offset: a.w.offset, size: N * K * (a.w.dtype === 'f16' ? 2 : 4) };
   const params = ctx.uniform(packParams([N, K, { f32: a.eps ?? 1e-6 }, M]));
   // The entry, its grid and its own defines, chosen once.
+  // 32 rows a subgroup once there are 32 (prefill; shaders/rmsnorm.wgsl gemm_sg32).
+  const sg32 = sg && (a.rowsPerSubgroup ?? (M >= 32 ? 32 : 8)) === 32;
   const [entry, gx, gy, entryDefines] = sg
-    ? ['gemm_sg', ceilDiv(N, 256), ceilDiv(M, 8), { GEMM_SG: true }]
+    ? [sg32 ? 'gemm_sg32' : 'gemm_sg', ceilDiv(N, 256), ceilDiv(M, sg32 ? 32 : 8), { GEMM_SG: true }]
     : laneRows
       ? ['gemv_sg', ceilDiv(N, 8), 1, { GEMV_SG: true }]
       : ['gemv', ceilDiv(N, rows), ceilDiv(M, mr), { GEMV_ROWS: true, ROWS: rows, MR: mr }];

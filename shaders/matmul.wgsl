@@ -30,6 +30,8 @@
 //   subgroupBroadcast hands it to every lane; a lane decodes 4 weight rows with w8 (4 columns, or with GATEUP
 //   2 gate rows + their 2 up rows). Per chunk 2 x loads + 4 weight chunks feed 256 FMAs; no shared memory, no
 //   barrier. Grid: (ceil(N/256), ceil(M/8)) (GATEUP: N/128); rows/columns past the end are clamped, not stored.
+// Entry `gemm_sg32` (the same defines; M ≥ 32): 32 rows a subgroup, 8 x loads + 4 weight chunks per 1024 FMAs.
+//   Grid: (ceil(N/256), ceil(M/32)) (GATEUP: N/128).
 //
 // PRENORM (gemv + VEC; the GPU decode plan): x is replaced by the RMSNorm of its row, nw ⊙ (x · 1/sqrt(mean(x²) +
 //   eps)) as rmsnorm.wgsl computes it (weight last); each workgroup first sums x² over its row (K reads, next to
@@ -478,31 +480,45 @@ const SG_COLS: u32 = 4u;
 
 #include "sg_chunk"
 
+// The lane's 4 weight rows (4 columns, or with GATEUP 2 gate rows and their 2 up rows), clamped past N.
+fn sg_rows(nOwn: u32) -> vec4<u32> {
+#ifdef GATEUP
+  let r0 = min(nOwn, p.N - 1u);
+  let r1 = min(nOwn + 1u, p.N - 1u);
+  return vec4<u32>(r0, r1, r0 + p.up_row, r1 + p.up_row);
+#else
+  return min(vec4<u32>(nOwn, nOwn + 1u, nOwn + 2u, nOwn + 3u), vec4<u32>(p.N - 1u));
+#endif
+}
+
+// Row m's SG_COLS outputs from the lane's accumulator (with GATEUP: gate in .xy, up in .zw).
+fn sg_store(m: u32, nOwn: u32, a: vec4<f32>) {
+  for (var j = 0u; j < SG_COLS; j++) {
+    let n = nOwn + j;
+    if (n >= p.N) { break; }
+#ifdef GATEUP
+    y[m * p.N + n] = epilogue(m, n, a[j], a[j + 2u]);
+#else
+    y[m * p.N + n] = epilogue(m, n, a[j], 0.0);
+#endif
+  }
+}
+
 @compute @workgroup_size(64)
 fn gemm_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
            @builtin(subgroup_invocation_id) sid: u32) {
   let nOwn = (wid.x * 64u + lid) * SG_COLS;
   let m0 = wid.y * 8u;
   let xm = min(m0 + sid, p.M - 1u); // lanes ≥ 8 of a wider subgroup load a row nobody broadcasts
-#ifdef GATEUP
-  let r0 = min(nOwn, p.N - 1u);
-  let r1 = min(nOwn + 1u, p.N - 1u);
-  let r2 = r0 + p.up_row;
-  let r3 = r1 + p.up_row;
-#else
-  let r0 = min(nOwn, p.N - 1u);
-  let r1 = min(nOwn + 1u, p.N - 1u);
-  let r2 = min(nOwn + 2u, p.N - 1u);
-  let r3 = min(nOwn + 3u, p.N - 1u);
-#endif
+  let r = sg_rows(nOwn);
   var a0 = vec4<f32>(); var a1 = vec4<f32>(); var a2 = vec4<f32>(); var a3 = vec4<f32>();
   var a4 = vec4<f32>(); var a5 = vec4<f32>(); var a6 = vec4<f32>(); var a7 = vec4<f32>();
   for (var c = 0u; c < (p.K >> 3u); c++) {
     let xv = x8(xm, c);
-    let w0 = w8(r0, c);
-    let w1 = w8(r1, c);
-    let w2 = w8(r2, c);
-    let w3 = w8(r3, c);
+    let w0 = w8(r.x, c);
+    let w1 = w8(r.y, c);
+    let w2 = w8(r.z, c);
+    let w3 = w8(r.w, c);
     a0 += sg_dot8x4(subgroupBroadcast(xv[0], 0u), subgroupBroadcast(xv[1], 0u), w0, w1, w2, w3);
     a1 += sg_dot8x4(subgroupBroadcast(xv[0], 1u), subgroupBroadcast(xv[1], 1u), w0, w1, w2, w3);
     a2 += sg_dot8x4(subgroupBroadcast(xv[0], 2u), subgroupBroadcast(xv[1], 2u), w0, w1, w2, w3);
@@ -515,17 +531,71 @@ fn gemm_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   if (nOwn >= p.N) { return; }
   let acc = array<vec4<f32>, 8>(a0, a1, a2, a3, a4, a5, a6, a7);
   for (var i = 0u; i < 8u; i++) {
-    let m = m0 + i;
-    if (m >= p.M) { break; }
-    for (var j = 0u; j < SG_COLS; j++) {
-      let n = nOwn + j;
-      if (n >= p.N) { break; }
-#ifdef GATEUP
-      y[m * p.N + n] = epilogue(m, n, acc[i][j], acc[i][j + 2u]);
-#else
-      y[m * p.N + n] = epilogue(m, n, acc[i][j], 0.0);
-#endif
-    }
+    if (m0 + i >= p.M) { break; }
+    sg_store(m0 + i, nOwn, acc[i]);
+  }
+}
+
+// gemm_sg with 32 rows a subgroup (lane s loads the chunks of rows m0 + s, +8, +16, +24): per chunk 8 x loads +
+// 4 weight chunks feed 1024 FMAs. Accumulators indexed by literals only (a loop over the 4 row groups indexing
+// one array ran 15–25% slower in the DiT's twin, dit_linear.wgsl sgblock32).
+@compute @workgroup_size(64)
+fn gemm_sg32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+             @builtin(subgroup_invocation_id) sid: u32) {
+  let nOwn = (wid.x * 64u + lid) * SG_COLS;
+  let m0 = wid.y * 32u;
+  let xm0 = min(m0 + 0u + sid, p.M - 1u);
+  let xm1 = min(m0 + 8u + sid, p.M - 1u);
+  let xm2 = min(m0 + 16u + sid, p.M - 1u);
+  let xm3 = min(m0 + 24u + sid, p.M - 1u);
+  let r = sg_rows(nOwn);
+  var acc: array<vec4<f32>, 32>;
+  for (var c = 0u; c < (p.K >> 3u); c++) {
+    let x0 = x8(xm0, c);
+    let x1 = x8(xm1, c);
+    let x2 = x8(xm2, c);
+    let x3 = x8(xm3, c);
+    let w0 = w8(r.x, c);
+    let w1 = w8(r.y, c);
+    let w2 = w8(r.z, c);
+    let w3 = w8(r.w, c);
+    acc[0] += sg_dot8x4(subgroupBroadcast(x0[0], 0u), subgroupBroadcast(x0[1], 0u), w0, w1, w2, w3);
+    acc[1] += sg_dot8x4(subgroupBroadcast(x0[0], 1u), subgroupBroadcast(x0[1], 1u), w0, w1, w2, w3);
+    acc[2] += sg_dot8x4(subgroupBroadcast(x0[0], 2u), subgroupBroadcast(x0[1], 2u), w0, w1, w2, w3);
+    acc[3] += sg_dot8x4(subgroupBroadcast(x0[0], 3u), subgroupBroadcast(x0[1], 3u), w0, w1, w2, w3);
+    acc[4] += sg_dot8x4(subgroupBroadcast(x0[0], 4u), subgroupBroadcast(x0[1], 4u), w0, w1, w2, w3);
+    acc[5] += sg_dot8x4(subgroupBroadcast(x0[0], 5u), subgroupBroadcast(x0[1], 5u), w0, w1, w2, w3);
+    acc[6] += sg_dot8x4(subgroupBroadcast(x0[0], 6u), subgroupBroadcast(x0[1], 6u), w0, w1, w2, w3);
+    acc[7] += sg_dot8x4(subgroupBroadcast(x0[0], 7u), subgroupBroadcast(x0[1], 7u), w0, w1, w2, w3);
+    acc[8] += sg_dot8x4(subgroupBroadcast(x1[0], 0u), subgroupBroadcast(x1[1], 0u), w0, w1, w2, w3);
+    acc[9] += sg_dot8x4(subgroupBroadcast(x1[0], 1u), subgroupBroadcast(x1[1], 1u), w0, w1, w2, w3);
+    acc[10] += sg_dot8x4(subgroupBroadcast(x1[0], 2u), subgroupBroadcast(x1[1], 2u), w0, w1, w2, w3);
+    acc[11] += sg_dot8x4(subgroupBroadcast(x1[0], 3u), subgroupBroadcast(x1[1], 3u), w0, w1, w2, w3);
+    acc[12] += sg_dot8x4(subgroupBroadcast(x1[0], 4u), subgroupBroadcast(x1[1], 4u), w0, w1, w2, w3);
+    acc[13] += sg_dot8x4(subgroupBroadcast(x1[0], 5u), subgroupBroadcast(x1[1], 5u), w0, w1, w2, w3);
+    acc[14] += sg_dot8x4(subgroupBroadcast(x1[0], 6u), subgroupBroadcast(x1[1], 6u), w0, w1, w2, w3);
+    acc[15] += sg_dot8x4(subgroupBroadcast(x1[0], 7u), subgroupBroadcast(x1[1], 7u), w0, w1, w2, w3);
+    acc[16] += sg_dot8x4(subgroupBroadcast(x2[0], 0u), subgroupBroadcast(x2[1], 0u), w0, w1, w2, w3);
+    acc[17] += sg_dot8x4(subgroupBroadcast(x2[0], 1u), subgroupBroadcast(x2[1], 1u), w0, w1, w2, w3);
+    acc[18] += sg_dot8x4(subgroupBroadcast(x2[0], 2u), subgroupBroadcast(x2[1], 2u), w0, w1, w2, w3);
+    acc[19] += sg_dot8x4(subgroupBroadcast(x2[0], 3u), subgroupBroadcast(x2[1], 3u), w0, w1, w2, w3);
+    acc[20] += sg_dot8x4(subgroupBroadcast(x2[0], 4u), subgroupBroadcast(x2[1], 4u), w0, w1, w2, w3);
+    acc[21] += sg_dot8x4(subgroupBroadcast(x2[0], 5u), subgroupBroadcast(x2[1], 5u), w0, w1, w2, w3);
+    acc[22] += sg_dot8x4(subgroupBroadcast(x2[0], 6u), subgroupBroadcast(x2[1], 6u), w0, w1, w2, w3);
+    acc[23] += sg_dot8x4(subgroupBroadcast(x2[0], 7u), subgroupBroadcast(x2[1], 7u), w0, w1, w2, w3);
+    acc[24] += sg_dot8x4(subgroupBroadcast(x3[0], 0u), subgroupBroadcast(x3[1], 0u), w0, w1, w2, w3);
+    acc[25] += sg_dot8x4(subgroupBroadcast(x3[0], 1u), subgroupBroadcast(x3[1], 1u), w0, w1, w2, w3);
+    acc[26] += sg_dot8x4(subgroupBroadcast(x3[0], 2u), subgroupBroadcast(x3[1], 2u), w0, w1, w2, w3);
+    acc[27] += sg_dot8x4(subgroupBroadcast(x3[0], 3u), subgroupBroadcast(x3[1], 3u), w0, w1, w2, w3);
+    acc[28] += sg_dot8x4(subgroupBroadcast(x3[0], 4u), subgroupBroadcast(x3[1], 4u), w0, w1, w2, w3);
+    acc[29] += sg_dot8x4(subgroupBroadcast(x3[0], 5u), subgroupBroadcast(x3[1], 5u), w0, w1, w2, w3);
+    acc[30] += sg_dot8x4(subgroupBroadcast(x3[0], 6u), subgroupBroadcast(x3[1], 6u), w0, w1, w2, w3);
+    acc[31] += sg_dot8x4(subgroupBroadcast(x3[0], 7u), subgroupBroadcast(x3[1], 7u), w0, w1, w2, w3);
+  }
+  if (nOwn >= p.N) { return; }
+  for (var i = 0u; i < 32u; i++) {
+    if (m0 + i >= p.M) { break; }
+    sg_store(m0 + i, nOwn, acc[i]);
   }
 }
 #endif

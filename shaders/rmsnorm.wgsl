@@ -37,6 +37,8 @@
 //   subgroupBroadcast hands each row to every lane; a lane owns 4 columns. Per 8 k: 2 x loads (+2 gate/up or
 //   norm-weight loads) and 4 W loads (f16: one word group per column) feed 256 FMAs, no barrier, no reduction.
 //   Grid (ceil(N/256), ceil(M/8)), workgroup 64; rows and columns past the end are clamped for loads, not stored.
+// Entry `gemm_sg32` (the same defines; M ≥ 32): 32 rows a subgroup, so per 8 k 8 x̂ chunks and 4 W chunks feed
+//   1024 FMAs. Grid (ceil(N/256), ceil(M/32)).
 
 #ifdef GEMM_SG
 enable subgroups;
@@ -318,47 +320,63 @@ fn store_row(m: u32, n0: u32, acc: vec4<f32>) {
 
 #include "sg_chunk"
 
+// Row stride of x in vec4 (SwiGLU input: gate | up halves).
+fn x_stride4() -> u32 {
+#ifdef SWIGLU_X
+  return gp.K >> 1u;
+#else
+  return gp.K >> 2u;
+#endif
+}
+
+// 1 / RMS of the row at vec4 offset xr (PRENORM), from the lane's own pass over it; 1 otherwise.
+fn row_inv_rms(xr: u32) -> f32 {
+#ifdef PRENORM
+  var ss = 0.0;
+  for (var c = 0u; c < (gp.K >> 3u); c++) {
+    let a = gx[xr + 2u * c];
+    let b = gx[xr + 2u * c + 1u];
+    ss += dot(a, a) + dot(b, b);
+  }
+  return 1.0 / sqrt(ss / f32(gp.K) + gp.eps);
+#else
+  return 1.0;
+#endif
+}
+
+// Chunk c (8 elements, two vec4 halves) of x̂ for the row at vec4 offset xr: SwiGLU of gate and up, the RMSNorm
+// (inv from row_inv_rms), or x itself.
+fn x_chunk(xr: u32, c: u32, inv: f32) -> mat2x4<f32> {
+#ifdef SWIGLU_X
+  return mat2x4<f32>(silu4(gx[xr + 2u * c]) * gx[xr + (gp.K >> 2u) + 2u * c],
+                     silu4(gx[xr + 2u * c + 1u]) * gx[xr + (gp.K >> 2u) + 2u * c + 1u]);
+#else
+#ifdef PRENORM
+  return mat2x4<f32>(gnorm[2u * c] * (gx[xr + 2u * c] * inv), gnorm[2u * c + 1u] * (gx[xr + 2u * c + 1u] * inv));
+#else
+  return mat2x4<f32>(gx[xr + 2u * c], gx[xr + 2u * c + 1u]);
+#endif
+#endif
+}
+
 @compute @workgroup_size(64)
 fn gemm_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
            @builtin(subgroup_invocation_id) sid: u32) {
   let nOwn = (wid.x * 64u + lid) * 4u;
   let m0 = wid.y * 8u;
-  let C = gp.K >> 3u;
-#ifdef SWIGLU_X
-  let XS = gp.K >> 1u;
-#else
-  let XS = gp.K >> 2u;
-#endif
   // Lane s prepares row m0 + s (lanes ≥ 8 of a wider subgroup prepare a row nobody broadcasts).
-  let xr = min(m0 + sid, gp.M - 1u) * XS;
-#ifdef PRENORM
-  var ss = 0.0;
-  for (var c = 0u; c < C; c++) {
-    let a = gx[xr + 2u * c];
-    let b = gx[xr + 2u * c + 1u];
-    ss += dot(a, a) + dot(b, b);
-  }
-  let inv = 1.0 / sqrt(ss / f32(gp.K) + gp.eps);
-#endif
+  let xr = min(m0 + sid, gp.M - 1u) * x_stride4();
+  let inv = row_inv_rms(xr);
   let n0 = min(nOwn, gp.N - 1u);
   let n1 = min(nOwn + 1u, gp.N - 1u);
   let n2 = min(nOwn + 2u, gp.N - 1u);
   let n3 = min(nOwn + 3u, gp.N - 1u);
   var a0 = vec4<f32>(); var a1 = vec4<f32>(); var a2 = vec4<f32>(); var a3 = vec4<f32>();
   var a4 = vec4<f32>(); var a5 = vec4<f32>(); var a6 = vec4<f32>(); var a7 = vec4<f32>();
-  for (var c = 0u; c < C; c++) {
-#ifdef SWIGLU_X
-    let xa = silu4(gx[xr + 2u * c]) * gx[xr + (gp.K >> 2u) + 2u * c];
-    let xb = silu4(gx[xr + 2u * c + 1u]) * gx[xr + (gp.K >> 2u) + 2u * c + 1u];
-#else
-#ifdef PRENORM
-    let xa = gnorm[2u * c] * (gx[xr + 2u * c] * inv);
-    let xb = gnorm[2u * c + 1u] * (gx[xr + 2u * c + 1u] * inv);
-#else
-    let xa = gx[xr + 2u * c];
-    let xb = gx[xr + 2u * c + 1u];
-#endif
-#endif
+  for (var c = 0u; c < (gp.K >> 3u); c++) {
+    let xv = x_chunk(xr, c, inv);
+    let xa = xv[0];
+    let xb = xv[1];
     let w0 = w8(n0, c);
     let w1 = w8(n1, c);
     let w2 = w8(n2, c);
@@ -381,6 +399,72 @@ fn gemm_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   store_row(m0 + 5u, nOwn, a5);
   store_row(m0 + 6u, nOwn, a6);
   store_row(m0 + 7u, nOwn, a7);
+}
+
+// gemm_sg with 32 rows a subgroup (lane s prepares rows m0 + s, +8, +16, +24): per 8 k, 8 x̂ chunks and 4 W
+// chunks feed 1024 FMAs. Accumulators indexed by literals only (see dit_linear.wgsl sgblock32).
+@compute @workgroup_size(64)
+fn gemm_sg32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+             @builtin(subgroup_invocation_id) sid: u32) {
+  let nOwn = (wid.x * 64u + lid) * 4u;
+  let m0 = wid.y * 32u;
+  let xr0 = min(m0 + 0u + sid, gp.M - 1u) * x_stride4();
+  let xr1 = min(m0 + 8u + sid, gp.M - 1u) * x_stride4();
+  let xr2 = min(m0 + 16u + sid, gp.M - 1u) * x_stride4();
+  let xr3 = min(m0 + 24u + sid, gp.M - 1u) * x_stride4();
+  let inv0 = row_inv_rms(xr0);
+  let inv1 = row_inv_rms(xr1);
+  let inv2 = row_inv_rms(xr2);
+  let inv3 = row_inv_rms(xr3);
+  let n0 = min(nOwn, gp.N - 1u);
+  let n1 = min(nOwn + 1u, gp.N - 1u);
+  let n2 = min(nOwn + 2u, gp.N - 1u);
+  let n3 = min(nOwn + 3u, gp.N - 1u);
+  var acc: array<vec4<f32>, 32>;
+  for (var c = 0u; c < (gp.K >> 3u); c++) {
+    let x0 = x_chunk(xr0, c, inv0);
+    let x1 = x_chunk(xr1, c, inv1);
+    let x2 = x_chunk(xr2, c, inv2);
+    let x3 = x_chunk(xr3, c, inv3);
+    let w0 = w8(n0, c);
+    let w1 = w8(n1, c);
+    let w2 = w8(n2, c);
+    let w3 = w8(n3, c);
+    acc[0] += sg_dot8x4(subgroupBroadcast(x0[0], 0u), subgroupBroadcast(x0[1], 0u), w0, w1, w2, w3);
+    acc[1] += sg_dot8x4(subgroupBroadcast(x0[0], 1u), subgroupBroadcast(x0[1], 1u), w0, w1, w2, w3);
+    acc[2] += sg_dot8x4(subgroupBroadcast(x0[0], 2u), subgroupBroadcast(x0[1], 2u), w0, w1, w2, w3);
+    acc[3] += sg_dot8x4(subgroupBroadcast(x0[0], 3u), subgroupBroadcast(x0[1], 3u), w0, w1, w2, w3);
+    acc[4] += sg_dot8x4(subgroupBroadcast(x0[0], 4u), subgroupBroadcast(x0[1], 4u), w0, w1, w2, w3);
+    acc[5] += sg_dot8x4(subgroupBroadcast(x0[0], 5u), subgroupBroadcast(x0[1], 5u), w0, w1, w2, w3);
+    acc[6] += sg_dot8x4(subgroupBroadcast(x0[0], 6u), subgroupBroadcast(x0[1], 6u), w0, w1, w2, w3);
+    acc[7] += sg_dot8x4(subgroupBroadcast(x0[0], 7u), subgroupBroadcast(x0[1], 7u), w0, w1, w2, w3);
+    acc[8] += sg_dot8x4(subgroupBroadcast(x1[0], 0u), subgroupBroadcast(x1[1], 0u), w0, w1, w2, w3);
+    acc[9] += sg_dot8x4(subgroupBroadcast(x1[0], 1u), subgroupBroadcast(x1[1], 1u), w0, w1, w2, w3);
+    acc[10] += sg_dot8x4(subgroupBroadcast(x1[0], 2u), subgroupBroadcast(x1[1], 2u), w0, w1, w2, w3);
+    acc[11] += sg_dot8x4(subgroupBroadcast(x1[0], 3u), subgroupBroadcast(x1[1], 3u), w0, w1, w2, w3);
+    acc[12] += sg_dot8x4(subgroupBroadcast(x1[0], 4u), subgroupBroadcast(x1[1], 4u), w0, w1, w2, w3);
+    acc[13] += sg_dot8x4(subgroupBroadcast(x1[0], 5u), subgroupBroadcast(x1[1], 5u), w0, w1, w2, w3);
+    acc[14] += sg_dot8x4(subgroupBroadcast(x1[0], 6u), subgroupBroadcast(x1[1], 6u), w0, w1, w2, w3);
+    acc[15] += sg_dot8x4(subgroupBroadcast(x1[0], 7u), subgroupBroadcast(x1[1], 7u), w0, w1, w2, w3);
+    acc[16] += sg_dot8x4(subgroupBroadcast(x2[0], 0u), subgroupBroadcast(x2[1], 0u), w0, w1, w2, w3);
+    acc[17] += sg_dot8x4(subgroupBroadcast(x2[0], 1u), subgroupBroadcast(x2[1], 1u), w0, w1, w2, w3);
+    acc[18] += sg_dot8x4(subgroupBroadcast(x2[0], 2u), subgroupBroadcast(x2[1], 2u), w0, w1, w2, w3);
+    acc[19] += sg_dot8x4(subgroupBroadcast(x2[0], 3u), subgroupBroadcast(x2[1], 3u), w0, w1, w2, w3);
+    acc[20] += sg_dot8x4(subgroupBroadcast(x2[0], 4u), subgroupBroadcast(x2[1], 4u), w0, w1, w2, w3);
+    acc[21] += sg_dot8x4(subgroupBroadcast(x2[0], 5u), subgroupBroadcast(x2[1], 5u), w0, w1, w2, w3);
+    acc[22] += sg_dot8x4(subgroupBroadcast(x2[0], 6u), subgroupBroadcast(x2[1], 6u), w0, w1, w2, w3);
+    acc[23] += sg_dot8x4(subgroupBroadcast(x2[0], 7u), subgroupBroadcast(x2[1], 7u), w0, w1, w2, w3);
+    acc[24] += sg_dot8x4(subgroupBroadcast(x3[0], 0u), subgroupBroadcast(x3[1], 0u), w0, w1, w2, w3);
+    acc[25] += sg_dot8x4(subgroupBroadcast(x3[0], 1u), subgroupBroadcast(x3[1], 1u), w0, w1, w2, w3);
+    acc[26] += sg_dot8x4(subgroupBroadcast(x3[0], 2u), subgroupBroadcast(x3[1], 2u), w0, w1, w2, w3);
+    acc[27] += sg_dot8x4(subgroupBroadcast(x3[0], 3u), subgroupBroadcast(x3[1], 3u), w0, w1, w2, w3);
+    acc[28] += sg_dot8x4(subgroupBroadcast(x3[0], 4u), subgroupBroadcast(x3[1], 4u), w0, w1, w2, w3);
+    acc[29] += sg_dot8x4(subgroupBroadcast(x3[0], 5u), subgroupBroadcast(x3[1], 5u), w0, w1, w2, w3);
+    acc[30] += sg_dot8x4(subgroupBroadcast(x3[0], 6u), subgroupBroadcast(x3[1], 6u), w0, w1, w2, w3);
+    acc[31] += sg_dot8x4(subgroupBroadcast(x3[0], 7u), subgroupBroadcast(x3[1], 7u), w0, w1, w2, w3);
+  }
+  if (nOwn >= gp.N) { return; }
+  for (var i = 0u; i < 32u; i++) { store_row(m0 + i, nOwn, acc[i]); }
 }
 #endif
 #endif

@@ -47,8 +47,8 @@ async function runCase(c: Case): Promise<void> {
   const tr = residual && ctx.upload(residual, 'f32', [c.M, c.N]);
   const e = { bias, residual, act: c.act, alpha: c.alpha, gateUp: c.gateUp };
   const ref = linearEpilogueRef(x, W.used, c.M, WN, c.K, e);
-  // Wherever `gemm` is tested, the llvmpipe subgroup entry is too (K % 8 == 0; always present in CI).
-  const modes = (c.modes ?? ['gemv', 'gemm']).flatMap((m) => (m === 'gemm' && ctx.hasWideSubgroups && c.K % 8 === 0 ? ['gemm', 'gemm_sg'] as const : [m]));
+  // Wherever `gemm` is tested, the llvmpipe subgroup entries are too (K % 8 == 0; always present in CI).
+  const modes = (c.modes ?? ['gemv', 'gemm']).flatMap((m) => (m === 'gemm' && ctx.hasWideSubgroups && c.K % 8 === 0 ? ['gemm', 'gemm_sg', 'gemm_sg32'] as const : [m]));
   for (const mode of modes) {
     const y = ctx.tensor('f32', [c.M, c.N]);
     const rec = linear(ctx, {
@@ -107,6 +107,7 @@ describe('linear: weight formats × entry points against float64', () => {
     [1, 1, 32, 32],
     [3, 37, 64, 64],
     [19, 130, 128, 32],
+    [45, 70, 64, 32], // gemm_sg32: a full 32-row group and a ragged one
   ];
   it.each(qshapes)('q8 M=%i N=%i K=%i group %i', (M, N, K, group) => runCase({ M, N, K, fmt: 'q8', group, residual: [], modes: decodeOnly(M, N, K)?.slice() }));
   it.each(qshapes)('q4 M=%i N=%i K=%i group %i', (M, N, K, group) => runCase({ M, N, K, fmt: 'q4', group, bias: [], modes: decodeOnly(M, N, K)?.slice() }));

@@ -65,6 +65,8 @@ describe('decode GEMV and prefill gemm_sg with fused RMSNorm / SwiGLU prologue a
     [3, 65, 160, 'norm', true, true],
     [21, 1152, 896, 'norm', true, false],
     [16, 9728, 896, 'norm', false, false],
+    [40, 300, 64, 'norm', true, true], // gemm_sg32: one full 32-row group and a ragged one
+    [37, 160, 320, 'swiglu', false, true],
   ];
   const all = cases.flatMap((c) => (['f32', 'f16'] as const).map((d) => [...c, d] as const));
   it.each(all)('M=%i N=%i K=%i %s bias=%s residual=%s %s', async (M, N, K, pro, bias, res, dtype) => {
@@ -76,19 +78,19 @@ describe('decode GEMV and prefill gemm_sg with fused RMSNorm / SwiGLU prologue a
     const nw = rng.f32(K, 0.5, 1.5), b = rng.f32(N), r = rng.f32(M * N);
     const wt = dtype === 'f16' ? packWeightF16(ctx, w, [N, K]) : ctx.upload(w, 'f32', [N, K]);
     const wref = dtype === 'f16' ? roundToF16(w) : w;
-    const y = ctx.tensor('f32', [M, N]), ySg = ctx.tensor('f32', [M, N]), yLane = ctx.tensor('f32', [M, N]);
+    const y = ctx.tensor('f32', [M, N]), ySg = ctx.tensor('f32', [M, N]), ySg32 = ctx.tensor('f32', [M, N]), yLane = ctx.tensor('f32', [M, N]);
     const args = {
       x: ctx.upload(xin, 'f32', [M, XK]), w: wt, eps: 1e-6,
       norm: pro === 'norm' ? ctx.upload(nw, 'f32', [K]) : undefined, swigluInput: pro === 'swiglu',
       bias: bias ? ctx.upload(b, 'f32', [N]) : undefined, residual: res ? ctx.upload(r, 'f32', [M, N]) : undefined,
     };
     // Every case through `gemv`; on llvmpipe decode rows (M = 1) also through `gemv_sg` and prefill-sized ones
-    // (M > 1) through the subgroup-shared `gemm_sg`.
+    // (M > 1) through the subgroup-shared `gemm_sg` and `gemm_sg32`.
     const sg = M > 1 && ctx.hasWideSubgroups;
     const lane = M === 1 && ctx.hasWideSubgroups;
     ctx.run([
       normGemv(ctx, { ...args, y, subgroups: false, laneRows: false }),
-      ...(sg ? [normGemv(ctx, { ...args, y: ySg, subgroups: true })] : []),
+      ...(sg ? [normGemv(ctx, { ...args, y: ySg, subgroups: true, rowsPerSubgroup: 8 }), normGemv(ctx, { ...args, y: ySg32, subgroups: true, rowsPerSubgroup: 32 })] : []),
       ...(lane ? [normGemv(ctx, { ...args, y: yLane, laneRows: true })] : []),
     ]);
     let xr: Float64Array;
@@ -107,6 +109,7 @@ describe('decode GEMV and prefill gemm_sg with fused RMSNorm / SwiGLU prologue a
     }
     expectClose(await ctx.readF32(y), ref, { atol: 3e-5 * Math.sqrt(K / 64), rtol: 1e-5, label: `gemv ${N}x${K}` });
     if (sg) expectClose(await ctx.readF32(ySg), ref, { atol: 3e-5 * Math.sqrt(K / 64), rtol: 1e-5, label: `gemm_sg ${M}x${N}x${K}` });
+    if (sg) expectClose(await ctx.readF32(ySg32), ref, { atol: 3e-5 * Math.sqrt(K / 64), rtol: 1e-5, label: `gemm_sg32 ${M}x${N}x${K}` });
     if (lane) expectClose(await ctx.readF32(yLane), ref, { atol: 3e-5 * Math.sqrt(K / 64), rtol: 1e-5, label: `gemv_sg ${N}x${K}` });
   });
 });
