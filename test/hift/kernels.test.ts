@@ -172,6 +172,39 @@ describe('conv1d entry choice on GPUs (no device: a stub context records the pip
   });
 });
 
+describe('conv1d win shape on llvmpipe (no device: a stub context records the pipeline spec)', () => {
+  const stub = { adapterKind: 'llvmpipe', hasSubgroupsOf8: true, uniform: () => ({}), record: (spec: object, _r: unknown, grid: number[]) => ({ spec, grid }) };
+  const t = (shape: number[]) => ({ shape, numel: shape.reduce((a, b) => a * b, 1) }) as unknown as GpuTensor;
+  const pick = (C: number, L: number, k: number, dil = 1, extra = {}) =>
+    conv1d(stub as unknown as GpuContext, {
+      x: t([C, L]), w: t([C * k * C]), bias: t([C]), out: t([C, L]), cout: C, k, lout: L, dilation: dil, padLeft: (k - 1) * dil, ...extra,
+    }) as unknown as { spec: { entry: string; defines: Record<string, unknown> }; grid: number[] };
+
+  it('takes 16 times per lane while that leaves ≥ 16 lanes, else 8, else 4 (short outputs: polyphase ups.0, conv_pre)', () => {
+    expect(pick(64, 400, 7).spec.defines).toMatchObject({ RT: 16, WINX: true, RT16: true, WSG: true, WGX: 32 });
+    expect(pick(64, 200, 7).spec.defines).toMatchObject({ RT: 8, WINX: true, WSG: true });
+    expect(pick(64, 50, 3).spec.defines).toMatchObject({ RT: 4, WSG: true, WGX: 32 });
+    expect(pick(64, 50, 3).spec.defines.WINX).toBeUndefined(); // the explicit form needs RT 8 or 16
+    // Dilation d interleaves d lanes: [C, 200] at d 5 gives 5·⌈200/80⌉ = 15 lanes at RT 16, 25 at RT 8.
+    expect(pick(64, 200, 3, 5).spec.defines).toMatchObject({ RT: 8 });
+    expect(pick(64, 50, 3, 1, { rt: 16 }).spec.defines).toMatchObject({ RT: 16 }); // an explicit RT wins
+  });
+  it('a polyphase upsampler: PHASES, the C-channel epilogue and a u·C-channel GEMM grid', () => {
+    const C = 64, u = 8, L = 50;
+    const r = conv1d(stub as unknown as GpuContext, {
+      x: t([128, L]), w: t([128 * 3 * u * C]), bias: t([C]), out: t([C, L * u]), cout: u * C, k: 3, lout: L, phases: u, padLeft: 2,
+    }) as unknown as { spec: { defines: Record<string, unknown> }; grid: number[] };
+    expect(r.spec.defines).toMatchObject({ PHASES: 8, UP: 1, RT: 4 });
+    expect(r.grid).toEqual([1, (u * C) / 16, 1]); // 13 lanes in one 32-wide workgroup; 16 channels a workgroup
+    expect(() => conv1d(stub as unknown as GpuContext, {
+      x: t([128, L]), w: t([128 * 3 * u * C]), bias: t([u * C]), out: t([C, L * u]), cout: u * C, k: 3, lout: L, phases: u, padLeft: 2,
+    })).toThrow(/bias/);
+    expect(() => conv1d(stub as unknown as GpuContext, {
+      x: t([128, L]), w: t([128 * 3 * u * C]), bias: t([C]), out: t([C, L * u - 1]), cout: u * C, k: 3, lout: L, phases: u, padLeft: 2,
+    })).toThrow(/cannot hold/);
+  });
+});
+
 describe('Snake, STFT, iSTFT against float64', () => {
   it.each([
     [512, 13],
