@@ -31,6 +31,9 @@ import { profileDispatches, timePass, wallTimeMs } from '../src/gpu/timing.js';
 import { copyStrided } from '../kernels/copy.js';
 import { repeatGraph } from './ort-graphs.js';
 import { ortGpuTime } from './ort-profile.js';
+import { median } from './stats.js';
+
+export { median };
 
 export const SUITES: Record<string, () => Promise<Suite>> = {
   kernels: () => import('./suites/kernels.js').then((m) => m.suite),
@@ -144,11 +147,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 // From the sources this file sits in bench/; from the bundled CLI it does not: then use ./bench/results.
 const resultsDir = /[\\/]bench$/.test(here) ? join(here, 'results') : join(process.cwd(), 'bench', 'results');
 
-export function median(a: number[]): number {
-  const s = [...a].sort((x, y) => x - y);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
 
 async function timeOurs(ctx: GpuContext, plan: CasePlan, reps: number, warmup: number) {
   const records = plan.records;
@@ -240,6 +238,11 @@ function loadOrt(): Promise<OrtModule | null> {
   return ortModule;
 }
 
+/** A case's feeds as ORT tensors. */
+function ortTensors(ort: OrtModule, feeds: Record<string, OrtFeed>) {
+  return Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]));
+}
+
 /**
  * Median wall ms of `reps` session.run calls after one warm-up, including ORT's own upload/readback of the
  * CPU feeds (that is what an ORT user pays). Stops early (returning what it has) past `budgetMs`.
@@ -262,7 +265,7 @@ export async function ortTime(ep: 'webgpu' | 'cpu', o: NonNullable<CasePlan['ort
     } else {
       sess = await ort.InferenceSession.create(o.model, base);
     }
-    const feeds = Object.fromEntries(Object.entries(o.feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]));
+    const feeds = ortTensors(ort, o.feeds);
     const t0 = performance.now();
     await sess.run(feeds);
     const warm = performance.now() - t0;
@@ -374,8 +377,7 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
         let profileNote: string | undefined;
         if (opts.ortProfile && g.ms !== null) {
           const ort = await loadOrt();
-          const feeds = Object.fromEntries(Object.entries(plan.ort.feeds).map(([k, f]) => [k, new ort!.Tensor(f.type, f.data, f.dims)]));
-          const p = await ortGpuTime(ort!, plan.ort.model, feeds, opts.ortReps ?? 2, budget);
+          const p = await ortGpuTime(ort!, plan.ort.model, ortTensors(ort!, plan.ort.feeds), opts.ortReps ?? 2, budget);
           r.ort_webgpu_gpu_ms = p.ms;
           if (p.kernels !== undefined) r.ort_webgpu_kernels = p.kernels;
           if (p.ms !== null && r.ours_ms !== null && r.ours_timing === 'gpu-timestamp') r.ratio_gpu_vs_ort_webgpu = r.ours_ms / p.ms;

@@ -9,6 +9,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { median } from './stats.js';
 
 type OrtModule = typeof import('onnxruntime-node');
 
@@ -64,8 +65,7 @@ export async function ortGpuTime(
     const split = kernelTimesPerRun(JSON.parse(readFileSync(join(dir, file), 'utf8')) as TraceEvent[], runs);
     if (!split) return { ms: null, note: `ORT profile: no GPU kernel events in equal groups over ${runs} runs (timestamp queries unsupported, or a CPU fallback)` };
     const times = runs > 1 ? split.perRun.slice(1) : split.perRun;
-    const s = [...times].sort((a, b) => a - b), h = s.length >> 1;
-    return { ms: s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2, kernels: split.kernels, times };
+    return { ms: median(times), kernels: split.kernels, times };
   } catch (e) {
     return { ms: null, note: `ORT profile: ${String((e as Error).message ?? e).split('\n')[0].slice(0, 160)}` };
   } finally {

@@ -254,7 +254,7 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
     defines.RT = a.rt ?? (gpu ? 4 : stride !== 1 ? 8 : [16, 8].find((rt) => lanesAt(rt) >= 16) ?? 4);
     defines.COB = a.cob ?? (gpu ? 1 : 4);
     const rt = defines.RT as number;
-    const lanes = ceilDiv(a.lout, rt * dil) * dil;
+    const lanes = lanesAt(rt);
     defines.WGX = a.wgx ?? (lanes <= 32 ? 32 : 64);
     if (a.explicit ?? (stride === 1 && (rt === 8 || rt === 16) && defines.COB === 4)) {
       if (stride !== 1 || (rt !== 8 && rt !== 16) || defines.COB !== 4) throw new ShapeMismatchError(`${what}: the explicit win form needs stride 1, RT 8 or 16, COB 4`);

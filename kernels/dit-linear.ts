@@ -45,7 +45,12 @@ export type DitLinearImpl = 'tiled' | 'regblock' | 'sgblock' | 'sgblock32';
  */
 export function defaultDitLinearImpl(ctx: GpuContext, N: number, rows = 32): DitLinearImpl {
   if (!ctx.isCpuAdapter || N % 4 !== 0) return 'tiled';
-  return ctx.hasWideSubgroups ? (rows >= 32 ? 'sgblock32' : 'sgblock') : 'regblock';
+  return ctx.hasWideSubgroups ? sgblockFor(rows) : 'regblock';
+}
+
+/** The llvmpipe subgroup entry for `rows` rows: 32 rows a subgroup where there are that many. */
+export function sgblockFor(rows: number): 'sgblock' | 'sgblock32' {
+  return rows >= 32 ? 'sgblock32' : 'sgblock';
 }
 
 export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecord {

@@ -320,6 +320,11 @@ fn store_row(m: u32, n0: u32, acc: vec4<f32>) {
 
 #include "sg_chunk"
 
+// The lane's 4 weight rows (output columns), clamped past N.
+fn lane_cols(nOwn: u32) -> vec4<u32> {
+  return min(vec4<u32>(nOwn, nOwn + 1u, nOwn + 2u, nOwn + 3u), vec4<u32>(gp.N - 1u));
+}
+
 // Row stride of x in vec4 (SwiGLU input: gate | up halves).
 fn x_stride4() -> u32 {
 #ifdef SWIGLU_X
@@ -367,20 +372,17 @@ fn gemm_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   // Lane s prepares row m0 + s (lanes ≥ 8 of a wider subgroup prepare a row nobody broadcasts).
   let xr = min(m0 + sid, gp.M - 1u) * x_stride4();
   let inv = row_inv_rms(xr);
-  let n0 = min(nOwn, gp.N - 1u);
-  let n1 = min(nOwn + 1u, gp.N - 1u);
-  let n2 = min(nOwn + 2u, gp.N - 1u);
-  let n3 = min(nOwn + 3u, gp.N - 1u);
+  let n = lane_cols(nOwn);
   var a0 = vec4<f32>(); var a1 = vec4<f32>(); var a2 = vec4<f32>(); var a3 = vec4<f32>();
   var a4 = vec4<f32>(); var a5 = vec4<f32>(); var a6 = vec4<f32>(); var a7 = vec4<f32>();
   for (var c = 0u; c < (gp.K >> 3u); c++) {
     let xv = x_chunk(xr, c, inv);
     let xa = xv[0];
     let xb = xv[1];
-    let w0 = w8(n0, c);
-    let w1 = w8(n1, c);
-    let w2 = w8(n2, c);
-    let w3 = w8(n3, c);
+    let w0 = w8(n.x, c);
+    let w1 = w8(n.y, c);
+    let w2 = w8(n.z, c);
+    let w3 = w8(n.w, c);
     a0 += sg_dot8x4(subgroupBroadcast(xa, 0u), subgroupBroadcast(xb, 0u), w0, w1, w2, w3);
     a1 += sg_dot8x4(subgroupBroadcast(xa, 1u), subgroupBroadcast(xb, 1u), w0, w1, w2, w3);
     a2 += sg_dot8x4(subgroupBroadcast(xa, 2u), subgroupBroadcast(xb, 2u), w0, w1, w2, w3);
@@ -416,20 +418,17 @@ fn gemm_sg32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
   let inv1 = row_inv_rms(xr1);
   let inv2 = row_inv_rms(xr2);
   let inv3 = row_inv_rms(xr3);
-  let n0 = min(nOwn, gp.N - 1u);
-  let n1 = min(nOwn + 1u, gp.N - 1u);
-  let n2 = min(nOwn + 2u, gp.N - 1u);
-  let n3 = min(nOwn + 3u, gp.N - 1u);
+  let n = lane_cols(nOwn);
   var acc: array<vec4<f32>, 32>;
   for (var c = 0u; c < (gp.K >> 3u); c++) {
     let x0 = x_chunk(xr0, c, inv0);
     let x1 = x_chunk(xr1, c, inv1);
     let x2 = x_chunk(xr2, c, inv2);
     let x3 = x_chunk(xr3, c, inv3);
-    let w0 = w8(n0, c);
-    let w1 = w8(n1, c);
-    let w2 = w8(n2, c);
-    let w3 = w8(n3, c);
+    let w0 = w8(n.x, c);
+    let w1 = w8(n.y, c);
+    let w2 = w8(n.z, c);
+    let w3 = w8(n.w, c);
     sg_rows32_dot8x4(&acc, x0, x1, x2, x3, w0, w1, w2, w3);
   }
   if (nOwn >= gp.N) { return; }

@@ -18,7 +18,7 @@ import type { TensorStore } from '../../../loader/types.js';
 import { adaLayerNorm } from '../../../kernels/adaln.js';
 import { convPos } from '../../../kernels/conv-pos.js';
 import { ditAttention, ditAttentionGemm, ditAttentionGpuImpl } from '../../../kernels/dit-attention.js';
-import { ditLinear, type DitLinearImpl } from '../../../kernels/dit-linear.js';
+import { ditLinear, sgblockFor, type DitLinearImpl } from '../../../kernels/dit-linear.js';
 import { ditRopeTable } from '../../../kernels/dit-rotary.js';
 import { eulerCfg } from '../../../kernels/euler.js';
 import { atLength, writeDims, type DynRecord } from '../../../kernels/flow-dims.js';
@@ -148,12 +148,12 @@ export class FlowModel {
 
   /**
    * The DiT linear entry for a static row count (the time MLP and AdaLN: the batch) or the live M (frames): on
-   * llvmpipe 32 rows a subgroup where there are rows for them (kernels/dit-linear.ts defaultDitLinearImpl).
+   * llvmpipe 32 rows a subgroup where there are rows for them (kernels/dit-linear.ts sgblockFor).
    */
   private linearImpl(rows?: number): DitLinearImpl {
     if (this.kernels !== 'cpu') return 'tiled';
     if (!this.ctx.hasWideSubgroups) return 'regblock';
-    return rows === undefined || rows >= 32 ? 'sgblock32' : 'sgblock';
+    return sgblockFor(rows ?? Infinity);
   }
 
   get tokenMelRatio(): number {
