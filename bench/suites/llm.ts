@@ -24,6 +24,7 @@ import { diffCounters, type Counters } from '../../src/gpu/counters.js';
 import { adapterLabel } from '../../src/gpu/device.js';
 import { requestNodeDevice } from '../../src/gpu/node-device.js';
 import { profileDispatches } from '../../src/gpu/timing.js';
+import type { DispatchRecord } from '../../src/gpu/dispatch.js';
 import { llmConfig, type LlmConfig } from '../../src/models/qwen2/config.js';
 import { Qwen2Runtime } from '../../src/models/qwen2/forward.js';
 import { uploadLlmWeights, maxWeightRelErr, type LlmWeightDtype } from '../../src/models/qwen2/weights.js';
@@ -60,6 +61,20 @@ const perToken = (d: Counters, n: number) => ({
   bytesWritten: d.bytesWritten / n,
 });
 
+/** GPU time per kernel variant of a plan (each dispatch in its own timestamped pass), largest first. */
+async function printProfile(ctx: GpuContext, plan: DispatchRecord[], what: string): Promise<void> {
+  const prof = await profileDispatches(ctx, plan);
+  if (!prof) return;
+  const byKernel = new Map<string, { ms: number; n: number }>();
+  for (const p of prof) {
+    const k = p.label.replace(/^[^/]*\//, '');
+    const e = byKernel.get(k) ?? { ms: 0, n: 0 };
+    byKernel.set(k, { ms: e.ms + p.ms, n: e.n + 1 });
+  }
+  const top = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => `${k} ×${v.n}: ${v.ms.toFixed(2)} ms`);
+  console.log(`  ${what} GPU time by kernel (sum ${prof.reduce((a, p) => a + p.ms, 0).toFixed(1)} ms):\n    ${top.join('\n    ')}`);
+}
+
 async function benchOurs(ctx: GpuContext, store: TensorStore, cfg: LlmConfig, dtype: LlmWeightDtype, steps: number, prefillLens: number[], contexts: number[]): Promise<Row> {
   const t0 = performance.now();
   const weights = uploadLlmWeights(ctx, store, cfg, dtype);
@@ -90,6 +105,13 @@ async function benchOurs(ctx: GpuContext, store: TensorStore, cfg: LlmConfig, dt
     row[`prefill${n}_ms`] = +best.toFixed(1);
     row[`prefill${n}_tok_s`] = +((n / best) * 1000).toFixed(1);
     console.log(`  ${dtype} prefill ${n}: ${best.toFixed(0)} ms (${((n / best) * 1000).toFixed(1)} tok/s)`);
+    if (flag('--profile')) {
+      // The plan the timed run used: one chunk of n rows (maxPrefill is the longest length), continuing at 0.
+      const seq = rt.createSequence();
+      await rt.prefill(seq, randomRows(n, d, 9));
+      rt.free(seq);
+      await printProfile(ctx, rt.plan(n, false), `${dtype} prefill ${n}`);
+    }
   }
   for (const c of contexts) {
     const seq = rt.createSequence();
@@ -111,20 +133,7 @@ async function benchOurs(ctx: GpuContext, store: TensorStore, cfg: LlmConfig, dt
     const diff = diffCounters(before, ctx.counters);
     times.sort((a, b) => a - b);
     const med = times[Math.floor(times.length / 2)];
-    if (flag('--profile')) {
-      // GPU time per kernel variant of one decode step (timestamp queries around each dispatch).
-      const prof = await profileDispatches(ctx, rt.decodePlan);
-      if (prof) {
-        const byKernel = new Map<string, { ms: number; n: number }>();
-        for (const p of prof) {
-          const k = p.label.replace(/^[^/]*\//, '');
-          const e = byKernel.get(k) ?? { ms: 0, n: 0 };
-          byKernel.set(k, { ms: e.ms + p.ms, n: e.n + 1 });
-        }
-        const top = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => `${k} ×${v.n}: ${v.ms.toFixed(2)} ms`);
-        console.log(`  ${dtype} decode @${c} GPU time by kernel (sum ${prof.reduce((a, p) => a + p.ms, 0).toFixed(1)} ms):\n    ${top.join('\n    ')}`);
-      }
-    }
+    if (flag('--profile')) await printProfile(ctx, rt.decodePlan, `${dtype} decode @${c}`);
     row[`decode_ctx${c}_ms`] = +med.toFixed(2);
     row[`decode_ctx${c}_min_ms`] = +times[0].toFixed(2);
     row[`counters_per_token_ctx${c}`] = perToken(diff, steps);

@@ -1,0 +1,70 @@
+/**
+ * Sweep of the `linear` GEMM shapes (shaders/matmul.wgsl `gemm`) over the LLM prefill projections at the full
+ * Qwen2 dims: GPU µs (timestamps, median of 5) per projection and tile form, f16 (packed) and f32 weights.
+ * The default 64×64 tile leaves o_proj and down_proj (N = 896) 14 workgroups wide: at 256 rows that is 56
+ * workgroups, fewer than an H200 has SMs (132). Smaller tiles fill the card at the cost of more shared loads.
+ *   npx tsx bench/sweep-prefill.ts [--rows 256,512]
+ * Tile forms: [BM, BN] rows × columns per workgroup, TM rows a thread (threads = BM/TM · BN/4), BK the K step.
+ */
+import { requestNodeDevice } from '../src/gpu/node-device.js';
+import { GpuContext } from '../src/gpu/context.js';
+import { linear, type LinearArgs } from '../kernels/matmul.js';
+import { packWeightF16 } from '../kernels/quant.js';
+import { rnd } from './suites/kernels.js';
+import { gpuMedianUs } from './sweep-timing.js';
+
+const arg = process.argv.indexOf('--rows');
+const rowList = (arg > 0 ? process.argv[arg + 1] : '256,512').split(',').map(Number);
+const ctx = new GpuContext(await requestNodeDevice());
+// Qwen2 prefill projections (GPU plan, 'split' SwiGLU): [N, K], bias, residual.
+const projections: [string, number, number, boolean, boolean][] = [
+  ['qkv', 1152, 896, true, false],
+  ['o', 896, 896, false, true],
+  ['gate_up', 9728, 896, false, false],
+  ['down', 896, 4864, false, true],
+];
+const forms: [string, Partial<LinearArgs>][] = [
+  ['64x64 tm8 bk32 (default)', {}],
+  ['64x64 tm4 bk32', { gemmTM: 4 }],
+  ['128x64 tm8 bk16', { gemmTile: [128, 64], gemmBK: 16 }],
+  ['32x64 tm4 bk32', { gemmTile: [32, 64], gemmTM: 4 }],
+  ['64x32 tm8 bk32', { gemmTile: [64, 32] }],
+  ['32x32 tm4 bk32', { gemmTile: [32, 32], gemmTM: 4 }],
+  ['32x32 tm4 bk16', { gemmTile: [32, 32], gemmTM: 4, gemmBK: 16 }],
+];
+for (const dtype of ['f16', 'f32'] as const) {
+  for (const M of rowList) {
+    let total = new Array(forms.length).fill(0);
+    for (const [name, N, K, hasBias, hasRes] of projections) {
+      const wf = rnd(N * K, 2, 0.05);
+      const w = dtype === 'f16' ? packWeightF16(ctx, wf, [N, K]) : ctx.upload(wf, 'f32', [N, K]);
+      const x = ctx.upload(rnd(M * K, 1), 'f32', [M, K]);
+      const y = ctx.tensor('f32', [M, N]);
+      const bias = hasBias ? ctx.upload(rnd(N, 3), 'f32', [N]) : undefined;
+      const residual = hasRes ? ctx.upload(rnd(M * N, 4), 'f32', [M, N]) : undefined;
+      const line: string[] = [];
+      let ref: Float32Array | undefined;
+      for (let i = 0; i < forms.length; i++) {
+        const [fname, o] = forms[i];
+        try {
+          const us = await gpuMedianUs(ctx, [linear(ctx, { x, w, y, bias, residual, mode: 'gemm', ...o }, fname)]);
+          total[i] += us;
+          // Every form must agree with the default's output (same sums, other order): flag a broken tile shape.
+          const out = await ctx.readF32(y);
+          ref ??= out;
+          let err = 0;
+          for (let j = 0; j < out.length; j++) err = Math.max(err, Math.abs(out[j] - ref[j]) / (1 + Math.abs(ref[j])));
+          line.push(`${fname}: ${us.toFixed(1)}${err > 1e-4 ? ` MISMATCH ${err.toExponential(1)}` : ''}`);
+        } catch (e) {
+          total[i] = NaN;
+          line.push(`${fname}: ERR ${(e as Error).message.slice(0, 80)}`);
+        }
+      }
+      const gflop = (2 * M * N * K) / 1e9;
+      console.log(`prefill ${dtype} M=${M} ${name} [${N},${K}] ${gflop.toFixed(2)} GFLOP (µs): ${line.join(' | ')}`);
+    }
+    console.log(`prefill ${dtype} M=${M} one layer's projections (µs): ${forms.map(([f], i) => `${f}: ${total[i].toFixed(1)}`).join(' | ')}`);
+    total = [];
+  }
+}
+process.exit(0);
