@@ -5,11 +5,15 @@
  */
 import type { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
-import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
+import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
+import { flashDefines, flashKeyTile, type FlashTileOptions } from './flash.js';
 import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
 
-export interface DitAttentionArgs {
+export { flashKeyTile };
+
+/** With `flash`: its tile options (kernels/flash.ts). */
+export interface DitAttentionArgs extends FlashTileOptions {
   dims: GPUBuffer;
   /** [Mmax, 3C] = [q | k | v] */
   qkv: GpuTensor;
@@ -20,40 +24,9 @@ export interface DitAttentionArgs {
   heads: number;
   /** Entry point; default `rowwise` on CPU adapters, else ditAttentionGpuImpl (`flash`, or `tiled` where it does not fit). */
   impl?: DitAttentionImpl;
-  /** `flash`: keys per tile (8, 16 or 32; default flashKeyTile's 8), for sweeps. */
-  keyTile?: number;
-  /** `flash`: query rows per thread (2 or 4; default 2), for sweeps. */
-  rowsPerThread?: 2 | 4;
-  /** `flash`: row max / sum by subgroup shuffles (default: where subgroups have at least 8 lanes). */
-  subgroups?: boolean;
 }
 
 export type DitAttentionImpl = 'flash' | 'tiled' | 'rowwise';
-
-/** Workgroup bytes of the `flash` entry, KT keys per tile, RQ rows per thread (its header in shaders/dit_flash.wgsl). */
-function flashBytes(dh: number, kt: number, rq: number): number {
-  const qp = dh / 4 + 1, bq = 16 * rq;
-  return 16 * (bq * qp + kt * qp + (kt * dh) / 4) + 4 * (bq * (kt + 1) + 128 + bq + kt);
-}
-
-/**
- * Keys per tile of `flash` for head dim `dh` under the device's workgroup-memory limit; 0 when it cannot run.
- * 8: on an H200 (bench/sweep-dit-attention.ts, [2,T]×16×64, 2 rows a thread, GPU µs) 8 / 16 / 32-key tiles
- * took 18.3 / 19.0 / 19.5 at T = 100, 69.7 / 88.4 / 87.5 at 300, 208.6 / 246.4 / 253.6 at 600 and 532.6 /
- * 537.9 / 703.4 at 1000. Neither 4 rows a thread (325 µs at 600) nor two 128-thread halves walking alternate
- * tiles in one workgroup (214 µs; tried, not kept) did better, and subgroup reductions did not change the time
- * (208.1 µs without).
- */
-export function flashKeyTile(ctx: GpuContext, dh: number, rq = 2): number {
-  if (dh % 32 !== 0) return 0;
-  const limit = ctx.device.limits.maxComputeWorkgroupStorageSize;
-  return flashBytes(dh, 8, rq) <= limit ? 8 : 0;
-}
-
-/** The flash entry's octet shuffles need subgroups of at least 8 lanes. */
-function flashSubgroups(ctx: GpuContext): boolean {
-  return ctx.hasSubgroups && ctx.handle.info.subgroupMinSize >= 8;
-}
 
 /** The GPU form: `flash` where it runs (DH a multiple of 32, its tiles fit), else `tiled`. */
 export function ditAttentionGpuImpl(ctx: GpuContext, dh: number): DitAttentionImpl {
@@ -78,14 +51,7 @@ export function ditAttention(ctx: GpuContext, a: DitAttentionArgs, tag = ''): Dy
   const impl = a.impl ?? (ctx.isCpuAdapter ? 'rowwise' : ditAttentionGpuImpl(ctx, DH));
   let defines: Record<string, number | boolean>;
   if (impl === 'flash') {
-    const RQ = a.rowsPerThread ?? 2;
-    const KT = a.keyTile ?? flashKeyTile(ctx, DH, RQ);
-    if (!KT || ![8, 16, 32].includes(KT) || ![2, 4].includes(RQ) || DH % 32 !== 0 || flashBytes(DH, KT, RQ) > ctx.device.limits.maxComputeWorkgroupStorageSize) {
-      throw new ShapeMismatchError(`ditAttention ${tag}: the flash entry needs a head dim that is a multiple of 32 and fits ${ctx.device.limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory (DH ${DH})`);
-    }
-    const sg = a.subgroups ?? flashSubgroups(ctx);
-    if (sg && !flashSubgroups(ctx)) throw new AdapterLimitError('subgroups of at least 8 lanes (ditAttention flash)', 8, ctx.handle.info.subgroupMinSize);
-    defines = { DH, KT, RQ, SG: sg };
+    defines = flashDefines(ctx, DH, a, `ditAttention ${tag}`);
   } else {
     defines = impl === 'rowwise' ? { DH, ROWWISE: true } : { DH, KT: attentionKeyTile(DH), TILED: true };
   }

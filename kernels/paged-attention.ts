@@ -3,8 +3,10 @@ import { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, grid1d, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
+import { flashDefines, flashKeyTile, type FlashTileOptions } from './flash.js';
 
-export interface PagedAttentionArgs {
+/** With mode `flash`: its tile options (kernels/flash.ts). */
+export interface PagedAttentionArgs extends FlashTileOptions {
   /** [M, Hq, D] f32, rotated */
   q: GpuTensor;
   /** [numPages, 2, pageSize, Hkv, D] f32 or f16 (packed halves) */
@@ -20,10 +22,17 @@ export interface PagedAttentionArgs {
   /**
    * 'chunked' (workgroup per row and head; decode), 'rows' (thread per row and head; prefill), or the llvmpipe
    * entries (subgroups of exactly 8, sharing each K/V load across the lanes): 'rows_sg' (8 rows of a head) and
-   * 'heads_sg' (the ≤ 8 q heads of a kv head, one row; decode). Default by M and adapter.
+   * 'heads_sg' (the ≤ 8 q heads of a kv head, one row; decode), or 'flash' (GPUs: a workgroup per 16·RQ rows of
+   * a head sharing each staged K/V tile; shaders/paged_flash.wgsl). Default by M and adapter.
    */
-  mode?: 'chunked' | 'rows' | 'rows_sg' | 'heads_sg';
+  mode?: 'chunked' | 'rows' | 'rows_sg' | 'heads_sg' | 'flash';
 }
+
+/**
+ * Fewest rows for the GPU default `flash` (a workgroup covers 32 rows; below 16 most of it idles and the
+ * workgroup-per-row `attend` has more workgroups). Not swept: the H200 row of bench model-kernels is 512 rows.
+ */
+const FLASH_MIN_ROWS = 16;
 
 /** The llvmpipe subgroup entries run here: subgroups of exactly 8 lanes and a head dim of whole vec4s. */
 function sgEntriesFit(ctx: GpuContext, D: number): boolean {
@@ -52,8 +61,25 @@ export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = '')
   // K/V load across 8 rows: lavapipe, 512 rows × 14 heads 313 → 49 ms (bench model-kernels "prefill attention");
   // full-size f16 LLM prefill of 512 tokens 26.1 → 19.0 s.
   // A few rows (decode) on llvmpipe: `heads_sg`, whose lanes are the q heads sharing a kv head.
+  // GPUs with ≥ FLASH_MIN_ROWS rows: `flash`, whose workgroups stage each K/V tile once for 32 query rows.
   const gq = Hq / Hkv;
-  const mode = a.mode ?? (M < 8 && decodeRunsHeadsSg(ctx, Hq, Hkv, D) ? 'heads_sg' : sgEntriesFit(ctx, D) ? 'rows_sg' : M >= 8 && ctx.isCpuAdapter ? 'rows' : 'chunked');
+  const mode =
+    a.mode ??
+    (M < 8 && decodeRunsHeadsSg(ctx, Hq, Hkv, D)
+      ? 'heads_sg'
+      : sgEntriesFit(ctx, D)
+        ? 'rows_sg'
+        : M >= 8 && ctx.isCpuAdapter
+          ? 'rows'
+          : !ctx.isCpuAdapter && M >= FLASH_MIN_ROWS && flashKeyTile(ctx, D) > 0
+            ? 'flash'
+            : 'chunked');
+  if (mode === 'flash') {
+    const fd = flashDefines(ctx, D, a, `pagedAttention ${tag}`);
+    const rows = 16 * fd.RQ;
+    const params = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, 0]));
+    return ctx.record({ shader: 'paged_flash', entry: 'attend_flash', defines: { ...fd, F16KV: defines.F16KV } }, [params, a.step, a.q, a.pool, a.blockTable, a.out], [ceilDiv(M, rows), Hq, 1], tag);
+  }
   const sg = mode === 'rows_sg' || mode === 'heads_sg';
   if (sg) {
     ctx.requireWideSubgroupsOf8(`pagedAttention ${mode}`);

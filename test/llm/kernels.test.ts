@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { flashBytes, type FlashTileOptions } from '../../kernels/flash.js';
 import { qkvAppend } from '../../kernels/kv-cache.js';
 import { pagedAttention, pagedAttentionSplit, splitsFor } from '../../kernels/paged-attention.js';
 import { normGemv, rmsNorm, siluMul } from '../../kernels/rmsnorm.js';
@@ -6,6 +7,7 @@ import { packWeightF16, roundToF16 } from '../../kernels/quant.js';
 import { rope, ropeTable } from '../../kernels/rope.js';
 import { packParams } from '../../src/gpu/dispatch.js';
 import { UNIFORM } from '../../src/gpu/context.js';
+import { ShapeMismatchError } from '../../src/gpu/errors.js';
 import { expectClose } from '../helpers/compare.js';
 import { testContext } from '../helpers/gpu.js';
 import { SeededRng } from '../helpers/rng.js';
@@ -147,9 +149,10 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     [4, 2, 16, 16, 0, 62],
     [4, 2, 16, 3, 20, 1],
     [8, 1, 128, 16, 150, 2], // head dim past the workgroup (2 dims per thread), one kv head for all q heads
+    [14, 2, 64, 5, 21, 70], // flash: three 32-row tiles, the last ragged, continuing a cached prefix
   ];
   // Every case in every mode with an f32 pool; the f16 pool (packed halves) on the 14/2×64 model shapes.
-  const modes = ['chunked', 'rows', 'rows_sg', 'heads_sg', 'split', 'split_wg', 'split_wg32'] as const;
+  const modes = ['chunked', 'rows', 'rows_sg', 'heads_sg', 'split', 'split_wg', 'split_wg32', 'flash', 'flash_nosg', 'flash_rq4'] as const;
   const both = [
     ...cases.flatMap((c) => modes.map((m) => [...c, m, 'f32'] as const)),
     ...cases.slice(0, 4).flatMap((c) => modes.map((m) => [...c, m, 'f16'] as const)),
@@ -157,6 +160,9 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
   it.each(both)('Hq=%i Hkv=%i D=%i page=%i prefix=%i M=%i %s pool %s', async (Hq, Hkv, D, pageSize, prefix, M, mode, kvType) => {
     const ctx = await testContext();
     if ((mode === 'rows_sg' || mode === 'heads_sg') && !ctx.hasWideSubgroupsOf8) return; // llvmpipe's 8-lane entries only
+    const flash = mode.startsWith('flash');
+    const flashOpts: FlashTileOptions = { flash: {}, flash_nosg: { subgroups: false }, flash_rq4: { rowsPerThread: 4 as const } }[mode as string] ?? {};
+    if (mode === 'flash' && !ctx.hasSubgroups) return; // its default takes subgroups where they are; flash_nosg covers the rest
     const rng = new SeededRng(Hq * 7 + D + pageSize * 13 + prefix * 3 + M);
     const N = prefix + M;
     const W = (Hq + 2 * Hkv) * D;
@@ -185,10 +191,16 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
           : mode === 'split_wg' || mode === 'split_wg32'
             ? pagedAttentionSplit(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, chunk: mode === 'split_wg' ? 64 : 32, perKvHead: true,
               partials: ctx.tensor('f32', [rows, Hq, splitsFor(maxPages * pageSize, mode === 'split_wg' ? 64 : 32), D + 2]) })
-            : [pagedAttention(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, mode })]),
+            : [pagedAttention(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, mode: flash ? 'flash' : (mode as Exclude<typeof mode, `flash${string}`>), ...flashOpts })]),
       ]);
       return ctx.readF32(o);
     };
+    if (flash && (D % 32 !== 0 || flashBytes(D, 8, flashOpts.rowsPerThread ?? 2) > ctx.device.limits.maxComputeWorkgroupStorageSize)) {
+      // The flash tiles need a head dim that is a multiple of 32 and tiles that fit: a typed refusal, nothing dispatched.
+      const q = ctx.tensor('f32', [M, Hq, D]);
+      expect(() => pagedAttention(ctx, { q, pool, blockTable: tBt, out: ctx.tensor('f32', [M, Hq * D]), step: stepBuf, mode: 'flash', ...flashOpts })).toThrow(ShapeMismatchError);
+      return;
+    }
     if (prefix) await runRows(0, prefix);
     const got = await runRows(prefix, M);
     // Reference: split q/k/v, rotate q and k, attend.

@@ -1,0 +1,53 @@
+/**
+ * What the two flash-attention entries share (shaders/flash_core.wgsl: the DiT's dit_flash.wgsl and the LLM
+ * prefill's paged_flash.wgsl): the workgroup-memory size of a tile shape, the default key tile, and the checked
+ * define set {DH, KT, RQ, SG}.
+ */
+import type { GpuContext } from '../src/gpu/context.js';
+import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
+
+export interface FlashTileOptions {
+  /** Keys per tile (8, 16 or 32; default flashKeyTile's 8), for sweeps. */
+  keyTile?: number;
+  /** Query rows per thread (2 or 4; default 2), for sweeps. */
+  rowsPerThread?: 2 | 4;
+  /** Row max / sum by subgroup shuffles (default: where subgroups have at least 8 lanes). */
+  subgroups?: boolean;
+}
+
+/** Workgroup bytes of a flash entry, KT keys per tile, RQ rows per thread (the header of flash_core.wgsl). */
+export function flashBytes(dh: number, kt: number, rq: number): number {
+  const qp = dh / 4 + 1, bq = 16 * rq;
+  return 16 * (bq * qp + kt * qp + (kt * dh) / 4) + 4 * (bq * (kt + 1) + 128 + bq + kt);
+}
+
+/**
+ * Keys per tile for head dim `dh` under the device's workgroup-memory limit; 0 when the flash form cannot run.
+ * 8: on an H200 (bench/sweep-dit-attention.ts, DiT [2,T]×16×64, 2 rows a thread, GPU µs) 8 / 16 / 32-key tiles
+ * took 18.3 / 19.0 / 19.5 at T = 100, 69.7 / 88.4 / 87.5 at 300, 208.6 / 246.4 / 253.6 at 600 and 532.6 /
+ * 537.9 / 703.4 at 1000. Neither 4 rows a thread (325 µs at 600) nor two 128-thread halves walking alternate
+ * tiles in one workgroup (214 µs; tried, not kept) did better, and subgroup reductions did not change the time
+ * (208.1 µs without).
+ */
+export function flashKeyTile(ctx: GpuContext, dh: number, rq = 2): number {
+  if (dh % 32 !== 0) return 0;
+  return flashBytes(dh, 8, rq) <= ctx.device.limits.maxComputeWorkgroupStorageSize ? 8 : 0;
+}
+
+/** The octet shuffles need subgroups of at least 8 lanes. */
+export function flashSubgroups(ctx: GpuContext): boolean {
+  return ctx.hasSubgroups && ctx.handle.info.subgroupMinSize >= 8;
+}
+
+/** The defines of a flash entry for head dim `dh`, checked against the adapter; `what` names the caller in errors. */
+export function flashDefines(ctx: GpuContext, dh: number, o: FlashTileOptions, what: string): { DH: number; KT: number; RQ: number; SG: boolean } {
+  const RQ = o.rowsPerThread ?? 2;
+  const KT = o.keyTile ?? flashKeyTile(ctx, dh, RQ);
+  const limit = ctx.device.limits.maxComputeWorkgroupStorageSize;
+  if (!KT || ![8, 16, 32].includes(KT) || ![2, 4].includes(RQ) || dh % 32 !== 0 || flashBytes(dh, KT, RQ) > limit) {
+    throw new ShapeMismatchError(`${what}: the flash entry needs a head dim that is a multiple of 32 and fits ${limit} bytes of workgroup memory (DH ${dh}, KT ${KT}, RQ ${RQ})`);
+  }
+  const SG = o.subgroups ?? flashSubgroups(ctx);
+  if (SG && !flashSubgroups(ctx)) throw new AdapterLimitError(`subgroups of at least 8 lanes (${what} flash)`, 8, ctx.handle.info.subgroupMinSize);
+  return { DH: dh, KT, RQ, SG };
+}
