@@ -3,7 +3,7 @@
  * Qwen2 dims: GPU µs (timestamps, median of 5) per projection and tile form, f16 (packed) and f32 weights.
  * The default 64×64 tile leaves o_proj and down_proj (N = 896) 14 workgroups wide: at 256 rows that is 56
  * workgroups, fewer than an H200 has SMs (132). Smaller tiles fill the card at the cost of more shared loads.
- *   npx tsx bench/sweep-prefill.ts [--rows 256,512]
+ *   npx tsx bench/sweep-prefill.ts [--rows 256,512] [--dtypes f16,f32]
  * Tile forms: [BM, BN] rows × columns per workgroup, TM rows a thread (threads = BM/TM · BN/4), BK the K step.
  */
 import { requestNodeDevice } from '../src/gpu/node-device.js';
@@ -13,8 +13,9 @@ import { packWeightF16 } from '../kernels/quant.js';
 import { rnd } from './suites/kernels.js';
 import { gpuMedianUs } from './sweep-timing.js';
 
-const arg = process.argv.indexOf('--rows');
-const rowList = (arg > 0 ? process.argv[arg + 1] : '256,512').split(',').map(Number);
+const opt = (name: string, dflt: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
+const rowList = opt('--rows', '256,512').split(',').map(Number);
+const dtypes = opt('--dtypes', 'f16,f32').split(',') as ('f16' | 'f32')[];
 const ctx = new GpuContext(await requestNodeDevice());
 // Qwen2 prefill projections (GPU plan, 'split' SwiGLU): [N, K], bias, residual.
 const projections: [string, number, number, boolean, boolean][] = [
@@ -32,7 +33,7 @@ const forms: [string, Partial<LinearArgs>][] = [
   ['32x32 tm4 bk32', { gemmTile: [32, 32], gemmTM: 4 }],
   ['32x32 tm4 bk16', { gemmTile: [32, 32], gemmTM: 4, gemmBK: 16 }],
 ];
-for (const dtype of ['f16', 'f32'] as const) {
+for (const dtype of dtypes) {
   for (const M of rowList) {
     let total = new Array(forms.length).fill(0);
     for (const [name, N, K, hasBias, hasRes] of projections) {

@@ -45,11 +45,11 @@ export interface LinearArgs {
   gemvLanes?: number;
   /** Leave the `subgroups` path off even when the device has it (tests cover the fallback). */
   noSubgroups?: boolean;
-  /** GEMM tuning: K step through shared memory (16 or 32). */
+  /** GEMM tuning: K step through shared memory (16 or 32; default gemmShape's). */
   gemmBK?: number;
-  /** GEMM tuning: output rows per thread (4 or 8). */
+  /** GEMM tuning: output rows per thread (4 or 8; default gemmShape's). */
   gemmTM?: number;
-  /** GEMM tuning: output tile [BM, BN] per workgroup (multiples of TM·… and 4; default [64, 64]). */
+  /** GEMM tuning: output tile [BM, BN] per workgroup (multiples of TM·… and 4; default gemmShape's). */
   gemmTile?: [number, number];
 }
 
@@ -65,6 +65,29 @@ export function stackRows(a: Float32Array, b: Float32Array): Float32Array {
 }
 
 export type LinearMode = 'gemv' | 'gemm' | 'gemm_sg' | 'gemm_sg32';
+
+/** Workgroups below which a GPU's `gemm` takes 32×32 tiles (an H200 has 132 SMs; see gemmShape). */
+const GEMM_SMALL_GRID = 256;
+
+/**
+ * The `gemm` tile: [BM, BN] outputs a workgroup, TM rows a thread, BK the K step (explicit options win).
+ * CPU adapters: 64×64, TM 8 (128 threads), BK 32 (16 with gateUp, whose two W tiles must fit 16 KiB).
+ * GPUs: TM 4 (256 threads), and 32×32 tiles with BK 16 where 64×64 tiles would give fewer than GEMM_SMALL_GRID
+ * workgroups. H200, f16 weights, GPU µs of the LLM prefill projections at 512 rows (bench/sweep-prefill.ts;
+ * 64×64 TM 8 → the form chosen): qkv [1152,896] 95.9 → 69.6, o [896,896] 82.7 → 57.2, gate_up [9728,896]
+ * 488.0 → 373.0, down [896,4864] 390.1 → 266.9; a layer's four 1057 → 767. At 256 rows: 805 → 509.
+ */
+function gemmShape(ctx: GpuContext, M: number, N: number, a: LinearArgs): { BM: number; BN: number; TM: number; BK: number } {
+  const gpu = !ctx.isCpuAdapter;
+  const small = gpu && ceilDiv(N, 64) * ceilDiv(M, 64) < GEMM_SMALL_GRID;
+  const tile = small ? 32 : 64;
+  return {
+    BM: a.gemmTile?.[0] ?? tile,
+    BN: a.gemmTile?.[1] ?? tile,
+    TM: a.gemmTM ?? (gpu ? 4 : 8),
+    BK: a.gemmBK ?? (a.gateUp || small ? 16 : 32),
+  };
+}
 
 export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord {
   const wl = a.w.label || 'w';
@@ -145,16 +168,13 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
     ROWS: rows,
     LANES: lanes,
     G: quant ? G : false,
-    BK: a.gemmBK ?? (a.gateUp ? 16 : 32), // 32 halves the barriers; gateUp needs two W tiles in 16 KiB
-    TM: a.gemmTM ?? 8,
-    BM: a.gemmTile?.[0] ?? 64,
-    BN: a.gemmTile?.[1] ?? 64,
+    ...gemmShape(ctx, M, N, a),
   };
   const params = ctx.uniform(packParams([M, N, K, KW, G, SG, N, { f32: a.alpha ?? 0.01 }, { f32: a.eps ?? 1e-6 }, 0, 0, 0]));
   const grid: [number, number, number] =
     mode === 'gemv' ? [ceilDiv(N, rows), M, 1]
       : sgGemm ? [ceilDiv(N, a.gateUp ? 128 : 256), ceilDiv(M, mode === 'gemm_sg32' ? 32 : 8), 1]
-        : [ceilDiv(N, a.gemmTile?.[1] ?? 64), ceilDiv(M, a.gemmTile?.[0] ?? 64), 1];
+        : [ceilDiv(N, defines.BN as number), ceilDiv(M, defines.BM as number), 1];
   return ctx.record(
     { shader: 'matmul', entry: mode, defines },
     [params, a.x, wBinding, a.y, a.bias ?? null, a.residual ?? null, quant ? a.scales! : null, a.norm ?? null],

@@ -23,7 +23,7 @@ import { GpuContext } from '../../src/gpu/context.js';
 import { diffCounters, type Counters } from '../../src/gpu/counters.js';
 import { adapterLabel } from '../../src/gpu/device.js';
 import { requestNodeDevice } from '../../src/gpu/node-device.js';
-import { profileDispatches } from '../../src/gpu/timing.js';
+import { profileDispatches, timePass } from '../../src/gpu/timing.js';
 import type { DispatchRecord } from '../../src/gpu/dispatch.js';
 import { llmConfig, type LlmConfig } from '../../src/models/qwen2/config.js';
 import { Qwen2Runtime } from '../../src/models/qwen2/forward.js';
@@ -72,7 +72,12 @@ async function printProfile(ctx: GpuContext, plan: DispatchRecord[], what: strin
     byKernel.set(k, { ms: e.ms + p.ms, n: e.n + 1 });
   }
   const top = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => `${k} ×${v.n}: ${v.ms.toFixed(2)} ms`);
-  console.log(`  ${what} GPU time by kernel (sum ${prof.reduce((a, p) => a + p.ms, 0).toFixed(1)} ms):\n    ${top.join('\n    ')}`);
+  // The whole plan in one timestamped pass, as the model submits it, and the wall time of that submit: a gap
+  // between the per-dispatch sum and the one-pass time is the pass's own cost, between one-pass and wall the host's.
+  const t0 = performance.now();
+  const onePass = await timePass(ctx, plan);
+  const wall = performance.now() - t0;
+  console.log(`  ${what} GPU time by kernel (sum ${prof.reduce((a, p) => a + p.ms, 0).toFixed(1)} ms; one pass ${onePass?.toFixed(1)} ms, ${wall.toFixed(1)} ms wall):\n    ${top.join('\n    ')}`);
 }
 
 async function benchOurs(ctx: GpuContext, store: TensorStore, cfg: LlmConfig, dtype: LlmWeightDtype, steps: number, prefillLens: number[], contexts: number[]): Promise<Row> {

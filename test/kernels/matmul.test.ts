@@ -31,6 +31,8 @@ interface Case extends EpilogueRef {
   modes?: LinearMode[];
   noSubgroups?: boolean;
   gemv?: { rows: number; lanes: number };
+  /** Explicit `gemm` tile [BM, BN, TM, BK]. */
+  tile?: [number, number, number, number];
 }
 
 async function runCase(c: Case): Promise<void> {
@@ -54,6 +56,7 @@ async function runCase(c: Case): Promise<void> {
     const rec = linear(ctx, {
       x: tx, w: W.w, y, scales: W.scales, bias: tb, residual: tr, act: c.act as Activation | undefined, alpha: c.alpha,
       gateUp: c.gateUp, mode, noSubgroups: c.noSubgroups, gemvRows: c.gemv?.rows, gemvLanes: c.gemv?.lanes,
+      ...(c.tile && { gemmTile: [c.tile[0], c.tile[1]] as [number, number], gemmTM: c.tile[2], gemmBK: c.tile[3] }),
     });
     ctx.run([rec]);
     const got = await ctx.readF32(y);
@@ -122,6 +125,20 @@ describe('linear: weight formats × entry points against float64', () => {
     [16, 32, 'f16'],
   ] as const)('GEMV shape %i outputs × %i lanes, %s', (rows, lanes, fmt) =>
     runCase({ M: 2, N: 300, K: 192, fmt, group: 32, bias: [], gemv: { rows, lanes }, modes: ['gemv'] }));
+});
+
+// kernels/matmul.ts gemmShape picks 32×32 / 64×64 tiles with 4 rows a thread on GPUs and 64×64 with 8 on CPU
+// adapters; every tile form runs on every adapter, so CI checks the GPU defaults (and bench/sweep-prefill.ts's
+// forms) on lavapipe. Ragged M, N and K in every tile; gateUp halves the W tile's rows.
+describe('linear: gemm tile shapes', () => {
+  const tiles: [number, number, number, number][] = [[32, 32, 4, 16], [32, 32, 4, 32], [64, 64, 4, 32], [32, 64, 4, 32], [64, 32, 8, 32], [128, 64, 8, 16]];
+  it.each(tiles)('tile %i×%i TM %i BK %i: f32 with bias + residual, f16, q8', async (BM, BN, TM, BK) => {
+    const tile: [number, number, number, number] = [BM, BN, TM, BK];
+    await runCase({ M: 70, N: 75, K: 136, fmt: 'f32', bias: [], residual: [], tile, modes: ['gemm'] });
+    await runCase({ M: 33, N: 130, K: 72, fmt: 'f16', bias: [], tile, modes: ['gemm'] });
+    await runCase({ M: 37, N: 70, K: 96, fmt: 'q8', group: 32, residual: [], tile, modes: ['gemm'] });
+  });
+  it('tile 32×32 TM 4 BK 16 with the SwiGLU gateUp epilogue', () => runCase({ M: 45, N: 70, K: 96, fmt: 'f16', gateUp: true, tile: [32, 32, 4, 16], modes: ['gemm'] }));
 });
 
 describe('linear: fused epilogues', () => {
