@@ -617,15 +617,15 @@ function ditFeedForwardCase(T: number): BenchCase {
 
 /**
  * Qwen2 prefill attention, T new rows from position 0 over the paged KV cache (causal, 14 q / 2 kv heads × 64),
- * as the LLM runs it (kernels/paged-attention.ts pagedAttention: a thread per (row, head) on CPU adapters, a
- * workgroup per (row, head) on GPUs). ORT runs the converter's sequence (src/convert/llm.ts): Transpose of q to
+ * as the LLM runs it (kernels/paged-attention.ts pagedAttention: a thread per (row, head) on CPU adapters, the
+ * flash tiles on GPUs; `attend` = the workgroup-per-(row, head) form GPUs ran before, a second row there). ORT runs the converter's sequence (src/convert/llm.ts): Transpose of q to
  * [KV, g, T, D], MatMul with Kᵀ, Mul, Add of the causal mask, Softmax, MatMul with V, Transpose back; K/V fed
  * contiguous. Output and q share a shape, so --ort-chain gives ORT's per-op cost.
  */
-function prefillAttentionCase(T: number): BenchCase {
+function prefillAttentionCase(T: number, form: 'model' | 'attend' = 'model'): BenchCase {
   const { Hq, Hkv, D, page } = ATTN, G = Hq / Hkv;
   return {
-    name: 'prefill attention (causal GQA)',
+    name: form === 'model' ? 'prefill attention (causal GQA)' : 'prefill attention, attend form (causal GQA)',
     shape: `q[${T},${Hq},${D}] kv[${Hkv},${D}] page ${page}`,
     setup: ({ ctx }) => {
       const q = rnd(T * Hq * D, 61);
@@ -650,7 +650,7 @@ function prefillAttentionCase(T: number): BenchCase {
         ],
       });
       return {
-        records: [pagedAttention(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step })],
+        records: [pagedAttention(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step, mode: form === 'attend' ? 'chunked' : undefined })],
         bytes: 4 * (2 * Hkv * D * T + 2 * T * Hq * D),
         flops: 2 * Hq * D * T * (T + 1), // causal: (T + 1)/2 keys a row on average, 4 flops per key and channel
         ort: {
@@ -750,6 +750,7 @@ export const suite: Suite = {
       ditFeedForwardCase(full ? 600 : 16),
       convPosCase(full ? 600 : 100),
       prefillAttentionCase(full ? 512 : 64),
+      ...(ctx?.isCpuAdapter === false ? [prefillAttentionCase(full ? 512 : 64, 'attend')] : []),
       stftCase(full ? 24000 : 4800), // 1 s of source at 24 kHz
       istftCase(full ? 6001 : 1201),
     ];
