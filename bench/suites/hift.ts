@@ -3,9 +3,13 @@
  * weights (src/pipeline/synthetic.ts, official names/shapes), 1 s of audio (50 mel frames) by default.
  *
  *   npx tsx bench/suites/hift.ts [--frames 50] [--reps 3] [--no-ort] [--ort-webgpu] [--profile] [--base 512]
+ *                                [--f0 gpu|wasm|js]
  *
- * Reports ms per second of audio for: our whole inference (CPU f64 F0 + GPU generator + readback), its parts
- * (F0 predictor on the CPU, GPU trunk wall time), per-kernel GPU time (timestamp queries, --profile), and
+ * Reports ms per second of audio for: our whole inference (F0 + GPU generator + readback), its parts (the F0
+ * predictor with its backend — `--f0`, default the generator's: 'gpu' (emulated f64, WGSL) on GPU adapters,
+ * 'wasm' on CPU adapters — as wall time of predictF0 including its submit and readback, plus its GPU time alone
+ * for 'gpu'; the CPU f64 forms for comparison; GPU trunk wall time), per-kernel GPU time (timestamp queries,
+ * --profile), and
  * onnxruntime-node (`cpu`, optionally `webgpu`) running the converter's hift.onnx (src/convert/hift.ts) built from
  * the same state dict: the whole inference, mel → waveform, like ours (bench/suites/hift-onnx.ts). Results →
  * bench/results/hift.json.
@@ -18,10 +22,11 @@ import { parseHyperYaml } from '../../loader/hyperyaml.js';
 import { GpuContext } from '../../src/gpu/context.js';
 import { adapterLabel } from '../../src/gpu/device.js';
 import { requestNodeDevice } from '../../src/gpu/node-device.js';
-import { profileDispatches, summariseTimings, wallTimeMs } from '../../src/gpu/timing.js';
+import { profileDispatches, summariseTimings, timePass, wallTimeMs } from '../../src/gpu/timing.js';
 import { hiftConfigFromYaml } from '../../src/models/hift/config.js';
 import { predictF0 } from '../../src/models/hift/f0.js';
-import { HiftGenerator } from '../../src/models/hift/forward.js';
+import { F0Wasm } from '../../src/models/hift/f0-wasm.js';
+import { HiftGenerator, type F0Backend } from '../../src/models/hift/forward.js';
 import { loadHiftWeights } from '../../src/models/hift/weights.js';
 import { SYNTHETIC_SIZES, syntheticCheckpoint } from '../../src/pipeline/synthetic.js';
 
@@ -34,6 +39,8 @@ const frames = Number(opt('--frames', '50'));
 const reps = Number(opt('--reps', '3'));
 const base = Number(opt('--base', '512'));
 const seconds = frames / 50;
+const f0Arg = opt('--f0', '');
+if (f0Arg && !['gpu', 'wasm', 'js'].includes(f0Arg)) throw new Error(`--f0 ${f0Arg}: expected gpu, wasm or js`);
 
 function median(a: number[]): number {
   const s = [...a].sort((x, y) => x - y);
@@ -54,19 +61,30 @@ async function main(): Promise<void> {
   for (let i = 0; i < noise.length; i++) noise[i] = ((i * 0.6180339887) % 1);
   const mel = new Float32Array(cfg.inChannels * frames);
   for (let i = 0; i < mel.length; i++) mel[i] = Math.sin(i * 0.37) * 2 - 5;
-  const hift = new HiftGenerator(ctx, cfg, weights, { maxFrames: frames, noise });
+  const hift = new HiftGenerator(ctx, cfg, weights, { maxFrames: frames, noise, ...(f0Arg ? { f0Backend: f0Arg as F0Backend } : {}) });
+  const f0Wasm = await F0Wasm.create(weights.f0); // the CPU f64 reference point, whatever the backend
 
   let t = performance.now();
   const plan = hift.plan(frames, true);
   const planMs = performance.now() - t;
   await hift.inference(mel, frames, true); // warm-up (first submit, lazy allocations)
 
-  const f0Ms: number[] = [], f0JsMs: number[] = [], gpuMs: number[] = [], totalMs: number[] = [];
+  const f0Ms: number[] = [], f0JsMs: number[] = [], f0WasmMs: number[] = [], f0GpuMs: number[] = [], gpuMs: number[] = [], totalMs: number[] = [];
   const f0Backend = await hift.f0BackendInUse();
+  const f0Plan = hift.f0Plan(frames, true);
   for (let r = 0; r < reps; r++) {
     t = performance.now();
     await hift.predictF0(mel, frames, true);
     f0Ms.push(performance.now() - t);
+    if (f0Plan) {
+      const ms = await timePass(ctx, f0Plan);
+      if (ms !== null) f0GpuMs.push(ms);
+    }
+    if (f0Wasm) {
+      t = performance.now();
+      f0Wasm.predict(mel, cfg.inChannels, frames, true);
+      f0WasmMs.push(performance.now() - t);
+    }
     t = performance.now();
     predictF0(weights.f0, mel, cfg.inChannels, frames, true);
     f0JsMs.push(performance.now() - t);
@@ -85,13 +103,16 @@ async function main(): Promise<void> {
     ours_total_ms_per_s: median(totalMs) / seconds,
     ours_gpu_ms_per_s: median(gpuMs) / seconds,
     f0_backend: f0Backend,
-    ours_f0_cpu_f64_ms_per_s: median(f0Ms) / seconds,
+    ours_f0_ms_per_s: median(f0Ms) / seconds,
+    ...(f0GpuMs.length ? { ours_f0_gpu_only_ms_per_s: median(f0GpuMs) / seconds } : {}),
+    ...(f0WasmMs.length ? { f0_wasm_f64_ms_per_s: median(f0WasmMs) / seconds } : {}),
     f0_js_f64_ms_per_s: median(f0JsMs) / seconds,
     reps,
   };
-  console.log(`[hift bench] ours: total ${row.ours_total_ms_per_s} ms/s audio (GPU trunk ${row.ours_gpu_ms_per_s}, F0 f64 CPU ${f0Backend} ${row.ours_f0_cpu_f64_ms_per_s}, js ${row.f0_js_f64_ms_per_s}); plan ${planMs.toFixed(0)} ms, ${plan.length} dispatches`);
+  const f0Gpu = row.ours_f0_gpu_only_ms_per_s !== undefined ? `, its GPU time ${row.ours_f0_gpu_only_ms_per_s}` : '';
+  console.log(`[hift bench] ours: total ${row.ours_total_ms_per_s} ms/s audio (GPU trunk ${row.ours_gpu_ms_per_s}, F0 ${f0Backend} ${row.ours_f0_ms_per_s}${f0Gpu}; CPU f64 F0: wasm ${row.f0_wasm_f64_ms_per_s ?? 'n/a'}, js ${row.f0_js_f64_ms_per_s}); plan ${planMs.toFixed(0)} ms, ${plan.length} dispatches`);
   if (flag('--profile')) {
-    const timings = await profileDispatches(ctx, plan);
+    const timings = await profileDispatches(ctx, [...(f0Plan ?? []), ...plan]);
     if (timings) {
       const byKernel = new Map<string, number>();
       for (const x of timings) {

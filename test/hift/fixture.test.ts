@@ -40,13 +40,19 @@ describe('hift_inference fixtures', () => {
     const wr = expectClose(out.speech, speech.data, { relL2: 1e-3, label: `set ${set} speech` });
     let maxRel = 0;
     for (let i = 0; i < f0.data.length; i++) maxRel = Math.max(maxRel, Math.abs(out.f0[i] - f0.data[i]) / Math.abs(f0.data[i]));
-    // Both F0 backends (float64): the WASM module (built by npm run build:wasm) and plain TypeScript.
-    expect(await hift.f0BackendInUse()).toBe('wasm');
+    // The default F0 backend follows the adapter: the GPU's emulated f64 on GPUs, WASM f64 on CPU adapters
+    // (test/hift/f0-gpu.test.ts covers 'gpu' on every adapter). The CPU f64 backends: the WASM module (built by
+    // npm run build:wasm) and plain TypeScript, which agree to summation order.
+    expect(await hift.f0BackendInUse()).toBe(ctx.isCpuAdapter ? 'wasm' : 'gpu');
+    const wasm = new HiftGenerator(ctx, cfg, weights, { maxFrames: T, noise: sineNoise.raw as Float32Array, f0Backend: 'wasm' });
+    expect(await wasm.f0BackendInUse()).toBe('wasm');
+    const f0wasm = await wasm.predictF0(mel.raw as Float32Array, T, finalize);
     const js = new HiftGenerator(ctx, cfg, weights, { maxFrames: T, noise: sineNoise.raw as Float32Array, f0Backend: 'js' });
     expect(await js.f0BackendInUse()).toBe('js');
     const f0js = await js.predictF0(mel.raw as Float32Array, T, finalize);
     expectClose(f0js, f0.data, { rtol: 1e-5, atol: 0, label: `set ${set} f0 (js)` });
-    expectClose(f0js, out.f0, { rtol: 1e-12, atol: 0, label: `set ${set} f0 js vs wasm` });
+    expectClose(f0js, f0wasm, { rtol: 1e-12, atol: 0, label: `set ${set} f0 js vs wasm` });
+    expectClose(out.f0, f0js, { rtol: 1e-10, atol: 0, label: `set ${set} f0 default backend vs js` });
     console.log(`[hift] set ${set}: f0 max rel ${maxRel.toExponential(2)} (max abs ${f0r.maxAbs.toExponential(2)}); source rel-L2 ${sr.relL2.toExponential(2)} max abs ${sr.maxAbs.toExponential(2)}; speech rel-L2 ${wr.relL2.toExponential(2)} max abs ${wr.maxAbs.toExponential(2)}`);
   });
 });

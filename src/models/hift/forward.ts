@@ -1,7 +1,8 @@
 /**
  * CausalHiFTGenerator.inference on WebGPU: mel [80, T] → waveform, offline (finalize) or streaming.
  *
- *   CPU (f64):  f0 = F0Predictor(mel)                       (src/models/hift/f0.ts)
+ *   f0 = F0Predictor(mel) in float64: on the GPU in emulated f64 (f0-gpu.ts; default on GPUs, one submit and a
+ *               readback of f0 [T]) or on the CPU (f0-wasm.ts / f0.ts; default on CPU adapters)
  *   CPU (f32):  per-frame sines and noise amplitude         (src/models/hift/source.ts)
  *   GPU:        s = tanh(l_linear(sines·uv + amp·U[n]))     sinegen
  *               S = STFT(s) [N+2, F]                        stft
@@ -38,6 +39,7 @@ import type { DispatchRecord } from '../../gpu/dispatch.js';
 import type { GpuTensor } from '../../gpu/tensor.js';
 import type { HiftConfig } from './config.js';
 import { predictF0 } from './f0.js';
+import { F0Gpu } from './f0-gpu.js';
 import { F0Wasm } from './f0-wasm.js';
 import { allocHiftScratch, view, type HiftScratch } from './scratch.js';
 import { sourceFrameTable } from './source.js';
@@ -74,11 +76,15 @@ export interface HiftOptions {
    */
   noise: Float32Array;
   /**
-   * F0 predictor backend (both float64): 'wasm' (AssemblyScript f64x2, default when built) or 'js' (plain
-   * TypeScript numbers).
+   * F0 predictor backend: 'gpu' (WGSL in emulated double precision, ≈ 48-bit mantissas, measured ≤ 2.4e-12
+   * relative to f64; the default on GPU adapters; H200: 1.7 ms of GPU time per second of audio, 2.4 ms with its
+   * submit and readback, against 77 ms for 'wasm'), 'wasm' (AssemblyScript f64x2; the default on CPU adapters
+   * such as lavapipe, where the CPU runs it faster than the emulation) or 'js' (plain TypeScript f64).
    */
-  f0Backend?: 'wasm' | 'js';
+  f0Backend?: F0Backend;
 }
+
+export type F0Backend = 'gpu' | 'wasm' | 'js';
 
 /** Sizes of one call. */
 export interface HiftShape {
@@ -100,6 +106,7 @@ export class HiftGenerator {
   private readonly lin: GpuTensor;
   private readonly plans = new Map<string, DispatchRecord[]>();
   private f0Wasm: Promise<F0Wasm | null> | undefined;
+  private readonly f0Gpu: F0Gpu | undefined;
 
   constructor(readonly ctx: GpuContext, readonly cfg: HiftConfig, readonly weights: HiftWeights, opts: HiftOptions) {
     const H = cfg.harmonics;
@@ -107,7 +114,9 @@ export class HiftGenerator {
       throw new HiftInputError(`hift: noise table holds ${opts.noise.length / H} rows of ${H}; ${cfg.samplesPerFrame * opts.maxFrames} needed for ${opts.maxFrames} frames`);
     }
     this.scratch = allocHiftScratch(ctx, cfg, opts.maxFrames);
-    if ((opts.f0Backend ?? 'wasm') === 'wasm') this.f0Wasm = F0Wasm.create(weights.f0);
+    const f0Backend = opts.f0Backend ?? (ctx.isCpuAdapter ? 'wasm' : 'gpu');
+    if (f0Backend === 'wasm') this.f0Wasm = F0Wasm.create(weights.f0);
+    if (f0Backend === 'gpu') this.f0Gpu = new F0Gpu(ctx, weights.f0, opts.maxFrames);
     this.tables = ctx.upload(stftTables(cfg.nFft), 'f32', [3, cfg.nFft], 'hift.stft_tables');
     this.noise = ctx.upload(opts.noise.subarray(0, cfg.samplesPerFrame * opts.maxFrames * H), 'f32', [cfg.samplesPerFrame * opts.maxFrames, H], 'hift.noise');
     this.lin = ctx.upload(weights.lLinear, 'f32', [H + 1], 'hift.l_linear');
@@ -186,6 +195,7 @@ export class HiftGenerator {
           throw e;
         }
         this.plan(T, finalize);
+        this.f0Gpu?.plan(T, finalize);
       }
     }
   }
@@ -274,19 +284,27 @@ export class HiftGenerator {
     return out;
   }
 
-  /** The float64 F0 predictor on the CPU (WASM when available, else TypeScript). */
+  /** The float64 F0 predictor: on the GPU (emulated f64), or on the CPU (WASM when available, else TypeScript). */
   async predictF0(mel: Float32Array, T: number, finalize: boolean): Promise<Float64Array> {
+    if (this.f0Gpu) return this.f0Gpu.predict(mel, this.cfg.inChannels, T, finalize);
     const w = this.f0Wasm ? await this.f0Wasm : null;
     return w ? w.predict(mel, this.cfg.inChannels, T, finalize) : predictF0(this.weights.f0, mel, this.cfg.inChannels, T, finalize);
   }
 
-  /** Which F0 backend runs ('wasm' once the module is instantiated). */
-  async f0BackendInUse(): Promise<'wasm' | 'js'> {
+  /** The GPU F0 predictor's dispatch list for a call shape (the 'gpu' backend only; benches time it). */
+  f0Plan(T: number, finalize: boolean): DispatchRecord[] | undefined {
+    return this.f0Gpu?.plan(T, finalize);
+  }
+
+  /** Which F0 backend runs ('gpu' when chosen; 'wasm' once the module is instantiated). */
+  async f0BackendInUse(): Promise<F0Backend> {
+    if (this.f0Gpu) return 'gpu';
     return (this.f0Wasm && (await this.f0Wasm)) ? 'wasm' : 'js';
   }
 
   dispose(): void {
     this.plans.clear();
+    this.f0Gpu?.dispose();
   }
 }
 
