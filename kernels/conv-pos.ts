@@ -23,6 +23,11 @@ export interface ConvPosArgs {
   res?: GpuTensor;
   /** Subgroup-shared input rows (llvmpipe, subgroups of exactly 8). Default: where that adapter and the shape allow. */
   subgroups?: boolean;
+  /**
+   * 'regblock' (registers only, `main`) or 'tiled' (shared-memory GEMM tiles, `tiled`; CPG % 16 == 0).
+   * Default: 'tiled' on GPUs where the shape allows, 'regblock' on CPU adapters (barriers split their shaders).
+   */
+  impl?: 'regblock' | 'tiled';
 }
 
 export function convPos(ctx: GpuContext, a: ConvPosArgs, tag = ''): DynRecord {
@@ -36,10 +41,23 @@ export function convPos(ctx: GpuContext, a: ConvPosArgs, tag = ''): DynRecord {
   if (a.res) expectShape(`convPos ${tag} res`, a.res, [Mmax, C], ['f32']);
   // llvmpipe: lanes share the input rows through subgroupBroadcast (SG in the shader) where a subgroup's 32
   // channels stay inside one group. lavapipe, [2,600,1024] k31 16 groups, both convs: 1149 → 563 ms.
-  const sg = a.subgroups ?? (ctx.hasWideSubgroupsOf8 && C % 32 === 0 && CPG % 32 === 0);
+  const sg = a.subgroups ?? (a.impl !== 'tiled' && ctx.hasWideSubgroupsOf8 && C % 32 === 0 && CPG % 32 === 0);
   if (sg) ctx.requireWideSubgroupsOf8('convPos SG');
   if (sg && (C % 32 !== 0 || CPG % 32 !== 0)) throw new ShapeMismatchError(`convPos ${tag}: the SG form needs C (${C}) and channels per group (${CPG}) multiples of 32`);
   const params = sharedUniform(ctx, packParams([C]));
+  const impl = a.impl ?? (!ctx.isCpuAdapter && CPG % 16 === 0 && !a.subgroups ? 'tiled' : 'regblock');
+  if (impl === 'tiled') {
+    if (CPG % 16 !== 0) throw new ShapeMismatchError(`convPos ${tag}: the tiled form needs channels per group (${CPG}) a multiple of 16`);
+    if (a.subgroups) throw new ShapeMismatchError(`convPos ${tag}: the tiled form has no subgroup variant`);
+    const BN = CPG % 64 === 0 ? 64 : CPG % 32 === 0 ? 32 : 16;
+    const rec = ctx.record(
+      { shader: 'conv_pos', entry: 'tiled', defines: { CPG, KS, RESIDUAL: !!a.res, TILED: true, BN } },
+      [a.dims, params, a.x, a.w, a.bias, a.y, a.res ?? null],
+      [C / BN, 1, 1],
+      tag,
+    );
+    return dyn(rec, (T, B) => [C / BN, ceilDiv(T, 64), B]);
+  }
   const rec = ctx.record(
     { shader: 'conv_pos', entry: 'main', defines: { CPG, KS, RESIDUAL: !!a.res, SG: sg } },
     [a.dims, params, a.x, a.w, a.bias, a.y, a.res ?? null],

@@ -142,26 +142,34 @@ describe('ditAttention (flash, tiled, rowwise and 3-pass gemm forms, key padding
 });
 
 describe('convPos (causal grouped conv k31 + Mish, residual) vs float64', () => {
-  // Both forms where the shape allows the subgroup one (C and channels/group multiples of 32), on the adapters
-  // that have it (llvmpipe's 8-lane subgroups).
+  // The register form everywhere; its subgroup variant where the shape allows (C and channels/group multiples of
+  // 32) on llvmpipe (8-lane subgroups); the GPUs' shared-memory `tiled` form (channels/group multiples of 16) on
+  // every adapter, over one and several 64-row tiles and its 64/32/16-channel tiles.
   it.each([
-    [19, 1024, 64, 31, false],
-    [19, 1024, 64, 31, true],
-    [83, 64, 4, 31, false],
-    [83, 64, 32, 5, false],
-    [83, 64, 32, 5, true],
-    [1, 1024, 64, 31, false],
-    [1, 1024, 64, 31, true],
-  ])('T=%i C=%i channels/group=%i k=%i subgroups=%s', async (T, C, CPG, KS, subgroups) => {
+    [19, 1024, 64, 31, 'regblock'],
+    [19, 1024, 64, 31, 'sg'],
+    [19, 1024, 64, 31, 'tiled'],
+    [83, 64, 4, 31, 'regblock'],
+    [83, 64, 32, 5, 'regblock'],
+    [83, 64, 32, 5, 'sg'],
+    [83, 64, 32, 5, 'tiled'],
+    [70, 48, 16, 7, 'tiled'],
+    [130, 128, 64, 31, 'tiled'],
+    [1, 1024, 64, 31, 'regblock'],
+    [1, 1024, 64, 31, 'sg'],
+    [1, 1024, 64, 31, 'tiled'],
+  ] as const)('T=%i C=%i channels/group=%i k=%i %s', async (T, C, CPG, KS, form) => {
     const ctx = await testContext();
+    const subgroups = form === 'sg';
     if (subgroups && !ctx.hasWideSubgroupsOf8) return; // the SG form is llvmpipe's only
+    const impl = form === 'tiled' ? 'tiled' : 'regblock';
     const rng = new SeededRng(T + C + CPG);
     const B = 2, M = B * T;
     const x = rng.f32(M * C), w = rng.normalF32(C * CPG * KS, 2 / Math.sqrt(CPG * KS)), bias = rng.f32(C), res = rng.f32(M * C);
     const dims = createDims(ctx, { T, B, chunk: 0 });
     const tx = ctx.upload(x, 'f32', [M, C]), tw = ctx.upload(convPosWeightLayout(w, C, CPG, KS), 'f32', [C, KS, CPG]), tb = ctx.upload(bias, 'f32', [C]);
     const tr = ctx.upload(res, 'f32', [M, C]), y = ctx.tensor('f32', [M, C]), y2 = ctx.tensor('f32', [M, C]);
-    ctx.run(atLength([convPos(ctx, { dims, x: tx, w: tw, bias: tb, y, subgroups }), convPos(ctx, { dims, x: tx, w: tw, bias: tb, y: y2, res: tr, subgroups })], T, B));
+    ctx.run(atLength([convPos(ctx, { dims, x: tx, w: tw, bias: tb, y, subgroups, impl }), convPos(ctx, { dims, x: tx, w: tw, bias: tb, y: y2, res: tr, subgroups, impl })], T, B));
     const mish = (v: number) => v * Math.tanh(v > 20 ? v : Math.log1p(Math.exp(v)));
     const ref = new Float64Array(M * C), ref2 = new Float64Array(M * C);
     for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let o = 0; o < C; o++) {
@@ -176,6 +184,12 @@ describe('convPos (causal grouped conv k31 + Mish, residual) vs float64', () => 
     }
     expectClose(await ctx.readF32(y), ref, { atol: 2e-5, rtol: 1e-5, label: `convPos T=${T} C=${C}` });
     expectClose(await ctx.readF32(y2), ref2, { atol: 2e-5, rtol: 1e-5, label: `convPos+res T=${T} C=${C}` });
+  });
+  it('the tiled form refuses channels per group that are not a multiple of 16', async () => {
+    const ctx = await testContext();
+    const dims = createDims(ctx, { T: 4, B: 1, chunk: 0 });
+    const t = (shape: number[]) => ctx.tensor('f32', shape);
+    expect(() => convPos(ctx, { dims, x: t([4, 64]), w: t([64, 31, 8]), bias: t([64]), y: t([4, 64]), impl: 'tiled' })).toThrow(ShapeMismatchError);
   });
 });
 
