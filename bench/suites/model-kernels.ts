@@ -671,12 +671,14 @@ function prefillAttentionCase(T: number, form: 'model' | 'attend' = 'model'): Be
  * residual fused). ORT runs the converter's sequence (src/convert/dit.ts): Transpose, Conv, Softplus, Tanh, Mul,
  * Conv, Softplus, Tanh, Mul, Transpose, Add. Chainable through x.
  */
-function convPosCase(T: number): BenchCase {
+function convPosCase(T: number, form: 'model' | 'regblock' = 'model'): BenchCase {
   const B = 2, C = 1024, KS = 31, groups = 16, CPG = C / groups, M = B * T;
   return {
-    name: 'DiT conv position embedding (conv+Mish ×2 + residual)',
+    name: form === 'model' ? 'DiT conv position embedding (conv+Mish ×2 + residual)' : 'DiT conv position embedding, register form',
+    // GPUs run the tiled form; `regblock` is the register form they ran before (a second row there).
     shape: `[${B},${T},${C}] k${KS} groups ${groups}`,
     setup: ({ ctx }) => {
+      const impl = form === 'regblock' ? ('regblock' as const) : undefined;
       const x = rnd(M * C, 71, 2), w1 = rnd(C * CPG * KS, 72, 1 / Math.sqrt(CPG * KS)), w2 = rnd(C * CPG * KS, 73, 1 / Math.sqrt(CPG * KS));
       const b1 = rnd(C, 74, 0.1), b2 = rnd(C, 75, 0.1);
       const tx = ctx.upload(x, 'f32', [M, C]), c1 = ctx.tensor('f32', [M, C]), y = ctx.tensor('f32', [M, C]);
@@ -706,8 +708,8 @@ function convPosCase(T: number): BenchCase {
       });
       return {
         records: atLength([
-          convPos(ctx, { dims, x: tx, w: tw1, bias: tb1, y: c1 }, 'conv_pos1'),
-          convPos(ctx, { dims, x: c1, w: tw2, bias: tb2, y, res: tx }, 'conv_pos2'),
+          convPos(ctx, { dims, x: tx, w: tw1, bias: tb1, y: c1, impl }, 'conv_pos1'),
+          convPos(ctx, { dims, x: c1, w: tw2, bias: tb2, y, res: tx, impl }, 'conv_pos2'),
         ], T, B),
         bytes: 4 * (2 * C * CPG * KS + 4 * M * C),
         flops: 2 * 2 * M * C * CPG * KS,
@@ -749,6 +751,7 @@ export const suite: Suite = {
       adalnCase(full ? 600 : 100),
       ditFeedForwardCase(full ? 600 : 16),
       convPosCase(full ? 600 : 100),
+      ...(ctx?.isCpuAdapter === false ? [convPosCase(full ? 600 : 100, 'regblock')] : []),
       prefillAttentionCase(full ? 512 : 64),
       ...(ctx?.isCpuAdapter === false ? [prefillAttentionCase(full ? 512 : 64, 'attend')] : []),
       stftCase(full ? 24000 : 4800), // 1 s of source at 24 kHz
