@@ -57,6 +57,22 @@ fn dot4(acc: vec4<f32>, xv: vec4<f32>, w0: vec4<f32>, w1: vec4<f32>, w2: vec4<f3
   return acc + vec4<f32>(dot(xv, w0), dot(xv, w1), dot(xv, w2), dot(xv, w3));
 }
 
+// Output row t, channels o..o+3 of batch item b: bias, Mish, then the residual. The accumulators arrive by value
+// so that every caller indexes its accumulator array with constants only: an epilogue loop over a dynamically
+// indexed array (16 or 32 inlined Mish calls, which compilers may not unroll) would put the array in local memory
+// for the whole kernel.
+fn store_quad(b: u32, t: u32, o: u32, a: vec4<f32>) {
+  if (t >= dims.T) { return; }
+  let row = (b * dims.T + t) * p.C;
+  for (var j = 0u; j < 4u; j++) {
+    var v = act_mish(a[j] + bias[o + j]);
+#ifdef RESIDUAL
+    v += res[row + o + j];
+#endif
+    y[row + o + j] = v;
+  }
+}
+
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>
 #ifdef SG
@@ -113,17 +129,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>
 #endif
     }
   }
-  for (var r = 0u; r < 8u; r++) {
-    let t = t0 + r;
-    if (!live || t >= T) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      let o = o0 + j;
-      var v = act_mish(acc[r][j] + bias[o]);
-#ifdef RESIDUAL
-      v += res[(b * T + t) * p.C + o];
-#endif
-      y[(b * T + t) * p.C + o] = v;
-    }
+  if (live) {
+    store_quad(b, t0, o0, acc[0]);
+    store_quad(b, t0 + 1u, o0, acc[1]);
+    store_quad(b, t0 + 2u, o0, acc[2]);
+    store_quad(b, t0 + 3u, o0, acc[3]);
+    store_quad(b, t0 + 4u, o0, acc[4]);
+    store_quad(b, t0 + 5u, o0, acc[5]);
+    store_quad(b, t0 + 6u, o0, acc[6]);
+    store_quad(b, t0 + 7u, o0, acc[7]);
   }
 }
 
@@ -184,17 +198,11 @@ fn tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
     }
     workgroupBarrier();
   }
-  for (var i = 0u; i < 4u; i++) {
-    let t = t0 + 4u * ty + i;
-    if (t >= T) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      let o = o0 + 4u * tx + j;
-      var v = act_mish(acc[i][j] + bias[o]);
-#ifdef RESIDUAL
-      v += res[(b * T + t) * p.C + o];
-#endif
-      y[(b * T + t) * p.C + o] = v;
-    }
-  }
+  let o = o0 + 4u * tx;
+  let t = t0 + 4u * ty;
+  store_quad(b, t, o, acc[0]);
+  store_quad(b, t + 1u, o, acc[1]);
+  store_quad(b, t + 2u, o, acc[2]);
+  store_quad(b, t + 3u, o, acc[3]);
 }
 #endif
