@@ -24,39 +24,9 @@
 
 enable subgroups;
 
-#include "llm_step"
-
-#include "paged_attn_params"
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<uniform> step: Step;
-@group(0) @binding(2) var<storage, read> q: array<vec4<f32>>;
-#ifdef F16KV
-@group(0) @binding(3) var<storage, read> pool: array<vec2<u32>>;
-#else
-@group(0) @binding(3) var<storage, read> pool: array<vec4<f32>>;
-#endif
-@group(0) @binding(4) var<storage, read> block_table: array<u32>;
-@group(0) @binding(5) var<storage, read_write> o: array<vec4<f32>>;
-
 const D4: u32 = {{D}}u / 4u;
+#include "paged_attn_vec4"
 const NEG_BIG: f32 = -3.402823e38;
-
-// Pool vec4 e4 (elements 4·e4 .. 4·e4 + 3) as f32.
-fn kv4(e4: u32) -> vec4<f32> {
-#ifdef F16KV
-  let w = pool[e4];
-  return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
-#else
-  return pool[e4];
-#endif
-}
-
-// First vec4 of key/value row j (which = 0: K, 1: V) of kv head g.
-fn row_base4(j: u32, which: u32, g: u32) -> u32 {
-  let page = block_table[step.slot * p.maxPages + j / p.pageSize];
-  return (((page * 2u + which) * p.pageSize + j % p.pageSize) * p.Hkv + g) * D4;
-}
 
 // The walk both entries share: this lane's query (first vec4 qb of q and o) sees keys 0..pos of kv head g; the
 // subgroup walks keys 0..nAll−1 (uniform); `live` lanes write their row.

@@ -15,6 +15,7 @@
 import { f0Conv, f0Head, packDf64, unpackDf64 } from '../../../kernels/f0.js';
 import type { GpuContext } from '../../gpu/context.js';
 import type { DispatchRecord } from '../../gpu/dispatch.js';
+import { PlanCache } from '../../gpu/plan-cache.js';
 import { GpuTensor } from '../../gpu/tensor.js';
 import { F0InputError } from './f0.js';
 import type { F0Weights } from './weights.js';
@@ -33,7 +34,7 @@ export class F0Gpu {
   private readonly mel: GpuTensor;
   private readonly h: [GpuTensor, GpuTensor];
   private readonly out: GpuTensor;
-  private readonly plans = new Map<string, DispatchRecord[]>();
+  private readonly plans = new PlanCache(MAX_PLANS);
 
   constructor(readonly ctx: GpuContext, readonly f: F0Weights, readonly maxFrames: number) {
     this.layers = f.layers.map((l, i) => ({
@@ -59,14 +60,10 @@ export class F0Gpu {
 
   /** The dispatch list for one call shape (cached, most recent MAX_PLANS). */
   plan(T: number, finalize: boolean): DispatchRecord[] {
-    const key = `${T}:${finalize}`;
-    const cached = this.plans.get(key);
-    if (cached) {
-      this.plans.delete(key);
-      this.plans.set(key, cached);
-      return cached;
-    }
-    if (this.plans.size >= MAX_PLANS) this.plans.delete(this.plans.keys().next().value!);
+    return this.plans.get(`${T}:${finalize}`, () => this.buildPlan(T, finalize));
+  }
+
+  private buildPlan(T: number, finalize: boolean): DispatchRecord[] {
     const tOut = this.outFrames(T, finalize);
     const { ctx, f } = this;
     const rec: DispatchRecord[] = [];
@@ -85,7 +82,6 @@ export class F0Gpu {
     });
     const c = f.layers[f.layers.length - 1].cout;
     rec.push(f0Head(ctx, { h: x, w: this.cls, bias: this.clsBias, out: pairsView(this.out, [tOut]), c, lout: tOut }, 'f0.classifier'));
-    this.plans.set(key, rec);
     return rec;
   }
 

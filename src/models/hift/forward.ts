@@ -36,6 +36,7 @@ import { snake } from '../../../kernels/snake.js';
 import { stft, stftTables } from '../../../kernels/stft.js';
 import type { GpuContext } from '../../gpu/context.js';
 import type { DispatchRecord } from '../../gpu/dispatch.js';
+import { PlanCache } from '../../gpu/plan-cache.js';
 import type { GpuTensor } from '../../gpu/tensor.js';
 import type { HiftConfig } from './config.js';
 import { predictF0 } from './f0.js';
@@ -104,7 +105,7 @@ export class HiftGenerator {
   private readonly tables: GpuTensor;
   private readonly noise: GpuTensor;
   private readonly lin: GpuTensor;
-  private readonly plans = new Map<string, DispatchRecord[]>();
+  private readonly plans = new PlanCache(MAX_PLANS);
   private f0Wasm: Promise<F0Wasm | null> | undefined;
   private readonly f0Gpu: F0Gpu | undefined;
 
@@ -202,15 +203,10 @@ export class HiftGenerator {
 
   /** The dispatch list for one call shape (cached). */
   plan(T: number, finalize: boolean): DispatchRecord[] {
-    const key = `${T}:${finalize}`;
-    const cached = this.plans.get(key);
-    if (cached) {
-      // Most recently used last (Map keeps insertion order).
-      this.plans.delete(key);
-      this.plans.set(key, cached);
-      return cached;
-    }
-    if (this.plans.size >= MAX_PLANS) this.plans.delete(this.plans.keys().next().value!);
+    return this.plans.get(`${T}:${finalize}`, () => this.buildPlan(T, finalize));
+  }
+
+  private buildPlan(T: number, finalize: boolean): DispatchRecord[] {
     const { cfg, ctx, scratch: s, weights: W } = this;
     const sh = this.shape(T, finalize);
     const spf = cfg.samplesPerFrame, H = cfg.harmonics, NC = cfg.nFft + 2;
@@ -258,7 +254,6 @@ export class HiftGenerator {
     const Y = view(s.y, [NC, lprev]);
     rec.push(conv1d(ctx, { x: prev, w: post.w, bias: post.bias, out: Y, cout: NC, k: post.src.k, lout: lprev, padLeft: post.src.k - 1, leakyIn: 0.01 }, 'conv_post'));
     rec.push(istft(ctx, { y: Y, frames: lprev, tables: this.tables, wave: s.wave, nFft: cfg.nFft, hop: cfg.hop, nOut: sh.samples, clip: 100, limit: cfg.audioLimit }, 'istft'));
-    this.plans.set(key, rec);
     return rec;
   }
 
