@@ -6,7 +6,10 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toFloat32 } from '../../loader/index.js';
+import { loadPt, readHyperYaml } from '../../loader/node.js';
 import { parseTensorFile, typedData } from '../../loader/tensor-file.js';
+import { hiftConfigFromYaml, type HiftConfig } from '../../src/models/hift/config.js';
+import { loadHiftWeights, type HiftWeights } from '../../src/models/hift/weights.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** ../shared/fixtures relative to the project root (CI lays shared/ beside the clone). */
@@ -17,6 +20,13 @@ export function requireFixtures(): void {
   if (!existsSync(TINY_DIR)) {
     throw new Error(`reference fixtures not found at ${TINY_DIR}: shared/ must sit beside the project folder`);
   }
+}
+
+/** The tiny checkpoint's HiFT: config from cosyvoice3.yaml, weights from hift.pt (folded as the model loads them). */
+export async function loadTinyHift(): Promise<{ cfg: HiftConfig; weights: HiftWeights }> {
+  requireFixtures();
+  const cfg = hiftConfigFromYaml(await readHyperYaml(join(TINY_DIR, 'cosyvoice3.yaml')));
+  return { cfg, weights: loadHiftWeights(await loadPt(join(TINY_DIR, 'hift.pt')), cfg) };
 }
 
 export interface FixtureTensor {

@@ -5,23 +5,19 @@
  * on any longer mel. Here: each prefix call must match the offline output exactly, and the chunks
  * (new samples of each call, then the finalize call) must concatenate to the offline waveform.
  */
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadPt, readHyperYaml } from '../../loader/node.js';
-import { hiftConfigFromYaml, type HiftConfig } from '../../src/models/hift/config.js';
+import type { HiftConfig } from '../../src/models/hift/config.js';
 import { HiftGenerator, HiftInputError } from '../../src/models/hift/forward.js';
-import { loadHiftWeights, type HiftWeights } from '../../src/models/hift/weights.js';
+import type { HiftWeights } from '../../src/models/hift/weights.js';
 import { expectClose } from '../helpers/compare.js';
-import { readFixtureSet, requireFixtures, TINY_DIR } from '../helpers/fixtures.js';
+import { loadTinyHift, readFixtureSet } from '../helpers/fixtures.js';
 import { testContext } from '../helpers/gpu.js';
 
 let cfg: HiftConfig;
 let weights: HiftWeights;
 
 beforeAll(async () => {
-  requireFixtures();
-  cfg = hiftConfigFromYaml(await readHyperYaml(join(TINY_DIR, 'cosyvoice3.yaml')));
-  weights = loadHiftWeights(await loadPt(join(TINY_DIR, 'hift.pt')), cfg);
+  ({ cfg, weights } = await loadTinyHift());
 });
 
 function prefix(mel: Float32Array, C: number, T: number, n: number): Float32Array {
