@@ -1,8 +1,9 @@
 /**
  * Sweep of the `linear` GEMM shapes (shaders/matmul.wgsl `gemm`) over the LLM prefill projections at the full
  * Qwen2 dims: GPU µs (timestamps, median of 5) per projection and tile form, f16 (packed) and f32 weights.
- * The default 64×64 tile leaves o_proj and down_proj (N = 896) 14 workgroups wide: at 256 rows that is 56
- * workgroups, fewer than an H200 has SMs (132). Smaller tiles fill the card at the cost of more shared loads.
+ * A 64×64 tile leaves o_proj and down_proj (N = 896) 14 workgroups wide: at 256 rows that is 56 workgroups,
+ * fewer than an H200 has SMs (132). Smaller tiles fill the card at the cost of more shared loads (the GPU
+ * default, kernels/matmul.ts gemmShape, was chosen from this sweep).
  *   npx tsx bench/sweep-prefill.ts [--rows 256,512] [--dtypes f16,f32]
  * Tile forms: [BM, BN] rows × columns per workgroup, TM rows a thread (threads = BM/TM · BN/4), BK the K step.
  */
@@ -24,14 +25,18 @@ const projections: [string, number, number, boolean, boolean][] = [
   ['gate_up', 9728, 896, false, false],
   ['down', 896, 4864, false, true],
 ];
+// Every form names its whole tile (a partial one would take gemmShape's defaults for the rest); `default` is
+// gemmShape's choice for the shape.
+const tile = (bm: number, bn: number, tm: number, bk: number): Partial<LinearArgs> => ({ gemmTile: [bm, bn], gemmTM: tm, gemmBK: bk });
 const forms: [string, Partial<LinearArgs>][] = [
-  ['64x64 tm8 bk32 (default)', {}],
-  ['64x64 tm4 bk32', { gemmTM: 4 }],
-  ['128x64 tm8 bk16', { gemmTile: [128, 64], gemmBK: 16 }],
-  ['32x64 tm4 bk32', { gemmTile: [32, 64], gemmTM: 4 }],
-  ['64x32 tm8 bk32', { gemmTile: [64, 32] }],
-  ['32x32 tm4 bk32', { gemmTile: [32, 32], gemmTM: 4 }],
-  ['32x32 tm4 bk16', { gemmTile: [32, 32], gemmTM: 4, gemmBK: 16 }],
+  ['default', {}],
+  ['64x64 tm8 bk32', tile(64, 64, 8, 32)],
+  ['64x64 tm4 bk32', tile(64, 64, 4, 32)],
+  ['128x64 tm8 bk16', tile(128, 64, 8, 16)],
+  ['32x64 tm4 bk32', tile(32, 64, 4, 32)],
+  ['64x32 tm8 bk32', tile(64, 32, 8, 32)],
+  ['32x32 tm4 bk32', tile(32, 32, 4, 32)],
+  ['32x32 tm4 bk16', tile(32, 32, 4, 16)],
 ];
 for (const dtype of dtypes) {
   for (const M of rowList) {
