@@ -68,6 +68,8 @@ export interface DitAttentionGemmArgs extends Omit<DitAttentionArgs, 'impl'> {
   scores: GpuTensor;
   /** Subgroup-shared entries (scores_sg, pv_sg); default: on llvmpipe with subgroups of ≥ 8 lanes. */
   subgroups?: boolean;
+  /** With subgroups: queries per subgroup in the scores and P·v passes, 8 (`scores_sg`, `pv_sg`) or 32 (default). */
+  rowsPerSubgroup?: 8 | 32;
 }
 
 /**
@@ -95,16 +97,19 @@ export function ditAttentionGemm(ctx: GpuContext, a: DitAttentionGemmArgs, tag =
   const sgScores = a.subgroups ?? ctx.hasWideSubgroups;
   const sgPv = sgScores && [32, 64, 128, 256].includes(DH);
   if (sgScores) ctx.requireWideSubgroups('ditAttentionGemm subgroups');
-  const s = ctx.record({ shader: 'dit_attn_gemm', entry: sgScores ? 'scores_sg' : 'scores', defines: { DH, SCORES: true, SG: sgScores } },
+  // 32 queries a subgroup: a quarter of the loads per FMA of the 8-query entries.
+  const rows = sgScores ? (a.rowsPerSubgroup ?? 32) : 8;
+  const sg32 = rows === 32 ? '32' : '';
+  const s = ctx.record({ shader: 'dit_attn_gemm', entry: sgScores ? `scores_sg${sg32}` : 'scores', defines: { DH, SCORES: true, SG: sgScores } },
     [a.dims, params, a.qkv, a.keymask, a.scores], [1, 1, 1], `${tag}.scores`);
   const m = ctx.record({ shader: 'dit_attn_gemm', entry: 'softmax', defines: { DH, SOFTMAX: true } },
     [a.dims, params, null, null, a.scores], [1, 1, 1], `${tag}.softmax`);
-  const v = ctx.record({ shader: 'dit_attn_gemm', entry: sgPv ? 'pv_sg' : 'pv', defines: { DH, PV: true, SG: sgPv } },
+  const v = ctx.record({ shader: 'dit_attn_gemm', entry: sgPv ? `pv_sg${sg32}` : 'pv', defines: { DH, PV: true, SG: sgPv } },
     [a.dims, params, a.qkv, null, a.scores, a.o], [1, 1, 1], `${tag}.pv`);
-  const pvBlocks = 256 / DH; // query blocks of 8 per pv_sg workgroup
+  const pvBlocks = 256 / DH; // query blocks of `rows` per pv_sg workgroup
   return [
-    dyn(s, (T, B) => (check(T, B), [ceilDiv(T, 256), ceilDiv(T, 8), B * H])),
+    dyn(s, (T, B) => (check(T, B), [ceilDiv(T, 256), ceilDiv(T, rows), B * H])),
     dyn(m, (T, B) => [ceilDiv(B * H * T, 64), 1, 1]),
-    dyn(v, (T, B) => (sgPv ? [ceilDiv(T, 8 * pvBlocks), B * H, 1] : [ceilDiv((DH / 4) * ceilDiv(T, 8), 64), B * H, 1])),
+    dyn(v, (T, B) => (sgPv ? [ceilDiv(T, rows * pvBlocks), B * H, 1] : [ceilDiv((DH / 4) * ceilDiv(T, 8), 64), B * H, 1])),
   ];
 }

@@ -18,11 +18,17 @@
 // ceil(T/8), B·H). pv_sg: a lane owns 4 channels of one head (16 lanes span DH = 64), a subgroup 8 queries whose P
 // rows its lanes load once and broadcast; per 4 keys: 4 P loads + 4 v vec4 loads feed 128 FMAs (pv: 48 scalar
 // loads). A workgroup covers DH/4 channel groups × 64·4/DH query blocks of 8. Grid (ceil(T / (8·256/DH)), B·H).
+// scores_sg32 / pv_sg32 (the default where T ≥ 32): the same with 32 queries a subgroup (lane s loads rows i0 + s,
+// + 8, + 16, + 24; shaders/sg_chunk.wgsl): per 4 d (scores) or 4 keys (pv), 4 + 4 loads feed 512 FMAs. Grids:
+// (ceil(T/256), ceil(T/32), B·H) and (ceil(T / (32·256/DH)), B·H).
 // No lane returns early in SG entries (broadcasts need every lane); out-of-range rows are clamped for loads.
 #ifdef SG
 enable subgroups;
 #endif
 #include "dit_attn_common"
+#ifdef SG
+#include "sg_chunk"
+#endif
 #ifdef SG
 @group(0) @binding(2) var<storage, read> qkv4: array<vec4<f32>>;
 #else
@@ -187,7 +193,6 @@ fn pv(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 #ifdef SCORES
 #ifdef SG
-#include "sg_chunk"
 
 // Writes the 4 scores of query row i: visible keys scaled, the rest MASKED. `kv` holds the lane's 4 key-mask
 // flags, loaded once per lane rather than once per (row, key).
@@ -248,6 +253,38 @@ fn scores_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
   store_scores(z, i0 + 6u, j0, a6, kv);
   store_scores(z, i0 + 7u, j0, a7, kv);
 }
+
+@compute @workgroup_size(64)
+fn scores_sg32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+               @builtin(subgroup_invocation_id) sid: u32) {
+  let T = dims.T;
+  let j0 = (wid.x * 64u + lid) * 4u;
+  let i0 = wid.y * 32u;
+  let z = wid.z;
+  let b = z / p.H;
+  let h = z % p.H;
+  let ld4 = 3u * p.C / 4u;
+  let qcol = h * DH4;
+  let q0r = (b * T + min(i0 + sid, T - 1u)) * ld4 + qcol;
+  let q1r = (b * T + min(i0 + 8u + sid, T - 1u)) * ld4 + qcol;
+  let q2r = (b * T + min(i0 + 16u + sid, T - 1u)) * ld4 + qcol;
+  let q3r = (b * T + min(i0 + 24u + sid, T - 1u)) * ld4 + qcol;
+  let kcol = p.C / 4u + h * DH4;
+  let k0r = (b * T + min(j0, T - 1u)) * ld4 + kcol;
+  let k1r = (b * T + min(j0 + 1u, T - 1u)) * ld4 + kcol;
+  let k2r = (b * T + min(j0 + 2u, T - 1u)) * ld4 + kcol;
+  let k3r = (b * T + min(j0 + 3u, T - 1u)) * ld4 + kcol;
+  var acc: array<vec4<f32>, 32>;
+  for (var d = 0u; d < DH4; d++) {
+    sg_rows32_dot4x4(&acc, qkv4[q0r + d], qkv4[q1r + d], qkv4[q2r + d], qkv4[q3r + d],
+                     qkv4[k0r + d], qkv4[k1r + d], qkv4[k2r + d], qkv4[k3r + d]);
+  }
+  if (j0 >= T) { return; }
+  let km = b * T;
+  let kv = vec4<bool>(keymask[km + j0] > 0.5, keymask[km + min(j0 + 1u, T - 1u)] > 0.5,
+                      keymask[km + min(j0 + 2u, T - 1u)] > 0.5, keymask[km + min(j0 + 3u, T - 1u)] > 0.5);
+  for (var r = 0u; r < 32u; r++) { store_scores(z, i0 + r, j0, acc[r], kv); }
+}
 #endif
 #endif
 
@@ -306,6 +343,30 @@ fn pv_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   store_o(b, h, i0 + 5u, dq, a5);
   store_o(b, h, i0 + 6u, dq, a6);
   store_o(b, h, i0 + 7u, dq, a7);
+}
+
+@compute @workgroup_size(64)
+fn pv_sg32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+           @builtin(subgroup_invocation_id) sid: u32) {
+  let T = dims.T;
+  let dq = lid % DH4;
+  let i0 = (wid.x * (64u / DH4) + lid / DH4) * 32u;
+  let z = wid.y;
+  let b = z / p.H;
+  let h = z % p.H;
+  let ld4 = 3u * p.C / 4u;
+  let vcol = 2u * p.C / 4u + h * DH4 + dq;
+  let p0 = (z * T + min(i0 + sid, T - 1u)) * T;
+  let p1 = (z * T + min(i0 + 8u + sid, T - 1u)) * T;
+  let p2 = (z * T + min(i0 + 16u + sid, T - 1u)) * T;
+  let p3 = (z * T + min(i0 + 24u + sid, T - 1u)) * T;
+  var acc: array<vec4<f32>, 32>;
+  for (var j = 0u; j < T; j += 4u) {
+    let vm = mat4x4<f32>(qkv4[(b * T + j) * ld4 + vcol], qkv4[(b * T + min(j + 1u, T - 1u)) * ld4 + vcol],
+                         qkv4[(b * T + min(j + 2u, T - 1u)) * ld4 + vcol], qkv4[(b * T + min(j + 3u, T - 1u)) * ld4 + vcol]);
+    sg_rows32_mat4(&acc, load_p(p0, j), load_p(p1, j), load_p(p2, j), load_p(p3, j), vm);
+  }
+  for (var r = 0u; r < 32u; r++) { store_o(b, h, i0 + r, dq, acc[r]); }
 }
 #endif
 #endif

@@ -87,7 +87,7 @@ describe('ditAttention (flash, tiled, rowwise and 3-pass gemm forms, key padding
     const flashForms = ([[2, false, 0], [4, false, 0], [2, sg, 32], [4, sg, 16], ...(sg ? [[2, true, 0], [4, true, 0]] as const : [])] as const)
       .filter(([rq, , kt]) => flashKeyTile(ctx, DH, rq) > 0 && (kt === 0 || DH <= 64));
     const flashOut = flashForms.map(() => ctx.tensor('f32', [M, C]));
-    const o5 = ctx.tensor('f32', [M, C]);
+    const o5 = ctx.tensor('f32', [M, C]), o6 = ctx.tensor('f32', [M, C]);
     const scores = ctx.tensor('f32', [B * H * T * T]);
     // flash needs DH % 32 == 0 (DH 16 checks the typed refusal instead).
     const flash = flashKeyTile(ctx, DH) > 0;
@@ -98,8 +98,10 @@ describe('ditAttention (flash, tiled, rowwise and 3-pass gemm forms, key padding
       ditAttention(ctx, { dims, qkv: tq, o, keymask: tm, heads: H, impl: 'tiled' }),
       ditAttention(ctx, { dims, qkv: tq, o: o2, keymask: tm, heads: H, impl: 'rowwise' }),
       ...ditAttentionGemm(ctx, { dims, qkv: tq, o: o3, keymask: tm, heads: H, scores, subgroups: false }),
-      // The subgroup-shared entries where the adapter has them (llvmpipe: always in CI), else the plain ones again.
+      // The subgroup-shared entries where the adapter has them (llvmpipe: always in CI), else the plain ones again:
+      // 32 queries a subgroup (the default) and 8.
       ...ditAttentionGemm(ctx, { dims, qkv: tq, o: o4, keymask: tm, heads: H, scores, subgroups: ctx.hasWideSubgroups }),
+      ...ditAttentionGemm(ctx, { dims, qkv: tq, o: o6, keymask: tm, heads: H, scores, subgroups: ctx.hasWideSubgroups, rowsPerSubgroup: 8 }),
     ], T, B));
     const ref = new Float64Array(M * C);
     for (let b = 0; b < B; b++) {
@@ -138,6 +140,7 @@ describe('ditAttention (flash, tiled, rowwise and 3-pass gemm forms, key padding
     expectClose(await ctx.readF32(o2), ref, { atol: 2e-5, rtol: 1e-4, label: `attention rowwise T=${T} H=${H} chunk=${chunk} pad=${pad}` });
     expectClose(await ctx.readF32(o3), ref, { atol: 2e-5, rtol: 1e-4, label: `attention 3-pass T=${T} H=${H} chunk=${chunk} pad=${pad}` });
     expectClose(await ctx.readF32(o4), ref, { atol: 2e-5, rtol: 1e-4, label: `attention 3-pass subgroups=${ctx.hasWideSubgroups} T=${T} H=${H} chunk=${chunk} pad=${pad}` });
+    expectClose(await ctx.readF32(o6), ref, { atol: 2e-5, rtol: 1e-4, label: `attention 3-pass subgroups=${ctx.hasWideSubgroups}, 8 rows T=${T} H=${H} chunk=${chunk} pad=${pad}` });
   });
 });
 
