@@ -306,6 +306,13 @@ fn load_p(row: u32, j: u32) -> vec4<f32> {
                    select(0.0, S[row + j + 3u], j + 3u < T));
 }
 
+// V rows j..j+3 (clamped at T − 1; their P is 0) at the lane's vec4 column `vcol`, as the columns of a matrix.
+fn v_rows4(b: u32, j: u32, ld4: u32, vcol: u32) -> mat4x4<f32> {
+  let T = dims.T;
+  return mat4x4<f32>(qkv4[(b * T + j) * ld4 + vcol], qkv4[(b * T + min(j + 1u, T - 1u)) * ld4 + vcol],
+                     qkv4[(b * T + min(j + 2u, T - 1u)) * ld4 + vcol], qkv4[(b * T + min(j + 3u, T - 1u)) * ld4 + vcol]);
+}
+
 @compute @workgroup_size(64)
 fn pv_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
          @builtin(subgroup_invocation_id) sid: u32) {
@@ -322,18 +329,15 @@ fn pv_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   var a4 = vec4<f32>(); var a5 = vec4<f32>(); var a6 = vec4<f32>(); var a7 = vec4<f32>();
   for (var j = 0u; j < T; j += 4u) {
     let pv4 = load_p(prow, j);
-    let v0 = qkv4[(b * T + j) * ld4 + vcol];
-    let v1 = qkv4[(b * T + min(j + 1u, T - 1u)) * ld4 + vcol];
-    let v2 = qkv4[(b * T + min(j + 2u, T - 1u)) * ld4 + vcol];
-    let v3 = qkv4[(b * T + min(j + 3u, T - 1u)) * ld4 + vcol];
-    var q = subgroupBroadcast(pv4, 0u); a0 += q.x * v0 + q.y * v1 + q.z * v2 + q.w * v3;
-    q = subgroupBroadcast(pv4, 1u); a1 += q.x * v0 + q.y * v1 + q.z * v2 + q.w * v3;
-    q = subgroupBroadcast(pv4, 2u); a2 += q.x * v0 + q.y * v1 + q.z * v2 + q.w * v3;
-    q = subgroupBroadcast(pv4, 3u); a3 += q.x * v0 + q.y * v1 + q.z * v2 + q.w * v3;
-    q = subgroupBroadcast(pv4, 4u); a4 += q.x * v0 + q.y * v1 + q.z * v2 + q.w * v3;
-    q = subgroupBroadcast(pv4, 5u); a5 += q.x * v0 + q.y * v1 + q.z * v2 + q.w * v3;
-    q = subgroupBroadcast(pv4, 6u); a6 += q.x * v0 + q.y * v1 + q.z * v2 + q.w * v3;
-    q = subgroupBroadcast(pv4, 7u); a7 += q.x * v0 + q.y * v1 + q.z * v2 + q.w * v3;
+    let vm = v_rows4(b, j, ld4, vcol);
+    a0 += sg_mat4_mul(vm, subgroupBroadcast(pv4, 0u));
+    a1 += sg_mat4_mul(vm, subgroupBroadcast(pv4, 1u));
+    a2 += sg_mat4_mul(vm, subgroupBroadcast(pv4, 2u));
+    a3 += sg_mat4_mul(vm, subgroupBroadcast(pv4, 3u));
+    a4 += sg_mat4_mul(vm, subgroupBroadcast(pv4, 4u));
+    a5 += sg_mat4_mul(vm, subgroupBroadcast(pv4, 5u));
+    a6 += sg_mat4_mul(vm, subgroupBroadcast(pv4, 6u));
+    a7 += sg_mat4_mul(vm, subgroupBroadcast(pv4, 7u));
   }
   store_o(b, h, i0, dq, a0);
   store_o(b, h, i0 + 1u, dq, a1);
@@ -362,8 +366,7 @@ fn pv_sg32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   let p3 = (z * T + min(i0 + 24u + sid, T - 1u)) * T;
   var acc: array<vec4<f32>, 32>;
   for (var j = 0u; j < T; j += 4u) {
-    let vm = mat4x4<f32>(qkv4[(b * T + j) * ld4 + vcol], qkv4[(b * T + min(j + 1u, T - 1u)) * ld4 + vcol],
-                         qkv4[(b * T + min(j + 2u, T - 1u)) * ld4 + vcol], qkv4[(b * T + min(j + 3u, T - 1u)) * ld4 + vcol]);
+    let vm = v_rows4(b, j, ld4, vcol);
     sg_rows32_mat4(&acc, load_p(p0, j), load_p(p1, j), load_p(p2, j), load_p(p3, j), vm);
   }
   for (var r = 0u; r < 32u; r++) { store_o(b, h, i0 + r, dq, acc[r]); }
