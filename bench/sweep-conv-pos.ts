@@ -10,7 +10,7 @@ import { GpuContext } from '../src/gpu/context.js';
 import { convPos, convPosWeightLayout } from '../kernels/conv-pos.js';
 import { atLength, createDims } from '../kernels/flow-dims.js';
 import { rnd } from './suites/kernels.js';
-import { gpuMedianUs } from './sweep-timing.js';
+import { gpuMedianUs, maxRelDiff } from './sweep-timing.js';
 
 const arg = process.argv.indexOf('--frames');
 const frameList = (arg > 0 ? process.argv[arg + 1] : '600,200').split(',').map(Number);
@@ -30,8 +30,7 @@ for (const T of frameList) {
     const us = await gpuMedianUs(ctx, recs);
     const out = await ctx.readF32(y);
     ref ??= out;
-    let err = 0;
-    for (let j = 0; j < out.length; j++) err = Math.max(err, Math.abs(out[j] - ref[j]) / (1 + Math.abs(ref[j])));
+    const err = maxRelDiff(out, ref);
     line.push(`${impl}: ${us.toFixed(1)}${err > 1e-4 ? ` MISMATCH ${err.toExponential(1)}` : ''}`);
   }
   const gflop = (2 * 2 * M * C * CPG * KS) / 1e9;

@@ -12,7 +12,7 @@ import { GpuContext } from '../src/gpu/context.js';
 import { linear, type LinearArgs } from '../kernels/matmul.js';
 import { packWeightF16 } from '../kernels/quant.js';
 import { rnd } from './suites/kernels.js';
-import { gpuMedianUs } from './sweep-timing.js';
+import { gpuMedianUs, maxRelDiff } from './sweep-timing.js';
 
 const opt = (name: string, dflt: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
 const rowList = opt('--rows', '256,512').split(',').map(Number);
@@ -40,7 +40,7 @@ const forms: [string, Partial<LinearArgs>][] = [
 ];
 for (const dtype of dtypes) {
   for (const M of rowList) {
-    let total = new Array(forms.length).fill(0);
+    const total = new Array(forms.length).fill(0);
     for (const [name, N, K, hasBias, hasRes] of projections) {
       const wf = rnd(N * K, 2, 0.05);
       const w = dtype === 'f16' ? packWeightF16(ctx, wf, [N, K]) : ctx.upload(wf, 'f32', [N, K]);
@@ -58,8 +58,7 @@ for (const dtype of dtypes) {
           // Every form must agree with the default's output (same sums, other order): flag a broken tile shape.
           const out = await ctx.readF32(y);
           ref ??= out;
-          let err = 0;
-          for (let j = 0; j < out.length; j++) err = Math.max(err, Math.abs(out[j] - ref[j]) / (1 + Math.abs(ref[j])));
+          const err = maxRelDiff(out, ref);
           line.push(`${fname}: ${us.toFixed(1)}${err > 1e-4 ? ` MISMATCH ${err.toExponential(1)}` : ''}`);
         } catch (e) {
           total[i] = NaN;
@@ -70,7 +69,6 @@ for (const dtype of dtypes) {
       console.log(`prefill ${dtype} M=${M} ${name} [${N},${K}] ${gflop.toFixed(2)} GFLOP (µs): ${line.join(' | ')}`);
     }
     console.log(`prefill ${dtype} M=${M} one layer's projections (µs): ${forms.map(([f], i) => `${f}: ${total[i].toFixed(1)}`).join(' | ')}`);
-    total = [];
   }
 }
 process.exit(0);

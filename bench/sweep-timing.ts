@@ -2,12 +2,20 @@
  * What the sweep scripts (bench/sweep-*.ts) share: the GPU time of a dispatch list, in µs, as the median over
  * `reps` runs after one warm-up run (which also compiles the pipelines). Each run times every dispatch in its own
  * timestamped pass (src/gpu/timing.ts profileDispatches) and adds them up, so each dispatch carries one pass's
- * empty-dispatch floor: compare forms within a sweep, and per-op costs with the kernel suites' --ort-chain.
+ * empty-dispatch floor: compare forms within a sweep, and per-op costs with the kernel suites' --ort-chain. Also
+ * the distance between two forms' outputs (maxRelDiff), which every sweep checks.
  */
 import type { GpuContext } from '../src/gpu/context.js';
 import type { DispatchRecord } from '../src/gpu/dispatch.js';
 import { profileDispatches } from '../src/gpu/timing.js';
 import { median } from './harness.js';
+
+/** max_i |a_i − b_i| / (1 + |b_i|): how far a form's output is from the reference form's (same sums, other order). */
+export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let err = 0;
+  for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
+  return err;
+}
 
 export async function gpuMedianUs(ctx: GpuContext, recs: DispatchRecord[], reps = 5): Promise<number> {
   if (!ctx.hasTimestamps) throw new Error('the adapter has no timestamp-query');

@@ -39,11 +39,6 @@ export function convPos(ctx: GpuContext, a: ConvPosArgs, tag = ''): DynRecord {
   expectShape(`convPos ${tag} bias`, a.bias, [C], ['f32']);
   expectShape(`convPos ${tag} y`, a.y, [Mmax, C], ['f32']);
   if (a.res) expectShape(`convPos ${tag} res`, a.res, [Mmax, C], ['f32']);
-  // llvmpipe: lanes share the input rows through subgroupBroadcast (SG in the shader) where a subgroup's 32
-  // channels stay inside one group. lavapipe, [2,600,1024] k31 16 groups, both convs: 1149 → 563 ms.
-  const sg = a.subgroups ?? (a.impl !== 'tiled' && ctx.hasWideSubgroupsOf8 && C % 32 === 0 && CPG % 32 === 0);
-  if (sg) ctx.requireWideSubgroupsOf8('convPos SG');
-  if (sg && (C % 32 !== 0 || CPG % 32 !== 0)) throw new ShapeMismatchError(`convPos ${tag}: the SG form needs C (${C}) and channels per group (${CPG}) multiples of 32`);
   const params = sharedUniform(ctx, packParams([C]));
   const impl = a.impl ?? (!ctx.isCpuAdapter && CPG % 16 === 0 && !a.subgroups ? 'tiled' : 'regblock');
   if (impl === 'tiled') {
@@ -58,6 +53,11 @@ export function convPos(ctx: GpuContext, a: ConvPosArgs, tag = ''): DynRecord {
     );
     return dyn(rec, (T, B) => [C / BN, ceilDiv(T, 64), B]);
   }
+  // llvmpipe: lanes share the input rows through subgroupBroadcast (SG in the shader) where a subgroup's 32
+  // channels stay inside one group. lavapipe, [2,600,1024] k31 16 groups, both convs: 1149 → 563 ms.
+  const sg = a.subgroups ?? (ctx.hasWideSubgroupsOf8 && C % 32 === 0 && CPG % 32 === 0);
+  if (sg) ctx.requireWideSubgroupsOf8('convPos SG');
+  if (sg && (C % 32 !== 0 || CPG % 32 !== 0)) throw new ShapeMismatchError(`convPos ${tag}: the SG form needs C (${C}) and channels per group (${CPG}) multiples of 32`);
   const rec = ctx.record(
     { shader: 'conv_pos', entry: 'main', defines: { CPG, KS, RESIDUAL: !!a.res, SG: sg } },
     [a.dims, params, a.x, a.w, a.bias, a.y, a.res ?? null],

@@ -75,14 +75,8 @@ async function benchOurs(ctx: GpuContext, flow: TensorStore, yaml: Record<string
     if (flag('--profile')) {
       const prof = await profileDispatches(ctx, recs);
       if (prof) {
-        const byKernel = new Map<string, number>();
-        for (const p of prof) {
-          const k = p.label.replace(/^[^/]*\//, '');
-          byKernel.set(k, (byKernel.get(k) ?? 0) + p.ms);
-        }
-        row.profile = Object.fromEntries([...byKernel].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, +v.toFixed(2)]));
+        row.profile = Object.fromEntries(summariseTimings(prof).map((k) => [k.label, +k.ms.toFixed(2)]));
         console.log('[flow bench] GPU ms by kernel variant:', row.profile);
-        void summariseTimings;
       }
     }
     rows.push(row);

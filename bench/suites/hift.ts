@@ -29,6 +29,7 @@ import { F0Wasm } from '../../src/models/hift/f0-wasm.js';
 import { HiftGenerator, type F0Backend } from '../../src/models/hift/forward.js';
 import { loadHiftWeights } from '../../src/models/hift/weights.js';
 import { SYNTHETIC_SIZES, syntheticCheckpoint } from '../../src/pipeline/synthetic.js';
+import { median } from '../stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -41,11 +42,6 @@ const base = Number(opt('--base', '512'));
 const seconds = frames / 50;
 const f0Arg = opt('--f0', '');
 if (f0Arg && !['gpu', 'wasm', 'js'].includes(f0Arg)) throw new Error(`--f0 ${f0Arg}: expected gpu, wasm or js`);
-
-function median(a: number[]): number {
-  const s = [...a].sort((x, y) => x - y);
-  return s[Math.floor(s.length / 2)];
-}
 
 async function main(): Promise<void> {
   // Only HiFT matters here: the LLM and flow stay at tiny size.

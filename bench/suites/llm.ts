@@ -23,7 +23,7 @@ import { GpuContext } from '../../src/gpu/context.js';
 import { diffCounters, type Counters } from '../../src/gpu/counters.js';
 import { adapterLabel } from '../../src/gpu/device.js';
 import { requestNodeDevice } from '../../src/gpu/node-device.js';
-import { profileDispatches, timePass, wallTimeMs } from '../../src/gpu/timing.js';
+import { profileDispatches, summariseTimings, timePass, wallTimeMs } from '../../src/gpu/timing.js';
 import type { DispatchRecord } from '../../src/gpu/dispatch.js';
 import { llmConfig, type LlmConfig } from '../../src/models/qwen2/config.js';
 import { Qwen2Runtime } from '../../src/models/qwen2/forward.js';
@@ -65,13 +65,7 @@ const perToken = (d: Counters, n: number) => ({
 async function printProfile(ctx: GpuContext, plan: DispatchRecord[], what: string): Promise<void> {
   const prof = await profileDispatches(ctx, plan);
   if (!prof) return;
-  const byKernel = new Map<string, { ms: number; n: number }>();
-  for (const p of prof) {
-    const k = p.label.replace(/^[^/]*\//, '');
-    const e = byKernel.get(k) ?? { ms: 0, n: 0 };
-    byKernel.set(k, { ms: e.ms + p.ms, n: e.n + 1 });
-  }
-  const top = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => `${k} ×${v.n}: ${v.ms.toFixed(2)} ms`);
+  const top = summariseTimings(prof).map((k) => `${k.label} ×${k.count}: ${k.ms.toFixed(2)} ms`);
   // The whole plan in one timestamped pass, as the model submits it, and the wall time of that submit: a gap
   // between the per-dispatch sum and the one-pass time is the pass's own cost, between one-pass and wall the host's.
   const t0 = performance.now();

@@ -17,7 +17,7 @@ import type { GpuContext } from '../../gpu/context.js';
 import type { DispatchRecord } from '../../gpu/dispatch.js';
 import { PlanCache } from '../../gpu/plan-cache.js';
 import { GpuTensor } from '../../gpu/tensor.js';
-import { F0InputError } from './f0.js';
+import { checkF0Input, f0OutFrames, F0InputError } from './f0.js';
 import type { F0Weights } from './weights.js';
 
 const MAX_PLANS = 8;
@@ -51,9 +51,7 @@ export class F0Gpu {
 
   /** Output frames for T mel frames; throws F0InputError as predictF0 does. */
   outFrames(T: number, finalize: boolean): number {
-    const pad = this.f.layers[0].pad;
-    const tOut = finalize ? T : T - pad;
-    if (tOut < 1) throw new F0InputError(`f0 predictor: ${T} mel frames leave no output with ${pad} context frames`);
+    const tOut = f0OutFrames(this.f, T, finalize);
     if (T > this.maxFrames) throw new F0InputError(`f0 predictor: ${T} mel frames exceed maxFrames ${this.maxFrames}`);
     return tOut;
   }
@@ -87,9 +85,7 @@ export class F0Gpu {
 
   /** mel [Cin, T] → f0 [T] (finalize) or [T − pad₀], as float64 (hi + lo of each pair). */
   async predict(mel: ArrayLike<number>, cin: number, T: number, finalize: boolean): Promise<Float64Array> {
-    const l0 = this.f.layers[0];
-    if (cin !== l0.cin) throw new F0InputError(`f0 predictor: mel has ${cin} channels, condnet.0 expects ${l0.cin}`);
-    if (mel.length < cin * T) throw new F0InputError(`f0 predictor: mel holds ${mel.length} values, [${cin}, ${T}] expected`);
+    checkF0Input(this.f, mel, cin, T, finalize);
     const tOut = this.outFrames(T, finalize);
     const rec = this.plan(T, finalize);
     const pairs = new Float32Array(2 * cin * T); // lo = 0: the mel is f32, exact in hi

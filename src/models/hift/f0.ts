@@ -43,15 +43,28 @@ function eluInPlace(a: Float64Array): void {
   for (let i = 0; i < a.length; i++) if (a[i] <= 0) a[i] = Math.expm1(a[i]);
 }
 
+/** Output frames for T mel frames: T (finalize) or T − pad₀ (streaming: the last pad₀ frames are context). */
+export function f0OutFrames(f: F0Weights, T: number, finalize: boolean): number {
+  const pad = f.layers[0].pad;
+  const tOut = finalize ? T : T - pad;
+  if (tOut < 1) throw new F0InputError(`f0 predictor: ${T} mel frames leave no output with ${pad} context frames`);
+  return tOut;
+}
+
+/** The input checks every F0 backend (f0.ts, f0-wasm.ts, f0-gpu.ts) makes; returns the output frames. */
+export function checkF0Input(f: F0Weights, mel: ArrayLike<number>, cin: number, T: number, finalize: boolean): number {
+  const l0 = f.layers[0];
+  if (cin !== l0.cin) throw new F0InputError(`f0 predictor: mel has ${cin} channels, condnet.0 expects ${l0.cin}`);
+  if (mel.length < cin * T) throw new F0InputError(`f0 predictor: mel holds ${mel.length} values, [${cin}, ${T}] expected`);
+  return f0OutFrames(f, T, finalize);
+}
+
 /**
  * mel [Cin, T] (row-major, f32 values) → f0 [T] (finalize) or [T − pad₀] (streaming), in f64.
  */
 export function predictF0(f: F0Weights, mel: ArrayLike<number>, cin: number, T: number, finalize: boolean): Float64Array {
   const l0 = f.layers[0];
-  if (cin !== l0.cin) throw new F0InputError(`f0 predictor: mel has ${cin} channels, condnet.0 expects ${l0.cin}`);
-  if (mel.length < cin * T) throw new F0InputError(`f0 predictor: mel holds ${mel.length} values, [${cin}, ${T}] expected`);
-  const tOut = finalize ? T : T - l0.pad;
-  if (tOut < 1) throw new F0InputError(`f0 predictor: ${T} mel frames leave no output with ${l0.pad} context frames`);
+  const tOut = checkF0Input(f, mel, cin, T, finalize);
   let x: Float64Array = Float64Array.from({ length: cin * T }, (_, i) => mel[i]);
   x = convF64(x, cin, T, l0.w, l0.bias, l0.cout, l0.k, 0, tOut);
   eluInPlace(x);
