@@ -8,6 +8,7 @@ import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
+import { rtTile, type RtTile } from './matmul.js';
 
 export interface DitLinearArgs {
   dims: GPUBuffer;
@@ -30,12 +31,18 @@ export interface DitLinearArgs {
   rows?: number;
   /**
    * Entry point; default: `sgblock32` (≥ 32 rows) or `sgblock` on llvmpipe with 8-lane subgroups, `regblock` on other CPU adapters
-   * (SwiftShader), `main` (shared-memory tiles) on GPUs.
+   * (SwiftShader), on GPUs `gemm_rt` (register tiles, shaders/gemm_core.wgsl) from RT_MIN_ROWS rows with K % 8 == 0,
+   * else `main` (4×4 shared-memory tiles).
    */
   impl?: DitLinearImpl;
+  /** gemm_rt tile fields (kernels/matmul.ts rtTile picks the rest), for sweeps. */
+  tile?: Partial<RtTile>;
 }
 
-export type DitLinearImpl = 'tiled' | 'regblock' | 'sgblock' | 'sgblock32';
+export type DitLinearImpl = 'tiled' | 'gemm_rt' | 'regblock' | 'sgblock' | 'sgblock32';
+
+/** Rows from which GPUs take gemm_rt (the AdaLN and time tables have 2: a 32-row tile would idle). */
+const RT_MIN_ROWS = 64;
 
 /**
  * The entry ditLinear picks for this adapter, width and row count when the caller names none. On llvmpipe 32
@@ -43,8 +50,9 @@ export type DitLinearImpl = 'tiled' | 'regblock' | 'sgblock' | 'sgblock32';
  * N×K 3072×1024 123 → 86 ms, 1024×1024 48 → 33, 2048×1024 75 → 57, 1024×2048 95 → 71); the time MLP and the
  * AdaLN projections (2 rows) keep 8.
  */
-export function defaultDitLinearImpl(ctx: GpuContext, N: number, rows = 32): DitLinearImpl {
-  if (!ctx.isCpuAdapter || N % 4 !== 0) return 'tiled';
+export function defaultDitLinearImpl(ctx: GpuContext, N: number, rows = 32, K = 8): DitLinearImpl {
+  if (!ctx.isCpuAdapter) return rows >= RT_MIN_ROWS && K % 8 === 0 ? 'gemm_rt' : 'tiled';
+  if (N % 4 !== 0) return 'tiled';
   return ctx.hasWideSubgroups ? sgblockFor(rows) : 'regblock';
 }
 
@@ -70,8 +78,10 @@ export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecor
   }
   if (a.rope) expectShape(`ditLinear ${tag} rope table`, a.rope.table, [-1, a.rope.rotDim / 2, 2], ['f32']);
   if (a.gate && a.act) throw new ShapeMismatchError(`ditLinear ${tag}: gate and act are exclusive`);
-  const impl = a.impl ?? defaultDitLinearImpl(ctx, N, a.rows ?? Mmax);
-  if (impl !== 'tiled' && N % 4 !== 0) throw new ShapeMismatchError(`ditLinear ${tag}: ${impl} needs N % 4 == 0, N=${N}`);
+  const impl = a.impl ?? defaultDitLinearImpl(ctx, N, a.rows ?? Mmax, K);
+  if (impl !== 'tiled' && impl !== 'gemm_rt' && N % 4 !== 0) throw new ShapeMismatchError(`ditLinear ${tag}: ${impl} needs N % 4 == 0, N=${N}`);
+  if (impl === 'gemm_rt' && K % 8 !== 0) throw new ShapeMismatchError(`ditLinear ${tag}: gemm_rt needs K % 8 == 0, K=${K}`);
+  const rt = impl === 'gemm_rt' ? rtTile(ctx, a.rows ?? Mmax, N, false, a.tile ?? {}, `ditLinear ${tag}`) : undefined;
   const sg = impl === 'sgblock' || impl === 'sgblock32';
   if (sg) ctx.requireWideSubgroups(`ditLinear ${impl}`);
   const defines = {
@@ -82,10 +92,12 @@ export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecor
     ROWMASK: !!a.rowmask,
     ROPE: !!a.rope,
     SG: sg,
+    ...(rt && { GEMM_RT: true, ...rt }),
   };
   const params = sharedUniform(ctx, packParams([a.rows ?? 0, N, K, a.gate?.base ?? 0, a.gate?.stride ?? 0, a.rope?.rotDim ?? 0, a.rope ? N / 3 : 0]));
   const grid = (rows: number): [number, number, number] =>
-    impl === 'tiled' ? [ceilDiv(N, 64), ceilDiv(rows, 64), 1] : [ceilDiv(N, 256), ceilDiv(rows, impl === 'sgblock32' ? 32 : 8), 1];
+    rt ? [ceilDiv(N, rt.BN), ceilDiv(rows, rt.BM), 1]
+      : impl === 'tiled' ? [ceilDiv(N, 64), ceilDiv(rows, 64), 1] : [ceilDiv(N, 256), ceilDiv(rows, impl === 'sgblock32' ? 32 : 8), 1];
   const rec = ctx.record(
     { shader: 'dit_linear', entry: impl === 'tiled' ? 'main' : impl, defines },
     [a.dims, params, a.x, a.w, a.y, a.bias, a.gate?.mod ?? null, a.rowmask ?? null, a.rope?.table ?? null],

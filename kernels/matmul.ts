@@ -31,13 +31,14 @@ export interface LinearArgs {
   /** leaky_relu negative slope (default 0.01, PyTorch's) */
   alpha?: number;
   gateUp?: boolean;
-  /** RMSNorm weight [K] f32: x is replaced by its row's RMSNorm first (gemv entry with K % 8 == 0 only). */
+  /** RMSNorm weight [K] f32: x is replaced by its row's RMSNorm first (gemv or gemm_rt entry, K % 8 == 0). */
   norm?: GpuTensor;
   /** RMSNorm epsilon (default 1e-6). */
   eps?: number;
   /**
-   * Force an entry point (tests cover each on every shape). Default: `gemv` for M ≤ 4, else on llvmpipe with
-   * subgroups of ≥ 8 lanes when K % 8 == 0 `gemm_sg32` (M ≥ 32) or `gemm_sg`, else `gemm`.
+   * Force an entry point (tests cover each on every shape). Default: `gemv` for M ≤ 4; above that on GPUs
+   * `gemm_rt` when K % 8 == 0, on llvmpipe with subgroups of ≥ 8 lanes `gemm_sg32` (M ≥ 32) or `gemm_sg`, else
+   * `gemm`.
    */
   mode?: LinearMode;
   /** GEMV tuning: output columns and threads per workgroup (default 8 and 8 on llvmpipe, 4 and 64 elsewhere). */
@@ -49,6 +50,8 @@ export interface LinearArgs {
   gemmBK?: number;
   /** GEMM tuning: output rows per thread (4 or 8; default gemmShape's). */
   gemmTM?: number;
+  /** gemm_rt tuning: output columns per thread (4 or 8; GATEUP needs 8; default gemmShape's). */
+  gemmTN?: number;
   /** GEMM tuning: output tile [BM, BN] per workgroup (multiples of TM·… and 4; default gemmShape's). */
   gemmTile?: [number, number];
 }
@@ -64,7 +67,7 @@ export function stackRows(a: Float32Array, b: Float32Array): Float32Array {
   return out;
 }
 
-export type LinearMode = 'gemv' | 'gemm' | 'gemm_sg' | 'gemm_sg32';
+export type LinearMode = 'gemv' | 'gemm' | 'gemm_rt' | 'gemm_sg' | 'gemm_sg32';
 
 /** Workgroups below which a GPU's `gemm` takes 32×32 tiles (an H200 has 132 SMs; see gemmShape). */
 const GEMM_SMALL_GRID = 256;
@@ -87,6 +90,42 @@ function gemmShape(ctx: GpuContext, M: number, N: number, a: LinearArgs): { BM: 
     TM: a.gemmTM ?? (gpu ? 4 : 8),
     BK: a.gemmBK ?? (a.gateUp || small ? 16 : 32),
   };
+}
+
+/** Workgroups gemm_rt wants at least (an H200 has 132 SMs): it takes the largest tile that still makes this many. */
+const RT_FILL = 128;
+/** gemm_rt tiles [BM, BN, TM, TN], largest first; GATEUP's B tile holds BN/2 gate and BN/2 up rows (TN 8). */
+const RT_TILES: [number, number, number, number][] = [[128, 128, 8, 8], [128, 64, 8, 4], [64, 64, 4, 4], [32, 64, 4, 4], [32, 32, 4, 4]];
+const RT_TILES_GATEUP: [number, number, number, number][] = [[128, 128, 8, 8], [64, 128, 4, 8], [32, 128, 4, 8]];
+
+/** A gemm_rt tile (shaders/gemm_core.wgsl defines): BM × BN outputs a workgroup, TM × TN a thread, BK the K step. */
+export interface RtTile {
+  BM: number;
+  BN: number;
+  TM: number;
+  TN: number;
+  BK: number;
+}
+
+/**
+ * The `gemm_rt` tile for M rows and N outputs (matmul.wgsl and dit_linear.wgsl): the fields of `o` win, the rest
+ * come from the largest of RT_TILES that gives RT_FILL workgroups (BK 16). Checked: TM, TN ∈ {4, 8} with whole
+ * quads per thread, ≤ 256 threads, GATEUP with TN 8, the tiles within the device's workgroup memory.
+ */
+export function rtTile(ctx: GpuContext, M: number, N: number, gateUp: boolean, o: Partial<RtTile>, what: string): RtTile {
+  const table = gateUp ? RT_TILES_GATEUP : RT_TILES;
+  const outN = (bn: number) => (gateUp ? bn / 2 : bn);
+  const pick = table.find(([bm, bn]) => ceilDiv(M, bm) * ceilDiv(N, outN(bn)) >= RT_FILL) ?? table[table.length - 1];
+  const t: RtTile = { BM: o.BM ?? pick[0], BN: o.BN ?? pick[1], TM: o.TM ?? pick[2], TN: o.TN ?? pick[3], BK: o.BK ?? 16 };
+  const threads = (t.BM / t.TM) * (t.BN / t.TN);
+  const bytes = 4 * t.BK * (t.BM + t.BN);
+  const limit = ctx.device.limits.maxComputeWorkgroupStorageSize;
+  if (![4, 8].includes(t.TM) || ![4, 8].includes(t.TN) || t.BM % (4 * t.TM) || t.BN % (4 * t.TN) || ![8, 16, 32].includes(t.BK) || threads > 256 || bytes > limit || (gateUp && t.TN !== 8)) {
+    throw new ShapeMismatchError(
+      `${what} gemm_rt: tile ${t.BM}×${t.BN}, ${t.TM}×${t.TN} a thread, BK ${t.BK} invalid (TM, TN ∈ {4, 8} with BM % 4·TM = BN % 4·TN = 0, BK ∈ {8, 16, 32}, ≤ 256 threads, ${bytes} ≤ ${limit} bytes${gateUp ? ', TN 8 with gateUp' : ''})`,
+    );
+  }
+  return t;
 }
 
 export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord {
@@ -131,16 +170,18 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
       throw new ShapeMismatchError(`linear: weight ${wl} has unsupported dtype ${a.w.dtype}`);
   }
   // llvmpipe: 32 rows a subgroup once there are 32 rows (LLM prefill; see gemm_sg32 in shaders/matmul.wgsl).
-  const mode: LinearMode = a.mode ?? (M <= 4 || a.norm ? 'gemv' : vec && ctx.hasWideSubgroups ? (M >= 32 ? 'gemm_sg32' : 'gemm_sg') : 'gemm');
+  const gpu = !ctx.isCpuAdapter;
+  const mode: LinearMode =
+    a.mode ?? (M <= 4 || (a.norm && !gpu) ? 'gemv' : gpu && vec ? 'gemm_rt' : vec && ctx.hasWideSubgroups ? (M >= 32 ? 'gemm_sg32' : 'gemm_sg') : 'gemm');
   const sgGemm = mode === 'gemm_sg' || mode === 'gemm_sg32';
   if (a.norm) {
-    if (mode !== 'gemv' || !vec) throw new ShapeMismatchError(`linear norm: the fused RMSNorm needs the gemv entry and K % 8 == 0 (weight ${wl}, K=${K}, ${mode})`);
+    if ((mode !== 'gemv' && mode !== 'gemm_rt') || !vec) {
+      throw new ShapeMismatchError(`linear norm: the fused RMSNorm needs the gemv or gemm_rt entry and K % 8 == 0 (weight ${wl}, K=${K}, ${mode})`);
+    }
     expectShape('linear norm', a.norm, [K], ['f32']);
   }
-  if (sgGemm) {
-    if (!vec) throw new ShapeMismatchError(`linear ${mode}: K=${K} must be a multiple of 8 (weight ${wl})`);
-    ctx.requireWideSubgroups(`linear ${mode}`);
-  }
+  if ((sgGemm || mode === 'gemm_rt') && !vec) throw new ShapeMismatchError(`linear ${mode}: K=${K} must be a multiple of 8 (weight ${wl})`);
+  if (sgGemm) ctx.requireWideSubgroups(`linear ${mode}`);
   const quant = a.w.dtype === 'q8' || a.w.dtype === 'q4';
   const act = a.act ?? (a.gateUp ? 'silu' : undefined);
   // llvmpipe runs a workgroup 8 lanes at a time on one thread: one subgroup per workgroup owning 8 outputs beats
@@ -168,13 +209,14 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
     ROWS: rows,
     LANES: lanes,
     G: quant ? G : false,
-    ...gemmShape(ctx, M, N, a),
+    ...(mode === 'gemm_rt' ? { GEMM_RT: true, GC_GATEUP: !!a.gateUp, GC_ROWSQ: !!a.norm, ...rtTile(ctx, M, N, !!a.gateUp, { BM: a.gemmTile?.[0], BN: a.gemmTile?.[1], TM: a.gemmTM, TN: a.gemmTN, BK: a.gemmBK }, `linear ${wl}`) } : gemmShape(ctx, M, N, a)),
   };
   const params = ctx.uniform(packParams([M, N, K, KW, G, SG, N, { f32: a.alpha ?? 0.01 }, { f32: a.eps ?? 1e-6 }, 0, 0, 0]));
   const grid: [number, number, number] =
     mode === 'gemv' ? [ceilDiv(N, rows), M, 1]
       : sgGemm ? [ceilDiv(N, a.gateUp ? 128 : 256), ceilDiv(M, mode === 'gemm_sg32' ? 32 : 8), 1]
-        : [ceilDiv(N, defines.BN as number), ceilDiv(M, defines.BM as number), 1];
+        : mode === 'gemm_rt' ? [ceilDiv(N, (defines.BN as number) / (a.gateUp ? 2 : 1)), ceilDiv(M, defines.BM as number), 1]
+          : [ceilDiv(N, defines.BN as number), ceilDiv(M, defines.BM as number), 1];
   return ctx.record(
     { shader: 'matmul', entry: mode, defines },
     [params, a.x, wBinding, a.y, a.bias ?? null, a.residual ?? null, quant ? a.scales! : null, a.norm ?? null],

@@ -18,6 +18,9 @@
 // Entry `main` (GPUs): a workgroup owns a 64×64 tile of y; K advances 16 at a time through shared memory (A and W tiles stored
 // k-major so the inner product reads broadcast rows); each of the 256 threads owns a 4×4 block of outputs.
 // Grid: (ceil(N/64), ceil(M/64)).
+// Entry `gemm_rt` (GEMM_RT; GPUs from 64 rows, K % 8 == 0): shaders/gemm_core.wgsl's register-tiled walk, BM × BN
+// outputs a workgroup, TM × TN a thread, the next K step's loads in flight during this one's FMAs (the 4×4 `main`
+// reads 8 scalars of workgroup memory per 16 FMAs; 8×8 here reads 4 vec4 per 256). Grid: (ceil(N/BN), ceil(M/BM)).
 // Entry `regblock` (CPU adapters: lavapipe, SwiftShader): no shared memory and no barriers (workgroup memory is
 // plain memory there and every barrier splits the shader); each thread owns 8 rows × 4 columns in registers and
 // streams vec4s of x and W along K. Grid: (ceil(N/256), ceil(M/8)); needs N % 4 == 0.
@@ -69,12 +72,6 @@ struct Params {
 #include "dit_rotary"
 #endif
 
-const TM: u32 = 64u;
-const TN: u32 = 64u;
-const TK: u32 = 16u;
-var<workgroup> tile_a: array<f32, 1024>; // [TK][TM]
-var<workgroup> tile_b: array<f32, 1024>; // [TK][TN]
-
 fn gelu_tanh(v: f32) -> f32 {
   // tanh argument clamped: |u| > 15 already gives ±1 in f32, and some backends return NaN for large |u|.
   let u = clamp(0.7978845608028654 * (v + 0.044715 * v * v * v), -15.0, 15.0);
@@ -125,6 +122,36 @@ fn load_w(n: u32, k4: u32) -> vec4<f32> {
 #endif
 }
 
+#ifdef GEMM_RT
+#include "gemm_core"
+
+// gemm_core.wgsl's hooks: x and W chunks of 8 k (K % 8 == 0), the epilogue through finish4 (4 whole columns) or
+// element by element at a ragged right edge.
+fn gc_a8(m: u32, c: u32) -> mat2x4<f32> {
+  let b = m * (p.K / 4u) + 2u * c;
+  return mat2x4<f32>(x[b], x[b + 1u]);
+}
+fn gc_b8(n: u32, half: u32, c: u32) -> mat2x4<f32> { return mat2x4<f32>(load_w(n, 2u * c), load_w(n, 2u * c + 1u)); }
+fn gc_store4(m: u32, n: u32, acc: vec4<f32>, up: vec4<f32>, rowsq: f32) {
+  if (n + 3u < p.N) {
+    finish4(m, n, acc);
+  } else {
+    for (var j = 0u; j < 4u; j++) {
+      if (n + j < p.N) { y[m * p.N + n + j] = epilogue(m, n + j, acc[j]); }
+    }
+  }
+}
+
+@compute @workgroup_size(GC_THREADS)
+fn gemm_rt(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  gemm_tiles(wid.xy, lid, select(p.M, dims.M, p.M == 0u), p.N, p.K);
+}
+#else
+const TM: u32 = 64u;
+const TN: u32 = 64u;
+const TK: u32 = 16u;
+var<workgroup> tile_a: array<f32, 1024>; // [TK][TM]
+var<workgroup> tile_b: array<f32, 1024>; // [TK][TN]
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let M = select(p.M, dims.M, p.M == 0u);
@@ -180,6 +207,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
 }
+
+#endif
 
 const RB_M: u32 = 8u;
 const RB_N: u32 = 4u;

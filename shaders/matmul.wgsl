@@ -25,6 +25,10 @@
 //   tiles must fit the 16 KiB workgroup memory floor) through k-major shared tiles; with VEC the tiles are
 //   loaded in 8-element chunks (two 128-bit loads of x, one chunk of W decoded by w8), so every weight format
 //   shares one inner loop: 4 + TM shared loads per 4·TM FMAs. Grid: (ceil(N/64), ceil(M/64)).
+// Entry `gemm_rt` (GEMM_RT + VEC; the GPU default above GEMV rows): shaders/gemm_core.wgsl's register-tiled walk,
+//   BM × BN outputs a workgroup, TM × TN a thread, the next K step's loads in flight during this one's FMAs; takes
+//   every weight format through w8, GATEUP (TN = 8) and PRENORM (the RMSNorm's Σ x² summed by the tile loaders,
+//   so the norm costs no pass of its own). Grid: (ceil(N/BN), ceil(M/BM)) (GATEUP: ceil(N/(BN/2))).
 // Entry `gemm_sg` (VEC + SUBGROUPS; llvmpipe with subgroups of ≥ 8 lanes, where every storage or workgroup load
 //   costs ~30 FMAs per component): a subgroup owns 8 rows, lane s loads the 8-element x chunk of row m0 + s and
 //   subgroupBroadcast hands it to every lane; a lane decodes 4 weight rows with w8 (4 columns, or with GATEUP
@@ -33,7 +37,7 @@
 // Entry `gemm_sg32` (the same defines; M ≥ 32): 32 rows a subgroup, 8 x loads + 4 weight chunks per 1024 FMAs.
 //   Grid: (ceil(N/256), ceil(M/32)) (GATEUP: N/128).
 //
-// PRENORM (gemv + VEC; the GPU decode plan): x is replaced by the RMSNorm of its row, nw ⊙ (x · 1/sqrt(mean(x²) +
+// PRENORM (gemv or gemm_rt, + VEC; the GPU plan): x is replaced by the RMSNorm of its row, nw ⊙ (x · 1/sqrt(mean(x²) +
 //   eps)) as rmsnorm.wgsl computes it (weight last); each workgroup first sums x² over its row (K reads, next to
 //   ROWS·K weight reads) and meets the lane sums in workgroup memory. Saves the norm's own dispatch and its
 //   round trip through memory.
@@ -361,6 +365,31 @@ fn gemv(
 #endif
 }
 
+#ifdef GEMM_RT
+#include "gemm_core"
+
+// gemm_core.wgsl's hooks over this file's weight formats and epilogue (PRENORM: the norm weight scales A's chunks,
+// the row's 1/rms scales the sums; GATEUP: the up rows start at p.up_row).
+fn gc_a8(m: u32, c: u32) -> mat2x4<f32> { return x8(m, c); }
+fn gc_b8(n: u32, half: u32, c: u32) -> mat2x4<f32> { return w8(n + half * p.up_row, c); }
+#ifdef PRENORM
+fn gc_a_scale(c: u32) -> mat2x4<f32> { return mat2x4<f32>(nw[2u * c], nw[2u * c + 1u]); }
+#endif
+fn gc_store4(m: u32, n: u32, acc: vec4<f32>, up: vec4<f32>, rowsq: f32) {
+  var s = 1.0;
+#ifdef PRENORM
+  s = 1.0 / sqrt(rowsq / f32(p.K) + p.eps);
+#endif
+  for (var j = 0u; j < 4u; j++) {
+    if (n + j < p.N) { y[m * p.N + n + j] = epilogue(m, n + j, acc[j] * s, up[j] * s); }
+  }
+}
+
+@compute @workgroup_size(GC_THREADS)
+fn gemm_rt(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  gemm_tiles(wid.xy, lid, p.M, p.N, p.K);
+}
+#else
 const BM: u32 = {{BM}}u;
 const BN: u32 = {{BN}}u;
 const BK: u32 = {{BK}}u;
@@ -469,6 +498,8 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
 }
+
+#endif
 
 #ifdef VEC
 #ifdef SUBGROUPS

@@ -212,15 +212,18 @@ describe('ditLinear (tiled, regblock, sgblock and sgblock32 entries, f32/f16 wei
     const dims = createDims(ctx, { T, B, chunk: 0 });
     const tx = ctx.upload(x, 'f32', [M, K]), tb = ctx.upload(bias, 'f32', [N]), tg = ctx.upload(gate, 'f32', [4, N]);
     const tmask = ctx.upload(rowmask, 'f32', [M]);
-    const impls = ['tiled', 'regblock', ...(ctx.hasWideSubgroups ? ['sgblock', 'sgblock32'] as const : [])] as const;
-    for (const [dtype, impl] of (['f32', 'f16'] as const).flatMap((d) => impls.map((i) => [d, i] as const))) {
+    // gemm_rt twice: with the tile rtTile picks for these rows (32×32 or 64×64 here) and with the 128×128 one.
+    const impls = ['tiled', 'gemm_rt', 'gemm_rt 128x128', 'regblock', ...(ctx.hasWideSubgroups ? ['sgblock', 'sgblock32'] as const : [])] as const;
+    for (const [dtype, form] of (['f32', 'f16'] as const).flatMap((d) => impls.map((i) => [d, i] as const))) {
+      const impl = form === 'gemm_rt 128x128' ? 'gemm_rt' : form;
+      const tile = form === 'gemm_rt 128x128' ? { BM: 128, BN: 128, TM: 8, TN: 8 } : undefined;
       const wq = dtype === 'f16' ? Float64Array.from(toF16Bits(w), halfToFloat) : Float64Array.from(w);
       const tw = dtype === 'f16' ? ctx.upload(toF16Bits(w), 'f16', [N, K]) : ctx.upload(w, 'f32', [N, K]);
       const ys = { silu: ctx.tensor('f32', [M, N]), gelu: ctx.tensor('f32', [M, N]), gate: ctx.upload(y0, 'f32', [M, N]) };
       ctx.run(atLength([
-        ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y: ys.silu, act: 'silu', impl }),
-        ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y: ys.gelu, act: 'gelu_tanh', impl }),
-        ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y: ys.gate, gate: { mod: tg, base: N, stride: 2 * N }, rowmask: tmask, impl }),
+        ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y: ys.silu, act: 'silu', impl, tile }),
+        ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y: ys.gelu, act: 'gelu_tanh', impl, tile }),
+        ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y: ys.gate, gate: { mod: tg, base: N, stride: 2 * N }, rowmask: tmask, impl, tile }),
       ], T, B));
       const lin = new Float64Array(M * N);
       for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
@@ -235,9 +238,9 @@ describe('ditLinear (tiled, regblock, sgblock and sgblock32 entries, f32/f16 wei
         return y0[i] + gate[N + b * 2 * N + n] * (rowmask[m] ? v : 0);
       });
       const tol = { atol: 3e-5 * Math.sqrt(K / 64), rtol: 1e-5 };
-      expectClose(await ctx.readF32(ys.silu), silu, { ...tol, label: `${dtype} ${impl} silu ${M}x${N}x${K}` });
-      expectClose(await ctx.readF32(ys.gelu), gelu, { ...tol, label: `${dtype} ${impl} gelu ${M}x${N}x${K}` });
-      expectClose(await ctx.readF32(ys.gate), gated, { ...tol, label: `${dtype} ${impl} gate ${M}x${N}x${K}` });
+      expectClose(await ctx.readF32(ys.silu), silu, { ...tol, label: `${dtype} ${form} silu ${M}x${N}x${K}` });
+      expectClose(await ctx.readF32(ys.gelu), gelu, { ...tol, label: `${dtype} ${form} gelu ${M}x${N}x${K}` });
+      expectClose(await ctx.readF32(ys.gate), gated, { ...tol, label: `${dtype} ${form} gate ${M}x${N}x${K}` });
     }
   });
 });
@@ -273,7 +276,7 @@ describe('ditLinear ROPE epilogue (fused q|k|v projection + interleaved rotary o
       }
       ref.set(row, m * N);
     }
-    for (const impl of ['tiled', 'regblock', ...(ctx.hasWideSubgroups ? ['sgblock', 'sgblock32'] as const : [])] as const) {
+    for (const impl of ['tiled', 'gemm_rt', 'regblock', ...(ctx.hasWideSubgroups ? ['sgblock', 'sgblock32'] as const : [])] as const) {
       const y = ctx.tensor('f32', [M, N]);
       ctx.run(atLength([ditLinear(ctx, { dims, x: tx, w: tw, bias: tb, y, rope: { table, rotDim: rot }, impl })], T, B));
       expectClose(await ctx.readF32(y), ref, { atol: 3e-5, rtol: 1e-5, label: `rope ${impl} T=${T} C=${C}` });

@@ -33,6 +33,8 @@ interface Case extends EpilogueRef {
   gemv?: { rows: number; lanes: number };
   /** Explicit `gemm` tile [BM, BN, TM, BK]. */
   tile?: [number, number, number, number];
+  /** Explicit `gemm_rt` tile [BM, BN, TM, TN, BK]. */
+  rtTile?: [number, number, number, number, number];
 }
 
 async function runCase(c: Case): Promise<void> {
@@ -49,14 +51,18 @@ async function runCase(c: Case): Promise<void> {
   const tr = residual && ctx.upload(residual, 'f32', [c.M, c.N]);
   const e = { bias, residual, act: c.act, alpha: c.alpha, gateUp: c.gateUp };
   const ref = linearEpilogueRef(x, W.used, c.M, WN, c.K, e);
-  // Wherever `gemm` is tested, the llvmpipe subgroup entries are too (K % 8 == 0; always present in CI).
-  const modes = (c.modes ?? ['gemv', 'gemm']).flatMap((m) => (m === 'gemm' && ctx.hasWideSubgroups && c.K % 8 === 0 ? ['gemm', 'gemm_sg', 'gemm_sg32'] as const : [m]));
+  // Wherever `gemm` is tested, the GPU's gemm_rt (with its default tile) and the llvmpipe subgroup entries are
+  // too (K % 8 == 0; subgroups always present in CI).
+  const withK8 = (m: LinearMode): LinearMode[] =>
+    m !== 'gemm' || c.K % 8 !== 0 || c.tile ? [m] : ctx.hasWideSubgroups ? ['gemm', 'gemm_rt', 'gemm_sg', 'gemm_sg32'] : ['gemm', 'gemm_rt'];
+  const modes = (c.modes ?? ['gemv', 'gemm']).flatMap(withK8);
   for (const mode of modes) {
     const y = ctx.tensor('f32', [c.M, c.N]);
     const rec = linear(ctx, {
       x: tx, w: W.w, y, scales: W.scales, bias: tb, residual: tr, act: c.act as Activation | undefined, alpha: c.alpha,
       gateUp: c.gateUp, mode, noSubgroups: c.noSubgroups, gemvRows: c.gemv?.rows, gemvLanes: c.gemv?.lanes,
       ...(c.tile && { gemmTile: [c.tile[0], c.tile[1]] as [number, number], gemmTM: c.tile[2], gemmBK: c.tile[3] }),
+      ...(c.rtTile && { gemmTile: [c.rtTile[0], c.rtTile[1]] as [number, number], gemmTM: c.rtTile[2], gemmTN: c.rtTile[3], gemmBK: c.rtTile[4] }),
     });
     ctx.run([rec]);
     const got = await ctx.readF32(y);
@@ -141,6 +147,33 @@ describe('linear: gemm tile shapes', () => {
   it('tile 32×32 TM 4 BK 16 with the SwiGLU gateUp epilogue', () => runCase({ M: 45, N: 70, K: 96, fmt: 'f16', gateUp: true, tile: [32, 32, 4, 16], modes: ['gemm'] }));
 });
 
+// gemm_rt (shaders/gemm_core.wgsl), the GPU default: every tile of kernels/matmul.ts RT_TILES and a few sweep
+// forms, with ragged M, N and K (K = 136 leaves a half K step at BK 16, a 1/4 one at BK 32); gateUp needs TN 8.
+describe('linear: gemm_rt tile shapes', () => {
+  const tiles: [number, number, number, number, number][] = [
+    [128, 128, 8, 8, 16], [128, 64, 8, 4, 16], [64, 64, 4, 4, 16], [32, 64, 4, 4, 16], [32, 32, 4, 4, 16],
+    [64, 128, 4, 8, 8], [64, 64, 8, 8, 32], [128, 32, 8, 4, 8],
+  ];
+  it.each(tiles)('tile %i×%i, %i×%i a thread, BK %i: f32 with bias + residual, f16, q4', async (BM, BN, TM, TN, BK) => {
+    const rtTile: [number, number, number, number, number] = [BM, BN, TM, TN, BK];
+    await runCase({ M: 150, N: 141, K: 136, fmt: 'f32', bias: [], residual: [], rtTile, modes: ['gemm_rt'] });
+    await runCase({ M: 33, N: 130, K: 72, fmt: 'f16', bias: [], rtTile, modes: ['gemm_rt'] });
+    await runCase({ M: 37, N: 70, K: 96, fmt: 'q4', group: 32, residual: [], rtTile, modes: ['gemm_rt'] });
+  });
+  it.each([
+    [128, 128, 8, 8, 16],
+    [32, 128, 4, 8, 16],
+  ] as const)('gateUp SwiGLU, tile %i×%i, %i×%i a thread, BK %i', (BM, BN, TM, TN, BK) =>
+    runCase({ M: 131, N: 70, K: 96, fmt: 'f16', gateUp: true, bias: [], residual: [], rtTile: [BM, BN, TM, TN, BK], modes: ['gemm_rt'] }));
+  it('rejects a tile it cannot run', async () => {
+    const ctx = await testContext();
+    const x = ctx.tensor('f32', [4, 16]), w = ctx.tensor('f32', [8, 16]), y = ctx.tensor('f32', [4, 8]);
+    expect(() => linear(ctx, { x, w, y, mode: 'gemm_rt', gemmTile: [128, 128], gemmTM: 4, gemmTN: 4 })).toThrow(/256 threads/);
+    expect(() => linear(ctx, { x, w: ctx.tensor('f32', [16, 16]), y, gateUp: true, mode: 'gemm_rt', gemmTile: [64, 64], gemmTM: 4, gemmTN: 4 })).toThrow(/TN 8 with gateUp/);
+    expect(() => linear(ctx, { x: ctx.tensor('f32', [4, 12]), w: ctx.tensor('f32', [8, 12]), y, mode: 'gemm_rt' })).toThrow(/multiple of 8/);
+  });
+});
+
 describe('linear: fused epilogues', () => {
   const acts: Activation[] = ['silu', 'gelu_tanh', 'mish', 'leaky_relu'];
   // gemv and gemm share the epilogue function: the activations run through gemm only (fewer pipelines to
@@ -160,17 +193,22 @@ describe('linear: fused epilogues', () => {
   });
 });
 
-describe('linear: fused RMSNorm prologue (gemv, the GPU decode plan)', () => {
-  // [M, N, K, weight format, gateUp]: the Qwen2 qkv and gate_up decode shapes, small ragged ones, up to 4 rows.
-  const cases: [number, number, number, Fmt, boolean][] = [
-    [1, 1152, 896, 'f32', false],
-    [1, 1152, 896, 'f16', false],
-    [1, 4864, 896, 'f16', true],
-    [3, 130, 64, 'f32', true],
-    [4, 37, 64, 'q8', false],
-    [2, 9, 8, 'f32', false],
+describe('linear: fused RMSNorm prologue (gemv for decode rows, gemm_rt for prefill rows: the GPU plan)', () => {
+  // [M, N, K, weight format, gateUp, entry]: the Qwen2 qkv and gate_up decode shapes, small ragged ones, up to 4
+  // rows, through gemv; prefill-sized rows (the 64-row qkv of bench model-kernels, ragged tiles) through gemm_rt.
+  const cases: [number, number, number, Fmt, boolean, LinearMode][] = [
+    [1, 1152, 896, 'f32', false, 'gemv'],
+    [1, 1152, 896, 'f16', false, 'gemv'],
+    [1, 4864, 896, 'f16', true, 'gemv'],
+    [3, 130, 64, 'f32', true, 'gemv'],
+    [4, 37, 64, 'q8', false, 'gemv'],
+    [2, 9, 8, 'f32', false, 'gemv'],
+    [64, 1152, 896, 'f32', false, 'gemm_rt'],
+    [70, 130, 200, 'f16', false, 'gemm_rt'],
+    [37, 60, 64, 'q8', true, 'gemm_rt'],
+    [3, 9, 8, 'f32', false, 'gemm_rt'],
   ];
-  it.each(cases)('M=%i N=%i K=%i %s gateUp=%s with bias and residual', async (M, N, K, fmt, gateUp) => {
+  it.each(cases)('M=%i N=%i K=%i %s gateUp=%s with bias and residual, %s', async (M, N, K, fmt, gateUp, mode) => {
     const ctx = await testContext();
     const WN = gateUp ? 2 * N : N;
     const rng = new SeededRng(M * 131 + N + K);
@@ -192,19 +230,19 @@ describe('linear: fused RMSNorm prologue (gemv, the GPU decode plan)', () => {
     const y = ctx.tensor('f32', [M, N]);
     const rec = linear(ctx, {
       x: ctx.upload(x, 'f32', [M, K]), w: W.w, y, scales: W.scales, bias: ctx.upload(bias, 'f32', [WN]),
-      residual: ctx.upload(residual, 'f32', [M, N]), gateUp, norm: ctx.upload(nw, 'f32', [K]), eps,
+      residual: ctx.upload(residual, 'f32', [M, N]), gateUp, norm: ctx.upload(nw, 'f32', [K]), eps, mode,
     });
     ctx.run([rec]);
     expectClose(await ctx.readF32(y), ref, { ...tolF32(K), label: `${rec.label} M=${M} N=${N} K=${K}` });
   });
 
-  it('needs the gemv entry, K % 8 == 0 and a [K] f32 weight', async () => {
+  it('needs the gemv or gemm_rt entry, K % 8 == 0 and a [K] f32 weight', async () => {
     const ctx = await testContext();
     const w = ctx.upload(new Float32Array(16 * 12), 'f32', [16, 12]);
     const args = { x: ctx.tensor('f32', [1, 12]), w, y: ctx.tensor('f32', [1, 16]), norm: ctx.tensor('f32', [12]) };
     expect(() => linear(ctx, args)).toThrow(/K % 8 == 0/);
     const w8 = ctx.upload(new Float32Array(16 * 8), 'f32', [16, 8]);
-    expect(() => linear(ctx, { ...args, x: ctx.tensor('f32', [1, 8]), w: w8, mode: 'gemm' })).toThrow(/gemv entry/);
+    expect(() => linear(ctx, { ...args, x: ctx.tensor('f32', [1, 8]), w: w8, mode: 'gemm' })).toThrow(/gemv or gemm_rt entry/);
     expect(() => linear(ctx, { ...args, x: ctx.tensor('f32', [1, 8]), w: w8 })).toThrow(ShapeMismatchError);
   });
 });
