@@ -36,9 +36,9 @@ export interface LinearArgs {
   /** RMSNorm epsilon (default 1e-6). */
   eps?: number;
   /**
-   * Force an entry point (tests cover each on every shape). Default: `gemv` for M ≤ 4; above that on GPUs
-   * `gemm_rt` when K % 8 == 0, on llvmpipe with subgroups of ≥ 8 lanes `gemm_sg32` (M ≥ 32) or `gemm_sg`, else
-   * `gemm`.
+   * Force an entry point (tests cover each on every shape). Default: `gemv` for M ≤ 4; above that `gemm_rt` on
+   * GPUs or with `norm` when K % 8 == 0, on llvmpipe with subgroups of ≥ 8 lanes `gemm_sg32` (M ≥ 32) or
+   * `gemm_sg`, else `gemm`.
    */
   mode?: LinearMode;
   /** GEMV tuning: output columns and threads per workgroup (default 8 and 8 on llvmpipe, 4 and 64 elsewhere). */
@@ -171,8 +171,9 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
   }
   // llvmpipe: 32 rows a subgroup once there are 32 rows (LLM prefill; see gemm_sg32 in shaders/matmul.wgsl).
   const gpu = !ctx.isCpuAdapter;
+  // The fused RMSNorm above 4 rows needs gemm_rt on any adapter (the llvmpipe entries have no PRENORM).
   const mode: LinearMode =
-    a.mode ?? (M <= 4 || (a.norm && !gpu) ? 'gemv' : gpu && vec ? 'gemm_rt' : vec && ctx.hasWideSubgroups ? (M >= 32 ? 'gemm_sg32' : 'gemm_sg') : 'gemm');
+    a.mode ?? (M <= 4 ? 'gemv' : (gpu || a.norm) && vec ? 'gemm_rt' : vec && ctx.hasWideSubgroups ? (M >= 32 ? 'gemm_sg32' : 'gemm_sg') : a.norm ? 'gemv' : 'gemm');
   const sgGemm = mode === 'gemm_sg' || mode === 'gemm_sg32';
   if (a.norm) {
     if ((mode !== 'gemv' && mode !== 'gemm_rt') || !vec) {

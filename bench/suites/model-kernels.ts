@@ -102,9 +102,9 @@ function rmsCase(R: number, C: number): BenchCase {
 
 /**
  * Qwen2 input_layernorm + qkv_proj with bias, y = rms(x)·Wᵀ + b (x [M, K], W [N, K] f32 or packed f16), as the
- * LLM runs it: the norm fused into the projection's prologue (on GPUs matmul.wgsl gemv PRENORM for decode rows,
- * on CPU adapters rmsnorm.wgsl gemv), or a separate RMSNorm dispatch first (GPU prefill rows; on llvmpipe where
- * forward.ts normRunsApart says so). ORT runs the unfused RMSNorm ops and a Gemm
+ * LLM runs it: the norm fused into the projection's prologue (on GPUs matmul.wgsl PRENORM, gemv for decode rows
+ * and gemm_rt for prefill rows; on CPU adapters rmsnorm.wgsl gemv), or a separate RMSNorm dispatch first (on
+ * llvmpipe where forward.ts normRunsApart says so). ORT runs the unfused RMSNorm ops and a Gemm
  * (f32 weights).
  */
 function normMatmulCase(M: number, N: number, K: number, fmt: 'f32' | 'f16'): BenchCase {
@@ -112,10 +112,10 @@ function normMatmulCase(M: number, N: number, K: number, fmt: 'f32' | 'f16'): Be
     name: `rmsnorm+matmul ${fmt}`,
     shape: `x[${M},${K}] W[${N},${K}]+b`,
     setup: ({ ctx }) => {
-      // GPUs run the plan of matmul.wgsl linears (Qwen2Runtime.plan): decode rows with the norm as the gemv's
-      // prologue, prefill rows as an RMSNorm dispatch and then the GEMM.
+      // GPUs run the plan of matmul.wgsl linears (Qwen2Runtime.plan): the norm as the prologue of the gemv (decode
+      // rows) or of gemm_rt (prefill rows, whose tile loaders sum the squares).
       const gpuPlan = !ctx.isCpuAdapter;
-      const apart = gpuPlan ? M > 4 : normRunsApart(ctx, M, fmt);
+      const apart = gpuPlan ? false : normRunsApart(ctx, M, fmt);
       const x = rnd(M * K, 21), nw = rnd(K, 22, 2), w = rnd(N * K, 23, 0.05), b = rnd(N, 24);
       const tx = ctx.upload(x, 'f32', [M, K]), tn = ctx.upload(nw, 'f32', [K]), tb = ctx.upload(b, 'f32', [N]);
       const tw = uploadWeight(ctx, w, [N, K], fmt);

@@ -75,6 +75,11 @@ export interface Qwen2RuntimeOptions {
    * f32 138–391 → 33–134, f16 67–81 → 25–40.
    */
   ownGemv?: boolean;
+  /**
+   * Prefill rows (the `linear` plan, M > 4): the RMSNorms as the prologue of qkv_proj / gate_up (gemm_rt PRENORM,
+   * its tile loaders summing the squares) instead of their own dispatches. Default: on GPUs (hidden % 8 == 0).
+   */
+  fuseNorm?: boolean;
 }
 
 export interface StepResult extends TopKCandidates {
@@ -100,6 +105,7 @@ export class Qwen2Runtime {
   private readonly mlpOpt?: 'fused' | 'split';
   readonly gemv: { rows: number; lanes: number } | undefined;
   readonly ownGemv: boolean;
+  readonly fuseNorm: boolean;
   private readonly step: GPUBuffer;
   private readonly rope: GpuTensor;
   private readonly staging: GPUBuffer;
@@ -126,6 +132,7 @@ export class Qwen2Runtime {
     this.mlpOpt = opts.mlp;
     this.gemv = opts.gemv;
     this.ownGemv = (opts.ownGemv ?? ctx.isCpuAdapter) && weights.dtype !== 'q8';
+    this.fuseNorm = (opts.fuseNorm ?? !ctx.isCpuAdapter) && cfg.hidden % 8 === 0;
     this.scratch = allocLlmScratch(ctx, cfg, opts.maxPrefill ?? 256, opts.topK ?? cfg.ras.topK + 1, true);
     this.step = ctx.createBuffer(16, UNIFORM, 'llm.step');
     this.rope = ctx.upload(ropeTable(cfg.ropeTheta, cfg.headDim, this.maxContext), 'f32', [this.maxContext, cfg.headDim], 'rope_table');
@@ -154,11 +161,13 @@ export class Qwen2Runtime {
     if (this.ownGemv) return this.cache(key, this.ownPlan(M, allRows));
     // Decode rows go through the gemv entry, which takes the RMSNorms as a prologue (matmul.wgsl PRENORM) and the
     // SwiGLU as its gateUp epilogue: 7 dispatches per layer instead of 10 (on an H200 the step is dispatch-bound:
-    // most kernels take 10–20 µs against a 7 µs empty dispatch). Prefill rows keep the separate norms (GEMM).
+    // most kernels take 10–20 µs against a 7 µs empty dispatch). Prefill rows on GPUs take the norms into gemm_rt
+    // the same way (its tile loaders sum the squares); CPU adapters keep the separate norm dispatch there.
     const gemvRows = M <= 4;
+    const fuseNorm = gemvRows || this.fuseNorm;
     const mlp = this.mlpOpt ?? (gemvRows ? 'fused' : 'split');
     const normed = (src: GpuTensor, weight: GpuTensor, tag: string): { src: GpuTensor; norm?: GpuTensor; eps?: number } => {
-      if (gemvRows) return { src, norm: weight, eps };
+      if (fuseNorm) return { src, norm: weight, eps };
       recs.push(rmsNorm(ctx, { x: src, weight, y: xn, eps }, tag));
       return { src: xn };
     };
