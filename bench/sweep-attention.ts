@@ -23,7 +23,7 @@ for (const n of [64, 256, 1024, 2000]) {
   const line: string[] = [];
   for (const [name, wg, ch] of [['thread/split 32', false, 32], ['wg 16', true, 16], ['wg 32', true, 32], ['wg 64', true, 64]] as const) {
     const partials = ctx.tensor('f32', [1, Hq, splitsFor(maxCtx, ch), D + 2]);
-    line.push(`${name}: ${await time(pagedAttentionSplit(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step, partials, chunk: ch, perKvHead: wg }))}`);
+    line.push(`${name}: ${await time(pagedAttentionSplit(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step, partials, chunk: ch, splitForm: wg ? 'wg' : 'thread', combineForm: 'thread' }))}`);
   }
   line.push(`chunked: ${await time([pagedAttention(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step, mode: 'chunked' })])}`);
   console.log(`decode attention ctx ${n} (µs, split+combine): ${line.join(' | ')}`);

@@ -1,7 +1,7 @@
 /** Causal GQA attention over the paged KV cache (shaders/paged_attention.wgsl). */
 import { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, grid1d, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
-import { ShapeMismatchError } from '../src/gpu/errors.js';
+import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 import { flashDefines, flashKeyTile, type FlashTileOptions } from './flash.js';
 
@@ -102,43 +102,94 @@ export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = '')
 export interface PagedAttentionSplitArgs extends Omit<PagedAttentionArgs, 'mode'> {
   /** [M, Hq, maxSplits, D + 2] f32 partials */
   partials: GpuTensor;
-  /** Keys per split (default 32; with perKvHead 16, 32 or 64, at most the workgroup). */
+  /** Keys per split (default 32): 'wg' takes 16, 32 or 64, 'wide' 32, 64 or 128, 'thread' any. */
   chunk?: number;
   /**
-   * `attend_split_wg`: a workgroup per (row, kv head, split) scores the split's keys for all q heads of the kv head
-   * (GPUs). Default: on every adapter but the CPU ones, whose 8-lane workgroups run the one-thread walk better.
+   * The partial pass: 'thread' (`attend_split`, a thread per (row, q head, split) walking its keys), 'wg'
+   * (`attend_split_wg`, a 64-thread workgroup per (row, kv head, split), a thread per key) or 'wide'
+   * (`attend_split_wide`, 128 threads per (row, kv head, split), several per key, every load issued up front).
+   * Default: 'wide' on GPUs, 'thread' on CPU adapters (whose 8-lane workgroups run the one-thread walk best).
+   * The GPU defaults (with combine 'wg') follow from counting memory round trips, not yet from a GPU timing:
+   * bench/sweep-decode-attention.ts times every pairing.
    */
-  perKvHead?: boolean;
+  splitForm?: SplitForm;
+  /**
+   * The merge: 'thread' (`attend_combine`, a thread per output walking the splits) or 'wg' (`attend_combine_wg`,
+   * a workgroup per (row, q head) loading all splits at once). Default: 'wg' on GPUs, 'thread' on CPU adapters.
+   */
+  combineForm?: CombineForm;
+  /** 'wide' and combine 'wg': reduce through subgroup operations (default where the adapter has subgroups). */
+  subgroups?: boolean;
 }
 
-/** Split-K decode attention: a partial pass and a combine pass (two records, no barriers). */
+export type SplitForm = 'thread' | 'wg' | 'wide';
+export type CombineForm = 'thread' | 'wg';
+
+const SPLIT_CHUNKS: Record<SplitForm, readonly number[] | null> = { thread: null, wg: [16, 32, 64], wide: [32, 64, 128] };
+
+/** Workgroup bytes of `attend_split_wide` (its header): GQ q heads per kv head, head dim D, CH keys a split. */
+export function wideSplitBytes(D: number, GQ: number, CH: number, sg: boolean): number {
+  const NP = D / 2, KS = Math.floor(128 / NP), TPK = 128 / CH;
+  return 8 * Math.max(GQ * NP, (KS - 1) * GQ * NP) + 4 * (GQ * CH * (sg ? 1 : TPK) + GQ * (sg ? 32 : CH) + CH + Math.max(KS - 1, 1) * GQ);
+}
+
+/** Workgroup bytes of `attend_combine_wg` (its header) for head dim D and maxSplits splits. */
+export function combineWgBytes(D: number, maxSplits: number, sg: boolean): number {
+  return 4 * (maxSplits + 2 * (sg ? 64 : 256) + Math.max(Math.floor(256 / D) - 1, 1) * D);
+}
+
+/** Split-K decode attention: a partial pass and a combine pass (two records, no barriers between them). */
 export function pagedAttentionSplit(ctx: GpuContext, a: PagedAttentionSplitArgs, tag = ''): DispatchRecord[] {
-  const { M, Hq, D, pageSize, Hkv, scale, defines: base } = attentionDims('pagedAttentionSplit', a);
-  expectShape('pagedAttentionSplit partials', a.partials, [M, Hq, -1, D + 2], ['f32']);
+  const what = 'pagedAttentionSplit';
+  const { M, Hq, D, pageSize, Hkv, scale, defines: base } = attentionDims(what, a);
+  expectShape(`${what} partials`, a.partials, [M, Hq, -1, D + 2], ['f32']);
   const maxSplits = a.partials.shape[2];
-  const wg = a.perKvHead ?? !ctx.isCpuAdapter;
+  const splitForm = a.splitForm ?? (ctx.isCpuAdapter ? 'thread' : 'wide');
+  const combineForm = a.combineForm ?? (ctx.isCpuAdapter ? 'thread' : 'wg');
   const chunk = a.chunk ?? 32;
-  if (wg && chunk !== 16 && chunk !== 32 && chunk !== 64) {
-    throw new ShapeMismatchError(`pagedAttentionSplit: perKvHead takes splits of 16, 32 or 64 keys (≤ the workgroup), got ${chunk}`);
+  if (!(splitForm in SPLIT_CHUNKS)) throw new ShapeMismatchError(`${what}: unknown splitForm '${splitForm}' (thread, wg or wide)`);
+  if (combineForm !== 'thread' && combineForm !== 'wg') throw new ShapeMismatchError(`${what}: unknown combineForm '${combineForm}' (thread or wg)`);
+  const chunks = SPLIT_CHUNKS[splitForm];
+  if (!Number.isInteger(chunk) || chunk < 1 || (chunks && !chunks.includes(chunk))) {
+    throw new ShapeMismatchError(`${what}: splitForm '${splitForm}' takes splits of ${chunks?.join(', ') ?? 'a positive whole number of'} keys, got ${chunk}`);
   }
   const maxContext = a.blockTable.shape[1] * pageSize;
   if (maxSplits * chunk < maxContext) {
-    throw new ShapeMismatchError(`pagedAttentionSplit: ${maxSplits} splits of ${chunk} keys cannot cover ${maxContext} positions`);
+    throw new ShapeMismatchError(`${what}: ${maxSplits} splits of ${chunk} keys cannot cover ${maxContext} positions`);
   }
+  // Only the new entries reduce through subgroups (any size: they shuffle across at most 4 lanes).
+  const sg = (splitForm === 'wide' || combineForm === 'wg') && (a.subgroups ?? ctx.hasSubgroups);
+  if (sg && !ctx.hasSubgroups) throw new AdapterLimitError(`subgroups (${what} ${splitForm}/${combineForm})`, 4, 0);
+  const limit = ctx.device.limits.maxComputeWorkgroupStorageSize;
+  const GQ = Hq / Hkv;
+  if (splitForm === 'wide') {
+    if (D > 256) throw new ShapeMismatchError(`${what}: splitForm 'wide' takes a head dim of at most 256 (2 dims a thread over 128 threads), got ${D}`);
+    const bytes = wideSplitBytes(D, GQ, chunk, sg);
+    if (bytes > limit) throw new ShapeMismatchError(`${what}: splitForm 'wide' needs ${bytes} bytes of workgroup memory for ${GQ} q heads per kv head × ${D} dims × ${chunk} keys; the device allows ${limit}`);
+  }
+  if (combineForm === 'wg') {
+    if (D > 256) throw new ShapeMismatchError(`${what}: combineForm 'wg' takes a head dim of at most 256 (its workgroup), got ${D}`);
+    const bytes = combineWgBytes(D, maxSplits, sg);
+    if (bytes > limit) throw new ShapeMismatchError(`${what}: combineForm 'wg' needs ${bytes} bytes of workgroup memory for ${maxSplits} splits; the device allows ${limit}`);
+  }
+  const perKv = splitForm !== 'thread';
+  if (perKv && (M > 65535 || maxSplits > 65535)) throw new ShapeMismatchError(`${what}: grid ${maxSplits}×${Hkv}×${M} too large`);
+  if (combineForm === 'wg' && M > 65535) throw new ShapeMismatchError(`${what}: combine grid ${Hq}×${M} too large`);
   const defines = { ...base, SPLIT: true, CH: chunk, MAXS: maxSplits };
-  if (wg && (M > 65535 || maxSplits > 65535)) throw new ShapeMismatchError(`pagedAttentionSplit: grid ${maxSplits}×${Hkv}×${M} too large`);
-  const g1: [number, number, number] = wg ? [maxSplits, Hkv, M] : grid1d(ceilDiv(M * Hq * maxSplits, 64));
-  const g2 = grid1d(ceilDiv(M * Hq * D, 64));
-  const p1 = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, g1[0] * 64]));
-  const p2 = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, g2[0] * 64]));
+  const split = {
+    thread: { entry: 'attend_split', defines },
+    wg: { entry: 'attend_split_wg', defines: { ...defines, SPLIT_WG: true, GQ } },
+    wide: { entry: 'attend_split_wide', defines: { ...defines, SPLIT_WIDE: true, GQ, SG: sg } },
+  }[splitForm];
+  const combine =
+    combineForm === 'wg'
+      ? { entry: 'attend_combine_wg', defines: { ...defines, COMBINE_WG: true, SG: sg }, grid: [Hq, M, 1] as [number, number, number] }
+      : { entry: 'attend_combine', defines, grid: grid1d(ceilDiv(M * Hq * D, 64)) };
+  const g1: [number, number, number] = perKv ? [maxSplits, Hkv, M] : grid1d(ceilDiv(M * Hq * maxSplits, 64));
+  const params = (rowThreads: number) => ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, rowThreads]));
   return [
-    ctx.record(
-      { shader: 'paged_attention', entry: wg ? 'attend_split_wg' : 'attend_split', defines: wg ? { ...defines, SPLIT_WG: true, GQ: Hq / Hkv } : defines },
-      [p1, a.step, a.q, a.pool, a.blockTable, null, a.partials],
-      g1,
-      `${tag}.split`,
-    ),
-    ctx.record({ shader: 'paged_attention', entry: 'attend_combine', defines }, [p2, a.step, null, null, null, a.out, a.partials], g2, `${tag}.combine`),
+    ctx.record({ shader: 'paged_attention', ...split }, [params(g1[0] * 64), a.step, a.q, a.pool, a.blockTable, null, a.partials], g1, `${tag}.split`),
+    ctx.record({ shader: 'paged_attention', entry: combine.entry, defines: combine.defines }, [params(combine.grid[0] * 64), a.step, null, null, null, a.out, a.partials], combine.grid, `${tag}.combine`),
   ];
 }
 

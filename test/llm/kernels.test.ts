@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { flashBytes, type FlashTileOptions } from '../../kernels/flash.js';
 import { qkvAppend } from '../../kernels/kv-cache.js';
-import { pagedAttention, pagedAttentionSplit, splitsFor } from '../../kernels/paged-attention.js';
+import { pagedAttention, pagedAttentionSplit, splitsFor, type PagedAttentionArgs, type PagedAttentionSplitArgs } from '../../kernels/paged-attention.js';
 import { normGemv, rmsNorm, siluMul } from '../../kernels/rmsnorm.js';
 import { packWeightF16, roundToF16 } from '../../kernels/quant.js';
 import { rope, ropeTable } from '../../kernels/rope.js';
@@ -150,9 +150,23 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     [4, 2, 16, 3, 20, 1],
     [8, 1, 128, 16, 150, 2], // head dim past the workgroup (2 dims per thread), one kv head for all q heads
     [14, 2, 64, 5, 21, 70], // flash: three 32-row tiles, the last ragged, continuing a cached prefix
+    [14, 2, 64, 16, 700, 1], // decode at a long context: 88 splits of 8 keys, 6 of 128
   ];
+  // Split-K forms (pagedAttentionSplit): every split form and chunk size, both combines, with and without subgroups.
+  // The thread form's 8-key splits take the long decode case past the 64 splits `attend_combine_wg` loads up front.
+  const splitModes: Record<string, Pick<PagedAttentionSplitArgs, 'splitForm' | 'combineForm' | 'chunk' | 'subgroups'>> = {
+    split: { splitForm: 'thread', chunk: 8, combineForm: 'thread' },
+    split_cwg: { splitForm: 'thread', chunk: 8, combineForm: 'wg' },
+    split_wg: { splitForm: 'wg', chunk: 64, combineForm: 'thread' },
+    split_wg32: { splitForm: 'wg', chunk: 32, combineForm: 'thread' },
+    wide32: { splitForm: 'wide', chunk: 32, combineForm: 'wg' },
+    wide64: { splitForm: 'wide', chunk: 64, combineForm: 'wg' },
+    wide128: { splitForm: 'wide', chunk: 128, combineForm: 'wg' },
+    wide32_nosg: { splitForm: 'wide', chunk: 32, combineForm: 'wg', subgroups: false },
+    wide128_nosg: { splitForm: 'wide', chunk: 128, combineForm: 'thread', subgroups: false },
+  };
   // Every case in every mode with an f32 pool; the f16 pool (packed halves) on the 14/2×64 model shapes.
-  const modes = ['chunked', 'rows', 'rows_sg', 'heads_sg', 'split', 'split_wg', 'split_wg32', 'flash', 'flash_nosg', 'flash_rq4'] as const;
+  const modes = ['chunked', 'rows', 'rows_sg', 'heads_sg', 'flash', 'flash_nosg', 'flash_rq4', ...Object.keys(splitModes)] as const;
   const both = [
     ...cases.flatMap((c) => modes.map((m) => [...c, m, 'f32'] as const)),
     ...cases.slice(0, 4).flatMap((c) => modes.map((m) => [...c, m, 'f16'] as const)),
@@ -161,6 +175,8 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     const ctx = await testContext();
     if ((mode === 'rows_sg' || mode === 'heads_sg') && !ctx.hasWideSubgroupsOf8) return; // llvmpipe's 8-lane entries only
     const flash = mode.startsWith('flash');
+    const split = splitModes[mode];
+    if (split?.subgroups !== false && (split?.splitForm === 'wide' || split?.combineForm === 'wg') && !ctx.hasSubgroups) return; // the _nosg modes cover the rest
     const flashOpts: FlashTileOptions = { flash: {}, flash_nosg: { subgroups: false }, flash_rq4: { rowsPerThread: 4 as const } }[mode as string] ?? {};
     if (mode === 'flash' && !ctx.hasSubgroups) return; // its default takes subgroups where they are; flash_nosg covers the rest
     const rng = new SeededRng(Hq * 7 + D + pageSize * 13 + prefix * 3 + M);
@@ -178,20 +194,19 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     const tBt = ctx.upload(bt, 'u32', [3, maxPages]);
     const pool = ctx.tensor(kvType, [numPages, 2, pageSize, Hkv, D]);
     const stepBuf = ctx.createBuffer(16, UNIFORM, 'step');
-    const runRows = async (start: number, rows: number) => {
+    // Appends rows start.. to the cache and, with `attend`, runs the mode under test on them (the prefix rows of a
+    // case are only appended: their outputs are not checked).
+    const runRows = async (start: number, rows: number, attend = true) => {
       const qkv = ctx.upload(qkvAll.subarray(start * W, (start + rows) * W), 'f32', [rows, W]);
       const q = ctx.tensor('f32', [rows, Hq, D]);
       const o = ctx.tensor('f32', [rows, Hq * D]);
       ctx.write(stepBuf, 0, packParams([start, 1]));
       ctx.run([
         qkvAppend(ctx, { qkv, table: tTable, blockTable: tBt, q, pool, step: stepBuf }),
-        ...(mode === 'split'
-          ? pagedAttentionSplit(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, chunk: 8, perKvHead: false,
-            partials: ctx.tensor('f32', [rows, Hq, splitsFor(maxPages * pageSize, 8), D + 2]) })
-          : mode === 'split_wg' || mode === 'split_wg32'
-            ? pagedAttentionSplit(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, chunk: mode === 'split_wg' ? 64 : 32, perKvHead: true,
-              partials: ctx.tensor('f32', [rows, Hq, splitsFor(maxPages * pageSize, mode === 'split_wg' ? 64 : 32), D + 2]) })
-            : [pagedAttention(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, mode: flash ? 'flash' : (mode as Exclude<typeof mode, `flash${string}`>), ...flashOpts })]),
+        ...(!attend ? [] : split
+          ? pagedAttentionSplit(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, ...split,
+            partials: ctx.tensor('f32', [rows, Hq, splitsFor(maxPages * pageSize, split.chunk), D + 2]) })
+          : [pagedAttention(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, mode: flash ? 'flash' : (mode as PagedAttentionArgs['mode']), ...flashOpts })]),
       ]);
       return ctx.readF32(o);
     };
@@ -201,7 +216,7 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
       expect(() => pagedAttention(ctx, { q, pool, blockTable: tBt, out: ctx.tensor('f32', [M, Hq * D]), step: stepBuf, mode: 'flash', ...flashOpts })).toThrow(ShapeMismatchError);
       return;
     }
-    if (prefix) await runRows(0, prefix);
+    if (prefix) await runRows(0, prefix, false);
     const got = await runRows(prefix, M);
     // Reference: split q/k/v, rotate q and k, attend.
     const qs = new Float64Array(M * Hq * D), ks = new Float64Array(N * Hkv * D), vs = new Float64Array(N * Hkv * D);
@@ -217,5 +232,24 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     const ref = attentionRef(ropeRef(qs, M, Hq, D, prefix, table), f16(ropeRef(ks, N, Hkv, D, 0, table)), f16(vs), M, Hq, Hkv, D, prefix);
     // f16: a rotated key whose f32 and f64 values round to neighbouring halves moves a score by one half ulp.
     expectClose(got, ref, kvType === 'f16' ? { atol: 2e-4, rtol: 1e-3, label: 'attention f16 pool' } : { atol: 2e-5, rtol: 1e-4, label: 'attention' });
+  });
+});
+
+describe('pagedAttentionSplit option checks', () => {
+  it('refuses chunk sizes a split form does not take and unknown forms, with ShapeMismatchError', async () => {
+    const ctx = await testContext();
+    const Hq = 14, Hkv = 2, D = 64, page = 16, pages = 8;
+    const base = {
+      q: ctx.tensor('f32', [1, Hq, D]), pool: ctx.tensor('f32', [pages, 2, page, Hkv, D]), blockTable: ctx.tensor('u32', [1, pages]),
+      out: ctx.tensor('f32', [1, Hq * D]), step: ctx.createBuffer(16, UNIFORM, 'step'),
+    };
+    const call = (o: Partial<PagedAttentionSplitArgs>, chunk: number) =>
+      () => pagedAttentionSplit(ctx, { ...base, partials: ctx.tensor('f32', [1, Hq, splitsFor(pages * page, chunk), D + 2]), chunk, ...o });
+    expect(call({ splitForm: 'wide' }, 16)).toThrow(/'wide' takes splits of 32, 64, 128 keys/);
+    expect(call({ splitForm: 'wg' }, 128)).toThrow(/'wg' takes splits of 16, 32, 64 keys/);
+    expect(call({ splitForm: 'wide' as const, combineForm: 'rows' as unknown as 'wg' }, 32)).toThrow(ShapeMismatchError);
+    expect(call({ splitForm: 'heads' as unknown as 'wide' }, 32)).toThrow(/unknown splitForm/);
+    expect(() => pagedAttentionSplit(ctx, { ...base, partials: ctx.tensor('f32', [1, Hq, 2, D + 2]), chunk: 32, splitForm: 'wide' })).toThrow(/cannot cover 128 positions/);
+    expect(call({ splitForm: 'wide', combineForm: 'wg' }, 128)).not.toThrow();
   });
 });
