@@ -1,7 +1,7 @@
 /**
  * Sweep of the LLM's causal prefill attention over the paged KV cache (shaders/paged_flash.wgsl through
- * kernels/paged-attention.ts pagedAttention 'flash'; Qwen2 14 q / 2 kv heads × 64, page 16): GPU µs (timestamps,
- * median of 5) per key tile (8, 16, 32) and rows per thread (2, 4), with the workgroup-per-(row, head) `chunked`
+ * kernels/paged-attention.ts pagedAttention 'flash'; Qwen2 14 q / 2 kv heads × 64, page 16): GPU µs (sweep-timing.ts
+ * gpuBurstUs) per key tile (8, 16, 32) and rows per thread (2, 4), with the workgroup-per-(row, head) `chunked`
  * form as the reference output. Causal rows make the last row block walk every key: fewer, larger key tiles
  * shorten that walk, which a card with idle SMs can use (the DiT, whose every block walks all keys, keeps 8).
  *   npx tsx bench/sweep-prefill-flash.ts [--rows 128,512] [--pool f32,f16]
@@ -11,7 +11,7 @@ import { GpuContext } from '../src/gpu/context.js';
 import { pagedAttention } from '../kernels/paged-attention.js';
 import { packWeightF16 } from '../kernels/quant.js';
 import { rnd } from './suites/kernels.js';
-import { gpuMedianUs, maxRelDiff } from './sweep-timing.js';
+import { gpuBurstUs, maxRelDiff } from './sweep-timing.js';
 
 const opt = (name: string, dflt: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
 const rowList = opt('--rows', '128,512').split(',').map(Number);
@@ -41,7 +41,7 @@ for (const dtype of pools) {
     let ref: Float32Array | undefined;
     for (const [name, make] of forms) {
       try {
-        const us = await gpuMedianUs(ctx, [make()]);
+        const us = await gpuBurstUs(ctx, [make()]);
         const got = await ctx.readF32(out);
         ref ??= got;
         const err = maxRelDiff(got, ref);

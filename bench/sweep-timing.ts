@@ -24,3 +24,17 @@ export async function gpuMedianUs(ctx: GpuContext, recs: DispatchRecord[], reps 
   for (let i = 0; i < reps; i++) t.push((await profileDispatches(ctx, recs))!.reduce((s, r) => s + r.ms, 0));
   return median(t) * 1000;
 }
+
+/**
+ * GPU µs of a dispatch list as the median of the last half of `reps` back-to-back runs in one submit (each
+ * dispatch in its own timestamped pass, as gpuMedianUs). One submit keeps the GPU busy: on the H200 separate
+ * submits with readbacks between them let the card idle, and a sweep's times swung up to ~3.5× with its state.
+ */
+export async function gpuBurstUs(ctx: GpuContext, recs: DispatchRecord[], reps = 10): Promise<number> {
+  if (!ctx.hasTimestamps) throw new Error('the adapter has no timestamp-query');
+  await profileDispatches(ctx, recs);
+  const all = (await profileDispatches(ctx, Array.from({ length: reps }, () => recs).flat()))!;
+  const t: number[] = [];
+  for (let i = 0; i < reps; i++) t.push(all.slice(i * recs.length, (i + 1) * recs.length).reduce((s, r) => s + r.ms, 0));
+  return median(t.slice(reps >> 1)) * 1000;
+}

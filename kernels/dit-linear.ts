@@ -8,7 +8,7 @@ import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
-import { rtTile, type RtTile } from './matmul.js';
+import { rtDefines, rtTile, type RtTile } from './matmul.js';
 
 export interface DitLinearArgs {
   dims: GPUBuffer;
@@ -92,7 +92,7 @@ export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecor
     ROWMASK: !!a.rowmask,
     ROPE: !!a.rope,
     SG: sg,
-    ...(rt && { GEMM_RT: true, ...rt }),
+    ...(rt && { GEMM_RT: true, ...rtDefines(rt) }),
   };
   const params = sharedUniform(ctx, packParams([a.rows ?? 0, N, K, a.gate?.base ?? 0, a.gate?.stride ?? 0, a.rope?.rotDim ?? 0, a.rope ? N / 3 : 0]));
   const grid = (rows: number): [number, number, number] =>

@@ -94,9 +94,12 @@ function gemmShape(ctx: GpuContext, M: number, N: number, a: LinearArgs): { BM: 
 
 /** Workgroups gemm_rt wants at least (an H200 has 132 SMs): it takes the largest tile that still makes this many. */
 const RT_FILL = 128;
-/** gemm_rt tiles [BM, BN, TM, TN], largest first; GATEUP's B tile holds BN/2 gate and BN/2 up rows (TN 8). */
-const RT_TILES: [number, number, number, number][] = [[128, 128, 8, 8], [128, 64, 8, 4], [64, 64, 4, 4], [32, 64, 4, 4], [32, 32, 4, 4]];
-const RT_TILES_GATEUP: [number, number, number, number][] = [[128, 128, 8, 8], [64, 128, 4, 8], [32, 128, 4, 8]];
+/**
+ * gemm_rt tiles [BM, BN, TM, TN, BK], largest first; GATEUP's B tile holds BN/2 gate and BN/2 up rows (TN 8).
+ * BK keeps each tile at one 8-element chunk a thread per step.
+ */
+const RT_TILES: [number, number, number, number, number][] = [[128, 128, 8, 8, 16], [128, 64, 8, 4, 16], [64, 64, 4, 4, 16], [32, 64, 4, 4, 16], [32, 32, 4, 4, 16]];
+const RT_TILES_GATEUP: [number, number, number, number, number][] = [[128, 128, 8, 8, 16], [64, 128, 4, 8, 16], [32, 128, 4, 8, 8]];
 
 /** A gemm_rt tile (shaders/gemm_core.wgsl defines): BM × BN outputs a workgroup, TM × TN a thread, BK the K step. */
 export interface RtTile {
@@ -109,23 +112,29 @@ export interface RtTile {
 
 /**
  * The `gemm_rt` tile for M rows and N outputs (matmul.wgsl and dit_linear.wgsl): the fields of `o` win, the rest
- * come from the largest of RT_TILES that gives RT_FILL workgroups (BK 16). Checked: TM, TN ∈ {4, 8} with whole
+ * come from the largest of RT_TILES that gives RT_FILL workgroups. Checked: TM, TN ∈ {4, 8} with whole
  * quads per thread, ≤ 256 threads, GATEUP with TN 8, the tiles within the device's workgroup memory.
  */
 export function rtTile(ctx: GpuContext, M: number, N: number, gateUp: boolean, o: Partial<RtTile>, what: string): RtTile {
   const table = gateUp ? RT_TILES_GATEUP : RT_TILES;
   const outN = (bn: number) => (gateUp ? bn / 2 : bn);
   const pick = table.find(([bm, bn]) => ceilDiv(M, bm) * ceilDiv(N, outN(bn)) >= RT_FILL) ?? table[table.length - 1];
-  const t: RtTile = { BM: o.BM ?? pick[0], BN: o.BN ?? pick[1], TM: o.TM ?? pick[2], TN: o.TN ?? pick[3], BK: o.BK ?? 16 };
+  const t: RtTile = { BM: o.BM ?? pick[0], BN: o.BN ?? pick[1], TM: o.TM ?? pick[2], TN: o.TN ?? pick[3], BK: o.BK ?? pick[4] };
   const threads = (t.BM / t.TM) * (t.BN / t.TN);
   const bytes = 4 * t.BK * (t.BM + t.BN);
   const limit = ctx.device.limits.maxComputeWorkgroupStorageSize;
-  if (![4, 8].includes(t.TM) || ![4, 8].includes(t.TN) || t.BM % (4 * t.TM) || t.BN % (4 * t.TN) || ![8, 16, 32].includes(t.BK) || threads > 256 || bytes > limit || (gateUp && t.TN !== 8)) {
+  const oneChunk = (Math.max(t.BM, t.BN) * t.BK) / 8 <= threads;
+  if (![4, 8].includes(t.TM) || ![4, 8].includes(t.TN) || t.BM % (4 * t.TM) || t.BN % (4 * t.TN) || ![8, 16, 32].includes(t.BK) || threads > 256 || !oneChunk || bytes > limit || (gateUp && t.TN !== 8)) {
     throw new ShapeMismatchError(
-      `${what} gemm_rt: tile ${t.BM}×${t.BN}, ${t.TM}×${t.TN} a thread, BK ${t.BK} invalid (TM, TN ∈ {4, 8} with BM % 4·TM = BN % 4·TN = 0, BK ∈ {8, 16, 32}, ≤ 256 threads, ${bytes} ≤ ${limit} bytes${gateUp ? ', TN 8 with gateUp' : ''})`,
+      `${what} gemm_rt: tile ${t.BM}×${t.BN}, ${t.TM}×${t.TN} a thread, BK ${t.BK} invalid (TM, TN ∈ {4, 8} with BM % 4·TM = BN % 4·TN = 0, BK ∈ {8, 16, 32}, ≤ 256 threads, at most one 8-element chunk of each tile a thread, ${bytes} ≤ ${limit} bytes${gateUp ? ', TN 8 with gateUp' : ''})`,
     );
   }
   return t;
+}
+
+/** A gemm_rt tile as shader defines (gemm_core.wgsl: the tile, GC_TM8 / GC_TN8 for the epilogue's quads). */
+export function rtDefines(t: RtTile): Record<string, number | boolean> {
+  return { ...t, GC_TM8: t.TM === 8, GC_TN8: t.TN === 8 };
 }
 
 export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord {
@@ -210,7 +219,7 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
     ROWS: rows,
     LANES: lanes,
     G: quant ? G : false,
-    ...(mode === 'gemm_rt' ? { GEMM_RT: true, GC_GATEUP: !!a.gateUp, GC_ROWSQ: !!a.norm, ...rtTile(ctx, M, N, !!a.gateUp, { BM: a.gemmTile?.[0], BN: a.gemmTile?.[1], TM: a.gemmTM, TN: a.gemmTN, BK: a.gemmBK }, `linear ${wl}`) } : gemmShape(ctx, M, N, a)),
+    ...(mode === 'gemm_rt' ? { GEMM_RT: true, GC_GATEUP: !!a.gateUp, GC_ROWSQ: !!a.norm, ...rtDefines(rtTile(ctx, M, N, !!a.gateUp, { BM: a.gemmTile?.[0], BN: a.gemmTile?.[1], TM: a.gemmTM, TN: a.gemmTN, BK: a.gemmBK }, `linear ${wl}`)) } : gemmShape(ctx, M, N, a)),
   };
   const params = ctx.uniform(packParams([M, N, K, KW, G, SG, N, { f32: a.alpha ?? 0.01 }, { f32: a.eps ?? 1e-6 }, 0, 0, 0]));
   const grid: [number, number, number] =

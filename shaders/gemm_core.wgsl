@@ -13,8 +13,12 @@
 // latency behind the FMAs with one tile of workgroup memory: 4·BK·(BM + BN) bytes (128×128, BK 16: 16 KiB).
 //
 // Loads: A and B tiles arrive in chunks of 8 consecutive k (one 32-byte row segment; the hooks decode weight
-// formats to f32), a thread keeping the same tile rows for the whole walk. Rows past M / N and chunks past K are
-// zero-filled, so the hooks only see valid (row, chunk) pairs. K must be a multiple of 8.
+// formats to f32), one chunk of each tile a thread per step (BM·BK/8 and BN·BK/8 ≤ threads: the prefetch lives in
+// scalars, never in an array a compiler might leave in local memory), a thread keeping the same tile rows for the
+// whole walk. Rows past M / N and chunks past K are zero-filled, so the hooks only see valid (row, chunk) pairs.
+// K must be a multiple of 8. The epilogue hands each 4×4 quad to the store hook with constant accumulator indices
+// (GC_TM8 / GC_TN8 say which quads exist): on an H200 a loop over the quads calling a GELU or gate epilogue was
+// left rolled, which put the whole accumulator array in local memory (DiT ff1: 13 ms instead of ~1).
 //
 // GC_GATEUP: the B tile's first BN/2 rows are gate rows n0 + r, its last BN/2 the up rows of the same outputs
 //   (gc_b8's `half` = 1); each thread's column quad c = 1 is the up partner of quad c = 0 (needs TN = 8), so a
@@ -29,7 +33,7 @@
 //   gc_store4(m, n, acc, up, rowsq)     outputs m, n .. n + 3 (n < N; the hook checks n + j < N); `up` is the
 //                                       GC_GATEUP partner (else zero), `rowsq` the row's Σ A² (GC_ROWSQ, else 0)
 // and calls gemm_tiles(wid.xy, lid, M, N, K) from a @workgroup_size(GC_THREADS) entry; N counts outputs.
-// Defines: BM, BN, TM, TN, BK (8 or 16), GC_GATEUP, GC_ROWSQ.
+// Defines: BM, BN, TM, TN, BK (8, 16 or 32), GC_TM8 (TM = 8), GC_TN8 (TN = 8), GC_GATEUP, GC_ROWSQ.
 
 const BM: u32 = {{BM}}u;
 const BN: u32 = {{BN}}u;
@@ -43,8 +47,6 @@ const BN4: u32 = BN / 4u;
 const TXN: u32 = BN / TN;                  // threads along a tile row
 const GC_THREADS: u32 = (BM / TM) * TXN;
 const CPR: u32 = BK / 8u;                  // 8-element chunks per tile row and K step
-const LA: u32 = (BM * CPR + GC_THREADS - 1u) / GC_THREADS; // A chunks a thread loads per step
-const LB: u32 = (BN * CPR + GC_THREADS - 1u) / GC_THREADS;
 #ifdef GC_GATEUP
 const OUT_N: u32 = BN / 2u;                // outputs a workgroup covers along N
 #else
@@ -78,73 +80,88 @@ fn gc_bcol(n0: u32, r: u32) -> vec2<u32> {
 #endif
 }
 
-fn gemm_tiles(wg: vec2<u32>, lid: u32, M: u32, N: u32, K: u32) {
-  let m0 = wg.y * BM;
-  let n0 = wg.x * OUT_N;
-  let tx = lid % TXN;
-  let ty = lid / TXN;
-  let nc = K / 8u;
-  var acc: array<vec4<f32>, TM * CA>; // [row r·4 + i][column quad c]
-  var pa: array<mat2x4<f32>, LA>;
-  var pb: array<mat2x4<f32>, LB>;
+var<private> gc_m0: u32;
+var<private> gc_n0: u32;
+var<private> gc_tx: u32;
+var<private> gc_ty: u32;
+var<private> gc_M: u32;
+var<private> gc_N: u32;
+
+// Σ A² of tile row mr (GC_ROWSQ; else 0).
+fn gc_rowsq(mr: u32) -> f32 {
+  var s = 0.0;
 #ifdef GC_ROWSQ
-  var sq: array<f32, LA>;
+  for (var j = 0u; j < CPR; j++) { s += gc_sq[mr * CPR + j]; }
+#endif
+  return s;
+}
+
+// Row quad r, column quad c: its 4 rows' accumulators (and with GC_GATEUP their up partners) to the store hook.
+fn gc_quad(r: u32, c: u32, a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, a3: vec4<f32>,
+           u0: vec4<f32>, u1: vec4<f32>, u2: vec4<f32>, u3: vec4<f32>) {
+  let mr = r * (BM / RA) + 4u * gc_ty;
+  let n = gc_n0 + c * (BN / CA) + 4u * gc_tx;
+  if (n >= gc_N) { return; }
+  if (gc_m0 + mr < gc_M) { gc_store4(gc_m0 + mr, n, a0, u0, gc_rowsq(mr)); }
+  if (gc_m0 + mr + 1u < gc_M) { gc_store4(gc_m0 + mr + 1u, n, a1, u1, gc_rowsq(mr + 1u)); }
+  if (gc_m0 + mr + 2u < gc_M) { gc_store4(gc_m0 + mr + 2u, n, a2, u2, gc_rowsq(mr + 2u)); }
+  if (gc_m0 + mr + 3u < gc_M) { gc_store4(gc_m0 + mr + 3u, n, a3, u3, gc_rowsq(mr + 3u)); }
+}
+
+fn gemm_tiles(wg: vec2<u32>, lid: u32, M: u32, N: u32, K: u32) {
+  gc_m0 = wg.y * BM;
+  gc_n0 = wg.x * OUT_N;
+  gc_tx = lid % TXN;
+  gc_ty = lid / TXN;
+  gc_M = M;
+  gc_N = N;
+  let m0 = gc_m0;
+  let nc = K / 8u;
+  // This thread's loader chunk of each tile (the same tile row and chunk column every step).
+  let ar = lid / CPR;
+  let lc = lid % CPR;
+  let aLoads = lid < BM * CPR && m0 + ar < M;
+  let bc = gc_bcol(gc_n0, lid / CPR);
+  let bLoads = lid < BN * CPR && bc.x < N;
+  var acc: array<vec4<f32>, TM * CA>; // [column quad c][row r·4 + i]
+  var pa = mat2x4<f32>();
+  var pb = mat2x4<f32>();
+#ifdef GC_ROWSQ
+  var sq = 0.0;
 #endif
   // Step 0's chunks into registers; each step stores them, then issues the next step's loads.
-  for (var u = 0u; u < LA; u++) {
-    let e = lid + u * GC_THREADS;
-    pa[u] = mat2x4<f32>();
-    if (e < BM * CPR && m0 + e / CPR < M && e % CPR < nc) { pa[u] = gc_a8(m0 + e / CPR, e % CPR); }
-  }
-  for (var u = 0u; u < LB; u++) {
-    let e = lid + u * GC_THREADS;
-    let bc = gc_bcol(n0, e / CPR);
-    pb[u] = mat2x4<f32>();
-    if (e < BN * CPR && bc.x < N && e % CPR < nc) { pb[u] = gc_b8(bc.x, bc.y, e % CPR); }
-  }
+  if (aLoads && lc < nc) { pa = gc_a8(m0 + ar, lc); }
+  if (bLoads && lc < nc) { pb = gc_b8(bc.x, bc.y, lc); }
   for (var c0 = 0u; c0 < nc; c0 += CPR) {
-    for (var u = 0u; u < LA; u++) {
-      let e = lid + u * GC_THREADS;
-      if (e < BM * CPR) {
+    if (lid < BM * CPR) {
 #ifdef GC_ROWSQ
-        sq[u] += dot(pa[u][0], pa[u][0]) + dot(pa[u][1], pa[u][1]);
-        var v = pa[u];
-        if (c0 + e % CPR < nc) {
-          let s = gc_a_scale(c0 + e % CPR);
-          v = mat2x4<f32>(v[0] * s[0], v[1] * s[1]);
-        }
-        gc_put_a(e / CPR, e % CPR, v);
-#else
-        gc_put_a(e / CPR, e % CPR, pa[u]);
-#endif
+      sq += dot(pa[0], pa[0]) + dot(pa[1], pa[1]);
+      var v = pa;
+      if (c0 + lc < nc) {
+        let s = gc_a_scale(c0 + lc);
+        v = mat2x4<f32>(v[0] * s[0], v[1] * s[1]);
       }
+      gc_put_a(ar, lc, v);
+#else
+      gc_put_a(ar, lc, pa);
+#endif
     }
-    for (var u = 0u; u < LB; u++) {
-      let e = lid + u * GC_THREADS;
-      if (e < BN * CPR) { gc_put_b(e / CPR, e % CPR, pb[u]); }
-    }
+    if (lid < BN * CPR) { gc_put_b(lid / CPR, lc, pb); }
     workgroupBarrier();
-    let c1 = c0 + CPR;
-    for (var u = 0u; u < LA; u++) {
-      let e = lid + u * GC_THREADS;
-      pa[u] = mat2x4<f32>();
-      if (e < BM * CPR && m0 + e / CPR < M && c1 + e % CPR < nc) { pa[u] = gc_a8(m0 + e / CPR, c1 + e % CPR); }
-    }
-    for (var u = 0u; u < LB; u++) {
-      let e = lid + u * GC_THREADS;
-      let bc = gc_bcol(n0, e / CPR);
-      pb[u] = mat2x4<f32>();
-      if (e < BN * CPR && bc.x < N && c1 + e % CPR < nc) { pb[u] = gc_b8(bc.x, bc.y, c1 + e % CPR); }
-    }
+    let c1 = c0 + CPR + lc;
+    pa = mat2x4<f32>();
+    pb = mat2x4<f32>();
+    if (aLoads && c1 < nc) { pa = gc_a8(m0 + ar, c1); }
+    if (bLoads && c1 < nc) { pb = gc_b8(bc.x, bc.y, c1); }
     for (var k = 0u; k < BK; k++) {
       var a: array<vec4<f32>, RA>;
       var b: array<vec4<f32>, CA>;
-      for (var r = 0u; r < RA; r++) { a[r] = gc_as[k * BM4 + r * (BM4 / RA) + ty]; }
-      for (var c = 0u; c < CA; c++) { b[c] = gc_bs[k * BN4 + c * (BN4 / CA) + tx]; }
-      for (var r = 0u; r < RA; r++) {
-        for (var i = 0u; i < 4u; i++) {
-          for (var c = 0u; c < CA; c++) {
-            acc[(r * 4u + i) * CA + c] = fma(vec4<f32>(a[r][i]), b[c], acc[(r * 4u + i) * CA + c]);
+      for (var r = 0u; r < RA; r++) { a[r] = gc_as[k * BM4 + r * (BM4 / RA) + gc_ty]; }
+      for (var c = 0u; c < CA; c++) { b[c] = gc_bs[k * BN4 + c * (BN4 / CA) + gc_tx]; }
+      for (var c = 0u; c < CA; c++) {
+        for (var r = 0u; r < RA; r++) {
+          for (var i = 0u; i < 4u; i++) {
+            acc[c * TM + r * 4u + i] = fma(vec4<f32>(a[r][i]), b[c], acc[c * TM + r * 4u + i]);
           }
         }
       }
@@ -152,29 +169,26 @@ fn gemm_tiles(wg: vec2<u32>, lid: u32, M: u32, N: u32, K: u32) {
     workgroupBarrier();
   }
 #ifdef GC_ROWSQ
-  for (var u = 0u; u < LA; u++) {
-    let e = lid + u * GC_THREADS;
-    if (e < BM * CPR) { gc_sq[e] = sq[u]; }
-  }
+  if (lid < BM * CPR) { gc_sq[lid] = sq; }
   workgroupBarrier();
 #endif
-  for (var r = 0u; r < RA; r++) {
-    for (var i = 0u; i < 4u; i++) {
-      let mr = r * (BM / RA) + 4u * ty + i; // row within the tile
-      let m = m0 + mr;
-      var rowsq = 0.0;
-#ifdef GC_ROWSQ
-      for (var j = 0u; j < CPR; j++) { rowsq += gc_sq[mr * CPR + j]; }
-#endif
+  // Constant indices only (see the header).
+  let z = vec4<f32>();
 #ifdef GC_GATEUP
-      let n = n0 + 4u * tx;
-      if (m < M && n < N) { gc_store4(m, n, acc[(r * 4u + i) * CA], acc[(r * 4u + i) * CA + 1u], rowsq); }
-#else
-      for (var c = 0u; c < CA; c++) {
-        let n = n0 + c * (BN / CA) + 4u * tx;
-        if (m < M && n < N) { gc_store4(m, n, acc[(r * 4u + i) * CA + c], vec4<f32>(), rowsq); }
-      }
+  gc_quad(0u, 0u, acc[0], acc[1], acc[2], acc[3], acc[TM], acc[TM + 1u], acc[TM + 2u], acc[TM + 3u]);
+#ifdef GC_TM8
+  gc_quad(1u, 0u, acc[4], acc[5], acc[6], acc[7], acc[TM + 4u], acc[TM + 5u], acc[TM + 6u], acc[TM + 7u]);
 #endif
-    }
-  }
+#else
+  gc_quad(0u, 0u, acc[0], acc[1], acc[2], acc[3], z, z, z, z);
+#ifdef GC_TM8
+  gc_quad(1u, 0u, acc[4], acc[5], acc[6], acc[7], z, z, z, z);
+#endif
+#ifdef GC_TN8
+  gc_quad(0u, 1u, acc[TM], acc[TM + 1u], acc[TM + 2u], acc[TM + 3u], z, z, z, z);
+#ifdef GC_TM8
+  gc_quad(1u, 1u, acc[TM + 4u], acc[TM + 5u], acc[TM + 6u], acc[TM + 7u], z, z, z, z);
+#endif
+#endif
+#endif
 }

@@ -152,7 +152,7 @@ describe('linear: gemm tile shapes', () => {
 describe('linear: gemm_rt tile shapes', () => {
   const tiles: [number, number, number, number, number][] = [
     [128, 128, 8, 8, 16], [128, 64, 8, 4, 16], [64, 64, 4, 4, 16], [32, 64, 4, 4, 16], [32, 32, 4, 4, 16],
-    [64, 128, 4, 8, 8], [64, 64, 8, 8, 32], [128, 32, 8, 4, 8],
+    [64, 128, 4, 8, 8], [64, 64, 4, 4, 32], [64, 64, 8, 8, 8], [128, 32, 8, 4, 8],
   ];
   it.each(tiles)('tile %i×%i, %i×%i a thread, BK %i: f32 with bias + residual, f16, q4', async (BM, BN, TM, TN, BK) => {
     const rtTile: [number, number, number, number, number] = [BM, BN, TM, TN, BK];
@@ -162,7 +162,7 @@ describe('linear: gemm_rt tile shapes', () => {
   });
   it.each([
     [128, 128, 8, 8, 16],
-    [32, 128, 4, 8, 16],
+    [32, 128, 4, 8, 8],
   ] as const)('gateUp SwiGLU, tile %i×%i, %i×%i a thread, BK %i', (BM, BN, TM, TN, BK) =>
     runCase({ M: 131, N: 70, K: 96, fmt: 'f16', gateUp: true, bias: [], residual: [], rtTile: [BM, BN, TM, TN, BK], modes: ['gemm_rt'] }));
   it('rejects a tile it cannot run', async () => {
@@ -171,6 +171,7 @@ describe('linear: gemm_rt tile shapes', () => {
     expect(() => linear(ctx, { x, w, y, mode: 'gemm_rt', gemmTile: [128, 128], gemmTM: 4, gemmTN: 4 })).toThrow(/256 threads/);
     expect(() => linear(ctx, { x, w: ctx.tensor('f32', [16, 16]), y, gateUp: true, mode: 'gemm_rt', gemmTile: [64, 64], gemmTM: 4, gemmTN: 4 })).toThrow(/TN 8 with gateUp/);
     expect(() => linear(ctx, { x: ctx.tensor('f32', [4, 12]), w: ctx.tensor('f32', [8, 12]), y, mode: 'gemm_rt' })).toThrow(/multiple of 8/);
+    expect(() => linear(ctx, { x, w, y, mode: 'gemm_rt', gemmTile: [64, 64], gemmTM: 8, gemmTN: 8, gemmBK: 16 })).toThrow(/one 8-element chunk/);
   });
 });
 
