@@ -1,6 +1,6 @@
 /**
  * Sweep of the LLM's decode attention (one query row, Qwen2 14 q / 2 kv heads × 64, pages of 16; kernels/
- * paged-attention.ts pagedAttentionSplit): GPU µs (timestamps, median of --reps after a warm-up; the split and the
+ * paged-attention.ts pagedAttentionSplit): GPU µs (sweep-timing.ts gpuBurstUs over --reps back-to-back runs; the split and the
  * combine dispatch added up, each with one pass's empty-dispatch floor, printed first as the no-op dispatch) of
  * every split form × combine form × chunk size, and the one-dispatch `chunked` entry, at each context and pool
  * dtype. Each form's output is checked against the old GPU default (split 'wg' 32 keys + combine 'thread') as
@@ -15,7 +15,7 @@ import { copyStrided } from '../kernels/copy.js';
 import { pagedAttention, pagedAttentionSplit, splitsFor, type CombineForm, type SplitForm } from '../kernels/paged-attention.js';
 import { packF16Host } from '../kernels/quant.js';
 import { rnd } from './suites/kernels.js';
-import { gpuMedianUs, maxRelDiff } from './sweep-timing.js';
+import { gpuBurstUs, maxRelDiff } from './sweep-timing.js';
 
 const opt = (name: string, dflt: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
 const contexts = opt('--contexts', '64,256,1024,4096').split(',').map(Number);
@@ -36,7 +36,7 @@ console.log(`[sweep-decode-attention] ${adapterLabel(ctx.handle.info)} (${ctx.ad
 try {
   const a = ctx.tensor('f32', [4]), b = ctx.tensor('f32', [4]);
   const noop = copyStrided(ctx, { src: a, dst: b, shape: [0], srcStrides: [1], dstStrides: [1] }, 'noop');
-  console.log(`no-op dispatch: ${(await gpuMedianUs(ctx, [noop], reps)).toFixed(1)} µs`);
+  console.log(`no-op dispatch: ${(await gpuBurstUs(ctx, [noop], reps)).toFixed(1)} µs`);
 } catch (e) {
   console.log(`no-op dispatch: ERR ${(e as Error).message.slice(0, 120)}`);
 }
@@ -58,7 +58,7 @@ for (const dtype of dtypes) {
     const time = async (name: string, make: () => DispatchRecord[]) => {
       try {
         ctx.write(out.buffer, 0, new Float32Array(Hq * D)); // a form that writes nothing must not pass for the last one
-        const us = await gpuMedianUs(ctx, make(), reps);
+        const us = await gpuBurstUs(ctx, make(), reps);
         const got = await ctx.readF32(out);
         ref ??= got;
         line.push(`${name} ${us.toFixed(1)} (Δ ${maxRelDiff(got, ref).toExponential(1)})`);
