@@ -3,9 +3,9 @@ import { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, grid1d, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
 import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
-import { flashDefines, flashKeyTile, type FlashTileOptions } from './flash.js';
+import { flashBytes, flashDefines, flashKeyTile, type FlashTileOptions } from './flash.js';
 
-/** With mode `flash`: its tile options (kernels/flash.ts). */
+/** With mode `flash`: its tile options (kernels/flash.ts; keys per tile default: prefillKeyTile). */
 export interface PagedAttentionArgs extends FlashTileOptions {
   /** [M, Hq, D] f32, rotated */
   q: GpuTensor;
@@ -33,6 +33,17 @@ export interface PagedAttentionArgs extends FlashTileOptions {
  * workgroup-per-row `attend` has more workgroups). Not swept: the H200 row of bench model-kernels is 512 rows.
  */
 const FLASH_MIN_ROWS = 16;
+
+/**
+ * Keys per tile of the causal prefill's flash walk: 16 where its tiles fit the workgroup memory (20 KiB at head dim
+ * 64), else flashKeyTile's 8. The last row block of a causal prefill walks every key, so half as many tiles
+ * shortens the longest workgroup (the DiT, whose blocks all walk every key, keeps 8). H200, 14 heads × 64, GPU µs
+ * of 8 → 16 keys (bench/sweep-prefill-flash.ts, one run): 512 rows 83.6 → 75.0 (f32 pool), 93.3 → 82.8 (f16);
+ * 128 rows 24.4 → 22.2, 25.6 → 24.5. 32 keys: 83.2 / 98.4 at 512 rows.
+ */
+function prefillKeyTile(ctx: GpuContext, D: number, rq: number): number {
+  return flashBytes(D, 16, rq) <= ctx.device.limits.maxComputeWorkgroupStorageSize ? 16 : flashKeyTile(ctx, D, rq);
+}
 
 /** The llvmpipe subgroup entries run here: subgroups of exactly 8 lanes and a head dim of whole vec4s. */
 function sgEntriesFit(ctx: GpuContext, D: number): boolean {
@@ -75,7 +86,7 @@ export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = '')
             ? 'flash'
             : 'chunked');
   if (mode === 'flash') {
-    const fd = flashDefines(ctx, D, a, `pagedAttention ${tag}`);
+    const fd = flashDefines(ctx, D, { ...a, keyTile: a.keyTile ?? prefillKeyTile(ctx, D, a.rowsPerThread ?? 2) }, `pagedAttention ${tag}`);
     const rows = 16 * fd.RQ;
     const params = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, 0]));
     return ctx.record({ shader: 'paged_flash', entry: 'attend_flash', defines: { ...fd, F16KV: defines.F16KV } }, [params, a.step, a.q, a.pool, a.blockTable, a.out], [ceilDiv(M, rows), Hq, 1], tag);

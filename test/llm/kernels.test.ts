@@ -166,7 +166,7 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     wide128_nosg: { splitForm: 'wide', chunk: 128, combineForm: 'thread', subgroups: false },
   };
   // Every case in every mode with an f32 pool; the f16 pool (packed halves) on the 14/2×64 model shapes.
-  const modes = ['chunked', 'rows', 'rows_sg', 'heads_sg', 'flash', 'flash_nosg', 'flash_rq4', ...Object.keys(splitModes)] as const;
+  const modes = ['chunked', 'rows', 'rows_sg', 'heads_sg', 'flash', 'flash_nosg', 'flash_rq4', 'flash_kt8', ...Object.keys(splitModes)] as const;
   const both = [
     ...cases.flatMap((c) => modes.map((m) => [...c, m, 'f32'] as const)),
     ...cases.slice(0, 4).flatMap((c) => modes.map((m) => [...c, m, 'f16'] as const)),
@@ -177,7 +177,7 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     const flash = mode.startsWith('flash');
     const split = splitModes[mode];
     if (split?.subgroups !== false && (split?.splitForm === 'wide' || split?.combineForm === 'wg') && !ctx.hasSubgroups) return; // the _nosg modes cover the rest
-    const flashOpts: FlashTileOptions = { flash: {}, flash_nosg: { subgroups: false }, flash_rq4: { rowsPerThread: 4 as const } }[mode as string] ?? {};
+    const flashOpts: FlashTileOptions = { flash: {}, flash_nosg: { subgroups: false }, flash_rq4: { rowsPerThread: 4 as const }, flash_kt8: { keyTile: 8 } }[mode as string] ?? {};
     if (mode === 'flash' && !ctx.hasSubgroups) return; // its default takes subgroups where they are; flash_nosg covers the rest
     const rng = new SeededRng(Hq * 7 + D + pageSize * 13 + prefix * 3 + M);
     const N = prefix + M;
