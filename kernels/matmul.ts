@@ -96,10 +96,13 @@ function gemmShape(ctx: GpuContext, M: number, N: number, a: LinearArgs): { BM: 
 const RT_FILL = 128;
 /**
  * gemm_rt tiles [BM, BN, TM, TN, BK], largest first; GATEUP's B tile holds BN/2 gate and BN/2 up rows (TN 8).
- * BK keeps each tile at one 8-element chunk a thread per step.
+ * BK keeps each tile at one 8-element chunk a thread per step. 128×128 takes BK 8: H200, GPU µs, BK 16 → 8
+ * (bench/sweep-gemm-rt.ts, one run, epilogue-free cases): DiT qkv [1200,1024]·[3072,1024]ᵀ f32 287.6 → 257.5
+ * (tiled 4×4: 303.9), LLM gate_up [512,896]·[9728,896]ᵀ f32 2084 → 1520, f16 2153 → 1668 (4×4 gemm: 1994 / 2097;
+ * that run's card was in one of its slow spells, ~4× its best).
  */
-const RT_TILES: [number, number, number, number, number][] = [[128, 128, 8, 8, 16], [128, 64, 8, 4, 16], [64, 64, 4, 4, 16], [32, 64, 4, 4, 16], [32, 32, 4, 4, 16]];
-const RT_TILES_GATEUP: [number, number, number, number, number][] = [[128, 128, 8, 8, 16], [64, 128, 4, 8, 16], [32, 128, 4, 8, 8]];
+const RT_TILES: [number, number, number, number, number][] = [[128, 128, 8, 8, 8], [128, 64, 8, 4, 16], [64, 64, 4, 4, 16], [32, 64, 4, 4, 16], [32, 32, 4, 4, 16]];
+const RT_TILES_GATEUP: [number, number, number, number, number][] = [[128, 128, 8, 8, 8], [64, 128, 4, 8, 16], [32, 128, 4, 8, 8]];
 
 /** A gemm_rt tile (shaders/gemm_core.wgsl defines): BM × BN outputs a workgroup, TM × TN a thread, BK the K step. */
 export interface RtTile {

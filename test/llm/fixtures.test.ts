@@ -18,7 +18,9 @@ function model(dtype: 'f32' | 'f16' | 'q8' = 'f32', pageSize = 16, ownGemv?: boo
   const key = `${dtype}:${pageSize}:${ownGemv}:${kvDtype}:${fuseNorm}`;
   if (!lms.has(key)) {
     lms.set(key, testContext().then((ctx) =>
-      lmFromDir(ctx, TINY_DIR, { dtype, maxPrefill: 64, maxContext: 256, kv: { pageSize, maxSeqs: 3, dtype: kvDtype }, ownGemv, fuseNorm })));
+      lmFromDir(ctx, TINY_DIR, { dtype, maxPrefill: 64, maxContext: 256, kv: { pageSize, maxSeqs: 3, dtype: kvDtype }, ownGemv, fuseNorm,
+        // fuseNorm stands for the whole GPU prefill plan: norms into gemm_rt, SwiGLU as its gateUp epilogue.
+        mlp: fuseNorm ? 'fused' : undefined })));
   }
   return lms.get(key)!;
 }
@@ -37,7 +39,7 @@ describe('llm_teacher_forced', () => {
     ['f32', 1, undefined, undefined],
     ['f32', 5, undefined, undefined],
     ['f32', 16, false, undefined],
-    ['f32', 16, false, true], // the GPU plan: RMSNorms fused into the prefill GEMMs (gemm_rt PRENORM)
+    ['f32', 16, false, true], // the GPU plan: RMSNorms and SwiGLU fused into the prefill GEMMs (gemm_rt)
     ['f16', 16, undefined, undefined],
     ['f16', 16, false, undefined],
     ['f16', 16, false, true],

@@ -60,7 +60,8 @@ export interface Qwen2RuntimeOptions {
   /**
    * SwiGLU form: 'fused' = one linear with the gateUp epilogue; 'split' = one plain linear over the stacked
    * [gate; up] weight into a [M, 2F] buffer, then rmsnorm.wgsl silu_mul (one more dispatch; faster where the
-   * gateUp GEMV is slow — see bench/suites/llm.ts). Default: 'fused' for decode rows (gemv), 'split' for prefill.
+   * gateUp GEMV is slow — see bench/suites/llm.ts). Default: 'fused' for decode rows (gemv) and on GPUs (gemm_rt's
+   * GATEUP; H200, f32 512 rows, one run: 1076 µs against 1451 split, bench/sweep-gemm-rt.ts), else 'split'.
    */
   mlp?: 'fused' | 'split';
   /**
@@ -101,7 +102,7 @@ export class Qwen2Runtime {
   readonly scratch: LlmScratch;
   readonly maxContext: number;
   readonly decodePlan: DispatchRecord[];
-  /** The SwiGLU form asked for (undefined: fused for decode rows, split for prefill). */
+  /** The SwiGLU form asked for (undefined: fused for decode rows and on GPUs, split for CPU adapters' prefill). */
   private readonly mlpOpt?: 'fused' | 'split';
   readonly gemv: { rows: number; lanes: number } | undefined;
   readonly ownGemv: boolean;
@@ -165,7 +166,8 @@ export class Qwen2Runtime {
     // the same way (its tile loaders sum the squares); CPU adapters keep the separate norm dispatch there.
     const gemvRows = M <= 4;
     const fuseNorm = gemvRows || this.fuseNorm;
-    const mlp = this.mlpOpt ?? (gemvRows ? 'fused' : 'split');
+    // SwiGLU: fused into gate_up's epilogue for gemv rows and for gemm_rt (GPUs); CPU adapters' prefill splits it.
+    const mlp = this.mlpOpt ?? (gemvRows || !ctx.isCpuAdapter ? 'fused' : 'split');
     const normed = (src: GpuTensor, weight: GpuTensor, tag: string): { src: GpuTensor; norm?: GpuTensor; eps?: number } => {
       if (fuseNorm) return { src, norm: weight, eps };
       recs.push(rmsNorm(ctx, { x: src, weight, y: xn, eps }, tag));
