@@ -119,14 +119,16 @@ export interface PagedAttentionSplitArgs extends Omit<PagedAttentionArgs, 'mode'
    * The partial pass: 'thread' (`attend_split`, a thread per (row, q head, split) walking its keys), 'wg'
    * (`attend_split_wg`, a 64-thread workgroup per (row, kv head, split), a thread per key) or 'wide'
    * (`attend_split_wide`, 128 threads per (row, kv head, split), several per key, every load issued up front).
-   * Default: 'wide' on GPUs, 'thread' on CPU adapters (whose 8-lane workgroups run the one-thread walk best).
-   * The GPU defaults (with combine 'wg') follow from counting memory round trips, not yet from a GPU timing:
-   * bench/sweep-decode-attention.ts times every pairing.
+   * Default: 'wg' on GPUs (timed on an H200: bench/sweep-attention.ts), 'thread' on CPU adapters (whose 8-lane
+   * workgroups run the one-thread walk best). 'wide' (with combine 'wg') has fewer dependent memory round trips
+   * and barriers by count but has not been timed on a GPU yet: it becomes the default only once
+   * bench/sweep-decode-attention.ts shows it faster there.
    */
   splitForm?: SplitForm;
   /**
    * The merge: 'thread' (`attend_combine`, a thread per output walking the splits) or 'wg' (`attend_combine_wg`,
-   * a workgroup per (row, q head) loading all splits at once). Default: 'wg' on GPUs, 'thread' on CPU adapters.
+   * a workgroup per (row, q head) loading all splits at once). Default: 'thread' (see splitForm: 'wg' is untimed
+   * on GPUs).
    */
   combineForm?: CombineForm;
   /** 'wide' and combine 'wg': reduce through subgroup operations (default where the adapter has subgroups). */
@@ -155,8 +157,8 @@ export function pagedAttentionSplit(ctx: GpuContext, a: PagedAttentionSplitArgs,
   const { M, Hq, D, pageSize, Hkv, scale, defines: base } = attentionDims(what, a);
   expectShape(`${what} partials`, a.partials, [M, Hq, -1, D + 2], ['f32']);
   const maxSplits = a.partials.shape[2];
-  const splitForm = a.splitForm ?? (ctx.isCpuAdapter ? 'thread' : 'wide');
-  const combineForm = a.combineForm ?? (ctx.isCpuAdapter ? 'thread' : 'wg');
+  const splitForm = a.splitForm ?? (ctx.isCpuAdapter ? 'thread' : 'wg');
+  const combineForm = a.combineForm ?? 'thread';
   const chunk = a.chunk ?? 32;
   if (!(splitForm in SPLIT_CHUNKS)) throw new ShapeMismatchError(`${what}: unknown splitForm '${splitForm}' (thread, wg or wide)`);
   if (combineForm !== 'thread' && combineForm !== 'wg') throw new ShapeMismatchError(`${what}: unknown combineForm '${combineForm}' (thread or wg)`);
