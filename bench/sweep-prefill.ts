@@ -2,8 +2,9 @@
  * Sweep of the `linear` GEMM shapes (shaders/matmul.wgsl `gemm`) over the LLM prefill projections at the full
  * Qwen2 dims: GPU µs (timestamps, median of 5) per projection and tile form, f16 (packed) and f32 weights.
  * A 64×64 tile leaves o_proj and down_proj (N = 896) 14 workgroups wide: at 256 rows that is 56 workgroups,
- * fewer than an H200 has SMs (132). Smaller tiles fill the card at the cost of more shared loads (the GPU
- * default, kernels/matmul.ts gemmShape, was chosen from this sweep).
+ * fewer than an H200 has SMs (132). Smaller tiles fill the card at the cost of more shared loads (`gemm`'s GPU
+ * tiles, kernels/matmul.ts gemmShape, were chosen from this sweep; GPUs now take gemm_rt where K % 8 == 0,
+ * swept by bench/sweep-gemm-rt.ts).
  *   npx tsx bench/sweep-prefill.ts [--rows 256,512] [--dtypes f16,f32]
  * Tile forms: [BM, BN] rows × columns per workgroup, TM rows a thread (threads = BM/TM · BN/4), BK the K step.
  */
