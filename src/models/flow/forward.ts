@@ -18,7 +18,7 @@ import type { TensorStore } from '../../../loader/types.js';
 import { adaLayerNorm } from '../../../kernels/adaln.js';
 import { convPos } from '../../../kernels/conv-pos.js';
 import { ditAttention, ditAttentionGemm, ditAttentionGpuImpl } from '../../../kernels/dit-attention.js';
-import { ditLinear, sgblockFor, type DitLinearImpl } from '../../../kernels/dit-linear.js';
+import { ditLinear, sgblockFor, type DitLinearArgs, type DitLinearImpl } from '../../../kernels/dit-linear.js';
 import { ditRopeTable } from '../../../kernels/dit-rotary.js';
 import { eulerCfg } from '../../../kernels/euler.js';
 import { atLength, writeDims, type DynRecord } from '../../../kernels/flow-dims.js';
@@ -147,13 +147,20 @@ export class FlowModel {
   }
 
   /**
-   * The DiT linear entry for a static row count (the time MLP and AdaLN: the batch) or the live M (frames): on
-   * llvmpipe 32 rows a subgroup where there are rows for them (kernels/dit-linear.ts sgblockFor).
+   * The DiT linear entry for a static row count (the time MLP and AdaLN: the batch) or the live M (frames) and
+   * input width K: GPU kernels take gemm_rt (register tiles, shaders/gemm_core.wgsl) for the frame rows and the
+   * 4×4 `tiled` entry for the batch rows, whose 2 rows would idle a gemm_rt tile; on llvmpipe 32 rows a subgroup
+   * where there are rows for them (kernels/dit-linear.ts sgblockFor).
    */
-  private linearImpl(rows?: number): DitLinearImpl {
-    if (this.kernels !== 'cpu') return 'tiled';
+  private linearImpl(rows: number | undefined, K: number): DitLinearImpl {
+    if (this.kernels !== 'cpu') return rows === undefined && K % 8 === 0 ? 'gemm_rt' : 'tiled';
     if (!this.ctx.hasWideSubgroups) return 'regblock';
     return sgblockFor(rows ?? Infinity);
+  }
+
+  /** ditLinear with this model's entry for its rows and width. */
+  private linear(a: Omit<DitLinearArgs, 'impl'>, tag: string): DynRecord {
+    return ditLinear(this.ctx, { ...a, impl: this.linearImpl(a.rows, a.w.shape[1]) }, tag);
   }
 
   get tokenMelRatio(): number {
@@ -176,11 +183,11 @@ export class FlowModel {
     const R = s.modRows;
     const d = s.dims;
     const recs = [
-      ditLinear(ctx, { impl: this.linearImpl(R), dims: d, x: s.tsin, w: w.time1.w, bias: w.time1.b, y: s.t1, act: 'silu', rows: R }, 'time.mlp0'),
+      this.linear({ dims: d, x: s.tsin, w: w.time1.w, bias: w.time1.b, y: s.t1, act: 'silu', rows: R }, 'time.mlp0'),
       // Only SiLU(temb) is ever consumed (every AdaLN applies it first), so the second linear ends in SiLU too.
-      ditLinear(ctx, { impl: this.linearImpl(R), dims: d, x: s.t1, w: w.time2.w, bias: w.time2.b, y: s.tsilu, act: 'silu', rows: R }, 'time.mlp2'),
-      ...w.blocks.map((b, l) => ditLinear(ctx, { impl: this.linearImpl(R), dims: d, x: s.tsilu, w: b.ada.w, bias: b.ada.b, y: s.mod[l], rows: R }, `block${l}.adaln`)),
-      ditLinear(ctx, { impl: this.linearImpl(R), dims: d, x: s.tsilu, w: w.normOut.w, bias: w.normOut.b, y: s.modOut, rows: R }, 'norm_out'),
+      this.linear({ dims: d, x: s.t1, w: w.time2.w, bias: w.time2.b, y: s.tsilu, act: 'silu', rows: R }, 'time.mlp2'),
+      ...w.blocks.map((b, l) => this.linear({ dims: d, x: s.tsilu, w: b.ada.w, bias: b.ada.b, y: s.mod[l], rows: R }, `block${l}.adaln`)),
+      this.linear({ dims: d, x: s.tsilu, w: w.normOut.w, bias: w.normOut.b, y: s.modOut, rows: R }, 'norm_out'),
     ];
     return atLength(recs, 1, 1);
   }
@@ -194,7 +201,7 @@ export class FlowModel {
     const eps = cfg.lnEps;
     const r6 = k * B * 6 * C;
     const out: DynRecord[] = [
-      ditLinear(ctx, { impl: this.linearImpl(), dims: d, x: s.inp, w: w.inProj.w, bias: w.inProj.b, y: s.h }, `${tag}.in_proj`),
+      this.linear({ dims: d, x: s.inp, w: w.inProj.w, bias: w.inProj.b, y: s.h }, `${tag}.in_proj`),
       convPos(ctx, { dims: d, x: s.h, w: w.conv1.w, bias: w.conv1.b, y: s.c1 }, `${tag}.conv_pos1`),
       convPos(ctx, { dims: d, x: s.c1, w: w.conv2.w, bias: w.conv2.b, y: s.hs, res: s.h }, `${tag}.conv_pos2`),
     ];
@@ -203,21 +210,21 @@ export class FlowModel {
       const t = `${tag}.block${l}`;
       out.push(
         adaLayerNorm(ctx, { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', dims: d, x: s.hs, y: s.n, mod, shiftBase: r6, scaleBase: r6 + C, modStride: 6 * C, eps }, `${t}.attn_norm`),
-        ditLinear(ctx, { impl: this.linearImpl(), dims: d, x: s.n, w: bw.qkv.w, bias: bw.qkv.b, y: s.qkv, rope: { table: s.rope, rotDim: cfg.rotDim } }, `${t}.qkv`),
+        this.linear({ dims: d, x: s.n, w: bw.qkv.w, bias: bw.qkv.b, y: s.qkv, rope: { table: s.rope, rotDim: cfg.rotDim } }, `${t}.qkv`),
         ...(s.scores
           ? ditAttentionGemm(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads, scores: s.scores }, `${t}.attn`)
           : [ditAttention(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads, impl: this.kernels === 'cpu' ? 'rowwise' : ditAttentionGpuImpl(ctx, cfg.dimHead) }, `${t}.attn`)]),
-        ditLinear(ctx, { impl: this.linearImpl(), dims: d, x: s.att, w: bw.out.w, bias: bw.out.b, y: s.hs, gate: { mod, base: r6 + 2 * C, stride: 6 * C }, rowmask: s.keymask }, `${t}.to_out`),
+        this.linear({ dims: d, x: s.att, w: bw.out.w, bias: bw.out.b, y: s.hs, gate: { mod, base: r6 + 2 * C, stride: 6 * C }, rowmask: s.keymask }, `${t}.to_out`),
         adaLayerNorm(ctx, { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', dims: d, x: s.hs, y: s.n, mod, shiftBase: r6 + 3 * C, scaleBase: r6 + 4 * C, modStride: 6 * C, eps }, `${t}.ff_norm`),
-        ditLinear(ctx, { impl: this.linearImpl(), dims: d, x: s.n, w: bw.ff1.w, bias: bw.ff1.b, y: s.ff, act: 'gelu_tanh' }, `${t}.ff1`),
-        ditLinear(ctx, { impl: this.linearImpl(), dims: d, x: s.ff, w: bw.ff2.w, bias: bw.ff2.b, y: s.hs, gate: { mod, base: r6 + 5 * C, stride: 6 * C } }, `${t}.ff2`),
+        this.linear({ dims: d, x: s.n, w: bw.ff1.w, bias: bw.ff1.b, y: s.ff, act: 'gelu_tanh' }, `${t}.ff1`),
+        this.linear({ dims: d, x: s.ff, w: bw.ff2.w, bias: bw.ff2.b, y: s.hs, gate: { mod, base: r6 + 5 * C, stride: 6 * C } }, `${t}.ff2`),
       );
     });
     const r2 = k * B * 2 * C;
     // AdaLayerNormZero_Final chunks are (scale, shift).
     out.push(
       adaLayerNorm(ctx, { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', dims: d, x: s.hs, y: s.n, mod: s.modOut, shiftBase: r2 + C, scaleBase: r2, modStride: 2 * C, eps }, `${tag}.norm_out`),
-      ditLinear(ctx, { impl: this.linearImpl(), dims: d, x: s.n, w: w.projOut.w, bias: w.projOut.b, y: s.v }, `${tag}.proj_out`),
+      this.linear({ dims: d, x: s.n, w: w.projOut.w, bias: w.projOut.b, y: s.v }, `${tag}.proj_out`),
     );
     return out;
   }
