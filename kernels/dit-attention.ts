@@ -63,6 +63,39 @@ export function ditAttention(ctx: GpuContext, a: DitAttentionArgs, tag = ''): Dy
   return dyn(rec, (T, B) => [ceilDiv(T, rows), H, B]);
 }
 
+export interface DitAttentionSplitArgs extends Omit<DitAttentionArgs, 'impl' | 'subgroups'> {
+  /** Key ranges a row block is walked in, by that many workgroups (≥ 2). */
+  splits: number;
+  /** Partial rows: f32 [Mmax, splits, heads, DH] (unnormalised). */
+  part: GpuTensor;
+  /** Partial max and sum: f32 [Mmax, splits, heads, 2]. */
+  ml: GpuTensor;
+}
+
+/**
+ * The flash form with its keys split over `splits` workgroups a row block (shaders/dit_flash.wgsl FL_SPLIT): the
+ * partial walks, then `flash_combine` merges them (two records). For GPUs whose SMs hold few flash workgroups,
+ * where more independent tile walks hide their latency; needs subgroups of ≥ 8 lanes (the octet reductions).
+ */
+export function ditAttentionSplit(ctx: GpuContext, a: DitAttentionSplitArgs, tag = ''): DynRecord[] {
+  expectShape(`ditAttentionSplit ${tag} qkv`, a.qkv, [-1, -1], ['f32']);
+  const [Mmax, C3] = a.qkv.shape;
+  const C = C3 / 3, H = a.heads, S = a.splits;
+  if (!Number.isInteger(C) || C % H !== 0) throw new ShapeMismatchError(`ditAttentionSplit ${tag}: qkv width ${C3} is not 3·heads·DH (heads ${H})`);
+  const DH = C / H;
+  if (!Number.isInteger(S) || S < 2) throw new ShapeMismatchError(`ditAttentionSplit ${tag}: splits must be a whole number ≥ 2, got ${S}`);
+  expectShape(`ditAttentionSplit ${tag} o`, a.o, [Mmax, C], ['f32']);
+  expectShape(`ditAttentionSplit ${tag} keymask`, a.keymask, [Mmax], ['f32']);
+  expectShape(`ditAttentionSplit ${tag} part`, a.part, [Mmax, S, H, DH], ['f32']);
+  expectShape(`ditAttentionSplit ${tag} ml`, a.ml, [Mmax, S, H, 2], ['f32']);
+  const defines = { ...flashDefines(ctx, DH, { ...a, subgroups: true }, `ditAttentionSplit ${tag}`), FL_SPLIT: true };
+  const params = sharedUniform(ctx, packParams([H, C, S, { f32: 1 / Math.sqrt(DH) }]));
+  const rows = 16 * defines.RQ;
+  const walk = ctx.record({ shader: 'dit_flash', entry: 'flash', defines }, [a.dims, params, a.qkv, null, a.keymask, a.part, a.ml], [1, H, 1], `${tag}.split`);
+  const merge = ctx.record({ shader: 'dit_flash', entry: 'flash_combine', defines }, [a.dims, params, null, a.o, null, a.part, a.ml], [1, 1, 1], `${tag}.combine`);
+  return [dyn(walk, (T, B) => [ceilDiv(T, rows), H, B * S]), dyn(merge, (T, B) => [ceilDiv(B * T * C, 4 * 64), 1, 1])];
+}
+
 export interface DitAttentionGemmArgs extends Omit<DitAttentionArgs, 'impl'> {
   /** Score scratch: at least B·H·Tmax² f32 rounded up to a multiple of 4 (P overwrites S in place). */
   scores: GpuTensor;

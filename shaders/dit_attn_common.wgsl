@@ -5,7 +5,7 @@
 struct Params {
   H: u32,
   C: u32,
-  _p0: u32,
+  splits: u32, // dit_flash FL_SPLIT: key splits a row block is walked in (else 0)
   scale: f32,
 }
 

@@ -20,7 +20,7 @@
 // the parts are summed once at the end. Padded rows (QP = DH/4 + 1 vec4) put the 8 key rows a score step reads
 // in different banks. Workgroup memory: 16·(BQ·QP + KT·QP + KT·DH/4) + 4·(BQ·(KT + 1) + 128 + BQ + KT) bytes
 // (RQ 2, KT 8, DH 64: 14.4 KiB; KT 32: 30.4 KiB); kernels/flash.ts flashBytes.
-// Defines: DH (multiple of 32), KT (8, 16 or 32), RQ (2 or 4), SG.
+// Defines: DH (multiple of 32), KT (8, 16 or 32), RQ (2 or 4), SG, FL_SPLIT.
 //
 // The including shader supplies, at module scope (WGSL declarations may come in any order):
 //   fl_q(i, c) -> vec4<f32>     vec4 c of query row i (i < rows), unscaled
@@ -30,6 +30,11 @@
 //   fl_store(i, c, v)           write vec4 c of output row i
 // and calls flash_tiles(lid, i0, rows, scale) from a @workgroup_size(128) entry. With SG it must begin with
 // `enable subgroups;` (directives precede every declaration, so the include cannot carry it).
+// FL_SPLIT (needs SG): flash_tiles takes a fifth argument, the keys [begin, end) this workgroup walks (begin a
+//   multiple of KT; computed from workgroup ids so that it stays uniform), and, instead of fl_store, leaves the split's partial: fl_store_part(i, c, v) the unnormalised vec4 c of row i,
+//   fl_store_ml(i, m, l) its running max and sum (m = −3e38, l = 0 where the split saw no key); a combine pass
+//   rescales the splits by e^(m − max) and divides by the rescaled sum. More workgroups per row block hide the
+//   tile walk's latency where a GPU has few of them per SM.
 
 const DH: u32 = {{DH}}u;
 const DH4: u32 = DH / 4u;
@@ -70,7 +75,11 @@ fn oct_sum(v: f32) -> f32 {
 #endif
 
 // Query rows i0 .. i0 + BQ − 1 (those < rows are real) against keys 0 .. fl_key_end(last real row) − 1.
-fn flash_tiles(lid: u32, i0: u32, rows: u32, scale: f32) {
+fn flash_tiles(lid: u32, i0: u32, rows: u32, scale: f32,
+#ifdef FL_SPLIT
+               span: vec2<u32>, // this workgroup's keys [span.x, span.y) (uniform: the barriers sit in its loop)
+#endif
+) {
   for (var e = lid; e < BQ * DH4; e += 128u) {
     let i = i0 + e / DH4;
     var v = vec4<f32>(0.0);
@@ -81,7 +90,13 @@ fn flash_tiles(lid: u32, i0: u32, rows: u32, scale: f32) {
   let kg = lid % 8u;
   var lim: array<u32, RQ>;
   for (var q = 0u; q < RQ; q++) { lim[q] = fl_key_end(i0 + ra + q); }
+#ifdef FL_SPLIT
+  let kBeg = span.x;
+  let kEnd = min(fl_key_end(min(rows - 1u, i0 + BQ - 1u)), span.y);
+#else
+  let kBeg = 0u;
   let kEnd = fl_key_end(min(rows - 1u, i0 + BQ - 1u));
+#endif
   var acc: array<vec4<f32>, RQ * NV>;
 #ifdef SG
   var m: array<f32, RQ>;
@@ -99,14 +114,14 @@ fn flash_tiles(lid: u32, i0: u32, rows: u32, scale: f32) {
   var pm = 0.0;
   for (var u = 0u; u < LPT; u++) {
     let e = lid + 128u * u;
-    let j = e / DH4;
+    let j = kBeg + e / DH4;
     if (e < KT * DH4 && j < kEnd) {
       pk[u] = fl_k(j, e % DH4);
       pv[u] = fl_v(j, e % DH4);
     }
   }
-  if (lid < KT && lid < kEnd) { pm = fl_key_ok(lid); }
-  for (var j0 = 0u; j0 < kEnd; j0 += KT) {
+  if (lid < KT && kBeg + lid < kEnd) { pm = fl_key_ok(kBeg + lid); }
+  for (var j0 = kBeg; j0 < kEnd; j0 += KT) {
     for (var u = 0u; u < LPT; u++) {
       let e = lid + 128u * u;
       if (e < KT * DH4) {
@@ -208,6 +223,16 @@ fn flash_tiles(lid: u32, i0: u32, rows: u32, scale: f32) {
     }
     workgroupBarrier();
   }
+#ifdef FL_SPLIT
+  // A key split's partial: the unnormalised rows with their max and sum (lane 0 of each octet writes those).
+  for (var q = 0u; q < RQ; q++) {
+    let l = oct_sum(lsum[q]);
+    if (i0 + ra + q < rows) {
+      if (kg == 0u) { fl_store_ml(i0 + ra + q, m[q], l); }
+      for (var n = 0u; n < NV; n++) { fl_store_part(i0 + ra + q, kg + 8u * n, acc[q * NV + n]); }
+    }
+  }
+#else
   // Row sums, then the normalised rows (constant trip counts throughout, so compilers keep sc / acc in registers).
 #ifdef SG
   var l: array<f32, RQ>;
@@ -226,4 +251,5 @@ fn flash_tiles(lid: u32, i0: u32, rows: u32, scale: f32) {
       for (var n = 0u; n < NV; n++) { fl_store(i0 + ra + q, kg + 8u * n, acc[q * NV + n] * inv); }
     }
   }
+#endif
 }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { adaLayerNorm } from '../../kernels/adaln.js';
 import { convPos, convPosWeightLayout } from '../../kernels/conv-pos.js';
-import { ditAttention, ditAttentionGemm, flashKeyTile } from '../../kernels/dit-attention.js';
+import { ditAttention, ditAttentionGemm, ditAttentionSplit, flashKeyTile } from '../../kernels/dit-attention.js';
 import { ditLinear } from '../../kernels/dit-linear.js';
 import { ditRopeTable } from '../../kernels/dit-rotary.js';
 import { atLength, createDims } from '../../kernels/flow-dims.js';
@@ -91,10 +91,16 @@ describe('ditAttention (flash, tiled, rowwise and 3-pass gemm forms, key padding
     const scores = ctx.tensor('f32', [B * H * T * T]);
     // flash needs DH % 32 == 0 (DH 16 checks the typed refusal instead).
     const flash = flashKeyTile(ctx, DH) > 0;
+    // The key-split flash (FL_SPLIT, subgroups only) in 2 and 3 ranges: with the chunk mask or T = 1 some ranges
+    // see no key for some rows, which the combine must weigh 0.
+    const splits = flash && sg ? [2, 3] : [];
+    const splitOut = splits.map(() => ctx.tensor('f32', [M, C]));
+    const splitScratch = splits.map((S) => ({ part: ctx.tensor('f32', [M, S, H, DH]), ml: ctx.tensor('f32', [M, S, H, 2]) }));
     // Default key tile 8; 4 rows per thread do not fit DH 128. 16 and 32-key tiles are run explicitly below.
     if (!flash) expect(() => ditAttention(ctx, { dims, qkv: tq, o: o5, keymask: tm, heads: H, impl: 'flash' })).toThrow(ShapeMismatchError);
     ctx.run(atLength([
       ...flashForms.map(([rq, subgroups, kt], i) => ditAttention(ctx, { dims, qkv: tq, o: flashOut[i], keymask: tm, heads: H, impl: 'flash', rowsPerThread: rq, subgroups, keyTile: kt || undefined })),
+      ...splits.flatMap((S, i) => ditAttentionSplit(ctx, { dims, qkv: tq, o: splitOut[i], keymask: tm, heads: H, splits: S, ...splitScratch[i] })),
       ditAttention(ctx, { dims, qkv: tq, o, keymask: tm, heads: H, impl: 'tiled' }),
       ditAttention(ctx, { dims, qkv: tq, o: o2, keymask: tm, heads: H, impl: 'rowwise' }),
       ...ditAttentionGemm(ctx, { dims, qkv: tq, o: o3, keymask: tm, heads: H, scores, subgroups: false }),
@@ -136,6 +142,10 @@ describe('ditAttention (flash, tiled, rowwise and 3-pass gemm forms, key padding
       expectClose(await ctx.readF32(flashOut[i]), ref, { atol: 2e-5, rtol: 1e-4, label: `attention flash rq${rq} sg=${subgroups} kt=${kt || 'default'} T=${T} H=${H} DH=${DH} chunk=${chunk} pad=${pad}` });
     }
     if (flash) expect(flashForms.length).toBeGreaterThan(0);
+    for (const [i, S] of splits.entries()) {
+      expectClose(await ctx.readF32(splitOut[i]), ref, { atol: 2e-5, rtol: 1e-4, label: `attention flash ${S} key splits T=${T} H=${H} DH=${DH} chunk=${chunk} pad=${pad}` });
+    }
+    if (flash && sg) expect(splits.length).toBe(2);
     expectClose(await ctx.readF32(o), ref, { atol: 2e-5, rtol: 1e-4, label: `attention tiled T=${T} H=${H} chunk=${chunk} pad=${pad}` });
     expectClose(await ctx.readF32(o2), ref, { atol: 2e-5, rtol: 1e-4, label: `attention rowwise T=${T} H=${H} chunk=${chunk} pad=${pad}` });
     expectClose(await ctx.readF32(o3), ref, { atol: 2e-5, rtol: 1e-4, label: `attention 3-pass T=${T} H=${H} chunk=${chunk} pad=${pad}` });
