@@ -1,14 +1,15 @@
 /**
  * Sweep of the LLM's causal prefill attention over the paged KV cache (shaders/paged_flash.wgsl through
  * kernels/paged-attention.ts pagedAttention 'flash'; Qwen2 14 q / 2 kv heads × 64, page 16): GPU µs (sweep-timing.ts
- * gpuBurstUs) per key tile (8, 16, 32) and rows per thread (2, 4), with the workgroup-per-(row, head) `chunked`
- * form as the reference output. Causal rows make the last row block walk every key: fewer, larger key tiles
+ * gpuBurstUs) per key tile (8, 16, 32) and rows per thread (2, 4), and of the key-split walk (pagedFlashSplit:
+ * S ranges + the combine), with the workgroup-per-(row, head) `chunked` form as the reference output. Causal rows make the last row block walk every key: fewer, larger key tiles
  * shorten that walk, which a card with idle SMs can use (the DiT, whose every block walks all keys, keeps 8).
  *   npx tsx bench/sweep-prefill-flash.ts [--rows 128,512] [--pool f32,f16]
  */
 import { requestNodeDevice } from '../src/gpu/node-device.js';
 import { GpuContext } from '../src/gpu/context.js';
-import { pagedAttention } from '../kernels/paged-attention.js';
+import type { DispatchRecord } from '../src/gpu/dispatch.js';
+import { pagedAttention, pagedFlashSplit } from '../kernels/paged-attention.js';
 import { packWeightF16 } from '../kernels/quant.js';
 import { rnd } from './suites/kernels.js';
 import { gpuBurstUs, maxRelDiff } from './sweep-timing.js';
@@ -31,17 +32,22 @@ for (const dtype of pools) {
     const out = ctx.tensor('f32', [T, Hq * D]);
     const step = ctx.uniform(new Uint32Array([0, 0, 0, 0]));
     const base = { q, pool, blockTable, out, step };
-    const forms: [string, () => ReturnType<typeof pagedAttention>][] = [
-      ['chunked', () => pagedAttention(ctx, { ...base, mode: 'chunked' })],
-      ...[8, 16, 32].flatMap((kt) => ([2, 4] as const).map((rq): [string, () => ReturnType<typeof pagedAttention>] => [
-        `flash kt${kt} rq${rq}`, () => pagedAttention(ctx, { ...base, mode: 'flash', keyTile: kt, rowsPerThread: rq }),
+    const part = (S: number) => ctx.tensor('f32', [T, S, Hq, D]), ml = (S: number) => ctx.tensor('f32', [T, S, Hq, 2]);
+    const forms: [string, () => DispatchRecord[]][] = [
+      ['chunked', () => [pagedAttention(ctx, { ...base, mode: 'chunked' })]],
+      ...[8, 16, 32].flatMap((kt) => ([2, 4] as const).map((rq): [string, () => DispatchRecord[]] => [
+        `flash kt${kt} rq${rq}`, () => [pagedAttention(ctx, { ...base, mode: 'flash', keyTile: kt, rowsPerThread: rq })],
       ])),
+      // Keys in S ranges a row block + the combine (both dispatches timed).
+      ...([[2, 16], [4, 16], [8, 16], [4, 8]] as const).map(([S, kt]): [string, () => DispatchRecord[]] => [
+        `flash kt${kt} split${S}`, () => pagedFlashSplit(ctx, { ...base, keyTile: kt, splits: S, part: part(S), ml: ml(S) }),
+      ]),
     ];
     const line: string[] = [];
     let ref: Float32Array | undefined;
     for (const [name, make] of forms) {
       try {
-        const us = await gpuBurstUs(ctx, [make()]);
+        const us = await gpuBurstUs(ctx, make());
         const got = await ctx.readF32(out);
         ref ??= got;
         const err = maxRelDiff(got, ref);

@@ -110,6 +110,35 @@ export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = '')
   );
 }
 
+export interface PagedFlashSplitArgs extends Omit<PagedAttentionArgs, 'mode' | 'subgroups'> {
+  /** Key ranges the flash walk is split in (≥ 2), a workgroup each per row block and head. */
+  splits: number;
+  /** Partial rows: f32 [M, splits, Hq, D] (unnormalised). */
+  part: GpuTensor;
+  /** Partial max and sum: f32 [M, splits, Hq, 2]. */
+  ml: GpuTensor;
+}
+
+/**
+ * Causal prefill attention as the flash walk with its keys split in `splits` ranges (shaders/paged_flash.wgsl
+ * FL_SPLIT), then `attend_flash_combine` (two records): a causal prefill's last row blocks walk every key, so
+ * ranges give them parallel shorter walks. GPUs with subgroups of ≥ 8 lanes; for sweeps until timed on one.
+ */
+export function pagedFlashSplit(ctx: GpuContext, a: PagedFlashSplitArgs, tag = ''): DispatchRecord[] {
+  const { M, Hq, D, pageSize, scale, defines } = attentionDims('pagedFlashSplit', a);
+  const S = a.splits;
+  if (!Number.isInteger(S) || S < 2) throw new ShapeMismatchError(`pagedFlashSplit ${tag}: splits must be a whole number ≥ 2, got ${S}`);
+  expectShape(`pagedFlashSplit ${tag} part`, a.part, [M, S, Hq, D], ['f32']);
+  expectShape(`pagedFlashSplit ${tag} ml`, a.ml, [M, S, Hq, 2], ['f32']);
+  const fd = flashDefines(ctx, D, { ...a, subgroups: true, keyTile: a.keyTile ?? prefillKeyTile(ctx, D, a.rowsPerThread ?? 2) }, `pagedFlashSplit ${tag}`);
+  const d = { ...fd, F16KV: defines.F16KV, FL_SPLIT: true };
+  const params = ctx.uniform(packParams([M, Hq, a.pool.shape[3], pageSize, a.blockTable.shape[1], { f32: scale }, 0, S]));
+  return [
+    ctx.record({ shader: 'paged_flash', entry: 'attend_flash', defines: d }, [params, a.step, a.q, a.pool, a.blockTable, null, a.part, a.ml], [ceilDiv(M, 16 * fd.RQ), Hq, S], `${tag}.split`),
+    ctx.record({ shader: 'paged_flash', entry: 'attend_flash_combine', defines: d }, [params, null, null, null, null, a.out, a.part, a.ml], [ceilDiv(M * Hq * D, 4 * 64), 1, 1], `${tag}.combine`),
+  ];
+}
+
 export interface PagedAttentionSplitArgs extends Omit<PagedAttentionArgs, 'mode'> {
   /** [M, Hq, maxSplits, D + 2] f32 partials */
   partials: GpuTensor;

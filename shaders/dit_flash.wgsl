@@ -69,16 +69,6 @@ fn flash_combine(@builtin(global_invocation_id) gid: vec3<u32>) {
   let c = e % DH4;
   let h = (e / DH4) % p.H;
   let r = e / (DH4 * p.H);
-  var mx = NEG;
-  for (var s = 0u; s < p.splits; s++) { mx = max(mx, ml[slot(r, s, h)].x); }
-  var l = 0.0;
-  var a = vec4<f32>(0.0);
-  for (var s = 0u; s < p.splits; s++) {
-    let q = ml[slot(r, s, h)];
-    let f = exp(q.x - mx); // 1 for a split that saw no key, whose sum and rows are 0
-    l += f * q.y;
-    a += f * part[slot(r, s, h) * DH4 + c];
-  }
-  o[r * (p.C / 4u) + h * DH4 + c] = select(vec4<f32>(0.0), a / l, l > 0.0);
+  o[r * (p.C / 4u) + h * DH4 + c] = flash_merge(slot(r, 0u, h), p.H, p.splits, c);
 }
 #endif

@@ -33,8 +33,9 @@
 // FL_SPLIT (needs SG): flash_tiles takes a fifth argument, the keys [begin, end) this workgroup walks (begin a
 //   multiple of KT; computed from workgroup ids so that it stays uniform), and, instead of fl_store, leaves the split's partial: fl_store_part(i, c, v) the unnormalised vec4 c of row i,
 //   fl_store_ml(i, m, l) its running max and sum (m = −3e38, l = 0 where the split saw no key); a combine pass
-//   rescales the splits by e^(m − max) and divides by the rescaled sum. More workgroups per row block hide the
-//   tile walk's latency where a GPU has few of them per SM.
+//   rescales the splits by e^(m − max) and divides by the rescaled sum (flash_merge, over the includer's storage
+//   arrays `part` of vec4 and `ml` of vec2). More workgroups per row block hide the tile walk's latency where a
+//   GPU has few of them per SM.
 
 const DH: u32 = {{DH}}u;
 const DH4: u32 = DH / 4u;
@@ -253,3 +254,20 @@ fn flash_tiles(lid: u32, i0: u32, rows: u32, scale: f32,
   }
 #endif
 }
+
+#ifdef FL_SPLIT
+// Vec4 c of a row merged from its S split partials, at ml slots s0, s0 + stride, … (part: DH4 vec4s a slot).
+fn flash_merge(s0: u32, stride: u32, S: u32, c: u32) -> vec4<f32> {
+  var mx = NEG;
+  for (var s = 0u; s < S; s++) { mx = max(mx, ml[s0 + s * stride].x); }
+  var l = 0.0;
+  var a = vec4<f32>(0.0);
+  for (var s = 0u; s < S; s++) {
+    let r = ml[s0 + s * stride];
+    let f = exp(r.x - mx); // 1 for a split that saw no key, whose sum and rows are 0
+    l += f * r.y;
+    a += f * part[(s0 + s * stride) * DH4 + c];
+  }
+  return select(vec4<f32>(0.0), a / l, l > 0.0);
+}
+#endif

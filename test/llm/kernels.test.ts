@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { flashBytes, type FlashTileOptions } from '../../kernels/flash.js';
 import { qkvAppend } from '../../kernels/kv-cache.js';
-import { pagedAttention, pagedAttentionSplit, splitsFor, type PagedAttentionArgs, type PagedAttentionSplitArgs } from '../../kernels/paged-attention.js';
+import { pagedAttention, pagedAttentionSplit, pagedFlashSplit, splitsFor, type PagedAttentionArgs, type PagedAttentionSplitArgs } from '../../kernels/paged-attention.js';
 import { normGemv, rmsNorm, siluMul } from '../../kernels/rmsnorm.js';
 import { packWeightF16, roundToF16 } from '../../kernels/quant.js';
 import { rope, ropeTable } from '../../kernels/rope.js';
@@ -166,7 +166,9 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     wide128_nosg: { splitForm: 'wide', chunk: 128, combineForm: 'thread', subgroups: false },
   };
   // Every case in every mode with an f32 pool; the f16 pool (packed halves) on the 14/2×64 model shapes.
-  const modes = ['chunked', 'rows', 'rows_sg', 'heads_sg', 'flash', 'flash_nosg', 'flash_rq4', 'flash_kt8', ...Object.keys(splitModes)] as const;
+  // flash_split2/3: the key-split flash (FL_SPLIT, subgroups only) in 2 / 3 key ranges + its combine.
+  const keySplits: Record<string, number> = { flash_split2: 2, flash_split3: 3 };
+  const modes = ['chunked', 'rows', 'rows_sg', 'heads_sg', 'flash', 'flash_nosg', 'flash_rq4', 'flash_kt8', ...Object.keys(keySplits), ...Object.keys(splitModes)] as const;
   const both = [
     ...cases.flatMap((c) => modes.map((m) => [...c, m, 'f32'] as const)),
     ...cases.slice(0, 4).flatMap((c) => modes.map((m) => [...c, m, 'f16'] as const)),
@@ -179,6 +181,8 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
     if (split?.subgroups !== false && (split?.splitForm === 'wide' || split?.combineForm === 'wg') && !ctx.hasSubgroups) return; // the _nosg modes cover the rest
     const flashOpts: FlashTileOptions = { flash: {}, flash_nosg: { subgroups: false }, flash_rq4: { rowsPerThread: 4 as const }, flash_kt8: { keyTile: 8 } }[mode as string] ?? {};
     if (mode === 'flash' && !ctx.hasSubgroups) return; // its default takes subgroups where they are; flash_nosg covers the rest
+    const keySplit = keySplits[mode];
+    if (keySplit && !ctx.hasSubgroups) return;
     const rng = new SeededRng(Hq * 7 + D + pageSize * 13 + prefix * 3 + M);
     const N = prefix + M;
     const W = (Hq + 2 * Hkv) * D;
@@ -203,7 +207,10 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
       ctx.write(stepBuf, 0, packParams([start, 1]));
       ctx.run([
         qkvAppend(ctx, { qkv, table: tTable, blockTable: tBt, q, pool, step: stepBuf }),
-        ...(!attend ? [] : split
+        ...(!attend ? [] : keySplit
+          ? pagedFlashSplit(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, splits: keySplit,
+            part: ctx.tensor('f32', [rows, keySplit, Hq, D]), ml: ctx.tensor('f32', [rows, keySplit, Hq, 2]) })
+          : split
           ? pagedAttentionSplit(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, ...split,
             partials: ctx.tensor('f32', [rows, Hq, splitsFor(maxPages * pageSize, split.chunk), D + 2]) })
           : [pagedAttention(ctx, { q, pool, blockTable: tBt, out: o, step: stepBuf, mode: flash ? 'flash' : (mode as PagedAttentionArgs['mode']), ...flashOpts })]),
@@ -214,6 +221,10 @@ describe('fused q/k rope + paged append, then paged causal attention (GQA)', () 
       // The flash tiles need a head dim that is a multiple of 32 and tiles that fit: a typed refusal, nothing dispatched.
       const q = ctx.tensor('f32', [M, Hq, D]);
       expect(() => pagedAttention(ctx, { q, pool, blockTable: tBt, out: ctx.tensor('f32', [M, Hq * D]), step: stepBuf, mode: 'flash', ...flashOpts })).toThrow(ShapeMismatchError);
+      if (keySplit) {
+        const part = ctx.tensor('f32', [M, keySplit, Hq, D]), ml = ctx.tensor('f32', [M, keySplit, Hq, 2]);
+        expect(() => pagedFlashSplit(ctx, { q, pool, blockTable: tBt, out: ctx.tensor('f32', [M, Hq * D]), step: stepBuf, splits: keySplit, part, ml })).toThrow(ShapeMismatchError);
+      }
       return;
     }
     if (prefix) await runRows(0, prefix, false);
