@@ -46,13 +46,13 @@ export interface LinearArgs {
   gemvLanes?: number;
   /** Leave the `subgroups` path off even when the device has it (tests cover the fallback). */
   noSubgroups?: boolean;
-  /** GEMM tuning: K step through shared memory (16 or 32; default gemmShape's). */
+  /** GEMM tuning: K step through shared memory (gemm 16 or 32, gemm_rt 8, 16 or 32; default gemmShape's / rtTile's). */
   gemmBK?: number;
-  /** GEMM tuning: output rows per thread (4 or 8; default gemmShape's). */
+  /** GEMM tuning: output rows per thread (4 or 8; default gemmShape's / rtTile's). */
   gemmTM?: number;
-  /** gemm_rt tuning: output columns per thread (4 or 8; GATEUP needs 8; default gemmShape's). */
+  /** gemm_rt tuning: output columns per thread (4 or 8; GATEUP needs 8; default rtTile's). */
   gemmTN?: number;
-  /** GEMM tuning: output tile [BM, BN] per workgroup (multiples of TM·… and 4; default gemmShape's). */
+  /** GEMM tuning: output tile [BM, BN] per workgroup (multiples of TM·… and 4; default gemmShape's / rtTile's). */
   gemmTile?: [number, number];
 }
 
@@ -76,8 +76,8 @@ const GEMM_SMALL_GRID = 256;
  * The `gemm` tile: [BM, BN] outputs a workgroup, TM rows a thread, BK the K step (explicit options win).
  * CPU adapters: 64×64, TM 8 (128 threads), BK 32 (16 with gateUp, whose two W tiles must fit 16 KiB).
  * GPUs (which take gemm_rt instead wherever K % 8 == 0): TM 4 (256 threads), and 32×32 tiles with BK 16 where
- * 64×64 tiles would give fewer than GEMM_SMALL_GRID workgroups. H200, f16 weights, GPU µs of the LLM prefill projections at 512 rows (bench/sweep-prefill.ts;
- * 64×64 TM 8 → the form chosen): qkv [1152,896] 95.9 → 69.6, o [896,896] 82.7 → 57.2, gate_up [9728,896]
+ * 64×64 tiles would give fewer than GEMM_SMALL_GRID workgroups. H200, f16 weights, GPU µs of the LLM prefill
+ * projections at 512 rows (bench/sweep-prefill.ts; 64×64 TM 8 → the form chosen): qkv [1152,896] 95.9 → 69.6, o [896,896] 82.7 → 57.2, gate_up [9728,896]
  * 488.0 → 373.0, down [896,4864] 390.1 → 266.9; a layer's four 1057 → 767. At 256 rows: 805 → 509.
  */
 function gemmShape(ctx: GpuContext, M: number, N: number, a: LinearArgs): { BM: number; BN: number; TM: number; BK: number } {
