@@ -23,7 +23,8 @@
 // GC_GATEUP: the B tile's first BN/2 rows are gate rows n0 + r, its last BN/2 the up rows of the same outputs
 //   (gc_b8's `half` = 1); each thread's column quad c = 1 is the up partner of quad c = 0 (needs TN = 8), so a
 //   workgroup produces BM × BN/2 outputs of act(gate)·up.
-// GC_ROWSQ: the loader threads also sum the squares of their raw A chunks (before gc_a_scale), so a row's
+// GC_ROWSQ: the loader threads also sum the squares of their raw A chunks (before gc_a_scale, whose factors are
+//   prefetched with the chunk: loaded at the store instead, their latency stood exposed once a step), so a row's
 //   Σ_k A[m, k]² reaches the store hook without a pass of its own (the fused RMSNorm prologue).
 //
 // The including shader supplies, at module scope:
@@ -128,20 +129,19 @@ fn gemm_tiles(wg: vec2<u32>, lid: u32, M: u32, N: u32, K: u32) {
   var pb = mat2x4<f32>();
 #ifdef GC_ROWSQ
   var sq = 0.0;
+  var ps = mat2x4<f32>(); // the scale factors of pa's chunk, prefetched with it
 #endif
   // Step 0's chunks into registers; each step stores them, then issues the next step's loads.
   if (aLoads && lc < nc) { pa = gc_a8(m0 + ar, lc); }
   if (bLoads && lc < nc) { pb = gc_b8(bc.x, bc.y, lc); }
+#ifdef GC_ROWSQ
+  if (lc < nc) { ps = gc_a_scale(lc); }
+#endif
   for (var c0 = 0u; c0 < nc; c0 += CPR) {
     if (lid < BM * CPR) {
 #ifdef GC_ROWSQ
       sq += dot(pa[0], pa[0]) + dot(pa[1], pa[1]);
-      var v = pa;
-      if (c0 + lc < nc) {
-        let s = gc_a_scale(c0 + lc);
-        v = mat2x4<f32>(v[0] * s[0], v[1] * s[1]);
-      }
-      gc_put_a(ar, lc, v);
+      gc_put_a(ar, lc, mat2x4<f32>(pa[0] * ps[0], pa[1] * ps[1]));
 #else
       gc_put_a(ar, lc, pa);
 #endif
@@ -153,6 +153,9 @@ fn gemm_tiles(wg: vec2<u32>, lid: u32, M: u32, N: u32, K: u32) {
     pb = mat2x4<f32>();
     if (aLoads && c1 < nc) { pa = gc_a8(m0 + ar, c1); }
     if (bLoads && c1 < nc) { pb = gc_b8(bc.x, bc.y, c1); }
+#ifdef GC_ROWSQ
+    if (c1 < nc) { ps = gc_a_scale(c1); }
+#endif
     for (var k = 0u; k < BK; k++) {
       var a: array<vec4<f32>, RA>;
       var b: array<vec4<f32>, CA>;
