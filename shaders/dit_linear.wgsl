@@ -131,7 +131,20 @@ fn gc_a8(m: u32, c: u32) -> mat2x4<f32> {
   let b = m * (p.K / 4u) + 2u * c;
   return mat2x4<f32>(x[b], x[b + 1u]);
 }
-fn gc_b8(n: u32, half: u32, c: u32) -> mat2x4<f32> { return mat2x4<f32>(load_w(n, 2u * c), load_w(n, 2u * c + 1u)); }
+#ifdef F16W
+alias GcB = vec4<u32>; // the chunk's 8 halves, decoded a K step after their load
+fn gc_b_raw(n: u32, half: u32, c: u32) -> GcB {
+  let i = (n * p.K) / 4u + 2u * c;
+  return vec4<u32>(w[i], w[i + 1u]);
+}
+fn gc_b_dec(q: GcB) -> mat2x4<f32> {
+  return mat2x4<f32>(vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)), vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)));
+}
+#else
+alias GcB = mat2x4<f32>;
+fn gc_b_raw(n: u32, half: u32, c: u32) -> GcB { return mat2x4<f32>(load_w(n, 2u * c), load_w(n, 2u * c + 1u)); }
+fn gc_b_dec(r: GcB) -> mat2x4<f32> { return r; }
+#endif
 fn gc_store4(m: u32, n: u32, acc: vec4<f32>, up: vec4<f32>, rowsq: f32) {
   if (n + 3u < p.N) {
     finish4(m, n, acc);

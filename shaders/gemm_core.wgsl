@@ -12,16 +12,17 @@
 // into registers before this step's math (prefetch) and stored to workgroup memory after it, which hides their
 // latency behind the FMAs with one tile of workgroup memory: 4·BK·(BM + BN) bytes (128×128, BK 16: 16 KiB).
 //
-// Loads: A and B tiles arrive in chunks of 8 consecutive k (one 32-byte row segment; the hooks decode weight
-// formats to f32), one chunk of each tile a thread per step (BM·BK/8 and BN·BK/8 ≤ threads: the prefetch lives in
-// scalars, never in an array a compiler might leave in local memory), a thread keeping the same tile rows for the
-// whole walk. Rows past M / N and chunks past K are zero-filled, so the hooks only see valid (row, chunk) pairs.
-// K must be a multiple of 8. The epilogue hands each 4×4 quad to the store hook with constant accumulator indices
-// (GC_TM8 / GC_TN8 say which quads exist): on an H200 a loop over the quads calling a GELU or gate epilogue was
-// left rolled, which put the whole accumulator array in local memory (DiT ff1: 13 ms instead of ~1).
+// Loads: A and B tiles arrive in chunks of 8 consecutive k (one 32-byte row segment; B's raw words are decoded
+// to f32 by a hook when stored, a K step after their load), one chunk of each tile a thread per step (BM·BK/8 and
+// BN·BK/8 ≤ threads: the prefetch lives in scalars, never in an array a compiler might leave in local memory), a
+// thread keeping the same tile rows for the whole walk. Rows past M / N and chunks past K are zero-filled, so the
+// hooks only see valid (row, chunk) pairs. K must be a multiple of 8. The epilogue hands each 4×4 quad to the
+// store hook with constant accumulator indices (GC_TM8 / GC_TN8 say which quads exist): on an H200 a loop over
+// the quads calling a GELU or gate epilogue was left rolled, which put the whole accumulator array in local
+// memory (DiT ff1: 13 ms instead of ~1).
 //
 // GC_GATEUP: the B tile's first BN/2 rows are gate rows n0 + r, its last BN/2 the up rows of the same outputs
-//   (gc_b8's `half` = 1); each thread's column quad c = 1 is the up partner of quad c = 0 (needs TN = 8), so a
+//   (gc_b_raw's `half` = 1); each thread's column quad c = 1 is the up partner of quad c = 0 (needs TN = 8), so a
 //   workgroup produces BM × BN/2 outputs of act(gate)·up.
 // GC_ROWSQ: the loader threads also sum the squares of their raw A chunks (before gc_a_scale, whose factors are
 //   prefetched with the chunk: loaded at the store instead, their latency stood exposed once a step), so a row's
@@ -29,7 +30,10 @@
 //
 // The including shader supplies, at module scope:
 //   gc_a8(m, c) -> mat2x4<f32>          A[m, 8c .. 8c + 7]
-//   gc_b8(n, half, c) -> mat2x4<f32>    B row n (of the up half when half = 1), elements 8c .. 8c + 7
+//   alias GcB                            B's storage for one chunk (f32 values, packed halves, quantised words…)
+//   gc_b_raw(n, half, c) -> GcB         B row n (of the up half when half = 1), elements 8c .. 8c + 7, as stored
+//   gc_b_dec(r) -> mat2x4<f32>          that chunk decoded to f32 (called a K step after the load: the prefetch
+//                                       holds raw words, so no decode waits on its load before the step's FMAs)
 //   gc_a_scale(c) -> mat2x4<f32>        (GC_ROWSQ) factors multiplied into A's chunk c after its squares are summed
 //   gc_store4(m, n, acc, up, rowsq)     outputs m, n .. n + 3 (n < N; the hook checks n + j < N); `up` is the
 //                                       GC_GATEUP partner (else zero), `rowsq` the row's Σ A² (GC_ROWSQ, else 0)
@@ -126,14 +130,14 @@ fn gemm_tiles(wg: vec2<u32>, lid: u32, M: u32, N: u32, K: u32) {
   let bLoads = lid < BN * CPR && bc.x < N;
   var acc: array<vec4<f32>, TM * CA>; // [column quad c][row r·4 + i]
   var pa = mat2x4<f32>();
-  var pb = mat2x4<f32>();
+  var pb = GcB();
 #ifdef GC_ROWSQ
   var sq = 0.0;
   var ps = mat2x4<f32>(); // the scale factors of pa's chunk, prefetched with it
 #endif
   // Step 0's chunks into registers; each step stores them, then issues the next step's loads.
   if (aLoads && lc < nc) { pa = gc_a8(m0 + ar, lc); }
-  if (bLoads && lc < nc) { pb = gc_b8(bc.x, bc.y, lc); }
+  if (bLoads && lc < nc) { pb = gc_b_raw(bc.x, bc.y, lc); }
 #ifdef GC_ROWSQ
   if (lc < nc) { ps = gc_a_scale(lc); }
 #endif
@@ -146,13 +150,13 @@ fn gemm_tiles(wg: vec2<u32>, lid: u32, M: u32, N: u32, K: u32) {
       gc_put_a(ar, lc, pa);
 #endif
     }
-    if (lid < BN * CPR) { gc_put_b(lid / CPR, lc, pb); }
+    if (lid < BN * CPR) { gc_put_b(lid / CPR, lc, gc_b_dec(pb)); }
     workgroupBarrier();
     let c1 = c0 + CPR + lc;
     pa = mat2x4<f32>();
-    pb = mat2x4<f32>();
+    pb = GcB();
     if (aLoads && c1 < nc) { pa = gc_a8(m0 + ar, c1); }
-    if (bLoads && c1 < nc) { pb = gc_b8(bc.x, bc.y, c1); }
+    if (bLoads && c1 < nc) { pb = gc_b_raw(bc.x, bc.y, c1); }
 #ifdef GC_ROWSQ
     if (c1 < nc) { ps = gc_a_scale(c1); }
 #endif

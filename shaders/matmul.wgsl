@@ -189,26 +189,36 @@ fn x8(m: u32, c: u32) -> mat2x4<f32> {
   return mat2x4<f32>(x[b], x[b + 1u]);
 }
 
-fn w8(n: u32, c: u32) -> mat2x4<f32> {
+// Weight chunk (row n, elements 8c..8c+7) as stored (WChunk: the words, with the group scale for q8/q4), and its
+// decode to f32: gemm_rt prefetches the raw words and decodes them a K step later, so the decode does not wait on
+// the load it follows.
 #ifdef W_F32
+alias WChunk = mat2x4<f32>;
+fn w_raw(n: u32, c: u32) -> WChunk {
   let b = n * (p.KW >> 2u) + 2u * c;
   return mat2x4<f32>(w[b], w[b + 1u]);
+}
+fn w_dec(r: WChunk) -> mat2x4<f32> { return r; }
 #endif
 #ifdef W_F16
-  let q = w[n * (p.KW >> 2u) + c];
+alias WChunk = vec4<u32>;
+fn w_raw(n: u32, c: u32) -> WChunk { return w[n * (p.KW >> 2u) + c]; }
+fn w_dec(q: WChunk) -> mat2x4<f32> {
   return mat2x4<f32>(vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)), vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)));
+}
 #endif
 #ifdef W_Q8
-  let q = w[n * (p.KW >> 1u) + c];
-  let s = scales[n * p.SG + c / (QG / 8u)];
-  return mat2x4<f32>(i8x4(q.x) * s, i8x4(q.y) * s);
+struct WChunk { q: vec2<u32>, s: f32 }
+fn w_raw(n: u32, c: u32) -> WChunk { return WChunk(w[n * (p.KW >> 1u) + c], scales[n * p.SG + c / (QG / 8u)]); }
+fn w_dec(r: WChunk) -> mat2x4<f32> { return mat2x4<f32>(i8x4(r.q.x) * r.s, i8x4(r.q.y) * r.s); }
 #endif
 #ifdef W_Q4
-  let q = w[n * p.KW + c];
-  let s = scales[n * p.SG + c / (QG / 8u)];
-  return mat2x4<f32>(u4x4(q, 0u) * s, u4x4(q, 16u) * s);
+struct WChunk { q: u32, s: f32 }
+fn w_raw(n: u32, c: u32) -> WChunk { return WChunk(w[n * p.KW + c], scales[n * p.SG + c / (QG / 8u)]); }
+fn w_dec(r: WChunk) -> mat2x4<f32> { return mat2x4<f32>(u4x4(r.q, 0u) * r.s, u4x4(r.q, 16u) * r.s); }
 #endif
-}
+
+fn w8(n: u32, c: u32) -> mat2x4<f32> { return w_dec(w_raw(n, c)); }
 #endif
 
 fn activate(v: f32) -> f32 {
@@ -371,7 +381,9 @@ fn gemv(
 // gemm_core.wgsl's hooks over this file's weight formats and epilogue (PRENORM: the norm weight scales A's chunks,
 // the row's 1/rms scales the sums; GATEUP: the up rows start at p.up_row).
 fn gc_a8(m: u32, c: u32) -> mat2x4<f32> { return x8(m, c); }
-fn gc_b8(n: u32, half: u32, c: u32) -> mat2x4<f32> { return w8(n + half * p.up_row, c); }
+alias GcB = WChunk;
+fn gc_b_raw(n: u32, half: u32, c: u32) -> GcB { return w_raw(n + half * p.up_row, c); }
+fn gc_b_dec(r: GcB) -> mat2x4<f32> { return w_dec(r); }
 #ifdef PRENORM
 fn gc_a_scale(c: u32) -> mat2x4<f32> { return mat2x4<f32>(nw[2u * c], nw[2u * c + 1u]); }
 #endif
