@@ -39,6 +39,7 @@
 enable subgroups;
 #endif
 #include "flow_dims"
+#include "half8"
 
 struct Params {
   M: u32,
@@ -137,9 +138,7 @@ fn gc_b_raw(n: u32, half: u32, c: u32) -> GcB {
   let i = (n * p.K) / 4u + 2u * c;
   return vec4<u32>(w[i], w[i + 1u]);
 }
-fn gc_b_dec(q: GcB) -> mat2x4<f32> {
-  return mat2x4<f32>(vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)), vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)));
-}
+fn gc_b_dec(q: GcB) -> mat2x4<f32> { return half8(q); }
 #else
 alias GcB = mat2x4<f32>;
 fn gc_b_raw(n: u32, half: u32, c: u32) -> GcB { return mat2x4<f32>(load_w(n, 2u * c), load_w(n, 2u * c + 1u)); }

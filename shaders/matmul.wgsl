@@ -49,6 +49,7 @@ enable subgroups;
 #endif
 
 #include "activation"
+#include "half8"
 
 struct Params {
   M: u32,
@@ -167,9 +168,8 @@ fn dot8(n: u32, c: u32, xa: vec4<f32>, xb: vec4<f32>) -> f32 {
   return dot(w[b], xa) + dot(w[b + 1u], xb);
 #endif
 #ifdef W_F16
-  let q = w[n * (p.KW >> 2u) + c];
-  return dot(vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)), xa)
-       + dot(vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)), xb);
+  let h = half8(w[n * (p.KW >> 2u) + c]);
+  return dot(h[0], xa) + dot(h[1], xb);
 #endif
 #ifdef W_Q8
   let q = w[n * (p.KW >> 1u) + c];
@@ -203,9 +203,7 @@ fn w_dec(r: WChunk) -> mat2x4<f32> { return r; }
 #ifdef W_F16
 alias WChunk = vec4<u32>;
 fn w_raw(n: u32, c: u32) -> WChunk { return w[n * (p.KW >> 2u) + c]; }
-fn w_dec(q: WChunk) -> mat2x4<f32> {
-  return mat2x4<f32>(vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)), vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)));
-}
+fn w_dec(q: WChunk) -> mat2x4<f32> { return half8(q); }
 #endif
 #ifdef W_Q8
 struct WChunk { q: vec2<u32>, s: f32 }

@@ -46,6 +46,7 @@ enable subgroups;
 #ifdef GEMV_SG
 enable subgroups;
 #endif
+#include "half8"
 
 #ifndef GEMV
 struct Params {
@@ -147,8 +148,7 @@ var<workgroup> ssq: array<f32, MR * LANES>;
 // Weight elements 8c..8c+7 of row n.
 fn w8(n: u32, c: u32) -> mat2x4<f32> {
 #ifdef F16W
-  let q = gw[n * (gp.K >> 3u) + c];
-  return mat2x4<f32>(vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y)), vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w)));
+  return half8(gw[n * (gp.K >> 3u) + c]);
 #else
   let b = n * (gp.K >> 2u) + 2u * c;
   return mat2x4<f32>(gw[b], gw[b + 1u]);
