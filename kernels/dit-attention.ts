@@ -38,15 +38,21 @@ export function attentionKeyTile(dh: number): number {
   return Math.max(4, Math.min(64, Math.floor(16384 / (8 * dh + 4) / 4) * 4));
 }
 
-export function ditAttention(ctx: GpuContext, a: DitAttentionArgs, tag = ''): DynRecord {
-  expectShape(`ditAttention ${tag} qkv`, a.qkv, [-1, -1], ['f32']);
+/** The checks every DiT attention form makes (qkv [Mmax, 3C] with C = heads·DH, DH % 4 == 0; o; keymask). */
+function attentionShape(what: string, a: Pick<DitAttentionArgs, 'qkv' | 'o' | 'keymask' | 'heads'>): { Mmax: number; C: number; DH: number } {
+  expectShape(`${what} qkv`, a.qkv, [-1, -1], ['f32']);
   const [Mmax, C3] = a.qkv.shape;
   const C = C3 / 3;
-  if (!Number.isInteger(C) || C % a.heads !== 0) throw new ShapeMismatchError(`ditAttention ${tag}: qkv width ${C3} is not 3·heads·DH (heads ${a.heads})`);
+  if (!Number.isInteger(C) || C % a.heads !== 0) throw new ShapeMismatchError(`${what}: qkv width ${C3} is not 3·heads·DH (heads ${a.heads})`);
   const DH = C / a.heads;
-  if (DH % 4 !== 0) throw new ShapeMismatchError(`ditAttention ${tag}: head dim ${DH} must be a multiple of 4`);
-  expectShape(`ditAttention ${tag} o`, a.o, [Mmax, C], ['f32']);
-  expectShape(`ditAttention ${tag} keymask`, a.keymask, [Mmax], ['f32']);
+  if (DH % 4 !== 0) throw new ShapeMismatchError(`${what}: head dim ${DH} must be a multiple of 4`);
+  expectShape(`${what} o`, a.o, [Mmax, C], ['f32']);
+  expectShape(`${what} keymask`, a.keymask, [Mmax], ['f32']);
+  return { Mmax, C, DH };
+}
+
+export function ditAttention(ctx: GpuContext, a: DitAttentionArgs, tag = ''): DynRecord {
+  const { C, DH } = attentionShape(`ditAttention ${tag}`, a);
   const params = sharedUniform(ctx, packParams([a.heads, C, 0, { f32: 1 / Math.sqrt(DH) }]));
   const impl = a.impl ?? (ctx.isCpuAdapter ? 'rowwise' : ditAttentionGpuImpl(ctx, DH));
   let defines: Record<string, number | boolean>;
@@ -78,14 +84,9 @@ export interface DitAttentionSplitArgs extends Omit<DitAttentionArgs, 'impl' | '
  * where more independent tile walks hide their latency; needs subgroups of ≥ 8 lanes (the octet reductions).
  */
 export function ditAttentionSplit(ctx: GpuContext, a: DitAttentionSplitArgs, tag = ''): DynRecord[] {
-  expectShape(`ditAttentionSplit ${tag} qkv`, a.qkv, [-1, -1], ['f32']);
-  const [Mmax, C3] = a.qkv.shape;
-  const C = C3 / 3, H = a.heads, S = a.splits;
-  if (!Number.isInteger(C) || C % H !== 0) throw new ShapeMismatchError(`ditAttentionSplit ${tag}: qkv width ${C3} is not 3·heads·DH (heads ${H})`);
-  const DH = C / H;
+  const { Mmax, C, DH } = attentionShape(`ditAttentionSplit ${tag}`, a);
+  const H = a.heads, S = a.splits;
   if (!Number.isInteger(S) || S < 2) throw new ShapeMismatchError(`ditAttentionSplit ${tag}: splits must be a whole number ≥ 2, got ${S}`);
-  expectShape(`ditAttentionSplit ${tag} o`, a.o, [Mmax, C], ['f32']);
-  expectShape(`ditAttentionSplit ${tag} keymask`, a.keymask, [Mmax], ['f32']);
   expectShape(`ditAttentionSplit ${tag} part`, a.part, [Mmax, S, H, DH], ['f32']);
   expectShape(`ditAttentionSplit ${tag} ml`, a.ml, [Mmax, S, H, 2], ['f32']);
   const defines = { ...flashDefines(ctx, DH, { ...a, subgroups: true }, `ditAttentionSplit ${tag}`), FL_SPLIT: true };
@@ -110,16 +111,8 @@ export interface DitAttentionGemmArgs extends Omit<DitAttentionArgs, 'impl'> {
  * adapters, where the fused kernels' per-thread 64-wide rows spill; needs B·H·T² floats of scratch.
  */
 export function ditAttentionGemm(ctx: GpuContext, a: DitAttentionGemmArgs, tag = ''): DynRecord[] {
-  expectShape(`ditAttentionGemm ${tag} qkv`, a.qkv, [-1, -1], ['f32']);
-  const [Mmax, C3] = a.qkv.shape;
-  const C = C3 / 3;
-  if (!Number.isInteger(C) || C % a.heads !== 0 || (C / a.heads) % 4 !== 0) {
-    throw new ShapeMismatchError(`ditAttentionGemm ${tag}: qkv width ${C3} is not 3·heads·DH with DH % 4 == 0 (heads ${a.heads})`);
-  }
-  const DH = C / a.heads;
+  const { C, DH } = attentionShape(`ditAttentionGemm ${tag}`, a);
   const H = a.heads;
-  expectShape(`ditAttentionGemm ${tag} o`, a.o, [Mmax, C], ['f32']);
-  expectShape(`ditAttentionGemm ${tag} keymask`, a.keymask, [Mmax], ['f32']);
   const params = sharedUniform(ctx, packParams([H, C, 0, { f32: 1 / Math.sqrt(DH) }]));
   const check = (T: number, B: number) => {
     // The softmax pass views the scores as vec4s, so the live B·H·T² must fit in whole vec4s of the binding.
