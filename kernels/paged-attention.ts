@@ -45,6 +45,11 @@ function prefillKeyTile(ctx: GpuContext, D: number, rq: number): number {
   return flashBytes(D, 16, rq) <= ctx.device.limits.maxComputeWorkgroupStorageSize ? 16 : flashKeyTile(ctx, D, rq);
 }
 
+/** The prefill flash entries' defines (kernels/flash.ts flashDefines, keys per tile defaulting to prefillKeyTile). */
+function prefillFlashDefines(ctx: GpuContext, D: number, o: FlashTileOptions, what: string) {
+  return flashDefines(ctx, D, { ...o, keyTile: o.keyTile ?? prefillKeyTile(ctx, D, o.rowsPerThread ?? 2) }, what);
+}
+
 /** The llvmpipe subgroup entries run here: subgroups of exactly 8 lanes and a head dim of whole vec4s. */
 function sgEntriesFit(ctx: GpuContext, D: number): boolean {
   return ctx.hasWideSubgroupsOf8 && D % 4 === 0;
@@ -86,7 +91,7 @@ export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = '')
             ? 'flash'
             : 'chunked');
   if (mode === 'flash') {
-    const fd = flashDefines(ctx, D, { ...a, keyTile: a.keyTile ?? prefillKeyTile(ctx, D, a.rowsPerThread ?? 2) }, `pagedAttention ${tag}`);
+    const fd = prefillFlashDefines(ctx, D, a, `pagedAttention ${tag}`);
     const rows = 16 * fd.RQ;
     const params = ctx.uniform(packParams([M, Hq, Hkv, pageSize, a.blockTable.shape[1], { f32: scale }, 0]));
     return ctx.record({ shader: 'paged_flash', entry: 'attend_flash', defines: { ...fd, F16KV: defines.F16KV } }, [params, a.step, a.q, a.pool, a.blockTable, a.out], [ceilDiv(M, rows), Hq, 1], tag);
@@ -130,7 +135,7 @@ export function pagedFlashSplit(ctx: GpuContext, a: PagedFlashSplitArgs, tag = '
   if (!Number.isInteger(S) || S < 2) throw new ShapeMismatchError(`pagedFlashSplit ${tag}: splits must be a whole number ≥ 2, got ${S}`);
   expectShape(`pagedFlashSplit ${tag} part`, a.part, [M, S, Hq, D], ['f32']);
   expectShape(`pagedFlashSplit ${tag} ml`, a.ml, [M, S, Hq, 2], ['f32']);
-  const fd = flashDefines(ctx, D, { ...a, subgroups: true, keyTile: a.keyTile ?? prefillKeyTile(ctx, D, a.rowsPerThread ?? 2) }, `pagedFlashSplit ${tag}`);
+  const fd = prefillFlashDefines(ctx, D, { ...a, subgroups: true }, `pagedFlashSplit ${tag}`);
   const d = { ...fd, F16KV: defines.F16KV, FL_SPLIT: true };
   const params = ctx.uniform(packParams([M, Hq, a.pool.shape[3], pageSize, a.blockTable.shape[1], { f32: scale }, 0, S]));
   return [
