@@ -19,7 +19,7 @@ import { rmsNorm, siluMul } from '../kernels/rmsnorm.js';
 import { atLength, createDims } from '../kernels/flow-dims.js';
 import { packWeightF16 } from '../kernels/quant.js';
 import { rnd } from './suites/kernels.js';
-import { gpuBurstUs, maxRelDiff } from './sweep-timing.js';
+import { sweepForms } from './sweep-timing.js';
 
 const opt = (name: string, dflt: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
 const rowList = opt('--rows', '64,512').split(',').map(Number);
@@ -40,32 +40,9 @@ const RT_FORMS: [string, Rt][] = [
 const RT_GATEUP: [string, Rt][] = [rt(128, 128, 8, 8), rt(128, 128, 8, 8, 8), rt(64, 128, 4, 8), rt(64, 128, 4, 8, 8), rt(64, 128, 8, 8, 8), rt(32, 128, 4, 8, 8)];
 const linRt = (t: Rt): Partial<LinearArgs> => ({ mode: 'gemm_rt', gemmTile: [t.BM, t.BN], gemmTM: t.TM, gemmTN: t.TN, gemmBK: t.BK });
 
-/**
- * Times every form (each a dispatch-list maker writing `out`) in two rounds over all forms (gpuBurstUs, the
- * better round kept, so a slow spell of the card does not land on one form only), checks each against the first
- * form's output, prints one line.
- */
+/** One line of timed forms (sweep-timing.ts sweepForms: the better of two rounds, each checked against the first). */
 async function sweep(title: string, out: { read: () => Promise<Float32Array> }, forms: [string, () => DispatchRecord[]][], flops: number) {
-  const best = new Array<number>(forms.length).fill(Infinity);
-  const note: string[] = new Array(forms.length).fill('');
-  let ref: Float32Array | undefined;
-  for (let round = 0; round < 2; round++) {
-    for (let i = 0; i < forms.length; i++) {
-      if (note[i].startsWith(' ERR')) continue;
-      try {
-        best[i] = Math.min(best[i], await gpuBurstUs(ctx, forms[i][1]()));
-        if (round > 0) continue;
-        const got = await out.read();
-        ref ??= got;
-        const err = maxRelDiff(got, ref);
-        if (err > 1e-4) note[i] = ` MISMATCH ${err.toExponential(1)}`;
-      } catch (e) {
-        note[i] = ` ERR ${(e as Error).message.slice(0, 100)}`;
-      }
-    }
-  }
-  const line = forms.map(([name], i) => (note[i].startsWith(' ERR') ? `${name}:${note[i]}` : `${name}: ${best[i].toFixed(1)} (${(flops / best[i] / 1e6).toFixed(1)} TF/s)${note[i]}`));
-  console.log(`${title} (µs): ${line.join(' | ')}`);
+  console.log(`${title} (µs): ${await sweepForms(ctx, forms, out.read, { rounds: 2, flops })}`);
 }
 
 const weight = (dtype: 'f16' | 'f32', N: number, K: number, seed: number) => {

@@ -12,7 +12,7 @@ import type { DispatchRecord } from '../src/gpu/dispatch.js';
 import { pagedAttention, pagedFlashSplit } from '../kernels/paged-attention.js';
 import { packWeightF16 } from '../kernels/quant.js';
 import { rnd } from './suites/kernels.js';
-import { gpuBurstUs, maxRelDiff } from './sweep-timing.js';
+import { sweepForms } from './sweep-timing.js';
 
 const opt = (name: string, dflt: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
 const rowList = opt('--rows', '128,512').split(',').map(Number);
@@ -43,20 +43,7 @@ for (const dtype of pools) {
         `flash kt${kt} split${S}`, () => pagedFlashSplit(ctx, { ...base, keyTile: kt, splits: S, part: part(S), ml: ml(S) }),
       ]),
     ];
-    const line: string[] = [];
-    let ref: Float32Array | undefined;
-    for (const [name, make] of forms) {
-      try {
-        const us = await gpuBurstUs(ctx, make());
-        const got = await ctx.readF32(out);
-        ref ??= got;
-        const err = maxRelDiff(got, ref);
-        line.push(`${name}: ${us.toFixed(1)}${err > 1e-4 ? ` MISMATCH ${err.toExponential(1)}` : ''}`);
-      } catch (e) {
-        line.push(`${name}: ERR ${(e as Error).message.slice(0, 100)}`);
-      }
-    }
-    console.log(`prefill attention ${dtype} pool, ${T} rows × ${Hq} heads (µs): ${line.join(' | ')}`);
+    console.log(`prefill attention ${dtype} pool, ${T} rows × ${Hq} heads (µs): ${await sweepForms(ctx, forms, () => ctx.readF32(out))}`);
     [pool, blockTable, q, out].forEach((t) => t.buffer.destroy());
   }
 }
