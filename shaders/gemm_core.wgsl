@@ -139,7 +139,7 @@ fn gemm_tiles(wg: vec2<u32>, lid: u32, M: u32, N: u32, K: u32) {
   if (aLoads && lc < nc) { pa = gc_a8(m0 + ar, lc); }
   if (bLoads && lc < nc) { pb = gc_b_raw(bc.x, bc.y, lc); }
 #ifdef GC_ROWSQ
-  if (lc < nc) { ps = gc_a_scale(lc); }
+  if (lid < BM * CPR && lc < nc) { ps = gc_a_scale(lc); }
 #endif
   for (var c0 = 0u; c0 < nc; c0 += CPR) {
     if (lid < BM * CPR) {
@@ -158,7 +158,7 @@ fn gemm_tiles(wg: vec2<u32>, lid: u32, M: u32, N: u32, K: u32) {
     if (aLoads && c1 < nc) { pa = gc_a8(m0 + ar, c1); }
     if (bLoads && c1 < nc) { pb = gc_b_raw(bc.x, bc.y, c1); }
 #ifdef GC_ROWSQ
-    if (c1 < nc) { ps = gc_a_scale(c1); }
+    if (lid < BM * CPR && c1 < nc) { ps = gc_a_scale(c1); }
 #endif
     for (var k = 0u; k < BK; k++) {
       var a: array<vec4<f32>, RA>;
