@@ -32,10 +32,14 @@ export function gatherRows(ctx: GpuContext, a: GatherArgs, tag = ''): DispatchRe
   expectShape('gather out', a.out, [T, D], ['f32']);
   const f16 = a.table.dtype === 'f16';
   const DW = Math.ceil(D / 2);
-  const workgroups = grid1d(ceilDiv(T * D, 256));
-  const params = ctx.uniform(packParams([T, D, V, workgroups[0] * 256, DW, { i32: a.idOffset ?? 0 }]));
+  // Four elements a thread where rows are whole vec4s (every model width); the shader's p.D counts vec4s then.
+  const vec4 = D % 4 === 0;
+  const units = vec4 ? D / 4 : D;
+  const workgroups = grid1d(ceilDiv(T * units, 256));
+  const params = ctx.uniform(packParams([T, units, V, workgroups[0] * 256, DW, { i32: a.idOffset ?? 0 }]));
   const table = f16 ? { buffer: a.table.buffer, offset: a.table.offset, size: V * DW * 4 } : a.table;
-  return ctx.record({ shader: 'gather', entry: 'rows', defines: { TABLE_F16: f16, KEEP: !!a.keepOutside } }, [params, table, a.ids, a.out], workgroups, tag);
+  const defines = { TABLE_F16: f16, KEEP: !!a.keepOutside, VEC4: vec4 };
+  return ctx.record({ shader: 'gather', entry: 'rows', defines }, [params, table, a.ids, a.out], workgroups, tag);
 }
 
 /** One record per table chunk; chunk i holds ids [offsets[i], offsets[i] + V_i). Rows of ids in no chunk are 0. */
