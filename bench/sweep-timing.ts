@@ -8,14 +8,10 @@
 import type { GpuContext } from '../src/gpu/context.js';
 import type { DispatchRecord } from '../src/gpu/dispatch.js';
 import { profileDispatches } from '../src/gpu/timing.js';
-import { median } from './harness.js';
+import { gpuBurstUs, maxRelDiff, median } from '../src/tune/measure.js';
 
-/** max_i |a_i − b_i| / (1 + |b_i|): how far a form's output is from the reference form's (same sums, other order). */
-export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let err = 0;
-  for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
-  return err;
-}
+// The burst timing and the output distance live with the tuner (src/tune/measure.ts), which times forms the same way.
+export { gpuBurstUs, maxRelDiff };
 
 export async function gpuMedianUs(ctx: GpuContext, recs: DispatchRecord[], reps = 5): Promise<number> {
   if (!ctx.hasTimestamps) throw new Error('the adapter has no timestamp-query');
@@ -23,20 +19,6 @@ export async function gpuMedianUs(ctx: GpuContext, recs: DispatchRecord[], reps 
   const t: number[] = [];
   for (let i = 0; i < reps; i++) t.push((await profileDispatches(ctx, recs))!.reduce((s, r) => s + r.ms, 0));
   return median(t) * 1000;
-}
-
-/**
- * GPU µs of a dispatch list as the median of the last half of `reps` back-to-back runs in one submit (each
- * dispatch in its own timestamped pass, as gpuMedianUs). One submit keeps the GPU busy: on the H200 separate
- * submits with readbacks between them let the card idle, and a sweep's times swung up to ~3.5× with its state.
- */
-export async function gpuBurstUs(ctx: GpuContext, recs: DispatchRecord[], reps = 10): Promise<number> {
-  if (!ctx.hasTimestamps) throw new Error('the adapter has no timestamp-query');
-  await profileDispatches(ctx, recs);
-  const all = (await profileDispatches(ctx, Array.from({ length: reps }, () => recs).flat()))!;
-  const t: number[] = [];
-  for (let i = 0; i < reps; i++) t.push(all.slice(i * recs.length, (i + 1) * recs.length).reduce((s, r) => s + r.ms, 0));
-  return median(t.slice(reps >> 1)) * 1000;
 }
 
 /**

@@ -7,7 +7,8 @@ import type { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
-import { flashDefines, flashKeyTile, type FlashTileOptions } from './flash.js';
+import { rowBucket, tunedChoice, type TuneChoice } from '../src/gpu/tuning.js';
+import { flashCandidates, flashDefines, flashKeyTile, type FlashTileOptions } from './flash.js';
 import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
 
 export { flashKeyTile };
@@ -55,6 +56,17 @@ export function ditAttention(ctx: GpuContext, a: DitAttentionArgs, tag = ''): Dy
   const { C, DH } = attentionShape(`ditAttention ${tag}`, a);
   const params = sharedUniform(ctx, packParams([a.heads, C, 0, { f32: 1 / Math.sqrt(DH) }]));
   const impl = a.impl ?? (ctx.isCpuAdapter ? 'rowwise' : ditAttentionGpuImpl(ctx, DH));
+  // Tunable: the flash tile where the caller names none, or the `tiled` entry instead.
+  if (impl === 'flash' && a.keyTile === undefined && a.rowsPerThread === undefined) {
+    const forced = (c: TuneChoice): DitAttentionArgs =>
+      c.impl === 'tiled' ? { ...a, impl: 'tiled' } : { ...a, impl: 'flash', keyTile: Number(c.KT), rowsPerThread: Number(c.RQ) as 2 | 4 };
+    const choice = tunedChoice(ctx, 'dit_attention', [rowBucket(a.qkv.shape[0]), a.heads, DH], () => {
+      const fd = flashDefines(ctx, DH, a, `ditAttention ${tag}`);
+      const [def, ...rest] = flashCandidates(fd.KT, fd.RQ);
+      return { candidates: [def, { name: 'tiled', choice: { impl: 'tiled' } }, ...rest], build: (c) => [ditAttention(ctx, forced(c), tag)], writes: [a.o], out: a.o, tag };
+    });
+    if (choice) return ditAttention(ctx, forced(choice), tag);
+  }
   let defines: Record<string, number | boolean>;
   if (impl === 'flash') {
     defines = flashDefines(ctx, DH, a, `ditAttention ${tag}`);

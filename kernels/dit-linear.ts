@@ -8,7 +8,8 @@ import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
-import { rtDefines, rtTile, type RtTile } from './matmul.js';
+import { rowBucket, tunedChoice, type TuneChoice } from '../src/gpu/tuning.js';
+import { rtCandidates, rtDefines, rtFromChoice, rtTile, type RtTile } from './matmul.js';
 
 export interface DitLinearArgs {
   dims: GPUBuffer;
@@ -81,6 +82,21 @@ export function ditLinear(ctx: GpuContext, a: DitLinearArgs, tag = ''): DynRecor
   const impl = a.impl ?? defaultDitLinearImpl(ctx, N, a.rows ?? Mmax, K);
   if (impl !== 'tiled' && impl !== 'gemm_rt' && N % 4 !== 0) throw new ShapeMismatchError(`ditLinear ${tag}: ${impl} needs N % 4 == 0, N=${N}`);
   if (impl === 'gemm_rt' && K % 8 !== 0) throw new ShapeMismatchError(`ditLinear ${tag}: gemm_rt needs K % 8 == 0, K=${K}`);
+  // Tunable: gemm_rt's tile where the caller names none, or the 4×4 `tiled` entry instead.
+  if (impl === 'gemm_rt' && a.tile === undefined) {
+    const rows = a.rows ?? Mmax;
+    const shape = [rowBucket(rows), N, K, a.w.dtype, `${a.act ? 'a' : ''}${a.gate ? 'g' : ''}${a.rope ? 'r' : ''}` || 'p'];
+    const forced = (c: TuneChoice): DitLinearArgs => (c.impl === 'tiled' ? { ...a, impl: 'tiled' } : { ...a, impl: 'gemm_rt', tile: rtFromChoice(c) });
+    const choice = tunedChoice(ctx, 'dit_linear', shape, () => ({
+      // The 4×4 `tiled` entry right after the default: the first alternative a quick pass (maxCandidates) tries.
+      candidates: (([def, ...rest]) => [def, { name: 'tiled', choice: { impl: 'tiled' } }, ...rest])(rtCandidates(ctx, rows, N, false, `ditLinear ${tag}`)),
+      build: (c) => [ditLinear(ctx, forced(c), tag)],
+      writes: [a.y],
+      out: a.y,
+      tag,
+    }));
+    if (choice) return ditLinear(ctx, forced(choice), tag);
+  }
   const rt = impl === 'gemm_rt' ? rtTile(ctx, a.rows ?? Mmax, N, false, a.tile ?? {}, `ditLinear ${tag}`) : undefined;
   const sg = impl === 'sgblock' || impl === 'sgblock32';
   if (sg) ctx.requireWideSubgroups(`ditLinear ${impl}`);

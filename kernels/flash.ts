@@ -51,3 +51,13 @@ export function flashDefines(ctx: GpuContext, dh: number, o: FlashTileOptions, w
   if (SG && !flashSubgroups(ctx)) throw new AdapterLimitError(`subgroups of at least 8 lanes (${what} flash)`, 8, ctx.handle.info.subgroupMinSize);
   return { DH: dh, KT, RQ, SG };
 }
+
+/**
+ * Flash tiles to tune over: the default (keys a tile `kt`, rows a thread `rq`) first, then every other pair of
+ * 8, 16 or 32 keys and 2 or 4 rows (those the device's workgroup memory refuses fail in flashDefines).
+ */
+export function flashCandidates(kt: number, rq: number, extra: Readonly<Record<string, string>> = {}): { name: string; choice: Readonly<Record<string, number | string>> }[] {
+  const all = [8, 16, 32].flatMap((KT) => [2, 4].map((RQ) => ({ KT, RQ })));
+  const order = [{ KT: kt, RQ: rq }, ...all.filter((c) => c.KT !== kt || c.RQ !== rq)];
+  return order.map((c) => ({ name: `flash kt${c.KT} rq${c.RQ}`, choice: { ...extra, ...c } }));
+}

@@ -11,6 +11,7 @@ import { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
+import { rowBucket, tunedChoice, type TuneChoice } from '../src/gpu/tuning.js';
 
 export type Activation = 'silu' | 'gelu_tanh' | 'mish' | 'leaky_relu';
 
@@ -135,6 +136,38 @@ export function rtTile(ctx: GpuContext, M: number, N: number, gateUp: boolean, o
   return t;
 }
 
+/** A gemm_rt tile as a tuning choice and its name ("128x128 t8x8 k8"). */
+export function rtChoice(t: RtTile, extra: TuneChoice = {}): { name: string; choice: TuneChoice } {
+  return { name: `${t.BM}x${t.BN} t${t.TM}x${t.TN} k${t.BK}`, choice: { ...extra, BM: t.BM, BN: t.BN, TM: t.TM, TN: t.TN, BK: t.BK } };
+}
+
+/**
+ * Every gemm_rt tile this device takes for M rows × N outputs, the default (rtTile's pick) first: the tiles of
+ * RT_TILES (RT_TILES_GATEUP) at each K step 8, 16 and 32 that pass rtTile's checks.
+ */
+export function rtCandidates(ctx: GpuContext, M: number, N: number, gateUp: boolean, what: string, extra: TuneChoice = {}): { name: string; choice: TuneChoice }[] {
+  const def = rtTile(ctx, M, N, gateUp, {}, what);
+  const out = [rtChoice(def, extra)];
+  for (const [BM, BN, TM, TN] of gateUp ? RT_TILES_GATEUP : RT_TILES) {
+    for (const BK of [8, 16, 32]) {
+      let t: RtTile;
+      try {
+        t = rtTile(ctx, M, N, gateUp, { BM, BN, TM, TN, BK }, what);
+      } catch {
+        continue;
+      }
+      const c = rtChoice(t, extra);
+      if (!out.some((o) => o.name === c.name)) out.push(c);
+    }
+  }
+  return out;
+}
+
+/** A gemm_rt tile from a tuning choice (its BM, BN, TM, TN, BK fields). */
+export function rtFromChoice(c: TuneChoice): RtTile {
+  return { BM: Number(c.BM), BN: Number(c.BN), TM: Number(c.TM), TN: Number(c.TN), BK: Number(c.BK) };
+}
+
 /** A gemm_rt tile as shader defines (gemm_core.wgsl: the tile, GC_TM8 / GC_TN8 for the epilogue's quads). */
 export function rtDefines(t: RtTile): Record<string, number | boolean> {
   return { ...t, GC_TM8: t.TM === 8, GC_TN8: t.TN === 8 };
@@ -195,6 +228,22 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
   }
   if ((sgGemm || mode === 'gemm_rt') && !vec) throw new ShapeMismatchError(`linear ${mode}: K=${K} must be a multiple of 8 (weight ${wl})`);
   if (sgGemm) ctx.requireWideSubgroups(`linear ${mode}`);
+  // Tunable: gemm_rt's tile where the caller names none (and, where it named no entry either, the 4×4 `gemm`).
+  if (mode === 'gemm_rt' && a.gemmTile === undefined && a.gemmTM === undefined && a.gemmTN === undefined && a.gemmBK === undefined) {
+    const shape = [rowBucket(M), N, K, a.w.dtype, `${a.gateUp ? 'g' : ''}${a.norm ? 'n' : ''}${a.residual ? 'r' : ''}${a.act ? 'a' : ''}` || 'p'];
+    const canGemm = a.mode === undefined && !a.norm;
+    const forced = (c: TuneChoice): LinearArgs =>
+      c.mode === 'gemm' && canGemm ? { ...a, mode: 'gemm' } : { ...a, mode: 'gemm_rt', gemmTile: [Number(c.BM), Number(c.BN)], gemmTM: Number(c.TM), gemmTN: Number(c.TN), gemmBK: Number(c.BK) };
+    const choice = tunedChoice(ctx, 'linear', shape, () => ({
+      // The 4×4 `gemm` right after the default: the first alternative a quick pass (maxCandidates) tries.
+      candidates: (([def, ...rest]) => [def, ...(canGemm ? [{ name: 'gemm', choice: { mode: 'gemm' } }] : []), ...rest])(rtCandidates(ctx, M, N, !!a.gateUp, `linear ${wl}`)),
+      build: (c) => [linear(ctx, forced(c), tag)],
+      writes: [a.y],
+      out: a.y,
+      tag,
+    }));
+    if (choice) return linear(ctx, forced(choice), tag);
+  }
   const quant = a.w.dtype === 'q8' || a.w.dtype === 'q4';
   const act = a.act ?? (a.gateUp ? 'silu' : undefined);
   // llvmpipe runs a workgroup 8 lanes at a time on one thread: one subgroup per workgroup owning 8 outputs beats

@@ -3,7 +3,8 @@ import { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, grid1d, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
 import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
-import { flashBytes, flashDefines, flashKeyTile, type FlashTileOptions } from './flash.js';
+import { rowBucket, tunedChoice, type TuneChoice } from '../src/gpu/tuning.js';
+import { flashBytes, flashCandidates, flashDefines, flashKeyTile, type FlashTileOptions } from './flash.js';
 
 /** With mode `flash`: its tile options (kernels/flash.ts; keys per tile default: prefillKeyTile). */
 export interface PagedAttentionArgs extends FlashTileOptions {
@@ -90,6 +91,15 @@ export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = '')
           : !ctx.isCpuAdapter && M >= FLASH_MIN_ROWS && flashKeyTile(ctx, D) > 0
             ? 'flash'
             : 'chunked');
+  if (mode === 'flash' && a.mode === undefined && a.keyTile === undefined && a.rowsPerThread === undefined) {
+    // Tunable: the flash tile (keys a tile, rows a thread) where the caller names no mode and no tile.
+    const forced = (c: TuneChoice): PagedAttentionArgs => ({ ...a, mode: 'flash', keyTile: Number(c.KT), rowsPerThread: Number(c.RQ) as 2 | 4 });
+    const choice = tunedChoice(ctx, 'prefill_attention', [rowBucket(M), Hq, Hkv, D, a.pool.dtype], () => {
+      const fd = prefillFlashDefines(ctx, D, a, `pagedAttention ${tag}`);
+      return { candidates: flashCandidates(fd.KT, fd.RQ), build: (c) => [pagedAttention(ctx, forced(c), tag)], writes: [a.out], out: a.out, tag };
+    });
+    if (choice) return pagedAttention(ctx, forced(choice), tag);
+  }
   if (mode === 'flash') {
     const fd = prefillFlashDefines(ctx, D, a, `pagedAttention ${tag}`);
     const rows = 16 * fd.RQ;
@@ -194,6 +204,18 @@ export function pagedAttentionSplit(ctx: GpuContext, a: PagedAttentionSplitArgs,
   const splitForm = a.splitForm ?? (ctx.isCpuAdapter ? 'thread' : 'wg');
   const combineForm = a.combineForm ?? 'thread';
   const chunk = a.chunk ?? 32;
+  // Tunable where the caller names neither form: every form pair at every chunk the partials cover (the ones a
+  // form refuses fail fast in the tuner, before any pipeline is made).
+  if (a.splitForm === undefined && a.combineForm === undefined) {
+    const shape = [M, Hq, Hkv, D, a.pool.dtype, a.blockTable.shape[1] * pageSize];
+    const forced = (c: TuneChoice): PagedAttentionSplitArgs => ({ ...a, splitForm: c.split as SplitForm, combineForm: c.combine as CombineForm, chunk: Number(c.chunk) });
+    const choice = tunedChoice(ctx, 'decode_attention', shape, () => {
+      const pairs = (['wg', 'wide', 'thread'] as const).flatMap((sp) => (['thread', 'wg'] as const).flatMap((co) => [32, 64, 128].map((ch) => ({ name: `${sp}+${co} ${ch}`, choice: { split: sp, combine: co, chunk: ch } }))));
+      const def = { name: `${splitForm}+${combineForm} ${chunk}`, choice: { split: splitForm, combine: combineForm, chunk } };
+      return { candidates: [def, ...pairs.filter((p) => p.name !== def.name)], build: (c) => pagedAttentionSplit(ctx, forced(c), tag), writes: [a.out, a.partials], out: a.out, tag };
+    });
+    if (choice) return pagedAttentionSplit(ctx, forced(choice), tag);
+  }
   if (!(splitForm in SPLIT_CHUNKS)) throw new ShapeMismatchError(`${what}: unknown splitForm '${splitForm}' (thread, wg or wide)`);
   if (combineForm !== 'thread' && combineForm !== 'wg') throw new ShapeMismatchError(`${what}: unknown combineForm '${combineForm}' (thread or wg)`);
   const chunks = SPLIT_CHUNKS[splitForm];

@@ -9,6 +9,7 @@ import type { DispatchRecord } from './dispatch.js';
 import { AdapterLimitError, DeviceLostError, GpuError } from './errors.js';
 import { PipelineCache, type PipelineEntry, type PipelineSpec } from './pipeline-cache.js';
 import { GpuTensor, numel, type GpuDType } from './tensor.js';
+import type { TunePoint, TuningTable } from './tuning.js';
 
 /** A record made inside compileBatch, and the variant whose compile it waits for. */
 interface PendingRecord {
@@ -33,6 +34,10 @@ export class GpuContext {
   private readonly pendingRejects = new Set<(e: Error) => void>();
   private readonly validationErrors: string[] = [];
   private owned = new Set<GPUBuffer>();
+  /** Measured kernel choices for this adapter (src/gpu/tuning.ts useTuning); wrappers consult it where the caller names no form. */
+  tuning: TuningTable | null = null;
+  /** While set, the wrappers' tunable decisions are appended here (the tuner's collection pass). */
+  tunePoints: TunePoint[] | null = null;
 
   constructor(readonly handle: GpuDeviceHandle) {
     this.device = handle.device;

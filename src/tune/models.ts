@@ -1,0 +1,82 @@
+/**
+ * Tuning a model's plan: build the model with the context collecting its tunable decisions, run it once at the
+ * lengths to tune for (so that its buffers hold a real call's data and its step / dims uniforms that call's
+ * shape), then tune the decisions on those buffers (src/tune/tuner.ts). The model built here keeps its default
+ * plan; models built after `useTuning(ctx, table)` take the table's choices.
+ */
+import type { GpuContext } from '../gpu/context.js';
+import type { TuningTable } from '../gpu/tuning.js';
+import { atLength, type DynRecord } from '../../kernels/flow-dims.js';
+import type { FlowModel } from '../models/flow/forward.js';
+import type { Qwen2Runtime } from '../models/qwen2/forward.js';
+import { collectTunePoints, tunePoints, type TuneOptions, type TuneReport } from './tuner.js';
+
+/** Seeded values in [−scale, scale) (a 32-bit LCG: the data only has to be finite and varied). */
+function values(n: number, seed: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
+  }
+  return out;
+}
+
+export interface LlmTuneOptions extends TuneOptions {
+  /** Prefill row counts to tune the prefill plan at (each tunes its power-of-two row bucket). */
+  prefillRows: readonly number[];
+  /** Context length at which the decode step is tuned (its attention's cost grows with it). */
+  context: number;
+}
+
+/**
+ * Tunes the LLM: `make` builds the runtime (its decode plan is planned in the constructor, so it must be built
+ * here, while the context collects). Each prefill size runs on a fresh sequence; the decode step runs at
+ * `context` positions.
+ */
+export async function tuneLlm(ctx: GpuContext, make: () => Qwen2Runtime, table: TuningTable, o: LlmTuneOptions): Promise<TuneReport[]> {
+  const { value: rt, points: decodePoints } = await collectTunePoints(ctx, make);
+  const d = rt.cfg.hidden;
+  const reports: TuneReport[] = [];
+  for (const M of o.prefillRows) {
+    if (M < 5 || M > rt.scratch.maxRows || M > rt.maxContext) {
+      o.log?.(`prefill ${M} rows: skipped (tunable plans have 5 … ${Math.min(rt.scratch.maxRows, rt.maxContext)} rows: maxPrefill, maxContext)`);
+      continue;
+    }
+    const seq = rt.createSequence();
+    try {
+      const { points } = await collectTunePoints(ctx, () => rt.prefill(seq, values(M * d, M, 0.5)));
+      reports.push(...(await tunePoints(ctx, points, table, o)));
+    } finally {
+      rt.free(seq);
+    }
+  }
+  const C = Math.min(o.context, rt.maxContext);
+  const seq = rt.createSequence();
+  try {
+    if (C > 1) await rt.prefill(seq, values((C - 1) * d, 7, 0.5));
+    await rt.decode(seq, values(d, 8, 0.5));
+    reports.push(...(await tunePoints(ctx, decodePoints, table, o)));
+  } finally {
+    rt.free(seq);
+  }
+  return reports;
+}
+
+export interface FlowTuneOptions extends TuneOptions {
+  /** Frames of the estimator call to tune at (prompt + generated), CFG batch 2. */
+  frames: number;
+}
+
+/** Tunes the flow's DiT estimator: `make` loads the model (it plans at load), then one call at `frames` frames. */
+export async function tuneFlow(ctx: GpuContext, make: () => Promise<FlowModel>, table: TuningTable, o: FlowTuneOptions): Promise<TuneReport[]> {
+  const { value: flow, points } = await collectTunePoints(ctx, make);
+  const B = 2, T = o.frames, cfg = flow.cfg;
+  await flow.estimator({
+    x: values(B * cfg.melDim * T, 1), mu: values(B * cfg.muDim * T, 2), cond: values(B * cfg.melDim * T, 3), spks: values(B * cfg.spkDim, 4),
+    mask: new Float32Array(B * T).fill(1), t: new Float32Array(B).fill(0.5), streaming: false,
+  });
+  // The DiT's records follow the live length: resolve each candidate's grid for this call's (T, B).
+  const sized = points.map((p) => ({ ...p, build: (c: Parameters<typeof p.build>[0]) => atLength(p.build(c) as DynRecord[], T, B) }));
+  return tunePoints(ctx, sized, table, o);
+}
