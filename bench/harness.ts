@@ -27,6 +27,8 @@ import { adapterLabel, type AdapterDescription } from '../src/gpu/device.js';
 import type { DispatchRecord } from '../src/gpu/dispatch.js';
 import type { GpuTensor } from '../src/gpu/tensor.js';
 import { requestNodeDevice } from '../src/gpu/node-device.js';
+import { TuningTable } from '../src/gpu/tuning.js';
+import { collectTunePoints, tunePoints } from '../src/tune/tuner.js';
 import { profileDispatches, timePass, wallTimeMs } from '../src/gpu/timing.js';
 import { copyStrided } from '../kernels/copy.js';
 import { repeatGraph } from './ort-graphs.js';
@@ -122,6 +124,11 @@ export interface CaseResult {
   gbps: number | null;
   gflops: number | null;
   roofline_frac: number | null;
+  /**
+   * With --tune: the decisions of this case's kernels tuned on this adapter before it was timed (src/tune/), each
+   * with the default's and the chosen candidate's GPU µs; the case then ran with the chosen ones.
+   */
+  tuned?: { key: string; default: string; default_us: number | null; chosen: string; chosen_us: number }[];
   error?: string;
 }
 
@@ -140,6 +147,10 @@ export interface RunOptions {
   json?: string;
   /** Only cases whose name contains this. */
   filter?: string;
+  /** Tune each case's kernel choices on this adapter (src/tune/tuner.ts) before timing it. */
+  tune?: boolean;
+  /** false: write only `json`, not bench/results/<suite>.json (tests). */
+  resultsFile?: boolean;
   log?: (line: string) => void;
 }
 
@@ -304,6 +315,25 @@ export function markdownTable(adapter: string, rows: CaseResult[]): string {
   return [`adapter: ${adapter}`, '', head, '|' + '---|'.repeat(11 + (chained ? 2 : 0) + (profiled ? 3 : 0)), ...lines].join('\n');
 }
 
+/**
+ * --tune: sets the case up with the context collecting its kernels' tunable decisions, tunes them on the case's
+ * buffers, then sets it up again with the table (the first plan is freed).
+ */
+async function tunedSetup(ctx: GpuContext, c: BenchCase, env: BenchEnv, r: CaseResult, log: (s: string) => void): Promise<CasePlan> {
+  const { value: first, points } = await collectTunePoints(ctx, () => c.setup(env));
+  if (!points.length) return first;
+  const table = TuningTable.forContext(ctx);
+  const reports = await tunePoints(ctx, points, table, { log: (l) => log(`[tune] ${c.name}: ${l}`) });
+  r.tuned = reports.map((t) => ({ key: t.key, default: t.defaultName, default_us: t.defaultUs, chosen: t.bestName, chosen_us: t.bestUs }));
+  first.dispose?.();
+  ctx.tuning = table;
+  try {
+    return await c.setup(env);
+  } finally {
+    ctx.tuning = null;
+  }
+}
+
 export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDescription; cases: CaseResult[] }> {
   const log = opts.log ?? ((s: string) => console.log(s));
   const load = SUITES[opts.suite];
@@ -328,7 +358,7 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
     };
     let plan: CasePlan | undefined;
     try {
-      plan = await c.setup(env);
+      plan = opts.tune ? await tunedSetup(ctx, c, env, r, log) : await c.setup(env);
       const t = await timeOurs(ctx, plan, plan.reps ?? reps, plan.reps ? Math.min(warmup, 1) : warmup);
       const ms = median(t.times);
       Object.assign(r, {
@@ -398,9 +428,11 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
     results.push(r);
   }
   const out = { adapter: handle.info, adapter_label: adapter, suite: suite.name, size: opts.size, date: new Date().toISOString(), roofline, cases: results };
-  mkdirSync(resultsDir, { recursive: true });
   const text = JSON.stringify(out, null, 1);
-  writeFileSync(join(resultsDir, `${suite.name}.json`), text);
+  if (opts.resultsFile !== false) {
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(join(resultsDir, `${suite.name}.json`), text);
+  }
   if (opts.json) {
     mkdirSync(dirname(opts.json), { recursive: true });
     writeFileSync(opts.json, text);
@@ -412,7 +444,7 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
 }
 
 export const BENCH_USAGE = `usage: bench --suite <${'name'}> [--size tiny|full] [--json <file>] [--reps N] [--warmup N]
-             [--filter <substring>] [--no-ort] [--ort-reps N] [--ort-timeout-ms T] [--ort-chain R] [--ort-profile]
+             [--filter <substring>] [--no-ort] [--ort-reps N] [--ort-timeout-ms T] [--ort-chain R] [--ort-profile] [--tune]
 suites: ${Object.keys(SUITES).join(', ')}`;
 
 /** Parses the runner's flags (shared by bench/run.ts and the CLI's `bench` command). */
@@ -440,6 +472,7 @@ export function parseBenchArgs(argv: string[]): RunOptions {
       case '--ort-timeout-ms': o.ortTimeoutMs = num(a, v); i++; break;
       case '--ort-chain': o.ortChain = num(a, v); i++; break;
       case '--ort-profile': o.ortProfile = true; break;
+      case '--tune': o.tune = true; break;
       default: throw new Error(`unknown argument ${a}`);
     }
   }

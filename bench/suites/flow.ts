@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/suites/flow.ts [--frames 200,600] [--solve-frames 200] [--dtypes f32,f16] [--reps 2]
  *                               [--no-ort] [--no-ort-webgpu] [--no-solve] [--profile] [--depth 22]
+ *                               [--tune]   (tune the DiT's kernel choices on this adapter first: src/tune/)
  *
  * Rows: one estimator call (CFG batch 2) at each total length (prompt + generated frames), ours (f32 and f16
  * weights; GPU wall time of the planned dispatches, no host transfers) and onnxruntime-node (`cpu`, `webgpu` EPs)
@@ -24,6 +25,8 @@ import { requestNodeDevice } from '../../src/gpu/node-device.js';
 import { profileDispatches, summariseTimings, wallTimeMs } from '../../src/gpu/timing.js';
 import { FlowModel } from '../../src/models/flow/forward.js';
 import { SYNTHETIC_SIZES, syntheticCheckpoint, type SyntheticDims } from '../../src/pipeline/synthetic.js';
+import { tuneFlow } from '../../src/tune/models.js';
+import { tuneFor } from './tune-for.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -56,7 +59,12 @@ interface Row { [k: string]: unknown }
 async function benchOurs(ctx: GpuContext, flow: TensorStore, yaml: Record<string, unknown>, dtype: 'f32' | 'f16', rows: Row[]): Promise<void> {
   const t0 = performance.now();
   const maxFrames = Math.max(...frameList, solveFrames);
-  const model = await FlowModel.load(ctx, { yaml, store: flow, dtype, maxFrames });
+  const make = () => FlowModel.load(ctx, { yaml, store: flow, dtype, maxFrames });
+  // --tune: this adapter's choices at the longest call first (src/tune/), then the timed model is built with them.
+  const tuned = flag('--tune') ? await tuneFor(ctx, (table, log) => tuneFlow(ctx, make, table, { frames: Math.max(...frameList), log })) : undefined;
+  const model = await make();
+  ctx.tuning = null;
+  if (tuned) rows.push({ impl: 'ours-webgpu', dtype, what: 'tuning', tuned });
   const loadS = (performance.now() - t0) / 1000;
   console.log(`[flow bench] ours ${dtype}: loaded in ${loadS.toFixed(1)} s; ${model.dispatchesPerStep} dispatches per solver step`);
   for (const T of frameList) {

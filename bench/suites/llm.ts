@@ -8,6 +8,7 @@
  *                               [--merge]   (update matching rows of an existing bench/results/llm.json)
  *                               [--profile] (GPU time per kernel variant of one decode step)
  *                               [--kv f32|f16] (KV cache element type of our rows; default f32)
+ *                               [--tune]  (tune the kernel choices on this adapter for these lengths first: src/tune/)
  *
  * Reports prefill tok/s (64 and 512 tokens), decode ms/token at context 64 and 1024 (end to end: input write,
  * one submit, top-k readback), and counters per decode token. For context 1024 the cache is grown to 1023
@@ -29,6 +30,8 @@ import { llmConfig, type LlmConfig } from '../../src/models/qwen2/config.js';
 import { Qwen2Runtime } from '../../src/models/qwen2/forward.js';
 import { uploadLlmWeights, maxWeightRelErr, type LlmWeightDtype } from '../../src/models/qwen2/weights.js';
 import { SYNTHETIC_SIZES, syntheticCheckpoint, type SyntheticDims } from '../../src/pipeline/synthetic.js';
+import { tuneLlm } from '../../src/tune/models.js';
+import { tuneFor } from './tune-for.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -79,10 +82,14 @@ async function benchOurs(ctx: GpuContext, store: TensorStore, cfg: LlmConfig, dt
   const weights = uploadLlmWeights(ctx, store, cfg, dtype);
   const maxCtx = Math.max(...contexts, ...prefillLens) + steps + 8;
   const kvDtype = opt('--kv', 'f32') as 'f32' | 'f16';
-  const rt = new Qwen2Runtime(ctx, cfg, weights, { maxPrefill: Math.max(...prefillLens), maxContext: maxCtx, kv: { pageSize: 16, maxSeqs: 2, dtype: kvDtype } });
+  const make = () => new Qwen2Runtime(ctx, cfg, weights, { maxPrefill: Math.max(...prefillLens), maxContext: maxCtx, kv: { pageSize: 16, maxSeqs: 2, dtype: kvDtype } });
+  // --tune: this adapter's choices for these shapes first (src/tune/), then the timed runtime is built with them.
+  const tuned = flag('--tune') ? await tuneFor(ctx, (table, log) => tuneLlm(ctx, make, table, { prefillRows: prefillLens, context: Math.max(...contexts), log })) : undefined;
+  const rt = make();
+  ctx.tuning = null;
   await ctx.finish();
   const loadS = (performance.now() - t0) / 1000;
-  const row: Row = { impl: kvDtype === 'f32' ? 'ours-webgpu' : `ours-webgpu-kv-${kvDtype}`, dtype, kvDtype, loadSeconds: +loadS.toFixed(2), weightRelErrVsF32: maxWeightRelErr(weights) };
+  const row: Row = { impl: kvDtype === 'f32' ? 'ours-webgpu' : `ours-webgpu-kv-${kvDtype}`, dtype, kvDtype, loadSeconds: +loadS.toFixed(2), weightRelErrVsF32: maxWeightRelErr(weights), ...(tuned && { tuned }) };
   const d = cfg.hidden;
   // Prefill: per length, one untimed run of that length first (as ORT gets below), then the timed runs. A short
   // warm-up alone left the first long prefill paying for first use: on the H200 the first dtype's 512-token

@@ -57,6 +57,9 @@ export const TUNING_FORMAT = 'cosyvoice-webgpu-tuning';
 export class TuningTable {
   private readonly entries = new Map<string, TuneEntry>();
 
+  /** The file it was read from, for errors (TuningTable.parse sets it). */
+  source = 'tuning table';
+
   constructor(readonly adapter: string) {}
 
   static forContext(ctx: GpuContext): TuningTable {
@@ -88,6 +91,7 @@ export class TuningTable {
   }
 
   toJSON(): object {
+    // (source is where this copy came from, not part of the table)
     return { format: TUNING_FORMAT, version: 1, adapter: this.adapter, entries: [...this.entries].map(([key, e]) => ({ key, ...e })) };
   }
 
@@ -104,6 +108,7 @@ export class TuningTable {
     if (o.version !== 1) throw new TuningFileError(`${source}: version ${JSON.stringify(o.version)} (this runtime reads version 1)`);
     if (typeof o.adapter !== 'string' || !Array.isArray(o.entries)) throw new TuningFileError(`${source}: needs a string "adapter" and an "entries" array`);
     const t = new TuningTable(o.adapter);
+    t.source = source;
     o.entries.forEach((e: unknown, i: number) => {
       const r = e as { key?: unknown; choice?: unknown; us?: unknown; tried?: unknown };
       const scalar = (v: unknown) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean';
@@ -117,7 +122,7 @@ export class TuningTable {
 }
 
 /** Puts `table` on `ctx` (null clears it); a table measured on another adapter is refused. */
-export function useTuning(ctx: GpuContext, table: TuningTable | null, source = 'tuning table'): void {
+export function useTuning(ctx: GpuContext, table: TuningTable | null, source = table?.source): void {
   const here = adapterLabel(ctx.handle.info);
   if (table && table.adapter !== here) {
     throw new TuningFileError(`${source} was measured on "${table.adapter}", not on this adapter ("${here}"): run \`cosyvoice-webgpu tune\` here`);

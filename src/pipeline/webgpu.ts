@@ -3,6 +3,7 @@
  * Browser-safe (no file access): model files come in as a ModelFiles record.
  */
 import type { GpuContext } from '../gpu/context.js';
+import { useTuning, type TuningTable } from '../gpu/tuning.js';
 import { FlowModel } from '../models/flow/forward.js';
 import { hiftConfigFromYaml } from '../models/hift/config.js';
 import { createHift, type HiftGenerator } from '../models/hift/forward.js';
@@ -34,7 +35,15 @@ export interface WebGpuPipelineOptions {
    * test) 69.3 → 69.8 s in total, but first audio 66.0 → 6.3 s after load (the wait moves into load).
    */
   precompile?: boolean;
+  /**
+   * Measured kernel choices for this adapter (`cosyvoice-webgpu tune`, src/tune/): the models take its tiles and
+   * forms where it has them, the defaults elsewhere. Refused (TuningFileError) if another adapter measured it.
+   */
+  tuning?: TuningTable;
 }
+
+/** The scratch limits createWebGpuPipeline uses by default (`tune` tunes for the same shapes). */
+export const PIPELINE_DEFAULTS = { maxFrames: 1500, maxContext: 2048 } as const;
 
 class GpuLlmPort implements LlmPort {
   constructor(private readonly lm: CosyVoice3Lm) {}
@@ -110,13 +119,14 @@ class GpuHiftPort implements HiftPort {
 /** Loads the three models onto `ctx` and returns the streaming pipeline over them. */
 export async function createWebGpuPipeline(ctx: GpuContext, files: ModelFiles, opts: WebGpuPipelineOptions = {}): Promise<CosyVoicePipeline> {
   const dtype = opts.dtype ?? 'f32';
-  const maxFrames = opts.maxFrames ?? 1500;
+  const maxFrames = opts.maxFrames ?? PIPELINE_DEFAULTS.maxFrames;
+  if (opts.tuning) useTuning(ctx, opts.tuning);
   // With precompile, the pipelines a synthesis needs compile here, all at once: the models plan their fixed
   // dispatch lists at load, and a prefill, the flow's token wrapper and HiFT calls of a few lengths are planned
   // ahead so that their variants join the batch.
   const precompile = opts.precompile !== false;
   const build = async () => {
-    const lm = CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype, maxContext: opts.maxContext ?? 2048, kv: { dtype: opts.kvDtype } });
+    const lm = CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype, maxContext: opts.maxContext ?? PIPELINE_DEFAULTS.maxContext, kv: { dtype: opts.kvDtype } });
     const flow = await FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype, maxFrames });
     const hcfg = hiftConfigFromYaml(files.yaml);
     // A caller's table bounds the longest HiFT call (its noise is read by absolute sample index).

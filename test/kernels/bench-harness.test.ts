@@ -1,4 +1,7 @@
 /** The benchmark runner's argument parsing and table (no timing is asserted anywhere). */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import ort from 'onnxruntime-node';
 import { markdownTable, median, parseBenchArgs, SUITES, type CaseResult } from '../../bench/harness.js';
@@ -16,6 +19,39 @@ describe('bench harness', () => {
     expect(() => parseBenchArgs(['--suite', 'kernels', '--reps', 'x'])).toThrow(/number/);
     expect(parseBenchArgs(['--suite', 'kernels', '--ort-chain', '8'])).toMatchObject({ ortChain: 8 });
     expect(parseBenchArgs(['--suite', 'kernels', '--ort-profile'])).toMatchObject({ ortProfile: true });
+    expect(parseBenchArgs(['--suite', 'kernels', '--tune'])).toMatchObject({ tune: true });
+  });
+
+  it('--tune: a case is tuned on its own buffers, then set up again with the chosen tile and timed', async () => {
+    const { linear } = await import('../../kernels/matmul.js');
+    const { runSuite } = await import('../../bench/harness.js');
+    let setups = 0;
+    SUITES['tune-test'] = async () => ({
+      name: 'tune-test',
+      description: 'one gemm_rt case',
+      cases: () => [{
+        name: 'gemm_rt 40×72×64',
+        shape: 'x[40,64]',
+        setup: ({ ctx }) => {
+          setups++;
+          const x = ctx.upload(Float32Array.from({ length: 40 * 64 }, (_, i) => Math.sin(i)), 'f32', [40, 64]);
+          const w = ctx.upload(Float32Array.from({ length: 72 * 64 }, (_, i) => Math.cos(i)), 'f32', [72, 64]);
+          const y = ctx.tensor('f32', [40, 72]);
+          return { records: [linear(ctx, { x, w, y, mode: 'gemm_rt' })], output: y, reps: 2, dispose: () => [x, w, y].forEach((t) => t.buffer.destroy()) };
+        },
+      }],
+    });
+    try {
+      const json = join(mkdtempSync(join(tmpdir(), 'cv-bench-')), 'r.json');
+      const { cases } = await runSuite({ suite: 'tune-test', size: 'tiny', tune: true, ort: false, json, resultsFile: false, log: () => {} });
+      expect(cases[0].error).toBeUndefined();
+      expect(setups).toBe(2);
+      expect(cases[0].tuned).toHaveLength(1);
+      expect(cases[0].tuned![0].key).toBe('linear:64x72x64xf32xp');
+      expect(cases[0].tuned![0].chosen_us).toBeGreaterThan(0);
+    } finally {
+      delete SUITES['tune-test'];
+    }
   });
 
   it('repeatGraph chains a graph through its output (run by ORT cpu), and refuses graphs that cannot chain', async () => {

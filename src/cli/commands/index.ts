@@ -13,6 +13,10 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
     summary: 'text → 24 kHz WAV (default: built-in synthetic model, not speech)',
     load: async () => (await import('./synth.js')).synthCommand,
   },
+  tune: {
+    summary: 'measure this adapter\'s fastest kernel tiles and forms for the models → a tuning table for synth --tuning',
+    load: async () => (await import('./tune.js')).tuneCommand,
+  },
   convert: {
     summary: 'official CosyVoice3 folder → our ONNX files + cosyvoice.json',
     load: async () => (await import('./convert.js')).convertCommand,

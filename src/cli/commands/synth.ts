@@ -23,6 +23,7 @@ import type { SynthesisMode, SynthesisStats } from '../../pipeline/types.js';
 import { createWebGpuPipeline } from '../../pipeline/webgpu.js';
 import { loadSpeakerFile } from '../../speaker/index.js';
 import { loadTokenizerDir } from '../../text/load.js';
+import { readTuningFile } from '../../tune/file.js';
 import { progressPrinter } from '../progress.js';
 
 export class UsageError extends Error {
@@ -39,7 +40,8 @@ const HELP = `usage: cosyvoice-webgpu synth --text "…" --out out.wav [options]
   --dtype f32|f16     weight storage (default f32)
   --kv-dtype f32|f16  LLM KV cache element type (default f32; f16 halves its memory and attention reads)
   --seed N            sampling seed (default 0)
-  --tokens N          generate exactly N speech tokens (benchmarks)`;
+  --tokens N          generate exactly N speech tokens (benchmarks)
+  --tuning <file>     kernel choices measured on this adapter by \`cosyvoice-webgpu tune\``;
 
 export async function synthCommand(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
@@ -48,7 +50,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
       text: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: 'tiny' },
       speaker: { type: 'string' }, mode: { type: 'string', default: 'zero-shot' }, instruct: { type: 'string' },
       stream: { type: 'boolean', default: false }, dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' }, seed: { type: 'string', default: '0' },
-      tokens: { type: 'string' }, help: { type: 'boolean', default: false },
+      tokens: { type: 'string' }, tuning: { type: 'string' }, help: { type: 'boolean', default: false },
     },
   });
   if (v.help) {
@@ -84,7 +86,9 @@ export async function synthCommand(argv: string[]): Promise<number> {
     : syntheticSpeaker(files);
   const handle = await requestNodeDevice();
   console.log(`adapter: ${adapterLabel(handle.info)} (shader-f16 ${handle.features.has('shader-f16') ? 'available' : 'absent'})`);
-  const tts = await createWebGpuPipeline(new GpuContext(handle), files, { dtype: v.dtype, kvDtype, text });
+  const tuning = v.tuning ? readTuningFile(v.tuning) : undefined;
+  if (tuning) console.log(`tuning: ${v.tuning} (${tuning.size} decisions)`);
+  const tts = await createWebGpuPipeline(new GpuContext(handle), files, { dtype: v.dtype, kvDtype, text, tuning });
   console.log(`model: ${files.source}; loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   let forceTokens = v.tokens ? Number(v.tokens) : undefined;

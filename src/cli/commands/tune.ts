@@ -1,0 +1,101 @@
+/**
+ * `cosyvoice-webgpu tune`: measures the kernel choices of this adapter (src/tune/) for the models `synth` will run
+ * and writes them as a tuning table, which `synth --tuning <file>` (and `bench --tuning`) then use.
+ *
+ *   tune --out tuning.json [--model <dir> | --size tiny|full] [--dtype f32|f16] [--kv-dtype f32|f16]
+ *        [--models llm,flow] [--prefill 64,128,256] [--context N] [--frames N] [--max-context N] [--max-frames N]
+ *        [--reps N] [--rounds N] [--quick]
+ *
+ * The tables are keyed by shape: tune with the model, dtypes and limits synth runs with (the defaults match synth's).
+ */
+import { parseArgs } from 'node:util';
+import { GpuContext } from '../../gpu/context.js';
+import { adapterLabel } from '../../gpu/device.js';
+import { requestNodeDevice } from '../../gpu/node-device.js';
+import { TuningTable } from '../../gpu/tuning.js';
+import { FlowModel } from '../../models/flow/forward.js';
+import { CosyVoice3Lm } from '../../models/llm/cosyvoice3-lm.js';
+import { syntheticModelFiles, type ModelFiles } from '../../pipeline/model-files.js';
+import { loadModelFolder } from '../../pipeline/node-model-files.js';
+import { PIPELINE_DEFAULTS } from '../../pipeline/webgpu.js';
+import { writeTuningFile } from '../../tune/file.js';
+import { tuneFlow, tuneLlm } from '../../tune/models.js';
+import type { TuneReport } from '../../tune/tuner.js';
+import { progressPrinter } from '../progress.js';
+import { UsageError } from './synth.js';
+
+const HELP = `usage: cosyvoice-webgpu tune --out tuning.json [options]
+  --model <dir>       official or converted model folder (default: the built-in synthetic model at --size)
+  --size tiny|full    synthetic model size (default full: the choices depend on the real shapes)
+  --dtype f32|f16     weight storage, as synth runs it (default f32)
+  --kv-dtype f32|f16  LLM KV cache element type, as synth runs it (default f32)
+  --models <list>     llm, flow or both (default llm,flow)
+  --prefill <list>    LLM prefill row counts to tune (default 64,128,256: each stands for its power-of-two bucket)
+  --context N         LLM context at which the decode step is tuned (default 1024)
+  --frames N          DiT frames (prompt + generated) of the estimator call tuned (default 600)
+  --max-context N     LLM context limit, as synth's (default ${PIPELINE_DEFAULTS.maxContext})
+  --max-frames N      flow scratch in frames, as synth's (default ${PIPELINE_DEFAULTS.maxFrames})
+  --reps N            runs per timing burst (default 10)
+  --rounds N          rounds over the candidates, best kept (default 2)
+  --quick             only the default and two alternatives per decision`;
+
+function positive(name: string, v: string | undefined): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} ${v}: a positive integer`);
+  return n;
+}
+
+export async function tuneCommand(argv: string[]): Promise<number> {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      out: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: 'full' }, dtype: { type: 'string', default: 'f32' },
+      'kv-dtype': { type: 'string', default: 'f32' }, models: { type: 'string', default: 'llm,flow' }, prefill: { type: 'string', default: '64,128,256' },
+      context: { type: 'string', default: '1024' }, frames: { type: 'string', default: '600' }, 'max-context': { type: 'string', default: String(PIPELINE_DEFAULTS.maxContext) },
+      'max-frames': { type: 'string', default: String(PIPELINE_DEFAULTS.maxFrames) }, reps: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' },
+      quick: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+    },
+  });
+  if (v.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!v.out) throw new UsageError(`--out is required\n${HELP}`);
+  if (v.dtype !== 'f32' && v.dtype !== 'f16') throw new UsageError(`--dtype ${v.dtype}: use f32 or f16`);
+  const kvDtype = v['kv-dtype'];
+  if (kvDtype !== 'f32' && kvDtype !== 'f16') throw new UsageError(`--kv-dtype ${kvDtype}: use f32 or f16`);
+  if (v.size !== 'tiny' && v.size !== 'full') throw new UsageError(`--size ${v.size}: use tiny or full`);
+  const models = v.models!.split(',');
+  if (!models.length || models.some((m) => m !== 'llm' && m !== 'flow')) throw new UsageError(`--models ${v.models}: a list of llm and flow`);
+  const prefillRows = v.prefill!.split(',').map((s) => positive('prefill', s));
+  const o = { reps: positive('reps', v.reps), rounds: positive('rounds', v.rounds), maxCandidates: v.quick ? 3 : undefined, log: (l: string) => console.log(`  ${l}`) };
+  const maxContext = positive('max-context', v['max-context']), maxFrames = positive('max-frames', v['max-frames']);
+
+  const progress = progressPrinter();
+  const files: ModelFiles = v.model ? await loadModelFolder(v.model, progress) : syntheticModelFiles(v.size, 0);
+  progress.done();
+  const ctx = new GpuContext(await requestNodeDevice());
+  console.log(`adapter: ${adapterLabel(ctx.handle.info)}; model: ${files.source}; ${v.dtype} weights`);
+  const table = TuningTable.forContext(ctx);
+  const reports: TuneReport[] = [];
+  const t0 = performance.now();
+  try {
+    if (models.includes('llm')) {
+      console.log(`LLM: prefill ${prefillRows.join(', ')} rows, decode at context ${v.context}`);
+      const make = () => CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype: v.dtype as 'f32' | 'f16', maxContext, kv: { dtype: kvDtype } }).rt;
+      reports.push(...(await tuneLlm(ctx, make, table, { ...o, prefillRows, context: positive('context', v.context) })));
+    }
+    if (models.includes('flow')) {
+      const frames = Math.min(positive('frames', v.frames), maxFrames);
+      console.log(`flow: one estimator call at ${frames} frames`);
+      reports.push(...(await tuneFlow(ctx, () => FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype: v.dtype as 'f32' | 'f16', maxFrames }), table, { ...o, frames })));
+    }
+  } finally {
+    ctx.dispose();
+  }
+  writeTuningFile(v.out, table);
+  const changed = reports.filter((r) => r.bestName !== r.defaultName);
+  console.log(`wrote ${v.out}: ${table.size} decisions in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${changed.length} differ from the defaults`);
+  if (!table.size) console.log('NOTE: this adapter runs the CPU-adapter forms (lavapipe, SwiftShader), which have no tuned choices: the table is empty');
+  return 0;
+}

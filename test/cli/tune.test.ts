@@ -1,0 +1,64 @@
+/**
+ * `tune` writes a tuning table for this adapter (on lavapipe an empty one: the CPU-adapter forms have no tuned
+ * choices) that `synth --tuning` accepts; a table from another adapter, a malformed one and a missing file are
+ * refused by name, with no WAV written.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { TuningTable } from '../../src/gpu/tuning.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cv-tune-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
+  try {
+    return { code: await main(args), out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+describe('cosyvoice-webgpu tune', () => {
+  it('tiny synthetic model: writes a table for this adapter, which synth --tuning runs with', async () => {
+    const file = join(dir, 'tuning.json');
+    const r = await run(['tune', '--size', 'tiny', '--out', file, '--quick', '--prefill', '32', '--context', '64', '--frames', '80']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/wrote .*tuning\.json: \d+ decisions/);
+    const table = TuningTable.parse(readFileSync(file, 'utf8'), file);
+    expect(r.out).toContain(`adapter: ${table.adapter}`);
+    const wav = join(dir, 'a.wav');
+    const s = await run(['synth', '--text', 'Hi.', '--out', wav, '--tokens', '5', '--tuning', file]);
+    expect(s.err).toBe('');
+    expect(s.out).toMatch(/tuning: .*tuning\.json \(\d+ decisions\)/);
+    expect(existsSync(wav)).toBe(true);
+  });
+
+  it('refuses another adapter\'s table, a malformed one and a missing file, naming the file', async () => {
+    const other = join(dir, 'other.json');
+    writeFileSync(other, JSON.stringify(new TuningTable('NVIDIA H200 (not this one)')));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"format": "cosyvoice-webgpu-tuning", "version": 1}');
+    for (const [file, msg] of [
+      [other, /TuningFileError: .*other\.json was measured on "NVIDIA H200 \(not this one\)"/],
+      [bad, /TuningFileError: .*bad\.json: needs a string "adapter"/],
+      [join(dir, 'missing.json'), /TuningFileError: .*missing\.json: cannot read the tuning file \(ENOENT\)/],
+    ] as const) {
+      const wav = join(dir, 'b.wav');
+      const r = await run(['synth', '--text', 'Hi.', '--out', wav, '--tokens', '5', '--tuning', file]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(msg);
+      expect(existsSync(wav)).toBe(false);
+    }
+    expect((await run(['tune', '--size', 'tiny'])).err).toMatch(/--out is required/);
+    expect((await run(['tune', '--out', join(dir, 'x.json'), '--models', 'hift'])).err).toMatch(/--models hift: a list of llm and flow/);
+  });
+});
