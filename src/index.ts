@@ -9,7 +9,9 @@ export type { WorkerLoadOptions, WorkerStreamOptions, ProgressInfo, LoadedInfo, 
 export { BrowserRuntimeError, ModelCacheQuotaError, ModelFetchError, UnsupportedModelError, WorkerProtocolError, WorkerError } from './browser/errors.js';
 export { HttpModelSource, MODEL_CACHE_NAME, openModelCache, clearModelCache, loadOnnxFromSource, type ModelSource, type CacheLike } from './browser/model-source.js';
 // The pipeline: models on WebGPU behind the streaming TextToSpeech contract, model files, text frontends.
-export { createWebGpuPipeline, type WebGpuPipelineOptions } from './pipeline/webgpu.js';
+export { createWebGpuPipeline, PIPELINE_DEFAULTS, type WebGpuPipelineOptions } from './pipeline/webgpu.js';
+export { collectTunePoints, tunePoints, type TuneOptions, type TuneReport } from './tune/tuner.js';
+export { tuneLlm, tuneFlow, type LlmTuneOptions, type FlowTuneOptions } from './tune/models.js';
 export { CosyVoicePipeline, EmptyTextError, SpeakerMismatchError, type PipelineModels, type StreamOptions } from './pipeline/tts.js';
 export { syntheticModelFiles, modelFilesFrom, type ModelFiles } from './pipeline/model-files.js';
 export { syntheticSpeaker, speakerFromFile } from './pipeline/speaker.js';

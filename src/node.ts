@@ -6,3 +6,4 @@ export { loadModelFolder, folderKind, ModelFolderError } from './pipeline/node-m
 export { loadTokenizerDir } from './text/load.js';
 export { loadSpeakerFile, saveSpeakerFile } from './speaker/index.js';
 export { convertModel } from './convert/index.js';
+export { readTuningFile, writeTuningFile } from './tune/file.js';

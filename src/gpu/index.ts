@@ -9,3 +9,4 @@ export * from './pipeline-cache.js';
 export * from './dispatch.js';
 export * from './context.js';
 export * from './timing.js';
+export * from './tuning.js';
