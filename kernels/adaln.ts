@@ -31,8 +31,9 @@ export function adaLayerNorm(ctx: GpuContext, a: AdaLnArgs, tag = ''): DynRecord
   const maxOff = Math.max(a.shiftBase, a.scaleBase) + C;
   if (maxOff > a.mod.numel) throw new ShapeMismatchError(`adaLayerNorm ${tag}: modulation offset ${maxOff} beyond table [${a.mod.shape}]`);
   const params = sharedUniform(ctx, packParams([C, a.shiftBase, a.scaleBase, a.modStride, { f32: a.eps }]));
-  const rowwise = (a.impl ?? (ctx.isCpuAdapter && C % 4 === 0 ? 'rowwise' : 'workgroup')) === 'rowwise';
-  if (rowwise && C % 4 !== 0) throw new ShapeMismatchError(`adaLayerNorm ${tag}: rowwise needs C % 4 == 0, C=${C}`);
+  const vec4 = C % 4 === 0 && a.shiftBase % 4 === 0 && a.scaleBase % 4 === 0 && a.modStride % 4 === 0;
+  const rowwise = (a.impl ?? (ctx.isCpuAdapter && vec4 ? 'rowwise' : 'workgroup')) === 'rowwise';
+  if (rowwise && !vec4) throw new ShapeMismatchError(`adaLayerNorm ${tag}: rowwise reads vec4s: C, the modulation offsets and stride must be multiples of 4 (C=${C}, ${a.shiftBase}, ${a.scaleBase}, ${a.modStride})`);
   const spec = rowwise ? { shader: 'adaln', entry: 'rowwise', defines: { ROWWISE: true } } : { shader: 'adaln', entry: 'main' };
   const grid = (M: number) => (rowwise ? flatGrid(ceilDiv(M, 64)) : flatGrid(M));
   const rec = ctx.record(spec, [a.dims, params, a.x, a.y, a.mod], grid(Mmax), tag);

@@ -58,6 +58,14 @@ describe('adaLayerNorm (LN eps 1e-6 + shift/scale; workgroup and rowwise entries
     expectClose(await ctx.readF32(y), ref, { atol: 2e-5, rtol: 1e-5, label: `adaln workgroup T=${T} C=${C}` });
     expectClose(await ctx.readF32(y2), ref, { atol: 2e-5, rtol: 1e-5, label: `adaln rowwise T=${T} C=${C}` });
   });
+
+  it('rowwise reads vec4s: a modulation offset off a multiple of 4 is refused by name (the default takes the workgroup form)', async () => {
+    const ctx = await testContext();
+    const dims = createDims(ctx, { T: 3, B: 1, chunk: 0 });
+    const args = { dims, x: ctx.tensor('f32', [3, 64]), y: ctx.tensor('f32', [3, 64]), mod: ctx.tensor('f32', [400]), shiftBase: 2, scaleBase: 66, modStride: 0, eps: 1e-6 };
+    expect(() => adaLayerNorm(ctx, { ...args, impl: 'rowwise' }, 'blk')).toThrow(/adaLayerNorm blk: rowwise reads vec4s.*C=64, 2, 66, 0/);
+    expect(adaLayerNorm(ctx, args).variant).toMatch(/adaln_main/);
+  });
 });
 
 describe('ditAttention (flash, tiled, rowwise and 3-pass gemm forms, key padding, 50-frame chunks) vs float64', () => {
