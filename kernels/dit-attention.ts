@@ -8,7 +8,9 @@ import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 import { rowBucket, tunedChoice, type TuneChoice } from '../src/gpu/tuning.js';
-import { flashCandidates, flashDefines, flashKeyTile, type FlashTileOptions } from './flash.js';
+import { flashCandidates, flashDefines, flashKeyTile, flashSubgroups, TUNE_SPLITS, type FlashTileOptions, type SplitScratch } from './flash.js';
+
+export { splitScratch, TUNE_SPLITS, type SplitScratch } from './flash.js';
 import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
 
 export { flashKeyTile };
@@ -56,17 +58,6 @@ export function ditAttention(ctx: GpuContext, a: DitAttentionArgs, tag = ''): Dy
   const { C, DH } = attentionShape(`ditAttention ${tag}`, a);
   const params = sharedUniform(ctx, packParams([a.heads, C, 0, { f32: 1 / Math.sqrt(DH) }]));
   const impl = a.impl ?? (ctx.isCpuAdapter ? 'rowwise' : ditAttentionGpuImpl(ctx, DH));
-  // Tunable: the flash tile where the caller names none, or the `tiled` entry instead.
-  if (impl === 'flash' && a.keyTile === undefined && a.rowsPerThread === undefined) {
-    const forced = (c: TuneChoice): DitAttentionArgs =>
-      c.impl === 'tiled' ? { ...a, impl: 'tiled' } : { ...a, impl: 'flash', keyTile: Number(c.KT), rowsPerThread: Number(c.RQ) as 2 | 4 };
-    const choice = tunedChoice(ctx, 'dit_attention', [rowBucket(a.qkv.shape[0]), a.heads, DH], () => {
-      const fd = flashDefines(ctx, DH, a, `ditAttention ${tag}`);
-      const [def, ...rest] = flashCandidates(fd.KT, fd.RQ);
-      return { candidates: [def, { name: 'tiled', choice: { impl: 'tiled' } }, ...rest], build: (c) => [ditAttention(ctx, forced(c), tag)], writes: [a.o], out: a.o, tag };
-    });
-    if (choice) return ditAttention(ctx, forced(choice), tag);
-  }
   let defines: Record<string, number | boolean>;
   if (impl === 'flash') {
     defines = flashDefines(ctx, DH, a, `ditAttention ${tag}`);
@@ -84,10 +75,35 @@ export function ditAttention(ctx: GpuContext, a: DitAttentionArgs, tag = ''): Dy
 export interface DitAttentionSplitArgs extends Omit<DitAttentionArgs, 'impl' | 'subgroups'> {
   /** Key ranges a row block is walked in, by that many workgroups (≥ 2). */
   splits: number;
-  /** Partial rows: f32 [Mmax, splits, heads, DH] (unnormalised). */
+  /** Partial rows: f32, at least [Mmax, splits, heads, DH] values (unnormalised; a larger scratch is used from its start). */
   part: GpuTensor;
-  /** Partial max and sum: f32 [Mmax, splits, heads, 2]. */
+  /** Partial max and sum: f32, at least [Mmax, splits, heads, 2] values. */
   ml: GpuTensor;
+}
+
+/**
+ * The DiT attention a GPU model runs: `flash` at its default tile (or `tiled` where flash does not fit), unless
+ * the context's tuning table chose another flash tile, `tiled`, or the key-split flash with S splits (which needs
+ * `split`; subgroups of ≥ 8 lanes). Reports the decision to a collecting tuner.
+ */
+export function ditAttentionGpu(ctx: GpuContext, a: Omit<DitAttentionArgs, 'impl'>, split: SplitScratch | undefined, tag = ''): DynRecord[] {
+  const { Mmax, DH } = attentionShape(`ditAttentionGpu ${tag}`, a);
+  if (ditAttentionGpuImpl(ctx, DH) !== 'flash') return [ditAttention(ctx, { ...a, impl: 'tiled' }, tag)];
+  const fd = flashDefines(ctx, DH, a, `ditAttention ${tag}`);
+  const form = (c: TuneChoice): DynRecord[] =>
+    c.impl === 'tiled' ? [ditAttention(ctx, { ...a, impl: 'tiled' }, tag)]
+      : c.impl === 'split' ? ditAttentionSplit(ctx, { ...a, ...split!.get(), splits: Number(c.S) }, tag)
+        : [ditAttention(ctx, { ...a, impl: 'flash', keyTile: Number(c.KT), rowsPerThread: Number(c.RQ) as 2 | 4 }, tag)];
+  const [def, ...tiles] = flashCandidates(fd.KT, fd.RQ);
+  const splits = split && flashSubgroups(ctx) ? TUNE_SPLITS.filter((S) => S <= split.maxSplits).map((S) => ({ name: `flash split ${S}`, choice: { impl: 'split', S } })) : [];
+  const choice = tunedChoice(ctx, 'dit_attention', [rowBucket(Mmax), a.heads, DH], () => ({
+    candidates: [def, { name: 'tiled', choice: { impl: 'tiled' } }, ...splits, ...tiles],
+    build: form,
+    writes: [a.o],
+    out: a.o,
+    tag,
+  }));
+  return form(choice ?? def.choice);
 }
 
 /**
@@ -99,8 +115,8 @@ export function ditAttentionSplit(ctx: GpuContext, a: DitAttentionSplitArgs, tag
   const { Mmax, C, DH } = attentionShape(`ditAttentionSplit ${tag}`, a);
   const H = a.heads, S = a.splits;
   if (!Number.isInteger(S) || S < 2) throw new ShapeMismatchError(`ditAttentionSplit ${tag}: splits must be a whole number ≥ 2, got ${S}`);
-  expectShape(`ditAttentionSplit ${tag} part`, a.part, [Mmax, S, H, DH], ['f32']);
-  expectShape(`ditAttentionSplit ${tag} ml`, a.ml, [Mmax, S, H, 2], ['f32']);
+  if (a.part.dtype !== 'f32' || a.part.numel < Mmax * S * H * DH) throw new ShapeMismatchError(`ditAttentionSplit ${tag}: part [${a.part.shape}] ${a.part.dtype} must be f32 with at least [${Mmax}, ${S}, ${H}, ${DH}] values`);
+  if (a.ml.dtype !== 'f32' || a.ml.numel < Mmax * S * H * 2) throw new ShapeMismatchError(`ditAttentionSplit ${tag}: ml [${a.ml.shape}] ${a.ml.dtype} must be f32 with at least [${Mmax}, ${S}, ${H}, 2] values`);
   const defines = { ...flashDefines(ctx, DH, { ...a, subgroups: true }, `ditAttentionSplit ${tag}`), FL_SPLIT: true };
   const params = sharedUniform(ctx, packParams([H, C, S, { f32: 1 / Math.sqrt(DH) }]));
   const rows = 16 * defines.RQ;

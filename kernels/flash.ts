@@ -4,6 +4,7 @@
  * define set {DH, KT, RQ, SG}.
  */
 import type { GpuContext } from '../src/gpu/context.js';
+import type { GpuTensor } from '../src/gpu/tensor.js';
 import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
 
 export interface FlashTileOptions {
@@ -56,8 +57,26 @@ export function flashDefines(ctx: GpuContext, dh: number, o: FlashTileOptions, w
  * Flash tiles to tune over: the default (keys a tile `kt`, rows a thread `rq`) first, then every other pair of
  * 8, 16 or 32 keys and 2 or 4 rows (those the device's workgroup memory refuses fail in flashDefines).
  */
-export function flashCandidates(kt: number, rq: number, extra: Readonly<Record<string, string>> = {}): { name: string; choice: Readonly<Record<string, number | string>> }[] {
+export function flashCandidates(kt: number, rq: number): { name: string; choice: Readonly<Record<string, number>> }[] {
   const all = [8, 16, 32].flatMap((KT) => [2, 4].map((RQ) => ({ KT, RQ })));
   const order = [{ KT: kt, RQ: rq }, ...all.filter((c) => c.KT !== kt || c.RQ !== rq)];
-  return order.map((c) => ({ name: `flash kt${c.KT} rq${c.RQ}`, choice: { ...extra, ...c } }));
+  return order.map((c) => ({ name: `flash kt${c.KT} rq${c.RQ}`, choice: c }));
 }
+
+/** Key-split scratch a model keeps for up to `maxSplits` splits, made on first use (only a split form needs it). */
+export interface SplitScratch {
+  maxSplits: number;
+  get(): { part: GpuTensor; ml: GpuTensor };
+}
+
+/** A SplitScratch of `rows` × maxSplits × heads × dh partial rows (f32), allocated when first asked for. */
+export function splitScratch(ctx: GpuContext, rows: number, heads: number, dh: number, maxSplits: number, label: string): SplitScratch {
+  let t: { part: GpuTensor; ml: GpuTensor } | undefined;
+  return {
+    maxSplits,
+    get: () => (t ??= { part: ctx.tensor('f32', [rows, maxSplits, heads, dh], `${label}.part`), ml: ctx.tensor('f32', [rows, maxSplits, heads, 2], `${label}.ml`) }),
+  };
+}
+
+/** Key splits the tuner tries (each a candidate of its own). */
+export const TUNE_SPLITS = [2, 3, 4] as const;

@@ -4,7 +4,7 @@ import { ceilDiv, grid1d, packParams, type DispatchRecord } from '../src/gpu/dis
 import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 import { rowBucket, tunedChoice, type TuneChoice } from '../src/gpu/tuning.js';
-import { flashBytes, flashCandidates, flashDefines, flashKeyTile, type FlashTileOptions } from './flash.js';
+import { flashBytes, flashCandidates, flashDefines, flashKeyTile, flashSubgroups, TUNE_SPLITS, type FlashTileOptions, type SplitScratch } from './flash.js';
 
 /** With mode `flash`: its tile options (kernels/flash.ts; keys per tile default: prefillKeyTile). */
 export interface PagedAttentionArgs extends FlashTileOptions {
@@ -71,6 +71,35 @@ function attentionDims(what: string, a: Omit<PagedAttentionArgs, 'mode'>) {
   return { M, Hq, D, pageSize, Hkv, scale, defines };
 }
 
+/** pagedAttention's entry for M rows when the caller names none (see the comment in pagedAttention). */
+function defaultPagedMode(ctx: GpuContext, M: number, Hq: number, Hkv: number, D: number): NonNullable<PagedAttentionArgs['mode']> {
+  if (M < 8 && decodeRunsHeadsSg(ctx, Hq, Hkv, D)) return 'heads_sg';
+  if (sgEntriesFit(ctx, D)) return 'rows_sg';
+  if (M >= 8 && ctx.isCpuAdapter) return 'rows';
+  return !ctx.isCpuAdapter && M >= FLASH_MIN_ROWS && flashKeyTile(ctx, D) > 0 ? 'flash' : 'chunked';
+}
+
+/**
+ * Causal prefill attention as a model runs it: pagedAttention's entry (the caller's `mode`, else the default), and
+ * where that is the flash walk with no tile named, the context's tuning table may choose another flash tile or
+ * the key-split walk with S splits (pagedFlashSplit, which needs `split`; subgroups of ≥ 8 lanes). Reports the
+ * decision to a collecting tuner.
+ */
+export function prefillAttention(ctx: GpuContext, a: PagedAttentionArgs, split: SplitScratch | undefined, tag = ''): DispatchRecord[] {
+  const { M, Hq, Hkv, D } = attentionDims('prefillAttention', a);
+  const flash = (a.mode ?? defaultPagedMode(ctx, M, Hq, Hkv, D)) === 'flash';
+  if (!flash || a.keyTile !== undefined || a.rowsPerThread !== undefined) return [pagedAttention(ctx, a, tag)];
+  const fd = prefillFlashDefines(ctx, D, a, `prefillAttention ${tag}`);
+  const form = (c: TuneChoice): DispatchRecord[] =>
+    c.impl === 'split'
+      ? pagedFlashSplit(ctx, { ...a, ...split!.get(), splits: Number(c.S) }, tag)
+      : [pagedAttention(ctx, { ...a, mode: 'flash', keyTile: Number(c.KT), rowsPerThread: Number(c.RQ) as 2 | 4 }, tag)];
+  const [def, ...tiles] = flashCandidates(fd.KT, fd.RQ);
+  const splits = split && flashSubgroups(ctx) ? TUNE_SPLITS.filter((S) => S <= split.maxSplits).map((S) => ({ name: `flash split ${S}`, choice: { impl: 'split', S } })) : [];
+  const choice = tunedChoice(ctx, 'prefill_attention', [rowBucket(M), Hq, Hkv, D, a.pool.dtype], () => ({ candidates: [def, ...splits, ...tiles], build: form, writes: [a.out], out: a.out, tag }));
+  return form(choice ?? def.choice);
+}
+
 export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = ''): DispatchRecord {
   const { M, Hq, D, pageSize, Hkv, scale, defines } = attentionDims('pagedAttention', a);
   // GPUs: `flash` from FLASH_MIN_ROWS rows, whose workgroups stage each K/V tile once for 32 query rows (H200, 512
@@ -80,26 +109,7 @@ export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = '')
   // (bench model-kernels "prefill attention"); full-size f16 LLM prefill of 512 tokens 26.1 → 19.0 s.
   // A few rows (decode) on llvmpipe: `heads_sg`, whose lanes are the q heads sharing a kv head.
   const gq = Hq / Hkv;
-  const mode =
-    a.mode ??
-    (M < 8 && decodeRunsHeadsSg(ctx, Hq, Hkv, D)
-      ? 'heads_sg'
-      : sgEntriesFit(ctx, D)
-        ? 'rows_sg'
-        : M >= 8 && ctx.isCpuAdapter
-          ? 'rows'
-          : !ctx.isCpuAdapter && M >= FLASH_MIN_ROWS && flashKeyTile(ctx, D) > 0
-            ? 'flash'
-            : 'chunked');
-  if (mode === 'flash' && a.mode === undefined && a.keyTile === undefined && a.rowsPerThread === undefined) {
-    // Tunable: the flash tile (keys a tile, rows a thread) where the caller names no mode and no tile.
-    const forced = (c: TuneChoice): PagedAttentionArgs => ({ ...a, mode: 'flash', keyTile: Number(c.KT), rowsPerThread: Number(c.RQ) as 2 | 4 });
-    const choice = tunedChoice(ctx, 'prefill_attention', [rowBucket(M), Hq, Hkv, D, a.pool.dtype], () => {
-      const fd = prefillFlashDefines(ctx, D, a, `pagedAttention ${tag}`);
-      return { candidates: flashCandidates(fd.KT, fd.RQ), build: (c) => [pagedAttention(ctx, forced(c), tag)], writes: [a.out], out: a.out, tag };
-    });
-    if (choice) return pagedAttention(ctx, forced(choice), tag);
-  }
+  const mode = a.mode ?? defaultPagedMode(ctx, M, Hq, Hkv, D);
   if (mode === 'flash') {
     const fd = prefillFlashDefines(ctx, D, a, `pagedAttention ${tag}`);
     const rows = 16 * fd.RQ;
@@ -128,9 +138,9 @@ export function pagedAttention(ctx: GpuContext, a: PagedAttentionArgs, tag = '')
 export interface PagedFlashSplitArgs extends Omit<PagedAttentionArgs, 'mode' | 'subgroups'> {
   /** Key ranges the flash walk is split in (≥ 2), a workgroup each per row block and head. */
   splits: number;
-  /** Partial rows: f32 [M, splits, Hq, D] (unnormalised). */
+  /** Partial rows: f32, at least [M, splits, Hq, D] values (unnormalised; a larger scratch is used from its start). */
   part: GpuTensor;
-  /** Partial max and sum: f32 [M, splits, Hq, 2]. */
+  /** Partial max and sum: f32, at least [M, splits, Hq, 2] values. */
   ml: GpuTensor;
 }
 
@@ -143,8 +153,8 @@ export function pagedFlashSplit(ctx: GpuContext, a: PagedFlashSplitArgs, tag = '
   const { M, Hq, D, pageSize, scale, defines } = attentionDims('pagedFlashSplit', a);
   const S = a.splits;
   if (!Number.isInteger(S) || S < 2) throw new ShapeMismatchError(`pagedFlashSplit ${tag}: splits must be a whole number ≥ 2, got ${S}`);
-  expectShape(`pagedFlashSplit ${tag} part`, a.part, [M, S, Hq, D], ['f32']);
-  expectShape(`pagedFlashSplit ${tag} ml`, a.ml, [M, S, Hq, 2], ['f32']);
+  if (a.part.dtype !== 'f32' || a.part.numel < M * S * Hq * D) throw new ShapeMismatchError(`pagedFlashSplit ${tag}: part [${a.part.shape}] ${a.part.dtype} must be f32 with at least [${M}, ${S}, ${Hq}, ${D}] values`);
+  if (a.ml.dtype !== 'f32' || a.ml.numel < M * S * Hq * 2) throw new ShapeMismatchError(`pagedFlashSplit ${tag}: ml [${a.ml.shape}] ${a.ml.dtype} must be f32 with at least [${M}, ${S}, ${Hq}, 2] values`);
   const fd = prefillFlashDefines(ctx, D, { ...a, subgroups: true }, `pagedFlashSplit ${tag}`);
   const d = { ...fd, F16KV: defines.F16KV, FL_SPLIT: true };
   const params = ctx.uniform(packParams([M, Hq, a.pool.shape[3], pageSize, a.blockTable.shape[1], { f32: scale }, 0, S]));

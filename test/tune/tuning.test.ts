@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { createDims, atLength } from '../../kernels/flow-dims.js';
 import { ditLinear } from '../../kernels/dit-linear.js';
 import { linear } from '../../kernels/matmul.js';
-import { pagedAttentionSplit, splitsFor } from '../../kernels/paged-attention.js';
+import { ditAttentionGpu } from '../../kernels/dit-attention.js';
+import { splitScratch } from '../../kernels/flash.js';
+import { pagedAttentionSplit, prefillAttention, splitsFor } from '../../kernels/paged-attention.js';
 import { packWeightF16, roundToF16 } from '../../kernels/quant.js';
 import { adapterLabel } from '../../src/gpu/device.js';
 import { rowBucket, TuningFileError, TuningTable, useTuning, type TunePoint } from '../../src/gpu/tuning.js';
@@ -159,6 +161,70 @@ describe('tuner', () => {
     console.log(`[tuner] decode attention: ${r.tried.map((t) => `${t.name} ${t.us?.toFixed(0) ?? `(${t.note?.slice(0, 60)})`}`).join(' | ')}`);
     expect(r.tried.filter((t) => t.us !== null).length).toBeGreaterThan(3);
     for (const t of r.tried) if (t.us === null) expect(t.note).not.toMatch(/output differs/);
+  });
+});
+
+describe('key-split attention forms under tuning', () => {
+  it('DiT attention: flash tiles, tiled and 2–4 key splits tried; a table choosing split 3 plans two records with the default\'s output', async () => {
+    const ctx = await testContext();
+    const [T, B, H, DH] = [70, 2, 4, 64];
+    const M = T * B, C = H * DH;
+    const rng = new SeededRng(70);
+    const dims = createDims(ctx, { T, B, chunk: 0 });
+    const a = { dims, qkv: ctx.upload(rng.f32(M * 3 * C, -2, 2), 'f32', [M, 3 * C]), o: ctx.tensor('f32', [M, C]), keymask: ctx.upload(new Float32Array(M).fill(1), 'f32', [M]), heads: H };
+    const split = splitScratch(ctx, M, H, DH, 4, 'test.split');
+    const { value: def, points } = await collectTunePoints(ctx, () => ditAttentionGpu(ctx, a, split, 'attn'));
+    const names = points[0].candidates.map((c) => c.name);
+    expect(names.slice(0, 2)).toEqual(['flash kt8 rq2', 'tiled']);
+    if (ctx.hasSubgroups && ctx.handle.info.subgroupMinSize >= 8) expect(names).toEqual(expect.arrayContaining(['flash split 2', 'flash split 3', 'flash split 4']));
+    ctx.run(atLength(def, T, B));
+    const want = await ctx.readF32(a.o);
+    const table = TuningTable.forContext(ctx);
+    const sized = points.map((p) => ({ ...p, build: (c: Parameters<typeof p.build>[0]) => atLength(p.build(c) as never, T, B) }));
+    const [r] = await tunePoints(ctx, sized, table, { ...fast, maxCandidates: 5 });
+    expect(r.tried.filter((t) => t.us !== null).map((t) => t.name)).toEqual(names.slice(0, 5).filter((n) => !r.tried.find((t) => t.name === n)?.note));
+    table.set('dit_attention', points[0].shape, { choice: { impl: 'split', S: 3 }, us: 1, tried: [] });
+    useTuning(ctx, table);
+    try {
+      const recs = ditAttentionGpu(ctx, a, split, 'attn');
+      expect(recs.map((x) => x.label)).toEqual([expect.stringMatching(/^attn\.split\//), expect.stringMatching(/^attn\.combine\//)]);
+      ctx.run(atLength(recs, T, B));
+      expectClose(await ctx.readF32(a.o), want, { atol: 1e-5, rtol: 1e-5, label: 'dit attention split 3 (tuned) vs flash' });
+    } finally {
+      ctx.tuning = null;
+    }
+  });
+
+  it('prefill attention (flash): a table choosing 2 key splits gives the default flash walk\'s output', async () => {
+    const ctx = await testContext();
+    const [M, Hq, Hkv, D, page] = [40, 14, 2, 64, 16];
+    const pages = 4;
+    const rng = new SeededRng(40);
+    const a = {
+      q: ctx.upload(rng.f32(M * Hq * D), 'f32', [M, Hq, D]),
+      pool: ctx.upload(rng.f32(pages * 2 * page * Hkv * D), 'f32', [pages, 2, page, Hkv, D]),
+      blockTable: ctx.upload(Uint32Array.from({ length: pages }, (_, i) => i), 'u32', [1, pages]),
+      out: ctx.tensor('f32', [M, Hq * D]),
+      step: ctx.uniform(new Uint32Array([0, 0, 0, 0])),
+      mode: 'flash' as const,
+    };
+    const split = splitScratch(ctx, 64, Hq, D, 4, 'test.split');
+    const { value: def, points } = await collectTunePoints(ctx, () => prefillAttention(ctx, a, split, 'attn'));
+    expect(points).toHaveLength(1);
+    expect(points[0].shape).toEqual([64, Hq, Hkv, D, 'f32']);
+    ctx.run(def);
+    const want = await ctx.readF32(a.out);
+    const table = TuningTable.forContext(ctx);
+    table.set('prefill_attention', points[0].shape, { choice: { impl: 'split', S: 2 }, us: 1, tried: [] });
+    useTuning(ctx, table);
+    try {
+      const recs = prefillAttention(ctx, a, split, 'attn');
+      expect(recs).toHaveLength(2);
+      ctx.run(recs);
+      expectClose(await ctx.readF32(a.out), want, { atol: 1e-5, rtol: 1e-5, label: 'prefill attention split 2 (tuned) vs flash' });
+    } finally {
+      ctx.tuning = null;
+    }
   });
 });
 

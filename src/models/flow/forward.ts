@@ -17,7 +17,7 @@ import type { DispatchRecord } from '../../gpu/dispatch.js';
 import type { TensorStore } from '../../../loader/types.js';
 import { adaLayerNorm } from '../../../kernels/adaln.js';
 import { convPos } from '../../../kernels/conv-pos.js';
-import { ditAttention, ditAttentionGemm, ditAttentionGpuImpl } from '../../../kernels/dit-attention.js';
+import { ditAttention, ditAttentionGemm, ditAttentionGpu, splitScratch, TUNE_SPLITS, type SplitScratch } from '../../../kernels/dit-attention.js';
 import { ditLinear, sgblockFor, type DitLinearArgs, type DitLinearImpl } from '../../../kernels/dit-linear.js';
 import { ditRopeTable } from '../../../kernels/dit-rotary.js';
 import { eulerCfg } from '../../../kernels/euler.js';
@@ -99,6 +99,7 @@ export class FlowModel {
   readonly steps: { t: number; dt: number }[];
   readonly timeGrid: Float32Array;
   private readonly solveRecords: DynRecord[][];
+  private readonly attnSplit: SplitScratch;
   private readonly estimatorRecords: DynRecord[];
   private readonly modRecords: DispatchRecord[];
   private readonly spkRecord: DispatchRecord;
@@ -112,6 +113,8 @@ export class FlowModel {
     readonly s: FlowScratch,
     readonly kernels: 'gpu' | 'cpu',
   ) {
+    // Key-split attention scratch: allocated only if a tuner tries the split forms or a table chose one.
+    this.attnSplit = splitScratch(ctx, s.qkv.shape[0], cfg.heads, cfg.dimHead, Math.max(...TUNE_SPLITS), 'attn.split');
     this.timeGrid = cosineTimeGrid(cfg.nTimesteps);
     this.steps = eulerSteps(this.timeGrid);
     ctx.write(s.rope.buffer, 0, ditRopeTable(w.invFreq, s.maxFrames));
@@ -213,7 +216,9 @@ export class FlowModel {
         this.linear({ dims: d, x: s.n, w: bw.qkv.w, bias: bw.qkv.b, y: s.qkv, rope: { table: s.rope, rotDim: cfg.rotDim } }, `${t}.qkv`),
         ...(s.scores
           ? ditAttentionGemm(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads, scores: s.scores }, `${t}.attn`)
-          : [ditAttention(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads, impl: this.kernels === 'cpu' ? 'rowwise' : ditAttentionGpuImpl(ctx, cfg.dimHead) }, `${t}.attn`)]),
+          : this.kernels === 'cpu'
+            ? [ditAttention(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads, impl: 'rowwise' }, `${t}.attn`)]
+            : ditAttentionGpu(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads }, this.attnSplit, `${t}.attn`)),
         this.linear({ dims: d, x: s.att, w: bw.out.w, bias: bw.out.b, y: s.hs, gate: { mod, base: r6 + 2 * C, stride: 6 * C }, rowmask: s.keymask }, `${t}.to_out`),
         adaLayerNorm(ctx, { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', dims: d, x: s.hs, y: s.n, mod, shiftBase: r6 + 3 * C, scaleBase: r6 + 4 * C, modStride: 6 * C, eps }, `${t}.ff_norm`),
         this.linear({ dims: d, x: s.n, w: bw.ff1.w, bias: bw.ff1.b, y: s.ff, act: 'gelu_tanh' }, `${t}.ff1`),

@@ -24,7 +24,8 @@
  */
 import { linear } from '../../../kernels/matmul.js';
 import { qkvAppend } from '../../../kernels/kv-cache.js';
-import { decodeAttention, pagedAttention, splitsFor } from '../../../kernels/paged-attention.js';
+import { decodeAttention, prefillAttention, splitsFor } from '../../../kernels/paged-attention.js';
+import { splitScratch, TUNE_SPLITS, type SplitScratch } from '../../../kernels/flash.js';
 import { normGemv, rmsNorm, siluMul } from '../../../kernels/rmsnorm.js';
 import { ropeTable } from '../../../kernels/rope.js';
 import { decodeTopK, topK } from '../../../kernels/sample.js';
@@ -112,6 +113,7 @@ export class Qwen2Runtime {
   private readonly staging: GPUBuffer;
   /** [1, Hq, splits, D + 2] decode attention partials. */
   private readonly partials: GpuTensor;
+  private readonly prefillSplit: SplitScratch;
   private readonly plans = new Map<string, DispatchRecord[]>();
   private readonly stepWords = new Uint32Array(4);
   /** Rows of `scratch.logits` / `scratch.hidden` the last run filled. */
@@ -140,6 +142,8 @@ export class Qwen2Runtime {
     this.staging = ctx.createBuffer(this.scratch.topk.byteLength, MAP_READ_COPY_DST, 'llm.topk.staging');
     const splits = splitsFor(this.kv.maxPagesPerSeq * pageSize, SPLIT_CHUNK);
     this.partials = ctx.tensor('f32', [1, cfg.heads, splits, cfg.headDim + 2], 'attn.partials');
+    // Key-split prefill scratch: allocated only if a tuner tries the split forms or a table chose one.
+    this.prefillSplit = splitScratch(ctx, this.scratch.maxRows, cfg.heads, cfg.headDim, Math.max(...TUNE_SPLITS), 'attn.split');
     this.decodePlan = this.plan(1, false);
   }
 
@@ -204,7 +208,7 @@ export class Qwen2Runtime {
     const { ctx, kv } = this;
     const a = { q, pool: kv.pools[layer], blockTable: kv.blockTable, out, step: this.step };
     if (q.shape[0] === 1) return decodeAttention(this.ctx, { ...a, partials: this.partials, chunk: SPLIT_CHUNK }, tag);
-    return [pagedAttention(ctx, a, tag)];
+    return prefillAttention(ctx, a, this.prefillSplit, tag);
   }
 
   private cache(key: string, recs: DispatchRecord[]): DispatchRecord[] {
