@@ -8,6 +8,7 @@ import type { GpuContext } from '../gpu/context.js';
 import type { ModelFiles } from '../pipeline/model-files.js';
 import type { CosyVoicePipeline } from '../pipeline/tts.js';
 import type { SpeakerPrompt, SynthesisOptions, SynthesisStats } from '../pipeline/types.js';
+import { TuningTable } from '../gpu/tuning.js';
 import { createWebGpuPipeline } from '../pipeline/webgpu.js';
 import { loadConvertedModelFiles } from './converted-model.js';
 import type { Engine } from './engine.js';
@@ -19,6 +20,8 @@ export interface CosyVoiceEngineOptions {
   /** Longest flow/HiFT call in mel frames and LLM context in positions (scratch sizes; pipeline defaults). */
   maxFrames?: number;
   maxContext?: number;
+  /** A tuning table's JSON text (src/gpu/tuning.ts), measured on this adapter. */
+  tuning?: string;
 }
 
 export class CosyVoiceEngine implements Engine {
@@ -38,7 +41,8 @@ export class CosyVoiceEngine implements Engine {
   static async load(src: ModelSource, ctx: GpuContext, opts: CosyVoiceEngineOptions = {}): Promise<CosyVoiceEngine> {
     const files = await loadConvertedModelFiles(src);
     const dtype = opts.dtype ?? (ctx.hasF16 && !opts.disableF16 ? 'f16' : 'f32');
-    const pipeline = await createWebGpuPipeline(ctx, files, { dtype, maxFrames: opts.maxFrames, maxContext: opts.maxContext });
+    const tuning = opts.tuning ? TuningTable.parse(opts.tuning, 'the tuning load option') : undefined;
+    const pipeline = await createWebGpuPipeline(ctx, files, { dtype, maxFrames: opts.maxFrames, maxContext: opts.maxContext, tuning });
     return new CosyVoiceEngine(pipeline, files, dtype, dtype === 'f16' && ctx.hasF16);
   }
 

@@ -26,6 +26,8 @@ export interface EngineOptions {
   disableF16?: boolean;
   /** CosyVoice3 weight storage (default f16 where the device has shader-f16, else f32). */
   dtype?: 'f32' | 'f16';
+  /** CosyVoice3: a tuning table's JSON text (WorkerLoadOptions.tuning). */
+  tuning?: string;
 }
 
 const MANIFESTS: Record<EngineKind, string> = { cosyvoice: 'cosyvoice.json', tone: 'tone.json' };
@@ -43,6 +45,6 @@ export async function createEngine(src: ModelSource, ctx: GpuContext, opts: Engi
     case 'tone':
       return ToneEngine.load(src, ctx);
     case 'cosyvoice':
-      return CosyVoiceEngine.load(src, ctx, { dtype: opts.dtype, disableF16: opts.disableF16 });
+      return CosyVoiceEngine.load(src, ctx, { dtype: opts.dtype, disableF16: opts.disableF16, tuning: opts.tuning });
   }
 }

@@ -18,6 +18,11 @@ export interface WorkerLoadOptions {
   dtype?: 'f32' | 'f16';
   /** Which engine to build; 'auto' picks from the files in the model folder. */
   engine?: 'auto' | 'tone' | 'cosyvoice';
+  /**
+   * A tuning table's JSON text (`cosyvoice-webgpu tune` on this machine's GPU, src/gpu/tuning.ts) for the CosyVoice3
+   * engine; refused (the load fails with TuningFileError) when another adapter measured it.
+   */
+  tuning?: string;
 }
 
 export interface WorkerStreamOptions {

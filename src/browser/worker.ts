@@ -60,7 +60,7 @@ async function load(url: string, options: WorkerLoadOptions): Promise<void> {
   const src = new HttpModelSource(new URL(url, location.href).href, { cache, onProgress: (p) => post({ type: 'progress', ...p }) });
   // A fresh context per model: an engine's dispose() releases everything its context created.
   ctx = new GpuContext(handle);
-  engine = await createEngine(src, ctx, { engine: options.engine, disableF16: options.disableF16, dtype: options.dtype });
+  engine = await createEngine(src, ctx, { engine: options.engine, disableF16: options.disableF16, dtype: options.dtype, tuning: options.tuning });
   post({
     type: 'loaded',
     engine: engine.name,

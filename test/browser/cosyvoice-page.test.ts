@@ -18,6 +18,7 @@ import { CosyVoiceEngine } from '../../src/browser/cosyvoice-engine.js';
 import { GpuContext } from '../../src/gpu/context.js';
 import { loadShadersFromDisk } from '../../src/gpu/node-shaders.js';
 import { testContext } from '../helpers/gpu.js';
+import { TuningTable } from '../../src/gpu/tuning.js';
 import { ARTIFACTS, buildWeb, DirModelSource, launchChromium, relL2, ROOT, startServer, type Browser, type Server } from './harness.js';
 
 const TINY_DIR = join(ROOT, 'dist/web/models/tiny');
@@ -68,7 +69,10 @@ describe('tiny CosyVoice3 in headless Chromium', () => {
     loadShadersFromDisk();
     const shared = await testContext();
     const ctx = new GpuContext(shared.handle); // the engine's dispose() releases its whole context
-    const engine = await CosyVoiceEngine.load(new DirModelSource(TINY_DIR), ctx, { dtype: 'f32' });
+    // A tuning table travels as JSON text: another adapter's is refused by name, this adapter's is taken.
+    const other = JSON.stringify(new TuningTable('another adapter'));
+    await expect(CosyVoiceEngine.load(new DirModelSource(TINY_DIR), new GpuContext(shared.handle), { dtype: 'f32', tuning: other })).rejects.toThrow(/the tuning load option was measured on "another adapter"/);
+    const engine = await CosyVoiceEngine.load(new DirModelSource(TINY_DIR), ctx, { dtype: 'f32', tuning: JSON.stringify(TuningTable.forContext(ctx)) });
     const parts: Float32Array[] = [];
     const gen = engine.stream(TEXT, engine.defaultSpeaker, { seed: SEED, forceTokens: TOKENS });
     for (let r = await gen.next(); !r.done; r = await gen.next()) parts.push(r.value);
