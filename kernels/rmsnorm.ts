@@ -41,7 +41,8 @@ export function rmsNorm(ctx: GpuContext, a: RmsNormArgs, tag = ''): DispatchReco
   if (!(threads >= 1 && threads <= 256 && (threads & (threads - 1)) === 0)) throw new ShapeMismatchError(`rmsNorm: threads ${threads} must be a power of two ≤ 256`);
   const params = ctx.uniform(packParams([rows, C, r0, { f32: a.eps }, 0]));
   return ctx.record(
-    { shader: 'rmsnorm', entry: 'rmsnorm', defines: { WG: threads, NORM: true } },
+    // Whole vec4 rows and a vec4-aligned row offset: four columns a load (lavapipe, [512,896]: see NORM4).
+    { shader: 'rmsnorm', entry: 'rmsnorm', defines: { WG: threads, NORM: true, NORM4: C % 4 === 0 } },
     [params, a.x, a.weight, a.y],
     [rows, 1, 1],
     tag,

@@ -61,16 +61,52 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
+#ifdef NORM4
+// vec4 bindings (cols % 4 == 0): llvmpipe charges a load per lane whatever its width.
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<vec4<f32>>;
+#else
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 #ifdef NORM
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 #endif
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
+#endif
 
 const WG: u32 = {{WG}}u;
 var<workgroup> partial: array<f32, WG>;
 
+#ifdef NORM4
+// The `rmsnorm` entry over vec4s (cols % 4 == 0): the same sums per lane, four columns a step.
+@compute @workgroup_size(WG)
+fn rmsnorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let r = wid.x;
+  let c4 = p.cols / 4u;
+  let xb = (p.inRowOffset + r) * c4;
+  let yb = r * c4;
+  var acc = vec4<f32>(0.0);
+  for (var c = lid; c < c4; c += WG) {
+    let v = x[xb + c];
+    acc = fma(v, v, acc);
+  }
+  partial[lid] = (acc.x + acc.y) + (acc.z + acc.w);
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) {
+      partial[lid] += partial[lid + s];
+    }
+    workgroupBarrier();
+  }
+  let inv = 1.0 / sqrt(partial[0] / f32(p.cols) + p.eps);
+  for (var c = lid; c < c4; c += WG) {
+    y[yb + c] = w[c] * (x[xb + c] * inv);
+  }
+}
+#endif
+
 #ifdef NORM
+#ifndef NORM4
 @compute @workgroup_size(WG)
 fn rmsnorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let r = wid.x;
@@ -94,6 +130,7 @@ fn rmsnorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     y[yb + c] = w[c] * (x[xb + c] * inv);
   }
 }
+#endif
 #endif
 
 #ifdef SILU_MUL
