@@ -242,7 +242,8 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
       out: a.y,
       tag,
     }));
-    if (choice) return linear(ctx, forced(choice), tag);
+    // A `gemm` choice measured where the caller left the entry open does not apply where it named gemm_rt or a norm.
+    if (choice && (choice.mode !== 'gemm' || canGemm)) return linear(ctx, forced(choice), tag);
   }
   const quant = a.w.dtype === 'q8' || a.w.dtype === 'q4';
   const act = a.act ?? (a.gateUp ? 'silu' : undefined);

@@ -215,16 +215,21 @@ export function pagedAttentionSplit(ctx: GpuContext, a: PagedAttentionSplitArgs,
   const combineForm = a.combineForm ?? 'thread';
   const chunk = a.chunk ?? 32;
   // Tunable where the caller names neither form: every form pair at every chunk the partials cover (the ones a
-  // form refuses fail fast in the tuner, before any pipeline is made).
+  // form refuses fail fast in the tuner, before any pipeline is made), and the one-pass `chunked` entry (a
+  // workgroup per (row, q head) over every key: one dispatch instead of two).
   if (a.splitForm === undefined && a.combineForm === undefined) {
     const shape = [M, Hq, Hkv, D, a.pool.dtype, a.blockTable.shape[1] * pageSize];
-    const forced = (c: TuneChoice): PagedAttentionSplitArgs => ({ ...a, splitForm: c.split as SplitForm, combineForm: c.combine as CombineForm, chunk: Number(c.chunk) });
+    const form = (c: TuneChoice): DispatchRecord[] =>
+      c.split === 'none'
+        ? [pagedAttention(ctx, { q: a.q, pool: a.pool, blockTable: a.blockTable, out: a.out, step: a.step, scale: a.scale, mode: 'chunked' }, tag)]
+        : pagedAttentionSplit(ctx, { ...a, splitForm: c.split as SplitForm, combineForm: c.combine as CombineForm, chunk: Number(c.chunk) }, tag);
     const choice = tunedChoice(ctx, 'decode_attention', shape, () => {
       const pairs = (['wg', 'wide', 'thread'] as const).flatMap((sp) => (['thread', 'wg'] as const).flatMap((co) => [32, 64, 128].map((ch) => ({ name: `${sp}+${co} ${ch}`, choice: { split: sp, combine: co, chunk: ch } }))));
       const def = { name: `${splitForm}+${combineForm} ${chunk}`, choice: { split: splitForm, combine: combineForm, chunk } };
-      return { candidates: [def, ...pairs.filter((p) => p.name !== def.name)], build: (c) => pagedAttentionSplit(ctx, forced(c), tag), writes: [a.out, a.partials], out: a.out, tag };
+      const onePass = { name: 'chunked (one pass)', choice: { split: 'none' } };
+      return { candidates: [def, onePass, ...pairs.filter((p) => p.name !== def.name)], build: form, writes: [a.out, a.partials], out: a.out, tag };
     });
-    if (choice) return pagedAttentionSplit(ctx, forced(choice), tag);
+    if (choice) return form(choice);
   }
   if (!(splitForm in SPLIT_CHUNKS)) throw new ShapeMismatchError(`${what}: unknown splitForm '${splitForm}' (thread, wg or wide)`);
   if (combineForm !== 'thread' && combineForm !== 'wg') throw new ShapeMismatchError(`${what}: unknown combineForm '${combineForm}' (thread or wg)`);

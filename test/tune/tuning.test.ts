@@ -119,6 +119,9 @@ describe('tuner', () => {
       ctx.run([rec]);
       const ref = linearEpilogueRef(xv, roundToF16(wv), M, 2 * N, K, { bias: bv, gateUp: true });
       expectClose(await ctx.readF32(y), ref, { atol: 2e-4, rtol: 2e-4, label: `tuned linear ${r.bestName}` });
+      // A `gemm` choice (measured where the entry was left open) does not override a caller that named gemm_rt.
+      table.set('linear', points[0].shape, { choice: { mode: 'gemm' }, us: 1, tried: [] });
+      expect(linear(ctx, args).variant).toMatch(/^matmul_gemm_rt_/);
     } finally {
       ctx.tuning = null;
     }
