@@ -90,6 +90,13 @@ export class TuningTable {
     this.entries.set(TuningTable.key(family, shape), e);
   }
 
+  /** Adds `other`'s entries (measured on the same adapter), replacing those with the same key. */
+  merge(other: TuningTable): this {
+    if (other.adapter !== this.adapter) throw new TuningFileError(`${other.source} was measured on "${other.adapter}", not on "${this.adapter}": cannot merge`);
+    for (const [k, e] of other.entries) this.entries.set(k, e);
+    return this;
+  }
+
   toJSON(): object {
     // (source is where this copy came from, not part of the table)
     return { format: TUNING_FORMAT, version: 1, adapter: this.adapter, entries: [...this.entries].map(([key, e]) => ({ key, ...e })) };

@@ -48,6 +48,14 @@ describe('tuning table', () => {
     expect(() => useTuning(ctx, new TuningTable('some other card'), 'their.json')).toThrow(/their\.json was measured on "some other card"/);
     expect(ctx.tuning).toBeNull();
     expect([rowBucket(1), rowBucket(9), rowBucket(64), rowBucket(65), rowBucket(600)]).toEqual([8, 16, 64, 128, 1024]);
+    // merge: the other table's entries win; another adapter's table is refused.
+    const more = TuningTable.forContext(ctx);
+    more.set('linear', [64, 96, 64, 'f16', 'p'], { choice: { mode: 'gemm' }, us: 9, tried: [] });
+    more.set('linear', [128, 96, 64, 'f16', 'p'], { choice: { mode: 'gemm' }, us: 9, tried: [] });
+    back.merge(more);
+    expect(back.size).toBe(2);
+    expect(back.get('linear', [64, 96, 64, 'f16', 'p'])).toEqual({ mode: 'gemm' });
+    expect(() => back.merge(new TuningTable('some other card'))).toThrow(TuningFileError);
   });
 });
 

@@ -23,7 +23,7 @@ import type { SynthesisMode, SynthesisStats } from '../../pipeline/types.js';
 import { createWebGpuPipeline } from '../../pipeline/webgpu.js';
 import { loadSpeakerFile } from '../../speaker/index.js';
 import { loadTokenizerDir } from '../../text/load.js';
-import { readTuningFile } from '../../tune/file.js';
+import { readDefaultTuning, readTuningFile } from '../../tune/file.js';
 import { progressPrinter } from '../progress.js';
 
 export class UsageError extends Error {
@@ -41,7 +41,9 @@ const HELP = `usage: cosyvoice-webgpu synth --text "…" --out out.wav [options]
   --kv-dtype f32|f16  LLM KV cache element type (default f32; f16 halves its memory and attention reads)
   --seed N            sampling seed (default 0)
   --tokens N          generate exactly N speech tokens (benchmarks)
-  --tuning <file>     kernel choices measured on this adapter by \`cosyvoice-webgpu tune\``;
+  --tuning <file>     kernel choices measured on this adapter by \`cosyvoice-webgpu tune\` (default: this
+                      adapter's default tuning file, when tune has written one)
+  --no-tuning         run the built-in defaults even where a default tuning file exists`;
 
 export async function synthCommand(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
@@ -50,7 +52,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
       text: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: 'tiny' },
       speaker: { type: 'string' }, mode: { type: 'string', default: 'zero-shot' }, instruct: { type: 'string' },
       stream: { type: 'boolean', default: false }, dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' }, seed: { type: 'string', default: '0' },
-      tokens: { type: 'string' }, tuning: { type: 'string' }, help: { type: 'boolean', default: false },
+      tokens: { type: 'string' }, tuning: { type: 'string' }, 'no-tuning': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
   if (v.help) {
@@ -64,6 +66,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
   const kvDtype = v['kv-dtype'];
   if (kvDtype !== 'f32' && kvDtype !== 'f16') throw new UsageError(`--kv-dtype ${kvDtype}: use f32 or f16`);
   if (v.size !== 'tiny' && v.size !== 'full') throw new UsageError(`--size ${v.size}: use tiny or full`);
+  if (v.tuning && v['no-tuning']) throw new UsageError('--tuning and --no-tuning exclude each other');
 
   const t0 = performance.now();
   const progress = progressPrinter();
@@ -86,8 +89,8 @@ export async function synthCommand(argv: string[]): Promise<number> {
     : syntheticSpeaker(files);
   const handle = await requestNodeDevice();
   console.log(`adapter: ${adapterLabel(handle.info)} (shader-f16 ${handle.features.has('shader-f16') ? 'available' : 'absent'})`);
-  const tuning = v.tuning ? readTuningFile(v.tuning) : undefined;
-  if (tuning) console.log(`tuning: ${v.tuning} (${tuning.size} decisions)`);
+  const tuning = v['no-tuning'] ? undefined : v.tuning ? readTuningFile(v.tuning) : readDefaultTuning(adapterLabel(handle.info));
+  if (tuning) console.log(`tuning: ${tuning.source} (${tuning.size} decisions)`);
   const tts = await createWebGpuPipeline(new GpuContext(handle), files, { dtype: v.dtype, kvDtype, text, tuning });
   console.log(`model: ${files.source}; loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 

@@ -1,8 +1,9 @@
 /**
  * `cosyvoice-webgpu tune`: measures the kernel choices of this adapter (src/tune/) for the models `synth` will run
- * and writes them as a tuning table, which `synth --tuning <file>` (and `bench --tuning`) then use.
+ * and writes them as a tuning table: by default into this adapter's default file, which `synth` then reads by
+ * itself (src/tune/file.ts defaultTuningPath), merged with what earlier runs measured there (other dtypes, sizes).
  *
- *   tune --out tuning.json [--model <dir> | --size tiny|full] [--dtype f32|f16] [--kv-dtype f32|f16]
+ *   tune [--out tuning.json] [--replace] [--model <dir> | --size tiny|full] [--dtype f32|f16] [--kv-dtype f32|f16]
  *        [--models llm,flow] [--prefill 64,128,256] [--context N] [--frames N] [--max-context N] [--max-frames N]
  *        [--reps N] [--rounds N] [--quick]
  *
@@ -18,13 +19,16 @@ import { CosyVoice3Lm } from '../../models/llm/cosyvoice3-lm.js';
 import { syntheticModelFiles, type ModelFiles } from '../../pipeline/model-files.js';
 import { loadModelFolder } from '../../pipeline/node-model-files.js';
 import { PIPELINE_DEFAULTS } from '../../pipeline/webgpu.js';
-import { writeTuningFile } from '../../tune/file.js';
+import { existsSync } from 'node:fs';
+import { defaultTuningPath, readTuningFile, writeTuningFile } from '../../tune/file.js';
 import { tuneFlow, tuneLlm } from '../../tune/models.js';
 import type { TuneReport } from '../../tune/tuner.js';
 import { progressPrinter } from '../progress.js';
 import { UsageError } from './synth.js';
 
-const HELP = `usage: cosyvoice-webgpu tune --out tuning.json [options]
+const HELP = `usage: cosyvoice-webgpu tune [--out tuning.json] [options]
+  --out <file>        where to write the table (default: this adapter's default file, which synth reads by itself)
+  --replace           write only this run's decisions (default: merged into the file's, if it is this adapter's)
   --model <dir>       official or converted model folder (default: the built-in synthetic model at --size)
   --size tiny|full    synthetic model size (default full: the choices depend on the real shapes)
   --dtype f32|f16     weight storage, as synth runs it (default f32)
@@ -49,7 +53,7 @@ export async function tuneCommand(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
     args: argv,
     options: {
-      out: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: 'full' }, dtype: { type: 'string', default: 'f32' },
+      out: { type: 'string' }, replace: { type: 'boolean', default: false }, model: { type: 'string' }, size: { type: 'string', default: 'full' }, dtype: { type: 'string', default: 'f32' },
       'kv-dtype': { type: 'string', default: 'f32' }, models: { type: 'string', default: 'llm,flow' }, prefill: { type: 'string', default: '64,128,256' },
       context: { type: 'string', default: '1024' }, frames: { type: 'string', default: '600' }, 'max-context': { type: 'string', default: String(PIPELINE_DEFAULTS.maxContext) },
       'max-frames': { type: 'string', default: String(PIPELINE_DEFAULTS.maxFrames) }, reps: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' },
@@ -60,7 +64,6 @@ export async function tuneCommand(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (!v.out) throw new UsageError(`--out is required\n${HELP}`);
   if (v.dtype !== 'f32' && v.dtype !== 'f16') throw new UsageError(`--dtype ${v.dtype}: use f32 or f16`);
   const kvDtype = v['kv-dtype'];
   if (kvDtype !== 'f32' && kvDtype !== 'f16') throw new UsageError(`--kv-dtype ${kvDtype}: use f32 or f16`);
@@ -93,9 +96,13 @@ export async function tuneCommand(argv: string[]): Promise<number> {
   } finally {
     ctx.dispose();
   }
-  writeTuningFile(v.out, table);
+  const out = v.out ?? defaultTuningPath(table.adapter);
+  const before = !v.replace && existsSync(out) ? readTuningFile(out) : undefined;
+  const merged = before && before.adapter === table.adapter ? before.merge(table) : table;
+  writeTuningFile(out, merged);
   const changed = reports.filter((r) => r.bestName !== r.defaultName);
-  console.log(`wrote ${v.out}: ${table.size} decisions in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${changed.length} differ from the defaults`);
+  const kept = merged.size - table.size;
+  console.log(`wrote ${out}: ${table.size} decisions in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${changed.length} differ from the defaults${kept ? `; ${kept} kept from the file` : ''}${before && merged === table && !v.replace ? ' (the file was another adapter\'s: replaced)' : ''}`);
   if (!table.size) console.log('NOTE: this adapter runs the CPU-adapter forms (lavapipe, SwiftShader), which have no tuned choices: the table is empty');
   return 0;
 }
