@@ -3,7 +3,7 @@
  */
 import type { GpuContext } from '../gpu/context.js';
 import type { DispatchRecord } from '../gpu/dispatch.js';
-import { profileDispatches } from '../gpu/timing.js';
+import { profileDispatches, timePass } from '../gpu/timing.js';
 
 export function median(a: readonly number[]): number {
   const s = [...a].sort((x, y) => x - y);
@@ -41,4 +41,19 @@ export async function gpuBurstUs(ctx: GpuContext, recs: readonly DispatchRecord[
   const t: number[] = [];
   for (let i = 0; i < reps; i++) t.push(all.slice(i * recs.length, (i + 1) * recs.length).reduce((s, r) => s + r.ms, 0));
   return median(t.slice(reps >> 1)) * 1000;
+}
+
+/**
+ * GPU µs of one run of a dispatch list as a model's plan pays it: `reps` copies back to back in one compute pass
+ * (one timestamp pair), divided by reps, the median of 3 such passes after a warm-up. A plan runs in one pass, so
+ * this counts each dispatch's barrier but no pass of its own: a two-dispatch form is not charged a second pass's
+ * floor against a one-dispatch form. Without `timestamp-query`: wall time, as gpuBurstUs.
+ */
+export async function onePassUs(ctx: GpuContext, recs: readonly DispatchRecord[], reps = 10): Promise<number> {
+  if (!ctx.hasTimestamps) return gpuBurstUs(ctx, recs, reps);
+  const many = Array.from({ length: reps }, () => recs).flat();
+  await timePass(ctx, recs);
+  const t: number[] = [];
+  for (let i = 0; i < 3; i++) t.push((await timePass(ctx, many))!);
+  return (median(t) * 1000) / reps;
 }

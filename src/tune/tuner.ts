@@ -1,18 +1,18 @@
 /**
  * The tuner: for each decision a model's plan took from defaults (TunePoints, src/gpu/tuning.ts), build the op
  * with every candidate on the model's own buffers, check each candidate's output against the default's, time
- * the ones that agree (GPU timestamps, back-to-back bursts, the best of `rounds`), and keep the fastest in the
- * table. The buffers an op writes are saved first and restored after every trial, so in-place ops (residual
+ * the ones that agree (GPU timestamps around `reps` back-to-back copies in one pass, as a plan runs them; the best
+ * of `rounds`), and keep the fastest in the table. The buffers an op writes are saved first and restored after every trial, so in-place ops (residual
  * epilogues) see the same inputs each time and the model's state is left as it was.
  */
 import type { GpuContext } from '../gpu/context.js';
 import type { DispatchRecord } from '../gpu/dispatch.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { TuningTable, type TunePoint, type TuneTrial } from '../gpu/tuning.js';
-import { gpuBurstUs, maxRelDiff } from './measure.js';
+import { maxRelDiff, onePassUs } from './measure.js';
 
 export interface TuneOptions {
-  /** Runs a burst (default 10). */
+  /** Copies of the op in each timed pass (default 10). */
   reps?: number;
   /** Rounds over all candidates, the best time kept (default 2: a slow spell of a card lands on every form). */
   rounds?: number;
@@ -122,7 +122,7 @@ async function tuneOne(ctx: GpuContext, p: TunePoint, key: string, reps: number,
     for (let round = 0; round < rounds; round++) {
       for (const t of trials) {
         if (!t.recs) continue;
-        const us = await gpuBurstUs(ctx, t.recs, reps);
+        const us = await onePassUs(ctx, t.recs, reps);
         t.us = t.us === null ? us : Math.min(t.us, us);
       }
     }
