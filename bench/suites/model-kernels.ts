@@ -24,11 +24,12 @@
 import { adaLayerNorm } from '../../kernels/adaln.js';
 import { conv1d, packConvWeight, packSnakeAlpha } from '../../kernels/conv1d.js';
 import { convPosWeightLayout, convPos } from '../../kernels/conv-pos.js';
-import { ditAttention, ditAttentionGemm } from '../../kernels/dit-attention.js';
+import { ditAttention, ditAttentionGemm, ditAttentionGpu } from '../../kernels/dit-attention.js';
+import { splitScratch, TUNE_SPLITS } from '../../kernels/flash.js';
 import { ditLinear } from '../../kernels/dit-linear.js';
 import { atLength, createDims } from '../../kernels/flow-dims.js';
 import { istft } from '../../kernels/istft.js';
-import { decodeAttention, pagedAttention } from '../../kernels/paged-attention.js';
+import { decodeAttention, pagedAttention, prefillAttention } from '../../kernels/paged-attention.js';
 import { stft, stftTables } from '../../kernels/stft.js';
 import { normGemv, rmsNorm } from '../../kernels/rmsnorm.js';
 import { linear } from '../../kernels/matmul.js';
@@ -372,9 +373,14 @@ function ditAttentionCase(T: number, form: 'model' | '3-pass' | 'tiled' = 'model
       });
       // What the flow model runs: on CPU adapters the 3-pass form (scores, softmax, P·v) when B·H·T² fits.
       const scores = ctx.isCpuAdapter || threePass ? ctx.tensor('f32', [B * H * T * T]) : undefined;
+      // GPUs, model form: the flow's entry (ditAttentionGpu: flash, or what a tuning table / --tune chose, key-split
+      // forms included, whose scratch is made only if built).
+      const splitTmp = splitScratch(ctx, B * T, H, DH, Math.max(...TUNE_SPLITS), 'bench.split');
       const recs = scores
         ? ditAttentionGemm(ctx, { dims, qkv: tqkv, o, keymask: mask, heads: H, scores })
-        : [ditAttention(ctx, { dims, qkv: tqkv, o, keymask: mask, heads: H, impl: form === 'tiled' ? 'tiled' : undefined })];
+        : form === 'tiled'
+          ? [ditAttention(ctx, { dims, qkv: tqkv, o, keymask: mask, heads: H, impl: 'tiled' })]
+          : ditAttentionGpu(ctx, { dims, qkv: tqkv, o, keymask: mask, heads: H }, splitTmp, 'attn');
       return {
         records: atLength(recs, T, B),
         bytes: 4 * B * T * 4 * C,
@@ -650,7 +656,10 @@ function prefillAttentionCase(T: number, form: 'model' | 'attend' = 'model'): Be
         ],
       });
       return {
-        records: [pagedAttention(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step, mode: form === 'attend' ? 'chunked' : undefined })],
+        // The model form is the LLM's entry (prefillAttention: a tuning table / --tune may choose the key-split walk).
+        records: form === 'attend'
+          ? [pagedAttention(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step, mode: 'chunked' })]
+          : prefillAttention(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step }, splitScratch(ctx, T, Hq, D, Math.max(...TUNE_SPLITS), 'bench.split'), 'attn'),
         bytes: 4 * (2 * Hkv * D * T + 2 * T * Hq * D),
         flops: 2 * Hq * D * T * (T + 1), // causal: (T + 1)/2 keys a row on average, 4 flops per key and channel
         ort: {
