@@ -5,7 +5,7 @@
 export * from './gpu/index.js';
 // Browser runtime: page-side Worker client, its message protocol, the cached HTTP model source, typed errors.
 export { CosyVoiceWorkerClient, type ClientStreamOptions, type StreamHandle, type WorkerLike } from './browser/client.js';
-export type { WorkerLoadOptions, WorkerStreamOptions, ProgressInfo, LoadedInfo, CacheCounters, DoneInfo, ToWorker, FromWorker } from './browser/protocol.js';
+export type { WorkerLoadOptions, WorkerStreamOptions, WorkerTuneOptions, TunedInfo, ProgressInfo, LoadedInfo, CacheCounters, DoneInfo, ToWorker, FromWorker } from './browser/protocol.js';
 export { BrowserRuntimeError, ModelCacheQuotaError, ModelFetchError, UnsupportedModelError, WorkerProtocolError, WorkerError } from './browser/errors.js';
 export { HttpModelSource, MODEL_CACHE_NAME, openModelCache, clearModelCache, loadOnnxFromSource, type ModelSource, type CacheLike } from './browser/model-source.js';
 // The pipeline: models on WebGPU behind the streaming TextToSpeech contract, model files, text frontends.

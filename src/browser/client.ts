@@ -11,7 +11,7 @@
  */
 import type { SpeakerPrompt, SynthesisStats } from '../pipeline/types.js';
 import { WorkerError, WorkerProtocolError } from './errors.js';
-import type { DoneInfo, FromWorker, LoadedInfo, WorkerLoadOptions, ProgressInfo, WorkerStreamOptions, ToWorker } from './protocol.js';
+import type { DoneInfo, FromWorker, LoadedInfo, WorkerLoadOptions, ProgressInfo, TunedInfo, WorkerStreamOptions, WorkerTuneOptions, ToWorker } from './protocol.js';
 
 export interface WorkerLike {
   postMessage(msg: unknown, transfer?: Transferable[]): void;
@@ -41,6 +41,7 @@ export class CosyVoiceWorkerClient {
   private nextId = 1;
   private readonly streams = new Map<number, StreamState>();
   private pendingLoad: { resolve: (l: LoadedInfo) => void; reject: (e: Error) => void; onProgress?: (p: ProgressInfo) => void } | null = null;
+  private pendingTune: { resolve: (t: TunedInfo) => void; reject: (e: Error) => void; onProgress?: (p: ProgressInfo) => void } | null = null;
   private pendingDispose: (() => void) | null = null;
   private disposed = false;
   /** The last successful load's report. */
@@ -67,14 +68,22 @@ export class CosyVoiceWorkerClient {
   private failAll(err: Error): void {
     this.pendingLoad?.reject(err);
     this.pendingLoad = null;
+    this.pendingTune?.reject(err);
+    this.pendingTune = null;
     for (const id of this.streams.keys()) this.push(id, { kind: 'error', error: err });
   }
 
   private onMessage(m: FromWorker): void {
     switch (m.type) {
       case 'progress':
-        this.pendingLoad?.onProgress?.({ file: m.file, loaded: m.loaded, total: m.total, cached: m.cached });
+        (this.pendingLoad ?? this.pendingTune)?.onProgress?.({ file: m.file, loaded: m.loaded, total: m.total, cached: m.cached });
         break;
+      case 'tuned': {
+        const { type: _t, ...info } = m;
+        this.pendingTune?.resolve(info);
+        this.pendingTune = null;
+        break;
+      }
       case 'loaded': {
         const { type: _t, ...info } = m;
         this.loaded = info;
@@ -96,6 +105,9 @@ export class CosyVoiceWorkerClient {
         else if (this.pendingLoad) {
           this.pendingLoad.reject(err);
           this.pendingLoad = null;
+        } else if (this.pendingTune) {
+          this.pendingTune.reject(err);
+          this.pendingTune = null;
         } else this.failAll(err); // device lost: every stream ends with it
         break;
       }
@@ -111,6 +123,19 @@ export class CosyVoiceWorkerClient {
     return new Promise<LoadedInfo>((resolve, reject) => {
       this.pendingLoad = { resolve, reject, onProgress };
       this.send({ type: 'load', url: String(url), options });
+    });
+  }
+
+  /**
+   * Measures this adapter's kernel choices for a CosyVoice3 folder (src/tune/) and resolves with the table's JSON
+   * text; pass it as `load(url, onProgress, { tuning })` (now and on later visits: store it per adapter label).
+   * The loaded model is unloaded first (tuning builds its own); load again after.
+   */
+  tune(url: string | URL, options: WorkerTuneOptions = {}, onProgress?: (p: ProgressInfo) => void): Promise<TunedInfo> {
+    if (this.pendingLoad || this.pendingTune) return Promise.reject(new WorkerProtocolError('a load or tune is already in progress'));
+    return new Promise<TunedInfo>((resolve, reject) => {
+      this.pendingTune = { resolve, reject, onProgress };
+      this.send({ type: 'tune', url: String(url), options });
     });
   }
 

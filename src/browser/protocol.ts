@@ -25,6 +25,28 @@ export interface WorkerLoadOptions {
   tuning?: string;
 }
 
+/** `tune`: how the Worker measures this adapter's kernel choices for a CosyVoice3 folder (src/tune/). */
+export interface WorkerTuneOptions extends Pick<WorkerLoadOptions, 'cache' | 'cacheName' | 'disableF16' | 'dtype'> {
+  /** Only the default and two alternatives per decision. */
+  quick?: boolean;
+  /** LLM prefill row counts (default 64, 128, 256). */
+  prefillRows?: number[];
+  /** LLM decode context (default 1024). */
+  context?: number;
+  /** DiT frames of the tuned estimator call (default 600). */
+  frames?: number;
+}
+
+/** A finished `tune`: the table's JSON text, for `load(url, { tuning })` now and later (store it per adapter). */
+export interface TunedInfo {
+  table: string;
+  adapterLabel: string;
+  /** Decisions measured, and how many of them differ from the built-in defaults. */
+  decisions: number;
+  changed: number;
+  tuneMs: number;
+}
+
 export interface WorkerStreamOptions {
   mode?: SynthesisMode;
   instruct?: string;
@@ -74,6 +96,8 @@ export interface DoneInfo {
 
 export type ToWorker =
   | { type: 'load'; url: string; options: WorkerLoadOptions }
+  /** Unloads the engine (tuning builds its own models), tunes the folder's models, then answers `tuned`. */
+  | { type: 'tune'; url: string; options: WorkerTuneOptions }
   | { type: 'stream'; id: number; text: string; speaker: SpeakerPrompt | null; options: WorkerStreamOptions }
   | { type: 'ack'; id: number; n: number }
   | { type: 'cancel'; id: number }
@@ -82,9 +106,10 @@ export type ToWorker =
 export type FromWorker =
   | ({ type: 'progress' } & ProgressInfo)
   | ({ type: 'loaded' } & LoadedInfo)
+  | ({ type: 'tuned' } & TunedInfo)
   | { type: 'chunk'; id: number; index: number; pcm: Float32Array }
   | ({ type: 'done'; id: number } & DoneInfo)
-  /** `id` is the stream the error belongs to; absent for load/dispose errors. */
+  /** `id` is the stream the error belongs to; absent for load/tune/dispose errors. */
   | { type: 'error'; id?: number; name: string; message: string }
   | { type: 'disposed' };
 

@@ -1,7 +1,7 @@
 /**
  * The model Worker: owns the GPU device, the model cache and the engine; speaks protocol.ts with the page.
  * Build: scripts/build-web.mjs bundles this file (WGSL inlined) as dist/web/worker.js, an ES-module worker.
- * One load at a time; streams run one after another on the GPU (the engine serialises them) and each is paced by
+ * One load (or tune) at a time; streams run one after another on the GPU (the engine serialises them) and each is paced by
  * the page's acks (window), so cancel takes effect within one chunk.
  */
 import shaders from 'virtual:shaders';
@@ -10,9 +10,11 @@ import { adapterLabel, requestGpuDevice, type GpuDeviceHandle } from '../gpu/dev
 import { registerShaders } from '../gpu/shader-registry.js';
 import type { SynthesisStats } from '../pipeline/types.js';
 import { createEngine, type Engine } from './engine.js';
-import { WorkerProtocolError } from './errors.js';
+import { UnsupportedModelError, WorkerProtocolError } from './errors.js';
 import { HttpModelSource, MODEL_CACHE_NAME, openModelCache } from './model-source.js';
-import { DEFAULT_WINDOW, errorMessage, type FromWorker, type WorkerLoadOptions, type WorkerStreamOptions, type ToWorker } from './protocol.js';
+import { DEFAULT_WINDOW, errorMessage, type FromWorker, type WorkerLoadOptions, type WorkerStreamOptions, type WorkerTuneOptions, type ToWorker } from './protocol.js';
+import { loadConvertedModelFiles } from './converted-model.js';
+import { tuneModelFiles } from '../tune/models.js';
 import type { SpeakerPrompt } from '../pipeline/types.js';
 
 registerShaders(shaders);
@@ -39,8 +41,8 @@ let queue: Promise<unknown> = Promise.resolve();
 const streams = new Map<number, ActiveStream>();
 const now = (): number => performance.now();
 
-async function load(url: string, options: WorkerLoadOptions): Promise<void> {
-  const t0 = now();
+/** Drops the engine and its context, and makes sure of a device with the asked f16 choice; returns the model source. */
+async function unloadAndOpen(url: string, options: WorkerLoadOptions): Promise<{ handle: GpuDeviceHandle; src: HttpModelSource }> {
   for (const s of streams.values()) s.abort.abort();
   engine?.dispose();
   engine = null;
@@ -57,7 +59,12 @@ async function load(url: string, options: WorkerLoadOptions): Promise<void> {
     });
   }
   const cache = options.cache === false ? null : await openModelCache(options.cacheName ?? MODEL_CACHE_NAME);
-  const src = new HttpModelSource(new URL(url, location.href).href, { cache, onProgress: (p) => post({ type: 'progress', ...p }) });
+  return { handle, src: new HttpModelSource(new URL(url, location.href).href, { cache, onProgress: (p) => post({ type: 'progress', ...p }) }) };
+}
+
+async function load(url: string, options: WorkerLoadOptions): Promise<void> {
+  const t0 = now();
+  const { handle, src } = await unloadAndOpen(url, options);
   // A fresh context per model: an engine's dispose() releases everything its context created.
   ctx = new GpuContext(handle);
   engine = await createEngine(src, ctx, { engine: options.engine, disableF16: options.disableF16, dtype: options.dtype, tuning: options.tuning });
@@ -71,6 +78,27 @@ async function load(url: string, options: WorkerLoadOptions): Promise<void> {
     loadMs: now() - t0,
     cache: { ...src.counters },
   });
+}
+
+/**
+ * Measures this adapter's kernel choices for a CosyVoice3 folder (src/tune/models.ts tuneModelFiles) on a context
+ * of its own, freed after: the loaded engine is dropped first so that the two never hold the models at once.
+ */
+async function tune(url: string, options: WorkerTuneOptions): Promise<void> {
+  const t0 = now();
+  const { handle, src } = await unloadAndOpen(url, options);
+  if (!(await src.exists('cosyvoice.json'))) throw new UnsupportedModelError(`${src.base}: tuning applies to a converted CosyVoice3 folder (cosyvoice.json)`);
+  const files = await loadConvertedModelFiles(src);
+  const tctx = new GpuContext(handle);
+  try {
+    const dtype = options.dtype ?? (tctx.hasF16 && !options.disableF16 ? 'f16' : 'f32');
+    const { table, reports } = await tuneModelFiles(tctx, files, {
+      dtype, maxCandidates: options.quick ? 3 : undefined, prefillRows: options.prefillRows, context: options.context, frames: options.frames,
+    });
+    post({ type: 'tuned', table: JSON.stringify(table), adapterLabel: table.adapter, decisions: table.size, changed: reports.filter((r) => r.bestName !== r.defaultName).length, tuneMs: now() - t0 });
+  } finally {
+    tctx.dispose();
+  }
 }
 
 async function stream(id: number, text: string, speaker: SpeakerPrompt | null, options: WorkerStreamOptions): Promise<void> {
@@ -129,6 +157,9 @@ scope.addEventListener('message', (ev) => {
   switch (msg.type) {
     case 'load':
       queue = queue.then(() => load(msg.url, msg.options ?? {})).catch((e) => post(errorMessage(e)));
+      break;
+    case 'tune':
+      queue = queue.then(() => tune(msg.url, msg.options ?? {})).catch((e) => post(errorMessage(e)));
       break;
     case 'stream': {
       const st: ActiveStream = { abort: new AbortController(), credit: Math.max(1, msg.options?.window ?? DEFAULT_WINDOW), wake: null };

@@ -5,10 +5,13 @@
  * plan; models built after `useTuning(ctx, table)` take the table's choices.
  */
 import type { GpuContext } from '../gpu/context.js';
-import type { TuningTable } from '../gpu/tuning.js';
+import { TuningTable } from '../gpu/tuning.js';
 import { atLength, type DynRecord } from '../../kernels/flow-dims.js';
-import type { FlowModel } from '../models/flow/forward.js';
+import { FlowModel } from '../models/flow/forward.js';
+import { CosyVoice3Lm } from '../models/llm/cosyvoice3-lm.js';
 import type { Qwen2Runtime } from '../models/qwen2/forward.js';
+import type { ModelFiles } from '../pipeline/model-files.js';
+import { PIPELINE_DEFAULTS } from '../pipeline/webgpu.js';
 import { collectTunePoints, tunePoints, type TuneOptions, type TuneReport } from './tuner.js';
 
 /** Seeded values in [−scale, scale) (a 32-bit LCG: the data only has to be finite and varied). */
@@ -79,4 +82,42 @@ export async function tuneFlow(ctx: GpuContext, make: () => Promise<FlowModel>, 
   // The DiT's records follow the live length: resolve each candidate's grid for this call's (T, B).
   const sized = points.map((p) => ({ ...p, build: (c: Parameters<typeof p.build>[0]) => atLength(p.build(c) as DynRecord[], T, B) }));
   return tunePoints(ctx, sized, table, o);
+}
+
+export interface ModelTuneOptions extends TuneOptions {
+  /** Weight storage, as the pipeline will run it. */
+  dtype: 'f32' | 'f16';
+  kvDtype?: 'f32' | 'f16';
+  /** Which models (default both). */
+  models?: readonly ('llm' | 'flow')[];
+  /** LLM prefill row counts (default 64, 128, 256). */
+  prefillRows?: readonly number[];
+  /** LLM decode context (default 1024). */
+  context?: number;
+  /** DiT frames of the tuned estimator call (default 600, at most maxFrames). */
+  frames?: number;
+  /** The pipeline's limits (default PIPELINE_DEFAULTS): the tuned shapes follow them. */
+  maxContext?: number;
+  maxFrames?: number;
+}
+
+/**
+ * Tunes the models of a model folder for the WebGPU pipeline (createWebGpuPipeline) on `ctx`, building them as
+ * the pipeline does (same limits, so the same shapes). The models built here are left on `ctx`: tune on a context
+ * of its own and dispose it after (`cosyvoice-webgpu tune`, the Worker's `tune`).
+ */
+export async function tuneModelFiles(ctx: GpuContext, files: ModelFiles, o: ModelTuneOptions): Promise<{ table: TuningTable; reports: TuneReport[] }> {
+  const table = TuningTable.forContext(ctx);
+  const reports: TuneReport[] = [];
+  const models = o.models ?? ['llm', 'flow'];
+  const maxContext = o.maxContext ?? PIPELINE_DEFAULTS.maxContext, maxFrames = o.maxFrames ?? PIPELINE_DEFAULTS.maxFrames;
+  if (models.includes('llm')) {
+    const make = () => CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype: o.dtype, maxContext, kv: { dtype: o.kvDtype } }).rt;
+    reports.push(...(await tuneLlm(ctx, make, table, { ...o, prefillRows: o.prefillRows ?? [64, 128, 256], context: o.context ?? 1024 })));
+  }
+  if (models.includes('flow')) {
+    const make = () => FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype: o.dtype, maxFrames });
+    reports.push(...(await tuneFlow(ctx, make, table, { ...o, frames: Math.min(o.frames ?? 600, maxFrames) })));
+  }
+  return { table, reports };
 }

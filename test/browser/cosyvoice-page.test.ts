@@ -153,4 +153,32 @@ describe('tiny CosyVoice3 in headless Chromium', () => {
     expect(r.progress.length).toBeGreaterThan(0);
     expect(r.progress.every((p) => p.cached)).toBe(true);
   }, 120_000);
+
+  it('client.tune measures this adapter in the Worker and load takes the table; another adapter\'s table fails the load by name', async () => {
+    const r = await page.evaluate(async () => {
+      const c = (globalThis as any).cosyvoiceDemo.client;
+      const tuned = await c.tune('./models/tiny/', { quick: true, prefillRows: [32], context: 64, frames: 80, dtype: 'f32' });
+      const loaded = await c.load('./models/tiny/', undefined, { dtype: 'f32', tuning: tuned.table });
+      let refused = '';
+      try {
+        await c.load('./models/tiny/', undefined, { dtype: 'f32', tuning: JSON.stringify({ ...JSON.parse(tuned.table), adapter: 'another adapter' }) });
+      } catch (e) {
+        refused = `${(e as Error).name}: ${(e as Error).message}`;
+      }
+      const again = await c.load('./models/tiny/', undefined, { dtype: 'f32' });
+      return { tuned, loaded, refused, again: again.engine };
+    });
+    console.log(`[browser] tune: ${r.tuned.decisions} decisions (${r.tuned.changed} off the defaults) in ${r.tuned.tuneMs.toFixed(0)} ms on ${r.tuned.adapterLabel}: ${r.tuned.table.slice(0, 400)}`);
+    expect(JSON.parse(r.tuned.table).adapter).toBe(r.tuned.adapterLabel);
+    expect(r.tuned.adapterLabel).toBe(r.loaded.adapterLabel);
+    // SwiftShader runs the CPU-adapter forms; of their decisions only the decode attention's split form is tunable.
+    const entries = JSON.parse(r.tuned.table).entries as { key: string; tried: { us: number | null }[] }[];
+    expect(entries.length).toBe(r.tuned.decisions);
+    for (const e of entries) {
+      expect(e.key).toMatch(/^decode_attention:/);
+      expect(e.tried.some((t) => t.us !== null)).toBe(true);
+    }
+    expect(r.refused).toMatch(/TuningFileError: the tuning load option was measured on "another adapter"/);
+    expect(r.again).toBe('cosyvoice3');
+  }, 400_000);
 });

@@ -13,15 +13,13 @@ import { parseArgs } from 'node:util';
 import { GpuContext } from '../../gpu/context.js';
 import { adapterLabel } from '../../gpu/device.js';
 import { requestNodeDevice } from '../../gpu/node-device.js';
-import { TuningTable } from '../../gpu/tuning.js';
-import { FlowModel } from '../../models/flow/forward.js';
-import { CosyVoice3Lm } from '../../models/llm/cosyvoice3-lm.js';
+import type { TuningTable } from '../../gpu/tuning.js';
 import { syntheticModelFiles, type ModelFiles } from '../../pipeline/model-files.js';
 import { loadModelFolder } from '../../pipeline/node-model-files.js';
 import { PIPELINE_DEFAULTS } from '../../pipeline/webgpu.js';
 import { existsSync } from 'node:fs';
 import { defaultTuningPath, readTuningFile, writeTuningFile } from '../../tune/file.js';
-import { tuneFlow, tuneLlm } from '../../tune/models.js';
+import { tuneModelFiles } from '../../tune/models.js';
 import type { TuneReport } from '../../tune/tuner.js';
 import { progressPrinter } from '../progress.js';
 import { UsageError } from './synth.js';
@@ -79,20 +77,14 @@ export async function tuneCommand(argv: string[]): Promise<number> {
   progress.done();
   const ctx = new GpuContext(await requestNodeDevice());
   console.log(`adapter: ${adapterLabel(ctx.handle.info)}; model: ${files.source}; ${v.dtype} weights`);
-  const table = TuningTable.forContext(ctx);
-  const reports: TuneReport[] = [];
   const t0 = performance.now();
+  let table: TuningTable, reports: TuneReport[];
   try {
-    if (models.includes('llm')) {
-      console.log(`LLM: prefill ${prefillRows.join(', ')} rows, decode at context ${v.context}`);
-      const make = () => CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype: v.dtype as 'f32' | 'f16', maxContext, kv: { dtype: kvDtype } }).rt;
-      reports.push(...(await tuneLlm(ctx, make, table, { ...o, prefillRows, context: positive('context', v.context) })));
-    }
-    if (models.includes('flow')) {
-      const frames = Math.min(positive('frames', v.frames), maxFrames);
-      console.log(`flow: one estimator call at ${frames} frames`);
-      reports.push(...(await tuneFlow(ctx, () => FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype: v.dtype as 'f32' | 'f16', maxFrames }), table, { ...o, frames })));
-    }
+    console.log(`LLM: prefill ${prefillRows.join(', ')} rows, decode at context ${v.context}; flow: one estimator call at ${Math.min(Number(v.frames), maxFrames)} frames (${models.join(', ')})`);
+    ({ table, reports } = await tuneModelFiles(ctx, files, {
+      ...o, dtype: v.dtype as 'f32' | 'f16', kvDtype, models: models as ('llm' | 'flow')[], prefillRows,
+      context: positive('context', v.context), frames: positive('frames', v.frames), maxContext, maxFrames,
+    }));
   } finally {
     ctx.dispose();
   }
