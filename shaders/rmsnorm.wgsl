@@ -77,47 +77,30 @@ struct Params {
 const WG: u32 = {{WG}}u;
 var<workgroup> partial: array<f32, WG>;
 
+#ifdef NORM
+// NORM4 (cols % 4 == 0): the same walk over vec4s, four columns a load; the bindings are vec4 arrays then.
 #ifdef NORM4
-// The `rmsnorm` entry over vec4s (cols % 4 == 0): the same sums per lane, four columns a step.
-@compute @workgroup_size(WG)
-fn rmsnorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let r = wid.x;
-  let c4 = p.cols / 4u;
-  let xb = (p.inRowOffset + r) * c4;
-  let yb = r * c4;
-  var acc = vec4<f32>(0.0);
-  for (var c = lid; c < c4; c += WG) {
-    let v = x[xb + c];
-    acc = fma(v, v, acc);
-  }
-  partial[lid] = (acc.x + acc.y) + (acc.z + acc.w);
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      partial[lid] += partial[lid + s];
-    }
-    workgroupBarrier();
-  }
-  let inv = 1.0 / sqrt(partial[0] / f32(p.cols) + p.eps);
-  for (var c = lid; c < c4; c += WG) {
-    y[yb + c] = w[c] * (x[xb + c] * inv);
-  }
-}
+alias Cols = vec4<f32>;
+const PER: u32 = 4u;
+fn hsum(v: vec4<f32>) -> f32 { return (v.x + v.y) + (v.z + v.w); }
+#else
+alias Cols = f32;
+const PER: u32 = 1u;
+fn hsum(v: f32) -> f32 { return v; }
 #endif
 
-#ifdef NORM
-#ifndef NORM4
 @compute @workgroup_size(WG)
 fn rmsnorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let r = wid.x;
-  let xb = (p.inRowOffset + r) * p.cols;
-  let yb = r * p.cols;
-  var acc = 0.0;
-  for (var c = lid; c < p.cols; c += WG) {
+  let n = p.cols / PER;
+  let xb = (p.inRowOffset + r) * n;
+  let yb = r * n;
+  var acc = Cols(0.0);
+  for (var c = lid; c < n; c += WG) {
     let v = x[xb + c];
     acc = fma(v, v, acc);
   }
-  partial[lid] = acc;
+  partial[lid] = hsum(acc);
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
     if (lid < s) {
@@ -126,11 +109,10 @@ fn rmsnorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     workgroupBarrier();
   }
   let inv = 1.0 / sqrt(partial[0] / f32(p.cols) + p.eps);
-  for (var c = lid; c < p.cols; c += WG) {
+  for (var c = lid; c < n; c += WG) {
     y[yb + c] = w[c] * (x[xb + c] * inv);
   }
 }
-#endif
 #endif
 
 #ifdef SILU_MUL
