@@ -10,6 +10,7 @@ import { GpuContext } from '../src/gpu/context.js';
 import { ceilDiv, packParams, type DispatchRecord } from '../src/gpu/dispatch.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import type { GpuTensor } from '../src/gpu/tensor.js';
+import { rowBucket, tunedChoice, type TuneChoice } from '../src/gpu/tuning.js';
 
 export interface Conv1dArgs {
   /** [Cin, Lin] */
@@ -131,6 +132,8 @@ export interface ConvTile {
   rt: 1 | 2 | 4;
 }
 const TILE_64: ConvTile = { co: 64, t: 64, rt: 4 };
+/** Tiles the tuner tries for the tiled entry (each at Cin split 1, 2 and 4): bench/sweep-conv.ts's GPU shapes. */
+const TUNE_TILES: ConvTile[] = [TILE_64, { co: 32, t: 64, rt: 4 }, { co: 16, t: 64, rt: 4 }, { co: 32, t: 32, rt: 4 }, { co: 16, t: 32, rt: 2 }, { co: 64, t: 32, rt: 2 }];
 /**
  * GPU default for short outputs (64×64 grid under 132 workgroups, one per H200 SM): 16 co × 32 t tiles, Cin
  * split 4 ways, 256 threads. Small tiles stage few weights, so more channels fit per step (fewer serial steps of
@@ -214,6 +217,22 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
   }
   tile ??= TILE_64;
   split ??= 1;
+  // Tunable: the tiled entry's tile × Cin split where the caller names neither (and, where it named no entry, the
+  // win entry); the candidates the workgroup memory refuses fail in the tuner before any pipeline is made.
+  if (mode === 'tiled' && !a.tile && !a.split) {
+    const t0 = tile, s0 = split;
+    const forced = (c: TuneChoice): Conv1dArgs =>
+      c.mode === 'win' ? { ...a, mode: 'win' } : { ...a, mode: 'tiled', tile: { co: Number(c.co) as ConvTile['co'], t: Number(c.t), rt: Number(c.rt) as ConvTile['rt'] }, split: Number(c.split) as 1 | 2 | 4 | 8 };
+    const name = (t: ConvTile, sp: number) => `tiled ${t.co}co×${t.t}t rt${t.rt} split ${sp}`;
+    const shape = [cin, a.cout, rowBucket(a.lout), a.k, dil, `${a.snakeIn ? 's' : ''}${a.residual ? 'r' : ''}${a.accumulate ? 'a' : ''}` || 'p'];
+    const choice = tunedChoice(ctx, 'conv1d', shape, () => {
+      const def = { name: name(t0, s0), choice: { ...t0, split: s0 } };
+      const others = TUNE_TILES.flatMap((t) => [1, 2, 4].map((sp) => ({ name: name(t, sp), choice: { ...t, split: sp } }))).filter((c) => c.name !== def.name && splitChunk(a.k, dil, c.choice, c.choice.split) > 0 && (c.choice.t / c.choice.rt) * (c.choice.co / 4) * c.choice.split <= 256);
+      const win = a.mode === undefined && (stride === 1 || dil === 1) ? [{ name: 'win', choice: { mode: 'win' } }] : [];
+      return { candidates: [def, ...win, ...others], build: (c) => [conv1d(ctx, forced(c), tag)], writes: [a.out], out: a.out, tag };
+    });
+    if (choice && (choice.mode !== 'win' || a.mode === undefined)) return conv1d(ctx, forced(choice), tag);
+  }
   if ((a.tile || a.split) && mode !== 'tiled') throw new ShapeMismatchError(`${what}: tile and split belong to the tiled entry`);
   if (mode === 'tiled' && stride !== 1) throw new ShapeMismatchError(`${what}: the tiled entry needs stride 1`);
   if (mode === 'win' && stride !== 1 && dil !== 1) throw new ShapeMismatchError(`${what}: the win entry takes stride or dilation, not both`);

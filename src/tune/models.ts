@@ -8,6 +8,10 @@ import type { GpuContext } from '../gpu/context.js';
 import { TuningTable } from '../gpu/tuning.js';
 import { atLength, type DynRecord } from '../../kernels/flow-dims.js';
 import { FlowModel } from '../models/flow/forward.js';
+import { hiftConfigFromYaml } from '../models/hift/config.js';
+import { createHift, type HiftGenerator } from '../models/hift/forward.js';
+import { loadHiftWeights } from '../models/hift/weights.js';
+import { SineNoiseTable } from '../pipeline/noise.js';
 import { CosyVoice3Lm } from '../models/llm/cosyvoice3-lm.js';
 import type { Qwen2Runtime } from '../models/qwen2/forward.js';
 import type { ModelFiles } from '../pipeline/model-files.js';
@@ -84,17 +88,30 @@ export async function tuneFlow(ctx: GpuContext, make: () => Promise<FlowModel>, 
   return tunePoints(ctx, sized, table, o);
 }
 
+export interface HiftTuneOptions extends TuneOptions {
+  /** Mel frames of the tuned call (finalized: the whole utterance at once). */
+  frames: number;
+}
+
+/** Tunes HiFT: `make` builds the generator, then one finalized call at `frames` mel frames plans and runs. */
+export async function tuneHift(ctx: GpuContext, make: () => HiftGenerator, table: TuningTable, o: HiftTuneOptions): Promise<TuneReport[]> {
+  const hift = make();
+  const mel = values(hift.cfg.inChannels * o.frames, 9);
+  const { points } = await collectTunePoints(ctx, () => hift.inference(mel, o.frames, true));
+  return tunePoints(ctx, points, table, o);
+}
+
 export interface ModelTuneOptions extends TuneOptions {
   /** Weight storage, as the pipeline will run it. */
   dtype: 'f32' | 'f16';
   kvDtype?: 'f32' | 'f16';
-  /** Which models (default both). */
-  models?: readonly ('llm' | 'flow')[];
+  /** Which models (default all three). */
+  models?: readonly ('llm' | 'flow' | 'hift')[];
   /** LLM prefill row counts (default 64, 128, 256). */
   prefillRows?: readonly number[];
   /** LLM decode context (default 1024). */
   context?: number;
-  /** DiT frames of the tuned estimator call (default 600, at most maxFrames). */
+  /** DiT frames of the tuned estimator call, and HiFT's mel frames (default 600, at most maxFrames). */
   frames?: number;
   /** The pipeline's limits (default PIPELINE_DEFAULTS): the tuned shapes follow them. */
   maxContext?: number;
@@ -109,7 +126,7 @@ export interface ModelTuneOptions extends TuneOptions {
 export async function tuneModelFiles(ctx: GpuContext, files: ModelFiles, o: ModelTuneOptions): Promise<{ table: TuningTable; reports: TuneReport[] }> {
   const table = TuningTable.forContext(ctx);
   const reports: TuneReport[] = [];
-  const models = o.models ?? ['llm', 'flow'];
+  const models = o.models ?? ['llm', 'flow', 'hift'];
   const maxContext = o.maxContext ?? PIPELINE_DEFAULTS.maxContext, maxFrames = o.maxFrames ?? PIPELINE_DEFAULTS.maxFrames;
   if (models.includes('llm')) {
     const make = () => CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype: o.dtype, maxContext, kv: { dtype: o.kvDtype } }).rt;
@@ -118,6 +135,13 @@ export async function tuneModelFiles(ctx: GpuContext, files: ModelFiles, o: Mode
   if (models.includes('flow')) {
     const make = () => FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype: o.dtype, maxFrames });
     reports.push(...(await tuneFlow(ctx, make, table, { ...o, frames: Math.min(o.frames ?? 600, maxFrames) })));
+  }
+  if (models.includes('hift')) {
+    // As createWebGpuPipeline builds it (its seeded noise table; the table's values do not change the work).
+    const cfg = hiftConfigFromYaml(files.yaml);
+    const noise = new SineNoiseTable(cfg.harmonics).get(cfg.samplesPerFrame * maxFrames).slice();
+    const make = () => createHift(ctx, cfg, loadHiftWeights(files.hift, cfg), { maxFrames, noise });
+    reports.push(...(await tuneHift(ctx, make, table, { ...o, frames: Math.min(o.frames ?? 600, maxFrames) })));
   }
   return { table, reports };
 }

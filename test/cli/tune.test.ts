@@ -72,6 +72,6 @@ describe('cosyvoice-webgpu tune', () => {
       expect(existsSync(wav)).toBe(false);
     }
     expect((await run(['synth', '--text', 'Hi.', '--out', join(dir, 'c.wav'), '--tuning', other, '--no-tuning'])).err).toMatch(/--tuning and --no-tuning exclude each other/);
-    expect((await run(['tune', '--out', join(dir, 'x.json'), '--models', 'hift'])).err).toMatch(/--models hift: a list of llm and flow/);
+    expect((await run(['tune', '--out', join(dir, 'x.json'), '--models', 'vocoder'])).err).toMatch(/--models vocoder: a list of llm, flow and hift/);
   });
 });

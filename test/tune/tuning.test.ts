@@ -5,6 +5,7 @@
  * only that each trial that ran was timed and the winner is the fastest of them.
  */
 import { describe, expect, it } from 'vitest';
+import { conv1d, packConvWeight } from '../../kernels/conv1d.js';
 import { createDims, atLength } from '../../kernels/flow-dims.js';
 import { ditLinear } from '../../kernels/dit-linear.js';
 import { linear } from '../../kernels/matmul.js';
@@ -172,6 +173,44 @@ describe('tuner', () => {
     console.log(`[tuner] decode attention: ${r.tried.map((t) => `${t.name} ${t.us?.toFixed(0) ?? `(${t.note?.slice(0, 60)})`}`).join(' | ')}`);
     expect(r.tried.filter((t) => t.us !== null).length).toBeGreaterThan(3);
     for (const t of r.tried) if (t.us === null) expect(t.note).not.toMatch(/output differs/);
+  });
+});
+
+describe('conv1d (HiFT) under tuning', () => {
+  it('tiled entry with no tile: tiles × Cin splits tried on an accumulating conv (restored after), a chosen tile gives the default\'s output', async () => {
+    const ctx = await testContext();
+    const [cin, cout, lout, k, dil] = [64, 64, 200, 7, 3];
+    const rng = new SeededRng(64);
+    const init = rng.f32(cout * lout);
+    const a = {
+      x: ctx.upload(rng.f32(cin * lout, -1.5, 1.5), 'f32', [cin, lout]),
+      w: ctx.upload(packConvWeight(rng.f32(cout * cin * k, -0.05, 0.05), cout, cin, k), 'f32', [cin * k * cout]),
+      bias: ctx.upload(rng.f32(cout, -0.1, 0.1), 'f32', [cout]),
+      out: ctx.upload(init, 'f32', [cout, lout]),
+      cout, k, lout, dilation: dil, padLeft: (k - 1) * dil, accumulate: true, mode: 'tiled' as const,
+    };
+    const { value: def, points } = await collectTunePoints(ctx, () => conv1d(ctx, a, 'resblock'));
+    expect(points).toHaveLength(1);
+    expect(points[0].shape).toEqual([cin, cout, 256, k, dil, 'a']);
+    expect(points[0].candidates[0].name).toBe('tiled 64co×64t rt4 split 1');
+    expect(points[0].candidates.map((c) => c.name)).not.toContain('win'); // the caller named the tiled entry
+    const table = TuningTable.forContext(ctx);
+    const [r] = await tunePoints(ctx, points, table, { ...fast, maxCandidates: 4 });
+    expect(r.tried.filter((t) => t.us !== null).length).toBe(4);
+    expect(Array.from(await ctx.readF32(a.out))).toEqual(Array.from(init)); // the accumulating output was restored
+    ctx.run([def]);
+    const want = await ctx.readF32(a.out);
+    ctx.write(a.out.buffer, 0, init);
+    table.set('conv1d', points[0].shape, { choice: { co: 16, t: 32, rt: 2, split: 4 }, us: 1, tried: [] });
+    useTuning(ctx, table);
+    try {
+      const rec = conv1d(ctx, a, 'resblock');
+      expect(rec.variant).toMatch(/SPLIT4/);
+      ctx.run([rec]);
+      expectClose(await ctx.readF32(a.out), want, { atol: 1e-5, rtol: 1e-5, label: 'conv1d 16co×32t split 4 (tuned) vs 64×64' });
+    } finally {
+      ctx.tuning = null;
+    }
   });
 });
 

@@ -31,10 +31,10 @@ const HELP = `usage: cosyvoice-webgpu tune [--out tuning.json] [options]
   --size tiny|full    synthetic model size (default full: the choices depend on the real shapes)
   --dtype f32|f16     weight storage, as synth runs it (default f32)
   --kv-dtype f32|f16  LLM KV cache element type, as synth runs it (default f32)
-  --models <list>     llm, flow or both (default llm,flow)
+  --models <list>     any of llm, flow, hift (default all three)
   --prefill <list>    LLM prefill row counts to tune (default 64,128,256: each stands for its power-of-two bucket)
   --context N         LLM context at which the decode step is tuned (default 1024)
-  --frames N          DiT frames (prompt + generated) of the estimator call tuned (default 600)
+  --frames N          DiT frames (prompt + generated) of the estimator call tuned, and HiFT's mel frames (default 600)
   --max-context N     LLM context limit, as synth's (default ${PIPELINE_DEFAULTS.maxContext})
   --max-frames N      flow scratch in frames, as synth's (default ${PIPELINE_DEFAULTS.maxFrames})
   --reps N            runs per timing burst (default 10)
@@ -52,7 +52,7 @@ export async function tuneCommand(argv: string[]): Promise<number> {
     args: argv,
     options: {
       out: { type: 'string' }, replace: { type: 'boolean', default: false }, model: { type: 'string' }, size: { type: 'string', default: 'full' }, dtype: { type: 'string', default: 'f32' },
-      'kv-dtype': { type: 'string', default: 'f32' }, models: { type: 'string', default: 'llm,flow' }, prefill: { type: 'string', default: '64,128,256' },
+      'kv-dtype': { type: 'string', default: 'f32' }, models: { type: 'string', default: 'llm,flow,hift' }, prefill: { type: 'string', default: '64,128,256' },
       context: { type: 'string', default: '1024' }, frames: { type: 'string', default: '600' }, 'max-context': { type: 'string', default: String(PIPELINE_DEFAULTS.maxContext) },
       'max-frames': { type: 'string', default: String(PIPELINE_DEFAULTS.maxFrames) }, reps: { type: 'string', default: '10' }, rounds: { type: 'string', default: '2' },
       quick: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
@@ -67,7 +67,7 @@ export async function tuneCommand(argv: string[]): Promise<number> {
   if (kvDtype !== 'f32' && kvDtype !== 'f16') throw new UsageError(`--kv-dtype ${kvDtype}: use f32 or f16`);
   if (v.size !== 'tiny' && v.size !== 'full') throw new UsageError(`--size ${v.size}: use tiny or full`);
   const models = v.models!.split(',');
-  if (!models.length || models.some((m) => m !== 'llm' && m !== 'flow')) throw new UsageError(`--models ${v.models}: a list of llm and flow`);
+  if (!models.length || models.some((m) => m !== 'llm' && m !== 'flow' && m !== 'hift')) throw new UsageError(`--models ${v.models}: a list of llm, flow and hift`);
   const prefillRows = v.prefill!.split(',').map((s) => positive('prefill', s));
   const o = { reps: positive('reps', v.reps), rounds: positive('rounds', v.rounds), maxCandidates: v.quick ? 3 : undefined, log: (l: string) => console.log(`  ${l}`) };
   const maxContext = positive('max-context', v['max-context']), maxFrames = positive('max-frames', v['max-frames']);
@@ -80,9 +80,9 @@ export async function tuneCommand(argv: string[]): Promise<number> {
   const t0 = performance.now();
   let table: TuningTable, reports: TuneReport[];
   try {
-    console.log(`LLM: prefill ${prefillRows.join(', ')} rows, decode at context ${v.context}; flow: one estimator call at ${Math.min(Number(v.frames), maxFrames)} frames (${models.join(', ')})`);
+    console.log(`LLM: prefill ${prefillRows.join(', ')} rows, decode at context ${v.context}; flow / HiFT: one call at ${Math.min(Number(v.frames), maxFrames)} frames (${models.join(', ')})`);
     ({ table, reports } = await tuneModelFiles(ctx, files, {
-      ...o, dtype: v.dtype as 'f32' | 'f16', kvDtype, models: models as ('llm' | 'flow')[], prefillRows,
+      ...o, dtype: v.dtype as 'f32' | 'f16', kvDtype, models: models as ('llm' | 'flow' | 'hift')[], prefillRows,
       context: positive('context', v.context), frames: positive('frames', v.frames), maxContext, maxFrames,
     }));
   } finally {
