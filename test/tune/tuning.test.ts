@@ -13,6 +13,7 @@ import { ditAttentionGpu } from '../../kernels/dit-attention.js';
 import { splitScratch } from '../../kernels/flash.js';
 import { pagedAttentionSplit, prefillAttention, splitsFor } from '../../kernels/paged-attention.js';
 import { packWeightF16, roundToF16 } from '../../kernels/quant.js';
+import type { GpuContext } from '../../src/gpu/context.js';
 import { adapterLabel } from '../../src/gpu/device.js';
 import { rowBucket, TuningFileError, TuningTable, useTuning, type TunePoint } from '../../src/gpu/tuning.js';
 import { lmFromDir } from '../../src/models/llm/from-dir.js';
@@ -27,6 +28,16 @@ import { linearEpilogueRef } from '../kernels/ref.js';
 
 // Few runs and few candidates: every candidate compiles a pipeline, which takes lavapipe up to seconds.
 const fast = { reps: 2, rounds: 1, maxCandidates: 3 };
+
+/** Runs `fn` with `table` on the context, which is cleared after (the test context is shared by the file). */
+async function withTuning<T>(ctx: GpuContext, table: TuningTable, fn: () => Promise<T>): Promise<T> {
+  useTuning(ctx, table);
+  try {
+    return await fn();
+  } finally {
+    ctx.tuning = null;
+  }
+}
 
 describe('tuning table', () => {
   it('round-trips through JSON and refuses malformed files and other adapters, naming the file', async () => {
@@ -120,8 +131,7 @@ describe('tuner', () => {
     const ran = r.tried.filter((t) => t.us !== null);
     expect(ran.length).toBeGreaterThan(1);
     const choice = table.get('linear', points[0].shape)!;
-    useTuning(ctx, table);
-    try {
+    await withTuning(ctx, table, async () => {
       const rec = linear(ctx, args);
       expect(rec.variant).toContain(`BM${choice.BM}`);
       expect(rec.variant).toContain(`BK${choice.BK}`);
@@ -131,9 +141,7 @@ describe('tuner', () => {
       // A `gemm` choice (measured where the entry was left open) does not override a caller that named gemm_rt.
       table.set('linear', points[0].shape, { choice: { mode: 'gemm' }, us: 1, tried: [] });
       expect(linear(ctx, args).variant).toMatch(/^matmul_gemm_rt_/);
-    } finally {
-      ctx.tuning = null;
-    }
+    });
   });
 
   it('ditLinear with the in-place gated residual: the tuner leaves the output as it found it', async () => {
@@ -202,15 +210,12 @@ describe('conv1d (HiFT) under tuning', () => {
     const want = await ctx.readF32(a.out);
     ctx.write(a.out.buffer, 0, init);
     table.set('conv1d', points[0].shape, { choice: { co: 16, t: 32, rt: 2, split: 4 }, us: 1, tried: [] });
-    useTuning(ctx, table);
-    try {
+    await withTuning(ctx, table, async () => {
       const rec = conv1d(ctx, a, 'resblock');
       expect(rec.variant).toMatch(/SPLIT4/);
       ctx.run([rec]);
       expectClose(await ctx.readF32(a.out), want, { atol: 1e-5, rtol: 1e-5, label: 'conv1d 16co×32t split 4 (tuned) vs 64×64' });
-    } finally {
-      ctx.tuning = null;
-    }
+    });
   });
 });
 
@@ -234,15 +239,12 @@ describe('key-split attention forms under tuning', () => {
     const [r] = await tunePoints(ctx, sized, table, { ...fast, maxCandidates: 5 });
     expect(r.tried.filter((t) => t.us !== null).map((t) => t.name)).toEqual(names.slice(0, 5).filter((n) => !r.tried.find((t) => t.name === n)?.note));
     table.set('dit_attention', points[0].shape, { choice: { impl: 'split', S: 3 }, us: 1, tried: [] });
-    useTuning(ctx, table);
-    try {
+    await withTuning(ctx, table, async () => {
       const recs = ditAttentionGpu(ctx, a, split, 'attn');
       expect(recs.map((x) => x.label)).toEqual([expect.stringMatching(/^attn\.split\//), expect.stringMatching(/^attn\.combine\//)]);
       ctx.run(atLength(recs, T, B));
       expectClose(await ctx.readF32(a.o), want, { atol: 1e-5, rtol: 1e-5, label: 'dit attention split 3 (tuned) vs flash' });
-    } finally {
-      ctx.tuning = null;
-    }
+    });
   });
 
   it('prefill attention (flash): a table choosing 2 key splits gives the default flash walk\'s output', async () => {
@@ -266,15 +268,12 @@ describe('key-split attention forms under tuning', () => {
     const want = await ctx.readF32(a.out);
     const table = TuningTable.forContext(ctx);
     table.set('prefill_attention', points[0].shape, { choice: { impl: 'split', S: 2 }, us: 1, tried: [] });
-    useTuning(ctx, table);
-    try {
+    await withTuning(ctx, table, async () => {
       const recs = prefillAttention(ctx, a, split, 'attn');
       expect(recs).toHaveLength(2);
       ctx.run(recs);
       expectClose(await ctx.readF32(a.out), want, { atol: 1e-5, rtol: 1e-5, label: 'prefill attention split 2 (tuned) vs flash' });
-    } finally {
-      ctx.tuning = null;
-    }
+    });
   });
 });
 
@@ -293,17 +292,14 @@ describe('tuned models', () => {
     const set = readFixtureSet('llm_teacher_forced', 0);
     const ints = (t: { data: Float64Array }) => Array.from(t.data);
     const emb = lm.embedPrompt({ promptText: ints(set.inputs[0]), text: ints(set.inputs[1]), promptSpeech: ints(set.inputs[2]) }, ints(set.inputs[3]));
-    useTuning(ctx, table);
-    try {
+    await withTuning(ctx, table, async () => {
       const tuned = await lmFromDir(ctx, TINY_DIR, opts);
       const seq = tuned.rt.createSequence();
       await tuned.rt.prefill(seq, emb, { allRows: true });
       const h = expectClose(await tuned.rt.readHidden(), set.outputs[1].data, { relL2: 1e-4, label: 'tuned llm hidden' });
       console.log(`[tuner] tiny LLM: ${reports.map((r) => `${r.tag} ${r.bestName}`).join(', ')}; hidden rel-L2 ${h.relL2.toExponential(2)}`);
       tuned.rt.free(seq);
-    } finally {
-      ctx.tuning = null;
-    }
+    });
   });
 
   it('tiny DiT with the GPU kernels: tuned linears (and flash tiles where it runs), estimator output as the fixture', async () => {
@@ -318,16 +314,13 @@ describe('tuned models', () => {
     const reports = await tuneFlow(ctx, make, table, { frames: 70, ...fast });
     expect(table.keys().some((k) => k.startsWith('dit_linear:'))).toBe(true);
     console.log(`[tuner] tiny DiT: ${reports.map((r) => `${r.key} ${r.bestName}`).join(', ')}`);
-    useTuning(ctx, table);
-    try {
+    await withTuning(ctx, table, async () => {
       const model = await make();
       const fx = readFixtureSet('flow_estimator', 0);
       const [x, mask, mu, t, spks, cond] = fx.inputs.map((i) => f32(i.data));
       const out = await model.estimator({ x, mask, mu, t, spks, cond, streaming: false });
       expectClose(out, fx.outputs[0].data, { relL2: 1e-4, label: 'tuned flow_estimator' });
-    } finally {
-      ctx.tuning = null;
-    }
+    });
     void tinyFlow;
   });
 });
