@@ -228,7 +228,9 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
     const choice = tunedChoice(ctx, 'conv1d', shape, () => {
       const def = { name: name(t0, s0), choice: { ...t0, split: s0 } };
       const others = TUNE_TILES.flatMap((t) => [1, 2, 4].map((sp) => ({ name: name(t, sp), choice: { ...t, split: sp } }))).filter((c) => c.name !== def.name && splitChunk(a.k, dil, c.choice, c.choice.split) > 0 && (c.choice.t / c.choice.rt) * (c.choice.co / 4) * c.choice.split <= 256);
-      const win = a.mode === undefined && (stride === 1 || dil === 1) ? [{ name: 'win', choice: { mode: 'win' } }] : [];
+      // Never `win` on SwiftShader: its JIT loses the device on that entry (see the mode choice above), and a tuner
+      // cannot recover from a lost device.
+      const win = !safe && a.mode === undefined && (stride === 1 || dil === 1) ? [{ name: 'win', choice: { mode: 'win' } }] : [];
       return { candidates: [def, ...win, ...others], build: (c) => [conv1d(ctx, forced(c), tag)], writes: [a.out], out: a.out, tag };
     });
     if (choice && (choice.mode !== 'win' || a.mode === undefined)) return conv1d(ctx, forced(choice), tag);

@@ -29,6 +29,8 @@ export interface WorkerLoadOptions {
 export interface WorkerTuneOptions extends Pick<WorkerLoadOptions, 'cache' | 'cacheName' | 'disableF16' | 'dtype'> {
   /** Only the default and two alternatives per decision. */
   quick?: boolean;
+  /** Which models (default all three). */
+  models?: ('llm' | 'flow' | 'hift')[];
   /** LLM prefill row counts (default 64, 128, 256). */
   prefillRows?: number[];
   /** LLM decode context (default 1024). */

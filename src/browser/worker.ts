@@ -93,7 +93,7 @@ async function tune(url: string, options: WorkerTuneOptions): Promise<void> {
   try {
     const dtype = options.dtype ?? (tctx.hasF16 && !options.disableF16 ? 'f16' : 'f32');
     const { table, reports } = await tuneModelFiles(tctx, files, {
-      dtype, maxCandidates: options.quick ? 3 : undefined, prefillRows: options.prefillRows, context: options.context, frames: options.frames,
+      dtype, models: options.models, maxCandidates: options.quick ? 3 : undefined, prefillRows: options.prefillRows, context: options.context, frames: options.frames,
     });
     post({ type: 'tuned', table: JSON.stringify(table), adapterLabel: table.adapter, decisions: table.size, changed: reports.filter((r) => r.bestName !== r.defaultName).length, tuneMs: now() - t0 });
   } finally {
