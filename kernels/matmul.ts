@@ -259,6 +259,18 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
       `linear: gemvRows ${rows} / gemvLanes ${lanes} invalid (need 1 ≤ rows ≤ lanes ≤ 256, lanes a power of two, rows·lanes·${a.gateUp ? 8 : 4} B ≤ 16 KiB)`,
     );
   }
+  // Tunable: the GEMV's output columns and lanes a workgroup where the caller names neither (decode rows).
+  if (mode === 'gemv' && a.gemvRows === undefined && a.gemvLanes === undefined) {
+    const shape = [M, N, K, a.w.dtype, `${a.gateUp ? 'g' : ''}${a.norm ? 'n' : ''}${a.residual ? 'r' : ''}${a.act ? 'a' : ''}` || 'p'];
+    const forced = (c: TuneChoice): LinearArgs => ({ ...a, mode: 'gemv', gemvRows: Number(c.rows), gemvLanes: Number(c.lanes) });
+    const choice = tunedChoice(ctx, 'gemv', shape, () => {
+      const def = { name: `gemv ${rows}×${lanes}`, choice: { rows, lanes } };
+      const others = [1, 2, 4, 8].flatMap((r) => [32, 64, 128, 256].map((l) => ({ name: `gemv ${r}×${l}`, choice: { rows: r, lanes: l } })))
+        .filter((c) => c.name !== def.name && c.choice.rows * c.choice.lanes * (a.gateUp ? 2 : 1) * 4 <= 16384);
+      return { candidates: [def, ...others], build: (c) => [linear(ctx, forced(c), tag)], writes: [a.y], out: a.y, tag };
+    });
+    if (choice) return linear(ctx, forced(choice), tag);
+  }
   const defines: Record<string, boolean | number> = {
     [`W_${a.w.dtype.toUpperCase()}`]: true,
     VEC: vec,

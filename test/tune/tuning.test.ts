@@ -144,6 +144,29 @@ describe('tuner', () => {
     });
   });
 
+  it('linear gemv (decode row, fused RMSNorm): rows × lanes tried; every candidate that ran agrees, the chosen one matches float64', async () => {
+    const ctx = await testContext();
+    const [N, K] = [300, 256];
+    const rng = new SeededRng(300);
+    const xv = rng.f32(K), wv = rng.f32(N * K, -0.2, 0.2), nv = rng.f32(K, 0.5, 1.5);
+    const args = { x: ctx.upload(xv, 'f32', [1, K]), w: packWeightF16(ctx, wv, [N, K]), y: ctx.tensor('f32', [1, N]), norm: ctx.upload(nv, 'f32', [K]), eps: 1e-6, mode: 'gemv' as const };
+    const { points } = await collectTunePoints(ctx, () => linear(ctx, args));
+    expect(points.map((p) => [p.family, ...p.shape])).toEqual([['gemv', 1, N, K, 'f16', 'n']]);
+    const table = TuningTable.forContext(ctx);
+    const [r] = await tunePoints(ctx, points, table, { ...fast, maxCandidates: 5 });
+    console.log(`[tuner] gemv ${N}×${K}: ${r.tried.map((t) => `${t.name} ${t.us?.toFixed(0) ?? t.note}`).join(' | ')}`);
+    expect(r.tried.filter((t) => t.us !== null).length).toBeGreaterThan(1);
+    for (const t of r.tried) expect(t.note ?? '').not.toMatch(/output differs/);
+    await withTuning(ctx, table, async () => {
+      ctx.run([linear(ctx, args)]);
+      let ss = 0;
+      for (const v of xv) ss += v * v;
+      const inv = 1 / Math.sqrt(ss / K + 1e-6);
+      const xn = Float64Array.from(xv, (v, k) => nv[k] * v * inv);
+      expectClose(await ctx.readF32(args.y), linearEpilogueRef(xn, roundToF16(wv), 1, N, K, {}), { atol: 2e-4, rtol: 2e-4, label: `tuned gemv ${r.bestName}` });
+    });
+  });
+
   it('ditLinear with the in-place gated residual: the tuner leaves the output as it found it', async () => {
     const ctx = await testContext();
     const [T, N, K] = [48, 64, 64];
@@ -285,7 +308,8 @@ describe('tuned models', () => {
     const table = TuningTable.forContext(ctx);
     const reports = await tuneLlm(ctx, () => lm.rt, table, { prefillRows: [3, 62], context: 40, ...fast });
     // The runtime passed in was built already: its decode plan is not collected again, the prefill plan is.
-    expect(table.keys().every((k) => k.startsWith('linear:64x'))).toBe(true);
+    // The prefill plan's GEMMs (64-row bucket) and its last row's head, a GEMV.
+    expect(table.keys().every((k) => k.startsWith('linear:64x') || k.startsWith('gemv:1x'))).toBe(true);
     expect(reports.length).toBe(table.size);
     // On GPUs every prefill linear takes gemm_rt; on llvmpipe the fused-norm ones (qkv, gate_up) do, o and down take gemm_sg32.
     expect(table.keys()).toEqual(expect.arrayContaining([expect.stringMatching(/^linear:64x\d+x64xf32xn$/), expect.stringMatching(/^linear:64x\d+x64xf32xgn$/)]));
