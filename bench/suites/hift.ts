@@ -3,7 +3,7 @@
  * weights (src/pipeline/synthetic.ts, official names/shapes), 1 s of audio (50 mel frames) by default.
  *
  *   npx tsx bench/suites/hift.ts [--frames 50] [--reps 3] [--no-ort] [--ort-webgpu] [--profile] [--base 512]
- *                                [--f0 gpu|wasm|js]
+ *                                [--f0 gpu|wasm|js] [--tune]   (tune the conv tiles on this adapter first: src/tune/)
  *
  * Reports ms per second of audio for: our whole inference (F0 + GPU generator + readback), its parts (the F0
  * predictor with its backend — `--f0`, default the generator's: 'gpu' (emulated f64, WGSL) on GPU adapters,
@@ -16,6 +16,8 @@
  * Timings only, never asserted.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { tuneHift } from '../../src/tune/models.js';
+import { tuneFor } from './tune-for.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseHyperYaml } from '../../loader/hyperyaml.js';
@@ -57,7 +59,11 @@ async function main(): Promise<void> {
   for (let i = 0; i < noise.length; i++) noise[i] = ((i * 0.6180339887) % 1);
   const mel = new Float32Array(cfg.inChannels * frames);
   for (let i = 0; i < mel.length; i++) mel[i] = Math.sin(i * 0.37) * 2 - 5;
-  const hift = new HiftGenerator(ctx, cfg, weights, { maxFrames: frames, noise, ...(f0Arg ? { f0Backend: f0Arg as F0Backend } : {}) });
+  const make = () => new HiftGenerator(ctx, cfg, weights, { maxFrames: frames, noise, ...(f0Arg ? { f0Backend: f0Arg as F0Backend } : {}) });
+  // --tune: this adapter's conv tiles for this length first (src/tune/), then the timed generator takes them.
+  const tuned = flag('--tune') ? await tuneFor(ctx, (table, log) => tuneHift(ctx, make, table, { frames, log })) : undefined;
+  const hift = make();
+  ctx.tuning = null;
   const f0Wasm = await F0Wasm.create(weights.f0); // the CPU f64 reference point, whatever the backend
 
   let t = performance.now();
@@ -136,7 +142,7 @@ async function main(): Promise<void> {
   }
   const outDir = join(here, '..', 'results');
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'hift.json'), JSON.stringify({ date: new Date().toISOString(), ...row }, null, 2) + '\n');
+  writeFileSync(join(outDir, 'hift.json'), JSON.stringify({ date: new Date().toISOString(), ...row, ...(tuned && { tuned }) }, null, 2) + '\n');
   ctx.dispose();
 }
 
