@@ -2,8 +2,8 @@
  * Sweep of the norm kernels' load widths at the model shapes: GPU µs (sweepForms: back-to-back bursts, best of 2
  * rounds) of RMSNorm [512,896] with scalar and vec4 loads (shaders/rmsnorm.wgsl NORM4; 8, 16, 32 threads a row)
  * and of the DiT AdaLN [2·600,1024] in its rowwise (vec4) and workgroup forms, each checked against the first form.
- * Session 10 chose vec4 rows on lavapipe with it (three runs there: RMSNorm 8 threads scalar 1482 / 1960 / 1045 µs
- * against vec4 862 / 1114 / 635).
+ * Session 10 chose vec4 rows on lavapipe with it (three rounds there: RMSNorm 8 threads scalar 1934 / 1897 / 1952 µs
+ * against vec4 1095 / 1064 / 1035; AdaLN rowwise 1.7–3.1 ms against workgroup 31–36 ms).
  *   npx tsx bench/sweep-norms.ts [--rounds N]
  */
 import { requestNodeDevice } from '../src/gpu/node-device.js';
