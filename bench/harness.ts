@@ -29,6 +29,7 @@ import type { GpuTensor } from '../src/gpu/tensor.js';
 import { requestNodeDevice } from '../src/gpu/node-device.js';
 import { TuningTable } from '../src/gpu/tuning.js';
 import { collectTunePoints, tunePoints } from '../src/tune/tuner.js';
+import { tuneSummary } from './suites/tune-for.js';
 import { profileDispatches, timePass, wallTimeMs } from '../src/gpu/timing.js';
 import { copyStrided } from '../kernels/copy.js';
 import { repeatGraph } from './ort-graphs.js';
@@ -324,7 +325,7 @@ async function tunedSetup(ctx: GpuContext, c: BenchCase, env: BenchEnv, r: CaseR
   if (!points.length) return first;
   const table = TuningTable.forContext(ctx);
   const reports = await tunePoints(ctx, points, table, { log: (l) => log(`[tune] ${c.name}: ${l}`) });
-  r.tuned = reports.map((t) => ({ key: t.key, default: t.defaultName, default_us: t.defaultUs, chosen: t.bestName, chosen_us: t.bestUs }));
+  r.tuned = tuneSummary(reports);
   first.dispose?.();
   ctx.tuning = table;
   try {

@@ -227,7 +227,16 @@ export function conv1d(ctx: GpuContext, a: Conv1dArgs, tag = ''): DispatchRecord
     const shape = [cin, a.cout, rowBucket(a.lout), a.k, dil, `${a.snakeIn ? 's' : ''}${a.residual ? 'r' : ''}${a.accumulate ? 'a' : ''}` || 'p'];
     const choice = tunedChoice(ctx, 'conv1d', shape, () => {
       const def = { name: name(t0, s0), choice: { ...t0, split: s0 } };
-      const others = TUNE_TILES.flatMap((t) => [1, 2, 4].map((sp) => ({ name: name(t, sp), choice: { ...t, split: sp } }))).filter((c) => c.name !== def.name && splitChunk(a.k, dil, c.choice, c.choice.split) > 0 && (c.choice.t / c.choice.rt) * (c.choice.co / 4) * c.choice.split <= 256);
+      // The tiled entry's own checks (checkTile's thread bound, splitChunk's workgroup memory) pick the candidates.
+      const fits = (t: ConvTile, sp: number) => {
+        try {
+          checkTile(what, t, sp);
+        } catch {
+          return false;
+        }
+        return splitChunk(a.k, dil, t, sp) > 0;
+      };
+      const others = TUNE_TILES.flatMap((t) => [1, 2, 4].map((sp) => ({ name: name(t, sp), choice: { ...t, split: sp } }))).filter((c) => c.name !== def.name && fits(c.choice, c.choice.split));
       // Never `win` on SwiftShader: its JIT loses the device on that entry (see the mode choice above), and a tuner
       // cannot recover from a lost device.
       const win = !safe && a.mode === undefined && (stride === 1 || dil === 1) ? [{ name: 'win', choice: { mode: 'win' } }] : [];

@@ -8,9 +8,7 @@ import { ceilDiv, packParams } from '../src/gpu/dispatch.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 import { rowBucket, tunedChoice, type TuneChoice } from '../src/gpu/tuning.js';
-import { flashCandidates, flashDefines, flashKeyTile, flashSubgroups, TUNE_SPLITS, type FlashTileOptions, type SplitScratch } from './flash.js';
-
-export { splitScratch, TUNE_SPLITS, type SplitScratch } from './flash.js';
+import { expectSplitScratch, flashCandidates, flashDefines, flashKeyTile, splitCandidates, type FlashTileOptions, type SplitScratch } from './flash.js';
 import { dyn, sharedUniform, type DynRecord } from './flow-dims.js';
 
 export { flashKeyTile };
@@ -95,7 +93,7 @@ export function ditAttentionGpu(ctx: GpuContext, a: Omit<DitAttentionArgs, 'impl
       : c.impl === 'split' ? ditAttentionSplit(ctx, { ...a, ...split!.get(), splits: Number(c.S) }, tag)
         : [ditAttention(ctx, { ...a, impl: 'flash', keyTile: Number(c.KT), rowsPerThread: Number(c.RQ) as 2 | 4 }, tag)];
   const [def, ...tiles] = flashCandidates(fd.KT, fd.RQ);
-  const splits = split && flashSubgroups(ctx) ? TUNE_SPLITS.filter((S) => S <= split.maxSplits).map((S) => ({ name: `flash split ${S}`, choice: { impl: 'split', S } })) : [];
+  const splits = splitCandidates(ctx, split);
   const choice = tunedChoice(ctx, 'dit_attention', [rowBucket(Mmax), a.heads, DH], () => ({
     candidates: [def, { name: 'tiled', choice: { impl: 'tiled' } }, ...splits, ...tiles],
     build: form,
@@ -115,8 +113,7 @@ export function ditAttentionSplit(ctx: GpuContext, a: DitAttentionSplitArgs, tag
   const { Mmax, C, DH } = attentionShape(`ditAttentionSplit ${tag}`, a);
   const H = a.heads, S = a.splits;
   if (!Number.isInteger(S) || S < 2) throw new ShapeMismatchError(`ditAttentionSplit ${tag}: splits must be a whole number ≥ 2, got ${S}`);
-  if (a.part.dtype !== 'f32' || a.part.numel < Mmax * S * H * DH) throw new ShapeMismatchError(`ditAttentionSplit ${tag}: part [${a.part.shape}] ${a.part.dtype} must be f32 with at least [${Mmax}, ${S}, ${H}, ${DH}] values`);
-  if (a.ml.dtype !== 'f32' || a.ml.numel < Mmax * S * H * 2) throw new ShapeMismatchError(`ditAttentionSplit ${tag}: ml [${a.ml.shape}] ${a.ml.dtype} must be f32 with at least [${Mmax}, ${S}, ${H}, 2] values`);
+  expectSplitScratch(`ditAttentionSplit ${tag}`, a, Mmax, S, H, DH);
   const defines = { ...flashDefines(ctx, DH, { ...a, subgroups: true }, `ditAttentionSplit ${tag}`), FL_SPLIT: true };
   const params = sharedUniform(ctx, packParams([H, C, S, { f32: 1 / Math.sqrt(DH) }]));
   const rows = 16 * defines.RQ;

@@ -63,14 +63,20 @@ export function flashCandidates(kt: number, rq: number): { name: string; choice:
   return order.map((c) => ({ name: `flash kt${c.KT} rq${c.RQ}`, choice: c }));
 }
 
+/** Key splits the tuner tries (each a candidate of its own). */
+const TUNE_SPLITS = [2, 3, 4] as const;
+
 /** Key-split scratch a model keeps for up to `maxSplits` splits, made on first use (only a split form needs it). */
 export interface SplitScratch {
   maxSplits: number;
   get(): { part: GpuTensor; ml: GpuTensor };
 }
 
-/** A SplitScratch of `rows` × maxSplits × heads × dh partial rows (f32), allocated when first asked for. */
-export function splitScratch(ctx: GpuContext, rows: number, heads: number, dh: number, maxSplits: number, label: string): SplitScratch {
+/**
+ * A SplitScratch of `rows` × maxSplits × heads × dh partial rows (f32), allocated when first asked for; maxSplits
+ * defaults to the most splits the tuner tries.
+ */
+export function splitScratch(ctx: GpuContext, rows: number, heads: number, dh: number, label: string, maxSplits = Math.max(...TUNE_SPLITS)): SplitScratch {
   let t: { part: GpuTensor; ml: GpuTensor } | undefined;
   return {
     maxSplits,
@@ -78,5 +84,14 @@ export function splitScratch(ctx: GpuContext, rows: number, heads: number, dh: n
   };
 }
 
-/** Key splits the tuner tries (each a candidate of its own). */
-export const TUNE_SPLITS = [2, 3, 4] as const;
+/** The key-split candidates (2–4 splits, up to the scratch's) where `split` is given and the octet reductions run. */
+export function splitCandidates(ctx: GpuContext, split: SplitScratch | undefined): { name: string; choice: { impl: 'split'; S: number } }[] {
+  if (!split || !flashSubgroups(ctx)) return [];
+  return TUNE_SPLITS.filter((S) => S <= split.maxSplits).map((S) => ({ name: `flash split ${S}`, choice: { impl: 'split' as const, S } }));
+}
+
+/** Checks a key-split walk's scratch: f32 part with at least rows × S × heads × dh values, ml with rows × S × heads × 2. */
+export function expectSplitScratch(what: string, a: { part: GpuTensor; ml: GpuTensor }, rows: number, S: number, heads: number, dh: number): void {
+  if (a.part.dtype !== 'f32' || a.part.numel < rows * S * heads * dh) throw new ShapeMismatchError(`${what}: part [${a.part.shape}] ${a.part.dtype} must be f32 with at least [${rows}, ${S}, ${heads}, ${dh}] values`);
+  if (a.ml.dtype !== 'f32' || a.ml.numel < rows * S * heads * 2) throw new ShapeMismatchError(`${what}: ml [${a.ml.shape}] ${a.ml.dtype} must be f32 with at least [${rows}, ${S}, ${heads}, 2] values`);
+}

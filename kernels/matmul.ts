@@ -228,9 +228,11 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
   }
   if ((sgGemm || mode === 'gemm_rt') && !vec) throw new ShapeMismatchError(`linear ${mode}: K=${K} must be a multiple of 8 (weight ${wl})`);
   if (sgGemm) ctx.requireWideSubgroups(`linear ${mode}`);
+  // The epilogue in the tuning keys below: fused ops change a tile's cost.
+  const epi = `${a.gateUp ? 'g' : ''}${a.norm ? 'n' : ''}${a.residual ? 'r' : ''}${a.act ? 'a' : ''}` || 'p';
   // Tunable: gemm_rt's tile where the caller names none (and, where it named no entry either, the 4×4 `gemm`).
   if (mode === 'gemm_rt' && a.gemmTile === undefined && a.gemmTM === undefined && a.gemmTN === undefined && a.gemmBK === undefined) {
-    const shape = [rowBucket(M), N, K, a.w.dtype, `${a.gateUp ? 'g' : ''}${a.norm ? 'n' : ''}${a.residual ? 'r' : ''}${a.act ? 'a' : ''}` || 'p'];
+    const shape = [rowBucket(M), N, K, a.w.dtype, epi];
     const canGemm = a.mode === undefined && !a.norm;
     const forced = (c: TuneChoice): LinearArgs =>
       c.mode === 'gemm' && canGemm ? { ...a, mode: 'gemm' } : { ...a, mode: 'gemm_rt', gemmTile: [Number(c.BM), Number(c.BN)], gemmTM: Number(c.TM), gemmTN: Number(c.TN), gemmBK: Number(c.BK) };
@@ -261,7 +263,7 @@ export function linear(ctx: GpuContext, a: LinearArgs, tag = ''): DispatchRecord
   }
   // Tunable: the GEMV's output columns and lanes a workgroup where the caller names neither (decode rows).
   if (mode === 'gemv' && a.gemvRows === undefined && a.gemvLanes === undefined) {
-    const shape = [M, N, K, a.w.dtype, `${a.gateUp ? 'g' : ''}${a.norm ? 'n' : ''}${a.residual ? 'r' : ''}${a.act ? 'a' : ''}` || 'p'];
+    const shape = [M, N, K, a.w.dtype, epi];
     const forced = (c: TuneChoice): LinearArgs => ({ ...a, mode: 'gemv', gemvRows: Number(c.rows), gemvLanes: Number(c.lanes) });
     const choice = tunedChoice(ctx, 'gemv', shape, () => {
       const def = { name: `gemv ${rows}×${lanes}`, choice: { rows, lanes } };

@@ -4,7 +4,7 @@ import { ceilDiv, grid1d, packParams, type DispatchRecord } from '../src/gpu/dis
 import { AdapterLimitError, ShapeMismatchError } from '../src/gpu/errors.js';
 import { expectShape, type GpuTensor } from '../src/gpu/tensor.js';
 import { rowBucket, tunedChoice, type TuneChoice } from '../src/gpu/tuning.js';
-import { flashBytes, flashCandidates, flashDefines, flashKeyTile, flashSubgroups, TUNE_SPLITS, type FlashTileOptions, type SplitScratch } from './flash.js';
+import { expectSplitScratch, flashBytes, flashCandidates, flashDefines, flashKeyTile, splitCandidates, type FlashTileOptions, type SplitScratch } from './flash.js';
 
 /** With mode `flash`: its tile options (kernels/flash.ts; keys per tile default: prefillKeyTile). */
 export interface PagedAttentionArgs extends FlashTileOptions {
@@ -95,7 +95,7 @@ export function prefillAttention(ctx: GpuContext, a: PagedAttentionArgs, split: 
       ? pagedFlashSplit(ctx, { ...a, ...split!.get(), splits: Number(c.S) }, tag)
       : [pagedAttention(ctx, { ...a, mode: 'flash', keyTile: Number(c.KT), rowsPerThread: Number(c.RQ) as 2 | 4 }, tag)];
   const [def, ...tiles] = flashCandidates(fd.KT, fd.RQ);
-  const splits = split && flashSubgroups(ctx) ? TUNE_SPLITS.filter((S) => S <= split.maxSplits).map((S) => ({ name: `flash split ${S}`, choice: { impl: 'split', S } })) : [];
+  const splits = splitCandidates(ctx, split);
   const choice = tunedChoice(ctx, 'prefill_attention', [rowBucket(M), Hq, Hkv, D, a.pool.dtype], () => ({ candidates: [def, ...splits, ...tiles], build: form, writes: [a.out], out: a.out, tag }));
   return form(choice ?? def.choice);
 }
@@ -153,8 +153,7 @@ export function pagedFlashSplit(ctx: GpuContext, a: PagedFlashSplitArgs, tag = '
   const { M, Hq, D, pageSize, scale, defines } = attentionDims('pagedFlashSplit', a);
   const S = a.splits;
   if (!Number.isInteger(S) || S < 2) throw new ShapeMismatchError(`pagedFlashSplit ${tag}: splits must be a whole number ≥ 2, got ${S}`);
-  if (a.part.dtype !== 'f32' || a.part.numel < M * S * Hq * D) throw new ShapeMismatchError(`pagedFlashSplit ${tag}: part [${a.part.shape}] ${a.part.dtype} must be f32 with at least [${M}, ${S}, ${Hq}, ${D}] values`);
-  if (a.ml.dtype !== 'f32' || a.ml.numel < M * S * Hq * 2) throw new ShapeMismatchError(`pagedFlashSplit ${tag}: ml [${a.ml.shape}] ${a.ml.dtype} must be f32 with at least [${M}, ${S}, ${Hq}, 2] values`);
+  expectSplitScratch(`pagedFlashSplit ${tag}`, a, M, S, Hq, D);
   const fd = prefillFlashDefines(ctx, D, { ...a, subgroups: true }, `pagedFlashSplit ${tag}`);
   const d = { ...fd, F16KV: defines.F16KV, FL_SPLIT: true };
   const params = ctx.uniform(packParams([M, Hq, a.pool.shape[3], pageSize, a.blockTable.shape[1], { f32: scale }, 0, S]));

@@ -25,7 +25,7 @@ import { adaLayerNorm } from '../../kernels/adaln.js';
 import { conv1d, packConvWeight, packSnakeAlpha } from '../../kernels/conv1d.js';
 import { convPosWeightLayout, convPos } from '../../kernels/conv-pos.js';
 import { ditAttention, ditAttentionGemm, ditAttentionGpu } from '../../kernels/dit-attention.js';
-import { splitScratch, TUNE_SPLITS } from '../../kernels/flash.js';
+import { splitScratch } from '../../kernels/flash.js';
 import { ditLinear } from '../../kernels/dit-linear.js';
 import { atLength, createDims } from '../../kernels/flow-dims.js';
 import { istft } from '../../kernels/istft.js';
@@ -375,7 +375,7 @@ function ditAttentionCase(T: number, form: 'model' | '3-pass' | 'tiled' = 'model
       const scores = ctx.isCpuAdapter || threePass ? ctx.tensor('f32', [B * H * T * T]) : undefined;
       // GPUs, model form: the flow's entry (ditAttentionGpu: flash, or what a tuning table / --tune chose, key-split
       // forms included, whose scratch is made only if built).
-      const splitTmp = splitScratch(ctx, B * T, H, DH, Math.max(...TUNE_SPLITS), 'bench.split');
+      const splitTmp = splitScratch(ctx, B * T, H, DH, 'bench.split');
       const recs = scores
         ? ditAttentionGemm(ctx, { dims, qkv: tqkv, o, keymask: mask, heads: H, scores })
         : form === 'tiled'
@@ -659,7 +659,7 @@ function prefillAttentionCase(T: number, form: 'model' | 'attend' = 'model'): Be
         // The model form is the LLM's entry (prefillAttention: a tuning table / --tune may choose the key-split walk).
         records: form === 'attend'
           ? [pagedAttention(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step, mode: 'chunked' })]
-          : prefillAttention(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step }, splitScratch(ctx, T, Hq, D, Math.max(...TUNE_SPLITS), 'bench.split'), 'attn'),
+          : prefillAttention(ctx, { q: tq, pool: tpool, blockTable: tbt, out, step }, splitScratch(ctx, T, Hq, D, 'bench.split'), 'attn'),
         bytes: 4 * (2 * Hkv * D * T + 2 * T * Hq * D),
         flops: 2 * Hq * D * T * (T + 1), // causal: (T + 1)/2 keys a row on average, 4 flops per key and channel
         ort: {

@@ -11,5 +11,10 @@ export async function tuneFor(ctx: GpuContext, tune: (table: TuningTable, log: (
   const table = TuningTable.forContext(ctx);
   const reports = await tune(table, (l) => console.log(`[tune] ${l}`));
   useTuning(ctx, table);
+  return tuneSummary(reports);
+}
+
+/** What a result file records of tuned decisions: each key with the default's and the chosen candidate's GPU µs. */
+export function tuneSummary(reports: readonly TuneReport[]) {
   return reports.map((r) => ({ key: r.key, default: r.defaultName, default_us: r.defaultUs, chosen: r.bestName, chosen_us: r.bestUs }));
 }

@@ -250,7 +250,7 @@ describe('key-split attention forms under tuning', () => {
     const rng = new SeededRng(70);
     const dims = createDims(ctx, { T, B, chunk: 0 });
     const a = { dims, qkv: ctx.upload(rng.f32(M * 3 * C, -2, 2), 'f32', [M, 3 * C]), o: ctx.tensor('f32', [M, C]), keymask: ctx.upload(new Float32Array(M).fill(1), 'f32', [M]), heads: H };
-    const split = splitScratch(ctx, M, H, DH, 4, 'test.split');
+    const split = splitScratch(ctx, M, H, DH, 'test.split', 4);
     const { value: def, points } = await collectTunePoints(ctx, () => ditAttentionGpu(ctx, a, split, 'attn'));
     const names = points[0].candidates.map((c) => c.name);
     expect(names.slice(0, 2)).toEqual(['flash kt8 rq2', 'tiled']);
@@ -283,7 +283,7 @@ describe('key-split attention forms under tuning', () => {
       step: ctx.uniform(new Uint32Array([0, 0, 0, 0])),
       mode: 'flash' as const,
     };
-    const split = splitScratch(ctx, 64, Hq, D, 4, 'test.split');
+    const split = splitScratch(ctx, 64, Hq, D, 'test.split', 4);
     const { value: def, points } = await collectTunePoints(ctx, () => prefillAttention(ctx, a, split, 'attn'));
     expect(points).toHaveLength(1);
     expect(points[0].shape).toEqual([64, Hq, Hkv, D, 'f32']);

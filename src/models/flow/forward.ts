@@ -17,7 +17,8 @@ import type { DispatchRecord } from '../../gpu/dispatch.js';
 import type { TensorStore } from '../../../loader/types.js';
 import { adaLayerNorm } from '../../../kernels/adaln.js';
 import { convPos } from '../../../kernels/conv-pos.js';
-import { ditAttention, ditAttentionGemm, ditAttentionGpu, splitScratch, TUNE_SPLITS, type SplitScratch } from '../../../kernels/dit-attention.js';
+import { ditAttention, ditAttentionGemm, ditAttentionGpu } from '../../../kernels/dit-attention.js';
+import { splitScratch, type SplitScratch } from '../../../kernels/flash.js';
 import { ditLinear, sgblockFor, type DitLinearArgs, type DitLinearImpl } from '../../../kernels/dit-linear.js';
 import { ditRopeTable } from '../../../kernels/dit-rotary.js';
 import { eulerCfg } from '../../../kernels/euler.js';
@@ -114,7 +115,7 @@ export class FlowModel {
     readonly kernels: 'gpu' | 'cpu',
   ) {
     // Key-split attention scratch: allocated only if a tuner tries the split forms or a table chose one.
-    this.attnSplit = splitScratch(ctx, s.qkv.shape[0], cfg.heads, cfg.dimHead, Math.max(...TUNE_SPLITS), 'attn.split');
+    this.attnSplit = splitScratch(ctx, s.qkv.shape[0], cfg.heads, cfg.dimHead, 'attn.split');
     this.timeGrid = cosineTimeGrid(cfg.nTimesteps);
     this.steps = eulerSteps(this.timeGrid);
     ctx.write(s.rope.buffer, 0, ditRopeTable(w.invFreq, s.maxFrames));

@@ -25,7 +25,7 @@
 import { linear } from '../../../kernels/matmul.js';
 import { qkvAppend } from '../../../kernels/kv-cache.js';
 import { decodeAttention, prefillAttention, splitsFor } from '../../../kernels/paged-attention.js';
-import { splitScratch, TUNE_SPLITS, type SplitScratch } from '../../../kernels/flash.js';
+import { splitScratch, type SplitScratch } from '../../../kernels/flash.js';
 import { normGemv, rmsNorm, siluMul } from '../../../kernels/rmsnorm.js';
 import { ropeTable } from '../../../kernels/rope.js';
 import { decodeTopK, topK } from '../../../kernels/sample.js';
@@ -143,7 +143,7 @@ export class Qwen2Runtime {
     const splits = splitsFor(this.kv.maxPagesPerSeq * pageSize, SPLIT_CHUNK);
     this.partials = ctx.tensor('f32', [1, cfg.heads, splits, cfg.headDim + 2], 'attn.partials');
     // Key-split prefill scratch: allocated only if a tuner tries the split forms or a table chose one.
-    this.prefillSplit = splitScratch(ctx, this.scratch.maxRows, cfg.heads, cfg.headDim, Math.max(...TUNE_SPLITS), 'attn.split');
+    this.prefillSplit = splitScratch(ctx, this.scratch.maxRows, cfg.heads, cfg.headDim, 'attn.split');
     this.decodePlan = this.plan(1, false);
   }
 
