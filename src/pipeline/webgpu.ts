@@ -116,23 +116,38 @@ class GpuHiftPort implements HiftPort {
   }
 }
 
-/** Loads the three models onto `ctx` and returns the streaming pipeline over them. */
-export async function createWebGpuPipeline(ctx: GpuContext, files: ModelFiles, opts: WebGpuPipelineOptions = {}): Promise<CosyVoicePipeline> {
+/**
+ * The pipeline's three models, each built the way createWebGpuPipeline builds it (weights, dtypes, scratch
+ * limits): the tuner (src/tune/models.ts) builds them through these too, so that it tunes the same shapes.
+ */
+export function pipelineModelBuilders(ctx: GpuContext, files: ModelFiles, opts: WebGpuPipelineOptions = {}) {
   const dtype = opts.dtype ?? 'f32';
   const maxFrames = opts.maxFrames ?? PIPELINE_DEFAULTS.maxFrames;
+  return {
+    lm: () => CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype, maxContext: opts.maxContext ?? PIPELINE_DEFAULTS.maxContext, kv: { dtype: opts.kvDtype } }),
+    flow: () => FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype, maxFrames }),
+    hift: () => {
+      const hcfg = hiftConfigFromYaml(files.yaml);
+      // A caller's table bounds the longest HiFT call (its noise is read by absolute sample index).
+      const hiftFrames = opts.sineNoise ? Math.min(maxFrames, Math.floor(opts.sineNoise.length / hcfg.harmonics / hcfg.samplesPerFrame)) : maxFrames;
+      const noise = opts.sineNoise ?? new SineNoiseTable(hcfg.harmonics).get(hcfg.samplesPerFrame * maxFrames).slice();
+      return createHift(ctx, hcfg, loadHiftWeights(files.hift, hcfg), { maxFrames: hiftFrames, noise });
+    },
+  };
+}
+
+/** Loads the three models onto `ctx` and returns the streaming pipeline over them. */
+export async function createWebGpuPipeline(ctx: GpuContext, files: ModelFiles, opts: WebGpuPipelineOptions = {}): Promise<CosyVoicePipeline> {
   if (opts.tuning) useTuning(ctx, opts.tuning);
   // With precompile, the pipelines a synthesis needs compile here, all at once: the models plan their fixed
   // dispatch lists at load, and a prefill, the flow's token wrapper and HiFT calls of a few lengths are planned
   // ahead so that their variants join the batch.
   const precompile = opts.precompile !== false;
+  const make = pipelineModelBuilders(ctx, files, opts);
   const build = async () => {
-    const lm = CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype, maxContext: opts.maxContext ?? PIPELINE_DEFAULTS.maxContext, kv: { dtype: opts.kvDtype } });
-    const flow = await FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype, maxFrames });
-    const hcfg = hiftConfigFromYaml(files.yaml);
-    // A caller's table bounds the longest HiFT call (its noise is read by absolute sample index).
-    const hiftFrames = opts.sineNoise ? Math.min(maxFrames, Math.floor(opts.sineNoise.length / hcfg.harmonics / hcfg.samplesPerFrame)) : maxFrames;
-    const noise = opts.sineNoise ?? new SineNoiseTable(hcfg.harmonics).get(hcfg.samplesPerFrame * maxFrames).slice();
-    const hift = createHift(ctx, hcfg, loadHiftWeights(files.hift, hcfg), { maxFrames: hiftFrames, noise });
+    const lm = make.lm();
+    const flow = await make.flow();
+    const hift = make.hift();
     if (precompile) {
       lm.rt.plan(Math.min(64, lm.rt.scratch.maxRows), false);
       flow.planAhead();

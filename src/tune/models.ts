@@ -7,15 +7,11 @@
 import type { GpuContext } from '../gpu/context.js';
 import { TuningTable } from '../gpu/tuning.js';
 import { atLength, type DynRecord } from '../../kernels/flow-dims.js';
-import { FlowModel } from '../models/flow/forward.js';
-import { hiftConfigFromYaml } from '../models/hift/config.js';
-import { createHift, type HiftGenerator } from '../models/hift/forward.js';
-import { loadHiftWeights } from '../models/hift/weights.js';
-import { SineNoiseTable } from '../pipeline/noise.js';
-import { CosyVoice3Lm } from '../models/llm/cosyvoice3-lm.js';
+import type { FlowModel } from '../models/flow/forward.js';
+import type { HiftGenerator } from '../models/hift/forward.js';
 import type { Qwen2Runtime } from '../models/qwen2/forward.js';
 import type { ModelFiles } from '../pipeline/model-files.js';
-import { PIPELINE_DEFAULTS } from '../pipeline/webgpu.js';
+import { PIPELINE_DEFAULTS, pipelineModelBuilders } from '../pipeline/webgpu.js';
 import { collectTunePoints, tunePoints, type TuneOptions, type TuneReport } from './tuner.js';
 
 /** Seeded values in [−scale, scale) (a 32-bit LCG: the data only has to be finite and varied). */
@@ -127,21 +123,11 @@ export async function tuneModelFiles(ctx: GpuContext, files: ModelFiles, o: Mode
   const table = TuningTable.forContext(ctx);
   const reports: TuneReport[] = [];
   const models = o.models ?? ['llm', 'flow', 'hift'];
-  const maxContext = o.maxContext ?? PIPELINE_DEFAULTS.maxContext, maxFrames = o.maxFrames ?? PIPELINE_DEFAULTS.maxFrames;
-  if (models.includes('llm')) {
-    const make = () => CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype: o.dtype, maxContext, kv: { dtype: o.kvDtype } }).rt;
-    reports.push(...(await tuneLlm(ctx, make, table, { ...o, prefillRows: o.prefillRows ?? [64, 128, 256], context: o.context ?? 1024 })));
-  }
-  if (models.includes('flow')) {
-    const make = () => FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype: o.dtype, maxFrames });
-    reports.push(...(await tuneFlow(ctx, make, table, { ...o, frames: Math.min(o.frames ?? 600, maxFrames) })));
-  }
-  if (models.includes('hift')) {
-    // As createWebGpuPipeline builds it (its seeded noise table; the table's values do not change the work).
-    const cfg = hiftConfigFromYaml(files.yaml);
-    const noise = new SineNoiseTable(cfg.harmonics).get(cfg.samplesPerFrame * maxFrames).slice();
-    const make = () => createHift(ctx, cfg, loadHiftWeights(files.hift, cfg), { maxFrames, noise });
-    reports.push(...(await tuneHift(ctx, make, table, { ...o, frames: Math.min(o.frames ?? 600, maxFrames) })));
-  }
+  const maxFrames = o.maxFrames ?? PIPELINE_DEFAULTS.maxFrames;
+  const frames = Math.min(o.frames ?? 600, maxFrames);
+  const make = pipelineModelBuilders(ctx, files, { dtype: o.dtype, kvDtype: o.kvDtype, maxContext: o.maxContext, maxFrames });
+  if (models.includes('llm')) reports.push(...(await tuneLlm(ctx, () => make.lm().rt, table, { ...o, prefillRows: o.prefillRows ?? [64, 128, 256], context: o.context ?? 1024 })));
+  if (models.includes('flow')) reports.push(...(await tuneFlow(ctx, make.flow, table, { ...o, frames })));
+  if (models.includes('hift')) reports.push(...(await tuneHift(ctx, make.hift, table, { ...o, frames })));
   return { table, reports };
 }
