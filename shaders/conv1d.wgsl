@@ -87,8 +87,7 @@ const PHASES: u32 = {{PHASES}}u;
 #endif
 
 fn snake(v: f32, a: vec2<f32>) -> f32 {
-  let s = precise_sin(v * a.x);
-  return v + a.y * (s * s);
+  return v + a.y * precise_sin_sq(v * a.x);
 }
 
 // Input value at virtual position q (may be negative) of channel ci, with the prologue applied.

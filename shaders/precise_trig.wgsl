@@ -6,7 +6,7 @@
 // r = x − k·π/2 with π/2 split in three parts whose leading two have few significant bits (Cody–Waite, as Cephes'
 // sinf), so k·part is exact without relying on fma being fused (lavapipe's is not) for |x| < 8192; then
 // degree-9/8 Taylor polynomials on |r| ≤ π/4 (truncation < 3e-8) and the quadrant k mod 4.
-// Include with `#include "precise_trig"`; call precise_sin / precise_cos.
+// Include with `#include "precise_trig"`; call precise_sin / precise_cos, or precise_sin_sq for sin² (Snake).
 
 const PT_2_OVER_PI: f32 = 0.63661977236758134;
 const PT_PIO2_1: f32 = 1.5703125;
@@ -45,4 +45,13 @@ fn precise_cos(x: f32) -> f32 {
   if (q == 1) { return -sc.x; }
   if (q == 2) { return -sc.y; }
   return sc.x;
+}
+
+// sin(x)² without the quadrant's sign: s² on even quadrants, c² on odd ones (one select, no branch). Equal to
+// precise_sin(x)² bit for bit.
+fn precise_sin_sq(x: f32) -> f32 {
+  let rk = pt_reduce(x);
+  let sc = pt_kernels(rk.x);
+  let v = select(sc.x, sc.y, (i32(rk.y) & 1) == 1);
+  return v * v;
 }

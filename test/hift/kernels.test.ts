@@ -207,16 +207,28 @@ describe('conv1d win shape on llvmpipe (no device: a stub context records the pi
 
 describe('Snake, STFT, iSTFT against float64', () => {
   it.each([
-    [512, 13],
-    [64, 6001],
-  ])('snake C=%i L=%i', async (C, L) => {
+    [512, 13, 'vec4'],
+    [512, 13, 'scalar'],
+    [64, 6001, 'vec4'],
+    [64, 6001, 'scalar'],
+    [2, 6, 'vec4'], // every other vec4 spans two channels
+    [6, 4, 'vec4'],
+    [3, 5, 'scalar'], // 15 elements: only the scalar form fits
+  ] as const)('snake C=%i L=%i %s', async (C, L, form) => {
     const ctx = await testContext();
     const rng = new SeededRng(C + L);
     const x = rng.f32(C * L, -3, 3), a = rng.f32(C, 0.1, 2);
     const out = ctx.tensor('f32', [C, L]);
-    ctx.run([snake(ctx, { x: ctx.upload(x, 'f32', [C, L]), alpha: ctx.upload(packSnakeAlpha(a), 'f32', [C, 2]), out })]);
+    ctx.run([snake(ctx, { x: ctx.upload(x, 'f32', [C, L]), alpha: ctx.upload(packSnakeAlpha(a), 'f32', [C, 2]), out, form })]);
     const ref = Float64Array.from(x, (v, i) => snakeRef(v, a[Math.floor(i / L)]));
-    expectClose(await ctx.readF32(out), ref, { atol: 3e-6, rtol: 3e-6, label: 'snake' });
+    expectClose(await ctx.readF32(out), ref, { atol: 3e-6, rtol: 3e-6, label: `snake ${form}` });
+  });
+
+  it('snake: the vec4 form is refused where a vec4 would straddle the end or span three channels', async () => {
+    const ctx = await testContext();
+    const alpha = (C: number) => ctx.tensor('f32', [C, 2]);
+    expect(() => snake(ctx, { x: ctx.tensor('f32', [3, 5]), alpha: alpha(3), out: ctx.tensor('f32', [3, 5]), form: 'vec4' })).toThrow(/\[3, 5\]/);
+    expect(() => snake(ctx, { x: ctx.tensor('f32', [8, 2]), alpha: alpha(8), out: ctx.tensor('f32', [8, 2]), form: 'vec4' })).toThrow(/L ≥ 4/);
   });
 
   it.each([
