@@ -14,7 +14,8 @@
  * and add one line to SUITES below: `<name>: () => import('./suites/<name>.js').then((m) => m.suite),`.
  * Cases get `env.ctx` (the shared GpuContext), `env.size` ('tiny' | 'full') and `env.rng(seed)`; a case's
  * `setup()` allocates and returns a CasePlan, `dispose()` (optional) frees it. Results go to
- * bench/results/<suite>.json and the --json path: {adapter, suite, size, roofline, cases: [CaseResult]}.
+ * bench/results/<suite>.json (whole-suite runs only; bench/goals.ts then rewrites goals.md) and the --json path:
+ * {adapter, suite, size, roofline, cases: [CaseResult]}.
  * ORT's webgpu EP is very slow on lavapipe (seconds per call at full size): it gets `ortReps` runs (default
  * 1 warm-up + 2) and a per-case time budget; a case past it reports what it has (or null) and moves on.
  */
@@ -35,6 +36,7 @@ import { copyStrided } from '../kernels/copy.js';
 import { repeatGraph } from './ort-graphs.js';
 import { ortGpuTime } from './ort-profile.js';
 import { median } from './stats.js';
+import { writeGoals } from './goals.js';
 
 export { median };
 
@@ -150,7 +152,10 @@ export interface RunOptions {
   filter?: string;
   /** Tune each case's kernel choices on this adapter (src/tune/tuner.ts) before timing it. */
   tune?: boolean;
-  /** false: write only `json`, not bench/results/<suite>.json (tests). */
+  /**
+   * false: write only `json`, not bench/results/<suite>.json (tests). A --filter run never writes that file: it
+   * holds the whole suite, which goals.md judges.
+   */
   resultsFile?: boolean;
   log?: (line: string) => void;
 }
@@ -430,9 +435,10 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
   }
   const out = { adapter: handle.info, adapter_label: adapter, suite: suite.name, size: opts.size, date: new Date().toISOString(), roofline, cases: results };
   const text = JSON.stringify(out, null, 1);
-  if (opts.resultsFile !== false) {
+  if (opts.resultsFile !== false && !opts.filter) {
     mkdirSync(resultsDir, { recursive: true });
     writeFileSync(join(resultsDir, `${suite.name}.json`), text);
+    writeGoals(resultsDir);
   }
   if (opts.json) {
     mkdirSync(dirname(opts.json), { recursive: true });
