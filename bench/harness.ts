@@ -76,6 +76,8 @@ export interface CasePlan {
   ort?: { model: Uint8Array; feeds: Record<string, OrtFeed>; note?: string; minChain?: number };
   /** Our result after `records` run once, for tests that check a case computes what its ORT graph computes. */
   output?: GpuTensor;
+  /** Other tensors the case's dispatches write, for such tests (e.g. the KV pool a fused append fills). */
+  taps?: Record<string, GpuTensor>;
   /** Per-case repetition override (slow cases at full size). */
   reps?: number;
   dispose?: () => void;

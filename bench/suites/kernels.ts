@@ -2,7 +2,7 @@
  * Kernel suite: every kernel-library kernel at the real model shapes (Qwen2 0.5B decode GEMVs 896→896/128/4864,
  * 4864→896, 896→6761; DiT GEMMs M = 2·T; sampling softmax / top-k over 6761 logits; embedding gather; copies
  * and elementwise at DiT activation sizes), each with its ORT twin where ONNX has one (Gemm, the unfused
- * SwiGLU sequence, Softmax, LogSoftmax, TopK, Gather, Transpose, Add, Sigmoid·Mul). `--size tiny` keeps the
+ * SwiGLU sequence, Softmax, LogSoftmax, TopK, Gather, Transpose, Add, Sigmoid·Mul, Resize). `--size tiny` keeps the
  * decode shapes (already small) and shrinks the GEMMs and activations so a lavapipe run takes a minute or two.
  *
  *   npx tsx bench/run.ts --suite kernels [--size tiny|full]
@@ -10,6 +10,7 @@
 import { copy, copyStrided, transpose } from '../../kernels/copy.js';
 import { activation, binary } from '../../kernels/elementwise.js';
 import { gatherRows } from '../../kernels/gather.js';
+import { interpolate } from '../../kernels/interpolate.js';
 import { linear } from '../../kernels/matmul.js';
 import { packWeightF16, quantizeHost, quantizeWeight } from '../../kernels/quant.js';
 import { softmax } from '../../kernels/softmax.js';
@@ -203,6 +204,34 @@ function elementwiseCases(T: number, D: number): BenchCase[] {
   ];
 }
 
+const f32 = (dims: number[]) => ({ dtype: 'float32' as const, dims });
+
+/** Linear time interpolation [C, T] → [C, 2T] (align_corners = False, as F.interpolate) against ORT's Resize. */
+export function interpolateCase(C: number, T: number): BenchCase {
+  return {
+    name: 'interpolate linear',
+    shape: `[${C},${T}] → [${C},${2 * T}]`,
+    setup: ({ ctx }) => {
+      const x = rnd(C * T, 107);
+      const tx = ctx.upload(x, 'f32', [C, T]), out = ctx.tensor('f32', [C, 2 * T]);
+      const model = graph({
+        inputs: [{ name: 'x', ...f32([1, C, T]) }],
+        outputs: [{ name: 'y', ...f32([1, C, 2 * T]) }],
+        inits: [{ name: 'scales', ...f32([3]), data: Float32Array.of(1, 1, 2) }],
+        nodes: [{ op: 'Resize', inputs: ['x', '', 'scales'], outputs: ['y'], attrs: { mode: 'linear', coordinate_transformation_mode: 'half_pixel' } }],
+      });
+      return {
+        records: [interpolate(ctx, 'linear', tx, out)],
+        bytes: 4 * 3 * C * T,
+        flops: 3 * 2 * C * T,
+        output: out,
+        ort: { model, feeds: { x: { type: 'float32', data: x, dims: [1, C, T] } }, note: 'ORT: Resize(linear)' },
+        dispose: () => [tx, out].forEach((t) => t.buffer.destroy()),
+      };
+    },
+  };
+}
+
 export const suite: Suite = {
   name: 'kernels',
   description: 'kernel library at real model shapes vs onnxruntime-node one-node graphs',
@@ -243,6 +272,7 @@ export const suite: Suite = {
       gatherCase(SPEECH + 3, H, full ? 64 : 16, 'f16'),
       transposeCase(D, 2 * T),
       ...elementwiseCases(2 * T, D),
+      interpolateCase(80, 2 * T),
     ];
     return cases;
   },

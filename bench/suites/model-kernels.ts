@@ -18,7 +18,9 @@
  *   - DiT feed-forward with its GELU and gate·residual epilogues (ORT: the converter's MatMul/Add/GELU ops);
  *   - DiT conv position embedding: two grouped causal convs with Mish, and the residual;
  *   - Qwen2 causal prefill attention over the paged KV cache (ORT: Transpose, MatMul, Mul, Add mask, Softmax,
- *     MatMul, Transpose).
+ *     MatMul, Transpose);
+ *   - per model, in their own files: HiFT's upsampling stages and NSF source (hift-cases.ts), the LLM's RoPE +
+ *     paged KV append (llm-cases.ts), the DiT solver's CFG Euler step (flow-cases.ts).
  * Registered in bench/harness.ts as the `model-kernels` suite: `npx tsx bench/run.ts --suite model-kernels`.
  */
 import { adaLayerNorm } from '../../kernels/adaln.js';
@@ -40,7 +42,10 @@ import { packWeightF16 } from '../../kernels/quant.js';
 import { snake } from '../../kernels/snake.js';
 import type { BenchCase, Suite } from '../harness.js';
 import { graph, type NodeSpec } from '../ort-graphs.js';
+import { eulerCase } from './flow-cases.js';
+import { nsfSourceCase, upsamplerCase } from './hift-cases.js';
 import { rnd } from './kernels.js';
+import { ropeAppendCase } from './llm-cases.js';
 
 const f32 = (dims: number[]) => ({ dtype: 'float32' as const, dims });
 
@@ -765,6 +770,14 @@ export const suite: Suite = {
       ...(ctx?.isCpuAdapter === false ? [prefillAttentionCase(full ? 512 : 64, 'attend')] : []),
       stftCase(full ? 24000 : 4800), // 1 s of source at 24 kHz
       istftCase(full ? 6001 : 1201),
+      // HiFT's first two upsampling stages at 1 s of audio (512×50 ×8 k16, 256×400 ×5 k11), and its NSF source.
+      upsamplerCase(full ? 512 : 64, full ? 50 : 20, 8, 16),
+      upsamplerCase(full ? 256 : 32, full ? 400 : 160, 5, 11),
+      nsfSourceCase(full ? 24000 : 4800),
+      // The LLM's RoPE + KV append: a decode row at the end of a 1024 context, and a 512-row prefill.
+      ropeAppendCase(1, full ? 1023 : 127),
+      ropeAppendCase(full ? 512 : 64, 0),
+      eulerCase(full ? 600 : 100),
     ];
   },
 };

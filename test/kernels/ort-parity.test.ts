@@ -64,31 +64,64 @@ describe('parity with onnxruntime-node (cpu EP)', () => {
   });
 });
 
+/** Sets a bench case up at the tiny size, runs its dispatches once and runs its ORT graph on the cpu EP. */
+async function runCase(suiteName: string, name: string, shape: string) {
+  const ctx = await testContext();
+  const suite = await SUITES[suiteName]();
+  const cases = await suite.cases({ ctx, size: 'tiny' } as never);
+  const c = cases.find((k) => k.name === name && (!shape || k.shape === shape));
+  expect(c, `${name} ${shape}`).toBeDefined();
+  const plan = await c!.setup({ ctx, size: 'tiny' } as never);
+  ctx.run(plan.records!);
+  const feeds = Object.fromEntries(Object.entries(plan.ort!.feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data as Float32Array, f.dims)]));
+  const ref = Object.values(await ortRun(plan.ort!.model, feeds))[0] as ArrayLike<number>;
+  return { ctx, plan, ref };
+}
+
 describe('bench cases compute what their ORT graphs compute (ORT cpu EP)', () => {
   // The fused rows of the model-kernels suite that --ort-chain compares per op: the square RMSNorm+projection, the
   // whole MLP block (norm, gate_up, SwiGLU, down_proj, residual) with f32 and f16 weights, the DiT feed-forward
-  // with its gated residual, the DiT conv position embedding and the causal prefill attention, at the tiny size.
+  // with its gated residual, the DiT conv position embedding and the causal prefill attention, at the tiny size;
+  // and the cases whose ORT graphs are sequences of several kinds of node (Resize, Pad, Split, Slice, Transpose):
+  // HiFT's upsampling stages and NSF source, the Euler step, the linear interpolation.
   it.each([
-    ['rmsnorm+matmul f32', 'x[1,896] W[896,896]+b'],
-    ['rmsnorm+SwiGLU MLP f32', ''],
-    ['rmsnorm+SwiGLU MLP f16', ''],
-    ['DiT feed-forward + gated residual (fused epilogues)', ''],
-    ['DiT conv position embedding (conv+Mish ×2 + residual)', ''],
-    ['prefill attention (causal GQA)', ''],
-  ])('%s %s', async (name, shape) => {
-    const ctx = await testContext();
-    const suite = await SUITES['model-kernels']();
-    const cases = await suite.cases({ ctx, size: 'tiny' } as never);
-    const c = cases.find((k) => k.name === name && (!shape || k.shape === shape));
-    expect(c, `${name} ${shape}`).toBeDefined();
-    const plan = await c!.setup({ ctx, size: 'tiny' } as never);
-    ctx.run(plan.records!);
+    ['model-kernels', 'rmsnorm+matmul f32', 'x[1,896] W[896,896]+b'],
+    ['model-kernels', 'rmsnorm+SwiGLU MLP f32', ''],
+    ['model-kernels', 'rmsnorm+SwiGLU MLP f16', ''],
+    ['model-kernels', 'DiT feed-forward + gated residual (fused epilogues)', ''],
+    ['model-kernels', 'DiT conv position embedding (conv+Mish ×2 + residual)', ''],
+    ['model-kernels', 'prefill attention (causal GQA)', ''],
+    ['model-kernels', 'HiFT upsampler (LeakyReLU + nearest ×u + causal conv + source add)', '[64,20] ×8 k16 → [32,160]'],
+    ['model-kernels', 'HiFT upsampler (LeakyReLU + nearest ×u + causal conv + source add)', '[32,160] ×5 k11 → [16,800]'],
+    ['model-kernels', 'HiFT NSF source (upsample + noise + l_linear + tanh)', ''],
+    ['model-kernels', 'DiT Euler CFG step (fused)', ''],
+    ['kernels', 'interpolate linear', ''],
+  ])('%s: %s %s', async (suiteName, name, shape) => {
+    const { ctx, plan, ref } = await runCase(suiteName, name, shape);
     const got = await ctx.readF32(plan.output!);
-    const feeds = Object.fromEntries(Object.entries(plan.ort!.feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data as Float32Array, f.dims)]));
-    const ref = Object.values(await ortRun(plan.ort!.model, feeds))[0] as ArrayLike<number>;
     // f16 weights: ours rounds W to half precision, ORT's graph keeps f32.
     const f16 = name.endsWith('f16');
     expectClose(got, ref, { atol: f16 ? 2e-3 : 2e-5, rtol: f16 ? 2e-3 : 1e-4, label: `${name} vs its ORT graph` });
+    plan.dispose?.();
+  });
+
+  it.each([['qkv[1,1152] at 127 page 16'], ['qkv[64,1152] at 0 page 16']])('RoPE q/k + paged KV append %s: q and the pool\'s K/V equal ORT\'s rotary sequence', async (shape) => {
+    const { ctx, plan, ref } = await runCase('model-kernels', 'RoPE q/k + paged KV append (fused)', shape);
+    const [M, Hq, D] = plan.output!.shape;
+    const [, , page, Hkv] = plan.taps!.pool.shape;
+    const W = (Hq + 2 * Hkv) * D, start = Number(/at (\d+)/.exec(shape)![1]);
+    const q = await ctx.readF32(plan.output!), pool = await ctx.readF32(plan.taps!.pool);
+    // Ours in ORT's row layout [q | k | v]: q from q_out, K/V from the pool (pages in order from position 0).
+    const got = new Float32Array(M * W);
+    for (let m = 0; m < M; m++) {
+      got.set(q.subarray(m * Hq * D, (m + 1) * Hq * D), m * W);
+      const pos = start + m, pg = Math.floor(pos / page), off = pos % page;
+      for (let which = 0; which < 2; which++) {
+        const src = ((pg * 2 + which) * page + off) * Hkv * D;
+        got.set(pool.subarray(src, src + Hkv * D), m * W + (Hq + which * Hkv) * D);
+      }
+    }
+    expectClose(got, ref, { atol: 1e-6, rtol: 1e-5, label: `RoPE + KV append ${shape} vs ORT` });
     plan.dispose?.();
   });
 });
