@@ -72,8 +72,10 @@ export interface CasePlan {
    * The same op for onnxruntime-node: model bytes + feeds (null ORT columns when absent). `minChain`: the least R
    * for --ort-chain on this case, where the feeds are so large that the host copies' jitter in one run would
    * swamp R = 10 copies of the op.
+   * `noChain`: why --ort-chain must skip this case (say, most of its graph does not depend on the chained input,
+   * so ORT would merge those nodes across the copies and time only the rest).
    */
-  ort?: { model: Uint8Array; feeds: Record<string, OrtFeed>; note?: string; minChain?: number };
+  ort?: { model: Uint8Array; feeds: Record<string, OrtFeed>; note?: string; minChain?: number; noChain?: string };
   /** Our result after `records` run once, for tests that check a case computes what its ORT graph computes. */
   output?: GpuTensor;
   /** Other tensors the case's dispatches write, for such tests (e.g. the KV pool a fused append fills). */
@@ -382,19 +384,20 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
         const cpu = await ortTime('cpu', plan.ort, Math.max(opts.ortReps ?? 2, 5), budget);
         r.ort_webgpu_ms = g.ms;
         r.ort_cpu_ms = cpu.ms;
-        if (opts.ortChain && plan.records) {
+        const chain = opts.ortChain && !plan.ort.noChain ? opts.ortChain : 0;
+        if (chain && plan.records) {
           // Our side of the same like-for-like: the case's dispatches repeated 1 + R times in one pass.
           const once: number[] = [], rep: number[] = [];
-          const many = Array.from({ length: 1 + opts.ortChain }, () => plan!.records!).flat();
+          const many = Array.from({ length: 1 + chain }, () => plan!.records!).flat();
           for (let i = 0; i < 3; i++) {
             const a = await timePass(ctx, plan.records), b = await timePass(ctx, many);
             if (a !== null && b !== null) (once.push(a), rep.push(b));
           }
-          if (once.length) r.ours_per_op_ms = Math.max(0, (median(rep) - median(once)) / opts.ortChain);
+          if (once.length) r.ours_per_op_ms = Math.max(0, (median(rep) - median(once)) / chain);
         }
-        let chainNote: string | undefined;
-        if (opts.ortChain && g.ms !== null) {
-          const R = Math.max(opts.ortChain, plan.ort.minChain ?? 0);
+        let chainNote = opts.ortChain && plan.ort.noChain ? `not chained: ${plan.ort.noChain}` : undefined;
+        if (chain && g.ms !== null) {
+          const R = Math.max(chain, plan.ort.minChain ?? 0);
           const chained = repeatGraph(plan.ort.model, 1 + R);
           if (chained) {
             // The chain runs 1 + R copies a run: give it that many single runs' worth on top of the case budget
