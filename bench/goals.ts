@@ -4,9 +4,9 @@
  * at least 2× faster than ORT's sequence of unfused ops, on the same adapter.
  *
  *   npx tsx bench/goals.ts            rewrites bench/results/goals.md from the kernel suites' JSON and prints it
- *   npx tsx bench/goals.ts --check    exits 1 if goals.md is not what the JSON files say
  *
- * bench/run.ts rewrites goals.md itself after each kernel-suite run, so the two stay in step.
+ * bench/run.ts rewrites goals.md itself after each kernel-suite run, and test/kernels/bench-goals.test.ts fails
+ * when the committed goals.md is not what the committed JSON files say.
  *
  * Which number decides. Only like-for-like measures count towards a verdict:
  *   - "GPU": our GPU-timestamped time / ORT's own per-kernel GPU time from its profiler (`--ort-profile`);
@@ -15,10 +15,11 @@
  * A goal is met when every like-for-like measure the file has meets it. A single `session.run` (ORT's wall time,
  * host copies included) is shown but decides nothing: on a real GPU those copies dwarf the kernels.
  */
-import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CaseResult } from './harness.js';
+import { fmt } from './stats.js';
 
 export type Goal = 'single' | 'fused';
 
@@ -78,7 +79,7 @@ interface ResultFile {
 }
 
 const ratio = (x: number | null) => (x === null ? '—' : x.toFixed(3));
-const us = (ms: number | null | undefined) => (ms == null ? '—' : ms * 1000 >= 100 ? (ms * 1000).toFixed(0) : (ms * 1000).toPrecision(3));
+const us = (ms: number | null | undefined) => fmt(ms == null ? null : ms * 1000);
 
 /** One result file as a markdown section: each case's goal, its measures and the verdict, then the tally. */
 export function goalsSection(path: string, f: ResultFile): string {
@@ -103,7 +104,8 @@ export function goalsSection(path: string, f: ResultFile): string {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const RESULTS_DIR = join(here, 'results');
+/** bench/results: beside this file in the sources; from the bundled CLI (which has no bench/ folder), ./bench/results. */
+export const RESULTS_DIR = /[\\/]bench$/.test(here) ? join(here, 'results') : join(process.cwd(), 'bench', 'results');
 export const GOALS_FILE = join(RESULTS_DIR, 'goals.md');
 
 /** The kernel-suite result files under bench/results (this adapter's, then each subfolder's), newest first within a folder. */
@@ -141,15 +143,4 @@ export function writeGoals(dir = RESULTS_DIR): string {
   return text;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  if (process.argv.includes('--check')) {
-    const now = existsSync(GOALS_FILE) ? readFileSync(GOALS_FILE, 'utf8') : '';
-    const want = goalsMarkdown();
-    if (now !== want) {
-      console.error(`${GOALS_FILE} is out of date with the result files: run npx tsx bench/goals.ts`);
-      process.exitCode = 1;
-    }
-  } else {
-    console.log(writeGoals());
-  }
-}
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) console.log(writeGoals());

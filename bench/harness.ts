@@ -21,7 +21,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { GpuContext } from '../src/gpu/context.js';
 import { diffCounters, type Counters } from '../src/gpu/counters.js';
 import { adapterLabel, type AdapterDescription } from '../src/gpu/device.js';
@@ -35,8 +34,8 @@ import { profileDispatches, timePass, wallTimeMs } from '../src/gpu/timing.js';
 import { copyStrided } from '../kernels/copy.js';
 import { repeatGraph } from './ort-graphs.js';
 import { ortGpuTime } from './ort-profile.js';
-import { median } from './stats.js';
-import { writeGoals } from './goals.js';
+import { fmt, median } from './stats.js';
+import { RESULTS_DIR, writeGoals } from './goals.js';
 
 export { median };
 
@@ -164,9 +163,6 @@ export interface RunOptions {
   log?: (line: string) => void;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-// From the sources this file sits in bench/; from the bundled CLI it does not: then use ./bench/results.
-const resultsDir = /[\\/]bench$/.test(here) ? join(here, 'results') : join(process.cwd(), 'bench', 'results');
 
 
 async function timeOurs(ctx: GpuContext, plan: CasePlan, reps: number, warmup: number) {
@@ -260,7 +256,8 @@ function loadOrt(): Promise<OrtModule | null> {
 }
 
 /** A case's feeds as ORT tensors. */
-function ortTensors(ort: OrtModule, feeds: Record<string, OrtFeed>) {
+/** A case's feeds as onnxruntime-node tensors. */
+export function ortTensors(ort: OrtModule, feeds: Record<string, OrtFeed>) {
   return Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]));
 }
 
@@ -309,7 +306,6 @@ export async function ortTime(ep: 'webgpu' | 'cpu', o: NonNullable<CasePlan['ort
   }
 }
 
-const fmt = (v: number | null, d = 3) => (v === null || !Number.isFinite(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toPrecision(d));
 
 export function markdownTable(adapter: string, rows: CaseResult[]): string {
   const chained = rows.some((r) => r.ort_webgpu_per_op_ms !== undefined);
@@ -441,9 +437,9 @@ export async function runSuite(opts: RunOptions): Promise<{ adapter: AdapterDesc
   const out = { adapter: handle.info, adapter_label: adapter, suite: suite.name, size: opts.size, date: new Date().toISOString(), roofline, cases: results };
   const text = JSON.stringify(out, null, 1);
   if (opts.resultsFile !== false && !opts.filter) {
-    mkdirSync(resultsDir, { recursive: true });
-    writeFileSync(join(resultsDir, `${suite.name}.json`), text);
-    writeGoals(resultsDir);
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(join(RESULTS_DIR, `${suite.name}.json`), text);
+    writeGoals();
   }
   if (opts.json) {
     mkdirSync(dirname(opts.json), { recursive: true });

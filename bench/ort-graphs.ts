@@ -59,6 +59,12 @@ function attribute(name: string, v: AttrValue) {
   return { name, type: T.FLOAT, f: v.f };
 }
 
+/** A float32 value's dtype and dims, to spread into a ValueSpec or InitSpec: `{ name: 'x', ...f32([M, K]) }`. */
+export const f32 = (dims: number[]) => ({ dtype: 'float32' as const, dims });
+
+/** A 1-D int64 initializer's dtype, dims and data (Slice starts, Pad pads, Reshape shapes…): `{ name, ...i64(0, 2) }`. */
+export const i64 = (...values: number[]) => ({ dtype: 'int64' as const, dims: [values.length], data: BigInt64Array.from(values.map(BigInt)) });
+
 /** The spec each `graph()` result was built from, so that `repeatGraph` can rebuild it. */
 const specs = new WeakMap<Uint8Array, GraphSpec>();
 

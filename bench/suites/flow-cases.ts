@@ -6,11 +6,8 @@
 import { eulerCfg } from '../../kernels/euler.js';
 import { atLength, createDims } from '../../kernels/flow-dims.js';
 import type { BenchCase } from '../harness.js';
-import { graph } from '../ort-graphs.js';
+import { f32, graph, i64 } from '../ort-graphs.js';
 import { rnd } from './kernels.js';
-
-const f32 = (dims: number[]) => ({ dtype: 'float32' as const, dims });
-const i64 = (...v: number[]) => ({ dtype: 'int64' as const, dims: [v.length], data: BigInt64Array.from(v.map(BigInt)) });
 
 /** One Euler step at T frames (80 mel bins, CFG batch 2), cfg_rate 0.7, the first step's dt of the cosine grid. */
 export function eulerCase(T: number, mel = 80): BenchCase {

@@ -10,10 +10,8 @@
 import { conv1d, foldUpsampleWeight, packConvWeight } from '../../kernels/conv1d.js';
 import { sinegen } from '../../kernels/sinegen.js';
 import type { BenchCase } from '../harness.js';
-import { graph } from '../ort-graphs.js';
+import { f32, graph, i64 } from '../ort-graphs.js';
 import { rnd } from './kernels.js';
-
-const f32 = (dims: number[]) => ({ dtype: 'float32' as const, dims });
 
 /** Upsampling stage: x [Cin, T] → [Cin/2, T·u] (HiFT full size at 1 s of audio: 512×50 ×8 k16, 256×400 ×5 k11). */
 export function upsamplerCase(cin: number, T: number, u: number, k: number): BenchCase {
@@ -32,7 +30,7 @@ export function upsamplerCase(cin: number, T: number, u: number, k: number): Ben
         outputs: [{ name: 'y', ...f32([1, C, L]) }],
         inits: [
           { name: 'scales', ...f32([3]), data: Float32Array.of(1, 1, u) },
-          { name: 'pads', dtype: 'int64', dims: [6], data: BigInt64Array.from([0, 0, k - 1, 0, 0, 0].map(BigInt)) },
+          { name: 'pads', ...i64(0, 0, k - 1, 0, 0, 0) },
           { name: 'w', ...f32([C, cin, k]), data: w },
           { name: 'b', ...f32([C]), data: b },
           { name: 'si', ...f32([1, C, L]), data: si },
@@ -78,10 +76,10 @@ export function nsfSourceCase(L: number, up = 480, H = 9): BenchCase {
         outputs: [{ name: 'y', ...f32([1, 1, L]) }],
         inits: [
           { name: 'scales', ...f32([3]), data: Float32Array.of(1, 1, up) },
-          { name: 'split', dtype: 'int64', dims: [2], data: BigInt64Array.of(BigInt(H), 1n) },
-          { name: 'starts', dtype: 'int64', dims: [1], data: BigInt64Array.of(0n) },
-          { name: 'ends', dtype: 'int64', dims: [1], data: BigInt64Array.of(BigInt(L)) },
-          { name: 'axes', dtype: 'int64', dims: [1], data: BigInt64Array.of(2n) },
+          { name: 'split', ...i64(H, 1) },
+          { name: 'starts', ...i64(0) },
+          { name: 'ends', ...i64(L) },
+          { name: 'axes', ...i64(2) },
           { name: 'noise', ...f32([1, H, L]), data: noiseCf },
           { name: 'lw', ...f32([1, H, 1]), data: lin.subarray(0, H) },
           { name: 'lb', ...f32([1]), data: lin.subarray(H) },

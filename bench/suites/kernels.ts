@@ -17,7 +17,7 @@ import { softmax } from '../../kernels/softmax.js';
 import { topk } from '../../kernels/topk.js';
 import type { GpuTensor } from '../../src/gpu/tensor.js';
 import type { BenchCase, BenchEnv, CasePlan, Suite } from '../harness.js';
-import { addBroadcastGraph, gatherGraph, graph, gemmGraph, matmulNBitsGraph, siluGraph, swigluGraph, topkGraph, unaryGraph } from '../ort-graphs.js';
+import { addBroadcastGraph, f32, gatherGraph, graph, gemmGraph, matmulNBitsGraph, siluGraph, swigluGraph, topkGraph, unaryGraph } from '../ort-graphs.js';
 
 /** Deterministic pseudo-random floats in [-0.5, 0.5)·scale (benchmarks only need non-degenerate data). */
 export function rnd(n: number, seed: number, scale = 1): Float32Array {
@@ -203,8 +203,6 @@ function elementwiseCases(T: number, D: number): BenchCase[] {
     },
   ];
 }
-
-const f32 = (dims: number[]) => ({ dtype: 'float32' as const, dims });
 
 /** Linear time interpolation [C, T] → [C, 2T] (align_corners = False, as F.interpolate) against ORT's Resize. */
 export function interpolateCase(C: number, T: number): BenchCase {

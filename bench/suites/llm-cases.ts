@@ -9,11 +9,8 @@ import { qkvAppend } from '../../kernels/kv-cache.js';
 import { ropeTable } from '../../kernels/rope.js';
 import { UNIFORM } from '../../src/gpu/context.js';
 import type { BenchCase } from '../harness.js';
-import { graph, type NodeSpec } from '../ort-graphs.js';
+import { f32, graph, i64, type NodeSpec } from '../ort-graphs.js';
 import { rnd } from './kernels.js';
-
-const f32 = (dims: number[]) => ({ dtype: 'float32' as const, dims });
-const i64 = (...v: number[]) => ({ dtype: 'int64' as const, dims: [v.length], data: BigInt64Array.from(v.map(BigInt)) });
 
 /** Qwen2-0.5B: 14 q / 2 kv heads × 64, rope θ 1e6, pages of 16 positions. */
 export const QKV = { Hq: 14, Hkv: 2, D: 64, theta: 1e6, page: 16 };

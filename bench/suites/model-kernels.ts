@@ -41,13 +41,11 @@ import type { GpuTensor } from '../../src/gpu/tensor.js';
 import { packWeightF16 } from '../../kernels/quant.js';
 import { snake } from '../../kernels/snake.js';
 import type { BenchCase, Suite } from '../harness.js';
-import { graph, type NodeSpec } from '../ort-graphs.js';
+import { f32, graph, i64, type NodeSpec } from '../ort-graphs.js';
 import { eulerCase } from './flow-cases.js';
 import { nsfSourceCase, upsamplerCase } from './hift-cases.js';
 import { rnd } from './kernels.js';
 import { ropeAppendCase } from './llm-cases.js';
-
-const f32 = (dims: number[]) => ({ dtype: 'float32' as const, dims });
 
 /** Snake as ONNX ops on x [C, L] with alpha a [C, 1]: x + (1/a)·sin(a·x)². */
 function snakeNodes(x: string, out: string): NodeSpec[] {
@@ -470,7 +468,7 @@ function stftCase(L: number): BenchCase {
         inputs: [{ name: 'x', ...f32([1, 1, L]) }],
         outputs: [{ name: 'y', ...f32([1, 2 * nb, frames]) }],
         inits: [
-          { name: 'pads', dtype: 'int64', dims: [6], data: BigInt64Array.from([0, 0, N / 2, 0, 0, N / 2].map(BigInt)) },
+          { name: 'pads', ...i64(0, 0, N / 2, 0, 0, N / 2) },
           { name: 'basis', ...f32([2 * nb, 1, N]), data: dftBasis(N) },
         ],
         nodes: [
@@ -510,7 +508,6 @@ function istftCase(frames: number): BenchCase {
       const env = new Float32Array(full);
       for (let f = 0; f < frames; f++) for (let r = 0; r < N; r++) env[f * hop + r] += (0.5 - 0.5 * Math.cos((2 * Math.PI * r) / N)) ** 2;
       const invEnv = env.map((v) => (v > 1e-11 ? 1 / v : 0));
-      const i64 = (v: number[]) => ({ dtype: 'int64' as const, dims: [v.length], data: BigInt64Array.from(v.map(BigInt)) });
       const model = graph({
         inputs: [{ name: 'y', ...f32([1, 2 * nb, frames]) }],
         outputs: [{ name: 'wave', ...f32([1, 1, nOut]) }],
@@ -520,8 +517,8 @@ function istftCase(frames: number): BenchCase {
           { name: 'clip', ...f32([]), data: Float32Array.of(100) },
           { name: 'lo', ...f32([]), data: Float32Array.of(-0.99) },
           { name: 'hi', ...f32([]), data: Float32Array.of(0.99) },
-          { name: 's0', ...i64([0]) }, { name: 's1', ...i64([nb]) }, { name: 's2', ...i64([2 * nb]) }, { name: 'ax1', ...i64([1]) },
-          { name: 'w0', ...i64([N / 2]) }, { name: 'w1', ...i64([N / 2 + nOut]) }, { name: 'ax2', ...i64([2]) },
+          { name: 's0', ...i64(0) }, { name: 's1', ...i64(nb) }, { name: 's2', ...i64(2 * nb) }, { name: 'ax1', ...i64(1) },
+          { name: 'w0', ...i64(N / 2) }, { name: 'w1', ...i64(N / 2 + nOut) }, { name: 'ax2', ...i64(2) },
         ],
         nodes: [
           { op: 'Slice', inputs: ['y', 's0', 's1', 'ax1'], outputs: ['logmag'] },

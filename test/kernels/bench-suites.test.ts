@@ -3,7 +3,7 @@
 // bench run an hour later). Timing is the bench's business, not this test's.
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { SUITES } from '../../bench/harness.js';
+import { ortTensors, SUITES } from '../../bench/harness.js';
 import { testContext } from '../helpers/gpu.js';
 
 describe('bench suites: every case runs at the tiny size', () => {
@@ -23,8 +23,7 @@ describe('bench suites: every case runs at the tiny size', () => {
         ctx.checkValidation();
         if (plan.ort) {
           const s = await ort.InferenceSession.create(plan.ort.model, { executionProviders: ['cpu'] });
-          const feeds = Object.fromEntries(Object.entries(plan.ort.feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.dims)]));
-          const out = await s.run(feeds);
+          const out = await s.run(ortTensors(ort, plan.ort.feeds));
           await s.release();
           expect(Object.keys(out).length, label).toBeGreaterThan(0);
         }

@@ -5,7 +5,7 @@
  */
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { SUITES } from '../../bench/harness.js';
+import { ortTensors, SUITES } from '../../bench/harness.js';
 import { gemmGraph, matmulNBitsGraph, topkGraph, unaryGraph } from '../../bench/ort-graphs.js';
 import { linear } from '../../kernels/matmul.js';
 import { quantizeHost, quantizeWeight } from '../../kernels/quant.js';
@@ -73,8 +73,7 @@ async function runCase(suiteName: string, name: string, shape: string) {
   expect(c, `${name} ${shape}`).toBeDefined();
   const plan = await c!.setup({ ctx, size: 'tiny' } as never);
   ctx.run(plan.records!);
-  const feeds = Object.fromEntries(Object.entries(plan.ort!.feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data as Float32Array, f.dims)]));
-  const ref = Object.values(await ortRun(plan.ort!.model, feeds))[0] as ArrayLike<number>;
+  const ref = Object.values(await ortRun(plan.ort!.model, ortTensors(ort, plan.ort!.feeds)))[0] as ArrayLike<number>;
   return { ctx, plan, ref };
 }
 
