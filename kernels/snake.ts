@@ -30,12 +30,12 @@ export function snake(ctx: GpuContext, a: SnakeArgs, tag = ''): DispatchRecord {
   if (a.out.numel < C * L) throw new ShapeMismatchError(`snake ${tag}: out [${a.out.shape}] < [${C}, ${L}]`);
   const vec4 = a.form ? a.form === 'vec4' : snakeVec4Fits(C, L);
   if (!vec4) {
-    const params = ctx.uniform(packParams([C * L, L, 0, C]));
+    const params = ctx.uniform(packParams([C * L, L, 0, 0]));
     return ctx.record({ shader: 'snake', entry: 'snake', defines: {} }, [params, a.x, a.alpha, a.out], [ceilDiv(L, WG), C, 1], tag);
   }
   if (!snakeVec4Fits(C, L)) throw new ShapeMismatchError(`snake ${tag}: the vec4 form needs C·L % 4 == 0 and L ≥ 4, got [${C}, ${L}]`);
   const n4 = (C * L) / 4;
   const workgroups = grid1d(ceilDiv(n4, WG));
-  const params = ctx.uniform(packParams([n4, L, workgroups[0] * WG, C]));
+  const params = ctx.uniform(packParams([n4, L, workgroups[0] * WG, 0]));
   return ctx.record({ shader: 'snake', entry: 'snake4', defines: { VEC4: true } }, [params, a.x, a.alpha, a.out], workgroups, tag);
 }

@@ -18,7 +18,7 @@ struct Params {
   n: u32,          // snake: C·L; snake4: C·L/4 (vec4s)
   len: u32,        // L
   row_stride: u32, // snake4: threads a grid row (grid1d)
-  channels: u32,   // C
+  _p0: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
