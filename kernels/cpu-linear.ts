@@ -1,0 +1,110 @@
+/**
+ * The CPU engine's matrix kernel through WebAssembly SIMD (kernels/wasm/gemm.as.ts): y[M, N] = x[M, K] · W[N, K]ᵀ
+ * (+ bias), f32. Weights are copied once into the module's memory (`matrix`) and stay resident; each call copies
+ * only x in and y out. One `CpuKernels` is one WebAssembly memory (at most 4 GiB): give each model its own.
+ *
+ * Built by `npm run build:wasm` (scripts/build-wasm.mjs → kernels/wasm/build/gemm.wasm.ts).
+ */
+import gemmWasm from './wasm/build/gemm.wasm.js';
+import { ShapeMismatchError } from '../src/gpu/errors.js';
+
+interface GemmExports {
+  memory: WebAssembly.Memory;
+  gemm(x: number, w: number, bias: number, y: number, M: number, N: number, K: number): void;
+  reserve(bytes: number): number;
+}
+
+/** A weight matrix W [N, K] (+ bias [N]) resident in one CpuKernels' memory. */
+export interface CpuMatrix {
+  readonly N: number;
+  readonly K: number;
+  readonly name: string;
+  /** Byte offsets in the owning module's memory (bias 0: none). */
+  readonly w: number;
+  readonly bias: number;
+  readonly owner: CpuKernels;
+}
+
+export class CpuMemoryError extends RangeError {
+  override name = 'CpuMemoryError';
+}
+
+function decodeBase64(b64: string): Uint8Array {
+  if (typeof atob === 'function') return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  return new Uint8Array(Buffer.from(b64, 'base64'));
+}
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+const align16 = (n: number) => Math.ceil(n / 16) * 16;
+
+export class CpuKernels {
+  /** Bytes of resident weights, from the module's first free offset. */
+  private used = 0;
+  private readonly base: number;
+
+  private constructor(private readonly e: GemmExports) {
+    this.base = e.reserve(0);
+  }
+
+  static async create(): Promise<CpuKernels> {
+    compiled ??= WebAssembly.compile(decodeBase64(gemmWasm) as Uint8Array<ArrayBuffer>);
+    const inst = await WebAssembly.instantiate(await compiled, { env: { abort: () => { throw new Error('gemm wasm abort'); } } });
+    return new CpuKernels(inst.exports as unknown as GemmExports);
+  }
+
+  /** Bytes of WebAssembly memory this instance holds. */
+  get memoryBytes(): number {
+    return this.e.memory.buffer.byteLength;
+  }
+
+  private grow(bytes: number, what: string): void {
+    if (!this.e.reserve(bytes)) throw new CpuMemoryError(`cpu kernels: cannot grow WebAssembly memory to ${bytes} bytes for ${what} (4 GiB per instance at most)`);
+  }
+
+  /** Copies W [N, K] (+ bias [N]) into this module's memory, where it stays. */
+  matrix(w: Float32Array, N: number, K: number, bias?: Float32Array, name = 'matrix'): CpuMatrix {
+    if (w.length !== N * K) throw new ShapeMismatchError(`cpu matrix ${name}: ${w.length} values are not [${N}, ${K}]`);
+    if (bias && bias.length !== N) throw new ShapeMismatchError(`cpu matrix ${name}: bias has ${bias.length} values, expected ${N}`);
+    const wo = this.base + this.used;
+    const bo = bias ? align16(wo + 4 * w.length) : 0;
+    const end = align16(bias ? bo + 4 * N : wo + 4 * w.length);
+    this.grow(end - this.base, `weight ${name} [${N}, ${K}]`);
+    const f = new Float32Array(this.e.memory.buffer);
+    f.set(w, wo / 4);
+    if (bias) f.set(bias, bo / 4);
+    this.used = end - this.base;
+    return { N, K, name, w: wo, bias: bo, owner: this };
+  }
+
+  /** y[M, N] = x[M, K] · Wᵀ (+ bias); into `out` when given (length ≥ M·N). */
+  linear(x: Float32Array, M: number, m: CpuMatrix, out?: Float32Array): Float32Array {
+    if (m.owner !== this) throw new ShapeMismatchError(`cpu linear ${m.name}: the matrix lives in another CpuKernels`);
+    return this.run(x, M, m.w, m.bias, m.N, m.K, m.name, out);
+  }
+
+  /** y[M, N] = x[M, K] · W[N, K]ᵀ for a W used once (attention scores, im2col convolutions): W is copied per call. */
+  matmulT(x: Float32Array, M: number, w: Float32Array, N: number, K: number, out?: Float32Array): Float32Array {
+    if (w.length < N * K) throw new ShapeMismatchError(`cpu matmulT: W has ${w.length} values, expected [${N}, ${K}]`);
+    const wo = this.base + this.used;
+    this.grow(align16(wo + 4 * N * K) - this.base, `a transient [${N}, ${K}]`);
+    new Float32Array(this.e.memory.buffer, wo, N * K).set(w.subarray(0, N * K));
+    return this.run(x, M, wo, 0, N, K, 'matmulT', out, align16(wo + 4 * N * K));
+  }
+
+  private run(x: Float32Array, M: number, w: number, bias: number, N: number, K: number, name: string, out?: Float32Array, from?: number): Float32Array {
+    if (!Number.isInteger(M) || M < 0 || x.length < M * K) throw new ShapeMismatchError(`cpu linear ${name}: x has ${x.length} values, expected [${M}, ${K}]`);
+    if (out && out.length < M * N) throw new ShapeMismatchError(`cpu linear ${name}: out has ${out.length} values, expected [${M}, ${N}]`);
+    const xo = from ?? this.base + this.used;
+    const yo = align16(xo + 4 * M * K);
+    this.grow(yo + 4 * M * N - this.base, `${name} rows [${M}, ${K}] → [${M}, ${N}]`);
+    new Float32Array(this.e.memory.buffer, xo, M * K).set(x.subarray(0, M * K));
+    this.e.gemm(xo, w, bias, yo, M, N, K);
+    const y = new Float32Array(this.e.memory.buffer, yo, M * N);
+    if (out) {
+      out.set(y);
+      return out;
+    }
+    return y.slice();
+  }
+}

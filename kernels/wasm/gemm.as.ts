@@ -1,0 +1,108 @@
+// AssemblyScript, WASM SIMD: the CPU engine's matrix kernel, y[M, N] = x[M, K] · W[N, K]ᵀ (+ bias[N]), f32 in,
+// f32 accumulation in four lanes per output. W is row-major [N, K] (PyTorch Linear order), so every output is a
+// dot product of two contiguous rows. A block of 2 rows of x × 4 rows of W keeps 8 vector accumulators: each W
+// vector loaded serves 2 rows and each x vector 4. K % 4 == 0 takes the vector loop; other K the scalar one.
+// Pointers are byte offsets into this module's memory (kernels/cpu-linear.ts manages it).
+
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+@inline function biasAt(bias: usize, n: i32): f32 {
+  return bias != 0 ? load<f32>(bias + (<usize>n << 2)) : 0;
+}
+
+function gemmScalar(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32): void {
+  for (let m = 0; m < M; m++) {
+    const xr = x + (<usize>m * <usize>K << 2);
+    for (let n = 0; n < N; n++) {
+      const wr = w + (<usize>n * <usize>K << 2);
+      let acc: f32 = 0;
+      for (let k = 0; k < K; k++) acc += load<f32>(xr + (<usize>k << 2)) * load<f32>(wr + (<usize>k << 2));
+      store<f32>(y + ((<usize>m * <usize>N + <usize>n) << 2), acc + biasAt(bias, n));
+    }
+  }
+}
+
+// One row of x against W rows [n0, n1).
+function rowTail(xr: usize, w: usize, bias: usize, yr: usize, n0: i32, n1: i32, K: i32): void {
+  const kb = <usize>K << 2;
+  for (let n = n0; n < n1; n++) {
+    const wr = w + <usize>n * kb;
+    let a = f32x4.splat(0);
+    for (let k: usize = 0; k < kb; k += 16) a = f32x4.add(a, f32x4.mul(v128.load(xr + k), v128.load(wr + k)));
+    store<f32>(yr + (<usize>n << 2), hsum(a) + biasAt(bias, n));
+  }
+}
+
+export function gemm(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32): void {
+  if (K & 3) {
+    gemmScalar(x, w, bias, y, M, N, K);
+    return;
+  }
+  const kb = <usize>K << 2;
+  const yb = <usize>N << 2;
+  const N4 = N & ~3;
+  let m = 0;
+  for (; m + 2 <= M; m += 2) {
+    const x0 = x + <usize>m * kb, x1 = x0 + kb;
+    const y0 = y + <usize>m * yb, y1 = y0 + yb;
+    for (let n = 0; n < N4; n += 4) {
+      const w0 = w + <usize>n * kb, w1 = w0 + kb, w2 = w1 + kb, w3 = w2 + kb;
+      let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
+      let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0), a13 = f32x4.splat(0);
+      for (let k: usize = 0; k < kb; k += 16) {
+        const u = v128.load(x0 + k), v = v128.load(x1 + k);
+        const b0 = v128.load(w0 + k), b1 = v128.load(w1 + k), b2 = v128.load(w2 + k), b3 = v128.load(w3 + k);
+        a00 = f32x4.add(a00, f32x4.mul(u, b0));
+        a01 = f32x4.add(a01, f32x4.mul(u, b1));
+        a02 = f32x4.add(a02, f32x4.mul(u, b2));
+        a03 = f32x4.add(a03, f32x4.mul(u, b3));
+        a10 = f32x4.add(a10, f32x4.mul(v, b0));
+        a11 = f32x4.add(a11, f32x4.mul(v, b1));
+        a12 = f32x4.add(a12, f32x4.mul(v, b2));
+        a13 = f32x4.add(a13, f32x4.mul(v, b3));
+      }
+      const o = <usize>n << 2;
+      store<f32>(y0 + o, hsum(a00) + biasAt(bias, n));
+      store<f32>(y0 + o + 4, hsum(a01) + biasAt(bias, n + 1));
+      store<f32>(y0 + o + 8, hsum(a02) + biasAt(bias, n + 2));
+      store<f32>(y0 + o + 12, hsum(a03) + biasAt(bias, n + 3));
+      store<f32>(y1 + o, hsum(a10) + biasAt(bias, n));
+      store<f32>(y1 + o + 4, hsum(a11) + biasAt(bias, n + 1));
+      store<f32>(y1 + o + 8, hsum(a12) + biasAt(bias, n + 2));
+      store<f32>(y1 + o + 12, hsum(a13) + biasAt(bias, n + 3));
+    }
+    rowTail(x0, w, bias, y0, N4, N, K);
+    rowTail(x1, w, bias, y1, N4, N, K);
+  }
+  if (m < M) {
+    // The odd last row: 4 W rows at a time.
+    const x0 = x + <usize>m * kb, y0 = y + <usize>m * yb;
+    for (let n = 0; n < N4; n += 4) {
+      const w0 = w + <usize>n * kb, w1 = w0 + kb, w2 = w1 + kb, w3 = w2 + kb;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      for (let k: usize = 0; k < kb; k += 16) {
+        const u = v128.load(x0 + k);
+        a0 = f32x4.add(a0, f32x4.mul(u, v128.load(w0 + k)));
+        a1 = f32x4.add(a1, f32x4.mul(u, v128.load(w1 + k)));
+        a2 = f32x4.add(a2, f32x4.mul(u, v128.load(w2 + k)));
+        a3 = f32x4.add(a3, f32x4.mul(u, v128.load(w3 + k)));
+      }
+      const o = <usize>n << 2;
+      store<f32>(y0 + o, hsum(a0) + biasAt(bias, n));
+      store<f32>(y0 + o + 4, hsum(a1) + biasAt(bias, n + 1));
+      store<f32>(y0 + o + 8, hsum(a2) + biasAt(bias, n + 2));
+      store<f32>(y0 + o + 12, hsum(a3) + biasAt(bias, n + 3));
+    }
+    rowTail(x0, w, bias, y0, N4, N, K);
+  }
+}
+
+/** Grows memory so that `bytes` fit after static data; returns the first free 16-aligned byte offset, 0 if not. */
+export function reserve(bytes: usize): usize {
+  const base = (__heap_base + 15) & ~15;
+  const need = <i32>((base + bytes + 0xffff) >>> 16) - memory.size();
+  if (need > 0 && memory.grow(need) < 0) return 0;
+  return base;
+}

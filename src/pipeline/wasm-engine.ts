@@ -1,0 +1,47 @@
+/**
+ * The CPU fallback behind the verify `Engine` contract (src/ort/engine.ts): the three models in TypeScript with
+ * their matrix products in WebAssembly SIMD (kernels/cpu-linear.ts), for machines and browsers without WebGPU.
+ * `verify --engine wasm` runs every manifest test on it; the streaming pipeline runs on it through
+ * src/pipeline/engine-ports.ts. Browser-safe: it takes ModelFiles, not a path.
+ */
+import type { CosyVoiceConfig } from '../convert/config.js';
+import { CpuFlow } from '../models/cpu/flow.js';
+import { CpuHift } from '../models/cpu/hift.js';
+import { CpuLlm } from '../models/cpu/llm.js';
+import type { Engine, EstimatorInputs, HiftOutputs, LlmSession } from '../ort/engine.js';
+import type { ModelFiles } from './model-files.js';
+
+export class WasmEngine implements Engine {
+  readonly name = 'wasm';
+  private constructor(
+    readonly config: CosyVoiceConfig,
+    private readonly llm: CpuLlm,
+    private readonly flow: CpuFlow,
+    private readonly voc: CpuHift,
+  ) {}
+
+  static async create(files: ModelFiles): Promise<WasmEngine> {
+    const [llm, flow, voc] = await Promise.all([CpuLlm.create(files), CpuFlow.create(files), CpuHift.create(files)]);
+    return new WasmEngine(files.config, llm, flow, voc);
+  }
+
+  async embedText(ids: number[]): Promise<Float32Array> {
+    return this.llm.embedText(ids);
+  }
+  async embedSpeech(ids: number[]): Promise<Float32Array> {
+    return this.llm.embedSpeech(ids);
+  }
+  async llmSession(): Promise<LlmSession> {
+    return this.llm.session();
+  }
+  async flowEncoder(tokens: number[], embedding: Float32Array, finalize: boolean) {
+    return this.flow.encoder(tokens, embedding, finalize);
+  }
+  async flowEstimator(inp: EstimatorInputs): Promise<Float32Array> {
+    return this.flow.estimator(inp);
+  }
+  async hift(mel: Float32Array, frames: number, sineNoise: Float32Array, finalize: boolean): Promise<HiftOutputs> {
+    return this.voc.inference(mel, frames, sineNoise, finalize);
+  }
+  async dispose(): Promise<void> {}
+}
