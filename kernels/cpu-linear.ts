@@ -43,14 +43,18 @@ export class CpuKernels {
   private used = 0;
   private readonly base: number;
 
-  private constructor(private readonly e: GemmExports) {
+  private constructor(
+    private readonly e: GemmExports,
+    private readonly maxBytes: number,
+  ) {
     this.base = e.reserve(0);
   }
 
-  static async create(): Promise<CpuKernels> {
+  /** `maxBytes` caps this instance's memory (default: WebAssembly's 4 GiB). */
+  static async create(opts: { maxBytes?: number } = {}): Promise<CpuKernels> {
     compiled ??= WebAssembly.compile(decodeBase64(gemmWasm) as Uint8Array<ArrayBuffer>);
     const inst = await WebAssembly.instantiate(await compiled, { env: { abort: () => { throw new Error('gemm wasm abort'); } } });
-    return new CpuKernels(inst.exports as unknown as GemmExports);
+    return new CpuKernels(inst.exports as unknown as GemmExports, opts.maxBytes ?? 2 ** 32);
   }
 
   /** Bytes of WebAssembly memory this instance holds. */
@@ -59,7 +63,7 @@ export class CpuKernels {
   }
 
   private grow(bytes: number, what: string): void {
-    if (!this.e.reserve(bytes)) throw new CpuMemoryError(`cpu kernels: cannot grow WebAssembly memory to ${bytes} bytes for ${what} (4 GiB per instance at most)`);
+    if (this.base + bytes > this.maxBytes || !this.e.reserve(bytes)) throw new CpuMemoryError(`cpu kernels: cannot grow WebAssembly memory to ${bytes} bytes for ${what} (this instance: at most ${this.maxBytes} bytes)`);
   }
 
   /** Copies W [N, K] (+ bias [N]) into this module's memory, where it stays. */

@@ -1,6 +1,7 @@
 /**
  * The CosyVoice3 engine of the Worker: a converted model folder (converted-model.ts) loaded onto its own
- * GpuContext through the pipeline's WebGPU assembly (src/pipeline/webgpu.ts), behind the Engine interface.
+ * GpuContext through the pipeline's WebGPU assembly (src/pipeline/webgpu.ts), or onto the CPU fallback
+ * (src/pipeline/wasm.ts), behind the Engine interface.
  * Weights are f16 where the device has shader-f16 (unless disabled), else f32; `dtype` overrides (tests force f32
  * so the page's PCM can be compared with Node's at f32 tolerance).
  */
@@ -9,6 +10,7 @@ import type { ModelFiles } from '../pipeline/model-files.js';
 import type { CosyVoicePipeline } from '../pipeline/tts.js';
 import type { SpeakerPrompt, SynthesisOptions, SynthesisStats } from '../pipeline/types.js';
 import { TuningTable } from '../gpu/tuning.js';
+import { createWasmPipeline } from '../pipeline/wasm.js';
 import { createWebGpuPipeline } from '../pipeline/webgpu.js';
 import { loadConvertedModelFiles } from './converted-model.js';
 import type { Engine } from './engine.js';
@@ -44,6 +46,12 @@ export class CosyVoiceEngine implements Engine {
     const tuning = opts.tuning ? TuningTable.parse(opts.tuning, 'the tuning load option') : undefined;
     const pipeline = await createWebGpuPipeline(ctx, files, { dtype, maxFrames: opts.maxFrames, maxContext: opts.maxContext, tuning });
     return new CosyVoiceEngine(pipeline, files, dtype, dtype === 'f16' && ctx.hasF16);
+  }
+
+  /** The same engine on the CPU fallback (no GPU context; f32). */
+  static async loadWasm(src: ModelSource): Promise<CosyVoiceEngine> {
+    const files = await loadConvertedModelFiles(src);
+    return new CosyVoiceEngine(await createWasmPipeline(files), files, 'f32', false);
   }
 
   get sampleRate(): number {

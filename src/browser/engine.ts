@@ -39,6 +39,13 @@ export async function detectEngine(src: ModelSource & { isCached?(file: string):
   throw new UnsupportedModelError(`${src.base} holds neither ${Object.values(MANIFESTS).join(' nor ')}; point the URL at a converted model folder`);
 }
 
+/** The CosyVoice3 engine on the CPU fallback (WebAssembly): only converted CosyVoice3 folders run there. */
+export async function createWasmEngine(src: ModelSource, opts: EngineOptions = {}): Promise<Engine> {
+  const kind = !opts.engine || opts.engine === 'auto' ? await detectEngine(src) : opts.engine;
+  if (kind !== 'cosyvoice') throw new UnsupportedModelError(`${src.base}: the ${kind} engine needs WebGPU; the CPU fallback runs CosyVoice3 folders only`);
+  return CosyVoiceEngine.loadWasm(src);
+}
+
 export async function createEngine(src: ModelSource, ctx: GpuContext, opts: EngineOptions = {}): Promise<Engine> {
   const kind = !opts.engine || opts.engine === 'auto' ? await detectEngine(src) : opts.engine;
   switch (kind) {

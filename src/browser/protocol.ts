@@ -19,6 +19,11 @@ export interface WorkerLoadOptions {
   /** Which engine to build; 'auto' picks from the files in the model folder. */
   engine?: 'auto' | 'tone' | 'cosyvoice';
   /**
+   * Where CosyVoice3 runs: 'webgpu', 'wasm' (the CPU fallback: TypeScript models, WebAssembly SIMD matrix
+   * products, f32) or 'auto' (default): WebGPU, else the CPU fallback when the browser has no WebGPU adapter.
+   */
+  backend?: 'auto' | 'webgpu' | 'wasm';
+  /**
    * A tuning table's JSON text (`cosyvoice-webgpu tune` on this machine's GPU, src/gpu/tuning.ts) for the CosyVoice3
    * engine; refused (the load fails with TuningFileError) when another adapter measured it.
    */
@@ -65,6 +70,8 @@ export interface ProgressInfo extends LoadProgress {
 
 export interface LoadedInfo {
   engine: string;
+  /** Where the engine runs (the CPU fallback reports a pseudo adapter, "WebAssembly (CPU)"). */
+  backend: 'webgpu' | 'wasm';
   sampleRate: number;
   adapter: AdapterDescription;
   /** One line naming the adapter, for display. */

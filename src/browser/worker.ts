@@ -6,10 +6,11 @@
  */
 import shaders from 'virtual:shaders';
 import { GpuContext } from '../gpu/context.js';
-import { adapterLabel, requestGpuDevice, type GpuDeviceHandle } from '../gpu/device.js';
+import { adapterLabel, requestGpuDevice, type AdapterDescription, type GpuDeviceHandle } from '../gpu/device.js';
+import { NoAdapterError } from '../gpu/errors.js';
 import { registerShaders } from '../gpu/shader-registry.js';
 import type { SynthesisStats } from '../pipeline/types.js';
-import { createEngine, type Engine } from './engine.js';
+import { createEngine, createWasmEngine, type Engine } from './engine.js';
 import { UnsupportedModelError, WorkerProtocolError } from './errors.js';
 import { HttpModelSource, MODEL_CACHE_NAME, openModelCache } from './model-source.js';
 import { DEFAULT_WINDOW, errorMessage, type FromWorker, type WorkerLoadOptions, type WorkerStreamOptions, type WorkerTuneOptions, type ToWorker } from './protocol.js';
@@ -41,14 +42,22 @@ let queue: Promise<unknown> = Promise.resolve();
 const streams = new Map<number, ActiveStream>();
 const now = (): number => performance.now();
 
-/** Drops the engine and its context, and makes sure of a device with the asked f16 choice; returns the model source. */
-async function unloadAndOpen(url: string, options: WorkerLoadOptions): Promise<{ handle: GpuDeviceHandle; src: HttpModelSource }> {
+/** The CPU fallback's stand-in for an adapter in `loaded`. */
+const WASM_ADAPTER: AdapterDescription = { vendor: '', architecture: '', device: '', description: 'WebAssembly (CPU)', features: [], subgroupMinSize: 0, subgroupMaxSize: 0 };
+
+/** Drops the engine and its context. */
+function unload(): void {
   for (const s of streams.values()) s.abort.abort();
   engine?.dispose();
   engine = null;
-  // A new device only when none exists yet or the f16 choice changed (features are fixed per device).
   ctx?.dispose();
   ctx = null;
+}
+
+/** Drops the engine and its context, and makes sure of a device with the asked f16 choice; returns the model source. */
+async function unloadAndOpen(url: string, options: WorkerLoadOptions): Promise<{ handle: GpuDeviceHandle; src: HttpModelSource }> {
+  unload();
+  // A new device only when none exists yet or the f16 choice changed (features are fixed per device).
   if (!handle || handle.isLost() || handleF16Disabled !== !!options.disableF16) {
     handle?.device.destroy();
     handle = await requestGpuDevice(navigator.gpu, { disableFeatures: options.disableF16 ? ['shader-f16'] : [] });
@@ -58,19 +67,42 @@ async function unloadAndOpen(url: string, options: WorkerLoadOptions): Promise<{
       if (handle === h) post(errorMessage(err));
     });
   }
+  return { handle, src: await openSource(url, options) };
+}
+
+async function openSource(url: string, options: WorkerLoadOptions): Promise<HttpModelSource> {
   const cache = options.cache === false ? null : await openModelCache(options.cacheName ?? MODEL_CACHE_NAME);
-  return { handle, src: new HttpModelSource(new URL(url, location.href).href, { cache, onProgress: (p) => post({ type: 'progress', ...p }) }) };
+  return new HttpModelSource(new URL(url, location.href).href, { cache, onProgress: (p) => post({ type: 'progress', ...p }) });
+}
+
+/** The CPU fallback: no device; CosyVoice3 folders only. */
+async function loadWasm(url: string, options: WorkerLoadOptions, t0: number): Promise<void> {
+  unload();
+  const src = await openSource(url, options);
+  engine = await createWasmEngine(src, { engine: options.engine });
+  post({ type: 'loaded', engine: engine.name, backend: 'wasm', sampleRate: engine.sampleRate, adapter: WASM_ADAPTER, adapterLabel: adapterLabel(WASM_ADAPTER), shaderF16: false, loadMs: now() - t0, cache: { ...src.counters } });
 }
 
 async function load(url: string, options: WorkerLoadOptions): Promise<void> {
   const t0 = now();
-  const { handle, src } = await unloadAndOpen(url, options);
+  const backend = options.backend ?? 'auto';
+  if (backend === 'wasm') return loadWasm(url, options, t0);
+  let opened: Awaited<ReturnType<typeof unloadAndOpen>>;
+  try {
+    opened = await unloadAndOpen(url, options);
+  } catch (e) {
+    // No WebGPU here (no navigator.gpu, or no adapter): 'auto' falls back to the CPU.
+    if (backend === 'auto' && e instanceof NoAdapterError) return loadWasm(url, options, t0);
+    throw e;
+  }
+  const { handle, src } = opened;
   // A fresh context per model: an engine's dispose() releases everything its context created.
   ctx = new GpuContext(handle);
   engine = await createEngine(src, ctx, { engine: options.engine, disableF16: options.disableF16, dtype: options.dtype, tuning: options.tuning });
   post({
     type: 'loaded',
     engine: engine.name,
+    backend: 'webgpu',
     sampleRate: engine.sampleRate,
     adapter: handle.info,
     adapterLabel: adapterLabel(handle.info),

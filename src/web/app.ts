@@ -2,9 +2,10 @@
  * Demo page: load a converted model folder in the Worker, type text, press Play; chunks stream into the
  * "pcm-player" AudioWorklet as they arrive. Shows load progress, TTFA, RTF, the adapter and shader-f16 use.
  * `window.cosyvoiceDemo` exposes the run's data (received PCM, progress events, stats) for the browser tests.
- * URL parameters: ?model=<folder URL>&text=<text>&seed=<n>&tokens=<n>&dtype=f32|f16 (tokens: generate exactly n
- * speech tokens, for benchmarks and for random-weight test models that would otherwise run to their length limit;
- * dtype: CosyVoice3 weight storage, default f16 where the device has shader-f16).
+ * URL parameters: ?model=<folder URL>&text=<text>&seed=<n>&tokens=<n>&dtype=f32|f16&backend=auto|webgpu|wasm
+ * (tokens: generate exactly n speech tokens, for benchmarks and for random-weight test models that would otherwise
+ * run to their length limit; dtype: CosyVoice3 weight storage, default f16 where the device has shader-f16;
+ * backend: where the model runs, default WebGPU with the CPU fallback when the browser has no adapter).
  */
 import { CosyVoiceWorkerClient, type StreamHandle } from '../browser/client.js';
 import type { DoneInfo, LoadedInfo, ProgressInfo } from '../browser/protocol.js';
@@ -112,7 +113,7 @@ async function ensureLoaded(): Promise<LoadedInfo> {
       demo.progress.push(p);
       showProgress();
     },
-    { cache: ui.cache.checked, disableF16: ui.nof16.checked, dtype: dtypeParam() },
+    { cache: ui.cache.checked, disableF16: ui.nof16.checked, dtype: dtypeParam(), backend: backendParam() },
   );
   demo.loaded = info;
   demo.loadedKey = key;
@@ -121,7 +122,7 @@ async function ensureLoaded(): Promise<LoadedInfo> {
   ui.adapter.textContent = info.adapterLabel;
   const has = info.adapter.features.includes('shader-f16');
   ui.f16.textContent = info.shaderF16 ? 'yes (f16 kernels)' : `no — ${has ? (ui.nof16.checked ? 'disabled by the checkbox' : `the ${info.engine} engine runs f32`) : 'the adapter lacks it'}, f32 kernels`;
-  log(`loaded ${info.engine} from ${url}: ${info.sampleRate} Hz, adapter ${info.adapterLabel}`);
+  log(`loaded ${info.engine} from ${url} on ${info.backend === 'wasm' ? 'the CPU fallback (WebAssembly)' : 'WebGPU'}: ${info.sampleRate} Hz, adapter ${info.adapterLabel}`);
   setState('loaded');
   return info;
 }
@@ -235,6 +236,11 @@ async function play(): Promise<void> {
 function dtypeParam(): 'f32' | 'f16' | undefined {
   const d = new URLSearchParams(location.search).get('dtype');
   return d === 'f32' || d === 'f16' ? d : undefined;
+}
+
+function backendParam(): 'auto' | 'webgpu' | 'wasm' | undefined {
+  const b = new URLSearchParams(location.search).get('backend');
+  return b === 'auto' || b === 'webgpu' || b === 'wasm' ? b : undefined;
 }
 
 function streamOptions(): { seed?: number; forceTokens?: number } {

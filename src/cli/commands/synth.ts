@@ -1,7 +1,8 @@
 /**
- * `cosyvoice-webgpu synth`: text → 24 kHz WAV on WebGPU.
+ * `cosyvoice-webgpu synth`: text → 24 kHz WAV on WebGPU, or on the CPU fallback (WebAssembly) without an adapter.
  *
- *   synth --text "…" --out out.wav [--model <dir>] [--speaker <file>] [--stream] [--dtype f32|f16] [--kv-dtype f32|f16]
+ *   synth --text "…" --out out.wav [--model <dir>] [--speaker <file>] [--stream] [--engine auto|webgpu|wasm]
+ *         [--dtype f32|f16] [--kv-dtype f32|f16]
  *         [--mode zero-shot|cross-lingual|instruct] [--instruct "…"] [--seed N] [--tokens N] [--size tiny|full]
  *
  * Without --model it runs the built-in synthetic model (real architecture, seeded random weights — the audio is
@@ -14,12 +15,15 @@ import { parseArgs } from 'node:util';
 import { writeWav } from '../../audio/index.js';
 import { GpuContext } from '../../gpu/context.js';
 import { adapterLabel } from '../../gpu/device.js';
+import { NoAdapterError } from '../../gpu/errors.js';
 import { requestNodeDevice } from '../../gpu/node-device.js';
 import { syntheticModelFiles, type ModelFiles } from '../../pipeline/model-files.js';
 import { loadModelFolder } from '../../pipeline/node-model-files.js';
 import { speakerFromFile, syntheticSpeaker } from '../../pipeline/speaker.js';
 import { SyntheticTextFrontend, TokenizerFrontend, type TextFrontend } from '../../pipeline/text-frontends.js';
 import type { SynthesisMode, SynthesisStats } from '../../pipeline/types.js';
+import type { CosyVoicePipeline } from '../../pipeline/tts.js';
+import { createWasmPipeline } from '../../pipeline/wasm.js';
 import { createWebGpuPipeline } from '../../pipeline/webgpu.js';
 import { loadSpeakerFile } from '../../speaker/index.js';
 import { loadTokenizerDir } from '../../text/load.js';
@@ -37,6 +41,8 @@ const HELP = `usage: cosyvoice-webgpu synth --text "…" --out out.wav [options]
   --mode <m>          zero-shot (default) | cross-lingual | instruct
   --instruct "…"      instruction for --mode instruct
   --stream            stream chunks as upstream does (prints each chunk's arrival)
+  --engine <e>        auto (default: WebGPU, or the CPU fallback when there is no adapter) | webgpu | wasm
+                      (the CPU fallback: TypeScript models, WebAssembly SIMD matrix products, f32)
   --dtype f32|f16     weight storage (default f32)
   --kv-dtype f32|f16  LLM KV cache element type (default f32; f16 halves its memory and attention reads)
   --seed N            sampling seed (default 0)
@@ -51,7 +57,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
     options: {
       text: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: 'tiny' },
       speaker: { type: 'string' }, mode: { type: 'string', default: 'zero-shot' }, instruct: { type: 'string' },
-      stream: { type: 'boolean', default: false }, dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' }, seed: { type: 'string', default: '0' },
+      stream: { type: 'boolean', default: false }, engine: { type: 'string', default: 'auto' }, dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' }, seed: { type: 'string', default: '0' },
       tokens: { type: 'string' }, tuning: { type: 'string' }, 'no-tuning': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
@@ -67,6 +73,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
   if (kvDtype !== 'f32' && kvDtype !== 'f16') throw new UsageError(`--kv-dtype ${kvDtype}: use f32 or f16`);
   if (v.size !== 'tiny' && v.size !== 'full') throw new UsageError(`--size ${v.size}: use tiny or full`);
   if (v.tuning && v['no-tuning']) throw new UsageError('--tuning and --no-tuning exclude each other');
+  if (!['auto', 'webgpu', 'wasm'].includes(v.engine!)) throw new UsageError(`--engine ${v.engine}: use auto, webgpu or wasm`);
 
   const t0 = performance.now();
   const progress = progressPrinter();
@@ -87,11 +94,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
   const speaker = v.speaker
     ? speakerFromFile(loadSpeakerFile(v.speaker, { embeddingDim: files.config.flow.spkEmbedDim, speechTokenSize: files.config.llm.speechTokenSize, numMels: files.config.flow.outputSize, tokenMelRatio: files.config.tokenMelRatio }))
     : syntheticSpeaker(files);
-  const handle = await requestNodeDevice();
-  console.log(`adapter: ${adapterLabel(handle.info)} (shader-f16 ${handle.features.has('shader-f16') ? 'available' : 'absent'})`);
-  const tuning = v['no-tuning'] ? undefined : v.tuning ? readTuningFile(v.tuning) : readDefaultTuning(adapterLabel(handle.info));
-  if (tuning) console.log(`tuning: ${tuning.source} (${tuning.size} decisions)`);
-  const tts = await createWebGpuPipeline(new GpuContext(handle), files, { dtype: v.dtype, kvDtype, text, tuning });
+  const tts = await buildPipeline(v.engine as 'auto' | 'webgpu' | 'wasm', files, text, { dtype: v.dtype, kvDtype, tuning: v.tuning, noTuning: v['no-tuning']! });
   console.log(`model: ${files.source}; loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   let forceTokens = v.tokens ? Number(v.tokens) : undefined;
@@ -131,4 +134,28 @@ export async function synthCommand(argv: string[]): Promise<number> {
     rmSync(tmp, { force: true });
     tts.dispose();
   }
+}
+
+/** WebGPU on this machine's adapter, or the CPU fallback (asked for, or `auto` without an adapter). */
+async function buildPipeline(
+  engine: 'auto' | 'webgpu' | 'wasm',
+  files: ModelFiles,
+  text: TextFrontend,
+  o: { dtype: 'f32' | 'f16'; kvDtype: 'f32' | 'f16'; tuning?: string; noTuning: boolean },
+): Promise<CosyVoicePipeline> {
+  if (engine !== 'wasm') {
+    try {
+      const handle = await requestNodeDevice();
+      console.log(`adapter: ${adapterLabel(handle.info)} (shader-f16 ${handle.features.has('shader-f16') ? 'available' : 'absent'})`);
+      const tuning = o.noTuning ? undefined : o.tuning ? readTuningFile(o.tuning) : readDefaultTuning(adapterLabel(handle.info));
+      if (tuning) console.log(`tuning: ${tuning.source} (${tuning.size} decisions)`);
+      return await createWebGpuPipeline(new GpuContext(handle), files, { dtype: o.dtype, kvDtype: o.kvDtype, text, tuning });
+    } catch (e) {
+      if (engine === 'webgpu' || !(e instanceof NoAdapterError)) throw e;
+      console.log(`NOTE: no WebGPU adapter (${e.message}); running the CPU fallback (WebAssembly)`);
+    }
+  }
+  if (o.dtype !== 'f32' || o.kvDtype !== 'f32' || o.tuning) console.log('NOTE: the CPU fallback runs f32 weights and cache; --dtype, --kv-dtype and --tuning do not apply');
+  console.log('engine: wasm (CPU fallback: TypeScript models, WebAssembly SIMD matrix products)');
+  return createWasmPipeline(files, { text });
 }

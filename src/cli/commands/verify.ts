@@ -12,7 +12,7 @@ import { engineFactory, engineNames } from '../../ort/engine.js';
 import { verifyFixtures } from '../../ort/verify.js';
 
 const HELP = `usage: cosyvoice-webgpu verify <fixture-dir> [options]
-  --engine NAME        engine to run: webgpu | ort (default ort)
+  --engine NAME        engine to run: webgpu | wasm | ort (default ort)
   --dtype fp32|fp16    conversion dtype (default fp32)
   --only a,b           run only these manifest tests
   --keep               keep the converted temp folder and print its path`;
@@ -21,6 +21,7 @@ const HELP = `usage: cosyvoice-webgpu verify <fixture-dir> [options]
 async function loadEngines(name: string): Promise<void> {
   if (name === 'ort') await import('../../ort/ort-engine.js');
   if (name === 'webgpu') await import('../../pipeline/webgpu-engine.js');
+  if (name === 'wasm') await import('../../pipeline/wasm-engine-node.js');
 }
 
 export async function verifyCommand(argv: string[]): Promise<number> {

@@ -1,0 +1,61 @@
+/**
+ * The CPU engine's WASM SIMD GEMM (kernels/cpu-linear.ts) against the float64 reference: the 2×4 register block,
+ * its odd-row and N % 4 tails, the scalar path for K % 4 ≠ 0, transient matrices, and its refusals.
+ */
+import { describe, expect, it } from 'vitest';
+import { CpuKernels, CpuMemoryError } from '../../kernels/cpu-linear.js';
+import { ShapeMismatchError } from '../../src/gpu/errors.js';
+import { expectClose } from '../helpers/compare.js';
+import { linearRef } from '../helpers/reference.js';
+import { SeededRng } from '../helpers/rng.js';
+
+describe('CpuKernels.linear (WASM SIMD, f32 accumulation)', () => {
+  it.each([
+    [1, 1, 1],
+    [1, 7, 5],
+    [2, 4, 4],
+    [3, 130, 67],
+    [5, 13, 64],
+    [70, 64, 160],
+    [1, 896, 896],
+    [9, 321, 128],
+  ])('M=%i N=%i K=%i', async (M, N, K) => {
+    const k = await CpuKernels.create();
+    const rng = new SeededRng(M * 31 + N * 7 + K);
+    const x = rng.f32(M * K), w = rng.normalF32(N * K, 1 / Math.sqrt(K)), b = rng.f32(N);
+    const ref = linearRef(x, w, M, N, K, b);
+    // f32 sums of K products in 4 lanes: error grows like √K ulps of the partial sums (|x|, |w·√K| ≤ ~1 here).
+    const tol = { atol: 2e-6 * Math.sqrt(K), rtol: 1e-5, label: `gemm ${M}x${N}x${K}` };
+    expectClose(k.linear(x, M, k.matrix(w, N, K, b, 'w')), ref, tol);
+    // No bias, a transient W, and `out` given: the same products.
+    const out = new Float32Array(M * N + 3).fill(7);
+    k.matmulT(x, M, w, N, K, out);
+    expectClose(out.subarray(0, M * N), linearRef(x, w, M, N, K), { ...tol, label: `matmulT ${M}x${N}x${K}` });
+    expect(out[M * N]).toBe(7);
+  });
+
+  it('keeps resident matrices intact across calls and memory growth', async () => {
+    const k = await CpuKernels.create();
+    const rng = new SeededRng(5);
+    const w1 = rng.f32(16 * 32), w2 = rng.f32(8 * 32), x = rng.f32(4 * 32);
+    const a = k.matrix(w1, 16, 32, undefined, 'a');
+    const y1 = k.linear(x, 4, a);
+    const big = rng.f32(2000 * 32);
+    k.matmulT(big, 2000, w2, 8, 32); // grows the memory past the first page
+    k.matrix(w2, 8, 32, undefined, 'b');
+    expect(Array.from(k.linear(x, 4, a))).toEqual(Array.from(y1));
+  });
+
+  it('refuses shapes that do not fit, and matrices of another instance', async () => {
+    const k = await CpuKernels.create(), other = await CpuKernels.create();
+    expect(() => k.matrix(new Float32Array(10), 3, 4, undefined, 'w')).toThrow(ShapeMismatchError);
+    expect(() => k.matrix(new Float32Array(12), 3, 4, new Float32Array(2), 'w')).toThrow(/bias has 2 values/);
+    const m = k.matrix(new Float32Array(12), 3, 4, undefined, 'w');
+    expect(() => k.linear(new Float32Array(7), 2, m)).toThrow(/x has 7 values, expected \[2, 4\]/);
+    expect(() => k.linear(new Float32Array(8), 2, m, new Float32Array(5))).toThrow(/out has 5 values/);
+    expect(() => other.linear(new Float32Array(4), 1, m)).toThrow(/another CpuKernels/);
+    const small = await CpuKernels.create({ maxBytes: 1 << 20 });
+    expect(() => small.matrix(new Float32Array(300_000), 1000, 300, undefined, 'big')).toThrow(CpuMemoryError);
+    expect(() => small.matrix(new Float32Array(300_000), 1000, 300, undefined, 'big')).toThrow(/weight big \[1000, 300\]/);
+  });
+});
