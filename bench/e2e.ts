@@ -1,9 +1,10 @@
 /**
  * End-to-end benchmark (issue 10): streaming text → speech through the public pipeline, our WebGPU engine side by
  * side with the SAME pipeline driven through onnxruntime-node (`cpu` and `webgpu` execution providers) over the
- * converted ONNX files of the same random-weight model, on the same machine.
+ * converted ONNX files of the same random-weight model, on the same machine; `wasm` is our CPU fallback
+ * (src/pipeline/wasm.ts).
  *
- *   npx tsx bench/e2e.ts [--size tiny|full] [--seconds 5,30] [--engines webgpu,ort-cpu,ort-webgpu] [--dtype f32|f16]
+ *   npx tsx bench/e2e.ts [--size tiny|full] [--seconds 5,30] [--engines webgpu,wasm,ort-cpu,ort-webgpu] [--dtype f32|f16]
  *
  * Each case forces a fixed number of speech tokens (25 per second of audio; stop ids masked, best candidate
  * taken) so every engine does the same work. Reports TTFA (first PCM sample), total time, RTF, LLM tokens/s
@@ -28,6 +29,7 @@ import { syntheticSpeaker } from '../src/pipeline/speaker.js';
 import { SyntheticTextFrontend } from '../src/pipeline/text-frontends.js';
 import { CosyVoicePipeline } from '../src/pipeline/tts.js';
 import type { SynthesisStats } from '../src/pipeline/types.js';
+import { createWasmPipeline } from '../src/pipeline/wasm.js';
 import { createWebGpuPipeline } from '../src/pipeline/webgpu.js';
 import { argmaxSampler } from '../src/sampling/index.js';
 
@@ -35,7 +37,7 @@ const { values: a } = parseArgs({
   options: {
     size: { type: 'string', default: 'tiny' },
     seconds: { type: 'string', default: '5,30' },
-    engines: { type: 'string', default: 'webgpu,ort-cpu,ort-webgpu' },
+    engines: { type: 'string', default: 'webgpu,wasm,ort-cpu,ort-webgpu' },
     dtype: { type: 'string', default: 'f32' },
   },
 });
@@ -86,6 +88,8 @@ for (const engine of engines) {
   let ort: OrtEngine | undefined;
   if (engine === 'webgpu') {
     pipe = await createWebGpuPipeline(new GpuContext(handle), files, { dtype: a.dtype as 'f32' | 'f16', maxFrames });
+  } else if (engine === 'wasm') {
+    pipe = await createWasmPipeline(files);
   } else {
     ort = await OrtEngine.create(join(work, 'converted'), { executionProviders: [engine.replace('ort-', '')] });
     pipe = new CosyVoicePipeline({

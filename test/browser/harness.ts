@@ -88,8 +88,11 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** A persistent context over a fresh profile folder, so the Cache API survives a page reload within one test. */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * A persistent context over a fresh profile folder, so the Cache API survives a page reload within one test.
+ * `webgpu: false` launches a browser without WebGPU (the CPU fallback's test).
+ */
+export async function launchChromium(opts: { webgpu?: boolean } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
   }
@@ -97,7 +100,7 @@ export async function launchChromium(): Promise<Browser> {
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: opts.webgpu === false ? [...CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'), '--disable-features=WebGPU,Vulkan', '--disable-gpu'] : CHROMIUM_ARGS,
     viewport: { width: 960, height: 900 },
   });
   return {

@@ -2,6 +2,7 @@
  * The README's main job: `synth` on the built-in synthetic model writes a valid 24 kHz WAV and prints TTFA/RTF;
  * bad input gives a clear error and leaves no partial WAV.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,4 +63,39 @@ describe('cosyvoice-webgpu synth', () => {
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.includes('partial'))).toEqual([]);
   });
+
+  it('--engine wasm runs the CPU fallback and writes the WAV; an unknown engine is a usage error', async () => {
+    const out = join(dir, 'cpu.wav');
+    const r = await run(['synth', '--text', 'Hello there.', '--out', out, '--tokens', '10', '--engine', 'wasm', '--stream']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/engine: wasm \(CPU fallback/);
+    expect(r.out).not.toMatch(/adapter:/);
+    expect(readWav(new Uint8Array(readFileSync(out))).samples.length).toBe(960 * 10);
+    const bad = await run(['synth', '--text', 'x', '--out', join(dir, 'e.wav'), '--engine', 'cuda']);
+    expect(bad.err).toMatch(/--engine cuda: use auto, webgpu or wasm/);
+    expect(existsSync(join(dir, 'e.wav'))).toBe(false);
+  });
+
+  it('without an adapter (no Vulkan driver) `auto` falls back to the CPU and `--engine webgpu` fails with NoAdapterError', () => {
+    // A process of its own: Dawn's instance is per process, and this one must see no Vulkan driver at all.
+    const env = { ...process.env, VK_ICD_FILENAMES: join(dir, 'no-such-icd.json') };
+    const cli = (args: string[]) => {
+      try {
+        return { code: 0, out: execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, encoding: 'utf8', stdio: 'pipe' }) };
+      } catch (e) {
+        const x = e as { status: number; stdout: string; stderr: string };
+        return { code: x.status, out: `${x.stdout}${x.stderr}` };
+      }
+    };
+    const out = join(dir, 'auto.wav');
+    const auto = cli(['synth', '--text', 'Hello there.', '--out', out, '--tokens', '5']);
+    expect(auto.out).toMatch(/no WebGPU adapter .*running the CPU fallback/);
+    expect(auto.code).toBe(0);
+    expect(readWav(new Uint8Array(readFileSync(out))).samples.length).toBe(960 * 5);
+    const gpu = cli(['synth', '--text', 'Hello there.', '--out', join(dir, 'gpu.wav'), '--tokens', '5', '--engine', 'webgpu']);
+    expect(gpu.code).toBe(1);
+    expect(gpu.out).toMatch(/NoAdapterError/);
+    expect(existsSync(join(dir, 'gpu.wav'))).toBe(false);
+  }, 120_000);
 });

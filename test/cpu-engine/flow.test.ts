@@ -1,5 +1,76 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { CpuKernels } from '../../kernels/cpu-linear.js';
+import { CpuDitAttention } from '../../src/models/cpu/dit-attention.js';
+import { CpuConvPos } from '../../src/models/cpu/dit-conv.js';
+import { mish } from '../../src/models/cpu/dit-ops.js';
 import { verifyKinds } from './helpers.js';
+
+function random(n: number, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('wasm engine: flow pieces against direct loops', () => {
+  it('conv-pos (grouped causal conv as im2col GEMMs + Mish + residual) matches the direct convolution', async () => {
+    const [B, T, C, cpg, KS] = [2, 9, 8, 4, 5];
+    const w = random(C * cpg * KS, 1), bias = random(C, 2), x = random(B * T * C, 3), res = random(B * T * C, 4);
+    const conv = new CpuConvPos(await CpuKernels.create(), w, bias, C, cpg, KS, 'test');
+    const y = new Float32Array(B * T * C);
+    conv.run(x, B, T, y, res);
+    const ref = new Float32Array(B * T * C);
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let o = 0; o < C; o++) {
+      let acc = bias[o];
+      const g0 = Math.floor(o / cpg) * cpg;
+      for (let i = 0; i < cpg; i++) for (let k = 0; k < KS; k++) {
+        const ts = t - (KS - 1) + k;
+        if (ts >= 0) acc += w[(o * cpg + i) * KS + k] * x[(b * T + ts) * C + g0 + i];
+      }
+      ref[(b * T + t) * C + o] = mish(acc) + res[(b * T + t) * C + o];
+    }
+    expect(maxAbsDiff(y, ref)).toBeLessThan(1e-5);
+  });
+
+  it('attention: chunk mask, key padding, and an all-padded item attending everywhere', async () => {
+    const [B, T, H, dh, chunk] = [2, 7, 2, 4, 3];
+    const C = H * dh;
+    const qkv = random(B * T * 3 * C, 5);
+    // Item 0: last two frames padded; item 1: every frame padded (upstream forces such rows to attend to all keys).
+    const mask = Float32Array.from({ length: B * T }, (_, m) => (m < T - 2 ? 1 : 0));
+    const o = new Float32Array(B * T * C);
+    new CpuDitAttention(await CpuKernels.create(), H, dh).run(qkv, B, T, mask, chunk, o);
+    const ref = new Float32Array(B * T * C);
+    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) {
+      const lim = Math.min(T, (Math.floor(i / chunk) + 1) * chunk);
+      let vis = Array.from({ length: T }, (_, j) => j < lim && mask[b * T + j] > 0.5);
+      if (!vis.some(Boolean)) vis = vis.map(() => true);
+      const q = (b * T + i) * 3 * C + h * dh;
+      const s = vis.map((v, j) => {
+        if (!v) return -Infinity;
+        let d = 0;
+        for (let c = 0; c < dh; c++) d += qkv[q + c] * qkv[(b * T + j) * 3 * C + C + h * dh + c];
+        return d / Math.sqrt(dh);
+      });
+      const mx = Math.max(...s);
+      const e = s.map((v) => Math.exp(v - mx));
+      const sum = e.reduce((a, v) => a + v, 0);
+      for (let c = 0; c < dh; c++) {
+        let acc = 0;
+        for (let j = 0; j < T; j++) acc += (e[j] / sum) * qkv[(b * T + j) * 3 * C + 2 * C + h * dh + c];
+        ref[(b * T + i) * C + h * dh + c] = acc;
+      }
+    }
+    expect(maxAbsDiff(o, ref)).toBeLessThan(1e-5);
+  });
+});
 
 describe('wasm engine: flow on the tiny official fixtures', () => {
   it('estimator and whole-solve sets pass verify', async () => {

@@ -1,14 +1,227 @@
-/** STUB — being written: the HiFT vocoder on the CPU. */
-import type { ModelFiles } from '../../pipeline/model-files.js';
+/**
+ * CausalHiFTGenerator.inference on the CPU: the same stages, padding and streaming trims as the WebGPU forward
+ * (src/models/hift/forward.ts, which documents the data flow), with every convolution a GEMM through the WASM
+ * kernel (src/models/cpu/conv.ts) on time-major activations [L, C].
+ *
+ *   f0      F0 predictor in float64 (f0-wasm.ts, or f0.ts when the module is missing)
+ *   source  per-frame sines (source.ts) merged with the noise table: s [L]; its STFT S [F, N+2]
+ *   trunk   conv_pre; per stage: Down(S) → source ResBlock; LeakyReLU → polyphase Up (+ReflectionPad on the
+ *           last stage) + source; mean of the stage's ResBlocks
+ *   head    LeakyReLU(0.01) → conv_post → exp/sin → iSTFT → clamp
+ *
+ * The upsamplers (nearest ×u then a causal conv) use kernels/conv1d.ts foldUpsampleWeight: u phase outputs per
+ * input time with ⌈(K−1)/u⌉+1 taps each (3 for every stage) instead of K taps at the output rate; the GEMM's
+ * [Lin, u·C] output is the upsampled [u·Lin, C] in time-major order.
+ */
+import { foldUpsampleWeight, packSnakeAlpha } from '../../../kernels/conv1d.js';
+import { CpuKernels } from '../../../kernels/cpu-linear.js';
+import { stftTables } from '../../../kernels/stft.js';
 import type { HiftOutputs } from '../../ort/engine.js';
+import type { ModelFiles } from '../../pipeline/model-files.js';
+import { hiftConfigFromYaml, type HiftConfig } from '../hift/config.js';
+import { predictF0 } from '../hift/f0.js';
+import { F0Wasm } from '../hift/f0-wasm.js';
+import { HiftInputError } from '../hift/forward.js';
+import { stageElements } from '../hift/scratch.js';
+import { sourceFrameTable } from '../hift/source.js';
+import { loadHiftWeights, type ConvWeight, type HiftWeights, type ResBlockWeight } from '../hift/weights.js';
+import { CpuConvs, type CpuConvWeight } from './conv.js';
+import { Istft, leakyRelu, mergeSource, snake, stftTimeMajor } from './hift-dsp.js';
+
+/** Upstream's magnitude clip before the iSTFT. */
+const MAG_CLIP = 100;
+/** conv_post's LeakyReLU uses torch's default slope, not lrelu_slope. */
+const POST_SLOPE = 0.01;
+
+interface CpuResBlock {
+  channels: number;
+  k: number;
+  dilations: readonly number[];
+  convs1: CpuConvWeight[];
+  convs2: CpuConvWeight[];
+  /** packSnakeAlpha pairs [C, 2] */
+  alpha1: Float32Array[];
+  alpha2: Float32Array[];
+}
+
+interface CpuStage {
+  channels: number;
+  rate: number;
+  /** product of the later stages' rates: the source downsampler's stride */
+  stride: number;
+  down: CpuConvWeight;
+  sourceRes: CpuResBlock;
+  /** polyphase upsampler: [u·C, Cin, taps], output channel r·C + c is phase r of channel c */
+  up: CpuConvWeight;
+  res: CpuResBlock[];
+}
+
+/** Sizes of one call (see forward.ts for the streaming rules). */
+interface CallShape {
+  /** f0 / source frames */
+  tf: number;
+  /** trunk frames after conv_pre */
+  t0: number;
+  /** source STFT frames kept */
+  fk: number;
+  samples: number;
+}
+
+/** Stage activations: each [L, C] with C·L ≤ stageElements(cfg, frames). */
+const STAGE_BUFFERS = ['x', 'xs', 'd', 'si', 'sx', 'a', 'p', 'q'] as const;
+type StageBuffer = (typeof STAGE_BUFFERS)[number];
 
 export class CpuHift {
+  /** Reused across calls, reallocated only when a call needs more. */
+  private stageCap = 0;
+  private stageBufs = {} as Record<StageBuffer, Float32Array>;
+  private readonly pool = new Map<string, Float32Array>();
+
+  private constructor(
+    private readonly cfg: HiftConfig,
+    private readonly weights: HiftWeights,
+    private readonly convs: CpuConvs,
+    private readonly pre: CpuConvWeight,
+    private readonly stages: CpuStage[],
+    private readonly post: CpuConvWeight,
+    private readonly f0Wasm: F0Wasm | null,
+    private readonly tables: Float32Array,
+    private readonly istft: Istft,
+  ) {}
+
   static async create(files: ModelFiles): Promise<CpuHift> {
-    void files;
-    return new CpuHift();
+    const cfg = hiftConfigFromYaml(files.yaml);
+    const w = loadHiftWeights(files.hift, cfg);
+    const convs = new CpuConvs(await CpuKernels.create());
+    const conv = (c: ConvWeight) => convs.weight(c.w, c.bias, c.cout, c.cin, c.k, c.name);
+    const resblock = (rb: ResBlockWeight): CpuResBlock => ({
+      channels: rb.channels,
+      k: rb.k,
+      dilations: rb.dilations,
+      convs1: rb.convs1.map(conv),
+      convs2: rb.convs2.map(conv),
+      alpha1: rb.alpha1.map(packSnakeAlpha),
+      alpha2: rb.alpha2.map(packSnakeAlpha),
+    });
+    const nk = cfg.resblockKernels.length;
+    const stages = cfg.upsampleRates.map((u, i): CpuStage => {
+      const c = w.ups[i];
+      const folded = foldUpsampleWeight(c.w, c.cout, c.cin, c.k, u);
+      // Every phase of channel c shares c's bias.
+      const bias = new Float32Array(u * c.cout).map((_, n) => c.bias[n % c.cout]);
+      return {
+        channels: c.cout,
+        rate: u,
+        stride: cfg.upsampleRates.slice(i + 1).reduce((a, b) => a * b, 1),
+        down: conv(w.sourceDowns[i]),
+        sourceRes: resblock(w.sourceResblocks[i]),
+        up: convs.weight(folded.w, bias, folded.cout, c.cin, folded.k, c.name),
+        res: w.resblocks.slice(i * nk, (i + 1) * nk).map(resblock),
+      };
+    });
+    const tables = stftTables(cfg.nFft);
+    return new CpuHift(cfg, w, convs, conv(w.convPre), stages, conv(w.convPost), await F0Wasm.create(w.f0), tables, new Istft(cfg.nFft, cfg.hop, tables));
   }
+
   /** mel [1, 80, frames] → speech, source, f0 (as Engine.hift; sineNoise is the fixed table [≥480·frames, 9]). */
   async inference(mel: Float32Array, frames: number, sineNoise: Float32Array, finalize: boolean): Promise<HiftOutputs> {
-    throw new Error(`cpu hift: not implemented (${mel.length}, ${frames}, ${sineNoise.length}, ${finalize})`);
+    const { cfg } = this;
+    const cin = cfg.inChannels, H = cfg.harmonics, NC = cfg.nFft + 2;
+    if (mel.length !== cin * frames) throw new HiftInputError(`hift: mel holds ${mel.length} values, [${cin}, ${frames}] expected`);
+    const sh = this.shape(frames, finalize);
+    const L = cfg.samplesPerFrame * sh.tf;
+    if (sineNoise.length < L * H) throw new HiftInputError(`hift: the noise table holds ${Math.floor(sineNoise.length / H)} rows of ${H}, ${L} needed`);
+
+    const f0 = this.f0Wasm ? this.f0Wasm.predict(mel, cin, frames, finalize) : predictF0(this.weights.f0, mel, cin, frames, finalize);
+    const source = mergeSource(sourceFrameTable(cfg, f0), sineNoise, this.weights.lLinear, H, cfg.samplesPerFrame, L, this.buf('source', L));
+    const spec = stftTimeMajor(source, L, this.tables, cfg.nFft, cfg.hop, sh.fk, this.buf('spec', sh.fk * NC));
+
+    this.ensureStageBuffers(stageElements(cfg, sh.tf));
+    const b = this.stageBufs;
+    // Trunk mel = mel[:, :tf] as [tf, Cin]; conv_pre reads frames t..t+look (zeros, or context frames, past tf).
+    const melT = this.buf('mel', sh.tf * cin);
+    for (let t = 0; t < sh.tf; t++) for (let c = 0; c < cin; c++) melT[t * cin + c] = mel[c * frames + t];
+    this.convs.run(this.pre, melT, sh.tf, b.xs, sh.t0);
+    let len = sh.t0, ch = cfg.baseChannels;
+    this.stages.forEach((st, i) => {
+      len = this.stage(st, i === this.stages.length - 1, len, ch, spec, sh.fk);
+      ch = st.channels;
+    });
+
+    const y = this.buf('y', len * NC);
+    leakyRelu(b.xs, len * ch, POST_SLOPE, b.a);
+    this.convs.run(this.post, b.a, len, y, len, { padLeft: this.post.k - 1 });
+    const speech = this.istft.run(y, len, sh.samples, MAG_CLIP, cfg.audioLimit, new Float32Array(sh.samples));
+    return { speech, source: source.slice(), f0 };
+  }
+
+  /** Frame counts of a call on T mel frames; streaming keeps pad₀ f0 context frames and conv_pre's look-ahead. */
+  private shape(T: number, finalize: boolean): CallShape {
+    const { cfg } = this;
+    const look = cfg.convPreLookRight;
+    const tf = finalize ? T : T - this.weights.f0.layers[0].pad;
+    const t0 = finalize ? tf : tf - look;
+    const samples = cfg.samplesPerFrame * (finalize ? t0 : t0 - 1);
+    if (samples < 1) throw new HiftInputError(`hift: ${T} mel frames give no audio with finalize=${finalize}`);
+    const stftPerFrame = cfg.samplesPerFrame / cfg.hop;
+    return { tf, t0, fk: stftPerFrame * tf + 1 - (finalize ? 0 : stftPerFrame * look), samples };
+  }
+
+  /**
+   * One upsampling stage: xs [lin, cin] (the previous stage's output) → xs [Li, C]; returns Li.
+   * Li = u·lin, plus the ReflectionPad1d((1, 0)) row on the last stage.
+   */
+  private stage(st: CpuStage, last: boolean, lin: number, cin: number, spec: Float32Array, fk: number): number {
+    const b = this.stageBufs, C = st.channels;
+    const Li = lin * st.rate + (last ? 1 : 0);
+    // Source branch: strided causal conv of the STFT (left pad stride−1), then its ResBlock.
+    const lDown = Math.floor((fk - 1 - st.down.k + st.stride) / st.stride) + 1;
+    if (lDown !== Li) throw new HiftInputError(`hift: ${st.down.name} gives ${lDown} frames, the stage has ${Li}`);
+    this.convs.run(st.down, spec, fk, b.d, Li, { stride: st.stride, padLeft: st.stride - 1 });
+    this.resblock(st.sourceRes, b.d, Li, b.si, false);
+    // Trunk: LeakyReLU, then the polyphase upsampler ([lin, u·C] ≡ [u·lin, C]), one row later on the last stage.
+    leakyRelu(b.xs, lin * cin, this.cfg.lreluSlope, b.a);
+    this.convs.run(st.up, b.a, lin, last ? b.x.subarray(C) : b.x, lin, { padLeft: st.up.k - 1 });
+    if (last) b.x.copyWithin(0, 2 * C, 3 * C); // ReflectionPad1d((1, 0)) prepends time 1
+    const n = Li * C;
+    for (let i = 0; i < n; i++) b.x[i] += b.si[i];
+    st.res.forEach((rb, j) => this.resblock(rb, b.x, Li, b.xs, j > 0));
+    const inv = st.res.length;
+    for (let i = 0; i < n; i++) b.xs[i] /= inv;
+    return Li;
+  }
+
+  /**
+   * dest = ResBlock(x) (or dest += with accumulate), x and dest [L, C], distinct. Per dilation d:
+   * x ← x + conv₂(Snake₂(conv₁,d(Snake₁(x)))), both convs causal (left pads (k−1)·d and k−1).
+   */
+  private resblock(rb: CpuResBlock, x: Float32Array, L: number, dest: Float32Array, accumulate: boolean): void {
+    const b = this.stageBufs, C = rb.channels, k = rb.k, n = L * C;
+    let input = x;
+    rb.dilations.forEach((d, m) => {
+      snake(input, rb.alpha1[m], L, C, b.sx);
+      this.convs.run(rb.convs1[m], b.sx, L, b.a, L, { dilation: d, padLeft: (k - 1) * d });
+      snake(b.a, rb.alpha2[m], L, C, b.a);
+      const last = m === rb.dilations.length - 1;
+      // The output ping-pongs between p and q (never the buffer it reads as residual).
+      const out = last && !accumulate ? dest : input === b.p ? b.q : b.p;
+      this.convs.run(rb.convs2[m], b.a, L, out, L, { padLeft: k - 1 });
+      if (last && accumulate) for (let i = 0; i < n; i++) dest[i] += out[i] + input[i];
+      else for (let i = 0; i < n; i++) out[i] += input[i];
+      input = out;
+    });
+  }
+
+  private ensureStageBuffers(n: number): void {
+    if (n <= this.stageCap) return;
+    for (const name of STAGE_BUFFERS) this.stageBufs[name] = new Float32Array(n);
+    this.stageCap = n;
+  }
+
+  /** A pooled array of at least n values (contents are not kept when it grows). */
+  private buf(name: string, n: number): Float32Array {
+    let a = this.pool.get(name);
+    if (!a || a.length < n) this.pool.set(name, (a = new Float32Array(n)));
+    return a.subarray(0, n);
   }
 }

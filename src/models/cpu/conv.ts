@@ -1,0 +1,109 @@
+/**
+ * Conv1d on the CPU as a GEMM through the WASM kernel (kernels/cpu-linear.ts), on time-major activations.
+ *
+ *   x [Lin, Cin] (row t = all channels at time t)  →  out [Lout, Cout]
+ *   out[t, o] = bias[o] + Σ_{j, c} W[o, c, j] · x[t·stride + j·dilation − padLeft, c]     (zero outside [0, Lin))
+ *
+ * computed as im2col [Lout, Kt·Cin] · W'ᵀ with W' = W permuted once to [Cout, Kt, Cin] and made resident.
+ *
+ * Why time-major rather than PyTorch's [C, L]: the GEMM's output rows are output times, so y [Lout, Cout] is
+ * already the next layer's input (no transpose per conv); an im2col row is Kt contiguous Cin-slices of x (and a
+ * single copy of Kt·Cin values when dilation is 1), where channel-major data would need a gather per element;
+ * and a polyphase upsampler's output [Lin, u·Cout] (phase-major channels) is the upsampled [u·Lin, Cout] as is.
+ *
+ * The GEMM takes its SIMD path only when K % 4 == 0, so rows are padded with zero columns to a multiple of 4
+ * (e.g. the 18-channel k1 source downsampler). Long outputs run in chunks of rows so that the im2col buffer
+ * (here and its copy in the WASM memory) stays about a megabyte, whatever the utterance length.
+ */
+import type { CpuKernels, CpuMatrix } from '../../../kernels/cpu-linear.js';
+import { ShapeMismatchError } from '../../gpu/errors.js';
+
+/** Floats of im2col rows per GEMM call (about 1 MiB, L2-sized). */
+const CHUNK_FLOATS = 1 << 18;
+
+export interface ConvGeometry {
+  dilation?: number;
+  stride?: number;
+  padLeft?: number;
+}
+
+/** A conv weight resident in a CpuKernels memory. */
+export interface CpuConvWeight {
+  readonly name: string;
+  readonly cout: number;
+  readonly cin: number;
+  readonly k: number;
+  /** im2col row length: k·cin rounded up to a multiple of 4 */
+  readonly row: number;
+  readonly matrix: CpuMatrix;
+}
+
+/** [Cout, Cin, K] → [Cout, row] with row index j·Cin + c (the im2col order), zero-padded to `row`. */
+export function permuteConvWeight(w: Float32Array, cout: number, cin: number, k: number, row: number): Float32Array {
+  if (w.length !== cout * cin * k) throw new ShapeMismatchError(`conv weight: ${w.length} values are not [${cout}, ${cin}, ${k}]`);
+  const out = new Float32Array(cout * row);
+  for (let o = 0; o < cout; o++) {
+    for (let c = 0; c < cin; c++) {
+      for (let j = 0; j < k; j++) out[o * row + j * cin + c] = w[(o * cin + c) * k + j];
+    }
+  }
+  return out;
+}
+
+/** Output length of a conv over `lin` inputs (the caller's lout may be shorter: streaming drops a tail). */
+export function convOutLength(lin: number, k: number, g: ConvGeometry = {}): number {
+  const d = g.dilation ?? 1, s = g.stride ?? 1, p = g.padLeft ?? 0;
+  return Math.floor((lin + p - (k - 1) * d - 1) / s) + 1;
+}
+
+/** Convolutions over one CpuKernels, sharing one im2col buffer. */
+export class CpuConvs {
+  private cols = new Float32Array(0);
+
+  constructor(readonly kernels: CpuKernels) {}
+
+  /** Makes W [Cout, Cin, K] (+ bias [Cout]) resident in im2col order. */
+  weight(w: Float32Array, bias: Float32Array | undefined, cout: number, cin: number, k: number, name: string): CpuConvWeight {
+    const row = Math.ceil((k * cin) / 4) * 4;
+    const matrix = this.kernels.matrix(permuteConvWeight(w, cout, cin, k, row), cout, row, bias, name);
+    return { name, cout, cin, k, row, matrix };
+  }
+
+  /** out [lout, Cout] = conv(x [lin, Cin]); `out` must not alias `x`. */
+  run(c: CpuConvWeight, x: Float32Array, lin: number, out: Float32Array, lout: number, g: ConvGeometry = {}): Float32Array {
+    if (x.length < lin * c.cin) throw new ShapeMismatchError(`conv ${c.name}: x holds ${x.length} values, [${lin}, ${c.cin}] expected`);
+    if (out.length < lout * c.cout) throw new ShapeMismatchError(`conv ${c.name}: out holds ${out.length} values, [${lout}, ${c.cout}] expected`);
+    const rows = Math.max(2, Math.floor(CHUNK_FLOATS / c.row));
+    if (this.cols.length < rows * c.row) this.cols = new Float32Array(rows * c.row);
+    for (let t0 = 0; t0 < lout; t0 += rows) {
+      const m = Math.min(rows, lout - t0);
+      this.im2col(c, x, lin, t0, m, g);
+      this.kernels.linear(this.cols, m, c.matrix, out.subarray(t0 * c.cout, (t0 + m) * c.cout));
+    }
+    return out;
+  }
+
+  /** cols [m, row] for output times t0 … t0+m−1. */
+  private im2col(c: CpuConvWeight, x: Float32Array, lin: number, t0: number, m: number, g: ConvGeometry): void {
+    const d = g.dilation ?? 1, s = g.stride ?? 1, p = g.padLeft ?? 0;
+    const { cin, k, row } = c;
+    const cols = this.cols;
+    for (let r = 0; r < m; r++) {
+      const base = (t0 + r) * s - p; // input time of tap 0
+      // Taps j in [jLo, jHi) read inside x; the rest are zero padding.
+      const jLo = base >= 0 ? 0 : Math.min(k, Math.ceil(-base / d));
+      const jHi = Math.max(jLo, Math.min(k, Math.floor((lin - 1 - base) / d) + 1));
+      const o = r * row;
+      if (jLo > 0) cols.fill(0, o, o + jLo * cin);
+      if (d === 1) {
+        if (jHi > jLo) cols.set(x.subarray((base + jLo) * cin, (base + jHi) * cin), o + jLo * cin);
+      } else {
+        for (let j = jLo; j < jHi; j++) {
+          const q = base + j * d;
+          cols.set(x.subarray(q * cin, (q + 1) * cin), o + j * cin);
+        }
+      }
+      if (jHi * cin < row) cols.fill(0, o + jHi * cin, o + row);
+    }
+  }
+}
