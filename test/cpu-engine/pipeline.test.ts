@@ -3,18 +3,15 @@
  * engine (LLM, flow, HiFT, token2wav offline and streaming: the verify tolerances), the public streaming API on
  * it (createWasmPipeline) against token2wav_streaming, and text → speech on it against the WebGPU pipeline.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parsePt } from '../../loader/index.js';
 import { GpuContext } from '../../src/gpu/context.js';
-import { modelFilesFrom, type ModelFiles } from '../../src/pipeline/model-files.js';
+import type { ModelFiles } from '../../src/pipeline/model-files.js';
 import type { SpeakerPrompt } from '../../src/pipeline/types.js';
 import { createWasmPipeline } from '../../src/pipeline/wasm.js';
 import { createWebGpuPipeline } from '../../src/pipeline/webgpu.js';
 import { argmaxSampler } from '../../src/sampling/index.js';
 import { expectClose } from '../helpers/compare.js';
-import { readFixtureSet, TINY_DIR } from '../helpers/fixtures.js';
+import { readFixtureSet, streamingRequest, tinyModelFiles } from '../helpers/fixtures.js';
 import { testContext } from '../helpers/gpu.js';
 import { collect } from '../helpers/stream.js';
 import { verifyKinds } from './helpers.js';
@@ -23,13 +20,7 @@ let files: ModelFiles;
 const i32 = (d: ArrayLike<number>) => Int32Array.from(d as ArrayLike<number>, Number);
 
 beforeAll(() => {
-  const pt = (f: string) => parsePt(new Uint8Array(readFileSync(join(TINY_DIR, f))), f);
-  files = modelFilesFrom(
-    readFileSync(join(TINY_DIR, 'cosyvoice3.yaml'), 'utf8'),
-    JSON.parse(readFileSync(join(TINY_DIR, 'CosyVoice-BlankEN/config.json'), 'utf8')),
-    { llm: pt('llm.pt'), flow: pt('flow.pt'), hift: pt('hift.pt') },
-    'tiny fixture',
-  );
+  files = tinyModelFiles();
 });
 
 describe('the CPU fallback (WASM engine) end to end', () => {
@@ -39,18 +30,12 @@ describe('the CPU fallback (WASM engine) end to end', () => {
   }, 300_000);
 
   it('token2wav_streaming: both chunks through createWasmPipeline (bounds as on WebGPU: 1e-3, 2e-3)', async () => {
-    const sets = [0, 1].map((s) => readFixtureSet('token2wav_streaming', s));
-    const named = (set: number, kind: 'inputs' | 'outputs', name: string) => sets[set][kind].find((t) => t.name === name)!;
-    const speaker: SpeakerPrompt = {
-      promptTokens: i32(named(1, 'inputs', 'prompt_token').data),
-      promptMel: Float32Array.from(named(1, 'inputs', 'prompt_feat').data),
-      embedding: Float32Array.from(named(1, 'inputs', 'embedding').data),
-    };
-    const pipe = await createWasmPipeline(files, { sineNoise: Float32Array.from(named(1, 'inputs', 'sine_noise').data) });
-    const chunks = await collect(pipe.streamTokens(i32(named(1, 'inputs', 'token').data), speaker, { streaming: true, finalChunkMask: true }));
+    const req = streamingRequest();
+    const pipe = await createWasmPipeline(files, { sineNoise: req.sine });
+    const chunks = await collect(pipe.streamTokens(req.tokens, req.speaker, { streaming: true, finalChunkMask: true }));
     expect(chunks.map((c) => c.length)).toEqual([20160, 8640]);
     // Chunk 1 is rendered from our own chunk-0 mel; see test/pipeline/pipeline-ort.test.ts for why its bound is 2e-3.
-    chunks.forEach((c, i) => expectClose(c, named(i, 'outputs', 'tts_speech').data, { relL2: i === 0 ? 1e-3 : 2e-3, label: `token2wav_streaming/${i} (wasm)` }));
+    chunks.forEach((c, i) => expectClose(c, req.chunks[i], { relL2: i === 0 ? 1e-3 : 2e-3, label: `token2wav_streaming/${i} (wasm)` }));
     pipe.dispose();
   }, 120_000);
 

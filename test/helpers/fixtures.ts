@@ -5,11 +5,14 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { toFloat32 } from '../../loader/index.js';
+import { parsePt, toFloat32 } from '../../loader/index.js';
 import { loadPt, readHyperYaml } from '../../loader/node.js';
 import { parseTensorFile, typedData } from '../../loader/tensor-file.js';
 import { hiftConfigFromYaml, type HiftConfig } from '../../src/models/hift/config.js';
 import { loadHiftWeights, type HiftWeights } from '../../src/models/hift/weights.js';
+import { modelFilesFrom, type ModelFiles } from '../../src/pipeline/model-files.js';
+import type { SpeakerPrompt } from '../../src/pipeline/types.js';
+
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** ../shared/fixtures relative to the project root (CI lays shared/ beside the clone). */
@@ -75,4 +78,32 @@ export function readFixtureSet(test: string, set: number, root = TINY_DIR): Fixt
 
 export function readManifest(root = TINY_DIR): any {
   return JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8'));
+}
+
+/** The tiny official checkpoints as the runtime's ModelFiles (llm.pt, flow.pt, hift.pt read as they are). */
+export function tinyModelFiles(): ModelFiles {
+  requireFixtures();
+  const pt = (f: string) => parsePt(new Uint8Array(readFileSync(join(TINY_DIR, f))), f);
+  return modelFilesFrom(
+    readFileSync(join(TINY_DIR, 'cosyvoice3.yaml'), 'utf8'),
+    JSON.parse(readFileSync(join(TINY_DIR, 'CosyVoice-BlankEN/config.json'), 'utf8')),
+    { llm: pt('llm.pt'), flow: pt('flow.pt'), hift: pt('hift.pt') },
+    'tiny fixture',
+  );
+}
+
+/**
+ * token2wav_streaming as one request of two chunks: set 0 is the first chunk (tokens[:28], finalize=false), set 1
+ * the final one (all 30 tokens, finalize=true). The request's speaker, tokens and noise table come from set 1.
+ */
+export function streamingRequest(): { speaker: SpeakerPrompt; tokens: Int32Array; sine: Float32Array; chunks: Float64Array[] } {
+  const sets = [0, 1].map((s) => readFixtureSet('token2wav_streaming', s));
+  const named = (set: number, kind: 'inputs' | 'outputs', name: string) => sets[set][kind].find((t) => t.name === name)!;
+  const input = (name: string) => named(1, 'inputs', name).data;
+  return {
+    speaker: { promptTokens: Int32Array.from(input('prompt_token')), promptMel: Float32Array.from(input('prompt_feat')), embedding: Float32Array.from(input('embedding')) },
+    tokens: Int32Array.from(input('token')),
+    sine: Float32Array.from(input('sine_noise')),
+    chunks: [0, 1].map((s) => named(s, 'outputs', 'tts_speech').data),
+  };
 }

@@ -17,7 +17,7 @@ import type { SpeakerPrompt } from '../../src/pipeline/types.js';
 import { SyntheticTextFrontend } from '../../src/pipeline/text-frontends.js';
 import { expectClose } from '../helpers/compare.js';
 import { collect } from '../helpers/stream.js';
-import { readFixtureSet, TINY_DIR } from '../helpers/fixtures.js';
+import { readFixtureSet, streamingRequest, TINY_DIR } from '../helpers/fixtures.js';
 
 let dir: string;
 let engine: OrtEngine;
@@ -56,25 +56,17 @@ describe('pipeline over ONNX Runtime reproduces token2wav fixtures', () => {
   });
 
   it('streaming: chunk by chunk equal to token2wav_streaming sets 0 and 1 (two chunks of one request)', async () => {
-    // Set 0 is the first chunk (tokens[:28], finalize=false), set 1 the final one (all 30 tokens, finalize=true).
-    const sets = [0, 1].map((s) => readFixtureSet('token2wav_streaming', s));
-    const named = (set: number, kind: 'inputs' | 'outputs', name: string) => sets[set][kind].find((t) => t.name === name)!;
-    const speaker: SpeakerPrompt = {
-      promptTokens: i32(named(1, 'inputs', 'prompt_token').data),
-      promptMel: Float32Array.from(named(1, 'inputs', 'prompt_feat').data),
-      embedding: Float32Array.from(named(1, 'inputs', 'embedding').data),
-    };
-    const pipe = pipelineWith(Float32Array.from(named(1, 'inputs', 'sine_noise').data));
+    const { speaker, tokens, sine, chunks: expected } = streamingRequest();
+    const pipe = pipelineWith(sine);
     // The fixture's final chunk ran token2wav with stream=True (its flow_mel says so); upstream's tts() passes
     // stream=False there. finalChunkMask reproduces the fixture; the default follows tts().
-    const tokens = i32(named(1, 'inputs', 'token').data);
     const chunks = await collect(pipe.streamTokens(tokens, speaker, { streaming: true, finalChunkMask: true }));
-    expect(chunks.map((c) => c.length)).toEqual([named(0, 'outputs', 'tts_speech').data.length, named(1, 'outputs', 'tts_speech').data.length]);
+    expect(chunks.map((c) => c.length)).toEqual(expected.map((c) => c.length));
     // Chunk 1 here is rendered from OUR chunk-0 mel (rel-L2 ~8e-7 from the fixture's), not the fixture's cache as in
     // `verify`; HiFT's phase cumsum over 20k samples amplifies that to ~1.2e-3 (measured), hence 2e-3 for chunk 1.
-    chunks.forEach((c, i) => expectClose(c, named(i, 'outputs', 'tts_speech').data, { relL2: i === 0 ? 1e-3 : 2e-3, label: `token2wav_streaming/${i} tts_speech` }));
+    chunks.forEach((c, i) => expectClose(c, expected[i], { relL2: i === 0 ? 1e-3 : 2e-3, label: `token2wav_streaming/${i} tts_speech` }));
     // With upstream tts()'s full-attention final call the first chunk is the same and the total length too.
-    const upstream = await collect(pipelineWith(Float32Array.from(named(1, 'inputs', 'sine_noise').data)).streamTokens(tokens, speaker, { streaming: true }));
+    const upstream = await collect(pipelineWith(sine).streamTokens(tokens, speaker, { streaming: true }));
     expect(upstream[0]).toEqual(chunks[0]);
     expect(upstream.reduce((n, c) => n + c.length, 0)).toBe(28800);
   });
