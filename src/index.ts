@@ -10,6 +10,10 @@ export { BrowserRuntimeError, ModelCacheQuotaError, ModelFetchError, Unsupported
 export { HttpModelSource, MODEL_CACHE_NAME, openModelCache, clearModelCache, loadOnnxFromSource, type ModelSource, type CacheLike } from './browser/model-source.js';
 // The pipeline: models on WebGPU behind the streaming TextToSpeech contract, model files, text frontends.
 export { createWebGpuPipeline, PIPELINE_DEFAULTS, type WebGpuPipelineOptions } from './pipeline/webgpu.js';
+// The CPU fallback: the same pipeline on TypeScript models with WebAssembly SIMD matrix products.
+export { createWasmPipeline, type WasmPipelineOptions } from './pipeline/wasm.js';
+export { WasmEngine } from './pipeline/wasm-engine.js';
+export { CpuKernels, CpuMemoryError, type CpuMatrix } from '../kernels/cpu-linear.js';
 export { collectTunePoints, tunePoints, type TuneOptions, type TuneReport } from './tune/tuner.js';
 export { tuneLlm, tuneFlow, type LlmTuneOptions, type FlowTuneOptions } from './tune/models.js';
 export { CosyVoicePipeline, EmptyTextError, SpeakerMismatchError, type PipelineModels, type StreamOptions } from './pipeline/tts.js';

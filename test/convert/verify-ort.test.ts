@@ -27,8 +27,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('verify --engine ort on the tiny fixtures', () => {
-  it('passes every compared tensor of every manifest test', async () => {
-    const engine = await OrtEngine.create(out);
+  // onnxruntime-web's WebAssembly backend (the CPU fallback's baseline in bench/engines.ts) on the same graphs.
+  it.each([['onnxruntime-node, cpu EP', 'node'], ['onnxruntime-web, wasm backend', 'web']] as const)('%s: passes every compared tensor of every manifest test', async (_, runtime) => {
+    const engine = await OrtEngine.create(out, { runtime });
+    expect(engine.name).toBe(runtime === 'web' ? 'ort-web' : 'ort');
     const lines: string[] = [];
     const r = await verifyFixtures(engine, TINY_DIR, { print: (l) => lines.push(l) });
     await engine.dispose();
