@@ -10,7 +10,8 @@
  *
  * Stages: LLM prefill of 128 rows, then decode steps at context 129… (median of 16); the DiT estimator (CFG batch
  * 2, T = 200 frames); HiFT on 50 mel frames (1 s of audio). Each is the median of --reps calls after one warm-up.
- * The folder comes from bench/make-full-folder.ts (written there when missing: ~7 GB, never inside the repo).
+ * The folder comes from bench/make-full-folder.ts (written there when missing: ~7 GB, never inside the repo);
+ * onnxruntime-web gets a second conversion with every initializer inline (its Node build mounts no external data).
  * Results: bench/results/engines.json and a markdown table.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -30,19 +31,23 @@ import { median } from './stats.js';
 const a = parseArgs({ allowPositionals: true, options: { engines: { type: 'string', default: 'wasm,ort-web,ort-cpu' }, reps: { type: 'string', default: '3' } } });
 const root = a.positionals[0] ?? '/tmp/cosyvoice3-full';
 const reps = Number(a.values.reps);
-const model = join(root, 'model'), converted = join(root, 'converted');
-if (!existsSync(join(converted, 'cosyvoice.json'))) {
-  if (!existsSync(join(model, 'hift.pt'))) writeRandomFolder(model, FULL_DIMS);
-  await convertModel(model, converted);
-}
+const model = join(root, 'model'), converted = join(root, 'converted'), inline = join(root, 'converted-inline');
+const engines = a.values.engines!.split(',');
+if (!existsSync(join(model, 'hift.pt'))) writeRandomFolder(model, FULL_DIMS);
+if (!existsSync(join(converted, 'cosyvoice.json'))) await convertModel(model, converted);
+if (engines.some((e) => e.startsWith('ort-web')) && !existsSync(join(inline, 'cosyvoice.json'))) await convertModel(model, inline, { externalThreshold: 1.9 * 2 ** 30 });
 
-async function open(name: string): Promise<Engine> {
+type Stage = 'llm' | 'flow' | 'hift';
+
+/** An engine for `stage`: ONNX Runtime opens only that model's graphs (onnxruntime-web may fail on one alone). */
+async function open(name: string, stage: Stage): Promise<Engine> {
   if (name === 'wasm') return WasmEngine.create(await loadModelFolder(converted));
   if (name === 'webgpu') return WebGpuEngine.create(converted);
-  if (name === 'ort-cpu') return OrtEngine.create(converted);
-  if (name === 'ort-cpu-1t') return OrtEngine.create(converted, { intraOpNumThreads: 1 });
-  if (name === 'ort-web') return OrtEngine.create(converted, { runtime: 'web', intraOpNumThreads: 1 });
-  if (name === 'ort-web-2t') return OrtEngine.create(converted, { runtime: 'web', intraOpNumThreads: 2 });
+  const only = [stage];
+  if (name === 'ort-cpu') return OrtEngine.create(converted, { only });
+  if (name === 'ort-cpu-1t') return OrtEngine.create(converted, { intraOpNumThreads: 1, only });
+  if (name === 'ort-web') return OrtEngine.create(inline, { runtime: 'web', intraOpNumThreads: 1, only });
+  if (name === 'ort-web-2t') return OrtEngine.create(inline, { runtime: 'web', intraOpNumThreads: 2, only });
   throw new Error(`unknown engine ${name}: use wasm, webgpu, ort-web, ort-web-2t, ort-cpu or ort-cpu-1t`);
 }
 
@@ -65,15 +70,12 @@ const rnd = (n: number, seed: number) => {
   return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296) * 2 - 1);
 };
 
-interface Row { engine: string; load_ms: number; prefill128_ms: number; decode_ms: number; estimator_ms: number; hift_1s_ms: number }
+/** A stage's numbers, or why it has none (e.g. onnxruntime-web cannot hold the f32 LLM in its 4 GiB heap). */
+type Cell = Record<string, number> | { error: string };
 
-async function measure(name: string): Promise<Row> {
-  const t0 = performance.now();
-  const e = await open(name);
-  const load = performance.now() - t0;
-  const c = e.config;
-  const H = c.llm.hidden;
-  // LLM: a 128-row prefill, then 16 decode steps (medians over fresh sessions for the prefill).
+async function llmStage(e: Engine): Promise<Record<string, number>> {
+  const H = e.config.llm.hidden;
+  // A 128-row prefill (median over fresh sessions), then 16 decode steps after it.
   const prefill = await med(reps, async () => {
     const s = await e.llmSession();
     await s.step(rnd(128 * H, 1), 128);
@@ -84,36 +86,70 @@ async function measure(name: string): Promise<Row> {
   const steps: number[] = [];
   for (let i = 0; i < 17; i++) steps.push(await timed(() => s.step(rnd(H, 2 + i), 1)));
   s.dispose();
-  // DiT: CFG batch 2, T = 200.
-  const B = 2, T = 200, C = c.flow.dit.melDim;
+  return { prefill128_ms: prefill, decode_ms: median(steps.slice(1)) };
+}
+
+async function flowStage(e: Engine): Promise<Record<string, number>> {
+  const c = e.config.flow.dit, B = 2, T = 200;
   const inp = {
-    x: rnd(B * C * T, 3), mask: new Float32Array(B * T).fill(1), mu: rnd(B * c.flow.dit.muDim * T, 4), t: Float32Array.of(0.5, 0.5),
-    spks: rnd(B * c.flow.dit.spkDim, 5), cond: rnd(B * C * T, 6), batch: B, frames: T, streaming: false,
+    x: rnd(B * c.melDim * T, 3), mask: new Float32Array(B * T).fill(1), mu: rnd(B * c.muDim * T, 4), t: Float32Array.of(0.5, 0.5),
+    spks: rnd(B * c.spkDim, 5), cond: rnd(B * c.melDim * T, 6), batch: B, frames: T, streaming: false,
   };
-  const estimator = await med(reps, () => e.flowEstimator(inp));
-  // HiFT: 50 mel frames = 1 s at 24 kHz.
-  const F = 50, Hn = c.hift.nbHarmonics + 1;
-  const mel = rnd(c.hift.inChannels * F, 7).map((v) => v * 2 - 4);
-  const noise = rnd(480 * F * Hn, 8).map((v) => (v + 1) / 2);
-  const hift = await med(reps, () => e.hift(mel, F, noise, true));
-  await e.dispose();
-  return { engine: name, load_ms: load, prefill128_ms: prefill, decode_ms: median(steps.slice(1)), estimator_ms: estimator, hift_1s_ms: hift };
+  return { estimator_ms: await med(reps, () => e.flowEstimator(inp)) };
+}
+
+async function hiftStage(e: Engine): Promise<Record<string, number>> {
+  // 50 mel frames = 1 s at 24 kHz.
+  const F = 50, H = e.config.hift.nbHarmonics + 1;
+  const mel = rnd(e.config.hift.inChannels * F, 7).map((v) => v * 2 - 4);
+  const noise = rnd(480 * F * H, 8).map((v) => (v + 1) / 2);
+  return { hift_1s_ms: await med(reps, () => e.hift(mel, F, noise, true)) };
+}
+
+const STAGES: [Stage, (e: Engine) => Promise<Record<string, number>>][] = [['llm', llmStage], ['flow', flowStage], ['hift', hiftStage]];
+
+interface Row { engine: string; load_ms: number; llm: Cell; flow: Cell; hift: Cell }
+
+async function measure(name: string): Promise<Row> {
+  const row: Row = { engine: name, load_ms: 0, llm: { error: '' }, flow: { error: '' }, hift: { error: '' } };
+  const whole = name === 'wasm' || name === 'webgpu';
+  let shared: Engine | undefined;
+  for (const [stage, run] of STAGES) {
+    let e: Engine | undefined;
+    try {
+      if (!shared) {
+        // The whole-model engines load once; ONNX Runtime loads each stage's graphs on their own.
+        const t0 = performance.now();
+        e = await open(name, stage);
+        row.load_ms += performance.now() - t0;
+        if (whole) shared = e;
+      } else e = shared;
+      row[stage] = await run(e);
+    } catch (err) {
+      row[stage] = { error: (err as Error).message.split('\n')[0].slice(0, 160) };
+    } finally {
+      if (e && !whole) await e.dispose();
+    }
+  }
+  await shared?.dispose();
+  return row;
 }
 
 const rows: Row[] = [];
-for (const name of a.values.engines!.split(',')) {
+for (const name of engines) {
   const r = await measure(name);
   console.error(JSON.stringify(r));
   rows.push(r);
 }
 const f = (x: number) => x.toFixed(x < 100 ? 1 : 0);
+const cell = (c: Cell, k: string) => ('error' in c ? `fails: ${c.error}` : f(c[k] as number));
 const cpu = `${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}`;
 const lines = [
   `Engines at full size, random weights, f32, through the Engine contract; machine: ${cpu}`,
   '',
   '| engine | load ms | LLM prefill 128 ms | LLM decode ms/token @129 | DiT estimator B=2 T=200 ms | HiFT ms per s of audio |',
   '|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.engine} | ${f(r.load_ms)} | ${f(r.prefill128_ms)} | ${f(r.decode_ms)} | ${f(r.estimator_ms)} | ${f(r.hift_1s_ms)} |`),
+  ...rows.map((r) => `| ${r.engine} | ${f(r.load_ms)} | ${cell(r.llm, 'prefill128_ms')} | ${cell(r.llm, 'decode_ms')} | ${cell(r.flow, 'estimator_ms')} | ${cell(r.hift, 'hift_1s_ms')} |`),
 ];
 console.log(lines.join('\n'));
 mkdirSync(RESULTS_DIR, { recursive: true });

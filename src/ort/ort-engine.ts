@@ -17,7 +17,11 @@ export interface OrtEngineOptions {
    * backend (WebAssembly SIMD) in this process, with intraOpNumThreads threads (default 1).
    */
   runtime?: 'node' | 'web';
+  /** Open only these models' graphs (default all); the others' methods throw. */
+  only?: ('llm' | 'flow' | 'hift')[];
 }
+
+const GRAPHS = { llm: ['llm.onnx', 'llm_embed.onnx'], flow: ['flow_encoder.onnx', 'flow.onnx'], hift: ['hift.onnx'] } as const;
 
 type Ort = typeof ortNode;
 type Session = ortNode.InferenceSession;
@@ -37,10 +41,11 @@ async function open(ort: Ort, dir: string, file: string, o: OrtEngineOptions): P
       ...(o.intraOpNumThreads ? { intraOpNumThreads: o.intraOpNumThreads } : {}),
     });
   }
-  // onnxruntime-web reads no files: the graph and its external data file (the converter writes <file>.data) as bytes.
-  const data = `${file}.data`;
-  const externalData = existsSync(join(dir, data)) ? [{ path: data, data: new Uint8Array(readFileSync(join(dir, data))) }] : [];
-  return ort.InferenceSession.create(new Uint8Array(readFileSync(join(dir, file))), { executionProviders: ['wasm'], logSeverityLevel: 3, externalData } as ortNode.InferenceSession.SessionOptions);
+  // onnxruntime-web's Node build cannot mount external data files ("Module.MountedFiles is not available").
+  if (existsSync(join(dir, `${file}.data`))) {
+    throw new Error(`onnxruntime-web in Node cannot read ${file}'s external data: convert with externalThreshold above the file's size (all inline, < 2 GiB)`);
+  }
+  return ort.InferenceSession.create(new Uint8Array(readFileSync(join(dir, file))), { executionProviders: ['wasm'], logSeverityLevel: 3 });
 }
 
 export class OrtEngine implements Engine {
@@ -49,11 +54,7 @@ export class OrtEngine implements Engine {
     readonly config: CosyVoiceConfig,
     /** The runtime module: tensors must come from the one that runs them. */
     private readonly ort: Ort,
-    private llm: Session,
-    private embed: Session,
-    private enc: Session,
-    private dit: Session,
-    private voc: Session,
+    private readonly sessions: Map<string, Session>,
   ) {
     this.name = ort === ortNode ? 'ort' : 'ort-web';
   }
@@ -61,10 +62,30 @@ export class OrtEngine implements Engine {
   static async create(dir: string, o: OrtEngineOptions = {}): Promise<OrtEngine> {
     const config = JSON.parse(readFileSync(join(dir, 'cosyvoice.json'), 'utf8')) as CosyVoiceConfig;
     const ort = await runtimeModule(o);
-    const [llm, embed, enc, dit, voc] = await Promise.all(
-      ['llm.onnx', 'llm_embed.onnx', 'flow_encoder.onnx', 'flow.onnx', 'hift.onnx'].map((f) => open(ort, dir, f, o)),
-    );
-    return new OrtEngine(config, ort, llm, embed, enc, dit, voc);
+    const files = (o.only ?? (['llm', 'flow', 'hift'] as const)).flatMap((m) => GRAPHS[m]);
+    const opened = await Promise.all(files.map((f) => open(ort, dir, f, o)));
+    return new OrtEngine(config, ort, new Map(files.map((f, i) => [f, opened[i]])));
+  }
+
+  private session(file: string): Session {
+    const s = this.sessions.get(file);
+    if (!s) throw new Error(`${this.name} engine: ${file} was not opened (OrtEngineOptions.only)`);
+    return s;
+  }
+  private get llm() {
+    return this.session('llm.onnx');
+  }
+  private get embed() {
+    return this.session('llm_embed.onnx');
+  }
+  private get enc() {
+    return this.session('flow_encoder.onnx');
+  }
+  private get dit() {
+    return this.session('flow.onnx');
+  }
+  private get voc() {
+    return this.session('hift.onnx');
   }
 
   private f32(d: Float32Array, dims: number[]) {
@@ -149,7 +170,7 @@ export class OrtEngine implements Engine {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.llm, this.embed, this.enc, this.dit, this.voc].map((s) => s.release()));
+    await Promise.all([...this.sessions.values()].map((s) => s.release()));
   }
 }
 
