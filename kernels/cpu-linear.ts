@@ -2,16 +2,44 @@
  * The CPU engine's matrix kernel through WebAssembly SIMD (kernels/wasm/gemm.as.ts): y[M, N] = x[M, K] · W[N, K]ᵀ
  * (+ bias), f32. Weights are copied once into the module's memory (`matrix`) and stay resident; each call copies
  * only x in and y out. One `CpuKernels` is one WebAssembly memory (at most 4 GiB): give each model its own.
+ * With threads (kernels/cpu-threads.ts) that memory is shared and a call's output columns are split among worker
+ * threads; the result is the same bit for bit.
  *
- * Built by `npm run build:wasm` (scripts/build-wasm.mjs → kernels/wasm/build/gemm.wasm.ts).
+ * Built by `npm run build:wasm` (scripts/build-wasm.mjs → kernels/wasm/build/gemm{,-mt}.wasm.ts).
  */
 import gemmWasm from './wasm/build/gemm.wasm.js';
+import gemmMtWasm from './wasm/build/gemm-mt.wasm.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
+import { GemmThreads, threadsUnavailable } from './cpu-threads.js';
 
 interface GemmExports {
   memory: WebAssembly.Memory;
-  gemm(x: number, w: number, bias: number, y: number, M: number, N: number, K: number): void;
+  gemm(x: number, w: number, bias: number, y: number, M: number, N: number, K: number, ldy: number): void;
   reserve(bytes: number): number;
+}
+
+export interface CpuKernelOptions {
+  /** Caps this instance's memory (default: WebAssembly's 4 GiB). */
+  maxBytes?: number;
+  /**
+   * Threads per GEMM, the caller's included (default: the host's cores, at most 8, where threads can run here:
+   * kernels/cpu-threads.ts threadsUnavailable; else 1).
+   */
+  threads?: number;
+}
+
+/**
+ * Multiply-adds below which a call stays on the calling thread: waking the workers costs tens of µs, about what
+ * 10⁶ multiply-adds take on one core.
+ */
+const THREAD_MIN_MACS = 1 << 20;
+
+/** The default thread count: the host's cores (at most 8) where threads can run, else 1. */
+export function defaultCpuThreads(): number {
+  if (threadsUnavailable()) return 1;
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  const os = (globalThis as { process?: { getBuiltinModule?: (id: string) => { availableParallelism?: () => number } | undefined } }).process?.getBuiltinModule?.('node:os');
+  return Math.max(1, Math.min(8, os?.availableParallelism?.() ?? nav?.hardwareConcurrency ?? 1));
 }
 
 /** A weight matrix W [N, K] (+ bias [N]) resident in one CpuKernels' memory. */
@@ -35,6 +63,11 @@ function decodeBase64(b64: string): Uint8Array {
 }
 
 let compiled: Promise<WebAssembly.Module> | undefined;
+let compiledMt: Promise<WebAssembly.Module> | undefined;
+/** The shared module's memory: 16 pages to start (more than its static data), growable to 4 GiB. */
+const MT_MEMORY = { initial: 16, maximum: 65536, shared: true } as const;
+/** The worker handshake's control block, at the start of the free memory. */
+const CTL_BYTES = 64;
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
@@ -46,15 +79,45 @@ export class CpuKernels {
   private constructor(
     private readonly e: GemmExports,
     private readonly maxBytes: number,
+    private threads: GemmThreads | null,
+    base: number,
   ) {
-    this.base = e.reserve(0);
+    this.base = base;
   }
 
-  /** `maxBytes` caps this instance's memory (default: WebAssembly's 4 GiB). */
-  static async create(opts: { maxBytes?: number } = {}): Promise<CpuKernels> {
-    compiled ??= WebAssembly.compile(decodeBase64(gemmWasm) as Uint8Array<ArrayBuffer>);
-    const inst = await WebAssembly.instantiate(await compiled, { env: { abort: () => { throw new Error('gemm wasm abort'); } } });
-    return new CpuKernels(inst.exports as unknown as GemmExports, opts.maxBytes ?? 2 ** 32);
+  static async create(opts: CpuKernelOptions = {}): Promise<CpuKernels> {
+    const maxBytes = opts.maxBytes ?? 2 ** 32;
+    const threads = opts.threads ?? defaultCpuThreads();
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`cpu kernels: threads must be a whole number ≥ 1, got ${threads}`);
+    const abort = () => {
+      throw new Error('gemm wasm abort');
+    };
+    if (threads === 1) {
+      compiled ??= WebAssembly.compile(decodeBase64(gemmWasm) as Uint8Array<ArrayBuffer>);
+      const inst = await WebAssembly.instantiate(await compiled, { env: { abort } });
+      const e = inst.exports as unknown as GemmExports;
+      return new CpuKernels(e, maxBytes, null, e.reserve(0));
+    }
+    const why = threadsUnavailable();
+    if (why) throw new RangeError(`cpu kernels: ${threads} threads asked for, but ${why}`);
+    compiledMt ??= WebAssembly.compile(decodeBase64(gemmMtWasm) as Uint8Array<ArrayBuffer>);
+    const module = await compiledMt;
+    const memory = new WebAssembly.Memory(MT_MEMORY);
+    const e = { ...(await WebAssembly.instantiate(module, { env: { memory, abort } })).exports, memory } as unknown as GemmExports;
+    const ctl = e.reserve(CTL_BYTES);
+    new Uint8Array(memory.buffer, ctl, CTL_BYTES).fill(0);
+    return new CpuKernels(e, maxBytes, await GemmThreads.start(module, memory, ctl, threads), ctl + CTL_BYTES);
+  }
+
+  /** Threads a large call is split over (1: the calling thread alone). */
+  get threadCount(): number {
+    return this.threads?.parts ?? 1;
+  }
+
+  /** Stops the worker threads (the resident matrices stay readable; later calls run on the calling thread). */
+  dispose(): void {
+    this.threads?.stop();
+    this.threads = null;
   }
 
   /** Bytes of WebAssembly memory this instance holds. */
@@ -103,7 +166,13 @@ export class CpuKernels {
     const yo = align16(xo + 4 * M * K);
     this.grow(yo + 4 * M * N - this.base, `${name} rows [${M}, ${K}] → [${M}, ${N}]`);
     new Float32Array(this.e.memory.buffer, xo, M * K).set(x.subarray(0, M * K));
-    this.e.gemm(xo, w, bias, yo, M, N, K);
+    const t = this.threads;
+    if (t && M * N * K >= THREAD_MIN_MACS && N > t.chunk(N)) {
+      // The workers take columns [chunk, N); this thread the first chunk.
+      t.dispatch(xo, w, bias, yo, M, N, K);
+      this.e.gemm(xo, w, bias, yo, M, t.chunk(N), K, N);
+      t.join();
+    } else this.e.gemm(xo, w, bias, yo, M, N, K, N);
     const y = new Float32Array(this.e.memory.buffer, yo, M * N);
     if (out) {
       out.set(y);

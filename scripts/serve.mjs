@@ -1,6 +1,7 @@
 // Tiny static dev server for the demo: serves dist/web (and extra model folders) on 127.0.0.1 with HTTP Range
 // support (single ranges: bytes=a-b, a-, -n), HEAD, and `Cache-Control: no-store` so that what the page does not
-// download again comes from its own model cache, not the HTTP cache.
+// download again comes from its own model cache, not the HTTP cache. Pages are cross-origin isolated (COOP/COEP):
+// SharedArrayBuffer then exists, which the CPU fallback's GEMM threads need (kernels/cpu-threads.ts).
 // Usage: node scripts/serve.mjs [--port 8080] [--root dist/web] [--mount /models/full=/path/to/folder]... [--log]
 // Prints `serving http://127.0.0.1:<port>/` once listening (port 0 picks a free one); --log prints one JSON line
 // per request ({method, path, range, status, bytes}) for tests.
@@ -96,6 +97,8 @@ const server = createServer((req, res) => {
     'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
     'accept-ranges': 'bytes',
     'cache-control': 'no-store',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-embedder-policy': 'require-corp',
   };
   const range = parseRange(req.headers.range, st.size);
   if (range === 'bad') {

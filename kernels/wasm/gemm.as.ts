@@ -1,8 +1,10 @@
 // AssemblyScript, WASM SIMD: the CPU engine's matrix kernel, y[M, N] = x[M, K] · W[N, K]ᵀ (+ bias[N]), f32 in,
-// f32 accumulation in four lanes per output. W is row-major [N, K] (PyTorch Linear order), so every output is a
+// f32 accumulation in four lanes per output; y's rows are ldy floats apart (ldy = N, or the full width when
+// threads each compute a slice of the columns: kernels/cpu-linear.ts). W is row-major [N, K] (PyTorch Linear order), so every output is a
 // dot product of two contiguous rows. A block of 2 rows of x × 4 rows of W keeps 8 vector accumulators: each W
 // vector loaded serves 2 rows and each x vector 4. K % 4 == 0 takes the vector loop; other K the scalar one.
-// Pointers are byte offsets into this module's memory (kernels/cpu-linear.ts manages it).
+// Pointers are byte offsets into this module's memory (kernels/cpu-linear.ts manages it). Built twice
+// (scripts/build-wasm.mjs): with its own memory, and importing a shared one for the worker threads.
 
 @inline function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
@@ -12,14 +14,14 @@
   return bias != 0 ? load<f32>(bias + (<usize>n << 2)) : 0;
 }
 
-function gemmScalar(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32): void {
+function gemmScalar(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, ldy: i32): void {
   for (let m = 0; m < M; m++) {
     const xr = x + (<usize>m * <usize>K << 2);
     for (let n = 0; n < N; n++) {
       const wr = w + (<usize>n * <usize>K << 2);
       let acc: f32 = 0;
       for (let k = 0; k < K; k++) acc += load<f32>(xr + (<usize>k << 2)) * load<f32>(wr + (<usize>k << 2));
-      store<f32>(y + ((<usize>m * <usize>N + <usize>n) << 2), acc + biasAt(bias, n));
+      store<f32>(y + ((<usize>m * <usize>ldy + <usize>n) << 2), acc + biasAt(bias, n));
     }
   }
 }
@@ -35,13 +37,13 @@ function rowTail(xr: usize, w: usize, bias: usize, yr: usize, n0: i32, n1: i32, 
   }
 }
 
-export function gemm(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32): void {
+export function gemm(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, ldy: i32): void {
   if (K & 3) {
-    gemmScalar(x, w, bias, y, M, N, K);
+    gemmScalar(x, w, bias, y, M, N, K, ldy);
     return;
   }
   const kb = <usize>K << 2;
-  const yb = <usize>N << 2;
+  const yb = <usize>ldy << 2;
   const N4 = N & ~3;
   let m = 0;
   for (; m + 2 <= M; m += 2) {

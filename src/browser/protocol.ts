@@ -72,6 +72,8 @@ export interface LoadedInfo {
   engine: string;
   /** Where the engine runs (the CPU fallback reports a pseudo adapter, "WebAssembly (CPU)"). */
   backend: 'webgpu' | 'wasm';
+  /** The CPU fallback's threads per matrix product (more than 1 needs a cross-origin-isolated page). */
+  threads?: number;
   sampleRate: number;
   adapter: AdapterDescription;
   /** One line naming the adapter, for display. */

@@ -8,6 +8,7 @@ import shaders from 'virtual:shaders';
 import { GpuContext } from '../gpu/context.js';
 import { adapterLabel, requestGpuDevice, type AdapterDescription, type GpuDeviceHandle } from '../gpu/device.js';
 import { NoAdapterError } from '../gpu/errors.js';
+import { defaultCpuThreads } from '../../kernels/cpu-linear.js';
 import { registerShaders } from '../gpu/shader-registry.js';
 import type { SynthesisStats } from '../pipeline/types.js';
 import { createEngine, createWasmEngine, type Engine } from './engine.js';
@@ -80,7 +81,7 @@ async function loadWasm(url: string, options: WorkerLoadOptions, t0: number): Pr
   unload();
   const src = await openSource(url, options);
   engine = await createWasmEngine(src, { engine: options.engine });
-  post({ type: 'loaded', engine: engine.name, backend: 'wasm', sampleRate: engine.sampleRate, adapter: WASM_ADAPTER, adapterLabel: adapterLabel(WASM_ADAPTER), shaderF16: false, loadMs: now() - t0, cache: { ...src.counters } });
+  post({ type: 'loaded', engine: engine.name, backend: 'wasm', threads: defaultCpuThreads(), sampleRate: engine.sampleRate, adapter: WASM_ADAPTER, adapterLabel: adapterLabel(WASM_ADAPTER), shaderF16: false, loadMs: now() - t0, cache: { ...src.counters } });
 }
 
 async function load(url: string, options: WorkerLoadOptions): Promise<void> {

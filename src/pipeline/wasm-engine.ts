@@ -4,6 +4,7 @@
  * `verify --engine wasm` runs every manifest test on it; the streaming pipeline runs on it through
  * src/pipeline/engine-ports.ts. Browser-safe: it takes ModelFiles, not a path.
  */
+import type { CpuKernelOptions } from '../../kernels/cpu-linear.js';
 import type { CosyVoiceConfig } from '../convert/config.js';
 import { CpuFlow } from '../models/cpu/flow.js';
 import { CpuHift } from '../models/cpu/hift.js';
@@ -20,8 +21,9 @@ export class WasmEngine implements Engine {
     private readonly voc: CpuHift,
   ) {}
 
-  static async create(files: ModelFiles): Promise<WasmEngine> {
-    const [llm, flow, voc] = await Promise.all([CpuLlm.create(files), CpuFlow.create(files), CpuHift.create(files)]);
+  /** `opts.threads`: threads per matrix product (default: the host's cores where threads can run; see CpuKernels). */
+  static async create(files: ModelFiles, opts: Pick<CpuKernelOptions, 'threads'> = {}): Promise<WasmEngine> {
+    const [llm, flow, voc] = await Promise.all([CpuLlm.create(files, opts), CpuFlow.create(files, opts), CpuHift.create(files, opts)]);
     return new WasmEngine(files.config, llm, flow, voc);
   }
 
@@ -43,5 +45,9 @@ export class WasmEngine implements Engine {
   async hift(mel: Float32Array, frames: number, sineNoise: Float32Array, finalize: boolean): Promise<HiftOutputs> {
     return this.voc.inference(mel, frames, sineNoise, finalize);
   }
-  async dispose(): Promise<void> {}
+  async dispose(): Promise<void> {
+    this.llm.dispose();
+    this.flow.dispose();
+    this.voc.dispose();
+  }
 }

@@ -11,12 +11,14 @@ import { WasmEngine } from './wasm-engine.js';
 
 export interface WasmPipelineOptions {
   text?: TextFrontend;
+  /** Threads per matrix product (default: the host's cores, at most 8, where threads can run; else 1). */
+  threads?: number;
   /** HiFT harmonic-noise table [rows, 9]; default: seeded, as on WebGPU (noise.ts). */
   sineNoise?: Float32Array;
 }
 
 export async function createWasmPipeline(files: ModelFiles, opts: WasmPipelineOptions = {}): Promise<CosyVoicePipeline> {
-  const engine = await WasmEngine.create(files);
+  const engine = await WasmEngine.create(files, { threads: opts.threads });
   const harmonics = files.config.hift.nbHarmonics + 1;
   const noise = opts.sineNoise ? SineNoiseTable.fromTable(opts.sineNoise, harmonics) : new SineNoiseTable(harmonics);
   return new CosyVoicePipeline({

@@ -122,7 +122,7 @@ async function ensureLoaded(): Promise<LoadedInfo> {
   ui.adapter.textContent = info.adapterLabel;
   const has = info.adapter.features.includes('shader-f16');
   ui.f16.textContent = info.shaderF16 ? 'yes (f16 kernels)' : `no — ${has ? (ui.nof16.checked ? 'disabled by the checkbox' : `the ${info.engine} engine runs f32`) : 'the adapter lacks it'}, f32 kernels`;
-  log(`loaded ${info.engine} from ${url} on ${info.backend === 'wasm' ? 'the CPU fallback (WebAssembly)' : 'WebGPU'}: ${info.sampleRate} Hz, adapter ${info.adapterLabel}`);
+  log(`loaded ${info.engine} from ${url} on ${info.backend === 'wasm' ? `the CPU fallback (WebAssembly, ${info.threads} thread(s))` : 'WebGPU'}: ${info.sampleRate} Hz, adapter ${info.adapterLabel}`);
   setState('loaded');
   return info;
 }

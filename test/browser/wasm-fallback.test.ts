@@ -56,8 +56,12 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
     });
     if (r.state !== 'played') throw new Error(`demo page ended in ${r.state}: ${r.status}`);
     const err = relL2(r.pcm, nodePcm);
-    console.log(`[browser] CPU fallback (${gpu}): ${r.pcm.length} samples in ${r.chunks} chunks; rel-L2 vs Node ${err.toExponential(2)}; load ${r.loaded.loadMs.toFixed(0)} ms; TTFA ${r.done.stats.ttfaMs.toFixed(0)} ms, RTF ${r.done.stats.rtf.toFixed(2)}`);
+    console.log(`[browser] CPU fallback (${gpu}; ${r.loaded.threads} threads): ${r.pcm.length} samples in ${r.chunks} chunks; rel-L2 vs Node ${err.toExponential(2)}; load ${r.loaded.loadMs.toFixed(0)} ms; TTFA ${r.done.stats.ttfaMs.toFixed(0)} ms, RTF ${r.done.stats.rtf.toFixed(2)}`);
     expect(r.loaded.backend).toBe('wasm');
+    // scripts/serve.mjs makes the page cross-origin isolated, so the GEMMs run on worker threads too (the PCM
+    // does not depend on their number: each output is computed by one thread with the same code).
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(r.loaded.threads).toBe(Math.min(8, await page.evaluate(() => navigator.hardwareConcurrency)));
     expect(r.loaded.adapterLabel).toBe('WebAssembly (CPU)');
     expect(r.loaded.engine).toBe('cosyvoice3');
     expect(r.pcm.length).toBe(nodePcm.length);

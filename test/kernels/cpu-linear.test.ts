@@ -58,4 +58,30 @@ describe('CpuKernels.linear (WASM SIMD, f32 accumulation)', () => {
     expect(() => small.matrix(new Float32Array(300_000), 1000, 300, undefined, 'big')).toThrow(CpuMemoryError);
     expect(() => small.matrix(new Float32Array(300_000), 1000, 300, undefined, 'big')).toThrow(/weight big \[1000, 300\]/);
   });
+
+  it.each([
+    [1, 4864, 896],
+    [3, 1001, 512],
+    [64, 130, 160],
+    [7, 33, 20],
+  ])('threads: 2 threads give the single-thread result bit for bit (M=%i N=%i K=%i)', async (M, N, K) => {
+    const one = await CpuKernels.create({ threads: 1 }), two = await CpuKernels.create({ threads: 2 });
+    expect([one.threadCount, two.threadCount]).toEqual([1, 2]);
+    const rng = new SeededRng(M + N + K);
+    const x = rng.f32(M * K), w = rng.normalF32(N * K, 1 / Math.sqrt(K)), b = rng.f32(N);
+    const y1 = one.linear(x, M, one.matrix(w, N, K, b, 'w'));
+    const m2 = two.matrix(w, N, K, b, 'w');
+    const y2 = two.linear(x, M, m2);
+    expect(Array.from(y2)).toEqual(Array.from(y1));
+    expectClose(y2, linearRef(x, w, M, N, K, b), { atol: 2e-6 * Math.sqrt(K), rtol: 1e-5, label: `2 threads ${M}x${N}x${K}` });
+    // After dispose the workers are gone and the same instance computes alone, with the same bits.
+    two.dispose();
+    expect(two.threadCount).toBe(1);
+    expect(Array.from(two.linear(x, M, m2))).toEqual(Array.from(y1));
+  });
+
+  it('refuses a thread count that is not a whole number ≥ 1', async () => {
+    await expect(CpuKernels.create({ threads: 0 })).rejects.toThrow(/threads must be a whole number ≥ 1, got 0/);
+    await expect(CpuKernels.create({ threads: 1.5 })).rejects.toThrow(RangeError);
+  });
 });

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { writeWav } from '../../audio/index.js';
 import { GpuContext } from '../../gpu/context.js';
 import { adapterLabel } from '../../gpu/device.js';
+import { defaultCpuThreads } from '../../../kernels/cpu-linear.js';
 import { NoAdapterError } from '../../gpu/errors.js';
 import { requestNodeDevice } from '../../gpu/node-device.js';
 import { syntheticModelFiles, type ModelFiles } from '../../pipeline/model-files.js';
@@ -43,6 +44,7 @@ const HELP = `usage: cosyvoice-webgpu synth --text "…" --out out.wav [options]
   --stream            stream chunks as upstream does (prints each chunk's arrival)
   --engine <e>        auto (default: WebGPU, or the CPU fallback when there is no adapter) | webgpu | wasm
                       (the CPU fallback: TypeScript models, WebAssembly SIMD matrix products, f32)
+  --threads N         CPU fallback: threads per matrix product (default: this machine's cores, at most 8)
   --dtype f32|f16     weight storage (default f32)
   --kv-dtype f32|f16  LLM KV cache element type (default f32; f16 halves its memory and attention reads)
   --seed N            sampling seed (default 0)
@@ -57,7 +59,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
     options: {
       text: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: 'tiny' },
       speaker: { type: 'string' }, mode: { type: 'string', default: 'zero-shot' }, instruct: { type: 'string' },
-      stream: { type: 'boolean', default: false }, engine: { type: 'string', default: 'auto' }, dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' }, seed: { type: 'string', default: '0' },
+      stream: { type: 'boolean', default: false }, engine: { type: 'string', default: 'auto' }, threads: { type: 'string' }, dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' }, seed: { type: 'string', default: '0' },
       tokens: { type: 'string' }, tuning: { type: 'string' }, 'no-tuning': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
@@ -74,6 +76,8 @@ export async function synthCommand(argv: string[]): Promise<number> {
   if (v.size !== 'tiny' && v.size !== 'full') throw new UsageError(`--size ${v.size}: use tiny or full`);
   if (v.tuning && v['no-tuning']) throw new UsageError('--tuning and --no-tuning exclude each other');
   if (!['auto', 'webgpu', 'wasm'].includes(v.engine!)) throw new UsageError(`--engine ${v.engine}: use auto, webgpu or wasm`);
+  const threads = v.threads === undefined ? undefined : Number(v.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new UsageError(`--threads ${v.threads}: a whole number ≥ 1`);
 
   const t0 = performance.now();
   const progress = progressPrinter();
@@ -94,7 +98,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
   const speaker = v.speaker
     ? speakerFromFile(loadSpeakerFile(v.speaker, { embeddingDim: files.config.flow.spkEmbedDim, speechTokenSize: files.config.llm.speechTokenSize, numMels: files.config.flow.outputSize, tokenMelRatio: files.config.tokenMelRatio }))
     : syntheticSpeaker(files);
-  const tts = await buildPipeline(v.engine as 'auto' | 'webgpu' | 'wasm', files, text, { dtype: v.dtype, kvDtype, tuning: v.tuning, noTuning: v['no-tuning']! });
+  const tts = await buildPipeline(v.engine as 'auto' | 'webgpu' | 'wasm', files, text, { dtype: v.dtype, kvDtype, tuning: v.tuning, noTuning: v['no-tuning']!, threads });
   console.log(`model: ${files.source}; loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   let forceTokens = v.tokens ? Number(v.tokens) : undefined;
@@ -141,7 +145,7 @@ async function buildPipeline(
   engine: 'auto' | 'webgpu' | 'wasm',
   files: ModelFiles,
   text: TextFrontend,
-  o: { dtype: 'f32' | 'f16'; kvDtype: 'f32' | 'f16'; tuning?: string; noTuning: boolean },
+  o: { dtype: 'f32' | 'f16'; kvDtype: 'f32' | 'f16'; tuning?: string; noTuning: boolean; threads?: number },
 ): Promise<CosyVoicePipeline> {
   if (engine !== 'wasm') {
     try {
@@ -156,6 +160,7 @@ async function buildPipeline(
     }
   }
   if (o.dtype !== 'f32' || o.kvDtype !== 'f32' || o.tuning) console.log('NOTE: the CPU fallback runs f32 weights and cache; --dtype, --kv-dtype and --tuning do not apply');
-  console.log('engine: wasm (CPU fallback: TypeScript models, WebAssembly SIMD matrix products)');
-  return createWasmPipeline(files, { text });
+  const tts = await createWasmPipeline(files, { text, threads: o.threads });
+  console.log(`engine: wasm (CPU fallback: TypeScript models, WebAssembly SIMD matrix products, ${o.threads ?? defaultCpuThreads()} thread(s))`);
+  return tts;
 }

@@ -4,7 +4,7 @@
  * CFM solve around them is src/ort/pipeline.ts flowInference. All matrix products — linears and the
  * convolutions as im2col GEMMs — run in one WebAssembly memory (kernels/cpu-linear.ts) per model.
  */
-import { CpuKernels, type CpuMatrix } from '../../../kernels/cpu-linear.js';
+import { CpuKernels, type CpuKernelOptions, type CpuMatrix } from '../../../kernels/cpu-linear.js';
 import type { EstimatorInputs } from '../../ort/engine.js';
 import type { ModelFiles } from '../../pipeline/model-files.js';
 import { flowConfig, type FlowConfig } from '../flow/config.js';
@@ -32,9 +32,9 @@ export class CpuFlow {
     private readonly dit: CpuDit,
   ) {}
 
-  static async create(files: ModelFiles): Promise<CpuFlow> {
+  static async create(files: ModelFiles, opts: CpuKernelOptions = {}): Promise<CpuFlow> {
     const cfg = flowConfig(files.yaml, (name) => files.flow.get(name)?.dims);
-    const k = await CpuKernels.create();
+    const k = await CpuKernels.create(opts);
     const r = new FlowTensorReader(files.flow);
     const convs = new CpuConvs(k);
     const { inputSize: Cin, preLookaheadChannels: C1, preLookaheadLen: L } = cfg;
@@ -70,6 +70,11 @@ export class CpuFlow {
   }
 
   /** X [N, Cin] = input_embedding rows (negative ids read row 0, as upstream's clamp). */
+  /** Stops the GEMM worker threads. */
+  dispose(): void {
+    this.k.dispose();
+  }
+
   private embed(tokens: number[]): Float32Array {
     const { vocabSize, inputSize: Cin } = this.cfg;
     const x = new Float32Array(tokens.length * Cin);

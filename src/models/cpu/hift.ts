@@ -14,7 +14,7 @@
  * [Lin, u·C] output is the upsampled [u·Lin, C] in time-major order.
  */
 import { foldUpsampleWeight, packSnakeAlpha } from '../../../kernels/conv1d.js';
-import { CpuKernels } from '../../../kernels/cpu-linear.js';
+import { CpuKernels, type CpuKernelOptions } from '../../../kernels/cpu-linear.js';
 import { stftTables } from '../../../kernels/stft.js';
 import type { HiftOutputs } from '../../ort/engine.js';
 import type { ModelFiles } from '../../pipeline/model-files.js';
@@ -89,10 +89,10 @@ export class CpuHift {
     private readonly istft: Istft,
   ) {}
 
-  static async create(files: ModelFiles): Promise<CpuHift> {
+  static async create(files: ModelFiles, opts: CpuKernelOptions = {}): Promise<CpuHift> {
     const cfg = hiftConfigFromYaml(files.yaml);
     const w = loadHiftWeights(files.hift, cfg);
-    const convs = new CpuConvs(await CpuKernels.create());
+    const convs = new CpuConvs(await CpuKernels.create(opts));
     const conv = (c: ConvWeight) => convs.weight(c.w, c.bias, c.cout, c.cin, c.k, c.name);
     const resblock = (rb: ResBlockWeight): CpuResBlock => ({
       channels: rb.channels,
@@ -156,6 +156,11 @@ export class CpuHift {
   }
 
   /** Frame counts of a call on T mel frames; streaming keeps pad₀ f0 context frames and conv_pre's look-ahead. */
+  /** Stops the GEMM worker threads. */
+  dispose(): void {
+    this.convs.kernels.dispose();
+  }
+
   private shape(T: number, finalize: boolean): CallShape {
     const { cfg } = this;
     const look = cfg.convPreLookRight;

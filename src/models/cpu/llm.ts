@@ -9,7 +9,7 @@
  *   xn = RMSNorm₂(x);  x += (SiLU(xn·Wgᵀ) ⊙ xn·Wuᵀ) · Wdᵀ
  * then hidden = RMSNorm_final(x) [T, H] and logits = hidden · W_llm_decoderᵀ [T, S + 200], for every row.
  */
-import { CpuKernels } from '../../../kernels/cpu-linear.js';
+import { CpuKernels, type CpuKernelOptions } from '../../../kernels/cpu-linear.js';
 import { ropeTable } from '../../../kernels/rope.js';
 import type { LlmSession } from '../../ort/engine.js';
 import type { ModelFiles } from '../../pipeline/model-files.js';
@@ -35,9 +35,9 @@ export class CpuLlm {
     private readonly w: CpuLlmWeights,
   ) {}
 
-  static async create(files: ModelFiles): Promise<CpuLlm> {
+  static async create(files: ModelFiles, opts: CpuKernelOptions = {}): Promise<CpuLlm> {
     const cfg = llmConfig(files.qwen, files.yaml, files.llm);
-    const kern = await CpuKernels.create();
+    const kern = await CpuKernels.create(opts);
     return new CpuLlm(cfg, kern, loadCpuLlmWeights(kern, files.llm, cfg));
   }
 
@@ -62,6 +62,11 @@ export class CpuLlm {
       step: async (embeds: Float32Array, T: number) => this.forward(cache, embeds, T),
       dispose: () => cache.dispose(),
     };
+  }
+
+  /** Stops the GEMM worker threads. */
+  dispose(): void {
+    this.kern.dispose();
   }
 
   private gather(table: Float32Array, ids: number[], limit: number, what: string): Float32Array {

@@ -1,0 +1,147 @@
+/**
+ * Worker threads for the CPU engine's GEMM (kernels/cpu-linear.ts): each worker instantiates gemm-mt.wasm over the
+ * same shared WebAssembly memory and computes a slice of a call's output columns, so a call is split with no copy.
+ *
+ * Handshake through a control block of 16 u32 words in that memory (per pool):
+ *   [0] generation: the caller bumps it and wakes the workers (Atomics.notify) to start a job
+ *   [1] workers still running the current job; the last one to finish wakes the caller
+ *   [2] op: 1 = gemm, 0 = exit
+ *   [3..10] x, w, bias, y (byte offsets), M, N, K, parts
+ * Worker i (1 … parts−1) computes columns [i·chunk, min(N, (i+1)·chunk)), chunk a multiple of 4; the caller
+ * computes part 0 itself and then waits. Every output is computed by one thread with the single-thread code, so
+ * the result does not depend on the thread count.
+ *
+ * Node: worker_threads (through process.getBuiltinModule, so that browser bundles carry no Node import); browsers:
+ * a Blob-URL module worker, only where SharedArrayBuffer exists (a cross-origin-isolated page) and this thread
+ * may block in Atomics.wait (a Worker, not a page's main thread).
+ */
+
+/** The worker's whole program, in both hosts (Node's eval workers are CommonJS and have `require`). */
+const WORKER_SOURCE = `
+const wt = typeof require === 'function' ? require('node:worker_threads') : null;
+const post = (m) => (wt ? wt.parentPort.postMessage(m) : self.postMessage(m));
+async function run({ module, memory, ctl, index }) {
+  const inst = await WebAssembly.instantiate(module, { env: { memory, abort() { throw new Error('gemm abort'); } } });
+  const gemm = inst.exports.gemm;
+  const c = new Uint32Array(memory.buffer, ctl, 16), s = new Int32Array(memory.buffer, ctl, 2);
+  post('ready');
+  let seen = Atomics.load(s, 0);
+  for (;;) {
+    Atomics.wait(s, 0, seen);
+    seen = Atomics.load(s, 0);
+    if (c[2] === 0) return;
+    const M = c[7], N = c[8], K = c[9], chunk = Math.ceil(N / c[10] / 4) * 4;
+    const n0 = index * chunk, n1 = Math.min(N, n0 + chunk);
+    if (n1 > n0) gemm(c[3], c[4] + n0 * K * 4, c[5] ? c[5] + n0 * 4 : 0, c[6] + n0 * 4, M, n1 - n0, K, N);
+    if (Atomics.sub(s, 1, 1) === 1) Atomics.notify(s, 1);
+  }
+}
+if (wt) run(wt.workerData); else self.onmessage = (e) => run(e.data);
+`;
+
+interface WorkerLike {
+  terminate(): unknown;
+}
+
+interface NodeWorkerThreads {
+  Worker: new (src: string, o: { eval: true; workerData: unknown }) => WorkerLike & { once(ev: string, fn: (v: unknown) => void): void; unref(): void };
+}
+
+/** Why this host cannot run GEMM threads, or null when it can. */
+export function threadsUnavailable(): string | null {
+  if (typeof SharedArrayBuffer === 'undefined') return 'no SharedArrayBuffer (a page must be cross-origin isolated)';
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+  } catch {
+    return 'this thread may not block in Atomics.wait (a page’s main thread)';
+  }
+  if (!nodeWorkerThreads() && typeof Worker === 'undefined') return 'no Worker';
+  return null;
+}
+
+function nodeWorkerThreads(): NodeWorkerThreads | undefined {
+  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return p?.getBuiltinModule?.('node:worker_threads') as NodeWorkerThreads | undefined;
+}
+
+/** Starts one worker and resolves once its module is instantiated. */
+function spawn(data: { module: WebAssembly.Module; memory: WebAssembly.Memory; ctl: number; index: number }): Promise<WorkerLike> {
+  const wt = nodeWorkerThreads();
+  if (wt) {
+    const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: data });
+    w.unref(); // idle workers must not keep a Node process alive
+    return new Promise((resolve, reject) => {
+      w.once('message', () => resolve(w));
+      w.once('error', (e) => reject(e as Error));
+    });
+  }
+  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+  const w = new Worker(url);
+  return new Promise((resolve, reject) => {
+    w.onmessage = () => {
+      URL.revokeObjectURL(url);
+      resolve(w);
+    };
+    w.onerror = (e) => reject(new Error(`gemm worker failed to start: ${e.message}`));
+    w.postMessage(data);
+  });
+}
+
+export class GemmThreadError extends Error {
+  override name = 'GemmThreadError';
+}
+
+/** How long the caller waits for the workers of one GEMM before it gives up (a call takes milliseconds). */
+const WAIT_MS = 60_000;
+
+export class GemmThreads {
+  private constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly ctl: number,
+    private readonly workers: WorkerLike[],
+  ) {}
+
+  /** `threads` − 1 workers over `memory`, sharing the control block at byte offset `ctl` (64 bytes, zeroed). */
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, ctl: number, threads: number): Promise<GemmThreads> {
+    const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => spawn({ module, memory, ctl, index: i + 1 })));
+    return new GemmThreads(memory, ctl, workers);
+  }
+
+  get parts(): number {
+    return this.workers.length + 1;
+  }
+
+  /** Columns a part computes: a multiple of 4, so every part but the last keeps the kernel's 4-column blocks. */
+  chunk(N: number): number {
+    return Math.ceil(N / this.parts / 4) * 4;
+  }
+
+  /** Starts the workers on their slices of y[M, N] = x·Wᵀ (+ bias); the caller then computes part 0 and calls join(). */
+  dispatch(x: number, w: number, bias: number, y: number, M: number, N: number, K: number): void {
+    const c = new Uint32Array(this.memory.buffer, this.ctl, 16), s = new Int32Array(this.memory.buffer, this.ctl, 2);
+    c.set([1, x, w, bias, y, M, N, K, this.parts], 2);
+    Atomics.store(s, 1, this.workers.length);
+    Atomics.add(s, 0, 1);
+    Atomics.notify(s, 0);
+  }
+
+  /** Blocks until every worker finished the current job. */
+  join(): void {
+    const s = new Int32Array(this.memory.buffer, this.ctl, 2);
+    const t0 = Date.now();
+    for (let left = Atomics.load(s, 1); left !== 0; left = Atomics.load(s, 1)) {
+      if (Atomics.wait(s, 1, left, WAIT_MS) === 'timed-out' && Date.now() - t0 >= WAIT_MS) {
+        throw new GemmThreadError(`cpu kernels: ${left} GEMM worker(s) did not finish within ${WAIT_MS} ms`);
+      }
+    }
+  }
+
+  /** Ends the workers (they exit at the next wake-up; terminate() also stops a stuck one). */
+  stop(): void {
+    const c = new Uint32Array(this.memory.buffer, this.ctl, 16), s = new Int32Array(this.memory.buffer, this.ctl, 2);
+    c[2] = 0;
+    Atomics.add(s, 0, 1);
+    Atomics.notify(s, 0);
+    for (const w of this.workers) w.terminate();
+  }
+}
