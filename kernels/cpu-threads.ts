@@ -16,9 +16,9 @@
  * may block in Atomics.wait (a Worker, not a page's main thread).
  */
 
-/** The worker's whole program, in both hosts (Node's eval workers are CommonJS and have `require`). */
+/** The worker's whole program, in both hosts (Node's workers reach worker_threads as the caller does). */
 const WORKER_SOURCE = `
-const wt = typeof require === 'function' ? require('node:worker_threads') : null;
+const wt = typeof process === 'object' && process.getBuiltinModule ? process.getBuiltinModule('node:worker_threads') : null;
 const post = (m) => (wt ? wt.parentPort.postMessage(m) : self.postMessage(m));
 async function run({ module, memory, ctl, index }) {
   const inst = await WebAssembly.instantiate(module, { env: { memory, abort() { throw new Error('gemm abort'); } } });
