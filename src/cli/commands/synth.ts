@@ -153,7 +153,12 @@ async function buildPipeline(
       console.log(`adapter: ${adapterLabel(handle.info)} (shader-f16 ${handle.features.has('shader-f16') ? 'available' : 'absent'})`);
       const tuning = o.noTuning ? undefined : o.tuning ? readTuningFile(o.tuning) : readDefaultTuning(adapterLabel(handle.info));
       if (tuning) console.log(`tuning: ${tuning.source} (${tuning.size} decisions)`);
-      return await createWebGpuPipeline(new GpuContext(handle), files, { dtype: o.dtype, kvDtype: o.kvDtype, text, tuning });
+      const ctx = new GpuContext(handle);
+      if (engine === 'auto' && ctx.isCpuAdapter) {
+        // Measured on a 2-core lavapipe machine (bench/results/engines.json): every stage runs faster on the CPU fallback.
+        console.log('NOTE: this adapter is a CPU driver; --engine wasm (the CPU fallback) is usually faster here (bench/engines.ts)');
+      }
+      return await createWebGpuPipeline(ctx, files, { dtype: o.dtype, kvDtype: o.kvDtype, text, tuning });
     } catch (e) {
       if (engine === 'webgpu' || !(e instanceof NoAdapterError)) throw e;
       console.log(`NOTE: no WebGPU adapter (${e.message}); running the CPU fallback (WebAssembly)`);
