@@ -12,11 +12,14 @@
  * 2, T = 200 frames); HiFT on 50 mel frames (1 s of audio). Each is the median of --reps calls after one warm-up.
  * The folder comes from bench/make-full-folder.ts (written there when missing: ~7 GB, never inside the repo);
  * onnxruntime-web gets a second conversion with every initializer inline (its Node build mounts no external data).
- * Results: bench/results/engines.json and a markdown table.
+ * Each engine runs in a process of its own. Results: bench/results/engines.json (a run replaces its engine's row;
+ * every row keeps its date) and a markdown table.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { convertModel } from '../src/convert/index.js';
 import { FULL_DIMS, writeRandomFolder } from '../src/convert/random-folder.js';
@@ -137,23 +140,39 @@ async function measure(name: string): Promise<Row> {
   return row;
 }
 
-const rows: Row[] = [];
-for (const name of engines) {
-  const r = await measure(name);
-  console.error(JSON.stringify(r));
-  rows.push(r);
-}
-const f = (x: number) => x.toFixed(x < 100 ? 1 : 0);
-const cell = (c: Cell, k: string) => ('error' in c ? `fails: ${c.error}` : f(c[k] as number));
+const OUT = join(RESULTS_DIR, 'engines.json');
 const cpu = `${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}`;
-const lines = [
-  `Engines at full size, random weights, f32, through the Engine contract; machine: ${cpu}`,
-  '',
-  '| engine | load ms | LLM prefill 128 ms | LLM decode ms/token @129 | DiT estimator B=2 T=200 ms | HiFT ms per s of audio |',
-  '|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.engine} | ${f(r.load_ms)} | ${cell(r.llm, 'prefill128_ms')} | ${cell(r.llm, 'decode_ms')} | ${cell(r.flow, 'estimator_ms')} | ${cell(r.hift, 'hift_1s_ms')} |`),
-];
-console.log(lines.join('\n'));
-mkdirSync(RESULTS_DIR, { recursive: true });
-writeFileSync(join(RESULTS_DIR, 'engines.json'), JSON.stringify({ date: new Date().toISOString(), machine: cpu, reps, rows, table: lines }, null, 1));
+
+/** The committed rows, each with the date of its run; a new run replaces its engine's row. */
+function readRows(): (Row & { date: string })[] {
+  return existsSync(OUT) ? (JSON.parse(readFileSync(OUT, 'utf8')) as { rows: (Row & { date: string })[] }).rows : [];
+}
+
+if (engines.length > 1) {
+  // One process per engine: onnxruntime-web fixes its thread count at its first session and its heap never
+  // shrinks, and no engine should inherit another's memory.
+  for (const name of engines) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), root, '--engines', name, '--reps', String(reps)], { stdio: 'inherit' });
+    if (r.status !== 0) console.error(`engine ${name}: exit ${r.status}`);
+  }
+} else {
+  const row = { ...(await measure(engines[0])), date: new Date().toISOString() };
+  console.error(JSON.stringify(row));
+  const rows = [...readRows().filter((r) => r.engine !== row.engine), row];
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(OUT, JSON.stringify({ machine: cpu, reps, rows, table: table(rows) }, null, 1));
+}
+console.log(table(readRows()).join('\n'));
 process.exit(0);
+
+function table(rows: Row[]): string[] {
+  const f = (x: number) => x.toFixed(x < 100 ? 1 : 0);
+  const cell = (c: Cell, k: string) => ('error' in c ? `fails: ${c.error}` : f(c[k] as number));
+  return [
+    `Engines at full size, random weights, f32, through the Engine contract, one process each; machine: ${cpu}`,
+    '',
+    '| engine | load ms | LLM prefill 128 ms | LLM decode ms/token @129 | DiT estimator B=2 T=200 ms | HiFT ms per s of audio |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.engine} | ${f(r.load_ms)} | ${cell(r.llm, 'prefill128_ms')} | ${cell(r.llm, 'decode_ms')} | ${cell(r.flow, 'estimator_ms')} | ${cell(r.hift, 'hift_1s_ms')} |`),
+  ];
+}
