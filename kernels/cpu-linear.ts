@@ -100,13 +100,19 @@ export class CpuKernels {
     }
     const why = threadsUnavailable();
     if (why) throw new RangeError(`cpu kernels: ${threads} threads asked for, but ${why}`);
-    compiledMt ??= WebAssembly.compile(decodeBase64(gemmMtWasm) as Uint8Array<ArrayBuffer>);
-    const module = await compiledMt;
-    const memory = new WebAssembly.Memory(MT_MEMORY);
-    const e = { ...(await WebAssembly.instantiate(module, { env: { memory, abort } })).exports, memory } as unknown as GemmExports;
-    const ctl = e.reserve(CTL_BYTES);
-    new Uint8Array(memory.buffer, ctl, CTL_BYTES).fill(0);
-    return new CpuKernels(e, maxBytes, await GemmThreads.start(module, memory, ctl, threads), ctl + CTL_BYTES);
+    try {
+      compiledMt ??= WebAssembly.compile(decodeBase64(gemmMtWasm) as Uint8Array<ArrayBuffer>);
+      const module = await compiledMt;
+      const memory = new WebAssembly.Memory(MT_MEMORY);
+      const e = { ...(await WebAssembly.instantiate(module, { env: { memory, abort } })).exports, memory } as unknown as GemmExports;
+      const ctl = e.reserve(CTL_BYTES);
+      new Uint8Array(memory.buffer, ctl, CTL_BYTES).fill(0);
+      return new CpuKernels(e, maxBytes, await GemmThreads.start(module, memory, ctl, threads), ctl + CTL_BYTES);
+    } catch (err) {
+      // A host may refuse a 4 GiB shared memory or a worker: the default then runs on this thread alone.
+      if (opts.threads !== undefined) throw err;
+      return CpuKernels.create({ ...opts, threads: 1 });
+    }
   }
 
   /** Threads a large call is split over (1: the calling thread alone). */
