@@ -12,7 +12,7 @@
  * Random weights: the audio is noise. At full size on lavapipe (a CPU) a run takes hours; the per-stage suites
  * (bench/suites/{llm,flow,hift}.ts) measure full-size costs instead.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,16 +107,24 @@ for (const engine of engines) {
 }
 
 const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+// Merge into the committed file: this run's rows replace those of the same engine and length; the others (earlier
+// runs, other engines) stay, each with the date of its run.
+const out = join(dirname(fileURLToPath(import.meta.url)), 'results', `e2e-${size}.json`);
+const old = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { date?: string; rows?: (Row & { date?: string })[] } & Record<string, unknown>) : {};
+const now = new Date().toISOString();
+const merged = [
+  ...(old.rows ?? []).filter((o) => !rows.some((r) => r.engine === o.engine && r.seconds === o.seconds)).map((o) => ({ ...o, date: o.date ?? old.date })),
+  ...rows.map((r) => ({ ...r, date: now })),
+].sort((x, y) => x.seconds - y.seconds);
 const lines = [
   `End-to-end streaming TTS, ${size} size, random weights (${files.source}); adapter: ${adapterLabel(handle.info)}`,
   '',
-  '| engine | audio s | tokens | TTFA ms | total ms | RTF | LLM tok/s | LLM ms | flow ms | HiFT ms | chunks |',
-  '|---|---|---|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.engine} | ${r.seconds} | ${r.tokens} | ${f(r.ttfa_ms)} | ${f(r.total_ms)} | ${f(r.rtf, 3)} | ${f(r.llm_tok_s, 1)} | ${f(r.llm_ms)} | ${f(r.flow_ms)} | ${f(r.hift_ms)} | ${r.chunks} |`),
+  '| engine | audio s | tokens | TTFA ms | total ms | RTF | LLM tok/s | LLM ms | flow ms | HiFT ms | chunks | date |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...merged.map((r) => `| ${r.engine} | ${r.seconds} | ${r.tokens} | ${f(r.ttfa_ms)} | ${f(r.total_ms)} | ${f(r.rtf, 3)} | ${f(r.llm_tok_s, 1)} | ${f(r.llm_ms)} | ${f(r.flow_ms)} | ${f(r.hift_ms)} | ${r.chunks} | ${r.date?.slice(0, 10) ?? ''} |`),
 ];
 console.log(lines.join('\n'));
-const out = join(dirname(fileURLToPath(import.meta.url)), 'results', `e2e-${size}.json`);
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), adapter: handle.info, size, dtype: a.dtype, text: TEXT, rows, table: lines }, null, 1));
+writeFileSync(out, JSON.stringify({ ...old, date: now, adapter: handle.info, size, dtype: a.dtype, text: TEXT, rows: merged, table: lines }, null, 1));
 rmSync(work, { recursive: true, force: true });
 process.exit(0);
