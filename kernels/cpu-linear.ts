@@ -14,7 +14,7 @@ import { GemmThreads, threadsUnavailable } from './cpu-threads.js';
 
 interface GemmExports {
   memory: WebAssembly.Memory;
-  gemm(x: number, w: number, bias: number, y: number, M: number, N: number, K: number, ldy: number): void;
+  gemm(x: number, w: number, bias: number, y: number, M: number, N: number, K: number, ldy: number, act: number): void;
   reserve(bytes: number): number;
 }
 
@@ -41,6 +41,10 @@ export function defaultCpuThreads(): number {
   const os = (globalThis as { process?: { getBuiltinModule?: (id: string) => { availableParallelism?: () => number } | undefined } }).process?.getBuiltinModule?.('node:os');
   return Math.max(1, Math.min(8, os?.availableParallelism?.() ?? nav?.hardwareConcurrency ?? 1));
 }
+
+/** The GEMM's epilogue: 'gelu_tanh' = x·σ(2u), u = √(2/π)(x + 0.044715x³), in f64 on each thread's slice. */
+export type CpuActivation = 'none' | 'gelu_tanh';
+const ACT_CODE: Record<CpuActivation, number> = { none: 0, gelu_tanh: 1 };
 
 /** A weight matrix W [N, K] (+ bias [N]) resident in one CpuKernels' memory. */
 export interface CpuMatrix {
@@ -150,10 +154,10 @@ export class CpuKernels {
     return { N, K, name, w: wo, bias: bo, owner: this };
   }
 
-  /** y[M, N] = x[M, K] · Wᵀ (+ bias); into `out` when given (length ≥ M·N). */
-  linear(x: Float32Array, M: number, m: CpuMatrix, out?: Float32Array): Float32Array {
+  /** y[M, N] = act(x[M, K] · Wᵀ (+ bias)); into `out` when given (length ≥ M·N). */
+  linear(x: Float32Array, M: number, m: CpuMatrix, out?: Float32Array, act: CpuActivation = 'none'): Float32Array {
     if (m.owner !== this) throw new ShapeMismatchError(`cpu linear ${m.name}: the matrix lives in another CpuKernels`);
-    return this.run(x, M, m.w, m.bias, m.N, m.K, m.name, out);
+    return this.run(x, M, m.w, m.bias, m.N, m.K, m.name, out, undefined, ACT_CODE[act]);
   }
 
   /** y[M, N] = x[M, K] · W[N, K]ᵀ for a W used once (attention scores, im2col convolutions): W is copied per call. */
@@ -165,7 +169,7 @@ export class CpuKernels {
     return this.run(x, M, wo, 0, N, K, 'matmulT', out, align16(wo + 4 * N * K));
   }
 
-  private run(x: Float32Array, M: number, w: number, bias: number, N: number, K: number, name: string, out?: Float32Array, from?: number): Float32Array {
+  private run(x: Float32Array, M: number, w: number, bias: number, N: number, K: number, name: string, out?: Float32Array, from?: number, act = 0): Float32Array {
     if (!Number.isInteger(M) || M < 0 || x.length < M * K) throw new ShapeMismatchError(`cpu linear ${name}: x has ${x.length} values, expected [${M}, ${K}]`);
     if (out && out.length < M * N) throw new ShapeMismatchError(`cpu linear ${name}: out has ${out.length} values, expected [${M}, ${N}]`);
     const xo = from ?? this.base + this.used;
@@ -175,10 +179,10 @@ export class CpuKernels {
     const t = this.threads;
     if (t && M * N * K >= THREAD_MIN_MACS && N > t.chunk(N)) {
       // The workers take columns [chunk, N); this thread the first chunk.
-      t.dispatch(xo, w, bias, yo, M, N, K);
-      this.e.gemm(xo, w, bias, yo, M, t.chunk(N), K, N);
+      t.dispatch(xo, w, bias, yo, M, N, K, act);
+      this.e.gemm(xo, w, bias, yo, M, t.chunk(N), K, N, act);
       t.join();
-    } else this.e.gemm(xo, w, bias, yo, M, N, K, N);
+    } else this.e.gemm(xo, w, bias, yo, M, N, K, N, act);
     const y = new Float32Array(this.e.memory.buffer, yo, M * N);
     if (out) {
       out.set(y);

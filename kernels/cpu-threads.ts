@@ -6,7 +6,7 @@
  *   [0] generation: the caller bumps it and wakes the workers (Atomics.notify) to start a job
  *   [1] workers still running the current job; the last one to finish wakes the caller
  *   [2] op: 1 = gemm, 0 = exit
- *   [3..10] x, w, bias, y (byte offsets), M, N, K, parts
+ *   [3..11] x, w, bias, y (byte offsets), M, N, K, parts, act (the epilogue: 0 none, 1 GELU tanh)
  * Worker i (1 … parts−1) computes columns [i·chunk, min(N, (i+1)·chunk)), chunk a multiple of 4; the caller
  * computes part 0 itself and then waits. Every output is computed by one thread with the single-thread code, so
  * the result does not depend on the thread count.
@@ -32,7 +32,7 @@ async function run({ module, memory, ctl, index }) {
     if (c[2] === 0) return;
     const M = c[7], N = c[8], K = c[9], chunk = Math.ceil(N / c[10] / 4) * 4;
     const n0 = index * chunk, n1 = Math.min(N, n0 + chunk);
-    if (n1 > n0) gemm(c[3], c[4] + n0 * K * 4, c[5] ? c[5] + n0 * 4 : 0, c[6] + n0 * 4, M, n1 - n0, K, N);
+    if (n1 > n0) gemm(c[3], c[4] + n0 * K * 4, c[5] ? c[5] + n0 * 4 : 0, c[6] + n0 * 4, M, n1 - n0, K, N, c[11]);
     if (Atomics.sub(s, 1, 1) === 1) Atomics.notify(s, 1);
   }
 }
@@ -117,9 +117,9 @@ export class GemmThreads {
   }
 
   /** Starts the workers on their slices of y[M, N] = x·Wᵀ (+ bias); the caller then computes part 0 and calls join(). */
-  dispatch(x: number, w: number, bias: number, y: number, M: number, N: number, K: number): void {
+  dispatch(x: number, w: number, bias: number, y: number, M: number, N: number, K: number, act: number): void {
     const c = new Uint32Array(this.memory.buffer, this.ctl, 16), s = new Int32Array(this.memory.buffer, this.ctl, 2);
-    c.set([1, x, w, bias, y, M, N, K, this.parts], 2);
+    c.set([1, x, w, bias, y, M, N, K, this.parts, act], 2);
     Atomics.store(s, 1, this.workers.length);
     Atomics.add(s, 0, 1);
     Atomics.notify(s, 0);

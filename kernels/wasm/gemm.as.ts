@@ -92,7 +92,32 @@ function rowTail(xr: usize, w: usize, bias: usize, yr: usize, n0: i32, n1: i32, 
 /** W rows per cache block: at most 256 KiB of W, so that a block stays in L2 while every row of x passes over it. */
 const BLOCK_BYTES: usize = 256 << 10;
 
-export function gemm(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, ldy: i32): void {
+/** 2·√(2/π), the double kernels/cpu-linear.ts and src/models/cpu/dit-ops.ts use. */
+const GELU_2C: f64 = 1.5957691216057308;
+
+/**
+ * The epilogue over the computed slice y[M, N] (row stride ldy): act 1 = GELU with the tanh approximation (the
+ * DiT feed-forward), in f64 as ½x(1 + tanh u) = x·σ(2u) = x / (1 + e^(−2u)), u = √(2/π)(x + 0.044715x³): one exp
+ * where tanh costs more; e^(−2u) overflowing gives x/∞ = −0, the limit. Each thread runs it on its own slice.
+ */
+function activate(y: usize, M: i32, N: i32, ldy: i32, act: i32): void {
+  if (act != 1) return;
+  for (let m = 0; m < M; m++) {
+    const r = y + ((<usize>m * <usize>ldy) << 2);
+    for (let n = 0; n < N; n++) {
+      const p = r + (<usize>n << 2);
+      const v = <f64>load<f32>(p);
+      store<f32>(p, <f32>(v / (1 + Math.exp(-GELU_2C * (v + 0.044715 * v * v * v)))));
+    }
+  }
+}
+
+export function gemm(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, ldy: i32, act: i32): void {
+  gemmPlain(x, w, bias, y, M, N, K, ldy);
+  activate(y, M, N, ldy, act);
+}
+
+function gemmPlain(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, ldy: i32): void {
   if (K & 3) {
     gemmScalar(x, w, bias, y, M, N, K, ldy);
     return;

@@ -7,6 +7,7 @@ import { CpuKernels, CpuMemoryError } from '../../kernels/cpu-linear.js';
 import { ShapeMismatchError } from '../../src/gpu/errors.js';
 import { expectClose } from '../helpers/compare.js';
 import { linearRef } from '../helpers/reference.js';
+import { actRef } from './ref.js';
 import { SeededRng } from '../helpers/rng.js';
 
 describe('CpuKernels.linear (WASM SIMD, f32 accumulation)', () => {
@@ -83,5 +84,23 @@ describe('CpuKernels.linear (WASM SIMD, f32 accumulation)', () => {
   it('refuses a thread count that is not a whole number ≥ 1', async () => {
     await expect(CpuKernels.create({ threads: 0 })).rejects.toThrow(/threads must be a whole number ≥ 1, got 0/);
     await expect(CpuKernels.create({ threads: 1.5 })).rejects.toThrow(RangeError);
+  });
+
+  it('the GELU-tanh epilogue: the f64 reference within 2 f32 ulps, on 1 and 2 threads alike (large |x| included)', async () => {
+    const M = 24, N = 516, K = 128;
+    const rng = new SeededRng(77);
+    const x = rng.f32(M * K), w = rng.normalF32(N * K, 4 / Math.sqrt(K)), b = rng.f32(N);
+    b[0] = 1e4; // far tails: e^(−2u) → ∞ gives −0 … 0 for negative x, x for positive
+    b[1] = -1e4;
+    const ref = Float64Array.from(linearRef(x, w, M, N, K, b), (v) => actRef('gelu_tanh', Math.fround(v)));
+    const ys = [];
+    for (const threads of [1, 2]) {
+      const k = await CpuKernels.create({ threads });
+      ys.push(k.linear(x, M, k.matrix(w, N, K, b, 'ff1'), undefined, 'gelu_tanh'));
+      k.dispose();
+    }
+    expect(Array.from(ys[1])).toEqual(Array.from(ys[0]));
+    expectClose(ys[0], ref, { atol: 2e-6 * Math.sqrt(K), rtol: 2.5e-7, label: 'gelu_tanh epilogue' });
+    expect(ys[0][1]).toBe(-0);
   });
 });

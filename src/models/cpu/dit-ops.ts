@@ -10,18 +10,6 @@ export function mish(v: number): number {
   return v * Math.tanh(sp);
 }
 
-const GELU_2C = 2 * Math.sqrt(2 / Math.PI);
-/**
- * GELU, tanh approximation (the DiT feed-forward), in place on n values. ½·v·(1 + tanh u) = v·σ(2u) needs one
- * exp where tanh costs more (a third of the whole GELU pass at full size); exp overflowing gives v/∞ = −0, the limit.
- */
-export function geluTanhInPlace(x: Float32Array, n: number): void {
-  for (let i = 0; i < n; i++) {
-    const v = x[i];
-    x[i] = v / (1 + Math.exp(-GELU_2C * (v + 0.044715 * v * v * v)));
-  }
-}
-
 export function applyInPlace(x: Float32Array, n: number, f: (v: number) => number): void {
   for (let i = 0; i < n; i++) x[i] = f(x[i]);
 }

@@ -16,7 +16,7 @@ import { FlowInputError } from '../flow/errors.js';
 import { timestepSinusoid } from '../flow/schedule.js';
 import { CpuDitAttention } from './dit-attention.js';
 import { CpuConvPos } from './dit-conv.js';
-import { adaLayerNorm, applyInPlace, gatedResidual, geluTanhInPlace, rotaryInPlace, type ModRows } from './dit-ops.js';
+import { adaLayerNorm, applyInPlace, gatedResidual, rotaryInPlace, type ModRows } from './dit-ops.js';
 import type { FlowTensorReader } from './flow-weights.js';
 
 const EST = 'decoder.estimator.';
@@ -155,8 +155,7 @@ export class CpuDit {
       k.linear(s.att, M, bw.out, s.o);
       gatedResidual(s.hs, s.o, M, C, T, rows, 2 * C, a.mask);
       adaLayerNorm(s.hs, s.n, M, C, T, rows, 3 * C, 4 * C, cfg.lnEps);
-      k.linear(s.n, M, bw.ff1, s.ff);
-      geluTanhInPlace(s.ff, M * cfg.ffInner);
+      k.linear(s.n, M, bw.ff1, s.ff, 'gelu_tanh'); // GELU in the GEMM's epilogue, on every thread's slice
       k.linear(s.ff, M, bw.ff2, s.o);
       gatedResidual(s.hs, s.o, M, C, T, rows, 5 * C);
     });
