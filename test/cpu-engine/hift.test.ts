@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { foldUpsampleWeight, packSnakeAlpha } from '../../kernels/conv1d.js';
 import { CpuKernels } from '../../kernels/cpu-linear.js';
 import { stftTables } from '../../kernels/stft.js';
-import { CpuConvs, convOutLength, type ConvGeometry } from '../../src/models/cpu/conv.js';
+import { CHUNK_FLOATS, CpuConvs, convOutLength, type ConvGeometry } from '../../src/models/cpu/conv.js';
 import { CpuHift } from '../../src/models/cpu/hift.js';
 import { Istft, sinSquared, snake, stftTimeMajor } from '../../src/models/cpu/hift-dsp.js';
 import { loadModelFolder } from '../../src/pipeline/node-model-files.js';
@@ -30,7 +30,8 @@ describe('CpuConvs: conv1d as im2col × GEMM on time-major activations', () => {
     ['right look-ahead k5 (zeros past the end)', 80, 16, 5, 30, {}],
     ['strided downsampler k30 s15', 18, 12, 30, 301, { stride: 15, padLeft: 14 }],
     ['k1 over 18 channels (row padded to 20)', 18, 9, 1, 33, {}],
-    ['long output over several im2col chunks', 33, 8, 8, 2100, { dilation: 2, padLeft: 14 }],
+    // 33 channels × 8 taps = 264-float im2col rows: two and a half chunks of rows.
+    ['long output over several im2col chunks', 33, 8, 8, Math.ceil((2.5 * CHUNK_FLOATS) / 264), { dilation: 2, padLeft: 14 }],
   ])('%s', async (_, cin, cout, k, lin, g) => {
     const rng = new SeededRng(cin * 131 + k);
     const x = rng.f32(lin * cin), w = rng.normalF32(cout * cin * k, 1 / Math.sqrt(cin * k)), bias = rng.f32(cout);

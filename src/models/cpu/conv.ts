@@ -23,7 +23,7 @@ import { ShapeMismatchError } from '../../gpu/errors.js';
  * less often. Full-size HiFT, 1 s of audio, 2 threads, alternating runs: 1 MiB chunks 1099–1183 / 812–1060 /
  * 800–890 ms against 4 MiB 1068–1096 / 779–799 / 775–821 ms.
  */
-const CHUNK_FLOATS = 1 << 20;
+export const CHUNK_FLOATS = 1 << 20;
 
 export interface ConvGeometry {
   dilation?: number;
