@@ -3,6 +3,8 @@ import { CpuKernels } from '../../kernels/cpu-linear.js';
 import { CpuDitAttention } from '../../src/models/cpu/dit-attention.js';
 import { CpuConvPos } from '../../src/models/cpu/dit-conv.js';
 import { mish } from '../../src/models/cpu/dit-ops.js';
+import { FlowWeightError } from '../../src/models/flow/errors.js';
+import { EST, FlowTensorReader } from '../../src/models/flow/weights.js';
 import { verifyKinds } from './helpers.js';
 
 function random(n: number, seed: number): Float32Array {
@@ -75,5 +77,22 @@ describe('wasm engine: flow pieces against direct loops', () => {
 describe('wasm engine: flow on the tiny official fixtures', () => {
   it('estimator and whole-solve sets pass verify', async () => {
     await verifyKinds(['flow_estimator', 'flow_inference']);
+  });
+});
+
+describe('FlowTensorReader (the flow loaders of both engines)', () => {
+  const rec = (name: string, dims: number[]) => ({ name, dtype: 'float32' as const, dims, bytes: new Uint8Array(4 * dims.reduce((a, b) => a * b, 1)) });
+  it('reads estimator names from the estimator store, reports missing and unread names together, refuses a wrong shape', () => {
+    const store = new Map([['a', rec('a', [2, 3])], ['stray', rec('stray', [1])]]);
+    const est = new Map([[`${EST}w`, rec(`${EST}w`, [4])]]);
+    const r = new FlowTensorReader(store, est);
+    expect(r.f32('a', [2, 3]).length).toBe(6);
+    expect(r.f32(`${EST}w`, [4]).length).toBe(4);
+    expect(r.f32('gone', [5]).length).toBe(5);
+    expect(() => r.finish()).toThrow(/flow weights missing: gone \[5\]/);
+    const r2 = new FlowTensorReader(store, est);
+    r2.f32('a', [2, 3]);
+    expect(() => r2.finish()).toThrow(new FlowWeightError(`flow weights: unexpected tensors stray, ${EST}w`));
+    expect(() => new FlowTensorReader(store).f32('a', [3, 2])).toThrow(/flow weight a: shape \[2,3\], expected \[3,2\]/);
   });
 });

@@ -7,7 +7,7 @@
  * upstream forces an all-False mask row to True.
  */
 import type { CpuKernels } from '../../../kernels/cpu-linear.js';
-import { atLeast } from './dit-ops.js';
+import { atLeast } from './scratch.js';
 
 export class CpuDitAttention {
   private qh = new Float32Array(0);

@@ -6,7 +6,8 @@
  */
 import type { CpuKernels } from '../../../kernels/cpu-linear.js';
 import { CpuConvs, type CpuConvWeight } from './conv.js';
-import { atLeast, mish } from './dit-ops.js';
+import { mish } from './dit-ops.js';
+import { atLeast } from './scratch.js';
 
 export class CpuConvPos {
   private readonly groups: CpuConvWeight[] = [];

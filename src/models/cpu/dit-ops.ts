@@ -73,8 +73,3 @@ export function rotaryInPlace(x: Float32Array, M: number, T: number, ld: number,
     }
   }
 }
-
-/** A Float32Array of at least n floats, reallocated only when `cur` is too small (scratch reused across calls). */
-export function atLeast(cur: Float32Array<ArrayBuffer>, n: number): Float32Array<ArrayBuffer> {
-  return cur.length >= n ? cur : new Float32Array(n);
-}

@@ -17,9 +17,8 @@ import { timestepSinusoid } from '../flow/schedule.js';
 import { CpuDitAttention } from './dit-attention.js';
 import { CpuConvPos } from './dit-conv.js';
 import { adaLayerNorm, applyInPlace, gatedResidual, rotaryInPlace, type ModRows } from './dit-ops.js';
-import type { FlowTensorReader } from './flow-weights.js';
+import { EST, fusedQkv, type FlowTensorReader } from '../flow/weights.js';
 
-const EST = 'decoder.estimator.';
 /** Modulation tables kept (t values): the 10 of the solve and a few estimator-only calls. */
 const MOD_CACHE = 32;
 
@@ -100,16 +99,10 @@ export class CpuDit {
     const blocks: Block[] = [];
     for (let i = 0; i < cfg.depth; i++) {
       const p = `transformer_blocks.${i}.`;
-      // q, k and v share their input: one [3C, C] matrix reads it once.
-      const qkvW = new Float32Array(3 * C * C);
-      const qkvB = new Float32Array(3 * C);
-      ['to_q', 'to_k', 'to_v'].forEach((n, j) => {
-        qkvW.set(r.f32(`${EST}${p}attn.${n}.weight`, [C, C]), j * C * C);
-        qkvB.set(r.f32(`${EST}${p}attn.${n}.bias`, [C]), j * C);
-      });
+      const qkv = fusedQkv(r, EST + p, C);
       blocks.push({
         ada: linear(`${p}attn_norm.linear`, 6 * C, C),
-        qkv: k.matrix(qkvW, 3 * C, C, qkvB, `${p}attn.qkv`),
+        qkv: k.matrix(qkv.w, 3 * C, C, qkv.b, `${p}attn.qkv`),
         out: linear(`${p}attn.to_out.0`, C, C),
         ff1: linear(`${p}ff.ff.0.0`, F, C),
         ff2: linear(`${p}ff.ff.2`, C, F),

@@ -11,7 +11,7 @@ import { flowConfig, type FlowConfig } from '../flow/config.js';
 import { FlowInputError } from '../flow/errors.js';
 import { CpuConvs, type CpuConvWeight } from './conv.js';
 import { CpuDit } from './dit.js';
-import { FlowTensorReader } from './flow-weights.js';
+import { FlowTensorReader } from '../flow/weights.js';
 
 interface WrapperWeights {
   /** input_embedding [vocab, Cin] */

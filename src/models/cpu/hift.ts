@@ -27,6 +27,7 @@ import { sourceFrameTable } from '../hift/source.js';
 import { loadHiftWeights, type ConvWeight, type HiftWeights, type ResBlockWeight } from '../hift/weights.js';
 import { CpuConvs, type CpuConvWeight } from './conv.js';
 import { Istft, leakyRelu, mergeSource, snake, stftTimeMajor } from './hift-dsp.js';
+import { ScratchPool } from './scratch.js';
 
 /** Upstream's magnitude clip before the iSTFT. */
 const MAG_CLIP = 100;
@@ -75,7 +76,7 @@ export class CpuHift {
   /** Reused across calls, reallocated only when a call needs more. */
   private stageCap = 0;
   private stageBufs = {} as Record<StageBuffer, Float32Array>;
-  private readonly pool = new Map<string, Float32Array>();
+  private readonly pool = new ScratchPool();
 
   private constructor(
     private readonly cfg: HiftConfig,
@@ -133,13 +134,13 @@ export class CpuHift {
     if (sineNoise.length < L * H) throw new HiftInputError(`hift: the noise table holds ${Math.floor(sineNoise.length / H)} rows of ${H}, ${L} needed`);
 
     const f0 = this.f0Wasm ? this.f0Wasm.predict(mel, cin, frames, finalize) : predictF0(this.weights.f0, mel, cin, frames, finalize);
-    const source = mergeSource(sourceFrameTable(cfg, f0), sineNoise, this.weights.lLinear, H, cfg.samplesPerFrame, L, this.buf('source', L));
-    const spec = stftTimeMajor(source, L, this.tables, cfg.nFft, cfg.hop, sh.fk, this.buf('spec', sh.fk * NC));
+    const source = mergeSource(sourceFrameTable(cfg, f0), sineNoise, this.weights.lLinear, H, cfg.samplesPerFrame, L, this.pool.get('source', L));
+    const spec = stftTimeMajor(source, L, this.tables, cfg.nFft, cfg.hop, sh.fk, this.pool.get('spec', sh.fk * NC));
 
     this.ensureStageBuffers(stageElements(cfg, sh.tf));
     const b = this.stageBufs;
     // Trunk mel = mel[:, :tf] as [tf, Cin]; conv_pre reads frames t..t+look (zeros, or context frames, past tf).
-    const melT = this.buf('mel', sh.tf * cin);
+    const melT = this.pool.get('mel', sh.tf * cin);
     for (let t = 0; t < sh.tf; t++) for (let c = 0; c < cin; c++) melT[t * cin + c] = mel[c * frames + t];
     this.convs.run(this.pre, melT, sh.tf, b.xs, sh.t0);
     let len = sh.t0, ch = cfg.baseChannels;
@@ -148,19 +149,19 @@ export class CpuHift {
       ch = st.channels;
     });
 
-    const y = this.buf('y', len * NC);
+    const y = this.pool.get('y', len * NC);
     leakyRelu(b.xs, len * ch, POST_SLOPE, b.a);
     this.convs.run(this.post, b.a, len, y, len, { padLeft: this.post.k - 1 });
     const speech = this.istft.run(y, len, sh.samples, MAG_CLIP, cfg.audioLimit, new Float32Array(sh.samples));
-    return { speech, source: source.slice(), f0 };
+    return { speech, source: source.slice(0, L), f0 };
   }
 
-  /** Frame counts of a call on T mel frames; streaming keeps pad₀ f0 context frames and conv_pre's look-ahead. */
   /** Stops the GEMM worker threads. */
   dispose(): void {
     this.convs.kernels.dispose();
   }
 
+  /** Frame counts of a call on T mel frames; streaming keeps pad₀ f0 context frames and conv_pre's look-ahead. */
   private shape(T: number, finalize: boolean): CallShape {
     const { cfg } = this;
     const look = cfg.convPreLookRight;
@@ -221,12 +222,5 @@ export class CpuHift {
     if (n <= this.stageCap) return;
     for (const name of STAGE_BUFFERS) this.stageBufs[name] = new Float32Array(n);
     this.stageCap = n;
-  }
-
-  /** A pooled array of at least n values (contents are not kept when it grows). */
-  private buf(name: string, n: number): Float32Array {
-    let a = this.pool.get(name);
-    if (!a || a.length < n) this.pool.set(name, (a = new Float32Array(n)));
-    return a.subarray(0, n);
   }
 }

@@ -10,7 +10,7 @@
  *   out    [R, D]  = P · Vg = P · (Vgᵀ)ᵀ            (Vgᵀ [D, n4] copied out of the transposed V cache)
  */
 import type { CpuKernels } from '../../../kernels/cpu-linear.js';
-import type { ScratchPool } from './llm-ops.js';
+import type { ScratchPool } from './scratch.js';
 
 export class KvCacheError extends Error {
   override name = 'KvCacheError';

@@ -1,7 +1,7 @@
 /**
  * Element-wise pieces of the CPU Qwen2 layer (the matrix products go through kernels/cpu-linear.ts): row RMSNorm,
- * half-split RoPE, SwiGLU and the residual add. All work in place or into caller-owned buffers: a decode step
- * allocates nothing here.
+ * half-split RoPE, SwiGLU and the residual add. All work in place or into caller-owned buffers (scratch.ts): a
+ * decode step allocates nothing here.
  */
 
 /** y[r] = w ⊙ x[r] / √(mean(x[r]²) + eps) for rows [rows, C]; the mean of squares is summed in float64. */
@@ -47,22 +47,4 @@ export function siluMulInPlace(gate: Float32Array, up: Float32Array, n: number):
 /** x += d over n values (the residual stream). */
 export function addInPlace(x: Float32Array, d: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) x[i] += d[i];
-}
-
-/**
- * Named scratch buffers that only grow (to the next power of two), so steady-state steps reuse them. A buffer is
- * longer than asked: callers pass counts, never `.length`.
- */
-export class ScratchPool {
-  private readonly bufs = new Map<string, Float32Array>();
-
-  get(name: string, n: number): Float32Array {
-    const b = this.bufs.get(name);
-    if (b && b.length >= n) return b;
-    let size = 16;
-    while (size < n) size *= 2;
-    const nb = new Float32Array(size);
-    this.bufs.set(name, nb);
-    return nb;
-  }
 }

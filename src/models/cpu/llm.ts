@@ -15,7 +15,8 @@ import type { LlmSession } from '../../ort/engine.js';
 import type { ModelFiles } from '../../pipeline/model-files.js';
 import { llmConfig, type LlmConfig } from '../qwen2/config.js';
 import { attention, KvCache } from './llm-attention.js';
-import { addInPlace, rmsNormRows, ropeRows, ScratchPool, siluMulInPlace } from './llm-ops.js';
+import { addInPlace, rmsNormRows, ropeRows, siluMulInPlace } from './llm-ops.js';
+import { ScratchPool } from './scratch.js';
 import { loadCpuLlmWeights, type CpuLlmLayer, type CpuLlmWeights } from './llm-weights.js';
 
 export class CpuLlmInputError extends RangeError {

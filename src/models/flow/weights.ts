@@ -130,22 +130,8 @@ export interface LoadFlowOptions {
 /** Uploads every flow weight; unknown or missing names are a load-time error listing them. */
 export function loadFlowWeights(ctx: GpuContext, cfg: FlowConfig, store: TensorStore, opts: LoadFlowOptions = {}): FlowWeights {
   const dtype = opts.dtype ?? 'f32';
-  const used = new Set<string>();
-  const missing: string[] = [];
-  const estStore = opts.estimator;
-  const get = (name: string, dims: number[]): Float32Array => {
-    const src = estStore && name.startsWith(EST) ? estStore : store;
-    const rec = src.get(name);
-    used.add(name);
-    if (!rec) {
-      missing.push(`${name} [${dims}]`);
-      return new Float32Array(dims.reduce((a, b) => a * b, 1));
-    }
-    if (rec.dims.length !== dims.length || rec.dims.some((d, i) => d !== dims[i])) {
-      throw new FlowWeightError(`flow weight ${name}: shape [${rec.dims}], expected [${dims}]`);
-    }
-    return toFloat32(rec);
-  };
+  const r = new FlowTensorReader(store, opts.estimator);
+  const get = (name: string, dims: number[]) => r.f32(name, dims);
   const f32 = (name: string, dims: number[]) => ctx.upload(get(name, dims), 'f32', dims, name);
   const lin = (w: Float32Array, b: Float32Array, N: number, K: number, label: string): Linear => ({
     w: dtype === 'f16' ? ctx.upload(toF16Bits(w), 'f16', [N, K], `${label}.weight`) : ctx.upload(w, 'f32', [N, K], `${label}.weight`),
@@ -157,15 +143,10 @@ export function loadFlowWeights(ctx: GpuContext, cfg: FlowConfig, store: TensorS
   const blocks: BlockWeights[] = [];
   for (let i = 0; i < cfg.depth; i++) {
     const p = `${EST}transformer_blocks.${i}.`;
-    const q = [get(`${p}attn.to_q.weight`, [C, C]), get(`${p}attn.to_k.weight`, [C, C]), get(`${p}attn.to_v.weight`, [C, C])];
-    const qb = [get(`${p}attn.to_q.bias`, [C]), get(`${p}attn.to_k.bias`, [C]), get(`${p}attn.to_v.bias`, [C])];
-    const w = new Float32Array(3 * C * C);
-    const b = new Float32Array(3 * C);
-    q.forEach((x, j) => w.set(x, j * C * C));
-    qb.forEach((x, j) => b.set(x, j * C));
+    const qkv = fusedQkv(r, p, C);
     blocks.push({
       ada: linear(`${p}attn_norm.linear`, 6 * C, C),
-      qkv: lin(w, b, 3 * C, C, `${p}attn.qkv`),
+      qkv: lin(qkv.w, qkv.b, 3 * C, C, `${p}attn.qkv`),
       out: linear(`${p}attn.to_out.0`, C, C),
       ff1: linear(`${p}ff.ff.0.0`, F, C),
       ff2: linear(`${p}ff.ff.2`, C, F),
@@ -194,8 +175,55 @@ export function loadFlowWeights(ctx: GpuContext, cfg: FlowConfig, store: TensorS
     projOut: linear(`${EST}proj_out`, cfg.outChannels, C),
     dtype,
   };
-  if (missing.length) throw new FlowWeightError(`flow weights missing: ${missing.join(', ')}`);
-  const unexpected = [...store.keys(), ...(estStore?.keys() ?? [])].filter((k) => !used.has(k));
-  if (unexpected.length) throw new FlowWeightError(`flow weights: unexpected tensors ${unexpected.join(', ')}`);
+  r.finish();
   return weights;
+}
+
+/**
+ * Host-side reading of flow tensors, shared by the GPU loader above and the CPU flow (src/models/cpu/): every record
+ * as f32 (float16/bfloat16 widened) with a shape check; estimator names (`decoder.estimator.*`) come from
+ * `estimator` when given. Missing names are collected and reported together by `finish`, which also reports names
+ * that nothing asked for.
+ */
+export class FlowTensorReader {
+  private readonly used = new Set<string>();
+  private readonly missing: string[] = [];
+
+  constructor(
+    private readonly store: TensorStore,
+    private readonly estimator?: TensorStore,
+  ) {}
+
+  /** The tensor `name` as f32 of shape `dims` (a zero array when missing: `finish` then reports it). */
+  f32(name: string, dims: number[]): Float32Array {
+    const src = this.estimator && name.startsWith(EST) ? this.estimator : this.store;
+    const rec = src.get(name);
+    this.used.add(name);
+    if (!rec) {
+      this.missing.push(`${name} [${dims}]`);
+      return new Float32Array(dims.reduce((a, b) => a * b, 1));
+    }
+    if (rec.dims.length !== dims.length || rec.dims.some((d, i) => d !== dims[i])) {
+      throw new FlowWeightError(`flow weight ${name}: shape [${rec.dims}], expected [${dims}]`);
+    }
+    return toFloat32(rec);
+  }
+
+  /** Throws when any requested tensor was missing, or when the stores hold tensors nothing asked for. */
+  finish(): void {
+    if (this.missing.length) throw new FlowWeightError(`flow weights missing: ${this.missing.join(', ')}`);
+    const unexpected = [...this.store.keys(), ...(this.estimator?.keys() ?? [])].filter((k) => !this.used.has(k));
+    if (unexpected.length) throw new FlowWeightError(`flow weights: unexpected tensors ${unexpected.join(', ')}`);
+  }
+}
+
+/** Block `p`'s to_q | to_k | to_v as one [3C, C] weight and [3C] bias: q, k and v share their input. */
+export function fusedQkv(r: FlowTensorReader, p: string, C: number): { w: Float32Array; b: Float32Array } {
+  const w = new Float32Array(3 * C * C);
+  const b = new Float32Array(3 * C);
+  ['to_q', 'to_k', 'to_v'].forEach((n, j) => {
+    w.set(r.f32(`${p}attn.${n}.weight`, [C, C]), j * C * C);
+    b.set(r.f32(`${p}attn.${n}.bias`, [C]), j * C);
+  });
+  return { w, b };
 }
