@@ -24,8 +24,10 @@ async function run({ module, memory, ctl, index }) {
   const inst = await WebAssembly.instantiate(module, { env: { memory, abort() { throw new Error('gemm abort'); } } });
   const gemm = inst.exports.gemm;
   const c = new Uint32Array(memory.buffer, ctl, 16), s = new Int32Array(memory.buffer, ctl, 2);
-  post('ready');
+  // The generation is read before 'ready': the caller may dispatch as soon as it hears it, and a generation
+  // read after that dispatch would make this worker sleep through the job (and the caller wait for it forever).
   let seen = Atomics.load(s, 0);
+  post('ready');
   for (;;) {
     Atomics.wait(s, 0, seen);
     seen = Atomics.load(s, 0);
