@@ -1,6 +1,7 @@
 /**
  * The CPU engine's matrix kernel through WebAssembly SIMD (kernels/wasm/gemm.as.ts): y[M, N] = x[M, K] · W[N, K]ᵀ
- * (+ bias), f32. Weights are copied once into the module's memory (`matrix`) and stay resident; each call copies
+ * (+ bias), f32 arithmetic. Weights are copied once into the module's memory (`matrix`) and stay resident, as f32
+ * or as int8 with a scale per 32 values (q8: a quarter of the bytes; kernels/quant.ts's values); each call copies
  * only x in and y out. One `CpuKernels` is one WebAssembly memory (at most 4 GiB): give each model its own.
  * With threads (kernels/cpu-threads.ts) that memory is shared and a call's output columns are split among worker
  * threads; the result is the same bit for bit.
@@ -10,11 +11,14 @@
 import gemmWasm from './wasm/build/gemm.wasm.js';
 import gemmMtWasm from './wasm/build/gemm-mt.wasm.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
-import { GemmThreads, threadsUnavailable } from './cpu-threads.js';
+import { GemmThreads, threadsUnavailable, type Q8Job } from './cpu-threads.js';
 
 interface GemmExports {
   memory: WebAssembly.Memory;
   gemm(x: number, w: number, bias: number, y: number, M: number, N: number, K: number, ldy: number, act: number): void;
+  gemmQ8(x: number, wq: number, sc: number, bias: number, y: number, M: number, N: number, K: number, G: number, ldy: number, act: number, tmp: number): void;
+  q8ScratchBytes(M: number, K: number): number;
+  quantizeQ8(src: number, wq: number, sc: number, N: number, K: number, G: number): void;
   reserve(bytes: number): number;
 }
 
@@ -46,14 +50,25 @@ export function defaultCpuThreads(): number {
 export type CpuActivation = 'none' | 'gelu_tanh';
 const ACT_CODE: Record<CpuActivation, number> = { none: 0, gelu_tanh: 1 };
 
+/**
+ * How a resident matrix stores W: 'f32', or 'q8' = symmetric int8 per group of Q8_GROUP values along K (scale =
+ * max|w| / 127; kernels/quant.ts quantizeHost gives the same values), computed as f32 after dequantisation.
+ */
+export type CpuWeightDtype = 'f32' | 'q8';
+
+/** Values per q8 scale: the WebGPU q8 kernels' group, so both engines hold the same weights. */
+export const Q8_GROUP = 32;
+
 /** A weight matrix W [N, K] (+ bias [N]) resident in one CpuKernels' memory. */
 export interface CpuMatrix {
   readonly N: number;
   readonly K: number;
   readonly name: string;
-  /** Byte offsets in the owning module's memory (bias 0: none). */
+  readonly dtype: CpuWeightDtype;
+  /** Byte offsets in the owning module's memory (bias 0: none; scales 0 for f32). */
   readonly w: number;
   readonly bias: number;
+  readonly scales: number;
   readonly owner: CpuKernels;
 }
 
@@ -139,25 +154,36 @@ export class CpuKernels {
     if (this.base + bytes > this.maxBytes || !this.e.reserve(bytes)) throw new CpuMemoryError(`cpu kernels: cannot grow WebAssembly memory to ${bytes} bytes for ${what} (this instance: at most ${this.maxBytes} bytes)`);
   }
 
-  /** Copies W [N, K] (+ bias [N]) into this module's memory, where it stays. */
-  matrix(w: Float32Array, N: number, K: number, bias?: Float32Array, name = 'matrix'): CpuMatrix {
+  /**
+   * Copies W [N, K] (+ bias [N]) into this module's memory, where it stays: as f32, or quantised to q8 there (K
+   * must be a multiple of Q8_GROUP). The bias stays f32.
+   */
+  matrix(w: Float32Array, N: number, K: number, bias?: Float32Array, name = 'matrix', dtype: CpuWeightDtype = 'f32'): CpuMatrix {
     if (w.length !== N * K) throw new ShapeMismatchError(`cpu matrix ${name}: ${w.length} values are not [${N}, ${K}]`);
     if (bias && bias.length !== N) throw new ShapeMismatchError(`cpu matrix ${name}: bias has ${bias.length} values, expected ${N}`);
+    if (dtype === 'q8' && K % Q8_GROUP !== 0) throw new ShapeMismatchError(`cpu matrix ${name}: q8 needs K a multiple of ${Q8_GROUP}, got [${N}, ${K}]`);
     const wo = this.base + this.used;
-    const bo = bias ? align16(wo + 4 * w.length) : 0;
-    const end = align16(bias ? bo + 4 * N : wo + 4 * w.length);
-    this.grow(end - this.base, `weight ${name} [${N}, ${K}]`);
+    const q8 = dtype === 'q8';
+    const so = q8 ? align16(wo + N * K) : 0;
+    const wEnd = q8 ? so + (4 * N * K) / Q8_GROUP : wo + 4 * N * K;
+    const bo = bias ? align16(wEnd) : 0;
+    const end = align16(bias ? bo + 4 * N : wEnd);
+    // q8: the f32 values pass through scratch past the matrix, quantised in WebAssembly.
+    this.grow((q8 ? end + 4 * N * K : end) - this.base, `weight ${name} [${N}, ${K}] (${dtype})`);
     const f = new Float32Array(this.e.memory.buffer);
-    f.set(w, wo / 4);
+    if (q8) {
+      f.set(w, end / 4);
+      this.e.quantizeQ8(end, wo, so, N, K, Q8_GROUP);
+    } else f.set(w, wo / 4);
     if (bias) f.set(bias, bo / 4);
     this.used = end - this.base;
-    return { N, K, name, w: wo, bias: bo, owner: this };
+    return { N, K, name, dtype, w: wo, bias: bo, scales: so, owner: this };
   }
 
   /** y[M, N] = act(x[M, K] · Wᵀ (+ bias)); into `out` when given (length ≥ M·N). */
   linear(x: Float32Array, M: number, m: CpuMatrix, out?: Float32Array, act: CpuActivation = 'none'): Float32Array {
     if (m.owner !== this) throw new ShapeMismatchError(`cpu linear ${m.name}: the matrix lives in another CpuKernels`);
-    return this.run(x, M, m.w, m.bias, m.N, m.K, m.name, out, undefined, ACT_CODE[act]);
+    return this.run(x, M, m.w, m.bias, m.N, m.K, m.name, out, undefined, ACT_CODE[act], m.dtype === 'q8' ? m.scales : 0);
   }
 
   /** y[M, N] = x[M, K] · W[N, K]ᵀ for a W used once (attention scores, im2col convolutions): W is copied per call. */
@@ -169,20 +195,27 @@ export class CpuKernels {
     return this.run(x, M, wo, 0, N, K, 'matmulT', out, align16(wo + 4 * N * K));
   }
 
-  private run(x: Float32Array, M: number, w: number, bias: number, N: number, K: number, name: string, out?: Float32Array, from?: number, act = 0): Float32Array {
+  /** scales ≠ 0: W (at w) is q8 with these scales. */
+  private run(x: Float32Array, M: number, w: number, bias: number, N: number, K: number, name: string, out?: Float32Array, from?: number, act = 0, scales = 0): Float32Array {
     if (!Number.isInteger(M) || M < 0 || x.length < M * K) throw new ShapeMismatchError(`cpu linear ${name}: x has ${x.length} values, expected [${M}, ${K}]`);
     if (out && out.length < M * N) throw new ShapeMismatchError(`cpu linear ${name}: out has ${out.length} values, expected [${M}, ${N}]`);
     const xo = from ?? this.base + this.used;
     const yo = align16(xo + 4 * M * K);
-    this.grow(yo + 4 * M * N - this.base, `${name} rows [${M}, ${K}] → [${M}, ${N}]`);
-    new Float32Array(this.e.memory.buffer, xo, M * K).set(x.subarray(0, M * K));
     const t = this.threads;
-    if (t && M * N * K >= THREAD_MIN_MACS && N > t.chunk(N)) {
+    const split = t !== null && M * N * K >= THREAD_MIN_MACS && N > t.chunk(N);
+    // q8: each part dequantises blocks of W into its own f32 scratch, past y.
+    const q8: Q8Job | undefined = scales ? { scales, group: Q8_GROUP, tmp: align16(yo + 4 * M * N), stride: align16(this.e.q8ScratchBytes(M, K)) } : undefined;
+    const end = q8 ? q8.tmp + q8.stride * (split ? t!.parts : 1) : yo + 4 * M * N;
+    this.grow(end - this.base, `${name} rows [${M}, ${K}] → [${M}, ${N}]`);
+    new Float32Array(this.e.memory.buffer, xo, M * K).set(x.subarray(0, M * K));
+    const gemm = (cols: number) =>
+      q8 ? this.e.gemmQ8(xo, w, scales, bias, yo, M, cols, K, Q8_GROUP, N, act, q8.tmp) : this.e.gemm(xo, w, bias, yo, M, cols, K, N, act);
+    if (split) {
       // The workers take columns [chunk, N); this thread the first chunk.
-      t.dispatch(xo, w, bias, yo, M, N, K, act);
-      this.e.gemm(xo, w, bias, yo, M, t.chunk(N), K, N, act);
-      t.join();
-    } else this.e.gemm(xo, w, bias, yo, M, N, K, N, act);
+      t!.dispatch(xo, w, bias, yo, M, N, K, act, q8);
+      gemm(t!.chunk(N));
+      t!.join();
+    } else gemm(N);
     const y = new Float32Array(this.e.memory.buffer, yo, M * N);
     if (out) {
       out.set(y);

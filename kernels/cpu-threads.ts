@@ -5,8 +5,9 @@
  * Handshake through a control block of 16 u32 words in that memory (per pool):
  *   [0] generation: the caller bumps it and wakes the workers (Atomics.notify) to start a job
  *   [1] workers still running the current job; the last one to finish wakes the caller
- *   [2] op: 1 = gemm, 0 = exit
+ *   [2] op: 1 = gemm (f32 W), 2 = gemmQ8 (int8 W), 0 = exit
  *   [3..11] x, w, bias, y (byte offsets), M, N, K, parts, act (the epilogue: 0 none, 1 GELU tanh)
+ *   [12..15] q8 only: scales (byte offset), group, f32 scratch of part 0 and the bytes from one part's to the next
  * Worker i (1 … parts−1) computes columns [i·chunk, min(N, (i+1)·chunk)), chunk a multiple of 4; the caller
  * computes part 0 itself and then waits. Every output is computed by one thread with the single-thread code, so
  * the result does not depend on the thread count.
@@ -16,25 +17,34 @@
  * may block in Atomics.wait (a Worker, not a page's main thread).
  */
 
+/** Polls of the control word before a thread sleeps in Atomics.wait (~20–50 µs). */
+const SPINS = 1 << 15;
+
 /** The worker's whole program, in both hosts (Node's workers reach worker_threads as the caller does). */
 const WORKER_SOURCE = `
+const SPINS = ${SPINS};
 const wt = typeof process === 'object' && process.getBuiltinModule ? process.getBuiltinModule('node:worker_threads') : null;
 const post = (m) => (wt ? wt.parentPort.postMessage(m) : self.postMessage(m));
 async function run({ module, memory, ctl, index }) {
   const inst = await WebAssembly.instantiate(module, { env: { memory, abort() { throw new Error('gemm abort'); } } });
-  const gemm = inst.exports.gemm;
+  const { gemm, gemmQ8 } = inst.exports;
   const c = new Uint32Array(memory.buffer, ctl, 16), s = new Int32Array(memory.buffer, ctl, 2);
   // The generation is read before 'ready': the caller may dispatch as soon as it hears it, and a generation
   // read after that dispatch would make this worker sleep through the job (and the caller wait for it forever).
   let seen = Atomics.load(s, 0);
   post('ready');
   for (;;) {
+    // Spin a little before sleeping: a decode step sends ~100 jobs milliseconds apart or less, and a sleeping
+    // thread's wake-up costs tens of µs (a futex, and on a VM an idle virtual CPU to wake).
+    for (let i = 0; i < SPINS && Atomics.load(s, 0) === seen; i++);
     Atomics.wait(s, 0, seen);
     seen = Atomics.load(s, 0);
     if (c[2] === 0) return;
     const M = c[7], N = c[8], K = c[9], chunk = Math.ceil(N / c[10] / 4) * 4;
     const n0 = index * chunk, n1 = Math.min(N, n0 + chunk);
-    if (n1 > n0) gemm(c[3], c[4] + n0 * K * 4, c[5] ? c[5] + n0 * 4 : 0, c[6] + n0 * 4, M, n1 - n0, K, N, c[11]);
+    const bias = c[5] ? c[5] + n0 * 4 : 0;
+    if (n1 > n0 && c[2] === 2) gemmQ8(c[3], c[4] + n0 * K, c[12] + (n0 * K / c[13]) * 4, bias, c[6] + n0 * 4, M, n1 - n0, K, c[13], N, c[11], c[14] + index * c[15]);
+    else if (n1 > n0) gemm(c[3], c[4] + n0 * K * 4, bias, c[6] + n0 * 4, M, n1 - n0, K, N, c[11]);
     if (Atomics.sub(s, 1, 1) === 1) Atomics.notify(s, 1);
   }
 }
@@ -89,6 +99,14 @@ function spawn(data: { module: WebAssembly.Module; memory: WebAssembly.Memory; c
   });
 }
 
+/** The int8 arguments of a job: scales' byte offset, group size, part 0's f32 scratch and the stride to part i's. */
+export interface Q8Job {
+  scales: number;
+  group: number;
+  tmp: number;
+  stride: number;
+}
+
 export class GemmThreadError extends Error {
   override name = 'GemmThreadError';
 }
@@ -118,10 +136,14 @@ export class GemmThreads {
     return Math.ceil(N / this.parts / 4) * 4;
   }
 
-  /** Starts the workers on their slices of y[M, N] = x·Wᵀ (+ bias); the caller then computes part 0 and calls join(). */
-  dispatch(x: number, w: number, bias: number, y: number, M: number, N: number, K: number, act: number): void {
+  /**
+   * Starts the workers on their slices of y[M, N] = x·Wᵀ (+ bias); the caller then computes part 0 and calls
+   * join(). `q8`: W is int8 with scales (kernels/wasm/gemm.as.ts gemmQ8); part i dequantises into tmp + i·stride.
+   */
+  dispatch(x: number, w: number, bias: number, y: number, M: number, N: number, K: number, act: number, q8?: Q8Job): void {
     const c = new Uint32Array(this.memory.buffer, this.ctl, 16), s = new Int32Array(this.memory.buffer, this.ctl, 2);
-    c.set([1, x, w, bias, y, M, N, K, this.parts, act], 2);
+    c.set([q8 ? 2 : 1, x, w, bias, y, M, N, K, this.parts, act], 2);
+    if (q8) c.set([q8.scales, q8.group, q8.tmp, q8.stride], 12);
     Atomics.store(s, 1, this.workers.length);
     Atomics.add(s, 0, 1);
     Atomics.notify(s, 0);
@@ -131,6 +153,7 @@ export class GemmThreads {
   join(): void {
     const s = new Int32Array(this.memory.buffer, this.ctl, 2);
     const t0 = Date.now();
+    for (let i = 0; i < SPINS && Atomics.load(s, 1) !== 0; i++);
     for (let left = Atomics.load(s, 1); left !== 0; left = Atomics.load(s, 1)) {
       if (Atomics.wait(s, 1, left, WAIT_MS) === 'timed-out' && Date.now() - t0 >= WAIT_MS) {
         throw new GemmThreadError(`cpu kernels: ${left} GEMM worker(s) did not finish within ${WAIT_MS} ms`);

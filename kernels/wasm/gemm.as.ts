@@ -140,6 +140,182 @@ function gemmPlain(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K:
   for (let m = 0; m < M; m++) rowTail(x + <usize>m * kb, w, bias, y + <usize>m * yb, N4, N, K);
 }
 
+// ---- int8 weights (q8) -------------------------------------------------------------------------------------
+// W as int8 [N, K] row-major with one f32 scale per group of G values along K (scales [N, K/G]): w = q · scale,
+// the values and layout of kernels/quant.ts quantizeHost (its q8 words are these bytes on a little-endian host).
+// G is a multiple of 16 dividing K. A one-row call widens W in registers (q8Row); a larger one dequantises a block
+// of W rows into f32 scratch (`tmp`) and runs the f32 blocks over every row of x. Either way the int8 rows are read
+// once a call: a quarter of the f32 bytes.
+
+/** The f32 scratch bytes one gemmQ8 call with this M and K needs (per thread). */
+export function q8ScratchBytes(M: i32, K: i32): usize {
+  if (M == 1) return 0;
+  const kb = <usize>K << 2;
+  return <usize>q8BlockRows(M, kb) * kb;
+}
+
+/** W rows dequantised at a time: a 16 KiB block (L1) for one or two rows of x, else a cache block as above. */
+@inline function q8BlockRows(M: i32, kb: usize): i32 {
+  return max<i32>(4, <i32>((M <= 2 ? Q8_SMALL_BLOCK : BLOCK_BYTES) / kb) & ~3);
+}
+const Q8_SMALL_BLOCK: usize = 16 << 10;
+
+/** tmp[(n − n0)·K + k] = q[n, k] · scale[n, k / G] for rows [n0, n1). */
+function dequantRows(wq: usize, sc: usize, tmp: usize, n0: i32, n1: i32, K: i32, G: i32): void {
+  const SG = K / G;
+  for (let n = n0; n < n1; n++) {
+    const src = wq + <usize>n * <usize>K;
+    const dst = tmp + ((<usize>(n - n0) * <usize>K) << 2);
+    const srow = sc + ((<usize>n * <usize>SG) << 2);
+    for (let g = 0; g < SG; g++) {
+      const s = f32x4.splat(load<f32>(srow + (<usize>g << 2)));
+      const k1 = <usize>(g + 1) * <usize>G;
+      for (let k = <usize>g * <usize>G; k < k1; k += 16) {
+        const v = v128.load(src + k);
+        const lo = i16x8.extend_low_i8x16_s(v), hi = i16x8.extend_high_i8x16_s(v);
+        const d = dst + (k << 2);
+        v128.store(d, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo)), s));
+        v128.store(d + 16, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), s));
+        v128.store(d + 32, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi)), s));
+        v128.store(d + 48, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), s));
+      }
+    }
+  }
+}
+
+/** Four f32x4 of the 16 int8 at p, in order. */
+@inline function widen0(v: v128): v128 {
+  return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v)));
+}
+@inline function widen1(v: v128): v128 {
+  return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_low_i8x16_s(v)));
+}
+@inline function widen2(v: v128): v128 {
+  return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_high_i8x16_s(v)));
+}
+@inline function widen3(v: v128): v128 {
+  return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_high_i8x16_s(v)));
+}
+
+/** Σ over 16 values of x (at xp) · q (the int8 at wp): (p0 + p1) + (p2 + p3), one add on the running chain. */
+@inline function dot16(xp: usize, wp: usize): v128 {
+  const v = v128.load(wp);
+  const p01 = f32x4.add(f32x4.mul(v128.load(xp), widen0(v)), f32x4.mul(v128.load(xp + 16), widen1(v)));
+  const p23 = f32x4.add(f32x4.mul(v128.load(xp + 32), widen2(v)), f32x4.mul(v128.load(xp + 48), widen3(v)));
+  return f32x4.add(p01, p23);
+}
+
+/**
+ * One row of x (a decode step) against q8 W rows [n0, n1), four at a time: each group's products are summed as
+ * integers-times-x and scaled once at the group's end, with no f32 copy of W. A decode step is bound by how fast W
+ * is widened, and this does it in registers: ~1.3 operations a weight against ~2 for dequantise-then-multiply.
+ * The sums run in another order than the blocked path's, so a 1-row call may differ from the same row in a larger
+ * call by rounding.
+ */
+function q8Row(x: usize, wq: usize, sc: usize, bias: usize, y: usize, n0: i32, n1: i32, K: i32, G: i32): void {
+  const SG = K / G;
+  const kq = <usize>K;
+  let n = n0;
+  for (; n + 4 <= n1; n += 4) {
+    const w0 = wq + <usize>n * kq, w1 = w0 + kq, w2 = w1 + kq, w3 = w2 + kq;
+    const s0 = sc + ((<usize>n * <usize>SG) << 2), s1 = s0 + (<usize>SG << 2), s2 = s1 + (<usize>SG << 2), s3 = s2 + (<usize>SG << 2);
+    let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
+    for (let g = 0; g < SG; g++) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      const k1 = <usize>(g + 1) * <usize>G;
+      for (let k = <usize>g * <usize>G; k < k1; k += 16) {
+        const xp = x + (k << 2);
+        a0 = f32x4.add(a0, dot16(xp, w0 + k));
+        a1 = f32x4.add(a1, dot16(xp, w1 + k));
+        a2 = f32x4.add(a2, dot16(xp, w2 + k));
+        a3 = f32x4.add(a3, dot16(xp, w3 + k));
+      }
+      const go = <usize>g << 2;
+      t0 = f32x4.add(t0, f32x4.mul(a0, f32x4.splat(load<f32>(s0 + go))));
+      t1 = f32x4.add(t1, f32x4.mul(a1, f32x4.splat(load<f32>(s1 + go))));
+      t2 = f32x4.add(t2, f32x4.mul(a2, f32x4.splat(load<f32>(s2 + go))));
+      t3 = f32x4.add(t3, f32x4.mul(a3, f32x4.splat(load<f32>(s3 + go))));
+    }
+    const o = <usize>n << 2;
+    store<f32>(y + o, hsum(t0) + biasAt(bias, n));
+    store<f32>(y + o + 4, hsum(t1) + biasAt(bias, n + 1));
+    store<f32>(y + o + 8, hsum(t2) + biasAt(bias, n + 2));
+    store<f32>(y + o + 12, hsum(t3) + biasAt(bias, n + 3));
+  }
+  for (; n < n1; n++) {
+    const w0 = wq + <usize>n * kq;
+    const s0 = sc + ((<usize>n * <usize>SG) << 2);
+    let t0 = f32x4.splat(0);
+    for (let g = 0; g < SG; g++) {
+      let a0 = f32x4.splat(0);
+      const k1 = <usize>(g + 1) * <usize>G;
+      for (let k = <usize>g * <usize>G; k < k1; k += 16) a0 = f32x4.add(a0, dot16(x + (k << 2), w0 + k));
+      t0 = f32x4.add(t0, f32x4.mul(a0, f32x4.splat(load<f32>(s0 + (<usize>g << 2)))));
+    }
+    store<f32>(y + (<usize>n << 2), hsum(t0) + biasAt(bias, n));
+  }
+}
+
+/**
+ * y = act(x · Wᵀ (+ bias)) with W in q8 (wq, sc, group G); tmp: q8ScratchBytes(M, K) bytes of this thread's.
+ * One row: q8Row. More: blocks of W dequantised into tmp and the f32 register blocks over every row, so each
+ * output equals the f32 kernel's on the dequantised W bit for bit.
+ */
+export function gemmQ8(x: usize, wq: usize, sc: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, G: i32, ldy: i32, act: i32, tmp: usize): void {
+  if (M == 1) {
+    q8Row(x, wq, sc, bias, y, 0, N, K, G);
+    activate(y, M, N, ldy, act);
+    return;
+  }
+  const kb = <usize>K << 2;
+  const yb = <usize>ldy << 2;
+  const NB = q8BlockRows(M, kb);
+  for (let nb = 0; nb < N; nb += NB) {
+    const ne = min<i32>(N, nb + NB);
+    dequantRows(wq, sc, tmp, nb, ne, K, G);
+    // Row n of the block sits at wt + n·kb (wasm32 address arithmetic wraps, so wt may lie "below" 0).
+    const wt = tmp - <usize>nb * kb;
+    const e4 = nb + ((ne - nb) & ~3);
+    let m = 0;
+    for (; m + 2 <= M; m += 2) {
+      const x0 = x + <usize>m * kb, y0 = y + <usize>m * yb;
+      pairBlock(x0, x0 + kb, y0, y0 + yb, wt, bias, nb, e4, kb);
+    }
+    if (m < M) rowBlock(x + <usize>m * kb, y + <usize>m * yb, wt, bias, nb, e4, kb);
+    if (e4 < ne) for (let r = 0; r < M; r++) rowTail(x + <usize>r * kb, wt, bias, y + <usize>r * yb, e4, ne, K);
+  }
+  activate(y, M, N, ldy, act);
+}
+
+/**
+ * Quantises f32 W [N, K] (at src) into wq (int8) and sc (f32 [N, K/G]) exactly as quantizeHost does in
+ * JavaScript: scale = fround(max|w| / 127) in double, q = Math.round(w / scale) (ties up) clamped to ±127, 0 when
+ * the group is all zeros.
+ */
+export function quantizeQ8(src: usize, wq: usize, sc: usize, N: i32, K: i32, G: i32): void {
+  const SG = K / G;
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < SG; g++) {
+      const r = <usize>n * <usize>K + <usize>g * <usize>G;
+      let amax: f32 = 0;
+      for (let k = 0; k < G; k++) amax = max<f32>(amax, abs<f32>(load<f32>(src + ((r + <usize>k) << 2))));
+      const scale = <f32>(<f64>amax / 127);
+      store<f32>(sc + ((<usize>n * <usize>SG + <usize>g) << 2), scale);
+      for (let k = 0; k < G; k++) {
+        let q: f64 = 0;
+        if (scale > 0) q = min<f64>(127, max<f64>(-127, jsRound(<f64>load<f32>(src + ((r + <usize>k) << 2)) / <f64>scale)));
+        store<i8>(wq + r + <usize>k, <i8>(<i32>q));
+      }
+    }
+  }
+}
+
+/** JavaScript's Math.round: the nearest integer, halves toward +∞. */
+@inline function jsRound(v: f64): f64 {
+  const f = Math.floor(v);
+  return v - f >= 0.5 ? f + 1 : f;
+}
+
 /** Grows memory so that `bytes` fit after static data; returns the first free 16-aligned byte offset, 0 if not. */
 export function reserve(bytes: usize): usize {
   const base = (__heap_base + 15) & ~15;

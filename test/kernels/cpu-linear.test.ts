@@ -1,9 +1,11 @@
 /**
  * The CPU engine's WASM SIMD GEMM (kernels/cpu-linear.ts) against the float64 reference: the 2×4 register block,
- * its odd-row and N % 4 tails, the scalar path for K % 4 ≠ 0, transient matrices, and its refusals.
+ * its odd-row and N % 4 tails, the scalar path for K % 4 ≠ 0, transient matrices, and its refusals; q8 matrices
+ * against the f32 kernel on kernels/quant.ts's dequantised weights (bit for bit) and the f64 reference.
  */
 import { describe, expect, it } from 'vitest';
-import { CpuKernels, CpuMemoryError } from '../../kernels/cpu-linear.js';
+import { CpuKernels, CpuMemoryError, Q8_GROUP } from '../../kernels/cpu-linear.js';
+import { quantizeHost } from '../../kernels/quant.js';
 import { ShapeMismatchError } from '../../src/gpu/errors.js';
 import { expectClose } from '../helpers/compare.js';
 import { linearRef } from '../helpers/reference.js';
@@ -102,5 +104,80 @@ describe('CpuKernels.linear (WASM SIMD, f32 accumulation)', () => {
     expect(Array.from(ys[1])).toEqual(Array.from(ys[0]));
     expectClose(ys[0], ref, { atol: 2e-6 * Math.sqrt(K), rtol: 2.5e-7, label: 'gelu_tanh epilogue' });
     expect(ys[0][1]).toBe(-0);
+  });
+});
+
+describe('CpuKernels.linear with q8 matrices (int8, a scale per 32 values, dequantised in WebAssembly)', () => {
+  // Several rows: the q8 call must equal the f32 call on quantizeHost's dequantised W bit for bit (the quantiser,
+  // in WebAssembly, must give quantizeHost's values, and the blocks must dequantise and sum as the f32 kernel).
+  // One row (q8Row: group sums scaled once) sums in another order: the f64 product on the dequantised W, with the
+  // f32 kernel's tolerance, and 1 thread = 2 threads bit for bit.
+  it.each([
+    [2, 130, 64, 1],
+    [3, 1001, 512, 2],
+    [70, 64, 160, 1],
+    [33, 2052, 128, 2],
+    [1, 4864, 896, 1],
+    [1, 896, 4864, 2],
+    [1, 130, 64, 2],
+    [1, 7, 32, 1],
+  ])('M=%i N=%i K=%i, %i thread(s): the dequantised weights exactly as f32 would use them', async (M, N, K, threads) => {
+    const k = await CpuKernels.create({ threads });
+    const rng = new SeededRng(M * 13 + N + K * 3);
+    const x = rng.f32(M * K), w = rng.normalF32(N * K, 1 / Math.sqrt(K)), b = rng.f32(N);
+    const h = quantizeHost(w, [N, K], 'q8', Q8_GROUP);
+    const q = k.matrix(w, N, K, b, 'wq', 'q8');
+    expect(q.dtype).toBe('q8');
+    const y = k.linear(x, M, q);
+    if (M > 1) expectClose(y, k.linear(x, M, k.matrix(h.dequant, N, K, b, 'wd')), { atol: 0, rtol: 0, label: `q8 vs f32(dequant) ${M}x${N}x${K}` });
+    else {
+      expectClose(y, linearRef(x, h.dequant, M, N, K, b), { atol: 2e-6 * Math.sqrt(K), rtol: 1e-5, label: `q8 row vs f64(dequant) ${N}x${K}` });
+      const one = await CpuKernels.create({ threads: 1 });
+      expectClose(y, one.linear(x, M, one.matrix(w, N, K, b, 'wq', 'q8')), { atol: 0, rtol: 0, label: `q8 row, ${threads} vs 1 thread` });
+    }
+    // Against the f64 product with the unquantised W: int8 steps of max|w|/127 per group of 32 (rel-L2 ≈ 0.5%).
+    const ref = linearRef(x, w, M, N, K, b);
+    let d2 = 0, r2 = 0;
+    for (let i = 0; i < y.length; i++) {
+      d2 += (y[i] - ref[i]) ** 2;
+      r2 += ref[i] ** 2;
+    }
+    expect(Math.sqrt(d2 / r2)).toBeLessThan(1e-2);
+    k.dispose();
+  });
+
+  it('rounds halves up and keeps all-zero groups at 0, as quantizeHost does', async () => {
+    const k = await CpuKernels.create({ threads: 1 });
+    const K = 64, N = 2;
+    // Row 0, group 0: max |w| = 127, so scale = 1 and w / scale lands exactly on halves; group 1 is all zeros.
+    const w = new Float32Array(N * K);
+    w.set([127, 2.5, -2.5, 0.5, -0.5, 126.5, -126.5, 1.49], 0);
+    for (let i = K; i < N * K; i++) w[i] = Math.sin(i);
+    const h = quantizeHost(w, [N, K], 'q8', Q8_GROUP);
+    const eye = new Float32Array(K * K);
+    for (let i = 0; i < K; i++) eye[i * K + i] = 1;
+    // x = I reads W back: y[i, n] = dequantised W[n, i].
+    const y = k.linear(eye, K, k.matrix(w, N, K, undefined, 'halves', 'q8'));
+    const got = Float32Array.from({ length: N * K }, (_, e) => y[(e % K) * N + Math.floor(e / K)]);
+    expectClose(got, h.dequant, { atol: 0, rtol: 0, label: 'q8 values read back' });
+    expect(Array.from(got.subarray(0, 8))).toEqual([127, 3, -2, 1, 0, 127, -126, 1]);
+  });
+
+  it('q8 with the GELU epilogue equals the f32 kernel on the dequantised weights, on 1 and 2 threads', async () => {
+    const M = 24, N = 516, K = 128;
+    const rng = new SeededRng(78);
+    const x = rng.f32(M * K), w = rng.normalF32(N * K, 4 / Math.sqrt(K)), b = rng.f32(N);
+    const ref = await CpuKernels.create({ threads: 1 });
+    const want = ref.linear(x, M, ref.matrix(quantizeHost(w, [N, K], 'q8', Q8_GROUP).dequant, N, K, b, 'ff1'), undefined, 'gelu_tanh');
+    for (const threads of [1, 2]) {
+      const k = await CpuKernels.create({ threads });
+      expectClose(k.linear(x, M, k.matrix(w, N, K, b, 'ff1', 'q8'), undefined, 'gelu_tanh'), want, { atol: 0, rtol: 0, label: `q8 gelu, ${threads} thread(s)` });
+      k.dispose();
+    }
+  });
+
+  it('refuses K that is not a multiple of the group, naming the matrix', async () => {
+    const k = await CpuKernels.create({ threads: 1 });
+    expect(() => k.matrix(new Float32Array(3 * 40), 3, 40, undefined, 'odd', 'q8')).toThrow(/cpu matrix odd: q8 needs K a multiple of 32, got \[3, 40\]/);
   });
 });

@@ -4,11 +4,11 @@
  *
  * q/k/v and gate/up stay separate matrices (the WebGPU path fuses them to save dispatches; here a call costs only
  * a copy of the input rows, and separate outputs need no split afterwards). Full size, f32: 24 × 14.9 M + 6.1 M
- * (head) values ≈ 1.46 GB of the 4 GiB a CpuKernels may hold; the 545 MB text table stays on the host, since
- * only its gathered rows are ever used.
+ * (head) values ≈ 1.46 GB of the 4 GiB a CpuKernels may hold (q8: 0.41 GB, every matrix and the head as the
+ * WebGPU q8 path stores them); the 545 MB text table stays on the host, since only its gathered rows are used.
  */
 import { toFloat32, type TensorStore } from '../../../loader/index.js';
-import type { CpuKernels, CpuMatrix } from '../../../kernels/cpu-linear.js';
+import type { CpuKernels, CpuMatrix, CpuWeightDtype } from '../../../kernels/cpu-linear.js';
 import type { LlmConfig } from '../qwen2/config.js';
 import { checkLlmStore } from '../qwen2/weights.js';
 
@@ -40,11 +40,11 @@ export interface CpuLlmWeights {
 
 const P = 'llm.model.model.';
 
-/** Checks names and shapes against the config (qwen2/weights.ts), then copies the matrices into `k`. */
-export function loadCpuLlmWeights(k: CpuKernels, store: TensorStore, c: LlmConfig): CpuLlmWeights {
+/** Checks names and shapes against the config (qwen2/weights.ts), then copies the matrices into `k` as `dtype`. */
+export function loadCpuLlmWeights(k: CpuKernels, store: TensorStore, c: LlmConfig, dtype: CpuWeightDtype = 'f32'): CpuLlmWeights {
   checkLlmStore(store, c);
   const get = (name: string) => toFloat32(store.get(name)!);
-  const mat = (name: string, N: number, K: number, bias?: Float32Array) => k.matrix(get(`${name}.weight`), N, K, bias, name);
+  const mat = (name: string, N: number, K: number, bias?: Float32Array) => k.matrix(get(`${name}.weight`), N, K, bias, name, dtype);
   const H = c.hidden, qd = c.heads * c.headDim, kd = c.kvHeads * c.headDim, F = c.intermediate;
   const layers: CpuLlmLayer[] = [];
   for (let l = 0; l < c.layers; l++) {

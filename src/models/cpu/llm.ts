@@ -9,7 +9,7 @@
  *   xn = RMSNorm₂(x);  x += (SiLU(xn·Wgᵀ) ⊙ xn·Wuᵀ) · Wdᵀ
  * then hidden = RMSNorm_final(x) [T, H] and logits = hidden · W_llm_decoderᵀ [T, S + 200], for every row.
  */
-import { CpuKernels, type CpuKernelOptions } from '../../../kernels/cpu-linear.js';
+import { CpuKernels, type CpuKernelOptions, type CpuWeightDtype } from '../../../kernels/cpu-linear.js';
 import { ropeTable } from '../../../kernels/rope.js';
 import type { LlmSession } from '../../ort/engine.js';
 import type { ModelFiles } from '../../pipeline/model-files.js';
@@ -36,10 +36,11 @@ export class CpuLlm {
     private readonly w: CpuLlmWeights,
   ) {}
 
-  static async create(files: ModelFiles, opts: CpuKernelOptions = {}): Promise<CpuLlm> {
+  /** `opts.dtype`: how the projections and the head are stored (q8: a quarter of the bytes a decode step reads). */
+  static async create(files: ModelFiles, opts: CpuKernelOptions & { dtype?: CpuWeightDtype } = {}): Promise<CpuLlm> {
     const cfg = llmConfig(files.qwen, files.yaml, files.llm);
     const kern = await CpuKernels.create(opts);
-    return new CpuLlm(cfg, kern, loadCpuLlmWeights(kern, files.llm, cfg));
+    return new CpuLlm(cfg, kern, loadCpuLlmWeights(kern, files.llm, cfg, opts.dtype));
   }
 
   /** Rows of Qwen embed_tokens, [ids.length, H]. */
