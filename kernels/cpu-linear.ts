@@ -46,9 +46,24 @@ export function defaultCpuThreads(): number {
   return Math.max(1, Math.min(8, os?.availableParallelism?.() ?? nav?.hardwareConcurrency ?? 1));
 }
 
-/** The GEMM's epilogue: 'gelu_tanh' = x·σ(2u), u = √(2/π)(x + 0.044715x³), in f64 on each thread's slice. */
-export type CpuActivation = 'none' | 'gelu_tanh';
-const ACT_CODE: Record<CpuActivation, number> = { none: 0, gelu_tanh: 1 };
+/**
+ * The GEMM's epilogue, in f64 on each thread's slice: 'gelu_tanh' = x·σ(2u), u = √(2/π)(x + 0.044715x³);
+ * 'swiglu' = SiLU(y[2j]) · y[2j+1] over column pairs, for a W whose rows interleave gate and up (`interleaveRows`):
+ * the output is then [M, N/2].
+ */
+export type CpuActivation = 'none' | 'gelu_tanh' | 'swiglu';
+const ACT_CODE: Record<CpuActivation, number> = { none: 0, gelu_tanh: 1, swiglu: 2 };
+
+/** Rows a0, b0, a1, b1, … of two [N, K] matrices: the W of a 'swiglu' linear (a = gate, b = up). */
+export function interleaveRows(a: Float32Array, b: Float32Array, N: number, K: number): Float32Array {
+  if (a.length !== N * K || b.length !== N * K) throw new ShapeMismatchError(`interleaveRows: ${a.length} and ${b.length} values, expected [${N}, ${K}] each`);
+  const out = new Float32Array(2 * N * K);
+  for (let n = 0; n < N; n++) {
+    out.set(a.subarray(n * K, (n + 1) * K), 2 * n * K);
+    out.set(b.subarray(n * K, (n + 1) * K), (2 * n + 1) * K);
+  }
+  return out;
+}
 
 /**
  * How a resident matrix stores W: 'f32', or 'q8' = symmetric int8 per group of Q8_GROUP values along K (scale =
@@ -180,9 +195,10 @@ export class CpuKernels {
     return { N, K, name, dtype, w: wo, bias: bo, scales: so, owner: this };
   }
 
-  /** y[M, N] = act(x[M, K] · Wᵀ (+ bias)); into `out` when given (length ≥ M·N). */
+  /** y[M, N] = act(x[M, K] · Wᵀ (+ bias)) ([M, N/2] for 'swiglu'); into `out` when given (length ≥ that). */
   linear(x: Float32Array, M: number, m: CpuMatrix, out?: Float32Array, act: CpuActivation = 'none'): Float32Array {
     if (m.owner !== this) throw new ShapeMismatchError(`cpu linear ${m.name}: the matrix lives in another CpuKernels`);
+    if (act === 'swiglu' && m.N % 2) throw new ShapeMismatchError(`cpu linear ${m.name}: swiglu needs an even N (gate and up rows interleaved), got ${m.N}`);
     return this.run(x, M, m.w, m.bias, m.N, m.K, m.name, out, undefined, ACT_CODE[act], m.dtype === 'q8' ? m.scales : 0);
   }
 
@@ -198,7 +214,8 @@ export class CpuKernels {
   /** scales ≠ 0: W (at w) is q8 with these scales. */
   private run(x: Float32Array, M: number, w: number, bias: number, N: number, K: number, name: string, out?: Float32Array, from?: number, act = 0, scales = 0): Float32Array {
     if (!Number.isInteger(M) || M < 0 || x.length < M * K) throw new ShapeMismatchError(`cpu linear ${name}: x has ${x.length} values, expected [${M}, ${K}]`);
-    if (out && out.length < M * N) throw new ShapeMismatchError(`cpu linear ${name}: out has ${out.length} values, expected [${M}, ${N}]`);
+    const No = act === ACT_CODE.swiglu ? N / 2 : N;
+    if (out && out.length < M * No) throw new ShapeMismatchError(`cpu linear ${name}: out has ${out.length} values, expected [${M}, ${No}]`);
     const xo = from ?? this.base + this.used;
     const yo = align16(xo + 4 * M * K);
     const t = this.threads;
@@ -216,11 +233,25 @@ export class CpuKernels {
       gemm(t!.chunk(N));
       t!.join();
     } else gemm(N);
+    if (No !== N) return this.gatherPairs(yo, M, N, split ? t!.chunk(N) : N, out);
     const y = new Float32Array(this.e.memory.buffer, yo, M * N);
     if (out) {
       out.set(y);
       return out;
     }
     return y.slice();
+  }
+
+  /** A 'swiglu' call's [M, N/2] output: each part (columns [c0, c1), c0 a multiple of `chunk`) left its (c1 − c0)/2 results at c0. */
+  private gatherPairs(yo: number, M: number, N: number, chunk: number, out?: Float32Array): Float32Array {
+    const y = new Float32Array(this.e.memory.buffer, yo, M * N);
+    const z = out ?? new Float32Array((M * N) / 2);
+    for (let m = 0; m < M; m++) {
+      for (let c0 = 0; c0 < N; c0 += chunk) {
+        const h = (Math.min(N, c0 + chunk) - c0) / 2;
+        z.set(y.subarray(m * N + c0, m * N + c0 + h), (m * N) / 2 + c0 / 2);
+      }
+    }
+    return z;
   }
 }

@@ -101,6 +101,10 @@ const GELU_2C: f64 = 1.5957691216057308;
  * where tanh costs more; e^(−2u) overflowing gives x/∞ = −0, the limit. Each thread runs it on its own slice.
  */
 function activate(y: usize, M: i32, N: i32, ldy: i32, act: i32): void {
+  if (act == 2) {
+    swiglu(y, M, N, ldy);
+    return;
+  }
   if (act != 1) return;
   for (let m = 0; m < M; m++) {
     const r = y + ((<usize>m * <usize>ldy) << 2);
@@ -108,6 +112,22 @@ function activate(y: usize, M: i32, N: i32, ldy: i32, act: i32): void {
       const p = r + (<usize>n << 2);
       const v = <f64>load<f32>(p);
       store<f32>(p, <f32>(v / (1 + Math.exp(-GELU_2C * (v + 0.044715 * v * v * v)))));
+    }
+  }
+}
+
+/**
+ * act 2 = SwiGLU over column pairs (W's rows interleaved gate, up, gate, up, …; the Qwen2 MLP): in each row,
+ * y[j] = SiLU(y[2j]) · y[2j + 1] for j < N/2 (N even), in f64 as g / (1 + e^(−g)) · u, written in place from the
+ * left, so each thread compacts its own slice (kernels/cpu-linear.ts gathers the slices).
+ */
+function swiglu(y: usize, M: i32, N: i32, ldy: i32): void {
+  for (let m = 0; m < M; m++) {
+    const r = y + ((<usize>m * <usize>ldy) << 2);
+    for (let j = 0; j < N >> 1; j++) {
+      const p = r + (<usize>j << 3);
+      const g = <f64>load<f32>(p);
+      store<f32>(r + (<usize>j << 2), <f32>((g / (1 + Math.exp(-g))) * <f64>load<f32>(p + 4)));
     }
   }
 }

@@ -4,7 +4,7 @@
  * against the f32 kernel on kernels/quant.ts's dequantised weights (bit for bit) and the f64 reference.
  */
 import { describe, expect, it } from 'vitest';
-import { CpuKernels, CpuMemoryError, Q8_GROUP } from '../../kernels/cpu-linear.js';
+import { CpuKernels, CpuMemoryError, interleaveRows, Q8_GROUP } from '../../kernels/cpu-linear.js';
 import { quantizeHost } from '../../kernels/quant.js';
 import { ShapeMismatchError } from '../../src/gpu/errors.js';
 import { expectClose } from '../helpers/compare.js';
@@ -104,6 +104,42 @@ describe('CpuKernels.linear (WASM SIMD, f32 accumulation)', () => {
     expect(Array.from(ys[1])).toEqual(Array.from(ys[0]));
     expectClose(ys[0], ref, { atol: 2e-6 * Math.sqrt(K), rtol: 2.5e-7, label: 'gelu_tanh epilogue' });
     expect(ys[0][1]).toBe(-0);
+  });
+});
+
+describe('CpuKernels.linear, SwiGLU epilogue (gate and up rows interleaved)', () => {
+  it.each([
+    [1, 4864, 896, 'f32'],
+    [5, 166, 64, 'f32'],
+    [1, 4864, 896, 'q8'],
+    [9, 1000, 128, 'q8'],
+  ] as const)('M=%i F=%i K=%i %s: SiLU(gate)·up of the f64 products, and 2 threads = 1 thread bit for bit', async (M, F, K, dtype) => {
+    const rng = new SeededRng(M + F + K);
+    const x = rng.f32(M * K), gate = rng.normalF32(F * K, 2 / Math.sqrt(K)), up = rng.normalF32(F * K, 1 / Math.sqrt(K));
+    const w = interleaveRows(gate, up, F, K);
+    expect(Array.from(w.subarray(K, 2 * K))).toEqual(Array.from(up.subarray(0, K)));
+    // The reference uses the weights the kernel holds: quantizeHost's for q8.
+    const held = (a: Float32Array) => (dtype === 'q8' ? quantizeHost(a, [F, K], 'q8', Q8_GROUP).dequant : a);
+    const g = linearRef(x, held(gate), M, F, K), u = linearRef(x, held(up), M, F, K);
+    const ref = Float64Array.from(g, (v, i) => (Math.fround(v) / (1 + Math.exp(-Math.fround(v)))) * Math.fround(u[i]));
+    const ys: Float32Array[] = [];
+    for (const threads of [1, 2]) {
+      const k = await CpuKernels.create({ threads });
+      const out = new Float32Array(M * F + 1).fill(5);
+      ys.push(k.linear(x, M, k.matrix(w, 2 * F, K, undefined, 'gate_up', dtype), out, 'swiglu').subarray(0, M * F));
+      expect(out[M * F]).toBe(5);
+      k.dispose();
+    }
+    expectClose(ys[1], ys[0], { atol: 0, rtol: 0, label: `swiglu ${dtype}: 2 threads vs 1` });
+    expectClose(ys[0], ref, { atol: 4e-6 * Math.sqrt(K), rtol: 2e-5, label: `swiglu ${dtype} ${M}x${F}x${K}` });
+  });
+
+  it('refuses an odd N and a short out', async () => {
+    const k = await CpuKernels.create({ threads: 1 });
+    const m = k.matrix(new Float32Array(3 * 32), 3, 32, undefined, 'odd');
+    expect(() => k.linear(new Float32Array(32), 1, m, undefined, 'swiglu')).toThrow(/cpu linear odd: swiglu needs an even N/);
+    const e = k.matrix(new Float32Array(4 * 32), 4, 32, undefined, 'even');
+    expect(() => k.linear(new Float32Array(64), 2, e, new Float32Array(3), 'swiglu')).toThrow(/out has 3 values, expected \[2, 2\]/);
   });
 });
 

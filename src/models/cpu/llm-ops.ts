@@ -1,6 +1,6 @@
 /**
- * Element-wise pieces of the CPU Qwen2 layer (the matrix products go through kernels/cpu-linear.ts): row RMSNorm,
- * half-split RoPE, SwiGLU and the residual add. All work in place or into caller-owned buffers (scratch.ts): a
+ * Element-wise pieces of the CPU Qwen2 layer (the matrix products go through kernels/cpu-linear.ts, SwiGLU in the
+ * gate/up product's epilogue): row RMSNorm, half-split RoPE and the residual add. All work in place or into caller-owned buffers (scratch.ts): a
  * decode step allocates nothing here.
  */
 
@@ -33,14 +33,6 @@ export function ropeRows(x: Float32Array, rows: number, heads: number, D: number
         x[b + half + i] = x2 * c + x1 * s;
       }
     }
-  }
-}
-
-/** gate ← SiLU(gate) ⊙ up over n values (the SwiGLU of Qwen2MLP, into the gate buffer). */
-export function siluMulInPlace(gate: Float32Array, up: Float32Array, n: number): void {
-  for (let i = 0; i < n; i++) {
-    const g = gate[i];
-    gate[i] = (g / (1 + Math.exp(-g))) * up[i];
   }
 }
 

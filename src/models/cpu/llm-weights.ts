@@ -2,28 +2,26 @@
  * CosyVoice3LM weights for the CPU engine: every matrix resident in one CpuKernels (WebAssembly memory), the
  * norms and both embedding tables on the host as f32 (f16/bf16 records are widened on load).
  *
- * q/k/v and gate/up stay separate matrices (the WebGPU path fuses them to save dispatches; here a call costs only
- * a copy of the input rows, and separate outputs need no split afterwards). Full size, f32: 24 × 14.9 M + 6.1 M
+ * q/k/v are one matrix (rows q | k | v) and gate/up one with their rows interleaved, so that the GEMM's SwiGLU
+ * epilogue pairs them on every thread: a decode step makes 4 matrix calls a layer instead of 7, each wide enough to
+ * split over the threads. Full size, f32: 24 × 14.9 M + 6.1 M
  * (head) values ≈ 1.46 GB of the 4 GiB a CpuKernels may hold (q8: 0.41 GB, every matrix and the head as the
  * WebGPU q8 path stores them); the 545 MB text table stays on the host, since only its gathered rows are used.
  */
 import { toFloat32, type TensorStore } from '../../../loader/index.js';
-import type { CpuKernels, CpuMatrix, CpuWeightDtype } from '../../../kernels/cpu-linear.js';
+import { interleaveRows, type CpuKernels, type CpuMatrix, type CpuWeightDtype } from '../../../kernels/cpu-linear.js';
 import type { LlmConfig } from '../qwen2/config.js';
 import { checkLlmStore } from '../qwen2/weights.js';
 
 export interface CpuLlmLayer {
   inputNorm: Float32Array;
   postNorm: Float32Array;
-  /** [Hq·D, H], [Hkv·D, H], [Hkv·D, H], each with its bias. */
-  q: CpuMatrix;
-  k: CpuMatrix;
-  v: CpuMatrix;
+  /** [(Hq + 2·Hkv)·D, H]: q_proj | k_proj | v_proj rows, with their biases. */
+  qkv: CpuMatrix;
   /** [H, Hq·D], no bias. */
   o: CpuMatrix;
-  /** [F, H] each; down [H, F]. */
-  gate: CpuMatrix;
-  up: CpuMatrix;
+  /** [2F, H]: gate_proj and up_proj rows interleaved (for the 'swiglu' epilogue); down [H, F]. */
+  gateUp: CpuMatrix;
   down: CpuMatrix;
 }
 
@@ -45,19 +43,18 @@ export function loadCpuLlmWeights(k: CpuKernels, store: TensorStore, c: LlmConfi
   checkLlmStore(store, c);
   const get = (name: string) => toFloat32(store.get(name)!);
   const mat = (name: string, N: number, K: number, bias?: Float32Array) => k.matrix(get(`${name}.weight`), N, K, bias, name, dtype);
+  const rows = (...names: string[]) => concat(names.map(get));
   const H = c.hidden, qd = c.heads * c.headDim, kd = c.kvHeads * c.headDim, F = c.intermediate;
   const layers: CpuLlmLayer[] = [];
   for (let l = 0; l < c.layers; l++) {
     const p = `${P}layers.${l}.`;
+    const a = `${p}self_attn.`;
     layers.push({
       inputNorm: get(`${p}input_layernorm.weight`),
       postNorm: get(`${p}post_attention_layernorm.weight`),
-      q: mat(`${p}self_attn.q_proj`, qd, H, get(`${p}self_attn.q_proj.bias`)),
-      k: mat(`${p}self_attn.k_proj`, kd, H, get(`${p}self_attn.k_proj.bias`)),
-      v: mat(`${p}self_attn.v_proj`, kd, H, get(`${p}self_attn.v_proj.bias`)),
-      o: mat(`${p}self_attn.o_proj`, H, qd),
-      gate: mat(`${p}mlp.gate_proj`, F, H),
-      up: mat(`${p}mlp.up_proj`, F, H),
+      qkv: k.matrix(rows(`${a}q_proj.weight`, `${a}k_proj.weight`, `${a}v_proj.weight`), qd + 2 * kd, H, rows(`${a}q_proj.bias`, `${a}k_proj.bias`, `${a}v_proj.bias`), `${a}qkv`, dtype),
+      o: mat(`${a}o_proj`, H, qd),
+      gateUp: k.matrix(interleaveRows(get(`${p}mlp.gate_proj.weight`), get(`${p}mlp.up_proj.weight`), F, H), 2 * F, H, undefined, `${p}mlp.gate_up`, dtype),
       down: mat(`${p}mlp.down_proj`, H, F),
     });
   }
@@ -68,4 +65,14 @@ export function loadCpuLlmWeights(k: CpuKernels, store: TensorStore, c: LlmConfi
     textEmbedding: get(`${P}embed_tokens.weight`),
     speechEmbedding: get('speech_embedding.weight'),
   };
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }

@@ -15,7 +15,7 @@ import type { LlmSession } from '../../ort/engine.js';
 import type { ModelFiles } from '../../pipeline/model-files.js';
 import { llmConfig, type LlmConfig } from '../qwen2/config.js';
 import { attention, KvCache } from './llm-attention.js';
-import { addInPlace, rmsNormRows, ropeRows, siluMulInPlace } from './llm-ops.js';
+import { addInPlace, rmsNormRows, ropeRows } from './llm-ops.js';
 import { ScratchPool } from './scratch.js';
 import { loadCpuLlmWeights, type CpuLlmLayer, type CpuLlmWeights } from './llm-weights.js';
 
@@ -113,9 +113,7 @@ export class CpuLlm {
     const c = this.cfg, H = c.hidden, D = c.headDim, F = c.intermediate, s = this.scratch, kern = this.kern;
     const xn = s.get('xn', T * H), proj = s.get('proj', T * H);
     rmsNormRows(x, L.inputNorm, T, H, c.rmsEps, xn);
-    const q = kern.linear(xn, T, L.q, s.get('q', T * c.heads * D));
-    const k = kern.linear(xn, T, L.k, s.get('k', T * c.kvHeads * D));
-    const v = kern.linear(xn, T, L.v, s.get('v', T * c.kvHeads * D));
+    const { q, k, v } = this.splitQkv(kern.linear(xn, T, L.qkv, s.get('qkv', T * L.qkv.N)), T);
     const table = this.ropeFor(start + T);
     ropeRows(q, T, c.heads, D, start, table);
     ropeRows(k, T, c.kvHeads, D, start, table);
@@ -124,8 +122,22 @@ export class CpuLlm {
     attention({ kern, cache, layer: l, q, T, start, heads: c.heads, out: attn, scratch: s });
     addInPlace(x, kern.linear(attn, T, L.o, proj), T * H);
     rmsNormRows(x, L.postNorm, T, H, c.rmsEps, xn);
-    const gate = kern.linear(xn, T, L.gate, s.get('gate', T * F));
-    siluMulInPlace(gate, kern.linear(xn, T, L.up, s.get('up', T * F)), T * F);
-    addInPlace(x, kern.linear(gate, T, L.down, proj), T * H);
+    const act = kern.linear(xn, T, L.gateUp, s.get('act', T * F), 'swiglu'); // SiLU(gate) ⊙ up [T, F]
+    addInPlace(x, kern.linear(act, T, L.down, proj), T * H);
+  }
+
+  /** q [T, Hq·D], k and v [T, Hkv·D] from the fused projection's rows (views when T = 1, else copies). */
+  private splitQkv(qkv: Float32Array, T: number): { q: Float32Array; k: Float32Array; v: Float32Array } {
+    const c = this.cfg, qd = c.heads * c.headDim, kd = c.kvHeads * c.headDim, W = qd + 2 * kd;
+    if (T === 1) return { q: qkv.subarray(0, qd), k: qkv.subarray(qd, qd + kd), v: qkv.subarray(qd + kd, W) };
+    const s = this.scratch;
+    const q = s.get('q', T * qd), k = s.get('k', T * kd), v = s.get('v', T * kd);
+    for (let t = 0; t < T; t++) {
+      const r = t * W;
+      q.set(qkv.subarray(r, r + qd), t * qd);
+      k.set(qkv.subarray(r + qd, r + qd + kd), t * kd);
+      v.set(qkv.subarray(r + qd + kd, r + W), t * kd);
+    }
+    return { q, k, v };
   }
 }
