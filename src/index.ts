@@ -12,8 +12,8 @@ export { HttpModelSource, MODEL_CACHE_NAME, openModelCache, clearModelCache, loa
 export { createWebGpuPipeline, PIPELINE_DEFAULTS, type WebGpuPipelineOptions } from './pipeline/webgpu.js';
 // The CPU fallback: the same pipeline on TypeScript models with WebAssembly SIMD matrix products.
 export { createWasmPipeline, type WasmPipelineOptions } from './pipeline/wasm.js';
-export { WasmEngine } from './pipeline/wasm-engine.js';
-export { CpuKernels, CpuMemoryError, type CpuMatrix } from '../kernels/cpu-linear.js';
+export { WasmEngine, type WasmEngineOptions } from './pipeline/wasm-engine.js';
+export { CpuKernels, CpuMemoryError, type CpuMatrix, type CpuWeightDtype } from '../kernels/cpu-linear.js';
 export { collectTunePoints, tunePoints, type TuneOptions, type TuneReport } from './tune/tuner.js';
 export { tuneLlm, tuneFlow, type LlmTuneOptions, type FlowTuneOptions } from './tune/models.js';
 export { CosyVoicePipeline, EmptyTextError, SpeakerMismatchError, type PipelineModels, type StreamOptions } from './pipeline/tts.js';

@@ -33,7 +33,7 @@ export class CosyVoiceEngine implements Engine {
   private constructor(
     private readonly pipeline: CosyVoicePipeline,
     readonly files: ModelFiles,
-    readonly dtype: 'f32' | 'f16',
+    readonly dtype: 'f32' | 'f16' | 'q8',
     readonly shaderF16: boolean,
   ) {
     // No prompt speaker: a zero embedding and no prompt audio (cross-lingual mode, see stream()).
@@ -49,9 +49,9 @@ export class CosyVoiceEngine implements Engine {
   }
 
   /** The same engine on the CPU fallback (no GPU context; f32). */
-  static async loadWasm(src: ModelSource): Promise<CosyVoiceEngine> {
+  static async loadWasm(src: ModelSource, dtype: 'f32' | 'q8' = 'f32'): Promise<CosyVoiceEngine> {
     const files = await loadConvertedModelFiles(src);
-    return new CosyVoiceEngine(await createWasmPipeline(files), files, 'f32', false);
+    return new CosyVoiceEngine(await createWasmPipeline(files, { dtype }), files, dtype, false);
   }
 
   get sampleRate(): number {

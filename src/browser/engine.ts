@@ -28,6 +28,8 @@ export interface EngineOptions {
   dtype?: 'f32' | 'f16';
   /** CosyVoice3: a tuning table's JSON text (WorkerLoadOptions.tuning). */
   tuning?: string;
+  /** The CPU fallback's weight storage (WorkerLoadOptions.cpuDtype). */
+  cpuDtype?: 'f32' | 'q8';
 }
 
 const MANIFESTS: Record<EngineKind, string> = { cosyvoice: 'cosyvoice.json', tone: 'tone.json' };
@@ -43,7 +45,7 @@ export async function detectEngine(src: ModelSource & { isCached?(file: string):
 export async function createWasmEngine(src: ModelSource, opts: EngineOptions = {}): Promise<Engine> {
   const kind = !opts.engine || opts.engine === 'auto' ? await detectEngine(src) : opts.engine;
   if (kind !== 'cosyvoice') throw new UnsupportedModelError(`${src.base}: the ${kind} engine needs WebGPU; the CPU fallback runs CosyVoice3 folders only`);
-  return CosyVoiceEngine.loadWasm(src);
+  return CosyVoiceEngine.loadWasm(src, opts.cpuDtype);
 }
 
 export async function createEngine(src: ModelSource, ctx: GpuContext, opts: EngineOptions = {}): Promise<Engine> {

@@ -20,9 +20,14 @@ export interface WorkerLoadOptions {
   engine?: 'auto' | 'tone' | 'cosyvoice';
   /**
    * Where CosyVoice3 runs: 'webgpu', 'wasm' (the CPU fallback: TypeScript models, WebAssembly SIMD matrix
-   * products, f32) or 'auto' (default): WebGPU, else the CPU fallback when the browser has no WebGPU adapter.
+   * products) or 'auto' (default): WebGPU, else the CPU fallback when the browser has no WebGPU adapter.
    */
   backend?: 'auto' | 'webgpu' | 'wasm';
+  /**
+   * The CPU fallback's weight storage for the LLM and the DiT: 'f32' (default) or 'q8' (int8 with a scale per 32
+   * values: a quarter of the memory, LLM decode steps about twice as fast).
+   */
+  cpuDtype?: 'f32' | 'q8';
   /**
    * A tuning table's JSON text (`cosyvoice-webgpu tune` on this machine's GPU, src/gpu/tuning.ts) for the CosyVoice3
    * engine; refused (the load fails with TuningFileError) when another adapter measured it.
@@ -74,6 +79,8 @@ export interface LoadedInfo {
   backend: 'webgpu' | 'wasm';
   /** The CPU fallback's threads per matrix product (more than 1 needs a cross-origin-isolated page). */
   threads?: number;
+  /** The CPU fallback's weight storage. */
+  cpuDtype?: 'f32' | 'q8';
   sampleRate: number;
   adapter: AdapterDescription;
   /** One line naming the adapter, for display. */

@@ -80,8 +80,8 @@ async function openSource(url: string, options: WorkerLoadOptions): Promise<Http
 async function loadWasm(url: string, options: WorkerLoadOptions, t0: number): Promise<void> {
   unload();
   const src = await openSource(url, options);
-  engine = await createWasmEngine(src, { engine: options.engine });
-  post({ type: 'loaded', engine: engine.name, backend: 'wasm', threads: defaultCpuThreads(), sampleRate: engine.sampleRate, adapter: WASM_ADAPTER, adapterLabel: adapterLabel(WASM_ADAPTER), shaderF16: false, loadMs: now() - t0, cache: { ...src.counters } });
+  engine = await createWasmEngine(src, { engine: options.engine, cpuDtype: options.cpuDtype });
+  post({ type: 'loaded', engine: engine.name, backend: 'wasm', threads: defaultCpuThreads(), cpuDtype: options.cpuDtype ?? 'f32', sampleRate: engine.sampleRate, adapter: WASM_ADAPTER, adapterLabel: adapterLabel(WASM_ADAPTER), shaderF16: false, loadMs: now() - t0, cache: { ...src.counters } });
 }
 
 async function load(url: string, options: WorkerLoadOptions): Promise<void> {

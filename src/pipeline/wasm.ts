@@ -2,6 +2,7 @@
  * The pipeline on the CPU fallback (WasmEngine: TypeScript models, WebAssembly SIMD matrix products), for hosts
  * without WebGPU. The same streaming pipeline and schedule as on WebGPU, through the engine ports. Browser-safe.
  */
+import type { CpuWeightDtype } from '../../kernels/cpu-linear.js';
 import type { ModelFiles } from './model-files.js';
 import { EngineFlowPort, EngineHiftPort, EngineLlmPort } from './engine-ports.js';
 import { SineNoiseTable } from './noise.js';
@@ -13,12 +14,14 @@ export interface WasmPipelineOptions {
   text?: TextFrontend;
   /** Threads per matrix product (default: the host's cores, at most 8, where threads can run; else 1). */
   threads?: number;
+  /** The LLM's and the DiT's linear weights: f32 (default) or q8 (WasmEngine.create). */
+  dtype?: CpuWeightDtype;
   /** HiFT harmonic-noise table [rows, 9]; default: seeded, as on WebGPU (noise.ts). */
   sineNoise?: Float32Array;
 }
 
 export async function createWasmPipeline(files: ModelFiles, opts: WasmPipelineOptions = {}): Promise<CosyVoicePipeline> {
-  const engine = await WasmEngine.create(files, { threads: opts.threads });
+  const engine = await WasmEngine.create(files, { threads: opts.threads, dtype: opts.dtype });
   const harmonics = files.config.hift.nbHarmonics + 1;
   const noise = opts.sineNoise ? SineNoiseTable.fromTable(opts.sineNoise, harmonics) : new SineNoiseTable(harmonics);
   return new CosyVoicePipeline({

@@ -2,10 +2,11 @@
  * Demo page: load a converted model folder in the Worker, type text, press Play; chunks stream into the
  * "pcm-player" AudioWorklet as they arrive. Shows load progress, TTFA, RTF, the adapter and shader-f16 use.
  * `window.cosyvoiceDemo` exposes the run's data (received PCM, progress events, stats) for the browser tests.
- * URL parameters: ?model=<folder URL>&text=<text>&seed=<n>&tokens=<n>&dtype=f32|f16&backend=auto|webgpu|wasm
+ * URL parameters: ?model=<folder URL>&text=<text>&seed=<n>&tokens=<n>&dtype=f32|f16&backend=auto|webgpu|wasm&cpudtype=f32|q8
  * (tokens: generate exactly n speech tokens, for benchmarks and for random-weight test models that would otherwise
  * run to their length limit; dtype: CosyVoice3 weight storage, default f16 where the device has shader-f16;
- * backend: where the model runs, default WebGPU with the CPU fallback when the browser has no adapter).
+ * backend: where the model runs, default WebGPU with the CPU fallback when the browser has no adapter; cpudtype:
+ * the CPU fallback's weight storage, default f32).
  */
 import { CosyVoiceWorkerClient, type StreamHandle } from '../browser/client.js';
 import type { DoneInfo, LoadedInfo, ProgressInfo } from '../browser/protocol.js';
@@ -113,7 +114,7 @@ async function ensureLoaded(): Promise<LoadedInfo> {
       demo.progress.push(p);
       showProgress();
     },
-    { cache: ui.cache.checked, disableF16: ui.nof16.checked, dtype: dtypeParam(), backend: backendParam() },
+    { cache: ui.cache.checked, disableF16: ui.nof16.checked, dtype: dtypeParam(), backend: backendParam(), cpuDtype: cpuDtypeParam() },
   );
   demo.loaded = info;
   demo.loadedKey = key;
@@ -236,6 +237,11 @@ async function play(): Promise<void> {
 function dtypeParam(): 'f32' | 'f16' | undefined {
   const d = new URLSearchParams(location.search).get('dtype');
   return d === 'f32' || d === 'f16' ? d : undefined;
+}
+
+function cpuDtypeParam(): 'f32' | 'q8' | undefined {
+  const d = new URLSearchParams(location.search).get('cpudtype');
+  return d === 'f32' || d === 'q8' ? d : undefined;
 }
 
 function backendParam(): 'auto' | 'webgpu' | 'wasm' | undefined {

@@ -2,7 +2,8 @@
  * The CPU fallback in a browser without WebGPU: headless Chromium launched with WebGPU off loads the tiny
  * CosyVoice3 folder through the demo page with the default backend ('auto'), which must fall back to the
  * WebAssembly engine, and plays it. The PCM must equal the Node run of the same engine on the same converted
- * folder (same code, same V8 and WebAssembly SIMD arithmetic: bound 1e-6, rel-L2).
+ * folder (same code, same V8 and WebAssembly SIMD arithmetic: bound 1e-6, rel-L2). With `cpudtype=q8` it must
+ * equal the Node run with q8 weights, and differ from the f32 run by what quantisation changes.
  */
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -20,16 +21,36 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
   let browser: Browser;
   let page: Page;
   let nodePcm: Float32Array;
+  let nodeQ8: Float32Array;
 
-  beforeAll(async () => {
-    buildWeb(['--strict']);
-    const engine = await CosyVoiceEngine.loadWasm(new DirModelSource(TINY_DIR));
+  /** The same engine in Node, on the same folder. */
+  async function nodeRun(dtype: 'f32' | 'q8'): Promise<Float32Array> {
+    const engine = await CosyVoiceEngine.loadWasm(new DirModelSource(TINY_DIR), dtype);
     const parts: Float32Array[] = [];
     const gen = engine.stream(TEXT, engine.defaultSpeaker, { seed: SEED, forceTokens: TOKENS });
     for (let r = await gen.next(); !r.done; r = await gen.next()) parts.push(r.value);
     engine.dispose();
-    nodePcm = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-    parts.reduce((o, p) => (nodePcm.set(p, o), o + p.length), 0);
+    const pcm = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+    parts.reduce((o, p) => (pcm.set(p, o), o + p.length), 0);
+    return pcm;
+  }
+
+  /** Plays TEXT on the page; the demo's record of the run. */
+  async function play(): Promise<{ pcm: Float32Array; chunks: number; loaded: any; done: any }> {
+    await page.click('#play');
+    await page.waitForFunction(() => ['played', 'error'].includes(document.body.dataset.state ?? ''), undefined, { timeout: 240_000 });
+    const r = await page.evaluate(() => {
+      const d = (globalThis as any).cosyvoiceDemo;
+      return { state: document.body.dataset.state, status: document.getElementById('status')?.textContent, pcm: d.pcm(), chunks: d.chunks.length, loaded: d.loaded, done: d.done };
+    });
+    if (r.state !== 'played') throw new Error(`demo page ended in ${r.state}: ${r.status}`);
+    return r;
+  }
+
+  beforeAll(async () => {
+    buildWeb(['--strict']);
+    nodePcm = await nodeRun('f32');
+    nodeQ8 = await nodeRun('q8');
     server = await startServer();
     browser = await launchChromium({ webgpu: false });
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
@@ -48,16 +69,11 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
       return g ? ((await g.requestAdapter()) ? 'an adapter' : 'navigator.gpu without an adapter') : 'no navigator.gpu';
     });
     expect(gpu, 'this browser must have no WebGPU adapter for the fallback test').not.toBe('an adapter');
-    await page.click('#play');
-    await page.waitForFunction(() => ['played', 'error'].includes(document.body.dataset.state ?? ''), undefined, { timeout: 240_000 });
-    const r = await page.evaluate(() => {
-      const d = (globalThis as any).cosyvoiceDemo;
-      return { state: document.body.dataset.state, status: document.getElementById('status')?.textContent, pcm: d.pcm(), chunks: d.chunks.length, loaded: d.loaded, done: d.done };
-    });
-    if (r.state !== 'played') throw new Error(`demo page ended in ${r.state}: ${r.status}`);
+    const r = await play();
     const err = relL2(r.pcm, nodePcm);
     console.log(`[browser] CPU fallback (${gpu}; ${r.loaded.threads} threads): ${r.pcm.length} samples in ${r.chunks} chunks; rel-L2 vs Node ${err.toExponential(2)}; load ${r.loaded.loadMs.toFixed(0)} ms; TTFA ${r.done.stats.ttfaMs.toFixed(0)} ms, RTF ${r.done.stats.rtf.toFixed(2)}`);
     expect(r.loaded.backend).toBe('wasm');
+    expect(r.loaded.cpuDtype).toBe('f32');
     // scripts/serve.mjs makes the page cross-origin isolated, so the GEMMs run on worker threads too (the PCM
     // does not depend on their number: each output is computed by one thread with the same code).
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
@@ -68,5 +84,18 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
     expect(r.pcm.length).toBe(960 * TOKENS);
     expect(err).toBeLessThanOrEqual(1e-6);
     expect(await page.locator('.panel').innerText()).toContain('WebAssembly (CPU)');
+  }, 300_000);
+
+  it('cpudtype=q8: int8 weights in the page give the Node q8 run\'s PCM', async () => {
+    await page.goto(`${server.url}?model=./models/tiny/&text=${encodeURIComponent(TEXT)}&seed=${SEED}&tokens=${TOKENS}&cpudtype=q8`);
+    await page.waitForFunction(() => document.body.dataset.state === 'idle');
+    const r = await play();
+    const err = relL2(r.pcm, nodeQ8), fromF32 = relL2(nodeQ8, nodePcm);
+    console.log(`[browser] CPU fallback, q8 weights: rel-L2 vs Node q8 ${err.toExponential(2)}; Node q8 vs Node f32 ${fromF32.toExponential(2)}`);
+    expect(r.loaded.cpuDtype).toBe('q8');
+    expect(r.pcm.length).toBe(nodeQ8.length);
+    expect(err).toBeLessThanOrEqual(1e-6);
+    // Quantisation must show (a page that ignored cpudtype would match the f32 run instead).
+    expect(fromF32).toBeGreaterThan(1e-4);
   }, 300_000);
 });

@@ -78,6 +78,21 @@ describe('cosyvoice-webgpu synth', () => {
     expect(existsSync(join(dir, 'e.wav'))).toBe(false);
   });
 
+  it('--dtype q8 runs the CPU fallback with int8 weights (auto picks it); WebGPU refuses q8 by name', async () => {
+    const out = join(dir, 'q8.wav');
+    const r = await run(['synth', '--text', 'Hello there.', '--out', out, '--tokens', '6', '--dtype', 'q8', '--threads', '1']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/q8 weights run on the CPU fallback/);
+    expect(r.out).toMatch(/engine: wasm \(CPU fallback.*, q8 weights, 1 thread\(s\)\)/);
+    expect(r.out).not.toMatch(/adapter:/);
+    expect(readWav(new Uint8Array(readFileSync(out))).samples.length).toBe(960 * 6);
+    const gpu = await run(['synth', '--text', 'x', '--out', join(dir, 'g.wav'), '--engine', 'webgpu', '--dtype', 'q8']);
+    expect(gpu.err).toMatch(/--dtype q8 is the CPU fallback's weight storage \(--engine wasm\)/);
+    expect((await run(['synth', '--text', 'x', '--out', join(dir, 'g.wav'), '--dtype', 'int4'])).err).toMatch(/--dtype int4: use f32, f16 or q8/);
+    expect(existsSync(join(dir, 'g.wav'))).toBe(false);
+  });
+
   it('without an adapter (no Vulkan driver) `auto` falls back to the CPU and `--engine webgpu` fails with NoAdapterError', () => {
     // A process of its own: Dawn's instance is per process, and this one must see no Vulkan driver at all.
     const env = { ...process.env, VK_ICD_FILENAMES: join(dir, 'no-such-icd.json') };

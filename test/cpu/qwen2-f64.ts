@@ -17,13 +17,19 @@ export interface TinyLm {
   hidden: number;
 }
 
-export async function loadTinyLm(dir = TINY_DIR): Promise<TinyLm> {
+/**
+ * `matrices` maps each projection and head weight [N, K] (not the norms or tables) before use: e.g. to the
+ * values a quantised engine holds.
+ */
+export async function loadTinyLm(dir = TINY_DIR, matrices?: (w: Float32Array, N: number, K: number) => Float32Array): Promise<TinyLm> {
   const cfg = JSON.parse(readFileSync(join(dir, 'CosyVoice-BlankEN', 'config.json'), 'utf8'));
   const store = await loadPt(join(dir, 'llm.pt'));
   const W = (k: string) => {
     const t = store.get(k);
     if (!t) throw new Error(`llm.pt: missing ${k}`);
-    return { data: Float64Array.from(toFloat32(t)), dims: t.dims };
+    const f = toFloat32(t);
+    const m = matrices && t.dims.length === 2 && !k.includes('embed') ? matrices(f, t.dims[0], t.dims[1]) : f;
+    return { data: Float64Array.from(m), dims: t.dims };
   };
   const D: number = cfg.hidden_size;
   const H: number = cfg.num_attention_heads;

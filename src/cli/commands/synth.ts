@@ -2,7 +2,7 @@
  * `cosyvoice-webgpu synth`: text → 24 kHz WAV on WebGPU, or on the CPU fallback (WebAssembly) without an adapter.
  *
  *   synth --text "…" --out out.wav [--model <dir>] [--speaker <file>] [--stream] [--engine auto|webgpu|wasm]
- *         [--dtype f32|f16] [--kv-dtype f32|f16]
+ *         [--dtype f32|f16|q8] [--kv-dtype f32|f16]
  *         [--mode zero-shot|cross-lingual|instruct] [--instruct "…"] [--seed N] [--tokens N] [--size tiny|full]
  *
  * Without --model it runs the built-in synthetic model (real architecture, seeded random weights — the audio is
@@ -43,9 +43,10 @@ const HELP = `usage: cosyvoice-webgpu synth --text "…" --out out.wav [options]
   --instruct "…"      instruction for --mode instruct
   --stream            stream chunks as upstream does (prints each chunk's arrival)
   --engine <e>        auto (default: WebGPU, or the CPU fallback when there is no adapter) | webgpu | wasm
-                      (the CPU fallback: TypeScript models, WebAssembly SIMD matrix products, f32)
+                      (the CPU fallback: TypeScript models, WebAssembly SIMD matrix products)
   --threads N         CPU fallback: threads per matrix product (default: this machine's cores, at most 8)
-  --dtype f32|f16     weight storage (default f32)
+  --dtype f32|f16|q8  weight storage (default f32); f16: WebGPU only; q8: the CPU fallback only (int8 with a
+                      scale per 32 values for the LLM and the DiT: a quarter of the memory, LLM decode ~2× faster)
   --kv-dtype f32|f16  LLM KV cache element type (default f32; f16 halves its memory and attention reads)
   --seed N            sampling seed (default 0)
   --tokens N          generate exactly N speech tokens (benchmarks)
@@ -70,7 +71,8 @@ export async function synthCommand(argv: string[]): Promise<number> {
   if (!v.text) throw new UsageError(`--text is required\n${HELP}`);
   if (!v.out) throw new UsageError(`--out is required\n${HELP}`);
   if (!['zero-shot', 'cross-lingual', 'instruct'].includes(v.mode!)) throw new UsageError(`--mode ${v.mode}: use zero-shot, cross-lingual or instruct`);
-  if (v.dtype !== 'f32' && v.dtype !== 'f16') throw new UsageError(`--dtype ${v.dtype}: use f32 or f16`);
+  if (v.dtype !== 'f32' && v.dtype !== 'f16' && v.dtype !== 'q8') throw new UsageError(`--dtype ${v.dtype}: use f32, f16 or q8`);
+  if (v.dtype === 'q8' && v.engine === 'webgpu') throw new UsageError('--dtype q8 is the CPU fallback\'s weight storage (--engine wasm); WebGPU stores f32 or f16');
   const kvDtype = v['kv-dtype'];
   if (kvDtype !== 'f32' && kvDtype !== 'f16') throw new UsageError(`--kv-dtype ${kvDtype}: use f32 or f16`);
   if (v.size !== 'tiny' && v.size !== 'full') throw new UsageError(`--size ${v.size}: use tiny or full`);
@@ -145,9 +147,10 @@ async function buildPipeline(
   engine: 'auto' | 'webgpu' | 'wasm',
   files: ModelFiles,
   text: TextFrontend,
-  o: { dtype: 'f32' | 'f16'; kvDtype: 'f32' | 'f16'; tuning?: string; noTuning: boolean; threads?: number },
+  o: { dtype: 'f32' | 'f16' | 'q8'; kvDtype: 'f32' | 'f16'; tuning?: string; noTuning: boolean; threads?: number },
 ): Promise<CosyVoicePipeline> {
-  if (engine !== 'wasm') {
+  if (engine === 'auto' && o.dtype === 'q8') console.log('NOTE: q8 weights run on the CPU fallback (WebAssembly)');
+  else if (engine !== 'wasm') {
     try {
       const handle = await requestNodeDevice();
       console.log(`adapter: ${adapterLabel(handle.info)} (shader-f16 ${handle.features.has('shader-f16') ? 'available' : 'absent'})`);
@@ -158,14 +161,16 @@ async function buildPipeline(
         // Measured on a 2-core lavapipe machine (bench/results/engines.json): every stage runs faster on the CPU fallback.
         console.log('NOTE: this adapter is a CPU driver; --engine wasm (the CPU fallback) is usually faster here (bench/engines.ts)');
       }
-      return await createWebGpuPipeline(ctx, files, { dtype: o.dtype, kvDtype: o.kvDtype, text, tuning });
+      return await createWebGpuPipeline(ctx, files, { dtype: o.dtype as 'f32' | 'f16', kvDtype: o.kvDtype, text, tuning });
     } catch (e) {
       if (engine === 'webgpu' || !(e instanceof NoAdapterError)) throw e;
       console.log(`NOTE: no WebGPU adapter (${e.message}); running the CPU fallback (WebAssembly)`);
     }
   }
-  if (o.dtype !== 'f32' || o.kvDtype !== 'f32' || o.tuning) console.log('NOTE: the CPU fallback runs f32 weights and cache; --dtype, --kv-dtype and --tuning do not apply');
-  const tts = await createWasmPipeline(files, { text, threads: o.threads });
-  console.log(`engine: wasm (CPU fallback: TypeScript models, WebAssembly SIMD matrix products, ${o.threads ?? defaultCpuThreads()} thread(s))`);
+  if (o.dtype === 'f16') console.log('NOTE: the CPU fallback stores f32 or q8 weights; --dtype f16 runs f32');
+  if (o.kvDtype !== 'f32' || o.tuning) console.log('NOTE: the CPU fallback keeps an f32 cache and has no tuning; --kv-dtype and --tuning do not apply');
+  const dtype = o.dtype === 'q8' ? 'q8' : 'f32';
+  const tts = await createWasmPipeline(files, { text, threads: o.threads, dtype });
+  console.log(`engine: wasm (CPU fallback: TypeScript models, WebAssembly SIMD matrix products, ${dtype} weights, ${o.threads ?? defaultCpuThreads()} thread(s))`);
   return tts;
 }

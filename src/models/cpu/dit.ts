@@ -8,7 +8,7 @@
  * Every linear is a resident WebAssembly matrix (kernels/cpu-linear.ts). The AdaLN tables depend on t alone and t
  * takes the same 10 values in every solve: they are computed once per t value and cached.
  */
-import type { CpuKernels, CpuMatrix } from '../../../kernels/cpu-linear.js';
+import type { CpuKernels, CpuMatrix, CpuWeightDtype } from '../../../kernels/cpu-linear.js';
 import { ditRopeTable } from '../../../kernels/dit-rotary.js';
 import type { EstimatorInputs } from '../../ort/engine.js';
 import type { FlowConfig } from '../flow/config.js';
@@ -87,10 +87,10 @@ export class CpuDit {
     private readonly attn: CpuDitAttention,
   ) {}
 
-  /** Makes every estimator weight resident in `k`. */
-  static load(k: CpuKernels, cfg: FlowConfig, r: FlowTensorReader): CpuDit {
+  /** Makes every estimator weight resident in `k`: the linears as `dtype`, the conv position embedding f32. */
+  static load(k: CpuKernels, cfg: FlowConfig, r: FlowTensorReader, dtype: CpuWeightDtype = 'f32'): CpuDit {
     const { dim: C, ffInner: F } = cfg;
-    const linear = (path: string, N: number, K: number) => k.matrix(r.f32(`${EST}${path}.weight`, [N, K]), N, K, r.f32(`${EST}${path}.bias`, [N]), path);
+    const linear = (path: string, N: number, K: number) => k.matrix(r.f32(`${EST}${path}.weight`, [N, K]), N, K, r.f32(`${EST}${path}.bias`, [N]), path, dtype);
     const cpg = C / cfg.convGroups;
     const conv = (c: string) => {
       const p = `${EST}input_embed.conv_pos_embed.${c}.0`;
@@ -102,7 +102,7 @@ export class CpuDit {
       const qkv = fusedQkv(r, EST + p, C);
       blocks.push({
         ada: linear(`${p}attn_norm.linear`, 6 * C, C),
-        qkv: k.matrix(qkv.w, 3 * C, C, qkv.b, `${p}attn.qkv`),
+        qkv: k.matrix(qkv.w, 3 * C, C, qkv.b, `${p}attn.qkv`, dtype),
         out: linear(`${p}attn.to_out.0`, C, C),
         ff1: linear(`${p}ff.ff.0.0`, F, C),
         ff2: linear(`${p}ff.ff.2`, C, F),

@@ -4,7 +4,7 @@
  * CFM solve around them is src/ort/pipeline.ts flowInference. All matrix products — linears and the
  * convolutions as im2col GEMMs — run in one WebAssembly memory (kernels/cpu-linear.ts) per model.
  */
-import { CpuKernels, type CpuKernelOptions, type CpuMatrix } from '../../../kernels/cpu-linear.js';
+import { CpuKernels, type CpuKernelOptions, type CpuMatrix, type CpuWeightDtype } from '../../../kernels/cpu-linear.js';
 import type { EstimatorInputs } from '../../ort/engine.js';
 import type { ModelFiles } from '../../pipeline/model-files.js';
 import { flowConfig, type FlowConfig } from '../flow/config.js';
@@ -32,7 +32,8 @@ export class CpuFlow {
     private readonly dit: CpuDit,
   ) {}
 
-  static async create(files: ModelFiles, opts: CpuKernelOptions = {}): Promise<CpuFlow> {
+  /** `opts.dtype`: how the DiT's linears are stored (the encoder's convolutions and tables stay f32). */
+  static async create(files: ModelFiles, opts: CpuKernelOptions & { dtype?: CpuWeightDtype } = {}): Promise<CpuFlow> {
     const cfg = flowConfig(files.yaml, (name) => files.flow.get(name)?.dims);
     const k = await CpuKernels.create(opts);
     const r = new FlowTensorReader(files.flow);
@@ -46,7 +47,7 @@ export class CpuFlow {
       pre1: convs.weight(r.f32('pre_lookahead_layer.conv1.weight', [C1, Cin, KL]), r.f32('pre_lookahead_layer.conv1.bias', [C1]), C1, Cin, KL, 'pre1'),
       pre2: convs.weight(r.f32('pre_lookahead_layer.conv2.weight', [Cin, C1, K2]), r.f32('pre_lookahead_layer.conv2.bias', [Cin]), Cin, C1, K2, 'pre2'),
     };
-    const dit = CpuDit.load(k, cfg, r);
+    const dit = CpuDit.load(k, cfg, r, opts.dtype);
     r.finish();
     return new CpuFlow(k, convs, cfg, w, dit);
   }
