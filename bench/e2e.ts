@@ -4,7 +4,7 @@
  * converted ONNX files of the same random-weight model, on the same machine; `wasm` is our CPU fallback
  * (src/pipeline/wasm.ts).
  *
- *   npx tsx bench/e2e.ts [--size tiny|full] [--seconds 5,30] [--engines webgpu,wasm,ort-cpu,ort-webgpu] [--dtype f32|f16]
+ *   npx tsx bench/e2e.ts [--size tiny|full] [--seconds 5,30] [--engines webgpu,wasm,wasm-q8,ort-cpu,ort-webgpu] [--dtype f32|f16]
  *
  * Each case forces a fixed number of speech tokens (25 per second of audio; stop ids masked, best candidate
  * taken) so every engine does the same work. Reports TTFA (first PCM sample), total time, RTF, LLM tokens/s
@@ -88,8 +88,8 @@ for (const engine of engines) {
   let ort: OrtEngine | undefined;
   if (engine === 'webgpu') {
     pipe = await createWebGpuPipeline(new GpuContext(handle), files, { dtype: a.dtype as 'f32' | 'f16', maxFrames });
-  } else if (engine === 'wasm') {
-    pipe = await createWasmPipeline(files);
+  } else if (engine === 'wasm' || engine === 'wasm-q8') {
+    pipe = await createWasmPipeline(files, { dtype: engine === 'wasm-q8' ? 'q8' : 'f32' });
   } else {
     ort = await OrtEngine.create(join(work, 'converted'), { executionProviders: [engine.replace('ort-', '')] });
     pipe = new CosyVoicePipeline({

@@ -1,7 +1,8 @@
 /**
  * The engines side by side at full size through the verify Engine contract (src/ort/engine.ts), stage by stage,
  * on the same random-weight model and machine: our CPU fallback (`wasm`: TypeScript models, WebAssembly SIMD
- * matrix products on this machine's cores; `wasm-1t`: one thread); onnxruntime-web's WebAssembly backend over
+ * matrix products on this machine's cores; `wasm-1t`: one thread; `wasm-q8`: int8 weights for the LLM and the
+ * DiT, a scale per 32 values); onnxruntime-web's WebAssembly backend over
  * the converted graphs in this process (`ort-web`: one thread, like `wasm-1t`; `ort-web-2t`: two); ONNX Runtime's
  * native cpu EP (`ort-cpu`, its default threads; `ort-cpu-1t`: one intra-op thread): native AVX code, not a
  * WebAssembly rival, shown for scale; and our WebGPU engine (`webgpu`) on this machine's adapter.
@@ -11,7 +12,10 @@
  * Stages: LLM prefill of 128 rows, then decode steps at context 129… (median of 16); the DiT estimator (CFG batch
  * 2, T = 200 frames); HiFT on 50 mel frames (1 s of audio). Each is the median of --reps calls after one warm-up.
  * The folder comes from bench/make-full-folder.ts (written there when missing: ~7 GB, never inside the repo);
- * onnxruntime-web gets a second conversion with every initializer inline (its Node build mounts no external data).
+ * onnxruntime-web gets a second conversion with every initializer inline (its Node build mounts no external data);
+ * `ort-cpu-int8` runs ORT's cpu EP on a third, `convert --dtype int8` (every Linear int8 per output channel through
+ * DequantizeLinear), and `ort-web-int8` onnxruntime-web (2 threads) on that conversion with its initializers inline:
+ * the like-for-like rivals of `wasm-q8`.
  * Each engine runs in a process of its own. Results: bench/results/engines.json (a run replaces its engine's row;
  * every row keeps its date) and a markdown table.
  */
@@ -34,11 +38,13 @@ import { median } from './stats.js';
 const a = parseArgs({ allowPositionals: true, options: { engines: { type: 'string', default: 'wasm,ort-web,ort-cpu' }, reps: { type: 'string', default: '3' } } });
 const root = a.positionals[0] ?? '/tmp/cosyvoice3-full';
 const reps = Number(a.values.reps);
-const model = join(root, 'model'), converted = join(root, 'converted'), inline = join(root, 'converted-inline');
+const model = join(root, 'model'), converted = join(root, 'converted'), inline = join(root, 'converted-inline'), int8 = join(root, 'converted-int8'), int8Inline = join(root, 'converted-int8-inline');
 const engines = a.values.engines!.split(',');
 if (!existsSync(join(model, 'hift.pt'))) writeRandomFolder(model, FULL_DIMS);
 if (!existsSync(join(converted, 'cosyvoice.json'))) await convertModel(model, converted);
 if (engines.some((e) => e.startsWith('ort-web')) && !existsSync(join(inline, 'cosyvoice.json'))) await convertModel(model, inline, { externalThreshold: 1.9 * 2 ** 30 });
+if (engines.includes('ort-cpu-int8') && !existsSync(join(int8, 'cosyvoice.json'))) await convertModel(model, int8, { dtype: 'int8' });
+if (engines.includes('ort-web-int8') && !existsSync(join(int8Inline, 'cosyvoice.json'))) await convertModel(model, int8Inline, { dtype: 'int8', externalThreshold: 1.9 * 2 ** 30 });
 
 type Stage = 'llm' | 'flow' | 'hift';
 
@@ -46,13 +52,16 @@ type Stage = 'llm' | 'flow' | 'hift';
 async function open(name: string, stage: Stage): Promise<Engine> {
   if (name === 'wasm') return WasmEngine.create(await loadModelFolder(converted));
   if (name === 'wasm-1t') return WasmEngine.create(await loadModelFolder(converted), { threads: 1 });
+  if (name === 'wasm-q8') return WasmEngine.create(await loadModelFolder(converted), { dtype: 'q8' });
   if (name === 'webgpu') return WebGpuEngine.create(converted);
   const only = [stage];
   if (name === 'ort-cpu') return OrtEngine.create(converted, { only });
   if (name === 'ort-cpu-1t') return OrtEngine.create(converted, { intraOpNumThreads: 1, only });
+  if (name === 'ort-cpu-int8') return OrtEngine.create(int8, { only });
+  if (name === 'ort-web-int8') return OrtEngine.create(int8Inline, { runtime: 'web', intraOpNumThreads: 2, only });
   if (name === 'ort-web') return OrtEngine.create(inline, { runtime: 'web', intraOpNumThreads: 1, only });
   if (name === 'ort-web-2t') return OrtEngine.create(inline, { runtime: 'web', intraOpNumThreads: 2, only });
-  throw new Error(`unknown engine ${name}: use wasm, wasm-1t, webgpu, ort-web, ort-web-2t, ort-cpu or ort-cpu-1t`);
+  throw new Error(`unknown engine ${name}: use wasm, wasm-1t, wasm-q8, webgpu, ort-web, ort-web-2t, ort-cpu, ort-cpu-1t, ort-cpu-int8 or ort-web-int8`);
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
