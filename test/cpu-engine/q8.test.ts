@@ -14,7 +14,7 @@ import { EST } from '../../src/models/flow/weights.js';
 import type { ModelFiles } from '../../src/pipeline/model-files.js';
 import { loadModelFolder } from '../../src/pipeline/node-model-files.js';
 import { WasmEngine } from '../../src/pipeline/wasm-engine.js';
-import { expectClose } from '../helpers/compare.js';
+import { compareArrays, expectClose } from '../helpers/compare.js';
 import { TINY_DIR, requireFixtures } from '../helpers/fixtures.js';
 import { SeededRng } from '../helpers/rng.js';
 
@@ -40,14 +40,7 @@ function dequantised(store: TensorStore, which: 'llm' | 'flow'): { store: Tensor
   return { store: out, count };
 }
 
-function relL2(a: Float32Array, b: Float32Array): number {
-  let d = 0, r = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    r += b[i] ** 2;
-  }
-  return Math.sqrt(d / r);
-}
+const relL2 = (a: Float32Array, b: Float32Array) => compareArrays(a, b).relL2;
 
 describe('wasm engine, q8 weights (tiny official weights)', () => {
   let files: ModelFiles;

@@ -11,7 +11,7 @@
 import { toFloat32, type TensorStore } from '../../../loader/index.js';
 import { interleaveRows, type CpuKernels, type CpuMatrix, type CpuWeightDtype } from '../../../kernels/cpu-linear.js';
 import type { LlmConfig } from '../qwen2/config.js';
-import { checkLlmStore } from '../qwen2/weights.js';
+import { checkLlmStore, concatRows } from '../qwen2/weights.js';
 
 export interface CpuLlmLayer {
   inputNorm: Float32Array;
@@ -43,7 +43,7 @@ export function loadCpuLlmWeights(k: CpuKernels, store: TensorStore, c: LlmConfi
   checkLlmStore(store, c);
   const get = (name: string) => toFloat32(store.get(name)!);
   const mat = (name: string, N: number, K: number, bias?: Float32Array) => k.matrix(get(`${name}.weight`), N, K, bias, name, dtype);
-  const rows = (...names: string[]) => concat(names.map(get));
+  const rows = (...names: string[]) => concatRows(names.map(get));
   const H = c.hidden, qd = c.heads * c.headDim, kd = c.kvHeads * c.headDim, F = c.intermediate;
   const layers: CpuLlmLayer[] = [];
   for (let l = 0; l < c.layers; l++) {
@@ -65,14 +65,4 @@ export function loadCpuLlmWeights(k: CpuKernels, store: TensorStore, c: LlmConfi
     textEmbedding: get(`${P}embed_tokens.weight`),
     speechEmbedding: get('speech_embedding.weight'),
   };
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

@@ -94,7 +94,8 @@ export function checkLlmStore(store: TensorStore, c: LlmConfig): void {
   }
 }
 
-function concatRows(parts: Float32Array[]): Float32Array {
+/** The rows of each part, one after another (fused projections). */
+export function concatRows(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
   for (const p of parts) {
