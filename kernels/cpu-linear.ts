@@ -19,6 +19,8 @@ interface GemmExports {
   gemmQ8(x: number, wq: number, sc: number, bias: number, y: number, M: number, N: number, K: number, G: number, ldy: number, act: number, tmp: number): void;
   q8ScratchBytes(M: number, K: number): number;
   quantizeQ8(src: number, wq: number, sc: number, N: number, K: number, G: number): void;
+  ditAttention(qkv: number, o: number, T: number, heads: number, dh: number, keymask: number, chunk: number, scale: number, p0: number, p1: number, scratch: number): void;
+  ditAttentionScratchBytes(T: number, dh: number): number;
   reserve(bytes: number): number;
 }
 
@@ -209,6 +211,38 @@ export class CpuKernels {
     this.grow(align16(wo + 4 * N * K) - this.base, `a transient [${N}, ${K}]`);
     new Float32Array(this.e.memory.buffer, wo, N * K).set(w.subarray(0, N * K));
     return this.run(x, M, wo, 0, N, K, 'matmulT', out, align16(wo + 4 * N * K));
+  }
+
+  /**
+   * DiT self-attention (kernels/wasm/gemm.as.ts ditAttention): qkv [B·T, 3C] (q | k | v, rotary applied, C =
+   * heads·dh) → out [B·T, C], softmax(q·kᵀ / √dh) over the keys keymask [B·T] (> 0.5) and, with chunk > 0, the
+   * static chunk mask leave visible (a row with none attends to every key); the (b, h) pairs split over the threads.
+   */
+  ditAttention(qkv: Float32Array, B: number, T: number, heads: number, dh: number, keymask: Float32Array, chunk: number, out: Float32Array): Float32Array {
+    const C = heads * dh;
+    if (!(Number.isInteger(B) && Number.isInteger(T) && B >= 1 && T >= 1) || qkv.length < B * T * 3 * C) throw new ShapeMismatchError(`cpu attention: qkv has ${qkv.length} values, expected [${B}·${T}, ${3 * C}]`);
+    if (keymask.length < B * T) throw new ShapeMismatchError(`cpu attention: key mask has ${keymask.length} values, expected ${B}·${T}`);
+    if (out.length < B * T * C) throw new ShapeMismatchError(`cpu attention: out has ${out.length} values, expected [${B}·${T}, ${C}]`);
+    const t = this.threads;
+    const parts = t && B * heads > 1 ? t.parts : 1;
+    const qo = this.base + this.used;
+    const mo = align16(qo + 4 * B * T * 3 * C);
+    const oo = align16(mo + 4 * B * T);
+    const so = align16(oo + 4 * B * T * C);
+    const stride = align16(this.e.ditAttentionScratchBytes(T, dh));
+    this.grow(so + parts * stride - this.base, `attention [${B}·${T}, ${3 * C}]`);
+    const f = new Float32Array(this.e.memory.buffer);
+    f.set(qkv.subarray(0, B * T * 3 * C), qo / 4);
+    f.set(keymask.subarray(0, B * T), mo / 4);
+    const scale = 1 / Math.sqrt(dh);
+    if (parts > 1) {
+      t!.dispatchAttention({ qkv: qo, o: oo, B, T, heads, dh, keymask: mo, chunk, scale, scratch: so, stride });
+      const [p0, p1] = t!.pairRange(B * heads, 0);
+      this.e.ditAttention(qo, oo, T, heads, dh, mo, chunk, scale, p0, p1, so);
+      t!.join();
+    } else this.e.ditAttention(qo, oo, T, heads, dh, mo, chunk, scale, 0, B * heads, so);
+    out.set(new Float32Array(this.e.memory.buffer, oo, B * T * C));
+    return out;
   }
 
   /** scales ≠ 0: W (at w) is q8 with these scales. */

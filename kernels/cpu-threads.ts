@@ -5,9 +5,12 @@
  * Handshake through a control block of 16 u32 words in that memory (per pool):
  *   [0] generation: the caller bumps it and wakes the workers (Atomics.notify) to start a job
  *   [1] workers still running the current job; the last one to finish wakes the caller
- *   [2] op: 1 = gemm (f32 W), 2 = gemmQ8 (int8 W), 0 = exit
- *   [3..11] x, w, bias, y (byte offsets), M, N, K, parts, act (the epilogue: 0 none, 1 GELU tanh)
+ *   [2] op: 1 = gemm (f32 W), 2 = gemmQ8 (int8 W), 3 = DiT attention, 0 = exit
+ *   [3..11] x, w, bias, y (byte offsets), M, N, K, parts, act (the epilogue: 0 none, 1 GELU tanh, 2 SwiGLU)
  *   [12..15] q8 only: scales (byte offset), group, f32 scratch of part 0 and the bytes from one part's to the next
+ *   op 3: [3] qkv, [4] o, [5] B, [6] T, [7] heads, [8] dh, [9] keymask, [10] parts, [11] chunk, [12] scale (f32
+ *         bits), [13] scratch of part 0, [14] the bytes from one part's to the next; part i takes the (b, h) pairs
+ *         [i·per, (i+1)·per), per = ⌈B·heads / parts⌉
  * Worker i (1 … parts−1) computes columns [i·chunk, min(N, (i+1)·chunk)), chunk a multiple of 4; the caller
  * computes part 0 itself and then waits. Every output is computed by one thread with the single-thread code, so
  * the result does not depend on the thread count.
@@ -30,8 +33,8 @@ const wt = typeof process === 'object' && process.getBuiltinModule ? process.get
 const post = (m) => (wt ? wt.parentPort.postMessage(m) : self.postMessage(m));
 async function run({ module, memory, ctl, index }) {
   const inst = await WebAssembly.instantiate(module, { env: { memory, abort() { throw new Error('gemm abort'); } } });
-  const { gemm, gemmQ8 } = inst.exports;
-  const c = new Uint32Array(memory.buffer, ctl, 16), s = new Int32Array(memory.buffer, ctl, 2);
+  const { gemm, gemmQ8, ditAttention } = inst.exports;
+  const c = new Uint32Array(memory.buffer, ctl, 16), s = new Int32Array(memory.buffer, ctl, 2), f = new Float32Array(memory.buffer, ctl, 16);
   // The generation is read before 'ready': the caller may dispatch as soon as it hears it, and a generation
   // read after that dispatch would make this worker sleep through the job (and the caller wait for it forever).
   let seen = Atomics.load(s, 0);
@@ -43,6 +46,12 @@ async function run({ module, memory, ctl, index }) {
     Atomics.wait(s, 0, seen);
     seen = Atomics.load(s, 0);
     if (c[2] === 0) return;
+    if (c[2] === 3) {
+      const per = Math.ceil((c[5] * c[7]) / c[10]), p0 = index * per, p1 = Math.min(c[5] * c[7], p0 + per);
+      if (p1 > p0) ditAttention(c[3], c[4], c[6], c[7], c[8], c[9], c[11], f[12], p0, p1, c[13] + index * c[14]);
+      if (Atomics.sub(s, 1, 1) === 1) Atomics.notify(s, 1);
+      continue;
+    }
     const M = c[7], N = c[8], K = c[9], chunk = Math.ceil(N / c[10] / 4) * 4;
     const n0 = index * chunk, n1 = Math.min(N, n0 + chunk);
     const bias = c[5] ? c[5] + n0 * 4 : 0;
@@ -110,6 +119,21 @@ export interface Q8Job {
   stride: number;
 }
 
+/** A DiT attention job: byte offsets of qkv, o, the key mask and part 0's scratch (stride bytes apart per part). */
+export interface AttentionJob {
+  qkv: number;
+  o: number;
+  B: number;
+  T: number;
+  heads: number;
+  dh: number;
+  keymask: number;
+  chunk: number;
+  scale: number;
+  scratch: number;
+  stride: number;
+}
+
 export class GemmThreadError extends Error {
   override name = 'GemmThreadError';
 }
@@ -144,9 +168,29 @@ export class GemmThreads {
    * join(). `q8`: W is int8 with scales (kernels/wasm/gemm.as.ts gemmQ8); part i dequantises into tmp + i·stride.
    */
   dispatch(x: number, w: number, bias: number, y: number, M: number, N: number, K: number, act: number, q8?: Q8Job): void {
-    const c = new Uint32Array(this.memory.buffer, this.ctl, 16), s = new Int32Array(this.memory.buffer, this.ctl, 2);
+    const c = new Uint32Array(this.memory.buffer, this.ctl, 16);
     c.set([q8 ? 2 : 1, x, w, bias, y, M, N, K, this.parts, act], 2);
     if (q8) c.set([q8.scales, q8.group, q8.tmp, q8.stride], 12);
+    this.wake();
+  }
+
+  /** Pairs [0, pairs) split as the workers split them: part i's range. */
+  pairRange(pairs: number, part: number): [number, number] {
+    const per = Math.ceil(pairs / this.parts);
+    return [Math.min(pairs, part * per), Math.min(pairs, (part + 1) * per)];
+  }
+
+  /** Starts the workers on their (b, h) pairs of a DiT attention (kernels/wasm/gemm.as.ts ditAttention); then part 0 and join(). */
+  dispatchAttention(a: AttentionJob): void {
+    const c = new Uint32Array(this.memory.buffer, this.ctl, 16);
+    c.set([3, a.qkv, a.o, a.B, a.T, a.heads, a.dh, a.keymask, this.parts, a.chunk], 2);
+    new Float32Array(this.memory.buffer, this.ctl, 16)[12] = a.scale;
+    c.set([a.scratch, a.stride], 13);
+    this.wake();
+  }
+
+  private wake(): void {
+    const s = new Int32Array(this.memory.buffer, this.ctl, 2);
     Atomics.store(s, 1, this.workers.length);
     Atomics.add(s, 0, 1);
     Atomics.notify(s, 0);

@@ -336,6 +336,132 @@ export function quantizeQ8(src: usize, wq: usize, sc: usize, N: i32, K: i32, G: 
   return v - f >= 0.5 ? f + 1 : f;
 }
 
+// ---- DiT self-attention -------------------------------------------------------------------------------------
+// One (batch item, head) pair at a time, start to end in this module: q and k rows of the head copied out of the
+// packed qkv rows [B·T, 3C], v transposed; scores = q·kᵀ by gemmPlain straight into the probabilities' rows
+// (stride Tp = T rounded up to 4); the masked softmax in place; o = P·v by gemmPlain; each output row scaled by
+// its 1/Σ. Threads take contiguous ranges of pairs (kernels/cpu-threads.ts op 3).
+// Mask: key j is visible to query i iff keymask[b·T + j] > 0.5 and, with a static chunk (streaming), j lies in a
+// chunk not after i's: j < (⌊i/chunk⌋ + 1)·chunk. A row that sees no key attends to every key (upstream forces an
+// all-False mask row to True).
+
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+
+/**
+ * e^x in four lanes for x ≤ 0 (a softmax's shifted scores): 2^n · e^r with n = round(x·log₂e), r = x − n·ln 2
+ * (two-part ln 2) and Cephes' expf polynomial for e^r; within 2 ulp of e^x. x is clamped at −87 (e^−87 is still a
+ * normal float; no caller needs smaller).
+ */
+@inline function expNonPositive(v: v128): v128 {
+  const x = f32x4.max(v, f32x4.splat(-87));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  const e = f32x4.add(f32x4.mul(f32x4.mul(p, r), r), f32x4.add(r, f32x4.splat(1)));
+  return f32x4.mul(e, i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23));
+}
+
+@inline function hmax(v: v128): f32 {
+  return max<f32>(max<f32>(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max<f32>(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+/** Bytes of one thread's attention scratch for T frames and head size dh. */
+export function ditAttentionScratchBytes(T: i32, dh: i32): usize {
+  const Tp = <usize>((T + 3) & ~3);
+  return (3 * <usize>T * <usize>dh + <usize>dh * Tp + <usize>T * Tp + <usize>T + Tp + 64) << 2;
+}
+
+/**
+ * Rows of `probs` [T, Tp] (scores on entry) → unnormalised probabilities exp(scale·(s − max)) over each query's
+ * visible keys, zero elsewhere; rowScale[i] = 1 / Σ. vis [Tp]: 1 for an unpadded key of this batch item, else 0.
+ */
+function maskedSoftmax(probs: usize, rowScale: usize, vis: usize, T: i32, Tp: i32, chunk: i32, first: i32, all: bool, scale: f32): void {
+  const lanes = i32x4(0, 1, 2, 3);
+  const ninf = f32x4.splat(-Infinity), zero = f32x4.splat(0);
+  for (let i = 0; i < T; i++) {
+    const lim = chunk > 0 ? min<i32>(T, (i / chunk + 1) * chunk) : T;
+    // Query i sees keys [0, lim) minus the padding: none when the first unpadded key lies past lim.
+    const rowEmpty = first >= lim;
+    const dense = all || rowEmpty;
+    const end = i32x4.splat(rowEmpty ? T : lim);
+    const row = probs + ((<usize>i * <usize>Tp) << 2);
+    let vmx = ninf;
+    for (let j = 0; j < Tp; j += 4) {
+      let ok = i32x4.lt_s(i32x4.add(i32x4.splat(j), lanes), end);
+      if (!dense) ok = v128.and(ok, f32x4.gt(v128.load(vis + (<usize>j << 2)), zero));
+      vmx = f32x4.max(vmx, v128.bitselect(v128.load(row + (<usize>j << 2)), ninf, ok));
+    }
+    const mx = f32x4.splat(hmax(vmx));
+    const sc = f32x4.splat(scale);
+    let sum = zero;
+    for (let j = 0; j < Tp; j += 4) {
+      let ok = i32x4.lt_s(i32x4.add(i32x4.splat(j), lanes), end);
+      if (!dense) ok = v128.and(ok, f32x4.gt(v128.load(vis + (<usize>j << 2)), zero));
+      const p = row + (<usize>j << 2);
+      const e = v128.bitselect(expNonPositive(f32x4.mul(f32x4.sub(v128.load(p), mx), sc)), zero, ok);
+      v128.store(p, e);
+      sum = f32x4.add(sum, e);
+    }
+    store<f32>(rowScale + (<usize>i << 2), 1 / hsum(sum));
+  }
+}
+
+/**
+ * o[b·T + t, h·dh + d] for the (b, h) pairs [p0, p1) (pair = b·heads + h) from qkv [B·T, 3C] (q | k | v, rotary
+ * applied), keymask [B·T] f32; scratch: ditAttentionScratchBytes(T, dh) bytes of this thread's.
+ */
+export function ditAttention(qkv: usize, o: usize, T: i32, heads: i32, dh: i32, keymask: usize, chunk: i32, scale: f32, p0: i32, p1: i32, scratch: usize): void {
+  const C = heads * dh, Tp = (T + 3) & ~3;
+  const rowB = <usize>(3 * C) << 2, hb = <usize>dh << 2;
+  const qh = (scratch + 15) & ~15;
+  const kh = qh + ((<usize>T * <usize>dh) << 2);
+  const oh = kh + ((<usize>T * <usize>dh) << 2);
+  const vt = oh + ((<usize>T * <usize>dh) << 2);
+  const probs = vt + ((<usize>dh * <usize>Tp) << 2);
+  const rowScale = probs + ((<usize>T * <usize>Tp) << 2);
+  const vis = rowScale + (<usize>T << 2);
+  let b0 = -1, first = T, all = true;
+  for (let p = p0; p < p1; p++) {
+    const b = p / heads, h = p % heads;
+    if (b != b0) {
+      b0 = b;
+      first = T;
+      all = true;
+      for (let j = T - 1; j >= 0; j--) {
+        const seen = load<f32>(keymask + ((<usize>(b * T + j)) << 2)) > 0.5;
+        store<f32>(vis + (<usize>j << 2), seen ? 1 : 0);
+        if (seen) first = j;
+        else all = false;
+      }
+      for (let j = T; j < Tp; j++) store<f32>(vis + (<usize>j << 2), 0);
+    }
+    for (let t = 0; t < T; t++) {
+      const r = qkv + <usize>(b * T + t) * rowB + <usize>h * hb;
+      memory.copy(qh + <usize>t * hb, r, hb);
+      memory.copy(kh + <usize>t * hb, r + (<usize>C << 2), hb);
+      const v = r + (<usize>(2 * C) << 2);
+      for (let d = 0; d < dh; d++) store<f32>(vt + ((<usize>d * <usize>Tp + <usize>t) << 2), load<f32>(v + (<usize>d << 2)));
+    }
+    for (let d = 0; d < dh; d++) for (let t = T; t < Tp; t++) store<f32>(vt + ((<usize>d * <usize>Tp + <usize>t) << 2), 0);
+    gemmPlain(qh, kh, 0, probs, T, T, dh, Tp);
+    maskedSoftmax(probs, rowScale, vis, T, Tp, chunk, first, all, scale);
+    gemmPlain(probs, vt, 0, oh, T, dh, Tp, dh);
+    for (let t = 0; t < T; t++) {
+      const s = f32x4.splat(load<f32>(rowScale + (<usize>t << 2)));
+      const src = oh + <usize>t * hb, dst = o + ((<usize>(b * T + t) * <usize>C + <usize>h * <usize>dh) << 2);
+      let d = 0;
+      for (; d + 4 <= dh; d += 4) v128.store(dst + (<usize>d << 2), f32x4.mul(v128.load(src + (<usize>d << 2)), s));
+      for (; d < dh; d++) store<f32>(dst + (<usize>d << 2), load<f32>(src + (<usize>d << 2)) * f32x4.extract_lane(s, 0));
+    }
+  }
+}
+
 /** Grows memory so that `bytes` fit after static data; returns the first free 16-aligned byte offset, 0 if not. */
 export function reserve(bytes: usize): usize {
   const base = (__heap_base + 15) & ~15;

@@ -41,17 +41,12 @@ describe('wasm engine: flow pieces against direct loops', () => {
     expect(maxAbsDiff(y, ref)).toBeLessThan(1e-5);
   });
 
-  it('attention: chunk mask, key padding, and an all-padded item attending everywhere', async () => {
-    const [B, T, H, dh, chunk] = [2, 7, 2, 4, 3];
+  /** Direct float64 loops: masked softmax(q·kᵀ/√dh)·v per (b, h, query). */
+  function attentionRef(qkv: Float32Array, mask: Float32Array, B: number, T: number, H: number, dh: number, chunk: number): Float32Array {
     const C = H * dh;
-    const qkv = random(B * T * 3 * C, 5);
-    // Item 0: last two frames padded; item 1: every frame padded (upstream forces such rows to attend to all keys).
-    const mask = Float32Array.from({ length: B * T }, (_, m) => (m < T - 2 ? 1 : 0));
-    const o = new Float32Array(B * T * C);
-    new CpuDitAttention(await CpuKernels.create(), H, dh).run(qkv, B, T, mask, chunk, o);
     const ref = new Float32Array(B * T * C);
     for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) {
-      const lim = Math.min(T, (Math.floor(i / chunk) + 1) * chunk);
+      const lim = chunk > 0 ? Math.min(T, (Math.floor(i / chunk) + 1) * chunk) : T;
       let vis = Array.from({ length: T }, (_, j) => j < lim && mask[b * T + j] > 0.5);
       if (!vis.some(Boolean)) vis = vis.map(() => true);
       const q = (b * T + i) * 3 * C + h * dh;
@@ -70,7 +65,53 @@ describe('wasm engine: flow pieces against direct loops', () => {
         ref[(b * T + i) * C + h * dh + c] = acc;
       }
     }
-    expect(maxAbsDiff(o, ref)).toBeLessThan(1e-5);
+    return ref;
+  }
+
+  it('attention: chunk mask, key padding, and an all-padded item attending everywhere', async () => {
+    const [B, T, H, dh, chunk] = [2, 7, 2, 4, 3];
+    const C = H * dh;
+    const qkv = random(B * T * 3 * C, 5);
+    // Item 0: last two frames padded; item 1: every frame padded (upstream forces such rows to attend to all keys).
+    const mask = Float32Array.from({ length: B * T }, (_, m) => (m < T - 2 ? 1 : 0));
+    const o = new Float32Array(B * T * C);
+    new CpuDitAttention(await CpuKernels.create(), H, dh).run(qkv, B, T, mask, chunk, o);
+    expect(maxAbsDiff(o, attentionRef(qkv, mask, B, T, H, dh, chunk))).toBeLessThan(1e-5);
+  });
+
+  it('attention softmax: two visible keys give e^x / (1 + e^x) within 1e-6 relative for x from 0 to −87', async () => {
+    // q_i = (2x_i, 0, 0, 0), k_0 = 0, k_1 = e₀: scores 0 and x_i after the 1/√4; v_0 = 0, v_1 = e₀, so o[i, 0] is the
+    // second key's probability. Keys 2… are padding. This reads the kernel's exp (a polynomial) almost directly.
+    const T = 64, dh = 4, C = dh;
+    const xs = Array.from({ length: T }, (_, i) => (-87 * i) / (T - 1));
+    const qkv = new Float32Array(T * 3 * C);
+    xs.forEach((x, i) => (qkv[i * 3 * C] = 2 * x));
+    qkv[1 * 3 * C + C] = 1; // k_1
+    qkv[1 * 3 * C + 2 * C] = 1; // v_1
+    const mask = Float32Array.from({ length: T }, (_, j) => (j < 2 ? 1 : 0));
+    const o = new Float32Array(T * C);
+    new CpuDitAttention(await CpuKernels.create({ threads: 1 }), 1, dh).run(qkv, 1, T, mask, 0, o);
+    const worst = Math.max(...xs.map((x, i) => Math.abs(o[i * C] / (Math.exp(Math.fround(x)) / (1 + Math.exp(Math.fround(x)))) - 1)));
+    expect(worst).toBeLessThan(1e-6);
+  });
+
+  it.each([
+    [2, 70, 5, 16, 50],
+    [3, 101, 4, 64, 0],
+  ])('attention B=%i T=%i heads=%i dh=%i chunk=%i: 1 and 2 threads equal bit for bit and match float64 loops', async (B, T, H, dh, chunk) => {
+    const C = H * dh;
+    // Scores spread over ±8·scale so that the softmax is not flat; item 0 pads its last 9 frames.
+    const qkv = random(B * T * 3 * C, 6).map((v) => v * 3);
+    const mask = Float32Array.from({ length: B * T }, (_, m) => (m >= T - 9 && m < T ? 0 : 1));
+    const outs: Float32Array[] = [];
+    for (const threads of [1, 2]) {
+      const k = await CpuKernels.create({ threads });
+      outs.push(new Float32Array(B * T * C));
+      new CpuDitAttention(k, H, dh).run(qkv, B, T, mask, chunk, outs[outs.length - 1]);
+      k.dispose();
+    }
+    expect(maxAbsDiff(outs[1], outs[0])).toBe(0);
+    expect(maxAbsDiff(outs[0], attentionRef(qkv, mask, B, T, H, dh, chunk))).toBeLessThan(2e-5);
   });
 });
 
