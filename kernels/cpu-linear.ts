@@ -11,7 +11,7 @@
 import gemmWasm from './wasm/build/gemm.wasm.js';
 import gemmMtWasm from './wasm/build/gemm-mt.wasm.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
-import { GemmThreads, threadsUnavailable, type Q8Job } from './cpu-threads.js';
+import { CTL_BYTES, GemmThreads, threadsUnavailable } from './cpu-threads.js';
 
 interface GemmExports {
   memory: WebAssembly.Memory;
@@ -102,8 +102,6 @@ let compiled: Promise<WebAssembly.Module> | undefined;
 let compiledMt: Promise<WebAssembly.Module> | undefined;
 /** The shared module's memory: 16 pages to start (more than its static data), growable to 4 GiB. */
 const MT_MEMORY = { initial: 16, maximum: 65536, shared: true } as const;
-/** The worker handshake's control block, at the start of the free memory. */
-const CTL_BYTES = 64;
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
@@ -167,8 +165,10 @@ export class CpuKernels {
     return this.e.memory.buffer.byteLength;
   }
 
+  /** Makes [base, base + bytes) addressable. reserve() counts from the module's heap start, which lies below `base` by the control block when threads run. */
   private grow(bytes: number, what: string): void {
-    if (this.base + bytes > this.maxBytes || !this.e.reserve(bytes)) throw new CpuMemoryError(`cpu kernels: cannot grow WebAssembly memory to ${bytes} bytes for ${what} (this instance: at most ${this.maxBytes} bytes)`);
+    const heap = this.e.reserve(0);
+    if (this.base + bytes > this.maxBytes || !this.e.reserve(this.base - heap + bytes)) throw new CpuMemoryError(`cpu kernels: cannot grow WebAssembly memory to ${bytes} bytes for ${what} (this instance: at most ${this.maxBytes} bytes)`);
   }
 
   /**
@@ -226,6 +226,7 @@ export class CpuKernels {
     const t = this.threads;
     const parts = t && B * heads > 1 ? t.parts : 1;
     const qo = this.base + this.used;
+    const e = this.e;
     const mo = align16(qo + 4 * B * T * 3 * C);
     const oo = align16(mo + 4 * B * T);
     const so = align16(oo + 4 * B * T * C);
@@ -234,13 +235,11 @@ export class CpuKernels {
     const f = new Float32Array(this.e.memory.buffer);
     f.set(qkv.subarray(0, B * T * 3 * C), qo / 4);
     f.set(keymask.subarray(0, B * T), mo / 4);
-    const scale = 1 / Math.sqrt(dh);
+    const scale = Math.fround(1 / Math.sqrt(dh));
     if (parts > 1) {
-      t!.dispatchAttention({ qkv: qo, o: oo, B, T, heads, dh, keymask: mo, chunk, scale, scratch: so, stride });
-      const [p0, p1] = t!.pairRange(B * heads, 0);
-      this.e.ditAttention(qo, oo, T, heads, dh, mo, chunk, scale, p0, p1, so);
-      t!.join();
-    } else this.e.ditAttention(qo, oo, T, heads, dh, mo, chunk, scale, 0, B * heads, so);
+      const words = [qo, oo, T, heads, dh, mo, chunk, new Uint32Array(Float32Array.of(scale).buffer)[0]];
+      t!.run({ op: 3, tasks: B * heads, words, scratch: so, stride }, (p) => e.ditAttention(qo, oo, T, heads, dh, mo, chunk, scale, p, p + 1, so));
+    } else e.ditAttention(qo, oo, T, heads, dh, mo, chunk, scale, 0, B * heads, so);
     out.set(new Float32Array(this.e.memory.buffer, oo, B * T * C));
     return out;
   }
@@ -253,21 +252,25 @@ export class CpuKernels {
     const xo = from ?? this.base + this.used;
     const yo = align16(xo + 4 * M * K);
     const t = this.threads;
-    const split = t !== null && M * N * K >= THREAD_MIN_MACS && N > t.chunk(N);
-    // q8: each part dequantises blocks of W into its own f32 scratch, past y.
-    const q8: Q8Job | undefined = scales ? { scales, group: Q8_GROUP, tmp: align16(yo + 4 * M * N), stride: align16(this.e.q8ScratchBytes(M, K)) } : undefined;
-    const end = q8 ? q8.tmp + q8.stride * (split ? t!.parts : 1) : yo + 4 * M * N;
-    this.grow(end - this.base, `${name} rows [${M}, ${K}] → [${M}, ${N}]`);
+    const cols = t ? t.columnsPerTask(N) : N;
+    const split = t !== null && M * N * K >= THREAD_MIN_MACS && N > cols;
+    // q8: each thread dequantises blocks of W into its own f32 scratch, past y.
+    const tmp = align16(yo + 4 * M * N);
+    const stride = scales ? align16(this.e.q8ScratchBytes(M, K)) : 0;
+    this.grow(tmp + stride * (split ? t!.parts : 1) - this.base, `${name} rows [${M}, ${K}] → [${M}, ${N}]`);
     new Float32Array(this.e.memory.buffer, xo, M * K).set(x.subarray(0, M * K));
-    const gemm = (cols: number) =>
-      q8 ? this.e.gemmQ8(xo, w, scales, bias, yo, M, cols, K, Q8_GROUP, N, act, q8.tmp) : this.e.gemm(xo, w, bias, yo, M, cols, K, N, act);
+    const e = this.e;
+    // Output columns [n0, n1) on this thread.
+    const gemm = (n0: number, n1: number) => {
+      const b = bias ? bias + 4 * n0 : 0;
+      if (scales) e.gemmQ8(xo, w + n0 * K, scales + (4 * n0 * K) / Q8_GROUP, b, yo + 4 * n0, M, n1 - n0, K, Q8_GROUP, N, act, tmp);
+      else e.gemm(xo, w + 4 * n0 * K, b, yo + 4 * n0, M, n1 - n0, K, N, act);
+    };
     if (split) {
-      // The workers take columns [chunk, N); this thread the first chunk.
-      t!.dispatch(xo, w, bias, yo, M, N, K, act, q8);
-      gemm(t!.chunk(N));
-      t!.join();
-    } else gemm(N);
-    if (No !== N) return this.gatherPairs(yo, M, N, split ? t!.chunk(N) : N, out);
+      const words = [xo, w, bias, yo, M, N, K, act, scales, Q8_GROUP];
+      t!.run({ op: scales ? 2 : 1, tasks: Math.ceil(N / cols), columns: cols, words, scratch: tmp, stride }, (i) => gemm(i * cols, Math.min(N, (i + 1) * cols)));
+    } else gemm(0, N);
+    if (No !== N) return this.gatherPairs(yo, M, N, split ? cols : N, out);
     const y = new Float32Array(this.e.memory.buffer, yo, M * N);
     if (out) {
       out.set(y);
@@ -276,7 +279,7 @@ export class CpuKernels {
     return y.slice();
   }
 
-  /** A 'swiglu' call's [M, N/2] output: each part (columns [c0, c1), c0 a multiple of `chunk`) left its (c1 − c0)/2 results at c0. */
+  /** A 'swiglu' call's [M, N/2] output: each task (columns [c0, c1), c0 a multiple of `chunk`) left its (c1 − c0)/2 results at c0. */
   private gatherPairs(yo: number, M: number, N: number, chunk: number, out?: Float32Array): Float32Array {
     const y = new Float32Array(this.e.memory.buffer, yo, M * N);
     const z = out ?? new Float32Array((M * N) / 2);

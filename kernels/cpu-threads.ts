@@ -1,24 +1,29 @@
 /**
- * Worker threads for the CPU engine's GEMM (kernels/cpu-linear.ts): each worker instantiates gemm-mt.wasm over the
- * same shared WebAssembly memory and computes a slice of a call's output columns, so a call is split with no copy.
+ * Worker threads for the CPU engine's kernels (kernels/cpu-linear.ts): each worker instantiates gemm-mt.wasm over
+ * the same shared WebAssembly memory, so a call is split with no copy. A job is a list of tasks (blocks of a GEMM's
+ * output columns, or attention's (batch item, head) pairs) that every thread, the caller included, takes one at a
+ * time from a shared counter until none is left: a thread that runs slower (a busy core, an efficiency core, a
+ * descheduled virtual CPU) simply takes fewer.
  *
- * Handshake through a control block of 16 u32 words in that memory (per pool):
+ * Handshake through a control block of 32 u32 words in that memory (per pool):
  *   [0] generation: the caller bumps it and wakes the workers (Atomics.notify) to start a job
  *   [1] workers still running the current job; the last one to finish wakes the caller
  *   [2] op: 1 = gemm (f32 W), 2 = gemmQ8 (int8 W), 3 = DiT attention, 0 = exit
- *   [3..11] x, w, bias, y (byte offsets), M, N, K, parts, act (the epilogue: 0 none, 1 GELU tanh, 2 SwiGLU)
- *   [12..15] q8 only: scales (byte offset), group, f32 scratch of part 0 and the bytes from one part's to the next
- *   op 3: [3] qkv, [4] o, [5] B, [6] T, [7] heads, [8] dh, [9] keymask, [10] parts, [11] chunk, [12] scale (f32
- *         bits), [13] scratch of part 0, [14] the bytes from one part's to the next; part i takes the (b, h) pairs
- *         [i·per, (i+1)·per), per = ⌈B·heads / parts⌉
- * Worker i (1 … parts−1) computes columns [i·chunk, min(N, (i+1)·chunk)), chunk a multiple of 4; the caller
- * computes part 0 itself and then waits. Every output is computed by one thread with the single-thread code, so
- * the result does not depend on the thread count.
+ *   [3] the next task (Atomics.add), [4] tasks, [5] columns per task (ops 1, 2)
+ *   ops 1, 2: [6..13] x, w, bias, y (byte offsets), M, N, K, act (epilogue: 0 none, 1 GELU tanh, 2 SwiGLU);
+ *             [14, 15] q8: scales (byte offset), group
+ *   op 3:     [6..13] qkv, o, T, heads, dh, keymask, chunk, scale (f32 bits); task p = the pair b·heads + h
+ *   [16, 17] the caller's scratch (byte offset) and the bytes from one thread's scratch to the next
+ * Every output is computed by one thread with the single-thread code, so the result does not depend on the thread
+ * count or on which thread took which task.
  *
  * Node: worker_threads (through process.getBuiltinModule, so that browser bundles carry no Node import); browsers:
  * a Blob-URL module worker, only where SharedArrayBuffer exists (a cross-origin-isolated page) and this thread
  * may block in Atomics.wait (a Worker, not a page's main thread).
  */
+
+/** Bytes of the control block. */
+export const CTL_BYTES = 128;
 
 /**
  * Polls of the control word before a thread sleeps in Atomics.wait: ~22 µs here (2^15 polls took 175 µs and
@@ -34,7 +39,7 @@ const post = (m) => (wt ? wt.parentPort.postMessage(m) : self.postMessage(m));
 async function run({ module, memory, ctl, index }) {
   const inst = await WebAssembly.instantiate(module, { env: { memory, abort() { throw new Error('gemm abort'); } } });
   const { gemm, gemmQ8, ditAttention } = inst.exports;
-  const c = new Uint32Array(memory.buffer, ctl, 16), s = new Int32Array(memory.buffer, ctl, 2), f = new Float32Array(memory.buffer, ctl, 16);
+  const c = new Uint32Array(memory.buffer, ctl, 32), s = new Int32Array(memory.buffer, ctl, 32), f = new Float32Array(memory.buffer, ctl, 32);
   // The generation is read before 'ready': the caller may dispatch as soon as it hears it, and a generation
   // read after that dispatch would make this worker sleep through the job (and the caller wait for it forever).
   let seen = Atomics.load(s, 0);
@@ -45,18 +50,19 @@ async function run({ module, memory, ctl, index }) {
     for (let i = 0; i < SPINS && Atomics.load(s, 0) === seen; i++);
     Atomics.wait(s, 0, seen);
     seen = Atomics.load(s, 0);
-    if (c[2] === 0) return;
-    if (c[2] === 3) {
-      const per = Math.ceil((c[5] * c[7]) / c[10]), p0 = index * per, p1 = Math.min(c[5] * c[7], p0 + per);
-      if (p1 > p0) ditAttention(c[3], c[4], c[6], c[7], c[8], c[9], c[11], f[12], p0, p1, c[13] + index * c[14]);
-      if (Atomics.sub(s, 1, 1) === 1) Atomics.notify(s, 1);
-      continue;
+    const op = c[2];
+    if (op === 0) return;
+    const scratch = c[16] + index * c[17];
+    for (let i = Atomics.add(s, 3, 1); i < c[4]; i = Atomics.add(s, 3, 1)) {
+      if (op === 3) {
+        ditAttention(c[6], c[7], c[8], c[9], c[10], c[11], c[12], f[13], i, i + 1, scratch);
+        continue;
+      }
+      const N = c[11], K = c[12], n0 = i * c[5], n1 = Math.min(N, n0 + c[5]);
+      const bias = c[8] ? c[8] + n0 * 4 : 0;
+      if (op === 2) gemmQ8(c[6], c[7] + n0 * K, c[14] + (n0 * K / c[15]) * 4, bias, c[9] + n0 * 4, c[10], n1 - n0, K, c[15], N, c[13], scratch);
+      else gemm(c[6], c[7] + n0 * K * 4, bias, c[9] + n0 * 4, c[10], n1 - n0, K, N, c[13]);
     }
-    const M = c[7], N = c[8], K = c[9], chunk = Math.ceil(N / c[10] / 4) * 4;
-    const n0 = index * chunk, n1 = Math.min(N, n0 + chunk);
-    const bias = c[5] ? c[5] + n0 * 4 : 0;
-    if (n1 > n0 && c[2] === 2) gemmQ8(c[3], c[4] + n0 * K, c[12] + (n0 * K / c[13]) * 4, bias, c[6] + n0 * 4, M, n1 - n0, K, c[13], N, c[11], c[14] + index * c[15]);
-    else if (n1 > n0) gemm(c[3], c[4] + n0 * K * 4, bias, c[6] + n0 * 4, M, n1 - n0, K, N, c[11]);
     if (Atomics.sub(s, 1, 1) === 1) Atomics.notify(s, 1);
   }
 }
@@ -111,32 +117,25 @@ function spawn(data: { module: WebAssembly.Module; memory: WebAssembly.Memory; c
   });
 }
 
-/** The int8 arguments of a job: scales' byte offset, group size, part 0's f32 scratch and the stride to part i's. */
-export interface Q8Job {
-  scales: number;
-  group: number;
-  tmp: number;
-  stride: number;
-}
-
-/** A DiT attention job: byte offsets of qkv, o, the key mask and part 0's scratch (stride bytes apart per part). */
-export interface AttentionJob {
-  qkv: number;
-  o: number;
-  B: number;
-  T: number;
-  heads: number;
-  dh: number;
-  keymask: number;
-  chunk: number;
-  scale: number;
-  scratch: number;
-  stride: number;
+/** A job for the threads: its op, its tasks and the op's words [6..15] and scratch (control block above). */
+export interface ThreadJob {
+  op: 1 | 2 | 3;
+  tasks: number;
+  /** Output columns per task (ops 1, 2). */
+  columns?: number;
+  /** Words 6… of the control block. */
+  words: number[];
+  /** Thread i's scratch is scratch + i·stride (the caller's: i = 0). */
+  scratch?: number;
+  stride?: number;
 }
 
 export class GemmThreadError extends Error {
   override name = 'GemmThreadError';
 }
+
+/** Tasks a GEMM is cut into per thread: enough that an uneven thread evens out, few enough that each is µs long. */
+const TASKS_PER_THREAD = 4;
 
 /** How long the caller waits for the workers of one GEMM before it gives up (a call takes milliseconds). */
 const WAIT_MS = 60_000;
@@ -148,7 +147,7 @@ export class GemmThreads {
     private readonly workers: WorkerLike[],
   ) {}
 
-  /** `threads` − 1 workers over `memory`, sharing the control block at byte offset `ctl` (64 bytes, zeroed). */
+  /** `threads` − 1 workers over `memory`, sharing the control block at byte offset `ctl` (CTL_BYTES, zeroed). */
   static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, ctl: number, threads: number): Promise<GemmThreads> {
     const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, i) => spawn({ module, memory, ctl, index: i + 1 })));
     return new GemmThreads(memory, ctl, workers);
@@ -158,46 +157,29 @@ export class GemmThreads {
     return this.workers.length + 1;
   }
 
-  /** Columns a part computes: a multiple of 4, so every part but the last keeps the kernel's 4-column blocks. */
-  chunk(N: number): number {
-    return Math.ceil(N / this.parts / 4) * 4;
+  /** Output columns per GEMM task: a multiple of 4 (the kernel's column blocks), ~4 tasks a thread. */
+  columnsPerTask(N: number): number {
+    return Math.ceil(N / (this.parts * TASKS_PER_THREAD) / 4) * 4;
   }
 
   /**
-   * Starts the workers on their slices of y[M, N] = x·Wᵀ (+ bias); the caller then computes part 0 and calls
-   * join(). `q8`: W is int8 with scales (kernels/wasm/gemm.as.ts gemmQ8); part i dequantises into tmp + i·stride.
+   * Runs `job`: wakes the workers, takes tasks on this thread too (`task(i)` computes task i here, with scratch
+   * index 0) until none is left, then waits for the workers' last tasks.
    */
-  dispatch(x: number, w: number, bias: number, y: number, M: number, N: number, K: number, act: number, q8?: Q8Job): void {
-    const c = new Uint32Array(this.memory.buffer, this.ctl, 16);
-    c.set([q8 ? 2 : 1, x, w, bias, y, M, N, K, this.parts, act], 2);
-    if (q8) c.set([q8.scales, q8.group, q8.tmp, q8.stride], 12);
-    this.wake();
-  }
-
-  /** Pairs [0, pairs) split as the workers split them: part i's range. */
-  pairRange(pairs: number, part: number): [number, number] {
-    const per = Math.ceil(pairs / this.parts);
-    return [Math.min(pairs, part * per), Math.min(pairs, (part + 1) * per)];
-  }
-
-  /** Starts the workers on their (b, h) pairs of a DiT attention (kernels/wasm/gemm.as.ts ditAttention); then part 0 and join(). */
-  dispatchAttention(a: AttentionJob): void {
-    const c = new Uint32Array(this.memory.buffer, this.ctl, 16);
-    c.set([3, a.qkv, a.o, a.B, a.T, a.heads, a.dh, a.keymask, this.parts, a.chunk], 2);
-    new Float32Array(this.memory.buffer, this.ctl, 16)[12] = a.scale;
-    c.set([a.scratch, a.stride], 13);
-    this.wake();
-  }
-
-  private wake(): void {
-    const s = new Int32Array(this.memory.buffer, this.ctl, 2);
+  run(job: ThreadJob, task: (i: number) => void): void {
+    const c = new Uint32Array(this.memory.buffer, this.ctl, 32), s = new Int32Array(this.memory.buffer, this.ctl, 32);
+    c.set([job.op, 0, job.tasks, job.columns ?? 0], 2);
+    c.set(job.words, 6);
+    c.set([job.scratch ?? 0, job.stride ?? 0], 16);
     Atomics.store(s, 1, this.workers.length);
     Atomics.add(s, 0, 1);
     Atomics.notify(s, 0);
+    for (let i = Atomics.add(s, 3, 1); i < job.tasks; i = Atomics.add(s, 3, 1)) task(i);
+    this.join();
   }
 
   /** Blocks until every worker finished the current job. */
-  join(): void {
+  private join(): void {
     const s = new Int32Array(this.memory.buffer, this.ctl, 2);
     const t0 = Date.now();
     for (let i = 0; i < SPINS && Atomics.load(s, 1) !== 0; i++);
@@ -210,7 +192,7 @@ export class GemmThreads {
 
   /** Ends the workers (they exit at the next wake-up; terminate() also stops a stuck one). */
   stop(): void {
-    const c = new Uint32Array(this.memory.buffer, this.ctl, 16), s = new Int32Array(this.memory.buffer, this.ctl, 2);
+    const c = new Uint32Array(this.memory.buffer, this.ctl, 32), s = new Int32Array(this.memory.buffer, this.ctl, 2);
     c[2] = 0;
     Atomics.add(s, 0, 1);
     Atomics.notify(s, 0);

@@ -83,6 +83,17 @@ describe('CpuKernels.linear (WASM SIMD, f32 accumulation)', () => {
     expect(Array.from(two.linear(x, M, m2))).toEqual(Array.from(y1));
   });
 
+  it('threads: resident matrices packed 16 bytes at a time across page ends stay addressable', async () => {
+    // With threads the control block sits below the first matrix, so growth must count it: one [1, 4] matrix at a
+    // time walks the end of the used memory over every 16-byte position of several 64 KiB pages.
+    const k = await CpuKernels.create({ threads: 2 });
+    k.matrix(new Float32Array(15 << 14), 1, 15 << 14, undefined, 'filler'); // 960 KiB: near the initial 1 MiB's end
+    const mats = Array.from({ length: 9000 }, (_, i) => k.matrix(Float32Array.of(i, 1, 2, 3), 1, 4, undefined, `m${i}`));
+    expect(Array.from(k.linear(Float32Array.of(1, 0, 0, 0), 1, mats[8999]))).toEqual([8999]);
+    expect(Array.from(k.linear(Float32Array.of(0, 1, 0, 0), 1, mats[4097]))).toEqual([1]);
+    k.dispose();
+  });
+
   it('refuses a thread count that is not a whole number ≥ 1', async () => {
     await expect(CpuKernels.create({ threads: 0 })).rejects.toThrow(/threads must be a whole number ≥ 1, got 0/);
     await expect(CpuKernels.create({ threads: 1.5 })).rejects.toThrow(RangeError);
