@@ -21,6 +21,7 @@ interface GemmExports {
   quantizeQ8(src: number, wq: number, sc: number, N: number, K: number, G: number): void;
   ditAttention(qkv: number, o: number, T: number, heads: number, dh: number, keymask: number, chunk: number, scale: number, p0: number, p1: number, scratch: number): void;
   ditAttentionScratchBytes(T: number, dh: number): number;
+  im2col(x: number, cols: number, lin: number, cin: number, k: number, row: number, t0: number, m: number, stride: number, dilation: number, padLeft: number): void;
   reserve(bytes: number): number;
 }
 
@@ -204,6 +205,29 @@ export class CpuKernels {
     return this.run(x, M, m.w, m.bias, m.N, m.K, m.name, out, undefined, ACT_CODE[act], m.dtype === 'q8' ? m.scales : 0);
   }
 
+  /**
+   * Conv1d over time-major x [lin, cin] as im2col GEMMs against `m` [Cout, row] (W permuted to tap-major rows of
+   * k·cin values, zero-padded to row): out [lout, Cout]. x is copied into the module once; the im2col rows are
+   * built there (kernels/wasm/gemm.as.ts im2col), `chunkRows` output times per GEMM call.
+   */
+  conv(x: Float32Array, lin: number, cin: number, k: number, m: CpuMatrix, g: { stride: number; dilation: number; padLeft: number }, out: Float32Array, lout: number, chunkRows: number): Float32Array {
+    if (m.owner !== this) throw new ShapeMismatchError(`cpu conv ${m.name}: the matrix lives in another CpuKernels`);
+    if (x.length < lin * cin) throw new ShapeMismatchError(`cpu conv ${m.name}: x holds ${x.length} values, [${lin}, ${cin}] expected`);
+    if (m.K < k * cin) throw new ShapeMismatchError(`cpu conv ${m.name}: rows of ${m.K} values cannot hold ${k} taps × ${cin} channels`);
+    const xo = this.base + this.used;
+    const co = align16(xo + 4 * lin * cin);
+    const rows = Math.max(1, Math.min(chunkRows, lout));
+    const next = align16(co + 4 * rows * m.K);
+    this.grow(next - this.base, `conv ${m.name} input [${lin}, ${cin}]`);
+    new Float32Array(this.e.memory.buffer, xo, lin * cin).set(x.subarray(0, lin * cin));
+    for (let t0 = 0; t0 < lout; t0 += rows) {
+      const r = Math.min(rows, lout - t0);
+      this.e.im2col(xo, co, lin, cin, k, m.K, t0, r, g.stride, g.dilation, g.padLeft);
+      this.run(co, r, m.w, m.bias, m.N, m.K, m.name, out.subarray(t0 * m.N, (t0 + r) * m.N), next, 0, m.dtype === 'q8' ? m.scales : 0);
+    }
+    return out;
+  }
+
   /** y[M, N] = x[M, K] · W[N, K]ᵀ for a W used once (attention scores, im2col convolutions): W is copied per call. */
   matmulT(x: Float32Array, M: number, w: Float32Array, N: number, K: number, out?: Float32Array): Float32Array {
     if (w.length < N * K) throw new ShapeMismatchError(`cpu matmulT: W has ${w.length} values, expected [${N}, ${K}]`);
@@ -244,13 +268,16 @@ export class CpuKernels {
     return out;
   }
 
-  /** scales ≠ 0: W (at w) is q8 with these scales. */
-  private run(x: Float32Array, M: number, w: number, bias: number, N: number, K: number, name: string, out?: Float32Array, from?: number, act = 0, scales = 0): Float32Array {
-    if (!Number.isInteger(M) || M < 0 || x.length < M * K) throw new ShapeMismatchError(`cpu linear ${name}: x has ${x.length} values, expected [${M}, ${K}]`);
+  /**
+   * scales ≠ 0: W (at w) is q8 with these scales. x: the rows, copied to `from` (default: past the resident
+   * weights), or the byte offset where they already lie (then `from` is where the call's own buffers start).
+   */
+  private run(x: Float32Array | number, M: number, w: number, bias: number, N: number, K: number, name: string, out?: Float32Array, from?: number, act = 0, scales = 0): Float32Array {
+    if (!Number.isInteger(M) || M < 0 || (typeof x !== 'number' && x.length < M * K)) throw new ShapeMismatchError(`cpu linear ${name}: x has ${typeof x === 'number' ? '?' : x.length} values, expected [${M}, ${K}]`);
     const No = act === ACT_CODE.swiglu ? N / 2 : N;
     if (out && out.length < M * No) throw new ShapeMismatchError(`cpu linear ${name}: out has ${out.length} values, expected [${M}, ${No}]`);
-    const xo = from ?? this.base + this.used;
-    const yo = align16(xo + 4 * M * K);
+    const xo = typeof x === 'number' ? x : (from ?? this.base + this.used);
+    const yo = typeof x === 'number' ? align16(from!) : align16(xo + 4 * M * K);
     const t = this.threads;
     const cols = t ? t.columnsPerTask(N) : N;
     const split = t !== null && M * N * K >= THREAD_MIN_MACS && N > cols;
@@ -258,7 +285,7 @@ export class CpuKernels {
     const tmp = align16(yo + 4 * M * N);
     const stride = scales ? align16(this.e.q8ScratchBytes(M, K)) : 0;
     this.grow(tmp + stride * (split ? t!.parts : 1) - this.base, `${name} rows [${M}, ${K}] → [${M}, ${N}]`);
-    new Float32Array(this.e.memory.buffer, xo, M * K).set(x.subarray(0, M * K));
+    if (typeof x !== 'number') new Float32Array(this.e.memory.buffer, xo, M * K).set(x.subarray(0, M * K));
     const e = this.e;
     // Output columns [n0, n1) on this thread.
     const gemm = (n0: number, n1: number) => {

@@ -462,6 +462,32 @@ export function ditAttention(qkv: usize, o: usize, T: i32, heads: i32, dh: i32, 
   }
 }
 
+// ---- im2col ---------------------------------------------------------------------------------------------------
+
+/**
+ * cols [m, row] for output times t0 … t0+m−1 of a conv1d over time-major x [lin, cin] (src/models/cpu/conv.ts):
+ * row r holds the k taps x[(t0+r)·stride + j·dilation − padLeft, :] (zeros outside [0, lin)), then zeros up to
+ * `row`. Each tap is one memory.copy of cin floats (the whole row at once when dilation is 1 and it lies inside).
+ */
+export function im2col(x: usize, cols: usize, lin: i32, cin: i32, k: i32, row: i32, t0: i32, m: i32, stride: i32, dilation: i32, padLeft: i32): void {
+  const cb = <usize>cin << 2;
+  const used = <usize>(k * cin) << 2, rb = <usize>row << 2;
+  for (let r = 0; r < m; r++) {
+    const base = (t0 + r) * stride - padLeft;
+    const o = cols + <usize>r * rb;
+    if (dilation == 1 && base >= 0 && base + k <= lin) memory.copy(o, x + <usize>base * cb, used);
+    else {
+      for (let j = 0; j < k; j++) {
+        const q = base + j * dilation;
+        const dst = o + <usize>j * cb;
+        if (q >= 0 && q < lin) memory.copy(dst, x + <usize>q * cb, cb);
+        else memory.fill(dst, 0, cb);
+      }
+    }
+    if (used < rb) memory.fill(o + used, 0, rb - used);
+  }
+}
+
 /** Grows memory so that `bytes` fit after static data; returns the first free 16-aligned byte offset, 0 if not. */
 export function reserve(bytes: usize): usize {
   const base = (__heap_base + 15) & ~15;

@@ -12,8 +12,8 @@
  * and a polyphase upsampler's output [Lin, u·Cout] (phase-major channels) is the upsampled [u·Lin, Cout] as is.
  *
  * The GEMM takes its SIMD path only when K % 4 == 0, so rows are padded with zero columns to a multiple of 4
- * (e.g. the 18-channel k1 source downsampler). Long outputs run in chunks of rows so that the im2col buffer
- * (here and its copy in the WASM memory) stays at 4 MiB, whatever the utterance length.
+ * (e.g. the 18-channel k1 source downsampler). x is copied into the WASM memory once and the im2col rows are built
+ * there (CpuKernels.conv), in chunks of rows so that the im2col buffer stays at 4 MiB, whatever the utterance length.
  */
 import type { CpuKernels, CpuMatrix } from '../../../kernels/cpu-linear.js';
 import { ShapeMismatchError } from '../../gpu/errors.js';
@@ -60,10 +60,8 @@ export function convOutLength(lin: number, k: number, g: ConvGeometry = {}): num
   return Math.floor((lin + p - (k - 1) * d - 1) / s) + 1;
 }
 
-/** Convolutions over one CpuKernels, sharing one im2col buffer. */
+/** Convolutions over one CpuKernels. */
 export class CpuConvs {
-  private cols = new Float32Array(0);
-
   constructor(readonly kernels: CpuKernels) {}
 
   /** Makes W [Cout, Cin, K] (+ bias [Cout]) resident in im2col order. */
@@ -78,36 +76,7 @@ export class CpuConvs {
     if (x.length < lin * c.cin) throw new ShapeMismatchError(`conv ${c.name}: x holds ${x.length} values, [${lin}, ${c.cin}] expected`);
     if (out.length < lout * c.cout) throw new ShapeMismatchError(`conv ${c.name}: out holds ${out.length} values, [${lout}, ${c.cout}] expected`);
     const rows = Math.max(2, Math.floor(CHUNK_FLOATS / c.row));
-    if (this.cols.length < rows * c.row) this.cols = new Float32Array(rows * c.row);
-    for (let t0 = 0; t0 < lout; t0 += rows) {
-      const m = Math.min(rows, lout - t0);
-      this.im2col(c, x, lin, t0, m, g);
-      this.kernels.linear(this.cols, m, c.matrix, out.subarray(t0 * c.cout, (t0 + m) * c.cout));
-    }
-    return out;
-  }
-
-  /** cols [m, row] for output times t0 … t0+m−1. */
-  private im2col(c: CpuConvWeight, x: Float32Array, lin: number, t0: number, m: number, g: ConvGeometry): void {
-    const d = g.dilation ?? 1, s = g.stride ?? 1, p = g.padLeft ?? 0;
-    const { cin, k, row } = c;
-    const cols = this.cols;
-    for (let r = 0; r < m; r++) {
-      const base = (t0 + r) * s - p; // input time of tap 0
-      // Taps j in [jLo, jHi) read inside x; the rest are zero padding.
-      const jLo = base >= 0 ? 0 : Math.min(k, Math.ceil(-base / d));
-      const jHi = Math.max(jLo, Math.min(k, Math.floor((lin - 1 - base) / d) + 1));
-      const o = r * row;
-      if (jLo > 0) cols.fill(0, o, o + jLo * cin);
-      if (d === 1) {
-        if (jHi > jLo) cols.set(x.subarray((base + jLo) * cin, (base + jHi) * cin), o + jLo * cin);
-      } else {
-        for (let j = jLo; j < jHi; j++) {
-          const q = base + j * d;
-          cols.set(x.subarray(q * cin, (q + 1) * cin), o + j * cin);
-        }
-      }
-      if (jHi * cin < row) cols.fill(0, o + jHi * cin, o + row);
-    }
+    const geometry = { stride: g.stride ?? 1, dilation: g.dilation ?? 1, padLeft: g.padLeft ?? 0 };
+    return this.kernels.conv(x, lin, c.cin, c.k, c.matrix, geometry, out, lout, rows);
   }
 }
