@@ -213,6 +213,7 @@ export class CpuKernels {
   conv(x: Float32Array, lin: number, cin: number, k: number, m: CpuMatrix, g: { stride: number; dilation: number; padLeft: number }, out: Float32Array, lout: number, chunkRows: number): Float32Array {
     if (m.owner !== this) throw new ShapeMismatchError(`cpu conv ${m.name}: the matrix lives in another CpuKernels`);
     if (x.length < lin * cin) throw new ShapeMismatchError(`cpu conv ${m.name}: x holds ${x.length} values, [${lin}, ${cin}] expected`);
+    if (out.length < lout * m.N) throw new ShapeMismatchError(`cpu conv ${m.name}: out holds ${out.length} values, [${lout}, ${m.N}] expected`);
     if (m.K < k * cin) throw new ShapeMismatchError(`cpu conv ${m.name}: rows of ${m.K} values cannot hold ${k} taps × ${cin} channels`);
     const xo = this.base + this.used;
     const co = align16(xo + 4 * lin * cin);
@@ -228,7 +229,7 @@ export class CpuKernels {
     return out;
   }
 
-  /** y[M, N] = x[M, K] · W[N, K]ᵀ for a W used once (attention scores, im2col convolutions): W is copied per call. */
+  /** y[M, N] = x[M, K] · W[N, K]ᵀ for a W used once (the LLM's attention over its cache): W is copied per call. */
   matmulT(x: Float32Array, M: number, w: Float32Array, N: number, K: number, out?: Float32Array): Float32Array {
     if (w.length < N * K) throw new ShapeMismatchError(`cpu matmulT: W has ${w.length} values, expected [${N}, ${K}]`);
     const wo = this.base + this.used;
@@ -254,9 +255,9 @@ export class CpuKernels {
     const mo = align16(qo + 4 * B * T * 3 * C);
     const oo = align16(mo + 4 * B * T);
     const so = align16(oo + 4 * B * T * C);
-    const stride = align16(this.e.ditAttentionScratchBytes(T, dh));
+    const stride = align16(e.ditAttentionScratchBytes(T, dh));
     this.grow(so + parts * stride - this.base, `attention [${B}·${T}, ${3 * C}]`);
-    const f = new Float32Array(this.e.memory.buffer);
+    const f = new Float32Array(e.memory.buffer);
     f.set(qkv.subarray(0, B * T * 3 * C), qo / 4);
     f.set(keymask.subarray(0, B * T), mo / 4);
     const scale = Math.fround(1 / Math.sqrt(dh));
@@ -264,7 +265,7 @@ export class CpuKernels {
       const words = [qo, oo, T, heads, dh, mo, chunk, new Uint32Array(Float32Array.of(scale).buffer)[0]];
       t!.run({ op: 3, tasks: B * heads, words, scratch: so, stride }, (p) => e.ditAttention(qo, oo, T, heads, dh, mo, chunk, scale, p, p + 1, so));
     } else e.ditAttention(qo, oo, T, heads, dh, mo, chunk, scale, 0, B * heads, so);
-    out.set(new Float32Array(this.e.memory.buffer, oo, B * T * C));
+    out.set(new Float32Array(e.memory.buffer, oo, B * T * C));
     return out;
   }
 

@@ -174,11 +174,25 @@ export function q8ScratchBytes(M: i32, K: i32): usize {
   return <usize>q8BlockRows(M, kb) * kb;
 }
 
-/** W rows dequantised at a time: a 16 KiB block (L1) for one or two rows of x, else a cache block as above. */
+/** W rows dequantised at a time: a 16 KiB block (L1) for two rows of x (one row takes q8Row), else a cache block as above. */
 @inline function q8BlockRows(M: i32, kb: usize): i32 {
   return max<i32>(4, <i32>((M <= 2 ? Q8_SMALL_BLOCK : BLOCK_BYTES) / kb) & ~3);
 }
 const Q8_SMALL_BLOCK: usize = 16 << 10;
+
+/** The 16 int8 of v as four f32x4, in order (widen0: values 0–3, …, widen3: 12–15). */
+@inline function widen0(v: v128): v128 {
+  return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v)));
+}
+@inline function widen1(v: v128): v128 {
+  return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_low_i8x16_s(v)));
+}
+@inline function widen2(v: v128): v128 {
+  return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_high_i8x16_s(v)));
+}
+@inline function widen3(v: v128): v128 {
+  return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_high_i8x16_s(v)));
+}
 
 /** tmp[(n − n0)·K + k] = q[n, k] · scale[n, k / G] for rows [n0, n1). */
 function dequantRows(wq: usize, sc: usize, tmp: usize, n0: i32, n1: i32, K: i32, G: i32): void {
@@ -192,29 +206,14 @@ function dequantRows(wq: usize, sc: usize, tmp: usize, n0: i32, n1: i32, K: i32,
       const k1 = <usize>(g + 1) * <usize>G;
       for (let k = <usize>g * <usize>G; k < k1; k += 16) {
         const v = v128.load(src + k);
-        const lo = i16x8.extend_low_i8x16_s(v), hi = i16x8.extend_high_i8x16_s(v);
         const d = dst + (k << 2);
-        v128.store(d, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo)), s));
-        v128.store(d + 16, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), s));
-        v128.store(d + 32, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi)), s));
-        v128.store(d + 48, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), s));
+        v128.store(d, f32x4.mul(widen0(v), s));
+        v128.store(d + 16, f32x4.mul(widen1(v), s));
+        v128.store(d + 32, f32x4.mul(widen2(v), s));
+        v128.store(d + 48, f32x4.mul(widen3(v), s));
       }
     }
   }
-}
-
-/** Four f32x4 of the 16 int8 at p, in order. */
-@inline function widen0(v: v128): v128 {
-  return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v)));
-}
-@inline function widen1(v: v128): v128 {
-  return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_low_i8x16_s(v)));
-}
-@inline function widen2(v: v128): v128 {
-  return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_high_i8x16_s(v)));
-}
-@inline function widen3(v: v128): v128 {
-  return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_high_i8x16_s(v)));
 }
 
 /** Σ over 16 values of x (at xp) · q (the int8 at wp): (p0 + p1) + (p2 + p3), one add on the running chain. */
@@ -340,7 +339,7 @@ export function quantizeQ8(src: usize, wq: usize, sc: usize, N: i32, K: i32, G: 
 // One (batch item, head) pair at a time, start to end in this module: q and k rows of the head copied out of the
 // packed qkv rows [B·T, 3C], v transposed; scores = q·kᵀ by gemmPlain straight into the probabilities' rows
 // (stride Tp = T rounded up to 4); the masked softmax in place; o = P·v by gemmPlain; each output row scaled by
-// its 1/Σ. Threads take contiguous ranges of pairs (kernels/cpu-threads.ts op 3).
+// its 1/Σ. Threads take the pairs one at a time (kernels/cpu-threads.ts op 3).
 // Mask: key j is visible to query i iff keymask[b·T + j] > 0.5 and, with a static chunk (streaming), j lies in a
 // chunk not after i's: j < (⌊i/chunk⌋ + 1)·chunk. A row that sees no key attends to every key (upstream forces an
 // all-False mask row to True).

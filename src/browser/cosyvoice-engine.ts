@@ -48,7 +48,7 @@ export class CosyVoiceEngine implements Engine {
     return new CosyVoiceEngine(pipeline, files, dtype, dtype === 'f16' && ctx.hasF16);
   }
 
-  /** The same engine on the CPU fallback (no GPU context; f32). */
+  /** The same engine on the CPU fallback (no GPU context; f32 or q8 weights for the LLM and the DiT). */
   static async loadWasm(src: ModelSource, dtype: 'f32' | 'q8' = 'f32'): Promise<CosyVoiceEngine> {
     const files = await loadConvertedModelFiles(src);
     return new CosyVoiceEngine(await createWasmPipeline(files, { dtype }), files, dtype, false);

@@ -2,20 +2,16 @@
  * The pipeline on the CPU fallback (WasmEngine: TypeScript models, WebAssembly SIMD matrix products), for hosts
  * without WebGPU. The same streaming pipeline and schedule as on WebGPU, through the engine ports. Browser-safe.
  */
-import type { CpuWeightDtype } from '../../kernels/cpu-linear.js';
 import type { ModelFiles } from './model-files.js';
 import { EngineFlowPort, EngineHiftPort, EngineLlmPort } from './engine-ports.js';
 import { SineNoiseTable } from './noise.js';
 import { SyntheticTextFrontend, type TextFrontend } from './text-frontends.js';
 import { CosyVoicePipeline } from './tts.js';
-import { WasmEngine } from './wasm-engine.js';
+import { WasmEngine, type WasmEngineOptions } from './wasm-engine.js';
 
-export interface WasmPipelineOptions {
+/** `threads` and `dtype` as WasmEngine.create takes them. */
+export interface WasmPipelineOptions extends WasmEngineOptions {
   text?: TextFrontend;
-  /** Threads per matrix product (default: the host's cores, at most 8, where threads can run; else 1). */
-  threads?: number;
-  /** The LLM's and the DiT's linear weights: f32 (default) or q8 (WasmEngine.create). */
-  dtype?: CpuWeightDtype;
   /** HiFT harmonic-noise table [rows, 9]; default: seeded, as on WebGPU (noise.ts). */
   sineNoise?: Float32Array;
 }

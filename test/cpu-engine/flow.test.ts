@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { CpuKernels } from '../../kernels/cpu-linear.js';
-import { CpuDitAttention } from '../../src/models/cpu/dit-attention.js';
 import { CpuConvPos } from '../../src/models/cpu/dit-conv.js';
 import { mish } from '../../src/models/cpu/dit-ops.js';
 import { FlowWeightError } from '../../src/models/flow/errors.js';
@@ -75,7 +74,7 @@ describe('wasm engine: flow pieces against direct loops', () => {
     // Item 0: last two frames padded; item 1: every frame padded (upstream forces such rows to attend to all keys).
     const mask = Float32Array.from({ length: B * T }, (_, m) => (m < T - 2 ? 1 : 0));
     const o = new Float32Array(B * T * C);
-    new CpuDitAttention(await CpuKernels.create(), H, dh).run(qkv, B, T, mask, chunk, o);
+    (await CpuKernels.create()).ditAttention(qkv, B, T, H, dh, mask, chunk, o);
     expect(maxAbsDiff(o, attentionRef(qkv, mask, B, T, H, dh, chunk))).toBeLessThan(1e-5);
   });
 
@@ -90,7 +89,7 @@ describe('wasm engine: flow pieces against direct loops', () => {
     qkv[1 * 3 * C + 2 * C] = 1; // v_1
     const mask = Float32Array.from({ length: T }, (_, j) => (j < 2 ? 1 : 0));
     const o = new Float32Array(T * C);
-    new CpuDitAttention(await CpuKernels.create({ threads: 1 }), 1, dh).run(qkv, 1, T, mask, 0, o);
+    (await CpuKernels.create({ threads: 1 })).ditAttention(qkv, 1, T, 1, dh, mask, 0, o);
     const worst = Math.max(...xs.map((x, i) => Math.abs(o[i * C] / (Math.exp(Math.fround(x)) / (1 + Math.exp(Math.fround(x)))) - 1)));
     expect(worst).toBeLessThan(1e-6);
   });
@@ -107,7 +106,7 @@ describe('wasm engine: flow pieces against direct loops', () => {
     for (const threads of [1, 2]) {
       const k = await CpuKernels.create({ threads });
       outs.push(new Float32Array(B * T * C));
-      new CpuDitAttention(k, H, dh).run(qkv, B, T, mask, chunk, outs[outs.length - 1]);
+      k.ditAttention(qkv, B, T, H, dh, mask, chunk, outs[outs.length - 1]);
       k.dispose();
     }
     expect(maxAbsDiff(outs[1], outs[0])).toBe(0);

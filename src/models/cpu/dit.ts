@@ -5,8 +5,9 @@
  *   per block: AdaLN → fused QKV → rotary (q, k: first rotDim channels) → attention → out proj (re-mask, gate,
  *              residual) → AdaLN → FF1 (GELU tanh) → FF2 (gate, residual)
  *   → final AdaLN (scale, shift) → proj_out → [B, out, T].
- * Every linear is a resident WebAssembly matrix (kernels/cpu-linear.ts). The AdaLN tables depend on t alone and t
- * takes the same 10 values in every solve: they are computed once per t value and cached.
+ * Every linear is a resident WebAssembly matrix (kernels/cpu-linear.ts); the attention, key padding and the
+ * streaming chunk mask included, runs whole in WebAssembly (CpuKernels.ditAttention). The AdaLN tables depend on t
+ * alone and t takes the same 10 values in every solve: they are computed once per t value and cached.
  */
 import type { CpuKernels, CpuMatrix, CpuWeightDtype } from '../../../kernels/cpu-linear.js';
 import { ditRopeTable } from '../../../kernels/dit-rotary.js';
@@ -14,7 +15,6 @@ import type { EstimatorInputs } from '../../ort/engine.js';
 import type { FlowConfig } from '../flow/config.js';
 import { FlowInputError } from '../flow/errors.js';
 import { timestepSinusoid } from '../flow/schedule.js';
-import { CpuDitAttention } from './dit-attention.js';
 import { CpuConvPos } from './dit-conv.js';
 import { adaLayerNorm, applyInPlace, gatedResidual, rotaryInPlace, type ModRows } from './dit-ops.js';
 import { EST, fusedQkv, type FlowTensorReader } from '../flow/weights.js';
@@ -84,7 +84,6 @@ export class CpuDit {
       normOut: CpuMatrix;
       projOut: CpuMatrix;
     },
-    private readonly attn: CpuDitAttention,
   ) {}
 
   /** Makes every estimator weight resident in `k`: the linears as `dtype`, the conv position embedding f32. */
@@ -119,7 +118,7 @@ export class CpuDit {
       normOut: linear('norm_out.linear', 2 * C, C),
       projOut: linear('proj_out', cfg.outChannels, C),
     };
-    return new CpuDit(k, cfg, w, new CpuDitAttention(k, cfg.heads, cfg.dimHead));
+    return new CpuDit(k, cfg, w);
   }
 
   /** DiT.forward: velocity [B, out, T]. */
@@ -144,7 +143,7 @@ export class CpuDit {
       k.linear(s.n, M, bw.qkv, s.qkv);
       rotaryInPlace(s.qkv, M, T, 3 * C, 0, cfg.rotDim, rope);
       rotaryInPlace(s.qkv, M, T, 3 * C, C, cfg.rotDim, rope);
-      this.attn.run(s.qkv, B, T, a.mask, chunk, s.att);
+      k.ditAttention(s.qkv, B, T, cfg.heads, cfg.dimHead, a.mask, chunk, s.att); // the whole attention in WebAssembly
       k.linear(s.att, M, bw.out, s.o);
       gatedResidual(s.hs, s.o, M, C, T, rows, 2 * C, a.mask);
       adaLayerNorm(s.hs, s.n, M, C, T, rows, 3 * C, 4 * C, cfg.lnEps);

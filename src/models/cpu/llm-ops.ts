@@ -1,7 +1,7 @@
 /**
  * Element-wise pieces of the CPU Qwen2 layer (the matrix products go through kernels/cpu-linear.ts, SwiGLU in the
- * gate/up product's epilogue): row RMSNorm, half-split RoPE and the residual add. All work in place or into caller-owned buffers (scratch.ts): a
- * decode step allocates nothing here.
+ * gate/up product's epilogue): row RMSNorm, half-split RoPE and the residual add. All work in place or into
+ * caller-owned buffers (scratch.ts): a decode step allocates nothing here.
  */
 
 /** y[r] = w ⊙ x[r] / √(mean(x[r]²) + eps) for rows [rows, C]; the mean of squares is summed in float64. */

@@ -4,9 +4,9 @@
  *
  * q/k/v are one matrix (rows q | k | v) and gate/up one with their rows interleaved, so that the GEMM's SwiGLU
  * epilogue pairs them on every thread: a decode step makes 4 matrix calls a layer instead of 7, each wide enough to
- * split over the threads. Full size, f32: 24 × 14.9 M + 6.1 M
- * (head) values ≈ 1.46 GB of the 4 GiB a CpuKernels may hold (q8: 0.41 GB, every matrix and the head as the
- * WebGPU q8 path stores them); the 545 MB text table stays on the host, since only its gathered rows are used.
+ * split over the threads. Full size, f32: 24 × 14.9 M + 6.1 M (head) values ≈ 1.46 GB of the 4 GiB a CpuKernels may
+ * hold (q8: 0.41 GB, every matrix and the head as the WebGPU q8 path stores them); the 545 MB text table stays on
+ * the host, since only its gathered rows are used.
  */
 import { toFloat32, type TensorStore } from '../../../loader/index.js';
 import { interleaveRows, type CpuKernels, type CpuMatrix, type CpuWeightDtype } from '../../../kernels/cpu-linear.js';
