@@ -57,14 +57,60 @@ export function defaultCpuThreads(): number {
 export type CpuActivation = 'none' | 'gelu_tanh' | 'swiglu';
 const ACT_CODE: Record<CpuActivation, number> = { none: 0, gelu_tanh: 1, swiglu: 2 };
 
-/** Rows a0, b0, a1, b1, … of two [N, K] matrices: the W of a 'swiglu' linear (a = gate, b = up). */
+/**
+ * Writes a matrix's values into `dst` (exactly N·K, row-major). `CpuKernels.matrix` hands it the matrix's place in
+ * the module's memory, so a weight read from its file (loader copyFloat32Into on a lazy record) lands there with
+ * no buffer in between: on the CI VM every fresh buffer costs ~3 s a GB of page faults, 30× the copy.
+ */
+export type WeightFill = (dst: Float32Array) => void;
+
+/** The fill that copies `a`. */
+export function fillFrom(a: Float32Array, name = 'matrix'): WeightFill {
+  return (dst) => {
+    if (a.length !== dst.length) throw new ShapeMismatchError(`${name}: ${a.length} values for ${dst.length}`);
+    dst.set(a);
+  };
+}
+
+/** Parts' rows one after another (q | k | v): each part fills its `values` in place. */
+export function stackedRows(parts: { values: number; fill: WeightFill }[]): WeightFill {
+  return (dst) => {
+    let o = 0;
+    for (const p of parts) {
+      p.fill(dst.subarray(o, o + p.values));
+      o += p.values;
+    }
+    if (o !== dst.length) throw new ShapeMismatchError(`stackedRows: parts hold ${o} values, the matrix ${dst.length}`);
+  };
+}
+
+/** Reused between calls: the second half of an interleave, so that loading 24 layers touches no fresh pages. */
+let interleaveStaging = new Float32Array(0);
+
+/**
+ * Rows a0, b0, a1, b1, … of two [N, K] fills: the W of a 'swiglu' linear (a = gate, b = up). a fills dst's first
+ * half and b a staging buffer; the rows then move from the last (row n goes to 2n ≥ n, so every row of a moves
+ * before anything lands on it).
+ */
+export function interleavedRows(a: WeightFill, b: WeightFill, N: number, K: number): WeightFill {
+  return (dst) => {
+    if (dst.length !== 2 * N * K) throw new ShapeMismatchError(`interleavedRows: ${dst.length} values, expected [${2 * N}, ${K}]`);
+    if (interleaveStaging.length < N * K) interleaveStaging = new Float32Array(N * K);
+    const s = interleaveStaging.subarray(0, N * K);
+    a(dst.subarray(0, N * K));
+    b(s);
+    for (let n = N - 1; n >= 0; n--) {
+      dst.copyWithin(2 * n * K, n * K, (n + 1) * K);
+      dst.set(s.subarray(n * K, (n + 1) * K), (2 * n + 1) * K);
+    }
+  };
+}
+
+/** interleavedRows on arrays: a new [2N, K]. */
 export function interleaveRows(a: Float32Array, b: Float32Array, N: number, K: number): Float32Array {
   if (a.length !== N * K || b.length !== N * K) throw new ShapeMismatchError(`interleaveRows: ${a.length} and ${b.length} values, expected [${N}, ${K}] each`);
   const out = new Float32Array(2 * N * K);
-  for (let n = 0; n < N; n++) {
-    out.set(a.subarray(n * K, (n + 1) * K), 2 * n * K);
-    out.set(b.subarray(n * K, (n + 1) * K), (2 * n + 1) * K);
-  }
+  interleavedRows(fillFrom(a), fillFrom(b), N, K)(out);
   return out;
 }
 
@@ -174,10 +220,11 @@ export class CpuKernels {
 
   /**
    * Copies W [N, K] (+ bias [N]) into this module's memory, where it stays: as f32, or quantised to q8 there (K
-   * must be a multiple of Q8_GROUP). The bias stays f32.
+   * must be a multiple of Q8_GROUP). The bias stays f32. W is an array or a fill that writes it in place.
    */
-  matrix(w: Float32Array, N: number, K: number, bias?: Float32Array, name = 'matrix', dtype: CpuWeightDtype = 'f32'): CpuMatrix {
-    if (w.length !== N * K) throw new ShapeMismatchError(`cpu matrix ${name}: ${w.length} values are not [${N}, ${K}]`);
+  matrix(w: Float32Array | WeightFill, N: number, K: number, bias?: Float32Array, name = 'matrix', dtype: CpuWeightDtype = 'f32'): CpuMatrix {
+    if (typeof w !== 'function' && w.length !== N * K) throw new ShapeMismatchError(`cpu matrix ${name}: ${w.length} values are not [${N}, ${K}]`);
+    const fill = typeof w === 'function' ? w : fillFrom(w, name);
     if (bias && bias.length !== N) throw new ShapeMismatchError(`cpu matrix ${name}: bias has ${bias.length} values, expected ${N}`);
     if (dtype === 'q8' && K % Q8_GROUP !== 0) throw new ShapeMismatchError(`cpu matrix ${name}: q8 needs K a multiple of ${Q8_GROUP}, got [${N}, ${K}]`);
     const wo = this.base + this.used;
@@ -189,10 +236,9 @@ export class CpuKernels {
     // q8: the f32 values pass through scratch past the matrix, quantised in WebAssembly.
     this.grow((q8 ? end + 4 * N * K : end) - this.base, `weight ${name} [${N}, ${K}] (${dtype})`);
     const f = new Float32Array(this.e.memory.buffer);
-    if (q8) {
-      f.set(w, end / 4);
-      this.e.quantizeQ8(end, wo, so, N, K, Q8_GROUP);
-    } else f.set(w, wo / 4);
+    const at = (q8 ? end : wo) / 4;
+    fill(f.subarray(at, at + N * K));
+    if (q8) this.e.quantizeQ8(end, wo, so, N, K, Q8_GROUP);
     if (bias) f.set(bias, bo / 4);
     this.used = end - this.base;
     return { N, K, name, dtype, w: wo, bias: bo, scales: so, owner: this };

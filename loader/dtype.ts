@@ -96,6 +96,17 @@ function aligned<T>(bytes: Uint8Array, bpe: number, Ctor: new (b: ArrayBufferLik
 }
 
 /**
+ * Writes the values of `t` as f32 into `dst` (exactly their count). A float32 record backed by a file range
+ * (`readInto`) is read straight into dst's bytes, with no buffer in between; anything else goes through toFloat32.
+ */
+export function copyFloat32Into(t: TensorRecord, dst: Float32Array): void {
+  const n = numElements(t.dims, { tensor: t.name });
+  if (dst.length !== n) throw new RangeError(`${t.name}: ${n} values of [${t.dims.join(',')}] cannot fill ${dst.length}`);
+  if (t.readInto && t.dtype === 'float32') t.readInto(new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength));
+  else dst.set(toFloat32(t));
+}
+
+/**
  * Values as Float32Array. float32 returns a view when aligned (no copy); everything else converts. int64 values above
  * 2^24 lose precision as they would in any f32 cast.
  */

@@ -4,7 +4,7 @@
  */
 export * from './errors.js';
 export * from './types.js';
-export { type DType, DTYPE_BITS, ONNX_DTYPES, byteLengthOf, toFloat32, halfToFloat, bf16ToFloat } from './dtype.js';
+export { type DType, DTYPE_BITS, ONNX_DTYPES, byteLengthOf, toFloat32, copyFloat32Into, halfToFloat, bf16ToFloat } from './dtype.js';
 export { parseOnnx, parseOnnxModel, type OnnxModel, type OnnxGraph, type OnnxNode, type ValueInfo, type ParsedOnnx } from './onnx.js';
 export type { ExternalRef } from './onnx-tensor.js';
 export { resolveExternal, coalesce, DEFAULT_COALESCE, type CoalesceOptions, type OpenSource, type ExternalOptions } from './onnx-external.js';
@@ -16,4 +16,4 @@ export { parseHyperYaml, yamlNumber, evalArithmetic } from './hyperyaml.js';
 export { parseQwen2Config, type Qwen2Config } from './qwen2-config.js';
 export { unpickle, TensorRef, StorageRef } from './pickle.js';
 export { readZipDirectory, readZipEntry, memoryReader, type RangeReader, type ZipEntry } from './zip.js';
-export { ShapeMismatchError, getTensor, withPrefix, checkTensorNames, similarNames, type TensorExpectation } from './store.js';
+export { ShapeMismatchError, getTensor, withPrefix, renamedRecord, checkTensorNames, similarNames, type TensorExpectation } from './store.js';

@@ -7,8 +7,8 @@ import { closeSync, fstatSync, openSync, readSync, promises as fsp } from 'node:
 import { join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { checkRange, type ByteSource } from './byte-source.js';
 import { allocBytes } from './dtype.js';
-import { SourceReadError, UnsafePathError, type LoaderErrorInfo } from './errors.js';
-import type { ProgressFn } from './types.js';
+import { LoaderError, SourceReadError, UnsafePathError, type LoaderErrorInfo } from './errors.js';
+import type { ProgressFn, TensorRecord } from './types.js';
 import type { RangeReader } from './zip.js';
 
 const CHUNK = 16 << 20;
@@ -69,6 +69,14 @@ export class FileSource implements ByteSource {
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this.name, offset, length, this.bytes);
     const out = allocBytes(length, { file: this.name });
+    await this.readInto(out, offset);
+    return out;
+  }
+
+  /** Fills `dst` with the dst.length bytes at `offset` (pieces as in read()). */
+  async readInto(dst: Uint8Array, offset: number): Promise<void> {
+    const length = dst.length;
+    checkRange(this.name, offset, length, this.bytes);
     let next = 0;
     const worker = async () => {
       while (next < length) {
@@ -77,14 +85,13 @@ export class FileSource implements ByteSource {
         next += n;
         let got = 0;
         while (got < n) {
-          const { bytesRead } = await this.fh.read(out, at + got, n - got, offset + at + got);
+          const { bytesRead } = await this.fh.read(dst, at + got, n - got, offset + at + got);
           if (bytesRead === 0) throw new SourceReadError(`file shrank while reading [${offset}, ${offset + length})`, { file: this.name });
           got += bytesRead;
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(READ_PARALLEL, Math.ceil(length / READ_PIECE)) }, worker));
-    return out;
   }
 
   async close(): Promise<void> {
@@ -120,6 +127,51 @@ export function fileRangeReader(path: string): RangeReader & { close(): void } {
   };
 }
 
+/**
+ * A tensor whose bytes stay in `path` at [offset, offset + length) until asked for (Node loads with `lazy`).
+ * readInto fills the caller's buffer with no allocation: a weight goes from the page cache straight to where it
+ * lives (a WebAssembly memory, an upload staging buffer), touching no fresh pages on the way; on the CI VM a
+ * first touch costs ~3 s a GB, 30× the copy. `bytes` reads a fresh aligned buffer on demand and keeps it only
+ * while someone else does (WeakRef), so code that knows nothing of laziness works unchanged. Each read opens
+ * the file and checks its size again: a file that shrank since the load is a CorruptFileError, one that vanished a
+ * SourceReadError, both naming the file and tensor; never short data.
+ */
+export function fileRangeRecord(path: string, offset: number, length: number, meta: Omit<TensorRecord, 'bytes' | 'readInto'>): TensorRecord {
+  const info = { file: path, tensor: meta.name };
+  let kept: WeakRef<Uint8Array> | undefined;
+  const readInto = (dst: Uint8Array): void => {
+    if (dst.length !== length) throw new RangeError(`${meta.name}: readInto needs exactly ${length} bytes, got ${dst.length}`);
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'r');
+      checkRange(path, offset, length, fstatSync(fd).size, info);
+      for (let got = 0; got < length; ) {
+        const n = readSync(fd, dst, got, Math.min(length - got, 1 << 30), offset + got);
+        if (n === 0) throw new SourceReadError(`file shrank while reading [${offset}, ${offset + length})`, info);
+        got += n;
+      }
+    } catch (e) {
+      if (e instanceof LoaderError) throw e;
+      throw new SourceReadError(`cannot read: ${(e as Error).message}`, info);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  };
+  return {
+    ...meta,
+    readInto,
+    get bytes(): Uint8Array {
+      let b = kept?.deref();
+      if (!b) {
+        b = allocBytes(length, info);
+        readInto(b);
+        kept = new WeakRef(b);
+      }
+      return b;
+    },
+  };
+}
+
 /** Whole-file read in 16 MiB steps with progress (model protobufs, configs; never external data). */
 export async function readWholeFile(path: string, onProgress?: ProgressFn, maxBytes = 2 ** 31 - 1): Promise<Uint8Array> {
   const src = await FileSource.open(resolve(path));
@@ -127,8 +179,9 @@ export async function readWholeFile(path: string, onProgress?: ProgressFn, maxBy
     const total = await src.size();
     if (total > maxBytes) throw new SourceReadError(`file of ${total} bytes is over the ${maxBytes}-byte limit for a whole-file read`, { file: path });
     const out = allocBytes(total, { file: path });
+    // Straight into `out`: a fresh buffer per step would cost its page faults again (~3 s/GB on the CI VM).
     for (let o = 0; o < total; o += CHUNK) {
-      out.set(await src.read(o, Math.min(CHUNK, total - o)), o);
+      await src.readInto(out.subarray(o, Math.min(o + CHUNK, total)), o);
       onProgress?.({ file: path, loaded: Math.min(o + CHUNK, total), total });
     }
     if (total === 0) onProgress?.({ file: path, loaded: 0, total: 0 });

@@ -2,13 +2,14 @@
  * Node entry points: read files from disk (ranges where files can be large) and hand bytes to the browser-safe
  * parsers. External ONNX data is read only from inside the model file's folder.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { SizeLimitError, SourceReadError } from './errors.js';
 import { parseHyperYaml } from './hyperyaml.js';
-import { containedPath, fileRangeReader, FileSource, readWholeFile } from './node-source.js';
+import { checkRange, safeRelativeLocation } from './byte-source.js';
+import { containedPath, fileRangeReader, fileRangeRecord, FileSource, readWholeFile } from './node-source.js';
 import { resolveExternal, type CoalesceOptions } from './onnx-external.js';
-import { parseOnnxModel, type OnnxModel } from './onnx.js';
+import { parseOnnxModel, type OnnxModel, type ParsedOnnx } from './onnx.js';
 import { finishPt, planPt } from './pt.js';
 import { entryDataOffset, readZipEntry } from './zip.js';
 import { parseQwen2Config, type Qwen2Config } from './qwen2-config.js';
@@ -17,7 +18,7 @@ import { DEFAULT_MAX_TOTAL_BYTES, type ProgressFn, type TensorStore } from './ty
 
 // Node users get the whole browser-safe API from here too (one import).
 export * from './index.js';
-export { FileSource, containedPath, fileRangeReader, readWholeFile } from './node-source.js';
+export { FileSource, containedPath, fileRangeReader, fileRangeRecord, readWholeFile } from './node-source.js';
 
 export interface LoadOptions {
   onProgress?: ProgressFn;
@@ -81,18 +82,67 @@ export async function loadSafetensors(path: string, opts: LoadOptions = {}): Pro
 export interface LoadOnnxOptions extends LoadOptions {
   /** Grouping of neighbouring small external tensors into one read (DEFAULT_COALESCE). */
   coalesce?: CoalesceOptions;
+  /**
+   * Leave every tensor of LAZY_MIN_BYTES or more in its file (fileRangeRecord): external data is checked (inside
+   * the folder, ranges within the file, the byte cap) but not read, and large inline tensors point back into the
+   * model file, whose buffer is then dropped. Consumers read each weight once, into its destination, with
+   * `readInto`. Progress then reports the model file's read and, at the end, the external bytes as checked.
+   */
+  lazy?: boolean;
 }
+
+/** Tensors below this stay in memory under `lazy` (a file open and read each would cost more than they hold). */
+export const LAZY_MIN_BYTES = 1 << 16;
 
 /** Loads an ONNX model; external data must be inside dirname(path) (symlinks resolved). */
 export async function loadOnnx(path: string, opts: LoadOnnxOptions = {}): Promise<OnnxModel> {
   const bytes = await readWholeFile(path, opts.onProgress);
   const parsed = parseOnnxModel(bytes, path, { external: 'defer', maxTensorBytes: opts.maxTensorBytes });
   const dir = dirname(resolve(path));
+  if (opts.lazy) return lazyTensors(parsed, path, bytes, dir, opts);
   return resolveExternal(
     parsed,
     async (rel, info) => FileSource.open(await containedPath(dir, rel, info)),
     { file: path, onProgress: opts.onProgress, maxBytes: opts.maxBytes, alreadyLoaded: bytes.length, coalesce: opts.coalesce },
   );
+}
+
+/** loadOnnx with `lazy`: the same checks as resolveExternal, in the same order, with no tensor read. */
+async function lazyTensors(parsed: ParsedOnnx, path: string, file: Uint8Array, dir: string, opts: LoadOnnxOptions): Promise<OnnxModel> {
+  const { model, external } = parsed;
+  const abs = resolve(path);
+  let inline = 0;
+  for (const t of model.tensors.values()) inline += t.bytes.length;
+  const extTotal = external.reduce((a, p) => a + p.ref.length, 0);
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_TOTAL_BYTES;
+  if (inline + extTotal > maxBytes) throw new SizeLimitError(`model needs ${inline + extTotal} bytes of tensors, limit is ${maxBytes}`, { file: path });
+  const real = new Map<string, { path: string; size: number }>();
+  for (const p of external) {
+    const info = { file: path, tensor: p.ref.name };
+    const rel = safeRelativeLocation(p.ref.location, info);
+    let f = real.get(rel);
+    if (!f) {
+      const at = await containedPath(dir, rel, info);
+      f = { path: at, size: (await stat(at)).size };
+      real.set(rel, f);
+    }
+    checkRange(f.path, p.ref.offset, p.ref.length, f.size, { tensor: p.ref.name });
+  }
+  for (const p of external) {
+    const { name, dtype, dims, location, offset, length } = p.ref;
+    p.assign(fileRangeRecord(real.get(safeRelativeLocation(location, {}))!.path, offset, length, { name, dtype, dims }));
+  }
+  // Inline raw_data are views of `file` at their file offsets: large ones become ranges of the model file, small
+  // ones are copied out, so that nothing keeps the whole-file buffer alive.
+  for (const [name, t] of model.tensors) {
+    if (t.readInto || t.bytes.buffer !== file.buffer) continue;
+    const at = t.bytes.byteOffset - file.byteOffset;
+    model.tensors.set(name, t.bytes.length >= LAZY_MIN_BYTES
+      ? fileRangeRecord(abs, at, t.bytes.length, { name: t.name, dtype: t.dtype, dims: t.dims })
+      : { ...t, bytes: t.bytes.slice() });
+  }
+  opts.onProgress?.({ file: path, loaded: file.length + extTotal, total: file.length + extTotal });
+  return model;
 }
 
 async function readText(path: string): Promise<string> {

@@ -56,6 +56,13 @@ export function getTensor(store: TensorStore, name: string, expect: TensorExpect
   return t;
 }
 
+/** `t` under another name, lazy (file-backed) records staying lazy: a spread would read their bytes. */
+export function renamedRecord(t: TensorRecord, name: string): TensorRecord {
+  const r = Object.defineProperties({}, Object.getOwnPropertyDescriptors(t)) as TensorRecord;
+  r.name = name;
+  return r;
+}
+
 /** Names of `store` under `prefix` (e.g. 'decoder.estimator.'), with the prefix removed. */
 export function withPrefix(store: TensorStore, prefix: string): TensorStore {
   const out: TensorStore = new Map();

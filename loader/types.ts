@@ -12,6 +12,12 @@ export interface TensorRecord {
   dims: number[];
   /** Exactly byteLengthOf(dtype, dims) bytes (int4/uint4 packed two per byte, low nibble first). */
   bytes: Uint8Array;
+  /**
+   * Only on records backed by a file range (Node loads with `lazy`): copies the bytes into `dst` (exactly their
+   * length, any ArrayBuffer: a WebAssembly memory too) without allocating, so a weight can go straight from the
+   * page cache to where it lives. `bytes` is then a getter that reads the range when asked.
+   */
+  readInto?(dst: Uint8Array): void;
 }
 
 export type TensorStore = Map<string, TensorRecord>;

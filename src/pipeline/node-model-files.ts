@@ -69,7 +69,16 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
   }
 }
 
-export async function loadModelFolder(dir: string, onProgress?: ProgressFn): Promise<ModelFiles> {
+export interface ModelFolderOptions {
+  /**
+   * Converted folders: leave the weights in their files until an engine reads each one into place (loader
+   * loadOnnx `lazy`; default true). The engines then never hold a second host copy of the model: a WebAssembly
+   * engine reads each matrix straight into its memory. false reads every tensor now.
+   */
+  lazy?: boolean;
+}
+
+export async function loadModelFolder(dir: string, onProgress?: ProgressFn, opts: ModelFolderOptions = {}): Promise<ModelFiles> {
   const kind = folderKind(dir);
   for (const f of ['cosyvoice3.yaml', 'CosyVoice-BlankEN/config.json']) {
     if (!existsSync(join(dir, f))) throw new ModelFolderError(`${dir}: missing ${f}${kind === 'converted' ? ' (re-run convert to copy it)' : ''}`);
@@ -86,7 +95,7 @@ export async function loadModelFolder(dir: string, onProgress?: ProgressFn): Pro
       for (const f of files) {
         const path = join(dir, f);
         if (!existsSync(path)) throw new ModelFolderError(`${dir}: missing ${f}`);
-        const model = await loadOnnx(path, { onProgress });
+        const model = await loadOnnx(path, { onProgress, lazy: opts.lazy ?? true });
         const inputs = new Set(model.graph.inputs.map((i) => i.name));
         for (const [k, v] of model.tensors) if (isWeight(k, inputs)) out.set(k, v);
       }

@@ -8,10 +8,11 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toFloat32 } from '../../loader/dtype.js';
+import { copyFloat32Into, toFloat32 } from '../../loader/dtype.js';
 import { CorruptFileError, SizeLimitError, SourceReadError, UnsafePathError } from '../../loader/errors.js';
 import { loadOnnxUrl } from '../../loader/fetch-source.js';
-import { loadOnnx } from '../../loader/node.js';
+import { LAZY_MIN_BYTES, loadOnnx } from '../../loader/node.js';
+import { renamedRecord } from '../../loader/store.js';
 import type { Progress } from '../../loader/types.js';
 import { externalTensor, modelBytes, tensorProto } from './helpers/onnx-writer.js';
 
@@ -64,17 +65,80 @@ describe('loadOnnx external data', () => {
     expect(events.every((e, i) => i === 0 || e.loaded >= events[i - 1].loaded || e.file !== events[i - 1].file)).toBe(true);
   });
 
-  it.each([['abs.onnx'], ['up.onnx'], ['updeep.onnx'], ['win.onnx'], ['link.onnx']])('%s: refused as UnsafePathError', async (f) => {
-    const e = await loadOnnx(join(dir, f)).catch((x) => x);
-    expect(e).toBeInstanceOf(UnsafePathError);
-    expect(String(e.message)).toMatch(/tensor w/);
+  // Lazy loads read no tensor, yet must refuse the same files with the same errors, before returning.
+  describe.each([[false], [true]])('lazy %s', (lazy) => {
+    it.each([['abs.onnx'], ['up.onnx'], ['updeep.onnx'], ['win.onnx'], ['link.onnx']])('%s: refused as UnsafePathError', async (f) => {
+      const e = await loadOnnx(join(dir, f), { lazy }).catch((x) => x);
+      expect(e).toBeInstanceOf(UnsafePathError);
+      expect(String(e.message)).toMatch(/tensor w/);
+    });
+
+    it('ranges past the end, lengths that disagree with dims, missing files, total caps', async () => {
+      await expect(loadOnnx(join(dir, 'past.onnx'), { lazy })).rejects.toBeInstanceOf(CorruptFileError);
+      await expect(loadOnnx(join(dir, 'len.onnx'), { lazy })).rejects.toThrow(/length 12.*need 8/);
+      await expect(loadOnnx(join(dir, 'missing.onnx'), { lazy })).rejects.toBeInstanceOf(SourceReadError);
+      await expect(loadOnnx(join(dir, 'ok.onnx'), { lazy, maxBytes: 10 })).rejects.toBeInstanceOf(SizeLimitError);
+    });
+  });
+});
+
+describe('loadOnnx lazy: tensors stay in their files until read', () => {
+  it('external tensors and large inline ones are file ranges; values equal the eager load', async () => {
+    const big = Float32Array.from({ length: LAZY_MIN_BYTES / 4 + 3 }, (_, i) => Math.sin(i));
+    writeFileSync(join(dir, 'big.onnx'), modelBytes([
+      tensorProto('small', 1, [2], { rawData: f32([7, 8]) }),
+      tensorProto('big', 1, [big.length], { rawData: new Uint8Array(big.buffer) }),
+      externalTensor('w0', 1, [4], 'weights.bin', 16, 16),
+    ]));
+    const events: Progress[] = [];
+    const lazy = await loadOnnx(join(dir, 'big.onnx'), { lazy: true, onProgress: (p) => events.push(p) });
+    const eager = await loadOnnx(join(dir, 'big.onnx'));
+    expect([...lazy.tensors.keys()]).toEqual([...eager.tensors.keys()]);
+    expect(lazy.tensors.get('small')!.readInto).toBeUndefined();
+    expect(lazy.tensors.get('big')!.readInto).toBeTypeOf('function');
+    expect(lazy.tensors.get('w0')!.readInto).toBeTypeOf('function');
+    for (const [k, t] of eager.tensors) {
+      const l = lazy.tensors.get(k)!;
+      expect([l.dtype, l.dims]).toEqual([t.dtype, t.dims]);
+      expect(toFloat32(l), k).toEqual(toFloat32(t));
+    }
+    expect(toFloat32(lazy.tensors.get('big')!)).toEqual(big);
+    expect(events.at(-1)!.loaded).toBe(events.at(-1)!.total);
+    // The small one is a copy, not a view of the (dropped) whole-file buffer.
+    expect(lazy.tensors.get('small')!.bytes.buffer.byteLength).toBe(8);
   });
 
-  it('ranges past the end, lengths that disagree with dims, missing files, total caps', async () => {
-    await expect(loadOnnx(join(dir, 'past.onnx'))).rejects.toBeInstanceOf(CorruptFileError);
-    await expect(loadOnnx(join(dir, 'len.onnx'))).rejects.toThrow(/length 12.*need 8/);
-    await expect(loadOnnx(join(dir, 'missing.onnx'))).rejects.toBeInstanceOf(SourceReadError);
-    await expect(loadOnnx(join(dir, 'ok.onnx'), { maxBytes: 10 })).rejects.toBeInstanceOf(SizeLimitError);
+  it('readInto fills a WebAssembly memory; bytes is read on demand and kept while held; renamed records stay lazy', async () => {
+    const m = await loadOnnx(join(dir, 'ok.onnx'), { lazy: true });
+    const w0 = m.tensors.get('w0')!;
+    const mem = new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true });
+    w0.readInto!(new Uint8Array(mem.buffer, 64, 16));
+    expect(Array.from(new Float32Array(mem.buffer, 64, 4))).toEqual([1, 2, 3, 4]);
+    const b = w0.bytes;
+    expect(w0.bytes).toBe(b);
+    const r = renamedRecord(w0, 'other');
+    expect([r.name, w0.name, typeof r.readInto]).toEqual(['other', 'w0', 'function']);
+    expect(Array.from(toFloat32(r))).toEqual([1, 2, 3, 4]);
+    const dst = new Float32Array(2);
+    copyFloat32Into(m.tensors.get('h')!, dst); // float16 in the file: widened
+    expect(Array.from(dst)).toEqual([1, -2]);
+    expect(() => copyFloat32Into(w0, new Float32Array(3))).toThrow(/w0: 4 values of \[4\] cannot fill 3/);
+    expect(() => w0.readInto!(new Uint8Array(12))).toThrow(/readInto needs exactly 16 bytes/);
+  });
+
+  it('a file that shrank or vanished after the load: a typed error naming the file and tensor, never short data', async () => {
+    const d = join(root, 'shrink');
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, 'w.bin'), f32([1, 2, 3, 4]));
+    writeFileSync(join(d, 'm.onnx'), modelBytes([externalTensor('w', 1, [4], 'w.bin', 0, 16)]));
+    const t = (await loadOnnx(join(d, 'm.onnx'), { lazy: true })).tensors.get('w')!;
+    writeFileSync(join(d, 'w.bin'), f32([1, 2]));
+    expect(() => t.readInto!(new Uint8Array(16))).toThrow(CorruptFileError);
+    expect(() => t.bytes).toThrow(/w\.bin.*tensor w/);
+    rmSync(join(d, 'w.bin'));
+    const e = (() => { try { return t.bytes; } catch (x) { return x; } })();
+    expect(e).toBeInstanceOf(SourceReadError);
+    expect(String((e as Error).message)).toMatch(/tensor w/);
   });
 });
 

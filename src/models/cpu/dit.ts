@@ -17,7 +17,7 @@ import { FlowInputError } from '../flow/errors.js';
 import { timestepSinusoid } from '../flow/schedule.js';
 import { CpuConvPos } from './dit-conv.js';
 import { adaLayerNorm, applyInPlace, gatedResidual, rotaryInPlace, type ModRows } from './dit-ops.js';
-import { EST, fusedQkv, type FlowTensorReader } from '../flow/weights.js';
+import { EST, fusedQkvFill, type FlowTensorReader } from '../flow/weights.js';
 
 /** Modulation tables kept (t values): the 10 of the solve and a few estimator-only calls. */
 const MOD_CACHE = 32;
@@ -89,7 +89,7 @@ export class CpuDit {
   /** Makes every estimator weight resident in `k`: the linears as `dtype`, the conv position embedding f32. */
   static load(k: CpuKernels, cfg: FlowConfig, r: FlowTensorReader, dtype: CpuWeightDtype = 'f32'): CpuDit {
     const { dim: C, ffInner: F } = cfg;
-    const linear = (path: string, N: number, K: number) => k.matrix(r.f32(`${EST}${path}.weight`, [N, K]), N, K, r.f32(`${EST}${path}.bias`, [N]), path, dtype);
+    const linear = (path: string, N: number, K: number) => k.matrix(r.fill(`${EST}${path}.weight`, [N, K]), N, K, r.f32(`${EST}${path}.bias`, [N]), path, dtype);
     const cpg = C / cfg.convGroups;
     const conv = (c: string) => {
       const p = `${EST}input_embed.conv_pos_embed.${c}.0`;
@@ -98,7 +98,7 @@ export class CpuDit {
     const blocks: Block[] = [];
     for (let i = 0; i < cfg.depth; i++) {
       const p = `transformer_blocks.${i}.`;
-      const qkv = fusedQkv(r, EST + p, C);
+      const qkv = fusedQkvFill(r, EST + p, C);
       blocks.push({
         ada: linear(`${p}attn_norm.linear`, 6 * C, C),
         qkv: k.matrix(qkv.w, 3 * C, C, qkv.b, `${p}attn.qkv`, dtype),

@@ -8,8 +8,8 @@
  * hold (q8: 0.41 GB, every matrix and the head as the WebGPU q8 path stores them); the 545 MB text table stays on
  * the host, since only its gathered rows are used.
  */
-import { toFloat32, type TensorStore } from '../../../loader/index.js';
-import { interleaveRows, type CpuKernels, type CpuMatrix, type CpuWeightDtype } from '../../../kernels/cpu-linear.js';
+import { copyFloat32Into, toFloat32, type TensorStore } from '../../../loader/index.js';
+import { interleavedRows, stackedRows, type CpuKernels, type CpuMatrix, type CpuWeightDtype, type WeightFill } from '../../../kernels/cpu-linear.js';
 import type { LlmConfig } from '../qwen2/config.js';
 import { checkLlmStore, concatRows } from '../qwen2/weights.js';
 
@@ -42,8 +42,11 @@ const P = 'llm.model.model.';
 export function loadCpuLlmWeights(k: CpuKernels, store: TensorStore, c: LlmConfig, dtype: CpuWeightDtype = 'f32'): CpuLlmWeights {
   checkLlmStore(store, c);
   const get = (name: string) => toFloat32(store.get(name)!);
-  const mat = (name: string, N: number, K: number, bias?: Float32Array) => k.matrix(get(`${name}.weight`), N, K, bias, name, dtype);
+  // Matrices go from their records straight into `k` (no host copy when the store reads lazily from files).
+  const fill = (name: string): WeightFill => (dst) => copyFloat32Into(store.get(name)!, dst);
+  const mat = (name: string, N: number, K: number, bias?: Float32Array) => k.matrix(fill(`${name}.weight`), N, K, bias, name, dtype);
   const rows = (...names: string[]) => concatRows(names.map(get));
+  const part = (name: string, rows: number) => ({ values: rows * c.hidden, fill: fill(name) });
   const H = c.hidden, qd = c.heads * c.headDim, kd = c.kvHeads * c.headDim, F = c.intermediate;
   const layers: CpuLlmLayer[] = [];
   for (let l = 0; l < c.layers; l++) {
@@ -52,9 +55,9 @@ export function loadCpuLlmWeights(k: CpuKernels, store: TensorStore, c: LlmConfi
     layers.push({
       inputNorm: get(`${p}input_layernorm.weight`),
       postNorm: get(`${p}post_attention_layernorm.weight`),
-      qkv: k.matrix(rows(`${a}q_proj.weight`, `${a}k_proj.weight`, `${a}v_proj.weight`), qd + 2 * kd, H, rows(`${a}q_proj.bias`, `${a}k_proj.bias`, `${a}v_proj.bias`), `${a}qkv`, dtype),
+      qkv: k.matrix(stackedRows([part(`${a}q_proj.weight`, qd), part(`${a}k_proj.weight`, kd), part(`${a}v_proj.weight`, kd)]), qd + 2 * kd, H, rows(`${a}q_proj.bias`, `${a}k_proj.bias`, `${a}v_proj.bias`), `${a}qkv`, dtype),
       o: mat(`${a}o_proj`, H, qd),
-      gateUp: k.matrix(interleaveRows(get(`${p}mlp.gate_proj.weight`), get(`${p}mlp.up_proj.weight`), F, H), 2 * F, H, undefined, `${p}mlp.gate_up`, dtype),
+      gateUp: k.matrix(interleavedRows(fill(`${p}mlp.gate_proj.weight`), fill(`${p}mlp.up_proj.weight`), F, H), 2 * F, H, undefined, `${p}mlp.gate_up`, dtype),
       down: mat(`${p}mlp.down_proj`, H, F),
     });
   }

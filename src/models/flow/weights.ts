@@ -7,8 +7,9 @@
 import type { GpuContext } from '../../gpu/context.js';
 import type { GpuTensor } from '../../gpu/tensor.js';
 import { convPosWeightLayout } from '../../../kernels/conv-pos.js';
-import { toFloat32 } from '../../../loader/dtype.js';
+import { copyFloat32Into, toFloat32 } from '../../../loader/dtype.js';
 import type { OnnxModel } from '../../../loader/onnx.js';
+import { renamedRecord } from '../../../loader/store.js';
 import type { TensorRecord, TensorStore } from '../../../loader/types.js';
 import type { FlowConfig } from './config.js';
 import { FlowWeightError } from './errors.js';
@@ -97,7 +98,7 @@ export function estimatorStoreFromOnnx(model: OnnxModel, file = 'flow.decoder.es
   for (const n of model.graph.nodes) for (const i of n.inputs) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(n);
   for (const [name, rec] of model.tensors) {
     if (!name.startsWith('onnx::')) {
-      out.set(EST + name, { ...rec, name: EST + name });
+      out.set(EST + name, renamedRecord(rec, EST + name));
       continue;
     }
     const mm = (consumers.get(name) ?? []).find((n) => n.opType === 'MatMul' && n.inputs[1] === name);
@@ -196,17 +197,28 @@ export class FlowTensorReader {
 
   /** The tensor `name` as f32 of shape `dims` (a zero array when missing: `finish` then reports it). */
   f32(name: string, dims: number[]): Float32Array {
+    const rec = this.record(name, dims);
+    return rec ? toFloat32(rec) : new Float32Array(dims.reduce((a, b) => a * b, 1));
+  }
+
+  /** `f32` as a fill of a caller's array: a record read lazily from its file goes straight there (zeros when missing). */
+  fill(name: string, dims: number[]): (dst: Float32Array) => void {
+    const rec = this.record(name, dims);
+    return rec ? (dst) => copyFloat32Into(rec, dst) : (dst) => dst.fill(0);
+  }
+
+  private record(name: string, dims: number[]): TensorRecord | undefined {
     const src = this.estimator && name.startsWith(EST) ? this.estimator : this.store;
     const rec = src.get(name);
     this.used.add(name);
     if (!rec) {
       this.missing.push(`${name} [${dims}]`);
-      return new Float32Array(dims.reduce((a, b) => a * b, 1));
+      return undefined;
     }
     if (rec.dims.length !== dims.length || rec.dims.some((d, i) => d !== dims[i])) {
       throw new FlowWeightError(`flow weight ${name}: shape [${rec.dims}], expected [${dims}]`);
     }
-    return toFloat32(rec);
+    return rec;
   }
 
   /** Throws when any requested tensor was missing, or when the stores hold tensors nothing asked for. */
@@ -217,13 +229,19 @@ export class FlowTensorReader {
   }
 }
 
-/** Block `p`'s to_q | to_k | to_v as one [3C, C] weight and [3C] bias: q, k and v share their input. */
-export function fusedQkv(r: FlowTensorReader, p: string, C: number): { w: Float32Array; b: Float32Array } {
-  const w = new Float32Array(3 * C * C);
+/** The DiT's to_q | to_k | to_v as one [3C, C], written by a fill (FlowTensorReader.fill), and its [3C] bias. */
+export function fusedQkvFill(r: FlowTensorReader, p: string, C: number): { w: (dst: Float32Array) => void; b: Float32Array } {
+  const names = ['to_q', 'to_k', 'to_v'];
+  const parts = names.map((n) => r.fill(`${p}attn.${n}.weight`, [C, C]));
   const b = new Float32Array(3 * C);
-  ['to_q', 'to_k', 'to_v'].forEach((n, j) => {
-    w.set(r.f32(`${p}attn.${n}.weight`, [C, C]), j * C * C);
-    b.set(r.f32(`${p}attn.${n}.bias`, [C]), j * C);
-  });
+  names.forEach((n, j) => b.set(r.f32(`${p}attn.${n}.bias`, [C]), j * C));
+  return { w: (dst) => parts.forEach((fill, j) => fill(dst.subarray(j * C * C, (j + 1) * C * C))), b };
+}
+
+/** fusedQkvFill with W as an array. */
+export function fusedQkv(r: FlowTensorReader, p: string, C: number): { w: Float32Array; b: Float32Array } {
+  const { w: fill, b } = fusedQkvFill(r, p, C);
+  const w = new Float32Array(3 * C * C);
+  fill(w);
   return { w, b };
 }
