@@ -12,6 +12,7 @@ import gemmWasm from './wasm/build/gemm.wasm.js';
 import gemmMtWasm from './wasm/build/gemm-mt.wasm.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { CTL_BYTES, GemmThreads, threadsUnavailable } from './cpu-threads.js';
+import { fillFrom, type WeightFill } from '../loader/fill.js';
 
 interface GemmExports {
   memory: WebAssembly.Memory;
@@ -56,33 +57,6 @@ export function defaultCpuThreads(): number {
  */
 export type CpuActivation = 'none' | 'gelu_tanh' | 'swiglu';
 const ACT_CODE: Record<CpuActivation, number> = { none: 0, gelu_tanh: 1, swiglu: 2 };
-
-/**
- * Writes a matrix's values into `dst` (exactly N·K, row-major). `CpuKernels.matrix` hands it the matrix's place in
- * the module's memory, so a weight read from its file (loader copyFloat32Into on a lazy record) lands there with
- * no buffer in between: on the CI VM every fresh buffer costs ~3 s a GB of page faults, 30× the copy.
- */
-export type WeightFill = (dst: Float32Array) => void;
-
-/** The fill that copies `a`. */
-export function fillFrom(a: Float32Array, name = 'matrix'): WeightFill {
-  return (dst) => {
-    if (a.length !== dst.length) throw new ShapeMismatchError(`${name}: ${a.length} values for ${dst.length}`);
-    dst.set(a);
-  };
-}
-
-/** Parts' rows one after another (q | k | v): each part fills its `values` in place. */
-export function stackedRows(parts: { values: number; fill: WeightFill }[]): WeightFill {
-  return (dst) => {
-    let o = 0;
-    for (const p of parts) {
-      p.fill(dst.subarray(o, o + p.values));
-      o += p.values;
-    }
-    if (o !== dst.length) throw new ShapeMismatchError(`stackedRows: parts hold ${o} values, the matrix ${dst.length}`);
-  };
-}
 
 /** Reused between calls: the second half of an interleave, so that loading 24 layers touches no fresh pages. */
 let interleaveStaging = new Float32Array(0);

@@ -17,3 +17,4 @@ export { parseQwen2Config, type Qwen2Config } from './qwen2-config.js';
 export { unpickle, TensorRef, StorageRef } from './pickle.js';
 export { readZipDirectory, readZipEntry, memoryReader, type RangeReader, type ZipEntry } from './zip.js';
 export { ShapeMismatchError, getTensor, withPrefix, renamedRecord, checkTensorNames, similarNames, type TensorExpectation } from './store.js';
+export { type WeightFill, fillFrom, recordFill, stackedRows, Staging } from './fill.js';

@@ -8,8 +8,8 @@
  * hold (q8: 0.41 GB, every matrix and the head as the WebGPU q8 path stores them); the 545 MB text table stays on
  * the host, since only its gathered rows are used.
  */
-import { copyFloat32Into, toFloat32, type TensorStore } from '../../../loader/index.js';
-import { interleavedRows, stackedRows, type CpuKernels, type CpuMatrix, type CpuWeightDtype, type WeightFill } from '../../../kernels/cpu-linear.js';
+import { recordFill, stackedRows, toFloat32, type TensorStore } from '../../../loader/index.js';
+import { interleavedRows, type CpuKernels, type CpuMatrix, type CpuWeightDtype } from '../../../kernels/cpu-linear.js';
 import type { LlmConfig } from '../qwen2/config.js';
 import { checkLlmStore, concatRows } from '../qwen2/weights.js';
 
@@ -43,7 +43,7 @@ export function loadCpuLlmWeights(k: CpuKernels, store: TensorStore, c: LlmConfi
   checkLlmStore(store, c);
   const get = (name: string) => toFloat32(store.get(name)!);
   // Matrices go from their records straight into `k` (no host copy when the store reads lazily from files).
-  const fill = (name: string): WeightFill => (dst) => copyFloat32Into(store.get(name)!, dst);
+  const fill = (name: string) => recordFill(store.get(name)!);
   const mat = (name: string, N: number, K: number, bias?: Float32Array) => k.matrix(fill(`${name}.weight`), N, K, bias, name, dtype);
   const rows = (...names: string[]) => concatRows(names.map(get));
   const part = (name: string, rows: number) => ({ values: rows * c.hidden, fill: fill(name) });

@@ -7,7 +7,8 @@
 import type { GpuContext } from '../../gpu/context.js';
 import type { GpuTensor } from '../../gpu/tensor.js';
 import { convPosWeightLayout } from '../../../kernels/conv-pos.js';
-import { copyFloat32Into, toFloat32 } from '../../../loader/dtype.js';
+import { toFloat32 } from '../../../loader/dtype.js';
+import { recordFill, Staging } from '../../../loader/fill.js';
 import type { OnnxModel } from '../../../loader/onnx.js';
 import { renamedRecord } from '../../../loader/store.js';
 import type { TensorRecord, TensorStore } from '../../../loader/types.js';
@@ -132,22 +133,25 @@ export interface LoadFlowOptions {
 export function loadFlowWeights(ctx: GpuContext, cfg: FlowConfig, store: TensorStore, opts: LoadFlowOptions = {}): FlowWeights {
   const dtype = opts.dtype ?? 'f32';
   const r = new FlowTensorReader(store, opts.estimator);
+  // Weights pass through one reused host buffer on their way to the GPU (lazy records are read straight into it).
+  const staging = new Staging();
   const get = (name: string, dims: number[]) => r.f32(name, dims);
-  const f32 = (name: string, dims: number[]) => ctx.upload(get(name, dims), 'f32', dims, name);
+  const staged = (name: string, dims: number[]) => staging.stage(r.fill(name, dims), dims.reduce((a, b) => a * b, 1));
+  const f32 = (name: string, dims: number[]) => ctx.upload(staged(name, dims), 'f32', dims, name);
   const lin = (w: Float32Array, b: Float32Array, N: number, K: number, label: string): Linear => ({
     w: dtype === 'f16' ? ctx.upload(toF16Bits(w), 'f16', [N, K], `${label}.weight`) : ctx.upload(w, 'f32', [N, K], `${label}.weight`),
     b: ctx.upload(b, 'f32', [N], `${label}.bias`),
   });
-  const linear = (path: string, N: number, K: number) => lin(get(`${path}.weight`, [N, K]), get(`${path}.bias`, [N]), N, K, path);
+  const linear = (path: string, N: number, K: number) => lin(staged(`${path}.weight`, [N, K]), get(`${path}.bias`, [N]), N, K, path);
   const { dim: C, ffInner: F, inputSize: Cin, preLookaheadChannels: C1, preLookaheadLen: L } = cfg;
   const cpg = C / cfg.convGroups;
   const blocks: BlockWeights[] = [];
   for (let i = 0; i < cfg.depth; i++) {
     const p = `${EST}transformer_blocks.${i}.`;
-    const qkv = fusedQkv(r, p, C);
+    const qkv = fusedQkvFill(r, p, C);
     blocks.push({
       ada: linear(`${p}attn_norm.linear`, 6 * C, C),
-      qkv: lin(qkv.w, qkv.b, 3 * C, C, `${p}attn.qkv`),
+      qkv: lin(staging.stage(qkv.w, 3 * C * C), qkv.b, 3 * C, C, `${p}attn.qkv`),
       out: linear(`${p}attn.to_out.0`, C, C),
       ff1: linear(`${p}ff.ff.0.0`, F, C),
       ff2: linear(`${p}ff.ff.2`, C, F),
@@ -204,7 +208,7 @@ export class FlowTensorReader {
   /** `f32` as a fill of a caller's array: a record read lazily from its file goes straight there (zeros when missing). */
   fill(name: string, dims: number[]): (dst: Float32Array) => void {
     const rec = this.record(name, dims);
-    return rec ? (dst) => copyFloat32Into(rec, dst) : (dst) => dst.fill(0);
+    return rec ? recordFill(rec) : (dst) => dst.fill(0);
   }
 
   private record(name: string, dims: number[]): TensorRecord | undefined {
@@ -238,10 +242,3 @@ export function fusedQkvFill(r: FlowTensorReader, p: string, C: number): { w: (d
   return { w: (dst) => parts.forEach((fill, j) => fill(dst.subarray(j * C * C, (j + 1) * C * C))), b };
 }
 
-/** fusedQkvFill with W as an array. */
-export function fusedQkv(r: FlowTensorReader, p: string, C: number): { w: Float32Array; b: Float32Array } {
-  const { w: fill, b } = fusedQkvFill(r, p, C);
-  const w = new Float32Array(3 * C * C);
-  fill(w);
-  return { w, b };
-}

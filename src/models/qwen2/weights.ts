@@ -10,6 +10,7 @@
  * `llm.model.lm_head.weight` is tied to embed_tokens and never used by CosyVoice (spec §3.1): accepted, ignored.
  */
 import { toFloat32 } from '../../../loader/dtype.js';
+import { recordFill, stackedRows, Staging } from '../../../loader/fill.js';
 import type { TensorStore } from '../../../loader/types.js';
 import { packWeightF16, quantizeWeight, roundToF16 } from '../../../kernels/quant.js';
 import type { GpuContext } from '../../gpu/context.js';
@@ -132,27 +133,35 @@ export function uploadLlmWeights(ctx: GpuContext, store: TensorStore, c: LlmConf
   const get = (k: string) => toFloat32(store.get(k)!);
   const d = c.hidden, f = c.intermediate;
   const nqkv = (c.heads + 2 * c.kvHeads) * c.headDim;
+  // Matrices pass through one reused host buffer on their way to the GPU (lazy records are read straight into it).
+  const staging = new Staging();
+  const part = (name: string, rows: number) => ({ values: rows * d, fill: recordFill(store.get(name)!) });
+  const stacked = (...parts: ReturnType<typeof part>[]) => staging.stage(stackedRows(parts), parts.reduce((a, q) => a + q.values, 0));
+  const staged = (name: string) => {
+    const t = store.get(name)!;
+    return staging.stage(recordFill(t), t.dims.reduce((a, b) => a * b, 1));
+  };
   const layers: LayerWeights[] = [];
   for (let l = 0; l < c.layers; l++) {
-    const k = (s: string) => get(`${P}layers.${l}.${s}`);
-    const qkv = concatRows([k('self_attn.q_proj.weight'), k('self_attn.k_proj.weight'), k('self_attn.v_proj.weight')]);
+    const p = `${P}layers.${l}.`;
+    const k = (s: string) => get(p + s);
+    const qd = c.heads * c.headDim, kd = c.kvHeads * c.headDim;
     const qkvBias = concatRows([k('self_attn.q_proj.bias'), k('self_attn.k_proj.bias'), k('self_attn.v_proj.bias')]);
-    const gateUp = concatRows([k('mlp.gate_proj.weight'), k('mlp.up_proj.weight')]);
     layers.push({
       inputNorm: ctx.upload(k('input_layernorm.weight'), 'f32', [d], `layers.${l}.input_layernorm`),
       postNorm: ctx.upload(k('post_attention_layernorm.weight'), 'f32', [d], `layers.${l}.post_attention_layernorm`),
-      qkv: matrix(ctx, qkv, [nqkv, d], dtype, `layers.${l}.qkv_proj`),
+      qkv: matrix(ctx, stacked(part(`${p}self_attn.q_proj.weight`, qd), part(`${p}self_attn.k_proj.weight`, kd), part(`${p}self_attn.v_proj.weight`, kd)), [nqkv, d], dtype, `layers.${l}.qkv_proj`),
       qkvBias: ctx.upload(qkvBias, 'f32', [nqkv], `layers.${l}.qkv_bias`),
-      o: matrix(ctx, k('self_attn.o_proj.weight'), [d, c.heads * c.headDim], dtype, `layers.${l}.o_proj`),
-      gateUp: matrix(ctx, gateUp, [2 * f, d], dtype, `layers.${l}.gate_up_proj`),
-      down: matrix(ctx, k('mlp.down_proj.weight'), [d, f], dtype, `layers.${l}.down_proj`),
+      o: matrix(ctx, staged(`${p}self_attn.o_proj.weight`), [d, qd], dtype, `layers.${l}.o_proj`),
+      gateUp: matrix(ctx, stacked(part(`${p}mlp.gate_proj.weight`, f), part(`${p}mlp.up_proj.weight`, f)), [2 * f, d], dtype, `layers.${l}.gate_up_proj`),
+      down: matrix(ctx, staged(`${p}mlp.down_proj.weight`), [d, f], dtype, `layers.${l}.down_proj`),
     });
   }
   return {
     dtype,
     layers,
     norm: ctx.upload(get(`${P}norm.weight`), 'f32', [d], 'norm'),
-    head: matrix(ctx, get('llm_decoder.weight'), [c.speechVocab, d], dtype, 'llm_decoder'),
+    head: matrix(ctx, staged('llm_decoder.weight'), [c.speechVocab, d], dtype, 'llm_decoder'),
     textEmbedding: get(`${P}embed_tokens.weight`),
     speechEmbedding: get('speech_embedding.weight'),
   };
