@@ -10,11 +10,11 @@ import { checkRange, safeRelativeLocation } from './byte-source.js';
 import { containedPath, fileRangeReader, fileRangeRecord, FileSource, readWholeFile } from './node-source.js';
 import { resolveExternal, type CoalesceOptions } from './onnx-external.js';
 import { parseOnnxModel, type OnnxModel, type ParsedOnnx } from './onnx.js';
-import { finishPt, planPt } from './pt.js';
+import { contiguousRange, finishPt, planPt } from './pt.js';
 import { entryDataOffset, readZipEntry } from './zip.js';
 import { parseQwen2Config, type Qwen2Config } from './qwen2-config.js';
 import { parseSafetensorsHeader, safetensorsHeaderLength } from './safetensors.js';
-import { DEFAULT_MAX_TOTAL_BYTES, type ProgressFn, type TensorStore } from './types.js';
+import { DEFAULT_MAX_TENSOR_BYTES, DEFAULT_MAX_TOTAL_BYTES, type ProgressFn, type TensorRecord, type TensorStore } from './types.js';
 
 // Node users get the whole browser-safe API from here too (one import).
 export * from './index.js';
@@ -31,25 +31,44 @@ export interface LoadOptions {
 /**
  * The zip directory and pickle are read synchronously (small); storages are then read asynchronously, each into
  * its own buffer with parallel pieces (FileSource), so a multi-GB checkpoint neither blocks the event loop nor
- * needs a whole-file buffer.
+ * needs a whole-file buffer. With `lazy`, a tensor that is one contiguous block of a stored (uncompressed)
+ * storage is left in the file as a fileRangeRecord, after the same checks; the rest are read as above.
  */
-export async function loadPt(path: string, opts: LoadOptions = {}): Promise<TensorStore> {
+export async function loadPt(path: string, opts: LoadOptions & { lazy?: boolean } = {}): Promise<TensorStore> {
   const r = fileRangeReader(path);
   let src: FileSource | undefined;
   try {
     const plan = planPt(r, opts);
+    const maxTensorBytes = opts.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES;
+    const lazy = new Map<string, TensorRecord>();
+    if (opts.lazy) {
+      const abs = resolve(path);
+      for (const [name, t] of plan.refs) {
+        const s = plan.storages.get(t.storage.key)!;
+        const range = s.entry.method === 0 ? contiguousRange(name, t, path, maxTensorBytes) : null;
+        if (range && range.nbytes >= LAZY_MIN_BYTES) {
+          lazy.set(name, fileRangeRecord(abs, entryDataOffset(r, s.entry) + range.offset, range.nbytes, { name, dtype: t.storage.dtype, dims: t.size }));
+        }
+      }
+    }
+    // Storages that some tensor still needs in memory.
+    const wanted = new Set(plan.refs.filter(([name]) => !lazy.has(name)).map(([, t]) => t.storage.key));
     src = await FileSource.open(path);
     const bytes = new Map<string, Uint8Array>();
     let loaded = 0;
     for (const [key, s] of plan.storages) {
-      const b = s.entry.method === 0
-        ? await src.read(entryDataOffset(r, s.entry), s.need)
-        : readZipEntry(r, s.entry, opts.maxTensorBytes).subarray(0, s.need);
-      bytes.set(key, b);
+      if (wanted.has(key)) {
+        const b = s.entry.method === 0
+          ? await src.read(entryDataOffset(r, s.entry), s.need)
+          : readZipEntry(r, s.entry, opts.maxTensorBytes).subarray(0, s.need);
+        bytes.set(key, b);
+      }
       loaded += s.need;
       opts.onProgress?.({ file: path, loaded, total: plan.total });
     }
-    return finishPt(plan, bytes, opts);
+    const store = finishPt({ ...plan, refs: plan.refs.filter(([name]) => !lazy.has(name)) }, bytes, opts);
+    // The checkpoint's order, lazy records in their places.
+    return new Map(plan.refs.map(([name]) => [name, lazy.get(name) ?? store.get(name)!]));
   } finally {
     r.close();
     await src?.close();

@@ -29,27 +29,39 @@ function collect(v: unknown, prefix: string, out: [string, TensorRef][], depth: 
   }
 }
 
-/** Copies (or views) a tensor out of its storage bytes into contiguous row-major order. */
-export function materialise(name: string, t: TensorRef, storage: Uint8Array, file: string | undefined, maxTensorBytes: number): TensorRecord {
+/**
+ * Validates a tensor's view of its storage; for a view that is one contiguous block, its byte range in the
+ * storage (null when the elements must be gathered).
+ */
+export function contiguousRange(name: string, t: TensorRef, file: string | undefined, maxTensorBytes: number): { offset: number; nbytes: number } | null {
   const info = { file, tensor: name };
-  const dtype = t.storage.dtype;
-  const es = DTYPE_BITS[dtype] / 8;
+  const es = DTYPE_BITS[t.storage.dtype] / 8;
   const dims = t.size;
-  const nbytes = checkedByteLength(dtype, dims, info, maxTensorBytes);
-  const n = nbytes / es;
-  if (n === 0) return { name, dtype, dims, bytes: new Uint8Array(0) };
+  const nbytes = checkedByteLength(t.storage.dtype, dims, info, maxTensorBytes);
+  if (nbytes === 0) return { offset: 0, nbytes };
   // Highest element index touched must lie inside the storage.
   let last = t.offset;
   for (let i = 0; i < dims.length; i++) last += (dims[i] - 1) * t.stride[i];
   if (!Number.isSafeInteger(last) || last >= t.storage.numel) {
     throw new CorruptFileError(`size [${dims}] stride [${t.stride}] offset ${t.offset} reach element ${last} of a ${t.storage.numel}-element storage`, info);
   }
-  let contiguous = true;
   for (let i = dims.length - 1, expect = 1; i >= 0; i--) {
-    if (dims[i] !== 1 && t.stride[i] !== expect) contiguous = false;
+    if (dims[i] !== 1 && t.stride[i] !== expect) return null;
     expect *= dims[i];
   }
-  if (contiguous) return { name, dtype, dims, bytes: storage.subarray(t.offset * es, t.offset * es + nbytes) };
+  return { offset: t.offset * es, nbytes };
+}
+
+/** Copies (or views) a tensor out of its storage bytes into contiguous row-major order. */
+export function materialise(name: string, t: TensorRef, storage: Uint8Array, file: string | undefined, maxTensorBytes: number): TensorRecord {
+  const info = { file, tensor: name };
+  const dtype = t.storage.dtype;
+  const es = DTYPE_BITS[dtype] / 8;
+  const dims = t.size;
+  const range = contiguousRange(name, t, file, maxTensorBytes);
+  if (range) return { name, dtype, dims, bytes: storage.subarray(range.offset, range.offset + range.nbytes) };
+  const nbytes = byteLengthOf(dtype, dims);
+  const n = nbytes / es;
   const out = allocBytes(nbytes, info);
   const idx = new Array<number>(dims.length).fill(0);
   let src = t.offset;

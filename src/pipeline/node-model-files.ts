@@ -71,8 +71,8 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
 
 export interface ModelFolderOptions {
   /**
-   * Converted folders: leave the weights in their files until an engine reads each one into place (loader
-   * loadOnnx `lazy`; default true). The engines then never hold a second host copy of the model: a WebAssembly
+   * Leave the weights in their files until an engine reads each one into place (loader loadOnnx and loadPt
+   * `lazy`; default true). The engines then never hold a second host copy of the model: a WebAssembly
    * engine reads each matrix straight into its memory. false reads every tensor now.
    */
   lazy?: boolean;
@@ -87,7 +87,7 @@ export async function loadModelFolder(dir: string, onProgress?: ProgressFn, opts
   const qwen = await readJson(join(dir, 'CosyVoice-BlankEN/config.json'));
   let stores: { llm: TensorStore; flow: TensorStore; hift: TensorStore };
   if (kind === 'official') {
-    const [llm, flow, hift] = await Promise.all(['llm.pt', 'flow.pt', 'hift.pt'].map((f) => loadPt(join(dir, f), { onProgress })));
+    const [llm, flow, hift] = await Promise.all(['llm.pt', 'flow.pt', 'hift.pt'].map((f) => loadPt(join(dir, f), { onProgress, lazy: opts.lazy ?? true })));
     stores = { llm, flow, hift };
   } else {
     const merged = async (files: string[]) => {

@@ -4,7 +4,8 @@
  * against the f32 kernel on kernels/quant.ts's dequantised weights (bit for bit) and the f64 reference.
  */
 import { describe, expect, it } from 'vitest';
-import { CpuKernels, CpuMemoryError, interleaveRows, Q8_GROUP } from '../../kernels/cpu-linear.js';
+import { CpuKernels, CpuMemoryError, interleavedRows, interleaveRows, Q8_GROUP } from '../../kernels/cpu-linear.js';
+import { fillFrom } from '../../loader/fill.js';
 import { quantizeHost } from '../../kernels/quant.js';
 import { ShapeMismatchError } from '../../src/gpu/errors.js';
 import { compareArrays, expectClose } from '../helpers/compare.js';
@@ -119,6 +120,22 @@ describe('CpuKernels.linear (WASM SIMD, f32 accumulation)', () => {
 });
 
 describe('CpuKernels.linear, SwiGLU epilogue (gate and up rows interleaved)', () => {
+  it('interleavedRows from fills gives rows a0, b0, a1, b1, …, its reused staging buffer across sizes included', () => {
+    for (const [N, K] of [[5, 3], [2, 7], [6, 4], [1, 1]]) {
+      const a = Float32Array.from({ length: N * K }, (_, i) => i + 1), b = Float32Array.from({ length: N * K }, (_, i) => -(i + 1));
+      const want = new Float32Array(2 * N * K);
+      for (let n = 0; n < N; n++) {
+        want.set(a.subarray(n * K, (n + 1) * K), 2 * n * K);
+        want.set(b.subarray(n * K, (n + 1) * K), (2 * n + 1) * K);
+      }
+      const dst = new Float32Array(2 * N * K);
+      interleavedRows(fillFrom(a), fillFrom(b), N, K)(dst);
+      expect(Array.from(dst), `[${N}, ${K}]`).toEqual(Array.from(want));
+    }
+    expect(() => interleavedRows(fillFrom(new Float32Array(4)), fillFrom(new Float32Array(4)), 2, 2)(new Float32Array(7))).toThrow(/7 values, expected \[4, 2\]/);
+  });
+
+
   it.each([
     [1, 4864, 896, 'f32'],
     [5, 166, 64, 'f32'],

@@ -3,12 +3,14 @@
  * weights (model.safetensors for the Qwen2 part, the ONNX export for the DiT, the teacher-forced lm_input fixture
  * for the embeddings), plus hand-built checkpoints for strides, offsets, shared storages and other dtypes.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { toFloat32 } from '../../loader/dtype.js';
 import { CorruptFileError, MissingTensorError, SizeLimitError, UnsupportedPickleError } from '../../loader/errors.js';
-import { loadOnnx, loadPt, loadSafetensors } from '../../loader/node.js';
+import { LAZY_MIN_BYTES, loadOnnx, loadPt, loadSafetensors } from '../../loader/node.js';
 import { parsePt } from '../../loader/pt.js';
 import { readFixtureSet, TINY_DIR } from '../helpers/fixtures.js';
 import { buildPt, PickleBuilder, stateDictPickle, type PtTensorSpec } from './helpers/pt-writer.js';
@@ -108,6 +110,51 @@ describe('fixture checkpoints', () => {
 const f32 = (a: number[]) => new Uint8Array(Float32Array.from(a).buffer);
 const spec = (o: Partial<PtTensorSpec> & { name: string }): PtTensorSpec => ({
   storageKey: '0', storageType: 'FloatStorage', numel: 6, offset: 0, size: [2, 3], stride: [3, 1], ...o,
+});
+
+describe('loadPt lazy', () => {
+  it.each([['llm.pt', 2], ['flow.pt', 5], ['hift.pt', 0]])('%s: every tensor equals the eager load; the %i of 64 KiB or more stay in the file', async (f, ranges) => {
+    const [lazy, eager] = [await loadPt(join(TINY_DIR, f), { lazy: true }), await loadPt(join(TINY_DIR, f))];
+    expect([...lazy.keys()]).toEqual([...eager.keys()]);
+    for (const [k, t] of eager) {
+      const l = lazy.get(k)!;
+      expect([l.dtype, l.dims], k).toEqual([t.dtype, t.dims]);
+      expect(eq(l.bytes, t.bytes), k).toBe(true);
+      expect(Boolean(l.readInto), k).toBe(t.bytes.length >= LAZY_MIN_BYTES);
+    }
+    expect([...lazy.values()].filter((t) => t.readInto).length).toBe(ranges);
+  });
+
+  it('transposed views and deflated entries are read at load; big contiguous views of a stored entry are ranges', async () => {
+    const n = LAZY_MIN_BYTES / 4 + 6;
+    const big = Float32Array.from({ length: n }, (_, i) => i % 97);
+    const half = n / 2;
+    const dir = mkdtempSync(join(tmpdir(), 'pt-lazy-'));
+    try {
+      const stored = buildPt(
+        [
+          spec({ name: 'big', numel: n, size: [2, half], stride: [half, 1] }),
+          spec({ name: 'bigT', numel: n, size: [half, 2], stride: [1, half] }),
+          spec({ name: 'tail', numel: n, offset: 6, size: [n - 6], stride: [1] }),
+        ],
+        { '0': new Uint8Array(big.buffer) },
+      );
+      writeFileSync(join(dir, 's.pt'), stored);
+      const z = zipSync({ 'arch/data.pkl': stateDictPickle([spec({ name: 'w', numel: n, size: [n], stride: [1] })]), 'arch/data/0': new Uint8Array(big.buffer) }, { level: 1 });
+      writeFileSync(join(dir, 'z.pt'), z);
+      const s = await loadPt(join(dir, 's.pt'), { lazy: true });
+      expect([s.get('big')!.readInto, s.get('tail')!.readInto].every(Boolean)).toBe(true);
+      expect(s.get('bigT')!.readInto).toBeUndefined();
+      expect(toFloat32(s.get('big')!)).toEqual(big);
+      expect(toFloat32(s.get('tail')!)).toEqual(big.subarray(6));
+      expect(Array.from(toFloat32(s.get('bigT')!).subarray(0, 4))).toEqual([big[0], big[half], big[1], big[half + 1]]);
+      const w = (await loadPt(join(dir, 'z.pt'), { lazy: true })).get('w')!;
+      expect(w.readInto).toBeUndefined();
+      expect(toFloat32(w)).toEqual(big);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('synthetic checkpoints', () => {
