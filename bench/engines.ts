@@ -122,7 +122,8 @@ async function hiftStage(e: Engine): Promise<Record<string, number>> {
 // The LLM last: onnxruntime-web's heap does not shrink, and after its failed f32 LLM session the DiT's no longer fits.
 const STAGES: [Stage, (e: Engine) => Promise<Record<string, number>>][] = [['flow', flowStage], ['hift', hiftStage], ['llm', llmStage]];
 
-interface Row { engine: string; load_ms: number; llm: Cell; flow: Cell; hift: Cell }
+/** peak_rss_mb: the process's peak resident memory over the load and every stage (getrusage maxRSS). */
+interface Row { engine: string; load_ms: number; peak_rss_mb?: number; llm: Cell; flow: Cell; hift: Cell }
 
 async function measure(name: string): Promise<Row> {
   const row: Row = { engine: name, load_ms: 0, llm: { error: '' }, flow: { error: '' }, hift: { error: '' } };
@@ -146,6 +147,7 @@ async function measure(name: string): Promise<Row> {
     }
   }
   await shared?.dispose();
+  row.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
   return row;
 }
 
@@ -180,8 +182,8 @@ function table(rows: Row[]): string[] {
   return [
     `Engines at full size, random weights, f32, through the Engine contract, one process each; machine: ${cpu}`,
     '',
-    '| engine | load ms | LLM prefill 128 ms | LLM decode ms/token @129 | DiT estimator B=2 T=200 ms | HiFT ms per s of audio |',
-    '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.engine} | ${f(r.load_ms)} | ${cell(r.llm, 'prefill128_ms')} | ${cell(r.llm, 'decode_ms')} | ${cell(r.flow, 'estimator_ms')} | ${cell(r.hift, 'hift_1s_ms')} |`),
+    '| engine | load ms | peak RSS MB | LLM prefill 128 ms | LLM decode ms/token @129 | DiT estimator B=2 T=200 ms | HiFT ms per s of audio |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.engine} | ${f(r.load_ms)} | ${r.peak_rss_mb ?? '–'} | ${cell(r.llm, 'prefill128_ms')} | ${cell(r.llm, 'decode_ms')} | ${cell(r.flow, 'estimator_ms')} | ${cell(r.hift, 'hift_1s_ms')} |`),
   ];
 }

@@ -32,10 +32,11 @@ export class WebGpuEngine implements Engine {
   ) {}
 
   /** `dtype` defaults to the converted folder's: fp16 files run with f16 weights on the GPU, others with f32. */
-  static async create(dir: string, dtype?: 'f32' | 'f16'): Promise<WebGpuEngine> {
-    const files = await loadModelFolder(dir);
+  /** Over a converted folder; `lazy` as loadModelFolder's (default true), `dtype` from cosyvoice.json by default. */
+  static async create(dir: string, opts: { dtype?: 'f32' | 'f16'; lazy?: boolean } = {}): Promise<WebGpuEngine> {
+    const files = await loadModelFolder(dir, undefined, { lazy: opts.lazy });
     const config = JSON.parse(readFileSync(join(dir, 'cosyvoice.json'), 'utf8')) as CosyVoiceConfig;
-    dtype ??= config.dtype === 'fp16' ? 'f16' : 'f32';
+    const dtype = opts.dtype ?? (config.dtype === 'fp16' ? 'f16' : 'f32');
     const ctx = new GpuContext(await requestNodeDevice());
     const lm = CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype });
     const flow = await FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype, maxFrames: 1000 });
