@@ -139,16 +139,20 @@ export function fileRangeReader(path: string): RangeReader & { close(): void } {
 export function fileRangeRecord(path: string, offset: number, length: number, meta: Omit<TensorRecord, 'bytes' | 'readInto'>): TensorRecord {
   const info = { file: path, tensor: meta.name };
   let kept: WeakRef<Uint8Array> | undefined;
-  const readInto = (dst: Uint8Array): void => {
-    if (dst.length !== length) throw new RangeError(`${meta.name}: readInto needs exactly ${length} bytes, got ${dst.length}`);
+  const readInto = (dst: Uint8Array, at?: number): void => {
+    const n = dst.length;
+    if (at === undefined ? n !== length : !(Number.isSafeInteger(at) && at >= 0 && at + n <= length)) {
+      throw new RangeError(`${meta.name}: readInto of ${n} bytes ${at === undefined ? `needs exactly ${length}` : `at ${at} is outside its ${length}`}`);
+    }
+    at ??= 0;
     let fd: number | undefined;
     try {
       fd = openSync(path, 'r');
       checkRange(path, offset, length, fstatSync(fd).size, info);
-      for (let got = 0; got < length; ) {
-        const n = readSync(fd, dst, got, Math.min(length - got, 1 << 30), offset + got);
-        if (n === 0) throw new SourceReadError(`file shrank while reading [${offset}, ${offset + length})`, info);
-        got += n;
+      for (let got = 0; got < n; ) {
+        const k = readSync(fd, dst, got, Math.min(n - got, 1 << 30), offset + at + got);
+        if (k === 0) throw new SourceReadError(`file shrank while reading [${offset}, ${offset + length})`, info);
+        got += k;
       }
     } catch (e) {
       if (e instanceof LoaderError) throw e;

@@ -13,11 +13,12 @@ export interface TensorRecord {
   /** Exactly byteLengthOf(dtype, dims) bytes (int4/uint4 packed two per byte, low nibble first). */
   bytes: Uint8Array;
   /**
-   * Only on records backed by a file range (Node loads with `lazy`): copies the bytes into `dst` (exactly their
-   * length, any ArrayBuffer: a WebAssembly memory too) without allocating, so a weight can go straight from the
-   * page cache to where it lives. `bytes` is then a getter that reads the range when asked.
+   * Only on records backed by a file range (Node loads with `lazy`): copies dst.length of the bytes, from byte
+   * `at` of the tensor (without `at`: all of them, and dst must hold exactly that), into `dst` (any ArrayBuffer: a WebAssembly memory
+   * too) without allocating, so a weight goes straight from the page cache to where it lives, and a row of a table
+   * can be read alone. `bytes` is then a getter that reads the range when asked.
    */
-  readInto?(dst: Uint8Array): void;
+  readInto?(dst: Uint8Array, at?: number): void;
 }
 
 export type TensorStore = Map<string, TensorRecord>;

@@ -51,7 +51,7 @@ export class WebGpuEngine implements Engine {
     return out;
   }
   async embedText(ids: number[]) {
-    return this.rows(this.lm.weights.textEmbedding, ids);
+    return this.lm.weights.textEmbedding.gather(ids);
   }
   async embedSpeech(ids: number[]) {
     return this.rows(this.lm.weights.speechEmbedding, ids);

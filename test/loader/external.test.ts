@@ -123,7 +123,11 @@ describe('loadOnnx lazy: tensors stay in their files until read', () => {
     copyFloat32Into(m.tensors.get('h')!, dst); // float16 in the file: widened
     expect(Array.from(dst)).toEqual([1, -2]);
     expect(() => copyFloat32Into(w0, new Float32Array(3))).toThrow(/w0: 4 values of \[4\] cannot fill 3/);
-    expect(() => w0.readInto!(new Uint8Array(12))).toThrow(/readInto needs exactly 16 bytes/);
+    expect(() => w0.readInto!(new Uint8Array(12))).toThrow(/readInto of 12 bytes needs exactly 16/);
+    const part = new Uint8Array(8);
+    w0.readInto!(part, 4); // bytes 4..11: the values 2 and 3
+    expect(Array.from(new Float32Array(part.buffer))).toEqual([2, 3]);
+    expect(() => w0.readInto!(new Uint8Array(8), 12)).toThrow(/readInto of 8 bytes at 12 is outside its 16/);
   });
 
   it('a file that shrank or vanished after the load: a typed error naming the file and tensor, never short data', async () => {

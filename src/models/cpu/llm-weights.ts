@@ -1,6 +1,7 @@
 /**
  * CosyVoice3LM weights for the CPU engine: every matrix resident in one CpuKernels (WebAssembly memory), the
- * norms and both embedding tables on the host as f32 (f16/bf16 records are widened on load).
+ * norms and the speech embedding on the host as f32 (f16/bf16 records are widened on load), the text table there too
+ * or, read lazily, left in its file (EmbeddingTable).
  *
  * q/k/v are one matrix (rows q | k | v) and gate/up one with their rows interleaved, so that the GEMM's SwiGLU
  * epilogue pairs them on every thread: a decode step makes 4 matrix calls a layer instead of 7, each wide enough to
@@ -11,6 +12,7 @@
 import { recordFill, stackedRows, toFloat32, type TensorStore } from '../../../loader/index.js';
 import { interleavedRows, type CpuKernels, type CpuMatrix, type CpuWeightDtype } from '../../../kernels/cpu-linear.js';
 import type { LlmConfig } from '../qwen2/config.js';
+import { EmbeddingTable } from '../qwen2/embedding.js';
 import { checkLlmStore, concatRows } from '../qwen2/weights.js';
 
 export interface CpuLlmLayer {
@@ -31,9 +33,9 @@ export interface CpuLlmWeights {
   /** llm_decoder [S + 200, H] (no bias, spec §3.1). */
   head: CpuMatrix;
   /** [textVocab, H] embed_tokens rows. */
-  textEmbedding: Float32Array;
+  textEmbedding: EmbeddingTable;
   /** [S + 200, H] speech_embedding rows (sos, task_id and speech tokens). */
-  speechEmbedding: Float32Array;
+  speechEmbedding: EmbeddingTable;
 }
 
 const P = 'llm.model.model.';
@@ -65,7 +67,7 @@ export function loadCpuLlmWeights(k: CpuKernels, store: TensorStore, c: LlmConfi
     layers,
     norm: get(`${P}norm.weight`),
     head: mat('llm_decoder', c.speechVocab, H),
-    textEmbedding: get(`${P}embed_tokens.weight`),
-    speechEmbedding: get('speech_embedding.weight'),
+    textEmbedding: EmbeddingTable.of(store.get(`${P}embed_tokens.weight`)!),
+    speechEmbedding: EmbeddingTable.inMemory(get('speech_embedding.weight'), c.speechVocab, H),
   };
 }

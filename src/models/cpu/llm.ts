@@ -14,6 +14,7 @@ import { ropeTable } from '../../../kernels/rope.js';
 import type { LlmSession } from '../../ort/engine.js';
 import type { ModelFiles } from '../../pipeline/model-files.js';
 import { llmConfig, type LlmConfig } from '../qwen2/config.js';
+import type { EmbeddingTable } from '../qwen2/embedding.js';
 import { attention, KvCache } from './llm-attention.js';
 import { addInPlace, rmsNormRows, ropeRows } from './llm-ops.js';
 import { ScratchPool } from './scratch.js';
@@ -71,14 +72,11 @@ export class CpuLlm {
     this.kern.dispose();
   }
 
-  private gather(table: Float32Array, ids: number[], limit: number, what: string): Float32Array {
-    const H = this.cfg.hidden;
-    const out = new Float32Array(ids.length * H);
+  private gather(table: EmbeddingTable, ids: number[], limit: number, what: string): Float32Array {
     ids.forEach((id, i) => {
       if (!Number.isInteger(id) || id < 0 || id >= limit) throw new CpuLlmInputError(`${what} token id ${id} at position ${i} is outside [0, ${limit})`);
-      out.set(table.subarray(id * H, (id + 1) * H), i * H);
     });
-    return out;
+    return table.gather(ids);
   }
 
   /** The table covering positions < n. */

@@ -74,9 +74,9 @@ export class CosyVoice3Lm {
   /** Host gather of the prefill sequence E [L, d]. */
   embedPrompt(p: LlmPrompt, extraSpeech: ArrayLike<number> = []): Float32Array {
     const d = this.cfg.hidden;
-    const rows: { table: Float32Array; id: number; what: string; limit: number }[] = [];
-    const sp = (id: number, what: string) => rows.push({ table: this.weights.speechEmbedding, id, what, limit: this.cfg.speechVocab });
-    const tx = (id: number) => rows.push({ table: this.weights.textEmbedding, id, what: 'text', limit: this.cfg.textVocab });
+    const rows: { table: 'speech' | 'text'; id: number; what: string; limit: number }[] = [];
+    const sp = (id: number, what: string) => rows.push({ table: 'speech', id, what, limit: this.cfg.speechVocab });
+    const tx = (id: number) => rows.push({ table: 'text', id, what: 'text', limit: this.cfg.textVocab });
     sp(this.cfg.sos, 'sos');
     for (const t of Array.from(p.promptText)) tx(t);
     for (const t of Array.from(p.text)) tx(t);
@@ -88,7 +88,8 @@ export class CosyVoice3Lm {
       if (!Number.isInteger(r.id) || r.id < 0 || r.id >= r.limit) {
         throw new LlmInputError(`${r.what} token id ${r.id} at position ${i} is outside [0, ${r.limit})`);
       }
-      out.set(r.table.subarray(r.id * d, (r.id + 1) * d), i * d);
+      if (r.table === 'text') this.weights.textEmbedding.row(r.id, out.subarray(i * d, (i + 1) * d));
+      else out.set(this.weights.speechEmbedding.subarray(r.id * d, (r.id + 1) * d), i * d);
     });
     return out;
   }

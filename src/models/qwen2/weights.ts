@@ -16,6 +16,7 @@ import { packWeightF16, quantizeWeight, roundToF16 } from '../../../kernels/quan
 import type { GpuContext } from '../../gpu/context.js';
 import type { GpuTensor } from '../../gpu/tensor.js';
 import type { LlmConfig } from './config.js';
+import { EmbeddingTable } from './embedding.js';
 
 export type LlmWeightDtype = 'f32' | 'f16' | 'q8';
 
@@ -46,8 +47,8 @@ export interface LlmWeights {
   layers: LayerWeights[];
   norm: GpuTensor;
   head: LinearWeight;
-  /** [textVocab, d] host rows of embed_tokens. */
-  textEmbedding: Float32Array;
+  /** [textVocab, d] rows of embed_tokens, on the host (or left in their file: EmbeddingTable). */
+  textEmbedding: EmbeddingTable;
   /** [S + 200, d] host rows of speech_embedding (sos, task_id and speech tokens). */
   speechEmbedding: Float32Array;
 }
@@ -162,7 +163,7 @@ export function uploadLlmWeights(ctx: GpuContext, store: TensorStore, c: LlmConf
     layers,
     norm: ctx.upload(get(`${P}norm.weight`), 'f32', [d], 'norm'),
     head: matrix(ctx, staged('llm_decoder.weight'), [c.speechVocab, d], dtype, 'llm_decoder'),
-    textEmbedding: get(`${P}embed_tokens.weight`),
+    textEmbedding: EmbeddingTable.of(store.get(`${P}embed_tokens.weight`)!),
     speechEmbedding: get('speech_embedding.weight'),
   };
 }
