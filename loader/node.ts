@@ -102,8 +102,8 @@ export interface LoadOnnxOptions extends LoadOptions {
   /** Grouping of neighbouring small external tensors into one read (DEFAULT_COALESCE). */
   coalesce?: CoalesceOptions;
   /**
-   * Leave every tensor of LAZY_MIN_BYTES or more in its file (fileRangeRecord): external data is checked (inside
-   * the folder, ranges within the file, the byte cap) but not read, and large inline tensors point back into the
+   * Leave the weights in their files (fileRangeRecord): every external tensor is checked (inside the folder, range
+   * within its file, the byte cap) but not read, and inline tensors of LAZY_MIN_BYTES or more point back into the
    * model file, whose buffer is then dropped. Consumers read each weight once, into its destination, with
    * `readInto`. Progress then reports the model file's read and, at the end, the external bytes as checked.
    */
@@ -136,6 +136,7 @@ async function lazyTensors(parsed: ParsedOnnx, path: string, file: Uint8Array, d
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_TOTAL_BYTES;
   if (inline + extTotal > maxBytes) throw new SizeLimitError(`model needs ${inline + extTotal} bytes of tensors, limit is ${maxBytes}`, { file: path });
   const real = new Map<string, { path: string; size: number }>();
+  const files: string[] = [];
   for (const p of external) {
     const info = { file: path, tensor: p.ref.name };
     const rel = safeRelativeLocation(p.ref.location, info);
@@ -146,11 +147,13 @@ async function lazyTensors(parsed: ParsedOnnx, path: string, file: Uint8Array, d
       real.set(rel, f);
     }
     checkRange(f.path, p.ref.offset, p.ref.length, f.size, { tensor: p.ref.name });
+    files.push(f.path);
   }
-  for (const p of external) {
-    const { name, dtype, dims, location, offset, length } = p.ref;
-    p.assign(fileRangeRecord(real.get(safeRelativeLocation(location, {}))!.path, offset, length, { name, dtype, dims }));
-  }
+  // Every check passed: only now are records handed out.
+  external.forEach((p, i) => {
+    const { name, dtype, dims, offset, length } = p.ref;
+    p.assign(fileRangeRecord(files[i], offset, length, { name, dtype, dims }));
+  });
   // Inline raw_data are views of `file` at their file offsets: large ones become ranges of the model file, small
   // ones are copied out, so that nothing keeps the whole-file buffer alive.
   for (const [name, t] of model.tensors) {

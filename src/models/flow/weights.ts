@@ -8,7 +8,7 @@ import type { GpuContext } from '../../gpu/context.js';
 import type { GpuTensor } from '../../gpu/tensor.js';
 import { convPosWeightLayout } from '../../../kernels/conv-pos.js';
 import { toFloat32 } from '../../../loader/dtype.js';
-import { recordFill, Staging } from '../../../loader/fill.js';
+import { recordFill, Staging, type WeightFill } from '../../../loader/fill.js';
 import type { OnnxModel } from '../../../loader/onnx.js';
 import { renamedRecord } from '../../../loader/store.js';
 import type { TensorRecord, TensorStore } from '../../../loader/types.js';
@@ -206,7 +206,7 @@ export class FlowTensorReader {
   }
 
   /** `f32` as a fill of a caller's array: a record read lazily from its file goes straight there (zeros when missing). */
-  fill(name: string, dims: number[]): (dst: Float32Array) => void {
+  fill(name: string, dims: number[]): WeightFill {
     const rec = this.record(name, dims);
     return rec ? recordFill(rec) : (dst) => dst.fill(0);
   }
@@ -234,7 +234,7 @@ export class FlowTensorReader {
 }
 
 /** The DiT's to_q | to_k | to_v as one [3C, C], written by a fill (FlowTensorReader.fill), and its [3C] bias. */
-export function fusedQkvFill(r: FlowTensorReader, p: string, C: number): { w: (dst: Float32Array) => void; b: Float32Array } {
+export function fusedQkvFill(r: FlowTensorReader, p: string, C: number): { w: WeightFill; b: Float32Array } {
   const names = ['to_q', 'to_k', 'to_v'];
   const parts = names.map((n) => r.fill(`${p}attn.${n}.weight`, [C, C]));
   const b = new Float32Array(3 * C);
