@@ -136,7 +136,14 @@ export function fileRangeReader(path: string): RangeReader & { close(): void } {
  * the file and checks its size again: a file that shrank since the load is a CorruptFileError, one that vanished a
  * SourceReadError, both naming the file and tensor; never short data.
  */
-export function fileRangeRecord(path: string, offset: number, length: number, meta: Omit<TensorRecord, 'bytes' | 'readInto'>): TensorRecord {
+export function fileRangeRecord(
+  path: string,
+  offset: number,
+  length: number,
+  meta: Omit<TensorRecord, 'bytes' | 'readInto'>,
+  /** Called with the byte count of every read that completed (a loader's progress). */
+  onRead?: (bytes: number) => void,
+): TensorRecord {
   const info = { file: path, tensor: meta.name };
   let kept: WeakRef<Uint8Array> | undefined;
   const readInto = (dst: Uint8Array, at?: number): void => {
@@ -154,6 +161,7 @@ export function fileRangeRecord(path: string, offset: number, length: number, me
         if (k === 0) throw new SourceReadError(`file shrank while reading [${offset}, ${offset + length})`, info);
         got += k;
       }
+      onRead?.(n);
     } catch (e) {
       if (e instanceof LoaderError) throw e;
       throw new SourceReadError(`cannot read: ${(e as Error).message}`, info);

@@ -10,11 +10,12 @@ import { checkRange, safeRelativeLocation } from './byte-source.js';
 import { containedPath, fileRangeReader, fileRangeRecord, FileSource, readWholeFile } from './node-source.js';
 import { resolveExternal, type CoalesceOptions } from './onnx-external.js';
 import { parseOnnxModel, type OnnxModel, type ParsedOnnx } from './onnx.js';
+import type { TensorRef } from './pickle.js';
 import { contiguousRange, finishPt, planPt } from './pt.js';
 import { entryDataOffset, readZipEntry } from './zip.js';
 import { parseQwen2Config, type Qwen2Config } from './qwen2-config.js';
 import { parseSafetensorsHeader, safetensorsHeaderLength } from './safetensors.js';
-import { DEFAULT_MAX_TENSOR_BYTES, DEFAULT_MAX_TOTAL_BYTES, type ProgressFn, type TensorRecord, type TensorStore } from './types.js';
+import { DEFAULT_MAX_TENSOR_BYTES, DEFAULT_MAX_TOTAL_BYTES, type ProgressFn, type TensorStore } from './types.js';
 
 // Node users get the whole browser-safe API from here too (one import).
 export * from './index.js';
@@ -40,35 +41,34 @@ export async function loadPt(path: string, opts: LoadOptions & { lazy?: boolean 
   try {
     const plan = planPt(r, opts);
     const maxTensorBytes = opts.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES;
-    const lazy = new Map<string, TensorRecord>();
+    const lazy = new Map<string, { at: number; nbytes: number; name: string; t: TensorRef }>();
     if (opts.lazy) {
-      const abs = resolve(path);
       for (const [name, t] of plan.refs) {
         const s = plan.storages.get(t.storage.key)!;
         const range = s.entry.method === 0 ? contiguousRange(name, t, path, maxTensorBytes) : null;
-        if (range && range.nbytes >= LAZY_MIN_BYTES) {
-          lazy.set(name, fileRangeRecord(abs, entryDataOffset(r, s.entry) + range.offset, range.nbytes, { name, dtype: t.storage.dtype, dims: t.size }));
-        }
+        if (range && range.nbytes >= LAZY_MIN_BYTES) lazy.set(name, { at: entryDataOffset(r, s.entry) + range.offset, nbytes: range.nbytes, name, t });
       }
     }
-    // Storages that some tensor still needs in memory.
+    // Storages that some tensor still needs in memory; the others count as read when their tensors are.
     const wanted = new Set(plan.refs.filter(([name]) => !lazy.has(name)).map(([, t]) => t.storage.key));
     src = await FileSource.open(path);
     const bytes = new Map<string, Uint8Array>();
     let loaded = 0;
     for (const [key, s] of plan.storages) {
-      if (wanted.has(key)) {
-        const b = s.entry.method === 0
-          ? await src.read(entryDataOffset(r, s.entry), s.need)
-          : readZipEntry(r, s.entry, opts.maxTensorBytes).subarray(0, s.need);
-        bytes.set(key, b);
-      }
+      if (!wanted.has(key)) continue;
+      const b = s.entry.method === 0
+        ? await src.read(entryDataOffset(r, s.entry), s.need)
+        : readZipEntry(r, s.entry, opts.maxTensorBytes).subarray(0, s.need);
+      bytes.set(key, b);
       loaded += s.need;
       opts.onProgress?.({ file: path, loaded, total: plan.total });
     }
+    const progress = lazy.size ? lazyProgress(path, loaded, plan.total, opts.onProgress) : undefined;
+    const abs = resolve(path);
+    const records = new Map([...lazy.values()].map((l) => [l.name, fileRangeRecord(abs, l.at, l.nbytes, { name: l.name, dtype: l.t.storage.dtype, dims: l.t.size }, progress)]));
     const store = finishPt({ ...plan, refs: plan.refs.filter(([name]) => !lazy.has(name)) }, bytes, opts);
     // The checkpoint's order, lazy records in their places.
-    return new Map(plan.refs.map(([name]) => [name, lazy.get(name) ?? store.get(name)!]));
+    return new Map(plan.refs.map(([name]) => [name, records.get(name) ?? store.get(name)!]));
   } finally {
     r.close();
     await src?.close();
@@ -105,7 +105,7 @@ export interface LoadOnnxOptions extends LoadOptions {
    * Leave the weights in their files (fileRangeRecord): every external tensor is checked (inside the folder, range
    * within its file, the byte cap) but not read, and inline tensors of LAZY_MIN_BYTES or more point back into the
    * model file, whose buffer is then dropped. Consumers read each weight once, into its destination, with
-   * `readInto`. Progress then reports the model file's read and, at the end, the external bytes as checked.
+   * `readInto`. Progress then counts the model file's read, and the external bytes as the consumers read them.
    */
   lazy?: boolean;
 }
@@ -150,9 +150,10 @@ async function lazyTensors(parsed: ParsedOnnx, path: string, file: Uint8Array, d
     files.push(f.path);
   }
   // Every check passed: only now are records handed out.
+  const progress = lazyProgress(path, file.length, file.length + extTotal, opts.onProgress);
   external.forEach((p, i) => {
     const { name, dtype, dims, offset, length } = p.ref;
-    p.assign(fileRangeRecord(files[i], offset, length, { name, dtype, dims }));
+    p.assign(fileRangeRecord(files[i], offset, length, { name, dtype, dims }, progress));
   });
   // Inline raw_data are views of `file` at their file offsets: large ones become ranges of the model file, small
   // ones are copied out, so that nothing keeps the whole-file buffer alive.
@@ -163,8 +164,17 @@ async function lazyTensors(parsed: ParsedOnnx, path: string, file: Uint8Array, d
       ? fileRangeRecord(abs, at, t.bytes.length, { name: t.name, dtype: t.dtype, dims: t.dims })
       : { ...t, bytes: t.bytes.slice() });
   }
-  opts.onProgress?.({ file: path, loaded: file.length + extTotal, total: file.length + extTotal });
   return model;
+}
+
+/** Progress of a lazy load: `loaded` bytes now, then each read as it happens (re-reads capped at `total`). */
+function lazyProgress(file: string, loaded: number, total: number, onProgress?: ProgressFn): ((n: number) => void) | undefined {
+  if (!onProgress) return undefined;
+  onProgress({ file, loaded, total });
+  return (n) => {
+    loaded = Math.min(total, loaded + n);
+    onProgress({ file, loaded, total });
+  };
 }
 
 async function readText(path: string): Promise<string> {

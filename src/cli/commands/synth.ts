@@ -92,15 +92,15 @@ export async function synthCommand(argv: string[]): Promise<number> {
   } else {
     files = syntheticModelFiles(v.size, 0);
   }
-  progress.done();
   text ??= new SyntheticTextFrontend(files.config.llm.textVocab);
   if (files.synthetic || !(text instanceof TokenizerFrontend)) {
-    console.log(`NOTE: ${files.synthetic ? files.source : 'no tokenizer files: byte-level stand-in tokenizer'} — the output is not speech`);
+    progress.log(`NOTE: ${files.synthetic ? files.source : 'no tokenizer files: byte-level stand-in tokenizer'} — the output is not speech`);
   }
   const speaker = v.speaker
     ? speakerFromFile(loadSpeakerFile(v.speaker, { embeddingDim: files.config.flow.spkEmbedDim, speechTokenSize: files.config.llm.speechTokenSize, numMels: files.config.flow.outputSize, tokenMelRatio: files.config.tokenMelRatio }))
     : syntheticSpeaker(files);
-  const tts = await buildPipeline(v.engine as 'auto' | 'webgpu' | 'wasm', files, text, { dtype: v.dtype, kvDtype, tuning: v.tuning, noTuning: v['no-tuning']!, threads });
+  const tts = await buildPipeline(v.engine as 'auto' | 'webgpu' | 'wasm', files, text, { dtype: v.dtype, kvDtype, tuning: v.tuning, noTuning: v['no-tuning']!, threads }, progress.log);
+  progress.done(); // after the build: lazily loaded weights are read into place there
   console.log(`model: ${files.source}; loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   let forceTokens = v.tokens ? Number(v.tokens) : undefined;
@@ -148,29 +148,30 @@ async function buildPipeline(
   files: ModelFiles,
   text: TextFrontend,
   o: { dtype: 'f32' | 'f16' | 'q8'; kvDtype: 'f32' | 'f16'; tuning?: string; noTuning: boolean; threads?: number },
+  log: (line: string) => void,
 ): Promise<CosyVoicePipeline> {
-  if (engine === 'auto' && o.dtype === 'q8') console.log('NOTE: q8 weights run on the CPU fallback (WebAssembly)');
+  if (engine === 'auto' && o.dtype === 'q8') log('NOTE: q8 weights run on the CPU fallback (WebAssembly)');
   else if (engine !== 'wasm') {
     try {
       const handle = await requestNodeDevice();
-      console.log(`adapter: ${adapterLabel(handle.info)} (shader-f16 ${handle.features.has('shader-f16') ? 'available' : 'absent'})`);
+      log(`adapter: ${adapterLabel(handle.info)} (shader-f16 ${handle.features.has('shader-f16') ? 'available' : 'absent'})`);
       const tuning = o.noTuning ? undefined : o.tuning ? readTuningFile(o.tuning) : readDefaultTuning(adapterLabel(handle.info));
-      if (tuning) console.log(`tuning: ${tuning.source} (${tuning.size} decisions)`);
+      if (tuning) log(`tuning: ${tuning.source} (${tuning.size} decisions)`);
       const ctx = new GpuContext(handle);
       if (engine === 'auto' && ctx.isCpuAdapter) {
         // Measured on a 2-core lavapipe machine (bench/results/engines.json): every stage runs faster on the CPU fallback.
-        console.log('NOTE: this adapter is a CPU driver; --engine wasm (the CPU fallback) is usually faster here (bench/engines.ts)');
+        log('NOTE: this adapter is a CPU driver; --engine wasm (the CPU fallback) is usually faster here (bench/engines.ts)');
       }
       return await createWebGpuPipeline(ctx, files, { dtype: o.dtype as 'f32' | 'f16', kvDtype: o.kvDtype, text, tuning });
     } catch (e) {
       if (engine === 'webgpu' || !(e instanceof NoAdapterError)) throw e;
-      console.log(`NOTE: no WebGPU adapter (${e.message}); running the CPU fallback (WebAssembly)`);
+      log(`NOTE: no WebGPU adapter (${e.message}); running the CPU fallback (WebAssembly)`);
     }
   }
-  if (o.dtype === 'f16') console.log('NOTE: the CPU fallback stores f32 or q8 weights; --dtype f16 runs f32');
-  if (o.kvDtype !== 'f32' || o.tuning) console.log('NOTE: the CPU fallback keeps an f32 cache and has no tuning; --kv-dtype and --tuning do not apply');
+  if (o.dtype === 'f16') log('NOTE: the CPU fallback stores f32 or q8 weights; --dtype f16 runs f32');
+  if (o.kvDtype !== 'f32' || o.tuning) log('NOTE: the CPU fallback keeps an f32 cache and has no tuning; --kv-dtype and --tuning do not apply');
   const dtype = o.dtype === 'q8' ? 'q8' : 'f32';
   const tts = await createWasmPipeline(files, { text, threads: o.threads, dtype });
-  console.log(`engine: wasm (CPU fallback: TypeScript models, WebAssembly SIMD matrix products, ${dtype} weights, ${o.threads ?? defaultCpuThreads()} thread(s))`);
+  log(`engine: wasm (CPU fallback: TypeScript models, WebAssembly SIMD matrix products, ${dtype} weights, ${o.threads ?? defaultCpuThreads()} thread(s))`);
   return tts;
 }
