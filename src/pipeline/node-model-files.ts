@@ -73,7 +73,9 @@ export interface ModelFolderOptions {
   /**
    * Leave the weights in their files until an engine reads each one into place (loader loadOnnx and loadPt
    * `lazy`; default true). The engines then never hold a second host copy of the model: a WebAssembly
-   * engine reads each matrix straight into its memory. false reads every tensor now.
+   * engine reads each matrix straight into its memory, a GPU engine through one reused upload buffer, and the
+   * Qwen2 text table is read a row at a time, so the folder must stay readable while the model is in use (a file
+   * gone or shrunk is a typed error naming it). false reads every tensor now.
    */
   lazy?: boolean;
 }
