@@ -107,6 +107,16 @@ export function copyFloat32Into(t: TensorRecord, dst: Float32Array): void {
 }
 
 /**
+ * toFloat32 for values that are kept (a model's norms, embeddings, tables): never a view into a larger buffer, so
+ * that keeping them keeps only their own bytes. An eagerly read tensor is a view of its file's (or its read
+ * group's) buffer, and one small kept view would hold the whole file, GBs for the LLM's.
+ */
+export function ownFloat32(t: TensorRecord): Float32Array {
+  const v = toFloat32(t);
+  return v.byteLength === v.buffer.byteLength ? v : v.slice();
+}
+
+/**
  * Values as Float32Array. float32 returns a view when aligned (no copy); everything else converts. int64 values above
  * 2^24 lose precision as they would in any f32 cast.
  */

@@ -30,14 +30,15 @@ export class CosyVoiceEngine implements Engine {
   readonly name = 'cosyvoice3';
   readonly defaultSpeaker: SpeakerPrompt;
 
+  /** Keeps no reference to the model's host tensors: they are GBs, and the weights now live on the device. */
   private constructor(
     private readonly pipeline: CosyVoicePipeline,
-    readonly files: ModelFiles,
+    speakerEmbedDim: number,
     readonly dtype: 'f32' | 'f16' | 'q8',
     readonly shaderF16: boolean,
   ) {
     // No prompt speaker: a zero embedding and no prompt audio (cross-lingual mode, see stream()).
-    this.defaultSpeaker = { promptTokens: new Int32Array(0), embedding: new Float32Array(files.config.flow.spkEmbedDim), promptMel: new Float32Array(0) };
+    this.defaultSpeaker = { promptTokens: new Int32Array(0), embedding: new Float32Array(speakerEmbedDim), promptMel: new Float32Array(0) };
   }
 
   static async load(src: ModelSource, ctx: GpuContext, opts: CosyVoiceEngineOptions = {}): Promise<CosyVoiceEngine> {
@@ -45,13 +46,13 @@ export class CosyVoiceEngine implements Engine {
     const dtype = opts.dtype ?? (ctx.hasF16 && !opts.disableF16 ? 'f16' : 'f32');
     const tuning = opts.tuning ? TuningTable.parse(opts.tuning, 'the tuning load option') : undefined;
     const pipeline = await createWebGpuPipeline(ctx, files, { dtype, maxFrames: opts.maxFrames, maxContext: opts.maxContext, tuning });
-    return new CosyVoiceEngine(pipeline, files, dtype, dtype === 'f16' && ctx.hasF16);
+    return new CosyVoiceEngine(pipeline, files.config.flow.spkEmbedDim, dtype, dtype === 'f16' && ctx.hasF16);
   }
 
   /** The same engine on the CPU fallback (no GPU context; f32 or q8 weights for the LLM and the DiT). */
   static async loadWasm(src: ModelSource, dtype: 'f32' | 'q8' = 'f32'): Promise<CosyVoiceEngine> {
     const files = await loadConvertedModelFiles(src);
-    return new CosyVoiceEngine(await createWasmPipeline(files, { dtype }), files, dtype, false);
+    return new CosyVoiceEngine(await createWasmPipeline(files, { dtype }), files.config.flow.spkEmbedDim, dtype, false);
   }
 
   get sampleRate(): number {

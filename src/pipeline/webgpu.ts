@@ -139,6 +139,24 @@ export function pipelineModelBuilders(ctx: GpuContext, files: ModelFiles, opts: 
 /** Loads the three models onto `ctx` and returns the streaming pipeline over them. */
 export async function createWebGpuPipeline(ctx: GpuContext, files: ModelFiles, opts: WebGpuPipelineOptions = {}): Promise<CosyVoicePipeline> {
   if (opts.tuning) useTuning(ctx, opts.tuning);
+  const { lm, flow, hift } = await buildModels(ctx, files, opts);
+  // Nothing built here may reach `files`: the weights now live on the GPU, and the host copies (GBs when read
+  // eagerly) must be collectable. Closures made in buildModels would share its scope with the builders over
+  // `files`, so the pipeline's closures are made here, where only the built models are in scope.
+  return new CosyVoicePipeline({
+    llm: new GpuLlmPort(lm),
+    flow: new GpuFlowPort(flow),
+    hift: new GpuHiftPort(hift),
+    text: opts.text ?? new SyntheticTextFrontend(lm.cfg.textVocab),
+    speakerEmbedDim: files.config.flow.spkEmbedDim,
+    dispose: () => {
+      hift.dispose();
+      ctx.dispose();
+    },
+  });
+}
+
+async function buildModels(ctx: GpuContext, files: ModelFiles, opts: WebGpuPipelineOptions) {
   // With precompile, the pipelines a synthesis needs compile here, all at once: the models plan their fixed
   // dispatch lists at load, and a prefill, the flow's token wrapper and HiFT calls of a few lengths are planned
   // ahead so that their variants join the batch.
@@ -155,16 +173,5 @@ export async function createWebGpuPipeline(ctx: GpuContext, files: ModelFiles, o
     }
     return { lm, flow, hift };
   };
-  const { lm, flow, hift } = precompile ? await ctx.compileBatch(build) : await build();
-  return new CosyVoicePipeline({
-    llm: new GpuLlmPort(lm),
-    flow: new GpuFlowPort(flow),
-    hift: new GpuHiftPort(hift),
-    text: opts.text ?? new SyntheticTextFrontend(lm.cfg.textVocab),
-    speakerEmbedDim: files.config.flow.spkEmbedDim,
-    dispose: () => {
-      hift.dispose();
-      ctx.dispose();
-    },
-  });
+  return precompile ? await ctx.compileBatch(build) : await build();
 }

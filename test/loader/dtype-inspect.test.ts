@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { safeRelativeLocation } from '../../loader/byte-source.js';
-import { bf16ToFloat, byteLengthOf, checkedByteLength, halfToFloat, toFloat32 } from '../../loader/dtype.js';
+import { bf16ToFloat, byteLengthOf, checkedByteLength, halfToFloat, ownFloat32, toFloat32 } from '../../loader/dtype.js';
 import { CorruptFileError, SizeLimitError, UnsafePathError } from '../../loader/errors.js';
 import { checkTensorNames, getTensor, ShapeMismatchError, withPrefix } from '../../loader/store.js';
 import type { TensorRecord } from '../../loader/types.js';
@@ -31,6 +31,15 @@ describe('dtype', () => {
     const copy = toFloat32({ name: 'b', dtype: 'float32', dims: [2], bytes: odd.subarray(1) });
     expect(Array.from(copy)).toEqual([2, 3]);
     expect(copy.buffer).not.toBe(odd.buffer);
+  });
+  it('ownFloat32 never returns a view into a larger buffer (a kept value must not hold a whole file)', () => {
+    const buf = new Uint8Array(12);
+    new Float32Array(buf.buffer).set([1, 2, 3]);
+    const part = ownFloat32({ name: 'a', dtype: 'float32', dims: [2], bytes: buf.subarray(4, 12) });
+    expect(Array.from(part)).toEqual([2, 3]);
+    expect(part.buffer.byteLength).toBe(8);
+    const whole = { name: 'w', dtype: 'float32' as const, dims: [3], bytes: buf };
+    expect(ownFloat32(whole).buffer).toBe(buf.buffer);
   });
   it('sizes: packed int4 rounds up, bad dims and caps are typed errors', () => {
     expect(byteLengthOf('int4', [3])).toBe(2);

@@ -9,7 +9,7 @@
  * hold (q8: 0.41 GB, every matrix and the head as the WebGPU q8 path stores them); the 545 MB text table stays on
  * the host, since only its gathered rows are used.
  */
-import { recordFill, stackedRows, toFloat32, type TensorStore } from '../../../loader/index.js';
+import { ownFloat32, recordFill, stackedRows, type TensorStore } from '../../../loader/index.js';
 import { interleavedRows, type CpuKernels, type CpuMatrix, type CpuWeightDtype } from '../../../kernels/cpu-linear.js';
 import type { LlmConfig } from '../qwen2/config.js';
 import { EmbeddingTable } from '../qwen2/embedding.js';
@@ -43,7 +43,7 @@ const P = 'llm.model.model.';
 /** Checks names and shapes against the config (qwen2/weights.ts), then copies the matrices into `k` as `dtype`. */
 export function loadCpuLlmWeights(k: CpuKernels, store: TensorStore, c: LlmConfig, dtype: CpuWeightDtype = 'f32'): CpuLlmWeights {
   checkLlmStore(store, c);
-  const get = (name: string) => toFloat32(store.get(name)!);
+  const get = (name: string) => ownFloat32(store.get(name)!);
   // Matrices go from their records straight into `k` (no host copy when the store reads lazily from files).
   const fill = (name: string) => recordFill(store.get(name)!);
   const mat = (name: string, N: number, K: number, bias?: Float32Array) => k.matrix(fill(`${name}.weight`), N, K, bias, name, dtype);

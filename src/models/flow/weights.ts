@@ -7,7 +7,7 @@
 import type { GpuContext } from '../../gpu/context.js';
 import type { GpuTensor } from '../../gpu/tensor.js';
 import { convPosWeightLayout } from '../../../kernels/conv-pos.js';
-import { toFloat32 } from '../../../loader/dtype.js';
+import { ownFloat32, toFloat32 } from '../../../loader/dtype.js';
 import { recordFill, Staging, type WeightFill } from '../../../loader/fill.js';
 import type { OnnxModel } from '../../../loader/onnx.js';
 import { renamedRecord } from '../../../loader/store.js';
@@ -202,7 +202,7 @@ export class FlowTensorReader {
   /** The tensor `name` as f32 of shape `dims` (a zero array when missing: `finish` then reports it). */
   f32(name: string, dims: number[]): Float32Array {
     const rec = this.record(name, dims);
-    return rec ? toFloat32(rec) : new Float32Array(dims.reduce((a, b) => a * b, 1));
+    return rec ? ownFloat32(rec) : new Float32Array(dims.reduce((a, b) => a * b, 1));
   }
 
   /** `f32` as a fill of a caller's array: a record read lazily from its file goes straight there (zeros when missing). */

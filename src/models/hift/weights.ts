@@ -9,7 +9,7 @@
  *   - Snake α kept as [C] (packed with 1/(α+1e-9) at upload).
  * A missing tensor or a tensor nobody reads is a load-time error listing the names.
  */
-import { toFloat32 } from '../../../loader/dtype.js';
+import { ownFloat32 } from '../../../loader/dtype.js';
 import type { TensorRecord, TensorStore } from '../../../loader/types.js';
 import type { HiftConfig } from './config.js';
 import { causalPadding } from './config.js';
@@ -92,7 +92,7 @@ class Reader {
     if (dims && (t.dims.length !== dims.length || t.dims.some((d, i) => dims[i] !== -1 && d !== dims[i]))) {
       throw new HiftWeightError(`hift weights: ${name} has shape [${t.dims}], expected [${dims}]`);
     }
-    return toFloat32(t);
+    return ownFloat32(t);
   }
   dims(name: string): number[] {
     return this.rec(name).dims;

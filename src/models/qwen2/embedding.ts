@@ -4,7 +4,7 @@
  * full size (a sixth of the model's host memory, a third of the CPU engine's with q8 weights), and a synthesis
  * reads a few hundred of its rows (each read opens the file: ~10-20 µs a row). Browser-safe.
  */
-import { toFloat32 } from '../../../loader/dtype.js';
+import { ownFloat32 } from '../../../loader/dtype.js';
 import type { TensorRecord } from '../../../loader/types.js';
 
 export class EmbeddingTable {
@@ -22,7 +22,7 @@ export class EmbeddingTable {
     if (readInto && t.dtype === 'float32') {
       return new EmbeddingTable(rows, width, (id, dst) => readInto(new Uint8Array(dst.buffer, dst.byteOffset, 4 * width), 4 * id * width));
     }
-    return EmbeddingTable.inMemory(toFloat32(t), rows, width);
+    return EmbeddingTable.inMemory(ownFloat32(t), rows, width);
   }
 
   static inMemory(values: Float32Array, rows: number, width: number): EmbeddingTable {

@@ -9,7 +9,7 @@
  *   storage-binding limit of some adapters; rows are gathered on the CPU — only a prefill needs them).
  * `llm.model.lm_head.weight` is tied to embed_tokens and never used by CosyVoice (spec §3.1): accepted, ignored.
  */
-import { toFloat32 } from '../../../loader/dtype.js';
+import { ownFloat32 } from '../../../loader/dtype.js';
 import { recordFill, stackedRows, Staging } from '../../../loader/fill.js';
 import type { TensorStore } from '../../../loader/types.js';
 import { packWeightF16, quantizeWeight, roundToF16 } from '../../../kernels/quant.js';
@@ -131,7 +131,7 @@ function matrix(ctx: GpuContext, data: Float32Array, shape: [number, number], dt
 
 export function uploadLlmWeights(ctx: GpuContext, store: TensorStore, c: LlmConfig, dtype: LlmWeightDtype = 'f32'): LlmWeights {
   checkLlmStore(store, c);
-  const get = (k: string) => toFloat32(store.get(k)!);
+  const get = (k: string) => ownFloat32(store.get(k)!);
   const d = c.hidden, f = c.intermediate;
   const nqkv = (c.heads + 2 * c.kvHeads) * c.headDim;
   // Matrices pass through one reused host buffer on their way to the GPU (lazy records are read straight into it).
