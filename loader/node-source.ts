@@ -161,13 +161,13 @@ export function fileRangeRecord(
         if (k === 0) throw new SourceReadError(`file shrank while reading [${offset}, ${offset + length})`, info);
         got += k;
       }
-      onRead?.(n);
     } catch (e) {
       if (e instanceof LoaderError) throw e;
       throw new SourceReadError(`cannot read: ${(e as Error).message}`, info);
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
+    onRead?.(n);
   };
   return {
     ...meta,

@@ -1,13 +1,13 @@
 /**
  * CosyVoice3LM weights for the CPU engine: every matrix resident in one CpuKernels (WebAssembly memory), the
- * norms and the speech embedding on the host as f32 (f16/bf16 records are widened on load), the text table there too
- * or, read lazily, left in its file (EmbeddingTable).
+ * norms and the speech embedding on the host as f32 (f16/bf16 records are widened on load; EmbeddingTable for the
+ * text table).
  *
  * q/k/v are one matrix (rows q | k | v) and gate/up one with their rows interleaved, so that the GEMM's SwiGLU
  * epilogue pairs them on every thread: a decode step makes 4 matrix calls a layer instead of 7, each wide enough to
  * split over the threads. Full size, f32: 24 × 14.9 M + 6.1 M (head) values ≈ 1.46 GB of the 4 GiB a CpuKernels may
- * hold (q8: 0.41 GB, every matrix and the head as the WebGPU q8 path stores them); the 545 MB text table stays on
- * the host, since only its gathered rows are used.
+ * hold (q8: 0.41 GB, every matrix and the head as the WebGPU q8 path stores them); the 545 MB text table stays out
+ * of it (only its gathered rows are used): on the host, or in its file when the store was read lazily.
  */
 import { ownFloat32, recordFill, stackedRows, type TensorStore } from '../../../loader/index.js';
 import { interleavedRows, type CpuKernels, type CpuMatrix, type CpuWeightDtype } from '../../../kernels/cpu-linear.js';
