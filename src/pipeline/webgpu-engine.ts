@@ -31,8 +31,10 @@ export class WebGpuEngine implements Engine {
     private readonly hw: HiftWeights,
   ) {}
 
-  /** `dtype` defaults to the converted folder's: fp16 files run with f16 weights on the GPU, others with f32. */
-  /** Over a converted folder; `lazy` as loadModelFolder's (default true), `dtype` from cosyvoice.json by default. */
+  /**
+   * Over a converted folder. `dtype` defaults to the folder's (fp16 files run with f16 weights on the GPU, others
+   * with f32); `lazy` is loadModelFolder's (default true).
+   */
   static async create(dir: string, opts: { dtype?: 'f32' | 'f16'; lazy?: boolean } = {}): Promise<WebGpuEngine> {
     const files = await loadModelFolder(dir, undefined, { lazy: opts.lazy });
     const config = JSON.parse(readFileSync(join(dir, 'cosyvoice.json'), 'utf8')) as CosyVoiceConfig;
