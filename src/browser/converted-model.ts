@@ -7,9 +7,8 @@
  * derives for its graphs (RoPE inverse frequencies, the DiT time-embedding frequencies, STFT/iSTFT bases and the
  * iSTFT window-square sum), which the runtime computes itself and whose presence its weight loaders refuse.
  */
-import { toFloat32 } from '../../loader/dtype.js';
 import type { TensorStore } from '../../loader/types.js';
-import { modelFilesFrom, type ModelFiles } from '../pipeline/model-files.js';
+import { dequantisedInt8, modelFilesFrom, type ModelFiles } from '../pipeline/model-files.js';
 import { UnsupportedModelError } from './errors.js';
 import { loadOnnxFromSource, type ModelSource } from './model-source.js';
 
@@ -49,25 +48,5 @@ export async function loadConvertedModelFiles(src: ModelSource): Promise<ModelFi
       }
     }
   }
-  return modelFilesFrom(yamlText, qwen, { llm: dequantised(stores.llm), flow: dequantised(stores.flow), hift: dequantised(stores.hift) }, src.base);
-}
-
-/** int8 weights of an `--dtype int8` conversion (`X` int8 + `X_scale` per row) back to float32. */
-function dequantised(store: TensorStore): TensorStore {
-  const out: TensorStore = new Map();
-  for (const [name, t] of store) {
-    if (name.endsWith('_scale') && store.get(name.slice(0, -6))?.dtype === 'int8') continue;
-    const scale = store.get(`${name}_scale`);
-    if (t.dtype !== 'int8' || !scale) {
-      out.set(name, t);
-      continue;
-    }
-    const q = new Int8Array(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
-    const s = toFloat32(scale);
-    const per = q.length / s.length;
-    const f = new Float32Array(q.length);
-    for (let i = 0; i < q.length; i++) f[i] = q[i] * s[Math.floor(i / per)];
-    out.set(name, { name, dtype: 'float32', dims: t.dims, bytes: new Uint8Array(f.buffer) });
-  }
-  return out;
+  return modelFilesFrom(yamlText, qwen, { llm: dequantisedInt8(stores.llm), flow: dequantisedInt8(stores.flow), hift: dequantisedInt8(stores.hift) }, src.base);
 }

@@ -7,9 +7,9 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toFloat32, type ProgressFn, type TensorRecord, type TensorStore } from '../../loader/index.js';
+import type { ProgressFn, TensorStore } from '../../loader/index.js';
 import { loadOnnx, loadPt } from '../../loader/node.js';
-import { modelFilesFrom, type ModelFiles } from './model-files.js';
+import { dequantisedInt8, modelFilesFrom, type ModelFiles } from './model-files.js';
 
 export class ModelFolderError extends Error {
   override name = 'ModelFolderError';
@@ -28,25 +28,6 @@ export function folderKind(dir: string): 'official' | 'converted' {
     );
   }
   return 'official';
-}
-
-/** int8 initializers (`X` + `X_scale`, per-row) back to float32; other records pass through. */
-function dequantised(store: TensorStore): TensorStore {
-  const out: TensorStore = new Map();
-  for (const [name, t] of store) {
-    if (name.endsWith('_scale') && store.get(name.slice(0, -6))?.dtype === 'int8') continue;
-    const scale = store.get(`${name}_scale`);
-    if (t.dtype === 'int8' && scale) {
-      const q = new Int8Array(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
-      const s = toFloat32(scale);
-      const per = q.length / s.length;
-      const f = new Float32Array(q.length);
-      for (let i = 0; i < q.length; i++) f[i] = q[i] * s[Math.floor(i / per)];
-      const rec: TensorRecord = { name, dtype: 'float32', dims: t.dims, bytes: new Uint8Array(f.buffer) };
-      out.set(name, rec);
-    } else out.set(name, t);
-  }
-  return out;
 }
 
 /**
@@ -101,7 +82,7 @@ export async function loadModelFolder(dir: string, onProgress?: ProgressFn, opts
         const inputs = new Set(model.graph.inputs.map((i) => i.name));
         for (const [k, v] of model.tensors) if (isWeight(k, inputs)) out.set(k, v);
       }
-      return dequantised(out);
+      return dequantisedInt8(out);
     };
     stores = { llm: await merged(CONVERTED.llm), flow: await merged(CONVERTED.flow), hift: await merged(CONVERTED.hift) };
   }

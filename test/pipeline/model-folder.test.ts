@@ -33,6 +33,32 @@ describe('model folders', () => {
     expect(conv.config).toEqual(off.config);
   });
 
+  it('an int8 conversion: int8 weights load as float32 (q · per-row scale) within int8 rounding of fp32, no _scale left', async () => {
+    await convertModel(TINY_DIR, join(dir, 'int8'), { dtype: 'int8' });
+    cpSync(join(TINY_DIR, 'cosyvoice3.yaml'), join(dir, 'int8', 'cosyvoice3.yaml'));
+    const [q, f] = [await loadModelFolder(join(dir, 'int8')), await loadModelFolder(join(dir, 'conv'))];
+    let checked = 0;
+    for (const part of ['llm', 'flow', 'hift'] as const) {
+      expect([...q[part].keys()].filter((k) => k.endsWith('_scale')), part).toEqual([]);
+      expect([...q[part].keys()].sort(), part).toEqual([...f[part].keys()].sort());
+      for (const [k, t] of q[part]) {
+        expect(t.dtype, k).not.toBe('int8');
+        // The conversion keeps some tensors float16 (the embeddings) and small ones float32.
+        if (t.dtype !== 'float32' || t.dims.length !== 2) continue;
+        const a = toFloat32(t), b = toFloat32(f[part].get(k)!);
+        // Per row: |q·s − w| ≤ s/2 with s = max|w_row| / 127 (symmetric int8).
+        const [N, K] = t.dims;
+        for (let n = 0; n < N; n++) {
+          let m = 0;
+          for (let j = 0; j < K; j++) m = Math.max(m, Math.abs(b[n * K + j]));
+          for (let j = 0; j < K; j++) expect(Math.abs(a[n * K + j] - b[n * K + j]), `${k}[${n}, ${j}]`).toBeLessThanOrEqual((m / 127) * 0.5 + 1e-6 * m);
+        }
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+
   it('a folder that is neither gives a typed error naming what is missing', async () => {
     await expect(loadModelFolder(join(dir, 'nope'))).rejects.toThrow(ModelFolderError);
     const half = join(dir, 'half');
