@@ -23,6 +23,8 @@ interface GemmExports {
   ditAttention(qkv: number, o: number, T: number, heads: number, dh: number, keymask: number, chunk: number, scale: number, p0: number, p1: number, scratch: number): void;
   ditAttentionScratchBytes(T: number, dh: number): number;
   im2col(x: number, cols: number, lin: number, cin: number, k: number, row: number, t0: number, m: number, stride: number, dilation: number, padLeft: number): void;
+  llmAttention(qg: number, k: number, vt: number, o: number, R: number, n: number, n4: number, D: number, rep: number, pos0: number, scale: number, scratch: number): void;
+  llmAttentionScratchBytes(R: number, n4: number): number;
   reserve(bytes: number): number;
 }
 
@@ -256,6 +258,32 @@ export class CpuKernels {
     this.grow(align16(wo + 4 * N * K) - this.base, `a transient [${N}, ${K}]`);
     new Float32Array(this.e.memory.buffer, wo, N * K).set(w.subarray(0, N * K));
     return this.run(x, M, wo, 0, N, K, 'matmulT', out, align16(wo + 4 * N * K));
+  }
+
+  /**
+   * Causal attention of one kv group of the LLM (kernels/wasm/gemm.as.ts llmAttention): qg [R, D] (time rows, the
+   * group's `rep` heads within each), keys [n, D], and Vᵀ [D, n4] (n4 = n rounded up to 4) written by `fillVt`
+   * straight into the module → out [R, D]; row r sees keys 0 … pos0 + ⌊r / rep⌋. On the calling thread: a decode
+   * step's groups are small.
+   */
+  llmAttention(qg: Float32Array, R: number, keys: Float32Array, n: number, D: number, fillVt: (dst: Float32Array) => void, rep: number, pos0: number, out: Float32Array): Float32Array {
+    const n4 = (n + 3) & ~3;
+    if (qg.length < R * D || keys.length < n * D || out.length < R * D) throw new ShapeMismatchError(`cpu llm attention: qg ${qg.length}, keys ${keys.length}, out ${out.length} values for R=${R} n=${n} D=${D}`);
+    if (!(rep >= 1 && pos0 >= 0 && pos0 + Math.ceil(R / rep) <= n)) throw new ShapeMismatchError(`cpu llm attention: rows at ${pos0} … ${pos0 + Math.ceil(R / rep) - 1} see past the ${n} keys`);
+    const e = this.e;
+    const qo = this.base + this.used;
+    const ko = align16(qo + 4 * R * D);
+    const vo = align16(ko + 4 * n * D);
+    const oo = align16(vo + 4 * D * n4);
+    const so = align16(oo + 4 * R * D);
+    this.grow(so + e.llmAttentionScratchBytes(R, n4) - this.base, `llm attention [${R}, ${D}] over ${n} keys`);
+    const f = new Float32Array(e.memory.buffer);
+    f.set(qg.subarray(0, R * D), qo / 4);
+    f.set(keys.subarray(0, n * D), ko / 4);
+    fillVt(f.subarray(vo / 4, vo / 4 + D * n4));
+    e.llmAttention(qo, ko, vo, oo, R, n, n4, D, rep, pos0, 1 / Math.sqrt(D), so);
+    out.set(f.subarray(oo / 4, oo / 4 + R * D));
+    return out;
   }
 
   /**

@@ -486,6 +486,55 @@ export function ditAttention(qkv: usize, o: usize, T: i32, heads: i32, dh: i32, 
   }
 }
 
+// ---- LLM causal GQA attention of one kv group ----------------------------------------------------------------
+// The CPU LLM (src/models/cpu/llm-attention.ts) hands over, per kv group, the query rows of its heads Qg [R, D]
+// (time-major, the group's `rep` heads within each time row), the cached keys [n, D] and the transposed values
+// Vᵀ [D, n4] (n4 = n rounded up to 4, zero-padded); scores, the causal softmax and P·V run here, so that neither the
+// scores nor the probabilities leave the module.
+
+/** Bytes of scratch llmAttention needs for R query rows over n4 keys. */
+export function llmAttentionScratchBytes(R: i32, n4: i32): usize {
+  return ((<usize>R * <usize>n4 + <usize>R) << 2) + 16;
+}
+
+/**
+ * o [R, D] = softmax(scale · Qg·Kᵀ) · V over the keys row r may see: 0 … pos0 + ⌊r / rep⌋ (causal; every row sees
+ * at least key 0). k [n, D], vt [D, n4].
+ */
+export function llmAttention(qg: usize, k: usize, vt: usize, o: usize, R: i32, n: i32, n4: i32, D: i32, rep: i32, pos0: i32, scale: f32, scratch: usize): void {
+  const probs = (scratch + 15) & ~15;
+  const rowScale = probs + ((<usize>R * <usize>n4) << 2);
+  gemmPlain(qg, k, 0, probs, R, n, D, n4);
+  const lanes = i32x4(0, 1, 2, 3);
+  const ninf = f32x4.splat(-Infinity), zero = f32x4.splat(0), sc = f32x4.splat(scale);
+  for (let r = 0; r < R; r++) {
+    // Columns ≥ n were never written: the mask below drops them with the causal ones.
+    const end = i32x4.splat(min<i32>(n, pos0 + r / rep + 1));
+    const row = probs + ((<usize>r * <usize>n4) << 2);
+    let vmx = ninf;
+    for (let j = 0; j < n4; j += 4) {
+      const ok = i32x4.lt_s(i32x4.add(i32x4.splat(j), lanes), end);
+      vmx = f32x4.max(vmx, v128.bitselect(v128.load(row + (<usize>j << 2)), ninf, ok));
+    }
+    const mx = f32x4.splat(hmax(vmx));
+    let sum = zero;
+    for (let j = 0; j < n4; j += 4) {
+      const ok = i32x4.lt_s(i32x4.add(i32x4.splat(j), lanes), end);
+      const p = row + (<usize>j << 2);
+      const e = v128.bitselect(expNonPositive(f32x4.mul(f32x4.sub(v128.load(p), mx), sc)), zero, ok);
+      v128.store(p, e);
+      sum = f32x4.add(sum, e);
+    }
+    store<f32>(rowScale + (<usize>r << 2), 1 / hsum(sum));
+  }
+  gemmPlain(probs, vt, 0, o, R, D, n4, D);
+  for (let r = 0; r < R; r++) {
+    const s = load<f32>(rowScale + (<usize>r << 2));
+    const row = o + ((<usize>r * <usize>D) << 2);
+    for (let d = 0; d < D; d++) store<f32>(row + (<usize>d << 2), load<f32>(row + (<usize>d << 2)) * s);
+  }
+}
+
 // ---- im2col ---------------------------------------------------------------------------------------------------
 
 /**

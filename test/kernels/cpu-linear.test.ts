@@ -239,3 +239,46 @@ describe('CpuKernels.linear with q8 matrices (int8, a scale per 32 values, dequa
     expect(() => k.matrix(new Float32Array(3 * 40), 3, 40, undefined, 'odd', 'q8')).toThrow(/cpu matrix odd: q8 needs K a multiple of 32, got \[3, 40\]/);
   });
 });
+
+describe('CpuKernels.llmAttention (one kv group of the LLM, causal, in WebAssembly)', () => {
+  // f64 reference: row r (time row ⌊r/rep⌋ after pos0) attends to keys 0 … pos0 + ⌊r/rep⌋.
+  function ref(qg: Float32Array, keys: Float32Array, vals: Float32Array, R: number, n: number, D: number, rep: number, pos0: number): Float64Array {
+    const out = new Float64Array(R * D);
+    for (let r = 0; r < R; r++) {
+      const last = pos0 + Math.floor(r / rep);
+      const s = Array.from({ length: last + 1 }, (_, j) => {
+        let a = 0;
+        for (let d = 0; d < D; d++) a += qg[r * D + d] * keys[j * D + d];
+        return a / Math.sqrt(D);
+      });
+      const mx = Math.max(...s), e = s.map((v) => Math.exp(v - mx)), z = e.reduce((a, b) => a + b, 0);
+      for (let j = 0; j <= last; j++) for (let d = 0; d < D; d++) out[r * D + d] += (e[j] / z) * vals[j * D + d];
+    }
+    return out;
+  }
+
+  it.each([
+    [7, 1, 1, 0], // decode at the first position: one key
+    [7, 1, 130, 129], // decode, n not a multiple of 4
+    [7, 5, 41, 36], // a chunk of 5 time rows at the cache's end
+    [2, 3, 9, 0], // a prefill from position 0
+  ])('rep %i, %i time rows, %i keys, rows from %i: the f64 softmax·V within f32 rounding', async (rep, rows, n, pos0) => {
+    const D = 64, R = rep * rows, n4 = (n + 3) & ~3;
+    const rng = new SeededRng(n * 7 + rows);
+    const qg = rng.f32(R * D), keys = rng.f32(n * D), vals = rng.f32(n * D);
+    const k = await CpuKernels.create({ threads: 1 });
+    const out = new Float32Array(R * D + 1).fill(9);
+    // Vᵀ [D, n4] with garbage in the padding columns: they must not reach the output (P is 0 there).
+    k.llmAttention(qg, R, keys, n, D, (dst) => {
+      dst.fill(1e30);
+      for (let d = 0; d < D; d++) for (let j = 0; j < n; j++) dst[d * n4 + j] = vals[j * D + d];
+    }, rep, pos0, out);
+    expectClose(out.subarray(0, R * D), ref(qg, keys, vals, R, n, D, rep, pos0), { atol: 2e-6, rtol: 1e-5, label: `llm attention rep ${rep} rows ${rows} n ${n}` });
+    expect(out[R * D]).toBe(9);
+  });
+
+  it('refuses rows that would see past the keys', async () => {
+    const k = await CpuKernels.create({ threads: 1 });
+    expect(() => k.llmAttention(new Float32Array(14 * 64), 14, new Float32Array(4 * 64), 4, 64, () => {}, 7, 3, new Float32Array(14 * 64))).toThrow(/see past the 4 keys/);
+  });
+});

@@ -1,13 +1,13 @@
 /**
- * The CPU LLM's KV cache and causal GQA attention. Both products of a kv head run through the WASM GEMM
- * (CpuKernels.matmulT) with the query heads that share it stacked as rows, so each cached K/V block is copied
- * into WebAssembly memory once per group instead of once per query head:
+ * The CPU LLM's KV cache and causal GQA attention. Each kv group runs in one WebAssembly call
+ * (CpuKernels.llmAttention) with the query heads that share it stacked as rows, so each cached K/V block is copied
+ * into the module once per group instead of once per query head, and the scores and probabilities never leave it:
  *
  *   Qg     [R, D]  = q rows of the `rep` heads of group g, for a chunk of time rows (R = rows·rep)
  *   scores [R, n]  = Qg · Kgᵀ                      (Kg = cached keys [n, D], contiguous in the cache)
- *   P      [R, n4] = causal softmax(scores / √D), zero-padded to n4 = n rounded up to 4 (the GEMM's SIMD path
- *                    needs K % 4 == 0; the padding columns multiply finite values by 0)
- *   out    [R, D]  = P · Vg = P · (Vgᵀ)ᵀ            (Vgᵀ [D, n4] copied out of the transposed V cache)
+ *   P      [R, n4] = causal softmax(scores / √D) (SIMD exp), zero past each row's last key up to n4 = n rounded
+ *                    up to 4 (the GEMM's SIMD path needs K % 4 == 0)
+ *   out    [R, D]  = P · Vg = P · (Vgᵀ)ᵀ            (Vgᵀ [D, n4] written from the transposed V cache into the module)
  */
 import type { CpuKernels } from '../../../kernels/cpu-linear.js';
 import type { ScratchPool } from './scratch.js';
@@ -117,33 +117,6 @@ function attendGroup(a: AttentionArgs, g: number, t0: number, t1: number): void 
   // Qg [R, D]: the group's heads are one contiguous block of rep·D in each q row.
   const qg = scratch.get('attn.qg', R * D);
   for (let t = t0; t < t1; t++) qg.set(q.subarray(t * heads * D + g * block, t * heads * D + (g + 1) * block), (t - t0) * block);
-  const scores = kern.matmulT(qg, R, cache.keys(l, g, n), n, D, scratch.get('attn.scores', R * n));
-  const p = scratch.get('attn.p', R * n4);
-  softmaxCausal(scores, p, R, n, n4, rep, start + t0, 1 / Math.sqrt(D));
-  const vt = scratch.get('attn.vt', D * n4);
-  cache.valuesT(l, g, n4, vt);
-  const o = kern.matmulT(p, R, vt, D, n4, scratch.get('attn.out', R * D));
+  const o = kern.llmAttention(qg, R, cache.keys(l, g, n), n, D, (dst) => cache.valuesT(l, g, n4, dst), rep, start + t0, scratch.get('attn.out', R * D));
   for (let t = t0; t < t1; t++) out.set(o.subarray((t - t0) * block, (t - t0 + 1) * block), t * heads * D + g * block);
-}
-
-/**
- * p[r, u] = softmax over u ≤ pos(r) of scores[r, u]·scale, 0 for later keys and the padding up to n4;
- * pos(r) = pos0 + ⌊r / rep⌋ (rows are time-major, heads within a time row).
- */
-function softmaxCausal(s: Float32Array, p: Float32Array, R: number, n: number, n4: number, rep: number, pos0: number, scale: number): void {
-  for (let r = 0; r < R; r++) {
-    const valid = pos0 + Math.floor(r / rep) + 1;
-    const si = r * n, pi = r * n4;
-    let mx = -Infinity;
-    for (let u = 0; u < valid; u++) mx = Math.max(mx, s[si + u] * scale);
-    let sum = 0;
-    for (let u = 0; u < valid; u++) {
-      const e = Math.exp(s[si + u] * scale - mx);
-      p[pi + u] = e;
-      sum += e;
-    }
-    const inv = 1 / sum;
-    for (let u = 0; u < valid; u++) p[pi + u] *= inv;
-    p.fill(0, pi + valid, pi + n4);
-  }
 }
