@@ -323,7 +323,8 @@ export function quantizeQ8(src: usize, wq: usize, sc: usize, N: i32, K: i32, G: 
 
 /**
  * One group, 16 values at a time: the division, rounding and clamp in two-lane f64 (exact, so the values are
- * quantizeHost's), narrowed to 16 int8 with one store. A scalar loop here took ~4 ns a value, most of a q8 load.
+ * quantizeHost's), narrowed to 16 int8 with one store. The scalar loop it replaced took ~15 ns a value at full size
+ * (its output's first-touch page faults included), most of a q8 load.
  */
 function quantizeGroup(x: usize, q: usize, s: usize, G: i32): void {
   let m = f32x4.splat(0);
