@@ -12,7 +12,7 @@ import gemmWasm from './wasm/build/gemm.wasm.js';
 import gemmMtWasm from './wasm/build/gemm-mt.wasm.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { CTL_BYTES, GemmThreads, threadsUnavailable } from './cpu-threads.js';
-import { fillFrom, type WeightFill } from '../loader/fill.js';
+import { fillFrom, Staging, type WeightFill } from '../loader/fill.js';
 
 interface GemmExports {
   memory: WebAssembly.Memory;
@@ -61,7 +61,7 @@ export type CpuActivation = 'none' | 'gelu_tanh' | 'swiglu';
 const ACT_CODE: Record<CpuActivation, number> = { none: 0, gelu_tanh: 1, swiglu: 2 };
 
 /** Reused between calls: the second half of an interleave, so that loading 24 layers touches no fresh pages. */
-let interleaveStaging = new Float32Array(0);
+const interleaveStaging = new Staging();
 
 /**
  * Rows a0, b0, a1, b1, … of two [N, K] fills: the W of a 'swiglu' linear (a = gate, b = up). a fills dst's first
@@ -71,10 +71,8 @@ let interleaveStaging = new Float32Array(0);
 export function interleavedRows(a: WeightFill, b: WeightFill, N: number, K: number): WeightFill {
   return (dst) => {
     if (dst.length !== 2 * N * K) throw new ShapeMismatchError(`interleavedRows: ${dst.length} values, expected [${2 * N}, ${K}]`);
-    if (interleaveStaging.length < N * K) interleaveStaging = new Float32Array(N * K);
-    const s = interleaveStaging.subarray(0, N * K);
     a(dst.subarray(0, N * K));
-    b(s);
+    const s = interleaveStaging.stage(b, N * K);
     for (let n = N - 1; n >= 0; n--) {
       dst.copyWithin(2 * n * K, n * K, (n + 1) * K);
       dst.set(s.subarray(n * K, (n + 1) * K), (2 * n + 1) * K);
@@ -251,22 +249,13 @@ export class CpuKernels {
     return out;
   }
 
-  /** y[M, N] = x[M, K] · W[N, K]ᵀ for a W used once (the LLM's attention over its cache): W is copied per call. */
-  matmulT(x: Float32Array, M: number, w: Float32Array, N: number, K: number, out?: Float32Array): Float32Array {
-    if (w.length < N * K) throw new ShapeMismatchError(`cpu matmulT: W has ${w.length} values, expected [${N}, ${K}]`);
-    const wo = this.base + this.used;
-    this.grow(align16(wo + 4 * N * K) - this.base, `a transient [${N}, ${K}]`);
-    new Float32Array(this.e.memory.buffer, wo, N * K).set(w.subarray(0, N * K));
-    return this.run(x, M, wo, 0, N, K, 'matmulT', out, align16(wo + 4 * N * K));
-  }
-
   /**
    * Causal attention of one kv group of the LLM (kernels/wasm/gemm.as.ts llmAttention): qg [R, D] (time rows, the
    * group's `rep` heads within each), keys [n, D], and Vᵀ [D, n4] (n4 = n rounded up to 4) written by `fillVt`
    * straight into the module → out [R, D]; row r sees keys 0 … pos0 + ⌊r / rep⌋. On the calling thread: a decode
    * step's groups are small.
    */
-  llmAttention(qg: Float32Array, R: number, keys: Float32Array, n: number, D: number, fillVt: (dst: Float32Array) => void, rep: number, pos0: number, out: Float32Array): Float32Array {
+  llmAttention(qg: Float32Array, R: number, keys: Float32Array, n: number, D: number, fillVt: WeightFill, rep: number, pos0: number, out: Float32Array): Float32Array {
     const n4 = (n + 3) & ~3;
     if (qg.length < R * D || keys.length < n * D || out.length < R * D) throw new ShapeMismatchError(`cpu llm attention: qg ${qg.length}, keys ${keys.length}, out ${out.length} values for R=${R} n=${n} D=${D}`);
     if (!(rep >= 1 && pos0 >= 0 && pos0 + Math.ceil(R / rep) <= n)) throw new ShapeMismatchError(`cpu llm attention: rows at ${pos0} … ${pos0 + Math.ceil(R / rep) - 1} see past the ${n} keys`);

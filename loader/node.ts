@@ -8,7 +8,7 @@ import { SizeLimitError, SourceReadError } from './errors.js';
 import { parseHyperYaml } from './hyperyaml.js';
 import { checkRange, safeRelativeLocation } from './byte-source.js';
 import { containedPath, fileRangeReader, fileRangeRecord, FileSource, readWholeFile } from './node-source.js';
-import { resolveExternal, type CoalesceOptions } from './onnx-external.js';
+import { externalBytes, resolveExternal, type CoalesceOptions } from './onnx-external.js';
 import { parseOnnxModel, type OnnxModel, type ParsedOnnx } from './onnx.js';
 import type { TensorRef } from './pickle.js';
 import { contiguousRange, finishPt, planPt } from './pt.js';
@@ -41,12 +41,15 @@ export async function loadPt(path: string, opts: LoadOptions & { lazy?: boolean 
   try {
     const plan = planPt(r, opts);
     const maxTensorBytes = opts.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES;
+    // Where each stored (uncompressed) storage's bytes start in the file: one local-header read per storage.
+    const dataAt = new Map<string, number>();
+    for (const [key, s] of plan.storages) if (s.entry.method === 0) dataAt.set(key, entryDataOffset(r, s.entry));
     const lazy = new Map<string, { at: number; nbytes: number; name: string; t: TensorRef }>();
     if (opts.lazy) {
       for (const [name, t] of plan.refs) {
-        const s = plan.storages.get(t.storage.key)!;
-        const range = s.entry.method === 0 ? contiguousRange(name, t, path, maxTensorBytes) : null;
-        if (range && range.nbytes >= LAZY_MIN_BYTES) lazy.set(name, { at: entryDataOffset(r, s.entry) + range.offset, nbytes: range.nbytes, name, t });
+        const at = dataAt.get(t.storage.key);
+        const range = at === undefined ? null : contiguousRange(name, t, path, maxTensorBytes);
+        if (range && range.nbytes >= LAZY_MIN_BYTES) lazy.set(name, { at: at! + range.offset, nbytes: range.nbytes, name, t });
       }
     }
     // Storages that some tensor still needs in memory; the others count as read when their tensors are.
@@ -56,9 +59,8 @@ export async function loadPt(path: string, opts: LoadOptions & { lazy?: boolean 
     let loaded = 0;
     for (const [key, s] of plan.storages) {
       if (!wanted.has(key)) continue;
-      const b = s.entry.method === 0
-        ? await src.read(entryDataOffset(r, s.entry), s.need)
-        : readZipEntry(r, s.entry, opts.maxTensorBytes).subarray(0, s.need);
+      const at = dataAt.get(key);
+      const b = at !== undefined ? await src.read(at, s.need) : readZipEntry(r, s.entry, opts.maxTensorBytes).subarray(0, s.need);
       bytes.set(key, b);
       loaded += s.need;
       opts.onProgress?.({ file: path, loaded, total: plan.total });
@@ -130,11 +132,7 @@ export async function loadOnnx(path: string, opts: LoadOnnxOptions = {}): Promis
 async function lazyTensors(parsed: ParsedOnnx, path: string, file: Uint8Array, dir: string, opts: LoadOnnxOptions): Promise<OnnxModel> {
   const { model, external } = parsed;
   const abs = resolve(path);
-  let inline = 0;
-  for (const t of model.tensors.values()) inline += t.bytes.length;
-  const extTotal = external.reduce((a, p) => a + p.ref.length, 0);
-  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_TOTAL_BYTES;
-  if (inline + extTotal > maxBytes) throw new SizeLimitError(`model needs ${inline + extTotal} bytes of tensors, limit is ${maxBytes}`, { file: path });
+  const extTotal = externalBytes(parsed, opts.maxBytes, path);
   const real = new Map<string, { path: string; size: number }>();
   const files: string[] = [];
   for (const p of external) {

@@ -403,37 +403,52 @@ export function ditAttentionScratchBytes(T: i32, dh: i32): usize {
 }
 
 /**
+ * One row of n4 scores (n4 a multiple of 4) → unnormalised probabilities exp(scale·(s − max)) over the columns
+ * j < end (and, unless `dense`, with vis[j] > 0), 0 elsewhere; returns 1 / Σ. Masked columns may hold anything.
+ */
+@inline function softmaxRow(row: usize, n4: i32, end: i32, vis: usize, dense: bool, scale: f32): f32 {
+  const lanes = i32x4(0, 1, 2, 3);
+  const ninf = f32x4.splat(-Infinity), zero = f32x4.splat(0);
+  const e4 = i32x4.splat(end);
+  let vmx = ninf;
+  for (let j = 0; j < n4; j += 4) {
+    let ok = i32x4.lt_s(i32x4.add(i32x4.splat(j), lanes), e4);
+    if (!dense) ok = v128.and(ok, f32x4.gt(v128.load(vis + (<usize>j << 2)), zero));
+    vmx = f32x4.max(vmx, v128.bitselect(v128.load(row + (<usize>j << 2)), ninf, ok));
+  }
+  const mx = f32x4.splat(hmax(vmx));
+  const sc = f32x4.splat(scale);
+  let sum = zero;
+  for (let j = 0; j < n4; j += 4) {
+    let ok = i32x4.lt_s(i32x4.add(i32x4.splat(j), lanes), e4);
+    if (!dense) ok = v128.and(ok, f32x4.gt(v128.load(vis + (<usize>j << 2)), zero));
+    const p = row + (<usize>j << 2);
+    const e = v128.bitselect(expNonPositive(f32x4.mul(f32x4.sub(v128.load(p), mx), sc)), zero, ok);
+    v128.store(p, e);
+    sum = f32x4.add(sum, e);
+  }
+  return 1 / hsum(sum);
+}
+
+/** dst[0 … n) = src[0 … n) · s (src = dst allowed). */
+@inline function scaledCopy(src: usize, dst: usize, n: i32, s: f32): void {
+  const s4 = f32x4.splat(s);
+  let d = 0;
+  for (; d + 4 <= n; d += 4) v128.store(dst + (<usize>d << 2), f32x4.mul(v128.load(src + (<usize>d << 2)), s4));
+  for (; d < n; d++) store<f32>(dst + (<usize>d << 2), load<f32>(src + (<usize>d << 2)) * s);
+}
+
+/**
  * Rows of `probs` [T, Tp] (scores on entry) → unnormalised probabilities exp(scale·(s − max)) over each query's
  * visible keys, zero elsewhere; rowScale[i] = 1 / Σ. vis [Tp]: 1 for an unpadded key of this batch item, else 0.
  */
 function maskedSoftmax(probs: usize, rowScale: usize, vis: usize, T: i32, Tp: i32, chunk: i32, first: i32, all: bool, scale: f32): void {
-  const lanes = i32x4(0, 1, 2, 3);
-  const ninf = f32x4.splat(-Infinity), zero = f32x4.splat(0);
   for (let i = 0; i < T; i++) {
     const lim = chunk > 0 ? min<i32>(T, (i / chunk + 1) * chunk) : T;
     // Query i sees keys [0, lim) minus the padding: none when the first unpadded key lies past lim.
     const rowEmpty = first >= lim;
-    const dense = all || rowEmpty;
-    const end = i32x4.splat(rowEmpty ? T : lim);
     const row = probs + ((<usize>i * <usize>Tp) << 2);
-    let vmx = ninf;
-    for (let j = 0; j < Tp; j += 4) {
-      let ok = i32x4.lt_s(i32x4.add(i32x4.splat(j), lanes), end);
-      if (!dense) ok = v128.and(ok, f32x4.gt(v128.load(vis + (<usize>j << 2)), zero));
-      vmx = f32x4.max(vmx, v128.bitselect(v128.load(row + (<usize>j << 2)), ninf, ok));
-    }
-    const mx = f32x4.splat(hmax(vmx));
-    const sc = f32x4.splat(scale);
-    let sum = zero;
-    for (let j = 0; j < Tp; j += 4) {
-      let ok = i32x4.lt_s(i32x4.add(i32x4.splat(j), lanes), end);
-      if (!dense) ok = v128.and(ok, f32x4.gt(v128.load(vis + (<usize>j << 2)), zero));
-      const p = row + (<usize>j << 2);
-      const e = v128.bitselect(expNonPositive(f32x4.mul(f32x4.sub(v128.load(p), mx), sc)), zero, ok);
-      v128.store(p, e);
-      sum = f32x4.add(sum, e);
-    }
-    store<f32>(rowScale + (<usize>i << 2), 1 / hsum(sum));
+    store<f32>(rowScale + (<usize>i << 2), softmaxRow(row, Tp, rowEmpty ? T : lim, vis, all || rowEmpty, scale));
   }
 }
 
@@ -478,11 +493,7 @@ export function ditAttention(qkv: usize, o: usize, T: i32, heads: i32, dh: i32, 
     maskedSoftmax(probs, rowScale, vis, T, Tp, chunk, first, all, scale);
     gemmPlain(probs, vt, 0, oh, T, dh, Tp, dh);
     for (let t = 0; t < T; t++) {
-      const s = f32x4.splat(load<f32>(rowScale + (<usize>t << 2)));
-      const src = oh + <usize>t * hb, dst = o + ((<usize>(b * T + t) * <usize>C + <usize>h * <usize>dh) << 2);
-      let d = 0;
-      for (; d + 4 <= dh; d += 4) v128.store(dst + (<usize>d << 2), f32x4.mul(v128.load(src + (<usize>d << 2)), s));
-      for (; d < dh; d++) store<f32>(dst + (<usize>d << 2), load<f32>(src + (<usize>d << 2)) * f32x4.extract_lane(s, 0));
+      scaledCopy(oh + <usize>t * hb, o + ((<usize>(b * T + t) * <usize>C + <usize>h * <usize>dh) << 2), dh, load<f32>(rowScale + (<usize>t << 2)));
     }
   }
 }
@@ -506,33 +517,15 @@ export function llmAttention(qg: usize, k: usize, vt: usize, o: usize, R: i32, n
   const probs = (scratch + 15) & ~15;
   const rowScale = probs + ((<usize>R * <usize>n4) << 2);
   gemmPlain(qg, k, 0, probs, R, n, D, n4);
-  const lanes = i32x4(0, 1, 2, 3);
-  const ninf = f32x4.splat(-Infinity), zero = f32x4.splat(0), sc = f32x4.splat(scale);
+  // Columns ≥ n were never written: the causal mask drops them with the later keys.
   for (let r = 0; r < R; r++) {
-    // Columns ≥ n were never written: the mask below drops them with the causal ones.
-    const end = i32x4.splat(min<i32>(n, pos0 + r / rep + 1));
     const row = probs + ((<usize>r * <usize>n4) << 2);
-    let vmx = ninf;
-    for (let j = 0; j < n4; j += 4) {
-      const ok = i32x4.lt_s(i32x4.add(i32x4.splat(j), lanes), end);
-      vmx = f32x4.max(vmx, v128.bitselect(v128.load(row + (<usize>j << 2)), ninf, ok));
-    }
-    const mx = f32x4.splat(hmax(vmx));
-    let sum = zero;
-    for (let j = 0; j < n4; j += 4) {
-      const ok = i32x4.lt_s(i32x4.add(i32x4.splat(j), lanes), end);
-      const p = row + (<usize>j << 2);
-      const e = v128.bitselect(expNonPositive(f32x4.mul(f32x4.sub(v128.load(p), mx), sc)), zero, ok);
-      v128.store(p, e);
-      sum = f32x4.add(sum, e);
-    }
-    store<f32>(rowScale + (<usize>r << 2), 1 / hsum(sum));
+    store<f32>(rowScale + (<usize>r << 2), softmaxRow(row, n4, min<i32>(n, pos0 + r / rep + 1), 0, true, scale));
   }
   gemmPlain(probs, vt, 0, o, R, D, n4, D);
   for (let r = 0; r < R; r++) {
-    const s = load<f32>(rowScale + (<usize>r << 2));
     const row = o + ((<usize>r * <usize>D) << 2);
-    for (let d = 0; d < D; d++) store<f32>(row + (<usize>d << 2), load<f32>(row + (<usize>d << 2)) * s);
+    scaledCopy(row, row, D, load<f32>(rowScale + (<usize>r << 2)));
   }
 }
 

@@ -241,4 +241,3 @@ export function fusedQkvFill(r: FlowTensorReader, p: string, C: number): { w: We
   names.forEach((n, j) => b.set(r.f32(`${p}attn.${n}.bias`, [C]), j * C));
   return { w: (dst) => parts.forEach((fill, j) => fill(dst.subarray(j * C * C, (j + 1) * C * C))), b };
 }
-
