@@ -12,6 +12,12 @@ export interface ByteSource {
   size(): Promise<number>;
   /** Exactly `length` bytes at `offset` (a fresh buffer or a view); throws CorruptFileError past the end. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Present where the bytes are on this machine (a file by path in Node, an OPFS file in a browser Worker): fills
+   * dst with the dst.length bytes at `offset`, synchronously. Lazy loads then leave tensors in the file
+   * (loader/range-record.ts) and keep the source open for as long as the records live; its owner closes it.
+   */
+  readSync?(dst: Uint8Array, offset: number, info: LoaderErrorInfo): void;
   close?(): Promise<void>;
 }
 

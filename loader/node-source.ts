@@ -8,6 +8,7 @@ import { join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { checkRange, type ByteSource } from './byte-source.js';
 import { allocBytes } from './dtype.js';
 import { LoaderError, SourceReadError, UnsafePathError, type LoaderErrorInfo } from './errors.js';
+import { rangeRecord, type SyncReader } from './range-record.js';
 import type { ProgressFn, TensorRecord } from './types.js';
 import type { RangeReader } from './zip.js';
 
@@ -128,60 +129,57 @@ export function fileRangeReader(path: string): RangeReader & { close(): void } {
 }
 
 /**
- * A tensor whose bytes stay in `path` at [offset, offset + length) until asked for (Node loads with `lazy`).
- * readInto fills the caller's buffer with no allocation: a weight goes from the page cache straight to where it
- * lives (a WebAssembly memory, an upload staging buffer), touching no fresh pages on the way; on the CI VM a
- * first touch costs ~3 s a GB, 30× the copy. `bytes` reads a fresh aligned buffer on demand and keeps it only
- * while someone else does (WeakRef), so code that knows nothing of laziness works unchanged. Each read opens
- * the file and checks its size again: a file that shrank since the load is a CorruptFileError, one that vanished a
- * SourceReadError, both naming the file and tensor; never short data.
+ * A file read by path, each read opening it anew and checking its size then (no descriptor is held): the source
+ * of lazy records (loader/range-record.ts). A file that shrank since the load is a CorruptFileError, one that
+ * vanished a SourceReadError, both naming the file and tensor; never short data.
  */
+export class PathSource implements ByteSource, SyncReader {
+  constructor(readonly name: string) {}
+
+  async size(): Promise<number> {
+    try {
+      return (await fsp.stat(this.name)).size;
+    } catch (e) {
+      ioError(e, this.name);
+    }
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const out = allocBytes(length, { file: this.name });
+    this.readSync(out, offset, {});
+    return out;
+  }
+
+  readSync(dst: Uint8Array, offset: number, info: LoaderErrorInfo): void {
+    const n = dst.length;
+    const where = { ...info, file: this.name };
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.name, 'r');
+      checkRange(this.name, offset, n, fstatSync(fd).size, where);
+      for (let got = 0; got < n; ) {
+        const k = readSync(fd, dst, got, Math.min(n - got, 1 << 30), offset + got);
+        if (k === 0) throw new SourceReadError(`file shrank while reading [${offset}, ${offset + n})`, where);
+        got += k;
+      }
+    } catch (e) {
+      if (e instanceof LoaderError) throw e;
+      throw new SourceReadError(`cannot read: ${(e as Error).message}`, where);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+}
+
+/** A tensor left at [offset, offset + length) of `path` (rangeRecord over a PathSource). */
 export function fileRangeRecord(
   path: string,
   offset: number,
   length: number,
   meta: Omit<TensorRecord, 'bytes' | 'readInto'>,
-  /** Called with the byte count of every read that completed (a loader's progress). */
   onRead?: (bytes: number) => void,
 ): TensorRecord {
-  const info = { file: path, tensor: meta.name };
-  let kept: WeakRef<Uint8Array> | undefined;
-  const readInto = (dst: Uint8Array, at?: number): void => {
-    const n = dst.length;
-    if (at === undefined ? n !== length : !(Number.isSafeInteger(at) && at >= 0 && at + n <= length)) {
-      throw new RangeError(`${meta.name}: readInto of ${n} bytes ${at === undefined ? `needs exactly ${length}` : `at ${at} is outside its ${length}`}`);
-    }
-    at ??= 0;
-    let fd: number | undefined;
-    try {
-      fd = openSync(path, 'r');
-      checkRange(path, offset, length, fstatSync(fd).size, info);
-      for (let got = 0; got < n; ) {
-        const k = readSync(fd, dst, got, Math.min(n - got, 1 << 30), offset + at + got);
-        if (k === 0) throw new SourceReadError(`file shrank while reading [${offset}, ${offset + length})`, info);
-        got += k;
-      }
-    } catch (e) {
-      if (e instanceof LoaderError) throw e;
-      throw new SourceReadError(`cannot read: ${(e as Error).message}`, info);
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
-    onRead?.(n);
-  };
-  return {
-    ...meta,
-    readInto,
-    get bytes(): Uint8Array {
-      let b = kept?.deref();
-      if (!b) {
-        b = allocBytes(length, info);
-        readInto(b);
-        kept = new WeakRef(b);
-      }
-      return b;
-    },
-  };
+  return rangeRecord(new PathSource(path), offset, length, meta, onRead);
 }
 
 /** Whole-file read in 16 MiB steps with progress (model protobufs, configs; never external data). */

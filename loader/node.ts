@@ -2,14 +2,14 @@
  * Node entry points: read files from disk (ranges where files can be large) and hand bytes to the browser-safe
  * parsers. External ONNX data is read only from inside the model file's folder.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { SizeLimitError, SourceReadError } from './errors.js';
 import { parseHyperYaml } from './hyperyaml.js';
-import { checkRange, safeRelativeLocation } from './byte-source.js';
-import { containedPath, fileRangeReader, fileRangeRecord, FileSource, readWholeFile } from './node-source.js';
-import { externalBytes, resolveExternal, type CoalesceOptions } from './onnx-external.js';
-import { parseOnnxModel, type OnnxModel, type ParsedOnnx } from './onnx.js';
+import { containedPath, fileRangeReader, fileRangeRecord, FileSource, PathSource, readWholeFile } from './node-source.js';
+import { leaveInlineInFile, resolveExternal, type CoalesceOptions } from './onnx-external.js';
+import { parseOnnxModel, type OnnxModel } from './onnx.js';
+import { LAZY_MIN_BYTES, readProgress } from './range-record.js';
 import type { TensorRef } from './pickle.js';
 import { contiguousRange, finishPt, planPt } from './pt.js';
 import { entryDataOffset, readZipEntry } from './zip.js';
@@ -19,7 +19,7 @@ import { DEFAULT_MAX_TENSOR_BYTES, DEFAULT_MAX_TOTAL_BYTES, type ProgressFn, typ
 
 // Node users get the whole browser-safe API from here too (one import).
 export * from './index.js';
-export { FileSource, containedPath, fileRangeReader, fileRangeRecord, readWholeFile } from './node-source.js';
+export { FileSource, PathSource, containedPath, fileRangeReader, fileRangeRecord, readWholeFile } from './node-source.js';
 
 export interface LoadOptions {
   onProgress?: ProgressFn;
@@ -65,7 +65,7 @@ export async function loadPt(path: string, opts: LoadOptions & { lazy?: boolean 
       loaded += s.need;
       opts.onProgress?.({ file: path, loaded, total: plan.total });
     }
-    const progress = lazy.size ? lazyProgress(path, loaded, plan.total, opts.onProgress) : undefined;
+    const progress = lazy.size ? readProgress(path, loaded, plan.total, opts.onProgress) : undefined;
     const abs = resolve(path);
     const records = new Map([...lazy.values()].map((l) => [l.name, fileRangeRecord(abs, l.at, l.nbytes, { name: l.name, dtype: l.t.storage.dtype, dims: l.t.size }, progress)]));
     const store = finishPt({ ...plan, refs: plan.refs.filter(([name]) => !lazy.has(name)) }, bytes, opts);
@@ -112,67 +112,23 @@ export interface LoadOnnxOptions extends LoadOptions {
   lazy?: boolean;
 }
 
-/** Tensors below this stay in memory under `lazy` (a file open and read each would cost more than they hold). */
-export const LAZY_MIN_BYTES = 1 << 16;
+export { LAZY_MIN_BYTES } from './range-record.js';
 
 /** Loads an ONNX model; external data must be inside dirname(path) (symlinks resolved). */
 export async function loadOnnx(path: string, opts: LoadOnnxOptions = {}): Promise<OnnxModel> {
   const bytes = await readWholeFile(path, opts.onProgress);
   const parsed = parseOnnxModel(bytes, path, { external: 'defer', maxTensorBytes: opts.maxTensorBytes });
   const dir = dirname(resolve(path));
-  if (opts.lazy) return lazyTensors(parsed, path, bytes, dir, opts);
-  return resolveExternal(
+  const model = await resolveExternal(
     parsed,
-    async (rel, info) => FileSource.open(await containedPath(dir, rel, info)),
-    { file: path, onProgress: opts.onProgress, maxBytes: opts.maxBytes, alreadyLoaded: bytes.length, coalesce: opts.coalesce },
-  );
-}
-
-/** loadOnnx with `lazy`: the same checks as resolveExternal, in the same order, with no tensor read. */
-async function lazyTensors(parsed: ParsedOnnx, path: string, file: Uint8Array, dir: string, opts: LoadOnnxOptions): Promise<OnnxModel> {
-  const { model, external } = parsed;
-  const abs = resolve(path);
-  const extTotal = externalBytes(parsed, opts.maxBytes, path);
-  const real = new Map<string, { path: string; size: number }>();
-  const files: string[] = [];
-  for (const p of external) {
-    const info = { file: path, tensor: p.ref.name };
-    const rel = safeRelativeLocation(p.ref.location, info);
-    let f = real.get(rel);
-    if (!f) {
+    // Lazy records read by path (PathSource holds no descriptor); eager reads through one file handle each.
+    async (rel, info) => {
       const at = await containedPath(dir, rel, info);
-      f = { path: at, size: (await stat(at)).size };
-      real.set(rel, f);
-    }
-    checkRange(f.path, p.ref.offset, p.ref.length, f.size, { tensor: p.ref.name });
-    files.push(f.path);
-  }
-  // Every check passed: only now are records handed out.
-  const progress = lazyProgress(path, file.length, file.length + extTotal, opts.onProgress);
-  external.forEach((p, i) => {
-    const { name, dtype, dims, offset, length } = p.ref;
-    p.assign(fileRangeRecord(files[i], offset, length, { name, dtype, dims }, progress));
-  });
-  // Inline raw_data are views of `file` at their file offsets: large ones become ranges of the model file, small
-  // ones are copied out, so that nothing keeps the whole-file buffer alive.
-  for (const [name, t] of model.tensors) {
-    if (t.readInto || t.bytes.buffer !== file.buffer) continue;
-    const at = t.bytes.byteOffset - file.byteOffset;
-    model.tensors.set(name, t.bytes.length >= LAZY_MIN_BYTES
-      ? fileRangeRecord(abs, at, t.bytes.length, { name: t.name, dtype: t.dtype, dims: t.dims })
-      : { ...t, bytes: t.bytes.slice() });
-  }
-  return model;
-}
-
-/** Progress of a lazy load: `loaded` bytes now, then each read as it happens (re-reads capped at `total`). */
-function lazyProgress(file: string, loaded: number, total: number, onProgress?: ProgressFn): ((n: number) => void) | undefined {
-  if (!onProgress) return undefined;
-  onProgress({ file, loaded, total });
-  return (n) => {
-    loaded = Math.min(total, loaded + n);
-    onProgress({ file, loaded, total });
-  };
+      return opts.lazy ? new PathSource(at) : FileSource.open(at);
+    },
+    { file: path, onProgress: opts.onProgress, maxBytes: opts.maxBytes, alreadyLoaded: bytes.length, coalesce: opts.coalesce, lazy: opts.lazy },
+  );
+  return opts.lazy ? leaveInlineInFile(model, bytes, new PathSource(resolve(path))) : model;
 }
 
 async function readText(path: string): Promise<string> {

@@ -7,6 +7,7 @@
 import { checkRange, safeRelativeLocation, type ByteSource } from './byte-source.js';
 import { SizeLimitError, type LoaderErrorInfo } from './errors.js';
 import type { OnnxModel, ParsedOnnx, PendingExternal } from './onnx.js';
+import { LAZY_MIN_BYTES, rangeRecord, readProgress, type SyncReader } from './range-record.js';
 import { DEFAULT_MAX_TOTAL_BYTES, type ProgressFn } from './types.js';
 
 export interface ExternalOptions {
@@ -19,6 +20,13 @@ export interface ExternalOptions {
   alreadyLoaded?: number;
   /** Grouping of neighbouring small tensors into one read (DEFAULT_COALESCE). */
   coalesce?: CoalesceOptions;
+  /**
+   * Leave the tensors of sources that read synchronously (ByteSource.readSync) in their files: each is checked
+   * (inside the folder, range within its file, the byte cap) but not read; records are handed out only after every
+   * location passed. Such sources are not closed here (the records read through them). Other sources are read.
+   * Progress then counts the external bytes as consumers read them.
+   */
+  lazy?: boolean;
 }
 
 export interface CoalesceOptions {
@@ -87,13 +95,19 @@ export async function resolveExternal(parsed: ParsedOnnx, open: OpenSource, opts
   const base = opts.alreadyLoaded ?? 0;
   const total = base + extTotal;
   let loaded = base;
+  const inPlace: { src: ByteSource; list: PendingExternal[] }[] = [];
   for (const [rel, list] of byLocation) {
     const names = list.slice(0, 3).map((p) => p.ref.name).join(', ') + (list.length > 3 ? ` and ${list.length - 3} more` : '');
     const src = await open(rel, { file, tensor: names });
+    const lazy = !!(opts.lazy && src.readSync);
     try {
       const size = await src.size();
       // Check every range before reading any, so a bad file fails fast and reads nothing.
       for (const p of list) checkRange(src.name, p.ref.offset, p.ref.length, size, { tensor: p.ref.name });
+      if (lazy) {
+        inPlace.push({ src, list });
+        continue;
+      }
       // File order gives sequential reads on disks and over HTTP.
       list.sort((a, b) => a.ref.offset - b.ref.offset);
       for (const group of coalesce(list, opts.coalesce ?? DEFAULT_COALESCE)) {
@@ -108,8 +122,31 @@ export async function resolveExternal(parsed: ParsedOnnx, open: OpenSource, opts
         opts.onProgress?.({ file: src.name, loaded, total });
       }
     } finally {
-      await src.close?.();
+      if (!lazy) await src.close?.();
     }
+  }
+  // Every location passed its checks: only now are records handed out.
+  const progress = inPlace.length ? readProgress(file ?? inPlace[0].src.name, loaded, total, opts.onProgress) : undefined;
+  for (const { src, list } of inPlace) {
+    for (const p of list) {
+      const { name, dtype, dims, offset, length } = p.ref;
+      p.assign(rangeRecord(src as ByteSource & SyncReader, offset, length, { name, dtype, dims }, progress));
+    }
+  }
+  return model;
+}
+
+/**
+ * After a lazy load, the inline tensors that are views of the whole model file `file` (read from `graph`): large ones
+ * become ranges of it, small ones are copied out, so that nothing keeps the whole-file buffer alive.
+ */
+export function leaveInlineInFile(model: OnnxModel, file: Uint8Array, graph: SyncReader): OnnxModel {
+  for (const [name, t] of model.tensors) {
+    if (t.readInto || t.bytes.buffer !== file.buffer) continue;
+    const at = t.bytes.byteOffset - file.byteOffset;
+    model.tensors.set(name, t.bytes.length >= LAZY_MIN_BYTES
+      ? rangeRecord(graph, at, t.bytes.length, { name: t.name, dtype: t.dtype, dims: t.dims })
+      : { ...t, bytes: t.bytes.slice() });
   }
   return model;
 }
