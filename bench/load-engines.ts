@@ -3,10 +3,12 @@
  * built, wall time and the process's peak resident memory (getrusage maxRSS). `lazy` is loadModelFolder's default
  * (weights left in their files, each read once into its place: the WebAssembly memory, or one reused staging
  * buffer before a GPU upload); `eager` reads every tensor into host memory first. Runs alternate between the modes.
+ * The `browser-*` engines are the Worker's (CosyVoiceEngine over a ModelSource, f32): `lazy` reads the files in
+ * place as the Worker does from OPFS, `eager` reads them whole as it does from the Cache API.
  *
- *   npx tsx bench/load-engines.ts [root=/tmp/cosyvoice3-full] [--engines wasm,wasm-q8,webgpu] [--folders converted,model] [--reps 2]
+ *   npx tsx bench/load-engines.ts [root=/tmp/cosyvoice3-full] [--engines wasm,wasm-q8,webgpu,browser-wasm,browser-webgpu] [--folders converted,model] [--reps 2]
  *
- * `model` is the official layout (.pt checkpoints); webgpu engines load converted folders only. Writes
+ * `model` is the official layout (.pt checkpoints); webgpu and browser engines load converted folders only. Writes
  * bench/results/load-engines.json (rows replaced per engine, folder and mode) and prints a table. The page cache is
  * warm after the first run: each configuration's first run is discarded.
  */
@@ -21,13 +23,17 @@ import { FULL_DIMS, writeRandomFolder } from '../src/convert/random-folder.js';
 import { loadModelFolder } from '../src/pipeline/node-model-files.js';
 import { WasmEngine } from '../src/pipeline/wasm-engine.js';
 import { WebGpuEngine } from '../src/pipeline/webgpu-engine.js';
+import { CosyVoiceEngine } from '../src/browser/cosyvoice-engine.js';
+import { DirModelSource } from '../src/browser/dir-model-source.js';
+import { GpuContext } from '../src/gpu/context.js';
+import { requestNodeDevice } from '../src/gpu/node-device.js';
 import { RESULTS_DIR } from './goals.js';
 import { median } from './stats.js';
 
 const a = parseArgs({
   allowPositionals: true,
   options: {
-    engines: { type: 'string', default: 'wasm,wasm-q8,webgpu' },
+    engines: { type: 'string', default: 'wasm,wasm-q8,webgpu,browser-wasm,browser-webgpu' },
     folders: { type: 'string', default: 'converted,model' },
     reps: { type: 'string', default: '2' },
     child: { type: 'string' },
@@ -43,8 +49,10 @@ if (a.values.child) {
   const dir = join(root, folder), lazy = mode === 'lazy';
   const t0 = performance.now();
   let t1 = t0; // webgpu: the folder read is inside create
-  let e: { dispose(): Promise<void> };
+  let e: { dispose(): unknown };
   if (engine === 'webgpu') e = await WebGpuEngine.create(dir, { lazy });
+  else if (engine === 'browser-wasm') e = await CosyVoiceEngine.loadWasm(new DirModelSource(dir, lazy), 'f32');
+  else if (engine === 'browser-webgpu') e = await CosyVoiceEngine.load(new DirModelSource(dir, lazy), new GpuContext(await requestNodeDevice()), { dtype: 'f32' });
   else {
     const files = await loadModelFolder(dir, undefined, { lazy });
     t1 = performance.now();
@@ -63,7 +71,7 @@ if (!existsSync(join(converted, 'cosyvoice.json'))) await convertModel(model, co
 
 const reps = Number(a.values.reps);
 const configs = a.values.engines!.split(',').flatMap((engine) =>
-  a.values.folders!.split(',').filter((f) => engine !== 'webgpu' || f !== 'model').map((folder) => ({ engine, folder })),
+  a.values.folders!.split(',').filter((f) => f !== 'model' || !/webgpu|browser/.test(engine)).map((folder) => ({ engine, folder })),
 );
 interface Row { engine: string; folder: string; mode: string; total_ms: number; folder_ms: number; engine_ms: number; peak_rss_mb: number; runs_ms: number[]; date: string }
 const rows: Row[] = [];
@@ -98,7 +106,7 @@ const table = [
   '',
   '| engine | folder | mode | total ms | folder read ms | engine build ms | peak RSS MB | runs ms |',
   '|---|---|---|---|---|---|---|---|',
-  ...all.map((r) => `| ${r.engine} | ${r.folder} | ${r.mode} | ${r.total_ms} | ${r.engine === 'webgpu' ? '(in build)' : r.folder_ms} | ${r.engine_ms} | ${r.peak_rss_mb} | ${r.runs_ms.join(', ')} |`),
+  ...all.map((r) => `| ${r.engine} | ${r.folder} | ${r.mode} | ${r.total_ms} | ${/webgpu|browser/.test(r.engine) ? '(in build)' : r.folder_ms} | ${r.engine_ms} | ${r.peak_rss_mb} | ${r.runs_ms.join(', ')} |`),
 ];
 mkdirSync(RESULTS_DIR, { recursive: true });
 writeFileSync(OUT, JSON.stringify({ rows: all, table }, null, 1));

@@ -10,7 +10,7 @@ export class BrowserRuntimeError extends Error {
   }
 }
 
-/** Storing a model file in the Cache API failed because the origin's storage quota is used up. */
+/** Storing a model file (Cache API or OPFS) failed, or would, because the origin's storage quota is used up. */
 export class ModelCacheQuotaError extends BrowserRuntimeError {
   constructor(
     readonly file: string,
@@ -23,6 +23,9 @@ export class ModelCacheQuotaError extends BrowserRuntimeError {
     );
   }
 }
+
+/** The model cache cannot be cleared while a Worker has its files open (an engine reads its weights in place). */
+export class ModelCacheBusyError extends BrowserRuntimeError {}
 
 /** An HTTP fetch of a model file failed (network error, non-2xx status, server without Range support). */
 export class ModelFetchError extends BrowserRuntimeError {

@@ -1,9 +1,11 @@
 /**
- * Model files over HTTP, cached in the Cache API so a reload does not download again.
+ * Model files over HTTP, kept so a reload does not download again: in the Cache API, and big files in OPFS where the
+ * Worker can read them in place (opfs-files.ts; `opfs` option).
  *
  * - Small whole files (JSON configs, ONNX graphs) are one GET each, streamed with progress, cached under their URL.
- * - Big files (ONNX external data, weight blobs) are read through `open(file)`: a ByteSource whose reads are served
- *   in fixed blocks (4 MiB by default) fetched with HTTP Range requests; each block is cached under a synthetic key
+ * - Big files (ONNX external data, weight blobs) are read through `open(file)`. With `opfs`, the file is
+ *   downloaded whole into OPFS by Range requests and read there synchronously (loads then leave the weights in it).
+ *   Without, it is a ByteSource whose reads are served in fixed blocks (4 MiB by default) fetched with HTTP Range requests; each block is cached under a synthetic key
  *   (`<url>?cosyvoice-block=<i>`), so only the parts a model actually reads are downloaded, and a reload reads the
  *   same blocks back from the cache. The file size is cached too (`?cosyvoice-size`), so a warm reload makes no
  *   network request at all.
@@ -12,8 +14,10 @@
  */
 import { checkRange, safeRelativeLocation, type ByteSource } from '../../loader/byte-source.js';
 import { parseOnnxModel, type OnnxModel } from '../../loader/onnx.js';
-import { resolveExternal } from '../../loader/onnx-external.js';
-import { isQuotaError, ModelCacheQuotaError, ModelFetchError } from './errors.js';
+import { leaveInlineInFile, resolveExternal } from '../../loader/onnx-external.js';
+import type { SyncReader } from '../../loader/range-record.js';
+import { OpfsModelFiles, opfsDirectory, type OpfsDirectory, type OpfsModelFilesOptions } from './opfs-files.js';
+import { isQuotaError, ModelCacheBusyError, ModelCacheQuotaError, ModelFetchError } from './errors.js';
 import type { CacheCounters, ProgressInfo } from './protocol.js';
 
 export const MODEL_CACHE_NAME = 'cosyvoice-webgpu-models-v1';
@@ -26,9 +30,15 @@ export interface ModelSource {
   /** A whole (small) file. */
   bytes(file: string): Promise<Uint8Array>;
   json<T = unknown>(file: string): Promise<T>;
-  /** Random access to a (big) file. */
-  open(file: string): ByteSource;
+  /**
+   * Random access to a (big) file. Where `inPlace` is set, the sources read synchronously (ByteSource.readSync)
+   * where they can, and loads leave the weights in them until the engine reads each into place.
+   */
+  open(file: string): ByteSource | Promise<ByteSource>;
   exists(file: string): Promise<boolean>;
+  readonly inPlace?: boolean;
+  /** Closes the files open() opened (after the engine that reads them is gone). */
+  close?(): void;
 }
 
 export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
@@ -45,6 +55,11 @@ export interface HttpModelSourceOptions {
   onProgress?: (p: ProgressInfo) => void;
   fetch?: FetchFn;
   blockBytes?: number;
+  /**
+   * Keep big files (open()) in OPFS and read them in place (opfs-files.ts) instead of Cache API blocks; a file
+   * another tab holds locked is read through the Cache API. Small files (bytes()) still go to `cache`.
+   */
+  opfs?: { root: OpfsDirectory; name?: string; parallel?: number; estimate?: OpfsModelFilesOptions['estimate'] } | null;
 }
 
 export async function openModelCache(name = MODEL_CACHE_NAME): Promise<CacheLike | null> {
@@ -52,9 +67,23 @@ export async function openModelCache(name = MODEL_CACHE_NAME): Promise<CacheLike
   return c ? c.open(name) : null;
 }
 
+/** Deletes the cached model files: the Cache API cache and the OPFS folder of that name. */
 export async function clearModelCache(name = MODEL_CACHE_NAME): Promise<boolean> {
   const c = (globalThis as { caches?: CacheStorage }).caches;
-  return c ? c.delete(name) : false;
+  const cleared = c ? await c.delete(name) : false;
+  const root = await opfsDirectory();
+  let removed = false;
+  try {
+    await root?.removeEntry(name, { recursive: true });
+    removed = !!root;
+  } catch (e) {
+    const name = (e as { name?: string }).name;
+    if (name === 'NoModificationAllowedError') {
+      throw new ModelCacheBusyError(`${name}: a Worker still reads the model files in OPFS (${(e as Error).message}); dispose the client (or load another model) first`);
+    }
+    if (name !== 'NotFoundError') throw e; // NotFoundError: nothing stored there
+  }
+  return cleared || removed;
 }
 
 function withParam(url: string, param: string): string {
@@ -76,6 +105,22 @@ export class HttpModelSource implements ModelSource {
     this.cache = opts.cache ?? null;
     this.f = opts.fetch ?? globalThis.fetch.bind(globalThis);
     this.blockBytes = opts.blockBytes ?? DEFAULT_BLOCK_BYTES;
+  }
+
+  private opfsFiles: Promise<OpfsModelFiles> | null = null;
+  private opfsOpened: OpfsModelFiles | null = null;
+
+  /** Whether files are kept in the Cache API. */
+  get cached(): boolean {
+    return !!this.cache;
+  }
+
+  get inPlace(): boolean {
+    return !!this.opts.opfs;
+  }
+
+  close(): void {
+    this.opfsOpened?.close();
   }
 
   /** Absolute URL of a file of the folder; names that would leave the folder are refused. */
@@ -204,8 +249,31 @@ export class HttpModelSource implements ModelSource {
     return p;
   }
 
-  open(file: string): ByteSource {
-    return new CachedRangeSource(this, file, this.blockBytes);
+  open(file: string): ByteSource | Promise<ByteSource> {
+    return this.opts.opfs ? this.openInPlace(this.opts.opfs, file) : new CachedRangeSource(this, file, this.blockBytes);
+  }
+
+  private async openInPlace(o: NonNullable<HttpModelSourceOptions['opfs']>, file: string): Promise<ByteSource> {
+    this.opfsFiles ??= OpfsModelFiles.create(o.root, o.name ?? MODEL_CACHE_NAME, this.base, {
+      blockBytes: this.blockBytes,
+      parallel: o.parallel,
+      estimate: o.estimate,
+      onRead: (n) => void (this.counters.bytesFromCache += n),
+    }).then((f) => (this.opfsOpened = f));
+    const local = await (await this.opfsFiles).file(file, {
+      size: () => this.size(file),
+      range: async (start, end) => {
+        this.counters.misses++;
+        const bytes = await this.rangeGet(file, start, end);
+        this.counters.bytesDownloaded += bytes.length;
+        return bytes;
+      },
+      progress: (loaded, total, cached) => {
+        if (cached) this.counters.hits++;
+        this.progress(file, loaded, total, cached);
+      },
+    });
+    return local ?? new CachedRangeSource(this, file, this.blockBytes);
   }
 
   /**
@@ -233,6 +301,18 @@ export class HttpModelSource implements ModelSource {
     return p;
   }
 
+  /** Bytes [start, end) of a file by one Range request, checked. */
+  async rangeGet(file: string, start: number, end: number): Promise<Uint8Array> {
+    const url = this.url(file);
+    const res = await this.get(file, url, { headers: { Range: `bytes=${start}-${end - 1}` } });
+    if (res.status !== 206 && !(res.status === 200 && start === 0 && end === (await this.size(file)))) {
+      throw new ModelFetchError(url, `the server ignored the Range request (HTTP ${res.status}); serve the model with Range support`);
+    }
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (bytes.length !== end - start) throw new ModelFetchError(url, `asked for bytes ${start}-${end - 1}, got ${bytes.length} bytes`);
+    return bytes;
+  }
+
   private async fetchBlock(file: string, index: number, size: number): Promise<{ bytes: Uint8Array; cached: boolean }> {
     const url = this.url(file);
     const start = index * this.blockBytes;
@@ -241,12 +321,7 @@ export class HttpModelSource implements ModelSource {
     const cached = await this.cachedBytes(key);
     if (cached && cached.length === end - start) return { bytes: cached, cached: true };
     this.counters.misses++;
-    const res = await this.get(file, url, { headers: { Range: `bytes=${start}-${end - 1}` } });
-    if (res.status !== 206 && !(res.status === 200 && start === 0 && end === size)) {
-      throw new ModelFetchError(url, `the server ignored the Range request (HTTP ${res.status}); serve the model with Range support`);
-    }
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    if (bytes.length !== end - start) throw new ModelFetchError(url, `asked for bytes ${start}-${end - 1}, got ${bytes.length} bytes`);
+    const bytes = await this.rangeGet(file, start, end);
     this.counters.bytesDownloaded += bytes.length;
     await this.store(file, key, bytes);
     return { bytes, cached: false };
@@ -304,10 +379,16 @@ class CachedRangeSource implements ByteSource {
   }
 }
 
-/** Loads an ONNX model of the folder: the graph file whole, its external data through cached Range reads. */
+/**
+ * Loads an ONNX model of the folder: the graph file whole, its external data through open(). From a source that
+ * reads in place (`inPlace`), the weights stay in their files (external data and large inline tensors alike) and
+ * the graph's buffer is dropped after parsing.
+ */
 export async function loadOnnxFromSource(src: ModelSource, file: string): Promise<OnnxModel> {
-  const bytes = await src.bytes(file);
+  const graph = src.inPlace ? await src.open(file) : undefined;
+  const bytes = graph?.readSync ? await graph.read(0, await graph.size()) : await src.bytes(file);
   const parsed = parseOnnxModel(bytes, file, { external: 'defer' });
   const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/') + 1) : '';
-  return resolveExternal(parsed, async (rel) => src.open(dir + rel), { file });
+  const model = await resolveExternal(parsed, async (rel) => src.open(dir + rel), { file, lazy: src.inPlace });
+  return graph?.readSync ? leaveInlineInFile(model, bytes, graph as ByteSource & SyncReader) : model;
 }

@@ -8,10 +8,17 @@ import type { AdapterDescription } from '../gpu/device.js';
 import type { LoadProgress, SpeakerPrompt, SynthesisMode, SynthesisStats } from '../pipeline/types.js';
 
 export interface WorkerLoadOptions {
-  /** Store downloaded model bytes in the Cache API so that a reload does not download again (default true). */
+  /** Keep downloaded model files (OPFS and the Cache API, see `store`) so that a reload does not download again (default true). */
   cache?: boolean;
-  /** Name of the Cache API cache (default MODEL_CACHE_NAME). */
+  /** Name of the Cache API cache and of the OPFS folder (default MODEL_CACHE_NAME). */
   cacheName?: string;
+  /**
+   * Where big model files are kept: 'auto' (default) puts them in the Origin Private File System where the Worker
+   * can read it synchronously, so the weights are read in place (each straight into its GPU upload or the
+   * WebAssembly memory) and the model never sits in the Worker's memory whole; elsewhere, and with 'cache', they go
+   * to the Cache API in blocks and are read whole before the engine is built.
+   */
+  store?: 'auto' | 'cache';
   /** Run without shader-f16 even where the adapter has it (f32 everywhere). */
   disableF16?: boolean;
   /** CosyVoice3 weight storage (default f16 where the device has shader-f16, else f32). */
@@ -36,7 +43,7 @@ export interface WorkerLoadOptions {
 }
 
 /** `tune`: how the Worker measures this adapter's kernel choices for a CosyVoice3 folder (src/tune/). */
-export interface WorkerTuneOptions extends Pick<WorkerLoadOptions, 'cache' | 'cacheName' | 'disableF16' | 'dtype'> {
+export interface WorkerTuneOptions extends Pick<WorkerLoadOptions, 'cache' | 'cacheName' | 'store' | 'disableF16' | 'dtype'> {
   /** Only the default and two alternatives per decision. */
   quick?: boolean;
   /** Which models (default all three). */
@@ -89,6 +96,8 @@ export interface LoadedInfo {
   shaderF16: boolean;
   loadMs: number;
   cache: CacheCounters;
+  /** Where the big model files were kept: read in place from OPFS, whole from the Cache API, or not kept. */
+  modelStore: 'opfs' | 'cache' | 'none';
 }
 
 export interface CacheCounters {

@@ -21,7 +21,7 @@ async function readTensor(src: ModelSource, name: string, ref: ToneTensorRef): P
   if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || a <= 0 || b <= 0) {
     throw new UnsupportedModelError(`tone.json: tensor ${name} has bad shape [${ref.shape}]`);
   }
-  const bytes = await src.open(ref.file).read(ref.offset, a * b * 4);
+  const bytes = await (await src.open(ref.file)).read(ref.offset, a * b * 4);
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 

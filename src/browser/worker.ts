@@ -14,6 +14,7 @@ import type { SynthesisStats } from '../pipeline/types.js';
 import { createEngine, createWasmEngine, type Engine } from './engine.js';
 import { UnsupportedModelError, WorkerProtocolError } from './errors.js';
 import { HttpModelSource, MODEL_CACHE_NAME, openModelCache } from './model-source.js';
+import { opfsSyncRoot } from './opfs-files.js';
 import { DEFAULT_WINDOW, errorMessage, type FromWorker, type WorkerLoadOptions, type WorkerStreamOptions, type WorkerTuneOptions, type ToWorker } from './protocol.js';
 import { loadConvertedModelFiles } from './converted-model.js';
 import { tuneModelFiles } from '../tune/models.js';
@@ -39,6 +40,8 @@ let handle: GpuDeviceHandle | null = null;
 let handleF16Disabled = false;
 let ctx: GpuContext | null = null;
 let engine: Engine | null = null;
+/** The model source of the engine (or tuning) now: its OPFS files stay open while the engine reads from them. */
+let source: HttpModelSource | null = null;
 let queue: Promise<unknown> = Promise.resolve();
 const streams = new Map<number, ActiveStream>();
 const now = (): number => performance.now();
@@ -46,13 +49,15 @@ const now = (): number => performance.now();
 /** The CPU fallback's stand-in for an adapter in `loaded`. */
 const WASM_ADAPTER: AdapterDescription = { vendor: '', architecture: '', device: '', description: 'WebAssembly (CPU)', features: [], subgroupMinSize: 0, subgroupMaxSize: 0 };
 
-/** Drops the engine and its context. */
+/** Drops the engine, its context and its files. */
 function unload(): void {
   for (const s of streams.values()) s.abort.abort();
   engine?.dispose();
   engine = null;
   ctx?.dispose();
   ctx = null;
+  source?.close();
+  source = null;
 }
 
 /** Drops the engine and its context, and makes sure of a device with the asked f16 choice; returns the model source. */
@@ -72,8 +77,15 @@ async function unloadAndOpen(url: string, options: WorkerLoadOptions): Promise<{
 }
 
 async function openSource(url: string, options: WorkerLoadOptions): Promise<HttpModelSource> {
-  const cache = options.cache === false ? null : await openModelCache(options.cacheName ?? MODEL_CACHE_NAME);
-  return new HttpModelSource(new URL(url, location.href).href, { cache, onProgress: (p) => post({ type: 'progress', ...p }) });
+  const name = options.cacheName ?? MODEL_CACHE_NAME;
+  const cache = options.cache === false ? null : await openModelCache(name);
+  const root = options.cache === false || options.store === 'cache' ? null : await opfsSyncRoot();
+  source = new HttpModelSource(new URL(url, location.href).href, { cache, opfs: root && { root, name }, onProgress: (p) => post({ type: 'progress', ...p }) });
+  return source;
+}
+
+function modelStore(src: HttpModelSource): 'opfs' | 'cache' | 'none' {
+  return src.inPlace ? 'opfs' : src.cached ? 'cache' : 'none';
 }
 
 /** The CPU fallback: no device; CosyVoice3 folders only. */
@@ -81,7 +93,7 @@ async function loadWasm(url: string, options: WorkerLoadOptions, t0: number): Pr
   unload();
   const src = await openSource(url, options);
   engine = await createWasmEngine(src, { engine: options.engine, cpuDtype: options.cpuDtype });
-  post({ type: 'loaded', engine: engine.name, backend: 'wasm', threads: defaultCpuThreads(), cpuDtype: options.cpuDtype ?? 'f32', sampleRate: engine.sampleRate, adapter: WASM_ADAPTER, adapterLabel: adapterLabel(WASM_ADAPTER), shaderF16: false, loadMs: now() - t0, cache: { ...src.counters } });
+  post({ type: 'loaded', engine: engine.name, backend: 'wasm', threads: defaultCpuThreads(), cpuDtype: options.cpuDtype ?? 'f32', sampleRate: engine.sampleRate, adapter: WASM_ADAPTER, adapterLabel: adapterLabel(WASM_ADAPTER), shaderF16: false, loadMs: now() - t0, cache: { ...src.counters }, modelStore: modelStore(src) });
 }
 
 async function load(url: string, options: WorkerLoadOptions): Promise<void> {
@@ -110,6 +122,7 @@ async function load(url: string, options: WorkerLoadOptions): Promise<void> {
     shaderF16: engine.shaderF16,
     loadMs: now() - t0,
     cache: { ...src.counters },
+    modelStore: modelStore(src),
   });
 }
 
@@ -131,6 +144,8 @@ async function tune(url: string, options: WorkerTuneOptions): Promise<void> {
     post({ type: 'tuned', table: JSON.stringify(table), adapterLabel: table.adapter, decisions: table.size, changed: reports.filter((r) => r.bestName !== r.defaultName).length, tuneMs: now() - t0 });
   } finally {
     tctx.dispose();
+    source?.close();
+    source = null;
   }
 }
 
@@ -177,6 +192,7 @@ function dispose(): void {
   for (const s of streams.values()) s.abort.abort();
   engine?.dispose();
   ctx?.dispose();
+  source?.close();
   handle?.device.destroy();
   engine = null;
   ctx = null;

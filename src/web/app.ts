@@ -119,7 +119,7 @@ async function ensureLoaded(): Promise<LoadedInfo> {
   demo.loaded = info;
   demo.loadedKey = key;
   showProgress();
-  ui.progressText.textContent += ` · loaded in ${info.loadMs.toFixed(0)} ms (downloaded ${kb(info.cache.bytesDownloaded)}, cache hits ${info.cache.hits})`;
+  ui.progressText.textContent += ` · loaded in ${info.loadMs.toFixed(0)} ms (downloaded ${kb(info.cache.bytesDownloaded)}, cache hits ${info.cache.hits}, files kept in ${info.modelStore === 'opfs' ? 'OPFS, read in place' : info.modelStore === 'cache' ? 'the Cache API' : 'no cache'})`;
   ui.adapter.textContent = info.adapterLabel;
   const has = info.adapter.features.includes('shader-f16');
   ui.f16.textContent = info.shaderF16 ? 'yes (f16 kernels)' : `no — ${has ? (ui.nof16.checked ? 'disabled by the checkbox' : `the ${info.engine} engine runs f32`) : 'the adapter lacks it'}, f32 kernels`;

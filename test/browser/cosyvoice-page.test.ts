@@ -1,8 +1,8 @@
 /**
  * The tiny CosyVoice3 fixture, converted at build time (scripts/build-web.mjs → dist/web/models/tiny/), played
- * through the demo page in headless Chromium: weights over cached Range reads, synthesis in the Worker (WebGPU on
- * SwiftShader, f32 weights, default speaker, fixed seed and token count giving two streamed chunks), chunks into
- * the AudioWorklet. The PCM the page received is compared with the Node runtime (Dawn) on the same converted
+ * through the demo page in headless Chromium: big files downloaded by Range requests into OPFS and the weights
+ * read there in place, synthesis in the Worker (WebGPU on SwiftShader, f32 weights, default speaker, fixed seed
+ * and token count giving two streamed chunks), chunks into the AudioWorklet. The PCM the page received is compared with the Node runtime (Dawn) on the same converted
  * folder, loaded by the same code (converted-model.ts + cosyvoice-engine.ts), and a screenshot is saved.
  *
  * Tolerance: rel-L2 ≤ 1e-4 (the issue's bound). SwiftShader's builtin sin/cos are ~2e-4 off inside [-π, π]
@@ -116,6 +116,8 @@ describe('tiny CosyVoice3 in headless Chromium', () => {
     );
     expect(r.loaded.engine).toBe('cosyvoice3');
     expect(r.loaded.shaderF16).toBe(false);
+    // The Worker kept the big files in OPFS and the engine read its weights from there in place.
+    expect(r.loaded.modelStore).toBe('opfs');
     expect(r.chunks).toBe(nodeChunks);
     expect(r.pcm.length).toBe(nodePcm.length);
     expect(err).toBeLessThanOrEqual(bound);
@@ -136,7 +138,7 @@ describe('tiny CosyVoice3 in headless Chromium', () => {
     expect(text).toMatch(/shader-f16\s+no/);
   }, 420_000);
 
-  it('a reload loads the converted model from the Cache API without any model request', async () => {
+  it('a reload loads the converted model from OPFS and the Cache API without any model request', async () => {
     const before = server.requests.length;
     await page.reload();
     await page.waitForFunction(() => document.body.dataset.state === 'idle');
@@ -147,12 +149,13 @@ describe('tiny CosyVoice3 in headless Chromium', () => {
     });
     expect(server.requests.slice(before).filter((q) => q.path.startsWith('/models/tiny/'))).toEqual([]);
     expect(r.loaded.engine).toBe('cosyvoice3');
+    expect(r.loaded.modelStore).toBe('opfs');
     expect(r.loaded.cache.misses).toBe(0);
     expect(r.loaded.cache.bytesDownloaded).toBe(0);
     expect(r.loaded.cache.bytesFromCache).toBeGreaterThan(2_000_000);
     expect(r.progress.length).toBeGreaterThan(0);
     expect(r.progress.every((p) => p.cached)).toBe(true);
-  }, 120_000);
+  }, 240_000);
 
   it('client.tune measures this adapter in the Worker and load takes the table; another adapter\'s table fails the load by name', async () => {
     const r = await page.evaluate(async () => {

@@ -1,8 +1,8 @@
 /**
  * The demo page in real headless Chromium (WebGPU on SwiftShader): the test-tone model is downloaded over HTTP
  * (Range reads), synthesized in the Worker on the GPU, streamed into the AudioWorklet; the PCM the page received
- * must match the same engine run in Node (Dawn) to rel-L2 ≤ 1e-4. Then: a reload is served from the Cache API
- * (no model request reaches the server), cancel stops the worker within its ack window, quota and bad-folder
+ * must match the same engine run in Node (Dawn) to rel-L2 ≤ 1e-4. Then: a reload is served from the model store
+ * (OPFS and the Cache API: no model request reaches the server), cancel stops the worker within its ack window, quota and bad-folder
  * errors arrive as typed errors, and a screenshot of the page after playback goes to test-artifacts/.
  */
 import { mkdirSync } from 'node:fs';
@@ -140,7 +140,7 @@ describe('demo page in headless Chromium (test-tone engine)', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('a reload loads the model from the Cache API without any model request', async () => {
+  it('a reload loads the model from the browser\'s model store (OPFS, Cache API) without any model request', async () => {
     const before = server.requests.length;
     await page.reload();
     await waitForState(page, ['idle']);

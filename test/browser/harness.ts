@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import type { ModelSource } from '../../src/browser/model-source.js';
 import { MemorySource } from '../../loader/byte-source.js';
+import { PathSource } from '../../loader/node-source.js';
 import type { ByteSource } from '../../loader/byte-source.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -89,7 +90,7 @@ export interface Browser {
 }
 
 /**
- * A persistent context over a fresh profile folder, so the Cache API survives a page reload within one test.
+ * A persistent context over a fresh profile folder, so the Cache API and OPFS survive a page reload within one test.
  * `webgpu: false` launches a browser without WebGPU (the CPU fallback's test).
  */
 export async function launchChromium(opts: { webgpu?: boolean } = {}): Promise<Browser> {
@@ -114,21 +115,7 @@ export async function launchChromium(opts: { webgpu?: boolean } = {}): Promise<B
 }
 
 /** ModelSource over a local folder (the Node side of the browser comparison). */
-export class DirModelSource implements ModelSource {
-  constructor(readonly base: string) {}
-  async bytes(file: string): Promise<Uint8Array> {
-    return new Uint8Array(readFileSync(join(this.base, file)));
-  }
-  async json<T = unknown>(file: string): Promise<T> {
-    return JSON.parse(readFileSync(join(this.base, file), 'utf8')) as T;
-  }
-  open(file: string): ByteSource {
-    return new MemorySource(new Uint8Array(readFileSync(join(this.base, file))), join(this.base, file));
-  }
-  async exists(file: string): Promise<boolean> {
-    return existsSync(join(this.base, file));
-  }
-}
+export { DirModelSource } from '../../src/browser/dir-model-source.js';
 
 export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);

@@ -74,6 +74,8 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
     console.log(`[browser] CPU fallback (${gpu}; ${r.loaded.threads} threads): ${r.pcm.length} samples in ${r.chunks} chunks; rel-L2 vs Node ${err.toExponential(2)}; load ${r.loaded.loadMs.toFixed(0)} ms; TTFA ${r.done.stats.ttfaMs.toFixed(0)} ms, RTF ${r.done.stats.rtf.toFixed(2)}`);
     expect(r.loaded.backend).toBe('wasm');
     expect(r.loaded.cpuDtype).toBe('f32');
+    // The weights were read in place from OPFS, straight into the (shared) WebAssembly memory.
+    expect(r.loaded.modelStore).toBe('opfs');
     // scripts/serve.mjs makes the page cross-origin isolated, so the GEMMs run on worker threads too (the PCM
     // does not depend on their number: each output is computed by one thread with the same code).
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);

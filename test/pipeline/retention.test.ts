@@ -60,28 +60,41 @@ describe('pipelines release the host tensors they were built from', () => {
     out.dispose();
   });
 
-  it('the browser engine (CosyVoiceEngine.loadWasm over a converted folder)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cv-retain-'));
-    try {
-      await convertModel(TINY_DIR, join(dir, 'c'));
-      // The engine loads its own files: watch the buffers the source hands out (the records are views of them).
-      const src = new DirModelSource(join(dir, 'c'));
-      const seen: object[] = [];
-      const bytes = src.bytes.bind(src);
-      src.bytes = async (file: string) => {
-        const b = await bytes(file);
-        if (file.endsWith('.onnx')) seen.push(Object.assign(b.buffer, { file }));
-        return b;
-      };
-      const engine = await CosyVoiceEngine.loadWasm(src, 'f32');
-      const refs = seen.splice(0).map((s) => [(s as { file: string }).file, new WeakRef(s)] as const);
-      expect(refs.length).toBeGreaterThan(0);
-      const kept: string[] = [];
-      for (const [file, r] of refs) if (!(await collected(r))) kept.push(file);
-      expect(kept).toEqual([]);
-      engine.dispose();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  for (const inPlace of [false, true]) {
+    it(`the browser engine (CosyVoiceEngine.loadWasm over a converted folder, ${inPlace ? 'read in place' : 'read whole'})`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'cv-retain-'));
+      try {
+        await convertModel(TINY_DIR, join(dir, 'c'));
+        // The engine loads its own files: watch the buffers the source hands out (the records are views of them).
+        const src = new DirModelSource(join(dir, 'c'), inPlace);
+        const seen: object[] = [];
+        const bytes = src.bytes.bind(src);
+        src.bytes = async (file: string) => {
+          const b = await bytes(file);
+          if (file.endsWith('.onnx')) seen.push(Object.assign(b.buffer, { file }));
+          return b;
+        };
+        const open = src.open.bind(src);
+        src.open = (file: string) => {
+          const f = open(file);
+          const read = f.read.bind(f);
+          f.read = async (offset: number, length: number) => {
+            const b = await read(offset, length);
+            seen.push(Object.assign(b.buffer, { file }));
+            return b;
+          };
+          return f;
+        };
+        const engine = await CosyVoiceEngine.loadWasm(src, 'f32');
+        const refs = seen.splice(0).map((s) => [(s as { file: string }).file, new WeakRef(s)] as const);
+        expect(refs.length).toBeGreaterThan(0);
+        const kept: string[] = [];
+        for (const [file, r] of refs) if (!(await collected(r))) kept.push(file);
+        expect(kept).toEqual([]);
+        engine.dispose();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
