@@ -29,6 +29,22 @@ describe('EmbeddingTable', () => {
     expect(() => lazy.row(2, new Float32Array(width - 1))).toThrow(/cannot hold 12/);
   });
 
+  for (const [dtype, code] of [['float16', 10], ['bfloat16', 16]] as const) {
+    it(`a file-backed ${dtype} table stays in its file; its rows, widened, equal the in-memory widening`, async () => {
+      const rows = 23, width = 9;
+      const rng = new SeededRng(code);
+      const halves = Uint16Array.from({ length: rows * width }, () => rng.int(0x7c00) | (rng.int(2) << 15)); // finite values, both signs
+      writeFileSync(join(dir, `${dtype}.bin`), new Uint8Array(halves.buffer));
+      writeFileSync(join(dir, `${dtype}.onnx`), modelBytes([externalTensor('embed', code, [rows, width], `${dtype}.bin`, 0, 2 * rows * width)]));
+      const rec = (await loadOnnx(join(dir, `${dtype}.onnx`), { lazy: true })).tensors.get('embed')!;
+      expect(rec.dtype).toBe(dtype);
+      const lazy = EmbeddingTable.of(rec);
+      const mem = EmbeddingTable.of({ name: 'embed', dtype, dims: [rows, width], bytes: new Uint8Array(halves.buffer) });
+      const ids = [22, 0, 7, 7, 13];
+      expect(Array.from(lazy.gather(ids))).toEqual(Array.from(mem.gather(ids)));
+    });
+  }
+
   it('a float16 table is widened into memory', () => {
     const t = EmbeddingTable.of({ name: 'h', dtype: 'float16', dims: [2, 2], bytes: new Uint8Array(Uint16Array.of(0x3c00, 0xc000, 0, 0x3800).buffer) });
     expect(Array.from(t.gather([1, 0]))).toEqual([0, 0.5, 1, -2]);

@@ -1,10 +1,11 @@
 /**
- * An embedding table [rows, width] whose rows are copied out by id. Held in host memory, or, for a float32 record
- * read lazily from its file (loader `lazy`), left there and read a row at a time: Qwen2's text table is 545 MB at
+ * An embedding table [rows, width] whose rows are copied out by id. Held in host memory, or, for a float32, float16
+ * or bfloat16 record read lazily from its file (loader `lazy`), left there and read a row at a time (16-bit rows
+ * widened to f32): Qwen2's text table is 545 MB at
  * full size (a sixth of the model's host memory, a third of the CPU engine's with q8 weights), and a synthesis
  * reads a few hundred of its rows (each read opens the file: ~10-20 µs a row). Browser-safe.
  */
-import { ownFloat32 } from '../../../loader/dtype.js';
+import { bf16ToFloat, halfToFloat, ownFloat32 } from '../../../loader/dtype.js';
 import type { TensorRecord } from '../../../loader/types.js';
 
 export class EmbeddingTable {
@@ -14,13 +15,22 @@ export class EmbeddingTable {
     private readonly read: (id: number, dst: Float32Array) => void,
   ) {}
 
-  /** A [rows, width] record: left in its file when it is a lazy float32 one, else widened to f32 in memory. */
+  /** A [rows, width] record: left in its file when it is a lazy 32- or 16-bit float one, else widened to f32 in memory. */
   static of(t: TensorRecord): EmbeddingTable {
     const [rows, width] = t.dims;
     if (t.dims.length !== 2) throw new RangeError(`embedding ${t.name}: dims [${t.dims}] are not [rows, width]`);
     const readInto = t.readInto;
     if (readInto && t.dtype === 'float32') {
       return new EmbeddingTable(rows, width, (id, dst) => readInto(new Uint8Array(dst.buffer, dst.byteOffset, 4 * width), 4 * id * width));
+    }
+    if (readInto && (t.dtype === 'float16' || t.dtype === 'bfloat16')) {
+      // int8 and fp16 conversions keep the tables in 16 bits: a row is read into `half` and widened.
+      const half = new Uint16Array(width);
+      const widen = t.dtype === 'float16' ? halfToFloat : bf16ToFloat;
+      return new EmbeddingTable(rows, width, (id, dst) => {
+        readInto(new Uint8Array(half.buffer), 2 * id * width);
+        for (let i = 0; i < width; i++) dst[i] = widen(half[i]);
+      });
     }
     return EmbeddingTable.inMemory(ownFloat32(t), rows, width);
   }
