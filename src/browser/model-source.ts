@@ -5,9 +5,9 @@
  * - Small whole files (JSON configs, ONNX graphs) are one GET each, streamed with progress, cached under their URL.
  * - Big files (ONNX external data, weight blobs) are read through `open(file)`. With `opfs`, the file is
  *   downloaded whole into OPFS by Range requests and read there synchronously (loads then leave the weights in it).
- *   Without, it is a ByteSource whose reads are served in fixed blocks (4 MiB by default) fetched with HTTP Range requests; each block is cached under a synthetic key
- *   (`<url>?cosyvoice-block=<i>`), so only the parts a model actually reads are downloaded, and a reload reads the
- *   same blocks back from the cache. The file size is cached too (`?cosyvoice-size`), so a warm reload makes no
+ *   Without, it is a ByteSource whose reads are served in fixed blocks (4 MiB by default) fetched with HTTP Range
+ *   requests; each block is cached under a synthetic key (`<url>?cosyvoice-block=<i>`), so only the parts a model
+ *   actually reads are downloaded, and a reload reads the same blocks back from the cache. The file size is cached too (`?cosyvoice-size`), so a warm reload makes no
  *   network request at all.
  * - A Cache.put that fails for lack of quota becomes a ModelCacheQuotaError (never a hang, never a silent retry).
  * Cache entries are not revalidated: a changed model folder needs clearModelCache() (or a new folder URL).
@@ -77,11 +77,11 @@ export async function clearModelCache(name = MODEL_CACHE_NAME): Promise<boolean>
     await root?.removeEntry(name, { recursive: true });
     removed = !!root;
   } catch (e) {
-    const name = (e as { name?: string }).name;
-    if (name === 'NoModificationAllowedError') {
-      throw new ModelCacheBusyError(`${name}: a Worker still reads the model files in OPFS (${(e as Error).message}); dispose the client (or load another model) first`);
+    const kind = (e as { name?: string }).name;
+    if (kind === 'NoModificationAllowedError') {
+      throw new ModelCacheBusyError(`${kind}: a Worker still reads the model files in OPFS (${(e as Error).message}); dispose the client (or load another model) first`);
     }
-    if (name !== 'NotFoundError') throw e; // NotFoundError: nothing stored there
+    if (kind !== 'NotFoundError') throw e; // NotFoundError: nothing stored there
   }
   return cleared || removed;
 }
@@ -99,6 +99,9 @@ export class HttpModelSource implements ModelSource {
   private readonly sizes = new Map<string, Promise<number>>();
   private readonly inflight = new Map<string, Promise<{ bytes: Uint8Array; cached: boolean }>>();
   private readonly blocksSeen = new Map<string, { blocks: Set<number>; loaded: number }>();
+  /** The OPFS files of this folder, opened on the first open() (`opfs`); closed by close(). */
+  private opfsFiles: Promise<OpfsModelFiles> | null = null;
+  private opfsOpened: OpfsModelFiles | null = null;
 
   constructor(base: string, private readonly opts: HttpModelSourceOptions = {}) {
     this.base = base.endsWith('/') ? base : `${base}/`;
@@ -106,9 +109,6 @@ export class HttpModelSource implements ModelSource {
     this.f = opts.fetch ?? globalThis.fetch.bind(globalThis);
     this.blockBytes = opts.blockBytes ?? DEFAULT_BLOCK_BYTES;
   }
-
-  private opfsFiles: Promise<OpfsModelFiles> | null = null;
-  private opfsOpened: OpfsModelFiles | null = null;
 
   /** Whether files are kept in the Cache API. */
   get cached(): boolean {

@@ -162,6 +162,8 @@ export interface OpfsModelFilesOptions {
 /** The files of one model folder in OPFS. close() closes every handle it opened (the engine that read them is gone). */
 export class OpfsModelFiles {
   private readonly opened: OpfsFile[] = [];
+  /** One open per file: browsers without read-only handles lock a file to its first handle. */
+  private readonly byName = new Map<string, Promise<OpfsFile | null>>();
   private readonly blockBytes: number;
   private readonly parallel: number;
 
@@ -180,7 +182,17 @@ export class OpfsModelFiles {
    * it (the caller reads it some other way). A download that does not fit the quota is a ModelCacheQuotaError,
    * before any request where the browser can tell, and leaves no partial file behind.
    */
-  async file(file: string, dl: OpfsDownload): Promise<OpfsFile | null> {
+  file(file: string, dl: OpfsDownload): Promise<OpfsFile | null> {
+    let f = this.byName.get(file);
+    if (!f) {
+      f = this.openFile(file, dl);
+      this.byName.set(file, f);
+      f.catch(() => this.byName.delete(file));
+    }
+    return f;
+  }
+
+  private async openFile(file: string, dl: OpfsDownload): Promise<OpfsFile | null> {
     const name = encodeURIComponent(file);
     let size = await this.completeSize(name);
     if (size === null) {
@@ -304,5 +316,6 @@ export class OpfsModelFiles {
   /** Closes every file this store opened. */
   close(): void {
     for (const f of this.opened.splice(0)) f.release();
+    this.byName.clear();
   }
 }

@@ -42,6 +42,7 @@ describe('HttpModelSource with OPFS: big files downloaded once, read in place', 
     expect(src.inPlace).toBe(true);
     const f = await src.open('w.bin');
     expect(f.readSync).toBeTypeOf('function');
+    expect(await src.open('w.bin')).toBe(f); // one handle per file
     const ranges = gets(srv.calls).map((c) => c.range);
     expect(ranges.length).toBe(Math.ceil(1000 / BLOCK));
     expect(new Set(ranges).size).toBe(ranges.length);
