@@ -26,6 +26,9 @@ interface GemmExports {
   llmAttention(qg: number, k: number, vt: number, o: number, R: number, n: number, n4: number, D: number, rep: number, pos0: number, scale: number, scratch: number): void;
   llmAttentionScratchBytes(R: number, n4: number): number;
   reserve(bytes: number): number;
+  adaLayerNorm(x: number, y: number, M: number, C: number, T: number, mod: number, modStride: number, shiftAt: number, scaleAt: number, eps: number): void;
+  gatedResidual(h: number, branch: number, M: number, C: number, T: number, mod: number, modStride: number, gateAt: number, rowmask: number): void;
+  rotary(x: number, M: number, T: number, ld: number, col: number, rotDim: number, table: number): void;
 }
 
 export interface CpuKernelOptions {
@@ -108,6 +111,31 @@ export interface CpuMatrix {
   readonly bias: number;
   readonly scales: number;
   readonly owner: CpuKernels;
+}
+
+/**
+ * f32 values that live in one CpuKernels' memory (`resident`): activations a model keeps there between calls, so
+ * that linears, attention and the DiT's elementwise steps read and write them in place, with no copy in or out.
+ */
+export class CpuTensor {
+  constructor(
+    readonly owner: CpuKernels,
+    /** Byte offset in the owner's memory. */
+    readonly offset: number,
+    readonly length: number,
+    readonly name: string,
+  ) {}
+
+  /** A view of the values (make a new one after any call that may grow the memory). */
+  view(): Float32Array {
+    return this.owner.viewOf(this);
+  }
+
+  /** Values [start, start + n) as a tensor of their own (no copy). */
+  slice(start: number, n: number, name = `${this.name}[${start}…]`): CpuTensor {
+    if (!(start >= 0 && n >= 0 && start + n <= this.length)) throw new RangeError(`${this.name}: values [${start}, ${start + n}) outside its ${this.length}`);
+    return new CpuTensor(this.owner, this.offset + 4 * start, n, name);
+  }
 }
 
 export class CpuMemoryError extends RangeError {
@@ -218,11 +246,58 @@ export class CpuKernels {
     return { N, K, name, dtype, w: wo, bias: bo, scales: so, owner: this };
   }
 
-  /** y[M, N] = act(x[M, K] · Wᵀ (+ bias)) ([M, N/2] for 'swiglu'); into `out` when given (length ≥ that). */
-  linear(x: Float32Array, M: number, m: CpuMatrix, out?: Float32Array, act: CpuActivation = 'none'): Float32Array {
+  /** `n` f32 values kept in this module's memory for this instance's life (zeroed), like a matrix. */
+  resident(n: number, name: string): CpuTensor {
+    const o = this.base + this.used;
+    const end = align16(o + 4 * n);
+    this.grow(end - this.base, `resident ${name} [${n}]`);
+    new Float32Array(this.e.memory.buffer, o, n).fill(0);
+    this.used = end - this.base;
+    return new CpuTensor(this, o, n, name);
+  }
+
+  viewOf(t: CpuTensor): Float32Array {
+    return new Float32Array(this.e.memory.buffer, t.offset, t.length);
+  }
+
+  private own(t: CpuTensor, need: number, what: string): number {
+    if (t.owner !== this) throw new ShapeMismatchError(`cpu ${what}: ${t.name} lives in another CpuKernels`);
+    if (t.length < need) throw new ShapeMismatchError(`cpu ${what}: ${t.name} holds ${t.length} values, ${need} needed`);
+    return t.offset;
+  }
+
+  /**
+   * y[M, N] = act(x[M, K] · Wᵀ (+ bias)) ([M, N/2] for 'swiglu'); into `out` when given (length ≥ that). x and out
+   * may be resident tensors: they are then read and written in place.
+   */
+  linear(x: Float32Array | CpuTensor, M: number, m: CpuMatrix, out?: Float32Array | CpuTensor, act: CpuActivation = 'none'): Float32Array {
     if (m.owner !== this) throw new ShapeMismatchError(`cpu linear ${m.name}: the matrix lives in another CpuKernels`);
     if (act === 'swiglu' && m.N % 2) throw new ShapeMismatchError(`cpu linear ${m.name}: swiglu needs an even N (gate and up rows interleaved), got ${m.N}`);
-    return this.run(x, M, m.w, m.bias, m.N, m.K, m.name, out, undefined, ACT_CODE[act], m.dtype === 'q8' ? m.scales : 0);
+    if (act === 'swiglu' && out instanceof CpuTensor) throw new ShapeMismatchError(`cpu linear ${m.name}: a swiglu output cannot be resident`);
+    const xr = x instanceof CpuTensor ? this.own(x, M * m.K, `linear ${m.name}`) : x;
+    const yr = out instanceof CpuTensor ? this.own(out, M * m.N, `linear ${m.name}`) : undefined;
+    return this.run(xr, M, m.w, m.bias, m.N, m.K, m.name, out instanceof CpuTensor ? undefined : out, undefined, ACT_CODE[act], m.dtype === 'q8' ? m.scales : 0, yr);
+  }
+
+  /**
+   * The DiT's AdaLN on resident rows (kernels/wasm/gemm.as.ts adaLayerNorm; src/models/cpu/dit-ops.ts adaLayerNorm's
+   * values but for its f64 sums' order): y = LN(x)·(1 + scale) + shift, item b's chunks in mod at b·modStride.
+   */
+  adaLayerNorm(x: CpuTensor, y: CpuTensor, M: number, C: number, T: number, mod: CpuTensor, modStride: number, shiftAt: number, scaleAt: number, eps: number): void {
+    const B = Math.ceil(M / T);
+    this.e.adaLayerNorm(this.own(x, M * C, 'adaLayerNorm'), this.own(y, M * C, 'adaLayerNorm'), M, C, T, this.own(mod, (B - 1) * modStride + Math.max(shiftAt, scaleAt) + C, 'adaLayerNorm'), modStride, shiftAt, scaleAt, eps);
+  }
+
+  /** h += gate · branch on resident rows (dit-ops.ts gatedResidual's values); rows with rowmask ≤ 0.5 skipped. */
+  gatedResidual(h: CpuTensor, branch: CpuTensor, M: number, C: number, T: number, mod: CpuTensor, modStride: number, gateAt: number, rowmask?: CpuTensor): void {
+    const B = Math.ceil(M / T);
+    const mask = rowmask ? this.own(rowmask, M, 'gatedResidual') : 0;
+    this.e.gatedResidual(this.own(h, M * C, 'gatedResidual'), this.own(branch, M * C, 'gatedResidual'), M, C, T, this.own(mod, (B - 1) * modStride + gateAt + C, 'gatedResidual'), modStride, gateAt, mask);
+  }
+
+  /** The DiT's interleaved rotary in place on resident rows (dit-ops.ts rotaryInPlace's values). */
+  rotary(x: CpuTensor, M: number, T: number, ld: number, col: number, rotDim: number, table: CpuTensor): void {
+    this.e.rotary(this.own(x, M * ld, 'rotary'), M, T, ld, col, rotDim, this.own(table, T * rotDim, 'rotary'));
   }
 
   /**
@@ -280,29 +355,38 @@ export class CpuKernels {
    * heads·dh) → out [B·T, C], softmax(q·kᵀ / √dh) over the keys keymask [B·T] (> 0.5) and, with chunk > 0, the
    * static chunk mask leave visible (a row with none attends to every key); the (b, h) pairs split over the threads.
    */
-  ditAttention(qkv: Float32Array, B: number, T: number, heads: number, dh: number, keymask: Float32Array, chunk: number, out: Float32Array): Float32Array {
+  ditAttention(qkv: Float32Array | CpuTensor, B: number, T: number, heads: number, dh: number, keymask: Float32Array, chunk: number, out: Float32Array | CpuTensor): Float32Array {
     const C = heads * dh;
     if (!(Number.isInteger(B) && Number.isInteger(T) && B >= 1 && T >= 1) || qkv.length < B * T * 3 * C) throw new ShapeMismatchError(`cpu attention: qkv has ${qkv.length} values, expected [${B}·${T}, ${3 * C}]`);
     if (keymask.length < B * T) throw new ShapeMismatchError(`cpu attention: key mask has ${keymask.length} values, expected ${B}·${T}`);
     if (out.length < B * T * C) throw new ShapeMismatchError(`cpu attention: out has ${out.length} values, expected [${B}·${T}, ${C}]`);
     const t = this.threads;
     const parts = t && B * heads > 1 ? t.parts : 1;
-    const qo = this.base + this.used;
+    // Resident qkv and out are used in place; the others are copied into buffers past the resident data.
+    let next = this.base + this.used;
+    const take = (bytes: number) => {
+      const at = next;
+      next = align16(next + bytes);
+      return at;
+    };
+    const qo = qkv instanceof CpuTensor ? this.own(qkv, B * T * 3 * C, 'attention') : take(4 * B * T * 3 * C);
     const e = this.e;
-    const mo = align16(qo + 4 * B * T * 3 * C);
-    const oo = align16(mo + 4 * B * T);
-    const so = align16(oo + 4 * B * T * C);
+    const mo = take(4 * B * T);
+    const oo = out instanceof CpuTensor ? this.own(out, B * T * C, 'attention') : take(4 * B * T * C);
+    const so = take(0);
     const stride = align16(e.ditAttentionScratchBytes(T, dh));
     this.grow(so + parts * stride - this.base, `attention [${B}·${T}, ${3 * C}]`);
     const f = new Float32Array(e.memory.buffer);
-    f.set(qkv.subarray(0, B * T * 3 * C), qo / 4);
+    if (!(qkv instanceof CpuTensor)) f.set(qkv.subarray(0, B * T * 3 * C), qo / 4);
     f.set(keymask.subarray(0, B * T), mo / 4);
     const scale = Math.fround(1 / Math.sqrt(dh));
     if (parts > 1) {
       const words = [qo, oo, T, heads, dh, mo, chunk, new Uint32Array(Float32Array.of(scale).buffer)[0]];
       t!.run({ op: 3, tasks: B * heads, words, scratch: so, stride }, (p) => e.ditAttention(qo, oo, T, heads, dh, mo, chunk, scale, p, p + 1, so));
     } else e.ditAttention(qo, oo, T, heads, dh, mo, chunk, scale, 0, B * heads, so);
-    out.set(new Float32Array(e.memory.buffer, oo, B * T * C));
+    const o = new Float32Array(e.memory.buffer, oo, B * T * C);
+    if (out instanceof CpuTensor) return o;
+    out.set(o);
     return out;
   }
 
@@ -310,17 +394,22 @@ export class CpuKernels {
    * scales ≠ 0: W (at w) is q8 with these scales. x: the rows, copied to `from` (default: past the resident
    * weights), or the byte offset where they already lie (then `from` is where the call's own buffers start).
    */
-  private run(x: Float32Array | number, M: number, w: number, bias: number, N: number, K: number, name: string, out?: Float32Array, from?: number, act = 0, scales = 0): Float32Array {
+  private run(x: Float32Array | number, M: number, w: number, bias: number, N: number, K: number, name: string, out?: Float32Array, from?: number, act = 0, scales = 0, residentY?: number): Float32Array {
     if (!Number.isInteger(M) || M < 0 || (typeof x !== 'number' && x.length < M * K)) throw new ShapeMismatchError(`cpu linear ${name}: x has ${typeof x === 'number' ? '?' : x.length} values, expected [${M}, ${K}]`);
     const No = act === ACT_CODE.swiglu ? N / 2 : N;
     if (out && out.length < M * No) throw new ShapeMismatchError(`cpu linear ${name}: out has ${out.length} values, expected [${M}, ${No}]`);
-    const xo = typeof x === 'number' ? x : (from ?? this.base + this.used);
-    const yo = typeof x === 'number' ? align16(from!) : align16(xo + 4 * M * K);
+    // The call's own buffers, past the resident data (or from `from`): x's copy unless it lies in place, y unless
+    // it goes to a resident tensor, then the q8 scratch.
+    let next = from ?? this.base + this.used;
+    const xo = typeof x === 'number' ? x : next;
+    if (typeof x !== 'number') next = align16(xo + 4 * M * K);
+    const yo = residentY ?? align16(next);
+    if (residentY === undefined) next = align16(yo + 4 * M * N);
     const t = this.threads;
     const cols = t ? t.columnsPerTask(N) : N;
     const split = t !== null && M * N * K >= THREAD_MIN_MACS && N > cols;
     // q8: each thread dequantises blocks of W into its own f32 scratch, past y.
-    const tmp = align16(yo + 4 * M * N);
+    const tmp = align16(next);
     const stride = scales ? align16(this.e.q8ScratchBytes(M, K)) : 0;
     this.grow(tmp + stride * (split ? t!.parts : 1) - this.base, `${name} rows [${M}, ${K}] → [${M}, ${N}]`);
     if (typeof x !== 'number') new Float32Array(this.e.memory.buffer, xo, M * K).set(x.subarray(0, M * K));
@@ -337,6 +426,7 @@ export class CpuKernels {
     } else gemm(0, N);
     if (No !== N) return this.gatherPairs(yo, M, N, split ? cols : N, out);
     const y = new Float32Array(this.e.memory.buffer, yo, M * N);
+    if (residentY !== undefined) return y;
     if (out) {
       out.set(y);
       return out;

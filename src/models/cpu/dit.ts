@@ -9,14 +9,14 @@
  * streaming chunk mask included, runs whole in WebAssembly (CpuKernels.ditAttention). The AdaLN tables depend on t
  * alone and t takes the same 10 values in every solve: they are computed once per t value and cached.
  */
-import type { CpuKernels, CpuMatrix, CpuWeightDtype } from '../../../kernels/cpu-linear.js';
+import type { CpuKernels, CpuMatrix, CpuTensor, CpuWeightDtype } from '../../../kernels/cpu-linear.js';
 import { ditRopeTable } from '../../../kernels/dit-rotary.js';
 import type { EstimatorInputs } from '../../ort/engine.js';
 import type { FlowConfig } from '../flow/config.js';
 import { FlowInputError } from '../flow/errors.js';
 import { timestepSinusoid } from '../flow/schedule.js';
 import { CpuConvPos } from './dit-conv.js';
-import { adaLayerNorm, applyInPlace, gatedResidual, rotaryInPlace, type ModRows } from './dit-ops.js';
+import { applyInPlace } from './dit-ops.js';
 import { EST, fusedQkvFill, type FlowTensorReader } from '../flow/weights.js';
 
 /** Modulation tables kept (t values): the 10 of the solve and a few estimator-only calls. */
@@ -40,28 +40,35 @@ interface Modulation {
 
 const silu = (v: number) => v / (1 + Math.exp(-v));
 
-/** Activations of one call, grown to the largest M seen and reused. */
+/**
+ * Activations of one call, grown to the largest M seen and reused. The input stage (pack, input projection, conv
+ * position embedding) works on host arrays; the transformer blocks on tensors resident in the kernels' memory, so
+ * their linears, attention and elementwise steps pass no activation across to JavaScript.
+ */
 class Scratch {
   rows = 0;
   inp = new Float32Array(0);
   h = new Float32Array(0);
   hs = new Float32Array(0);
   n = new Float32Array(0);
-  qkv = new Float32Array(0);
-  att = new Float32Array(0);
-  o = new Float32Array(0);
-  ff = new Float32Array(0);
   v = new Float32Array(0);
+  /** Resident: residual stream, norm output, q|k|v, attention output, branch output, FF hidden, key mask. */
+  r: Record<'hs' | 'n' | 'qkv' | 'att' | 'o' | 'ff' | 'mask', CpuTensor> | null = null;
 
-  ensure(M: number, cfg: FlowConfig): void {
+  ensure(M: number, cfg: FlowConfig, k: CpuKernels): void {
     if (M <= this.rows) return;
+    // Resident space is never freed (kernels/cpu-linear.ts allocates it like weights): grow by doubling.
+    const rows = Math.max(M, 2 * this.rows, 64);
     const C = cfg.dim;
-    this.inp = new Float32Array(M * (2 * cfg.melDim + cfg.muDim + cfg.spkDim));
-    for (const k of ['h', 'hs', 'n', 'att', 'o'] as const) this[k] = new Float32Array(M * C);
-    this.qkv = new Float32Array(M * 3 * C);
-    this.ff = new Float32Array(M * cfg.ffInner);
-    this.v = new Float32Array(M * cfg.outChannels);
-    this.rows = M;
+    this.inp = new Float32Array(rows * (2 * cfg.melDim + cfg.muDim + cfg.spkDim));
+    for (const key of ['h', 'hs', 'n'] as const) this[key] = new Float32Array(rows * C);
+    this.v = new Float32Array(rows * cfg.outChannels);
+    const res = (n: number, name: string) => k.resident(n, `dit ${name}`);
+    this.r = {
+      hs: res(rows * C, 'hs'), n: res(rows * C, 'n'), qkv: res(rows * 3 * C, 'qkv'), att: res(rows * C, 'att'), o: res(rows * C, 'o'),
+      ff: res(rows * cfg.ffInner, 'ff'), mask: res(rows, 'mask'),
+    };
+    this.rows = rows;
   }
 }
 
@@ -69,6 +76,9 @@ export class CpuDit {
   private readonly mods = new Map<number, Modulation>();
   private readonly s = new Scratch();
   private rope: Float32Array = new Float32Array(0);
+  /** The rotary table and this call's modulation rows ([depth + 1][B][6C]: each block's, then the final 2C), resident. */
+  private ropeResident: CpuTensor | null = null;
+  private modResident: CpuTensor | null = null;
 
   private constructor(
     private readonly k: CpuKernels,
@@ -129,31 +139,37 @@ export class CpuDit {
     this.check(a);
     const M = B * T;
     const C = cfg.dim;
-    s.ensure(M, cfg);
+    s.ensure(M, cfg, k);
     const mods = this.modulation(a.t);
-    const rope = this.ropeTable(T);
+    const modRows = this.residentModulation(mods);
+    const rope = this.residentRope(T);
     this.pack(a);
     k.linear(s.inp, M, w.inProj, s.h);
     w.conv1.run(s.h, B, T, s.n);
     w.conv2.run(s.n, B, T, s.hs, s.h);
+    // From here on the activations stay in the kernels' memory.
+    const r = s.r!;
+    r.hs.view().set(s.hs.subarray(0, M * C));
+    r.mask.view().set(a.mask);
     const chunk = a.streaming ? cfg.staticChunk : 0;
+    const S = 6 * C;
     w.blocks.forEach((bw, l) => {
-      const rows: ModRows = mods.map((m) => m.blocks[l]);
-      adaLayerNorm(s.hs, s.n, M, C, T, rows, 0, C, cfg.lnEps);
-      k.linear(s.n, M, bw.qkv, s.qkv);
-      rotaryInPlace(s.qkv, M, T, 3 * C, 0, cfg.rotDim, rope);
-      rotaryInPlace(s.qkv, M, T, 3 * C, C, cfg.rotDim, rope);
-      k.ditAttention(s.qkv, B, T, cfg.heads, cfg.dimHead, a.mask, chunk, s.att); // the whole attention in WebAssembly
-      k.linear(s.att, M, bw.out, s.o);
-      gatedResidual(s.hs, s.o, M, C, T, rows, 2 * C, a.mask);
-      adaLayerNorm(s.hs, s.n, M, C, T, rows, 3 * C, 4 * C, cfg.lnEps);
-      k.linear(s.n, M, bw.ff1, s.ff, 'gelu_tanh'); // GELU in the GEMM's epilogue, on every thread's slice
-      k.linear(s.ff, M, bw.ff2, s.o);
-      gatedResidual(s.hs, s.o, M, C, T, rows, 5 * C);
+      const mod = modRows.slice(l * B * S, B * S);
+      k.adaLayerNorm(r.hs, r.n, M, C, T, mod, S, 0, C, cfg.lnEps);
+      k.linear(r.n, M, bw.qkv, r.qkv);
+      k.rotary(r.qkv, M, T, 3 * C, 0, cfg.rotDim, rope);
+      k.rotary(r.qkv, M, T, 3 * C, C, cfg.rotDim, rope);
+      k.ditAttention(r.qkv, B, T, cfg.heads, cfg.dimHead, a.mask, chunk, r.att); // the whole attention in WebAssembly
+      k.linear(r.att, M, bw.out, r.o);
+      k.gatedResidual(r.hs, r.o, M, C, T, mod, S, 2 * C, r.mask);
+      k.adaLayerNorm(r.hs, r.n, M, C, T, mod, S, 3 * C, 4 * C, cfg.lnEps);
+      k.linear(r.n, M, bw.ff1, r.ff, 'gelu_tanh'); // GELU in the GEMM's epilogue, on every thread's slice
+      k.linear(r.ff, M, bw.ff2, r.o);
+      k.gatedResidual(r.hs, r.o, M, C, T, mod, S, 5 * C);
     });
-    // AdaLayerNormZero_Final chunks are (scale, shift).
-    adaLayerNorm(s.hs, s.n, M, C, T, mods.map((m) => m.final), C, 0, cfg.lnEps);
-    k.linear(s.n, M, w.projOut, s.v);
+    // AdaLayerNormZero_Final chunks are (scale, shift), stored after the blocks' rows with the same stride.
+    k.adaLayerNorm(r.hs, r.n, M, C, T, modRows.slice(w.blocks.length * B * S, B * S), S, C, 0, cfg.lnEps);
+    k.linear(r.n, M, w.projOut, s.v);
     return this.toChannels(B, T);
   }
 
@@ -195,11 +211,27 @@ export class CpuDit {
     return out;
   }
 
-  /** The rotary table for ≥ T positions (regrown by doubling). */
-  private ropeTable(T: number): Float32Array {
+  /** The rotary table for ≥ T positions (regrown by doubling), resident. */
+  private residentRope(T: number): CpuTensor {
     const half = this.cfg.rotDim / 2;
-    if (this.rope.length < T * half * 2) this.rope = ditRopeTable(this.w.invFreq, Math.max(T, (2 * this.rope.length) / (half * 2), 256));
-    return this.rope;
+    if (this.rope.length < T * half * 2 || !this.ropeResident) {
+      this.rope = ditRopeTable(this.w.invFreq, Math.max(T, (2 * this.rope.length) / (half * 2), 256));
+      this.ropeResident = this.k.resident(this.rope.length, 'dit rope');
+      this.ropeResident.view().set(this.rope);
+    }
+    return this.ropeResident;
+  }
+
+  /** Each batch item's modulation rows, resident: block l's at [l][b][6C], then the final chunks at [depth][b]. */
+  private residentModulation(mods: Modulation[]): CpuTensor {
+    const B = mods.length, S = 6 * this.cfg.dim, L = this.w.blocks.length;
+    if (!this.modResident || this.modResident.length < (L + 1) * B * S) this.modResident = this.k.resident((L + 1) * B * S, 'dit modulation');
+    const v = this.modResident.view();
+    mods.forEach((m, b) => {
+      m.blocks.forEach((row, l) => v.set(row, (l * B + b) * S));
+      v.set(m.final, (L * B + b) * S);
+    });
+    return this.modResident;
   }
 
   /** The modulation of each batch item's t, computing the t values not cached yet in one batch. */
