@@ -23,7 +23,7 @@ interface GemmExports {
   ditAttention(qkv: number, o: number, T: number, heads: number, dh: number, keymask: number, chunk: number, scale: number, p0: number, p1: number, scratch: number): void;
   ditAttentionScratchBytes(T: number, dh: number): number;
   im2col(x: number, cols: number, lin: number, cin: number, k: number, row: number, t0: number, m: number, stride: number, dilation: number, padLeft: number): void;
-  llmAttention(qg: number, k: number, vt: number, o: number, R: number, n: number, n4: number, D: number, rep: number, pos0: number, scale: number, scratch: number): void;
+  llmAttention(qg: number, k: number, vt: number, ldv: number, o: number, R: number, n: number, n4: number, D: number, rep: number, pos0: number, scale: number, scratch: number): void;
   llmAttentionScratchBytes(R: number, n4: number): number;
   reserve(bytes: number): number;
   adaLayerNorm(x: number, y: number, M: number, C: number, T: number, mod: number, modStride: number, shiftAt: number, scaleAt: number, eps: number): void;
@@ -155,8 +155,10 @@ const MT_MEMORY = { initial: 16, maximum: 65536, shared: true } as const;
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
 export class CpuKernels {
-  /** Bytes of resident weights, from the module's first free offset. */
+  /** Bytes of resident weights and tensors, from the module's first free offset. */
   private used = 0;
+  /** Released resident blocks below `used` (byte offset, bytes), sorted by offset, neighbours merged. */
+  private free: { at: number; bytes: number }[] = [];
   private readonly base: number;
 
   private constructor(
@@ -209,6 +211,11 @@ export class CpuKernels {
     this.threads = null;
   }
 
+  /** Bytes of resident weights and tensors (released space inside them included). */
+  get residentBytes(): number {
+    return this.used;
+  }
+
   /** Bytes of WebAssembly memory this instance holds. */
   get memoryBytes(): number {
     return this.e.memory.buffer.byteLength;
@@ -246,14 +253,51 @@ export class CpuKernels {
     return { N, K, name, dtype, w: wo, bias: bo, scales: so, owner: this };
   }
 
-  /** `n` f32 values kept in this module's memory for this instance's life (zeroed), like a matrix. */
+  /**
+   * `n` f32 values kept in this module's memory (zeroed) until release(): a released block of the size or larger
+   * (first fit), else new space past the resident data, like a matrix.
+   */
   resident(n: number, name: string): CpuTensor {
-    const o = this.base + this.used;
-    const end = align16(o + 4 * n);
-    this.grow(end - this.base, `resident ${name} [${n}]`);
+    const bytes = align16(4 * n);
+    const i = this.free.findIndex((f) => f.bytes >= bytes);
+    let o: number;
+    if (i >= 0) {
+      const f = this.free[i];
+      o = f.at;
+      if (f.bytes === bytes) this.free.splice(i, 1);
+      else this.free[i] = { at: f.at + bytes, bytes: f.bytes - bytes };
+    } else {
+      o = this.base + this.used;
+      this.grow(o + bytes - this.base, `resident ${name} [${n}]`);
+      this.used = o + bytes - this.base;
+    }
     new Float32Array(this.e.memory.buffer, o, n).fill(0);
-    this.used = end - this.base;
     return new CpuTensor(this, o, n, name);
+  }
+
+  /** Gives a resident tensor's space back (the tensor must not be used again). */
+  release(t: CpuTensor): void {
+    this.own(t, 0, 'release');
+    let at = t.offset, bytes = align16(4 * t.length);
+    if (this.free.some((f) => at < f.at + f.bytes && f.at < at + bytes)) throw new CpuMemoryError(`cpu kernels: ${t.name} released twice`);
+    // Merge with the neighbours; a block that ends the resident data gives its space back to it.
+    this.free = this.free.filter((f) => {
+      if (f.at + f.bytes === at) {
+        at = f.at;
+        bytes += f.bytes;
+        return false;
+      }
+      if (at + bytes === f.at) {
+        bytes += f.bytes;
+        return false;
+      }
+      return true;
+    });
+    if (at + bytes === this.base + this.used) this.used = at - this.base;
+    else {
+      this.free.push({ at, bytes });
+      this.free.sort((a, b) => a.at - b.at);
+    }
   }
 
   viewOf(t: CpuTensor): Float32Array {
@@ -330,22 +374,32 @@ export class CpuKernels {
    * straight into the module → out [R, D]; row r sees keys 0 … pos0 + ⌊r / rep⌋. On the calling thread: a decode
    * step's groups are small.
    */
-  llmAttention(qg: Float32Array, R: number, keys: Float32Array, n: number, D: number, fillVt: WeightFill, rep: number, pos0: number, out: Float32Array): Float32Array {
+  llmAttention(qg: Float32Array, R: number, keys: Float32Array | CpuTensor, n: number, D: number, values: WeightFill | { vt: CpuTensor; ld: number }, rep: number, pos0: number, out: Float32Array): Float32Array {
     const n4 = (n + 3) & ~3;
     if (qg.length < R * D || keys.length < n * D || out.length < R * D) throw new ShapeMismatchError(`cpu llm attention: qg ${qg.length}, keys ${keys.length}, out ${out.length} values for R=${R} n=${n} D=${D}`);
     if (!(rep >= 1 && pos0 >= 0 && pos0 + Math.ceil(R / rep) <= n)) throw new ShapeMismatchError(`cpu llm attention: rows at ${pos0} … ${pos0 + Math.ceil(R / rep) - 1} see past the ${n} keys`);
+    const resident = typeof values !== 'function';
+    if (resident && !(values.ld >= n4 && values.vt.length >= (D - 1) * values.ld + n4)) throw new ShapeMismatchError(`cpu llm attention: Vᵀ ${values.vt.name} (${values.vt.length} values, rows ${values.ld} apart) cannot hold [${D}, ${n4}]`);
     const e = this.e;
-    const qo = this.base + this.used;
-    const ko = align16(qo + 4 * R * D);
-    const vo = align16(ko + 4 * n * D);
-    const oo = align16(vo + 4 * D * n4);
-    const so = align16(oo + 4 * R * D);
+    // Resident keys and Vᵀ (a KV cache in this memory) are read in place; the others are copied in.
+    let next = this.base + this.used;
+    const take = (bytes: number) => {
+      const at = next;
+      next = align16(next + bytes);
+      return at;
+    };
+    const qo = take(4 * R * D);
+    const ko = keys instanceof CpuTensor ? this.own(keys, n * D, 'llm attention') : take(4 * n * D);
+    const vo = resident ? values.vt.offset : take(4 * D * n4);
+    const oo = take(4 * R * D);
+    const so = take(0);
     this.grow(so + e.llmAttentionScratchBytes(R, n4) - this.base, `llm attention [${R}, ${D}] over ${n} keys`);
     const f = new Float32Array(e.memory.buffer);
     f.set(qg.subarray(0, R * D), qo / 4);
-    f.set(keys.subarray(0, n * D), ko / 4);
-    fillVt(f.subarray(vo / 4, vo / 4 + D * n4));
-    e.llmAttention(qo, ko, vo, oo, R, n, n4, D, rep, pos0, 1 / Math.sqrt(D), so);
+    if (!(keys instanceof CpuTensor)) f.set(keys.subarray(0, n * D), ko / 4);
+    if (!resident) values(f.subarray(vo / 4, vo / 4 + D * n4));
+    else this.own(values.vt, 0, 'llm attention');
+    e.llmAttention(qo, ko, vo, resident ? values.ld : n4, oo, R, n, n4, D, rep, pos0, 1 / Math.sqrt(D), so);
     out.set(f.subarray(oo / 4, oo / 4 + R * D));
     return out;
   }

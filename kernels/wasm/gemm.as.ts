@@ -16,11 +16,11 @@
   return bias != 0 ? load<f32>(bias + (<usize>n << 2)) : 0;
 }
 
-function gemmScalar(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, ldy: i32): void {
+function gemmScalar(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, ldy: i32, ldw: i32): void {
   for (let m = 0; m < M; m++) {
     const xr = x + (<usize>m * <usize>K << 2);
     for (let n = 0; n < N; n++) {
-      const wr = w + (<usize>n * <usize>K << 2);
+      const wr = w + (<usize>n * <usize>ldw << 2);
       let acc: f32 = 0;
       for (let k = 0; k < K; k++) acc += load<f32>(xr + (<usize>k << 2)) * load<f32>(wr + (<usize>k << 2));
       store<f32>(y + ((<usize>m * <usize>ldy + <usize>n) << 2), acc + biasAt(bias, n));
@@ -28,21 +28,21 @@ function gemmScalar(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K
   }
 }
 
-// One row of x against W rows [n0, n1).
-function rowTail(xr: usize, w: usize, bias: usize, yr: usize, n0: i32, n1: i32, K: i32): void {
+// One row of x against W rows [n0, n1), W's rows wb bytes apart.
+function rowTail(xr: usize, w: usize, bias: usize, yr: usize, n0: i32, n1: i32, K: i32, wb: usize): void {
   const kb = <usize>K << 2;
   for (let n = n0; n < n1; n++) {
-    const wr = w + <usize>n * kb;
+    const wr = w + <usize>n * wb;
     let a = f32x4.splat(0);
     for (let k: usize = 0; k < kb; k += 16) a = f32x4.add(a, f32x4.mul(v128.load(xr + k), v128.load(wr + k)));
     store<f32>(yr + (<usize>n << 2), hsum(a) + biasAt(bias, n));
   }
 }
 
-/** Rows x0, x1 (→ y0, y1) against W rows [n0, n1), n1 − n0 a multiple of 4: the 2×4 register block. */
-@inline function pairBlock(x0: usize, x1: usize, y0: usize, y1: usize, w: usize, bias: usize, n0: i32, n1: i32, kb: usize): void {
+/** Rows x0, x1 (→ y0, y1) against W rows [n0, n1) (wb bytes apart), n1 − n0 a multiple of 4: the 2×4 register block. */
+@inline function pairBlock(x0: usize, x1: usize, y0: usize, y1: usize, w: usize, bias: usize, n0: i32, n1: i32, kb: usize, wb: usize): void {
   for (let n = n0; n < n1; n += 4) {
-    const w0 = w + <usize>n * kb, w1 = w0 + kb, w2 = w1 + kb, w3 = w2 + kb;
+    const w0 = w + <usize>n * wb, w1 = w0 + wb, w2 = w1 + wb, w3 = w2 + wb;
     let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
     let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0), a13 = f32x4.splat(0);
     for (let k: usize = 0; k < kb; k += 16) {
@@ -70,9 +70,9 @@ function rowTail(xr: usize, w: usize, bias: usize, yr: usize, n0: i32, n1: i32, 
 }
 
 /** The odd last row x0 (→ y0) against W rows [n0, n1), 4 at a time. */
-@inline function rowBlock(x0: usize, y0: usize, w: usize, bias: usize, n0: i32, n1: i32, kb: usize): void {
+@inline function rowBlock(x0: usize, y0: usize, w: usize, bias: usize, n0: i32, n1: i32, kb: usize, wb: usize): void {
   for (let n = n0; n < n1; n += 4) {
-    const w0 = w + <usize>n * kb, w1 = w0 + kb, w2 = w1 + kb, w3 = w2 + kb;
+    const w0 = w + <usize>n * wb, w1 = w0 + wb, w2 = w1 + wb, w3 = w2 + wb;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
     for (let k: usize = 0; k < kb; k += 16) {
       const u = v128.load(x0 + k);
@@ -133,16 +133,17 @@ function swiglu(y: usize, M: i32, N: i32, ldy: i32): void {
 }
 
 export function gemm(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, ldy: i32, act: i32): void {
-  gemmPlain(x, w, bias, y, M, N, K, ldy);
+  gemmPlain(x, w, bias, y, M, N, K, ldy, K);
   activate(y, M, N, ldy, act);
 }
 
-function gemmPlain(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, ldy: i32): void {
+/** y[M, N] (rows ldy apart) = x[M, K] · W[N, K]ᵀ (+ bias), W's rows ldw ≥ K floats apart. */
+function gemmPlain(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, ldy: i32, ldw: i32): void {
   if (K & 3) {
-    gemmScalar(x, w, bias, y, M, N, K, ldy);
+    gemmScalar(x, w, bias, y, M, N, K, ldy, ldw);
     return;
   }
-  const kb = <usize>K << 2;
+  const kb = <usize>K << 2, wb = <usize>ldw << 2;
   const yb = <usize>ldy << 2;
   const N4 = N & ~3;
   // Without the blocking every pair of rows streams all of W from memory: [384, 1024]·[3072, 1024]ᵀ ran at
@@ -153,11 +154,11 @@ function gemmPlain(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K:
     let m = 0;
     for (; m + 2 <= M; m += 2) {
       const x0 = x + <usize>m * kb, y0 = y + <usize>m * yb;
-      pairBlock(x0, x0 + kb, y0, y0 + yb, w, bias, nb, ne, kb);
+      pairBlock(x0, x0 + kb, y0, y0 + yb, w, bias, nb, ne, kb, wb);
     }
-    if (m < M) rowBlock(x + <usize>m * kb, y + <usize>m * yb, w, bias, nb, ne, kb);
+    if (m < M) rowBlock(x + <usize>m * kb, y + <usize>m * yb, w, bias, nb, ne, kb, wb);
   }
-  for (let m = 0; m < M; m++) rowTail(x + <usize>m * kb, w, bias, y + <usize>m * yb, N4, N, K);
+  for (let m = 0; m < M; m++) rowTail(x + <usize>m * kb, w, bias, y + <usize>m * yb, N4, N, K, wb);
 }
 
 // ---- int8 weights (q8) -------------------------------------------------------------------------------------
@@ -298,10 +299,10 @@ export function gemmQ8(x: usize, wq: usize, sc: usize, bias: usize, y: usize, M:
     let m = 0;
     for (; m + 2 <= M; m += 2) {
       const x0 = x + <usize>m * kb, y0 = y + <usize>m * yb;
-      pairBlock(x0, x0 + kb, y0, y0 + yb, wt, bias, nb, e4, kb);
+      pairBlock(x0, x0 + kb, y0, y0 + yb, wt, bias, nb, e4, kb, kb);
     }
-    if (m < M) rowBlock(x + <usize>m * kb, y + <usize>m * yb, wt, bias, nb, e4, kb);
-    if (e4 < ne) for (let r = 0; r < M; r++) rowTail(x + <usize>r * kb, wt, bias, y + <usize>r * yb, e4, ne, K);
+    if (m < M) rowBlock(x + <usize>m * kb, y + <usize>m * yb, wt, bias, nb, e4, kb, kb);
+    if (e4 < ne) for (let r = 0; r < M; r++) rowTail(x + <usize>r * kb, wt, bias, y + <usize>r * yb, e4, ne, K, kb);
   }
   activate(y, M, N, ldy, act);
 }
@@ -489,9 +490,9 @@ export function ditAttention(qkv: usize, o: usize, T: i32, heads: i32, dh: i32, 
       for (let d = 0; d < dh; d++) store<f32>(vt + ((<usize>d * <usize>Tp + <usize>t) << 2), load<f32>(v + (<usize>d << 2)));
     }
     for (let d = 0; d < dh; d++) for (let t = T; t < Tp; t++) store<f32>(vt + ((<usize>d * <usize>Tp + <usize>t) << 2), 0);
-    gemmPlain(qh, kh, 0, probs, T, T, dh, Tp);
+    gemmPlain(qh, kh, 0, probs, T, T, dh, Tp, dh);
     maskedSoftmax(probs, rowScale, vis, T, Tp, chunk, first, all, scale);
-    gemmPlain(probs, vt, 0, oh, T, dh, Tp, dh);
+    gemmPlain(probs, vt, 0, oh, T, dh, Tp, dh, Tp);
     for (let t = 0; t < T; t++) {
       scaledCopy(oh + <usize>t * hb, o + ((<usize>(b * T + t) * <usize>C + <usize>h * <usize>dh) << 2), dh, load<f32>(rowScale + (<usize>t << 2)));
     }
@@ -511,18 +512,19 @@ export function llmAttentionScratchBytes(R: i32, n4: i32): usize {
 
 /**
  * o [R, D] = softmax(scale · Qg·Kᵀ) · V over the keys row r may see: 0 … pos0 + ⌊r / rep⌋ (causal; every row sees
- * at least key 0). k [n, D], vt [D, n4].
+ * at least key 0). k [n, D]; vt [D, n4] with rows ldv ≥ n4 floats apart (the KV cache's own Vᵀ rows: columns n …
+ * n4 − 1 must be finite, the probabilities there are 0).
  */
-export function llmAttention(qg: usize, k: usize, vt: usize, o: usize, R: i32, n: i32, n4: i32, D: i32, rep: i32, pos0: i32, scale: f32, scratch: usize): void {
+export function llmAttention(qg: usize, k: usize, vt: usize, ldv: i32, o: usize, R: i32, n: i32, n4: i32, D: i32, rep: i32, pos0: i32, scale: f32, scratch: usize): void {
   const probs = (scratch + 15) & ~15;
   const rowScale = probs + ((<usize>R * <usize>n4) << 2);
-  gemmPlain(qg, k, 0, probs, R, n, D, n4);
+  gemmPlain(qg, k, 0, probs, R, n, D, n4, D);
   // Columns ≥ n were never written: the causal mask drops them with the later keys.
   for (let r = 0; r < R; r++) {
     const row = probs + ((<usize>r * <usize>n4) << 2);
     store<f32>(rowScale + (<usize>r << 2), softmaxRow(row, n4, min<i32>(n, pos0 + r / rep + 1), 0, true, scale));
   }
-  gemmPlain(probs, vt, 0, o, R, D, n4, D);
+  gemmPlain(probs, vt, 0, o, R, D, n4, D, ldv);
   for (let r = 0; r < R; r++) {
     const row = o + ((<usize>r * <usize>D) << 2);
     scaledCopy(row, row, D, load<f32>(rowScale + (<usize>r << 2)));

@@ -50,24 +50,27 @@ export async function llmDecode(e: Engine, p: LlmPrompt, pick: Pick, maxSteps?: 
   const limit = Math.min(maxLen, maxSteps ?? Infinity);
   const s = await e.llmSession();
   const tr: DecodeTrace = { tokens: [], stepLogits: [], stepLogp: [], stepHidden: [], stepCacheLen: [], stepTokens: [] };
-  let input = await llmInput(e, p);
-  for (let i = 0; i < limit; i++) {
-    const T = input.length / c.hidden;
-    tr.stepCacheLen.push(s.cacheLen);
-    const r = await s.step(input, T);
-    const logits = r.logits.slice((T - 1) * c.headSize, T * c.headSize);
-    tr.stepLogits.push(logits);
-    tr.stepHidden.push(r.hidden.slice((T - 1) * c.hidden, T * c.hidden));
-    const logp = logSoftmax(logits);
-    tr.stepLogp.push(logp.slice());
-    if (i < minLen) logp[c.speechTokenSize] = -Infinity; // upstream masks index S (= sos in CosyVoice3)
-    const tok = pick(logp, tr.tokens);
-    tr.stepTokens.push(tok);
-    if (tok >= c.stopFrom) break;
-    tr.tokens.push(tok);
-    input = await e.embedSpeech([tok]);
+  try {
+    let input = await llmInput(e, p);
+    for (let i = 0; i < limit; i++) {
+      const T = input.length / c.hidden;
+      tr.stepCacheLen.push(s.cacheLen);
+      const r = await s.step(input, T);
+      const logits = r.logits.slice((T - 1) * c.headSize, T * c.headSize);
+      tr.stepLogits.push(logits);
+      tr.stepHidden.push(r.hidden.slice((T - 1) * c.hidden, T * c.hidden));
+      const logp = logSoftmax(logits);
+      tr.stepLogp.push(logp.slice());
+      if (i < minLen) logp[c.speechTokenSize] = -Infinity; // upstream masks index S (= sos in CosyVoice3)
+      const tok = pick(logp, tr.tokens);
+      tr.stepTokens.push(tok);
+      if (tok >= c.stopFrom) break;
+      tr.tokens.push(tok);
+      input = await e.embedSpeech([tok]);
+    }
+  } finally {
+    s.dispose();
   }
-  s.dispose();
   return tr;
 }
 

@@ -60,6 +60,29 @@ describe('CpuLlm sessions (tiny official weights)', () => {
     whole.dispose();
   });
 
+  it('KV caches live in the kernels\' memory and are given back: many sessions cost the memory of one', async () => {
+    const H = llm.cfg.hidden;
+    const run = async () => {
+      const s = llm.session();
+      // Three growths of the cache (64 → 128 → 256), then decode steps.
+      await s.step(embeds.slice(0, 100 * H), 100);
+      for (let i = 0; i < 60; i++) await s.step(embeds.slice(i * H, (i + 1) * H), 1);
+      expect(s.cacheLen).toBe(160);
+      s.dispose();
+    };
+    const before = llm.residentBytes;
+    await run();
+    expect(llm.residentBytes).toBe(before);
+    const live = llm.session();
+    await live.step(embeds.slice(0, 100 * H), 100);
+    const held = llm.residentBytes - before;
+    // 128 positions of K and Vᵀ for every layer.
+    expect(held).toBe(llm.cfg.layers * 2 * llm.cfg.kvHeads * 128 * llm.cfg.headDim * 4);
+    for (let i = 0; i < 12; i++) await run();
+    live.dispose();
+    expect(llm.residentBytes).toBe(before);
+  });
+
   it('sessions are independent, and a disposed session or a misshaped step throws', async () => {
     const H = llm.cfg.hidden;
     const a = llm.session(), b = llm.session();

@@ -274,6 +274,15 @@ describe('CpuKernels.llmAttention (one kv group of the LLM, causal, in WebAssemb
     }, rep, pos0, out);
     expectClose(out.subarray(0, R * D), ref(qg, keys, vals, R, n, D, rep, pos0), { atol: 2e-6, rtol: 1e-5, label: `llm attention rep ${rep} rows ${rows} n ${n}` });
     expect(out[R * D]).toBe(9);
+    // The KV cache's way: keys and Vᵀ resident, Vᵀ rows `ld` > n4 apart, read in place; the same bits.
+    const ld = n4 + 12;
+    const kt = k.resident(n * D, 'keys'), vt = k.resident(D * ld, 'vt');
+    kt.view().set(keys);
+    const v = vt.view().fill(1e30);
+    for (let d = 0; d < D; d++) for (let j = 0; j < n; j++) v[d * ld + j] = vals[j * D + d];
+    const inPlace = k.llmAttention(qg, R, kt, n, D, { vt, ld }, rep, pos0, new Float32Array(R * D));
+    expect(Array.from(inPlace)).toEqual(Array.from(out.subarray(0, R * D)));
+    expect(() => k.llmAttention(qg, R, kt, n, D, { vt, ld: n4 - 4 }, rep, pos0, new Float32Array(R * D))).toThrow(/cannot hold/);
   });
 
   it('refuses rows that would see past the keys', async () => {

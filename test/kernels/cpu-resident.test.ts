@@ -121,3 +121,24 @@ describe('CPU resident tensors and the DiT elementwise steps in WebAssembly', ()
     expect(() => k.adaLayerNorm(t, t, 1, 12, 1, t, 0, 0, 0, 1e-6)).toThrow(/holds 10 values, 12 needed/);
   });
 });
+
+describe('CpuKernels resident space: release and reuse', () => {
+  it('released blocks are reused first-fit, merged with their neighbours, and given back at the end', async () => {
+    const k = await CpuKernels.create({ threads: 1 });
+    const a = k.resident(100, 'a'), b = k.resident(50, 'b'), c = k.resident(100, 'c');
+    const end = c.offset + 400;
+    k.release(a);
+    const d = k.resident(60, 'd'); // fits in a's block
+    expect(d.offset).toBe(a.offset);
+    expect(Array.from(d.view()).every((v) => v === 0)).toBe(true);
+    k.release(b);
+    k.release(d); // a's rest, b and d merge into one block before c
+    const e = k.resident(150, 'e');
+    expect(e.offset).toBe(a.offset);
+    k.release(c); // the last block: the resident data shrinks instead
+    expect(k.resident(10, 'f').offset).toBe(c.offset);
+    expect(end).toBeGreaterThan(c.offset);
+    k.release(e);
+    expect(() => k.release(e)).toThrow(/e released twice/);
+  });
+});

@@ -1,15 +1,16 @@
 /**
- * The CPU LLM's KV cache and causal GQA attention. Each kv group runs in one WebAssembly call
- * (CpuKernels.llmAttention) with the query heads that share it stacked as rows, so each cached K/V block is copied
- * into the module once per group instead of once per query head, and the scores and probabilities never leave it:
+ * The CPU LLM's KV cache and causal GQA attention. The cache lives in the WebAssembly memory (resident tensors of
+ * the LLM's CpuKernels), and each kv group runs in one call (CpuKernels.llmAttention) with the query heads that
+ * share it stacked as rows, reading the cached K and Vᵀ in place: no cache byte crosses per step, and the scores
+ * and probabilities never leave the module:
  *
  *   Qg     [R, D]  = q rows of the `rep` heads of group g, for a chunk of time rows (R = rows·rep)
  *   scores [R, n]  = Qg · Kgᵀ                      (Kg = cached keys [n, D], contiguous in the cache)
  *   P      [R, n4] = causal softmax(scores / √D) (SIMD exp), zero past each row's last key up to n4 = n rounded
  *                    up to 4 (the GEMM's SIMD path needs K % 4 == 0)
- *   out    [R, D]  = P · Vg = P · (Vgᵀ)ᵀ            (Vgᵀ [D, n4] written from the transposed V cache into the module)
+ *   out    [R, D]  = P · Vg = P · (Vgᵀ)ᵀ            (Vgᵀ [D, n4]: the cache's transposed V rows, `cap` apart)
  */
-import type { CpuKernels } from '../../../kernels/cpu-linear.js';
+import type { CpuKernels, CpuTensor } from '../../../kernels/cpu-linear.js';
 import type { ScratchPool } from './scratch.js';
 
 export class KvCacheError extends Error {
@@ -21,17 +22,18 @@ const CHUNK_ROWS = 64;
 
 /**
  * One session's cache, per layer: K [Hkv, cap, D] (a head's keys are the contiguous W of q·Kᵀ) and Vᵀ
- * [Hkv, D, cap] (a head's values by dim, so Vgᵀ rows are contiguous runs). `cap` is a power of two ≥ 64 (thus a
- * multiple of 4, so n4 ≤ cap) and doubles when full; unwritten slots stay 0.
+ * [Hkv, D, cap] (a head's values by dim: Vgᵀ's rows, `cap` apart), resident in the kernels' memory. `cap` is a
+ * power of two ≥ 64 (thus a multiple of 4, so n4 ≤ cap) and doubles when full (the old space released); unwritten
+ * slots stay 0. dispose() releases it all.
  */
 export class KvCache {
   len = 0;
   cap = 0;
-  private k: Float32Array[] = [];
-  private vt: Float32Array[] = [];
+  private k: CpuTensor[] = [];
+  private vt: CpuTensor[] = [];
   private disposed = false;
 
-  constructor(readonly layers: number, readonly kvHeads: number, readonly D: number) {}
+  constructor(private readonly kern: CpuKernels, readonly layers: number, readonly kvHeads: number, readonly D: number) {}
 
   /** Room for n positions: a larger capacity moves every head's rows to the new stride. */
   reserve(n: number): void {
@@ -41,13 +43,17 @@ export class KvCache {
     while (cap < n) cap *= 2;
     const { kvHeads: G, D, cap: old } = this;
     for (let l = 0; l < this.layers; l++) {
-      const k = new Float32Array(G * cap * D), vt = new Float32Array(G * D * cap);
+      const kt = this.kern.resident(G * cap * D, `kv cache K ${l}`), vtt = this.kern.resident(G * D * cap, `kv cache Vᵀ ${l}`);
       if (old) {
-        for (let g = 0; g < G; g++) k.set(this.k[l].subarray(g * old * D, (g * old + this.len) * D), g * cap * D);
-        for (let r = 0; r < G * D; r++) vt.set(this.vt[l].subarray(r * old, r * old + this.len), r * cap);
+        // Views after both allocations: growing the memory may have replaced its buffer.
+        const [k, vt, ok, ovt] = [kt.view(), vtt.view(), this.k[l].view(), this.vt[l].view()];
+        for (let g = 0; g < G; g++) k.set(ok.subarray(g * old * D, (g * old + this.len) * D), g * cap * D);
+        for (let r = 0; r < G * D; r++) vt.set(ovt.subarray(r * old, r * old + this.len), r * cap);
+        this.kern.release(this.k[l]);
+        this.kern.release(this.vt[l]);
       }
-      this.k[l] = k;
-      this.vt[l] = vt;
+      this.k[l] = kt;
+      this.vt[l] = vtt;
     }
     this.cap = cap;
   }
@@ -55,7 +61,7 @@ export class KvCache {
   /** Stores k, v [T, Hkv, D] (k already rotated) of layer l at positions start … start+T−1 (reserved). */
   write(l: number, k: Float32Array, v: Float32Array, T: number, start: number): void {
     const { kvHeads: G, D, cap } = this;
-    const K = this.k[l], Vt = this.vt[l];
+    const K = this.k[l].view(), Vt = this.vt[l].view();
     for (let t = 0; t < T; t++) {
       for (let g = 0; g < G; g++) {
         const src = (t * G + g) * D;
@@ -65,20 +71,18 @@ export class KvCache {
     }
   }
 
-  /** Keys [n, D] of group g in layer l (a view). */
-  keys(l: number, g: number, n: number): Float32Array {
-    const o = g * this.cap * this.D;
-    return this.k[l].subarray(o, o + n * this.D);
+  /** Keys [n, D] of group g in layer l, in place. */
+  keys(l: number, g: number, n: number): CpuTensor {
+    return this.k[l].slice(g * this.cap * this.D, n * this.D);
   }
 
-  /** Vgᵀ [D, n4] of layer l into `dst` (contiguous rows of n4 values). */
-  valuesT(l: number, g: number, n4: number, dst: Float32Array): void {
-    const { D, cap } = this;
-    const Vt = this.vt[l];
-    for (let d = 0; d < D; d++) dst.set(Vt.subarray((g * D + d) * cap, (g * D + d) * cap + n4), d * n4);
+  /** Vgᵀ of layer l in place: D rows of `cap` values (the first n4 of each read). */
+  valuesT(l: number, g: number): { vt: CpuTensor; ld: number } {
+    return { vt: this.vt[l].slice(g * this.D * this.cap, this.D * this.cap), ld: this.cap };
   }
 
   dispose(): void {
+    if (!this.disposed) for (const t of [...this.k, ...this.vt]) this.kern.release(t);
     this.k = [];
     this.vt = [];
     this.cap = 0;
@@ -117,6 +121,6 @@ function attendGroup(a: AttentionArgs, g: number, t0: number, t1: number): void 
   // Qg [R, D]: the group's heads are one contiguous block of rep·D in each q row.
   const qg = scratch.get('attn.qg', R * D);
   for (let t = t0; t < t1; t++) qg.set(q.subarray(t * heads * D + g * block, t * heads * D + (g + 1) * block), (t - t0) * block);
-  const o = kern.llmAttention(qg, R, cache.keys(l, g, n), n, D, (dst) => cache.valuesT(l, g, n4, dst), rep, start + t0, scratch.get('attn.out', R * D));
+  const o = kern.llmAttention(qg, R, cache.keys(l, g, n), n, D, cache.valuesT(l, g), rep, start + t0, scratch.get('attn.out', R * D));
   for (let t = t0; t < t1; t++) out.set(o.subarray((t - t0) * block, (t - t0 + 1) * block), t * heads * D + g * block);
 }

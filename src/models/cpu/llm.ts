@@ -1,6 +1,7 @@
 /**
  * The CosyVoice3 speech-token LLM on the CPU (spec §3.2): the Qwen2 body in TypeScript with every projection and
- * the speech head through the WASM SIMD GEMM (kernels/cpu-linear.ts, weights resident), per-session KV caches.
+ * the speech head through the WASM SIMD GEMM (kernels/cpu-linear.ts, weights resident), per-session KV caches
+ * resident beside them.
  *
  * Per layer, over the T new rows x [T, H] at positions start … start+T−1:
  *   xn = RMSNorm₁(x);  q, k, v = xn·Wqᵀ + bq, xn·Wkᵀ + bk, xn·Wvᵀ + bv      [T, Hq·D], [T, Hkv·D] ×2
@@ -23,6 +24,9 @@ import { loadCpuLlmWeights, type CpuLlmLayer, type CpuLlmWeights } from './llm-w
 export class CpuLlmInputError extends RangeError {
   override name = 'CpuLlmInputError';
 }
+
+/** Gives back the cache of a session dropped without dispose() (KvCache.dispose runs once either way). */
+const droppedSessions = new FinalizationRegistry<KvCache>((cache) => cache.dispose());
 
 export class CpuLlm {
   /** [rows, D] RoPE cos/sin table, regrown (doubling) when a session passes its last position. */
@@ -54,17 +58,30 @@ export class CpuLlm {
     return this.gather(this.w.speechEmbedding, ids, this.cfg.speechVocab, 'speech');
   }
 
-  /** A KV-cached session: step(embeds [T, H], T) → logits [T, S+200], hidden (after the final norm) [T, H]. */
+  /**
+   * A KV-cached session: step(embeds [T, H], T) → logits [T, S+200], hidden (after the final norm) [T, H]. Its
+   * cache lives in the kernels' memory until dispose() (or, for a session dropped undisposed, its collection).
+   */
   session(): LlmSession {
     const c = this.cfg;
-    const cache = new KvCache(c.layers, c.kvHeads, c.headDim);
-    return {
+    const cache = new KvCache(this.kern, c.layers, c.kvHeads, c.headDim);
+    const session: LlmSession = {
       get cacheLen() {
         return cache.len;
       },
       step: async (embeds: Float32Array, T: number) => this.forward(cache, embeds, T),
-      dispose: () => cache.dispose(),
+      dispose: () => {
+        cache.dispose();
+        droppedSessions.unregister(session);
+      },
     };
+    droppedSessions.register(session, cache, session);
+    return session;
+  }
+
+  /** Bytes the weights and live KV caches hold in the kernels' memory. */
+  get residentBytes(): number {
+    return this.kern.residentBytes;
   }
 
   /** Stops the GEMM worker threads. */
