@@ -2,7 +2,9 @@
  * The CPU engine's matrix kernel through WebAssembly SIMD (kernels/wasm/gemm.as.ts): y[M, N] = x[M, K] · W[N, K]ᵀ
  * (+ bias), f32 arithmetic. Weights are copied once into the module's memory (`matrix`) and stay resident, as f32
  * or as int8 with a scale per 32 values (q8: a quarter of the bytes; kernels/quant.ts's values); each call copies
- * only x in and y out. One `CpuKernels` is one WebAssembly memory (at most 4 GiB): give each model its own.
+ * only x in and y out, and not even those for resident tensors (`resident`: activations and KV caches a model keeps
+ * in this memory, released and reused like a heap). One `CpuKernels` is one WebAssembly memory (at most 4 GiB):
+ * give each model its own.
  * With threads (kernels/cpu-threads.ts) that memory is shared and a call's output columns are split among worker
  * threads; the result is the same bit for bit.
  *

@@ -96,7 +96,10 @@ export interface LoadedInfo {
   shaderF16: boolean;
   loadMs: number;
   cache: CacheCounters;
-  /** Where the big model files were kept: read in place from OPFS, whole from the Cache API, or not kept. */
+  /**
+   * Where the big model files were kept: in OPFS and read in place (a file another tab held goes through the Cache
+   * API), whole from the Cache API, or not kept.
+   */
   modelStore: 'opfs' | 'cache' | 'none';
 }
 
