@@ -66,25 +66,17 @@ export function coalesce(list: PendingExternal[], o: CoalesceOptions): PendingEx
 /** Opens a location (already validated and normalised, relative to the model folder). */
 export type OpenSource = (relPath: string, info: LoaderErrorInfo) => Promise<ByteSource>;
 
-/**
- * Bytes of a parsed model's external tensors, after checking that they and its inline tensors stay under `maxBytes`
- * together (before any read; loader/node.ts's lazy loads check the same way).
- */
-export function externalBytes(parsed: ParsedOnnx, maxBytes = DEFAULT_MAX_TOTAL_BYTES, file?: string): number {
-  let inline = 0;
-  for (const t of parsed.model.tensors.values()) inline += t.bytes.length;
-  let extTotal = 0;
-  for (const p of parsed.external) extTotal += p.ref.length;
-  if (inline + extTotal > maxBytes) {
-    throw new SizeLimitError(`model needs ${inline + extTotal} bytes of tensors, limit is ${maxBytes}`, { file });
-  }
-  return extTotal;
-}
-
 export async function resolveExternal(parsed: ParsedOnnx, open: OpenSource, opts: ExternalOptions = {}): Promise<OnnxModel> {
   const { model, external } = parsed;
   const file = opts.file;
-  const extTotal = externalBytes(parsed, opts.maxBytes, file);
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_TOTAL_BYTES;
+  let inline = 0;
+  for (const t of model.tensors.values()) inline += t.bytes.length;
+  let extTotal = 0;
+  for (const p of external) extTotal += p.ref.length;
+  if (inline + extTotal > maxBytes) {
+    throw new SizeLimitError(`model needs ${inline + extTotal} bytes of tensors, limit is ${maxBytes}`, { file });
+  }
   const byLocation = new Map<string, typeof external>();
   for (const p of external) {
     const rel = safeRelativeLocation(p.ref.location, { file, tensor: p.ref.name });

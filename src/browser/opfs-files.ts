@@ -304,11 +304,7 @@ export class OpfsModelFiles {
       await this.dir.removeEntry(name).catch(() => undefined);
       throw e instanceof ModelCacheQuotaError ? e : new ModelCacheQuotaError(file, size, (e as Error).message);
     } finally {
-      try {
-        h.close();
-      } catch {
-        // closed above
-      }
+      h.close(); // a no-op when the quota path closed it already (sync access handles close once)
     }
     return true;
   }

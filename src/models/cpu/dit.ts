@@ -57,8 +57,9 @@ class Scratch {
 
   ensure(M: number, cfg: FlowConfig, k: CpuKernels): void {
     if (M <= this.rows) return;
-    // Resident space is never freed (kernels/cpu-linear.ts allocates it like weights): grow by doubling.
+    // Grown by doubling; the smaller tensors are given back.
     const rows = Math.max(M, 2 * this.rows, 64);
+    if (this.r) for (const t of Object.values(this.r)) k.release(t);
     const C = cfg.dim;
     this.inp = new Float32Array(rows * (2 * cfg.melDim + cfg.muDim + cfg.spkDim));
     for (const key of ['h', 'hs', 'n'] as const) this[key] = new Float32Array(rows * C);
@@ -75,7 +76,6 @@ class Scratch {
 export class CpuDit {
   private readonly mods = new Map<number, Modulation>();
   private readonly s = new Scratch();
-  private rope: Float32Array = new Float32Array(0);
   /** The rotary table and this call's modulation rows ([depth + 1][B][6C]: each block's, then the final 2C), resident. */
   private ropeResident: CpuTensor | null = null;
   private modResident: CpuTensor | null = null;
@@ -214,18 +214,23 @@ export class CpuDit {
   /** The rotary table for ≥ T positions (regrown by doubling), resident. */
   private residentRope(T: number): CpuTensor {
     const half = this.cfg.rotDim / 2;
-    if (this.rope.length < T * half * 2 || !this.ropeResident) {
-      this.rope = ditRopeTable(this.w.invFreq, Math.max(T, (2 * this.rope.length) / (half * 2), 256));
-      this.ropeResident = this.k.resident(this.rope.length, 'dit rope');
-      this.ropeResident.view().set(this.rope);
+    const have = this.ropeResident?.length ?? 0;
+    if (have < T * half * 2) {
+      const table = ditRopeTable(this.w.invFreq, Math.max(T, (2 * have) / (half * 2), 256));
+      if (this.ropeResident) this.k.release(this.ropeResident);
+      this.ropeResident = this.k.resident(table.length, 'dit rope');
+      this.ropeResident.view().set(table);
     }
-    return this.ropeResident;
+    return this.ropeResident!;
   }
 
   /** Each batch item's modulation rows, resident: block l's at [l][b][6C], then the final chunks at [depth][b]. */
   private residentModulation(mods: Modulation[]): CpuTensor {
     const B = mods.length, S = 6 * this.cfg.dim, L = this.w.blocks.length;
-    if (!this.modResident || this.modResident.length < (L + 1) * B * S) this.modResident = this.k.resident((L + 1) * B * S, 'dit modulation');
+    if (!this.modResident || this.modResident.length < (L + 1) * B * S) {
+      if (this.modResident) this.k.release(this.modResident);
+      this.modResident = this.k.resident((L + 1) * B * S, 'dit modulation');
+    }
     const v = this.modResident.view();
     mods.forEach((m, b) => {
       m.blocks.forEach((row, l) => v.set(row, (l * B + b) * S));

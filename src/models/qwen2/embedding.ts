@@ -1,9 +1,9 @@
 /**
  * An embedding table [rows, width] whose rows are copied out by id. Held in host memory, or, for a float32, float16
  * or bfloat16 record read lazily from its file (loader `lazy`), left there and read a row at a time (16-bit rows
- * widened to f32): Qwen2's text table is 545 MB at
- * full size (a sixth of the model's host memory, a third of the CPU engine's with q8 weights), and a synthesis
- * reads a few hundred of its rows (each read opens the file: ~10-20 µs a row). Browser-safe.
+ * widened to f32): Qwen2's text table is 545 MB at full size (a sixth of the model's host memory, a third of the
+ * CPU engine's with q8 weights), and a synthesis reads a few hundred of its rows (each read opens the file: ~10-20
+ * µs a row). Browser-safe.
  */
 import { bf16ToFloat, halfToFloat, ownFloat32 } from '../../../loader/dtype.js';
 import type { TensorRecord } from '../../../loader/types.js';
