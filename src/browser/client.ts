@@ -76,7 +76,7 @@ export class CosyVoiceWorkerClient {
   private onMessage(m: FromWorker): void {
     switch (m.type) {
       case 'progress':
-        (this.pendingLoad ?? this.pendingTune)?.onProgress?.({ file: m.file, loaded: m.loaded, total: m.total, cached: m.cached });
+        (this.pendingLoad ?? this.pendingTune)?.onProgress?.({ file: m.file, loaded: m.loaded, total: m.total, cached: m.cached, stage: m.stage });
         break;
       case 'tuned': {
         const { type: _t, ...info } = m;

@@ -19,6 +19,7 @@ import type { SyncReader } from '../../loader/range-record.js';
 import { OpfsModelFiles, opfsDirectory, type OpfsDirectory, type OpfsModelFilesOptions } from './opfs-files.js';
 import { isQuotaError, ModelCacheBusyError, ModelCacheQuotaError, ModelFetchError } from './errors.js';
 import type { CacheCounters, ProgressInfo } from './protocol.js';
+import type { LoadProgress } from '../pipeline/types.js';
 
 export const MODEL_CACHE_NAME = 'cosyvoice-webgpu-models-v1';
 export const DEFAULT_BLOCK_BYTES = 4 << 20;
@@ -37,6 +38,8 @@ export interface ModelSource {
   open(file: string): ByteSource | Promise<ByteSource>;
   exists(file: string): Promise<boolean>;
   readonly inPlace?: boolean;
+  /** Progress of the weights of graph `p.file` read in place (loadOnnxFromSource calls it for `inPlace` sources). */
+  readProgress?(p: LoadProgress): void;
   /** Closes the files open() opened (after the engine that reads them is gone). */
   close?(): void;
 }
@@ -102,6 +105,9 @@ export class HttpModelSource implements ModelSource {
   /** The OPFS files of this folder, opened on the first open() (`opfs`); closed by close(). */
   private opfsFiles: Promise<OpfsModelFiles> | null = null;
   private opfsOpened: OpfsModelFiles | null = null;
+  /** The last in-place read progress reported per graph file; none after endLoad(). */
+  private readonly readReported = new Map<string, number>();
+  private loadEnded = false;
 
   constructor(base: string, private readonly opts: HttpModelSourceOptions = {}) {
     this.base = base.endsWith('/') ? base : `${base}/`;
@@ -130,7 +136,24 @@ export class HttpModelSource implements ModelSource {
   }
 
   progress(file: string, loaded: number, total: number, cached: boolean): void {
-    this.opts.onProgress?.({ file, loaded, total, cached });
+    this.opts.onProgress?.({ file, loaded, total, cached, stage: 'fetch' });
+  }
+
+  /**
+   * Reports in-place reads until endLoad(), in steps of at least 1% of the file (an int8 folder's weights are
+   * read a MiB at a time: thousands of reads), and always the first and the last.
+   */
+  readProgress(p: LoadProgress): void {
+    if (this.loadEnded || !this.opts.onProgress) return;
+    const last = this.readReported.get(p.file);
+    if (last !== undefined && p.loaded < p.total && p.loaded - last < p.total / 100) return;
+    this.readReported.set(p.file, p.loaded);
+    this.opts.onProgress({ ...p, cached: true, stage: 'read' });
+  }
+
+  /** The engine is built: reads after this (the text table's rows, as synthesis needs them) are not load progress. */
+  endLoad(): void {
+    this.loadEnded = true;
   }
 
   private async get(file: string, url: string, init?: RequestInit): Promise<Response> {
@@ -389,6 +412,8 @@ export async function loadOnnxFromSource(src: ModelSource, file: string): Promis
   const bytes = graph?.readSync ? await graph.read(0, await graph.size()) : await src.bytes(file);
   const parsed = parseOnnxModel(bytes, file, { external: 'defer' });
   const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/') + 1) : '';
-  const model = await resolveExternal(parsed, async (rel) => src.open(dir + rel), { file, lazy: src.inPlace });
+  // Progress names the graph: its weights are counted as the engine reads them, from whichever data files.
+  const onProgress = src.inPlace && src.readProgress ? (p: LoadProgress) => src.readProgress!({ ...p, file }) : undefined;
+  const model = await resolveExternal(parsed, async (rel) => src.open(dir + rel), { file, lazy: src.inPlace, onProgress });
   return graph?.readSync ? leaveInlineInFile(model, bytes, graph as ByteSource & SyncReader) : model;
 }

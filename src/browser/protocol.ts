@@ -75,9 +75,17 @@ export interface WorkerStreamOptions {
   window?: number;
 }
 
-/** Progress of one model file; `cached` when the bytes came from the cache instead of the network. */
+/**
+ * Progress of one model file, in two stages:
+ * - `fetch`: the file's bytes arriving, `cached` when they came from OPFS or the Cache API instead of the network;
+ * - `read` (OPFS only): the weights of graph `file` read in place into the engine (its GPU uploads or WebAssembly
+ *   memory), `total` being every byte of its external data. Reported while the load runs, in about 1% steps. The
+ *   Qwen2 text table stays in its file and is read a row at a time during synthesis, so `llm.onnx` ends below its
+ *   total: `loaded` ends the load.
+ */
 export interface ProgressInfo extends LoadProgress {
   cached: boolean;
+  stage: 'fetch' | 'read';
 }
 
 export interface LoadedInfo {

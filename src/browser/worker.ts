@@ -93,6 +93,7 @@ async function loadWasm(url: string, options: WorkerLoadOptions, t0: number): Pr
   unload();
   const src = await openSource(url, options);
   engine = await createWasmEngine(src, { engine: options.engine, cpuDtype: options.cpuDtype });
+  src.endLoad();
   post({ type: 'loaded', engine: engine.name, backend: 'wasm', threads: defaultCpuThreads(), cpuDtype: options.cpuDtype ?? 'f32', sampleRate: engine.sampleRate, adapter: WASM_ADAPTER, adapterLabel: adapterLabel(WASM_ADAPTER), shaderF16: false, loadMs: now() - t0, cache: { ...src.counters }, modelStore: modelStore(src) });
 }
 
@@ -112,6 +113,7 @@ async function load(url: string, options: WorkerLoadOptions): Promise<void> {
   // A fresh context per model: an engine's dispose() releases everything its context created.
   ctx = new GpuContext(handle);
   engine = await createEngine(src, ctx, { engine: options.engine, disableF16: options.disableF16, dtype: options.dtype, tuning: options.tuning });
+  src.endLoad();
   post({
     type: 'loaded',
     engine: engine.name,

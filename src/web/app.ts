@@ -85,19 +85,24 @@ function log(line: string): void {
 
 const kb = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} kB`);
 
+/** One bar over both stages: the files arriving (fetch), then their weights read in place (read, OPFS only). */
 function showProgress(): void {
-  const byFile = new Map<string, ProgressInfo>();
-  for (const p of demo.progress) byFile.set(p.file, p);
-  let loaded = 0;
-  let total = 0;
-  let cached = 0;
-  for (const p of byFile.values()) {
-    loaded += p.loaded;
-    total += p.total;
-    if (p.cached) cached++;
+  const last = new Map<string, ProgressInfo>();
+  for (const p of demo.progress) last.set(`${p.stage}:${p.file}`, p);
+  const sum = { fetch: { loaded: 0, total: 0, files: 0, cached: 0 }, read: { loaded: 0, total: 0, files: 0, cached: 0 } };
+  for (const p of last.values()) {
+    const s = sum[p.stage];
+    s.loaded += p.loaded;
+    s.total += p.total;
+    s.files++;
+    if (p.cached) s.cached++;
   }
-  ui.progress.value = total ? loaded / total : 0;
-  ui.progressText.textContent = `${kb(loaded)} of ${kb(total)} · ${byFile.size} file(s), ${cached} from cache · ${demo.progress.length} progress events`;
+  const { fetch, read } = sum;
+  ui.progress.value = fetch.total + read.total ? (fetch.loaded + read.loaded) / (fetch.total + read.total) : 0;
+  ui.progressText.textContent =
+    `${kb(fetch.loaded)} of ${kb(fetch.total)} · ${fetch.files} file(s), ${fetch.cached} from cache` +
+    (read.files ? ` · weights read in place ${kb(read.loaded)} of ${kb(read.total)}` : '') +
+    ` · ${demo.progress.length} progress events`;
 }
 
 async function ensureLoaded(): Promise<LoadedInfo> {
@@ -119,6 +124,7 @@ async function ensureLoaded(): Promise<LoadedInfo> {
   demo.loaded = info;
   demo.loadedKey = key;
   showProgress();
+  ui.progress.value = 1; // the text table's rows are read later, as synthesis needs them
   ui.progressText.textContent += ` · loaded in ${info.loadMs.toFixed(0)} ms (downloaded ${kb(info.cache.bytesDownloaded)}, cache hits ${info.cache.hits}, files kept in ${info.modelStore === 'opfs' ? 'OPFS, read in place' : info.modelStore === 'cache' ? 'the Cache API' : 'no cache'})`;
   ui.adapter.textContent = info.adapterLabel;
   const has = info.adapter.features.includes('shader-f16');

@@ -143,8 +143,8 @@ describe('tiny CosyVoice3 in headless Chromium', () => {
     await page.reload();
     await page.waitForFunction(() => document.body.dataset.state === 'idle');
     const r = await page.evaluate(async () => {
-      const progress: { cached: boolean }[] = [];
-      const loaded = await (globalThis as any).cosyvoiceDemo.client.load('./models/tiny/', (p: { cached: boolean }) => progress.push(p), { dtype: 'f32' });
+      const progress: { cached: boolean; stage: string; file: string; loaded: number; total: number }[] = [];
+      const loaded = await (globalThis as any).cosyvoiceDemo.client.load('./models/tiny/', (p: (typeof progress)[number]) => progress.push(p), { dtype: 'f32' });
       return { loaded, progress };
     });
     expect(server.requests.slice(before).filter((q) => q.path.startsWith('/models/tiny/'))).toEqual([]);
@@ -155,6 +155,17 @@ describe('tiny CosyVoice3 in headless Chromium', () => {
     expect(r.loaded.cache.bytesFromCache).toBeGreaterThan(2_000_000);
     expect(r.progress.length).toBeGreaterThan(0);
     expect(r.progress.every((p) => p.cached)).toBe(true);
+    // The weights were read from OPFS into place, and each graph reported it as it went (stage 'read').
+    for (const graph of ['llm.onnx', 'flow.onnx', 'hift.onnx']) {
+      const reads = r.progress.filter((p) => p.stage === 'read' && p.file === graph);
+      expect(reads.length, graph).toBeGreaterThan(2);
+      expect(reads.every((p, i) => p.loaded <= p.total && (i === 0 || p.loaded > reads[i - 1].loaded)), graph).toBe(true);
+      // Flow and HiFT read every weight (not the converter's STFT bases, which the runtime computes: 0.4% of
+      // hift.onnx's data at tiny size); the LLM leaves its text table in the file.
+      const { loaded, total } = reads.at(-1)!;
+      if (graph === 'llm.onnx') expect(loaded).toBeGreaterThan(0);
+      else expect(loaded / total, `${graph}: ${loaded} of ${total}`).toBeGreaterThan(0.99);
+    }
   }, 240_000);
 
   it('client.tune measures this adapter in the Worker and load takes the table; another adapter\'s table fails the load by name', async () => {

@@ -28,7 +28,7 @@ describe('HttpModelSource', () => {
     expect(gets.map((c) => c.range).sort()).toEqual([...new Set(gets.map((c) => c.range))].sort()); // no block twice
     expect(gets.length).toBe(Math.ceil(1000 / 128));
     expect(src.counters.bytesDownloaded).toBe(1000);
-    expect(progress.at(-1)).toEqual({ file: 'w.bin', loaded: 1000, total: 1000, cached: false });
+    expect(progress.at(-1)).toEqual({ file: 'w.bin', loaded: 1000, total: 1000, cached: false, stage: 'fetch' });
     expect(await src.json('h.json')).toEqual({ a: 1 });
 
     const srv2 = fakeServer(files);

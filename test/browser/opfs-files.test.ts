@@ -47,7 +47,7 @@ describe('HttpModelSource with OPFS: big files downloaded once, read in place', 
     expect(ranges.length).toBe(Math.ceil(1000 / BLOCK));
     expect(new Set(ranges).size).toBe(ranges.length);
     expect(src.counters.bytesDownloaded).toBe(1000);
-    expect(progress.at(-1)).toEqual({ file: 'w.bin', loaded: 1000, total: 1000, cached: false });
+    expect(progress.at(-1)).toEqual({ file: 'w.bin', loaded: 1000, total: 1000, cached: false, stage: 'fetch' });
     for (const [o, n] of [[0, 10], [120, 20], [250, 300], [999, 1], [0, 1000]]) {
       const dst = new Uint8Array(n);
       f.readSync!(dst, o, {});
@@ -66,7 +66,7 @@ describe('HttpModelSource with OPFS: big files downloaded once, read in place', 
     expect(all).toEqual(weights);
     expect(srv2.calls).toEqual([]);
     expect(warm.counters).toMatchObject({ misses: 0, bytesDownloaded: 0, bytesFromCache: 1000 });
-    expect(progress2).toEqual([{ file: 'w.bin', loaded: 1000, total: 1000, cached: true }]);
+    expect(progress2).toEqual([{ file: 'w.bin', loaded: 1000, total: 1000, cached: true, stage: 'fetch' }]);
     warm.close();
   });
 
@@ -150,6 +150,42 @@ describe('HttpModelSource with OPFS: big files downloaded once, read in place', 
     src.close();
     expect(() => lazy.tensors.get('w')!.readInto!(new Uint8Array(16))).toThrow(SourceReadError);
     expect(() => lazy.tensors.get('w')!.readInto!(new Uint8Array(16))).toThrow(/m\.onnx\.data.*tensor w|tensor w.*m\.onnx\.data/);
+  });
+
+  it('reports the in-place reads of a graph\'s weights as stage "read", in ≥1% steps, until endLoad()', async () => {
+    // 300 external tensors of 64 B in two data files: 19,200 B, so a 1% step is 192 B (3 tensors).
+    const n = 300;
+    const d1 = randomBytes(64 * 200, 5);
+    const d2 = randomBytes(64 * 100, 6);
+    const model = {
+      'g.onnx': modelBytes(Array.from({ length: n }, (_, i) => (i < 200 ? externalTensor(`t${i}`, 1, [16], 'g.onnx.data', i * 64, 64) : externalTensor(`t${i}`, 1, [16], 'g2.onnx.data', (i - 200) * 64, 64)))),
+      'g.onnx.data': d1,
+      'g2.onnx.data': d2,
+    };
+    const progress: ProgressInfo[] = [];
+    const src = source(new FakeOpfs(), fakeServer(model).fetch, { progress });
+    const m = await loadOnnxFromSource(src, 'g.onnx');
+    const reads = () => progress.filter((p) => p.stage === 'read');
+    // Nothing is read at load: one event at 0 of the whole.
+    expect(reads()).toEqual([{ file: 'g.onnx', loaded: 0, total: 64 * n, cached: true, stage: 'read' }]);
+    const dst = new Uint8Array(64);
+    for (let i = 0; i < n; i++) {
+      m.tensors.get(`t${i}`)!.readInto!(dst);
+      expect(dst).toEqual((i < 200 ? d1 : d2).subarray((i % 200) * 64, (i % 200) * 64 + 64));
+    }
+    const r = reads();
+    const steps = r.slice(1).map((p, i) => p.loaded - r[i].loaded);
+    if (!steps.every((s) => s >= 192 || r.at(-1)!.loaded === 64 * n)) throw new Error(`steps under 1%: ${steps.filter((s) => s < 192).slice(0, 5)}`);
+    expect(r.length).toBeGreaterThanOrEqual(90);
+    expect(r.length).toBeLessThanOrEqual(102);
+    expect(r.at(-1)).toEqual({ file: 'g.onnx', loaded: 64 * n, total: 64 * n, cached: true, stage: 'read' });
+    expect(r.every((p, i) => i === 0 || p.loaded > r[i - 1].loaded)).toBe(true);
+    // After the engine is built, row reads (the text table's) are not load progress.
+    src.endLoad();
+    const before = progress.length;
+    m.tensors.get('t0')!.readInto!(dst);
+    expect(progress.length).toBe(before);
+    src.close();
   });
 
   it('clearModelCache removes the OPFS folder too', async () => {
