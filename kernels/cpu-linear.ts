@@ -31,6 +31,11 @@ interface GemmExports {
   adaLayerNorm(x: number, y: number, M: number, C: number, T: number, mod: number, modStride: number, shiftAt: number, scaleAt: number, eps: number): void;
   gatedResidual(h: number, branch: number, M: number, C: number, T: number, mod: number, modStride: number, gateAt: number, rowmask: number): void;
   rotary(x: number, M: number, T: number, ld: number, col: number, rotDim: number, table: number): void;
+  snake(x: number, y: number, L: number, C: number, alpha: number): void;
+  leakyRelu(x: number, y: number, n: number, slope: number): void;
+  addInto(y: number, a: number, n: number): void;
+  addSumInto(y: number, a: number, b: number, n: number): void;
+  divideBy(x: number, n: number, d: number): void;
 }
 
 export interface CpuKernelOptions {
@@ -348,26 +353,55 @@ export class CpuKernels {
 
   /**
    * Conv1d over time-major x [lin, cin] as im2col GEMMs against `m` [Cout, row] (W permuted to tap-major rows of
-   * k·cin values, zero-padded to row): out [lout, Cout]. x is copied into the module once; the im2col rows are
-   * built there (kernels/wasm/gemm.as.ts im2col), `chunkRows` output times per GEMM call.
+   * k·cin values, zero-padded to row): out [lout, Cout]. An array x is copied into the module once, a resident one
+   * read in place; the im2col rows are built there (kernels/wasm/gemm.as.ts im2col), `chunkRows` output times per
+   * GEMM call, each written straight into a resident `out`.
    */
-  conv(x: Float32Array, lin: number, cin: number, k: number, m: CpuMatrix, g: { stride: number; dilation: number; padLeft: number }, out: Float32Array, lout: number, chunkRows: number): Float32Array {
+  conv(x: Float32Array | CpuTensor, lin: number, cin: number, k: number, m: CpuMatrix, g: { stride: number; dilation: number; padLeft: number }, out: Float32Array | CpuTensor, lout: number, chunkRows: number): void {
     if (m.owner !== this) throw new ShapeMismatchError(`cpu conv ${m.name}: the matrix lives in another CpuKernels`);
     if (x.length < lin * cin) throw new ShapeMismatchError(`cpu conv ${m.name}: x holds ${x.length} values, [${lin}, ${cin}] expected`);
     if (out.length < lout * m.N) throw new ShapeMismatchError(`cpu conv ${m.name}: out holds ${out.length} values, [${lout}, ${m.N}] expected`);
     if (m.K < k * cin) throw new ShapeMismatchError(`cpu conv ${m.name}: rows of ${m.K} values cannot hold ${k} taps × ${cin} channels`);
-    const xo = this.base + this.used;
-    const co = align16(xo + 4 * lin * cin);
+    const inPlace = x instanceof CpuTensor;
+    const yo = out instanceof CpuTensor ? this.own(out, lout * m.N, `conv ${m.name}`) : undefined;
+    const xo = inPlace ? this.own(x, lin * cin, `conv ${m.name}`) : this.base + this.used;
+    const co = inPlace ? this.base + this.used : align16(xo + 4 * lin * cin);
     const rows = Math.max(1, Math.min(chunkRows, lout));
     const next = align16(co + 4 * rows * m.K);
     this.grow(next - this.base, `conv ${m.name} input [${lin}, ${cin}]`);
-    new Float32Array(this.e.memory.buffer, xo, lin * cin).set(x.subarray(0, lin * cin));
+    if (!inPlace) new Float32Array(this.e.memory.buffer, xo, lin * cin).set(x.subarray(0, lin * cin));
     for (let t0 = 0; t0 < lout; t0 += rows) {
       const r = Math.min(rows, lout - t0);
       this.e.im2col(xo, co, lin, cin, k, m.K, t0, r, g.stride, g.dilation, g.padLeft);
-      this.run(co, r, m.w, m.bias, m.N, m.K, m.name, out.subarray(t0 * m.N, (t0 + r) * m.N), next, 0, m.dtype === 'q8' ? m.scales : 0);
+      const scales = m.dtype === 'q8' ? m.scales : 0;
+      if (yo !== undefined) this.run(co, r, m.w, m.bias, m.N, m.K, m.name, undefined, next, 0, scales, yo + 4 * t0 * m.N);
+      else this.run(co, r, m.w, m.bias, m.N, m.K, m.name, (out as Float32Array).subarray(t0 * m.N, (t0 + r) * m.N), next, 0, scales);
     }
-    return out;
+  }
+
+  /**
+   * HiFT's Snake on resident rows [L, C] (src/models/cpu/hift-dsp.ts snake's bits): y = x + inv·sin²(α·x), alpha
+   * [2, C] resident (the α row, then packSnakeAlpha's inv row). y may be x.
+   */
+  snake(x: CpuTensor, y: CpuTensor, L: number, C: number, alpha: CpuTensor): void {
+    this.e.snake(this.own(x, L * C, 'snake'), this.own(y, L * C, 'snake'), L, C, this.own(alpha, 2 * C, 'snake'));
+  }
+
+  /** y = LeakyReLU(x) over n resident values (hift-dsp.ts leakyRelu's bits); y may be x. */
+  leakyRelu(x: CpuTensor, y: CpuTensor, n: number, slope: number): void {
+    this.e.leakyRelu(this.own(x, n, 'leakyRelu'), this.own(y, n, 'leakyRelu'), n, slope);
+  }
+
+  /** y += a (+ b, summed first in f64: JavaScript's `y[i] += a[i] + b[i]`) over n resident values. */
+  addInto(y: CpuTensor, a: CpuTensor, n: number, b?: CpuTensor): void {
+    if (b) this.e.addSumInto(this.own(y, n, 'addInto'), this.own(a, n, 'addInto'), this.own(b, n, 'addInto'), n);
+    else this.e.addInto(this.own(y, n, 'addInto'), this.own(a, n, 'addInto'), n);
+  }
+
+  /** x /= d over n resident values; d must be an f32 (the quotient then has the f64 quotient's bits). */
+  divideBy(x: CpuTensor, n: number, d: number): void {
+    if (Math.fround(d) !== d || d === 0) throw new RangeError(`cpu divideBy: ${d} is not a non-zero f32`);
+    this.e.divideBy(this.own(x, n, 'divideBy'), n, d);
   }
 
   /**

@@ -616,6 +616,10 @@ export function rotary(x: usize, M: i32, T: i32, ld: i32, col: i32, rotDim: i32,
   }
 }
 
+// ---- HiFT's elementwise steps (lib/hift-ops.as.ts) ---------------------------------------------------------------------
+
+export { snake, leakyRelu, addInto, addSumInto, divideBy } from './lib/hift-ops.as';
+
 // ---- im2col ---------------------------------------------------------------------------------------------------
 
 /**

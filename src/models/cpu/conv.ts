@@ -12,10 +12,11 @@
  * and a polyphase upsampler's output [Lin, u·Cout] (phase-major channels) is the upsampled [u·Lin, Cout] as is.
  *
  * The GEMM takes its SIMD path only when K % 4 == 0, so rows are padded with zero columns to a multiple of 4
- * (e.g. the 18-channel k1 source downsampler). x is copied into the WASM memory once and the im2col rows are built
- * there (CpuKernels.conv), in chunks of rows so that the im2col buffer stays at 4 MiB, whatever the utterance length.
+ * (e.g. the 18-channel k1 source downsampler). x is copied into the WASM memory once (or read in place when it is a
+ * resident tensor, as HiFT's activations are) and the im2col rows are built there (CpuKernels.conv), in chunks of
+ * rows so that the im2col buffer stays at 4 MiB, whatever the utterance length.
  */
-import type { CpuKernels, CpuMatrix } from '../../../kernels/cpu-linear.js';
+import type { CpuKernels, CpuMatrix, CpuTensor } from '../../../kernels/cpu-linear.js';
 import { ShapeMismatchError } from '../../gpu/errors.js';
 
 /**
@@ -71,10 +72,11 @@ export class CpuConvs {
     return { name, cout, cin, k, row, matrix };
   }
 
-  /** out [lout, Cout] = conv(x [lin, Cin]); `out` must not alias `x`. */
-  run(c: CpuConvWeight, x: Float32Array, lin: number, out: Float32Array, lout: number, g: ConvGeometry = {}): Float32Array {
+  /** out [lout, Cout] = conv(x [lin, Cin]), either an array or resident (read / written in place); `out` must not alias `x`. */
+  run<T extends Float32Array | CpuTensor>(c: CpuConvWeight, x: Float32Array | CpuTensor, lin: number, out: T, lout: number, g: ConvGeometry = {}): T {
     const rows = Math.max(2, Math.floor(CHUNK_FLOATS / c.row));
     const geometry = { stride: g.stride ?? 1, dilation: g.dilation ?? 1, padLeft: g.padLeft ?? 0 };
-    return this.kernels.conv(x, lin, c.cin, c.k, c.matrix, geometry, out, lout, rows);
+    this.kernels.conv(x, lin, c.cin, c.k, c.matrix, geometry, out, lout, rows);
+    return out;
   }
 }

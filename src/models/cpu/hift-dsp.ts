@@ -2,8 +2,9 @@
  * The HiFT pieces around the convolutions, on the CPU over time-major data ([L, C], row = one time):
  * NSF source merge, source STFT, Snake, LeakyReLU, spectrum head + iSTFT. Same math as the WGSL kernels
  * (shaders/sinegen.wgsl, stft.wgsl, istft.wgsl, snake.wgsl); sums run in float64 and are stored as f32, well
- * inside the vocoder's 1e-3 tolerance. None is a matrix product; at full size they take about a tenth of HiFT's
- * CPU time, most of it Snake (hence sinSquared).
+ * inside the vocoder's 1e-3 tolerance. None is a matrix product. snake and leakyRelu are the references of the
+ * WebAssembly steps the engine runs on its resident activations (kernels/wasm/lib/hift-ops.as.ts, the same bits:
+ * test/kernels/cpu-hift-ops.test.ts); in JavaScript they took about a quarter of a full-size call.
  */
 /**
  * Source merge: s[n] = tanh(Σ_h lin[h]·(frames[f, h] + frames[f, H]·U[n, h]) + lin[H]), f = ⌊n / spf⌋.

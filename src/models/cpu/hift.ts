@@ -1,7 +1,9 @@
 /**
  * CausalHiFTGenerator.inference on the CPU: the same stages, padding and streaming trims as the WebGPU forward
  * (src/models/hift/forward.ts, which documents the data flow), with every convolution a GEMM through the WASM
- * kernel (src/models/cpu/conv.ts) on time-major activations [L, C].
+ * kernel (src/models/cpu/conv.ts) on time-major activations [L, C]. The stage activations live in the kernels'
+ * memory: the convolutions read and write them in place, and the Snake, LeakyReLU and residual sums run there
+ * (CpuKernels.snake etc.), so between conv_pre and conv_post no activation crosses to JavaScript.
  *
  *   f0      F0 predictor in float64 (f0-wasm.ts, or f0.ts when the module is missing)
  *   source  per-frame sines (source.ts) merged with the noise table: s [L]; its STFT S [F, N+2]
@@ -14,7 +16,7 @@
  * [Lin, u·C] output is the upsampled [u·Lin, C] in time-major order.
  */
 import { foldUpsampleWeight, packSnakeAlpha } from '../../../kernels/conv1d.js';
-import { CpuKernels, type CpuKernelOptions } from '../../../kernels/cpu-linear.js';
+import { CpuKernels, type CpuKernelOptions, type CpuTensor } from '../../../kernels/cpu-linear.js';
 import { stftTables } from '../../../kernels/stft.js';
 import type { HiftOutputs } from '../../ort/engine.js';
 import type { ModelFiles } from '../../pipeline/model-files.js';
@@ -26,7 +28,7 @@ import { stageElements } from '../hift/scratch.js';
 import { sourceFrameTable } from '../hift/source.js';
 import { loadHiftWeights, type ConvWeight, type HiftWeights, type ResBlockWeight } from '../hift/weights.js';
 import { CpuConvs, type CpuConvWeight } from './conv.js';
-import { Istft, leakyRelu, mergeSource, snake, stftTimeMajor } from './hift-dsp.js';
+import { Istft, mergeSource, stftTimeMajor } from './hift-dsp.js';
 import { ScratchPool } from './scratch.js';
 
 /** Upstream's magnitude clip before the iSTFT. */
@@ -40,9 +42,9 @@ interface CpuResBlock {
   dilations: readonly number[];
   convs1: CpuConvWeight[];
   convs2: CpuConvWeight[];
-  /** packSnakeAlpha pairs [C, 2] */
-  alpha1: Float32Array[];
-  alpha2: Float32Array[];
+  /** resident [2, C]: the α row, then packSnakeAlpha's 1/(α+1e-9) row */
+  alpha1: CpuTensor[];
+  alpha2: CpuTensor[];
 }
 
 interface CpuStage {
@@ -68,14 +70,17 @@ interface CallShape {
   samples: number;
 }
 
-/** Stage activations: each [L, C] with C·L ≤ stageElements(cfg, frames). */
+/**
+ * Stage activations, resident in the kernels' memory (the convolutions read and write them in place, the Snake,
+ * LeakyReLU and residual sums run there too): each [L, C] with C·L ≤ stageElements(cfg, frames).
+ */
 const STAGE_BUFFERS = ['x', 'xs', 'd', 'si', 'sx', 'a', 'p', 'q'] as const;
 type StageBuffer = (typeof STAGE_BUFFERS)[number];
 
 export class CpuHift {
   /** Reused across calls, reallocated only when a call needs more. */
   private stageCap = 0;
-  private stageBufs = {} as Record<StageBuffer, Float32Array>;
+  private stageBufs = {} as Record<StageBuffer, CpuTensor>;
   private readonly pool = new ScratchPool();
 
   private constructor(
@@ -95,14 +100,21 @@ export class CpuHift {
     const w = loadHiftWeights(files.hift, cfg);
     const convs = new CpuConvs(await CpuKernels.create(opts));
     const conv = (c: ConvWeight) => convs.weight(c.w, c.bias, c.cout, c.cin, c.k, c.name);
+    const alpha = (a: Float32Array, name: string): CpuTensor => {
+      const pairs = packSnakeAlpha(a), C = a.length;
+      const t = convs.kernels.resident(2 * C, name);
+      const v = t.view();
+      for (let c = 0; c < C; c++) (v[c] = pairs[2 * c]), (v[C + c] = pairs[2 * c + 1]);
+      return t;
+    };
     const resblock = (rb: ResBlockWeight): CpuResBlock => ({
       channels: rb.channels,
       k: rb.k,
       dilations: rb.dilations,
       convs1: rb.convs1.map(conv),
       convs2: rb.convs2.map(conv),
-      alpha1: rb.alpha1.map(packSnakeAlpha),
-      alpha2: rb.alpha2.map(packSnakeAlpha),
+      alpha1: rb.alpha1.map((a, m) => alpha(a, `${rb.convs1[m].name}.alpha1`)),
+      alpha2: rb.alpha2.map((a, m) => alpha(a, `${rb.convs2[m].name}.alpha2`)),
     });
     const nk = cfg.resblockKernels.length;
     const stages = cfg.upsampleRates.map((u, i): CpuStage => {
@@ -150,7 +162,7 @@ export class CpuHift {
     });
 
     const y = this.pool.get('y', len * NC);
-    leakyRelu(b.xs, len * ch, POST_SLOPE, b.a);
+    this.kernels.leakyRelu(b.xs, b.a, len * ch, POST_SLOPE);
     this.convs.run(this.post, b.a, len, y, len, { padLeft: this.post.k - 1 });
     const speech = this.istft.run(y, len, sh.samples, MAG_CLIP, cfg.audioLimit, new Float32Array(sh.samples));
     return { speech, source: source.slice(0, L), f0 };
@@ -186,14 +198,14 @@ export class CpuHift {
     this.convs.run(st.down, spec, fk, b.d, Li, { stride: st.stride, padLeft: st.stride - 1 });
     this.resblock(st.sourceRes, b.d, Li, b.si, false);
     // Trunk: LeakyReLU, then the polyphase upsampler ([lin, u·C] ≡ [u·lin, C]), one row later on the last stage.
-    leakyRelu(b.xs, lin * cin, this.cfg.lreluSlope, b.a);
-    this.convs.run(st.up, b.a, lin, last ? b.x.subarray(C) : b.x, lin, { padLeft: st.up.k - 1 });
-    if (last) b.x.copyWithin(0, 2 * C, 3 * C); // ReflectionPad1d((1, 0)) prepends time 1
+    const k = this.kernels;
+    k.leakyRelu(b.xs, b.a, lin * cin, this.cfg.lreluSlope);
+    this.convs.run(st.up, b.a, lin, last ? b.x.slice(C, b.x.length - C) : b.x, lin, { padLeft: st.up.k - 1 });
+    if (last) b.x.view().copyWithin(0, 2 * C, 3 * C); // ReflectionPad1d((1, 0)) prepends time 1
     const n = Li * C;
-    for (let i = 0; i < n; i++) b.x[i] += b.si[i];
+    k.addInto(b.x, b.si, n);
     st.res.forEach((rb, j) => this.resblock(rb, b.x, Li, b.xs, j > 0));
-    const inv = st.res.length;
-    for (let i = 0; i < n; i++) b.xs[i] /= inv;
+    k.divideBy(b.xs, n, st.res.length);
     return Li;
   }
 
@@ -201,26 +213,32 @@ export class CpuHift {
    * dest = ResBlock(x) (or dest += with accumulate), x and dest [L, C], distinct. Per dilation d:
    * x ← x + conv₂(Snake₂(conv₁,d(Snake₁(x)))), both convs causal (left pads (k−1)·d and k−1).
    */
-  private resblock(rb: CpuResBlock, x: Float32Array, L: number, dest: Float32Array, accumulate: boolean): void {
-    const b = this.stageBufs, C = rb.channels, k = rb.k, n = L * C;
+  private resblock(rb: CpuResBlock, x: CpuTensor, L: number, dest: CpuTensor, accumulate: boolean): void {
+    const b = this.stageBufs, C = rb.channels, k = rb.k, n = L * C, kern = this.kernels;
     let input = x;
     rb.dilations.forEach((d, m) => {
-      snake(input, rb.alpha1[m], L, C, b.sx);
+      kern.snake(input, b.sx, L, C, rb.alpha1[m]);
       this.convs.run(rb.convs1[m], b.sx, L, b.a, L, { dilation: d, padLeft: (k - 1) * d });
-      snake(b.a, rb.alpha2[m], L, C, b.a);
+      kern.snake(b.a, b.a, L, C, rb.alpha2[m]);
       const last = m === rb.dilations.length - 1;
       // The output ping-pongs between p and q (never the buffer it reads as residual).
       const out = last && !accumulate ? dest : input === b.p ? b.q : b.p;
       this.convs.run(rb.convs2[m], b.a, L, out, L, { padLeft: k - 1 });
-      if (last && accumulate) for (let i = 0; i < n; i++) dest[i] += out[i] + input[i];
-      else for (let i = 0; i < n; i++) out[i] += input[i];
+      if (last && accumulate) kern.addInto(dest, out, n, input);
+      else kern.addInto(out, input, n);
       input = out;
     });
   }
 
+  private get kernels(): CpuKernels {
+    return this.convs.kernels;
+  }
+
+  /** Grows the stage activations (their old space given back first, so that the new ones can reuse it). */
   private ensureStageBuffers(n: number): void {
     if (n <= this.stageCap) return;
-    for (const name of STAGE_BUFFERS) this.stageBufs[name] = new Float32Array(n);
+    for (const name of STAGE_BUFFERS) if (this.stageBufs[name]) this.kernels.release(this.stageBufs[name]);
+    for (const name of STAGE_BUFFERS) this.stageBufs[name] = this.kernels.resident(n, `hift.${name}`);
     this.stageCap = n;
   }
 }
