@@ -18,7 +18,7 @@ import { fillFrom, Staging, type WeightFill } from '../loader/fill.js';
 
 interface GemmExports {
   memory: WebAssembly.Memory;
-  gemm(x: number, w: number, bias: number, y: number, M: number, N: number, K: number, ldy: number, act: number): void;
+  gemm(x: number, w: number, bias: number, y: number, M: number, N: number, K: number, ldy: number, act: number, ldx: number): void;
   gemmQ8(x: number, wq: number, sc: number, bias: number, y: number, M: number, N: number, K: number, G: number, ldy: number, act: number, tmp: number): void;
   q8ScratchBytes(M: number, K: number): number;
   quantizeQ8(src: number, wq: number, sc: number, N: number, K: number, G: number): void;
@@ -131,6 +131,11 @@ export class CpuTensor {
     readonly offset: number,
     readonly length: number,
     readonly name: string,
+    /**
+     * Floats of zeros just before `offset` that no call writes (resident(n, name, zerosBefore)): a stride-1
+     * convolution reads its left padding there instead of building im2col rows (CpuKernels.conv).
+     */
+    readonly zerosBefore = 0,
   ) {}
 
   /** A view of the values (make a new one after any call that may grow the memory). */
@@ -262,10 +267,12 @@ export class CpuKernels {
 
   /**
    * `n` f32 values kept in this module's memory (zeroed) until release(): a released block of the size or larger
-   * (first fit), else new space past the resident data, like a matrix.
+   * (first fit), else new space past the resident data, like a matrix. `zerosBefore` floats (a multiple of 4) of
+   * zeros come before them, in the same block (CpuTensor.zerosBefore).
    */
-  resident(n: number, name: string): CpuTensor {
-    const bytes = align16(4 * n);
+  resident(n: number, name: string, zerosBefore = 0): CpuTensor {
+    if (!(Number.isInteger(zerosBefore) && zerosBefore >= 0 && zerosBefore % 4 === 0)) throw new RangeError(`resident ${name}: zerosBefore must be a multiple of 4, got ${zerosBefore}`);
+    const bytes = align16(4 * (n + zerosBefore));
     const i = this.free.findIndex((f) => f.bytes >= bytes);
     let o: number;
     if (i >= 0) {
@@ -278,14 +285,14 @@ export class CpuKernels {
       this.grow(o + bytes - this.base, `resident ${name} [${n}]`);
       this.used = o + bytes - this.base;
     }
-    new Float32Array(this.e.memory.buffer, o, n).fill(0);
-    return new CpuTensor(this, o, n, name);
+    new Float32Array(this.e.memory.buffer, o, n + zerosBefore).fill(0);
+    return new CpuTensor(this, o + 4 * zerosBefore, n, name, zerosBefore);
   }
 
   /** Gives a resident tensor's space back (the tensor must not be used again). */
   release(t: CpuTensor): void {
     this.own(t, 0, 'release');
-    let at = t.offset, bytes = align16(4 * t.length);
+    let at = t.offset - 4 * t.zerosBefore, bytes = align16(4 * (t.length + t.zerosBefore));
     if (this.free.some((f) => at < f.at + f.bytes && f.at < at + bytes)) throw new CpuMemoryError(`cpu kernels: ${t.name} released twice`);
     // Merge with the neighbours; a block that ends the resident data gives its space back to it.
     this.free = this.free.filter((f) => {
@@ -364,6 +371,16 @@ export class CpuKernels {
     if (m.K < k * cin) throw new ShapeMismatchError(`cpu conv ${m.name}: rows of ${m.K} values cannot hold ${k} taps × ${cin} channels`);
     const inPlace = x instanceof CpuTensor;
     const yo = out instanceof CpuTensor ? this.own(out, lout * m.N, `conv ${m.name}`) : undefined;
+    // A stride-1, undilated conv over resident x with its left padding in x's zeros: im2col row t is the k·cin
+    // values x[t − pad …] as they lie, so the GEMM reads them in place, rows cin floats apart.
+    const direct = inPlace && m.dtype === 'f32' && g.stride === 1 && g.dilation === 1 && cin % 4 === 0 && m.K === k * cin &&
+      g.padLeft * cin <= x.zerosBefore && lout - 1 - g.padLeft + k <= lin;
+    if (direct) {
+      const xo = this.own(x, lin * cin, `conv ${m.name}`) - 4 * g.padLeft * cin;
+      if (yo !== undefined) this.run(xo, lout, m.w, m.bias, m.N, m.K, m.name, undefined, undefined, 0, 0, yo, cin);
+      else this.run(xo, lout, m.w, m.bias, m.N, m.K, m.name, out as Float32Array, undefined, 0, 0, undefined, cin);
+      return;
+    }
     const xo = inPlace ? this.own(x, lin * cin, `conv ${m.name}`) : this.base + this.used;
     const co = inPlace ? this.base + this.used : align16(xo + 4 * lin * cin);
     const rows = Math.max(1, Math.min(chunkRows, lout));
@@ -484,7 +501,8 @@ export class CpuKernels {
    * scales ≠ 0: W (at w) is q8 with these scales. x: the rows, copied to `from` (default: past the resident
    * weights), or the byte offset where they already lie (then `from` is where the call's own buffers start).
    */
-  private run(x: Float32Array | number, M: number, w: number, bias: number, N: number, K: number, name: string, out?: Float32Array, from?: number, act = 0, scales = 0, residentY?: number): Float32Array {
+  private run(x: Float32Array | number, M: number, w: number, bias: number, N: number, K: number, name: string, out?: Float32Array, from?: number, act = 0, scales = 0, residentY?: number, ldx = K): Float32Array {
+    if (ldx !== K && (scales || typeof x !== 'number')) throw new ShapeMismatchError(`cpu linear ${name}: overlapping rows (ldx ${ldx}) need f32 W and x in place`);
     if (!Number.isInteger(M) || M < 0 || (typeof x !== 'number' && x.length < M * K)) throw new ShapeMismatchError(`cpu linear ${name}: x has ${typeof x === 'number' ? '?' : x.length} values, expected [${M}, ${K}]`);
     const No = act === ACT_CODE.swiglu ? N / 2 : N;
     if (out && out.length < M * No) throw new ShapeMismatchError(`cpu linear ${name}: out has ${out.length} values, expected [${M}, ${No}]`);
@@ -508,11 +526,11 @@ export class CpuKernels {
     const gemm = (n0: number, n1: number) => {
       const b = bias ? bias + 4 * n0 : 0;
       if (scales) e.gemmQ8(xo, w + n0 * K, scales + (4 * n0 * K) / Q8_GROUP, b, yo + 4 * n0, M, n1 - n0, K, Q8_GROUP, N, act, tmp);
-      else e.gemm(xo, w + 4 * n0 * K, b, yo + 4 * n0, M, n1 - n0, K, N, act);
+      else e.gemm(xo, w + 4 * n0 * K, b, yo + 4 * n0, M, n1 - n0, K, N, act, ldx);
     };
     if (split) {
       const words = [xo, w, bias, yo, M, N, K, act, scales, Q8_GROUP];
-      t!.run({ op: scales ? 2 : 1, tasks: Math.ceil(N / cols), columns: cols, words, scratch: tmp, stride }, (i) => gemm(i * cols, Math.min(N, (i + 1) * cols)));
+      t!.run({ op: scales ? 2 : 1, tasks: Math.ceil(N / cols), columns: cols, words, scratch: tmp, stride, ldx }, (i) => gemm(i * cols, Math.min(N, (i + 1) * cols)));
     } else gemm(0, N);
     if (No !== N) return this.gatherPairs(yo, M, N, split ? cols : N, out);
     const y = new Float32Array(this.e.memory.buffer, yo, M * N);

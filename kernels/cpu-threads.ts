@@ -14,6 +14,7 @@
  *             [14, 15] q8: scales (byte offset), group
  *   op 3:     [6..13] qkv, o, T, heads, dh, keymask, chunk, scale (f32 bits); task p = the pair b·heads + h
  *   [16, 17] the caller's scratch (byte offset) and the bytes from one thread's scratch to the next
+ *   [18] op 1: x's row stride in floats (K for a plain matrix; a convolution's overlapping rows: its Cin)
  * Every output is computed by one thread with the single-thread code, so the result does not depend on the thread
  * count or on which thread took which task.
  *
@@ -61,7 +62,7 @@ async function run({ module, memory, ctl, index }) {
       const N = c[11], K = c[12], n0 = i * c[5], n1 = Math.min(N, n0 + c[5]);
       const bias = c[8] ? c[8] + n0 * 4 : 0;
       if (op === 2) gemmQ8(c[6], c[7] + n0 * K, c[14] + (n0 * K / c[15]) * 4, bias, c[9] + n0 * 4, c[10], n1 - n0, K, c[15], N, c[13], scratch);
-      else gemm(c[6], c[7] + n0 * K * 4, bias, c[9] + n0 * 4, c[10], n1 - n0, K, N, c[13]);
+      else gemm(c[6], c[7] + n0 * K * 4, bias, c[9] + n0 * 4, c[10], n1 - n0, K, N, c[13], c[18]);
     }
     if (Atomics.sub(s, 1, 1) === 1) Atomics.notify(s, 1);
   }
@@ -128,6 +129,8 @@ export interface ThreadJob {
   /** Thread i's scratch is scratch + i·stride (the caller's: i = 0). */
   scratch?: number;
   stride?: number;
+  /** Op 1: x's row stride in floats (default: K, word 12). */
+  ldx?: number;
 }
 
 export class GemmThreadError extends Error {
@@ -170,7 +173,7 @@ export class GemmThreads {
     const c = new Uint32Array(this.memory.buffer, this.ctl, 32), s = new Int32Array(this.memory.buffer, this.ctl, 32);
     c.set([job.op, 0, job.tasks, job.columns ?? 0], 2);
     c.set(job.words, 6);
-    c.set([job.scratch ?? 0, job.stride ?? 0], 16);
+    c.set([job.scratch ?? 0, job.stride ?? 0, job.ldx ?? job.words[6]], 16);
     Atomics.store(s, 1, this.workers.length);
     Atomics.add(s, 0, 1);
     Atomics.notify(s, 0);

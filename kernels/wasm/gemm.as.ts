@@ -16,9 +16,9 @@
   return bias != 0 ? load<f32>(bias + (<usize>n << 2)) : 0;
 }
 
-function gemmScalar(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, ldy: i32, ldw: i32): void {
+function gemmScalar(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, ldy: i32, ldw: i32, ldx: i32): void {
   for (let m = 0; m < M; m++) {
-    const xr = x + (<usize>m * <usize>K << 2);
+    const xr = x + (<usize>m * <usize>ldx << 2);
     for (let n = 0; n < N; n++) {
       const wr = w + (<usize>n * <usize>ldw << 2);
       let acc: f32 = 0;
@@ -132,18 +132,23 @@ function swiglu(y: usize, M: i32, N: i32, ldy: i32): void {
   }
 }
 
-export function gemm(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, ldy: i32, act: i32): void {
-  gemmPlain(x, w, bias, y, M, N, K, ldy, K);
+/**
+ * y = act(x · Wᵀ + bias), x's rows ldx floats apart: ldx = K for a plain matrix, or less for rows that overlap, as a
+ * stride-1 convolution's im2col rows do in time-major x (row t is x[t − pad … t − pad + k) read in place:
+ * src/models/cpu/conv.ts).
+ */
+export function gemm(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, ldy: i32, act: i32, ldx: i32): void {
+  gemmPlain(x, w, bias, y, M, N, K, ldy, K, ldx);
   activate(y, M, N, ldy, act);
 }
 
-/** y[M, N] (rows ldy apart) = x[M, K] · W[N, K]ᵀ (+ bias), W's rows ldw ≥ K floats apart. */
-function gemmPlain(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, ldy: i32, ldw: i32): void {
+/** y[M, N] (rows ldy apart) = x[M, K] · W[N, K]ᵀ (+ bias), W's rows ldw ≥ K floats apart, x's ldx (K unless given). */
+function gemmPlain(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K: i32, ldy: i32, ldw: i32, ldx: i32 = K): void {
   if (K & 3) {
-    gemmScalar(x, w, bias, y, M, N, K, ldy, ldw);
+    gemmScalar(x, w, bias, y, M, N, K, ldy, ldw, ldx);
     return;
   }
-  const kb = <usize>K << 2, wb = <usize>ldw << 2;
+  const kb = <usize>K << 2, wb = <usize>ldw << 2, xb = <usize>ldx << 2;
   const yb = <usize>ldy << 2;
   const N4 = N & ~3;
   // Without the blocking every pair of rows streams all of W from memory: [384, 1024]·[3072, 1024]ᵀ ran at
@@ -153,12 +158,12 @@ function gemmPlain(x: usize, w: usize, bias: usize, y: usize, M: i32, N: i32, K:
     const ne = min<i32>(N4, nb + NB);
     let m = 0;
     for (; m + 2 <= M; m += 2) {
-      const x0 = x + <usize>m * kb, y0 = y + <usize>m * yb;
-      pairBlock(x0, x0 + kb, y0, y0 + yb, w, bias, nb, ne, kb, wb);
+      const x0 = x + <usize>m * xb, y0 = y + <usize>m * yb;
+      pairBlock(x0, x0 + xb, y0, y0 + yb, w, bias, nb, ne, kb, wb);
     }
-    if (m < M) rowBlock(x + <usize>m * kb, y + <usize>m * yb, w, bias, nb, ne, kb, wb);
+    if (m < M) rowBlock(x + <usize>m * xb, y + <usize>m * yb, w, bias, nb, ne, kb, wb);
   }
-  for (let m = 0; m < M; m++) rowTail(x + <usize>m * kb, w, bias, y + <usize>m * yb, N4, N, K, wb);
+  for (let m = 0; m < M; m++) rowTail(x + <usize>m * xb, w, bias, y + <usize>m * yb, N4, N, K, wb);
 }
 
 // ---- int8 weights (q8) -------------------------------------------------------------------------------------

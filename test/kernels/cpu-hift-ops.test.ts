@@ -6,7 +6,8 @@
  *   to 50 and activations up to ±300, so that α·x spans ~10⁴ quarter periods of both parities, and zeros;
  * - LeakyReLU with slopes 0.1 and 0.01 (not f32 values: the product is rounded once from f64), −0 and n odd;
  * - y += a, y += a + b (summed in f64 first), x /= 3;
- * - conv1d with dilation, stride and left padding, resident input and/or output, 1 and 2 threads;
+ * - conv1d with dilation, stride and left padding, resident input and/or output, 1 and 2 threads; stride-1
+ *   undilated ones read a resident x in place, its left padding in the zeros before it, with no im2col call;
  * - the refusals (short tensors, a divisor that is not an f32).
  */
 import { describe, expect, it } from 'vitest';
@@ -111,6 +112,39 @@ describe("HiFT's elementwise steps in WebAssembly", () => {
         expectBits(convs.run(w, xt, lin, new Float32Array(lout * cout), lout, g), want, `${w.name} resident in`);
         expectBits(convs.run(w, x, lin, k.resident(lout * cout, 'y2'), lout, g).view(), want, `${w.name} resident out`);
       }
+    });
+  }
+
+  for (const threads of [1, 2]) {
+    it(`stride-1 undilated conv1d reads resident x in place with its padding in x's zeros: the im2col call's bits (${threads} thread(s))`, async () => {
+      const k = await CpuKernels.create({ threads });
+      // Count the im2col calls: the in-place path makes none.
+      const e = (k as unknown as { e: { im2col: (...a: number[]) => void } }).e;
+      let im2col = 0;
+      (k as unknown as { e: unknown }).e = { ...e, im2col: (...a: number[]) => (im2col++, e.im2col(...a)) };
+      const convs = new CpuConvs(k);
+      const lin = 203, cin = 64, cout = 72;
+      for (const [ks, pad] of [[11, 10], [3, 2], [7, 3], [1, 0]] as const) {
+        const w = convs.weight(rng.normalF32(cout * cin * ks, 0.1), rng.f32(cout), cout, cin, ks, `k${ks}`);
+        const lout = lin + pad - ks + 1;
+        const x = rng.normalF32(lin * cin, 1);
+        const want = convs.run(w, x, lin, new Float32Array(lout * cout), lout, { padLeft: pad });
+        const xt = k.resident(lin * cin, 'x', 10 * cin);
+        xt.view().set(x);
+        const yt = k.resident(lout * cout, 'y', 8);
+        const before = im2col;
+        convs.run(w, xt, lin, yt, lout, { padLeft: pad });
+        expect(im2col - before, `k${ks}: im2col calls`).toBe(0);
+        expectBits(yt.view(), want, `k${ks} pad ${pad} in place`);
+        expectBits(convs.run(w, xt, lin, new Float32Array(lout * cout), lout, { padLeft: pad }), want, `k${ks} in place, host out`);
+        // Too few zeros before x, or a dilation: im2col rows as before, same bits.
+        const short = k.resident(lin * cin, 'x short', 4);
+        short.view().set(x);
+        const n0 = im2col;
+        if (pad) expectBits(convs.run(w, short, lin, new Float32Array(lout * cout), lout, { padLeft: pad }), want, `k${ks} with im2col`);
+        if (pad) expect(im2col).toBeGreaterThan(n0);
+      }
+      expect(im2col).toBeGreaterThan(0);
     });
   }
 

@@ -14,7 +14,9 @@
  * The GEMM takes its SIMD path only when K % 4 == 0, so rows are padded with zero columns to a multiple of 4
  * (e.g. the 18-channel k1 source downsampler). x is copied into the WASM memory once (or read in place when it is a
  * resident tensor, as HiFT's activations are) and the im2col rows are built there (CpuKernels.conv), in chunks of
- * rows so that the im2col buffer stays at 4 MiB, whatever the utterance length.
+ * rows so that the im2col buffer stays at 4 MiB, whatever the utterance length. A stride-1, undilated conv over a
+ * resident x with zeros before it (CpuTensor.zerosBefore) builds none: its im2col row t is x[t − pad … t − pad + k)
+ * as it lies, so the GEMM reads x itself, rows Cin floats apart.
  */
 import type { CpuKernels, CpuMatrix, CpuTensor } from '../../../kernels/cpu-linear.js';
 import { ShapeMismatchError } from '../../gpu/errors.js';

@@ -237,8 +237,12 @@ export class CpuHift {
   /** Grows the stage activations (their old space given back first, so that the new ones can reuse it). */
   private ensureStageBuffers(n: number): void {
     if (n <= this.stageCap) return;
+    // Zeros before each buffer for the widest causal left padding (k − 1 rows of the widest stage input), so that
+    // the stride-1 undilated convolutions read their padding in place instead of building im2col rows.
+    const maxK = Math.max(...this.cfg.resblockKernels, this.post.k, ...this.stages.map((st) => st.up.k));
+    const zeros = Math.ceil(((maxK - 1) * this.cfg.baseChannels) / 4) * 4;
     for (const name of STAGE_BUFFERS) if (this.stageBufs[name]) this.kernels.release(this.stageBufs[name]);
-    for (const name of STAGE_BUFFERS) this.stageBufs[name] = this.kernels.resident(n, `hift.${name}`);
+    for (const name of STAGE_BUFFERS) this.stageBufs[name] = this.kernels.resident(n, `hift.${name}`, zeros);
     this.stageCap = n;
   }
 }
