@@ -21,6 +21,8 @@ interface GemmExports {
   gemm(x: number, w: number, bias: number, y: number, M: number, N: number, K: number, ldy: number, act: number, ldx: number): void;
   gemmQ8(x: number, wq: number, sc: number, bias: number, y: number, M: number, N: number, K: number, G: number, ldy: number, act: number, tmp: number): void;
   q8ScratchBytes(M: number, K: number): number;
+  quantizeRow16(x: number, xq: number, K: number, G: number): void;
+  row16Bytes(K: number, G: number): number;
   quantizeQ8(src: number, wq: number, sc: number, N: number, K: number, G: number): void;
   ditAttention(qkv: number, o: number, T: number, heads: number, dh: number, keymask: number, chunk: number, scale: number, p0: number, p1: number, scratch: number): void;
   ditAttentionScratchBytes(T: number, dh: number): number;
@@ -397,6 +399,22 @@ export class CpuKernels {
   }
 
   /**
+   * The int16 form a q8 product of one row takes its input in (kernels/wasm/gemm.as.ts quantizeRow16): per group of
+   * G values, q = x·(32767 / max|x|) rounded to nearest even and the scale max|x| / 32767. For tests and tools;
+   * linear() makes it itself.
+   */
+  quantizeRow16(x: Float32Array, G = Q8_GROUP): { q: Int16Array; scales: Float32Array } {
+    const K = x.length;
+    if (K % G !== 0 || G % 16 !== 0) throw new ShapeMismatchError(`cpu quantizeRow16: ${K} values are not whole groups of ${G} (a multiple of 16)`);
+    const xo = this.base + this.used, xq = align16(xo + 4 * K);
+    this.grow(xq + this.e.row16Bytes(K, G) - this.base, `quantizeRow16 [${K}]`);
+    new Float32Array(this.e.memory.buffer, xo, K).set(x);
+    this.e.quantizeRow16(xo, xq, K, G);
+    const sAt = xq + this.e.row16Bytes(K, G) - (4 * K) / G;
+    return { q: new Int16Array(this.e.memory.buffer, xq, K).slice(), scales: new Float32Array(this.e.memory.buffer, sAt, K / G).slice() };
+  }
+
+  /**
    * HiFT's Snake on resident rows [L, C] (src/models/cpu/hift-dsp.ts snake's bits): y = x + inv·sin²(α·x), alpha
    * [2, C] resident (the α row, then packSnakeAlpha's inv row). y may be x.
    */
@@ -509,10 +527,13 @@ export class CpuKernels {
     // The call's own buffers, past the resident data (or from `from`): x's copy unless it lies in place, y unless
     // it goes to a resident tensor, then the q8 scratch.
     let next = from ?? this.base + this.used;
-    const xo = typeof x === 'number' ? x : next;
+    let xo = typeof x === 'number' ? x : next;
     if (typeof x !== 'number') next = align16(xo + 4 * M * K);
     const yo = residentY ?? align16(next);
     if (residentY === undefined) next = align16(yo + 4 * M * N);
+    // A q8 product of one row takes that row as int16 (quantizeRow16), made once here for every thread's columns.
+    const xq = scales && M === 1 ? next : 0;
+    if (xq) next = align16(xq + this.e.row16Bytes(K, Q8_GROUP));
     const t = this.threads;
     const cols = t ? t.columnsPerTask(N) : N;
     const split = t !== null && M * N * K >= THREAD_MIN_MACS && N > cols;
@@ -522,6 +543,10 @@ export class CpuKernels {
     this.grow(tmp + stride * (split ? t!.parts : 1) - this.base, `${name} rows [${M}, ${K}] → [${M}, ${N}]`);
     if (typeof x !== 'number') new Float32Array(this.e.memory.buffer, xo, M * K).set(x.subarray(0, M * K));
     const e = this.e;
+    if (xq) {
+      e.quantizeRow16(xo, xq, K, Q8_GROUP);
+      xo = xq;
+    }
     // Output columns [n0, n1) on this thread.
     const gemm = (n0: number, n1: number) => {
       const b = bias ? bias + 4 * n0 : 0;

@@ -3,7 +3,9 @@
  * int8 with a scale per 32 values). Two questions, two bounds:
  *   - does it hold exactly kernels/quant.ts's q8 values and compute with them as f32 would? The f32 engine on a
  *     store whose same matrices were replaced by quantizeHost's dequantised values is the reference, to f32
- *     rounding (rel-L2 1e-5: one-row calls sum in another order);
+ *     rounding (rel-L2 1e-5) for products of several rows; one-row products (decode steps, the DiT's time MLP and
+ *     modulation) take their input as int16 with a scale per 32 values (CpuKernels.quantizeRow16), which moves
+ *     them by up to ~5e-5 here: bound 2e-4 for decode logits, 1e-4 for the estimator;
  *   - what does q8 cost against the official fixtures? Stated bounds on the tiny random weights (rel-L2 5e-2).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,7 +76,7 @@ describe('wasm engine, q8 weights (tiny official weights)', () => {
     const [a, b, c] = [await run(q8), await run(ref), await run(f32)];
     const worst: number[] = [];
     a.forEach((l, i) => {
-      expectClose(l, b[i], { relL2: 1e-5, label: `q8 vs f32(dequantised) logits, call ${i}` });
+      expectClose(l, b[i], { relL2: i === 0 ? 1e-5 : 2e-4, label: `q8 vs f32(dequantised) logits, call ${i}` });
       worst.push(relL2(l, c[i]));
     });
     console.log(`q8 LLM logits vs f32 weights: rel-L2 ≤ ${Math.max(...worst).toExponential(2)}`);
@@ -89,7 +91,7 @@ describe('wasm engine, q8 weights (tiny official weights)', () => {
       spks: rng.f32(B * c.spkDim), cond: rng.f32(B * c.melDim * T), batch: B, frames: T, streaming: true,
     };
     const got = await q8.flowEstimator(inp);
-    expectClose(got, await ref.flowEstimator(inp), { relL2: 1e-5, label: 'q8 vs f32(dequantised) estimator' });
+    expectClose(got, await ref.flowEstimator(inp), { relL2: 1e-4, label: 'q8 vs f32(dequantised) estimator' });
     const e = relL2(got, await f32.flowEstimator(inp));
     console.log(`q8 DiT estimator vs f32 weights: rel-L2 ${e.toExponential(2)}`);
     expect(e).toBeLessThan(5e-2);

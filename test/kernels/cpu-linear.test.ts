@@ -10,7 +10,7 @@ import { quantizeHost } from '../../kernels/quant.js';
 import { ShapeMismatchError } from '../../src/gpu/errors.js';
 import { compareArrays, expectClose } from '../helpers/compare.js';
 import { linearRef } from '../helpers/reference.js';
-import { actRef } from './ref.js';
+import { actRef, quantizeRow16Ref } from './ref.js';
 import { SeededRng } from '../helpers/rng.js';
 
 describe('CpuKernels.linear (WASM SIMD, f32 accumulation)', () => {
@@ -184,7 +184,7 @@ describe('CpuKernels.linear with q8 matrices (int8, a scale per 32 values, dequa
     [1, 896, 4864, 2],
     [1, 130, 64, 2],
     [1, 7, 32, 1],
-  ])('M=%i N=%i K=%i, %i thread(s): the dequantised weights exactly as f32 would use them', async (M, N, K, threads) => {
+  ])('M=%i N=%i K=%i, %i thread(s): the dequantised weights exactly as f32 would use them (one row: with its int16 form)', async (M, N, K, threads) => {
     const k = await CpuKernels.create({ threads });
     const rng = new SeededRng(M * 13 + N + K * 3);
     const x = rng.f32(M * K), w = rng.normalF32(N * K, 1 / Math.sqrt(K)), b = rng.f32(N);
@@ -194,13 +194,36 @@ describe('CpuKernels.linear with q8 matrices (int8, a scale per 32 values, dequa
     const y = k.linear(x, M, q);
     if (M > 1) expectClose(y, k.linear(x, M, k.matrix(h.dequant, N, K, b, 'wd')), { atol: 0, rtol: 0, label: `q8 vs f32(dequant) ${M}x${N}x${K}` });
     else {
-      expectClose(y, linearRef(x, h.dequant, M, N, K, b), { atol: 2e-6 * Math.sqrt(K), rtol: 1e-5, label: `q8 row vs f64(dequant) ${N}x${K}` });
+      // One row runs on its int16 form (quantizeRow16): exact integer sums, so within f32 rounding of the f64
+      // product of the two dequantised operands; within the int16 steps (max|x| / 65534 a group) of the f32 x.
+      const { q: xq, scales } = quantizeRow16Ref(x, Q8_GROUP);
+      const xd = Float32Array.from(xq, (v, i) => v * scales[Math.floor(i / Q8_GROUP)]);
+      expectClose(y, linearRef(xd, h.dequant, M, N, K, b), { atol: 2e-6 * Math.sqrt(K), rtol: 1e-5, label: `q8 row vs f64(dequant, int16 x) ${N}x${K}` });
+      expect(compareArrays(y, linearRef(x, h.dequant, M, N, K, b)).relL2, 'vs the f32 row').toBeLessThan(1e-4);
       const one = await CpuKernels.create({ threads: 1 });
       expectClose(y, one.linear(x, M, one.matrix(w, N, K, b, 'wq', 'q8')), { atol: 0, rtol: 0, label: `q8 row, ${threads} vs 1 thread` });
     }
     // Against the f64 product with the unquantised W: int8 steps of max|w|/127 per group of 32 (rel-L2 ≈ 0.5%).
     expect(compareArrays(y, linearRef(x, w, M, N, K, b)).relL2).toBeLessThan(1e-2);
     k.dispose();
+  });
+
+  it('a q8 product\'s one-row input as int16: the f32 reference bit for bit (ties to even, saturation, zero groups)', async () => {
+    const k = await CpuKernels.create({ threads: 1 });
+    const rng = new SeededRng(91);
+    const x = rng.normalF32(6 * Q8_GROUP, 3);
+    x.fill(0, Q8_GROUP, 2 * Q8_GROUP); // a group of zeros
+    // Group 2: max 32767 so that x · 1 lands on halves (ties to even); group 3: tiny values; group 4: one outlier.
+    x.set([32767, 2.5, -2.5, 3.5, -3.5, 0.5, -0.5, 1.5], 2 * Q8_GROUP);
+    for (let i = 3 * Q8_GROUP; i < 4 * Q8_GROUP; i++) x[i] *= 1e-30;
+    x[4 * Q8_GROUP + 7] = 1e4;
+    const got = k.quantizeRow16(x), want = quantizeRow16Ref(x, Q8_GROUP);
+    expect(Array.from(got.scales)).toEqual(Array.from(want.scales));
+    const i = got.q.findIndex((v, j) => v !== want.q[j]);
+    if (i >= 0) throw new Error(`q differs first at ${i}: ${got.q[i]} vs ${want.q[i]} (x ${x[i]})`);
+    expect(Array.from(got.q.subarray(2 * Q8_GROUP, 2 * Q8_GROUP + 8))).toEqual([32767, 2, -2, 4, -4, 0, 0, 2]);
+    expect(got.q.subarray(Q8_GROUP, 2 * Q8_GROUP).every((v) => v === 0)).toBe(true);
+    expect(() => k.quantizeRow16(new Float32Array(40))).toThrow(/not whole groups of 32/);
   });
 
   it('rounds halves up and keeps all-zero groups at 0, as quantizeHost does', async () => {

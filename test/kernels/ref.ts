@@ -66,3 +66,25 @@ export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return Math.sqrt(d / (r || 1));
 }
+
+/** nearest integer, ties to even (WebAssembly's f32x4.nearest). */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * kernels/wasm/gemm.as.ts quantizeRow16 in f32 arithmetic: per group of G, m = max|x|, q = nearest-even(fround(x ·
+ * fround(32767 / m))) saturated to ±32767, scale fround(m / 32767); zeros for a group of zeros.
+ */
+export function quantizeRow16Ref(x: Float32Array, G: number): { q: Int16Array; scales: Float32Array } {
+  const q = new Int16Array(x.length), scales = new Float32Array(x.length / G);
+  for (let g = 0; g < scales.length; g++) {
+    let m = 0;
+    for (let i = g * G; i < (g + 1) * G; i++) m = Math.max(m, Math.abs(x[i]));
+    const inv = m > 0 ? Math.fround(32767 / m) : 0;
+    scales[g] = Math.fround(m / 32767);
+    for (let i = g * G; i < (g + 1) * G; i++) q[i] = Math.max(-32767, Math.min(32767, roundHalfEven(Math.fround(x[i] * inv))));
+  }
+  return { q, scales };
+}
