@@ -173,8 +173,8 @@ describe('CpuKernels.linear, SwiGLU epilogue (gate and up rows interleaved)', ()
 describe('CpuKernels.linear with q8 matrices (int8, a scale per 32 values, dequantised in WebAssembly)', () => {
   // Several rows: the q8 call must equal the f32 call on quantizeHost's dequantised W bit for bit (the quantiser,
   // in WebAssembly, must give quantizeHost's values, and the blocks must dequantise and sum as the f32 kernel).
-  // One row (q8Row: group sums scaled once) sums in another order: the f64 product on the dequantised W, with the
-  // f32 kernel's tolerance, and 1 thread = 2 threads bit for bit.
+  // One row (q16Row) takes its input as int16 (quantizeRow16) and sums each group's integer products exactly: the
+  // f64 product of both dequantised operands, with the f32 kernel's tolerance, and 1 thread = 2 threads bit for bit.
   it.each([
     [2, 130, 64, 1],
     [3, 1001, 512, 2],
