@@ -223,8 +223,6 @@ function dequantRows(wq: usize, sc: usize, tmp: usize, n0: i32, n1: i32, K: i32,
   }
 }
 
-/** Σ over 16 values of x (at xp) · q (the int8 at wp): (p0 + p1) + (p2 + p3), one add on the running chain. */
-
 /** Byte offset of a quantizeRow16 row's scales: after its K int16, 16-aligned. */
 @inline function row16ScalesAt(K: i32): usize {
   return ((<usize>K << 1) + 15) & ~15;
