@@ -327,6 +327,19 @@ export class CpuKernels {
   }
 
   /**
+   * A call's own buffers, laid out one after another (16-aligned) from `at`, past the resident data by default:
+   * take(bytes) gives the next one's byte offset; take(0), where the one after would start. Nothing is grown here.
+   */
+  private buffersFrom(at = this.base + this.used): (bytes: number) => number {
+    let next = align16(at);
+    return (bytes) => {
+      const p = next;
+      next = align16(next + bytes);
+      return p;
+    };
+  }
+
+  /**
    * y[M, N] = act(x[M, K] · Wᵀ (+ bias)) ([M, N/2] for 'swiglu'); into `out` when given (length ≥ that). x and out
    * may be resident tensors: they are then read and written in place.
    */
@@ -340,8 +353,9 @@ export class CpuKernels {
   }
 
   /**
-   * The DiT's AdaLN on resident rows (kernels/wasm/gemm.as.ts adaLayerNorm; src/models/cpu/dit-ops.ts adaLayerNorm's
-   * values but for its f64 sums' order): y = LN(x)·(1 + scale) + shift, item b's chunks in mod at b·modStride.
+   * The DiT's AdaLN on resident rows (kernels/wasm/lib/dit-ops.as.ts adaLayerNorm; src/models/cpu/dit-ops.ts
+   * adaLayerNorm's values but for its f64 sums' order): y = LN(x)·(1 + scale) + shift, item b's chunks in mod at
+   * b·modStride.
    */
   adaLayerNorm(x: CpuTensor, y: CpuTensor, M: number, C: number, T: number, mod: CpuTensor, modStride: number, shiftAt: number, scaleAt: number, eps: number): void {
     const B = Math.ceil(M / T);
@@ -389,10 +403,10 @@ export class CpuKernels {
     const next = align16(co + 4 * rows * m.K);
     this.grow(next - this.base, `conv ${m.name} input [${lin}, ${cin}]`);
     if (!inPlace) new Float32Array(this.e.memory.buffer, xo, lin * cin).set(x.subarray(0, lin * cin));
+    const scales = m.dtype === 'q8' ? m.scales : 0;
     for (let t0 = 0; t0 < lout; t0 += rows) {
       const r = Math.min(rows, lout - t0);
       this.e.im2col(xo, co, lin, cin, k, m.K, t0, r, g.stride, g.dilation, g.padLeft);
-      const scales = m.dtype === 'q8' ? m.scales : 0;
       if (yo !== undefined) this.run(co, r, m.w, m.bias, m.N, m.K, m.name, undefined, next, 0, scales, yo + 4 * t0 * m.N);
       else this.run(co, r, m.w, m.bias, m.N, m.K, m.name, (out as Float32Array).subarray(t0 * m.N, (t0 + r) * m.N), next, 0, scales);
     }
@@ -453,15 +467,10 @@ export class CpuKernels {
     if (resident && !(values.ld >= n4 && values.vt.length >= (D - 1) * values.ld + n4)) throw new ShapeMismatchError(`cpu llm attention: Vᵀ ${values.vt.name} (${values.vt.length} values, rows ${values.ld} apart) cannot hold [${D}, ${n4}]`);
     const e = this.e;
     // Resident keys and Vᵀ (a KV cache in this memory) are read in place; the others are copied in.
-    let next = this.base + this.used;
-    const take = (bytes: number) => {
-      const at = next;
-      next = align16(next + bytes);
-      return at;
-    };
+    const take = this.buffersFrom();
     const qo = take(4 * R * D);
     const ko = keys instanceof CpuTensor ? this.own(keys, n * D, 'llm attention') : take(4 * n * D);
-    const vo = resident ? values.vt.offset : take(4 * D * n4);
+    const vo = resident ? this.own(values.vt, 0, 'llm attention') : take(4 * D * n4);
     const oo = take(4 * R * D);
     const so = take(0);
     this.grow(so + e.llmAttentionScratchBytes(R, n4) - this.base, `llm attention [${R}, ${D}] over ${n} keys`);
@@ -469,7 +478,6 @@ export class CpuKernels {
     f.set(qg.subarray(0, R * D), qo / 4);
     if (!(keys instanceof CpuTensor)) f.set(keys.subarray(0, n * D), ko / 4);
     if (!resident) values(f.subarray(vo / 4, vo / 4 + D * n4));
-    else this.own(values.vt, 0, 'llm attention');
     e.llmAttention(qo, ko, vo, resident ? values.ld : n4, oo, R, n, n4, D, rep, pos0, 1 / Math.sqrt(D), so);
     out.set(f.subarray(oo / 4, oo / 4 + R * D));
     return out;
@@ -480,30 +488,25 @@ export class CpuKernels {
    * heads·dh) → out [B·T, C], softmax(q·kᵀ / √dh) over the keys keymask [B·T] (> 0.5) and, with chunk > 0, the
    * static chunk mask leave visible (a row with none attends to every key); the (b, h) pairs split over the threads.
    */
-  ditAttention(qkv: Float32Array | CpuTensor, B: number, T: number, heads: number, dh: number, keymask: Float32Array, chunk: number, out: Float32Array | CpuTensor): Float32Array {
+  ditAttention(qkv: Float32Array | CpuTensor, B: number, T: number, heads: number, dh: number, keymask: Float32Array | CpuTensor, chunk: number, out: Float32Array | CpuTensor): Float32Array {
     const C = heads * dh;
     if (!(Number.isInteger(B) && Number.isInteger(T) && B >= 1 && T >= 1) || qkv.length < B * T * 3 * C) throw new ShapeMismatchError(`cpu attention: qkv has ${qkv.length} values, expected [${B}·${T}, ${3 * C}]`);
     if (keymask.length < B * T) throw new ShapeMismatchError(`cpu attention: key mask has ${keymask.length} values, expected ${B}·${T}`);
     if (out.length < B * T * C) throw new ShapeMismatchError(`cpu attention: out has ${out.length} values, expected [${B}·${T}, ${C}]`);
     const t = this.threads;
     const parts = t && B * heads > 1 ? t.parts : 1;
-    // Resident qkv and out are used in place; the others are copied into buffers past the resident data.
-    let next = this.base + this.used;
-    const take = (bytes: number) => {
-      const at = next;
-      next = align16(next + bytes);
-      return at;
-    };
+    // Resident qkv, key mask and out are used in place; the others are copied into buffers past the resident data.
+    const take = this.buffersFrom();
     const qo = qkv instanceof CpuTensor ? this.own(qkv, B * T * 3 * C, 'attention') : take(4 * B * T * 3 * C);
     const e = this.e;
-    const mo = take(4 * B * T);
+    const mo = keymask instanceof CpuTensor ? this.own(keymask, B * T, 'attention') : take(4 * B * T);
     const oo = out instanceof CpuTensor ? this.own(out, B * T * C, 'attention') : take(4 * B * T * C);
     const so = take(0);
     const stride = align16(e.ditAttentionScratchBytes(T, dh));
     this.grow(so + parts * stride - this.base, `attention [${B}·${T}, ${3 * C}]`);
     const f = new Float32Array(e.memory.buffer);
     if (!(qkv instanceof CpuTensor)) f.set(qkv.subarray(0, B * T * 3 * C), qo / 4);
-    f.set(keymask.subarray(0, B * T), mo / 4);
+    if (!(keymask instanceof CpuTensor)) f.set(keymask.subarray(0, B * T), mo / 4);
     const scale = Math.fround(1 / Math.sqrt(dh));
     if (parts > 1) {
       const words = [qo, oo, T, heads, dh, mo, chunk, new Uint32Array(Float32Array.of(scale).buffer)[0]];
@@ -526,19 +529,16 @@ export class CpuKernels {
     if (out && out.length < M * No) throw new ShapeMismatchError(`cpu linear ${name}: out has ${out.length} values, expected [${M}, ${No}]`);
     // The call's own buffers, past the resident data (or from `from`): x's copy unless it lies in place, y unless
     // it goes to a resident tensor, then the q8 scratch.
-    let next = from ?? this.base + this.used;
-    let xo = typeof x === 'number' ? x : next;
-    if (typeof x !== 'number') next = align16(xo + 4 * M * K);
-    const yo = residentY ?? align16(next);
-    if (residentY === undefined) next = align16(yo + 4 * M * N);
+    const take = this.buffersFrom(from);
+    let xo = typeof x === 'number' ? x : take(4 * M * K);
+    const yo = residentY ?? take(4 * M * N);
     // A q8 product of one row takes that row as int16 (quantizeRow16), made once here for every thread's columns.
-    const xq = scales && M === 1 ? next : 0;
-    if (xq) next = align16(xq + this.e.row16Bytes(K, Q8_GROUP));
+    const xq = scales && M === 1 ? take(this.e.row16Bytes(K, Q8_GROUP)) : 0;
     const t = this.threads;
     const cols = t ? t.columnsPerTask(N) : N;
     const split = t !== null && M * N * K >= THREAD_MIN_MACS && N > cols;
     // q8: each thread dequantises blocks of W into its own f32 scratch, past y.
-    const tmp = align16(next);
+    const tmp = take(0);
     const stride = scales ? align16(this.e.q8ScratchBytes(M, K)) : 0;
     this.grow(tmp + stride * (split ? t!.parts : 1) - this.base, `${name} rows [${M}, ${K}] → [${M}, ${N}]`);
     if (typeof x !== 'number') new Float32Array(this.e.memory.buffer, xo, M * K).set(x.subarray(0, M * K));

@@ -1,6 +1,6 @@
 /**
  * Resident activations of the CPU kernels (CpuKernels.resident / CpuTensor) and the DiT's elementwise steps in
- * WebAssembly (kernels/wasm/gemm.as.ts), against the TypeScript references of src/models/cpu/dit-ops.ts:
+ * WebAssembly (kernels/wasm/lib/dit-ops.as.ts), against the TypeScript references of src/models/cpu/dit-ops.ts:
  * - the gated residual (with and without the row mask) and the rotary equal them bit for bit;
  * - the AdaLN (four running sums per row sum) lies within 2 f32 ulps of them, and of a float64 reference;
  * - linears and the DiT attention on resident tensors give the array calls' bits (f32 and q8 W, 1 and 2 threads);
@@ -104,6 +104,10 @@ describe('CPU resident tensors and the DiT elementwise steps in WebAssembly', ()
       const out = k.resident(M * C, 'att');
       k.ditAttention(put(k, qkv, 'qkv'), B, T, heads, dh, mask, 0, out);
       expect(Array.from(out.view())).toEqual(Array.from(want));
+      // The key mask resident too (the DiT keeps it beside its activations).
+      const out2 = k.resident(M * C, 'att2');
+      k.ditAttention(put(k, qkv, 'qkv2'), B, T, heads, dh, put(k, mask, 'mask'), 0, out2);
+      expect(Array.from(out2.view())).toEqual(Array.from(want));
       k.dispose();
     });
   }

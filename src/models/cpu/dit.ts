@@ -159,7 +159,7 @@ export class CpuDit {
       k.linear(r.n, M, bw.qkv, r.qkv);
       k.rotary(r.qkv, M, T, 3 * C, 0, cfg.rotDim, rope);
       k.rotary(r.qkv, M, T, 3 * C, C, cfg.rotDim, rope);
-      k.ditAttention(r.qkv, B, T, cfg.heads, cfg.dimHead, a.mask, chunk, r.att); // the whole attention in WebAssembly
+      k.ditAttention(r.qkv, B, T, cfg.heads, cfg.dimHead, r.mask, chunk, r.att); // the whole attention in WebAssembly
       k.linear(r.att, M, bw.out, r.o);
       k.gatedResidual(r.hs, r.o, M, C, T, mod, S, 2 * C, r.mask);
       k.adaLayerNorm(r.hs, r.n, M, C, T, mod, S, 3 * C, 4 * C, cfg.lnEps);
