@@ -24,8 +24,8 @@ interface GemmExports {
   quantizeRow16(x: number, xq: number, K: number, G: number): void;
   row16Bytes(K: number, G: number): number;
   quantizeQ8(src: number, wq: number, sc: number, N: number, K: number, G: number): void;
-  ditAttention(qkv: number, o: number, T: number, heads: number, dh: number, keymask: number, chunk: number, scale: number, p0: number, p1: number, scratch: number): void;
-  ditAttentionScratchBytes(T: number, dh: number): number;
+  ditAttention(q: number, ldq: number, kv: number, ldkv: number, o: number, Tq: number, q0: number, T: number, heads: number, dh: number, keymask: number, chunk: number, scale: number, p0: number, p1: number, scratch: number): void;
+  ditAttentionScratchBytes(Tq: number, T: number, dh: number): number;
   im2col(x: number, cols: number, lin: number, cin: number, k: number, row: number, t0: number, m: number, stride: number, dilation: number, padLeft: number): void;
   llmAttention(qg: number, k: number, vt: number, ldv: number, o: number, R: number, n: number, n4: number, D: number, rep: number, pos0: number, scale: number, scratch: number): void;
   llmAttentionScratchBytes(R: number, n4: number): number;
@@ -369,9 +369,12 @@ export class CpuKernels {
     this.e.gatedResidual(this.own(h, M * C, 'gatedResidual'), this.own(branch, M * C, 'gatedResidual'), M, C, T, this.own(mod, (B - 1) * modStride + gateAt + C, 'gatedResidual'), modStride, gateAt, mask);
   }
 
-  /** The DiT's interleaved rotary in place on resident rows (dit-ops.ts rotaryInPlace's values). */
-  rotary(x: CpuTensor, M: number, T: number, ld: number, col: number, rotDim: number, table: CpuTensor): void {
-    this.e.rotary(this.own(x, M * ld, 'rotary'), M, T, ld, col, rotDim, this.own(table, T * rotDim, 'rotary'));
+  /**
+   * The DiT's interleaved rotary in place on resident rows (dit-ops.ts rotaryInPlace's values): row m at position
+   * pos0 + (m mod T).
+   */
+  rotary(x: CpuTensor, M: number, T: number, ld: number, col: number, rotDim: number, table: CpuTensor, pos0 = 0): void {
+    this.e.rotary(this.own(x, M * ld, 'rotary'), M, T, ld, col, rotDim, this.own(table, (pos0 + T) * rotDim, 'rotary') + 4 * pos0 * rotDim);
   }
 
   /**
@@ -493,29 +496,53 @@ export class CpuKernels {
     if (!(Number.isInteger(B) && Number.isInteger(T) && B >= 1 && T >= 1) || qkv.length < B * T * 3 * C) throw new ShapeMismatchError(`cpu attention: qkv has ${qkv.length} values, expected [${B}·${T}, ${3 * C}]`);
     if (keymask.length < B * T) throw new ShapeMismatchError(`cpu attention: key mask has ${keymask.length} values, expected ${B}·${T}`);
     if (out.length < B * T * C) throw new ShapeMismatchError(`cpu attention: out has ${out.length} values, expected [${B}·${T}, ${C}]`);
-    const t = this.threads;
-    const parts = t && B * heads > 1 ? t.parts : 1;
     // Resident qkv, key mask and out are used in place; the others are copied into buffers past the resident data.
     const take = this.buffersFrom();
     const qo = qkv instanceof CpuTensor ? this.own(qkv, B * T * 3 * C, 'attention') : take(4 * B * T * 3 * C);
-    const e = this.e;
     const mo = keymask instanceof CpuTensor ? this.own(keymask, B * T, 'attention') : take(4 * B * T);
     const oo = out instanceof CpuTensor ? this.own(out, B * T * C, 'attention') : take(4 * B * T * C);
     const so = take(0);
-    const stride = align16(e.ditAttentionScratchBytes(T, dh));
-    this.grow(so + parts * stride - this.base, `attention [${B}·${T}, ${3 * C}]`);
-    const f = new Float32Array(e.memory.buffer);
+    this.grow(so - this.base, `attention [${B}·${T}, ${3 * C}]`);
+    const f = new Float32Array(this.e.memory.buffer);
     if (!(qkv instanceof CpuTensor)) f.set(qkv.subarray(0, B * T * 3 * C), qo / 4);
     if (!(keymask instanceof CpuTensor)) f.set(keymask.subarray(0, B * T), mo / 4);
-    const scale = Math.fround(1 / Math.sqrt(dh));
-    if (parts > 1) {
-      const words = [qo, oo, T, heads, dh, mo, chunk, new Uint32Array(Float32Array.of(scale).buffer)[0]];
-      t!.run({ op: 3, tasks: B * heads, words, scratch: so, stride }, (p) => e.ditAttention(qo, oo, T, heads, dh, mo, chunk, scale, p, p + 1, so));
-    } else e.ditAttention(qo, oo, T, heads, dh, mo, chunk, scale, 0, B * heads, so);
-    const o = new Float32Array(e.memory.buffer, oo, B * T * C);
+    this.attention({ q: qo, ldq: 3 * C, kv: qo + 4 * C, ldkv: 3 * C, o: oo, B, Tq: T, q0: 0, T, heads, dh, keymask: mo, chunk }, so);
+    const o = new Float32Array(this.e.memory.buffer, oo, B * T * C);
     if (out instanceof CpuTensor) return o;
     out.set(o);
     return out;
+  }
+
+  /**
+   * The DiT attention of the queries q0 … q0 + Tq − 1 of T frames, on resident tensors: q rows [B·Tq] of ldq floats
+   * (the queries at their first C), kv rows [B·T] of ldkv floats (keys at column 0, values at C), keymask [B·T] →
+   * out [B·Tq, C]. A query row gets the bits it gets in the whole-sequence call (the DiT's cached prefix rests on
+   * this: src/models/cpu/dit-cache.ts).
+   */
+  ditAttentionRows(q: CpuTensor, ldq: number, kv: CpuTensor, ldkv: number, B: number, Tq: number, q0: number, T: number, heads: number, dh: number, keymask: CpuTensor, chunk: number, out: CpuTensor): void {
+    const C = heads * dh;
+    if (![B, Tq, T].every((n) => Number.isInteger(n) && n >= 1) || !Number.isInteger(q0) || q0 < 0 || q0 + Tq > T || ldq < C || ldkv < 2 * C) {
+      throw new ShapeMismatchError(`cpu attention: queries ${q0} … ${q0 + Tq - 1} of ${T} frames (B ${B}), row strides ${ldq} / ${ldkv} for C ${C}`);
+    }
+    const qo = this.own(q, (B * Tq - 1) * ldq + C, 'attention');
+    const kvo = this.own(kv, (B * T - 1) * ldkv + 2 * C, 'attention');
+    this.attention({ q: qo, ldq, kv: kvo, ldkv, o: this.own(out, B * Tq * C, 'attention'), B, Tq, q0, T, heads, dh, keymask: this.own(keymask, B * T, 'attention'), chunk }, this.buffersFrom()(0));
+  }
+
+  /** Runs ditAttention over every (b, h) pair, split over the threads; byte offsets; scratch from `so` on. */
+  private attention(a: { q: number; ldq: number; kv: number; ldkv: number; o: number; B: number; Tq: number; q0: number; T: number; heads: number; dh: number; keymask: number; chunk: number }, so: number): void {
+    const { e } = this;
+    const t = this.threads;
+    const pairs = a.B * a.heads;
+    const parts = t && pairs > 1 ? t.parts : 1;
+    const stride = align16(e.ditAttentionScratchBytes(a.Tq, a.T, a.dh));
+    this.grow(so + parts * stride - this.base, `attention [${a.B}·${a.Tq} of ${a.T}, ${a.heads}×${a.dh}]`);
+    const scale = Math.fround(1 / Math.sqrt(a.dh));
+    const run = (p0: number, p1: number) => e.ditAttention(a.q, a.ldq, a.kv, a.ldkv, a.o, a.Tq, a.q0, a.T, a.heads, a.dh, a.keymask, a.chunk, scale, p0, p1, so);
+    if (parts > 1) {
+      const words = [a.q, a.o, a.T, a.heads, a.dh, a.keymask, a.chunk, new Uint32Array(Float32Array.of(scale).buffer)[0]];
+      t!.run({ op: 3, tasks: pairs, words, tail: [a.ldq, a.kv, a.ldkv, a.Tq, a.q0], scratch: so, stride }, (p) => run(p, p + 1));
+    } else run(0, pairs);
   }
 
   /**

@@ -12,7 +12,8 @@
  *   [3] the next task (Atomics.add), [4] tasks, [5] columns per task (ops 1, 2)
  *   ops 1, 2: [6..13] x, w, bias, y (byte offsets), M, N, K, act (epilogue: 0 none, 1 GELU tanh, 2 SwiGLU);
  *             [14, 15] q8: scales (byte offset), group
- *   op 3:     [6..13] qkv, o, T, heads, dh, keymask, chunk, scale (f32 bits); task p = the pair b·heads + h
+ *   op 3:     [6..13] q, o, T, heads, dh, keymask, chunk, scale (f32 bits); [19..23] ldq, kv, ldkv, Tq, q0;
+ *             task p = the pair b·heads + h
  *   [16, 17] the caller's scratch (byte offset) and the bytes from one thread's scratch to the next
  *   [18] op 1: x's row stride in floats (K for a plain matrix; a convolution's overlapping rows: its Cin)
  * Every output is computed by one thread with the single-thread code, so the result does not depend on the thread
@@ -56,7 +57,7 @@ async function run({ module, memory, ctl, index }) {
     const scratch = c[16] + index * c[17];
     for (let i = Atomics.add(s, 3, 1); i < c[4]; i = Atomics.add(s, 3, 1)) {
       if (op === 3) {
-        ditAttention(c[6], c[7], c[8], c[9], c[10], c[11], c[12], f[13], i, i + 1, scratch);
+        ditAttention(c[6], c[19], c[20], c[21], c[7], c[22], c[23], c[8], c[9], c[10], c[11], c[12], f[13], i, i + 1, scratch);
         continue;
       }
       const N = c[11], K = c[12], n0 = i * c[5], n1 = Math.min(N, n0 + c[5]);
@@ -131,6 +132,8 @@ export interface ThreadJob {
   stride?: number;
   /** Op 1: x's row stride in floats (default: K, word 12). */
   ldx?: number;
+  /** Words 19… (op 3's strides and query range). */
+  tail?: number[];
 }
 
 export class GemmThreadError extends Error {
@@ -174,6 +177,7 @@ export class GemmThreads {
     c.set([job.op, 0, job.tasks, job.columns ?? 0], 2);
     c.set(job.words, 6);
     c.set([job.scratch ?? 0, job.stride ?? 0, job.ldx ?? job.words[6]], 16);
+    if (job.tail) c.set(job.tail, 19);
     Atomics.store(s, 1, this.workers.length);
     Atomics.add(s, 0, 1);
     Atomics.notify(s, 0);

@@ -435,10 +435,10 @@ const LN2_LO: f32 = -2.12194440e-4;
   return max<f32>(max<f32>(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max<f32>(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
 }
 
-/** Bytes of one thread's attention scratch for T frames and head size dh. */
-export function ditAttentionScratchBytes(T: i32, dh: i32): usize {
+/** Bytes of one thread's attention scratch for Tq query rows over T keys, head size dh. */
+export function ditAttentionScratchBytes(Tq: i32, T: i32, dh: i32): usize {
   const Tp = <usize>((T + 3) & ~3);
-  return (3 * <usize>T * <usize>dh + <usize>dh * Tp + <usize>T * Tp + <usize>T + Tp + 64) << 2;
+  return (2 * <usize>Tq * <usize>dh + <usize>T * <usize>dh + <usize>dh * Tp + <usize>Tq * Tp + <usize>Tq + Tp + 64) << 2;
 }
 
 /**
@@ -478,13 +478,14 @@ export function ditAttentionScratchBytes(T: i32, dh: i32): usize {
 }
 
 /**
- * Rows of `probs` [T, Tp] (scores on entry) → unnormalised probabilities exp(scale·(s − max)) over each query's
- * visible keys, zero elsewhere; rowScale[i] = 1 / Σ. vis [Tp]: 1 for an unpadded key of this batch item, else 0.
+ * Rows of `probs` [Tq, Tp] (scores on entry; row i is query q0 + i) → unnormalised probabilities
+ * exp(scale·(s − max)) over each query's visible keys, zero elsewhere; rowScale[i] = 1 / Σ. vis [Tp]: 1 for an
+ * unpadded key of this batch item, else 0.
  */
-function maskedSoftmax(probs: usize, rowScale: usize, vis: usize, T: i32, Tp: i32, chunk: i32, first: i32, all: bool, scale: f32): void {
-  for (let i = 0; i < T; i++) {
-    const lim = chunk > 0 ? min<i32>(T, (i / chunk + 1) * chunk) : T;
-    // Query i sees keys [0, lim) minus the padding: none when the first unpadded key lies past lim.
+function maskedSoftmax(probs: usize, rowScale: usize, vis: usize, Tq: i32, q0: i32, T: i32, Tp: i32, chunk: i32, first: i32, all: bool, scale: f32): void {
+  for (let i = 0; i < Tq; i++) {
+    const lim = chunk > 0 ? min<i32>(T, ((q0 + i) / chunk + 1) * chunk) : T;
+    // Query q0 + i sees keys [0, lim) minus the padding: none when the first unpadded key lies past lim.
     const rowEmpty = first >= lim;
     const row = probs + ((<usize>i * <usize>Tp) << 2);
     store<f32>(rowScale + (<usize>i << 2), softmaxRow(row, Tp, rowEmpty ? T : lim, vis, all || rowEmpty, scale));
@@ -492,19 +493,23 @@ function maskedSoftmax(probs: usize, rowScale: usize, vis: usize, T: i32, Tp: i3
 }
 
 /**
- * o[b·T + t, h·dh + d] for the (b, h) pairs [p0, p1) (pair = b·heads + h) from qkv [B·T, 3C] (q | k | v, rotary
- * applied), keymask [B·T] f32; scratch: ditAttentionScratchBytes(T, dh) bytes of this thread's.
+ * o[b·Tq + i, h·dh + d] for the (b, h) pairs [p0, p1) (pair = b·heads + h): the queries q0 … q0 + Tq − 1 of T
+ * frames. Query row i of item b at q + (b·Tq + i)·ldq floats (head h at column h·dh, rotary applied); key row j at
+ * kv + (b·T + j)·ldkv, its value C = heads·dh floats further. keymask [B·T] f32. A whole-sequence call is q0 = 0,
+ * Tq = T over a fused qkv [B·T, 3C]: q = qkv, kv = qkv + C, ldq = ldkv = 3C. Query rows give the same bits in
+ * either form: each row's scores, softmax and P·V walk the same keys in the same order.
+ * scratch: ditAttentionScratchBytes(Tq, T, dh) bytes of this thread's.
  */
-export function ditAttention(qkv: usize, o: usize, T: i32, heads: i32, dh: i32, keymask: usize, chunk: i32, scale: f32, p0: i32, p1: i32, scratch: usize): void {
+export function ditAttention(q: usize, ldq: i32, kv: usize, ldkv: i32, o: usize, Tq: i32, q0: i32, T: i32, heads: i32, dh: i32, keymask: usize, chunk: i32, scale: f32, p0: i32, p1: i32, scratch: usize): void {
   const C = heads * dh, Tp = (T + 3) & ~3;
-  const rowB = <usize>(3 * C) << 2, hb = <usize>dh << 2;
+  const qrowB = <usize>ldq << 2, kvrowB = <usize>ldkv << 2, hb = <usize>dh << 2;
   const qh = (scratch + 15) & ~15;
-  const kh = qh + ((<usize>T * <usize>dh) << 2);
+  const kh = qh + ((<usize>Tq * <usize>dh) << 2);
   const oh = kh + ((<usize>T * <usize>dh) << 2);
-  const vt = oh + ((<usize>T * <usize>dh) << 2);
+  const vt = oh + ((<usize>Tq * <usize>dh) << 2);
   const probs = vt + ((<usize>dh * <usize>Tp) << 2);
-  const rowScale = probs + ((<usize>T * <usize>Tp) << 2);
-  const vis = rowScale + (<usize>T << 2);
+  const rowScale = probs + ((<usize>Tq * <usize>Tp) << 2);
+  const vis = rowScale + (<usize>Tq << 2);
   let b0 = -1, first = T, all = true;
   for (let p = p0; p < p1; p++) {
     const b = p / heads, h = p % heads;
@@ -520,19 +525,19 @@ export function ditAttention(qkv: usize, o: usize, T: i32, heads: i32, dh: i32, 
       }
       for (let j = T; j < Tp; j++) store<f32>(vis + (<usize>j << 2), 0);
     }
+    for (let t = 0; t < Tq; t++) memory.copy(qh + <usize>t * hb, q + <usize>(b * Tq + t) * qrowB + <usize>h * hb, hb);
     for (let t = 0; t < T; t++) {
-      const r = qkv + <usize>(b * T + t) * rowB + <usize>h * hb;
-      memory.copy(qh + <usize>t * hb, r, hb);
-      memory.copy(kh + <usize>t * hb, r + (<usize>C << 2), hb);
-      const v = r + (<usize>(2 * C) << 2);
+      const r = kv + <usize>(b * T + t) * kvrowB + <usize>h * hb;
+      memory.copy(kh + <usize>t * hb, r, hb);
+      const v = r + (<usize>C << 2);
       for (let d = 0; d < dh; d++) store<f32>(vt + ((<usize>d * <usize>Tp + <usize>t) << 2), load<f32>(v + (<usize>d << 2)));
     }
     for (let d = 0; d < dh; d++) for (let t = T; t < Tp; t++) store<f32>(vt + ((<usize>d * <usize>Tp + <usize>t) << 2), 0);
-    gemmPlain(qh, kh, 0, probs, T, T, dh, Tp, dh);
-    maskedSoftmax(probs, rowScale, vis, T, Tp, chunk, first, all, scale);
-    gemmPlain(probs, vt, 0, oh, T, dh, Tp, dh, Tp);
-    for (let t = 0; t < T; t++) {
-      scaledCopy(oh + <usize>t * hb, o + ((<usize>(b * T + t) * <usize>C + <usize>h * <usize>dh) << 2), dh, load<f32>(rowScale + (<usize>t << 2)));
+    gemmPlain(qh, kh, 0, probs, Tq, T, dh, Tp, dh);
+    maskedSoftmax(probs, rowScale, vis, Tq, q0, T, Tp, chunk, first, all, scale);
+    gemmPlain(probs, vt, 0, oh, Tq, dh, Tp, dh, Tp);
+    for (let t = 0; t < Tq; t++) {
+      scaledCopy(oh + <usize>t * hb, o + ((<usize>(b * Tq + t) * <usize>C + <usize>h * <usize>dh) << 2), dh, load<f32>(rowScale + (<usize>t << 2)));
     }
   }
 }

@@ -57,7 +57,7 @@ export class EngineLlmPort implements LlmPort {
 }
 
 export class EngineFlowPort implements FlowPort {
-  constructor(private readonly e: Engine) {}
+  constructor(readonly e: Engine) {}
   get tokenMelRatio() {
     return this.e.config.flow.tokenMelRatio;
   }

@@ -14,7 +14,16 @@ import type { ModelFiles } from './model-files.js';
 
 export interface WasmEngineOptions extends Pick<CpuKernelOptions, 'threads'> {
   dtype?: CpuWeightDtype;
+  /**
+   * Bytes the DiT may keep of the streaming calls' leading chunks, so that each streaming chunk (and a new text
+   * with the same speaker prompt) computes only its new frames (src/models/cpu/dit-cache.ts; same output bits).
+   * Default DEFAULT_FLOW_CACHE_BYTES; 0 turns it off.
+   */
+  flowCacheBytes?: number;
 }
+
+/** 1 GiB: at full size ~290 frames (5.8 s of prompt and speech) through all 10 steps. */
+export const DEFAULT_FLOW_CACHE_BYTES = 1 << 30;
 
 export class WasmEngine implements Engine {
   readonly name = 'wasm';
@@ -32,7 +41,11 @@ export class WasmEngine implements Engine {
    */
   static async create(files: ModelFiles, opts: WasmEngineOptions = {}): Promise<WasmEngine> {
     const { threads, dtype } = opts;
-    const [llm, flow, voc] = await Promise.all([CpuLlm.create(files, { threads, dtype }), CpuFlow.create(files, { threads, dtype }), CpuHift.create(files, { threads })]);
+    const [llm, flow, voc] = await Promise.all([
+      CpuLlm.create(files, { threads, dtype }),
+      CpuFlow.create(files, { threads, dtype, cacheBytes: opts.flowCacheBytes ?? DEFAULT_FLOW_CACHE_BYTES }),
+      CpuHift.create(files, { threads }),
+    ]);
     return new WasmEngine(files.config, llm, flow, voc);
   }
 
@@ -50,6 +63,14 @@ export class WasmEngine implements Engine {
   }
   async flowEstimator(inp: EstimatorInputs): Promise<Float32Array> {
     return this.flow.estimator(inp);
+  }
+  /** The DiT prefix cache: bytes held; frames (per CFG item, over all estimator calls) served from it and computed. */
+  get flowCache(): { held: number; cached: number; computed: number } {
+    return { held: this.flow.cacheHeld, ...this.flow.frameCounts };
+  }
+  /** Gives the DiT prefix cache's memory back (a later streaming call starts it again). */
+  clearFlowCache(): void {
+    this.flow.clearCache();
   }
   async hift(mel: Float32Array, frames: number, sineNoise: Float32Array, finalize: boolean): Promise<HiftOutputs> {
     return this.voc.inference(mel, frames, sineNoise, finalize);

@@ -9,7 +9,7 @@ import { SyntheticTextFrontend, type TextFrontend } from './text-frontends.js';
 import { CosyVoicePipeline } from './tts.js';
 import { WasmEngine, type WasmEngineOptions } from './wasm-engine.js';
 
-/** `threads` and `dtype` as WasmEngine.create takes them. */
+/** `threads`, `dtype` and `flowCacheBytes` as WasmEngine.create takes them. */
 export interface WasmPipelineOptions extends WasmEngineOptions {
   text?: TextFrontend;
   /** HiFT harmonic-noise table [rows, 9]; default: seeded, as on WebGPU (noise.ts). */
@@ -17,7 +17,7 @@ export interface WasmPipelineOptions extends WasmEngineOptions {
 }
 
 export async function createWasmPipeline(files: ModelFiles, opts: WasmPipelineOptions = {}): Promise<CosyVoicePipeline> {
-  const engine = await WasmEngine.create(files, { threads: opts.threads, dtype: opts.dtype });
+  const engine = await WasmEngine.create(files, { threads: opts.threads, dtype: opts.dtype, flowCacheBytes: opts.flowCacheBytes });
   const harmonics = files.config.hift.nbHarmonics + 1;
   const noise = opts.sineNoise ? SineNoiseTable.fromTable(opts.sineNoise, harmonics) : new SineNoiseTable(harmonics);
   return new CosyVoicePipeline({

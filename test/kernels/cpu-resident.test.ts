@@ -3,7 +3,8 @@
  * WebAssembly (kernels/wasm/lib/dit-ops.as.ts), against the TypeScript references of src/models/cpu/dit-ops.ts:
  * - the gated residual (with and without the row mask) and the rotary equal them bit for bit;
  * - the AdaLN (four running sums per row sum) lies within 2 f32 ulps of them, and of a float64 reference;
- * - linears and the DiT attention on resident tensors give the array calls' bits (f32 and q8 W, 1 and 2 threads);
+ * - linears and the DiT attention on resident tensors give the array calls' bits (f32 and q8 W, 1 and 2 threads),
+ *   and so does the attention of the later queries over separate key|value rows (ditAttentionRows);
  * - tensors of another instance, tensors too short, a resident swiglu output and slices out of bounds are refused.
  * B = 2 items, T = 37 rows each (odd), C = 96; the modulation rows hold random shift, scale and gate chunks.
  */
@@ -108,6 +109,26 @@ describe('CPU resident tensors and the DiT elementwise steps in WebAssembly', ()
       const out2 = k.resident(M * C, 'att2');
       k.ditAttention(put(k, qkv, 'qkv2'), B, T, heads, dh, put(k, mask, 'mask'), 0, out2);
       expect(Array.from(out2.view())).toEqual(Array.from(want));
+      // The queries q0 … T − 1 over separate keys|values rows (the DiT past a cached prefix) give those rows' bits,
+      // with the 10-frame chunk mask and without, from an odd q0 and an even one.
+      const ones = put(k, new Float32Array(M).fill(1), 'ones');
+      for (const chunk of [0, 10]) {
+        const whole = k.ditAttention(qkv, B, T, heads, dh, ones, chunk, new Float32Array(M * C));
+        for (const q0 of [1, 20, T - 1]) {
+          const Tq = T - q0;
+          const q = k.resident(B * Tq * 3 * C, 'q'), kv = k.resident(M * 2 * C, 'kv'), o = k.resident(B * Tq * C, 'o');
+          for (let b = 0; b < B; b++) {
+            for (let i = 0; i < Tq; i++) q.view().set(qkv.subarray((b * T + q0 + i) * 3 * C, (b * T + q0 + i + 1) * 3 * C), (b * Tq + i) * 3 * C);
+            for (let j = 0; j < T; j++) kv.view().set(qkv.subarray((b * T + j) * 3 * C + C, (b * T + j + 1) * 3 * C), (b * T + j) * 2 * C);
+          }
+          k.ditAttentionRows(q, 3 * C, kv, 2 * C, B, Tq, q0, T, heads, dh, ones, chunk, o);
+          for (let b = 0; b < B; b++) {
+            const label = `rows from ${q0}, chunk ${chunk}, item ${b}`;
+            expect(Array.from(o.view().subarray(b * Tq * C, (b + 1) * Tq * C)), label).toEqual(Array.from(whole.subarray((b * T + q0) * C, (b + 1) * T * C)));
+          }
+        }
+      }
+      expect(() => k.ditAttentionRows(ones, 3 * C, ones, 2 * C, B, 5, T - 4, T, heads, dh, ones, 0, ones)).toThrow(ShapeMismatchError);
       k.dispose();
     });
   }

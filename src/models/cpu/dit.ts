@@ -16,6 +16,7 @@ import type { FlowConfig } from '../flow/config.js';
 import { FlowInputError } from '../flow/errors.js';
 import { timestepSinusoid } from '../flow/schedule.js';
 import { CpuConvPos } from './dit-conv.js';
+import { DitPrefixCache, type StepPrefix } from './dit-cache.js';
 import { applyInPlace } from './dit-ops.js';
 import { EST, fusedQkvFill, type FlowTensorReader } from '../flow/weights.js';
 
@@ -52,8 +53,13 @@ class Scratch {
   hs = new Float32Array(0);
   n = new Float32Array(0);
   v = new Float32Array(0);
-  /** Resident: residual stream, norm output, q|k|v, attention output, branch output, FF hidden, key mask. */
-  r: Record<'hs' | 'n' | 'qkv' | 'att' | 'o' | 'ff' | 'mask', CpuTensor> | null = null;
+  /** The input rows of the conv window when a call starts past a cached prefix. */
+  win = new Float32Array(0);
+  /**
+   * Resident: residual stream, norm output, q|k|v, attention output, branch output, FF hidden, key mask, and the
+   * keys|values of every frame when the queries start past a cached prefix.
+   */
+  r: Record<'hs' | 'n' | 'qkv' | 'att' | 'o' | 'ff' | 'mask' | 'kv', CpuTensor> | null = null;
 
   ensure(M: number, cfg: FlowConfig, k: CpuKernels): void {
     if (M <= this.rows) return;
@@ -62,12 +68,13 @@ class Scratch {
     if (this.r) for (const t of Object.values(this.r)) k.release(t);
     const C = cfg.dim;
     this.inp = new Float32Array(rows * (2 * cfg.melDim + cfg.muDim + cfg.spkDim));
+    this.win = new Float32Array(this.inp.length);
     for (const key of ['h', 'hs', 'n'] as const) this[key] = new Float32Array(rows * C);
     this.v = new Float32Array(rows * cfg.outChannels);
     const res = (n: number, name: string) => k.resident(n, `dit ${name}`);
     this.r = {
       hs: res(rows * C, 'hs'), n: res(rows * C, 'n'), qkv: res(rows * 3 * C, 'qkv'), att: res(rows * C, 'att'), o: res(rows * C, 'o'),
-      ff: res(rows * cfg.ffInner, 'ff'), mask: res(rows, 'mask'),
+      ff: res(rows * cfg.ffInner, 'ff'), mask: res(rows, 'mask'), kv: res(rows * 2 * C, 'kv'),
     };
     this.rows = rows;
   }
@@ -79,6 +86,12 @@ export class CpuDit {
   /** The rotary table and this call's modulation rows ([depth + 1][B][6C]: each block's, then the final 2C), resident. */
   private ropeResident: CpuTensor | null = null;
   private modResident: CpuTensor | null = null;
+  /** The streaming calls' cached prefixes (dit-cache.ts); made at the first call that can use it. */
+  private cache: DitPrefixCache | null = null;
+  /** Bytes the prefix cache may hold (0: off). */
+  cacheBytes = 0;
+  /** Frames (per batch item, summed over calls) served from the prefix cache and computed. */
+  readonly frameCounts = { cached: 0, computed: 0 };
 
   private constructor(
     private readonly k: CpuKernels,
@@ -131,46 +144,141 @@ export class CpuDit {
     return new CpuDit(k, cfg, w);
   }
 
-  /** DiT.forward: velocity [B, out, T]. */
+  /**
+   * DiT.forward: velocity [B, out, T]. A streaming call (chunk mask on, no padding, one t) whose leading whole
+   * chunks match what an earlier call at this t computed computes only the frames after them (dit-cache.ts); the
+   * result is the same bits either way.
+   */
   forward(a: EstimatorInputs): Float32Array {
     const { cfg, s, w, k } = this;
     const B = a.batch;
     const T = a.frames;
     this.check(a);
-    const M = B * T;
     const C = cfg.dim;
-    s.ensure(M, cfg, k);
+    s.ensure(B * T, cfg, k);
+    this.pack(a);
+    const chunk = a.streaming ? cfg.staticChunk : 0;
+    const cache = this.cacheFor(a, chunk);
+    const key = Math.fround(a.t[0]);
+    const q0 = cache ? cache.reusable(key, s.inp, T) : 0;
+    this.frameCounts.cached += q0;
+    this.frameCounts.computed += T - q0;
+    if (q0 === T) return this.toChannels(B, T, q0, cache!.prefix(key));
+    const store = cache?.extent(key, q0, T) ?? null;
+    const Tn = T - q0;
+    const M = B * Tn;
     const mods = this.modulation(a.t);
     const modRows = this.residentModulation(mods);
     const rope = this.residentRope(T);
-    this.pack(a);
-    k.linear(s.inp, M, w.inProj, s.h);
-    w.conv1.run(s.h, B, T, s.n);
-    w.conv2.run(s.n, B, T, s.hs, s.h);
-    // From here on the activations stay in the kernels' memory.
+    this.inputStage(B, T, q0);
+    // From here on the activations (the rows of frames q0 … T − 1) stay in the kernels' memory.
     const r = s.r!;
-    r.hs.view().set(s.hs.subarray(0, M * C));
     r.mask.view().set(a.mask);
-    const chunk = a.streaming ? cfg.staticChunk : 0;
     const S = 6 * C;
     w.blocks.forEach((bw, l) => {
       const mod = modRows.slice(l * B * S, B * S);
-      k.adaLayerNorm(r.hs, r.n, M, C, T, mod, S, 0, C, cfg.lnEps);
+      k.adaLayerNorm(r.hs, r.n, M, C, Tn, mod, S, 0, C, cfg.lnEps);
       k.linear(r.n, M, bw.qkv, r.qkv);
-      k.rotary(r.qkv, M, T, 3 * C, 0, cfg.rotDim, rope);
-      k.rotary(r.qkv, M, T, 3 * C, C, cfg.rotDim, rope);
-      k.ditAttention(r.qkv, B, T, cfg.heads, cfg.dimHead, r.mask, chunk, r.att); // the whole attention in WebAssembly
+      k.rotary(r.qkv, M, Tn, 3 * C, 0, cfg.rotDim, rope, q0);
+      k.rotary(r.qkv, M, Tn, 3 * C, C, cfg.rotDim, rope, q0);
+      // The whole attention in WebAssembly; past a cached prefix, over its keys and values and the new ones.
+      if (q0 === 0) k.ditAttention(r.qkv, B, T, cfg.heads, cfg.dimHead, r.mask, chunk, r.att);
+      else {
+        this.gatherKeys(l, key, B, T, q0);
+        k.ditAttentionRows(r.qkv, 3 * C, r.kv, 2 * C, B, Tn, q0, T, cfg.heads, cfg.dimHead, r.mask, chunk, r.att);
+      }
+      if (store) this.storeKeys(l, key, B, T, q0, store.to);
       k.linear(r.att, M, bw.out, r.o);
-      k.gatedResidual(r.hs, r.o, M, C, T, mod, S, 2 * C, r.mask);
-      k.adaLayerNorm(r.hs, r.n, M, C, T, mod, S, 3 * C, 4 * C, cfg.lnEps);
+      k.gatedResidual(r.hs, r.o, M, C, Tn, mod, S, 2 * C, q0 === 0 ? r.mask : undefined);
+      k.adaLayerNorm(r.hs, r.n, M, C, Tn, mod, S, 3 * C, 4 * C, cfg.lnEps);
       k.linear(r.n, M, bw.ff1, r.ff, 'gelu_tanh'); // GELU in the GEMM's epilogue, on every thread's slice
       k.linear(r.ff, M, bw.ff2, r.o);
-      k.gatedResidual(r.hs, r.o, M, C, T, mod, S, 5 * C);
+      k.gatedResidual(r.hs, r.o, M, C, Tn, mod, S, 5 * C);
     });
     // AdaLayerNormZero_Final chunks are (scale, shift), stored after the blocks' rows with the same stride.
-    k.adaLayerNorm(r.hs, r.n, M, C, T, modRows.slice(w.blocks.length * B * S, B * S), S, C, 0, cfg.lnEps);
+    k.adaLayerNorm(r.hs, r.n, M, C, Tn, modRows.slice(w.blocks.length * B * S, B * S), S, C, 0, cfg.lnEps);
     k.linear(r.n, M, w.projOut, s.v);
-    return this.toChannels(B, T);
+    if (store) this.storeRows(key, B, T, q0, store.to);
+    return this.toChannels(B, T, q0, q0 > 0 ? cache!.prefix(key) : undefined);
+  }
+
+  /** The prefix cache if this call may use it: streaming, no padded frame, one t for every item. */
+  private cacheFor(a: EstimatorInputs, chunk: number): DitPrefixCache | null {
+    if (!(this.cacheBytes > 0 && chunk > 0) || !a.t.every((t) => t === a.t[0]) || !a.mask.every((m) => m > 0.5)) return null;
+    const { cfg } = this;
+    if (this.cache?.dims.B !== a.batch) {
+      const dims = { B: a.batch, W: 2 * cfg.melDim + cfg.muDim + cfg.spkDim, O: cfg.outChannels, KV: 2 * cfg.dim, depth: cfg.depth };
+      const per = cfg.nTimesteps * DitPrefixCache.frameBytes(dims);
+      const maxFrames = Math.floor(this.cacheBytes / per / chunk) * chunk;
+      this.cache = maxFrames > 0 ? new DitPrefixCache(dims, chunk, maxFrames, cfg.nTimesteps) : null;
+    }
+    return this.cache;
+  }
+
+  /** Empties the prefix cache (its memory is given back). */
+  clearCache(): void {
+    this.cache = null;
+  }
+
+  /** Bytes the prefix cache holds. */
+  get cacheHeld(): number {
+    return this.cache?.bytes ?? 0;
+  }
+
+  /**
+   * Input projection and conv position embedding of frames q0 … T − 1 into the resident residual stream. Both
+   * convolutions are causal with KS − 1 frames of context, so they run over the window from q0 − 2·(KS − 1): the
+   * window's first rows see zeros where the whole call sees earlier frames, but none of those rows is kept.
+   */
+  private inputStage(B: number, T: number, q0: number): void {
+    const { cfg, s, w, k } = this;
+    const C = cfg.dim, W = 2 * cfg.melDim + cfg.muDim + cfg.spkDim;
+    const w0 = Math.max(0, q0 - 2 * (cfg.convKernel - 1));
+    const Tw = T - w0, Tn = T - q0;
+    let inp = s.inp;
+    if (w0 > 0) {
+      for (let b = 0; b < B; b++) s.win.set(s.inp.subarray((b * T + w0) * W, (b + 1) * T * W), b * Tw * W);
+      inp = s.win;
+    }
+    k.linear(inp, B * Tw, w.inProj, s.h);
+    w.conv1.run(s.h, B, Tw, s.n);
+    w.conv2.run(s.n, B, Tw, s.hs, s.h);
+    const hs = s.r!.hs.view();
+    for (let b = 0; b < B; b++) hs.set(s.hs.subarray((b * Tw + q0 - w0) * C, (b + 1) * Tw * C), b * Tn * C);
+  }
+
+  /** kv [B·T, 2C]: block l's cached keys|values of frames < q0, then this call's (after the rotary). */
+  private gatherKeys(l: number, key: number, B: number, T: number, q0: number): void {
+    const C = this.cfg.dim, Tn = T - q0;
+    const pre = this.cache!.prefix(key)!;
+    const r = this.s.r!;
+    const kv = r.kv.view(), qkv = r.qkv.view();
+    for (let b = 0; b < B; b++) {
+      kv.set(pre.kv[l][b].subarray(0, q0 * 2 * C), b * T * 2 * C);
+      for (let i = 0; i < Tn; i++) kv.set(qkv.subarray((b * Tn + i) * 3 * C + C, (b * Tn + i + 1) * 3 * C), (b * T + q0 + i) * 2 * C);
+    }
+  }
+
+  /** Keeps block l's keys|values of frames q0 … to − 1. */
+  private storeKeys(l: number, key: number, B: number, T: number, q0: number, to: number): void {
+    const C = this.cfg.dim, Tn = T - q0;
+    const dst = this.cache!.prefix(key)!.kv[l];
+    const qkv = this.s.r!.qkv.view();
+    for (let b = 0; b < B; b++) {
+      for (let j = q0; j < to; j++) dst[b].set(qkv.subarray((b * Tn + j - q0) * 3 * C + C, (b * Tn + j - q0 + 1) * 3 * C), j * 2 * C);
+    }
+  }
+
+  /** Keeps the packed inputs and velocities of frames q0 … to − 1 and marks them cached. */
+  private storeRows(key: number, B: number, T: number, q0: number, to: number): void {
+    const { cfg, s } = this;
+    const W = 2 * cfg.melDim + cfg.muDim + cfg.spkDim, O = cfg.outChannels, Tn = T - q0;
+    const pre = this.cache!.prefix(key)!;
+    for (let b = 0; b < B; b++) {
+      pre.inp[b].set(s.inp.subarray((b * T + q0) * W, (b * T + to) * W), q0 * W);
+      pre.vel[b].set(s.v.subarray((b * Tn) * O, (b * Tn + to - q0) * O), q0 * O);
+    }
+    this.cache!.commit(key, to);
   }
 
   private check(a: EstimatorInputs): void {
@@ -202,12 +310,16 @@ export class CpuDit {
     }
   }
 
-  /** out[b, c, t] = v[b·T + t, c]. */
-  private toChannels(B: number, T: number): Float32Array {
-    const O = this.cfg.outChannels;
+  /** out[b, c, t] = the velocity of frame t: cached below q0, else row b·(T − q0) + t − q0 of this call's. */
+  private toChannels(B: number, T: number, q0: number, pre?: StepPrefix): Float32Array {
+    const O = this.cfg.outChannels, Tn = T - q0;
     const v = this.s.v;
     const out = new Float32Array(B * O * T);
-    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let c = 0; c < O; c++) out[(b * O + c) * T + t] = v[(b * T + t) * O + c];
+    for (let b = 0; b < B; b++) {
+      const cached = pre?.vel[b];
+      for (let t = 0; t < q0; t++) for (let c = 0; c < O; c++) out[(b * O + c) * T + t] = cached![t * O + c];
+      for (let t = q0; t < T; t++) for (let c = 0; c < O; c++) out[(b * O + c) * T + t] = v[(b * Tn + t - q0) * O + c];
+    }
     return out;
   }
 

@@ -32,8 +32,11 @@ export class CpuFlow {
     private readonly dit: CpuDit,
   ) {}
 
-  /** `opts.dtype`: how the DiT's linears are stored (the encoder's convolutions and tables stay f32). */
-  static async create(files: ModelFiles, opts: CpuKernelOptions & { dtype?: CpuWeightDtype } = {}): Promise<CpuFlow> {
+  /**
+   * `opts.dtype`: how the DiT's linears are stored (the encoder's convolutions and tables stay f32);
+   * `opts.cacheBytes`: the DiT's streaming prefix cache (dit-cache.ts; default 0, off).
+   */
+  static async create(files: ModelFiles, opts: CpuKernelOptions & { dtype?: CpuWeightDtype; cacheBytes?: number } = {}): Promise<CpuFlow> {
     const cfg = flowConfig(files.yaml, (name) => files.flow.get(name)?.dims);
     const k = await CpuKernels.create(opts);
     const r = new FlowTensorReader(files.flow);
@@ -48,6 +51,7 @@ export class CpuFlow {
       pre2: convs.weight(r.f32('pre_lookahead_layer.conv2.weight', [Cin, C1, K2]), r.f32('pre_lookahead_layer.conv2.bias', [Cin]), Cin, C1, K2, 'pre2'),
     };
     const dit = CpuDit.load(k, cfg, r, opts.dtype);
+    dit.cacheBytes = opts.cacheBytes ?? 0;
     r.finish();
     return new CpuFlow(k, convs, cfg, w, dit);
   }
@@ -68,6 +72,17 @@ export class CpuFlow {
   /** The DiT estimator: velocity [B, 80, T] (as Engine.flowEstimator). */
   estimator(inp: EstimatorInputs): Float32Array {
     return this.dit.forward(inp);
+  }
+
+  /** The DiT's streaming prefix cache: bytes held, frames served from it and computed, and emptying it. */
+  get cacheHeld(): number {
+    return this.dit.cacheHeld;
+  }
+  get frameCounts(): { readonly cached: number; readonly computed: number } {
+    return this.dit.frameCounts;
+  }
+  clearCache(): void {
+    this.dit.clearCache();
   }
 
   /** X [N, Cin] = input_embedding rows (negative ids read row 0, as upstream's clamp). */
