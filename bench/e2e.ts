@@ -5,6 +5,11 @@
  * (src/pipeline/wasm.ts).
  *
  *   npx tsx bench/e2e.ts [--size tiny|full] [--seconds 5,30] [--engines webgpu,wasm,wasm-q8,ort-cpu,ort-webgpu] [--dtype f32|f16]
+ *                        [--prompt-tokens 25] [--runs 1] [--flow-cache-mb 1024]
+ *
+ * --prompt-tokens: the synthetic speaker's prompt (25 tokens = 1 s; real prompts are 3–10 s). --runs: texts in a
+ * row per case with the same speaker (a later run finds the prompt's DiT rows cached on the CPU fallback).
+ * --flow-cache-mb: the CPU fallback's DiT prefix cache (0: off; src/models/cpu/dit-cache.ts).
  *
  * Each case forces a fixed number of speech tokens (25 per second of audio; stop ids masked, best candidate
  * taken) so every engine does the same work. Reports TTFA (first PCM sample), total time, RTF, LLM tokens/s
@@ -39,8 +44,14 @@ const { values: a } = parseArgs({
     seconds: { type: 'string', default: '5,30' },
     engines: { type: 'string', default: 'webgpu,wasm,ort-cpu,ort-webgpu' },
     dtype: { type: 'string', default: 'f32' },
+    'prompt-tokens': { type: 'string', default: '25' },
+    runs: { type: 'string', default: '1' },
+    'flow-cache-mb': { type: 'string' },
   },
 });
+const promptTokens = Number(a['prompt-tokens']);
+const runs = Number(a.runs);
+const flowCacheMb = a['flow-cache-mb'] === undefined ? undefined : Number(a['flow-cache-mb']);
 const size = a.size === 'full' ? 'full' : 'tiny';
 const seconds = a.seconds!.split(',').map(Number);
 const engines = a.engines!.split(',');
@@ -52,7 +63,7 @@ writeRandomFolder(join(work, 'official'), size === 'full' ? FULL_DIMS : TINY_DIM
 await convertModel(join(work, 'official'), join(work, 'converted'));
 const files = await loadModelFolder(join(work, 'converted'));
 console.error(`model ready (${size}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-const speaker = syntheticSpeaker(files);
+const speaker = syntheticSpeaker(files, 1, promptTokens);
 const maxFrames = 2 * (speaker.promptTokens.length + 25 * Math.max(...seconds)) + 16;
 
 interface Row {
@@ -67,9 +78,14 @@ interface Row {
   flow_ms: number;
   hift_ms: number;
   chunks: number;
+  prompt_tokens: number;
+  /** 1-based: the run-th text in a row with this speaker on this pipeline. */
+  run: number;
+  /** The CPU fallback's DiT prefix cache budget (wasm engines; absent: the default). */
+  flow_cache_mb?: number;
 }
 
-async function runCase(engine: string, pipe: CosyVoicePipeline, s: number): Promise<Row> {
+async function runCase(engine: string, pipe: CosyVoicePipeline, s: number, run: number): Promise<Row> {
   const gen = pipe.stream(TEXT, speaker, { sampler: argmaxSampler, forceTokens: 25 * s });
   let chunks = 0;
   let r = await gen.next();
@@ -78,6 +94,7 @@ async function runCase(engine: string, pipe: CosyVoicePipeline, s: number): Prom
   return {
     engine, seconds: s, tokens: st.tokens, ttfa_ms: st.ttfaMs, total_ms: st.totalMs, rtf: st.rtf,
     llm_tok_s: st.tokens / (st.llmMs / 1000), llm_ms: st.llmMs, flow_ms: st.flowMs, hift_ms: st.hiftMs, chunks,
+    prompt_tokens: promptTokens, run, ...(engine.startsWith('wasm') && flowCacheMb !== undefined ? { flow_cache_mb: flowCacheMb } : {}),
   };
 }
 
@@ -89,7 +106,7 @@ for (const engine of engines) {
   if (engine === 'webgpu') {
     pipe = await createWebGpuPipeline(new GpuContext(handle), files, { dtype: a.dtype as 'f32' | 'f16', maxFrames });
   } else if (engine === 'wasm' || engine === 'wasm-q8') {
-    pipe = await createWasmPipeline(files, { dtype: engine === 'wasm-q8' ? 'q8' : 'f32' });
+    pipe = await createWasmPipeline(files, { dtype: engine === 'wasm-q8' ? 'q8' : 'f32', flowCacheBytes: flowCacheMb === undefined ? undefined : flowCacheMb * 2 ** 20 });
   } else {
     ort = await OrtEngine.create(join(work, 'converted'), { executionProviders: [engine.replace('ort-', '')] });
     pipe = new CosyVoicePipeline({
@@ -98,30 +115,36 @@ for (const engine of engines) {
     });
   }
   for (const s of seconds) {
-    const row = await runCase(engine, pipe, s);
-    rows.push(row);
-    console.error(`${engine} ${s}s: ${JSON.stringify(row)}`);
+    for (let run = 1; run <= runs; run++) {
+      const row = await runCase(engine, pipe, s, run);
+      rows.push(row);
+      console.error(`${engine} ${s}s: ${JSON.stringify(row)}`);
+    }
   }
   if (ort) await ort.dispose();
   else pipe.dispose();
 }
 
+/** Rows written before these fields existed were single runs with the 25-token prompt and the default cache. */
+function sameCase(r: Row, o: Partial<Row>): boolean {
+  return r.engine === o.engine && r.seconds === o.seconds && r.prompt_tokens === (o.prompt_tokens ?? 25) && r.run === (o.run ?? 1) && r.flow_cache_mb === o.flow_cache_mb;
+}
 const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '–');
-// Merge into the committed file: this run's rows replace those of the same engine and length; the others (earlier
-// runs, other engines) stay, each with the date of its run.
+// Merge into the committed file: this run's rows replace those of the same case (engine, length, prompt, run,
+// cache budget); the others (earlier runs, other engines) stay, each with the date of its run.
 const out = join(dirname(fileURLToPath(import.meta.url)), 'results', `e2e-${size}.json`);
 const old = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { date?: string; rows?: (Row & { date?: string })[] } & Record<string, unknown>) : {};
 const now = new Date().toISOString();
 const merged = [
-  ...(old.rows ?? []).filter((o) => !rows.some((r) => r.engine === o.engine && r.seconds === o.seconds)).map((o) => ({ ...o, date: o.date ?? old.date })),
+  ...(old.rows ?? []).filter((o) => !rows.some((r) => sameCase(r, o))).map((o) => ({ ...o, date: o.date ?? old.date })),
   ...rows.map((r) => ({ ...r, date: now })),
 ].sort((x, y) => x.seconds - y.seconds);
 const lines = [
   `End-to-end streaming TTS, ${size} size, random weights (${files.source}); adapter: ${adapterLabel(handle.info)}`,
   '',
-  '| engine | audio s | tokens | TTFA ms | total ms | RTF | LLM tok/s | LLM ms | flow ms | HiFT ms | chunks | date |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|',
-  ...merged.map((r) => `| ${r.engine} | ${r.seconds} | ${r.tokens} | ${f(r.ttfa_ms)} | ${f(r.total_ms)} | ${f(r.rtf, 3)} | ${f(r.llm_tok_s, 1)} | ${f(r.llm_ms)} | ${f(r.flow_ms)} | ${f(r.hift_ms)} | ${r.chunks} | ${r.date?.slice(0, 10) ?? ''} |`),
+  '| engine | flow cache MiB | audio s | prompt tokens | run | tokens | TTFA ms | total ms | RTF | LLM tok/s | LLM ms | flow ms | HiFT ms | chunks | date |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...merged.map((r) => `| ${r.engine} | ${r.flow_cache_mb ?? (r.engine.startsWith('wasm') ? 'default' : '–')} | ${r.seconds} | ${r.prompt_tokens ?? 25} | ${r.run ?? 1} | ${r.tokens} | ${f(r.ttfa_ms)} | ${f(r.total_ms)} | ${f(r.rtf, 3)} | ${f(r.llm_tok_s, 1)} | ${f(r.llm_ms)} | ${f(r.flow_ms)} | ${f(r.hift_ms)} | ${r.chunks} | ${r.date?.slice(0, 10) ?? ''} |`),
 ];
 console.log(lines.join('\n'));
 mkdirSync(dirname(out), { recursive: true });

@@ -16,6 +16,13 @@ import { loadConvertedModelFiles } from './converted-model.js';
 import type { Engine } from './engine.js';
 import type { ModelSource } from './model-source.js';
 
+/**
+ * The CPU fallback's DiT prefix cache in a page: half the Node default, since it sits in ArrayBuffers beside a
+ * WebAssembly memory of up to 3.1 GB (f32 weights). At full size ~145 frames through all 10 steps: the prompt's
+ * first chunks.
+ */
+export const BROWSER_FLOW_CACHE_BYTES = 512 << 20;
+
 export interface CosyVoiceEngineOptions {
   dtype?: 'f32' | 'f16';
   disableF16?: boolean;
@@ -50,9 +57,9 @@ export class CosyVoiceEngine implements Engine {
   }
 
   /** The same engine on the CPU fallback (no GPU context; f32 or q8 weights for the LLM and the DiT). */
-  static async loadWasm(src: ModelSource, dtype: 'f32' | 'q8' = 'f32'): Promise<CosyVoiceEngine> {
+  static async loadWasm(src: ModelSource, dtype: 'f32' | 'q8' = 'f32', flowCacheBytes = BROWSER_FLOW_CACHE_BYTES): Promise<CosyVoiceEngine> {
     const files = await loadConvertedModelFiles(src);
-    return new CosyVoiceEngine(await createWasmPipeline(files, { dtype }), files.config.flow.spkEmbedDim, dtype, false);
+    return new CosyVoiceEngine(await createWasmPipeline(files, { dtype, flowCacheBytes }), files.config.flow.spkEmbedDim, dtype, false);
   }
 
   get sampleRate(): number {

@@ -30,6 +30,8 @@ export interface EngineOptions {
   tuning?: string;
   /** The CPU fallback's weight storage (WorkerLoadOptions.cpuDtype). */
   cpuDtype?: 'f32' | 'q8';
+  /** The CPU fallback's DiT prefix cache (WorkerLoadOptions.cpuFlowCacheBytes). */
+  cpuFlowCacheBytes?: number;
 }
 
 const MANIFESTS: Record<EngineKind, string> = { cosyvoice: 'cosyvoice.json', tone: 'tone.json' };
@@ -45,7 +47,7 @@ export async function detectEngine(src: ModelSource & { isCached?(file: string):
 export async function createWasmEngine(src: ModelSource, opts: EngineOptions = {}): Promise<Engine> {
   const kind = !opts.engine || opts.engine === 'auto' ? await detectEngine(src) : opts.engine;
   if (kind !== 'cosyvoice') throw new UnsupportedModelError(`${src.base}: the ${kind} engine needs WebGPU; the CPU fallback runs CosyVoice3 folders only`);
-  return CosyVoiceEngine.loadWasm(src, opts.cpuDtype);
+  return CosyVoiceEngine.loadWasm(src, opts.cpuDtype, opts.cpuFlowCacheBytes);
 }
 
 export async function createEngine(src: ModelSource, ctx: GpuContext, opts: EngineOptions = {}): Promise<Engine> {

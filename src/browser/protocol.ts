@@ -36,6 +36,12 @@ export interface WorkerLoadOptions {
    */
   cpuDtype?: 'f32' | 'q8';
   /**
+   * Bytes the CPU fallback's DiT may keep of the streaming calls' leading chunks, so that each chunk, and a new
+   * text with the same speaker, computes only its new frames (same output). Default 512 MiB in a page (ArrayBuffers
+   * beside the WebAssembly memory); 0 turns it off.
+   */
+  cpuFlowCacheBytes?: number;
+  /**
    * A tuning table's JSON text (`cosyvoice-webgpu tune` on this machine's GPU, src/gpu/tuning.ts) for the CosyVoice3
    * engine; refused (the load fails with TuningFileError) when another adapter measured it.
    */

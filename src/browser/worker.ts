@@ -92,7 +92,7 @@ function modelStore(src: HttpModelSource): 'opfs' | 'cache' | 'none' {
 async function loadWasm(url: string, options: WorkerLoadOptions, t0: number): Promise<void> {
   unload();
   const src = await openSource(url, options);
-  engine = await createWasmEngine(src, { engine: options.engine, cpuDtype: options.cpuDtype });
+  engine = await createWasmEngine(src, { engine: options.engine, cpuDtype: options.cpuDtype, cpuFlowCacheBytes: options.cpuFlowCacheBytes });
   src.endLoad();
   post({ type: 'loaded', engine: engine.name, backend: 'wasm', threads: defaultCpuThreads(), cpuDtype: options.cpuDtype ?? 'f32', sampleRate: engine.sampleRate, adapter: WASM_ADAPTER, adapterLabel: adapterLabel(WASM_ADAPTER), shaderF16: false, loadMs: now() - t0, cache: { ...src.counters }, modelStore: modelStore(src) });
 }

@@ -54,6 +54,11 @@ export interface Engine {
   llmDecode?: OmitEngine<typeof import('./pipeline.js').llmDecode>;
   flowInference?: OmitEngine<typeof import('./pipeline.js').flowInference>;
   token2wav?: OmitEngine<typeof import('./pipeline.js').token2wav>;
+  /**
+   * True where the flow keeps what a streaming call computed of its leading whole chunks (the CPU fallback's DiT
+   * prefix cache), so that solving the speaker prompt alone ahead of a text saves that text's first chunk the work.
+   */
+  readonly keepsFlowPrefix?: boolean;
 }
 
 /** A pipeline function's type without its leading engine parameter. */

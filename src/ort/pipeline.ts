@@ -91,7 +91,8 @@ export async function flowInference(e: Engine, f: FlowInputs) {
   const enc = await e.flowEncoder([...f.promptToken, ...f.token], f.embedding, f.finalize);
   const T = enc.frames, P = f.promptFrames;
   const cond = new Float32Array(C * T);
-  for (let t = 0; t < P; t++) for (let c = 0; c < C; c++) cond[c * T + t] = f.promptFeat[t * C + c];
+  // T < P when the call holds the prompt alone (its look-ahead cut): then every frame is a prompt frame.
+  for (let t = 0; t < Math.min(P, T); t++) for (let c = 0; c < C; c++) cond[c * T + t] = f.promptFeat[t * C + c];
   let x = new Float32Array(C * T);
   for (let c = 0; c < C; c++) x.set(f.noise.subarray(c * f.noiseFrames, c * f.noiseFrames + T), c * T);
   const ts = tSpan(cfg.nTimesteps);
@@ -116,9 +117,10 @@ export async function flowInference(e: Engine, f: FlowInputs) {
     t = fr(t + dt);
     if (k < cfg.nTimesteps) dt = fr(ts[k + 1] - t);
   }
-  const mel = new Float32Array(C * (T - P));
-  for (let c = 0; c < C; c++) mel.set(x.subarray(c * T + P, c * T + T), c * (T - P));
-  return { mel, melFrames: T - P, mu: enc.mu, spks: enc.spks, cond, tSpan: ts, decoderOut: x, frames: T, step0: step0!, mu2, spk2, cond2 };
+  const melFrames = Math.max(0, T - P);
+  const mel = new Float32Array(C * melFrames);
+  for (let c = 0; c < C; c++) mel.set(x.subarray(c * T + T - melFrames, c * T + T), c * melFrames);
+  return { mel, melFrames, mu: enc.mu, spks: enc.spks, cond, tSpan: ts, decoderOut: x, frames: T, step0: step0!, mu2, spk2, cond2 };
 }
 
 /** Concatenates [80, a] and [80, b] mels along time. */

@@ -68,6 +68,14 @@ export class EngineFlowPort implements FlowPort {
     return this.e.config.flow.outputSize;
   }
 
+  async prepare(s: Pick<FlowCall, 'promptTokens' | 'promptMel' | 'embedding'>): Promise<boolean> {
+    // The prompt's frames before its look-ahead cut; a prompt shorter than one whole chunk of them leaves nothing.
+    const frames = this.tokenMelRatio * (s.promptTokens.length - this.preLookaheadLen);
+    if (!this.e.keepsFlowPrefix || frames < this.e.config.flow.dit.staticChunkSize) return false;
+    await this.inference({ ...s, tokens: new Int32Array(0), streaming: true, finalize: false });
+    return true;
+  }
+
   async inference(call: FlowCall): Promise<{ mel: Float32Array; frames: number }> {
     const noise = upstreamNoiseTable();
     const r = await flowInference(this.e, {

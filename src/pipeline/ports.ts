@@ -49,6 +49,11 @@ export interface FlowPort {
   readonly melBins: number;
   /** Mel of the generated part: [80, frames] row-major. */
   inference(call: FlowCall): Promise<{ mel: Float32Array; frames: number }>;
+  /**
+   * Solves the speaker prompt alone as a streaming call would, where the flow keeps what such a call computed (the
+   * CPU fallback's DiT prefix cache); resolves false, doing nothing, where it would not.
+   */
+  prepare?(speaker: Pick<FlowCall, 'promptTokens' | 'promptMel' | 'embedding'>): Promise<boolean>;
 }
 
 export interface HiftPort {

@@ -103,6 +103,17 @@ export class CosyVoicePipeline implements TextToSpeech {
     return yield* this.run('', speaker, opts, opts.streaming ?? true, source);
   }
 
+  /**
+   * Solves the speaker's prompt ahead of any text where the engine keeps the result (the CPU fallback's DiT prefix
+   * cache): the first streaming chunk of the next text with this speaker then computes only its own frames, which
+   * moves most of the prompt's cost out of the time to first audio. Resolves false (and does nothing) on engines
+   * that keep nothing, or with a prompt shorter than one 50-frame chunk. The output of later calls is unchanged.
+   */
+  async prepareSpeaker(speaker: SpeakerPrompt): Promise<boolean> {
+    this.checkSpeaker(speaker);
+    return (await this.models.flow.prepare?.(speaker)) ?? false;
+  }
+
   async synthesize(text: string, speaker: SpeakerPrompt, opts: StreamOptions & { stream?: boolean } = {}) {
     const parts: Float32Array[] = [];
     const gen = this.run(text, speaker, opts, opts.stream ?? false);

@@ -64,6 +64,9 @@ export class WasmEngine implements Engine {
   async flowEstimator(inp: EstimatorInputs): Promise<Float32Array> {
     return this.flow.estimator(inp);
   }
+  get keepsFlowPrefix(): boolean {
+    return this.flow.cacheBudget > 0;
+  }
   /** The DiT prefix cache: bytes held; frames (per CFG item, over all estimator calls) served from it and computed. */
   get flowCache(): { held: number; cached: number; computed: number } {
     return { held: this.flow.cacheHeld, ...this.flow.frameCounts };

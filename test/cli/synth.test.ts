@@ -66,15 +66,16 @@ describe('cosyvoice-webgpu synth', () => {
 
   it('--engine wasm runs the CPU fallback and writes the WAV; an unknown engine is a usage error', async () => {
     const out = join(dir, 'cpu.wav');
-    const r = await run(['synth', '--text', 'Hello there.', '--out', out, '--tokens', '10', '--engine', 'wasm', '--stream', '--threads', '2']);
+    const r = await run(['synth', '--text', 'Hello there.', '--out', out, '--tokens', '10', '--engine', 'wasm', '--stream', '--threads', '2', '--flow-cache-mb', '64']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/engine: wasm \(CPU fallback.*, 2 thread\(s\)\)/);
+    expect(r.out).toMatch(/engine: wasm \(CPU fallback.*, 2 thread\(s\), DiT prefix cache 64 MiB\)/);
     expect(r.out).not.toMatch(/adapter:/);
     expect(readWav(new Uint8Array(readFileSync(out))).samples.length).toBe(960 * 10);
     const bad = await run(['synth', '--text', 'x', '--out', join(dir, 'e.wav'), '--engine', 'cuda']);
     expect(bad.err).toMatch(/--engine cuda: use auto, webgpu or wasm/);
     expect((await run(['synth', '--text', 'x', '--out', join(dir, 'e.wav'), '--engine', 'wasm', '--threads', '0'])).err).toMatch(/--threads 0: a whole number ≥ 1/);
+    expect((await run(['synth', '--text', 'x', '--out', join(dir, 'e.wav'), '--engine', 'wasm', '--flow-cache-mb', 'lots'])).err).toMatch(/--flow-cache-mb lots: a number ≥ 0/);
     expect(existsSync(join(dir, 'e.wav'))).toBe(false);
   });
 
@@ -84,7 +85,7 @@ describe('cosyvoice-webgpu synth', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/q8 weights run on the CPU fallback/);
-    expect(r.out).toMatch(/engine: wasm \(CPU fallback.*, q8 weights, 1 thread\(s\)\)/);
+    expect(r.out).toMatch(/engine: wasm \(CPU fallback.*, q8 weights, 1 thread\(s\), DiT prefix cache 1024 MiB\)/);
     expect(r.out).not.toMatch(/adapter:/);
     expect(readWav(new Uint8Array(readFileSync(out))).samples.length).toBe(960 * 6);
     const gpu = await run(['synth', '--text', 'x', '--out', join(dir, 'g.wav'), '--engine', 'webgpu', '--dtype', 'q8']);

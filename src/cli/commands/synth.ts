@@ -25,6 +25,7 @@ import { SyntheticTextFrontend, TokenizerFrontend, type TextFrontend } from '../
 import type { SynthesisMode, SynthesisStats } from '../../pipeline/types.js';
 import type { CosyVoicePipeline } from '../../pipeline/tts.js';
 import { createWasmPipeline } from '../../pipeline/wasm.js';
+import { DEFAULT_FLOW_CACHE_BYTES } from '../../pipeline/wasm-engine.js';
 import { createWebGpuPipeline } from '../../pipeline/webgpu.js';
 import { loadSpeakerFile } from '../../speaker/index.js';
 import { loadTokenizerDir } from '../../text/load.js';
@@ -45,6 +46,8 @@ const HELP = `usage: cosyvoice-webgpu synth --text "…" --out out.wav [options]
   --engine <e>        auto (default: WebGPU, or the CPU fallback when there is no adapter) | webgpu | wasm
                       (the CPU fallback: TypeScript models, WebAssembly SIMD matrix products)
   --threads N         CPU fallback: threads per matrix product (default: this machine's cores, at most 8)
+  --flow-cache-mb N   CPU fallback: memory for the DiT rows of earlier streaming chunks and of the speaker
+                      prompt, which later chunks and texts then do not recompute (default 1024; 0: off)
   --dtype f32|f16|q8  weight storage (default f32); f16: WebGPU only; q8: the CPU fallback only (int8 with a
                       scale per 32 values for the LLM and the DiT: a quarter of the memory, LLM decode ~2× faster)
   --kv-dtype f32|f16  LLM KV cache element type (default f32; f16 halves its memory and attention reads)
@@ -60,7 +63,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
     options: {
       text: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: 'tiny' },
       speaker: { type: 'string' }, mode: { type: 'string', default: 'zero-shot' }, instruct: { type: 'string' },
-      stream: { type: 'boolean', default: false }, engine: { type: 'string', default: 'auto' }, threads: { type: 'string' }, dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' }, seed: { type: 'string', default: '0' },
+      stream: { type: 'boolean', default: false }, engine: { type: 'string', default: 'auto' }, threads: { type: 'string' }, 'flow-cache-mb': { type: 'string' }, dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' }, seed: { type: 'string', default: '0' },
       tokens: { type: 'string' }, tuning: { type: 'string' }, 'no-tuning': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
@@ -80,6 +83,8 @@ export async function synthCommand(argv: string[]): Promise<number> {
   if (!['auto', 'webgpu', 'wasm'].includes(v.engine!)) throw new UsageError(`--engine ${v.engine}: use auto, webgpu or wasm`);
   const threads = v.threads === undefined ? undefined : Number(v.threads);
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new UsageError(`--threads ${v.threads}: a whole number ≥ 1`);
+  const flowCacheMb = v['flow-cache-mb'] === undefined ? undefined : Number(v['flow-cache-mb']);
+  if (flowCacheMb !== undefined && !(Number.isFinite(flowCacheMb) && flowCacheMb >= 0)) throw new UsageError(`--flow-cache-mb ${v['flow-cache-mb']}: a number ≥ 0`);
 
   const t0 = performance.now();
   const progress = progressPrinter();
@@ -99,7 +104,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
   const speaker = v.speaker
     ? speakerFromFile(loadSpeakerFile(v.speaker, { embeddingDim: files.config.flow.spkEmbedDim, speechTokenSize: files.config.llm.speechTokenSize, numMels: files.config.flow.outputSize, tokenMelRatio: files.config.tokenMelRatio }))
     : syntheticSpeaker(files);
-  const tts = await buildPipeline(v.engine as 'auto' | 'webgpu' | 'wasm', files, text, { dtype: v.dtype, kvDtype, tuning: v.tuning, noTuning: v['no-tuning']!, threads }, progress.log);
+  const tts = await buildPipeline(v.engine as 'auto' | 'webgpu' | 'wasm', files, text, { dtype: v.dtype, kvDtype, tuning: v.tuning, noTuning: v['no-tuning']!, threads, flowCacheMb }, progress.log);
   progress.done(); // after the build: lazily loaded weights are read into place there
   console.log(`model: ${files.source}; loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -147,7 +152,7 @@ async function buildPipeline(
   engine: 'auto' | 'webgpu' | 'wasm',
   files: ModelFiles,
   text: TextFrontend,
-  o: { dtype: 'f32' | 'f16' | 'q8'; kvDtype: 'f32' | 'f16'; tuning?: string; noTuning: boolean; threads?: number },
+  o: { dtype: 'f32' | 'f16' | 'q8'; kvDtype: 'f32' | 'f16'; tuning?: string; noTuning: boolean; threads?: number; flowCacheMb?: number },
   log: (line: string) => void,
 ): Promise<CosyVoicePipeline> {
   if (engine === 'auto' && o.dtype === 'q8') log('NOTE: q8 weights run on the CPU fallback (WebAssembly)');
@@ -171,7 +176,8 @@ async function buildPipeline(
   if (o.dtype === 'f16') log('NOTE: the CPU fallback stores f32 or q8 weights; --dtype f16 runs f32');
   if (o.kvDtype !== 'f32' || o.tuning) log('NOTE: the CPU fallback keeps an f32 cache and has no tuning; --kv-dtype and --tuning do not apply');
   const dtype = o.dtype === 'q8' ? 'q8' : 'f32';
-  const tts = await createWasmPipeline(files, { text, threads: o.threads, dtype });
-  log(`engine: wasm (CPU fallback: TypeScript models, WebAssembly SIMD matrix products, ${dtype} weights, ${o.threads ?? defaultCpuThreads()} thread(s))`);
+  const tts = await createWasmPipeline(files, { text, threads: o.threads, dtype, flowCacheBytes: o.flowCacheMb === undefined ? undefined : Math.round(o.flowCacheMb * 2 ** 20) });
+  const cacheMb = o.flowCacheMb ?? DEFAULT_FLOW_CACHE_BYTES / 2 ** 20;
+  log(`engine: wasm (CPU fallback: TypeScript models, WebAssembly SIMD matrix products, ${dtype} weights, ${o.threads ?? defaultCpuThreads()} thread(s), DiT prefix cache ${cacheMb ? `${cacheMb} MiB` : 'off'})`);
   return tts;
 }

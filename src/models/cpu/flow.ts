@@ -78,6 +78,9 @@ export class CpuFlow {
   get cacheHeld(): number {
     return this.dit.cacheHeld;
   }
+  get cacheBudget(): number {
+    return this.dit.cacheBytes;
+  }
   get frameCounts(): { readonly cached: number; readonly computed: number } {
     return this.dit.frameCounts;
   }
