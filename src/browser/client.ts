@@ -43,6 +43,7 @@ export class CosyVoiceWorkerClient {
   private pendingLoad: { resolve: (l: LoadedInfo) => void; reject: (e: Error) => void; onProgress?: (p: ProgressInfo) => void } | null = null;
   private pendingTune: { resolve: (t: TunedInfo) => void; reject: (e: Error) => void; onProgress?: (p: ProgressInfo) => void } | null = null;
   private pendingDispose: (() => void) | null = null;
+  private readonly pendingPrepare = new Map<number, { resolve: (kept: boolean) => void; reject: (e: Error) => void }>();
   private disposed = false;
   /** The last successful load's report. */
   loaded: LoadedInfo | null = null;
@@ -71,6 +72,8 @@ export class CosyVoiceWorkerClient {
     this.pendingTune?.reject(err);
     this.pendingTune = null;
     for (const id of this.streams.keys()) this.push(id, { kind: 'error', error: err });
+    for (const p of this.pendingPrepare.values()) p.reject(err);
+    this.pendingPrepare.clear();
   }
 
   private onMessage(m: FromWorker): void {
@@ -94,6 +97,10 @@ export class CosyVoiceWorkerClient {
       case 'chunk':
         this.push(m.id, { kind: 'chunk', pcm: m.pcm });
         break;
+      case 'prepared':
+        this.pendingPrepare.get(m.id)?.resolve(m.kept);
+        this.pendingPrepare.delete(m.id);
+        break;
       case 'done': {
         const { type: _t, id, ...info } = m;
         this.push(id, { kind: 'done', info });
@@ -101,7 +108,11 @@ export class CosyVoiceWorkerClient {
       }
       case 'error': {
         const err = new WorkerError(m.name, m.message);
-        if (m.id !== undefined) this.push(m.id, { kind: 'error', error: err });
+        const prep = m.id === undefined ? undefined : this.pendingPrepare.get(m.id);
+        if (prep) {
+          prep.reject(err);
+          this.pendingPrepare.delete(m.id!);
+        } else if (m.id !== undefined) this.push(m.id, { kind: 'error', error: err });
         else if (this.pendingLoad) {
           this.pendingLoad.reject(err);
           this.pendingLoad = null;
@@ -115,6 +126,20 @@ export class CosyVoiceWorkerClient {
         this.pendingDispose?.();
         break;
     }
+  }
+
+  /**
+   * Solves the speaker's prompt (null: the model's default speaker) in the Worker ahead of any text, where the engine
+   * keeps the result (the CPU fallback's DiT prefix cache, Worker option cpuFlowCacheBytes): the next text with this
+   * speaker then reaches its first audio sooner. Resolves false where nothing is kept (WebGPU; a prompt shorter than
+   * one 50-frame chunk). Runs in order with streams.
+   */
+  prepareSpeaker(speaker: SpeakerPrompt | null = null): Promise<boolean> {
+    const id = this.nextId++;
+    return new Promise<boolean>((resolve, reject) => {
+      this.pendingPrepare.set(id, { resolve, reject });
+      this.send({ type: 'prepare', id, speaker });
+    });
   }
 
   /** Loads (or replaces) the model of a folder URL; resolves with the adapter, f16 use and cache counters. */

@@ -71,6 +71,11 @@ export class CosyVoiceEngine implements Engine {
     return !opts.mode && speaker.promptTokens.length === 0 ? { ...opts, mode: 'cross-lingual' } : opts;
   }
 
+  /** CosyVoicePipeline.prepareSpeaker: true where the CPU fallback kept the prompt's DiT rows. */
+  prepareSpeaker(speaker: SpeakerPrompt): Promise<boolean> {
+    return this.pipeline.prepareSpeaker(speaker);
+  }
+
   stream(text: string, speaker: SpeakerPrompt, opts: SynthesisOptions = {}): AsyncGenerator<Float32Array, SynthesisStats> {
     return this.pipeline.stream(text, speaker, this.options(speaker, opts));
   }

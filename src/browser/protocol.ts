@@ -145,6 +145,7 @@ export type ToWorker =
   | { type: 'stream'; id: number; text: string; speaker: SpeakerPrompt | null; options: WorkerStreamOptions }
   | { type: 'ack'; id: number; n: number }
   | { type: 'cancel'; id: number }
+  | { type: 'prepare'; id: number; speaker: SpeakerPrompt | null }
   | { type: 'dispose' };
 
 export type FromWorker =
@@ -152,6 +153,7 @@ export type FromWorker =
   | ({ type: 'loaded' } & LoadedInfo)
   | ({ type: 'tuned' } & TunedInfo)
   | { type: 'chunk'; id: number; index: number; pcm: Float32Array }
+  | { type: 'prepared'; id: number; kept: boolean }
   | ({ type: 'done'; id: number } & DoneInfo)
   /** `id` is the stream the error belongs to; absent for load/tune/dispose errors. */
   | { type: 'error'; id?: number; name: string; message: string }

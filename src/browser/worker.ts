@@ -222,6 +222,16 @@ scope.addEventListener('message', (ev) => {
         .finally(() => streams.delete(msg.id));
       break;
     }
+    case 'prepare':
+      // In order with loads and streams: it runs on the loaded engine, between texts.
+      queue = queue
+        .then(async () => {
+          if (!engine) throw new WorkerProtocolError('prepare before load: send {type: "load"} first');
+          const kept = (await engine.prepareSpeaker?.(msg.speaker ?? engine.defaultSpeaker)) ?? false;
+          post({ type: 'prepared', id: msg.id, kept });
+        })
+        .catch((e) => post(errorMessage(e, msg.id)));
+      break;
     case 'ack': {
       const st = streams.get(msg.id);
       if (st) {

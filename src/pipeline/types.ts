@@ -54,5 +54,7 @@ export interface TextToSpeech {
   stream(text: string, speaker: SpeakerPrompt, opts?: SynthesisOptions): AsyncGenerator<Float32Array, SynthesisStats>;
   /** Offline synthesis: the same samples as the concatenated stream. */
   synthesize(text: string, speaker: SpeakerPrompt, opts?: SynthesisOptions): Promise<{ pcm: Float32Array; stats: SynthesisStats }>;
+  /** Work on the speaker's prompt done ahead of any text, where the engine keeps it (CosyVoicePipeline.prepareSpeaker). */
+  prepareSpeaker?(speaker: SpeakerPrompt): Promise<boolean>;
   dispose(): void;
 }

@@ -3,7 +3,8 @@
  * CosyVoice3 folder through the demo page with the default backend ('auto'), which must fall back to the
  * WebAssembly engine, and plays it. The PCM must equal the Node run of the same engine on the same converted
  * folder (same code, same V8 and WebAssembly SIMD arithmetic: bound 1e-6, rel-L2). With `cpudtype=q8` it must
- * equal the Node run with q8 weights, and differ from the f32 run by what quantisation changes.
+ * equal the Node run with q8 weights, and differ from the f32 run by what quantisation changes. The Worker's
+ * prepareSpeaker message reaches the engine's DiT prefix cache (it runs after the plays: the page has loaded).
  */
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -100,4 +101,27 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
     // Quantisation must show (a page that ignored cpudtype would match the f32 run instead).
     expect(fromF32).toBeGreaterThan(1e-4);
   }, 300_000);
+
+  it('client.prepareSpeaker solves a prompt in the Worker where the CPU fallback keeps it; none without a prompt; a bad speaker is refused by name', async () => {
+    const r = await page.evaluate(async () => {
+      const c = (globalThis as any).cosyvoiceDemo.client;
+      const n = 60; // 120 prompt frames: two whole 50-frame chunks before the look-ahead cut
+      const speaker = {
+        promptTokens: Int32Array.from({ length: n }, (_, i) => (i * 37) % 100),
+        promptMel: Float32Array.from({ length: 2 * n * 80 }, (_, i) => -6 + (4 * ((i * 7919) % 1000)) / 1000),
+        embedding: Float32Array.from({ length: 192 }, (_, i) => Math.sin(i)),
+        promptText: 'a prompt',
+      };
+      const kept = await c.prepareSpeaker(speaker);
+      const none = await c.prepareSpeaker(null);
+      let refused = '';
+      try {
+        await c.prepareSpeaker({ ...speaker, embedding: new Float32Array(3) });
+      } catch (e) {
+        refused = `${(e as Error).name}: ${(e as Error).message}`;
+      }
+      return { kept, none, refused };
+    });
+    expect(r).toEqual({ kept: true, none: false, refused: expect.stringMatching(/SpeakerMismatchError: speaker embedding has 3 values, the model expects 192/) });
+  }, 120_000);
 });
