@@ -137,8 +137,8 @@ export class CosyVoiceWorkerClient {
   prepareSpeaker(speaker: SpeakerPrompt | null = null): Promise<boolean> {
     const id = this.nextId++;
     return new Promise<boolean>((resolve, reject) => {
+      this.send({ type: 'prepare', id, speaker }); // throws (rejects) once disposed, before anything is pending
       this.pendingPrepare.set(id, { resolve, reject });
-      this.send({ type: 'prepare', id, speaker });
     });
   }
 
