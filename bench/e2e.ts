@@ -5,11 +5,13 @@
  * (src/pipeline/wasm.ts).
  *
  *   npx tsx bench/e2e.ts [--size tiny|full] [--seconds 5,30] [--engines webgpu,wasm,wasm-q8,ort-cpu,ort-webgpu] [--dtype f32|f16]
- *                        [--prompt-tokens 25] [--runs 1] [--flow-cache-mb 1024]
+ *                        [--prompt-tokens 25] [--runs 1] [--flow-cache-mb 1024] [--final-chunk-mask]
  *
  * --prompt-tokens: the synthetic speaker's prompt (25 tokens = 1 s; real prompts are 3–10 s). --runs: texts in a
  * row per case with the same speaker (a later run finds the prompt's DiT rows cached on the CPU fallback).
- * --flow-cache-mb: the CPU fallback's DiT prefix cache (0: off; src/models/cpu/dit-cache.ts).
+ * --flow-cache-mb: the CPU fallback's DiT prefix cache (0: off; src/models/cpu/dit-cache.ts). --final-chunk-mask:
+ * the last streaming chunk keeps the DiT's chunk mask (StreamOptions.finalChunkMask) instead of upstream's full
+ * attention, so that the prefix cache serves it too.
  *
  * Each case forces a fixed number of speech tokens (25 per second of audio; stop ids masked, best candidate
  * taken) so every engine does the same work. Reports TTFA (first PCM sample), total time, RTF, LLM tokens/s
@@ -47,6 +49,7 @@ const { values: a } = parseArgs({
     'prompt-tokens': { type: 'string', default: '25' },
     runs: { type: 'string', default: '1' },
     'flow-cache-mb': { type: 'string' },
+    'final-chunk-mask': { type: 'boolean', default: false },
   },
 });
 const promptTokens = Number(a['prompt-tokens']);
@@ -83,10 +86,12 @@ interface Row {
   run: number;
   /** The CPU fallback's DiT prefix cache budget (wasm engines; absent: the default). */
   flow_cache_mb?: number;
+  /** The last chunk kept the chunk mask (absent: upstream's full attention). */
+  final_chunk_mask?: true;
 }
 
 async function runCase(engine: string, pipe: CosyVoicePipeline, s: number, run: number): Promise<Row> {
-  const gen = pipe.stream(TEXT, speaker, { sampler: argmaxSampler, forceTokens: 25 * s });
+  const gen = pipe.stream(TEXT, speaker, { sampler: argmaxSampler, forceTokens: 25 * s, finalChunkMask: a['final-chunk-mask'] });
   let chunks = 0;
   let r = await gen.next();
   for (; !r.done; r = await gen.next()) chunks++;
@@ -95,6 +100,7 @@ async function runCase(engine: string, pipe: CosyVoicePipeline, s: number, run: 
     engine, seconds: s, tokens: st.tokens, ttfa_ms: st.ttfaMs, total_ms: st.totalMs, rtf: st.rtf,
     llm_tok_s: st.tokens / (st.llmMs / 1000), llm_ms: st.llmMs, flow_ms: st.flowMs, hift_ms: st.hiftMs, chunks,
     prompt_tokens: promptTokens, run, ...(engine.startsWith('wasm') && flowCacheMb !== undefined ? { flow_cache_mb: flowCacheMb } : {}),
+    ...(a['final-chunk-mask'] ? { final_chunk_mask: true as const } : {}),
   };
 }
 
@@ -127,7 +133,7 @@ for (const engine of engines) {
 
 /** Rows written before these fields existed were single runs with the 25-token prompt and the default cache. */
 function sameCase(r: Row, o: Partial<Row>): boolean {
-  return r.engine === o.engine && r.seconds === o.seconds && r.prompt_tokens === (o.prompt_tokens ?? 25) && r.run === (o.run ?? 1) && r.flow_cache_mb === o.flow_cache_mb;
+  return r.engine === o.engine && r.seconds === o.seconds && r.prompt_tokens === (o.prompt_tokens ?? 25) && r.run === (o.run ?? 1) && r.flow_cache_mb === o.flow_cache_mb && r.final_chunk_mask === o.final_chunk_mask;
 }
 const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 // Merge into the committed file: this run's rows replace those of the same case (engine, length, prompt, run,
@@ -142,9 +148,9 @@ const merged = [
 const lines = [
   `End-to-end streaming TTS, ${size} size, random weights (${files.source}); adapter: ${adapterLabel(handle.info)}`,
   '',
-  '| engine | flow cache MiB | audio s | prompt tokens | run | tokens | TTFA ms | total ms | RTF | LLM tok/s | LLM ms | flow ms | HiFT ms | chunks | date |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-  ...merged.map((r) => `| ${r.engine} | ${r.flow_cache_mb ?? (r.engine.startsWith('wasm') ? 'default' : '–')} | ${r.seconds} | ${r.prompt_tokens ?? 25} | ${r.run ?? 1} | ${r.tokens} | ${f(r.ttfa_ms)} | ${f(r.total_ms)} | ${f(r.rtf, 3)} | ${f(r.llm_tok_s, 1)} | ${f(r.llm_ms)} | ${f(r.flow_ms)} | ${f(r.hift_ms)} | ${r.chunks} | ${r.date?.slice(0, 10) ?? ''} |`),
+  '| engine | flow cache MiB | last chunk | audio s | prompt tokens | run | tokens | TTFA ms | total ms | RTF | LLM tok/s | LLM ms | flow ms | HiFT ms | chunks | date |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...merged.map((r) => `| ${r.engine} | ${r.flow_cache_mb ?? (r.engine.startsWith('wasm') ? 'default' : '–')} | ${r.final_chunk_mask ? 'chunk mask' : 'full attention'} | ${r.seconds} | ${r.prompt_tokens ?? 25} | ${r.run ?? 1} | ${r.tokens} | ${f(r.ttfa_ms)} | ${f(r.total_ms)} | ${f(r.rtf, 3)} | ${f(r.llm_tok_s, 1)} | ${f(r.llm_ms)} | ${f(r.flow_ms)} | ${f(r.hift_ms)} | ${r.chunks} | ${r.date?.slice(0, 10) ?? ''} |`),
 ];
 console.log(lines.join('\n'));
 mkdirSync(dirname(out), { recursive: true });

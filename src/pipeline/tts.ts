@@ -39,7 +39,8 @@ export interface StreamOptions extends SynthesisOptions {
   initialHop?: number;
   /**
    * Keep the DiT's chunk mask on for the final streaming chunk. Upstream's tts() turns it off there (full
-   * attention); the official token2wav_streaming fixture recorded its last chunk with it on. Default false.
+   * attention); the official token2wav_streaming fixture recorded its last chunk with it on. Default false. With it
+   * on, the CPU fallback's DiT prefix cache serves the final chunk too (it computes only its new frames).
    */
   finalChunkMask?: boolean;
   /** Injected sampler (tests: argmax); default: PyTorch-compatible multinomial seeded with `seed`. */

@@ -66,7 +66,7 @@ describe('cosyvoice-webgpu synth', () => {
 
   it('--engine wasm runs the CPU fallback and writes the WAV; an unknown engine is a usage error', async () => {
     const out = join(dir, 'cpu.wav');
-    const r = await run(['synth', '--text', 'Hello there.', '--out', out, '--tokens', '10', '--engine', 'wasm', '--stream', '--threads', '2', '--flow-cache-mb', '64']);
+    const r = await run(['synth', '--text', 'Hello there.', '--out', out, '--tokens', '10', '--engine', 'wasm', '--stream', '--final-chunk-mask', '--threads', '2', '--flow-cache-mb', '64']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/engine: wasm \(CPU fallback.*, 2 thread\(s\), DiT prefix cache 64 MiB\)/);

@@ -140,6 +140,14 @@ describe('streaming synthesis on the CPU fallback with the DiT prefix cache', ()
     // Each text's first chunk reuses the prompt's two whole chunks at each of the 10 steps (prepared, then kept),
     // and its second chunk the first chunk's frames.
     for (const n of served) expect(n).toBeGreaterThanOrEqual(10 * 100 + 10 * 150);
+    // With the chunk mask kept on the last chunk (finalChunkMask), the cache serves that chunk too: same bits.
+    const masked = { ...opts, finalChunkMask: true };
+    const before = engine.flowCache.cached;
+    const want = await collect(off.stream('eight nine', speaker, masked));
+    const got = await collect(on.stream('eight nine', speaker, masked));
+    got.forEach((c, i) => expect(firstDiff(c, want[i]), `final chunk mask: chunk ${i}`).toBeNull());
+    expect(got.length).toBe(want.length);
+    expect(engine.flowCache.cached - before).toBeGreaterThan(served[1]);
     off.dispose();
     on.dispose();
   }, 300_000);

@@ -43,6 +43,9 @@ const HELP = `usage: cosyvoice-webgpu synth --text "…" --out out.wav [options]
   --mode <m>          zero-shot (default) | cross-lingual | instruct
   --instruct "…"      instruction for --mode instruct
   --stream            stream chunks as upstream does (prints each chunk's arrival)
+  --final-chunk-mask  with --stream: the last chunk keeps the DiT's 50-frame chunk mask (as the official streaming
+                      fixture recorded it) instead of upstream's full attention; on the CPU fallback its prefix
+                      cache then serves that chunk too
   --engine <e>        auto (default: WebGPU, or the CPU fallback when there is no adapter) | webgpu | wasm
                       (the CPU fallback: TypeScript models, WebAssembly SIMD matrix products)
   --threads N         CPU fallback: threads per matrix product (default: this machine's cores, at most 8)
@@ -63,7 +66,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
     options: {
       text: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: 'tiny' },
       speaker: { type: 'string' }, mode: { type: 'string', default: 'zero-shot' }, instruct: { type: 'string' },
-      stream: { type: 'boolean', default: false }, engine: { type: 'string', default: 'auto' }, threads: { type: 'string' }, 'flow-cache-mb': { type: 'string' }, dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' }, seed: { type: 'string', default: '0' },
+      stream: { type: 'boolean', default: false }, 'final-chunk-mask': { type: 'boolean', default: false }, engine: { type: 'string', default: 'auto' }, threads: { type: 'string' }, 'flow-cache-mb': { type: 'string' }, dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' }, seed: { type: 'string', default: '0' },
       tokens: { type: 'string' }, tuning: { type: 'string' }, 'no-tuning': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
@@ -115,7 +118,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
     forceTokens = 50;
     console.log('NOTE: synthetic model: generating 50 speech tokens (2 s); set --tokens to change');
   }
-  const opts = { mode: v.mode as SynthesisMode, instruct: v.instruct, seed: Number(v.seed), forceTokens };
+  const opts = { mode: v.mode as SynthesisMode, instruct: v.instruct, seed: Number(v.seed), forceTokens, finalChunkMask: v['final-chunk-mask'] };
   const tmp = `${v.out}.partial-${process.pid}`;
   try {
     let pcm: Float32Array;
