@@ -92,11 +92,6 @@ export class DitPrefixCache {
     return n * DitPrefixCache.frameBytes(this.dims);
   }
 
-  /** Frames cached at t (0 if none). */
-  frames(t: number): number {
-    return this.steps.get(t)?.frames ?? 0;
-  }
-
   /**
    * The leading frames of a call on T frames at t that the cache can serve: the packed rows of item b lie at
    * packed[(b·T + j)·W …]; the count is the first frame where any item's row differs, capped at T, rounded down to a
@@ -129,27 +124,24 @@ export class DitPrefixCache {
   }
 
   /**
-   * Where a call at t that computed frames [q0, T) stores them: the frames [q0, end) with end = T rounded down to a
-   * chunk and capped at maxFrames (nothing when end ≤ q0, or when q0 is not what the cache holds).
+   * Where a call at t that computed frames [q0, T) stores them: it keeps frames [q0, end), the returned end being T
+   * rounded down to a chunk and capped at maxFrames; 0 when there is nothing to keep (end ≤ q0, or q0 is not what the
+   * cache holds). Makes room for them.
    */
-  extent(t: number, q0: number, T: number): { from: number; to: number } | null {
+  extent(t: number, q0: number, T: number): number {
     const end = Math.min(Math.floor(T / this.chunk) * this.chunk, this.maxFrames);
-    if (end <= q0 || this.frames(t) !== q0) return null;
     let s = this.steps.get(t);
+    if (end <= q0 || (s?.frames ?? 0) !== q0) return 0;
     if (!s) {
       if (this.steps.size >= this.maxSteps) this.steps.clear();
       this.steps.set(t, (s = new StepPrefix(this.dims)));
     }
     s.reserve(Math.min(this.maxFrames, Math.max(end, 2 * s.capacity)));
-    return { from: q0, to: end };
+    return end;
   }
 
   /** Marks frames [0, to) of t as stored (after the rows were written through prefix()). */
   commit(t: number, to: number): void {
     this.steps.get(t)!.frames = to;
-  }
-
-  clear(): void {
-    this.steps.clear();
   }
 }

@@ -41,6 +41,9 @@ interface Modulation {
 
 const silu = (v: number) => v / (1 + Math.exp(-v));
 
+/** Width of a packed input row: x | cond | mu | spks. */
+const packWidth = (cfg: FlowConfig) => 2 * cfg.melDim + cfg.muDim + cfg.spkDim;
+
 /**
  * Activations of one call, grown to the largest M seen and reused. The input stage (pack, input projection, conv
  * position embedding) works on host arrays; the transformer blocks on tensors resident in the kernels' memory, so
@@ -67,7 +70,7 @@ class Scratch {
     const rows = Math.max(M, 2 * this.rows, 64);
     if (this.r) for (const t of Object.values(this.r)) k.release(t);
     const C = cfg.dim;
-    this.inp = new Float32Array(rows * (2 * cfg.melDim + cfg.muDim + cfg.spkDim));
+    this.inp = new Float32Array(rows * packWidth(cfg));
     this.win = new Float32Array(this.inp.length);
     for (const key of ['h', 'hs', 'n'] as const) this[key] = new Float32Array(rows * C);
     this.v = new Float32Array(rows * cfg.outChannels);
@@ -133,7 +136,7 @@ export class CpuDit {
     const w = {
       time1: linear('time_embed.time_mlp.0', C, cfg.freqEmbedDim),
       time2: linear('time_embed.time_mlp.2', C, C),
-      inProj: linear('input_embed.proj', C, 2 * cfg.melDim + cfg.muDim + cfg.spkDim),
+      inProj: linear('input_embed.proj', C, packWidth(cfg)),
       conv1: conv('conv1'),
       conv2: conv('conv2'),
       invFreq: r.f32(`${EST}rotary_embed.inv_freq`, [cfg.rotDim / 2]),
@@ -164,7 +167,7 @@ export class CpuDit {
     this.frameCounts.cached += q0;
     this.frameCounts.computed += T - q0;
     if (q0 === T) return this.toChannels(B, T, q0, cache!.prefix(key));
-    const store = cache?.extent(key, q0, T) ?? null;
+    const storeTo = cache?.extent(key, q0, T) ?? 0; // frames q0 … storeTo − 1 are kept (0: none)
     const Tn = T - q0;
     const M = B * Tn;
     const mods = this.modulation(a.t);
@@ -187,7 +190,7 @@ export class CpuDit {
         this.gatherKeys(l, key, B, T, q0);
         k.ditAttentionRows(r.qkv, 3 * C, r.kv, 2 * C, B, Tn, q0, T, cfg.heads, cfg.dimHead, r.mask, chunk, r.att);
       }
-      if (store) this.storeKeys(l, key, B, T, q0, store.to);
+      if (storeTo) this.storeKeys(l, key, B, T, q0, storeTo);
       k.linear(r.att, M, bw.out, r.o);
       k.gatedResidual(r.hs, r.o, M, C, Tn, mod, S, 2 * C, q0 === 0 ? r.mask : undefined);
       k.adaLayerNorm(r.hs, r.n, M, C, Tn, mod, S, 3 * C, 4 * C, cfg.lnEps);
@@ -198,7 +201,7 @@ export class CpuDit {
     // AdaLayerNormZero_Final chunks are (scale, shift), stored after the blocks' rows with the same stride.
     k.adaLayerNorm(r.hs, r.n, M, C, Tn, modRows.slice(w.blocks.length * B * S, B * S), S, C, 0, cfg.lnEps);
     k.linear(r.n, M, w.projOut, s.v);
-    if (store) this.storeRows(key, B, T, q0, store.to);
+    if (storeTo) this.storeRows(key, B, T, q0, storeTo);
     return this.toChannels(B, T, q0, q0 > 0 ? cache!.prefix(key) : undefined);
   }
 
@@ -207,7 +210,7 @@ export class CpuDit {
     if (!(this.cacheBytes > 0 && chunk > 0) || !a.t.every((t) => t === a.t[0]) || !a.mask.every((m) => m > 0.5)) return null;
     const { cfg } = this;
     if (this.cache?.dims.B !== a.batch) {
-      const dims = { B: a.batch, W: 2 * cfg.melDim + cfg.muDim + cfg.spkDim, O: cfg.outChannels, KV: 2 * cfg.dim, depth: cfg.depth };
+      const dims = { B: a.batch, W: packWidth(cfg), O: cfg.outChannels, KV: 2 * cfg.dim, depth: cfg.depth };
       const per = cfg.nTimesteps * DitPrefixCache.frameBytes(dims);
       const maxFrames = Math.floor(this.cacheBytes / per / chunk) * chunk;
       this.cache = maxFrames > 0 ? new DitPrefixCache(dims, chunk, maxFrames, cfg.nTimesteps) : null;
@@ -232,7 +235,7 @@ export class CpuDit {
    */
   private inputStage(B: number, T: number, q0: number): void {
     const { cfg, s, w, k } = this;
-    const C = cfg.dim, W = 2 * cfg.melDim + cfg.muDim + cfg.spkDim;
+    const C = cfg.dim, W = packWidth(cfg);
     const w0 = Math.max(0, q0 - 2 * (cfg.convKernel - 1));
     const Tw = T - w0, Tn = T - q0;
     let inp = s.inp;
@@ -272,7 +275,7 @@ export class CpuDit {
   /** Keeps the packed inputs and velocities of frames q0 … to − 1 and marks them cached. */
   private storeRows(key: number, B: number, T: number, q0: number, to: number): void {
     const { cfg, s } = this;
-    const W = 2 * cfg.melDim + cfg.muDim + cfg.spkDim, O = cfg.outChannels, Tn = T - q0;
+    const W = packWidth(cfg), O = cfg.outChannels, Tn = T - q0;
     const pre = this.cache!.prefix(key)!;
     for (let b = 0; b < B; b++) {
       pre.inp[b].set(s.inp.subarray((b * T + q0) * W, (b * T + to) * W), q0 * W);
@@ -297,7 +300,7 @@ export class CpuDit {
   private pack(a: EstimatorInputs): void {
     const { melDim: X, muDim: U, spkDim: S } = this.cfg;
     const T = a.frames;
-    const W = 2 * X + U + S;
+    const W = packWidth(this.cfg);
     const inp = this.s.inp;
     for (let b = 0; b < a.batch; b++) {
       for (let t = 0; t < T; t++) {
