@@ -13,19 +13,15 @@ import type { EngineFlowPort } from '../../src/pipeline/engine-ports.js';
 import { createWasmPipeline } from '../../src/pipeline/wasm.js';
 import type { WasmEngine } from '../../src/pipeline/wasm-engine.js';
 import { argmaxSampler } from '../../src/sampling/index.js';
+import { firstBitDiff } from '../helpers/compare.js';
 import { tinyModelFiles } from '../helpers/fixtures.js';
+import { SeededRng } from '../helpers/rng.js';
 import { collect } from '../helpers/stream.js';
 
 let files: ModelFiles;
 beforeAll(() => {
   files = tinyModelFiles();
 });
-
-/** Seeded values in [−1, 1). */
-function random(n: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31) - 1);
-}
 
 const MAX_T = 320;
 
@@ -36,7 +32,7 @@ const MAX_T = 320;
 function inputs(T: number, t: number, opts: { streaming?: boolean; change?: number; mask?: number } = {}): EstimatorInputs {
   const C = 80;
   const frames = (seed: number) => {
-    const table = random(C * MAX_T, seed);
+    const table = new SeededRng(seed).f32(C * MAX_T);
     const out = new Float32Array(2 * C * T);
     for (let c = 0; c < C; c++) out.set(table.subarray(c * MAX_T, c * MAX_T + T), c * T);
     return out;
@@ -49,16 +45,14 @@ function inputs(T: number, t: number, opts: { streaming?: boolean; change?: numb
   const mask = new Float32Array(2 * T).fill(1);
   if (opts.mask !== undefined) mask[opts.mask] = 0;
   const spks = new Float32Array(2 * C);
-  spks.set(random(C, 4));
+  spks.set(new SeededRng(4).f32(C));
   return { x, mu, cond, mask, spks, t: Float32Array.of(t, t), batch: 2, frames: T, streaming: opts.streaming ?? true };
 }
 
 /** Index and values of the first differing bit pattern, or null. */
 function firstDiff(a: Float32Array, b: Float32Array): string | null {
-  const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  if (a.length !== b.length) return `lengths ${a.length} vs ${b.length}`;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return `[${i}] ${a[i]} vs ${b[i]}`;
-  return null;
+  const i = firstBitDiff(a, b);
+  return i < 0 ? null : a.length !== b.length ? `lengths ${a.length} vs ${b.length}` : `[${i}] ${a[i]} vs ${b[i]}`;
 }
 
 describe('CPU DiT prefix cache: the same bits as computing every frame', () => {

@@ -13,6 +13,14 @@ export interface CompareReport {
 
 type NumArray = ArrayLike<number>;
 
+/** The first index where a and b differ in bits (NaN-safe, −0 ≠ +0), or −1; the shorter length when they differ in length. */
+export function firstBitDiff(a: Float32Array, b: Float32Array): number {
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  for (let i = 0; i < a.length; i++) if (ua[i] !== ub[i]) return i;
+  return -1;
+}
+
 export function compareArrays(actual: NumArray, expected: NumArray, atol = 0, rtol = 0, maxReport = 8): CompareReport {
   if (actual.length !== expected.length) {
     throw new Error(`length mismatch: actual ${actual.length}, expected ${expected.length}`);

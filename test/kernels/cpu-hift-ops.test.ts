@@ -17,6 +17,7 @@ import { CpuConvs } from '../../src/models/cpu/conv.js';
 import { leakyRelu, snake } from '../../src/models/cpu/hift-dsp.js';
 import { ShapeMismatchError } from '../../src/gpu/errors.js';
 import { SeededRng } from '../helpers/rng.js';
+import { firstBitDiff } from '../helpers/compare.js';
 
 const L = 37;
 
@@ -26,16 +27,8 @@ function put(k: CpuKernels, v: Float32Array, name: string): CpuTensor {
   return t;
 }
 
-/** The first index where a and b differ in bits (NaN-safe, −0 ≠ +0), or −1. */
-function firstDiff(a: Float32Array, b: Float32Array): number {
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  if (a.length !== b.length) return Math.min(a.length, b.length);
-  for (let i = 0; i < a.length; i++) if (ua[i] !== ub[i]) return i;
-  return -1;
-}
-
 function expectBits(got: Float32Array, want: Float32Array, what: string): void {
-  const i = firstDiff(got, want);
+  const i = firstBitDiff(got, want);
   if (i >= 0) throw new Error(`${what}: first difference at ${i}: ${got[i]} vs ${want[i]} (of ${want.length})`);
 }
 
