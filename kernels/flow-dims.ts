@@ -13,16 +13,29 @@ export interface FlowDimsValues {
   B: number;
   /** Static attention chunk in frames; 0 = full attention. */
   chunk: number;
+  /**
+   * The DiT prefix cache's row ranges (src/models/flow/prefix-cache.ts); all default to a whole-sequence call.
+   * q0: absolute frame of live row 0 (rotary position, x/cond/mu columns); full: frames of the whole sequence, the
+   * row stride of [C, full] tensors (default T); lead: rows before the ones kept (window rows, or cached frames);
+   * keep: frames the call stores into the cache ([q0, keep)).
+   */
+  q0?: number;
+  full?: number;
+  lead?: number;
+  keep?: number;
 }
 
-/** A 16-byte uniform { T, B, M = B·T, chunk } every flow kernel binds at binding 0. */
+function dimsWords(v: FlowDimsValues): Uint32Array {
+  return new Uint32Array([v.T, v.B, v.B * v.T, v.chunk, v.q0 ?? 0, v.full ?? v.T, v.lead ?? 0, v.keep ?? 0]);
+}
+
+/** A 32-byte uniform { T, B, M = B·T, chunk, q0, full, lead, keep } every flow kernel binds at binding 0. */
 export function createDims(ctx: GpuContext, v: FlowDimsValues = { T: 1, B: 1, chunk: 0 }): GPUBuffer {
-  const buf = ctx.uniform(new Uint32Array([v.T, v.B, v.B * v.T, v.chunk]), 'flow-dims');
-  return buf;
+  return ctx.uniform(dimsWords(v), 'flow-dims');
 }
 
 export function writeDims(ctx: GpuContext, buf: GPUBuffer, v: FlowDimsValues): void {
-  ctx.write(buf, 0, new Uint32Array([v.T, v.B, v.B * v.T, v.chunk]));
+  ctx.write(buf, 0, dimsWords(v));
 }
 
 /** A record planned for the maximum length; `grid` gives the workgroups for the live (T, B). */

@@ -103,7 +103,7 @@ fn finish4(m: u32, n0: u32, acc: vec4<f32>) {
   var v = acc + vec4<f32>(bias[n0], bias[n0 + 1u], bias[n0 + 2u], bias[n0 + 3u]);
   let c = select(n0, n0 - p.ropeC, n0 >= p.ropeC);
   if (n0 < 2u * p.ropeC && c < p.rotDim) {
-    let pos = m % dims.T;
+    let pos = dims.q0 + m % dims.T;
     v = vec4<f32>(rope_rotate(v.x, v.y, c, pos, p.rotDim), rope_rotate(v.y, v.x, c + 1u, pos, p.rotDim),
                   rope_rotate(v.z, v.w, c + 2u, pos, p.rotDim), rope_rotate(v.w, v.z, c + 3u, pos, p.rotDim));
   }

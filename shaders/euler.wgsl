@@ -5,7 +5,8 @@
 // x: the Euler state [mel, T] (channel-first, as upstream); v: the estimator output rows [B·T, Cout] with the
 // conditional half first. The products are rounded in the same order as the reference (wc·v_c, wu·v_u, their
 // difference, dt·dphi, then the add). dt is a per-step uniform (the cosine grid differences, exact in f32).
-// One thread per element of x. Grid: ceil(mel·T / 256).
+// With the prefix cache, v holds rows of frames [q0, q0 + T) and x is [mel, full]. One thread per live element
+// of x. Grid: ceil(mel·T / 256).
 #include "flow_dims"
 
 struct Params {
@@ -29,5 +30,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let t = g % T;
   let vc = p.wc * v[t * p.C + c];
   let vu = p.wu * v[(T + t) * p.C + c];
-  x[g] = x[g] + p.dt * (vc - vu);
+  let xi = c * dims.full + dims.q0 + t;
+  x[xi] = x[xi] + p.dt * (vc - vu);
 }

@@ -9,7 +9,8 @@
 //   prelook_conv2   H[t, o] = b2[o] + Σ_{k<K2} Σ_i w2[o, i, k] · Y1[t − (K2−1) + k, i] + X[t, o] (causal, left zeros),
 //                   written ×ratio along time, channel-first: mu[o, ratio·t + r] = H[t, o]   (mu: [Cin, T]).
 //   spk_affine      spks[o] = bs[o] + Σ_i Ws[o, i] · e[i] / max(‖e‖₂, 1e-12); one workgroup, 256 threads.
-//   pack_input      A[b·T + t, :] = [x, cond, mu, spks] of batch row b at frame t (the DiT input concat order).
+//   pack_input      A[b·T + t, :] = [x, cond, mu, spks] of batch row b at frame q0 + t (the DiT input concat order;
+//                   [C, full] inputs, dims.q0 = 0 and full = T but under the prefix cache).
 //                   CFG: x is the single Euler state [mel, T]; cond/mu/spks are the conditional inputs
 //                   ([C, T], [C, T], [S]) for b = 0 and zeros for b ≥ 1. Without CFG all four are batched
 //                   ([B, C, T] and [B, S]).
@@ -130,21 +131,23 @@ fn pack_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   let m = g / p.d;
   var c = g % p.d;
   let b = m / T;
-  let t = m % T;
+  // Column of frame t in the [C, full] inputs: live rows may start at frame q0 (the prefix cache's window).
+  let t = dims.q0 + m % T;
+  let F = dims.full;
   var v = 0.0;
 #ifdef CFG
   if (c < p.a) {
-    v = xs[c * T + t];
+    v = xs[c * F + t];
   } else if (b == 0u) {
     c -= p.a;
-    if (c < p.a) { v = cond[c * T + t]; }
-    else if (c < p.a + p.b) { v = mu[(c - p.a) * T + t]; }
+    if (c < p.a) { v = cond[c * F + t]; }
+    else if (c < p.a + p.b) { v = mu[(c - p.a) * F + t]; }
     else { v = spks[c - p.a - p.b]; }
   }
 #else
-  if (c < p.a) { v = xs[(b * p.a + c) * T + t]; }
-  else if (c < 2u * p.a) { v = cond[(b * p.a + c - p.a) * T + t]; }
-  else if (c < 2u * p.a + p.b) { v = mu[(b * p.b + c - 2u * p.a) * T + t]; }
+  if (c < p.a) { v = xs[(b * p.a + c) * F + t]; }
+  else if (c < 2u * p.a) { v = cond[(b * p.a + c - p.a) * F + t]; }
+  else if (c < 2u * p.a + p.b) { v = mu[(b * p.b + c - 2u * p.a) * F + t]; }
   else { v = spks[b * p.c + c - 2u * p.a - p.b]; }
 #endif
   out[g] = v;

@@ -130,9 +130,9 @@ export class CosyVoiceWorkerClient {
 
   /**
    * Solves the speaker's prompt (null: the model's default speaker) in the Worker ahead of any text, where the engine
-   * keeps the result (the CPU fallback's DiT prefix cache, Worker option cpuFlowCacheBytes): the next text with this
-   * speaker then reaches its first audio sooner. Resolves false where nothing is kept (WebGPU; a prompt shorter than
-   * one 50-frame chunk). Runs in order with streams.
+   * keeps the result (the DiT prefix cache: Worker options gpuFlowCacheBytes and cpuFlowCacheBytes): the next text
+   * with this speaker then reaches its first audio sooner. Resolves false where nothing is kept (a cache turned off;
+   * a prompt shorter than one 50-frame chunk). Runs in order with streams.
    */
   prepareSpeaker(speaker: SpeakerPrompt | null = null): Promise<boolean> {
     const id = this.nextId++;

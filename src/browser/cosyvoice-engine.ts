@@ -17,9 +17,9 @@ import type { Engine } from './engine.js';
 import type { ModelSource } from './model-source.js';
 
 /**
- * The CPU fallback's DiT prefix cache in a page: half the Node default, since it sits in ArrayBuffers beside a
- * WebAssembly memory of up to 3.1 GB (f32 weights). At full size ~145 frames through all 10 steps: the prompt's
- * first chunks.
+ * A DiT prefix cache in a page: half the Node default. On the CPU fallback it sits in ArrayBuffers beside a
+ * WebAssembly memory of up to 3.1 GB (f32 weights); on WebGPU in GPU memory beside the weights. At full size ~145
+ * frames through all 10 steps (100 on WebGPU, which keeps whole chunks): the prompt's first chunks.
  */
 export const BROWSER_FLOW_CACHE_BYTES = 512 << 20;
 
@@ -31,6 +31,8 @@ export interface CosyVoiceEngineOptions {
   maxContext?: number;
   /** A tuning table's JSON text (src/gpu/tuning.ts), measured on this adapter. */
   tuning?: string;
+  /** GPU memory for the flow's streaming prefix cache (default BROWSER_FLOW_CACHE_BYTES; 0: off). */
+  flowCacheBytes?: number;
 }
 
 export class CosyVoiceEngine implements Engine {
@@ -52,7 +54,8 @@ export class CosyVoiceEngine implements Engine {
     const files = await loadConvertedModelFiles(src);
     const dtype = opts.dtype ?? (ctx.hasF16 && !opts.disableF16 ? 'f16' : 'f32');
     const tuning = opts.tuning ? TuningTable.parse(opts.tuning, 'the tuning load option') : undefined;
-    const pipeline = await createWebGpuPipeline(ctx, files, { dtype, maxFrames: opts.maxFrames, maxContext: opts.maxContext, tuning });
+    const flowCacheBytes = opts.flowCacheBytes ?? BROWSER_FLOW_CACHE_BYTES;
+    const pipeline = await createWebGpuPipeline(ctx, files, { dtype, maxFrames: opts.maxFrames, maxContext: opts.maxContext, tuning, flowCacheBytes });
     return new CosyVoiceEngine(pipeline, files.config.flow.spkEmbedDim, dtype, dtype === 'f16' && ctx.hasF16);
   }
 
@@ -71,7 +74,7 @@ export class CosyVoiceEngine implements Engine {
     return !opts.mode && speaker.promptTokens.length === 0 ? { ...opts, mode: 'cross-lingual' } : opts;
   }
 
-  /** CosyVoicePipeline.prepareSpeaker: true where the CPU fallback kept the prompt's DiT rows. */
+  /** CosyVoicePipeline.prepareSpeaker: true where the flow's prefix cache (WebGPU or the CPU fallback) kept the prompt. */
   prepareSpeaker(speaker: SpeakerPrompt): Promise<boolean> {
     return this.pipeline.prepareSpeaker(speaker);
   }

@@ -32,6 +32,8 @@ export interface EngineOptions {
   cpuDtype?: 'f32' | 'q8';
   /** The CPU fallback's DiT prefix cache (WorkerLoadOptions.cpuFlowCacheBytes). */
   cpuFlowCacheBytes?: number;
+  /** The WebGPU flow's prefix cache (WorkerLoadOptions.gpuFlowCacheBytes). */
+  gpuFlowCacheBytes?: number;
 }
 
 const MANIFESTS: Record<EngineKind, string> = { cosyvoice: 'cosyvoice.json', tone: 'tone.json' };
@@ -56,6 +58,6 @@ export async function createEngine(src: ModelSource, ctx: GpuContext, opts: Engi
     case 'tone':
       return ToneEngine.load(src, ctx);
     case 'cosyvoice':
-      return CosyVoiceEngine.load(src, ctx, { dtype: opts.dtype, disableF16: opts.disableF16, tuning: opts.tuning });
+      return CosyVoiceEngine.load(src, ctx, { dtype: opts.dtype, disableF16: opts.disableF16, tuning: opts.tuning, flowCacheBytes: opts.gpuFlowCacheBytes });
   }
 }

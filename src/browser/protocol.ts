@@ -42,6 +42,11 @@ export interface WorkerLoadOptions {
    */
   cpuFlowCacheBytes?: number;
   /**
+   * GPU memory for the WebGPU flow's streaming prefix cache (src/models/flow/prefix-cache.ts): the same saving on
+   * the GPU, 3.5 MB a frame at full size in f32. Default 512 MiB (100 frames); 0 turns it off.
+   */
+  gpuFlowCacheBytes?: number;
+  /**
    * A tuning table's JSON text (`cosyvoice-webgpu tune` on this machine's GPU, src/gpu/tuning.ts) for the CosyVoice3
    * engine; refused (the load fails with TuningFileError) when another adapter measured it.
    */

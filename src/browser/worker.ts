@@ -112,7 +112,7 @@ async function load(url: string, options: WorkerLoadOptions): Promise<void> {
   const { handle, src } = opened;
   // A fresh context per model: an engine's dispose() releases everything its context created.
   ctx = new GpuContext(handle);
-  engine = await createEngine(src, ctx, { engine: options.engine, disableF16: options.disableF16, dtype: options.dtype, tuning: options.tuning });
+  engine = await createEngine(src, ctx, { engine: options.engine, disableF16: options.disableF16, dtype: options.dtype, tuning: options.tuning, gpuFlowCacheBytes: options.gpuFlowCacheBytes });
   src.endLoad();
   post({
     type: 'loaded',

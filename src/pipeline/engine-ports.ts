@@ -7,7 +7,7 @@ import { flowInference, llmInput } from '../ort/pipeline.js';
 import { SpeechTokenDecoder } from '../sampling/index.js';
 import { upstreamNoiseTable } from '../models/flow/schedule.js';
 import { SineNoiseTable } from './noise.js';
-import type { FlowCall, FlowPort, HiftPort, LlmInput, LlmPort, LlmRunOptions } from './ports.js';
+import { promptFillsChunk, type FlowCall, type FlowPort, type HiftPort, type LlmInput, type LlmPort, type LlmRunOptions } from './ports.js';
 
 export class EngineLlmPort implements LlmPort {
   constructor(private readonly e: Engine) {}
@@ -69,9 +69,8 @@ export class EngineFlowPort implements FlowPort {
   }
 
   async prepare(s: Pick<FlowCall, 'promptTokens' | 'promptMel' | 'embedding'>): Promise<boolean> {
-    // The prompt's frames before its look-ahead cut; a prompt shorter than one whole chunk of them leaves nothing.
-    const frames = this.tokenMelRatio * (s.promptTokens.length - this.preLookaheadLen);
-    if (!this.e.keepsFlowPrefix || frames < this.e.config.flow.dit.staticChunkSize) return false;
+    const f = { tokenMelRatio: this.tokenMelRatio, preLookaheadLen: this.preLookaheadLen, chunk: this.e.config.flow.dit.staticChunkSize };
+    if (!this.e.keepsFlowPrefix || !promptFillsChunk(s.promptTokens.length, f)) return false;
     await this.inference({ ...s, tokens: new Int32Array(0), streaming: true, finalize: false });
     return true;
   }

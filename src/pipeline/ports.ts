@@ -51,9 +51,21 @@ export interface FlowPort {
   inference(call: FlowCall): Promise<{ mel: Float32Array; frames: number }>;
   /**
    * Solves the speaker prompt alone as a streaming call would, where the flow keeps what such a call computed (the
-   * CPU fallback's DiT prefix cache); resolves false, doing nothing, where it would not.
+   * DiT prefix caches: src/models/cpu/dit-cache.ts, src/models/flow/prefix-cache.ts); resolves false, doing
+   * nothing, where it would not.
    */
   prepare?(speaker: Pick<FlowCall, 'promptTokens' | 'promptMel' | 'embedding'>): Promise<boolean>;
+}
+
+/** 1 GiB for a DiT prefix cache: at full size ~290 frames (5.8 s of prompt and speech) through all 10 steps. */
+export const DEFAULT_FLOW_CACHE_BYTES = 1 << 30;
+
+/**
+ * Whether a prompt of `promptTokens` tokens, solved alone as a streaming call, leaves a whole chunk to keep: its
+ * frames before the look-ahead cut.
+ */
+export function promptFillsChunk(promptTokens: number, f: { tokenMelRatio: number; preLookaheadLen: number; chunk: number }): boolean {
+  return f.chunk > 0 && f.tokenMelRatio * (promptTokens - f.preLookaheadLen) >= f.chunk;
 }
 
 export interface HiftPort {

@@ -11,6 +11,7 @@ import { CpuHift } from '../models/cpu/hift.js';
 import { CpuLlm } from '../models/cpu/llm.js';
 import type { Engine, EstimatorInputs, HiftOutputs, LlmSession } from '../ort/engine.js';
 import type { ModelFiles } from './model-files.js';
+import { DEFAULT_FLOW_CACHE_BYTES } from './ports.js';
 
 export interface WasmEngineOptions extends Pick<CpuKernelOptions, 'threads'> {
   dtype?: CpuWeightDtype;
@@ -22,8 +23,7 @@ export interface WasmEngineOptions extends Pick<CpuKernelOptions, 'threads'> {
   flowCacheBytes?: number;
 }
 
-/** 1 GiB: at full size ~290 frames (5.8 s of prompt and speech) through all 10 steps. */
-export const DEFAULT_FLOW_CACHE_BYTES = 1 << 30;
+export { DEFAULT_FLOW_CACHE_BYTES };
 
 export class WasmEngine implements Engine {
   readonly name = 'wasm';

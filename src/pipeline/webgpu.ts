@@ -12,7 +12,7 @@ import { CosyVoice3Lm } from '../models/llm/cosyvoice3-lm.js';
 import { argmaxSampler } from '../sampling/index.js';
 import type { ModelFiles } from './model-files.js';
 import { SineNoiseTable } from './noise.js';
-import type { FlowCall, FlowPort, HiftPort, LlmInput, LlmPort, LlmRunOptions } from './ports.js';
+import { DEFAULT_FLOW_CACHE_BYTES, promptFillsChunk, type FlowCall, type FlowPort, type HiftPort, type LlmInput, type LlmPort, type LlmRunOptions } from './ports.js';
 import { SyntheticTextFrontend, type TextFrontend } from './text-frontends.js';
 import { CosyVoicePipeline } from './tts.js';
 
@@ -40,6 +40,12 @@ export interface WebGpuPipelineOptions {
    * forms where it has them, the defaults elsewhere. Refused (TuningFileError) if another adapter measured it.
    */
   tuning?: TuningTable;
+  /**
+   * GPU memory for the flow's streaming prefix cache (src/models/flow/prefix-cache.ts): each streaming chunk, and a
+   * new text with the same speaker prompt, solves only its new frames; same output bits. Default
+   * DEFAULT_FLOW_CACHE_BYTES (at full size 250 frames, 3.5 MB each); 0 turns it off.
+   */
+  flowCacheBytes?: number;
 }
 
 /** The scratch limits createWebGpuPipeline uses by default (`tune` tunes for the same shapes). */
@@ -86,8 +92,14 @@ class GpuLlmPort implements LlmPort {
   }
 }
 
-class GpuFlowPort implements FlowPort {
-  constructor(private readonly flow: FlowModel) {}
+export class GpuFlowPort implements FlowPort {
+  constructor(readonly flow: FlowModel) {}
+  async prepare(s: Pick<FlowCall, 'promptTokens' | 'promptMel' | 'embedding'>): Promise<boolean> {
+    const { tokenMelRatio, preLookaheadLen, staticChunk } = this.flow.cfg;
+    if (this.flow.prefixCapacity === 0 || !promptFillsChunk(s.promptTokens.length, { tokenMelRatio, preLookaheadLen, chunk: staticChunk })) return false;
+    await this.flow.inference({ ...s, tokens: new Int32Array(0), streaming: true, finalize: false });
+    return true;
+  }
   get tokenMelRatio() {
     return this.flow.cfg.tokenMelRatio;
   }
@@ -125,7 +137,7 @@ export function pipelineModelBuilders(ctx: GpuContext, files: ModelFiles, opts: 
   const maxFrames = opts.maxFrames ?? PIPELINE_DEFAULTS.maxFrames;
   return {
     lm: () => CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype, maxContext: opts.maxContext ?? PIPELINE_DEFAULTS.maxContext, kv: { dtype: opts.kvDtype } }),
-    flow: () => FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype, maxFrames }),
+    flow: () => FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype, maxFrames, prefixCacheBytes: opts.flowCacheBytes ?? DEFAULT_FLOW_CACHE_BYTES }),
     hift: () => {
       const hcfg = hiftConfigFromYaml(files.yaml);
       // A caller's table bounds the longest HiFT call (its noise is read by absolute sample index).

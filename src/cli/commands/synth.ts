@@ -25,7 +25,7 @@ import { SyntheticTextFrontend, TokenizerFrontend, type TextFrontend } from '../
 import type { SynthesisMode, SynthesisStats } from '../../pipeline/types.js';
 import type { CosyVoicePipeline } from '../../pipeline/tts.js';
 import { createWasmPipeline } from '../../pipeline/wasm.js';
-import { DEFAULT_FLOW_CACHE_BYTES } from '../../pipeline/wasm-engine.js';
+import { DEFAULT_FLOW_CACHE_BYTES } from '../../pipeline/ports.js';
 import { createWebGpuPipeline } from '../../pipeline/webgpu.js';
 import { loadSpeakerFile } from '../../speaker/index.js';
 import { loadTokenizerDir } from '../../text/load.js';
@@ -49,8 +49,9 @@ const HELP = `usage: cosyvoice-webgpu synth --text "…" --out out.wav [options]
   --engine <e>        auto (default: WebGPU, or the CPU fallback when there is no adapter) | webgpu | wasm
                       (the CPU fallback: TypeScript models, WebAssembly SIMD matrix products)
   --threads N         CPU fallback: threads per matrix product (default: this machine's cores, at most 8)
-  --flow-cache-mb N   CPU fallback: memory for the DiT rows of earlier streaming chunks and of the speaker
-                      prompt, which later chunks and texts then do not recompute (default 1024; 0: off)
+  --flow-cache-mb N   memory (GPU memory on WebGPU) for the DiT's keys and values of earlier streaming chunks
+                      and of the speaker prompt, which later chunks and texts then do not recompute (default
+                      1024; 0: off)
   --dtype f32|f16|q8  weight storage (default f32); f16: WebGPU only; q8: the CPU fallback only (int8 with a
                       scale per 32 values for the LLM and the DiT: a quarter of the memory, LLM decode ~2× faster)
   --kv-dtype f32|f16  LLM KV cache element type (default f32; f16 halves its memory and attention reads)
@@ -170,7 +171,9 @@ async function buildPipeline(
         // Measured on a 2-core lavapipe machine (bench/results/engines.json): every stage runs faster on the CPU fallback.
         log('NOTE: this adapter is a CPU driver; --engine wasm (the CPU fallback) is usually faster here (bench/engines.ts)');
       }
-      return await createWebGpuPipeline(ctx, files, { dtype: o.dtype as 'f32' | 'f16', kvDtype: o.kvDtype, text, tuning });
+      const flowCacheBytes = o.flowCacheMb === undefined ? undefined : Math.round(o.flowCacheMb * 2 ** 20);
+      log(`flow: DiT prefix cache ${flowCacheLabel(o.flowCacheMb)}`);
+      return await createWebGpuPipeline(ctx, files, { dtype: o.dtype as 'f32' | 'f16', kvDtype: o.kvDtype, text, tuning, flowCacheBytes });
     } catch (e) {
       if (engine === 'webgpu' || !(e instanceof NoAdapterError)) throw e;
       log(`NOTE: no WebGPU adapter (${e.message}); running the CPU fallback (WebAssembly)`);
@@ -180,7 +183,11 @@ async function buildPipeline(
   if (o.kvDtype !== 'f32' || o.tuning) log('NOTE: the CPU fallback keeps an f32 cache and has no tuning; --kv-dtype and --tuning do not apply');
   const dtype = o.dtype === 'q8' ? 'q8' : 'f32';
   const tts = await createWasmPipeline(files, { text, threads: o.threads, dtype, flowCacheBytes: o.flowCacheMb === undefined ? undefined : Math.round(o.flowCacheMb * 2 ** 20) });
-  const cacheMb = o.flowCacheMb ?? DEFAULT_FLOW_CACHE_BYTES / 2 ** 20;
-  log(`engine: wasm (CPU fallback: TypeScript models, WebAssembly SIMD matrix products, ${dtype} weights, ${o.threads ?? defaultCpuThreads()} thread(s), DiT prefix cache ${cacheMb ? `${cacheMb} MiB` : 'off'})`);
+  log(`engine: wasm (CPU fallback: TypeScript models, WebAssembly SIMD matrix products, ${dtype} weights, ${o.threads ?? defaultCpuThreads()} thread(s), DiT prefix cache ${flowCacheLabel(o.flowCacheMb)})`);
   return tts;
+}
+
+function flowCacheLabel(mb: number | undefined): string {
+  const v = mb ?? DEFAULT_FLOW_CACHE_BYTES / 2 ** 20;
+  return v ? `${v} MiB` : 'off';
 }

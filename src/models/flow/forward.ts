@@ -22,12 +22,15 @@ import { splitScratch, type SplitScratch } from '../../../kernels/flash.js';
 import { ditLinear, sgblockFor, type DitLinearArgs, type DitLinearImpl } from '../../../kernels/dit-linear.js';
 import { ditRopeTable } from '../../../kernels/dit-rotary.js';
 import { eulerCfg } from '../../../kernels/euler.js';
-import { atLength, writeDims, type DynRecord } from '../../../kernels/flow-dims.js';
+import { kvMerge, rowsFrom, xHistory } from '../../../kernels/flow-cache.js';
+import { atLength, createDims, writeDims, type DynRecord } from '../../../kernels/flow-dims.js';
 import { packInput, prelookahead, spkAffine, toChannels } from '../../../kernels/flow-misc.js';
 import { flowConfig, type FlowConfig } from './config.js';
 import { FlowInputError } from './errors.js';
+import { FlowPrefixState } from './prefix-cache.js';
 import { cosineTimeGrid, eulerSteps, timestepSinusoid, upstreamNoise } from './schedule.js';
 import { allocFlowScratch, type FlowScratch } from './scratch.js';
+import type { GpuTensor } from '../../gpu/tensor.js';
 import { loadFlowWeights, type FlowWeights } from './weights.js';
 
 export interface FlowLoadOptions {
@@ -46,6 +49,28 @@ export interface FlowLoadOptions {
    * Default: 'cpu' on CPU adapters (lavapipe, SwiftShader), 'gpu' elsewhere.
    */
   kernels?: 'gpu' | 'cpu';
+  /**
+   * GPU memory for the streaming prefix cache (src/models/flow/prefix-cache.ts): keys and values of every (step,
+   * block) and the Euler state of the leading whole chunks, 3.5 MB a frame at full size in f32. Allocated at the
+   * first streaming solve. Default 0: off.
+   */
+  prefixCacheBytes?: number;
+}
+
+/** Which dims a record of the cached solve binds, and so which live length sizes its grid. */
+type Span = 'window' | 'new' | 'full';
+type SpanRecord = DynRecord & { span?: Span };
+
+/** The cached solve's extra state: its dims, the new rows' q|k|v, the kept keys/values and x history, its plan. */
+interface PrefixPlan {
+  state: FlowPrefixState;
+  /** Rows from q0 − lead (the conv-pos window) to T. */
+  dimsWindow: GPUBuffer;
+  /** Rows q0 to T. */
+  dimsNew: GPUBuffer;
+  records: SpanRecord[];
+  /** Rows before q0 the conv-pos window needs: the causal reach of the two convs. */
+  reach: number;
 }
 
 export interface FlowInferenceCall {
@@ -105,7 +130,13 @@ export class FlowModel {
   private readonly modRecords: DispatchRecord[];
   private readonly spkRecord: DispatchRecord;
   private readonly prelookCache = new Map<string, DispatchRecord[]>();
+  /** Attention records of the solve by `${step}.${block}` (the cached solve binds the same buffers). */
+  private readonly attnRecords = new Map<string, DynRecord[]>();
+  /** The streaming prefix cache: undefined until the first streaming solve, null where it is off. */
+  private prefix: PrefixPlan | null | undefined;
   private modKey = '';
+  /** Frames of the last solve taken from the prefix cache, and solved. */
+  prefixServed = { cached: 0, computed: 0 };
 
   private constructor(
     readonly ctx: GpuContext,
@@ -113,6 +144,7 @@ export class FlowModel {
     readonly w: FlowWeights,
     readonly s: FlowScratch,
     readonly kernels: 'gpu' | 'cpu',
+    readonly prefixCacheBytes = 0,
   ) {
     // Key-split attention scratch: allocated only if a tuner tries the split forms or a table chose one.
     this.attnSplit = splitScratch(ctx, s.qkv.shape[0], cfg.heads, cfg.dimHead, 'attn.split');
@@ -145,7 +177,7 @@ export class FlowModel {
     const kernels = opts.kernels ?? (ctx.isCpuAdapter ? 'cpu' : 'gpu');
     const withScores = kernels === 'cpu' && scoreBytes <= ctx.device.limits.maxStorageBufferBindingSize;
     const s = allocFlowScratch(ctx, cfg, maxFrames, withScores);
-    const model = new FlowModel(ctx, cfg, w, s, kernels);
+    const model = new FlowModel(ctx, cfg, w, s, kernels, opts.prefixCacheBytes ?? 0);
     await ctx.finish();
     return model;
   }
@@ -215,11 +247,7 @@ export class FlowModel {
       out.push(
         adaLayerNorm(ctx, { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', dims: d, x: s.hs, y: s.n, mod, shiftBase: r6, scaleBase: r6 + C, modStride: 6 * C, eps }, `${t}.attn_norm`),
         this.linear({ dims: d, x: s.n, w: bw.qkv.w, bias: bw.qkv.b, y: s.qkv, rope: { table: s.rope, rotDim: cfg.rotDim } }, `${t}.qkv`),
-        ...(s.scores
-          ? ditAttentionGemm(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads, scores: s.scores }, `${t}.attn`)
-          : this.kernels === 'cpu'
-            ? [ditAttention(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads, impl: 'rowwise' }, `${t}.attn`)]
-            : ditAttentionGpu(ctx, { dims: d, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads }, this.attnSplit, `${t}.attn`)),
+        ...this.attention(`${k}.${l}`, `${t}.attn`),
         this.linear({ dims: d, x: s.att, w: bw.out.w, bias: bw.out.b, y: s.hs, gate: { mod, base: r6 + 2 * C, stride: 6 * C }, rowmask: s.keymask }, `${t}.to_out`),
         adaLayerNorm(ctx, { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', dims: d, x: s.hs, y: s.n, mod, shiftBase: r6 + 3 * C, scaleBase: r6 + 4 * C, modStride: 6 * C, eps }, `${t}.ff_norm`),
         this.linear({ dims: d, x: s.n, w: bw.ff1.w, bias: bw.ff1.b, y: s.ff, act: 'gelu_tanh' }, `${t}.ff1`),
@@ -233,6 +261,114 @@ export class FlowModel {
       this.linear({ dims: d, x: s.n, w: w.projOut.w, bias: w.projOut.b, y: s.v }, `${tag}.proj_out`),
     );
     return out;
+  }
+
+  /** The attention of block l at step k: qkv [B, T, 3C] → att [B, T, C] over the whole sequence (s.dims). */
+  private attention(key: string, tag: string): DynRecord[] {
+    const { ctx, s, cfg } = this;
+    let r = this.attnRecords.get(key);
+    if (r) return r;
+    const a = { dims: s.dims, qkv: s.qkv, o: s.att, keymask: s.keymask, heads: cfg.heads };
+    r = s.scores
+      ? ditAttentionGemm(ctx, { ...a, scores: s.scores }, tag)
+      : this.kernels === 'cpu'
+        ? [ditAttention(ctx, { ...a, impl: 'rowwise' }, tag)]
+        : ditAttentionGpu(ctx, a, this.attnSplit, tag);
+    this.attnRecords.set(key, r);
+    return r;
+  }
+
+  /**
+   * The solve of a streaming call whose frames [0, q0) are kept (src/models/flow/prefix-cache.ts), per step k:
+   *   x_history(k) (x of the kept frames at step k in, the new kept frames' out) → pack → input projection →
+   *   conv-pos ×2 over the window [q0 − reach, T) → rows from q0 → per block: AdaLN → QKV (rotary at q0 + row) →
+   *   kv_merge (kept keys/values + the new rows into the whole sequence's qkv; the new kept ones stored) → the
+   *   whole-sequence attention → its rows from q0 → out proj → AdaLN → FF → … → proj_out → Euler on frames [q0, T).
+   * then x_history(steps) for the solution. Planned at the first streaming solve with a cache budget.
+   */
+  private planPrefix(): PrefixPlan | null {
+    const { ctx, s, w, cfg } = this;
+    const steps = cfg.nTimesteps;
+    const B = s.batch;
+    const C = cfg.dim;
+    const chunk = cfg.staticChunk;
+    const capacity = this.prefixCapacity;
+    if (capacity === 0) return null;
+    const t = (shape: number[], label: string) => ctx.tensor('f32', shape, `flow.prefix.${label}`);
+    const qkvNew = t(s.qkv.shape as number[], 'qkvNew');
+    const hist = t([steps + 1, cfg.melDim, capacity], 'xHistory');
+    const kv: GpuTensor[][] = Array.from({ length: steps }, (_, k) => Array.from({ length: cfg.depth }, (_, l) => t([B, capacity, 2 * C], `kv${k}.${l}`)));
+    const dW = createDims(ctx);
+    const dN = createDims(ctx);
+    const at = (span: Span, recs: DynRecord[]): SpanRecord[] => recs.map((r) => Object.assign(r, { span }));
+    const eps = cfg.lnEps;
+    const wc = Math.fround(1 + cfg.cfgRate);
+    const norm = { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', eps, modStride: 6 * C } as const;
+    const records: SpanRecord[] = [];
+    this.steps.forEach(({ dt }, k) => {
+      const tag = `step${k}.prefix`;
+      const r6 = k * B * 6 * C;
+      records.push(
+        ...at('full', [xHistory(ctx, { dims: dN, x: s.x, hist, step: k }, `${tag}.x_history`)]),
+        ...at('window', [
+          packInput(ctx, { dims: dW, x: s.x, cond: s.cond, mu: s.mu, spks: s.spks, out: s.inp, mel: cfg.melDim, muC: cfg.muDim, spkC: cfg.spkDim, cfg: true }, `${tag}.pack`),
+          this.linear({ dims: dW, x: s.inp, w: w.inProj.w, bias: w.inProj.b, y: s.h }, `${tag}.in_proj`),
+          convPos(ctx, { dims: dW, x: s.h, w: w.conv1.w, bias: w.conv1.b, y: s.c1 }, `${tag}.conv_pos1`),
+          convPos(ctx, { dims: dW, x: s.c1, w: w.conv2.w, bias: w.conv2.b, y: s.n, res: s.h }, `${tag}.conv_pos2`),
+          rowsFrom(ctx, { dims: dW, src: s.n, dst: s.hs }, `${tag}.window_rows`),
+        ]),
+      );
+      w.blocks.forEach((bw, l) => {
+        const mod = s.mod[l];
+        const bt = `${tag}.block${l}`;
+        records.push(
+          ...at('new', [
+            adaLayerNorm(ctx, { ...norm, dims: dN, x: s.hs, y: s.n, mod, shiftBase: r6, scaleBase: r6 + C }, `${bt}.attn_norm`),
+            this.linear({ dims: dN, x: s.n, w: bw.qkv.w, bias: bw.qkv.b, y: qkvNew, rope: { table: s.rope, rotDim: cfg.rotDim } }, `${bt}.qkv`),
+          ]),
+          ...at('full', [
+            kvMerge(ctx, { dims: s.dims, qkvNew, qkv: s.qkv, cache: kv[k][l] }, `${bt}.kv_merge`),
+            ...this.attention(`${k}.${l}`, `step${k}.block${l}.attn`),
+            rowsFrom(ctx, { dims: s.dims, src: s.att, dst: s.n }, `${bt}.attn_rows`),
+          ]),
+          ...at('new', [
+            this.linear({ dims: dN, x: s.n, w: bw.out.w, bias: bw.out.b, y: s.hs, gate: { mod, base: r6 + 2 * C, stride: 6 * C }, rowmask: s.keymask }, `${bt}.to_out`),
+            adaLayerNorm(ctx, { ...norm, dims: dN, x: s.hs, y: s.n, mod, shiftBase: r6 + 3 * C, scaleBase: r6 + 4 * C }, `${bt}.ff_norm`),
+            this.linear({ dims: dN, x: s.n, w: bw.ff1.w, bias: bw.ff1.b, y: s.ff, act: 'gelu_tanh' }, `${bt}.ff1`),
+            this.linear({ dims: dN, x: s.ff, w: bw.ff2.w, bias: bw.ff2.b, y: s.hs, gate: { mod, base: r6 + 5 * C, stride: 6 * C } }, `${bt}.ff2`),
+          ]),
+        );
+      });
+      const r2 = k * B * 2 * C;
+      records.push(...at('new', [
+        adaLayerNorm(ctx, { ...norm, dims: dN, x: s.hs, y: s.n, mod: s.modOut, shiftBase: r2 + C, scaleBase: r2, modStride: 2 * C }, `${tag}.norm_out`),
+        this.linear({ dims: dN, x: s.n, w: w.projOut.w, bias: w.projOut.b, y: s.v }, `${tag}.proj_out`),
+        eulerCfg(ctx, { dims: dN, v: s.v, x: s.x, dt, wc, wu: cfg.cfgRate }, `${tag}.euler`),
+      ]));
+    });
+    records.push(...at('full', [xHistory(ctx, { dims: dN, x: s.x, hist, step: steps }, 'prefix.x_history')]));
+    // Each conv-pos output row reads KS − 1 rows before it; the second conv reads the first's.
+    const reach = 2 * (cfg.convKernel - 1);
+    const state = new FlowPrefixState(capacity, chunk, cfg.melDim, cfg.tokenMelRatio, cfg.preLookaheadLen);
+    return { state, dimsWindow: dW, dimsNew: dN, records, reach };
+  }
+
+  /** Leading frames the prefix cache can hold within its budget: whole chunks, 0 where it is off. */
+  get prefixCapacity(): number {
+    const { cfg, s } = this;
+    const chunk = cfg.staticChunk;
+    const frameBytes = 4 * (cfg.nTimesteps * cfg.depth * s.batch * 2 * cfg.dim + (cfg.nTimesteps + 1) * cfg.melDim);
+    return chunk < 1 ? 0 : Math.min(Math.floor(this.prefixCacheBytes / frameBytes / chunk), Math.floor(s.maxFrames / chunk)) * chunk;
+  }
+
+  /** Frames the prefix cache holds now, and can hold. */
+  get prefixFrames(): { held: number; capacity: number } {
+    return { held: this.prefix?.state.held ?? 0, capacity: this.prefixCapacity };
+  }
+
+  /** Forgets the kept frames (the buffers stay allocated). */
+  clearPrefix(): void {
+    this.prefix?.state.clear();
   }
 
   /** Fills the modulation tables for timestep rows `ts` (length ≤ R; cached by value). */
@@ -280,11 +416,13 @@ export class FlowModel {
   }
 
   /**
-   * Plans the token wrapper for one token, so that its pipelines compile with the load's (GpuContext.compileBatch);
-   * its variants do not depend on the token count.
+   * Plans the token wrapper for one token, and the prefix cache's solve, so that their pipelines compile with the
+   * load's (GpuContext.compileBatch); the wrapper's variants do not depend on the token count.
    */
   planAhead(): void {
     this.prelook(1, 1);
+    // The prefix cache's buffers and records too (its budget is memory the caller set aside for it).
+    this.prefix ??= this.planPrefix();
   }
 
   /** Records of the wrapper for n tokens of which nOut produce frames (two bind groups per new (n, nOut)). */
@@ -307,8 +445,12 @@ export class FlowModel {
     const L = cfg.preLookaheadLen;
     const nOut = call.finalize ? N : N - L;
     const T = cfg.tokenMelRatio * nOut;
-    const melLen1 = call.promptMel.length / cfg.melBins;
-    if (!Number.isInteger(melLen1) || melLen1 > T) throw new FlowInputError(`flow: prompt mel of ${call.promptMel.length} values is not [frames ≤ ${T}, ${cfg.melBins}]`);
+    const promptFrames = call.promptMel.length / cfg.melBins;
+    // T < prompt frames when the call holds the prompt alone (its look-ahead cut; FlowPort.prepare): every frame is
+    // then a prompt frame and the call gives none.
+    const alone = call.tokens.length === 0;
+    if (!Number.isInteger(promptFrames) || (promptFrames > T && !alone)) throw new FlowInputError(`flow: prompt mel of ${call.promptMel.length} values is not [frames ≤ ${T}, ${cfg.melBins}]`);
+    const melLen1 = Math.min(promptFrames, T);
     if (nOut < 1 || T > s.maxFrames || N > s.maxTokens) throw new FlowInputError(`flow: ${N} tokens → ${T} frames; this model was planned for ${s.maxFrames} frames (maxFrames)`);
     if (call.embedding.length !== cfg.spkEmbedDim) throw new FlowInputError(`flow: speaker embedding has ${call.embedding.length} values, expected ${cfg.spkEmbedDim}`);
     const tok = new Int32Array(N);
@@ -321,17 +463,36 @@ export class FlowModel {
     for (let f = 0; f < melLen1; f++) for (let c = 0; c < cfg.melDim; c++) cond[c * T + f] = call.promptMel[f * cfg.melBins + c];
 
     this.solveModulation();
-    writeDims(ctx, s.dims, { T, B: s.batch, chunk: call.streaming ? cfg.staticChunk : 0 });
+    const B = s.batch;
+    const chunk = call.streaming ? cfg.staticChunk : 0;
+    writeDims(ctx, s.dims, { T, B, chunk });
     ctx.write(s.tok.buffer, 0, tok);
     ctx.write(s.embedding.buffer, 0, call.embedding);
     ctx.write(s.cond.buffer, 0, cond);
     ctx.write(s.x.buffer, 0, noise);
-    ctx.write(s.keymask.buffer, 0, new Float32Array(s.batch * T).fill(1));
+    ctx.write(s.keymask.buffer, 0, new Float32Array(B * T).fill(1));
     const head = [...this.prelook(N, nOut), this.spkRecord];
-    const steps = this.solveRecords.map((r) => atLength(r, T, s.batch));
-    if (!opts.taps) {
-      ctx.run([...head, ...steps.flat()]);
+    if (this.prefix === undefined && call.streaming) this.prefix = this.planPrefix();
+    const pf = call.streaming && !opts.taps ? this.prefix : undefined;
+    if (pf) {
+      // Frames [0, q0) come from the cache; the conv-pos window starts `lead` rows before q0.
+      const inputs = { tok, cond, noise, embedding: call.embedding, T };
+      const q0 = pf.state.reusable(inputs);
+      const keep = pf.state.keepFor(T, q0);
+      const lead = Math.min(q0, pf.reach);
+      writeDims(ctx, s.dims, { T, B, chunk, lead: q0, keep });
+      writeDims(ctx, pf.dimsWindow, { T: T - q0 + lead, B, chunk, q0: q0 - lead, full: T, lead, keep });
+      writeDims(ctx, pf.dimsNew, { T: T - q0, B, chunk, q0, full: T, keep });
+      const len = { window: T - q0 + lead, new: T - q0, full: T };
+      ctx.run([...head, ...pf.records.map((r) => ({ label: r.label, variant: r.variant, pipeline: r.pipeline, bindGroup: r.bindGroup, workgroups: r.grid(len[r.span ?? 'full'], B) }))]);
+      // Committed at submission: later calls are queued behind this one's stores.
+      pf.state.commit(inputs, keep);
+      this.prefixServed = { cached: q0, computed: T - q0 };
+    } else if (!opts.taps) {
+      ctx.run([...head, ...this.solveRecords.flatMap((r) => atLength(r, T, B))]);
+      this.prefixServed = { cached: 0, computed: T };
     } else {
+      const steps = this.solveRecords.map((r) => atLength(r, T, B));
       const inpBytes = s.batch * T * s.inp.shape[1] * 4;
       const vBytes = s.batch * T * cfg.outChannels * 4;
       ctx.run([...head, ...steps[0]], (enc) => {
