@@ -8,8 +8,9 @@
  *                        [--prompt-tokens 25] [--runs 1] [--flow-cache-mb 1024] [--final-chunk-mask]
  *
  * --prompt-tokens: the synthetic speaker's prompt (25 tokens = 1 s; real prompts are 3–10 s). --runs: texts in a
- * row per case with the same speaker (a later run finds the prompt's DiT rows cached on the CPU fallback).
- * --flow-cache-mb: the CPU fallback's DiT prefix cache (0: off; src/models/cpu/dit-cache.ts). --final-chunk-mask:
+ * row per case with the same speaker (a later run finds the prompt's DiT rows cached).
+ * --flow-cache-mb: the DiT prefix cache of the CPU fallback and of WebGPU (0: off; src/models/cpu/dit-cache.ts,
+ * src/models/flow/prefix-cache.ts). --final-chunk-mask:
  * the last streaming chunk keeps the DiT's chunk mask (StreamOptions.finalChunkMask) instead of upstream's full
  * attention, so that the prefix cache serves it too.
  *
@@ -99,7 +100,7 @@ async function runCase(engine: string, pipe: CosyVoicePipeline, s: number, run: 
   return {
     engine, seconds: s, tokens: st.tokens, ttfa_ms: st.ttfaMs, total_ms: st.totalMs, rtf: st.rtf,
     llm_tok_s: st.tokens / (st.llmMs / 1000), llm_ms: st.llmMs, flow_ms: st.flowMs, hift_ms: st.hiftMs, chunks,
-    prompt_tokens: promptTokens, run, ...(engine.startsWith('wasm') && flowCacheMb !== undefined ? { flow_cache_mb: flowCacheMb } : {}),
+    prompt_tokens: promptTokens, run, ...(!engine.startsWith('ort') && flowCacheMb !== undefined ? { flow_cache_mb: flowCacheMb } : {}),
     ...(a['final-chunk-mask'] ? { final_chunk_mask: true as const } : {}),
   };
 }
@@ -110,7 +111,7 @@ for (const engine of engines) {
   let pipe: CosyVoicePipeline;
   let ort: OrtEngine | undefined;
   if (engine === 'webgpu') {
-    pipe = await createWebGpuPipeline(new GpuContext(handle), files, { dtype: a.dtype as 'f32' | 'f16', maxFrames });
+    pipe = await createWebGpuPipeline(new GpuContext(handle), files, { dtype: a.dtype as 'f32' | 'f16', maxFrames, flowCacheBytes: flowCacheMb === undefined ? undefined : flowCacheMb * 2 ** 20 });
   } else if (engine === 'wasm' || engine === 'wasm-q8') {
     pipe = await createWasmPipeline(files, { dtype: engine === 'wasm-q8' ? 'q8' : 'f32', flowCacheBytes: flowCacheMb === undefined ? undefined : flowCacheMb * 2 ** 20 });
   } else {
