@@ -159,7 +159,8 @@ export function ditAttentionGemm(ctx: GpuContext, a: DitAttentionGemmArgs, tag =
     [a.dims, params, a.qkv, null, a.scores, a.o], [1, 1, 1], `${tag}.pv`);
   const pvBlocks = 256 / DH; // query blocks of `rows` per pv_sg workgroup
   return [
-    dyn(s, (T, B) => (check(T, B), [ceilDiv(T, 256), ceilDiv(T, rows), B * H])),
+    // x: keys (all of dims.T), y: queries (rows dims.lead on).
+    dyn(s, (T, B, keys = T) => (check(keys, B), [ceilDiv(keys, 256), ceilDiv(T, rows), B * H])),
     dyn(m, (T, B) => [ceilDiv(B * H * T, 64), 1, 1]),
     dyn(v, (T, B) => (sgPv ? [ceilDiv(T, rows * pvBlocks), B * H, 1] : [ceilDiv((DH / 4) * ceilDiv(T, 8), 64), B * H, 1])),
   ];

@@ -38,14 +38,18 @@ export function writeDims(ctx: GpuContext, buf: GPUBuffer, v: FlowDimsValues): v
   ctx.write(buf, 0, dimsWords(v));
 }
 
-/** A record planned for the maximum length; `grid` gives the workgroups for the live (T, B). */
+/**
+ * A record planned for the maximum length; `grid` gives the workgroups for the live (T, B). `keys` (default T) is
+ * the attention's key count where its queries are fewer (the flow prefix cache's rows lead on): only a grid over
+ * keys (the 3-pass scores) reads it.
+ */
 export interface DynRecord extends DispatchRecord {
-  grid(T: number, B: number): readonly [number, number, number];
+  grid(T: number, B: number, keys?: number): readonly [number, number, number];
 }
 
-/** The records with their grids for (T, B): plain objects, no GPU object is created. */
-export function atLength(records: readonly DynRecord[], T: number, B: number): DispatchRecord[] {
-  return records.map((r) => ({ label: r.label, variant: r.variant, pipeline: r.pipeline, bindGroup: r.bindGroup, workgroups: r.grid(T, B) }));
+/** The records with their grids for (T, B[, keys]): plain objects, no GPU object is created. */
+export function atLength(records: readonly DynRecord[], T: number, B: number, keys = T): DispatchRecord[] {
+  return records.map((r) => ({ label: r.label, variant: r.variant, pipeline: r.pipeline, bindGroup: r.bindGroup, workgroups: r.grid(T, B, keys) }));
 }
 
 export function dyn(rec: DispatchRecord, grid: DynRecord['grid']): DynRecord {

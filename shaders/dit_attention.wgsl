@@ -13,7 +13,7 @@
 //   per tile. Tiles past the last chunk any of the 64 queries can see are skipped.
 // Entry `rowwise` (CPU adapters): no shared memory, no barriers; keys are read straight from qkv (the same row for
 //   every lane), q and the output live in DH/4 vec4 registers, the rescale happens once per block of 4 keys.
-// Grid for both: (ceil(T/64), H, B). Defines: DH (head dim, multiple of 4), KT (keys per tile of `main`;
+// Queries are rows dims.lead on (the prefix cache's new frames; 0 otherwise): grid for both (ceil((T − lead)/64), H, B). Defines: DH (head dim, multiple of 4), KT (keys per tile of `main`;
 // 2·KT·DH·4 + 4·KT ≤ 16384 bytes of workgroup memory).
 // The GPU form, flash attention in key tiles, is shaders/dit_flash.wgsl; the 3-pass CPU form dit_attn_gemm.wgsl.
 #include "dit_attn_common"
@@ -42,7 +42,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let T = dims.T;
   let h = wid.y;
   let b = wid.z;
-  let i = wid.x * QB + lid;
+  let i = dims.lead + wid.x * QB + lid;
   let ld = 3u * p.C;
   let col = h * DH;
   let row0 = b * T;
@@ -54,7 +54,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var mx = -3.0e38;
   var l = 0.0;
   let lim = key_limit(i);
-  let kEnd = key_limit(min(T - 1u, wid.x * QB + QB - 1u));
+  let kEnd = key_limit(min(T - 1u, dims.lead + wid.x * QB + QB - 1u));
   for (var j0 = 0u; j0 < kEnd; j0 += KT) {
     for (var e = lid; e < KT * DH; e += QB) {
       let j = j0 + e / DH;
@@ -108,7 +108,7 @@ fn rowwise(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   let T = dims.T;
   let h = wid.y;
   let b = wid.z;
-  let i = min(wid.x * QB + lid, T - 1u);
+  let i = min(dims.lead + wid.x * QB + lid, T - 1u);
   let ld = 3u * p.C;
   let col = h * DH;
   let row0 = b * T;
@@ -116,7 +116,7 @@ fn rowwise(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   var acc: array<vec4<f32>, DH4>;
   for (var c = 0u; c < DH4; c++) { q[c] = load4((row0 + i) * ld + col + 4u * c) * p.scale; }
   let lim = key_limit(i);
-  let kEnd = key_limit(min(T - 1u, wid.x * QB + QB - 1u));
+  let kEnd = key_limit(min(T - 1u, dims.lead + wid.x * QB + QB - 1u));
   var mx = -3.0e38;
   var l = 0.0;
   for (var j0 = 0u; j0 < kEnd; j0 += 4u) {

@@ -11,6 +11,8 @@
 //   pv       o[b·T + i, h·DH + d] = Σ_j P[z, i, j] · v[b·T + j, h·DH + d]. Thread: 8 queries × 4 channels.
 //            Grid (ceil(DH/4 · ceil(T/8) / 64), B·H).
 // qkv: [M, 3C] = [q | k | v] (rotary already applied), o: [M, C], S: [B·H, T, T] live (row stride T).
+// Queries are rows dims.lead on (the prefix cache's new frames; 0 otherwise): each grid's query extent is T − lead,
+// and the rows before lead are left as they were.
 // Define DH (multiple of 4).
 // SG (llvmpipe with subgroups of ≥ 8 lanes; see dit_linear.wgsl `sgblock` for why): the same passes with one load
 // shared by a subgroup. scores_sg: a subgroup owns 8 queries (lane s loads q row i0 + s, subgroupBroadcast hands
@@ -69,7 +71,7 @@ fn load4(base: u32) -> vec4<f32> {
 fn scores(@builtin(global_invocation_id) gid: vec3<u32>) {
   let T = dims.T;
   let j0 = gid.x * 4u;
-  let i0 = gid.y * 8u;
+  let i0 = dims.lead + gid.y * 8u;
   if (j0 >= T || i0 >= T) { return; }
   let z = gid.z;
   let b = z / p.H;
@@ -113,8 +115,9 @@ fn masked_exp(s: f32, mx: f32) -> f32 { return select(0.0, exp(s - mx), s > -1.0
 @compute @workgroup_size(64)
 fn softmax(@builtin(global_invocation_id) gid: vec3<u32>) {
   let T = dims.T;
-  let row = gid.x;
-  if (row >= dims.B * p.H * T) { return; }
+  let n = T - dims.lead;
+  if (gid.x >= dims.B * p.H * n) { return; }
+  let row = (gid.x / n) * T + dims.lead + gid.x % n; // query rows lead on of each (b, h)
   let base = row * T;
   var mx = MASKED;
   var sum = 0.0;
@@ -156,7 +159,7 @@ fn softmax(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn pv(@builtin(global_invocation_id) gid: vec3<u32>) {
   let T = dims.T;
   let dq = gid.x % DH4;
-  let i0 = (gid.x / DH4) * 8u;
+  let i0 = dims.lead + (gid.x / DH4) * 8u;
   if (i0 >= T) { return; }
   let z = gid.y;
   let b = z / p.H;
@@ -212,7 +215,7 @@ fn scores_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
              @builtin(subgroup_invocation_id) sid: u32) {
   let T = dims.T;
   let j0 = (wid.x * 64u + lid) * 4u;
-  let i0 = wid.y * 8u;
+  let i0 = dims.lead + wid.y * 8u;
   let z = wid.z;
   let b = z / p.H;
   let h = z % p.H;
@@ -259,7 +262,7 @@ fn scores_sg32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
                @builtin(subgroup_invocation_id) sid: u32) {
   let T = dims.T;
   let j0 = (wid.x * 64u + lid) * 4u;
-  let i0 = wid.y * 32u;
+  let i0 = dims.lead + wid.y * 32u;
   let z = wid.z;
   let b = z / p.H;
   let h = z % p.H;
@@ -318,7 +321,7 @@ fn pv_sg(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
          @builtin(subgroup_invocation_id) sid: u32) {
   let T = dims.T;
   let dq = lid % DH4;
-  let i0 = (wid.x * (64u / DH4) + lid / DH4) * 8u;
+  let i0 = dims.lead + (wid.x * (64u / DH4) + lid / DH4) * 8u;
   let z = wid.y;
   let b = z / p.H;
   let h = z % p.H;
@@ -354,7 +357,7 @@ fn pv_sg32(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
            @builtin(subgroup_invocation_id) sid: u32) {
   let T = dims.T;
   let dq = lid % DH4;
-  let i0 = (wid.x * (64u / DH4) + lid / DH4) * 32u;
+  let i0 = dims.lead + (wid.x * (64u / DH4) + lid / DH4) * 32u;
   let z = wid.y;
   let b = z / p.H;
   let h = z % p.H;

@@ -5,7 +5,8 @@
 // qkv [M, 3C] (columns q | k | v, rotary applied), o [M, C], keymask [M]; key j visible to query i iff
 // keymask[b·T + j] > 0.5 and, with dims.chunk > 0, j < (⌊i/chunk⌋ + 1)·chunk. A row that sees no key gives 0.
 // The tile walk is shaders/flash_core.wgsl (shared with the LLM's paged prefill); this file maps its rows onto
-// batch b = wid.z, head h = wid.y. Grid (ceil(T/BQ), H, B). Defines: DH (multiple of 32), KT, RQ, SG, FL_SPLIT.
+// batch b = wid.z, head h = wid.y; queries are rows dims.lead on (the prefix cache's new frames; 0 otherwise).
+// Grid (ceil((T − lead)/BQ), H, B). Defines: DH (multiple of 32), KT, RQ, SG, FL_SPLIT.
 //
 // FL_SPLIT (with SG): entry `flash` walks one of S = p.splits key ranges per workgroup (b = wid.z / S, split
 // wid.z mod S; ranges of ⌈T/S⌉ keys rounded up to whole tiles) and leaves its partial in part [M, S, H, DH/4]
@@ -54,10 +55,10 @@ fn flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
 #ifdef FL_SPLIT
   split = wid.z % p.splits;
   row0 = (wid.z / p.splits) * dims.T;
-  flash_tiles(lid, wid.x * BQ, dims.T, p.scale, key_span(wid.z % p.splits));
+  flash_tiles(lid, dims.lead + wid.x * BQ, dims.T, p.scale, key_span(wid.z % p.splits));
 #else
   row0 = wid.z * dims.T;
-  flash_tiles(lid, wid.x * BQ, dims.T, p.scale);
+  flash_tiles(lid, dims.lead + wid.x * BQ, dims.T, p.scale);
 #endif
 }
 
@@ -65,10 +66,12 @@ fn flash(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
 @compute @workgroup_size(64)
 fn flash_combine(@builtin(global_invocation_id) gid: vec3<u32>) {
   let e = gid.x;
-  if (e >= dims.B * dims.T * p.H * DH4) { return; }
+  let n = dims.T - dims.lead;
+  if (e >= dims.B * n * p.H * DH4) { return; }
   let c = e % DH4;
   let h = (e / DH4) % p.H;
-  let r = e / (DH4 * p.H);
+  let q = e / (DH4 * p.H); // of the B·(T − lead) query rows
+  let r = (q / n) * dims.T + dims.lead + q % n;
   o[r * (p.C / 4u) + h * DH4 + c] = flash_merge(slot(r, 0u, h), p.H, p.splits, c);
 }
 #endif

@@ -69,23 +69,30 @@ describe('adaLayerNorm (LN eps 1e-6 + shift/scale; workgroup and rowwise entries
 });
 
 describe('ditAttention (flash, tiled, rowwise and 3-pass gemm forms, key padding, 50-frame chunks) vs float64', () => {
+  // lead: queries from that row on (the flow prefix cache's new frames), grids sized for T − lead; the rows before
+  // it must stay as they were (zeros).
   it.each([
-    [83, 16, 64, 50, 0],
-    [37, 2, 128, 0, 4],
-    [150, 2, 64, 50, 0],
-    [83, 16, 64, 0, 9],
-    [1, 16, 64, 0, 0],
-    [131, 4, 16, 50, 5],
-    [70, 3, 32, 50, 3],
-    [96, 3, 32, 50, 7], // T % 4 == 0: the 3-pass softmax's vec4 sweeps
-  ])('T=%i heads=%i DH=%i chunk=%i padded(item 1)=%i', async (T, H, DH, chunk, pad) => {
+    [83, 16, 64, 50, 0, 0],
+    [37, 2, 128, 0, 4, 0],
+    [150, 2, 64, 50, 0, 0],
+    [83, 16, 64, 0, 9, 0],
+    [1, 16, 64, 0, 0, 0],
+    [131, 4, 16, 50, 5, 0],
+    [70, 3, 32, 50, 3, 0],
+    [96, 3, 32, 50, 7, 0], // T % 4 == 0: the 3-pass softmax's vec4 sweeps
+    [150, 2, 64, 50, 0, 100],
+    [83, 16, 64, 50, 0, 50],
+    [131, 4, 16, 50, 5, 50],
+    [96, 3, 32, 50, 7, 93],
+    [300, 2, 64, 50, 0, 250], // more keys than one 256-key row of scores workgroups, fewer queries
+  ])('T=%i heads=%i DH=%i chunk=%i padded(item 1)=%i lead=%i', async (T, H, DH, chunk, pad, lead) => {
     const ctx = await testContext();
     const rng = new SeededRng(T * 7 + H + chunk + pad);
     const B = 2, M = B * T, C = H * DH;
     const qkv = rng.f32(M * 3 * C, -2, 2);
     const keymask = new Float32Array(M).fill(1);
     for (let t = T - pad; t < T; t++) keymask[T + t] = 0;
-    const dims = createDims(ctx, { T, B, chunk });
+    const dims = createDims(ctx, { T, B, chunk, lead });
     const tq = ctx.upload(qkv, 'f32', [M, 3 * C]), o = ctx.tensor('f32', [M, C]);
     const tm = ctx.upload(keymask, 'f32', [M]);
     const o2 = ctx.tensor('f32', [M, C]), o3 = ctx.tensor('f32', [M, C]), o4 = ctx.tensor('f32', [M, C]);
@@ -116,7 +123,8 @@ describe('ditAttention (flash, tiled, rowwise and 3-pass gemm forms, key padding
       // 32 queries a subgroup (the default) and 8.
       ...ditAttentionGemm(ctx, { dims, qkv: tq, o: o4, keymask: tm, heads: H, scores, subgroups: ctx.hasWideSubgroups }),
       ...ditAttentionGemm(ctx, { dims, qkv: tq, o: o6, keymask: tm, heads: H, scores, subgroups: ctx.hasWideSubgroups, rowsPerSubgroup: 8 }),
-    ], T, B));
+    ], T - lead, B, T));
+    // Every form's grids take the T − lead queries (and the 3-pass scores the T keys); the key range is dims.T.
     const ref = new Float64Array(M * C);
     for (let b = 0; b < B; b++) {
       const q: Float64Array[] = [], k: Float64Array[] = [];
@@ -125,7 +133,7 @@ describe('ditAttention (flash, tiled, rowwise and 3-pass gemm forms, key padding
         q.push(Float64Array.from(qkv.subarray(r, r + C)));
         k.push(Float64Array.from(qkv.subarray(r + C, r + 2 * C)));
       }
-      for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) {
+      for (let h = 0; h < H; h++) for (let i = lead; i < T; i++) {
         const lim = chunk ? Math.min(T, (Math.floor(i / chunk) + 1) * chunk) : T;
         const s: number[] = [];
         let mx = -Infinity;

@@ -52,7 +52,7 @@ export interface FlowLoadOptions {
   /**
    * GPU memory for the streaming prefix cache (src/models/flow/prefix-cache.ts): keys and values of every (step,
    * block) and the Euler state of the leading whole chunks, 3.5 MB a frame at full size in f32. Allocated at the
-   * first streaming solve. Default 0: off.
+   * first streaming solve, or by planAhead. Default 0: off.
    */
   prefixCacheBytes?: number;
 }
@@ -283,8 +283,9 @@ export class FlowModel {
    *   x_history(k) (x of the kept frames at step k in, the new kept frames' out) → pack → input projection →
    *   conv-pos ×2 over the window [q0 − reach, T) → rows from q0 → per block: AdaLN → QKV (rotary at q0 + row) →
    *   kv_merge (kept keys/values + the new rows into the whole sequence's qkv; the new kept ones stored) → the
-   *   whole-sequence attention → its rows from q0 → out proj → AdaLN → FF → … → proj_out → Euler on frames [q0, T).
-   * then x_history(steps) for the solution. Planned at the first streaming solve with a cache budget.
+   *   attention of queries q0 on over all keys (the solve's own attention records: s.dims.lead = q0) → its rows
+   *   from q0 → out proj → AdaLN → FF → … → proj_out → Euler on frames [q0, T).
+   * then x_history(steps) for the solution. Planned at the first streaming solve with a cache budget (or planAhead).
    */
   private planPrefix(): PrefixPlan | null {
     const { ctx, s, w, cfg } = this;
@@ -300,7 +301,7 @@ export class FlowModel {
     const kv: GpuTensor[][] = Array.from({ length: steps }, (_, k) => Array.from({ length: cfg.depth }, (_, l) => t([B, capacity, 2 * C], `kv${k}.${l}`)));
     const dW = createDims(ctx);
     const dN = createDims(ctx);
-    const at = (span: Span, recs: DynRecord[]): SpanRecord[] => recs.map((r) => Object.assign(r, { span }));
+    const at = (span: Span, recs: DynRecord[]): SpanRecord[] => recs.map((r) => ({ ...r, span }));
     const eps = cfg.lnEps;
     const wc = Math.fround(1 + cfg.cfgRate);
     const norm = { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', eps, modStride: 6 * C } as const;
@@ -326,11 +327,10 @@ export class FlowModel {
             adaLayerNorm(ctx, { ...norm, dims: dN, x: s.hs, y: s.n, mod, shiftBase: r6, scaleBase: r6 + C }, `${bt}.attn_norm`),
             this.linear({ dims: dN, x: s.n, w: bw.qkv.w, bias: bw.qkv.b, y: qkvNew, rope: { table: s.rope, rotDim: cfg.rotDim } }, `${bt}.qkv`),
           ]),
-          ...at('full', [
-            kvMerge(ctx, { dims: s.dims, qkvNew, qkv: s.qkv, cache: kv[k][l] }, `${bt}.kv_merge`),
-            ...this.attention(`${k}.${l}`, `step${k}.block${l}.attn`),
-            rowsFrom(ctx, { dims: s.dims, src: s.att, dst: s.n }, `${bt}.attn_rows`),
-          ]),
+          ...at('full', [kvMerge(ctx, { dims: s.dims, qkvNew, qkv: s.qkv, cache: kv[k][l] }, `${bt}.kv_merge`)]),
+          // The queries of the new rows (s.dims.lead = q0) over every key; grids sized by the new rows.
+          ...at('new', this.attention(`${k}.${l}`, `step${k}.block${l}.attn`)),
+          ...at('full', [rowsFrom(ctx, { dims: s.dims, src: s.att, dst: s.n }, `${bt}.attn_rows`)]),
           ...at('new', [
             this.linear({ dims: dN, x: s.n, w: bw.out.w, bias: bw.out.b, y: s.hs, gate: { mod, base: r6 + 2 * C, stride: 6 * C }, rowmask: s.keymask }, `${bt}.to_out`),
             adaLayerNorm(ctx, { ...norm, dims: dN, x: s.hs, y: s.n, mod, shiftBase: r6 + 3 * C, scaleBase: r6 + 4 * C }, `${bt}.ff_norm`),
@@ -484,7 +484,7 @@ export class FlowModel {
       writeDims(ctx, pf.dimsWindow, { T: T - q0 + lead, B, chunk, q0: q0 - lead, full: T, lead, keep });
       writeDims(ctx, pf.dimsNew, { T: T - q0, B, chunk, q0, full: T, keep });
       const len = { window: T - q0 + lead, new: T - q0, full: T };
-      ctx.run([...head, ...pf.records.map((r) => ({ label: r.label, variant: r.variant, pipeline: r.pipeline, bindGroup: r.bindGroup, workgroups: r.grid(len[r.span ?? 'full'], B) }))]);
+      ctx.run([...head, ...pf.records.map((r) => ({ label: r.label, variant: r.variant, pipeline: r.pipeline, bindGroup: r.bindGroup, workgroups: r.grid(len[r.span ?? 'full'], B, T) }))]);
       // Committed at submission: later calls are queued behind this one's stores.
       pf.state.commit(inputs, keep);
       this.prefixServed = { cached: q0, computed: T - q0 };
