@@ -23,8 +23,6 @@ export interface WasmEngineOptions extends Pick<CpuKernelOptions, 'threads'> {
   flowCacheBytes?: number;
 }
 
-export { DEFAULT_FLOW_CACHE_BYTES };
-
 export class WasmEngine implements Engine {
   readonly name = 'wasm';
   private constructor(

@@ -43,7 +43,8 @@ export interface WebGpuPipelineOptions {
   /**
    * GPU memory for the flow's streaming prefix cache (src/models/flow/prefix-cache.ts): each streaming chunk, and a
    * new text with the same speaker prompt, solves only its new frames; same output bits. Default
-   * DEFAULT_FLOW_CACHE_BYTES (at full size 250 frames, 3.5 MB each); 0 turns it off.
+   * DEFAULT_FLOW_CACHE_BYTES (at full size 250 frames, 3.5 MB each); 0 turns it off. Allocated at load with
+   * `precompile` (the default), else at the first streaming call.
    */
   flowCacheBytes?: number;
 }

@@ -8,7 +8,7 @@
  * Tolerance: rel-L2 ≤ 1e-4 (the issue's bound). SwiftShader's builtin sin/cos are ~2e-4 off inside [-π, π]
  * (measured by sinAccuracy and logged; WebGPU allows 2^-11), which once moved the audio 2.5e-4 from Node; HiFT
  * now uses precise_sin/precise_cos (shaders/precise_trig.wgsl) in Snake and the iSTFT, so no adapter's builtin
- * accuracy enters the bound.
+ * accuracy enters the bound. The Worker's prepareSpeaker reaches the WebGPU flow's prefix cache (after the play).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import { GpuContext } from '../../src/gpu/context.js';
 import { loadShadersFromDisk } from '../../src/gpu/node-shaders.js';
 import { testContext } from '../helpers/gpu.js';
 import { TuningTable } from '../../src/gpu/tuning.js';
-import { ARTIFACTS, buildWeb, DirModelSource, launchChromium, relL2, ROOT, startServer, type Browser, type Server } from './harness.js';
+import { ARTIFACTS, buildWeb, DirModelSource, launchChromium, prepareSpeakerInPage, relL2, ROOT, startServer, type Browser, type Server } from './harness.js';
 
 const TINY_DIR = join(ROOT, 'dist/web/models/tiny');
 const TEXT = 'Hello there, WebGPU.';
@@ -137,6 +137,11 @@ describe('tiny CosyVoice3 in headless Chromium', () => {
     expect(text).toContain(r.loaded.adapterLabel);
     expect(text).toMatch(/shader-f16\s+no/);
   }, 420_000);
+
+  it('client.prepareSpeaker keeps a prompt in the WebGPU flow\'s prefix cache; none without a prompt; a bad speaker is refused by name', async () => {
+    const r = await prepareSpeakerInPage(page);
+    expect(r).toEqual({ kept: true, none: false, refused: expect.stringMatching(/SpeakerMismatchError: speaker embedding has 3 values, the model expects 192/) });
+  }, 120_000);
 
   it('a reload loads the converted model from OPFS and the Cache API without any model request', async () => {
     const before = server.requests.length;

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { ModelSource } from '../../src/browser/model-source.js';
 import { MemorySource } from '../../loader/byte-source.js';
 import { PathSource } from '../../loader/node-source.js';
@@ -126,4 +126,30 @@ export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
     den += b[i] ** 2;
   }
   return Math.sqrt(num / Math.max(den, 1e-30));
+}
+
+/**
+ * The demo page's client.prepareSpeaker on a 60-token prompt (120 frames: two whole 50-frame chunks before the
+ * look-ahead cut), on the default speaker (no prompt), and on a speaker with a wrong embedding length: what each gave.
+ */
+export function prepareSpeakerInPage(page: Page): Promise<{ kept: boolean; none: boolean; refused: string }> {
+  return page.evaluate(async () => {
+    const c = (globalThis as any).cosyvoiceDemo.client;
+    const n = 60;
+    const speaker = {
+      promptTokens: Int32Array.from({ length: n }, (_, i) => (i * 37) % 100),
+      promptMel: Float32Array.from({ length: 2 * n * 80 }, (_, i) => -6 + (4 * ((i * 7919) % 1000)) / 1000),
+      embedding: Float32Array.from({ length: 192 }, (_, i) => Math.sin(i)),
+      promptText: 'a prompt',
+    };
+    const kept = await c.prepareSpeaker(speaker);
+    const none = await c.prepareSpeaker(null);
+    let refused = '';
+    try {
+      await c.prepareSpeaker({ ...speaker, embedding: new Float32Array(3) });
+    } catch (e) {
+      refused = `${(e as Error).name}: ${(e as Error).message}`;
+    }
+    return { kept, none, refused };
+  });
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CosyVoiceEngine } from '../../src/browser/cosyvoice-engine.js';
-import { buildWeb, DirModelSource, launchChromium, relL2, ROOT, startServer, type Browser, type Server } from './harness.js';
+import { buildWeb, DirModelSource, launchChromium, prepareSpeakerInPage, relL2, ROOT, startServer, type Browser, type Server } from './harness.js';
 
 const TINY_DIR = join(ROOT, 'dist/web/models/tiny');
 const TEXT = 'Hello there, WebAssembly.';
@@ -103,25 +103,7 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
   }, 300_000);
 
   it('client.prepareSpeaker solves a prompt in the Worker where the CPU fallback keeps it; none without a prompt; a bad speaker is refused by name', async () => {
-    const r = await page.evaluate(async () => {
-      const c = (globalThis as any).cosyvoiceDemo.client;
-      const n = 60; // 120 prompt frames: two whole 50-frame chunks before the look-ahead cut
-      const speaker = {
-        promptTokens: Int32Array.from({ length: n }, (_, i) => (i * 37) % 100),
-        promptMel: Float32Array.from({ length: 2 * n * 80 }, (_, i) => -6 + (4 * ((i * 7919) % 1000)) / 1000),
-        embedding: Float32Array.from({ length: 192 }, (_, i) => Math.sin(i)),
-        promptText: 'a prompt',
-      };
-      const kept = await c.prepareSpeaker(speaker);
-      const none = await c.prepareSpeaker(null);
-      let refused = '';
-      try {
-        await c.prepareSpeaker({ ...speaker, embedding: new Float32Array(3) });
-      } catch (e) {
-        refused = `${(e as Error).name}: ${(e as Error).message}`;
-      }
-      return { kept, none, refused };
-    });
+    const r = await prepareSpeakerInPage(page);
     expect(r).toEqual({ kept: true, none: false, refused: expect.stringMatching(/SpeakerMismatchError: speaker embedding has 3 values, the model expects 192/) });
   }, 120_000);
 });
