@@ -23,7 +23,7 @@ struct Params {
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let g = (wid.x + wid.y * 65535u) * 256u + lid;
+  let g = flat_gid(wid, lid);
   let T = dims.T;
   if (g >= p.C * T) { return; }
   let c = g / T;

@@ -26,10 +26,6 @@ struct Params {
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<uniform> p: Params;
 
-fn gid(wid: vec3<u32>, lid: u32) -> u32 {
-  return (wid.x + wid.y * 65535u) * 256u + lid;
-}
-
 #ifdef MERGE
 // p: a = C/4 (vec4s of one of q, k, v), b = cap (cache frames per batch item)
 @group(0) @binding(2) var<storage, read> qkvN: array<vec4<f32>>;
@@ -38,7 +34,7 @@ fn gid(wid: vec3<u32>, lid: u32) -> u32 {
 
 @compute @workgroup_size(256)
 fn kv_merge(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let g = gid(wid, lid);
+  let g = flat_gid(wid, lid);
   let w = 3u * p.a;
   if (g >= dims.M * w) { return; }
   let r = g / w;
@@ -64,7 +60,7 @@ fn kv_merge(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
 
 @compute @workgroup_size(256)
 fn rows_from(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let g = gid(wid, lid);
+  let g = flat_gid(wid, lid);
   let n = dims.T - dims.lead;
   if (g >= dims.B * n * p.a) { return; }
   let r = g / p.a;
@@ -80,7 +76,7 @@ fn rows_from(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
 
 @compute @workgroup_size(256)
 fn x_history(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let g = gid(wid, lid);
+  let g = flat_gid(wid, lid);
   if (g >= p.a * dims.full) { return; }
   let j = g % dims.full;
   let h = (p.c * p.a + g / dims.full) * p.b + j;

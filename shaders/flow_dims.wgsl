@@ -17,3 +17,8 @@ struct Dims {
   lead: u32,
   keep: u32,
 }
+
+// Index of a 256-thread workgroup's thread in a 1-D grid split over x/y (kernels/flow-dims.ts flatGrid).
+fn flat_gid(wid: vec3<u32>, lid: u32) -> u32 {
+  return (wid.x + wid.y * 65535u) * 256u + lid;
+}

@@ -31,10 +31,6 @@ struct Params {
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<uniform> p: Params;
 
-fn gid(wid: vec3<u32>, lid: u32) -> u32 {
-  return (wid.x + wid.y * 65535u) * 256u + lid;
-}
-
 #ifdef PRELOOK1
 // p: a = N tokens, b = Nout, c = Cin, d = C1, e = KL
 @group(0) @binding(2) var<storage, read> tok: array<i32>;
@@ -45,7 +41,7 @@ fn gid(wid: vec3<u32>, lid: u32) -> u32 {
 
 @compute @workgroup_size(256)
 fn prelook_conv1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let g = gid(wid, lid);
+  let g = flat_gid(wid, lid);
   if (g >= p.b * p.d) { return; }
   let t = g / p.d;
   let o = g % p.d;
@@ -72,7 +68,7 @@ fn prelook_conv1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
 
 @compute @workgroup_size(256)
 fn prelook_conv2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let g = gid(wid, lid);
+  let g = flat_gid(wid, lid);
   if (g >= p.a * p.b) { return; }
   let t = g / p.b;
   let o = g % p.b;
@@ -125,7 +121,7 @@ fn spk_affine(@builtin(local_invocation_index) lid: u32) {
 
 @compute @workgroup_size(256)
 fn pack_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let g = gid(wid, lid);
+  let g = flat_gid(wid, lid);
   let T = dims.T;
   if (g >= dims.M * p.d) { return; }
   let m = g / p.d;
@@ -161,7 +157,7 @@ fn pack_input(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
 
 @compute @workgroup_size(256)
 fn to_channels(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let g = gid(wid, lid);
+  let g = flat_gid(wid, lid);
   let T = dims.T;
   if (g >= dims.M * p.a) { return; }
   // g enumerates the output [B, Cout, T] so writes are contiguous.
