@@ -7,7 +7,7 @@ import { flowInference, llmInput } from '../ort/pipeline.js';
 import { SpeechTokenDecoder } from '../sampling/index.js';
 import { upstreamNoiseTable } from '../models/flow/schedule.js';
 import { SineNoiseTable } from './noise.js';
-import { promptFillsChunk, type FlowCall, type FlowPort, type HiftPort, type LlmInput, type LlmPort, type LlmRunOptions } from './ports.js';
+import { preparePromptAlone, type FlowCall, type FlowPort, type HiftPort, type LlmInput, type LlmPort, type LlmRunOptions } from './ports.js';
 
 export class EngineLlmPort implements LlmPort {
   constructor(private readonly e: Engine) {}
@@ -68,11 +68,8 @@ export class EngineFlowPort implements FlowPort {
     return this.e.config.flow.outputSize;
   }
 
-  async prepare(s: Pick<FlowCall, 'promptTokens' | 'promptMel' | 'embedding'>): Promise<boolean> {
-    const f = { tokenMelRatio: this.tokenMelRatio, preLookaheadLen: this.preLookaheadLen, chunk: this.e.config.flow.dit.staticChunkSize };
-    if (!this.e.keepsFlowPrefix || !promptFillsChunk(s.promptTokens.length, f)) return false;
-    await this.inference({ ...s, tokens: new Int32Array(0), streaming: true, finalize: false });
-    return true;
+  prepare(s: Pick<FlowCall, 'promptTokens' | 'promptMel' | 'embedding'>): Promise<boolean> {
+    return preparePromptAlone(this, s, this.e.keepsFlowPrefix === true, this.e.config.flow.dit.staticChunkSize);
   }
 
   async inference(call: FlowCall): Promise<{ mel: Float32Array; frames: number }> {

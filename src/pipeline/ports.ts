@@ -61,11 +61,13 @@ export interface FlowPort {
 export const DEFAULT_FLOW_CACHE_BYTES = 1 << 30;
 
 /**
- * Whether a prompt of `promptTokens` tokens, solved alone as a streaming call, leaves a whole chunk to keep: its
- * frames before the look-ahead cut.
+ * FlowPort.prepare for a flow that keeps what a streaming call solved (`keeps`): solves the prompt alone as such a
+ * call (no speech tokens, chunk mask on, the look-ahead cut), where its frames before the cut fill a whole `chunk`.
  */
-export function promptFillsChunk(promptTokens: number, f: { tokenMelRatio: number; preLookaheadLen: number; chunk: number }): boolean {
-  return f.chunk > 0 && f.tokenMelRatio * (promptTokens - f.preLookaheadLen) >= f.chunk;
+export async function preparePromptAlone(port: FlowPort, speaker: Pick<FlowCall, 'promptTokens' | 'promptMel' | 'embedding'>, keeps: boolean, chunk: number): Promise<boolean> {
+  if (!keeps || chunk < 1 || port.tokenMelRatio * (speaker.promptTokens.length - port.preLookaheadLen) < chunk) return false;
+  await port.inference({ ...speaker, tokens: new Int32Array(0), streaming: true, finalize: false });
+  return true;
 }
 
 export interface HiftPort {

@@ -12,7 +12,7 @@ import { CosyVoice3Lm } from '../models/llm/cosyvoice3-lm.js';
 import { argmaxSampler } from '../sampling/index.js';
 import type { ModelFiles } from './model-files.js';
 import { SineNoiseTable } from './noise.js';
-import { DEFAULT_FLOW_CACHE_BYTES, promptFillsChunk, type FlowCall, type FlowPort, type HiftPort, type LlmInput, type LlmPort, type LlmRunOptions } from './ports.js';
+import { DEFAULT_FLOW_CACHE_BYTES, preparePromptAlone, type FlowCall, type FlowPort, type HiftPort, type LlmInput, type LlmPort, type LlmRunOptions } from './ports.js';
 import { SyntheticTextFrontend, type TextFrontend } from './text-frontends.js';
 import { CosyVoicePipeline } from './tts.js';
 
@@ -95,11 +95,8 @@ class GpuLlmPort implements LlmPort {
 
 export class GpuFlowPort implements FlowPort {
   constructor(readonly flow: FlowModel) {}
-  async prepare(s: Pick<FlowCall, 'promptTokens' | 'promptMel' | 'embedding'>): Promise<boolean> {
-    const { tokenMelRatio, preLookaheadLen, staticChunk } = this.flow.cfg;
-    if (this.flow.prefixCapacity === 0 || !promptFillsChunk(s.promptTokens.length, { tokenMelRatio, preLookaheadLen, chunk: staticChunk })) return false;
-    await this.flow.inference({ ...s, tokens: new Int32Array(0), streaming: true, finalize: false });
-    return true;
+  prepare(s: Pick<FlowCall, 'promptTokens' | 'promptMel' | 'embedding'>): Promise<boolean> {
+    return preparePromptAlone(this, s, this.flow.prefixCapacity > 0, this.flow.cfg.staticChunk);
   }
   get tokenMelRatio() {
     return this.flow.cfg.tokenMelRatio;

@@ -7,16 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { kvMerge, rowsFrom, xHistory } from '../../kernels/flow-cache.js';
 import { atLength, createDims } from '../../kernels/flow-dims.js';
 import { ShapeMismatchError } from '../../src/gpu/errors.js';
-import { firstBitDiff } from '../helpers/compare.js';
+import { expectSameBits } from '../helpers/compare.js';
 import { testContext } from '../helpers/gpu.js';
 import { SeededRng } from '../helpers/rng.js';
 
 const SENTINEL = -7.25;
-
-function expectSame(got: Float32Array, want: Float32Array, what: string): void {
-  const i = firstBitDiff(got, want);
-  expect(i, i < 0 ? what : `${what}: first difference at [${i}]: ${got[i]} vs ${want[i]}`).toBe(-1);
-}
 
 describe('flow prefix cache kernels', () => {
   it.each([
@@ -50,8 +45,8 @@ describe('flow prefix cache kernels', () => {
         }
       }
     }
-    expectSame(new Float32Array(await ctx.readBytes(tQkv.buffer, 0, B * T * W * 4)), wantQkv, 'qkv');
-    expectSame(new Float32Array(await ctx.readBytes(tCache.buffer, 0, cache.length * 4)), wantCache, 'cache');
+    expectSameBits(new Float32Array(await ctx.readBytes(tQkv.buffer, 0, B * T * W * 4)), wantQkv, 'qkv');
+    expectSameBits(new Float32Array(await ctx.readBytes(tCache.buffer, 0, cache.length * 4)), wantCache, 'cache');
   });
 
   it.each([
@@ -69,7 +64,7 @@ describe('flow prefix cache kernels', () => {
     const n = T - lead;
     const want = new Float32Array(B * T * W).fill(SENTINEL);
     for (let b = 0; b < B; b++) want.set(src.subarray((b * T + lead) * W, (b * T + T) * W), b * n * W);
-    expectSame(new Float32Array(await ctx.readBytes(tDst.buffer, 0, want.length * 4)), want, 'dst');
+    expectSameBits(new Float32Array(await ctx.readBytes(tDst.buffer, 0, want.length * 4)), want, 'dst');
   });
 
   it.each([
@@ -94,8 +89,8 @@ describe('flow prefix cache kernels', () => {
         else if (j < keep) wantH[h] = x[c * full + j];
       }
     }
-    expectSame(new Float32Array(await ctx.readBytes(tx.buffer, 0, x.length * 4)), wantX, 'x');
-    expectSame(new Float32Array(await ctx.readBytes(th.buffer, 0, hist.length * 4)), wantH, 'hist');
+    expectSameBits(new Float32Array(await ctx.readBytes(tx.buffer, 0, x.length * 4)), wantX, 'x');
+    expectSameBits(new Float32Array(await ctx.readBytes(th.buffer, 0, hist.length * 4)), wantH, 'hist');
   });
 
   it('refuses mismatched shapes by name', async () => {

@@ -12,7 +12,7 @@ import { GpuContext } from '../../src/gpu/context.js';
 import { syntheticSpeaker } from '../../src/pipeline/speaker.js';
 import { createWebGpuPipeline, type GpuFlowPort } from '../../src/pipeline/webgpu.js';
 import { argmaxSampler } from '../../src/sampling/index.js';
-import { firstBitDiff } from '../helpers/compare.js';
+import { expectSameBits } from '../helpers/compare.js';
 import { TINY_DIR, tinyModelFiles } from '../helpers/fixtures.js';
 import { testContext } from '../helpers/gpu.js';
 import { SeededRng } from '../helpers/rng.js';
@@ -37,11 +37,6 @@ const other = rng.f32(192);
 /** A streaming call on the first n speech tokens (the last 3 are look-ahead unless final). */
 function call(n: number, o: Partial<FlowInferenceCall> = {}): FlowInferenceCall {
   return { tokens: speech.slice(0, n), promptTokens: prompt, promptMel, embedding, streaming: true, finalize: false, ...o };
-}
-
-function sameBits(a: Float32Array, b: Float32Array, what: string): void {
-  const i = firstBitDiff(a, b);
-  if (i >= 0) throw new Error(`${what}: ${a.length !== b.length ? `lengths ${a.length} vs ${b.length}` : `first differing value [${i}] ${a[i]} vs ${b[i]}`}`);
 }
 
 describe('WebGPU flow prefix cache: the same bits as solving every frame', () => {
@@ -75,7 +70,7 @@ describe('WebGPU flow prefix cache: the same bits as solving every frame', () =>
       for (const [what, c, served] of plan) {
         const want = await plain.inference(c);
         const got = await cached.inference(c);
-        sameBits(got.mel, want.mel, `${kernels}: ${what}`);
+        expectSameBits(got.mel, want.mel, `${kernels}: ${what}`);
         expect(got.frames, what).toBe(want.frames);
         expect(cached.prefixServed.cached, `${what}: frames served from the cache`).toBe(served);
       }
@@ -113,7 +108,7 @@ describe('streaming synthesis on WebGPU with the flow prefix cache', () => {
       console.log(`[flow prefix] ${text}${mask ? ' (final chunk masked)' : ''}: frames served per flow call ${served.join(', ')} (-1: full attention)`);
       expect(got.map((c) => c.length)).toEqual(want.map((c) => c.length));
       expect(want.length).toBeGreaterThan(2);
-      got.forEach((c, i) => expect(firstBitDiff(c, want[i]), `${text}: chunk ${i}`).toBe(-1));
+      got.forEach((c, i) => expectSameBits(c, want[i], `${text}: chunk ${i}`));
       // The first chunk takes the prompt's two whole chunks (prepared or kept by the text before), each later
       // streaming chunk everything before its last whole chunk; the full-attention last chunk nothing.
       expect(served[0]).toBe(100);

@@ -21,6 +21,12 @@ export function firstBitDiff(a: Float32Array, b: Float32Array): number {
   return -1;
 }
 
+/** Throws, naming `what` and the first differing index and values, unless a and b are the same bits. */
+export function expectSameBits(a: Float32Array, b: Float32Array, what: string): void {
+  const i = firstBitDiff(a, b);
+  if (i >= 0) throw new Error(`${what}: ${a.length !== b.length ? `lengths ${a.length} vs ${b.length}` : `first differing value [${i}] ${a[i]} vs ${b[i]}`}`);
+}
+
 export function compareArrays(actual: NumArray, expected: NumArray, atol = 0, rtol = 0, maxReport = 8): CompareReport {
   if (actual.length !== expected.length) {
     throw new Error(`length mismatch: actual ${actual.length}, expected ${expected.length}`);

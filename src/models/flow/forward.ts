@@ -228,38 +228,53 @@ export class FlowModel {
     return atLength(recs, 1, 1);
   }
 
-  /** Estimator records reading modulation rows of solver step k (rows k·B + b). */
-  private planEstimator(k: number, tag: string): DynRecord[] {
+  /**
+   * Estimator records reading modulation rows of solver step k (rows k·B + b). With `prefix` (the cached solve,
+   * planPrefix): the input stage runs on the conv-pos window's dims and the rest on the new rows', the window rows
+   * are dropped after conv-pos, kv_merge joins the kept keys/values to the new rows before the attention, and the
+   * attention's rows from q0 feed the out projection; each record carries the span its grid is sized by.
+   */
+  private planEstimator(k: number, tag: string, prefix?: { window: GPUBuffer; rows: GPUBuffer; qkvNew: GpuTensor; kv: GpuTensor[] }): SpanRecord[] {
     const { ctx, s, w, cfg } = this;
     const C = cfg.dim;
     const B = s.batch;
-    const d = s.dims;
-    const eps = cfg.lnEps;
+    const dIn = prefix?.window ?? s.dims;
+    const d = prefix?.rows ?? s.dims;
+    const at = (span: Span, recs: DynRecord[]): SpanRecord[] => (prefix ? recs.map((r) => ({ ...r, span })) : recs);
+    const norm = { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', dims: d, eps: cfg.lnEps } as const;
     const r6 = k * B * 6 * C;
-    const out: DynRecord[] = [
-      this.linear({ dims: d, x: s.inp, w: w.inProj.w, bias: w.inProj.b, y: s.h }, `${tag}.in_proj`),
-      convPos(ctx, { dims: d, x: s.h, w: w.conv1.w, bias: w.conv1.b, y: s.c1 }, `${tag}.conv_pos1`),
-      convPos(ctx, { dims: d, x: s.c1, w: w.conv2.w, bias: w.conv2.b, y: s.hs, res: s.h }, `${tag}.conv_pos2`),
-    ];
+    const out: SpanRecord[] = at('window', [
+      this.linear({ dims: dIn, x: s.inp, w: w.inProj.w, bias: w.inProj.b, y: s.h }, `${tag}.in_proj`),
+      convPos(ctx, { dims: dIn, x: s.h, w: w.conv1.w, bias: w.conv1.b, y: s.c1 }, `${tag}.conv_pos1`),
+      convPos(ctx, { dims: dIn, x: s.c1, w: w.conv2.w, bias: w.conv2.b, y: prefix ? s.n : s.hs, res: s.h }, `${tag}.conv_pos2`),
+      ...(prefix ? [rowsFrom(ctx, { dims: dIn, src: s.n, dst: s.hs }, `${tag}.window_rows`)] : []),
+    ]);
     w.blocks.forEach((bw, l) => {
       const mod = s.mod[l];
       const t = `${tag}.block${l}`;
       out.push(
-        adaLayerNorm(ctx, { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', dims: d, x: s.hs, y: s.n, mod, shiftBase: r6, scaleBase: r6 + C, modStride: 6 * C, eps }, `${t}.attn_norm`),
-        this.linear({ dims: d, x: s.n, w: bw.qkv.w, bias: bw.qkv.b, y: s.qkv, rope: { table: s.rope, rotDim: cfg.rotDim } }, `${t}.qkv`),
-        ...this.attention(`${k}.${l}`, `${t}.attn`),
-        this.linear({ dims: d, x: s.att, w: bw.out.w, bias: bw.out.b, y: s.hs, gate: { mod, base: r6 + 2 * C, stride: 6 * C }, rowmask: s.keymask }, `${t}.to_out`),
-        adaLayerNorm(ctx, { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', dims: d, x: s.hs, y: s.n, mod, shiftBase: r6 + 3 * C, scaleBase: r6 + 4 * C, modStride: 6 * C, eps }, `${t}.ff_norm`),
-        this.linear({ dims: d, x: s.n, w: bw.ff1.w, bias: bw.ff1.b, y: s.ff, act: 'gelu_tanh' }, `${t}.ff1`),
-        this.linear({ dims: d, x: s.ff, w: bw.ff2.w, bias: bw.ff2.b, y: s.hs, gate: { mod, base: r6 + 5 * C, stride: 6 * C } }, `${t}.ff2`),
+        ...at('new', [
+          adaLayerNorm(ctx, { ...norm, x: s.hs, y: s.n, mod, shiftBase: r6, scaleBase: r6 + C, modStride: 6 * C }, `${t}.attn_norm`),
+          this.linear({ dims: d, x: s.n, w: bw.qkv.w, bias: bw.qkv.b, y: prefix?.qkvNew ?? s.qkv, rope: { table: s.rope, rotDim: cfg.rotDim } }, `${t}.qkv`),
+        ]),
+        ...(prefix ? at('full', [kvMerge(ctx, { dims: s.dims, qkvNew: prefix.qkvNew, qkv: s.qkv, cache: prefix.kv[l] }, `${t}.kv_merge`)]) : []),
+        // With prefix: the new rows' queries (s.dims.lead = q0) over every key, grids sized by the new rows.
+        ...at('new', this.attention(`${k}.${l}`, `${t}.attn`)),
+        ...(prefix ? at('full', [rowsFrom(ctx, { dims: s.dims, src: s.att, dst: s.n }, `${t}.attn_rows`)]) : []),
+        ...at('new', [
+          this.linear({ dims: d, x: prefix ? s.n : s.att, w: bw.out.w, bias: bw.out.b, y: s.hs, gate: { mod, base: r6 + 2 * C, stride: 6 * C }, rowmask: s.keymask }, `${t}.to_out`),
+          adaLayerNorm(ctx, { ...norm, x: s.hs, y: s.n, mod, shiftBase: r6 + 3 * C, scaleBase: r6 + 4 * C, modStride: 6 * C }, `${t}.ff_norm`),
+          this.linear({ dims: d, x: s.n, w: bw.ff1.w, bias: bw.ff1.b, y: s.ff, act: 'gelu_tanh' }, `${t}.ff1`),
+          this.linear({ dims: d, x: s.ff, w: bw.ff2.w, bias: bw.ff2.b, y: s.hs, gate: { mod, base: r6 + 5 * C, stride: 6 * C } }, `${t}.ff2`),
+        ]),
       );
     });
     const r2 = k * B * 2 * C;
     // AdaLayerNormZero_Final chunks are (scale, shift).
-    out.push(
-      adaLayerNorm(ctx, { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', dims: d, x: s.hs, y: s.n, mod: s.modOut, shiftBase: r2 + C, scaleBase: r2, modStride: 2 * C, eps }, `${tag}.norm_out`),
+    out.push(...at('new', [
+      adaLayerNorm(ctx, { ...norm, x: s.hs, y: s.n, mod: s.modOut, shiftBase: r2 + C, scaleBase: r2, modStride: 2 * C }, `${tag}.norm_out`),
       this.linear({ dims: d, x: s.n, w: w.projOut.w, bias: w.projOut.b, y: s.v }, `${tag}.proj_out`),
-    );
+    ]));
     return out;
   }
 
@@ -288,7 +303,7 @@ export class FlowModel {
    * then x_history(steps) for the solution. Planned at the first streaming solve with a cache budget (or planAhead).
    */
   private planPrefix(): PrefixPlan | null {
-    const { ctx, s, w, cfg } = this;
+    const { ctx, s, cfg } = this;
     const steps = cfg.nTimesteps;
     const B = s.batch;
     const C = cfg.dim;
@@ -301,52 +316,18 @@ export class FlowModel {
     const kv: GpuTensor[][] = Array.from({ length: steps }, (_, k) => Array.from({ length: cfg.depth }, (_, l) => t([B, capacity, 2 * C], `kv${k}.${l}`)));
     const dW = createDims(ctx);
     const dN = createDims(ctx);
-    const at = (span: Span, recs: DynRecord[]): SpanRecord[] => recs.map((r) => ({ ...r, span }));
-    const eps = cfg.lnEps;
     const wc = Math.fround(1 + cfg.cfgRate);
-    const norm = { impl: this.kernels === 'cpu' ? 'rowwise' : 'workgroup', eps, modStride: 6 * C } as const;
     const records: SpanRecord[] = [];
     this.steps.forEach(({ dt }, k) => {
       const tag = `step${k}.prefix`;
-      const r6 = k * B * 6 * C;
       records.push(
-        ...at('full', [xHistory(ctx, { dims: dN, x: s.x, hist, step: k }, `${tag}.x_history`)]),
-        ...at('window', [
-          packInput(ctx, { dims: dW, x: s.x, cond: s.cond, mu: s.mu, spks: s.spks, out: s.inp, mel: cfg.melDim, muC: cfg.muDim, spkC: cfg.spkDim, cfg: true }, `${tag}.pack`),
-          this.linear({ dims: dW, x: s.inp, w: w.inProj.w, bias: w.inProj.b, y: s.h }, `${tag}.in_proj`),
-          convPos(ctx, { dims: dW, x: s.h, w: w.conv1.w, bias: w.conv1.b, y: s.c1 }, `${tag}.conv_pos1`),
-          convPos(ctx, { dims: dW, x: s.c1, w: w.conv2.w, bias: w.conv2.b, y: s.n, res: s.h }, `${tag}.conv_pos2`),
-          rowsFrom(ctx, { dims: dW, src: s.n, dst: s.hs }, `${tag}.window_rows`),
-        ]),
+        { ...xHistory(ctx, { dims: dN, x: s.x, hist, step: k }, `${tag}.x_history`), span: 'full' },
+        { ...packInput(ctx, { dims: dW, x: s.x, cond: s.cond, mu: s.mu, spks: s.spks, out: s.inp, mel: cfg.melDim, muC: cfg.muDim, spkC: cfg.spkDim, cfg: true }, `${tag}.pack`), span: 'window' },
+        ...this.planEstimator(k, tag, { window: dW, rows: dN, qkvNew, kv: kv[k] }),
+        { ...eulerCfg(ctx, { dims: dN, v: s.v, x: s.x, dt, wc, wu: cfg.cfgRate }, `${tag}.euler`), span: 'new' },
       );
-      w.blocks.forEach((bw, l) => {
-        const mod = s.mod[l];
-        const bt = `${tag}.block${l}`;
-        records.push(
-          ...at('new', [
-            adaLayerNorm(ctx, { ...norm, dims: dN, x: s.hs, y: s.n, mod, shiftBase: r6, scaleBase: r6 + C }, `${bt}.attn_norm`),
-            this.linear({ dims: dN, x: s.n, w: bw.qkv.w, bias: bw.qkv.b, y: qkvNew, rope: { table: s.rope, rotDim: cfg.rotDim } }, `${bt}.qkv`),
-          ]),
-          ...at('full', [kvMerge(ctx, { dims: s.dims, qkvNew, qkv: s.qkv, cache: kv[k][l] }, `${bt}.kv_merge`)]),
-          // The queries of the new rows (s.dims.lead = q0) over every key; grids sized by the new rows.
-          ...at('new', this.attention(`${k}.${l}`, `step${k}.block${l}.attn`)),
-          ...at('full', [rowsFrom(ctx, { dims: s.dims, src: s.att, dst: s.n }, `${bt}.attn_rows`)]),
-          ...at('new', [
-            this.linear({ dims: dN, x: s.n, w: bw.out.w, bias: bw.out.b, y: s.hs, gate: { mod, base: r6 + 2 * C, stride: 6 * C }, rowmask: s.keymask }, `${bt}.to_out`),
-            adaLayerNorm(ctx, { ...norm, dims: dN, x: s.hs, y: s.n, mod, shiftBase: r6 + 3 * C, scaleBase: r6 + 4 * C }, `${bt}.ff_norm`),
-            this.linear({ dims: dN, x: s.n, w: bw.ff1.w, bias: bw.ff1.b, y: s.ff, act: 'gelu_tanh' }, `${bt}.ff1`),
-            this.linear({ dims: dN, x: s.ff, w: bw.ff2.w, bias: bw.ff2.b, y: s.hs, gate: { mod, base: r6 + 5 * C, stride: 6 * C } }, `${bt}.ff2`),
-          ]),
-        );
-      });
-      const r2 = k * B * 2 * C;
-      records.push(...at('new', [
-        adaLayerNorm(ctx, { ...norm, dims: dN, x: s.hs, y: s.n, mod: s.modOut, shiftBase: r2 + C, scaleBase: r2, modStride: 2 * C }, `${tag}.norm_out`),
-        this.linear({ dims: dN, x: s.n, w: w.projOut.w, bias: w.projOut.b, y: s.v }, `${tag}.proj_out`),
-        eulerCfg(ctx, { dims: dN, v: s.v, x: s.x, dt, wc, wu: cfg.cfgRate }, `${tag}.euler`),
-      ]));
     });
-    records.push(...at('full', [xHistory(ctx, { dims: dN, x: s.x, hist, step: steps }, 'prefix.x_history')]));
+    records.push({ ...xHistory(ctx, { dims: dN, x: s.x, hist, step: steps }, 'prefix.x_history'), span: 'full' });
     // Each conv-pos output row reads KS − 1 rows before it; the second conv reads the first's.
     const reach = 2 * (cfg.convKernel - 1);
     const state = new FlowPrefixState(capacity, chunk, cfg.melDim, cfg.tokenMelRatio, cfg.preLookaheadLen);
@@ -465,7 +446,6 @@ export class FlowModel {
     this.solveModulation();
     const B = s.batch;
     const chunk = call.streaming ? cfg.staticChunk : 0;
-    writeDims(ctx, s.dims, { T, B, chunk });
     ctx.write(s.tok.buffer, 0, tok);
     ctx.write(s.embedding.buffer, 0, call.embedding);
     ctx.write(s.cond.buffer, 0, cond);
@@ -474,23 +454,23 @@ export class FlowModel {
     const head = [...this.prelook(N, nOut), this.spkRecord];
     if (this.prefix === undefined && call.streaming) this.prefix = this.planPrefix();
     const pf = call.streaming && !opts.taps ? this.prefix : undefined;
+    // Frames [0, q0) come from the prefix cache (none without it); the call stores frames [q0, keep).
+    const inputs = { tok, cond, noise, embedding: call.embedding, T };
+    const q0 = pf?.state.reusable(inputs) ?? 0;
+    const keep = pf?.state.keepFor(T, q0) ?? 0;
+    writeDims(ctx, s.dims, { T, B, chunk, lead: q0, keep });
+    this.prefixServed = { cached: q0, computed: T - q0 };
     if (pf) {
-      // Frames [0, q0) come from the cache; the conv-pos window starts `lead` rows before q0.
-      const inputs = { tok, cond, noise, embedding: call.embedding, T };
-      const q0 = pf.state.reusable(inputs);
-      const keep = pf.state.keepFor(T, q0);
+      // The conv-pos window starts `lead` rows before q0.
       const lead = Math.min(q0, pf.reach);
-      writeDims(ctx, s.dims, { T, B, chunk, lead: q0, keep });
       writeDims(ctx, pf.dimsWindow, { T: T - q0 + lead, B, chunk, q0: q0 - lead, full: T, lead, keep });
       writeDims(ctx, pf.dimsNew, { T: T - q0, B, chunk, q0, full: T, keep });
       const len = { window: T - q0 + lead, new: T - q0, full: T };
       ctx.run([...head, ...pf.records.map((r) => ({ label: r.label, variant: r.variant, pipeline: r.pipeline, bindGroup: r.bindGroup, workgroups: r.grid(len[r.span ?? 'full'], B, T) }))]);
       // Committed at submission: later calls are queued behind this one's stores.
       pf.state.commit(inputs, keep);
-      this.prefixServed = { cached: q0, computed: T - q0 };
     } else if (!opts.taps) {
       ctx.run([...head, ...this.solveRecords.flatMap((r) => atLength(r, T, B))]);
-      this.prefixServed = { cached: 0, computed: T };
     } else {
       const steps = this.solveRecords.map((r) => atLength(r, T, B));
       const inpBytes = s.batch * T * s.inp.shape[1] * 4;
