@@ -18,19 +18,30 @@ export interface SinegenArgs {
   up: number;
   harmonics: number;
   n0?: number;
+  /**
+   * A uniform the caller writes before each run (sinegenParams(len, up, n0)), in place of one fixed at record
+   * time: a plan reused across calls whose first sample moves (the streaming window, src/models/hift/stream.ts).
+   * The noise bound is then the caller's to check.
+   */
+  params?: GPUBuffer;
+}
+
+/** The Params uniform of shaders/sinegen.wgsl. */
+export function sinegenParams(len: number, up: number, n0 = 0): Uint32Array {
+  return packParams([len, up, n0, 0]);
 }
 
 export function sinegen(ctx: GpuContext, a: SinegenArgs, tag = ''): DispatchRecord {
   const H = a.harmonics;
   const tf = Math.ceil(a.len / a.up);
   if (a.frames.numel < tf * (H + 1)) throw new ShapeMismatchError(`sinegen ${tag}: frames [${a.frames.shape}] < [${tf}, ${H + 1}]`);
-  if (a.noise.numel < ((a.n0 ?? 0) + a.len) * H) {
+  if (!a.params && a.noise.numel < ((a.n0 ?? 0) + a.len) * H) {
     throw new ShapeMismatchError(`sinegen ${tag}: noise table [${a.noise.shape}] has fewer than ${(a.n0 ?? 0) + a.len} rows of ${H}`);
   }
   if (a.lin.numel !== H + 1) throw new ShapeMismatchError(`sinegen ${tag}: lin must be [${H + 1}]`);
   if (a.s.numel < a.len) throw new ShapeMismatchError(`sinegen ${tag}: s [${a.s.shape}] < ${a.len}`);
   if (ceilDiv(a.len, 64) > 65535) throw new ShapeMismatchError(`sinegen ${tag}: ${a.len} samples exceed one dispatch row`);
-  const params = ctx.uniform(packParams([a.len, a.up, a.n0 ?? 0, 0]));
+  const params = a.params ?? ctx.uniform(sinegenParams(a.len, a.up, a.n0));
   return ctx.record(
     { shader: 'sinegen', entry: 'sinegen', defines: { H } },
     [params, a.frames, a.noise, a.lin, a.s],

@@ -6,6 +6,7 @@
  * Layouts are PyTorch order, row-major, batch 1 unless stated; all tensors are plain typed arrays.
  */
 import type { CosyVoiceConfig } from '../convert/config.js';
+import type { HiftStages } from '../models/hift/stream.js';
 
 /** A KV-cached LLM session: one call per prefill/decode step. */
 export interface LlmSession {
@@ -59,6 +60,12 @@ export interface Engine {
    * prefix cache), so that solving the speaker prompt alone ahead of a text saves that text's first chunk the work.
    */
   readonly keepsFlowPrefix?: boolean;
+  /**
+   * HiFT in its two halves (the f0 predictor; the vocoder on a window of frames given its source rows), for a
+   * stream that runs each chunk on a window instead of the whole mel (src/models/hift/stream.ts). `sineNoise(n)`
+   * gives the fixed table's first n samples. Without it, streaming re-runs `hift` from the utterance start.
+   */
+  hiftStages?(sineNoise: (samples: number) => Float32Array): HiftStages;
 }
 
 /** A pipeline function's type without its leading engine parameter. */

@@ -6,6 +6,7 @@ import type { Engine } from '../ort/engine.js';
 import { flowInference, llmInput } from '../ort/pipeline.js';
 import { SpeechTokenDecoder } from '../sampling/index.js';
 import { upstreamNoiseTable } from '../models/flow/schedule.js';
+import { HiftStream } from '../models/hift/stream.js';
 import { SineNoiseTable } from './noise.js';
 import { preparePromptAlone, type FlowCall, type FlowPort, type HiftPort, type LlmInput, type LlmPort, type LlmRunOptions } from './ports.js';
 
@@ -104,5 +105,9 @@ export class EngineHiftPort implements HiftPort {
   async inference(mel: Float32Array, frames: number, finalize: boolean): Promise<Float32Array> {
     const r = await this.e.hift(mel, frames, this.noise.get(frames * this.hopSamples), finalize);
     return r.speech;
+  }
+
+  openStream(): HiftStream | undefined {
+    return this.e.hiftStages && new HiftStream(this.e.hiftStages((samples) => this.noise.get(samples)));
   }
 }

@@ -3,6 +3,7 @@
  * reference (src/ort) are adapted to these ports, so one streaming implementation drives any engine.
  * Mel layout everywhere in the pipeline: [80, T] row-major (bins × frames), as upstream's [1, 80, T].
  */
+import type { HiftStream } from '../models/hift/stream.js';
 import type { Sampler } from '../sampling/index.js';
 
 export interface LlmInput {
@@ -76,4 +77,9 @@ export interface HiftPort {
   readonly hopSamples: number;
   /** Waveform of the whole mel [80, frames]; finalize=false returns 480·(frames − 8) samples. */
   inference(mel: Float32Array, frames: number, finalize: boolean): Promise<Float32Array>;
+  /**
+   * One utterance's stream, which runs each chunk on a window of its new frames and gives the same samples as
+   * `inference` on the whole mel so far (src/models/hift/stream.ts); undefined (or absent): streaming re-runs.
+   */
+  openStream?(): HiftStream | undefined;
 }

@@ -6,8 +6,11 @@
  * the mel frames from token_mel_ratio·offset on, appends them to the accumulated mel, re-runs HiFT on the whole
  * accumulated mel and emits the samples past what was already emitted. HiFT is causal and its noise is indexed
  * by absolute sample, so re-running reproduces earlier samples exactly and chunks join without crossfades.
+ * Where the HiFT port opens a stream (src/models/hift/stream.ts), each chunk's vocoder runs on a window of its
+ * new frames instead, with the same samples.
  */
 import type { StreamChunk } from '../sampling/index.js';
+import type { HiftStream } from '../models/hift/stream.js';
 import type { FlowPort, HiftPort } from './ports.js';
 import type { SpeakerPrompt } from './types.js';
 
@@ -20,17 +23,20 @@ export class Token2Wav {
   private melBlocks: { mel: Float32Array; frames: number }[] = [];
   private melFrames = 0;
   private emitted = 0;
+  private readonly stream: HiftStream | undefined;
   readonly times: StageTimes = { flowMs: 0, hiftMs: 0 };
 
   constructor(
     private readonly flow: FlowPort,
     private readonly hift: HiftPort,
     private readonly speaker: SpeakerPrompt,
-  ) {}
+  ) {
+    this.stream = hift.openStream?.();
+  }
 
   /** Samples emitted so far. */
   get samplesEmitted(): number {
-    return this.emitted;
+    return this.stream?.samplesEmitted ?? this.emitted;
   }
 
   /**
@@ -55,12 +61,18 @@ export class Token2Wav {
     const t1 = performance.now();
     const skip = chunk.tokenOffset * this.flow.tokenMelRatio;
     const keep = Math.max(0, frames - skip);
-    this.melBlocks.push({ mel: sliceFrames(mel, frames, skip, keep, this.flow.melBins), frames: keep });
-    this.melFrames += keep;
-    const all = concatFrames(this.melBlocks, this.melFrames, this.flow.melBins);
-    const pcm = await this.hift.inference(all, this.melFrames, chunk.finalize);
+    const fresh = sliceFrames(mel, frames, skip, keep, this.flow.melBins);
+    const pcm = this.stream ? await this.stream.push(fresh, keep, chunk.finalize) : await this.rerun(fresh, keep, chunk.finalize);
     this.times.flowMs += t1 - t0;
     this.times.hiftMs += performance.now() - t1;
+    return pcm;
+  }
+
+  /** Upstream's way: HiFT on the whole mel so far, keeping the samples past those emitted. */
+  private async rerun(mel: Float32Array, frames: number, finalize: boolean): Promise<Float32Array> {
+    this.melBlocks.push({ mel, frames });
+    this.melFrames += frames;
+    const pcm = await this.hift.inference(concatFrames(this.melBlocks, this.melFrames, this.flow.melBins), this.melFrames, finalize);
     const fresh = pcm.slice(this.emitted);
     this.emitted = Math.max(this.emitted, pcm.length);
     return fresh;

@@ -9,6 +9,7 @@ import type { CosyVoiceConfig } from '../convert/config.js';
 import { CpuFlow } from '../models/cpu/flow.js';
 import { CpuHift } from '../models/cpu/hift.js';
 import { CpuLlm } from '../models/cpu/llm.js';
+import type { HiftStages } from '../models/hift/stream.js';
 import type { Engine, EstimatorInputs, HiftOutputs, LlmSession } from '../ort/engine.js';
 import type { ModelFiles } from './model-files.js';
 import { DEFAULT_FLOW_CACHE_BYTES } from './ports.js';
@@ -75,6 +76,15 @@ export class WasmEngine implements Engine {
   }
   async hift(mel: Float32Array, frames: number, sineNoise: Float32Array, finalize: boolean): Promise<HiftOutputs> {
     return this.voc.inference(mel, frames, sineNoise, finalize);
+  }
+  hiftStages(sineNoise: (samples: number) => Float32Array): HiftStages {
+    const v = this.voc;
+    return {
+      cfg: v.cfg,
+      weights: v.weights,
+      predictF0: (mel, T, finalize) => v.predictF0(mel, T, finalize),
+      synthesize: async (mel, T, finalize, window) => v.synthesize(mel, T, finalize, window, sineNoise(v.cfg.samplesPerFrame * (window.first + T))),
+    };
   }
   async dispose(): Promise<void> {
     this.llm.dispose();

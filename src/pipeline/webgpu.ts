@@ -7,6 +7,7 @@ import { useTuning, type TuningTable } from '../gpu/tuning.js';
 import { FlowModel } from '../models/flow/forward.js';
 import { hiftConfigFromYaml } from '../models/hift/config.js';
 import { createHift, type HiftGenerator } from '../models/hift/forward.js';
+import { HiftStream } from '../models/hift/stream.js';
 import { loadHiftWeights } from '../models/hift/weights.js';
 import { CosyVoice3Lm } from '../models/llm/cosyvoice3-lm.js';
 import { argmaxSampler } from '../sampling/index.js';
@@ -123,6 +124,9 @@ class GpuHiftPort implements HiftPort {
   }
   async inference(mel: Float32Array, frames: number, finalize: boolean) {
     return (await this.hift.inference(mel, frames, finalize)).speech;
+  }
+  openStream() {
+    return new HiftStream(this.hift);
   }
 }
 

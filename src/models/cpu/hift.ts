@@ -26,6 +26,7 @@ import { F0Wasm } from '../hift/f0-wasm.js';
 import { HiftInputError } from '../hift/forward.js';
 import { stageElements } from '../hift/scratch.js';
 import { sourceFrameTable } from '../hift/source.js';
+import type { HiftWindow } from '../hift/stream.js';
 import { loadHiftWeights, type ConvWeight, type HiftWeights, type ResBlockWeight } from '../hift/weights.js';
 import { CpuConvs, type CpuConvWeight } from './conv.js';
 import { Istft, mergeSource, stftTimeMajor } from './hift-dsp.js';
@@ -84,8 +85,8 @@ export class CpuHift {
   private readonly pool = new ScratchPool();
 
   private constructor(
-    private readonly cfg: HiftConfig,
-    private readonly weights: HiftWeights,
+    readonly cfg: HiftConfig,
+    readonly weights: HiftWeights,
     private readonly convs: CpuConvs,
     private readonly pre: CpuConvWeight,
     private readonly stages: CpuStage[],
@@ -138,15 +139,37 @@ export class CpuHift {
 
   /** mel [1, 80, frames] → speech, source, f0 (as Engine.hift; sineNoise is the fixed table [≥480·frames, 9]). */
   async inference(mel: Float32Array, frames: number, sineNoise: Float32Array, finalize: boolean): Promise<HiftOutputs> {
+    const f0 = await this.predictF0(mel, frames, finalize);
+    const { speech, source } = this.run(mel, frames, finalize, { first: 0, rows: sourceFrameTable(this.cfg, f0) }, sineNoise);
+    return { speech, source: source.slice(), f0 };
+  }
+
+  /** The F0 predictor in float64: f0 [frames] (finalize) or [frames − 3]. */
+  async predictF0(mel: Float32Array, frames: number, finalize: boolean): Promise<Float64Array> {
+    const cin = this.cfg.inChannels;
+    if (mel.length !== cin * frames) throw new HiftInputError(`hift: mel holds ${mel.length} values, [${cin}, ${frames}] expected`);
+    return this.f0Wasm ? this.f0Wasm.predict(mel, cin, frames, finalize) : predictF0(this.weights.f0, mel, cin, frames, finalize);
+  }
+
+  /**
+   * The vocoder after the F0 predictor (src/models/hift/stream.ts HiftStages.synthesize): mel frames whose frame 0
+   * is absolute frame window.first, with its source rows; sineNoise is read from sample 480·window.first.
+   */
+  synthesize(mel: Float32Array, frames: number, finalize: boolean, window: HiftWindow, sineNoise: Float32Array): Float32Array {
+    return this.run(mel, frames, finalize, window, sineNoise).speech;
+  }
+
+  private run(mel: Float32Array, frames: number, finalize: boolean, window: HiftWindow, sineNoise: Float32Array): { speech: Float32Array; source: Float32Array } {
     const { cfg } = this;
     const cin = cfg.inChannels, H = cfg.harmonics, NC = cfg.nFft + 2;
     if (mel.length !== cin * frames) throw new HiftInputError(`hift: mel holds ${mel.length} values, [${cin}, ${frames}] expected`);
     const sh = this.shape(frames, finalize);
     const L = cfg.samplesPerFrame * sh.tf;
-    if (sineNoise.length < L * H) throw new HiftInputError(`hift: the noise table holds ${Math.floor(sineNoise.length / H)} rows of ${H}, ${L} needed`);
+    if (window.rows.length !== sh.tf * (H + 1)) throw new HiftInputError(`hift: ${window.rows.length / (H + 1)} source rows for ${sh.tf} f0 frames`);
+    const n0 = cfg.samplesPerFrame * window.first;
+    if (sineNoise.length < (n0 + L) * H) throw new HiftInputError(`hift: the noise table holds ${Math.floor(sineNoise.length / H)} rows of ${H}, ${n0 + L} needed`);
 
-    const f0 = this.f0Wasm ? this.f0Wasm.predict(mel, cin, frames, finalize) : predictF0(this.weights.f0, mel, cin, frames, finalize);
-    const source = mergeSource(sourceFrameTable(cfg, f0), sineNoise, this.weights.lLinear, H, cfg.samplesPerFrame, L, this.pool.get('source', L));
+    const source = mergeSource(window.rows, sineNoise.subarray(n0 * H), this.weights.lLinear, H, cfg.samplesPerFrame, L, this.pool.get('source', L));
     const spec = stftTimeMajor(source, L, this.tables, cfg.nFft, cfg.hop, sh.fk, this.pool.get('spec', sh.fk * NC));
 
     this.ensureStageBuffers(stageElements(cfg, sh.tf));
@@ -165,7 +188,7 @@ export class CpuHift {
     this.kernels.leakyRelu(b.xs, b.a, len * ch, POST_SLOPE);
     this.convs.run(this.post, b.a, len, y, len, { padLeft: this.post.k - 1 });
     const speech = this.istft.run(y, len, sh.samples, MAG_CLIP, cfg.audioLimit, new Float32Array(sh.samples));
-    return { speech, source: source.slice(0, L), f0 };
+    return { speech, source: source.subarray(0, L) };
   }
 
   /** Stops the GEMM worker threads. */

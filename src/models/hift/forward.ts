@@ -31,7 +31,7 @@
 const MAX_PLANS = 8;
 import { conv1d, foldUpsampleWeight, packConvWeight, packSnakeAlpha } from '../../../kernels/conv1d.js';
 import { istft } from '../../../kernels/istft.js';
-import { sinegen } from '../../../kernels/sinegen.js';
+import { sinegen, sinegenParams } from '../../../kernels/sinegen.js';
 import { snake } from '../../../kernels/snake.js';
 import { stft, stftTables } from '../../../kernels/stft.js';
 import type { GpuContext } from '../../gpu/context.js';
@@ -44,6 +44,7 @@ import { F0Gpu } from './f0-gpu.js';
 import { F0Wasm } from './f0-wasm.js';
 import { allocHiftScratch, view, type HiftScratch } from './scratch.js';
 import { sourceFrameTable } from './source.js';
+import type { HiftStages, HiftWindow } from './stream.js';
 import type { ConvWeight, HiftWeights, ResBlockWeight } from './weights.js';
 
 export class HiftInputError extends Error {
@@ -98,13 +99,15 @@ export interface HiftShape {
   samples: number;
 }
 
-export class HiftGenerator {
+export class HiftGenerator implements HiftStages {
   readonly scratch: HiftScratch;
   private readonly convs = new Map<string, GpuConv>();
   private readonly alphas = new Map<Float32Array, GpuTensor>();
   private readonly tables: GpuTensor;
   private readonly noise: GpuTensor;
   private readonly lin: GpuTensor;
+  /** sinegen's Params, written per call: every plan reads the noise table from the call's first sample. */
+  private readonly sourceParams: GPUBuffer;
   private readonly plans = new PlanCache(MAX_PLANS);
   private f0Wasm: Promise<F0Wasm | null> | undefined;
   private readonly f0Gpu: F0Gpu | undefined;
@@ -121,6 +124,7 @@ export class HiftGenerator {
     this.tables = ctx.upload(stftTables(cfg.nFft), 'f32', [3, cfg.nFft], 'hift.stft_tables');
     this.noise = ctx.upload(opts.noise.subarray(0, cfg.samplesPerFrame * opts.maxFrames * H), 'f32', [cfg.samplesPerFrame * opts.maxFrames, H], 'hift.noise');
     this.lin = ctx.upload(weights.lLinear, 'f32', [H + 1], 'hift.l_linear');
+    this.sourceParams = ctx.uniform(sinegenParams(0, cfg.samplesPerFrame), 'hift.sinegen_params');
     const all: ConvWeight[] = [weights.convPre, ...weights.ups, ...weights.sourceDowns, weights.convPost];
     for (const rb of [...weights.sourceResblocks, ...weights.resblocks]) all.push(...rb.convs1, ...rb.convs2);
     for (const c of all) {
@@ -214,7 +218,7 @@ export class HiftGenerator {
     const framesPerMel = spf / cfg.hop;
     const fk = L / cfg.hop + 1 - (finalize ? 0 : framesPerMel * cfg.convPreLookRight);
     const rec: DispatchRecord[] = [];
-    rec.push(sinegen(ctx, { frames: s.frames, noise: this.noise, lin: this.lin, s: s.source, len: L, up: spf, harmonics: H }, 'm_source'));
+    rec.push(sinegen(ctx, { frames: s.frames, noise: this.noise, lin: this.lin, s: s.source, len: L, up: spf, harmonics: H, params: this.sourceParams }, 'm_source'));
     const S = view(s.spec, [NC, fk]);
     rec.push(stft(ctx, { s: s.source, len: L, tables: this.tables, out: S, nFft: cfg.nFft, hop: cfg.hop, frames: fk }, 'stft'));
     const pre = this.convs.get('conv_pre')!;
@@ -258,25 +262,40 @@ export class HiftGenerator {
   }
 
   /**
-   * mel [Cin, T] row-major → speech. Streaming callers pass the whole mel so far with finalize=false and keep
-   * the samples past what they already emitted (upstream re-runs HiFT from the utterance start every chunk).
+   * mel [Cin, T] row-major → speech, re-run from the utterance start: streaming callers that pass the whole mel so
+   * far with finalize=false keep the samples past those already emitted, as upstream does. HiftStream
+   * (stream.ts) gives the same samples from a window of frames.
    */
   async inference(mel: Float32Array, T: number, finalize: boolean, opts: { source?: boolean } = {}): Promise<HiftResult> {
-    const { cfg, ctx, scratch: s } = this;
+    const { cfg } = this;
     if (mel.length !== cfg.inChannels * T) throw new HiftInputError(`hift: mel holds ${mel.length} values, [${cfg.inChannels}, ${T}] expected`);
     const sh = this.shape(T, finalize);
     const f0 = await this.predictF0(mel, T, finalize);
+    const speech = await this.synthesize(mel, T, finalize, { first: 0, rows: sourceFrameTable(cfg, f0) });
+    const out: HiftResult = { speech, f0 };
+    if (opts.source) out.source = new Float32Array(await this.ctx.readBytes(this.scratch.source.buffer, 0, cfg.samplesPerFrame * sh.tf * 4));
+    return out;
+  }
+
+  /**
+   * The vocoder after the f0 predictor: mel [Cin, T] whose frame 0 is absolute frame `window.first`, with the
+   * source rows of its f0 frames ([tf, H+1], sourceFrameTable); one submit, one readback.
+   */
+  async synthesize(mel: Float32Array, T: number, finalize: boolean, window: HiftWindow): Promise<Float32Array> {
+    const { cfg, ctx, scratch: s } = this;
+    if (mel.length !== cfg.inChannels * T) throw new HiftInputError(`hift: mel holds ${mel.length} values, [${cfg.inChannels}, ${T}] expected`);
+    const sh = this.shape(T, finalize);
+    if (window.rows.length !== sh.tf * (cfg.harmonics + 1)) throw new HiftInputError(`hift: ${window.rows.length / (cfg.harmonics + 1)} source rows for ${sh.tf} f0 frames`);
+    if (window.first + sh.tf > s.maxFrames) throw new HiftInputError(`hift: frames up to ${window.first + sh.tf} exceed the noise table's ${s.maxFrames} (maxFrames)`);
     const rec = this.plan(T, finalize);
     // Trunk mel = mel[:, :tf], packed with row stride tf.
     const trunk = new Float32Array(cfg.inChannels * sh.tf);
     for (let c = 0; c < cfg.inChannels; c++) trunk.set(mel.subarray(c * T, c * T + sh.tf), c * sh.tf);
     ctx.write(s.mel.buffer, 0, trunk);
-    ctx.write(s.frames.buffer, 0, sourceFrameTable(cfg, f0));
+    ctx.write(s.frames.buffer, 0, window.rows);
+    ctx.write(this.sourceParams, 0, sinegenParams(cfg.samplesPerFrame * sh.tf, cfg.samplesPerFrame, cfg.samplesPerFrame * window.first));
     ctx.run(rec);
-    const speechBytes = await ctx.readBytes(s.wave.buffer, 0, sh.samples * 4);
-    const out: HiftResult = { speech: new Float32Array(speechBytes), f0 };
-    if (opts.source) out.source = new Float32Array(await ctx.readBytes(s.source.buffer, 0, cfg.samplesPerFrame * sh.tf * 4));
-    return out;
+    return new Float32Array(await ctx.readBytes(s.wave.buffer, 0, sh.samples * 4));
   }
 
   /** The float64 F0 predictor: on the GPU (emulated f64), or on the CPU (WASM when available, else TypeScript). */

@@ -6,3 +6,4 @@ export { predictF0, F0InputError } from './f0.js';
 export { F0Wasm } from './f0-wasm.js';
 export { F0Gpu } from './f0-gpu.js';
 export { sourceFrameTable } from './source.js';
+export { HiftStream, trunkReachFrames, f0Reach, type HiftStages, type HiftWindow } from './stream.js';

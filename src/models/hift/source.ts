@@ -10,19 +10,26 @@
  *     rounds each prefix to f32 — reproduced here;
  *   - sin(Φ) is evaluated in f64 from the exact f32 Φ (≈1e4 rad) and rounded: within 1 ulp of torch's sinf.
  * Row layout (H+1 values): 0.1·sin(Φ)·uv for each harmonic, then the noise amplitude uv·σ + (1−uv)·α/3.
+ *
+ * `cum` is the running phase sum per harmonic (f64, before rounding), updated in place: a stream that passes the
+ * same array with each new run of frames gets the rows a call on all frames from 0 would give (HiftStream).
  */
 import type { HiftConfig } from './config.js';
 
 const fr = Math.fround;
 
-export function sourceFrameTable(cfg: HiftConfig, f0: ArrayLike<number>, out = new Float32Array(f0.length * (cfg.harmonics + 1))): Float32Array {
+export function sourceFrameTable(
+  cfg: HiftConfig,
+  f0: ArrayLike<number>,
+  out: Float32Array = new Float32Array(f0.length * (cfg.harmonics + 1)),
+  cum: Float64Array = new Float64Array(cfg.harmonics),
+): Float32Array {
   const H = cfg.harmonics;
   const sr = cfg.samplingRate;
   const pi = fr(Math.PI);
   const alpha = fr(cfg.nsfAlpha);
   const sigma = fr(cfg.nsfSigma);
   const unvoicedAmp = fr(fr(alpha) / 3);
-  const cum = new Float64Array(H);
   for (let t = 0; t < f0.length; t++) {
     const f = fr(f0[t]);
     const uv = f > cfg.voicedThreshold ? 1 : 0;
