@@ -18,6 +18,7 @@ export { collectTunePoints, tunePoints, type TuneOptions, type TuneReport } from
 export { tuneLlm, tuneFlow, type LlmTuneOptions, type FlowTuneOptions } from './tune/models.js';
 export { CosyVoicePipeline, EmptyTextError, SpeakerMismatchError, type PipelineModels, type StreamOptions } from './pipeline/tts.js';
 export { syntheticModelFiles, modelFilesFrom, type ModelFiles } from './pipeline/model-files.js';
+export { SpeedError, resampleMel } from './pipeline/speed.js';
 export { syntheticSpeaker, speakerFromFile } from './pipeline/speaker.js';
 export { TokenizerFrontend, SyntheticTextFrontend, type TextFrontend } from './pipeline/text-frontends.js';
 export type { SpeakerPrompt, SynthesisOptions, SynthesisStats, SynthesisMode, TextToSpeech, LoadProgress } from './pipeline/types.js';

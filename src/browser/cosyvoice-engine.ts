@@ -83,6 +83,11 @@ export class CosyVoiceEngine implements Engine {
     return this.pipeline.stream(text, speaker, this.options(speaker, opts));
   }
 
+  /** Offline, a chunk per text segment (CosyVoicePipeline.segments): full attention, and `speed` may be set. */
+  segments(text: string, speaker: SpeakerPrompt, opts: SynthesisOptions = {}): AsyncGenerator<Float32Array, SynthesisStats> {
+    return this.pipeline.segments(text, speaker, this.options(speaker, opts));
+  }
+
   synthesize(text: string, speaker: SpeakerPrompt, opts: SynthesisOptions = {}): Promise<{ pcm: Float32Array; stats: SynthesisStats }> {
     return this.pipeline.synthesize(text, speaker, { ...this.options(speaker, opts), stream: true });
   }

@@ -82,6 +82,13 @@ export interface WorkerStreamOptions {
   instruct?: string;
   seed?: number;
   forceTokens?: number;
+  /**
+   * Render each text segment offline, as one chunk (upstream's stream=False: the DiT with full attention), instead
+   * of upstream's streaming chunks. Needed for `speed`.
+   */
+  offline?: boolean;
+  /** Speech rate (default 1; offline only): each segment's mel is resampled to int(T / speed) frames. */
+  speed?: number;
   /** Most chunks the worker may have sent but not had acknowledged (default 16; at least 1). */
   window?: number;
 }

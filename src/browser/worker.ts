@@ -160,7 +160,9 @@ async function stream(id: number, text: string, speaker: SpeakerPrompt | null, o
   let samples = 0;
   let transferred = 0;
   let stats: SynthesisStats | undefined;
-  const gen = engine.stream(text, speaker ?? engine.defaultSpeaker, { ...options, signal: st.abort.signal });
+  if (options.offline && !engine.segments) throw new WorkerProtocolError('offline: this engine renders streaming chunks only');
+  const run = options.offline ? engine.segments! : engine.stream;
+  const gen = run.call(engine, text, speaker ?? engine.defaultSpeaker, { ...options, signal: st.abort.signal });
   try {
     for (;;) {
       while (st.credit <= 0 && !st.abort.signal.aborted) await new Promise<void>((r) => (st.wake = r));

@@ -12,6 +12,7 @@
 import type { StreamChunk } from '../sampling/index.js';
 import type { HiftStream } from '../models/hift/stream.js';
 import type { FlowPort, HiftPort } from './ports.js';
+import { resampleMel } from './speed.js';
 import type { SpeakerPrompt } from './types.js';
 
 export interface StageTimes {
@@ -36,7 +37,7 @@ export class Token2Wav {
 
   /** Samples emitted so far. */
   get samplesEmitted(): number {
-    return this.stream?.samplesEmitted ?? this.emitted;
+    return Math.max(this.stream?.samplesEmitted ?? 0, this.emitted);
   }
 
   /**
@@ -78,9 +79,28 @@ export class Token2Wav {
     return fresh;
   }
 
-  /** The offline path: all tokens, full attention, finalize. */
-  async offline(tokens: Int32Array): Promise<Float32Array> {
-    return this.chunk(tokens, { tokenEnd: tokens.length, tokenOffset: 0, finalize: true }, false);
+  /**
+   * The offline path: all tokens, full attention, finalize. `speed` ≠ 1 resamples the mel to int(T / speed) frames
+   * before HiFT, as upstream's token2wav does (offline only; src/pipeline/speed.ts).
+   */
+  async offline(tokens: Int32Array, speed = 1): Promise<Float32Array> {
+    if (speed === 1) return this.chunk(tokens, { tokenEnd: tokens.length, tokenOffset: 0, finalize: true }, false);
+    const t0 = performance.now();
+    const { mel, frames } = await this.flow.inference({
+      tokens,
+      promptTokens: this.speaker.promptTokens,
+      promptMel: this.speaker.promptMel,
+      embedding: this.speaker.embedding,
+      streaming: false,
+      finalize: true,
+    });
+    const t1 = performance.now();
+    const scaled = resampleMel(mel, this.flow.melBins, frames, speed);
+    const pcm = await this.hift.inference(scaled.mel, scaled.frames, true);
+    this.times.flowMs += t1 - t0;
+    this.times.hiftMs += performance.now() - t1;
+    this.emitted = pcm.length;
+    return pcm;
   }
 }
 

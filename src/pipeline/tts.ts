@@ -13,6 +13,7 @@ import { StreamSchedule, TorchSampler, type Sampler } from '../sampling/index.js
 import { TorchGenerator } from '../rng/index.js';
 import type { FlowPort, HiftPort, LlmPort } from './ports.js';
 import { SilenceFilter } from './silence-filter.js';
+import { checkSpeed, SpeedError } from './speed.js';
 import type { TextFrontend } from './text-frontends.js';
 import { Token2Wav } from './token2wav.js';
 import type { SpeakerPrompt, SynthesisOptions, SynthesisStats, TextToSpeech } from './types.js';
@@ -91,6 +92,14 @@ export class CosyVoicePipeline implements TextToSpeech {
   }
 
   /**
+   * Offline synthesis one text segment at a time: each segment's speech in one chunk, rendered as upstream's
+   * stream=False path renders it (full attention, `speed` allowed). What `synthesize` concatenates.
+   */
+  async *segments(text: string, speaker: SpeakerPrompt, opts: StreamOptions = {}): AsyncGenerator<Float32Array, SynthesisStats> {
+    return yield* this.run(text, speaker, opts, false);
+  }
+
+  /**
    * Speech from given speech tokens instead of text (upstream's voice-conversion path, inference_vc: the source
    * audio's tokens replace the LLM), with the same schedule as `stream` when `streaming` is true.
    */
@@ -141,6 +150,8 @@ export class CosyVoicePipeline implements TextToSpeech {
   ): AsyncGenerator<Float32Array, SynthesisStats> {
     if (!fixedTokens && !text.trim()) throw new EmptyTextError('text is empty');
     this.checkSpeaker(speaker);
+    const speed = checkSpeed(opts.speed ?? 1);
+    if (speed !== 1 && streaming) throw new SpeedError(`speed ${speed} needs offline synthesis (stream: false): the mel of a whole segment is resampled, as upstream does`);
     const t0 = performance.now();
     const stats: SynthesisStats = { ttfaMs: -1, totalMs: 0, audioSeconds: 0, rtf: 0, tokens: 0, llmMs: 0, flowMs: 0, hiftMs: 0 };
     const sampler = opts.sampler ?? new TorchSampler(new TorchGenerator(opts.seed ?? 0));
@@ -218,7 +229,7 @@ export class CosyVoicePipeline implements TextToSpeech {
           }
         }
       } else if (all.length) {
-        yield emit(await t2w.offline(all));
+        yield emit(await t2w.offline(all, speed));
       }
       stats.flowMs += t2w.times.flowMs;
       stats.hiftMs += t2w.times.hiftMs;

@@ -27,6 +27,11 @@ export interface SynthesisOptions {
   forceTokens?: number;
   /** Cancels the synthesis; the generator then ends after releasing its sequence. */
   signal?: AbortSignal;
+  /**
+   * Speech rate (default 1): each segment's mel is resampled to int(T / speed) frames before the vocoder, as
+   * upstream's speed argument does. Offline synthesis only (upstream asserts the same); src/pipeline/speed.ts.
+   */
+  speed?: number;
 }
 
 export interface SynthesisStats {
@@ -52,6 +57,8 @@ export interface TextToSpeech {
   readonly sampleRate: number;
   /** Streaming synthesis: yields PCM chunks as they are ready; returns the statistics. */
   stream(text: string, speaker: SpeakerPrompt, opts?: SynthesisOptions): AsyncGenerator<Float32Array, SynthesisStats>;
+  /** Offline synthesis, one chunk per text segment (CosyVoicePipeline.segments). */
+  segments?(text: string, speaker: SpeakerPrompt, opts?: SynthesisOptions): AsyncGenerator<Float32Array, SynthesisStats>;
   /** Offline synthesis: the same samples as the concatenated stream. */
   synthesize(text: string, speaker: SpeakerPrompt, opts?: SynthesisOptions): Promise<{ pcm: Float32Array; stats: SynthesisStats }>;
   /** Work on the speaker's prompt done ahead of any text, where the engine keeps it (CosyVoicePipeline.prepareSpeaker). */

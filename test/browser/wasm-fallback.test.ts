@@ -5,6 +5,7 @@
  * folder (same code, same V8 and WebAssembly SIMD arithmetic: bound 1e-6, rel-L2). With `cpudtype=q8` it must
  * equal the Node run with q8 weights, and differ from the f32 run by what quantisation changes. The Worker's
  * prepareSpeaker message reaches the engine's DiT prefix cache (it runs after the plays: the page has loaded).
+ * Worker options offline + speed render each segment offline at another speech rate, as the Node engine does.
  */
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -23,12 +24,14 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
   let page: Page;
   let nodePcm: Float32Array;
   let nodeQ8: Float32Array;
+  let nodeFast: Float32Array;
 
-  /** The same engine in Node, on the same folder. */
-  async function nodeRun(dtype: 'f32' | 'q8'): Promise<Float32Array> {
+  /** The same engine in Node, on the same folder (offline: its segments path, at `speed`). */
+  async function nodeRun(dtype: 'f32' | 'q8', offline?: { speed: number }): Promise<Float32Array> {
     const engine = await CosyVoiceEngine.loadWasm(new DirModelSource(TINY_DIR), dtype);
     const parts: Float32Array[] = [];
-    const gen = engine.stream(TEXT, engine.defaultSpeaker, { seed: SEED, forceTokens: TOKENS });
+    const opts = { seed: SEED, forceTokens: TOKENS, ...offline };
+    const gen = offline ? engine.segments(TEXT, engine.defaultSpeaker, opts) : engine.stream(TEXT, engine.defaultSpeaker, opts);
     for (let r = await gen.next(); !r.done; r = await gen.next()) parts.push(r.value);
     engine.dispose();
     const pcm = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
@@ -52,6 +55,7 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
     buildWeb(['--strict']);
     nodePcm = await nodeRun('f32');
     nodeQ8 = await nodeRun('q8');
+    nodeFast = await nodeRun('q8', { speed: 2 });
     server = await startServer();
     browser = await launchChromium({ webgpu: false });
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
@@ -100,6 +104,16 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
     expect(err).toBeLessThanOrEqual(1e-6);
     // Quantisation must show (a page that ignored cpudtype would match the f32 run instead).
     expect(fromF32).toBeGreaterThan(1e-4);
+  }, 300_000);
+
+  it('the Worker renders offline at speed 2 (options offline, speed): half the samples, the Node run\'s PCM', async () => {
+    const pcm = await page.evaluate(async ([text, seed, tokens]) => {
+      const c = (globalThis as any).cosyvoiceDemo.client;
+      return (await c.synthesize(text, null, { seed, forceTokens: tokens, offline: true, speed: 2 })).pcm as Float32Array;
+    }, [TEXT, SEED, TOKENS] as const);
+    expect(pcm.length).toBe(480 * TOKENS);
+    expect(nodeFast.length).toBe(480 * TOKENS);
+    expect(relL2(pcm, nodeFast)).toBeLessThanOrEqual(1e-6);
   }, 300_000);
 
   it('client.prepareSpeaker solves a prompt in the Worker where the CPU fallback keeps it; none without a prompt; a bad speaker is refused by name', async () => {

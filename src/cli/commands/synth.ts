@@ -3,7 +3,7 @@
  *
  *   synth --text "…" --out out.wav [--model <dir>] [--speaker <file>] [--stream] [--engine auto|webgpu|wasm]
  *         [--dtype f32|f16|q8] [--kv-dtype f32|f16]
- *         [--mode zero-shot|cross-lingual|instruct] [--instruct "…"] [--seed N] [--tokens N] [--size tiny|full]
+ *         [--mode zero-shot|cross-lingual|instruct] [--instruct "…"] [--seed N] [--speed X] [--tokens N] [--size tiny|full]
  *
  * Without --model it runs the built-in synthetic model (real architecture, seeded random weights — the audio is
  * noise, and the output says so), so that a fresh machine can run the whole pipeline. The WAV is written to a
@@ -55,6 +55,8 @@ const HELP = `usage: cosyvoice-webgpu synth --text "…" --out out.wav [options]
   --dtype f32|f16|q8  weight storage (default f32); f16: WebGPU only; q8: the CPU fallback only (int8 with a
                       scale per 32 values for the LLM and the DiT: a quarter of the memory, LLM decode ~2× faster)
   --kv-dtype f32|f16  LLM KV cache element type (default f32; f16 halves its memory and attention reads)
+  --speed X           speech rate (default 1): the mel of each segment is resampled to int(T / X) frames before
+                      the vocoder, as upstream's speed argument; offline only (not with --stream)
   --seed N            sampling seed (default 0)
   --tokens N          generate exactly N speech tokens (benchmarks)
   --tuning <file>     kernel choices measured on this adapter by \`cosyvoice-webgpu tune\` (default: this
@@ -67,7 +69,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
     options: {
       text: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: 'tiny' },
       speaker: { type: 'string' }, mode: { type: 'string', default: 'zero-shot' }, instruct: { type: 'string' },
-      stream: { type: 'boolean', default: false }, 'final-chunk-mask': { type: 'boolean', default: false }, engine: { type: 'string', default: 'auto' }, threads: { type: 'string' }, 'flow-cache-mb': { type: 'string' }, dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' }, seed: { type: 'string', default: '0' },
+      stream: { type: 'boolean', default: false }, 'final-chunk-mask': { type: 'boolean', default: false }, engine: { type: 'string', default: 'auto' }, threads: { type: 'string' }, 'flow-cache-mb': { type: 'string' }, dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' }, seed: { type: 'string', default: '0' }, speed: { type: 'string', default: '1' },
       tokens: { type: 'string' }, tuning: { type: 'string' }, 'no-tuning': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
@@ -89,6 +91,9 @@ export async function synthCommand(argv: string[]): Promise<number> {
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new UsageError(`--threads ${v.threads}: a whole number ≥ 1`);
   const flowCacheMb = v['flow-cache-mb'] === undefined ? undefined : Number(v['flow-cache-mb']);
   if (flowCacheMb !== undefined && !(Number.isFinite(flowCacheMb) && flowCacheMb >= 0)) throw new UsageError(`--flow-cache-mb ${v['flow-cache-mb']}: a number ≥ 0`);
+  const speed = Number(v.speed);
+  if (!(Number.isFinite(speed) && speed > 0)) throw new UsageError(`--speed ${v.speed}: a number > 0`);
+  if (speed !== 1 && v.stream) throw new UsageError('--speed works offline only (upstream resamples a whole segment\'s mel): drop --stream');
 
   const t0 = performance.now();
   const progress = progressPrinter();
@@ -119,7 +124,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
     forceTokens = 50;
     console.log('NOTE: synthetic model: generating 50 speech tokens (2 s); set --tokens to change');
   }
-  const opts = { mode: v.mode as SynthesisMode, instruct: v.instruct, seed: Number(v.seed), forceTokens, finalChunkMask: v['final-chunk-mask'] };
+  const opts = { mode: v.mode as SynthesisMode, instruct: v.instruct, seed: Number(v.seed), forceTokens, finalChunkMask: v['final-chunk-mask'], speed };
   const tmp = `${v.out}.partial-${process.pid}`;
   try {
     let pcm: Float32Array;
