@@ -17,6 +17,7 @@ export { CpuKernels, CpuMemoryError, type CpuMatrix, type CpuWeightDtype } from 
 export { collectTunePoints, tunePoints, type TuneOptions, type TuneReport } from './tune/tuner.js';
 export { tuneLlm, tuneFlow, type LlmTuneOptions, type FlowTuneOptions } from './tune/models.js';
 export { CosyVoicePipeline, EmptyTextError, SpeakerMismatchError, type PipelineModels, type StreamOptions } from './pipeline/tts.js';
+export { BistreamError } from './sampling/bistream.js';
 export { syntheticModelFiles, modelFilesFrom, type ModelFiles } from './pipeline/model-files.js';
 export { SpeedError, resampleMel } from './pipeline/speed.js';
 export { syntheticSpeaker, speakerFromFile } from './pipeline/speaker.js';

@@ -4,11 +4,11 @@
  */
 import type { Engine } from '../ort/engine.js';
 import { flowInference, llmInput } from '../ort/pipeline.js';
-import { SpeechTokenDecoder } from '../sampling/index.js';
+import { BistreamError, bistreamTokens, sampleToken, SpeechTokenDecoder } from '../sampling/index.js';
 import { upstreamNoiseTable } from '../models/flow/schedule.js';
 import { HiftStream } from '../models/hift/stream.js';
 import { SineNoiseTable } from './noise.js';
-import { preparePromptAlone, type FlowCall, type FlowPort, type HiftPort, type LlmInput, type LlmPort, type LlmRunOptions } from './ports.js';
+import { preparePromptAlone, type FlowCall, type FlowPort, type HiftPort, type LlmBistreamInput, type LlmInput, type LlmPort, type LlmRunOptions } from './ports.js';
 
 export class EngineLlmPort implements LlmPort {
   constructor(private readonly e: Engine) {}
@@ -55,7 +55,34 @@ export class EngineLlmPort implements LlmPort {
       session.dispose();
     }
   }
+
+  async *bistream(input: LlmBistreamInput, opts: LlmRunOptions): AsyncGenerator<number, void> {
+    if (opts.forceTokens !== undefined) throw new BistreamError('forceTokens is not available with text-in streaming');
+    const c = this.e.config.llm;
+    const sampling = { speechTokenSize: c.speechTokenSize, ras: { topP: c.sampling.topP, topK: c.sampling.topK, winSize: c.sampling.winSize, tauR: c.sampling.tauR } };
+    const session = await this.e.llmSession();
+    try {
+      yield* bistreamTokens(
+        {
+          speechTokenSize: c.speechTokenSize,
+          textRows: (ids) => this.e.embedText([...ids]),
+          speechRows: (ids) => this.e.embedSpeech([...ids]),
+          feed: async (rows) => {
+            const T = rows.length / c.hidden;
+            const { logits } = await session.step(rows, T);
+            const last = logits.slice((T - 1) * c.headSize, T * c.headSize);
+            return async (history, ignoreEos) => sampleToken(last, history, { ...sampling, ignoreEos }, opts.sampler);
+          },
+        },
+        input,
+        { signal: opts.signal },
+      );
+    } finally {
+      session.dispose();
+    }
+  }
 }
+
 
 export class EngineFlowPort implements FlowPort {
   constructor(readonly e: Engine) {}

@@ -4,7 +4,7 @@
  * Mel layout everywhere in the pipeline: [80, T] row-major (bins × frames), as upstream's [1, 80, T].
  */
 import type { HiftStream } from '../models/hift/stream.js';
-import type { Sampler } from '../sampling/index.js';
+import type { BistreamInput, Sampler } from '../sampling/index.js';
 
 export interface LlmInput {
   /** Text ids of the LLM's text part: prompt text (or instruct text) ++ target text. */
@@ -22,6 +22,9 @@ export interface LlmRunOptions {
   signal?: AbortSignal;
 }
 
+/** Text-in streaming's inputs (src/sampling/bistream.ts): prompt text with <|endofprompt|>, prompt speech, the text's ids as they arrive. */
+export type LlmBistreamInput = BistreamInput;
+
 export interface LlmPort {
   /** Speech token vocabulary size S (stop ids are ≥ S). */
   readonly speechTokenSize: number;
@@ -29,6 +32,8 @@ export interface LlmPort {
   readonly textVocabSize: number;
   /** Prefill, then one decode step per yielded token; stop tokens are not yielded. */
   generate(input: LlmInput, opts: LlmRunOptions): AsyncGenerator<number, void>;
+  /** Upstream's inference_bistream: speech tokens while the text is still arriving (no forceTokens). */
+  bistream?(input: LlmBistreamInput, opts: LlmRunOptions): AsyncGenerator<number, void>;
 }
 
 export interface FlowCall {

@@ -7,7 +7,7 @@
  *   fixtures): UTF-8 bytes folded into the model's text vocabulary. It exercises the pipeline; it is not Qwen2's
  *   tokenisation and makes no claim to produce speech.
  */
-import { buildLlmTextInputs, normalizeAndSplit, TextInputError, type CosyVoiceTokenizer, type InferenceMode } from '../text/index.js';
+import { buildBistreamPrompt, buildLlmTextInputs, normalizeAndSplit, TextInputError, type CosyVoiceTokenizer, type InferenceMode } from '../text/index.js';
 import type { SynthesisMode } from './types.js';
 
 export interface SegmentRequest {
@@ -26,10 +26,22 @@ export interface SegmentInputs {
   promptSpeechTokens: Int32Array;
 }
 
+/** Text-in streaming's text side: the prompt part in the chosen mode, and how each arriving piece becomes ids. */
+export interface BistreamText {
+  promptTextIds: Int32Array;
+  endOfPromptId: number;
+  /** Given to the LLM only in zero-shot mode. */
+  promptSpeechTokens: Int32Array;
+  /** One arriving piece of text → ids, tokenized on its own and not normalized (upstream's generator path). */
+  encode(piece: string): number[];
+}
+
 export interface TextFrontend {
   /** Segments synthesised one after another (upstream split_paragraph); never empty for non-empty text. */
   split(text: string): string[];
   inputs(req: SegmentRequest): SegmentInputs;
+  /** Text-in streaming (CosyVoicePipeline.streamText). */
+  bistream(req: Omit<SegmentRequest, 'segment'>): BistreamText;
 }
 
 const MODE: Record<SynthesisMode, InferenceMode> = { 'zero-shot': 'zero_shot', 'cross-lingual': 'cross_lingual', instruct: 'instruct2' };
@@ -58,6 +70,22 @@ export class TokenizerFrontend implements TextFrontend {
       textIds: Int32Array.from([...r.promptTextIds, ...r.textIds]),
       targetTextTokens: r.targetTextTokens,
       promptSpeechTokens: Int32Array.from(r.llmPromptSpeechTokens),
+    };
+  }
+
+  bistream(req: Omit<SegmentRequest, 'segment'>): BistreamText {
+    const r = buildBistreamPrompt(this.tokenizer, {
+      mode: MODE[req.mode],
+      promptTranscript: req.promptText,
+      instructText: req.instruct,
+      promptSpeechTokens: req.promptSpeechTokens,
+      maxTextTokens: this.maxTextTokens,
+    });
+    return {
+      promptTextIds: Int32Array.from(r.promptTextIds),
+      endOfPromptId: this.tokenizer.endOfPromptId,
+      promptSpeechTokens: Int32Array.from(r.llmPromptSpeechTokens),
+      encode: (piece) => this.tokenizer.encode(piece),
     };
   }
 }
@@ -90,4 +118,20 @@ export class SyntheticTextFrontend implements TextFrontend {
       promptSpeechTokens: req.mode === 'zero-shot' ? req.promptSpeechTokens : new Int32Array(0),
     };
   }
+  /**
+   * The prompt part ends with a stand-in <|endofprompt|>, the last text id (the tiny fixtures' generator uses the
+   * same: endofprompt_stand_in_text_id); cross-lingual has no prompt part, as upstream.
+   */
+  bistream(req: Omit<SegmentRequest, 'segment'>): BistreamText {
+    if (req.mode === 'cross-lingual') throw new TextInputError('text-in streaming needs a prompt text: zero-shot or instruct');
+    const eop = this.textVocab - 1;
+    const prefix = this.encode(req.mode === 'zero-shot' ? (req.promptText ?? '') : (req.instruct ?? ''));
+    return {
+      promptTextIds: Int32Array.from([...prefix, eop]),
+      endOfPromptId: eop,
+      promptSpeechTokens: req.mode === 'zero-shot' ? req.promptSpeechTokens : new Int32Array(0),
+      encode: (piece) => this.encode(piece),
+    };
+  }
+
 }

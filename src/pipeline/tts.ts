@@ -9,7 +9,7 @@
  * with full attention, so the two give the same LENGTH (960 samples per token) but not the same values;
  * `synthesize(..., { stream: true })` returns exactly the concatenated stream.
  */
-import { StreamSchedule, TorchSampler, type Sampler } from '../sampling/index.js';
+import { BistreamError, StreamSchedule, TorchSampler, type Sampler } from '../sampling/index.js';
 import { TorchGenerator } from '../rng/index.js';
 import type { FlowPort, HiftPort, LlmPort } from './ports.js';
 import { SilenceFilter } from './silence-filter.js';
@@ -48,7 +48,8 @@ export interface StreamOptions extends SynthesisOptions {
   sampler?: Sampler;
 }
 
-type TokenSource = () => AsyncGenerator<number, void>;
+/** Speech tokens from somewhere other than the text LLM path (voice conversion, text-in streaming). */
+type TokenSource = (sampler: Sampler) => AsyncGenerator<number, void>;
 
 export class CosyVoicePipeline implements TextToSpeech {
   constructor(readonly models: PipelineModels) {}
@@ -110,6 +111,36 @@ export class CosyVoicePipeline implements TextToSpeech {
     const source: TokenSource = async function* () {
       yield* tokens;
     };
+    return yield* this.run('', speaker, opts, opts.streaming ?? true, source);
+  }
+
+  /**
+   * Text-in streaming (upstream's inference_bistream, tts_text a generator; spec §3.7): speech while the text is
+   * still arriving, e.g. from a chat model. Each piece of `text` is tokenized on its own and not normalized or
+   * split, as upstream does; the LLM interleaves 5 text tokens with 15 speech tokens (src/sampling/bistream.ts).
+   * Modes zero-shot and instruct (upstream needs <|endofprompt|> in the prompt text); streaming chunks as `stream`
+   * (`streaming: false` renders offline once the text has ended). No forceTokens; no max length, as upstream.
+   */
+  async *streamText(
+    text: AsyncIterable<string> | Iterable<string>,
+    speaker: SpeakerPrompt,
+    opts: StreamOptions & { streaming?: boolean } = {},
+  ): AsyncGenerator<Float32Array, SynthesisStats> {
+    const llm = this.models.llm;
+    if (!llm.bistream) throw new BistreamError('this engine has no text-in streaming');
+    this.checkSpeaker(speaker);
+    const t = this.models.text.bistream({ mode: opts.mode ?? 'zero-shot', promptText: speaker.promptText, instruct: opts.instruct, promptSpeechTokens: speaker.promptTokens });
+    const V = llm.textVocabSize;
+    async function* ids(): AsyncGenerator<number, void> {
+      for await (const piece of text) {
+        for (const id of t.encode(piece)) {
+          if (id < 0 || id >= V) throw new SpeakerMismatchError(`text id ${id} is outside the model's text vocabulary [0, ${V}): tokenizer and model do not match`);
+          yield id;
+        }
+      }
+    }
+    const source: TokenSource = (sampler) =>
+      llm.bistream!({ promptText: t.promptTextIds, endOfPromptId: t.endOfPromptId, promptSpeech: t.promptSpeechTokens, text: ids() }, { sampler, signal: opts.signal, forceTokens: opts.forceTokens });
     return yield* this.run('', speaker, opts, opts.streaming ?? true, source);
   }
 
@@ -177,7 +208,7 @@ export class CosyVoicePipeline implements TextToSpeech {
       // as it is ready, so decoding overlaps rendering (on the GPU queue and on the CPU: F0 predictor, host
       // gathers). Token2Wav itself runs one chunk at a time, in order. llmMs is the wall time spent waiting for
       // tokens, which includes GPU time the LLM shared with rendering.
-      const it = (fixedTokens ? fixedTokens() : this.llmTokens(segment, speaker, opts, sampler))[Symbol.asyncIterator]();
+      const it = (fixedTokens ? fixedTokens(sampler) : this.llmTokens(segment, speaker, opts, sampler))[Symbol.asyncIterator]();
       const request = () => {
         const t = performance.now();
         return it.next().then((r) => ((stats.llmMs += performance.now() - t), r));

@@ -10,10 +10,10 @@ import { createHift, type HiftGenerator } from '../models/hift/forward.js';
 import { HiftStream } from '../models/hift/stream.js';
 import { loadHiftWeights } from '../models/hift/weights.js';
 import { CosyVoice3Lm } from '../models/llm/cosyvoice3-lm.js';
-import { argmaxSampler } from '../sampling/index.js';
+import { argmaxSampler, BistreamError, bistreamTokens, sampleTokenTopK } from '../sampling/index.js';
 import type { ModelFiles } from './model-files.js';
 import { SineNoiseTable } from './noise.js';
-import { DEFAULT_FLOW_CACHE_BYTES, preparePromptAlone, type FlowCall, type FlowPort, type HiftPort, type LlmInput, type LlmPort, type LlmRunOptions } from './ports.js';
+import { DEFAULT_FLOW_CACHE_BYTES, preparePromptAlone, type FlowCall, type FlowPort, type HiftPort, type LlmBistreamInput, type LlmInput, type LlmPort, type LlmRunOptions } from './ports.js';
 import { SyntheticTextFrontend, type TextFrontend } from './text-frontends.js';
 import { CosyVoicePipeline } from './tts.js';
 
@@ -69,6 +69,31 @@ class GpuLlmPort implements LlmPort {
     for await (const t of this.lm.generate(prompt, { sampler: opts.sampler })) {
       yield t;
       if (opts.signal?.aborted) return;
+    }
+  }
+
+  async *bistream(input: LlmBistreamInput, opts: LlmRunOptions): AsyncGenerator<number, void> {
+    if (opts.forceTokens !== undefined) throw new BistreamError('forceTokens is not available with text-in streaming');
+    const { lm } = this;
+    const rt = lm.rt, d = lm.cfg.hidden;
+    const sampling = { speechTokenSize: lm.cfg.speechTokenSize, ras: lm.cfg.ras };
+    const seq = rt.createSequence();
+    try {
+      yield* bistreamTokens(
+        {
+          speechTokenSize: lm.cfg.speechTokenSize,
+          textRows: async (ids) => lm.textRows(ids),
+          speechRows: async (ids) => lm.speechRows(ids),
+          feed: async (rows) => {
+            const cand = rows.length === d ? await rt.decode(seq, rows) : await rt.prefill(seq, rows);
+            return (history, ignoreEos) => sampleTokenTopK(cand, history, { ...sampling, ignoreEos }, opts.sampler, () => rt.readLogits());
+          },
+        },
+        input,
+        { signal: opts.signal },
+      );
+    } finally {
+      rt.free(seq);
     }
   }
 

@@ -67,28 +67,26 @@ export function checkTextLength(what: string, ids: ArrayLike<number>, limit: num
   if (limit !== undefined && ids.length > limit) throw new TextTooLongError(what, ids.length, limit);
 }
 
-export function buildLlmTextInputs(tok: CosyVoiceTokenizer, req: LlmTextRequest): LlmTextInputs {
+/** The mode's prompt text, the text as the LLM reads it, and the prompt speech it is given (spec §2.1). */
+function layout(req: Omit<LlmTextRequest, 'text'>, text: string): { promptText: string; text: string; speech: number[] } {
   const system = req.systemPrompt ?? DEFAULT_SYSTEM_PROMPT;
-  if (req.text.trim() === '') throw new TextInputError('text to synthesise is empty');
-  let promptText = '';
-  let text = req.text;
-  let speech: number[] = [];
   switch (req.mode) {
     case 'zero_shot':
       if (req.promptTranscript === undefined) throw new TextInputError('zero_shot needs the prompt transcript');
-      promptText = withSystem(req.promptTranscript, system);
-      speech = Array.from(req.promptSpeechTokens ?? []);
-      break;
+      return { promptText: withSystem(req.promptTranscript, system), text, speech: Array.from(req.promptSpeechTokens ?? []) };
     case 'cross_lingual':
-      text = withSystem(req.text, system);
-      break;
+      return { promptText: '', text: withSystem(text, system), speech: [] };
     case 'instruct2':
       if (!req.instructText) throw new TextInputError('instruct2 needs an instruction text');
-      promptText = req.instructText.includes(ENDOFPROMPT) ? req.instructText : `${req.instructText}${ENDOFPROMPT}`;
-      break;
+      return { promptText: req.instructText.includes(ENDOFPROMPT) ? req.instructText : `${req.instructText}${ENDOFPROMPT}`, text, speech: [] };
     default:
       throw new TextInputError(`unknown inference mode ${(req as { mode: string }).mode}`);
   }
+}
+
+export function buildLlmTextInputs(tok: CosyVoiceTokenizer, req: LlmTextRequest): LlmTextInputs {
+  if (req.text.trim() === '') throw new TextInputError('text to synthesise is empty');
+  const { promptText, text, speech } = layout(req, req.text);
   const promptTextIds = promptText ? tok.encode(promptText) : [];
   const textIds = tok.encode(text);
   if (![...promptTextIds, ...textIds].includes(tok.endOfPromptId)) {
@@ -96,4 +94,18 @@ export function buildLlmTextInputs(tok: CosyVoiceTokenizer, req: LlmTextRequest)
   }
   checkTextLength('prompt text + text', [...promptTextIds, ...textIds], req.maxTextTokens);
   return { promptTextIds, textIds, llmPromptSpeechTokens: speech, targetTextTokens: textIds.length };
+}
+
+/**
+ * The prompt part of text-in streaming (upstream inference_bistream, tts_text a generator): the prompt text ids of
+ * zero_shot or instruct2 as buildLlmTextInputs makes them. The text then arrives in pieces, each tokenized on its
+ * own and not normalized, as upstream's frontend does for a generator. cross_lingual is refused: its
+ * <|endofprompt|> is in the text, and upstream asserts it in the prompt text.
+ */
+export function buildBistreamPrompt(tok: CosyVoiceTokenizer, req: Omit<LlmTextRequest, 'text'>): { promptTextIds: number[]; llmPromptSpeechTokens: number[] } {
+  if (req.mode === 'cross_lingual') throw new TextInputError('text-in streaming needs <|endofprompt|> in the prompt text: zero_shot or instruct2 (cross_lingual puts it in the text)');
+  const { promptText, speech } = layout(req, '');
+  const promptTextIds = tok.encode(promptText);
+  checkTextLength('prompt text', promptTextIds, req.maxTextTokens);
+  return { promptTextIds, llmPromptSpeechTokens: speech };
 }

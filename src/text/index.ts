@@ -32,6 +32,7 @@ export {
   TextInputError,
   TextTooLongError,
   buildLlmTextInputs,
+  buildBistreamPrompt,
   checkTextLength,
 } from './frontend.js';
 export type { InferenceMode, LlmTextInputs, LlmTextRequest } from './frontend.js';

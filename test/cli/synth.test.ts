@@ -115,4 +115,23 @@ describe('cosyvoice-webgpu synth', () => {
     expect(gpu.out).toMatch(/NoAdapterError/);
     expect(existsSync(join(dir, 'gpu.wav'))).toBe(false);
   }, 120_000);
+
+  it('--text - reads standard input as it arrives (text-in streaming); random weights stop mid-stream as upstream raises', async () => {
+    // A process of its own, so that its standard input is the text. The synthetic model's random head gives a stop
+    // id other than eos after the text ends, where upstream raises: a typed error and no WAV (the trained model
+    // gives eos; test/llm/bistream.test.ts runs the whole path).
+    const out = join(dir, 'stdin.wav');
+    let r: { code: number; text: string };
+    try {
+      r = { code: 0, text: execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'synth', '--text', '-', '--out', out, '--engine', 'wasm'], { input: 'Hi there', encoding: 'utf8', stdio: 'pipe' }) };
+    } catch (e) {
+      const x = e as { status: number; stdout: string; stderr: string };
+      r = { code: x.status, text: `${x.stdout}${x.stderr}` };
+    }
+    expect(r.code).toBe(1);
+    expect(r.text).toMatch(/BistreamError: the LLM gave id \d+ \(≥ 100, not eos\) after the text ended/);
+    expect(existsSync(out)).toBe(false);
+    const bad = await run(['synth', '--text', '-', '--out', join(dir, 'stdin2.wav'), '--tokens', '5']);
+    expect(bad.err).toMatch(/--text - \(text-in streaming\) takes no --tokens or --speed/);
+  }, 120_000);
 });

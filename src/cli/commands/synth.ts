@@ -1,7 +1,7 @@
 /**
  * `cosyvoice-webgpu synth`: text → 24 kHz WAV on WebGPU, or on the CPU fallback (WebAssembly) without an adapter.
  *
- *   synth --text "…" --out out.wav [--model <dir>] [--speaker <file>] [--stream] [--engine auto|webgpu|wasm]
+ *   synth --text "…"|- --out out.wav [--model <dir>] [--speaker <file>] [--stream] [--engine auto|webgpu|wasm]
  *         [--dtype f32|f16|q8] [--kv-dtype f32|f16]
  *         [--mode zero-shot|cross-lingual|instruct] [--instruct "…"] [--seed N] [--speed X] [--tokens N] [--size tiny|full]
  *
@@ -43,6 +43,9 @@ const HELP = `usage: cosyvoice-webgpu synth --text "…" --out out.wav [options]
   --mode <m>          zero-shot (default) | cross-lingual | instruct
   --instruct "…"      instruction for --mode instruct
   --stream            stream chunks as upstream does (prints each chunk's arrival)
+  --text -            read the text from standard input as it arrives and speak it while it does (upstream's
+                      text-in streaming, inference_bistream: e.g. a chat model's output piped in); zero-shot or
+                      instruct; not with --tokens or --speed
   --final-chunk-mask  with --stream: the last chunk keeps the DiT's 50-frame chunk mask (as the official streaming
                       fixture recorded it) instead of upstream's full attention; on the CPU fallback its prefix
                       cache then serves that chunk too
@@ -94,6 +97,8 @@ export async function synthCommand(argv: string[]): Promise<number> {
   const speed = Number(v.speed);
   if (!(Number.isFinite(speed) && speed > 0)) throw new UsageError(`--speed ${v.speed}: a number > 0`);
   if (speed !== 1 && v.stream) throw new UsageError('--speed works offline only (upstream resamples a whole segment\'s mel): drop --stream');
+  const fromStdin = v.text === '-';
+  if (fromStdin && (v.tokens !== undefined || speed !== 1)) throw new UsageError('--text - (text-in streaming) takes no --tokens or --speed');
 
   const t0 = performance.now();
   const progress = progressPrinter();
@@ -119,7 +124,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
 
   let forceTokens = v.tokens ? Number(v.tokens) : undefined;
   if (forceTokens !== undefined && !(Number.isInteger(forceTokens) && forceTokens > 0)) throw new UsageError(`--tokens ${v.tokens}: a positive integer`);
-  if (files.synthetic && forceTokens === undefined) {
+  if (files.synthetic && forceTokens === undefined && !fromStdin) {
     // Random weights never predict EOS meaningfully: without a length they would run to max_len (20 × text).
     forceTokens = 50;
     console.log('NOTE: synthetic model: generating 50 speech tokens (2 s); set --tokens to change');
@@ -131,7 +136,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
     let stats: SynthesisStats;
     if (v.stream) {
       const parts: Float32Array[] = [];
-      const gen = tts.stream(v.text, speaker, opts);
+      const gen = fromStdin ? tts.streamText(stdinPieces(), speaker, opts) : tts.stream(v.text, speaker, opts);
       const tStart = performance.now();
       let r = await gen.next();
       for (; !r.done; r = await gen.next()) {
@@ -142,6 +147,8 @@ export async function synthCommand(argv: string[]): Promise<number> {
       pcm = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
       let at = 0;
       for (const p of parts) pcm.set(p, (at += p.length) - p.length);
+    } else if (fromStdin) {
+      ({ pcm, stats } = await concatStream(tts.streamText(stdinPieces(), speaker, { ...opts, streaming: false })));
     } else {
       ({ pcm, stats } = await tts.synthesize(v.text, speaker, opts));
     }
@@ -195,4 +202,24 @@ async function buildPipeline(
 function flowCacheLabel(mb: number | undefined): string {
   const v = mb ?? DEFAULT_FLOW_CACHE_BYTES / 2 ** 20;
   return v ? `${v} MiB` : 'off';
+}
+
+/** Standard input as UTF-8 text, piece by piece as it arrives (a character split across reads waits for the rest). */
+async function* stdinPieces(): AsyncGenerator<string, void> {
+  const decoder = new TextDecoder();
+  for await (const chunk of process.stdin) {
+    const piece = decoder.decode(chunk as Uint8Array, { stream: true });
+    if (piece) yield piece;
+  }
+  const rest = decoder.decode();
+  if (rest) yield rest;
+}
+
+async function concatStream(gen: AsyncGenerator<Float32Array, SynthesisStats>): Promise<{ pcm: Float32Array; stats: SynthesisStats }> {
+  const parts: Float32Array[] = [];
+  let r = await gen.next();
+  for (; !r.done; r = await gen.next()) parts.push(r.value);
+  const pcm = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (pcm.set(p, at), at + p.length), 0);
+  return { pcm, stats: r.value };
 }

@@ -94,6 +94,25 @@ export class CosyVoice3Lm {
     return out;
   }
 
+  /** Rows of embed_tokens [ids.length, d] (text-in streaming feeds them as the text arrives). */
+  textRows(ids: readonly number[]): Float32Array {
+    const d = this.cfg.hidden;
+    const out = new Float32Array(ids.length * d);
+    ids.forEach((id, i) => {
+      if (!Number.isInteger(id) || id < 0 || id >= this.cfg.textVocab) throw new LlmInputError(`text token id ${id} is outside [0, ${this.cfg.textVocab})`);
+      this.weights.textEmbedding.row(id, out.subarray(i * d, (i + 1) * d));
+    });
+    return out;
+  }
+
+  /** Rows of speech_embedding [ids.length, d]. */
+  speechRows(ids: readonly number[]): Float32Array {
+    const d = this.cfg.hidden;
+    const out = new Float32Array(ids.length * d);
+    ids.forEach((id, i) => out.set(this.speechRow(id), i * d));
+    return out;
+  }
+
   speechRow(token: number): Float32Array {
     const d = this.cfg.hidden;
     if (!Number.isInteger(token) || token < 0 || token >= this.cfg.speechVocab) {
