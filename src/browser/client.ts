@@ -166,15 +166,45 @@ export class CosyVoiceWorkerClient {
 
   /** Streams PCM chunks (mono float32 at loaded.sampleRate); the generator's return value is the statistics. */
   stream(text: string, speaker: SpeakerPrompt | null = null, opts: ClientStreamOptions = {}): StreamHandle {
-    const id = this.nextId++;
     const { signal, ...options } = opts;
+    const id = this.nextId++;
+    return this.open(id, { type: 'stream', id, text, speaker, options }, signal);
+  }
+
+  /**
+   * Text-in streaming (CosyVoicePipeline.streamText, upstream's inference_bistream): the text is an (async) iterable
+   * of pieces, e.g. a chat model's output, sent to the Worker as they come while speech streams back. With
+   * `offline`, the speech comes at the end of the text, in one chunk. A failing `text` cancels the stream and ends
+   * it with the failure.
+   */
+  streamText(text: AsyncIterable<string> | Iterable<string>, speaker: SpeakerPrompt | null = null, opts: ClientStreamOptions = {}): StreamHandle {
+    const { signal, ...options } = opts;
+    const id = this.nextId++;
+    const handle = this.open(id, { type: 'stream-text', id, speaker, options }, signal);
+    void (async () => {
+      try {
+        for await (const piece of text) {
+          if (!this.streams.has(id)) return; // ended or left
+          this.send({ type: 'text', id, piece: String(piece) });
+        }
+        if (this.streams.has(id)) this.send({ type: 'text-end', id });
+      } catch (e) {
+        if (!this.streams.has(id)) return;
+        this.cancel(id);
+        this.push(id, { kind: 'error', error: e instanceof Error ? e : new Error(String(e)) });
+      }
+    })();
+    return handle;
+  }
+
+  private open(id: number, msg: ToWorker, signal: AbortSignal | undefined): StreamHandle {
     let resolveDone!: (d: DoneInfo) => void;
     let rejectDone!: (e: Error) => void;
     const done = new Promise<DoneInfo>((res, rej) => ((resolveDone = res), (rejectDone = rej)));
     done.catch(() => undefined); // observed through the generator too
     const state: StreamState = { items: [], wake: null, resolveDone, rejectDone };
     this.streams.set(id, state);
-    this.send({ type: 'stream', id, text, speaker, options });
+    this.send(msg);
     const onAbort = (): void => this.cancel(id);
     signal?.addEventListener('abort', onAbort);
     if (signal?.aborted) onAbort();

@@ -83,6 +83,11 @@ export class CosyVoiceEngine implements Engine {
     return this.pipeline.stream(text, speaker, this.options(speaker, opts));
   }
 
+  /** Text-in streaming (CosyVoicePipeline.streamText): the text arrives in pieces while speech is streamed. */
+  streamText(text: AsyncIterable<string> | Iterable<string>, speaker: SpeakerPrompt, opts: SynthesisOptions & { streaming?: boolean } = {}): AsyncGenerator<Float32Array, SynthesisStats> {
+    return this.pipeline.streamText(text, speaker, { ...this.options(speaker, opts), streaming: opts.streaming });
+  }
+
   /** Offline, a chunk per text segment (CosyVoicePipeline.segments): full attention, and `speed` may be set. */
   segments(text: string, speaker: SpeakerPrompt, opts: SynthesisOptions = {}): AsyncGenerator<Float32Array, SynthesisStats> {
     return this.pipeline.segments(text, speaker, this.options(speaker, opts));

@@ -155,6 +155,10 @@ export type ToWorker =
   /** Unloads the engine (tuning builds its own models), tunes the folder's models, then answers `tuned`. */
   | { type: 'tune'; url: string; options: WorkerTuneOptions }
   | { type: 'stream'; id: number; text: string; speaker: SpeakerPrompt | null; options: WorkerStreamOptions }
+  /** Text-in streaming: a stream whose text then arrives as `text` messages, ended by `text-end`. */
+  | { type: 'stream-text'; id: number; speaker: SpeakerPrompt | null; options: WorkerStreamOptions }
+  | { type: 'text'; id: number; piece: string }
+  | { type: 'text-end'; id: number }
   | { type: 'ack'; id: number; n: number }
   | { type: 'cancel'; id: number }
   | { type: 'prepare'; id: number; speaker: SpeakerPrompt | null }

@@ -34,6 +34,19 @@ interface ActiveStream {
   abort: AbortController;
   credit: number;
   wake: (() => void) | null;
+  /** Text-in streaming: pieces received and not yet read, whether `text-end` came, who waits for more. */
+  text?: { pieces: string[]; ended: boolean; wake: (() => void) | null };
+}
+
+/** The pieces of a text-in stream as its `text` messages arrive; ends at `text-end` or a cancel. */
+async function* textPieces(st: ActiveStream): AsyncGenerator<string, void> {
+  const t = st.text!;
+  for (;;) {
+    while (!t.pieces.length && !t.ended && !st.abort.signal.aborted) await new Promise<void>((r) => (t.wake = r));
+    if (st.abort.signal.aborted) return;
+    if (t.pieces.length) yield t.pieces.shift()!;
+    else return;
+  }
 }
 
 let handle: GpuDeviceHandle | null = null;
@@ -151,9 +164,10 @@ async function tune(url: string, options: WorkerTuneOptions): Promise<void> {
   }
 }
 
-async function stream(id: number, text: string, speaker: SpeakerPrompt | null, options: WorkerStreamOptions): Promise<void> {
+async function stream(id: number, text: string | null, speaker: SpeakerPrompt | null, options: WorkerStreamOptions): Promise<void> {
   if (!engine) throw new WorkerProtocolError('stream before load: send {type: "load"} first');
   const st = streams.get(id)!;
+  if (text === null && !engine.streamText) throw new WorkerProtocolError(`stream-text: the ${engine.name} engine has no text-in streaming`);
   const t0 = now();
   let ttfa = 0;
   let chunks = 0;
@@ -161,8 +175,12 @@ async function stream(id: number, text: string, speaker: SpeakerPrompt | null, o
   let transferred = 0;
   let stats: SynthesisStats | undefined;
   if (options.offline && !engine.segments) throw new WorkerProtocolError('offline: this engine renders streaming chunks only');
-  const run = options.offline ? engine.segments! : engine.stream;
-  const gen = run.call(engine, text, speaker ?? engine.defaultSpeaker, { ...options, signal: st.abort.signal });
+  const opts = { ...options, signal: st.abort.signal };
+  const who = speaker ?? engine.defaultSpeaker;
+  const gen =
+    text === null
+      ? engine.streamText!(textPieces(st), who, { ...opts, streaming: !options.offline })
+      : (options.offline ? engine.segments! : engine.stream).call(engine, text, who, opts);
   try {
     for (;;) {
       while (st.credit <= 0 && !st.abort.signal.aborted) await new Promise<void>((r) => (st.wake = r));
@@ -214,12 +232,15 @@ scope.addEventListener('message', (ev) => {
     case 'tune':
       queue = queue.then(() => tune(msg.url, msg.options ?? {})).catch((e) => post(errorMessage(e)));
       break;
-    case 'stream': {
+    case 'stream':
+    case 'stream-text': {
       const st: ActiveStream = { abort: new AbortController(), credit: Math.max(1, msg.options?.window ?? DEFAULT_WINDOW), wake: null };
+      if (msg.type === 'stream-text') st.text = { pieces: [], ended: false, wake: null };
       streams.set(msg.id, st);
-      // Streams run in order after any pending load; a cancel before the start ends the stream at once.
+      // Streams run in order after any pending load; a cancel before the start ends the stream at once. A text-in
+      // stream's pieces wait in st.text until it runs.
       queue = queue
-        .then(() => stream(msg.id, msg.text, msg.speaker, msg.options ?? {}))
+        .then(() => stream(msg.id, msg.type === 'stream' ? msg.text : null, msg.speaker, msg.options ?? {}))
         .catch((e) => post(errorMessage(e, msg.id)))
         .finally(() => streams.delete(msg.id));
       break;
@@ -234,6 +255,16 @@ scope.addEventListener('message', (ev) => {
         })
         .catch((e) => post(errorMessage(e, msg.id)));
       break;
+    case 'text':
+    case 'text-end': {
+      const t = streams.get(msg.id)?.text;
+      if (t) {
+        if (msg.type === 'text') t.pieces.push(msg.piece);
+        else t.ended = true;
+        t.wake?.();
+      }
+      break;
+    }
     case 'ack': {
       const st = streams.get(msg.id);
       if (st) {
@@ -247,6 +278,7 @@ scope.addEventListener('message', (ev) => {
       if (st) {
         st.abort.abort();
         st.wake?.();
+        st.text?.wake?.();
       }
       break;
     }
@@ -255,6 +287,7 @@ scope.addEventListener('message', (ev) => {
       for (const s of streams.values()) {
         s.abort.abort();
         s.wake?.();
+        s.text?.wake?.();
       }
       queue = queue.then(dispose, dispose);
       break;

@@ -57,6 +57,8 @@ export interface TextToSpeech {
   readonly sampleRate: number;
   /** Streaming synthesis: yields PCM chunks as they are ready; returns the statistics. */
   stream(text: string, speaker: SpeakerPrompt, opts?: SynthesisOptions): AsyncGenerator<Float32Array, SynthesisStats>;
+  /** Text-in streaming: speech while the text is still arriving (CosyVoicePipeline.streamText). */
+  streamText?(text: AsyncIterable<string> | Iterable<string>, speaker: SpeakerPrompt, opts?: SynthesisOptions & { streaming?: boolean }): AsyncGenerator<Float32Array, SynthesisStats>;
   /** Offline synthesis, one chunk per text segment (CosyVoicePipeline.segments). */
   segments?(text: string, speaker: SpeakerPrompt, opts?: SynthesisOptions): AsyncGenerator<Float32Array, SynthesisStats>;
   /** Offline synthesis: the same samples as the concatenated stream. */

@@ -5,7 +5,8 @@
  * folder (same code, same V8 and WebAssembly SIMD arithmetic: bound 1e-6, rel-L2). With `cpudtype=q8` it must
  * equal the Node run with q8 weights, and differ from the f32 run by what quantisation changes. The Worker's
  * prepareSpeaker message reaches the engine's DiT prefix cache (it runs after the plays: the page has loaded).
- * Worker options offline + speed render each segment offline at another speech rate, as the Node engine does.
+ * Worker options offline + speed render each segment offline at another speech rate, as the Node engine does;
+ * client.streamText sends text pieces as they come (text-in streaming) and gets the Node engine's PCM.
  */
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -25,6 +26,7 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
   let nodePcm: Float32Array;
   let nodeQ8: Float32Array;
   let nodeFast: Float32Array;
+  let nodeText: Float32Array;
 
   /** The same engine in Node, on the same folder (offline: its segments path, at `speed`). */
   async function nodeRun(dtype: 'f32' | 'q8', offline?: { speed: number }): Promise<Float32Array> {
@@ -37,6 +39,26 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
     const pcm = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
     parts.reduce((o, p) => (pcm.set(p, o), o + p.length), 0);
     return pcm;
+  }
+
+  /** A 60-token prompt (the text-in test's speaker; built the same way in the page). */
+  const SPEAKER_TOKENS = 60;
+  function promptSpeaker(n: number) {
+    return {
+      promptTokens: Int32Array.from({ length: n }, (_, i) => (i * 37) % 100),
+      promptMel: Float32Array.from({ length: 2 * n * 80 }, (_, i) => -6 + (4 * ((i * 7919) % 1000)) / 1000),
+      embedding: Float32Array.from({ length: 192 }, (_, i) => Math.sin(i)),
+      promptText: 'a prompt',
+    };
+  }
+
+  /** Text-in streaming in Node (q8, seed 3: the tiny random LLM ends with eos there instead of a stop id upstream raises on). */
+  async function nodeTextRun(): Promise<Float32Array> {
+    const engine = await CosyVoiceEngine.loadWasm(new DirModelSource(TINY_DIR), 'q8');
+    const parts: Float32Array[] = [];
+    for await (const p of engine.streamText(['Hi', ' there'], promptSpeaker(SPEAKER_TOKENS), { seed: 3 })) parts.push(p);
+    engine.dispose();
+    return Float32Array.from(parts.flatMap((p) => [...p]));
   }
 
   /** Plays TEXT on the page; the demo's record of the run. */
@@ -56,6 +78,7 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
     nodePcm = await nodeRun('f32');
     nodeQ8 = await nodeRun('q8');
     nodeFast = await nodeRun('q8', { speed: 2 });
+    nodeText = await nodeTextRun();
     server = await startServer();
     browser = await launchChromium({ webgpu: false });
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
@@ -114,6 +137,30 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
     expect(pcm.length).toBe(480 * TOKENS);
     expect(nodeFast.length).toBe(480 * TOKENS);
     expect(relL2(pcm, nodeFast)).toBeLessThanOrEqual(1e-6);
+  }, 300_000);
+
+  it('client.streamText sends the text as it arrives; the Worker speaks it as the Node engine does', async () => {
+    const pcm = await page.evaluate(async ([n]) => {
+      const c = (globalThis as any).cosyvoiceDemo.client;
+      const speaker = {
+        promptTokens: Int32Array.from({ length: n }, (_, i) => (i * 37) % 100),
+        promptMel: Float32Array.from({ length: 2 * n * 80 }, (_, i) => -6 + (4 * ((i * 7919) % 1000)) / 1000),
+        embedding: Float32Array.from({ length: 192 }, (_, i) => Math.sin(i)),
+        promptText: 'a prompt',
+      };
+      async function* pieces() {
+        for (const p of ['Hi', ' there']) {
+          await new Promise((r) => setTimeout(r, 50));
+          yield p;
+        }
+      }
+      const parts: Float32Array[] = [];
+      for await (const p of c.streamText(pieces(), speaker, { seed: 3 })) parts.push(p);
+      return Float32Array.from(parts.flatMap((p) => [...p]));
+    }, [SPEAKER_TOKENS] as const);
+    expect(nodeText.length).toBe(30720);
+    expect(pcm.length).toBe(nodeText.length);
+    expect(relL2(pcm, nodeText)).toBeLessThanOrEqual(1e-6);
   }, 300_000);
 
   it('client.prepareSpeaker solves a prompt in the Worker where the CPU fallback keeps it; none without a prompt; a bad speaker is refused by name', async () => {
