@@ -57,15 +57,13 @@ export class TokenizerFrontend implements TextFrontend {
     return normalizeAndSplit(text, (s) => this.tokenizer.encode(s));
   }
 
+  /** The text layer's request for `req`'s mode and prompt (src/text/frontend.ts). */
+  private request(req: Omit<SegmentRequest, 'segment'>) {
+    return { mode: MODE[req.mode], promptTranscript: req.promptText, instructText: req.instruct, promptSpeechTokens: req.promptSpeechTokens, maxTextTokens: this.maxTextTokens };
+  }
+
   inputs(req: SegmentRequest): SegmentInputs {
-    const r = buildLlmTextInputs(this.tokenizer, {
-      mode: MODE[req.mode],
-      text: req.segment,
-      promptTranscript: req.promptText,
-      instructText: req.instruct,
-      promptSpeechTokens: req.promptSpeechTokens,
-      maxTextTokens: this.maxTextTokens,
-    });
+    const r = buildLlmTextInputs(this.tokenizer, { ...this.request(req), text: req.segment });
     return {
       textIds: Int32Array.from([...r.promptTextIds, ...r.textIds]),
       targetTextTokens: r.targetTextTokens,
@@ -74,13 +72,7 @@ export class TokenizerFrontend implements TextFrontend {
   }
 
   bistream(req: Omit<SegmentRequest, 'segment'>): BistreamText {
-    const r = buildBistreamPrompt(this.tokenizer, {
-      mode: MODE[req.mode],
-      promptTranscript: req.promptText,
-      instructText: req.instruct,
-      promptSpeechTokens: req.promptSpeechTokens,
-      maxTextTokens: this.maxTextTokens,
-    });
+    const r = buildBistreamPrompt(this.tokenizer, this.request(req));
     return {
       promptTextIds: Int32Array.from(r.promptTextIds),
       endOfPromptId: this.tokenizer.endOfPromptId,

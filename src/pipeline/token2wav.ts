@@ -50,23 +50,22 @@ export class Token2Wav {
     chunk: Pick<StreamChunk, 'tokenEnd' | 'tokenOffset' | 'finalize'>,
     streaming = !chunk.finalize,
   ): Promise<Float32Array> {
-    const t0 = performance.now();
-    const { mel, frames } = await this.flow.inference({
-      tokens: tokens.subarray(0, chunk.tokenEnd),
-      promptTokens: this.speaker.promptTokens,
-      promptMel: this.speaker.promptMel,
-      embedding: this.speaker.embedding,
-      streaming,
-      finalize: chunk.finalize,
-    });
+    const { mel, frames } = await this.flowMel(tokens.subarray(0, chunk.tokenEnd), streaming, chunk.finalize);
     const t1 = performance.now();
     const skip = chunk.tokenOffset * this.flow.tokenMelRatio;
     const keep = Math.max(0, frames - skip);
     const fresh = sliceFrames(mel, frames, skip, keep, this.flow.melBins);
     const pcm = this.stream ? await this.stream.push(fresh, keep, chunk.finalize) : await this.rerun(fresh, keep, chunk.finalize);
-    this.times.flowMs += t1 - t0;
     this.times.hiftMs += performance.now() - t1;
     return pcm;
+  }
+
+  /** The flow's mel of the generated part for these tokens (with the speaker's prompt), timed into times.flowMs. */
+  private async flowMel(tokens: Int32Array, streaming: boolean, finalize: boolean): Promise<{ mel: Float32Array; frames: number }> {
+    const t0 = performance.now();
+    const r = await this.flow.inference({ tokens, promptTokens: this.speaker.promptTokens, promptMel: this.speaker.promptMel, embedding: this.speaker.embedding, streaming, finalize });
+    this.times.flowMs += performance.now() - t0;
+    return r;
   }
 
   /** Upstream's way: HiFT on the whole mel so far, keeping the samples past those emitted. */
@@ -85,19 +84,10 @@ export class Token2Wav {
    */
   async offline(tokens: Int32Array, speed = 1): Promise<Float32Array> {
     if (speed === 1) return this.chunk(tokens, { tokenEnd: tokens.length, tokenOffset: 0, finalize: true }, false);
-    const t0 = performance.now();
-    const { mel, frames } = await this.flow.inference({
-      tokens,
-      promptTokens: this.speaker.promptTokens,
-      promptMel: this.speaker.promptMel,
-      embedding: this.speaker.embedding,
-      streaming: false,
-      finalize: true,
-    });
+    const { mel, frames } = await this.flowMel(tokens, false, true);
     const t1 = performance.now();
     const scaled = resampleMel(mel, this.flow.melBins, frames, speed);
     const pcm = await this.hift.inference(scaled.mel, scaled.frames, true);
-    this.times.flowMs += t1 - t0;
     this.times.hiftMs += performance.now() - t1;
     this.emitted = pcm.length;
     return pcm;
