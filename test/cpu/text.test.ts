@@ -18,6 +18,7 @@ import {
   TextInputError,
   TextTooLongError,
   TokenizerFileError,
+  buildBistreamPrompt,
   buildLlmTextInputs,
   byteLevelSources,
   isOnlyPunctuation,
@@ -150,6 +151,18 @@ describe('prompt layouts', () => {
     expect(() => buildLlmTextInputs(tok, { mode: 'instruct2', text: 'x' })).toThrow(TextInputError);
     expect(() => buildLlmTextInputs(tok, { mode: 'zero_shot', text: '  ', promptTranscript: 'a' })).toThrow(/empty/);
     expect(() => buildLlmTextInputs(tok, { mode: 'cross_lingual', text: 'Hello world Hello world', maxTextTokens: 8 })).toThrow(TextTooLongError);
+  });
+
+  it('text-in streaming: the same prompt part as a whole text in zero-shot and instruct2; cross-lingual refused', () => {
+    const zs = { mode: 'zero_shot', promptTranscript: 'world', promptSpeechTokens: [5, 6] } as const;
+    expect(buildBistreamPrompt(tok, zs)).toEqual({ promptTextIds: buildLlmTextInputs(tok, { ...zs, text: 'Hello' }).promptTextIds, llmPromptSpeechTokens: [5, 6] });
+    const ins = { mode: 'instruct2', instructText: 'Speak fast.', promptSpeechTokens: [5] } as const;
+    const b = buildBistreamPrompt(tok, ins);
+    expect(b.promptTextIds).toEqual(buildLlmTextInputs(tok, { ...ins, text: 'Hello' }).promptTextIds);
+    expect(b.promptTextIds.at(-1)).toBe(eop);
+    expect(b.llmPromptSpeechTokens).toEqual([]);
+    expect(() => buildBistreamPrompt(tok, { mode: 'cross_lingual' })).toThrow(/zero_shot or instruct2/);
+    expect(() => buildBistreamPrompt(tok, { ...zs, maxTextTokens: 3 })).toThrow(TextTooLongError);
   });
 });
 
