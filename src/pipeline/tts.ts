@@ -120,6 +120,9 @@ export class CosyVoicePipeline implements TextToSpeech {
    * split, as upstream does; the LLM interleaves 5 text tokens with 15 speech tokens (src/sampling/bistream.ts).
    * Modes zero-shot and instruct (upstream needs <|endofprompt|> in the prompt text); streaming chunks as `stream`
    * (`streaming: false` renders offline once the text has ended). No forceTokens; no max length, as upstream.
+   * The whole stream is one segment: one LLM context (the WebGPU LLM's maxContext, default 2048 rows: about four
+   * rows a text token) and one flow solve (maxFrames, default 1500 frames, 30 s of speech) bound it, with a typed
+   * error past them; raise them for longer texts, or start a new stream per paragraph.
    */
   async *streamText(
     text: AsyncIterable<string> | Iterable<string>,
