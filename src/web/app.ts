@@ -29,6 +29,7 @@ const ui = {
   text: el<HTMLTextAreaElement>('text'),
   tokens: el<HTMLInputElement>('tokens'),
   seed: el<HTMLInputElement>('seed'),
+  speed: el<HTMLInputElement>('speed'),
   load: el<HTMLButtonElement>('load'),
   play: el<HTMLButtonElement>('play'),
   cancel: el<HTMLButtonElement>('cancel'),
@@ -255,10 +256,13 @@ function backendParam(): 'auto' | 'webgpu' | 'wasm' | undefined {
   return b === 'auto' || b === 'webgpu' || b === 'wasm' ? b : undefined;
 }
 
-function streamOptions(): { seed?: number; forceTokens?: number } {
+/** The page's stream options; a speed other than 1 renders each text segment offline (upstream allows it only there). */
+function streamOptions(): { seed?: number; forceTokens?: number; speed?: number; offline?: boolean } {
   const num = (v: string): number | undefined => (v.trim() !== '' && Number.isInteger(Number(v)) ? Number(v) : undefined);
   const tokens = num(ui.tokens.value);
-  return { seed: num(ui.seed.value), forceTokens: tokens ? tokens : undefined };
+  const speed = Number(ui.speed.value);
+  const fast = Number.isFinite(speed) && speed > 0 && speed !== 1 ? { speed, offline: true } : {};
+  return { seed: num(ui.seed.value), forceTokens: tokens ? tokens : undefined, ...fast };
 }
 
 function cancel(): void {
@@ -294,6 +298,7 @@ if (params.has('model')) ui.model.value = params.get('model')!;
 if (params.has('text')) ui.text.value = params.get('text')!;
 if (params.has('tokens')) ui.tokens.value = params.get('tokens')!;
 if (params.has('seed')) ui.seed.value = params.get('seed')!;
+if (params.has('speed')) ui.speed.value = params.get('speed')!;
 ui.play.addEventListener('click', () => void play());
 ui.cancel.addEventListener('click', cancel);
 ui.load.addEventListener('click', () =>

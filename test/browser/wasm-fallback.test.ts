@@ -139,6 +139,15 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
     expect(relL2(pcm, nodeFast)).toBeLessThanOrEqual(1e-6);
   }, 300_000);
 
+  it('the page\'s speed field: ?speed=2 plays the offline speed-2 render (half the samples, the Node run\'s PCM)', async () => {
+    await page.goto(`${server.url}?model=./models/tiny/&text=${encodeURIComponent(TEXT)}&seed=${SEED}&tokens=${TOKENS}&cpudtype=q8&speed=2`);
+    await page.waitForFunction(() => document.body.dataset.state === 'idle');
+    const r = await play();
+    expect(r.chunks).toBe(1);
+    expect(r.pcm.length).toBe(480 * TOKENS);
+    expect(relL2(r.pcm, nodeFast)).toBeLessThanOrEqual(1e-6);
+  }, 300_000);
+
   it('client.streamText sends the text as it arrives; the Worker speaks it as the Node engine does', async () => {
     const pcm = await page.evaluate(async ([n]) => {
       const c = (globalThis as any).cosyvoiceDemo.client;
