@@ -12,7 +12,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HiftConfig } from '../../src/models/hift/config.js';
-import { HiftGenerator } from '../../src/models/hift/forward.js';
+import { HiftGenerator, HiftInputError } from '../../src/models/hift/forward.js';
 import { HiftStream, trunkReachFrames } from '../../src/models/hift/stream.js';
 import type { HiftWeights } from '../../src/models/hift/weights.js';
 import { SineNoiseTable } from '../../src/pipeline/noise.js';
@@ -93,6 +93,20 @@ describe('HiftStream', () => {
     } finally {
       await engine.dispose();
     }
+  });
+
+  it('bad input is a HiftInputError: a mel of the wrong size, a push after finalize, rows or frames the plan cannot take', { timeout: 300_000 }, async () => {
+    const ctx = await testContext();
+    const noise = new SineNoiseTable(cfg.harmonics).get(cfg.samplesPerFrame * 60);
+    const hift = new HiftGenerator(ctx, cfg, weights, { maxFrames: 60, noise });
+    const stream = new HiftStream(hift);
+    await expect(stream.push(new Float32Array(10), 5, false)).rejects.toThrow(/mel holds 10 values, \[80, 5\] expected/);
+    await stream.push(frames(mel, 0, 20), 20, true);
+    await expect(stream.push(frames(mel, 20, 21), 1, false)).rejects.toThrow(HiftInputError);
+    const m = frames(mel, 0, 20);
+    await expect(hift.synthesize(m, 20, true, { first: 0, rows: new Float32Array(19 * (cfg.harmonics + 1)) })).rejects.toThrow(/19 source rows for 20 f0 frames/);
+    await expect(hift.synthesize(m, 20, true, { first: 41, rows: new Float32Array(20 * (cfg.harmonics + 1)) })).rejects.toThrow(/exceed the noise table's 60/);
+    hift.dispose();
   });
 
   it('a reach of 27 frames changes the bits (28 is the least that keeps them)', { timeout: 300_000 }, async () => {
