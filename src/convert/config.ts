@@ -6,6 +6,7 @@
  * expressions such as `<chunk_size> * <token_mel_ratio>` are resolved without evaluating code.
  */
 import { parseHyperYaml } from '../../loader/hyperyaml.js';
+import { parseMixRatio } from '../sampling/bistream.js';
 import { ConvertError } from './errors.js';
 
 export interface LlmConfig {
@@ -14,6 +15,8 @@ export interface LlmConfig {
   speechTokenSize: number; headSize: number; sos: number; eos: number; taskId: number; fill: number;
   stopFrom: number; minLenRatio: number; maxLenRatio: number;
   sampling: { topP: number; topK: number; winSize: number; tauR: number };
+  /** llm.mix_ratio: text tokens, then speech tokens per group in text-in streaming (absent in older files: [5, 15]). */
+  mixRatio?: [number, number];
 }
 export interface FlowConfig {
   inputSize: number; outputSize: number; spkEmbedDim: number; vocabSize: number; tokenMelRatio: number;
@@ -55,6 +58,12 @@ function need<T>(o: Y | undefined, path: string, file = 'cosyvoice3.yaml'): T {
   return cur as T;
 }
 
+function mixRatio(v: unknown): [number, number] {
+  const r = parseMixRatio(v);
+  if (!r) throw new ConvertError(`llm.mix_ratio must be two positive integers, got ${JSON.stringify(v)}`);
+  return r;
+}
+
 /** Builds the config from the yaml and Qwen2 config.json (shape checks happen in the converters). */
 export function buildConfig(yamlText: string, qwen: Y, dtype: CosyVoiceConfig['dtype']): CosyVoiceConfig {
   const y = parseYamlConfig(yamlText);
@@ -70,6 +79,7 @@ export function buildConfig(yamlText: string, qwen: Y, dtype: CosyVoiceConfig['d
     speechTokenSize: S, headSize: S + 200, sos: S, eos: S + 1, taskId: S + 2, fill: S + 3, stopFrom: S,
     minLenRatio: 2, maxLenRatio: 20,
     sampling: { topP: need(samp, 'top_p'), topK: need(samp, 'top_k'), winSize: need(samp, 'win_size'), tauR: need(samp, 'tau_r') },
+    mixRatio: mixRatio(y.llm?.mix_ratio),
   };
   const f = need<Y>(y, 'flow');
   const est = need<Y>(f, 'decoder.estimator');

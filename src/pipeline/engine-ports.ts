@@ -74,7 +74,7 @@ export class EngineLlmPort implements LlmPort {
             return async (history, ignoreEos) => sampleToken(last, history, { ...sampling, ignoreEos }, opts.sampler);
           },
         },
-        input,
+        { mixRatio: c.mixRatio, ...input },
         { signal: opts.signal },
       );
     } finally {

@@ -89,7 +89,7 @@ class GpuLlmPort implements LlmPort {
             return (history, ignoreEos) => sampleTokenTopK(cand, history, { ...sampling, ignoreEos }, opts.sampler, () => rt.readLogits());
           },
         },
-        input,
+        { mixRatio: lm.cfg.mixRatio, ...input },
         { signal: opts.signal },
       );
     } finally {

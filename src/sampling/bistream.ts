@@ -20,8 +20,14 @@
  * were fed to produce it, and the end of text feeds them a second time; prompt speech left when the text ends is
  * never fed; in the text phase ignore_eos masks only index S (sos), so a sampled eos is an error.
  */
-/** Upstream's mix_ratio (Qwen2LM's default; CosyVoice3's yaml keeps it): 5 text tokens, then 15 speech tokens. */
+/** Upstream's mix_ratio (Qwen2LM's default, and cosyvoice3.yaml's llm.mix_ratio): 5 text tokens, then 15 speech. */
 export const MIX_RATIO = [5, 15] as const;
+
+/** A yaml's llm.mix_ratio as [text, speech]: MIX_RATIO when absent, null when not two positive integers. */
+export function parseMixRatio(v: unknown): [number, number] | null {
+  if (v === undefined) return [...MIX_RATIO];
+  return Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x) && x > 0) ? [v[0], v[1]] : null;
+}
 
 export class BistreamError extends Error {
   override name = 'BistreamError';
@@ -49,6 +55,8 @@ export interface BistreamInput {
   promptSpeech: ArrayLike<number>;
   /** The target text, as ids in arrival order. */
   text: AsyncIterable<number> | Iterable<number>;
+  /** [text, speech] tokens per group: the yaml's llm.mix_ratio (default MIX_RATIO). */
+  mixRatio?: readonly [number, number];
 }
 
 function concatRows(parts: Float32Array[]): Float32Array {
@@ -62,7 +70,7 @@ function concatRows(parts: Float32Array[]): Float32Array {
 export async function* bistreamTokens(lm: BistreamLm, input: BistreamInput, opts: { signal?: AbortSignal } = {}): AsyncGenerator<number, void> {
   const S = lm.speechTokenSize;
   const eos = S + 1, taskId = S + 2, fill = S + 3;
-  const [nText, nSpeech] = MIX_RATIO;
+  const [nText, nSpeech] = input.mixRatio ?? MIX_RATIO;
   const promptText = Array.from(input.promptText);
   const eop = promptText.indexOf(input.endOfPromptId);
   if (eop < 0) throw new BistreamError(`text-in streaming needs <|endofprompt|> (id ${input.endOfPromptId}) in the prompt text, as upstream asserts (cross-lingual mode has none)`);

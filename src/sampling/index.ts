@@ -19,5 +19,5 @@ export { SpeechTokenDecoder, llmLengthLimits } from './llm-decode.js';
 export type { DecodeStepResult, LengthLimits, SpeechTokenDecoderOptions, StopReason } from './llm-decode.js';
 export { StreamSchedule, StreamScheduleError, planStreamChunks } from './stream-schedule.js';
 export type { StreamChunk, StreamScheduleOptions } from './stream-schedule.js';
-export { BistreamError, MIX_RATIO, bistreamTokens } from './bistream.js';
+export { BistreamError, MIX_RATIO, bistreamTokens, parseMixRatio } from './bistream.js';
 export type { BistreamInput, BistreamLm, DrawToken } from './bistream.js';

@@ -20,7 +20,7 @@ import { createWasmPipeline } from '../../src/pipeline/wasm.js';
 import { WasmEngine } from '../../src/pipeline/wasm-engine.js';
 import { createWebGpuPipeline } from '../../src/pipeline/webgpu.js';
 import { TorchGenerator } from '../../src/rng/index.js';
-import { argmaxSampler, BistreamError, bistreamTokens, sampleToken, TorchSampler, type BistreamInput, type BistreamLm, type Sampler } from '../../src/sampling/index.js';
+import { argmaxSampler, BistreamError, bistreamTokens, parseMixRatio, sampleToken, TorchSampler, type BistreamInput, type BistreamLm, type Sampler } from '../../src/sampling/index.js';
 import { SilenceFilter } from '../../src/pipeline/silence-filter.js';
 import { TextInputError } from '../../src/text/index.js';
 import { expectSameBits } from '../helpers/compare.js';
@@ -85,6 +85,16 @@ describe('bistream: the algorithm', () => {
     expect(feeds[0]).toEqual(['s100', 't199']); // text token 1 is still in text_cache
     expect(feeds[3]).toEqual(['t1', 't2', 't3', 't4', 't5']); // after the fill, at the 5th token
     expect(feeds[19]).toEqual(['s74', 't6', `s${TASK}`]); // s74 fed again, text_cache [6], task_id
+  });
+
+  it('the yaml\'s mix_ratio sets the groups: [2, 3] with 4 prompt speech tokens forces the fill after 2 tokens', async () => {
+    const { lm, feeds } = scriptedLm([50, 51, EOS]);
+    const out = await collect(bistreamTokens(lm, { promptText: [199], endOfPromptId: 199, promptSpeech: [0, 1, 2, 3], text: [1, 2, 3, 4], mixRatio: [2, 3] }));
+    expect(out).toEqual([50, 51]);
+    expect(feeds).toEqual([['s100', 't199', 't1', 't2', 's0', 's1', 's2', 't3', 't4', 's3'], ['s50'], ['s51'], ['s51', `s${TASK}`]]);
+    expect(parseMixRatio(undefined)).toEqual([5, 15]);
+    expect(parseMixRatio([2, 3])).toEqual([2, 3]);
+    for (const bad of [[0, 3], [2], 'x', [1.5, 2]]) expect(parseMixRatio(bad)).toBeNull();
   });
 
   it('errors: no <|endofprompt|>; a stop id other than fill mid-text; other than eos at the end', async () => {

@@ -5,6 +5,7 @@
  */
 import { parseQwen2Config, type Qwen2Config } from '../../../loader/qwen2-config.js';
 import type { TensorStore } from '../../../loader/types.js';
+import { parseMixRatio } from '../../sampling/bistream.js';
 import { COSYVOICE3_RAS, type RasOptions } from '../../sampling/ras.js';
 
 export class LlmConfigError extends Error {
@@ -29,6 +30,8 @@ export interface LlmConfig {
   readonly taskId: number;
   readonly fill: number;
   readonly ras: Readonly<RasOptions>;
+  /** llm.mix_ratio: text tokens, then speech tokens per group in text-in streaming ([5, 15]). */
+  readonly mixRatio: readonly [number, number];
   /** min_len = int(|text| · minRatio), max_len = int(|text| · maxRatio) (llm.py inference defaults). */
   readonly minTokenTextRatio: number;
   readonly maxTokenTextRatio: number;
@@ -48,6 +51,12 @@ function num(o: unknown, key: string): number | undefined {
  *   `llm` when present, else derived from the `llm_decoder.weight` rows and upstream defaults
  * @param store the llm.pt state dict, for shape cross-checks
  */
+function mixRatio(v: unknown): [number, number] {
+  const r = parseMixRatio(v);
+  if (!r) throw new LlmConfigError(`llm.mix_ratio must be two positive integers, got ${JSON.stringify(v)}`);
+  return r;
+}
+
 export function llmConfig(qwen: Qwen2Config | string | Record<string, unknown>, yaml?: Record<string, unknown>, store?: TensorStore): LlmConfig {
   const q: Qwen2Config = typeof qwen === 'object' && 'hiddenSize' in qwen ? (qwen as Qwen2Config) : parseQwen2Config(qwen as string);
   if (q.useSlidingWindow) throw new LlmConfigError('config.json: use_sliding_window=true is not supported (CosyVoice3 has it off)');
@@ -88,6 +97,7 @@ export function llmConfig(qwen: Qwen2Config | string | Record<string, unknown>, 
     taskId: S + 2,
     fill: S + 3,
     ras: Object.freeze(ras),
+    mixRatio: mixRatio(llm?.mix_ratio),
     minTokenTextRatio: 2,
     maxTokenTextRatio: 20,
   });
