@@ -45,8 +45,9 @@ describe('WebGPU flow prefix cache: the same bits as solving every frame', () =>
     let cached: FlowModel;
     beforeAll(async () => {
       plain = await load(kernels, 0);
-      // 4 MiB: 3 chunks at the tiny size (24 KB a frame: 10 steps · 2 blocks · 2 items · 128 floats + 11 · 80).
-      cached = await load(kernels, 4 << 20);
+      // 5 MiB: 3 chunks at the tiny size (24 KB a frame: 10 steps · 2 blocks · 2 items · 128 floats + 11 · 80), after
+      // the new rows' qkv scratch (2 · 400 · 192 floats, 0.6 MB); 4 MiB would leave 2 chunks.
+      cached = await load(kernels, 5 << 20);
     });
 
     it(`streaming calls growing, changed, another speaker, a full-attention call between (${kernels} kernels)`, async () => {
@@ -75,6 +76,11 @@ describe('WebGPU flow prefix cache: the same bits as solving every frame', () =>
         expect(cached.prefixServed.cached, `${what}: frames served from the cache`).toBe(served);
       }
       expect(cached.prefixFrames.capacity).toBe(150);
+    });
+
+    it(`the budget pays for the qkv scratch first (${kernels} kernels)`, async () => {
+      expect((await load(kernels, 4 << 20)).prefixFrames.capacity).toBe(100);
+      expect((await load(kernels, 600_000)).prefixFrames.capacity).toBe(0); // below the 614,400-byte scratch
     });
   }
 });

@@ -334,12 +334,16 @@ export class FlowModel {
     return { state, dimsWindow: dW, dimsNew: dN, records, reach };
   }
 
-  /** Leading frames the prefix cache can hold within its budget: whole chunks, 0 where it is off. */
+  /**
+   * Leading frames the prefix cache can hold within its budget: whole chunks, 0 where it is off. The budget pays
+   * first for the scratch the cached solve allocates with it (qkvNew, one qkv-sized buffer: 37 MB at full size).
+   */
   get prefixCapacity(): number {
     const { cfg, s } = this;
     const chunk = cfg.staticChunk;
     const frameBytes = 4 * (cfg.nTimesteps * cfg.depth * s.batch * 2 * cfg.dim + (cfg.nTimesteps + 1) * cfg.melDim);
-    return chunk < 1 ? 0 : Math.min(Math.floor(this.prefixCacheBytes / frameBytes / chunk), Math.floor(s.maxFrames / chunk)) * chunk;
+    const budget = this.prefixCacheBytes - 4 * s.qkv.numel;
+    return chunk < 1 || budget <= 0 ? 0 : Math.min(Math.floor(budget / frameBytes / chunk), Math.floor(s.maxFrames / chunk)) * chunk;
   }
 
   /** Frames the prefix cache holds now, and can hold. */
