@@ -30,7 +30,7 @@ export class EngineLlmPort implements LlmPort {
         minTokenTextRatio: c.minLenRatio,
         // Forced lengths must not hit max_len first.
         maxTokenTextRatio: force ? Math.max(c.maxLenRatio, Math.ceil((force + 1) / Math.max(1, input.targetTextTokens))) : c.maxLenRatio,
-        ras: { topP: c.sampling.topP, topK: c.sampling.topK, winSize: c.sampling.winSize, tauR: c.sampling.tauR },
+        ras: c.sampling,
       },
       opts.sampler,
     );
@@ -59,7 +59,7 @@ export class EngineLlmPort implements LlmPort {
   async *bistream(input: LlmBistreamInput, opts: LlmRunOptions): AsyncGenerator<number, void> {
     if (opts.forceTokens !== undefined) throw new BistreamError('forceTokens is not available with text-in streaming');
     const c = this.e.config.llm;
-    const sampling = { speechTokenSize: c.speechTokenSize, ras: { topP: c.sampling.topP, topK: c.sampling.topK, winSize: c.sampling.winSize, tauR: c.sampling.tauR } };
+    const sampling = { speechTokenSize: c.speechTokenSize, ras: c.sampling };
     const session = await this.e.llmSession();
     try {
       yield* bistreamTokens(

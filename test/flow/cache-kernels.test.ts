@@ -45,8 +45,8 @@ describe('flow prefix cache kernels', () => {
         }
       }
     }
-    expectSameBits(new Float32Array(await ctx.readBytes(tQkv.buffer, 0, B * T * W * 4)), wantQkv, 'qkv');
-    expectSameBits(new Float32Array(await ctx.readBytes(tCache.buffer, 0, cache.length * 4)), wantCache, 'cache');
+    expectSameBits(await ctx.readF32(tQkv), wantQkv, 'qkv');
+    expectSameBits(await ctx.readF32(tCache), wantCache, 'cache');
   });
 
   it.each([
@@ -64,7 +64,7 @@ describe('flow prefix cache kernels', () => {
     const n = T - lead;
     const want = new Float32Array(B * T * W).fill(SENTINEL);
     for (let b = 0; b < B; b++) want.set(src.subarray((b * T + lead) * W, (b * T + T) * W), b * n * W);
-    expectSameBits(new Float32Array(await ctx.readBytes(tDst.buffer, 0, want.length * 4)), want, 'dst');
+    expectSameBits(await ctx.readF32(tDst), want, 'dst');
   });
 
   it.each([
@@ -89,8 +89,8 @@ describe('flow prefix cache kernels', () => {
         else if (j < keep) wantH[h] = x[c * full + j];
       }
     }
-    expectSameBits(new Float32Array(await ctx.readBytes(tx.buffer, 0, x.length * 4)), wantX, 'x');
-    expectSameBits(new Float32Array(await ctx.readBytes(th.buffer, 0, hist.length * 4)), wantH, 'hist');
+    expectSameBits(await ctx.readF32(tx), wantX, 'x');
+    expectSameBits(await ctx.readF32(th), wantH, 'hist');
   });
 
   it('refuses mismatched shapes by name', async () => {

@@ -133,8 +133,7 @@ function cacheFree(e: WasmEngine, sampler: Sampler): BistreamLm {
       const { logits } = await session.step(fed, T);
       session.dispose();
       const last = logits.slice((T - 1) * c.headSize, T * c.headSize);
-      const ras = { topP: c.sampling.topP, topK: c.sampling.topK, winSize: c.sampling.winSize, tauR: c.sampling.tauR };
-      return async (history, ignoreEos) => sampleToken(last, history, { speechTokenSize: S, ignoreEos, ras }, sampler);
+      return async (history, ignoreEos) => sampleToken(last, history, { speechTokenSize: S, ignoreEos, ras: c.sampling }, sampler);
     },
   };
 }

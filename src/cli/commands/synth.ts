@@ -135,18 +135,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
     let pcm: Float32Array;
     let stats: SynthesisStats;
     if (v.stream) {
-      const parts: Float32Array[] = [];
-      const gen = fromStdin ? tts.streamText(stdinPieces(), speaker, opts) : tts.stream(v.text, speaker, opts);
-      const tStart = performance.now();
-      let r = await gen.next();
-      for (; !r.done; r = await gen.next()) {
-        parts.push(r.value);
-        console.log(`chunk ${parts.length}: ${r.value.length} samples at ${(performance.now() - tStart).toFixed(0)} ms`);
-      }
-      stats = r.value;
-      pcm = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-      let at = 0;
-      for (const p of parts) pcm.set(p, (at += p.length) - p.length);
+      ({ pcm, stats } = await concatStream(fromStdin ? tts.streamText(stdinPieces(), speaker, opts) : tts.stream(v.text, speaker, opts), true));
     } else if (fromStdin) {
       ({ pcm, stats } = await concatStream(tts.streamText(stdinPieces(), speaker, { ...opts, streaming: false })));
     } else {
@@ -215,10 +204,15 @@ async function* stdinPieces(): AsyncGenerator<string, void> {
   if (rest) yield rest;
 }
 
-async function concatStream(gen: AsyncGenerator<Float32Array, SynthesisStats>): Promise<{ pcm: Float32Array; stats: SynthesisStats }> {
+/** Every chunk of a synthesis, joined, and its statistics; `log` prints each chunk's arrival. */
+async function concatStream(gen: AsyncGenerator<Float32Array, SynthesisStats>, log = false): Promise<{ pcm: Float32Array; stats: SynthesisStats }> {
   const parts: Float32Array[] = [];
+  const tStart = performance.now();
   let r = await gen.next();
-  for (; !r.done; r = await gen.next()) parts.push(r.value);
+  for (; !r.done; r = await gen.next()) {
+    parts.push(r.value);
+    if (log) console.log(`chunk ${parts.length}: ${r.value.length} samples at ${(performance.now() - tStart).toFixed(0)} ms`);
+  }
   const pcm = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((at, p) => (pcm.set(p, at), at + p.length), 0);
   return { pcm, stats: r.value };

@@ -83,6 +83,14 @@ export function f0Reach(w: Pick<HiftWeights, 'f0'>): { left: number; right: numb
   return { left: rest.reduce((a, l) => a + l.pad, 0), right: first.pad };
 }
 
+/** `a` if it holds `need` values, else a copy of its first `used` values in a buffer at least twice as long. */
+function grown(a: Float32Array, need: number, used: number): Float32Array {
+  if (need <= a.length) return a;
+  const next = new Float32Array(Math.max(need, 2 * a.length));
+  next.set(a.subarray(0, used));
+  return next;
+}
+
 /** One utterance's vocoder stream: push the new mel frames of each chunk, get the new samples. */
 export class HiftStream {
   private readonly bins: number;
@@ -91,10 +99,10 @@ export class HiftStream {
   private readonly reach: number;
   private readonly f0: { left: number; right: number };
   /** mel so far, time-major [cap, bins] */
-  private mel = new Float32Array(0);
+  private mel: Float32Array = new Float32Array(0);
   private frames = 0;
   /** source rows of the finished f0 frames, [cap, H+1] */
-  private rows = new Float32Array(0);
+  private rows: Float32Array = new Float32Array(0);
   private done = 0;
   private readonly cum: Float64Array;
   private emitted = 0;
@@ -146,12 +154,7 @@ export class HiftStream {
   }
 
   private append(mel: Float32Array, n: number): void {
-    const need = (this.frames + n) * this.bins;
-    if (need > this.mel.length) {
-      const next = new Float32Array(Math.max(need, 2 * this.mel.length));
-      next.set(this.mel.subarray(0, this.frames * this.bins));
-      this.mel = next;
-    }
+    this.mel = grown(this.mel, (this.frames + n) * this.bins, this.frames * this.bins);
     for (let t = 0; t < n; t++) for (let b = 0; b < this.bins; b++) this.mel[(this.frames + t) * this.bins + b] = mel[b * n + t];
     this.frames += n;
   }
@@ -169,11 +172,7 @@ export class HiftStream {
     const a = Math.max(0, this.done - this.f0.left);
     const f0 = await this.stages.predictF0(this.window(a, this.frames - a), this.frames - a, finalize);
     if (f0.length !== tf - a) throw new HiftInputError(`hift stream: the f0 predictor gave ${f0.length} frames, ${tf - a} expected`);
-    if (tf * this.H1 > this.rows.length) {
-      const next = new Float32Array(Math.max(tf * this.H1, 2 * this.rows.length));
-      next.set(this.rows.subarray(0, this.done * this.H1));
-      this.rows = next;
-    }
+    this.rows = grown(this.rows, tf * this.H1, this.done * this.H1);
     sourceFrameTable(this.stages.cfg, f0.subarray(this.done - a), this.rows.subarray(this.done * this.H1, tf * this.H1), this.cum);
     this.done = tf;
   }
