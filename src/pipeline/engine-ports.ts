@@ -67,11 +67,10 @@ export class EngineLlmPort implements LlmPort {
           speechTokenSize: c.speechTokenSize,
           textRows: (ids) => this.e.embedText([...ids]),
           speechRows: (ids) => this.e.embedSpeech([...ids]),
-          feed: async (rows) => {
+          feed: async (rows, draw) => {
             const T = rows.length / c.hidden;
             const { logits } = await session.step(rows, T);
-            const last = logits.slice((T - 1) * c.headSize, T * c.headSize);
-            return async (history, ignoreEos) => sampleToken(last, history, { ...sampling, ignoreEos }, opts.sampler);
+            return draw && sampleToken(logits.subarray((T - 1) * c.headSize, T * c.headSize), draw.history, { ...sampling, ignoreEos: draw.ignoreEos }, opts.sampler);
           },
         },
         { mixRatio: c.mixRatio, ...input },

@@ -10,6 +10,7 @@ import { createHift, type HiftGenerator } from '../models/hift/forward.js';
 import { HiftStream } from '../models/hift/stream.js';
 import { loadHiftWeights } from '../models/hift/weights.js';
 import { CosyVoice3Lm } from '../models/llm/cosyvoice3-lm.js';
+import type { StepResult } from '../models/qwen2/forward.js';
 import { argmaxSampler, BistreamError, bistreamTokens, sampleTokenTopK } from '../sampling/index.js';
 import type { ModelFiles } from './model-files.js';
 import { SineNoiseTable } from './noise.js';
@@ -75,46 +76,41 @@ class GpuLlmPort implements LlmPort {
   async *bistream(input: LlmBistreamInput, opts: LlmRunOptions): AsyncGenerator<number, void> {
     if (opts.forceTokens !== undefined) throw new BistreamError('forceTokens is not available with text-in streaming');
     const { lm } = this;
-    const rt = lm.rt, d = lm.cfg.hidden;
     const sampling = { speechTokenSize: lm.cfg.speechTokenSize, ras: lm.cfg.ras };
-    const seq = rt.createSequence();
+    const seq = lm.rt.createSequence();
     try {
       yield* bistreamTokens(
         {
           speechTokenSize: lm.cfg.speechTokenSize,
           textRows: async (ids) => lm.textRows(ids),
           speechRows: async (ids) => lm.speechRows(ids),
-          feed: async (rows) => {
-            const cand = rows.length === d ? await rt.decode(seq, rows) : await rt.prefill(seq, rows);
-            return (history, ignoreEos) => sampleTokenTopK(cand, history, { ...sampling, ignoreEos }, opts.sampler, () => rt.readLogits());
-          },
+          feed: (rows, draw) =>
+            lm.steps.feed(seq, rows, (cand, logits) => draw && sampleTokenTopK(cand, draw.history, { ...sampling, ignoreEos: draw.ignoreEos }, opts.sampler, logits)),
         },
         { mixRatio: lm.cfg.mixRatio, ...input },
         { signal: opts.signal },
       );
     } finally {
-      rt.free(seq);
+      lm.rt.free(seq);
     }
   }
 
   /** Benchmarks: exactly n tokens, the best non-stop candidate each step (stop ids never win). */
   private async *forced(prompt: Parameters<CosyVoice3Lm['embedPrompt']>[0], n: number, signal?: AbortSignal): AsyncGenerator<number, void> {
-    const rt = this.lm.rt;
+    const { lm } = this;
     const S = this.speechTokenSize;
-    const seq = rt.createSequence();
+    const best = async (cand: StepResult, logits: () => Promise<Float32Array>) =>
+      Array.from(cand.ids).find((id) => id < S) ?? argmaxSampler.multinomial((await logits()).subarray(0, S));
+    const seq = lm.rt.createSequence();
     try {
-      let cand = await rt.prefill(seq, this.lm.embedPrompt(prompt));
+      if (n < 1) return;
+      let tok = await lm.steps.prefill(seq, lm.embedPrompt(prompt), best);
       for (let i = 0; i < n && !signal?.aborted; i++) {
-        let tok = Array.from(cand.ids).find((id) => id < S);
-        if (tok === undefined) {
-          const logits = await rt.readLogits();
-          tok = argmaxSampler.multinomial(logits.subarray(0, S));
-        }
         yield tok;
-        if (i + 1 < n) cand = await rt.decode(seq, this.lm.speechRow(tok));
+        if (i + 1 < n) tok = await lm.steps.decode(seq, lm.speechRow(tok), best);
       }
     } finally {
-      rt.free(seq);
+      lm.rt.free(seq);
     }
   }
 }

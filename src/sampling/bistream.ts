@@ -33,8 +33,11 @@ export class BistreamError extends Error {
   override name = 'BistreamError';
 }
 
-/** Draws the next token over the last fed row: sampling_ids(logp, history, ignore_eos). */
-export type DrawToken = (history: readonly number[], ignoreEos: boolean) => Promise<number>;
+/** A draw over the last fed row: sampling_ids(logp, history, ignore_eos). */
+export interface Draw {
+  history: readonly number[];
+  ignoreEos: boolean;
+}
 
 /** What the algorithm needs of an LLM: embedding rows, and one forward over new rows appended to its sequence. */
 export interface BistreamLm {
@@ -44,8 +47,12 @@ export interface BistreamLm {
   textRows(ids: readonly number[]): Promise<Float32Array>;
   /** [n, d] rows of speech_embedding */
   speechRows(ids: readonly number[]): Promise<Float32Array>;
-  /** Feeds rows [n, d] after those already in the sequence (the KV cache) and returns the draw over the last row. */
-  feed(rows: Float32Array): Promise<DrawToken>;
+  /**
+   * Feeds rows [n, d] after those already in the sequence (the KV cache) and returns the token drawn over the last
+   * row, or undefined without `draw` (a forced fill: the forward runs, nothing is drawn). Feed and draw are one call
+   * so that an LLM shared by several streams can keep its logits until the draw (src/models/qwen2/steps.ts).
+   */
+  feed(rows: Float32Array, draw: Draw | undefined): Promise<number | undefined>;
 }
 
 export interface BistreamInput {
@@ -97,13 +104,14 @@ export async function* bistreamTokens(lm: BistreamLm, input: BistreamInput, opts
       lmInput = afterFill ? [rows] : [...lmInput, rows];
     }
     for (;;) {
-      const draw = await lm.feed(concatRows(lmInput));
+      const forced = nextFill !== -1 && out.length === nextFill;
+      const drawn = await lm.feed(concatRows(lmInput), forced ? undefined : { history: out, ignoreEos: true });
       let top: number;
-      if (nextFill !== -1 && out.length === nextFill) {
+      if (forced) {
         top = fill;
         nextFill += nSpeech + 1;
       } else {
-        top = await draw(out, true);
+        top = drawn!;
       }
       if (top === fill) nextFill = out.length + nSpeech + 1;
       out.push(top);
@@ -119,8 +127,7 @@ export async function* bistreamTokens(lm: BistreamLm, input: BistreamInput, opts
 
   lmInput = [...lmInput, ...(textCache.length ? [await lm.textRows(textCache)] : []), await lm.speechRows([taskId])];
   for (;;) {
-    const draw = await lm.feed(concatRows(lmInput));
-    const top = await draw(out, false);
+    const top = (await lm.feed(concatRows(lmInput), { history: out, ignoreEos: false }))!;
     out.push(top);
     if (top === eos) return;
     if (top >= S) throw new BistreamError(`the LLM gave id ${top} (≥ ${S}, not eos) after the text ended, where upstream raises`);

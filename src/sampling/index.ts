@@ -20,4 +20,4 @@ export type { DecodeStepResult, LengthLimits, SpeechTokenDecoderOptions, StopRea
 export { StreamSchedule, StreamScheduleError, planStreamChunks } from './stream-schedule.js';
 export type { StreamChunk, StreamScheduleOptions } from './stream-schedule.js';
 export { BistreamError, MIX_RATIO, bistreamTokens, parseMixRatio } from './bistream.js';
-export type { BistreamInput, BistreamLm, DrawToken } from './bistream.js';
+export type { BistreamInput, BistreamLm, Draw } from './bistream.js';

@@ -38,15 +38,14 @@ function scriptedLm(script: number[]) {
     speechTokenSize: S,
     textRows: async (ids) => Float32Array.from(ids.flatMap((id) => [0, id])),
     speechRows: async (ids) => Float32Array.from(ids.flatMap((id) => [1, id])),
-    feed: async (rows) => {
+    feed: async (rows, draw) => {
       const names: string[] = [];
       for (let i = 0; i < rows.length; i += 2) names.push(`${rows[i] ? 's' : 't'}${rows[i + 1]}`);
       feeds.push(names);
-      return async (_history, ignoreEos) => {
-        draws.push(ignoreEos);
-        if (!script.length) throw new Error('script exhausted');
-        return script.shift()!;
-      };
+      if (!draw) return undefined;
+      draws.push(draw.ignoreEos);
+      if (!script.length) throw new Error('script exhausted');
+      return script.shift()!;
     },
   };
   return { lm, feeds, draws };
@@ -123,7 +122,7 @@ function cacheFree(e: WasmEngine, sampler: Sampler): BistreamLm {
     speechTokenSize: c.speechTokenSize,
     textRows: (ids) => e.embedText([...ids]),
     speechRows: (ids) => e.embedSpeech([...ids]),
-    feed: async (rows) => {
+    feed: async (rows, draw) => {
       const all = new Float32Array(fed.length + rows.length);
       all.set(fed);
       all.set(rows, fed.length);
@@ -132,8 +131,7 @@ function cacheFree(e: WasmEngine, sampler: Sampler): BistreamLm {
       const session = await e.llmSession();
       const { logits } = await session.step(fed, T);
       session.dispose();
-      const last = logits.slice((T - 1) * c.headSize, T * c.headSize);
-      return async (history, ignoreEos) => sampleToken(last, history, { speechTokenSize: S, ignoreEos, ras: c.sampling }, sampler);
+      return draw && sampleToken(logits.subarray((T - 1) * c.headSize, T * c.headSize), draw.history, { speechTokenSize: S, ignoreEos: draw.ignoreEos, ras: c.sampling }, sampler);
     },
   };
 }

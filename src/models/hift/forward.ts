@@ -271,9 +271,12 @@ export class HiftGenerator implements HiftStages {
     if (mel.length !== cfg.inChannels * T) throw new HiftInputError(`hift: mel holds ${mel.length} values, [${cfg.inChannels}, ${T}] expected`);
     const sh = this.shape(T, finalize);
     const f0 = await this.predictF0(mel, T, finalize);
-    const speech = await this.synthesize(mel, T, finalize, { first: 0, rows: sourceFrameTable(cfg, f0) });
-    const out: HiftResult = { speech, f0 };
-    if (opts.source) out.source = new Float32Array(await this.ctx.readBytes(this.scratch.source.buffer, 0, cfg.samplesPerFrame * sh.tf * 4));
+    // synthesize submits its work and its readback before it first awaits; the source readback is queued right
+    // behind them, so another call on this generator cannot run in between and overwrite the source scratch.
+    const speech = this.synthesize(mel, T, finalize, { first: 0, rows: sourceFrameTable(cfg, f0) });
+    const source = opts.source ? this.ctx.readBytes(this.scratch.source.buffer, 0, cfg.samplesPerFrame * sh.tf * 4) : undefined;
+    const out: HiftResult = { speech: await speech, f0 };
+    if (source) out.source = new Float32Array(await source);
     return out;
   }
 

@@ -17,6 +17,7 @@ import { sampleTokenTopK } from '../../sampling/topk.js';
 import { llmConfig, type LlmConfig } from '../qwen2/config.js';
 import { Qwen2Runtime, type Qwen2RuntimeOptions, type StepResult } from '../qwen2/forward.js';
 import type { KvSequence } from '../qwen2/paged-kv.js';
+import { LlmSteps } from '../qwen2/steps.js';
 import { uploadLlmWeights, type LlmWeightDtype, type LlmWeights } from '../qwen2/weights.js';
 
 export class LlmInputError extends Error {
@@ -56,6 +57,8 @@ function greedyPick(c: StepResult, masked: number): number {
 
 export class CosyVoice3Lm {
   readonly rt: Qwen2Runtime;
+  /** Every step of `generate` (and of the pipeline's other LLM loops) goes through it: see steps.ts. */
+  readonly steps: LlmSteps;
 
   constructor(
     readonly ctx: GpuContext,
@@ -64,6 +67,7 @@ export class CosyVoice3Lm {
     opts: Qwen2RuntimeOptions = {},
   ) {
     this.rt = new Qwen2Runtime(ctx, cfg, weights, opts);
+    this.steps = new LlmSteps(this.rt);
   }
 
   static fromStore(ctx: GpuContext, store: TensorStore, qwenConfig: string | Record<string, unknown>, yaml: Record<string, unknown> | undefined, opts: CosyVoice3LmOptions = {}): CosyVoice3Lm {
@@ -121,27 +125,31 @@ export class CosyVoice3Lm {
     return this.weights.speechEmbedding.subarray(token * d, (token + 1) * d);
   }
 
-  /** Speech tokens of one utterance, as upstream yields them (stop token not included). */
+  /**
+   * Speech tokens of one utterance, as upstream yields them (stop token not included). Several may run at once on
+   * one model: their steps take turns (steps.ts).
+   */
   async *generate(p: LlmPrompt, opts: GenerateOptions): AsyncGenerator<number> {
     const S = this.cfg.speechTokenSize;
     const minLen = opts.minLen ?? Math.trunc(p.text.length * this.cfg.minTokenTextRatio);
     const maxLen = opts.maxLen ?? Math.trunc(p.text.length * this.cfg.maxTokenTextRatio);
+    const out: number[] = [];
+    const pick = (cand: StepResult, logits: () => Promise<Float32Array>) => {
+      const ignoreEos = out.length < minLen;
+      return opts.mode === 'greedy'
+        ? greedyPick(cand, ignoreEos ? S : -1)
+        : sampleTokenTopK(cand, out, { speechTokenSize: S, ignoreEos, ras: this.cfg.ras }, opts.sampler, logits);
+    };
     const seq = this.rt.createSequence();
     try {
-      const out: number[] = [];
-      let cand: StepResult = await this.rt.prefill(seq, this.embedPrompt(p));
-      for (let i = 0; i < maxLen; i++) {
-        const ignoreEos = i < minLen;
-        const token =
-          opts.mode === 'greedy'
-            ? greedyPick(cand, ignoreEos ? S : -1)
-            : await sampleTokenTopK(cand, out, { speechTokenSize: S, ignoreEos, ras: this.cfg.ras }, opts.sampler, () =>
-                this.rt.readLogits(),
-              );
+      if (maxLen < 1) return;
+      let token = await this.steps.prefill(seq, this.embedPrompt(p), pick);
+      for (;;) {
         if (token >= S) break;
         yield token;
         out.push(token);
-        if (i + 1 < maxLen) cand = await this.rt.decode(seq, this.speechRow(token));
+        if (out.length >= maxLen) break;
+        token = await this.steps.decode(seq, this.speechRow(token), pick);
       }
     } finally {
       this.rt.free(seq);
