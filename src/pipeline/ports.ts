@@ -4,6 +4,7 @@
  * Mel layout everywhere in the pipeline: [80, T] row-major (bins × frames), as upstream's [1, 80, T].
  */
 import type { HiftStream } from '../models/hift/stream.js';
+import type { LlmStepCounts } from '../models/qwen2/steps.js';
 import type { BistreamInput, Sampler } from '../sampling/index.js';
 
 export interface LlmInput {
@@ -34,6 +35,8 @@ export interface LlmPort {
   generate(input: LlmInput, opts: LlmRunOptions): AsyncGenerator<number, void>;
   /** Upstream's inference_bistream: speech tokens while the text is still arriving (no forceTokens). */
   bistream?(input: LlmBistreamInput, opts: LlmRunOptions): AsyncGenerator<number, void>;
+  /** Steps the LLM ran and the decode rows in them, where it batches concurrent sequences (src/models/qwen2/steps.ts). */
+  readonly stepCounts?: LlmStepCounts;
 }
 
 export interface FlowCall {

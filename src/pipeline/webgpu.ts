@@ -27,6 +27,12 @@ export interface WebGpuPipelineOptions {
   maxContext?: number;
   /** LLM KV cache element type (default f32; f16 halves the cache and the bytes attention reads per key). */
   kvDtype?: 'f32' | 'f16';
+  /**
+   * Concurrent syntheses on this pipeline share the LLM's decode steps: the steps of up to 4 sequences waiting
+   * together run as one (src/models/qwen2/steps.ts). Default true; false runs one sequence a step. At most 4
+   * sequences are live at once (the KV cache's slots): a fifth synthesis fails with a KvSequenceError.
+   */
+  batchDecode?: boolean;
   /** HiFT harmonic-noise table [rows, 9] (e.g. exported from upstream); default: seeded, see noise.ts. */
   sineNoise?: Float32Array;
   text?: TextFrontend;
@@ -62,6 +68,9 @@ class GpuLlmPort implements LlmPort {
   get textVocabSize() {
     return this.lm.cfg.textVocab;
   }
+  get stepCounts() {
+    return this.lm.steps.counts;
+  }
 
   async *generate(input: LlmInput, opts: LlmRunOptions): AsyncGenerator<number, void> {
     const split = input.textIds.length - input.targetTextTokens;
@@ -77,7 +86,7 @@ class GpuLlmPort implements LlmPort {
     if (opts.forceTokens !== undefined) throw new BistreamError('forceTokens is not available with text-in streaming');
     const { lm } = this;
     const sampling = { speechTokenSize: lm.cfg.speechTokenSize, ras: lm.cfg.ras };
-    const seq = lm.rt.createSequence();
+    const seq = await lm.steps.open();
     try {
       yield* bistreamTokens(
         {
@@ -91,7 +100,7 @@ class GpuLlmPort implements LlmPort {
         { signal: opts.signal },
       );
     } finally {
-      lm.rt.free(seq);
+      lm.steps.close(seq);
     }
   }
 
@@ -101,7 +110,7 @@ class GpuLlmPort implements LlmPort {
     const S = this.speechTokenSize;
     const best = async (cand: StepResult, logits: () => Promise<Float32Array>) =>
       Array.from(cand.ids).find((id) => id < S) ?? argmaxSampler.multinomial((await logits()).subarray(0, S));
-    const seq = lm.rt.createSequence();
+    const seq = await lm.steps.open();
     try {
       if (n < 1) return;
       let tok = await lm.steps.prefill(seq, lm.embedPrompt(prompt), best);
@@ -110,7 +119,7 @@ class GpuLlmPort implements LlmPort {
         if (i + 1 < n) tok = await lm.steps.decode(seq, lm.speechRow(tok), best);
       }
     } finally {
-      lm.rt.free(seq);
+      lm.steps.close(seq);
     }
   }
 }
@@ -159,7 +168,7 @@ export function pipelineModelBuilders(ctx: GpuContext, files: ModelFiles, opts: 
   const dtype = opts.dtype ?? 'f32';
   const maxFrames = opts.maxFrames ?? PIPELINE_DEFAULTS.maxFrames;
   return {
-    lm: () => CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype, maxContext: opts.maxContext ?? PIPELINE_DEFAULTS.maxContext, kv: { dtype: opts.kvDtype } }),
+    lm: () => CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype, maxContext: opts.maxContext ?? PIPELINE_DEFAULTS.maxContext, kv: { dtype: opts.kvDtype }, batchDecode: opts.batchDecode }),
     flow: () => FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype, maxFrames, prefixCacheBytes: opts.flowCacheBytes ?? DEFAULT_FLOW_CACHE_BYTES }),
     hift: () => {
       const hcfg = hiftConfigFromYaml(files.yaml);

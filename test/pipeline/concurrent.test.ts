@@ -1,6 +1,6 @@
 /**
  * Several syntheses at once on one pipeline (a server's requests): each gives the same PCM, bit for bit, as when it
- * runs alone, on WebGPU and on the CPU fallback. Before the LLM's steps went through one queue
+ * runs alone, on WebGPU (where the LLM batches their decode steps) and on the CPU fallback. Before the LLM's steps went through one queue
  * (src/models/qwen2/steps.ts), two streams on the WebGPU pipeline mapped the LLM's staging buffer twice and the
  * second stream died with Dawn's OperationError.
  */
@@ -86,9 +86,16 @@ describe('concurrent syntheses on one pipeline give the PCM each gives alone', (
   it('WebGPU: three requests and a prepareSpeaker at once', async () => {
     const pipe = await createWebGpuPipeline(new GpuContext((await testContext()).handle), files, { maxFrames: 400 });
     const seq = await alone(pipe);
+    const counts = pipe.models.llm.stepCounts!;
+    const c0 = { ...counts };
     const par = await together(pipe);
     check('webgpu', seq, par);
     expect(par.prepared).toBe(true);
+    // The LLM batched the requests' decode steps while their chunks rendered.
+    const decodeSteps = counts.steps - c0.steps - (counts.prefills - c0.prefills);
+    const meanBatch = (counts.decodeRows - c0.decodeRows) / decodeSteps;
+    console.log(`[concurrent] webgpu: ${decodeSteps} decode steps, mean batch ${meanBatch.toFixed(2)}`);
+    expect(meanBatch).toBeGreaterThan(1.3);
     pipe.dispose();
   });
 

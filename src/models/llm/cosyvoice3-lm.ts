@@ -47,6 +47,8 @@ export interface GenerateOptions {
 
 export interface CosyVoice3LmOptions extends Qwen2RuntimeOptions {
   dtype?: LlmWeightDtype;
+  /** Batch the decode steps of concurrent generations (steps.ts; default true). */
+  batchDecode?: boolean;
 }
 
 /** argmax over the candidates (already in value-desc, id-asc order), skipping the masked id. */
@@ -64,10 +66,10 @@ export class CosyVoice3Lm {
     readonly ctx: GpuContext,
     readonly cfg: LlmConfig,
     readonly weights: LlmWeights,
-    opts: Qwen2RuntimeOptions = {},
+    opts: Qwen2RuntimeOptions & { batchDecode?: boolean } = {},
   ) {
     this.rt = new Qwen2Runtime(ctx, cfg, weights, opts);
-    this.steps = new LlmSteps(this.rt);
+    this.steps = new LlmSteps(this.rt, { batch: opts.batchDecode });
   }
 
   static fromStore(ctx: GpuContext, store: TensorStore, qwenConfig: string | Record<string, unknown>, yaml: Record<string, unknown> | undefined, opts: CosyVoice3LmOptions = {}): CosyVoice3Lm {
@@ -140,7 +142,7 @@ export class CosyVoice3Lm {
         ? greedyPick(cand, ignoreEos ? S : -1)
         : sampleTokenTopK(cand, out, { speechTokenSize: S, ignoreEos, ras: this.cfg.ras }, opts.sampler, logits);
     };
-    const seq = this.rt.createSequence();
+    const seq = await this.steps.open();
     try {
       if (maxLen < 1) return;
       let token = await this.steps.prefill(seq, this.embedPrompt(p), pick);
@@ -152,7 +154,7 @@ export class CosyVoice3Lm {
         token = await this.steps.decode(seq, this.speechRow(token), pick);
       }
     } finally {
-      this.rt.free(seq);
+      this.steps.close(seq);
     }
   }
 

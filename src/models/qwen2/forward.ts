@@ -97,6 +97,11 @@ const MAP_READ_COPY_DST = 0x01 | 0x08;
  * 34.6 / 47.7 / 59.4 with 32 keys vs 41.1 / 43.5 / 47.6 / 56.6 with 64 (bench/sweep-attention.ts).
  */
 export const SPLIT_CHUNK = 32;
+/**
+ * Most sequences in one batched decode step: the rows stay on the projections' GEMV path (matmul.ts takes up to 4
+ * rows there), and the default KV cache holds 4 sequences.
+ */
+export const MAX_BATCH = 4;
 
 export class Qwen2Runtime {
   readonly kv: PagedKvCache;
@@ -109,6 +114,12 @@ export class Qwen2Runtime {
   readonly ownGemv: boolean;
   readonly fuseNorm: boolean;
   private readonly step: GPUBuffer;
+  /** Step uniforms of a batched decode's rows 1… (row 0 uses `step`). */
+  private readonly rowSteps: GPUBuffer[] = [];
+  /** Most sequences one decode step takes (decodeBatch): 1 where a row's scratch views would not be 256-aligned. */
+  readonly maxBatch: number;
+  /** [maxBatch, slot words] top-k records of a batched decode, one 256-byte-aligned slot a row. */
+  private readonly batchTopk: GpuTensor;
   private readonly rope: GpuTensor;
   private readonly staging: GPUBuffer;
   /** [1, Hq, splits, D + 2] decode attention partials. */
@@ -138,8 +149,14 @@ export class Qwen2Runtime {
     this.fuseNorm = (opts.fuseNorm ?? !ctx.isCpuAdapter) && cfg.hidden % 8 === 0;
     this.scratch = allocLlmScratch(ctx, cfg, opts.maxPrefill ?? 256, opts.topK ?? cfg.ras.topK + 1, true);
     this.step = ctx.createBuffer(16, UNIFORM, 'llm.step');
+    // A batched decode binds one row of qkv, q and attn per sequence: each row must start on a 256-byte boundary.
+    const aligned = [this.scratch.qkv, this.scratch.q, this.scratch.attn].every((t) => (t.byteLength / t.shape[0]) % 256 === 0);
+    this.maxBatch = aligned ? Math.min(MAX_BATCH, maxSeqs, this.scratch.maxRows) : 1;
+    for (let r = 1; r < this.maxBatch; r++) this.rowSteps.push(ctx.createBuffer(16, UNIFORM, `llm.step.${r}`));
+    const slotWords = Math.ceil(this.scratch.topk.byteLength / 256) * 64;
+    this.batchTopk = ctx.tensor('u32', [this.maxBatch, slotWords], 'topk.batch');
     this.rope = ctx.upload(ropeTable(cfg.ropeTheta, cfg.headDim, this.maxContext), 'f32', [this.maxContext, cfg.headDim], 'rope_table');
-    this.staging = ctx.createBuffer(this.scratch.topk.byteLength, MAP_READ_COPY_DST, 'llm.topk.staging');
+    this.staging = ctx.createBuffer(this.batchTopk.byteLength, MAP_READ_COPY_DST, 'llm.topk.staging');
     const splits = splitsFor(this.kv.maxPagesPerSeq * pageSize, SPLIT_CHUNK);
     this.partials = ctx.tensor('f32', [1, cfg.heads, splits, cfg.headDim + 2], 'attn.partials');
     // Key-split prefill scratch: allocated only if a tuner tries the split forms or a table chose one.
@@ -152,18 +169,24 @@ export class Qwen2Runtime {
     return linear(this.ctx, { x, w: w.w, scales: w.scales, y, ...extra, gemvRows: g?.rows, gemvLanes: g?.lanes }, tag);
   }
 
-  /** The dispatch list for M rows (cached per (M, allRows)). */
-  plan(M: number, allRows: boolean): DispatchRecord[] {
-    const key = `${M}:${allRows}`;
+  /**
+   * The dispatch list for M rows (cached per (M, allRows, batch)). `batch`: the rows are one decode step of M
+   * sequences (decodeBatch), row r at the position and block-table slot of its own step uniform; the projections
+   * and norms run over all M rows at once, the RoPE/KV append and the attention once a row, and every row gets its
+   * logits and top-k.
+   */
+  plan(M: number, allRows: boolean, batch = false): DispatchRecord[] {
+    const key = `${M}:${allRows}:${batch}`;
     const hit = this.plans.get(key);
     if (hit) return hit;
     if (M < 1 || M > this.scratch.maxRows) throw new KvSequenceError(`plan: ${M} rows outside [1, ${this.scratch.maxRows}] (maxPrefill)`);
+    if (batch && M > this.maxBatch) throw new KvSequenceError(`plan: a batched decode of ${M} sequences exceeds maxBatch ${this.maxBatch}`);
     const { ctx, cfg, weights: w, scratch: s, kv } = this;
     const x = s.x.rows(0, M), h = s.h.rows(0, M), xn = s.xn.rows(0, M), qkv = s.qkv.rows(0, M);
-    const q = s.q.rows(0, M), attn = s.attn.rows(0, M), act = s.act.rows(0, M);
+    const attn = s.attn.rows(0, M), act = s.act.rows(0, M);
     const eps = cfg.rmsEps;
     const recs: DispatchRecord[] = [];
-    if (this.ownGemv) return this.cache(key, this.ownPlan(M, allRows));
+    if (this.ownGemv) return this.cache(key, this.ownPlan(M, allRows, batch));
     // Decode rows go through the gemv entry, which takes the RMSNorms as a prologue (matmul.wgsl PRENORM) and the
     // SwiGLU as its gateUp epilogue: 7 dispatches per layer instead of 10 (on an H200 the step is dispatch-bound:
     // most kernels take 10–20 µs against a 7 µs empty dispatch). Prefill rows on GPUs take the norms into gemm_rt
@@ -181,8 +204,7 @@ export class Qwen2Runtime {
       const t = `layers.${l}`;
       const a = normed(x, L.inputNorm, `${t}.input_layernorm`);
       recs.push(this.lin(a.src, L.qkv, qkv, { bias: L.qkvBias, norm: a.norm, eps: a.eps }, `${t}.qkv_proj`));
-      recs.push(qkvAppend(ctx, { qkv, table: this.rope, blockTable: kv.blockTable, q, pool: kv.pools[l], step: this.step }, `${t}.rope_kv`));
-      recs.push(...this.attention(q, l, attn, `${t}.attn`));
+      recs.push(...this.appendAttend(l, M, batch, t));
       recs.push(this.lin(attn, L.o, h, { residual: x }, `${t}.o_proj`));
       const b = normed(h, L.postNorm, `${t}.post_attention_layernorm`);
       if (mlp === 'fused') {
@@ -194,19 +216,58 @@ export class Qwen2Runtime {
       }
       recs.push(this.lin(act, L.down, x, { residual: h }, `${t}.mlp.down_proj`));
     });
-    const R = allRows ? M : 1;
-    const hidden = s.hidden.rows(0, R), logits = s.logits.rows(0, R);
-    // The final norm stays its own dispatch: readHidden() reads its output.
-    recs.push(rmsNorm(ctx, { x, weight: w.norm, y: hidden, eps, rowOffset: M - R, rows: R }, 'norm'));
+    const { hidden, logits } = this.head(recs, M, allRows || batch);
     recs.push(this.lin(hidden, w.head, logits, {}, 'llm_decoder'));
-    recs.push(topK(ctx, { logits, row: R - 1, k: s.topkK, s: cfg.speechTokenSize, out: s.topk }, 'topk'));
+    recs.push(...this.topKs(logits, batch));
     return this.cache(key, recs);
   }
 
+  /**
+   * RoPE + KV append and attention of layer `l` over rows [0, M): one sequence at `step`, or (batch) each row on
+   * its own, at its own step uniform.
+   */
+  private appendAttend(l: number, M: number, batch: boolean, tag: string): DispatchRecord[] {
+    const { ctx, kv, scratch: s } = this;
+    const rows = (r0: number, n: number, step: GPUBuffer, t: string) => {
+      const q = s.q.rows(r0, n);
+      return [
+        qkvAppend(ctx, { qkv: s.qkv.rows(r0, n), table: this.rope, blockTable: kv.blockTable, q, pool: kv.pools[l], step }, `${t}.rope_kv`),
+        ...this.attention(q, l, s.attn.rows(r0, n), step, `${t}.attn`),
+      ];
+    };
+    if (!batch) return rows(0, M, this.step, tag);
+    return Array.from({ length: M }, (_, r) => rows(r, 1, this.stepOf(r), `${tag}[${r}]`)).flat();
+  }
+
+  private stepOf(row: number): GPUBuffer {
+    return row === 0 ? this.step : this.rowSteps[row - 1];
+  }
+
+  /** The final RMSNorm into `hidden`: of every row (allRows), else of the last. Its own dispatch: readHidden() reads it. */
+  private head(recs: DispatchRecord[], M: number, allRows: boolean): { hidden: GpuTensor; logits: GpuTensor } {
+    const s = this.scratch;
+    const R = allRows ? M : 1;
+    const hidden = s.hidden.rows(0, R), logits = s.logits.rows(0, R);
+    recs.push(rmsNorm(this.ctx, { x: s.x.rows(0, M), weight: this.weights.norm, y: hidden, eps: this.cfg.rmsEps, rowOffset: M - R, rows: R }, 'norm'));
+    return { hidden, logits };
+  }
+
+  /** Top-k of the last logits row, or (batch) of every row into its slot of batchTopk. */
+  private topKs(logits: GpuTensor, batch: boolean): DispatchRecord[] {
+    const { ctx, scratch: s } = this;
+    const one = (row: number, out: GpuTensor, tag: string) => topK(ctx, { logits, row, k: s.topkK, s: this.cfg.speechTokenSize, out }, tag);
+    if (!batch) return [one(logits.shape[0] - 1, s.topk, 'topk')];
+    return Array.from({ length: logits.shape[0] }, (_, r) => one(r, this.topkSlot(r), `topk[${r}]`));
+  }
+
+  private topkSlot(row: number): GpuTensor {
+    return this.batchTopk.rows(row, 1).reshape([this.batchTopk.shape[1]]).rows(0, this.scratch.topk.numel);
+  }
+
   /** Decode (one row): kernels/paged-attention.ts decodeAttention (split-K, or llvmpipe's heads_sg); prefill: pagedAttention. */
-  private attention(q: GpuTensor, layer: number, out: GpuTensor, tag: string): DispatchRecord[] {
+  private attention(q: GpuTensor, layer: number, out: GpuTensor, step: GPUBuffer, tag: string): DispatchRecord[] {
     const { ctx, kv } = this;
-    const a = { q, pool: kv.pools[layer], blockTable: kv.blockTable, out, step: this.step };
+    const a = { q, pool: kv.pools[layer], blockTable: kv.blockTable, out, step };
     if (q.shape[0] === 1) return decodeAttention(this.ctx, { ...a, partials: this.partials, chunk: SPLIT_CHUNK }, tag);
     return prefillAttention(ctx, a, this.prefillSplit, tag);
   }
@@ -220,9 +281,9 @@ export class Qwen2Runtime {
    * The plan through rmsnorm.wgsl `gemv` (CPU adapters): norms fused into the projections after them, the SwiGLU
    * into down_proj; register-blocked over rows for prefill.
    */
-  private ownPlan(M: number, allRows: boolean): DispatchRecord[] {
-    const { ctx, cfg, weights: w, scratch: s, kv } = this;
-    const x = s.x.rows(0, M), h = s.h.rows(0, M), qkv = s.qkv.rows(0, M), q = s.q.rows(0, M);
+  private ownPlan(M: number, allRows: boolean, batch: boolean): DispatchRecord[] {
+    const { ctx, cfg, weights: w, scratch: s } = this;
+    const x = s.x.rows(0, M), h = s.h.rows(0, M), qkv = s.qkv.rows(0, M);
     const attn = s.attn.rows(0, M), gu = s.gu!.rows(0, M);
     const eps = cfg.rmsEps;
     const recs: DispatchRecord[] = [];
@@ -237,17 +298,14 @@ export class Qwen2Runtime {
     w.layers.forEach((L, l) => {
       const t = `layers.${l}`;
       normThenProject(x, L.inputNorm, L.qkv.w, qkv, L.qkvBias, `${t}.input_layernorm`, `${t}.qkv_proj`);
-      recs.push(qkvAppend(ctx, { qkv, table: this.rope, blockTable: kv.blockTable, q, pool: kv.pools[l], step: this.step }, `${t}.rope_kv`));
-      recs.push(...this.attention(q, l, attn, `${t}.attn`));
+      recs.push(...this.appendAttend(l, M, batch, t));
       recs.push(normGemv(ctx, { x: attn, w: L.o.w, y: h, residual: x }, `${t}.o_proj`));
       normThenProject(h, L.postNorm, L.gateUp.w, gu, undefined, `${t}.post_attention_layernorm`, `${t}.gate_up`);
       recs.push(normGemv(ctx, { x: gu, w: L.down.w, y: x, swigluInput: true, residual: h }, `${t}.mlp.act+down_proj`));
     });
-    const R = allRows ? M : 1;
-    const hidden = s.hidden.rows(0, R), logits = s.logits.rows(0, R);
-    recs.push(rmsNorm(ctx, { x, weight: w.norm, y: hidden, eps, rowOffset: M - R, rows: R }, 'norm'));
+    const { hidden, logits } = this.head(recs, M, allRows || batch);
     recs.push(normGemv(ctx, { x: hidden, w: w.head.w, y: logits }, 'llm_decoder'));
-    recs.push(topK(ctx, { logits, row: R - 1, k: s.topkK, s: cfg.speechTokenSize, out: s.topk }, 'topk'));
+    recs.push(...this.topKs(logits, batch));
     return recs;
   }
 
@@ -297,6 +355,51 @@ export class Qwen2Runtime {
     return (await this.runRows(seq, embed, this.decodePlan, true))!;
   }
 
+  /**
+   * One decode step of several sequences at once, `rows` [B, d] (row b feeds seqs[b]), in one submit through the
+   * batched plan: the projections read each weight once for all B rows. Returns each sequence's top-k;
+   * readLogits() then gives [B, S + 200], row b for seqs[b]. Each row is the same step as decode(seqs[b], row b)
+   * (the projections' row blocking may round differently: test/llm/batch-decode.test.ts).
+   */
+  async decodeBatch(seqs: readonly KvSequence[], rows: Float32Array): Promise<StepResult[]> {
+    const B = seqs.length, d = this.cfg.hidden;
+    if (rows.length !== B * d) throw new KvSequenceError(`decodeBatch: ${rows.length} values for ${B} sequences of hidden ${d}`);
+    if (B === 1) return [await this.decode(seqs[0], rows)];
+    if (B < 1 || B > this.maxBatch) throw new KvSequenceError(`decodeBatch: ${B} sequences outside [1, ${this.maxBatch}] (maxBatch)`);
+    if (new Set(seqs).size !== B) throw new KvSequenceError('decodeBatch: a sequence appears twice in one step');
+    const full = seqs.find((q) => q.length + 1 > this.maxContext);
+    if (full) throw new KvSequenceError(`decode: sequence ${full.slot} is at maxContext ${this.maxContext}`);
+    for (const seq of seqs) this.kv.reserve(seq, seq.length + 1);
+    const { ctx } = this;
+    seqs.forEach((seq, r) => {
+      this.stepWords[0] = seq.length;
+      this.stepWords[1] = seq.slot;
+      ctx.write(this.stepOf(r), 0, this.stepWords);
+    });
+    ctx.write(this.scratch.x.buffer, 0, rows);
+    this.lastM = B;
+    this.lastRows = B;
+    const slot = this.batchTopk.byteLength / this.batchTopk.shape[0];
+    const words = await this.submitAndRead(this.plan(B, false, true), this.batchTopk.buffer, this.batchTopk.offset, B * slot, () => {
+      for (const seq of seqs) this.kv.advance(seq, seq.length + 1);
+    });
+    return seqs.map((_, r) => decodeTopK(words.slice(r * slot, (r + 1) * slot), this.scratch.topkK));
+  }
+
+  /** Runs `plan`, copying `bytes` of `src` into the staging buffer in the same submit, and returns them. */
+  private async submitAndRead(plan: DispatchRecord[], src: GPUBuffer, offset: number, bytes: number, submitted: () => void): Promise<ArrayBuffer> {
+    const { ctx } = this;
+    ctx.run(plan, (enc) => enc.copyBufferToBuffer(src, offset, this.staging, 0, bytes));
+    submitted();
+    ctx.counters.readbacks++;
+    ctx.counters.bytesRead += bytes;
+    await this.staging.mapAsync(1 /* GPUMapMode.READ */, 0, bytes);
+    const words = this.staging.getMappedRange(0, bytes).slice(0);
+    this.staging.unmap();
+    ctx.checkValidation();
+    return words;
+  }
+
   private async runRows(seq: KvSequence, rows: Float32Array, plan: DispatchRecord[], read: true): Promise<StepResult>;
   private async runRows(seq: KvSequence, rows: Float32Array, plan: DispatchRecord[], read: boolean): Promise<StepResult | undefined>;
   private async runRows(seq: KvSequence, rows: Float32Array, plan: DispatchRecord[], read: boolean): Promise<StepResult | undefined> {
@@ -313,15 +416,7 @@ export class Qwen2Runtime {
       return undefined;
     }
     const src = this.scratch.topk;
-    const n = src.byteLength;
-    ctx.run(plan, (enc) => enc.copyBufferToBuffer(src.buffer, src.offset, this.staging, 0, n));
-    this.kv.advance(seq, seq.length + M);
-    ctx.counters.readbacks++;
-    ctx.counters.bytesRead += n;
-    await this.staging.mapAsync(1 /* GPUMapMode.READ */, 0, n);
-    const words = this.staging.getMappedRange(0, n).slice(0);
-    this.staging.unmap();
-    ctx.checkValidation();
+    const words = await this.submitAndRead(plan, src.buffer, src.offset, src.byteLength, () => this.kv.advance(seq, seq.length + M));
     return decodeTopK(words, this.scratch.topkK);
   }
 

@@ -1,12 +1,19 @@
 /**
- * One LLM runtime shared by several sequences at once (concurrent syntheses on one pipeline).
+ * One LLM runtime shared by several sequences at once (concurrent syntheses on one pipeline), with their decode
+ * steps batched.
  *
  * A Qwen2Runtime step leaves its results in the runtime's scratch: the top-k candidates come back through one
  * staging buffer, and the full logits stay in `scratch.logits` until the next step, for the samplers that need them
- * (RAS falls back to them when the top k are not enough). Two sequences stepping the runtime independently would
+ * (RAS falls back to them when the top k are not enough). Two sequences stepping the runtime on their own would
  * map that staging buffer twice (Dawn rejects the second mapAsync with an OperationError) and read each other's
- * logits. So every step goes through this queue: it runs, and its caller's `then` reads its result, before the
- * next step is submitted. Steps run in the order they were asked for.
+ * logits. So every step goes through this queue: it runs, and each caller's `then` reads its result, before the
+ * next step is submitted.
+ *
+ * Decode steps of different sequences that wait together run as ONE step (Qwen2Runtime.decodeBatch, up to
+ * maxBatch rows): the projections read each weight once for all of them, which is most of a decode step's cost,
+ * and the step is one submit and one readback whoever asked. When more sequences are live than have asked, the
+ * queue first gives the others one turn of the event loop to ask (their consumers run between steps); a single
+ * stream never waits. A prefill runs alone.
  */
 import type { KvSequence } from './paged-kv.js';
 import type { Qwen2Runtime, StepResult } from './forward.js';
@@ -14,19 +21,76 @@ import type { Qwen2Runtime, StepResult } from './forward.js';
 /** What a step's caller does with the result while it is still in scratch: `logits()` reads its logits row. */
 export type StepThen<T> = (result: StepResult, logits: () => Promise<Float32Array>) => T | Promise<T>;
 
-export class LlmSteps {
-  private tail: Promise<unknown> = Promise.resolve();
+interface Job {
+  seq: KvSequence;
+  rows: Float32Array;
+  decode: boolean;
+  then: StepThen<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
 
-  constructor(private readonly rt: Qwen2Runtime) {}
+export interface LlmStepsOptions {
+  /** Batch waiting decode steps of different sequences (default true; false: one sequence a step). */
+  batch?: boolean;
+}
+
+/** Steps run and rows they decoded, since construction (benches and tests read them). */
+export interface LlmStepCounts {
+  steps: number;
+  prefills: number;
+  /** Decode rows over all steps: decodeRows / (steps − prefills) is the mean batch. */
+  decodeRows: number;
+}
+
+/** One turn of the event loop (not a microtask): setImmediate in Node, a MessageChannel hop in browsers. */
+function nextTurn(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((r) => setImmediate(r));
+  return new Promise((r) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => (ch.port1.close(), r());
+    ch.port2.postMessage(0);
+  });
+}
+
+export class LlmSteps {
+  private readonly queue: Job[] = [];
+  private pumping = false;
+  private readonly slotWaiters: ((seq: KvSequence) => void)[] = [];
+  readonly batch: boolean;
+  readonly counts: LlmStepCounts = { steps: 0, prefills: 0, decodeRows: 0 };
+
+  constructor(
+    private readonly rt: Qwen2Runtime,
+    opts: LlmStepsOptions = {},
+  ) {
+    this.batch = (opts.batch ?? true) && rt.maxBatch > 1;
+  }
+
+  /**
+   * A new sequence of the runtime's KV cache; when all its slots (kv.maxSeqs) are in use, waits for one that
+   * `close` frees, in order of asking.
+   */
+  async open(): Promise<KvSequence> {
+    const { kv } = this.rt;
+    if (kv.liveSequences < kv.opts.maxSeqs && !this.slotWaiters.length) return this.rt.createSequence();
+    return new Promise<KvSequence>((r) => this.slotWaiters.push(r));
+  }
+
+  /** Frees a sequence from `open`; the next waiting `open` gets a sequence in its slot. */
+  close(seq: KvSequence): void {
+    this.rt.free(seq);
+    this.slotWaiters.shift()?.(this.rt.createSequence());
+  }
 
   /** Feeds `rows` [M, d] after the sequence's cached positions (rt.prefill), then runs `then` on the last row. */
   prefill<T>(seq: KvSequence, rows: Float32Array, then: StepThen<T>): Promise<T> {
-    return this.exclusive(async () => then(await this.rt.prefill(seq, rows), () => this.rt.readLogits()));
+    return this.ask(seq, rows, false, then);
   }
 
-  /** One decode step of one row [d] (rt.decode), then `then` on its result. */
+  /** One decode step of one row [d] (rt.decode, or a row of rt.decodeBatch), then `then` on its result. */
   decode<T>(seq: KvSequence, row: Float32Array, then: StepThen<T>): Promise<T> {
-    return this.exclusive(async () => then(await this.rt.decode(seq, row), () => this.rt.readLogits()));
+    return this.ask(seq, row, true, then);
   }
 
   /** One row goes through decode, more through prefill. */
@@ -34,9 +98,78 @@ export class LlmSteps {
     return rows.length === this.rt.cfg.hidden ? this.decode(seq, rows, then) : this.prefill(seq, rows, then);
   }
 
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn);
-    this.tail = run.catch(() => undefined);
-    return run;
+  private ask<T>(seq: KvSequence, rows: Float32Array, decode: boolean, then: StepThen<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ seq, rows, decode, then, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.pumping) void this.pump();
+    });
   }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.queue.length) {
+        if (this.batch && this.queue[0].decode && this.waitingDecodes() < Math.min(this.rt.kv.liveSequences, this.rt.maxBatch)) await nextTurn();
+        await this.run(this.take());
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private waitingDecodes(): number {
+    return this.queue.filter((j) => j.decode).length;
+  }
+
+  /** The next step's jobs: the first prefill alone, or up to maxBatch decodes of distinct sequences. */
+  private take(): Job[] {
+    if (!this.queue[0].decode || !this.batch) return [this.queue.shift()!];
+    const jobs: Job[] = [];
+    for (let i = 0; i < this.queue.length && jobs.length < this.rt.maxBatch; ) {
+      const j = this.queue[i];
+      if (j.decode && !jobs.some((k) => k.seq === j.seq)) jobs.push(...this.queue.splice(i, 1));
+      else i++;
+    }
+    return jobs;
+  }
+
+  private async run(jobs: Job[]): Promise<void> {
+    const { rt } = this;
+    let results: StepResult[];
+    try {
+      if (!jobs[0].decode) results = [await rt.prefill(jobs[0].seq, jobs[0].rows)];
+      else if (jobs.length === 1) results = [await rt.decode(jobs[0].seq, jobs[0].rows)];
+      else results = await rt.decodeBatch(jobs.map((j) => j.seq), concat(jobs.map((j) => j.rows)));
+    } catch (e) {
+      // A batch fails as a whole (e.g. one sequence at maxContext): run each alone, so only the faulty one fails.
+      if (jobs.length > 1) {
+        for (const j of jobs) await this.run([j]);
+        return;
+      }
+      jobs[0].reject(e);
+      return;
+    }
+    this.counts.steps++;
+    if (jobs[0].decode) this.counts.decodeRows += jobs.length;
+    else this.counts.prefills++;
+    let logits: Promise<Float32Array> | undefined;
+    const V = rt.cfg.speechVocab;
+    for (const [i, j] of jobs.entries()) {
+      const row = async () => {
+        logits ??= rt.readLogits();
+        return (await logits).subarray(i * V, (i + 1) * V); // [rows of this step, V]
+      };
+      try {
+        j.resolve(await j.then(results[i], row));
+      } catch (e) {
+        j.reject(e);
+      }
+    }
+  }
+}
+
+function concat(rows: Float32Array[]): Float32Array {
+  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
+  rows.reduce((at, r) => (out.set(r, at), at + r.length), 0);
+  return out;
 }
