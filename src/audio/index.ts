@@ -11,7 +11,7 @@ export {
   reflectPad,
 } from './mel.js';
 export type { MelConfig, MelSpectrogram } from './mel.js';
-export { readWav, writeWav, WavFormatError } from './wav.js';
+export { pcm16, readWav, streamingWavHeader, writeWav, WavFormatError } from './wav.js';
 export type { DecodedWav, WavEncoding } from './wav.js';
 export { resample, sincResampleKernel } from './resample.js';
 export type { ResampleOptions } from './resample.js';

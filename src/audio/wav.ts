@@ -74,18 +74,38 @@ export function readWav(bytes: Uint8Array, label = 'WAV'): DecodedWav {
 
 export type WavEncoding = 'pcm16' | 'float32';
 
+/** Samples in [−1, 1] (clamped) as 16-bit PCM, as writeWav stores them; a non-finite sample is refused. */
+export function pcm16(samples: Float32Array | Float64Array): Int16Array {
+  const ints = new Int16Array(samples.length);
+  for (let i = 0; i < samples.length; i++) {
+    if (!Number.isFinite(samples[i])) throw new AudioInputError(`sample ${i} is not finite (${samples[i]}); refusing to write a WAV`);
+    ints[i] = Math.round(Math.max(-1, Math.min(1, samples[i])) * 32767);
+  }
+  return ints;
+}
+
+/**
+ * The 44-byte header of a mono 16-bit WAV whose length is not known yet (a stream): the RIFF and data sizes are
+ * 0xFFFFFFFF, which players read as "until the end of the stream".
+ */
+export function streamingWavHeader(sampleRate: number): Uint8Array {
+  const header = writeWav(new Float32Array(0), sampleRate).slice(0, 44);
+  const view = new DataView(header.buffer, header.byteOffset, 44);
+  view.setUint32(4, 0xffffffff, true);
+  view.setUint32(40, 0xffffffff, true);
+  return header;
+}
+
 /** Encodes mono samples as a WAV file. */
 export function writeWav(samples: Float32Array | Float64Array, sampleRate: number, encoding: WavEncoding = 'pcm16'): Uint8Array {
   if (!Number.isInteger(sampleRate) || sampleRate <= 0) throw new AudioInputError(`invalid sample rate ${sampleRate}`);
-  for (let i = 0; i < samples.length; i++) {
-    if (!Number.isFinite(samples[i])) throw new AudioInputError(`sample ${i} is not finite (${samples[i]}); refusing to write a WAV`);
-  }
   const wav = new WaveFile();
   if (encoding === 'pcm16') {
-    const ints = new Int16Array(samples.length);
-    for (let i = 0; i < samples.length; i++) ints[i] = Math.round(Math.max(-1, Math.min(1, samples[i])) * 32767);
-    wav.fromScratch(1, sampleRate, '16', ints);
+    wav.fromScratch(1, sampleRate, '16', pcm16(samples));
   } else {
+    for (let i = 0; i < samples.length; i++) {
+      if (!Number.isFinite(samples[i])) throw new AudioInputError(`sample ${i} is not finite (${samples[i]}); refusing to write a WAV`);
+    }
     wav.fromScratch(1, sampleRate, '32f', Float32Array.from(samples));
   }
   return wav.toBuffer();

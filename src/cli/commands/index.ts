@@ -13,6 +13,10 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
     summary: 'text → 24 kHz WAV (default: built-in synthetic model, not speech)',
     load: async () => (await import('./synth.js')).synthCommand,
   },
+  serve: {
+    summary: 'one loaded pipeline behind HTTP for concurrent clients: POST /tts {"text": "…"} → audio/wav',
+    load: async () => (await import('./serve.js')).serveCommand,
+  },
   tune: {
     summary: 'measure this adapter\'s fastest kernel tiles and forms for the models → a tuning table for synth --tuning',
     load: async () => (await import('./tune.js')).tuneCommand,

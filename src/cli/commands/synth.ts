@@ -22,7 +22,7 @@ import { syntheticModelFiles, type ModelFiles } from '../../pipeline/model-files
 import { loadModelFolder } from '../../pipeline/node-model-files.js';
 import { speakerFromFile, syntheticSpeaker } from '../../pipeline/speaker.js';
 import { SyntheticTextFrontend, TokenizerFrontend, type TextFrontend } from '../../pipeline/text-frontends.js';
-import type { SynthesisMode, SynthesisStats } from '../../pipeline/types.js';
+import type { SpeakerPrompt, SynthesisMode, SynthesisStats } from '../../pipeline/types.js';
 import type { CosyVoicePipeline } from '../../pipeline/tts.js';
 import { createWasmPipeline } from '../../pipeline/wasm.js';
 import { DEFAULT_FLOW_CACHE_BYTES } from '../../pipeline/ports.js';
@@ -70,10 +70,10 @@ export async function synthCommand(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
     args: argv,
     options: {
-      text: { type: 'string' }, out: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: 'tiny' },
-      speaker: { type: 'string' }, mode: { type: 'string', default: 'zero-shot' }, instruct: { type: 'string' },
-      stream: { type: 'boolean', default: false }, 'final-chunk-mask': { type: 'boolean', default: false }, engine: { type: 'string', default: 'auto' }, threads: { type: 'string' }, 'flow-cache-mb': { type: 'string' }, dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' }, seed: { type: 'string', default: '0' }, speed: { type: 'string', default: '1' },
-      tokens: { type: 'string' }, tuning: { type: 'string' }, 'no-tuning': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+      ...MODEL_ARGS,
+      text: { type: 'string' }, out: { type: 'string' }, mode: { type: 'string', default: 'zero-shot' }, instruct: { type: 'string' },
+      stream: { type: 'boolean', default: false }, 'final-chunk-mask': { type: 'boolean', default: false }, seed: { type: 'string', default: '0' }, speed: { type: 'string', default: '1' },
+      tokens: { type: 'string' }, help: { type: 'boolean', default: false },
     },
   });
   if (v.help) {
@@ -83,44 +83,14 @@ export async function synthCommand(argv: string[]): Promise<number> {
   if (!v.text) throw new UsageError(`--text is required\n${HELP}`);
   if (!v.out) throw new UsageError(`--out is required\n${HELP}`);
   if (!['zero-shot', 'cross-lingual', 'instruct'].includes(v.mode!)) throw new UsageError(`--mode ${v.mode}: use zero-shot, cross-lingual or instruct`);
-  if (v.dtype !== 'f32' && v.dtype !== 'f16' && v.dtype !== 'q8') throw new UsageError(`--dtype ${v.dtype}: use f32, f16 or q8`);
-  if (v.dtype === 'q8' && v.engine === 'webgpu') throw new UsageError('--dtype q8 is the CPU fallback\'s weight storage (--engine wasm); WebGPU stores f32 or f16');
-  const kvDtype = v['kv-dtype'];
-  if (kvDtype !== 'f32' && kvDtype !== 'f16') throw new UsageError(`--kv-dtype ${kvDtype}: use f32 or f16`);
-  if (v.size !== 'tiny' && v.size !== 'full') throw new UsageError(`--size ${v.size}: use tiny or full`);
-  if (v.tuning && v['no-tuning']) throw new UsageError('--tuning and --no-tuning exclude each other');
-  if (!['auto', 'webgpu', 'wasm'].includes(v.engine!)) throw new UsageError(`--engine ${v.engine}: use auto, webgpu or wasm`);
-  const threads = v.threads === undefined ? undefined : Number(v.threads);
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new UsageError(`--threads ${v.threads}: a whole number ≥ 1`);
-  const flowCacheMb = v['flow-cache-mb'] === undefined ? undefined : Number(v['flow-cache-mb']);
-  if (flowCacheMb !== undefined && !(Number.isFinite(flowCacheMb) && flowCacheMb >= 0)) throw new UsageError(`--flow-cache-mb ${v['flow-cache-mb']}: a number ≥ 0`);
+  const model = modelOptions(v);
   const speed = Number(v.speed);
   if (!(Number.isFinite(speed) && speed > 0)) throw new UsageError(`--speed ${v.speed}: a number > 0`);
   if (speed !== 1 && v.stream) throw new UsageError('--speed works offline only (upstream resamples a whole segment\'s mel): drop --stream');
   const fromStdin = v.text === '-';
   if (fromStdin && (v.tokens !== undefined || speed !== 1)) throw new UsageError('--text - (text-in streaming) takes no --tokens or --speed');
 
-  const t0 = performance.now();
-  const progress = progressPrinter();
-  let files: ModelFiles;
-  let text: TextFrontend | undefined;
-  if (v.model) {
-    files = await loadModelFolder(v.model, progress);
-    const tokDir = join(v.model, 'CosyVoice-BlankEN');
-    if (existsSync(join(tokDir, 'tokenizer.json')) || existsSync(join(tokDir, 'vocab.json'))) text = new TokenizerFrontend(loadTokenizerDir(tokDir));
-  } else {
-    files = syntheticModelFiles(v.size, 0);
-  }
-  text ??= new SyntheticTextFrontend(files.config.llm.textVocab);
-  if (files.synthetic || !(text instanceof TokenizerFrontend)) {
-    progress.log(`NOTE: ${files.synthetic ? files.source : 'no tokenizer files: byte-level stand-in tokenizer'} — the output is not speech`);
-  }
-  const speaker = v.speaker
-    ? speakerFromFile(loadSpeakerFile(v.speaker, { embeddingDim: files.config.flow.spkEmbedDim, speechTokenSize: files.config.llm.speechTokenSize, numMels: files.config.flow.outputSize, tokenMelRatio: files.config.tokenMelRatio }))
-    : syntheticSpeaker(files);
-  const tts = await buildPipeline(v.engine as 'auto' | 'webgpu' | 'wasm', files, text, { dtype: v.dtype, kvDtype, tuning: v.tuning, noTuning: v['no-tuning']!, threads, flowCacheMb }, progress.log);
-  progress.done(); // after the build: lazily loaded weights are read into place there
-  console.log(`model: ${files.source}; loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const { files, speaker, tts } = await loadForCli(model);
 
   let forceTokens = v.tokens ? Number(v.tokens) : undefined;
   if (forceTokens !== undefined && !(Number.isInteger(forceTokens) && forceTokens > 0)) throw new UsageError(`--tokens ${v.tokens}: a positive integer`);
@@ -152,9 +122,76 @@ export async function synthCommand(argv: string[]): Promise<number> {
   }
 }
 
+type Engine = 'auto' | 'webgpu' | 'wasm';
+
+/** The model options synth and serve share, checked. */
+export interface CliModelOptions {
+  model?: string;
+  size?: string;
+  speaker?: string;
+  engine: Engine;
+  dtype: 'f32' | 'f16' | 'q8';
+  kvDtype: 'f32' | 'f16';
+  tuning?: string;
+  'no-tuning'?: boolean;
+  threads?: number;
+  flowCacheMb?: number;
+}
+
+/** The parseArgs options of CliModelOptions (synth and serve take them alike). */
+export const MODEL_ARGS = {
+  model: { type: 'string' }, size: { type: 'string', default: 'tiny' }, speaker: { type: 'string' },
+  engine: { type: 'string', default: 'auto' }, threads: { type: 'string' }, 'flow-cache-mb': { type: 'string' },
+  dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' },
+  tuning: { type: 'string' }, 'no-tuning': { type: 'boolean', default: false },
+} as const;
+
+/** Checks the parsed MODEL_ARGS (UsageError naming the flag). */
+export function modelOptions(v: { [K in keyof typeof MODEL_ARGS]?: string | boolean }): CliModelOptions {
+  const str = (k: keyof typeof MODEL_ARGS) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const dtype = str('dtype') ?? 'f32', kvDtype = str('kv-dtype') ?? 'f32', size = str('size') ?? 'tiny', engine = str('engine') ?? 'auto';
+  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'q8') throw new UsageError(`--dtype ${dtype}: use f32, f16 or q8`);
+  if (dtype === 'q8' && engine === 'webgpu') throw new UsageError('--dtype q8 is the CPU fallback\'s weight storage (--engine wasm); WebGPU stores f32 or f16');
+  if (kvDtype !== 'f32' && kvDtype !== 'f16') throw new UsageError(`--kv-dtype ${kvDtype}: use f32 or f16`);
+  if (size !== 'tiny' && size !== 'full') throw new UsageError(`--size ${size}: use tiny or full`);
+  if (str('tuning') && v['no-tuning']) throw new UsageError('--tuning and --no-tuning exclude each other');
+  if (engine !== 'auto' && engine !== 'webgpu' && engine !== 'wasm') throw new UsageError(`--engine ${engine}: use auto, webgpu or wasm`);
+  const threads = str('threads') === undefined ? undefined : Number(str('threads'));
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new UsageError(`--threads ${str('threads')}: a whole number ≥ 1`);
+  const flowCacheMb = str('flow-cache-mb') === undefined ? undefined : Number(str('flow-cache-mb'));
+  if (flowCacheMb !== undefined && !(Number.isFinite(flowCacheMb) && flowCacheMb >= 0)) throw new UsageError(`--flow-cache-mb ${str('flow-cache-mb')}: a number ≥ 0`);
+  return { model: str('model'), size, speaker: str('speaker'), engine, dtype, kvDtype, tuning: str('tuning'), 'no-tuning': !!v['no-tuning'], threads, flowCacheMb };
+}
+
+/** The model folder (or the synthetic model), its text frontend, the speaker and the pipeline, with progress. */
+export async function loadForCli(v: CliModelOptions): Promise<{ files: ModelFiles; speaker: SpeakerPrompt; tts: CosyVoicePipeline }> {
+  const t0 = performance.now();
+  const progress = progressPrinter();
+  let files: ModelFiles;
+  let text: TextFrontend | undefined;
+  if (v.model) {
+    files = await loadModelFolder(v.model, progress);
+    const tokDir = join(v.model, 'CosyVoice-BlankEN');
+    if (existsSync(join(tokDir, 'tokenizer.json')) || existsSync(join(tokDir, 'vocab.json'))) text = new TokenizerFrontend(loadTokenizerDir(tokDir));
+  } else {
+    files = syntheticModelFiles(v.size === 'full' ? 'full' : 'tiny', 0);
+  }
+  text ??= new SyntheticTextFrontend(files.config.llm.textVocab);
+  if (files.synthetic || !(text instanceof TokenizerFrontend)) {
+    progress.log(`NOTE: ${files.synthetic ? files.source : 'no tokenizer files: byte-level stand-in tokenizer'} — the output is not speech`);
+  }
+  const speaker = v.speaker
+    ? speakerFromFile(loadSpeakerFile(v.speaker, { embeddingDim: files.config.flow.spkEmbedDim, speechTokenSize: files.config.llm.speechTokenSize, numMels: files.config.flow.outputSize, tokenMelRatio: files.config.tokenMelRatio }))
+    : syntheticSpeaker(files);
+  const tts = await buildPipeline(v.engine, files, text, { dtype: v.dtype, kvDtype: v.kvDtype, tuning: v.tuning, noTuning: !!v['no-tuning'], threads: v.threads, flowCacheMb: v.flowCacheMb }, progress.log);
+  progress.done(); // after the build: lazily loaded weights are read into place there
+  console.log(`model: ${files.source}; loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return { files, speaker, tts };
+}
+
 /** WebGPU on this machine's adapter, or the CPU fallback (asked for, or `auto` without an adapter). */
 async function buildPipeline(
-  engine: 'auto' | 'webgpu' | 'wasm',
+  engine: Engine,
   files: ModelFiles,
   text: TextFrontend,
   o: { dtype: 'f32' | 'f16' | 'q8'; kvDtype: 'f32' | 'f16'; tuning?: string; noTuning: boolean; threads?: number; flowCacheMb?: number },

@@ -21,6 +21,8 @@
  * Steady-state decode: the plan is built once at load; a step writes the input row, a 16-byte step uniform
  * {start, slot} and (only when a page is added) the sequence's block-table row, then one submit that also copies
  * the ~200-byte top-k record into a mapped staging buffer: 1 pass, 1 submit, 1 readback, no allocation.
+ * decodeBatch steps up to MAX_BATCH sequences in that one submit (concurrent syntheses, steps.ts): the projections
+ * over all rows, the RoPE/KV append, attention and top-k once a row, at the row's own step uniform.
  */
 import { linear } from '../../../kernels/matmul.js';
 import { qkvAppend } from '../../../kernels/kv-cache.js';
@@ -181,7 +183,7 @@ export class Qwen2Runtime {
     if (hit) return hit;
     if (M < 1 || M > this.scratch.maxRows) throw new KvSequenceError(`plan: ${M} rows outside [1, ${this.scratch.maxRows}] (maxPrefill)`);
     if (batch && M > this.maxBatch) throw new KvSequenceError(`plan: a batched decode of ${M} sequences exceeds maxBatch ${this.maxBatch}`);
-    const { ctx, cfg, weights: w, scratch: s, kv } = this;
+    const { ctx, cfg, weights: w, scratch: s } = this;
     const x = s.x.rows(0, M), h = s.h.rows(0, M), xn = s.xn.rows(0, M), qkv = s.qkv.rows(0, M);
     const attn = s.attn.rows(0, M), act = s.act.rows(0, M);
     const eps = cfg.rmsEps;
