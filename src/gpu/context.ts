@@ -237,6 +237,25 @@ export class GpuContext {
     this.counters.submits++;
   }
 
+  /**
+   * Maps the first `size` bytes of a MAP_READ buffer; rejects with DeviceLostError if the device goes away first
+   * (Dawn's own rejection of a lost device's mapAsync is an untyped AbortError).
+   */
+  async mapForRead(buffer: GPUBuffer, size: number): Promise<void> {
+    this.checkAlive();
+    let rejectLost!: (e: Error) => void;
+    const lost = new Promise<never>((_, reject) => (rejectLost = reject));
+    this.pendingRejects.add(rejectLost);
+    try {
+      await Promise.race([buffer.mapAsync(1 /* GPUMapMode.READ */, 0, size), lost]);
+    } catch (e) {
+      if (this.lostError) throw this.lostError;
+      throw e;
+    } finally {
+      this.pendingRejects.delete(rejectLost);
+    }
+  }
+
   /** Reads `size` bytes at `offset` of a buffer. Rejects with DeviceLostError if the device goes away. */
   async readBytes(buffer: GPUBuffer, offset = 0, size = buffer.size - offset): Promise<ArrayBuffer> {
     this.checkAlive();
@@ -247,17 +266,7 @@ export class GpuContext {
     this.counters.submits++;
     this.counters.readbacks++;
     this.counters.bytesRead += size;
-    let rejectLost!: (e: Error) => void;
-    const lost = new Promise<never>((_, reject) => (rejectLost = reject));
-    this.pendingRejects.add(rejectLost);
-    try {
-      await Promise.race([staging.mapAsync(1 /* GPUMapMode.READ */, 0, Math.ceil(size / 4) * 4), lost]);
-    } catch (e) {
-      if (this.lostError) throw this.lostError;
-      throw e;
-    } finally {
-      this.pendingRejects.delete(rejectLost);
-    }
+    await this.mapForRead(staging, Math.ceil(size / 4) * 4);
     const out = staging.getMappedRange(0, Math.ceil(size / 4) * 4).slice(0, size);
     staging.unmap();
     this.pool.release(staging);

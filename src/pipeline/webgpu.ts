@@ -30,7 +30,7 @@ export interface WebGpuPipelineOptions {
   /**
    * Concurrent syntheses on this pipeline share the LLM's decode steps: the steps of up to 4 sequences waiting
    * together run as one (src/models/qwen2/steps.ts). Default true; false runs one sequence a step. At most 4
-   * sequences are live at once (the KV cache's slots): a fifth synthesis fails with a KvSequenceError.
+   * sequences are live at once (the KV cache's slots): a fifth synthesis's LLM waits for a slot.
    */
   batchDecode?: boolean;
   /** HiFT harmonic-noise table [rows, 9] (e.g. exported from upstream); default: seeded, see noise.ts. */

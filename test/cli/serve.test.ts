@@ -13,6 +13,7 @@ import type { CosyVoicePipeline } from '../../src/pipeline/tts.js';
 import type { SpeakerPrompt } from '../../src/pipeline/types.js';
 import { createWebGpuPipeline } from '../../src/pipeline/webgpu.js';
 import { testContext } from '../helpers/gpu.js';
+import { requestNodeDevice } from '../../src/gpu/node-device.js';
 
 let tts: CosyVoicePipeline;
 let speaker: SpeakerPrompt;
@@ -68,7 +69,7 @@ describe('serve', () => {
 
   it('health, and errors with their status and a JSON body naming the problem', async () => {
     const health = await (await fetch(`${server.url}/health`)).json();
-    expect(health).toEqual({ model: 'synthetic', sampleRate: 24000, synthetic: true });
+    expect(health).toEqual({ model: 'synthetic', sampleRate: 24000, synthetic: true, state: 'ready', reloads: 0 });
     const cases: [unknown, number, RegExp][] = [
       ['{not json', 400, /not JSON/],
       [{}, 400, /"text".*required/],
@@ -92,5 +93,38 @@ describe('serve', () => {
     expect(() => parseRequest('[1]')).toThrow(/JSON object/);
     expect(() => parseRequest('{"text":"a","tokens":1.5}')).toThrow(/"tokens"/);
     expect(() => parseRequest('{"text":"a","mode":"sing"}')).toThrow(/"mode"/);
+  });
+});
+
+describe('serve after a lost GPU device', () => {
+  it('the request that meets the loss gets 503 + Retry-After; the pipeline is built again on a new device, and the next request gets the same samples', async () => {
+    const files = syntheticModelFiles('tiny', 0);
+    const contexts: GpuContext[] = [];
+    const build = async () => {
+      const ctx = new GpuContext(await requestNodeDevice());
+      contexts.push(ctx);
+      return createWebGpuPipeline(ctx, files, { maxFrames: 400 });
+    };
+    const srv = await startServer({ tts: await build(), rebuild: build, speaker: syntheticSpeaker(files), synthetic: true, port: 0 });
+    const ask = () => fetch(`${srv.url}/tts`, { method: 'POST', body: JSON.stringify({ text: 'Hello again.', seed: 4, tokens: 12 }) });
+    try {
+      const before = await ask();
+      expect(before.status).toBe(200);
+      const samples = parseWav(new Uint8Array(await before.arrayBuffer())).samples;
+      contexts[0].device.destroy();
+      await contexts[0].handle.lost;
+      const lost = await ask();
+      expect(lost.status).toBe(503);
+      expect(lost.headers.get('retry-after')).toBe('5');
+      expect(((await lost.json()) as { error: string }).error).toBe('DeviceLostError');
+      const after = await ask(); // waits for the rebuild
+      expect(after.status).toBe(200);
+      expectSameSamples(parseWav(new Uint8Array(await after.arrayBuffer())).samples, samples, 'after the rebuild');
+      expect(contexts).toHaveLength(2);
+      expect(await (await fetch(`${srv.url}/health`)).json()).toMatchObject({ state: 'ready', reloads: 1 });
+    } finally {
+      await srv.close();
+      srv.pipeline().dispose();
+    }
   });
 });

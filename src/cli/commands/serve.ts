@@ -6,10 +6,13 @@
  *               → audio/wav, 16-bit mono at the model's rate. Streaming (the default) sends each chunk as it is
  *               rendered after a header whose sizes are 0xFFFFFFFF (length unknown); "stream": false sends one
  *               complete WAV. A client that disconnects cancels its synthesis.
- *   GET /health → {"model", "sampleRate", "synthetic"}
+ *   GET /health → {"model", "sampleRate", "synthetic", "state": "ready" | "reloading", "reloads"}
  *
  * Input errors found before the first byte (bad JSON, empty text, a bad speed or mode) are 400 with
  * {"error": name, "message"}; other failures before it are 500; a failure mid-stream closes the connection.
+ * A lost GPU device (driver reset, out of memory) fails the requests in flight (503 with Retry-After when nothing
+ * was sent yet) and, with `rebuild`, the server builds the pipeline again on a new device; requests that arrive
+ * meanwhile wait for it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,6 +40,8 @@ const INPUT_ERRORS = new Set(['RequestError', 'EmptyTextError', 'SpeedError', 'T
 
 export interface ServeOptions {
   tts: CosyVoicePipeline;
+  /** Builds the pipeline again (a new device) after the device is lost; without it a lost device stays lost. */
+  rebuild?: () => Promise<CosyVoicePipeline>;
   speaker: SpeakerPrompt;
   /** The synthetic model: requests without "tokens" get 50 (random weights never stop on their own). */
   synthetic?: boolean;
@@ -46,45 +51,91 @@ export interface ServeOptions {
 }
 
 /** Starts the server; resolves once it listens (port 0: any free port, see `url`). */
-export async function startServer(o: ServeOptions): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
-  const server = createServer((req, res) => void handle(o, req, res));
+export async function startServer(o: ServeOptions): Promise<{ server: Server; url: string; close: () => Promise<void>; pipeline: () => CosyVoicePipeline }> {
+  const state = new PipelineState(o);
+  const server = createServer((req, res) => void handle(o, state, req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port ?? 8080, o.host ?? '127.0.0.1', resolve);
   });
   const { address, port } = server.address() as AddressInfo;
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
-  return { server, url, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { server, url, close: () => new Promise<void>((r) => server.close(() => r())), pipeline: () => state.tts };
 }
 
-async function handle(o: ServeOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** The pipeline requests run on, and its rebuild after a lost device. */
+class PipelineState {
+  tts: CosyVoicePipeline;
+  reloading: Promise<void> | null = null;
+  reloads = 0;
+
+  constructor(private readonly o: ServeOptions) {
+    this.tts = o.tts;
+  }
+
+  /** The pipeline to run a request on, once any rebuild has finished. */
+  async current(): Promise<CosyVoicePipeline> {
+    if (this.reloading) await this.reloading;
+    return this.tts;
+  }
+
+  /** `lost` lost its device: build the next pipeline once (a later loss of the same one is the same event). */
+  lost(lost: CosyVoicePipeline): void {
+    if (!this.o.rebuild || lost !== this.tts || this.reloading) return;
+    console.error('GPU device lost: building the pipeline again on a new device');
+    this.reloading = this.o
+      .rebuild()
+      .then((next) => {
+        this.tts = next;
+        this.reloads++;
+        try {
+          lost.dispose();
+        } catch {
+          // its device is gone: nothing to free there
+        }
+      })
+      .catch((e: Error) => console.error(`rebuild failed (${e.name}: ${e.message}); the next lost request tries again`))
+      .finally(() => (this.reloading = null));
+  }
+}
+
+async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const abort = new AbortController();
   res.on('close', () => abort.abort());
+  let tts: CosyVoicePipeline | undefined;
   try {
     if (req.method === 'GET' && req.url === '/health') {
-      return json(res, 200, { model: o.model ?? 'synthetic', sampleRate: o.tts.sampleRate, synthetic: !!o.synthetic });
+      return json(res, 200, { model: o.model ?? 'synthetic', sampleRate: state.tts.sampleRate, synthetic: !!o.synthetic, state: state.reloading ? 'reloading' : 'ready', reloads: state.reloads });
     }
     if (req.url !== '/tts') return json(res, 404, { error: 'NotFound', message: `no ${req.url}: POST /tts or GET /health` });
     if (req.method !== 'POST') return json(res, 405, { error: 'MethodNotAllowed', message: 'POST /tts' });
     const body = parseRequest(await readBody(req));
     const opts: StreamOptions = { ...body.opts, signal: abort.signal };
     if (o.synthetic && opts.forceTokens === undefined) opts.forceTokens = 50;
+    tts = await state.current();
     if (!body.stream) {
-      const { pcm } = await o.tts.synthesize(body.text, o.speaker, opts);
-      const wav = writeWav(pcm, o.tts.sampleRate);
+      const { pcm } = await tts.synthesize(body.text, o.speaker, opts);
+      const wav = writeWav(pcm, tts.sampleRate);
       res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': wav.length });
       return void res.end(wav);
     }
-    const gen = o.tts.stream(body.text, o.speaker, opts);
+    const gen = tts.stream(body.text, o.speaker, opts);
     // Headers go out with the first chunk, so that an error before it still gets its status.
     let r = await gen.next();
     res.writeHead(200, { 'content-type': 'audio/wav' });
-    res.write(streamingWavHeader(o.tts.sampleRate));
+    res.write(streamingWavHeader(tts.sampleRate));
     for (; !r.done && !abort.signal.aborted; r = await gen.next()) res.write(new Uint8Array(pcm16(r.value).buffer));
     res.end();
   } catch (e) {
     const err = e as Error;
+    const lost = err.name === 'DeviceLostError';
+    if (lost && tts) state.lost(tts);
     if (res.headersSent) return void res.destroy(err);
+    if (lost) {
+      res.setHeader('retry-after', '5');
+      const next = o.rebuild ? ' The pipeline is being built again on a new device: retry.' : '';
+      return json(res, 503, { error: err.name, message: err.message + next });
+    }
     json(res, INPUT_ERRORS.has(err.name) ? 400 : 500, { error: err.name, message: err.message });
   }
 }
@@ -144,11 +195,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const port = Number(v.port);
   if (!(Number.isInteger(port) && port >= 0 && port < 65536)) throw new UsageError(`--port ${v.port}: a port number`);
-  const { files, speaker, tts } = await loadForCli(modelOptions(v));
-  const { url, close } = await startServer({ tts, speaker, synthetic: files.synthetic, model: files.source, port, host: v.host });
+  const { files, speaker, tts, rebuild } = await loadForCli(modelOptions(v));
+  const { url, close, pipeline } = await startServer({ tts, rebuild, speaker, synthetic: files.synthetic, model: files.source, port, host: v.host });
   console.log(`listening on ${url}: POST /tts {"text": "…"} → audio/wav; GET /health`);
   await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
   await close();
-  tts.dispose();
+  pipeline().dispose();
   return 0;
 }

@@ -164,7 +164,7 @@ export function modelOptions(v: { [K in keyof typeof MODEL_ARGS]?: string | bool
 }
 
 /** The model folder (or the synthetic model), its text frontend, the speaker and the pipeline, with progress. */
-export async function loadForCli(v: CliModelOptions): Promise<{ files: ModelFiles; speaker: SpeakerPrompt; tts: CosyVoicePipeline }> {
+export async function loadForCli(v: CliModelOptions): Promise<{ files: ModelFiles; speaker: SpeakerPrompt; tts: CosyVoicePipeline; rebuild: () => Promise<CosyVoicePipeline> }> {
   const t0 = performance.now();
   const progress = progressPrinter();
   let files: ModelFiles;
@@ -183,10 +183,13 @@ export async function loadForCli(v: CliModelOptions): Promise<{ files: ModelFile
   const speaker = v.speaker
     ? speakerFromFile(loadSpeakerFile(v.speaker, { embeddingDim: files.config.flow.spkEmbedDim, speechTokenSize: files.config.llm.speechTokenSize, numMels: files.config.flow.outputSize, tokenMelRatio: files.config.tokenMelRatio }))
     : syntheticSpeaker(files);
-  const tts = await buildPipeline(v.engine, files, text, { dtype: v.dtype, kvDtype: v.kvDtype, tuning: v.tuning, noTuning: !!v['no-tuning'], threads: v.threads, flowCacheMb: v.flowCacheMb }, progress.log);
+  const build = (log: (line: string) => void) =>
+    buildPipeline(v.engine, files, text, { dtype: v.dtype, kvDtype: v.kvDtype, tuning: v.tuning, noTuning: !!v['no-tuning'], threads: v.threads, flowCacheMb: v.flowCacheMb }, log);
+  const tts = await build(progress.log);
   progress.done(); // after the build: lazily loaded weights are read into place there
   console.log(`model: ${files.source}; loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return { files, speaker, tts };
+  // Again from the same files (lazily read weights are read from their files once more), e.g. on a new device.
+  return { files, speaker, tts, rebuild: () => build((line) => console.log(line)) };
 }
 
 /** WebGPU on this machine's adapter, or the CPU fallback (asked for, or `auto` without an adapter). */

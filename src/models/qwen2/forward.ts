@@ -395,7 +395,7 @@ export class Qwen2Runtime {
     submitted();
     ctx.counters.readbacks++;
     ctx.counters.bytesRead += bytes;
-    await this.staging.mapAsync(1 /* GPUMapMode.READ */, 0, bytes);
+    await ctx.mapForRead(this.staging, bytes);
     const words = this.staging.getMappedRange(0, bytes).slice(0);
     this.staging.unmap();
     ctx.checkValidation();
