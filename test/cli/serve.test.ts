@@ -5,7 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pcm16 } from '../../src/audio/index.js';
-import { parseRequest, startServer } from '../../src/cli/commands/serve.js';
+import { parseRequest, readVoices, startServer } from '../../src/cli/commands/serve.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveSpeakerFile } from '../../src/speaker/index.js';
 import { GpuContext } from '../../src/gpu/context.js';
 import { syntheticModelFiles } from '../../src/pipeline/model-files.js';
 import { syntheticSpeaker } from '../../src/pipeline/speaker.js';
@@ -88,11 +92,17 @@ describe('serve', () => {
     expect((await fetch(`${server.url}/tts`)).status).toBe(405);
   });
 
-  it('parseRequest: defaults and field checks', () => {
-    expect(parseRequest('{"text":"a"}')).toEqual({ text: 'a', stream: true, opts: { seed: undefined, speed: undefined, forceTokens: undefined, mode: undefined, instruct: undefined } });
-    expect(() => parseRequest('[1]')).toThrow(/JSON object/);
-    expect(() => parseRequest('{"text":"a","tokens":1.5}')).toThrow(/"tokens"/);
-    expect(() => parseRequest('{"text":"a","mode":"sing"}')).toThrow(/"mode"/);
+  it('parseRequest: defaults and field checks, on both routes', () => {
+    expect(parseRequest('/tts', '{"text":"a"}')).toEqual({ text: 'a', stream: true, format: 'wav', voice: undefined, opts: { seed: undefined, speed: undefined, forceTokens: undefined, mode: undefined, instruct: undefined } });
+    expect(() => parseRequest('/tts', '[1]')).toThrow(/JSON object/);
+    expect(() => parseRequest('/tts', '{"text":"a","tokens":1.5}')).toThrow(/"tokens"/);
+    expect(() => parseRequest('/tts', '{"text":"a","mode":"sing"}')).toThrow(/"mode"/);
+    expect(parseRequest('/v1/audio/speech', '{"model":"tts-1","input":"a","voice":"x","instructions":"slowly","speed":1.5}')).toEqual({
+      text: 'a', stream: false, format: 'wav', voice: 'x', opts: { speed: 1.5, mode: 'instruct', instruct: 'slowly' },
+    });
+    expect(() => parseRequest('/v1/audio/speech', '{"input":"a","response_format":"mp3"}')).toThrow(/mp3 is not served here/);
+    expect(() => parseRequest('/v1/audio/speech', '{"input":"a","speed":5}')).toThrow(/"speed"/);
+    expect(() => parseRequest('/v1/audio/speech', '{"text":"a"}')).toThrow(/unknown field "text"/);
   });
 });
 
@@ -125,6 +135,49 @@ describe('serve after a lost GPU device', () => {
     } finally {
       await srv.close();
       srv.pipeline().dispose();
+    }
+  });
+});
+
+describe('serve: voices and the OpenAI speech route', () => {
+  it('a request picks a voice of --voices by name; /v1/audio/speech answers with pcm or wav; unknown voices are 400', async () => {
+    const files = syntheticModelFiles('tiny', 0);
+    const dir = mkdtempSync(join(tmpdir(), 'voices-'));
+    try {
+      const asFile = (p: SpeakerPrompt) => ({ promptSpeechTokens: p.promptTokens, embedding: p.embedding, promptMel: p.promptMel, melFrames: p.promptMel.length / 80, numMels: 80, sampleRate: 24000, transcript: p.promptText });
+      saveSpeakerFile(join(dir, 'alice.cvspk'), asFile(syntheticSpeaker(files, 1)));
+      saveSpeakerFile(join(dir, 'bob.cvspk'), asFile(syntheticSpeaker(files, 2)));
+      writeFileSync(join(dir, 'notes.txt'), 'not a voice');
+      const voices = readVoices(dir, files);
+      expect([...voices.keys()]).toEqual(['alice', 'bob']);
+      const srv = await startServer({ tts, speaker, voices, synthetic: true, port: 0 });
+      try {
+        expect(await (await fetch(`${srv.url}/voices`)).json()).toEqual({ voices: ['alice', 'bob'] });
+        const bob = voices.get('bob')!;
+        const direct = pcm16((await tts.synthesize('Hi from Bob.', bob, { seed: 5, forceTokens: 15, stream: true })).pcm);
+        const r = await fetch(`${srv.url}/tts`, { method: 'POST', body: JSON.stringify({ text: 'Hi from Bob.', voice: 'bob', seed: 5, tokens: 15, format: 'pcm' }) });
+        expect(r.headers.get('content-type')).toBe('audio/pcm');
+        expectSameSamples(new Int16Array(await r.arrayBuffer()), direct, 'voice bob, pcm');
+        // OpenAI's route: no seed or length there, so the synthetic model's 50 tokens and seed 0.
+        const openai = (body: unknown) => fetch(`${srv.url}/v1/audio/speech`, { method: 'POST', body: JSON.stringify(body) });
+        const alice = voices.get('alice')!;
+        const streamed = pcm16((await tts.synthesize('Hello from Alice.', alice, { forceTokens: 50, stream: true })).pcm);
+        const o1 = await openai({ model: 'tts-1', input: 'Hello from Alice.', voice: 'alice', response_format: 'pcm' });
+        expect(o1.status).toBe(200);
+        expectSameSamples(new Int16Array(await o1.arrayBuffer()), streamed, 'openai pcm');
+        const offline = pcm16((await tts.synthesize('Hello from Alice.', alice, { forceTokens: 50, speed: 2 })).pcm);
+        const o2 = await openai({ model: 'tts-1', input: 'Hello from Alice.', voice: 'alice', speed: 2 });
+        const wav = parseWav(new Uint8Array(await o2.arrayBuffer()));
+        expectSameSamples(wav.samples, offline, 'openai wav at speed 2 (offline)');
+        expect(wav.data).toBe(2 * wav.samples.length);
+        const bad = await openai({ input: 'x', voice: 'carol' });
+        expect(bad.status).toBe(400);
+        expect(((await bad.json()) as { message: string }).message).toMatch(/no voice "carol" \(voices: alice, bob\)/);
+      } finally {
+        await srv.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -2,10 +2,13 @@
  * `cosyvoice-webgpu serve`: one loaded pipeline behind HTTP, for several clients at once. Concurrent requests share
  * the LLM's batched decode steps on WebGPU (src/models/qwen2/steps.ts).
  *
- *   POST /tts   {"text": "…", "stream"?: true, "seed"?: 0, "mode"?, "instruct"?, "speed"?, "tokens"?}
- *               → audio/wav, 16-bit mono at the model's rate. Streaming (the default) sends each chunk as it is
- *               rendered after a header whose sizes are 0xFFFFFFFF (length unknown); "stream": false sends one
- *               complete WAV. A client that disconnects cancels its synthesis.
+ *   POST /tts   {"text": "…", "stream"?: true, "seed"?: 0, "mode"?, "instruct"?, "speed"?, "tokens"?, "voice"?,
+ *               "format"?: "wav" | "pcm"} → 16-bit mono at the model's rate: a WAV (audio/wav) or bare
+ *               little-endian samples (audio/pcm). Streaming (the default) sends each chunk as it is rendered, a
+ *               WAV after a header whose sizes are 0xFFFFFFFF (length unknown); "stream": false sends it whole.
+ *               A client that disconnects cancels its synthesis.
+ *   POST /v1/audio/speech   OpenAI's speech request (parseOpenAiSpeech), so its clients work unchanged.
+ *   GET /voices → {"voices": [names]}: the speaker files of --voices <dir>, by file name.
  *   GET /health → {"model", "sampleRate", "synthetic", "state": "ready" | "reloading", "reloads"}
  *
  * Input errors found before the first byte (bad JSON, empty text, a bad speed or mode) are 400 with
@@ -17,14 +20,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { readdirSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import type { ModelFiles } from '../../pipeline/model-files.js';
 import { pcm16, streamingWavHeader, writeWav } from '../../audio/index.js';
 import type { CosyVoicePipeline, StreamOptions } from '../../pipeline/tts.js';
 import type { SpeakerPrompt, SynthesisMode } from '../../pipeline/types.js';
-import { loadForCli, MODEL_ARGS, modelOptions, UsageError } from './synth.js';
+import { loadForCli, MODEL_ARGS, modelOptions, readSpeaker, UsageError } from './synth.js';
 
-const HELP = `usage: cosyvoice-webgpu serve [--port 8080] [--host 127.0.0.1] [model options of synth]
-  POST /tts {"text": "…", "stream": true, "seed": 0, "mode", "instruct", "speed", "tokens"} → audio/wav
-  GET /health
+const HELP = `usage: cosyvoice-webgpu serve [--port 8080] [--host 127.0.0.1] [--voices <dir>] [model options of synth]
+  --voices <dir>   every speaker file (.cvspk, .json) in dir is a voice, named by its file name
+  POST /tts {"text": "…", "stream": true, "seed": 0, "mode", "instruct", "speed", "tokens", "voice", "format": "wav"|"pcm"}
+  POST /v1/audio/speech {"model", "input", "voice", "instructions", "response_format": "wav"|"pcm", "speed"} (OpenAI's)
+  GET /voices, GET /health
   model options: --model --size --speaker --engine --threads --flow-cache-mb --dtype --kv-dtype --tuning --no-tuning`;
 
 /** Largest request body. */
@@ -40,6 +48,8 @@ const INPUT_ERRORS = new Set(['RequestError', 'EmptyTextError', 'SpeedError', 'T
 
 export interface ServeOptions {
   tts: CosyVoicePipeline;
+  /** Named voices a request can pick ("voice"); requests without one get `speaker`. */
+  voices?: Map<string, SpeakerPrompt>;
   /** Builds the pipeline again (a new device) after the device is lost; without it a lost device stays lost. */
   rebuild?: () => Promise<CosyVoicePipeline>;
   speaker: SpeakerPrompt;
@@ -99,6 +109,18 @@ class PipelineState {
   }
 }
 
+/** One synthesis to serve, from either endpoint's body. */
+export interface TtsRequest {
+  text: string;
+  /** Chunks as they are rendered (true), or one piece once all is rendered. */
+  stream: boolean;
+  /** A WAV (streamed with "length unknown" sizes) or bare 16-bit little-endian samples. */
+  format: 'wav' | 'pcm';
+  /** A voice name of ServeOptions.voices (default: the server's speaker). */
+  voice?: string;
+  opts: StreamOptions;
+}
+
 async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const abort = new AbortController();
   res.on('close', () => abort.abort());
@@ -107,23 +129,27 @@ async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessag
     if (req.method === 'GET' && req.url === '/health') {
       return json(res, 200, { model: o.model ?? 'synthetic', sampleRate: state.tts.sampleRate, synthetic: !!o.synthetic, state: state.reloading ? 'reloading' : 'ready', reloads: state.reloads });
     }
-    if (req.url !== '/tts') return json(res, 404, { error: 'NotFound', message: `no ${req.url}: POST /tts or GET /health` });
-    if (req.method !== 'POST') return json(res, 405, { error: 'MethodNotAllowed', message: 'POST /tts' });
-    const body = parseRequest(await readBody(req));
+    if (req.method === 'GET' && req.url === '/voices') return json(res, 200, { voices: [...(o.voices?.keys() ?? [])] });
+    const parse = ROUTES[req.url ?? ''];
+    if (!parse) return json(res, 404, { error: 'NotFound', message: `no ${req.url}: POST /tts or /v1/audio/speech, GET /health or /voices` });
+    if (req.method !== 'POST') return json(res, 405, { error: 'MethodNotAllowed', message: `POST ${req.url}` });
+    const body = parse(fields(await readBody(req)));
+    const speaker = voiceOf(o, body.voice);
     const opts: StreamOptions = { ...body.opts, signal: abort.signal };
     if (o.synthetic && opts.forceTokens === undefined) opts.forceTokens = 50;
     tts = await state.current();
+    const type = body.format === 'wav' ? 'audio/wav' : 'audio/pcm';
     if (!body.stream) {
-      const { pcm } = await tts.synthesize(body.text, o.speaker, opts);
-      const wav = writeWav(pcm, tts.sampleRate);
-      res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': wav.length });
-      return void res.end(wav);
+      const { pcm } = await tts.synthesize(body.text, speaker, opts);
+      const bytes = body.format === 'wav' ? writeWav(pcm, tts.sampleRate) : new Uint8Array(pcm16(pcm).buffer);
+      res.writeHead(200, { 'content-type': type, 'content-length': bytes.length });
+      return void res.end(bytes);
     }
-    const gen = tts.stream(body.text, o.speaker, opts);
+    const gen = tts.stream(body.text, speaker, opts);
     // Headers go out with the first chunk, so that an error before it still gets its status.
     let r = await gen.next();
-    res.writeHead(200, { 'content-type': 'audio/wav' });
-    res.write(streamingWavHeader(tts.sampleRate));
+    res.writeHead(200, { 'content-type': type });
+    if (body.format === 'wav') res.write(streamingWavHeader(tts.sampleRate));
     for (; !r.done && !abort.signal.aborted; r = await gen.next()) res.write(new Uint8Array(pcm16(r.value).buffer));
     res.end();
   } catch (e) {
@@ -138,6 +164,13 @@ async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessag
     }
     json(res, INPUT_ERRORS.has(err.name) ? 400 : 500, { error: err.name, message: err.message });
   }
+}
+
+function voiceOf(o: ServeOptions, name: string | undefined): SpeakerPrompt {
+  if (name === undefined) return o.speaker;
+  const v = o.voices?.get(name);
+  if (!v) throw new RequestError(`no voice "${name}" (voices: ${[...(o.voices?.keys() ?? [])].join(', ') || 'none: start serve with --voices <dir>'})`);
+  return v;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -156,39 +189,87 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
-/** The request's JSON, checked field by field. */
-export function parseRequest(raw: string): { text: string; stream: boolean; opts: StreamOptions } {
-  let b: Record<string, unknown>;
+/** A JSON object body's fields, read with typed checks that name the field. */
+class Fields {
+  constructor(readonly b: Record<string, unknown>) {}
+  only(known: string[]): this {
+    const unknown = Object.keys(this.b).find((k) => !known.includes(k));
+    if (unknown) throw new RequestError(`unknown field "${unknown}" (fields: ${known.join(', ')})`);
+    return this;
+  }
+  str(k: string, required = false): string | undefined {
+    const v = this.b[k];
+    if (v === undefined && !required) return undefined;
+    if (typeof v !== 'string') throw new RequestError(`"${k}" (a string) is ${v === undefined ? 'required' : 'not a string'}`);
+    return v;
+  }
+  num(k: string, ok: (v: number) => boolean, what: string): number | undefined {
+    const v = this.b[k];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !ok(v)) throw new RequestError(`"${k}": ${JSON.stringify(v)} is not ${what}`);
+    return v;
+  }
+  oneOf<T extends string>(k: string, values: readonly T[]): T | undefined {
+    const v = this.b[k];
+    if (v !== undefined && !values.includes(v as T)) throw new RequestError(`"${k}": ${JSON.stringify(v)} is not one of ${values.join(', ')}`);
+    return v as T | undefined;
+  }
+  bool(k: string): boolean | undefined {
+    const v = this.b[k];
+    if (v !== undefined && typeof v !== 'boolean') throw new RequestError(`"${k}" must be true or false`);
+    return v as boolean | undefined;
+  }
+}
+
+function fields(raw: string): Fields {
+  let b: unknown;
   try {
-    b = JSON.parse(raw) as Record<string, unknown>;
+    b = JSON.parse(raw);
   } catch (e) {
     throw new RequestError(`body is not JSON: ${(e as Error).message}`);
   }
   if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new RequestError('body must be a JSON object');
-  const known = new Set(['text', 'stream', 'seed', 'mode', 'instruct', 'speed', 'tokens']);
-  const unknown = Object.keys(b).find((k) => !known.has(k));
-  if (unknown) throw new RequestError(`unknown field "${unknown}" (fields: ${[...known].join(', ')})`);
-  if (typeof b.text !== 'string') throw new RequestError('"text" (a string) is required');
-  const num = (k: string, ok: (v: number) => boolean, what: string): number | undefined => {
-    if (b[k] === undefined) return undefined;
-    if (typeof b[k] !== 'number' || !ok(b[k] as number)) throw new RequestError(`"${k}": ${JSON.stringify(b[k])} is not ${what}`);
-    return b[k] as number;
-  };
-  if (b.stream !== undefined && typeof b.stream !== 'boolean') throw new RequestError('"stream" must be true or false');
-  if (b.mode !== undefined && !['zero-shot', 'cross-lingual', 'instruct'].includes(b.mode as string)) throw new RequestError('"mode": zero-shot, cross-lingual or instruct');
-  if (b.instruct !== undefined && typeof b.instruct !== 'string') throw new RequestError('"instruct" must be a string');
+  return new Fields(b as Record<string, unknown>);
+}
+
+/** POST /tts: {text, stream, seed, mode, instruct, speed, tokens, voice, format}. */
+function parseTts(f: Fields): TtsRequest {
+  f.only(['text', 'stream', 'seed', 'mode', 'instruct', 'speed', 'tokens', 'voice', 'format']);
   const opts: StreamOptions = {
-    seed: num('seed', Number.isInteger, 'an integer'),
-    speed: num('speed', (v) => v > 0, 'a number > 0'),
-    forceTokens: num('tokens', (v) => Number.isInteger(v) && v > 0, 'a positive integer'),
-    mode: b.mode as SynthesisMode | undefined,
-    instruct: b.instruct as string | undefined,
+    seed: f.num('seed', Number.isInteger, 'an integer'),
+    speed: f.num('speed', (v) => v > 0, 'a number > 0'),
+    forceTokens: f.num('tokens', (v) => Number.isInteger(v) && v > 0, 'a positive integer'),
+    mode: f.oneOf<SynthesisMode>('mode', ['zero-shot', 'cross-lingual', 'instruct']),
+    instruct: f.str('instruct'),
   };
-  return { text: b.text, stream: (b.stream as boolean | undefined) ?? true, opts };
+  return { text: f.str('text', true)!, stream: f.bool('stream') ?? true, format: f.oneOf('format', ['wav', 'pcm'] as const) ?? 'wav', voice: f.str('voice'), opts };
+}
+
+/**
+ * POST /v1/audio/speech, OpenAI's speech request: {model (any), input, voice, instructions, response_format
+ * wav | pcm (24 kHz 16-bit little-endian, as OpenAI's pcm), speed 0.25–4}. `instructions` selects instruct mode;
+ * a speed other than 1 renders offline (upstream resamples a whole segment's mel); otherwise the audio streams.
+ */
+function parseOpenAiSpeech(f: Fields): TtsRequest {
+  f.only(['model', 'input', 'voice', 'instructions', 'response_format', 'speed', 'stream_format']);
+  f.str('model');
+  const format = f.oneOf('response_format', ['wav', 'pcm', 'mp3', 'opus', 'aac', 'flac'] as const) ?? 'wav';
+  if (format !== 'wav' && format !== 'pcm') throw new RequestError(`"response_format": ${format} is not served here: use wav or pcm`);
+  if (f.oneOf('stream_format', ['audio', 'sse'] as const) === 'sse') throw new RequestError('"stream_format": sse is not served here: use audio');
+  const speed = f.num('speed', (v) => v >= 0.25 && v <= 4, 'a number in [0.25, 4]') ?? 1;
+  const instruct = f.str('instructions');
+  return { text: f.str('input', true)!, stream: speed === 1, format, voice: f.str('voice'), opts: { speed, ...(instruct ? { mode: 'instruct', instruct } : {}) } };
+}
+
+const ROUTES: Record<string, (f: Fields) => TtsRequest> = { '/tts': parseTts, '/v1/audio/speech': parseOpenAiSpeech };
+
+/** A body as the route reads it (RequestError naming the field). */
+export function parseRequest(route: '/tts' | '/v1/audio/speech', raw: string): TtsRequest {
+  return ROUTES[route](fields(raw));
 }
 
 export async function serveCommand(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, options: { ...MODEL_ARGS, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, help: { type: 'boolean', default: false } } });
+  const { values: v } = parseArgs({ args: argv, options: { ...MODEL_ARGS, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, voices: { type: 'string' }, help: { type: 'boolean', default: false } } });
   if (v.help) {
     console.log(HELP);
     return 0;
@@ -196,10 +277,22 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const port = Number(v.port);
   if (!(Number.isInteger(port) && port >= 0 && port < 65536)) throw new UsageError(`--port ${v.port}: a port number`);
   const { files, speaker, tts, rebuild } = await loadForCli(modelOptions(v));
-  const { url, close, pipeline } = await startServer({ tts, rebuild, speaker, synthetic: files.synthetic, model: files.source, port, host: v.host });
+  const voices = v.voices ? readVoices(v.voices, files) : undefined;
+  if (voices) console.log(`voices: ${[...voices.keys()].join(', ') || '(none found)'}`);
+  const { url, close, pipeline } = await startServer({ tts, rebuild, speaker, voices, synthetic: files.synthetic, model: files.source, port, host: v.host });
   console.log(`listening on ${url}: POST /tts {"text": "…"} → audio/wav; GET /health`);
   await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
   await close();
   pipeline().dispose();
   return 0;
+}
+
+/** The speaker files of a folder, named by file name without extension. */
+export function readVoices(dir: string, files: ModelFiles): Map<string, SpeakerPrompt> {
+  const voices = new Map<string, SpeakerPrompt>();
+  for (const name of readdirSync(dir).sort()) {
+    const ext = extname(name);
+    if (ext === '.cvspk' || ext === '.json') voices.set(basename(name, ext), readSpeaker(join(dir, name), files));
+  }
+  return voices;
 }

@@ -180,9 +180,7 @@ export async function loadForCli(v: CliModelOptions): Promise<{ files: ModelFile
   if (files.synthetic || !(text instanceof TokenizerFrontend)) {
     progress.log(`NOTE: ${files.synthetic ? files.source : 'no tokenizer files: byte-level stand-in tokenizer'} — the output is not speech`);
   }
-  const speaker = v.speaker
-    ? speakerFromFile(loadSpeakerFile(v.speaker, { embeddingDim: files.config.flow.spkEmbedDim, speechTokenSize: files.config.llm.speechTokenSize, numMels: files.config.flow.outputSize, tokenMelRatio: files.config.tokenMelRatio }))
-    : syntheticSpeaker(files);
+  const speaker = v.speaker ? readSpeaker(v.speaker, files) : syntheticSpeaker(files);
   const build = (log: (line: string) => void) =>
     buildPipeline(v.engine, files, text, { dtype: v.dtype, kvDtype: v.kvDtype, tuning: v.tuning, noTuning: !!v['no-tuning'], threads: v.threads, flowCacheMb: v.flowCacheMb }, log);
   const tts = await build(progress.log);
@@ -190,6 +188,12 @@ export async function loadForCli(v: CliModelOptions): Promise<{ files: ModelFile
   console.log(`model: ${files.source}; loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   // Again from the same files (lazily read weights are read from their files once more), e.g. on a new device.
   return { files, speaker, tts, rebuild: () => build((line) => console.log(line)) };
+}
+
+/** A speaker file (.cvspk or .json), checked against the model's dims. */
+export function readSpeaker(path: string, files: ModelFiles): SpeakerPrompt {
+  const c = files.config;
+  return speakerFromFile(loadSpeakerFile(path, { embeddingDim: c.flow.spkEmbedDim, speechTokenSize: c.llm.speechTokenSize, numMels: c.flow.outputSize, tokenMelRatio: c.tokenMelRatio }));
 }
 
 /** WebGPU on this machine's adapter, or the CPU fallback (asked for, or `auto` without an adapter). */
