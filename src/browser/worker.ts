@@ -1,8 +1,9 @@
 /**
  * The model Worker: owns the GPU device, the model cache and the engine; speaks protocol.ts with the page.
  * Build: scripts/build-web.mjs bundles this file (WGSL inlined) as dist/web/worker.js, an ES-module worker.
- * One load (or tune) at a time; streams run one after another on the GPU (the engine serialises them) and each is paced by
- * the page's acks (window), so cancel takes effect within one chunk.
+ * One load (or tune) at a time. Streams run at once once the model is loaded (the WebGPU engine batches their LLM
+ * decode steps; the CPU fallback runs one model call at a time), each paced by the page's acks (window), so cancel
+ * takes effect within one chunk; a later load, tune or dispose waits for the streams already running.
  */
 import shaders from 'virtual:shaders';
 import { GpuContext } from '../gpu/context.js';
@@ -55,8 +56,13 @@ let ctx: GpuContext | null = null;
 let engine: Engine | null = null;
 /** The model source of the engine (or tuning) now: its OPFS files stay open while the engine reads from them. */
 let source: HttpModelSource | null = null;
+/** Loads, tunes, prepares and disposes, one after another. */
 let queue: Promise<unknown> = Promise.resolve();
 const streams = new Map<number, ActiveStream>();
+/** The streams started and not yet ended (they run beside each other, after the queue as it was when they came). */
+const running = new Set<Promise<unknown>>();
+/** The queue after every running stream: what a load, tune or dispose waits for. */
+const afterStreams = (): Promise<unknown> => Promise.allSettled([queue, ...running]);
 const now = (): number => performance.now();
 
 /** The CPU fallback's stand-in for an adapter in `loaded`. */
@@ -227,22 +233,26 @@ scope.addEventListener('message', (ev) => {
   const msg = ev.data;
   switch (msg.type) {
     case 'load':
-      queue = queue.then(() => load(msg.url, msg.options ?? {})).catch((e) => post(errorMessage(e)));
+      queue = afterStreams().then(() => load(msg.url, msg.options ?? {})).catch((e) => post(errorMessage(e)));
       break;
     case 'tune':
-      queue = queue.then(() => tune(msg.url, msg.options ?? {})).catch((e) => post(errorMessage(e)));
+      queue = afterStreams().then(() => tune(msg.url, msg.options ?? {})).catch((e) => post(errorMessage(e)));
       break;
     case 'stream':
     case 'stream-text': {
       const st: ActiveStream = { abort: new AbortController(), credit: Math.max(1, msg.options?.window ?? DEFAULT_WINDOW), wake: null };
       if (msg.type === 'stream-text') st.text = { pieces: [], ended: false, wake: null };
       streams.set(msg.id, st);
-      // Streams run in order after any pending load; a cancel before the start ends the stream at once. A text-in
-      // stream's pieces wait in st.text until it runs.
-      queue = queue
+      // Streams start after any pending load and run beside each other; a cancel before the start ends the stream
+      // at once. A text-in stream's pieces wait in st.text until it runs.
+      const run: Promise<unknown> = queue
         .then(() => stream(msg.id, msg.type === 'stream' ? msg.text : null, msg.speaker, msg.options ?? {}))
         .catch((e) => post(errorMessage(e, msg.id)))
-        .finally(() => streams.delete(msg.id));
+        .finally(() => {
+          streams.delete(msg.id);
+          running.delete(run);
+        });
+      running.add(run);
       break;
     }
     case 'prepare':
@@ -289,7 +299,7 @@ scope.addEventListener('message', (ev) => {
         s.wake?.();
         s.text?.wake?.();
       }
-      queue = queue.then(dispose, dispose);
+      queue = afterStreams().then(dispose, dispose);
       break;
     default:
       post(errorMessage(new WorkerProtocolError(`unknown message type ${(msg as { type?: unknown }).type}`)));

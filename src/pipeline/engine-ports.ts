@@ -2,6 +2,7 @@
  * Adapts any verify `Engine` (src/ort/engine.ts: ONNX Runtime, WebGPU) to the pipeline's ports, so the same
  * streaming pipeline runs on every engine — the end-to-end benchmark compares them this way.
  */
+import { nextTurn } from '../event-loop.js';
 import type { Engine } from '../ort/engine.js';
 import { flowInference, llmInput } from '../ort/pipeline.js';
 import { BistreamError, bistreamTokens, sampleToken, SpeechTokenDecoder } from '../sampling/index.js';
@@ -43,6 +44,9 @@ export class EngineLlmPort implements LlmPort {
       while (!decoder.done && !opts.signal?.aborted) {
         const T = embeds.length / H;
         const { logits } = await session.step(embeds, T);
+        // The CPU fallback computes a step without leaving the thread: give the event loop a turn, so that other
+        // syntheses, a server's sockets and a Worker's messages are served between tokens.
+        await nextTurn();
         const last = logits.slice((T - 1) * c.headSize, T * c.headSize);
         if (force !== undefined) last.fill(-Infinity, c.stopFrom);
         const r = decoder.next(last);
@@ -70,6 +74,7 @@ export class EngineLlmPort implements LlmPort {
           feed: async (rows, draw) => {
             const T = rows.length / c.hidden;
             const { logits } = await session.step(rows, T);
+            await nextTurn(); // as in generate
             return draw && sampleToken(logits.subarray((T - 1) * c.headSize, T * c.headSize), draw.history, { ...sampling, ignoreEos: draw.ignoreEos }, opts.sampler);
           },
         },

@@ -6,7 +6,8 @@
  * equal the Node run with q8 weights, and differ from the f32 run by what quantisation changes. The Worker's
  * prepareSpeaker message reaches the engine's DiT prefix cache (it runs after the plays: the page has loaded).
  * Worker options offline + speed render each segment offline at another speech rate, as the Node engine does;
- * client.streamText sends text pieces as they come (text-in streaming) and gets the Node engine's PCM.
+ * client.streamText sends text pieces as they come (text-in streaming) and gets the Node engine's PCM. Two
+ * client.stream calls at once run beside each other in the Worker, each with the Node engine's PCM.
  */
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -137,6 +138,29 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
     expect(pcm.length).toBe(480 * TOKENS);
     expect(nodeFast.length).toBe(480 * TOKENS);
     expect(relL2(pcm, nodeFast)).toBeLessThanOrEqual(1e-6);
+  }, 300_000);
+
+  it('two client.stream calls at once run beside each other in the Worker; each gives the Node run\'s PCM', async () => {
+    const r = await page.evaluate(async ([text, seed, tokens]) => {
+      const c = (globalThis as any).cosyvoiceDemo.client;
+      const arrivals: string[] = [];
+      const one = async (name: string) => {
+        const parts: Float32Array[] = [];
+        for await (const p of c.stream(text, null, { seed, forceTokens: tokens })) {
+          parts.push(p);
+          arrivals.push(name);
+        }
+        return Float32Array.from(parts.flatMap((p) => [...p]));
+      };
+      const [a, b] = await Promise.all([one('A'), one('B')]);
+      return { a, b, arrivals: arrivals.join('') };
+    }, [TEXT, SEED, TOKENS] as const);
+    // One after another would be AA…BB…: B's first chunk came before A's last.
+    expect(r.arrivals.indexOf('B')).toBeLessThan(r.arrivals.lastIndexOf('A'));
+    for (const pcm of [r.a, r.b]) {
+      expect(pcm.length).toBe(nodeQ8.length);
+      expect(relL2(pcm, nodeQ8)).toBeLessThanOrEqual(1e-6);
+    }
   }, 300_000);
 
   it('the page\'s speed field: ?speed=2 plays the offline speed-2 render (half the samples, the Node run\'s PCM)', async () => {

@@ -73,7 +73,10 @@ describe('serve', () => {
 
   it('health, and errors with their status and a JSON body naming the problem', async () => {
     const health = await (await fetch(`${server.url}/health`)).json();
-    expect(health).toEqual({ model: 'synthetic', sampleRate: 24000, synthetic: true, state: 'ready', reloads: 0 });
+    expect(health).toMatchObject({ model: 'synthetic', sampleRate: 24000, synthetic: true, state: 'ready', reloads: 0 });
+    // The first test's three requests were served; the LLM batched their decode steps.
+    expect(health.requests).toEqual({ inFlight: 0, served: 3, cancelled: 0, failed: 0 });
+    expect(health.llmSteps.decodeRows).toBeGreaterThan(health.llmSteps.steps - health.llmSteps.prefills);
     const cases: [unknown, number, RegExp][] = [
       ['{not json', 400, /not JSON/],
       [{}, 400, /"text".*required/],
@@ -90,6 +93,24 @@ describe('serve', () => {
     }
     expect((await fetch(`${server.url}/nope`)).status).toBe(404);
     expect((await fetch(`${server.url}/tts`)).status).toBe(405);
+  });
+
+  it('a client that disconnects mid-stream cancels its synthesis', async () => {
+    const h0 = (await (await fetch(`${server.url}/health`)).json()) as { requests: Record<string, number>; llmSteps: { steps: number } };
+    const ac = new AbortController();
+    const r = await fetch(`${server.url}/tts`, { method: 'POST', body: JSON.stringify({ text: 'A long one.', tokens: 400 }), signal: ac.signal });
+    const reader = r.body!.getReader();
+    await reader.read(); // the header and the first chunk have arrived
+    ac.abort();
+    await reader.read().catch(() => undefined);
+    let h = h0;
+    for (let i = 0; i < 100 && (h.requests.inFlight > 0 || h.requests.cancelled === h0.requests.cancelled); i++) {
+      await new Promise((w) => setTimeout(w, 100));
+      h = (await (await fetch(`${server.url}/health`)).json()) as typeof h0;
+    }
+    expect(h.requests).toMatchObject({ inFlight: 0, cancelled: h0.requests.cancelled + 1, served: h0.requests.served });
+    // The LLM stopped long before the 400 tokens asked for.
+    expect(h.llmSteps.steps - h0.llmSteps.steps).toBeLessThan(200);
   });
 
   it('parseRequest: defaults and field checks, on both routes', () => {

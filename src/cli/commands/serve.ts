@@ -9,7 +9,8 @@
  *               A client that disconnects cancels its synthesis.
  *   POST /v1/audio/speech   OpenAI's speech request (parseOpenAiSpeech), so its clients work unchanged.
  *   GET /voices → {"voices": [names]}: the speaker files of --voices <dir>, by file name.
- *   GET /health → {"model", "sampleRate", "synthetic", "state": "ready" | "reloading", "reloads"}
+ *   GET /health → {"model", "sampleRate", "synthetic", "state": "ready" | "reloading", "reloads", "requests":
+ *               {inFlight, served, cancelled, failed}, "llmSteps": the LLM's steps and decode rows (WebGPU: its mean batch)}
  *
  * Input errors found before the first byte (bad JSON, empty text, a bad speed or mode) are 400 with
  * {"error": name, "message"}; other failures before it are 500; a failure mid-stream closes the connection.
@@ -21,6 +22,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { readdirSync } from 'node:fs';
+import { once } from 'node:events';
 import { basename, extname, join } from 'node:path';
 import type { ModelFiles } from '../../pipeline/model-files.js';
 import { pcm16, streamingWavHeader, writeWav } from '../../audio/index.js';
@@ -44,7 +46,7 @@ export class RequestError extends Error {
 }
 
 /** Error names that are the client's input (400), whatever module threw them. */
-const INPUT_ERRORS = new Set(['RequestError', 'EmptyTextError', 'SpeedError', 'TextInputError', 'LlmInputError', 'BistreamError', 'SpeakerMismatchError']);
+const INPUT_ERRORS = new Set(['RequestError', 'EmptyTextError', 'TextTooLongError', 'SpeedError', 'TextInputError', 'LlmInputError', 'BistreamError', 'SpeakerMismatchError']);
 
 export interface ServeOptions {
   tts: CosyVoicePipeline;
@@ -78,6 +80,8 @@ class PipelineState {
   tts: CosyVoicePipeline;
   reloading: Promise<void> | null = null;
   reloads = 0;
+  /** Synthesis requests: in flight, answered with audio, cancelled by their client mid-stream, failed. */
+  readonly requests = { inFlight: 0, served: 0, cancelled: 0, failed: 0 };
 
   constructor(private readonly o: ServeOptions) {
     this.tts = o.tts;
@@ -125,14 +129,21 @@ async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessag
   const abort = new AbortController();
   res.on('close', () => abort.abort());
   let tts: CosyVoicePipeline | undefined;
+  let counted = false;
   try {
     if (req.method === 'GET' && req.url === '/health') {
-      return json(res, 200, { model: o.model ?? 'synthetic', sampleRate: state.tts.sampleRate, synthetic: !!o.synthetic, state: state.reloading ? 'reloading' : 'ready', reloads: state.reloads });
+      const llm = state.tts.models.llm.stepCounts;
+      return json(res, 200, {
+        model: o.model ?? 'synthetic', sampleRate: state.tts.sampleRate, synthetic: !!o.synthetic, state: state.reloading ? 'reloading' : 'ready', reloads: state.reloads,
+        requests: state.requests, ...(llm ? { llmSteps: llm } : {}),
+      });
     }
     if (req.method === 'GET' && req.url === '/voices') return json(res, 200, { voices: [...(o.voices?.keys() ?? [])] });
     const parse = ROUTES[req.url ?? ''];
     if (!parse) return json(res, 404, { error: 'NotFound', message: `no ${req.url}: POST /tts or /v1/audio/speech, GET /health or /voices` });
     if (req.method !== 'POST') return json(res, 405, { error: 'MethodNotAllowed', message: `POST ${req.url}` });
+    state.requests.inFlight++;
+    counted = true;
     const body = parse(fields(await readBody(req)));
     const speaker = voiceOf(o, body.voice);
     const opts: StreamOptions = { ...body.opts, signal: abort.signal };
@@ -143,6 +154,7 @@ async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessag
       const { pcm } = await tts.synthesize(body.text, speaker, opts);
       const bytes = body.format === 'wav' ? writeWav(pcm, tts.sampleRate) : new Uint8Array(pcm16(pcm).buffer);
       res.writeHead(200, { 'content-type': type, 'content-length': bytes.length });
+      state.requests.served++;
       return void res.end(bytes);
     }
     const gen = tts.stream(body.text, speaker, opts);
@@ -150,10 +162,16 @@ async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessag
     let r = await gen.next();
     res.writeHead(200, { 'content-type': type });
     if (body.format === 'wav') res.write(streamingWavHeader(tts.sampleRate));
-    for (; !r.done && !abort.signal.aborted; r = await gen.next()) res.write(new Uint8Array(pcm16(r.value).buffer));
+    for (; !r.done && !abort.signal.aborted; r = await gen.next()) {
+      // A slow client: wait until its socket has taken the last chunk before rendering the next.
+      if (!res.write(new Uint8Array(pcm16(r.value).buffer)) && !abort.signal.aborted) await once(res, 'drain', { signal: abort.signal }).catch(() => undefined);
+    }
+    if (abort.signal.aborted) state.requests.cancelled++;
+    else state.requests.served++;
     res.end();
   } catch (e) {
     const err = e as Error;
+    if (counted) state.requests.failed++;
     const lost = err.name === 'DeviceLostError';
     if (lost && tts) state.lost(tts);
     if (res.headersSent) return void res.destroy(err);
@@ -163,6 +181,8 @@ async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessag
       return json(res, 503, { error: err.name, message: err.message + next });
     }
     json(res, INPUT_ERRORS.has(err.name) ? 400 : 500, { error: err.name, message: err.message });
+  } finally {
+    if (counted) state.requests.inFlight--;
   }
 }
 

@@ -15,6 +15,7 @@
  * queue first gives the others one turn of the event loop to ask (their consumers run between steps); a single
  * stream never waits. A prefill runs alone.
  */
+import { nextTurn } from '../../event-loop.js';
 import type { KvSequence } from './paged-kv.js';
 import type { Qwen2Runtime, StepResult } from './forward.js';
 
@@ -41,16 +42,6 @@ export interface LlmStepCounts {
   prefills: number;
   /** Decode rows over all steps: decodeRows / (steps − prefills) is the mean batch. */
   decodeRows: number;
-}
-
-/** One turn of the event loop (not a microtask): setImmediate in Node, a MessageChannel hop in browsers. */
-function nextTurn(): Promise<void> {
-  if (typeof setImmediate === 'function') return new Promise((r) => setImmediate(r));
-  return new Promise((r) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => (ch.port1.close(), r());
-    ch.port2.postMessage(0);
-  });
 }
 
 export class LlmSteps {
