@@ -127,6 +127,8 @@ export class WebGpuEngine implements Engine {
 
   async dispose(): Promise<void> {
     this.ctx.dispose();
+    // The device is this engine's own (create): Dawn keeps a device and its compiled pipelines until destroyed.
+    this.ctx.device.destroy();
   }
 }
 

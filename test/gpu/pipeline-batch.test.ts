@@ -3,7 +3,7 @@
  * batch compile in the background and run once it settles, copies of them too; running one before that is a
  * typed error; layouts come from the WGSL declarations.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { activation, binary } from '../../kernels/elementwise.js';
 import { GpuContext } from '../../src/gpu/context.js';
 import { GpuError, ShaderError } from '../../src/gpu/errors.js';
@@ -13,9 +13,14 @@ import { expectClose } from '../helpers/compare.js';
 import { SeededRng } from '../helpers/rng.js';
 
 // A device of its own: the pipeline cache is per device, and these tests need variants nobody compiled yet.
+const fresh: GpuContext[] = [];
+/** A device of its own (an empty pipeline cache), destroyed after the test: Dawn keeps a device's pipelines until then. */
 async function freshContext(): Promise<GpuContext> {
-  return new GpuContext(await requestNodeDevice());
+  const ctx = new GpuContext(await requestNodeDevice());
+  fresh.push(ctx);
+  return ctx;
 }
+afterEach(() => fresh.splice(0).forEach((ctx) => ctx.device.destroy()));
 
 describe('compileBatch', () => {
   it('records made inside run after it settles (copies too) and equal the synchronous ones', async () => {

@@ -57,6 +57,7 @@ describe('WebGPU pipeline on the tiny official checkpoints', () => {
       const pcm = await collect(pipe.streamTokens(i32(token.data), speaker, { streaming: true }));
       const during = ctx.counters.pipelinesCreated - atLoad;
       pipe.dispose();
+      ctx.device.destroy(); // Dawn keeps a device's compiled pipelines until it is destroyed
       return { pcm, atLoad, during };
     };
     const eager = await run(true), lazy = await run(false);

@@ -27,8 +27,11 @@ import { basename, extname, join } from 'node:path';
 import type { ModelFiles } from '../../pipeline/model-files.js';
 import { pcm16, streamingWavHeader, writeWav } from '../../audio/index.js';
 import type { CosyVoicePipeline, StreamOptions } from '../../pipeline/tts.js';
-import type { SpeakerPrompt, SynthesisMode } from '../../pipeline/types.js';
+import type { SpeakerPrompt } from '../../pipeline/types.js';
+import { fields, RequestError, ROUTES } from '../serve-requests.js';
 import { loadForCli, MODEL_ARGS, modelOptions, readSpeaker, UsageError } from './synth.js';
+
+export { parseRequest } from '../serve-requests.js';
 
 const HELP = `usage: cosyvoice-webgpu serve [--port 8080] [--host 127.0.0.1] [--voices <dir>] [model options of synth]
   --voices <dir>   every speaker file (.cvspk, .json) in dir is a voice, named by its file name
@@ -40,10 +43,6 @@ const HELP = `usage: cosyvoice-webgpu serve [--port 8080] [--host 127.0.0.1] [--
 /** Largest request body. */
 const MAX_BODY = 1 << 20;
 
-/** A request that cannot be served as asked: 400. */
-export class RequestError extends Error {
-  override name = 'RequestError';
-}
 
 /** Error names that are the client's input (400), whatever module threw them. */
 const INPUT_ERRORS = new Set(['RequestError', 'EmptyTextError', 'TextTooLongError', 'SpeedError', 'TextInputError', 'LlmInputError', 'BistreamError', 'SpeakerMismatchError']);
@@ -111,18 +110,6 @@ class PipelineState {
       .catch((e: Error) => console.error(`rebuild failed (${e.name}: ${e.message}); the next lost request tries again`))
       .finally(() => (this.reloading = null));
   }
-}
-
-/** One synthesis to serve, from either endpoint's body. */
-export interface TtsRequest {
-  text: string;
-  /** Chunks as they are rendered (true), or one piece once all is rendered. */
-  stream: boolean;
-  /** A WAV (streamed with "length unknown" sizes) or bare 16-bit little-endian samples. */
-  format: 'wav' | 'pcm';
-  /** A voice name of ServeOptions.voices (default: the server's speaker). */
-  voice?: string;
-  opts: StreamOptions;
 }
 
 async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -209,84 +196,6 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
-/** A JSON object body's fields, read with typed checks that name the field. */
-class Fields {
-  constructor(readonly b: Record<string, unknown>) {}
-  only(known: string[]): this {
-    const unknown = Object.keys(this.b).find((k) => !known.includes(k));
-    if (unknown) throw new RequestError(`unknown field "${unknown}" (fields: ${known.join(', ')})`);
-    return this;
-  }
-  str(k: string, required = false): string | undefined {
-    const v = this.b[k];
-    if (v === undefined && !required) return undefined;
-    if (typeof v !== 'string') throw new RequestError(`"${k}" (a string) is ${v === undefined ? 'required' : 'not a string'}`);
-    return v;
-  }
-  num(k: string, ok: (v: number) => boolean, what: string): number | undefined {
-    const v = this.b[k];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !ok(v)) throw new RequestError(`"${k}": ${JSON.stringify(v)} is not ${what}`);
-    return v;
-  }
-  oneOf<T extends string>(k: string, values: readonly T[]): T | undefined {
-    const v = this.b[k];
-    if (v !== undefined && !values.includes(v as T)) throw new RequestError(`"${k}": ${JSON.stringify(v)} is not one of ${values.join(', ')}`);
-    return v as T | undefined;
-  }
-  bool(k: string): boolean | undefined {
-    const v = this.b[k];
-    if (v !== undefined && typeof v !== 'boolean') throw new RequestError(`"${k}" must be true or false`);
-    return v as boolean | undefined;
-  }
-}
-
-function fields(raw: string): Fields {
-  let b: unknown;
-  try {
-    b = JSON.parse(raw);
-  } catch (e) {
-    throw new RequestError(`body is not JSON: ${(e as Error).message}`);
-  }
-  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new RequestError('body must be a JSON object');
-  return new Fields(b as Record<string, unknown>);
-}
-
-/** POST /tts: {text, stream, seed, mode, instruct, speed, tokens, voice, format}. */
-function parseTts(f: Fields): TtsRequest {
-  f.only(['text', 'stream', 'seed', 'mode', 'instruct', 'speed', 'tokens', 'voice', 'format']);
-  const opts: StreamOptions = {
-    seed: f.num('seed', Number.isInteger, 'an integer'),
-    speed: f.num('speed', (v) => v > 0, 'a number > 0'),
-    forceTokens: f.num('tokens', (v) => Number.isInteger(v) && v > 0, 'a positive integer'),
-    mode: f.oneOf<SynthesisMode>('mode', ['zero-shot', 'cross-lingual', 'instruct']),
-    instruct: f.str('instruct'),
-  };
-  return { text: f.str('text', true)!, stream: f.bool('stream') ?? true, format: f.oneOf('format', ['wav', 'pcm'] as const) ?? 'wav', voice: f.str('voice'), opts };
-}
-
-/**
- * POST /v1/audio/speech, OpenAI's speech request: {model (any), input, voice, instructions, response_format
- * wav | pcm (24 kHz 16-bit little-endian, as OpenAI's pcm), speed 0.25–4}. `instructions` selects instruct mode;
- * a speed other than 1 renders offline (upstream resamples a whole segment's mel); otherwise the audio streams.
- */
-function parseOpenAiSpeech(f: Fields): TtsRequest {
-  f.only(['model', 'input', 'voice', 'instructions', 'response_format', 'speed', 'stream_format']);
-  f.str('model');
-  const format = f.oneOf('response_format', ['wav', 'pcm', 'mp3', 'opus', 'aac', 'flac'] as const) ?? 'wav';
-  if (format !== 'wav' && format !== 'pcm') throw new RequestError(`"response_format": ${format} is not served here: use wav or pcm`);
-  if (f.oneOf('stream_format', ['audio', 'sse'] as const) === 'sse') throw new RequestError('"stream_format": sse is not served here: use audio');
-  const speed = f.num('speed', (v) => v >= 0.25 && v <= 4, 'a number in [0.25, 4]') ?? 1;
-  const instruct = f.str('instructions');
-  return { text: f.str('input', true)!, stream: speed === 1, format, voice: f.str('voice'), opts: { speed, ...(instruct ? { mode: 'instruct', instruct } : {}) } };
-}
-
-const ROUTES: Record<string, (f: Fields) => TtsRequest> = { '/tts': parseTts, '/v1/audio/speech': parseOpenAiSpeech };
-
-/** A body as the route reads it (RequestError naming the field). */
-export function parseRequest(route: '/tts' | '/v1/audio/speech', raw: string): TtsRequest {
-  return ROUTES[route](fields(raw));
-}
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({ args: argv, options: { ...MODEL_ARGS, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, voices: { type: 'string' }, help: { type: 'boolean', default: false } } });
