@@ -75,7 +75,7 @@ describe('serve', () => {
     const health = await (await fetch(`${server.url}/health`)).json();
     expect(health).toMatchObject({ model: 'synthetic', sampleRate: 24000, synthetic: true, state: 'ready', reloads: 0 });
     // The first test's three requests were served; the LLM batched their decode steps.
-    expect(health.requests).toEqual({ inFlight: 0, served: 3, cancelled: 0, failed: 0 });
+    expect(health.requests).toEqual({ inFlight: 0, served: 3, cancelled: 0, failed: 0 }); // before the cancellation test
     expect(health.llmSteps.decodeRows).toBeGreaterThan(health.llmSteps.steps - health.llmSteps.prefills);
     const cases: [unknown, number, RegExp][] = [
       ['{not json', 400, /not JSON/],
@@ -95,22 +95,31 @@ describe('serve', () => {
     expect((await fetch(`${server.url}/tts`)).status).toBe(405);
   });
 
-  it('a client that disconnects mid-stream cancels its synthesis', async () => {
-    const h0 = (await (await fetch(`${server.url}/health`)).json()) as { requests: Record<string, number>; llmSteps: { steps: number } };
-    const ac = new AbortController();
-    const r = await fetch(`${server.url}/tts`, { method: 'POST', body: JSON.stringify({ text: 'A long one.', tokens: 400 }), signal: ac.signal });
-    const reader = r.body!.getReader();
-    await reader.read(); // the header and the first chunk have arrived
-    ac.abort();
-    await reader.read().catch(() => undefined);
-    let h = h0;
-    for (let i = 0; i < 100 && (h.requests.inFlight > 0 || h.requests.cancelled === h0.requests.cancelled); i++) {
-      await new Promise((w) => setTimeout(w, 100));
-      h = (await (await fetch(`${server.url}/health`)).json()) as typeof h0;
+  it('a client that disconnects mid-stream cancels its synthesis and frees its KV slot', async () => {
+    type Health = { requests: Record<string, number>; llmSteps: { steps: number } };
+    const health = async () => (await (await fetch(`${server.url}/health`)).json()) as Health;
+    const h0 = await health();
+    // Five in a row: the KV cache has 4 sequence slots, so a cancelled request that kept its slot would leave the
+    // fifth (and the request after) waiting for one forever.
+    for (let n = 1; n <= 5; n++) {
+      const ac = new AbortController();
+      const r = await fetch(`${server.url}/tts`, { method: 'POST', body: JSON.stringify({ text: 'A long one.', tokens: 400 }), signal: ac.signal });
+      const reader = r.body!.getReader();
+      await reader.read(); // the header and the first chunk have arrived
+      ac.abort();
+      await reader.read().catch(() => undefined);
+      let h = await health();
+      for (let i = 0; i < 100 && (h.requests.inFlight > 0 || h.requests.cancelled < h0.requests.cancelled + n); i++) {
+        await new Promise((w) => setTimeout(w, 100));
+        h = await health();
+      }
+      expect(h.requests).toMatchObject({ inFlight: 0, cancelled: h0.requests.cancelled + n, served: h0.requests.served });
     }
-    expect(h.requests).toMatchObject({ inFlight: 0, cancelled: h0.requests.cancelled + 1, served: h0.requests.served });
-    // The LLM stopped long before the 400 tokens asked for.
-    expect(h.llmSteps.steps - h0.llmSteps.steps).toBeLessThan(200);
+    // The LLM stopped long before the 5 × 400 tokens asked for, and a request after them gets its audio.
+    expect((await health()).llmSteps.steps - h0.llmSteps.steps).toBeLessThan(5 * 200);
+    const after = await fetch(`${server.url}/tts`, { method: 'POST', body: JSON.stringify({ text: 'And then.', tokens: 5 }), signal: AbortSignal.timeout(60_000) });
+    expect(after.status).toBe(200);
+    expect(parseWav(new Uint8Array(await after.arrayBuffer())).samples.length).toBe(960 * 5);
   });
 
   it('parseRequest: defaults and field checks, on both routes', () => {

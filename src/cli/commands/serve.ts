@@ -145,13 +145,19 @@ async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessag
       return void res.end(bytes);
     }
     const gen = tts.stream(body.text, speaker, opts);
-    // Headers go out with the first chunk, so that an error before it still gets its status.
-    let r = await gen.next();
-    res.writeHead(200, { 'content-type': type });
-    if (body.format === 'wav') res.write(streamingWavHeader(tts.sampleRate));
-    for (; !r.done && !abort.signal.aborted; r = await gen.next()) {
-      // A slow client: wait until its socket has taken the last chunk before rendering the next.
-      if (!res.write(new Uint8Array(pcm16(r.value).buffer)) && !abort.signal.aborted) await once(res, 'drain', { signal: abort.signal }).catch(() => undefined);
+    let r: IteratorResult<Float32Array, unknown> | undefined;
+    try {
+      // Headers go out with the first chunk, so that an error before it still gets its status.
+      r = await gen.next();
+      res.writeHead(200, { 'content-type': type });
+      if (body.format === 'wav') res.write(streamingWavHeader(tts.sampleRate));
+      for (; !r.done && !abort.signal.aborted; r = await gen.next()) {
+        // A slow client: wait until its socket has taken the last chunk before rendering the next.
+        if (!res.write(new Uint8Array(pcm16(r.value).buffer)) && !abort.signal.aborted) await once(res, 'drain', { signal: abort.signal }).catch(() => undefined);
+      }
+    } finally {
+      // Left early (client gone, write failed): close the synthesis, which frees its LLM sequence and KV slot.
+      if (!r?.done) await gen.return(undefined as never).catch(() => undefined);
     }
     if (abort.signal.aborted) state.requests.cancelled++;
     else state.requests.served++;
