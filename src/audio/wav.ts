@@ -74,13 +74,17 @@ export function readWav(bytes: Uint8Array, label = 'WAV'): DecodedWav {
 
 export type WavEncoding = 'pcm16' | 'float32';
 
-/** Samples in [−1, 1] (clamped) as 16-bit PCM, as writeWav stores them; a non-finite sample is refused. */
-export function pcm16(samples: Float32Array | Float64Array): Int16Array {
-  const ints = new Int16Array(samples.length);
+function checkFinite(samples: Float32Array | Float64Array): void {
   for (let i = 0; i < samples.length; i++) {
     if (!Number.isFinite(samples[i])) throw new AudioInputError(`sample ${i} is not finite (${samples[i]}); refusing to write a WAV`);
-    ints[i] = Math.round(Math.max(-1, Math.min(1, samples[i])) * 32767);
   }
+}
+
+/** Samples in [−1, 1] (clamped) as 16-bit PCM, as writeWav stores them; a non-finite sample is refused. */
+export function pcm16(samples: Float32Array | Float64Array): Int16Array {
+  checkFinite(samples);
+  const ints = new Int16Array(samples.length);
+  for (let i = 0; i < samples.length; i++) ints[i] = Math.round(Math.max(-1, Math.min(1, samples[i])) * 32767);
   return ints;
 }
 
@@ -103,9 +107,7 @@ export function writeWav(samples: Float32Array | Float64Array, sampleRate: numbe
   if (encoding === 'pcm16') {
     wav.fromScratch(1, sampleRate, '16', pcm16(samples));
   } else {
-    for (let i = 0; i < samples.length; i++) {
-      if (!Number.isFinite(samples[i])) throw new AudioInputError(`sample ${i} is not finite (${samples[i]}); refusing to write a WAV`);
-    }
+    checkFinite(samples);
     wav.fromScratch(1, sampleRate, '32f', Float32Array.from(samples));
   }
   return wav.toBuffer();

@@ -3,7 +3,7 @@
  * into one TtsRequest with a RequestError (400) naming the field for anything else.
  */
 import type { StreamOptions } from '../pipeline/tts.js';
-import type { SynthesisMode } from '../pipeline/types.js';
+import { SYNTHESIS_MODES } from '../pipeline/types.js';
 
 /** A request that cannot be served as asked: 400. */
 export class RequestError extends Error {
@@ -72,7 +72,7 @@ function parseTts(f: Fields): TtsRequest {
     seed: f.num('seed', Number.isInteger, 'an integer'),
     speed: f.num('speed', (v) => v > 0, 'a number > 0'),
     forceTokens: f.num('tokens', (v) => Number.isInteger(v) && v > 0, 'a positive integer'),
-    mode: f.oneOf<SynthesisMode>('mode', ['zero-shot', 'cross-lingual', 'instruct']),
+    mode: f.oneOf('mode', SYNTHESIS_MODES),
     instruct: f.str('instruct'),
   };
   return { text: f.str('text', true)!, stream: f.bool('stream') ?? true, format: f.oneOf('format', ['wav', 'pcm'] as const) ?? 'wav', voice: f.str('voice'), opts };

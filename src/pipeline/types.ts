@@ -15,7 +15,8 @@ export interface SpeakerPrompt {
   promptText?: string;
 }
 
-export type SynthesisMode = 'zero-shot' | 'cross-lingual' | 'instruct';
+export const SYNTHESIS_MODES = ['zero-shot', 'cross-lingual', 'instruct'] as const;
+export type SynthesisMode = (typeof SYNTHESIS_MODES)[number];
 
 export interface SynthesisOptions {
   mode?: SynthesisMode;

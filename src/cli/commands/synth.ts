@@ -22,7 +22,7 @@ import { syntheticModelFiles, type ModelFiles } from '../../pipeline/model-files
 import { loadModelFolder } from '../../pipeline/node-model-files.js';
 import { speakerFromFile, syntheticSpeaker } from '../../pipeline/speaker.js';
 import { SyntheticTextFrontend, TokenizerFrontend, type TextFrontend } from '../../pipeline/text-frontends.js';
-import type { SpeakerPrompt, SynthesisMode, SynthesisStats } from '../../pipeline/types.js';
+import { SYNTHESIS_MODES, type SpeakerPrompt, type SynthesisMode, type SynthesisStats } from '../../pipeline/types.js';
 import type { CosyVoicePipeline } from '../../pipeline/tts.js';
 import { createWasmPipeline } from '../../pipeline/wasm.js';
 import { DEFAULT_FLOW_CACHE_BYTES } from '../../pipeline/ports.js';
@@ -82,7 +82,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
   }
   if (!v.text) throw new UsageError(`--text is required\n${HELP}`);
   if (!v.out) throw new UsageError(`--out is required\n${HELP}`);
-  if (!['zero-shot', 'cross-lingual', 'instruct'].includes(v.mode!)) throw new UsageError(`--mode ${v.mode}: use zero-shot, cross-lingual or instruct`);
+  if (!(SYNTHESIS_MODES as readonly string[]).includes(v.mode!)) throw new UsageError(`--mode ${v.mode}: use zero-shot, cross-lingual or instruct`);
   const model = modelOptions(v);
   const speed = Number(v.speed);
   if (!(Number.isFinite(speed) && speed > 0)) throw new UsageError(`--speed ${v.speed}: a number > 0`);

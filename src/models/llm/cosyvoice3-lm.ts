@@ -66,7 +66,7 @@ export class CosyVoice3Lm {
     readonly ctx: GpuContext,
     readonly cfg: LlmConfig,
     readonly weights: LlmWeights,
-    opts: Qwen2RuntimeOptions & { batchDecode?: boolean } = {},
+    opts: CosyVoice3LmOptions = {},
   ) {
     this.rt = new Qwen2Runtime(ctx, cfg, weights, opts);
     this.steps = new LlmSteps(this.rt, { batch: opts.batchDecode });

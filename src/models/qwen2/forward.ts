@@ -373,11 +373,7 @@ export class Qwen2Runtime {
     if (full) throw new KvSequenceError(`decode: sequence ${full.slot} is at maxContext ${this.maxContext}`);
     for (const seq of seqs) this.kv.reserve(seq, seq.length + 1);
     const { ctx } = this;
-    seqs.forEach((seq, r) => {
-      this.stepWords[0] = seq.length;
-      this.stepWords[1] = seq.slot;
-      ctx.write(this.stepOf(r), 0, this.stepWords);
-    });
+    seqs.forEach((seq, r) => this.writeStep(this.stepOf(r), seq));
     ctx.write(this.scratch.x.buffer, 0, rows);
     this.lastM = B;
     this.lastRows = B;
@@ -386,6 +382,13 @@ export class Qwen2Runtime {
       for (const seq of seqs) this.kv.advance(seq, seq.length + 1);
     });
     return seqs.map((_, r) => decodeTopK(words.slice(r * slot, (r + 1) * slot), this.scratch.topkK));
+  }
+
+  /** A step uniform {start, slot} for the sequence's next rows (shaders/llm_step.wgsl). */
+  private writeStep(buffer: GPUBuffer, seq: KvSequence): void {
+    this.stepWords[0] = seq.length;
+    this.stepWords[1] = seq.slot;
+    this.ctx.write(buffer, 0, this.stepWords);
   }
 
   /** Runs `plan`, copying `bytes` of `src` into the staging buffer in the same submit, and returns them. */
@@ -406,9 +409,7 @@ export class Qwen2Runtime {
   private async runRows(seq: KvSequence, rows: Float32Array, plan: DispatchRecord[], read: boolean): Promise<StepResult | undefined>;
   private async runRows(seq: KvSequence, rows: Float32Array, plan: DispatchRecord[], read: boolean): Promise<StepResult | undefined> {
     const { ctx } = this;
-    this.stepWords[0] = seq.length;
-    this.stepWords[1] = seq.slot;
-    ctx.write(this.step, 0, this.stepWords);
+    this.writeStep(this.step, seq);
     ctx.write(this.scratch.x.buffer, 0, rows);
     const M = rows.length / this.cfg.hidden;
     this.lastM = M;

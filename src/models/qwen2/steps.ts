@@ -18,6 +18,7 @@
 import { nextTurn } from '../../event-loop.js';
 import type { KvSequence } from './paged-kv.js';
 import type { Qwen2Runtime, StepResult } from './forward.js';
+import { concatRows } from './weights.js';
 
 /** What a step's caller does with the result while it is still in scratch: `logits()` reads its logits row. */
 export type StepThen<T> = (result: StepResult, logits: () => Promise<Float32Array>) => T | Promise<T>;
@@ -130,7 +131,7 @@ export class LlmSteps {
     try {
       if (!jobs[0].decode) results = [await rt.prefill(jobs[0].seq, jobs[0].rows)];
       else if (jobs.length === 1) results = [await rt.decode(jobs[0].seq, jobs[0].rows)];
-      else results = await rt.decodeBatch(jobs.map((j) => j.seq), concat(jobs.map((j) => j.rows)));
+      else results = await rt.decodeBatch(jobs.map((j) => j.seq), concatRows(jobs.map((j) => j.rows)));
     } catch (e) {
       // A batch fails as a whole (e.g. one sequence at maxContext): run each alone, so only the faulty one fails.
       if (jobs.length > 1) {
@@ -157,10 +158,4 @@ export class LlmSteps {
       }
     }
   }
-}
-
-function concat(rows: Float32Array[]): Float32Array {
-  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
-  rows.reduce((at, r) => (out.set(r, at), at + r.length), 0);
-  return out;
 }
