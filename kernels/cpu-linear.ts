@@ -353,6 +353,19 @@ export class CpuKernels {
   }
 
   /**
+   * y[M, N] = x[M, K] · w[N, K]ᵀ for a w used once (an activation, im2col rows): w is copied into the call's own
+   * buffers, past the resident data, and not kept.
+   */
+  product(x: Float32Array, M: number, w: Float32Array, N: number, K: number, out?: Float32Array): Float32Array {
+    if (w.length < N * K) throw new ShapeMismatchError(`cpu product: w has ${w.length} values, expected [${N}, ${K}]`);
+    const take = this.buffersFrom();
+    const wo = take(4 * N * K);
+    this.grow(take(0) - this.base, `product operand [${N}, ${K}]`);
+    new Float32Array(this.e.memory.buffer, wo, N * K).set(w.subarray(0, N * K));
+    return this.run(x, M, wo, 0, N, K, 'product', out, take(0));
+  }
+
+  /**
    * The DiT's AdaLN on resident rows (kernels/wasm/lib/dit-ops.as.ts adaLayerNorm; src/models/cpu/dit-ops.ts
    * adaLayerNorm's values but for its f64 sums' order): y = LN(x)·(1 + scale) + shift, item b's chunks in mod at
    * b·modStride.
