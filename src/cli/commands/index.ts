@@ -13,6 +13,10 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
     summary: 'text → 24 kHz WAV (default: built-in synthetic model, not speech)',
     load: async () => (await import('./synth.js')).synthCommand,
   },
+  speaker: {
+    summary: 'a voice (speaker file) from a prompt WAV and its transcript, with the folder\'s speech tokenizer and CAMPPlus run on the CPU',
+    load: async () => (await import('./speaker.js')).speakerCommand,
+  },
   serve: {
     summary: 'one loaded pipeline behind HTTP for concurrent clients: POST /tts {"text": "…"} → audio/wav',
     load: async () => (await import('./serve.js')).serveCommand,

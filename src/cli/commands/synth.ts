@@ -31,6 +31,7 @@ import { loadSpeakerFile } from '../../speaker/index.js';
 import { loadTokenizerDir } from '../../text/load.js';
 import { readDefaultTuning, readTuningFile } from '../../tune/file.js';
 import { progressPrinter } from '../progress.js';
+import { speakerFromWav } from './speaker.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -40,6 +41,9 @@ const HELP = `usage: cosyvoice-webgpu synth --text "…" --out out.wav [options]
   --model <dir>       official or converted model folder (default: built-in synthetic model, not speech)
   --size tiny|full    synthetic model size (default tiny)
   --speaker <file>    speaker prompt file (.cvspk or .json); default: a synthetic speaker
+  --prompt-wav <f>    make the voice from this prompt WAV instead (the folder's speech_tokenizer_v3.onnx and
+                      campplus.onnx on the CPU, as \`cosyvoice-webgpu speaker\` does), with --prompt-text "…", what
+                      it says (zero-shot needs it)
   --mode <m>          zero-shot (default) | cross-lingual | instruct
   --instruct "…"      instruction for --mode instruct
   --stream            stream chunks as upstream does (prints each chunk's arrival)
@@ -129,6 +133,8 @@ export interface CliModelOptions {
   model?: string;
   size?: string;
   speaker?: string;
+  promptWav?: string;
+  promptText?: string;
   engine: Engine;
   dtype: 'f32' | 'f16' | 'q8';
   kvDtype: 'f32' | 'f16';
@@ -141,6 +147,7 @@ export interface CliModelOptions {
 /** The parseArgs options of CliModelOptions (synth and serve take them alike). */
 export const MODEL_ARGS = {
   model: { type: 'string' }, size: { type: 'string', default: 'tiny' }, speaker: { type: 'string' },
+  'prompt-wav': { type: 'string' }, 'prompt-text': { type: 'string' },
   engine: { type: 'string', default: 'auto' }, threads: { type: 'string' }, 'flow-cache-mb': { type: 'string' },
   dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' },
   tuning: { type: 'string' }, 'no-tuning': { type: 'boolean', default: false },
@@ -155,12 +162,14 @@ export function modelOptions(v: { [K in keyof typeof MODEL_ARGS]?: string | bool
   if (kvDtype !== 'f32' && kvDtype !== 'f16') throw new UsageError(`--kv-dtype ${kvDtype}: use f32 or f16`);
   if (size !== 'tiny' && size !== 'full') throw new UsageError(`--size ${size}: use tiny or full`);
   if (str('tuning') && v['no-tuning']) throw new UsageError('--tuning and --no-tuning exclude each other');
+  if (str('speaker') && str('prompt-wav')) throw new UsageError('--speaker and --prompt-wav exclude each other');
+  if (str('prompt-text') !== undefined && !str('prompt-wav')) throw new UsageError('--prompt-text goes with --prompt-wav');
   if (engine !== 'auto' && engine !== 'webgpu' && engine !== 'wasm') throw new UsageError(`--engine ${engine}: use auto, webgpu or wasm`);
   const threads = str('threads') === undefined ? undefined : Number(str('threads'));
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new UsageError(`--threads ${str('threads')}: a whole number ≥ 1`);
   const flowCacheMb = str('flow-cache-mb') === undefined ? undefined : Number(str('flow-cache-mb'));
   if (flowCacheMb !== undefined && !(Number.isFinite(flowCacheMb) && flowCacheMb >= 0)) throw new UsageError(`--flow-cache-mb ${str('flow-cache-mb')}: a number ≥ 0`);
-  return { model: str('model'), size, speaker: str('speaker'), engine, dtype, kvDtype, tuning: str('tuning'), 'no-tuning': !!v['no-tuning'], threads, flowCacheMb };
+  return { model: str('model'), size, speaker: str('speaker'), promptWav: str('prompt-wav'), promptText: str('prompt-text'), engine, dtype, kvDtype, tuning: str('tuning'), 'no-tuning': !!v['no-tuning'], threads, flowCacheMb };
 }
 
 /** The model folder (or the synthetic model), its text frontend, the speaker and the pipeline, with progress. */
@@ -180,7 +189,9 @@ export async function loadForCli(v: CliModelOptions): Promise<{ files: ModelFile
   if (files.synthetic || !(text instanceof TokenizerFrontend)) {
     progress.log(`NOTE: ${files.synthetic ? files.source : 'no tokenizer files: byte-level stand-in tokenizer'} — the output is not speech`);
   }
-  const speaker = v.speaker ? readSpeaker(v.speaker, files) : syntheticSpeaker(files);
+  const speaker = v.speaker ? readSpeaker(v.speaker, files)
+    : v.promptWav ? speakerFromFile(await speakerFromWav(v.promptWav, v.promptText, files, { model: v.model, size: v.size, threads: v.threads }, progress.log))
+    : syntheticSpeaker(files);
   const build = (log: (line: string) => void) =>
     buildPipeline(v.engine, files, text, { dtype: v.dtype, kvDtype: v.kvDtype, tuning: v.tuning, noTuning: !!v['no-tuning'], threads: v.threads, flowCacheMb: v.flowCacheMb }, log);
   const tts = await build(progress.log);
