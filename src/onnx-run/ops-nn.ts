@@ -36,9 +36,16 @@ export class Products {
   }
 }
 
-/** [K, N] row-major → [N, K]. */
+/** [K, N] row-major → [N, K], in 32×32 tiles (a weight of 1280 × 5120 would miss the cache on every write otherwise). */
 export function transpose2(b: ArrayLike<number>, K: number, N: number, dst: Float32Array = new Float32Array(K * N)): Float32Array {
-  for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) dst[n * K + k] = b[k * N + n];
+  const B = 32;
+  for (let k0 = 0; k0 < K; k0 += B) {
+    const k1 = Math.min(K, k0 + B);
+    for (let n0 = 0; n0 < N; n0 += B) {
+      const n1 = Math.min(N, n0 + B);
+      for (let k = k0; k < k1; k++) for (let n = n0; n < n1; n++) dst[n * K + k] = b[k * N + n];
+    }
+  }
   return dst;
 }
 
@@ -181,26 +188,23 @@ export function conv(p: Products, x: Value, w: Value, bias: Value | undefined, a
   const Og = Cout / group;
   const out = new Float32Array(N * Cout * P);
   const depthwise = Cg === 1 && Og === 1;
-  const taps = tapTable(g);
+  // A 1×1 conv of stride 1 without padding reads x as it lies: its rows are x transposed, no tap table.
+  const pointwise = Kk === 1 && P === S && g.padBegin.every((p) => p === 0) && g.strides.every((s) => s === 1);
+  const taps = pointwise ? undefined : tapTable(g);
+  const xd = x.data as Float32Array;
+  const K = Cg * Kk;
+  const cols = depthwise ? undefined : new Float32Array(P * K);
   for (let n = 0; n < N; n++) {
     for (let gi = 0; gi < group; gi++) {
       const xo = (n * C + gi * Cg) * S;
       if (depthwise) {
-        directConv(x.data as Float32Array, xo, w.data as Float32Array, gi * Kk, taps, P, Kk, out, (n * Cout + gi) * P);
+        directConv(xd, xo, w.data as Float32Array, gi * Kk, taps!, P, Kk, out, (n * Cout + gi) * P);
         continue;
       }
-      const K = Cg * Kk;
-      const cols = new Float32Array(P * K);
-      for (let c = 0; c < Cg; c++) {
-        for (let pi = 0; pi < P; pi++) {
-          for (let k = 0; k < Kk; k++) {
-            const src = taps[pi * Kk + k];
-            cols[pi * K + c * Kk + k] = src < 0 ? 0 : x.data[xo + c * S + src];
-          }
-        }
-      }
+      if (pointwise) transpose2(xd.subarray(xo, xo + Cg * S), Cg, S, cols);
+      else im2col(xd, xo, S, Cg, taps!, P, Kk, cols!);
       const wg = (w.data as Float32Array).subarray(gi * Og * K, (gi + 1) * Og * K);
-      out.set(p.product(wg, Og, K, cols, P), (n * Cout + gi * Og) * P);
+      out.set(p.product(wg, Og, K, cols!, P), (n * Cout + gi * Og) * P);
     }
   }
   if (bias) {
@@ -212,8 +216,36 @@ export function conv(p: Products, x: Value, w: Value, bias: Value | undefined, a
   return { dtype: 'float32', dims: [N, Cout, ...g.out], data: out };
 }
 
-/** For output position p and kernel tap k, the input's flat spatial index, or −1 in the padding. */
+/** Rows [P, Cg·Kk] of one group: row p holds, channel by channel, the Kk taps of output position p (0 in the padding). */
+function im2col(x: Float32Array, xo: number, S: number, Cg: number, taps: Int32Array, P: number, Kk: number, cols: Float32Array): void {
+  const K = Cg * Kk;
+  for (let pi = 0; pi < P; pi++) {
+    const row = pi * K, t = pi * Kk;
+    for (let c = 0; c < Cg; c++) {
+      const base = xo + c * S, o = row + c * Kk;
+      for (let k = 0; k < Kk; k++) {
+        const src = taps[t + k];
+        cols[o + k] = src < 0 ? 0 : x[base + src];
+      }
+    }
+  }
+}
+
+const tapTables = new Map<string, Int32Array>();
+
+/** For output position p and kernel tap k, the input's flat spatial index, or −1 in the padding (kept per geometry: a graph's convs repeat a few). */
 function tapTable(g: ConvGeometry): Int32Array {
+  const key = JSON.stringify(g);
+  let t = tapTables.get(key);
+  if (!t) {
+    if (tapTables.size > 64) tapTables.clear();
+    t = buildTapTable(g);
+    tapTables.set(key, t);
+  }
+  return t;
+}
+
+function buildTapTable(g: ConvGeometry): Int32Array {
   const n = g.spatial.length;
   const P = numel(g.out), Kk = numel(g.kernel);
   const t = new Int32Array(P * Kk);

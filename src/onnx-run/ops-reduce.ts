@@ -97,15 +97,27 @@ export function softmax(x: Value, axis: number | undefined, opset: number, log: 
     inner = 1;
   }
   const out = alloc(x.dtype, x.data.length);
+  const xd = x.data;
   for (let b = 0; b < outer; b++) {
     for (let j = 0; j < inner; j++) {
-      const at = (t: number) => (b * D + t) * inner + j;
+      // Row of D values, `inner` apart. One exp a value: the exponentials go into out (float64 sum), then out is
+      // scaled (or, for log, rewritten).
+      const o = b * D * inner + j;
       let m = -Infinity;
-      for (let t = 0; t < D; t++) m = Math.max(m, x.data[at(t)]);
+      for (let t = 0, i = o; t < D; t++, i += inner) if (xd[i] > m) m = xd[i];
       let s = 0;
-      for (let t = 0; t < D; t++) s += Math.exp(x.data[at(t)] - m);
-      const ls = Math.log(s);
-      for (let t = 0; t < D; t++) out[at(t)] = log ? x.data[at(t)] - m - ls : Math.exp(x.data[at(t)] - m) / s;
+      for (let t = 0, i = o; t < D; t++, i += inner) {
+        const e = Math.exp(xd[i] - m);
+        out[i] = e;
+        s += e;
+      }
+      if (log) {
+        const ls = Math.log(s);
+        for (let t = 0, i = o; t < D; t++, i += inner) out[i] = xd[i] - m - ls;
+      } else {
+        const inv = 1 / s;
+        for (let t = 0, i = o; t < D; t++, i += inner) out[i] *= inv;
+      }
     }
   }
   conform(x.dtype, out);

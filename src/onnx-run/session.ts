@@ -12,6 +12,7 @@
  * (test/onnx-run), never a dependency of this code.
  */
 import { CpuKernels, type CpuMatrix } from '../../kernels/cpu-linear.js';
+import { nextTurn } from '../event-loop.js';
 import { toFloat32 } from '../../loader/dtype.js';
 import type { OnnxModel, OnnxNode, ValueInfo } from '../../loader/onnx.js';
 import type { TensorRecord } from '../../loader/types.js';
@@ -22,6 +23,9 @@ import * as S from './ops-shape.js';
 import {
   OnnxRunError, UnsupportedOpError, fromRecord, intsOf, numel, scalarOf, value, type Value, type ValueType,
 } from './tensor.js';
+
+/** Longest stretch of nodes run without giving the event loop a turn. */
+const YIELD_MS = 20;
 
 const NN_OPS = ['MatMul', 'Gemm', 'Conv', 'AveragePool', 'MaxPool', 'GlobalAveragePool', 'GlobalMaxPool'];
 const SHAPE_OPS = [
@@ -162,7 +166,13 @@ export class OnnxSession {
       if (!v) throw new OnnxRunError(`${this.where(n)}: input ${name} has no value`);
       return v;
     };
+    let turn = performance.now();
     for (const n of this.model.graph.nodes) {
+      // The graph runs on this thread: every ~20 ms give the event loop a turn (a server's streams, a page's UI).
+      if (performance.now() - turn > YIELD_MS) {
+        await nextTurn();
+        turn = performance.now();
+      }
       const ins = n.inputs.map((i) => (this.residentB.has(i) ? undefined : get(i, n)));
       let outs: Value[];
       try {
