@@ -4,7 +4,8 @@
  * header says "length unknown", and bad requests get their status and a JSON error naming the problem.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pcm16 } from '../../src/audio/index.js';
+import { pcm16, writeWav } from '../../src/audio/index.js';
+import { syntheticPromptModels } from '../../src/speaker/prompt-models-node.js';
 import { parseRequest, readVoices, startServer } from '../../src/cli/commands/serve.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -209,6 +210,52 @@ describe('serve: voices and the OpenAI speech route', () => {
         await srv.close();
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('serve: voices from uploaded WAVs', () => {
+  it('POST /voices makes a voice from a WAV (saved to the voices folder) that /tts then speaks with; bad uploads get 400/501', async () => {
+    const files = syntheticModelFiles('tiny', 0);
+    const dir = mkdtempSync(join(tmpdir(), 'voices-up-'));
+    const models = await syntheticPromptModels('tiny', { threads: 1 });
+    const c = files.config;
+    const expectations = { embeddingDim: c.flow.spkEmbedDim, speechTokenSize: c.llm.speechTokenSize, numMels: c.flow.outputSize, tokenMelRatio: c.tokenMelRatio };
+    const srv = await startServer({ tts, speaker, synthetic: true, port: 0, voicesDir: dir, voiceFromWav: (wav, text) => models.speaker(wav, text, expectations) });
+    const noVoices = await startServer({ tts, speaker, synthetic: true, port: 0 });
+    try {
+      const pcm = Float32Array.from({ length: 16000 * 2 }, (_, i) => 0.3 * Math.sin(i * 0.05 + 1e-5 * i * i));
+      const wav = writeWav(pcm, 16000) as Uint8Array<ArrayBuffer>;
+      const up = await fetch(`${srv.url}/voices?name=carol&text=${encodeURIComponent('what carol said')}`, { method: 'POST', body: wav });
+      expect(up.status).toBe(201);
+      const info = (await up.json()) as { voice: string; promptTokens: number; replaced: boolean };
+      expect(info).toMatchObject({ voice: 'carol', replaced: false });
+      const direct = await models.speaker(wav, 'what carol said', expectations);
+      expect(info.promptTokens).toBe(direct.promptSpeechTokens.length);
+      expect(await (await fetch(`${srv.url}/voices`)).json()).toEqual({ voices: ['carol'] });
+      // Saved: the folder's file reads back as the same speaker.
+      const saved = readVoices(dir, files).get('carol')!;
+      expect(Array.from(saved.promptTokens)).toEqual(Array.from(direct.promptSpeechTokens));
+      const want = pcm16((await tts.synthesize('Hi from Carol.', saved, { seed: 4, forceTokens: 12, stream: true })).pcm);
+      const r = await fetch(`${srv.url}/tts`, { method: 'POST', body: JSON.stringify({ text: 'Hi from Carol.', voice: 'carol', seed: 4, tokens: 12, format: 'pcm' }) });
+      expectSameSamples(new Int16Array(await r.arrayBuffer()), want, 'uploaded voice carol');
+      const bad: [string, Uint8Array<ArrayBuffer>, number, RegExp][] = [
+        ['/voices?name=../x', wav, 400, /voice name/],
+        ['/voices?name=dave', new TextEncoder().encode('not a wav'), 400, /WavFormatError|WAV/],
+        ['/voices?name=dave', writeWav(new Float32Array(8000), 8000) as Uint8Array<ArrayBuffer>, 400, /16000 Hz minimum/],
+      ];
+      for (const [path, body, status, msg] of bad) {
+        const b = await fetch(`${srv.url}${path}`, { method: 'POST', body: body });
+        expect(b.status, path).toBe(status);
+        expect(JSON.stringify(await b.json()), path).toMatch(msg);
+      }
+      const none = await fetch(`${noVoices.url}/voices?name=erin`, { method: 'POST', body: wav });
+      expect(none.status).toBe(501);
+    } finally {
+      await srv.close();
+      await noVoices.close();
+      models.dispose();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -8,7 +8,11 @@
  *               WAV after a header whose sizes are 0xFFFFFFFF (length unknown); "stream": false sends it whole.
  *               A client that disconnects cancels its synthesis.
  *   POST /v1/audio/speech   OpenAI's speech request (parseOpenAiSpeech), so its clients work unchanged.
- *   GET /voices → {"voices": [names]}: the speaker files of --voices <dir>, by file name.
+ *   GET /voices → {"voices": [names]}: the speaker files of --voices <dir>, by file name, and the uploaded ones.
+ *   POST /voices?name=alice&text=<transcript>   body: a prompt WAV (≤ 32 MiB) → 201 {"voice", "promptTokens",
+ *               "replaced"}: a voice made from it as `cosyvoice-webgpu speaker` makes one (the model folder's speech
+ *               tokenizer and CAMPPlus on the CPU ONNX interpreter), kept in memory and, with --voices, saved there
+ *               as <name>.cvspk. Names: 1–64 of A–Z a–z 0–9 _ -.
  *   GET /health → {"model", "sampleRate", "synthetic", "state": "ready" | "reloading", "reloads", "requests":
  *               {inFlight, served, cancelled, failed}, "llmSteps": the LLM's steps and decode rows (WebGPU: its mean batch)}
  *
@@ -28,13 +32,20 @@ import type { ModelFiles } from '../../pipeline/model-files.js';
 import { pcm16, streamingWavHeader, writeWav } from '../../audio/index.js';
 import type { CosyVoicePipeline, StreamOptions } from '../../pipeline/tts.js';
 import type { SpeakerPrompt } from '../../pipeline/types.js';
+import { speakerFromFile } from '../../pipeline/speaker.js';
+import type { PromptModels } from '../../speaker/prompt-models.js';
+import { loadPromptModels, syntheticPromptModels } from '../../speaker/prompt-models-node.js';
+import type { SpeakerPrompt as SpeakerFile } from '../../speaker/speaker-file.js';
+import { saveSpeakerFile } from '../../speaker/speaker-io.js';
 import { fields, RequestError, ROUTES } from '../serve-requests.js';
 import { loadForCli, MODEL_ARGS, modelOptions, readSpeaker, UsageError } from './synth.js';
 
 export { parseRequest } from '../serve-requests.js';
 
 const HELP = `usage: cosyvoice-webgpu serve [--port 8080] [--host 127.0.0.1] [--voices <dir>] [model options of synth]
-  --voices <dir>   every speaker file (.cvspk, .json) in dir is a voice, named by its file name
+  --voices <dir>   every speaker file (.cvspk, .json) in dir is a voice, named by its file name; voices uploaded
+                   with POST /voices are saved there
+  POST /voices?name=alice&text=<transcript>  (body: a prompt WAV) → a voice from it
   POST /tts {"text": "…", "stream": true, "seed": 0, "mode", "instruct", "speed", "tokens", "voice", "format": "wav"|"pcm"}
   POST /v1/audio/speech {"model", "input", "voice", "instructions", "response_format": "wav"|"pcm", "speed"} (OpenAI's)
   GET /voices, GET /health
@@ -42,15 +53,22 @@ const HELP = `usage: cosyvoice-webgpu serve [--port 8080] [--host 127.0.0.1] [--
 
 /** Largest request body. */
 const MAX_BODY = 1 << 20;
+/** A prompt WAV upload: 30 s of 48 kHz stereo 32-bit float is 11.5 MB. */
+const MAX_WAV = 32 << 20;
+const VOICE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 
 /** Error names that are the client's input (400), whatever module threw them. */
-const INPUT_ERRORS = new Set(['RequestError', 'EmptyTextError', 'TextTooLongError', 'SpeedError', 'TextInputError', 'LlmInputError', 'BistreamError', 'SpeakerMismatchError']);
+const INPUT_ERRORS = new Set(['RequestError', 'EmptyTextError', 'TextTooLongError', 'SpeedError', 'TextInputError', 'LlmInputError', 'BistreamError', 'SpeakerMismatchError', 'WavFormatError', 'AudioInputError', 'SpeakerFileError']);
 
 export interface ServeOptions {
   tts: CosyVoicePipeline;
   /** Named voices a request can pick ("voice"); requests without one get `speaker`. */
   voices?: Map<string, SpeakerPrompt>;
+  /** Makes a voice from prompt WAV bytes and its transcript (POST /voices); without it uploads are 501. */
+  voiceFromWav?: (wav: Uint8Array, transcript: string | undefined) => Promise<SpeakerFile>;
+  /** Where uploaded voices are saved (<name>.cvspk), when given. */
+  voicesDir?: string;
   /** Builds the pipeline again (a new device) after the device is lost; without it a lost device stays lost. */
   rebuild?: () => Promise<CosyVoicePipeline>;
   speaker: SpeakerPrompt;
@@ -126,6 +144,7 @@ async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessag
       });
     }
     if (req.method === 'GET' && req.url === '/voices') return json(res, 200, { voices: [...(o.voices?.keys() ?? [])] });
+    if (req.method === 'POST' && (req.url ?? '').split('?')[0] === '/voices') return await uploadVoice(o, req, res);
     const parse = ROUTES[req.url ?? ''];
     if (!parse) return json(res, 404, { error: 'NotFound', message: `no ${req.url}: POST /tts or /v1/audio/speech, GET /health or /voices` });
     if (req.method !== 'POST') return json(res, 405, { error: 'MethodNotAllowed', message: `POST ${req.url}` });
@@ -173,10 +192,25 @@ async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessag
       const next = o.rebuild ? ' The pipeline is being built again on a new device: retry.' : '';
       return json(res, 503, { error: err.name, message: err.message + next });
     }
-    json(res, INPUT_ERRORS.has(err.name) ? 400 : 500, { error: err.name, message: err.message });
+    json(res, INPUT_ERRORS.has(err.name) ? 400 : err.name === 'MissingPromptModelError' ? 501 : 500, { error: err.name, message: err.message });
   } finally {
     if (counted) state.requests.inFlight--;
   }
+}
+
+/** POST /voices?name=…&text=…: a voice from the WAV body, kept (and saved to voicesDir). */
+async function uploadVoice(o: ServeOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const q = new URL(req.url ?? '', 'http://localhost').searchParams;
+  const name = q.get('name') ?? '';
+  if (!VOICE_NAME.test(name)) throw new RequestError(`voice name "${name}": 1–64 of A–Z a–z 0–9 _ - (?name=…)`);
+  if (!o.voiceFromWav) return json(res, 501, { error: 'NotImplemented', message: 'this server makes no voices from audio' });
+  const wav = await readBytes(req, MAX_WAV);
+  const file = await o.voiceFromWav(wav, q.get('text') ?? undefined);
+  o.voices ??= new Map();
+  const replaced = o.voices.has(name);
+  o.voices.set(name, speakerFromFile(file));
+  if (o.voicesDir) saveSpeakerFile(join(o.voicesDir, `${name}.cvspk`), file);
+  json(res, 201, { voice: name, promptTokens: file.promptSpeechTokens.length, replaced });
 }
 
 function voiceOf(o: ServeOptions, name: string | undefined): SpeakerPrompt {
@@ -192,14 +226,18 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
+  return Buffer.from(await readBytes(req, MAX_BODY)).toString('utf8');
+}
+
+async function readBytes(req: IncomingMessage, max: number): Promise<Uint8Array> {
   const parts: Buffer[] = [];
   let n = 0;
   for await (const chunk of req) {
     n += (chunk as Buffer).length;
-    if (n > MAX_BODY) throw new RequestError(`request body over ${MAX_BODY} bytes`);
+    if (n > max) throw new RequestError(`request body over ${max} bytes`);
     parts.push(chunk as Buffer);
   }
-  return Buffer.concat(parts).toString('utf8');
+  return new Uint8Array(Buffer.concat(parts));
 }
 
 
@@ -214,11 +252,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { files, speaker, tts, rebuild } = await loadForCli(modelOptions(v));
   const voices = v.voices ? readVoices(v.voices, files) : undefined;
   if (voices) console.log(`voices: ${[...voices.keys()].join(', ') || '(none found)'}`);
-  const { url, close, pipeline } = await startServer({ tts, rebuild, speaker, voices, synthetic: files.synthetic, model: files.source, port, host: v.host });
+  // Voices from uploaded WAVs: the prompt models are read at the first upload, and kept.
+  let models: Promise<PromptModels> | undefined;
+  const c = files.config;
+  const voiceFromWav = async (wav: Uint8Array, transcript: string | undefined) => {
+    models ??= v.model ? loadPromptModels(v.model) : syntheticPromptModels(v.size === 'full' ? 'full' : 'tiny');
+    models.catch(() => (models = undefined));
+    return (await models).speaker(wav, transcript, { embeddingDim: c.flow.spkEmbedDim, speechTokenSize: c.llm.speechTokenSize, numMels: c.flow.outputSize, tokenMelRatio: c.tokenMelRatio });
+  };
+  const { url, close, pipeline } = await startServer({ tts, rebuild, speaker, voices, voiceFromWav, voicesDir: v.voices, synthetic: files.synthetic, model: files.source, port, host: v.host });
   console.log(`listening on ${url}: POST /tts {"text": "…"} → audio/wav; GET /health`);
   await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
   await close();
   pipeline().dispose();
+  (await models?.catch(() => undefined))?.dispose();
   return 0;
 }
 
