@@ -91,6 +91,13 @@ if (!args.has('--no-tiny') && existsSync(join(root, 'src/cli/commands/convert.ts
   }
   // Stopgap until the converter copies it: the runtime reads its dims from cosyvoice3.yaml.
   if (existsSync(stamp) && !existsSync(join(tinyOut, 'cosyvoice3.yaml'))) copyFileSync(join(fixture, 'cosyvoice3.yaml'), join(tinyOut, 'cosyvoice3.yaml'));
+  // The prompt models (voices from audio): random stand-ins of their structure, as the official folder's files are
+  // not part of the fixture (src/convert/random-prompt-models.ts, bundled and run here like the tone model).
+  if (existsSync(stamp) && !existsSync(join(tinyOut, 'campplus.onnx'))) {
+    const pm = await build({ entryPoints: [join(root, 'src/convert/random-prompt-models.ts')], bundle: true, format: 'esm', platform: 'node', write: false });
+    const { writeRandomPromptModels } = await import(`data:text/javascript;base64,${Buffer.from(pm.outputFiles[0].text).toString('base64')}`);
+    writeRandomPromptModels(tinyOut);
+  }
   // Random weights: the LLM rarely says EOS, so the page pre-fills a fixed token count for this entry.
   if (existsSync(stamp)) models.push({ name: 'tiny CosyVoice3 fixture (random weights)', url: './models/tiny/', engine: 'cosyvoice', tokens: 30 });
 }

@@ -44,6 +44,7 @@ export class CosyVoiceWorkerClient {
   private pendingTune: { resolve: (t: TunedInfo) => void; reject: (e: Error) => void; onProgress?: (p: ProgressInfo) => void } | null = null;
   private pendingDispose: (() => void) | null = null;
   private readonly pendingPrepare = new Map<number, { resolve: (kept: boolean) => void; reject: (e: Error) => void }>();
+  private readonly pendingVoice = new Map<number, { resolve: (s: SpeakerPrompt) => void; reject: (e: Error) => void }>();
   private disposed = false;
   /** The last successful load's report. */
   loaded: LoadedInfo | null = null;
@@ -72,8 +73,9 @@ export class CosyVoiceWorkerClient {
     this.pendingTune?.reject(err);
     this.pendingTune = null;
     for (const id of this.streams.keys()) this.push(id, { kind: 'error', error: err });
-    for (const p of this.pendingPrepare.values()) p.reject(err);
+    for (const p of [...this.pendingPrepare.values(), ...this.pendingVoice.values()]) p.reject(err);
     this.pendingPrepare.clear();
+    this.pendingVoice.clear();
   }
 
   private onMessage(m: FromWorker): void {
@@ -101,6 +103,10 @@ export class CosyVoiceWorkerClient {
         this.pendingPrepare.get(m.id)?.resolve(m.kept);
         this.pendingPrepare.delete(m.id);
         break;
+      case 'voice':
+        this.pendingVoice.get(m.id)?.resolve(m.speaker);
+        this.pendingVoice.delete(m.id);
+        break;
       case 'done': {
         const { type: _t, id, ...info } = m;
         this.push(id, { kind: 'done', info });
@@ -108,10 +114,11 @@ export class CosyVoiceWorkerClient {
       }
       case 'error': {
         const err = new WorkerError(m.name, m.message);
-        const prep = m.id === undefined ? undefined : this.pendingPrepare.get(m.id);
+        const prep = m.id === undefined ? undefined : this.pendingPrepare.get(m.id) ?? this.pendingVoice.get(m.id);
         if (prep) {
           prep.reject(err);
           this.pendingPrepare.delete(m.id!);
+          this.pendingVoice.delete(m.id!);
         } else if (m.id !== undefined) this.push(m.id, { kind: 'error', error: err });
         else if (this.pendingLoad) {
           this.pendingLoad.reject(err);
@@ -139,6 +146,19 @@ export class CosyVoiceWorkerClient {
     return new Promise<boolean>((resolve, reject) => {
       this.send({ type: 'prepare', id, speaker }); // throws (rejects) once disposed, before anything is pending
       this.pendingPrepare.set(id, { resolve, reject });
+    });
+  }
+
+  /**
+   * A voice from prompt audio: WAV bytes (PCM or float, ≥ 16 kHz, ≤ 30 s) and, for zero-shot synthesis, what it
+   * says. The Worker runs the loaded folder's speech_tokenizer_v3.onnx and campplus.onnx (fetched and kept like
+   * the other files at the first call) on the CPU, as upstream's frontend; pass the speaker to stream().
+   */
+  voiceFromWav(wav: Uint8Array | ArrayBuffer, transcript?: string): Promise<SpeakerPrompt> {
+    const id = this.nextId++;
+    return new Promise<SpeakerPrompt>((resolve, reject) => {
+      this.send({ type: 'voice', id, wav: wav instanceof Uint8Array ? wav : new Uint8Array(wav), ...(transcript !== undefined ? { transcript } : {}) });
+      this.pendingVoice.set(id, { resolve, reject });
     });
   }
 

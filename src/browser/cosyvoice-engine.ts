@@ -7,6 +7,8 @@
  */
 import type { GpuContext } from '../gpu/context.js';
 import type { ModelFiles } from '../pipeline/model-files.js';
+import { speakerExpectationsOf } from '../pipeline/speaker.js';
+import type { SpeakerExpectations } from '../speaker/speaker-file.js';
 import type { CosyVoicePipeline } from '../pipeline/tts.js';
 import type { SpeakerPrompt, SynthesisOptions, SynthesisStats } from '../pipeline/types.js';
 import { TuningTable } from '../gpu/tuning.js';
@@ -42,12 +44,13 @@ export class CosyVoiceEngine implements Engine {
   /** Keeps no reference to the model's host tensors: they are GBs, and the weights now live on the device. */
   private constructor(
     private readonly pipeline: CosyVoicePipeline,
-    speakerEmbedDim: number,
+    /** What a speaker must hold to suit this model (voices made from audio are checked against it). */
+    readonly speakerExpectations: SpeakerExpectations,
     readonly dtype: 'f32' | 'f16' | 'q8',
     readonly shaderF16: boolean,
   ) {
     // No prompt speaker: a zero embedding and no prompt audio (cross-lingual mode, see stream()).
-    this.defaultSpeaker = { promptTokens: new Int32Array(0), embedding: new Float32Array(speakerEmbedDim), promptMel: new Float32Array(0) };
+    this.defaultSpeaker = { promptTokens: new Int32Array(0), embedding: new Float32Array(speakerExpectations.embeddingDim ?? 0), promptMel: new Float32Array(0) };
   }
 
   static async load(src: ModelSource, ctx: GpuContext, opts: CosyVoiceEngineOptions = {}): Promise<CosyVoiceEngine> {
@@ -56,13 +59,13 @@ export class CosyVoiceEngine implements Engine {
     const tuning = opts.tuning ? TuningTable.parse(opts.tuning, 'the tuning load option') : undefined;
     const flowCacheBytes = opts.flowCacheBytes ?? BROWSER_FLOW_CACHE_BYTES;
     const pipeline = await createWebGpuPipeline(ctx, files, { dtype, maxFrames: opts.maxFrames, maxContext: opts.maxContext, tuning, flowCacheBytes });
-    return new CosyVoiceEngine(pipeline, files.config.flow.spkEmbedDim, dtype, dtype === 'f16' && ctx.hasF16);
+    return new CosyVoiceEngine(pipeline, speakerExpectationsOf(files.config), dtype, dtype === 'f16' && ctx.hasF16);
   }
 
   /** The same engine on the CPU fallback (no GPU context; f32 or q8 weights for the LLM and the DiT). */
   static async loadWasm(src: ModelSource, dtype: 'f32' | 'q8' = 'f32', flowCacheBytes = BROWSER_FLOW_CACHE_BYTES): Promise<CosyVoiceEngine> {
     const files = await loadConvertedModelFiles(src);
-    return new CosyVoiceEngine(await createWasmPipeline(files, { dtype, flowCacheBytes }), files.config.flow.spkEmbedDim, dtype, false);
+    return new CosyVoiceEngine(await createWasmPipeline(files, { dtype, flowCacheBytes }), speakerExpectationsOf(files.config), dtype, false);
   }
 
   get sampleRate(): number {

@@ -6,6 +6,7 @@
  */
 import type { GpuContext } from '../gpu/context.js';
 import type { SpeakerPrompt, TextToSpeech } from '../pipeline/types.js';
+import type { SpeakerExpectations } from '../speaker/speaker-file.js';
 import { UnsupportedModelError } from './errors.js';
 import type { ModelSource } from './model-source.js';
 import { CosyVoiceEngine } from './cosyvoice-engine.js';
@@ -17,6 +18,8 @@ export interface Engine extends TextToSpeech {
   readonly shaderF16: boolean;
   /** Used when the page sends no speaker. */
   readonly defaultSpeaker: SpeakerPrompt;
+  /** CosyVoice3: what a speaker must hold to suit the model (voices from audio are checked against it). */
+  readonly speakerExpectations?: SpeakerExpectations;
 }
 
 export type EngineKind = 'tone' | 'cosyvoice';

@@ -162,6 +162,8 @@ export type ToWorker =
   | { type: 'ack'; id: number; n: number }
   | { type: 'cancel'; id: number }
   | { type: 'prepare'; id: number; speaker: SpeakerPrompt | null }
+  /** A voice from prompt WAV bytes and its transcript, with the loaded folder's prompt models (answer: `voice`). */
+  | { type: 'voice'; id: number; wav: Uint8Array; transcript?: string }
   | { type: 'dispose' };
 
 export type FromWorker =
@@ -170,6 +172,7 @@ export type FromWorker =
   | ({ type: 'tuned' } & TunedInfo)
   | { type: 'chunk'; id: number; index: number; pcm: Float32Array }
   | { type: 'prepared'; id: number; kept: boolean }
+  | { type: 'voice'; id: number; speaker: SpeakerPrompt }
   | ({ type: 'done'; id: number } & DoneInfo)
   /** `id` is the stream the error belongs to; absent for load/tune/dispose errors. */
   | { type: 'error'; id?: number; name: string; message: string }

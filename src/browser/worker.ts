@@ -20,6 +20,9 @@ import { DEFAULT_WINDOW, errorMessage, type FromWorker, type WorkerLoadOptions, 
 import { loadConvertedModelFiles } from './converted-model.js';
 import { tuneModelFiles } from '../tune/models.js';
 import type { SpeakerPrompt } from '../pipeline/types.js';
+import { speakerFromFile } from '../pipeline/speaker.js';
+import { PROMPT_MODEL_FILES, PromptModels } from '../speaker/prompt-models.js';
+import { loadOnnxFromSource } from './model-source.js';
 
 registerShaders(shaders);
 
@@ -68,9 +71,14 @@ const now = (): number => performance.now();
 /** The CPU fallback's stand-in for an adapter in `loaded`. */
 const WASM_ADAPTER: AdapterDescription = { vendor: '', architecture: '', device: '', description: 'WebAssembly (CPU)', features: [], subgroupMinSize: 0, subgroupMaxSize: 0 };
 
+/** The loaded folder's prompt models (voices from audio), read at the first `voice` message and kept with the engine. */
+let promptModels: Promise<PromptModels> | null = null;
+
 /** Drops the engine, its context and its files. */
 function unload(): void {
   for (const s of streams.values()) s.abort.abort();
+  void promptModels?.then((m) => m.dispose(), () => undefined);
+  promptModels = null;
   engine?.dispose();
   engine = null;
   ctx?.dispose();
@@ -93,6 +101,16 @@ async function unloadAndOpen(url: string, options: WorkerLoadOptions): Promise<{
     });
   }
   return { handle, src: await openSource(url, options) };
+}
+
+/** The folder's speech_tokenizer_v3.onnx and campplus.onnx (OPFS / Cache API like the other files), on the CPU ONNX interpreter. */
+async function openPromptModels(src: HttpModelSource): Promise<PromptModels> {
+  for (const f of Object.values(PROMPT_MODEL_FILES)) {
+    if (!(await src.exists(f))) throw new UnsupportedModelError(`${src.base}${f} not found: a voice from audio needs ${PROMPT_MODEL_FILES.tokenizer} and ${PROMPT_MODEL_FILES.campplus} in the model folder (convert copies them from the official one)`);
+  }
+  const tokenizer = await loadOnnxFromSource(src, PROMPT_MODEL_FILES.tokenizer);
+  const campplus = await loadOnnxFromSource(src, PROMPT_MODEL_FILES.campplus);
+  return PromptModels.create({ tokenizer, campplus });
 }
 
 async function openSource(url: string, options: WorkerLoadOptions): Promise<HttpModelSource> {
@@ -262,6 +280,20 @@ scope.addEventListener('message', (ev) => {
           if (!engine) throw new WorkerProtocolError('prepare before load: send {type: "load"} first');
           const kept = (await engine.prepareSpeaker?.(msg.speaker ?? engine.defaultSpeaker)) ?? false;
           post({ type: 'prepared', id: msg.id, kept });
+        })
+        .catch((e) => post(errorMessage(e, msg.id)));
+      break;
+    case 'voice':
+      // In order with loads (it reads the loaded folder's files); beside streams (its graphs run on this thread,
+      // giving the event loop a turn every ~20 ms, so running streams keep going).
+      queue = queue
+        .then(async () => {
+          const src = source, expect = engine?.speakerExpectations;
+          if (!src || !expect) throw new WorkerProtocolError('voice before a CosyVoice3 load: send {type: "load"} with a CosyVoice3 folder first');
+          promptModels ??= openPromptModels(src);
+          promptModels.catch(() => (promptModels = null));
+          const file = await (await promptModels).speaker(msg.wav, msg.transcript, expect);
+          post({ type: 'voice', id: msg.id, speaker: speakerFromFile(file) });
         })
         .catch((e) => post(errorMessage(e, msg.id)));
       break;

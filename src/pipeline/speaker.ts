@@ -1,7 +1,8 @@
 /**
  * Speakers for the pipeline: from a speaker file (src/speaker) or, for the synthetic model, a seeded random one.
  */
-import type { SpeakerPrompt as SpeakerFile } from '../speaker/index.js';
+import type { CosyVoiceConfig } from '../convert/config.js';
+import type { SpeakerExpectations, SpeakerPrompt as SpeakerFile } from '../speaker/index.js';
 import type { ModelFiles } from './model-files.js';
 import type { SpeakerPrompt } from './types.js';
 
@@ -23,4 +24,9 @@ export function syntheticSpeaker(files: ModelFiles, seed = 1, promptTokens = 25)
     promptMel: Float32Array.from({ length: frames * bins }, () => -6 + 4 * next()),
     promptText: 'synthetic prompt',
   };
+}
+
+/** What a speaker file must hold to suit a model: its embedding width, mel bins, speech tokens, mel frames a token. */
+export function speakerExpectationsOf(c: CosyVoiceConfig): SpeakerExpectations {
+  return { embeddingDim: c.flow.spkEmbedDim, speechTokenSize: c.llm.speechTokenSize, numMels: c.flow.outputSize, tokenMelRatio: c.tokenMelRatio };
 }

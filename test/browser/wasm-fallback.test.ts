@@ -8,11 +8,15 @@
  * Worker options offline + speed render each segment offline at another speech rate, as the Node engine does;
  * client.streamText sends text pieces as they come (text-in streaming) and gets the Node engine's PCM. Two
  * client.stream calls at once run beside each other in the Worker, each with the Node engine's PCM.
+ * client.voiceFromWav makes the speaker Node makes from the folder's prompt models (random stand-ins).
  */
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CosyVoiceEngine } from '../../src/browser/cosyvoice-engine.js';
+import { loadOnnxFromSource } from '../../src/browser/model-source.js';
+import { writeWav } from '../../src/audio/wav.js';
+import { PromptModels } from '../../src/speaker/prompt-models.js';
 import { buildWeb, DirModelSource, launchChromium, prepareSpeakerInPage, relL2, ROOT, startServer, type Browser, type Server } from './harness.js';
 
 const TINY_DIR = join(ROOT, 'dist/web/models/tiny');
@@ -200,4 +204,32 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
     const r = await prepareSpeakerInPage(page);
     expect(r).toEqual({ kept: true, none: false, refused: expect.stringMatching(/SpeakerMismatchError: speaker embedding has 3 values, the model expects 192/) });
   }, 120_000);
+
+  it('client.voiceFromWav runs the folder\'s prompt models in the Worker: the speaker Node makes from the same files; it speaks; a bad WAV is refused by name', async () => {
+    const sr = 22050, n = Math.round(1.8 * sr);
+    const wav = writeWav(Float32Array.from({ length: n }, (_, i) => 0.4 * Math.sin((2 * Math.PI * (200 + 150 * (i / n)) * i) / sr)), sr);
+    const src = new DirModelSource(TINY_DIR);
+    const models = await PromptModels.create({ tokenizer: await loadOnnxFromSource(src, 'speech_tokenizer_v3.onnx'), campplus: await loadOnnxFromSource(src, 'campplus.onnx') });
+    const node = await models.speaker(wav, 'what the prompt says');
+    models.dispose();
+    const r = await page.evaluate(async ([bytes]) => {
+      const c = (globalThis as any).cosyvoiceDemo.client;
+      const s = await c.voiceFromWav(new Uint8Array(bytes), 'what the prompt says');
+      let samples = 0;
+      for await (const p of c.stream('Hello.', s, { seed: 1, forceTokens: 6 })) samples += p.length;
+      let refused = '';
+      try {
+        await c.voiceFromWav(new Uint8Array([1, 2, 3]));
+      } catch (e) {
+        refused = `${(e as Error).name}: ${(e as Error).message}`;
+      }
+      return { tokens: Array.from(s.promptTokens as Int32Array), embedding: Array.from(s.embedding as Float32Array), mel: Array.from(s.promptMel as Float32Array), text: s.promptText, samples, refused };
+    }, [Array.from(wav)] as const);
+    expect(r.tokens).toEqual(Array.from(node.promptSpeechTokens));
+    expect(relL2(r.embedding, node.embedding)).toBeLessThanOrEqual(1e-6);
+    expect(r.mel).toEqual(Array.from(node.promptMel));
+    expect(r.text).toBe('what the prompt says');
+    expect(r.samples).toBe(6 * 960);
+    expect(r.refused).toMatch(/WavFormatError/);
+  }, 180_000);
 });

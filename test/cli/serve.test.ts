@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { saveSpeakerFile } from '../../src/speaker/index.js';
 import { GpuContext } from '../../src/gpu/context.js';
 import { syntheticModelFiles } from '../../src/pipeline/model-files.js';
-import { syntheticSpeaker } from '../../src/pipeline/speaker.js';
+import { speakerExpectationsOf, syntheticSpeaker } from '../../src/pipeline/speaker.js';
 import type { CosyVoicePipeline } from '../../src/pipeline/tts.js';
 import type { SpeakerPrompt } from '../../src/pipeline/types.js';
 import { createWebGpuPipeline } from '../../src/pipeline/webgpu.js';
@@ -221,7 +221,7 @@ describe('serve: voices from uploaded WAVs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'voices-up-'));
     const models = await syntheticPromptModels('tiny', { threads: 1 });
     const c = files.config;
-    const expectations = { embeddingDim: c.flow.spkEmbedDim, speechTokenSize: c.llm.speechTokenSize, numMels: c.flow.outputSize, tokenMelRatio: c.tokenMelRatio };
+    const expectations = speakerExpectationsOf(c);
     const srv = await startServer({ tts, speaker, synthetic: true, port: 0, voicesDir: dir, voiceFromWav: (wav, text) => models.speaker(wav, text, expectations) });
     const noVoices = await startServer({ tts, speaker, synthetic: true, port: 0 });
     try {

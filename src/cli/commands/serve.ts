@@ -32,7 +32,7 @@ import type { ModelFiles } from '../../pipeline/model-files.js';
 import { pcm16, streamingWavHeader, writeWav } from '../../audio/index.js';
 import type { CosyVoicePipeline, StreamOptions } from '../../pipeline/tts.js';
 import type { SpeakerPrompt } from '../../pipeline/types.js';
-import { speakerFromFile } from '../../pipeline/speaker.js';
+import { speakerExpectationsOf, speakerFromFile } from '../../pipeline/speaker.js';
 import type { PromptModels } from '../../speaker/prompt-models.js';
 import { loadPromptModels, syntheticPromptModels } from '../../speaker/prompt-models-node.js';
 import type { SpeakerPrompt as SpeakerFile } from '../../speaker/speaker-file.js';
@@ -258,7 +258,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const voiceFromWav = async (wav: Uint8Array, transcript: string | undefined) => {
     models ??= v.model ? loadPromptModels(v.model) : syntheticPromptModels(v.size === 'full' ? 'full' : 'tiny');
     models.catch(() => (models = undefined));
-    return (await models).speaker(wav, transcript, { embeddingDim: c.flow.spkEmbedDim, speechTokenSize: c.llm.speechTokenSize, numMels: c.flow.outputSize, tokenMelRatio: c.tokenMelRatio });
+    return (await models).speaker(wav, transcript, speakerExpectationsOf(c));
   };
   const { url, close, pipeline } = await startServer({ tts, rebuild, speaker, voices, voiceFromWav, voicesDir: v.voices, synthetic: files.synthetic, model: files.source, port, host: v.host });
   console.log(`listening on ${url}: POST /tts {"text": "…"} → audio/wav; GET /health`);

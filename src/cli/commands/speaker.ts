@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { syntheticModelFiles, type ModelFiles } from '../../pipeline/model-files.js';
+import { speakerExpectationsOf } from '../../pipeline/speaker.js';
 import { loadModelFolder } from '../../pipeline/node-model-files.js';
 import { loadPromptModels, syntheticPromptModels } from '../../speaker/prompt-models-node.js';
 import { saveSpeakerFile } from '../../speaker/speaker-io.js';
@@ -45,7 +46,7 @@ export async function speakerFromWav(wavPath: string, transcript: string | undef
   const models = src.model ? await loadPromptModels(src.model, { threads: src.threads }) : await syntheticPromptModels(src.size === 'full' ? 'full' : 'tiny', { threads: src.threads });
   try {
     const c = files.config;
-    const s = await models.speaker(wav, transcript, { embeddingDim: c.flow.spkEmbedDim, speechTokenSize: c.llm.speechTokenSize, numMels: c.flow.outputSize, tokenMelRatio: c.tokenMelRatio }, wavPath);
+    const s = await models.speaker(wav, transcript, speakerExpectationsOf(c), wavPath);
     log(`voice from ${wavPath}: ${s.promptSpeechTokens.length} prompt tokens, ${s.melFrames} mel frames, embedding of ${s.embedding.length}${src.model ? '' : ' (random stand-in prompt models: not a voice)'}; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     return s;
   } finally {

@@ -20,7 +20,7 @@ import { NoAdapterError } from '../../gpu/errors.js';
 import { requestNodeDevice } from '../../gpu/node-device.js';
 import { syntheticModelFiles, type ModelFiles } from '../../pipeline/model-files.js';
 import { loadModelFolder } from '../../pipeline/node-model-files.js';
-import { speakerFromFile, syntheticSpeaker } from '../../pipeline/speaker.js';
+import { speakerExpectationsOf, speakerFromFile, syntheticSpeaker } from '../../pipeline/speaker.js';
 import { SyntheticTextFrontend, TokenizerFrontend, type TextFrontend } from '../../pipeline/text-frontends.js';
 import { SYNTHESIS_MODES, type SpeakerPrompt, type SynthesisMode, type SynthesisStats } from '../../pipeline/types.js';
 import type { CosyVoicePipeline } from '../../pipeline/tts.js';
@@ -204,7 +204,7 @@ export async function loadForCli(v: CliModelOptions): Promise<{ files: ModelFile
 /** A speaker file (.cvspk or .json), checked against the model's dims. */
 export function readSpeaker(path: string, files: ModelFiles): SpeakerPrompt {
   const c = files.config;
-  return speakerFromFile(loadSpeakerFile(path, { embeddingDim: c.flow.spkEmbedDim, speechTokenSize: c.llm.speechTokenSize, numMels: c.flow.outputSize, tokenMelRatio: c.tokenMelRatio }));
+  return speakerFromFile(loadSpeakerFile(path, speakerExpectationsOf(c)));
 }
 
 /** WebGPU on this machine's adapter, or the CPU fallback (asked for, or `auto` without an adapter). */
