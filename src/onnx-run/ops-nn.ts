@@ -19,10 +19,10 @@ export class Products {
   constructor(readonly kernels: CpuKernels) {}
 
   /** W [N, K] made resident once under `key` (an initializer's name and how it is read). */
-  constant(key: string, N: number, K: number, fill: (dst: Float32Array) => void): CpuMatrix {
+  constant(key: string, N: number, K: number, fill: (dst: Float32Array) => void, bias?: Float32Array): CpuMatrix {
     let m = this.prepared.get(key);
     if (!m) {
-      m = this.kernels.matrix(fill, N, K, undefined, key);
+      m = this.kernels.matrix(fill, N, K, bias, key);
       this.prepared.set(key, m);
     }
     return m;
@@ -190,7 +190,10 @@ export function conv(p: Products, x: Value, w: Value, bias: Value | undefined, a
   const depthwise = Cg === 1 && Og === 1;
   // A 1×1 conv of stride 1 without padding reads x as it lies: its rows are x transposed, no tap table.
   const pointwise = Kk === 1 && P === S && g.padBegin.every((p) => p === 0) && g.strides.every((s) => s === 1);
-  const taps = pointwise ? undefined : tapTable(g);
+  // A 1-D depthwise conv of stride and dilation 1 (the S3 tokenizer's FSMN memory) runs tap by tap over rows.
+  const line = depthwise && g.spatial.length === 1 && g.strides[0] === 1 && g.dilations[0] === 1;
+  const acc = line ? new Float64Array(P) : undefined;
+  const taps = pointwise || line ? undefined : tapTable(g);
   const xd = x.data as Float32Array;
   const K = Cg * Kk;
   const cols = depthwise ? undefined : new Float32Array(P * K);
@@ -198,7 +201,8 @@ export function conv(p: Products, x: Value, w: Value, bias: Value | undefined, a
     for (let gi = 0; gi < group; gi++) {
       const xo = (n * C + gi * Cg) * S;
       if (depthwise) {
-        directConv(xd, xo, w.data as Float32Array, gi * Kk, taps!, P, Kk, out, (n * Cout + gi) * P);
+        if (line) lineConv(xd, xo, S, w.data as Float32Array, gi * Kk, Kk, g.padBegin[0], P, out, (n * Cout + gi) * P, acc!);
+        else directConv(xd, xo, w.data as Float32Array, gi * Kk, taps!, P, Kk, out, (n * Cout + gi) * P);
         continue;
       }
       if (pointwise) transpose2(xd.subarray(xo, xo + Cg * S), Cg, S, cols);
@@ -263,6 +267,17 @@ function buildTapTable(g: ConvGeometry): Int32Array {
     }
   }
   return t;
+}
+
+/** out[p] = Σ_k w[k]·x[p − pad + k] over one channel of length L (zeros outside), tap-major with float64 sums. */
+function lineConv(x: Float32Array, xo: number, L: number, w: Float32Array, wo: number, Kk: number, pad: number, P: number, out: Float32Array, oo: number, acc: Float64Array): void {
+  acc.fill(0);
+  for (let k = 0; k < Kk; k++) {
+    const wk = w[wo + k], sh = k - pad;
+    const lo = Math.max(0, -sh), hi = Math.min(P, L - sh);
+    for (let p = lo; p < hi; p++) acc[p] += wk * x[xo + p + sh];
+  }
+  for (let p = 0; p < P; p++) out[oo + p] = acc[p];
 }
 
 function directConv(x: Float32Array, xo: number, w: Float32Array, wo: number, taps: Int32Array, P: number, Kk: number, out: Float32Array, oo: number): void {

@@ -131,19 +131,28 @@ export function layerNorm(x: Value, scale: Value, bias: Value | undefined, axis:
   if (scale.data.length !== D && scale.data.length !== 1) throw new OnnxRunError(`${what}: LayerNormalization scale [${scale.dims}] for rows of ${D}`);
   const out = alloc(x.dtype, x.data.length);
   const mean = new Float32Array(outer), inv = new Float32Array(outer);
-  const sc = (i: number) => scale.data[scale.data.length === 1 ? 0 : i];
-  const bi = (i: number) => (bias ? bias.data[bias.data.length === 1 ? 0 : i] : 0);
+  // Scale and bias as full rows (a one-element one broadcast), so the row loop reads typed arrays only.
+  const sc = new Float64Array(D), bi = new Float64Array(D);
+  for (let i = 0; i < D; i++) {
+    sc[i] = scale.data[scale.data.length === 1 ? 0 : i];
+    bi[i] = bias ? bias.data[bias.data.length === 1 ? 0 : i] : 0;
+  }
+  const xd = x.data;
   for (let b = 0; b < outer; b++) {
+    const o = b * D;
     let m = 0;
-    for (let i = 0; i < D; i++) m += x.data[b * D + i];
+    for (let i = 0; i < D; i++) m += xd[o + i];
     m /= D;
     let v = 0;
-    for (let i = 0; i < D; i++) v += (x.data[b * D + i] - m) ** 2;
+    for (let i = 0; i < D; i++) {
+      const c = xd[o + i] - m;
+      v += c * c;
+    }
     v /= D;
     const is = 1 / Math.sqrt(v + eps);
     mean[b] = m;
     inv[b] = is;
-    for (let i = 0; i < D; i++) out[b * D + i] = (x.data[b * D + i] - m) * is * sc(i) + bi(i);
+    for (let i = 0; i < D; i++) out[o + i] = (xd[o + i] - m) * is * sc[i] + bi[i];
   }
   conform(x.dtype, out);
   const statDims = x.dims.map((d, i) => (i < a ? d : 1));

@@ -63,6 +63,23 @@ export function transpose(x: Value, perm: readonly number[] | undefined): Value 
   const src = stridesOf(x.dims);
   const st = p.map((i) => src[i]);
   const out = alloc(x.dtype, x.data.length);
+  if (r >= 2 && p[r - 1] === r - 1 && dims[r - 1] > 1) {
+    // The last axis stays: copy whole rows of it ([1, T, H, D] → [1, H, T, D] moves runs of D).
+    const D = dims[r - 1], rows = x.data.length / D;
+    const idx = new Array<number>(r - 1).fill(0);
+    let off = 0;
+    for (let i = 0; i < rows; i++) {
+      out.set(x.data.subarray(off, off + D), i * D);
+      for (let d = r - 2; d >= 0; d--) {
+        idx[d]++;
+        off += st[d];
+        if (idx[d] < dims[d]) break;
+        off -= st[d] * dims[d];
+        idx[d] = 0;
+      }
+    }
+    return { dtype: x.dtype, dims, data: out };
+  }
   const idx = new Array<number>(r).fill(0);
   let off = 0;
   for (let i = 0; i < out.length; i++) {

@@ -16,6 +16,7 @@ import { nextTurn } from '../event-loop.js';
 import { toFloat32 } from '../../loader/dtype.js';
 import type { OnnxModel, OnnxNode, ValueInfo } from '../../loader/onnx.js';
 import type { TensorRecord } from '../../loader/types.js';
+import { fuse, GELU_ERF } from './fuse.js';
 import * as E from './ops-elementwise.js';
 import * as N from './ops-nn.js';
 import * as R from './ops-reduce.js';
@@ -62,6 +63,8 @@ export class OnnxSession {
   /** Initializers read only as a MatMul/Gemm right operand of 2 dims: kept resident as [N, K], never as Values. */
   private readonly residentB = new Set<string>();
   private readonly products: N.Products;
+  /** The nodes that run: the graph's, with fuse.ts's fusions. */
+  private nodes: readonly OnnxNode[] = [];
 
   private constructor(
     private readonly model: OnnxModel,
@@ -86,6 +89,11 @@ export class OnnxSession {
       kernels.dispose();
       throw e;
     }
+  }
+
+  /** Nodes that run: the graph's less those fused into another (fuse.ts). */
+  get runNodeCount(): number {
+    return this.nodes.length;
   }
 
   /** Stops the GEMM's worker threads. */
@@ -120,8 +128,16 @@ export class OnnxSession {
     }
     for (const o of g.outputs) {
       if (!defined.has(o.name)) throw new OnnxRunError(`${this.label}: graph output ${o.name} is never computed`);
-      this.readers.set(o.name, (this.readers.get(o.name) ?? 0) + 1);
     }
+    // Fusions (fuse.ts), then the readers of each value in the node list that runs.
+    this.nodes = fuse(g.nodes, this.records);
+    this.readers.clear();
+    bReads.clear();
+    for (const n of this.nodes) {
+      for (const i of n.inputs) if (i) this.readers.set(i, (this.readers.get(i) ?? 0) + 1);
+      if ((n.opType === 'MatMul' || n.opType === 'Gemm') && this.records.has(n.inputs[1])) bReads.set(n.inputs[1], (bReads.get(n.inputs[1]) ?? 0) + 1);
+    }
+    for (const o of g.outputs) this.readers.set(o.name, (this.readers.get(o.name) ?? 0) + 1);
     for (const [name, reads] of bReads) {
       const t = this.records.get(name)!;
       if (reads === this.readers.get(name) && t.dims.length === 2 && (t.dtype === 'float32' || t.dtype === 'float16' || t.dtype === 'bfloat16')) this.residentB.add(name);
@@ -138,20 +154,24 @@ export class OnnxSession {
     return v;
   }
 
-  /** The resident [N, K] form of a MatMul's [K, N] (or a transB Gemm's [N, K]) initializer. */
-  private residentMatrix(name: string, transposed: boolean): CpuMatrix {
+  /** The resident [N, K] form of a MatMul's [K, N] (or a transB Gemm's [N, K]) initializer, with a fused bias initializer. */
+  private residentMatrix(name: string, transposed: boolean, bias?: string): CpuMatrix {
     const t = this.records.get(name)!;
     const [r, c] = t.dims;
     const N0 = transposed ? r : c, K0 = transposed ? c : r;
-    return this.products.constant(`${name}${transposed ? '' : 'ᵀ'}`, N0, K0, (dst) => {
+    const b = bias ? toFloat32(this.records.get(bias)!) : undefined;
+    return this.products.constant(`${name}${transposed ? '' : 'ᵀ'}${bias ? `+${bias}` : ''}`, N0, K0, (dst) => {
       const src = toFloat32(t);
       if (transposed) dst.set(src);
       else N.transpose2(src, K0, N0, dst);
-    });
+    }, b);
   }
 
-  /** Runs the graph on `feeds` (by graph input name); returns every graph output by name. */
-  async run(feeds: Record<string, Value>): Promise<Record<string, Value>> {
+  /**
+   * Runs the graph on `feeds` (by graph input name); returns every graph output by name. `profile`, when given,
+   * gets each op type's milliseconds added to it (fused ops under their own names).
+   */
+  async run(feeds: Record<string, Value>, profile?: Record<string, number>): Promise<Record<string, Value>> {
     const vals = new Map<string, Value>();
     for (const i of this.inputs) {
       const v = feeds[i.name];
@@ -167,7 +187,7 @@ export class OnnxSession {
       return v;
     };
     let turn = performance.now();
-    for (const n of this.model.graph.nodes) {
+    for (const n of this.nodes) {
       // The graph runs on this thread: every ~20 ms give the event loop a turn (a server's streams, a page's UI).
       if (performance.now() - turn > YIELD_MS) {
         await nextTurn();
@@ -175,8 +195,10 @@ export class OnnxSession {
       }
       const ins = n.inputs.map((i) => (this.residentB.has(i) ? undefined : get(i, n)));
       let outs: Value[];
+      const t0 = profile ? performance.now() : 0;
       try {
         outs = this.runNode(n, ins);
+        if (profile) profile[n.opType] = (profile[n.opType] ?? 0) + performance.now() - t0;
       } catch (e) {
         if (e instanceof OnnxRunError) throw e;
         throw new OnnxRunError(`${this.where(n)}: ${(e as Error).message}`);
@@ -210,7 +232,7 @@ export class OnnxSession {
     };
     const ints = (k: string): number[] | undefined => (a[k] === undefined ? undefined : (a[k] as unknown[]).map(Number));
     const fromInputOrAttr = (i: number, k: string): number[] | undefined => (x[i] ? intsOf(x[i]!) : ints(k));
-    if (op in E.UNARY) return [E.unary(need(0), E.UNARY[op], op === 'Not' || op === 'IsNaN' || op === 'IsInf' ? 'bool' : need(0).dtype)];
+    if (op in E.UNARY || op === GELU_ERF) return [E.unaryOp(op, need(0))];
     const withAttrs = E.unaryWithAttrs(op, a);
     if (withAttrs) return [E.unary(need(0), withAttrs)];
     if (E.BINARY_OPS.has(op) && op !== 'Max' && op !== 'Min') return [E.binary(op, need(0), need(1), a, w)];
@@ -298,9 +320,11 @@ export class OnnxSession {
       case 'ArgMin':
         return [R.argReduce(op, need(0), Number(a.axis ?? 0), Number(a.keepdims ?? 1) === 1, Number(a.select_last_index ?? 0) === 1, w)];
       case 'MatMul': {
+        // A third input is a bias fused from the Add after it (fuse.ts).
         const resident = this.residentB.has(n.inputs[1]);
         const b = resident ? shapeOnly(this.records.get(n.inputs[1])!) : need(1);
-        return [N.matmul(this.products, need(0), b, resident ? this.residentMatrix(n.inputs[1], false) : undefined, w)];
+        const y = N.matmul(this.products, need(0), b, resident ? this.residentMatrix(n.inputs[1], false, n.inputs[2]) : undefined, w);
+        return [n.inputs[2] && !resident ? E.binary('Add', y, this.initializer(n.inputs[2]), {}, w) : y];
       }
       case 'Gemm': {
         const resident = this.residentB.has(n.inputs[1]);

@@ -37,6 +37,8 @@ interface Case {
   body: (g: Graph, b: Builder, x: string[]) => [string, ValueType][];
   tol?: { atol?: number; rtol?: number };
   opset?: number;
+  /** Nodes the interpreter runs after its fusions (fuse.ts), where the case is about them. */
+  ranNodes?: number;
 }
 
 function node(g: Graph, op: string, inputs: string[], attrs: Attrs = {}, n = 1): string[] {
@@ -142,6 +144,24 @@ const reduceCases: Case[] = [
 const nnCases: Case[] = [
   { name: 'MatMul [2,5,24]·W[24,40] (resident W) + bias Add', inputs: { a: rand([2, 5, 24]) },
     body: (g, b, x) => [[b.op('Add', [b.op('MatMul', [x[0], b.table('W', rng.f32(24 * 40), [24, 40])]), b.table('bias', rng.f32(40), [40])]), 'float32']], tol: { atol: 1e-5 } },
+  { name: 'MatMul + bias Add fused; a product also read elsewhere stays unfused', inputs: { a: rand([3, 16]) },
+    body: (g, b, x) => {
+      const W = b.table('W2', rng.f32(16 * 8), [16, 8]), bias = b.table('b2', rng.f32(8), [8]);
+      const fused = b.op('Add', [b.op('MatMul', [x[0], W]), bias]);
+      const p = b.op('MatMul', [x[0], b.table('W3', rng.f32(16 * 8), [16, 8])]);
+      return [[fused, 'float32'], [b.op('Add', [p, bias]), 'float32'], [b.op('Relu', [p]), 'float32']];
+    }, tol: { atol: 1e-5 }, ranNodes: 7 },
+  { name: 'exact GELU as torch exports it (five nodes → one), and the same chain with an intermediate read twice', inputs: { x: rand([4, 33], -5, 5) },
+    body: (g, b, x) => {
+      const gelu = (v: string) => {
+        const e = b.op('Erf', [b.op('Div', [v, b.f32(Math.SQRT2)])]);
+        const a = b.op('Add', [e, b.f32(1)]);
+        return { out: b.op('Mul', [b.op('Mul', [v, a]), b.f32(0.5)]), a };
+      };
+      const one = gelu(x[0]);
+      const two = gelu(b.op('Neg', [x[0]]));
+      return [[one.out, 'float32'], [two.out, 'float32'], [b.op('Sub', [two.a, b.f32(1)]), 'float32']];
+    }, tol: { atol: 2e-6 }, ranNodes: 11 },
   { name: 'MatMul of activations, broadcast batch [2,3,5,8]·[3,8,7]', inputs: { a: rand([2, 3, 5, 8]), b: rand([3, 8, 7]) }, body: (g, _b, x) => one(g, 'MatMul', x), tol: { atol: 1e-5 } },
   { name: 'MatMul 1-D operands', inputs: { a: rand([6]), b: rand([2, 6, 3]), c: rand([3]) },
     body: (g, _b, x) => [...one(g, 'MatMul', [x[0], x[1]]), ...one(g, 'MatMul', [x[1], x[2]])], tol: { atol: 1e-5 } },
@@ -176,6 +196,7 @@ for (const [group, cases] of groups) {
         const outs = c.body(g, b, names);
         outs.forEach(([v, t], i) => g.output(`out${i}`, v, DT[t], []));
         const r = await runBoth(dir, g, c.inputs, c.tol, c.opset);
+        if (c.ranNodes !== undefined) expect(r.ranNodes, 'nodes run after fusion').toBe(c.ranNodes);
         for (const o of r.outputs) {
           expect(o.mismatches, `${c.name} ${o.name}: first mismatches`).toEqual([]);
           expect(o.dims, `${c.name} ${o.name} dims`).toEqual(o.ortDims);

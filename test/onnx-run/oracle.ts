@@ -52,6 +52,9 @@ export interface Compared {
 export interface OracleResult {
   outputs: Compared[];
   ours: Record<string, Value>;
+  /** Nodes of the graph, and nodes the interpreter ran after its fusions. */
+  nodes: number;
+  ranNodes: number;
 }
 
 let counter = 0;
@@ -66,6 +69,7 @@ export async function runBoth(dir: string, g: Graph, feeds: Record<string, Feed>
   await s.release();
   const session = await OnnxSession.create(parseOnnx(new Uint8Array(readFileSync(path)), path), { threads });
   let ours: Record<string, Value>;
+  const ranNodes = session.runNodeCount;
   try {
     ours = await session.run(Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, ourValue(f)])));
   } finally {
@@ -90,5 +94,5 @@ export async function runBoth(dir: string, g: Graph, feeds: Record<string, Feed>
     }
     return { name: o.name, dims: [...v.dims], ortDims: [...w.dims], maxErr, mismatches: mism };
   });
-  return { outputs, ours };
+  return { outputs, ours, nodes: g.nodes.length, ranNodes };
 }

@@ -30,6 +30,9 @@ describe('prompt-model graphs: interpreter vs ORT cpu', () => {
         feats_length: { dtype: 'int32', dims: [1], data: [161] },
       }, {}, undefined, threads);
       const o = r.outputs[0];
+      // Fused (fuse.ts): the bias Adds of each block's six linears and of the FSQ projection (13), and four of the
+      // five nodes of each exact GELU (two blocks, two convs: 16).
+      expect(r.nodes - r.ranNodes).toBe(13 + 16);
       expect(o.dims).toEqual([1, 44]);
       expect(o.mismatches, 'first mismatching codes').toEqual([]);
       const codes = Array.from(r.ours.tokens.data);
