@@ -20,6 +20,8 @@ export { CosyVoicePipeline, EmptyTextError, SpeakerMismatchError, type PipelineM
 export { BistreamError } from './sampling/bistream.js';
 export { syntheticModelFiles, modelFilesFrom, type ModelFiles } from './pipeline/model-files.js';
 export { SpeedError, resampleMel } from './pipeline/speed.js';
-export { syntheticSpeaker, speakerFromFile } from './pipeline/speaker.js';
+export { syntheticSpeaker, speakerFromFile, speakerExpectationsOf } from './pipeline/speaker.js';
+export { PromptModels, PROMPT_MODEL_FILES, type PromptModelGraphs } from './speaker/prompt-models.js';
+export { OnnxSession, SUPPORTED_OPS, OnnxRunError, UnsupportedOpError, type OnnxSessionOptions, type Value as OnnxValue } from './onnx-run/index.js';
 export { TokenizerFrontend, SyntheticTextFrontend, type TextFrontend } from './pipeline/text-frontends.js';
 export type { SpeakerPrompt, SynthesisOptions, SynthesisStats, SynthesisMode, TextToSpeech, LoadProgress } from './pipeline/types.js';

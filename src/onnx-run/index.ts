@@ -1,2 +1,2 @@
-export { OnnxSession, SUPPORTED_OPS, type OnnxSessionOptions } from './session.js';
+export { OnnxSession, SUPPORTED_OPS, unsupportedOps, type OnnxSessionOptions } from './session.js';
 export { OnnxRunError, UnsupportedOpError, value, type Value, type ValueType } from './tensor.js';

@@ -44,6 +44,16 @@ export const SUPPORTED_OPS: ReadonlySet<string> = new Set([
   ...Object.keys(E.UNARY), ...E.BINARY_OPS, ...R.REDUCE_OPS, ...NN_OPS, ...SHAPE_OPS, ...OTHER_OPS,
 ]);
 
+/** The op types of a graph the interpreter does not run (`domain.Op` outside the default domain), in first-use order. */
+export function unsupportedOps(graph: { nodes: readonly OnnxNode[] }): string[] {
+  const bad = new Set<string>();
+  for (const n of graph.nodes) {
+    if (n.domain !== '' && n.domain !== 'ai.onnx') bad.add(`${n.domain}.${n.opType}`);
+    else if (!SUPPORTED_OPS.has(n.opType)) bad.add(n.opType);
+  }
+  return [...bad];
+}
+
 export interface OnnxSessionOptions {
   /** Threads of the float32 GEMM (default: the CPU fallback's default). */
   threads?: number;

@@ -6,7 +6,7 @@
  *  - `cosyvoice-webgpu speaker` writes that speaker from a model folder holding the two files (read lazily), and
  *    `synth --prompt-wav --prompt-text` speaks with it (CPU fallback);
  *  - bad input: a folder without the files, a WAV below 16 kHz or over 30 s, a graph with an operator the
- *    interpreter lacks (named at creation), --speaker with --prompt-wav.
+ *    interpreter lacks (named at creation, and by `inspect`), --speaker with --prompt-wav.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -127,6 +127,10 @@ describe('voice from a prompt WAV', () => {
     g.output('y', g.node('MyOp', [y], {}, 1, 'com.example')[0], 'float', [4]);
     const p = join(dir, 'odd.onnx');
     writeModel(g, p);
+    const r0 = await runCli(['inspect', p]);
+    expect(r0.out).toMatch(/CPU ONNX interpreter: lacks DFT, com\.example\.MyOp/);
+    const r1 = await runCli(['inspect', join(folder, 'speech_tokenizer_v3.onnx')]);
+    expect(r1.out).toMatch(/CPU ONNX interpreter: runs every operator of this graph/);
     const err = await OnnxSession.create(await loadOnnx(p)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsupportedOpError);
     expect(String(err)).toMatch(/DFT \(first at node .*\), com\.example\.MyOp/);

@@ -1,12 +1,14 @@
 /**
  * `cosyvoice-webgpu inspect <file>`: lists the tensors of an .onnx / .pt / .safetensors file (name, dtype, shape,
- * bytes) and, for ONNX, the graph inputs/outputs, opsets and op counts. Reads through the loader, so a damaged or
+ * bytes) and, for ONNX, the graph inputs/outputs, opsets, op counts and whether the CPU ONNX interpreter
+ * (src/onnx-run, which runs the prompt models) has every operator. Reads through the loader, so a damaged or
  * hostile file prints the loader's typed error instead of a stack trace.
  */
 import { byteLengthOf } from '../../../loader/dtype.js';
 import { loadOnnx, loadPt, loadSafetensors } from '../../../loader/node.js';
 import type { OnnxModel, ValueInfo } from '../../../loader/onnx.js';
 import type { ProgressFn, TensorStore } from '../../../loader/types.js';
+import { unsupportedOps } from '../../onnx-run/session.js';
 
 const HELP = `usage: cosyvoice-webgpu inspect <file.onnx|file.pt|file.safetensors> [--json] [--nodes]
   --json    print one JSON object instead of a table
@@ -63,7 +65,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     const out: Record<string, unknown> = { file, kind, tensors: rows, totalBytes: total };
     if (model) {
       const g = model.graph;
-      Object.assign(out, { inputs: g.inputs, outputs: g.outputs, opsetImport: model.opsetImport, metadata: model.metadata, nodes: g.nodes.length });
+      Object.assign(out, { inputs: g.inputs, outputs: g.outputs, opsetImport: model.opsetImport, metadata: model.metadata, nodes: g.nodes.length, interpreterUnsupported: unsupportedOps(g) });
     }
     console.log(JSON.stringify(out, null, 2));
     return 0;
@@ -78,6 +80,9 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     const ops = new Map<string, number>();
     for (const n of g.nodes) ops.set(n.opType, (ops.get(n.opType) ?? 0) + 1);
     console.log(`nodes: ${g.nodes.length} (${[...ops].sort((a, b) => b[1] - a[1]).map(([o, c]) => `${o} ${c}`).join(', ')})`);
+    // The CPU ONNX interpreter runs the prompt models (voices from audio): can it run this graph?
+    const missing = unsupportedOps(g);
+    console.log(`CPU ONNX interpreter: ${missing.length ? `lacks ${missing.join(', ')}` : 'runs every operator of this graph'}`);
     if (flags.has('--nodes')) for (const n of g.nodes) console.log(`  ${n.opType} ${n.name}: ${n.inputs.join(', ')} -> ${n.outputs.join(', ')}`);
   }
   const w = Math.min(80, Math.max(4, ...rows.map((r) => r.name.length)));
