@@ -195,7 +195,7 @@ const COMPARE: Record<string, Fn2> = {
   And: (a, b) => (a && b ? 1 : 0), Or: (a, b) => (a || b ? 1 : 0), Xor: (a, b) => ((a ? 1 : 0) ^ (b ? 1 : 0)),
 };
 
-export const BINARY_OPS = new Set([...Object.keys(ARITH), ...Object.keys(COMPARE), 'Mod', 'BitShift']);
+export const BINARY_OPS = new Set([...Object.keys(ARITH), ...Object.keys(COMPARE), 'Mod']);
 
 /** A binary op over broadcast inputs: arithmetic keeps the first input's type, comparisons give bool. */
 export function binary(op: string, a: Value, b: Value, attrs: Record<string, unknown>, what: string): Value {
