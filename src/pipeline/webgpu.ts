@@ -33,6 +33,12 @@ export interface WebGpuPipelineOptions {
    * sequences are live at once (the KV cache's slots): a fifth synthesis's LLM waits for a slot.
    */
   batchDecode?: boolean;
+  /**
+   * Prompt rows an LLM prefill step feeds at most (default 256, the prefill's own parts): a new synthesis's
+   * prompt is fed in parts this long, with the running syntheses' decode steps between them, so it holds them for
+   * one part at a time (serve: `--prefill-chunk`). The parts do not depend on what else runs.
+   */
+  prefillChunk?: number;
   /** HiFT harmonic-noise table [rows, 9] (e.g. exported from upstream); default: seeded, see noise.ts. */
   sineNoise?: Float32Array;
   text?: TextFrontend;
@@ -168,7 +174,7 @@ export function pipelineModelBuilders(ctx: GpuContext, files: ModelFiles, opts: 
   const dtype = opts.dtype ?? 'f32';
   const maxFrames = opts.maxFrames ?? PIPELINE_DEFAULTS.maxFrames;
   return {
-    lm: () => CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype, maxContext: opts.maxContext ?? PIPELINE_DEFAULTS.maxContext, kv: { dtype: opts.kvDtype }, batchDecode: opts.batchDecode }),
+    lm: () => CosyVoice3Lm.fromStore(ctx, files.llm, files.qwen, files.yaml, { dtype, maxContext: opts.maxContext ?? PIPELINE_DEFAULTS.maxContext, kv: { dtype: opts.kvDtype }, batchDecode: opts.batchDecode, prefillChunk: opts.prefillChunk }),
     flow: () => FlowModel.load(ctx, { yaml: files.yaml, store: files.flow, dtype, maxFrames, prefixCacheBytes: opts.flowCacheBytes ?? DEFAULT_FLOW_CACHE_BYTES }),
     hift: () => {
       const hcfg = hiftConfigFromYaml(files.yaml);

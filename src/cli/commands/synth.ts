@@ -68,7 +68,9 @@ const HELP = `usage: cosyvoice-webgpu synth --text "…" --out out.wav [options]
   --tokens N          generate exactly N speech tokens (benchmarks)
   --tuning <file>     kernel choices measured on this adapter by \`cosyvoice-webgpu tune\` (default: this
                       adapter's default tuning file, when tune has written one)
-  --no-tuning         run the built-in defaults even where a default tuning file exists`;
+  --no-tuning         run the built-in defaults even where a default tuning file exists
+  --prefill-chunk N   WebGPU: feed a prompt to the LLM N rows a step (default 256), other syntheses' decode steps
+                      between the parts (serve: a new request then holds the running streams for one part)`;
 
 export async function synthCommand(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
@@ -142,6 +144,7 @@ export interface CliModelOptions {
   'no-tuning'?: boolean;
   threads?: number;
   flowCacheMb?: number;
+  prefillChunk?: number;
 }
 
 /** The parseArgs options of CliModelOptions (synth and serve take them alike). */
@@ -150,7 +153,7 @@ export const MODEL_ARGS = {
   'prompt-wav': { type: 'string' }, 'prompt-text': { type: 'string' },
   engine: { type: 'string', default: 'auto' }, threads: { type: 'string' }, 'flow-cache-mb': { type: 'string' },
   dtype: { type: 'string', default: 'f32' }, 'kv-dtype': { type: 'string', default: 'f32' },
-  tuning: { type: 'string' }, 'no-tuning': { type: 'boolean', default: false },
+  tuning: { type: 'string' }, 'no-tuning': { type: 'boolean', default: false }, 'prefill-chunk': { type: 'string' },
 } as const;
 
 /** Checks the parsed MODEL_ARGS (UsageError naming the flag). */
@@ -169,7 +172,9 @@ export function modelOptions(v: { [K in keyof typeof MODEL_ARGS]?: string | bool
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new UsageError(`--threads ${str('threads')}: a whole number ≥ 1`);
   const flowCacheMb = str('flow-cache-mb') === undefined ? undefined : Number(str('flow-cache-mb'));
   if (flowCacheMb !== undefined && !(Number.isFinite(flowCacheMb) && flowCacheMb >= 0)) throw new UsageError(`--flow-cache-mb ${str('flow-cache-mb')}: a number ≥ 0`);
-  return { model: str('model'), size, speaker: str('speaker'), promptWav: str('prompt-wav'), promptText: str('prompt-text'), engine, dtype, kvDtype, tuning: str('tuning'), 'no-tuning': !!v['no-tuning'], threads, flowCacheMb };
+  const prefillChunk = str('prefill-chunk') === undefined ? undefined : Number(str('prefill-chunk'));
+  if (prefillChunk !== undefined && !(Number.isInteger(prefillChunk) && prefillChunk >= 1 && prefillChunk <= 256)) throw new UsageError(`--prefill-chunk ${str('prefill-chunk')}: a whole number of rows in [1, 256]`);
+  return { model: str('model'), size, speaker: str('speaker'), promptWav: str('prompt-wav'), promptText: str('prompt-text'), engine, dtype, kvDtype, tuning: str('tuning'), 'no-tuning': !!v['no-tuning'], threads, flowCacheMb, prefillChunk };
 }
 
 /** The model folder (or the synthetic model), its text frontend, the speaker and the pipeline, with progress. */
@@ -193,7 +198,7 @@ export async function loadForCli(v: CliModelOptions): Promise<{ files: ModelFile
     : v.promptWav ? speakerFromFile(await speakerFromWav(v.promptWav, v.promptText, files, { model: v.model, size: v.size, threads: v.threads }, progress.log))
     : syntheticSpeaker(files);
   const build = (log: (line: string) => void) =>
-    buildPipeline(v.engine, files, text, { dtype: v.dtype, kvDtype: v.kvDtype, tuning: v.tuning, noTuning: !!v['no-tuning'], threads: v.threads, flowCacheMb: v.flowCacheMb }, log);
+    buildPipeline(v.engine, files, text, { dtype: v.dtype, kvDtype: v.kvDtype, tuning: v.tuning, noTuning: !!v['no-tuning'], threads: v.threads, flowCacheMb: v.flowCacheMb, prefillChunk: v.prefillChunk }, log);
   const tts = await build(progress.log);
   progress.done(); // after the build: lazily loaded weights are read into place there
   console.log(`model: ${files.source}; loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -212,7 +217,7 @@ async function buildPipeline(
   engine: Engine,
   files: ModelFiles,
   text: TextFrontend,
-  o: { dtype: 'f32' | 'f16' | 'q8'; kvDtype: 'f32' | 'f16'; tuning?: string; noTuning: boolean; threads?: number; flowCacheMb?: number },
+  o: { dtype: 'f32' | 'f16' | 'q8'; kvDtype: 'f32' | 'f16'; tuning?: string; noTuning: boolean; threads?: number; flowCacheMb?: number; prefillChunk?: number },
   log: (line: string) => void,
 ): Promise<CosyVoicePipeline> {
   if (engine === 'auto' && o.dtype === 'q8') log('NOTE: q8 weights run on the CPU fallback (WebAssembly)');
@@ -229,7 +234,7 @@ async function buildPipeline(
       }
       const flowCacheBytes = o.flowCacheMb === undefined ? undefined : Math.round(o.flowCacheMb * 2 ** 20);
       log(`flow: DiT prefix cache ${flowCacheLabel(o.flowCacheMb)}`);
-      return await createWebGpuPipeline(ctx, files, { dtype: o.dtype as 'f32' | 'f16', kvDtype: o.kvDtype, text, tuning, flowCacheBytes });
+      return await createWebGpuPipeline(ctx, files, { dtype: o.dtype as 'f32' | 'f16', kvDtype: o.kvDtype, text, tuning, flowCacheBytes, prefillChunk: o.prefillChunk });
     } catch (e) {
       if (engine === 'webgpu' || !(e instanceof NoAdapterError)) throw e;
       log(`NOTE: no WebGPU adapter (${e.message}); running the CPU fallback (WebAssembly)`);

@@ -49,6 +49,8 @@ export interface CosyVoice3LmOptions extends Qwen2RuntimeOptions {
   dtype?: LlmWeightDtype;
   /** Batch the decode steps of concurrent generations (steps.ts; default true). */
   batchDecode?: boolean;
+  /** Prompt rows a prefill step feeds at most, other sequences' decode steps between the parts (steps.ts). */
+  prefillChunk?: number;
 }
 
 /** argmax over the candidates (already in value-desc, id-asc order), skipping the masked id. */
@@ -69,7 +71,7 @@ export class CosyVoice3Lm {
     opts: CosyVoice3LmOptions = {},
   ) {
     this.rt = new Qwen2Runtime(ctx, cfg, weights, opts);
-    this.steps = new LlmSteps(this.rt, { batch: opts.batchDecode });
+    this.steps = new LlmSteps(this.rt, { batch: opts.batchDecode, prefillChunk: opts.prefillChunk });
   }
 
   static fromStore(ctx: GpuContext, store: TensorStore, qwenConfig: string | Record<string, unknown>, yaml: Record<string, unknown> | undefined, opts: CosyVoice3LmOptions = {}): CosyVoice3Lm {

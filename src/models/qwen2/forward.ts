@@ -349,6 +349,19 @@ export class Qwen2Runtime {
     return result!;
   }
 
+  /**
+   * Feeds `embeds` [M ≤ maxPrefill, d] like prefill but submits them without a readback: a part of a prompt whose
+   * last row is not the one sampled (LlmSteps prefills long prompts in parts, with other sequences' decode steps
+   * between them). The queue orders it before any later step's writes and dispatches.
+   */
+  prefillPart(seq: KvSequence, embeds: Float32Array): void {
+    const d = this.cfg.hidden, M = embeds.length / d;
+    if (!Number.isInteger(M) || M < 1 || M > this.scratch.maxRows) throw new KvSequenceError(`prefillPart: ${embeds.length} values is not 1…${this.scratch.maxRows} rows of hidden ${d}`);
+    if (seq.length + M > this.maxContext) throw new KvSequenceError(`prefill: ${seq.length} + ${M} positions exceed maxContext ${this.maxContext}`);
+    this.kv.reserve(seq, seq.length + M);
+    void this.runRows(seq, embeds, this.plan(M, false), false);
+  }
+
   /** One decode step: feeds one embedding row [d]. */
   async decode(seq: KvSequence, embed: Float32Array): Promise<StepResult> {
     if (seq.length + 1 > this.maxContext) throw new KvSequenceError(`decode: sequence is at maxContext ${this.maxContext}`);

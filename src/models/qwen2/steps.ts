@@ -13,7 +13,10 @@
  * maxBatch rows): the projections read each weight once for all of them, which is most of a decode step's cost,
  * and the step is one submit and one readback whoever asked. When more sequences are live than have asked, the
  * queue first gives the others one turn of the event loop to ask (their consumers run between steps); a single
- * stream never waits. A prefill runs alone.
+ * stream never waits. A prefill runs alone; with `prefillChunk`, a prompt longer than it runs in parts of that
+ * many rows (Qwen2Runtime.prefillPart, no readback), and the decode steps waiting meanwhile run between the parts,
+ * so a new request holds the running streams for one part at a time, not its whole prompt. The parts are the same
+ * with or without other streams, so a sequence's numbers do not depend on what else runs.
  */
 import { nextTurn } from '../../event-loop.js';
 import type { KvSequence } from './paged-kv.js';
@@ -27,6 +30,8 @@ interface Job {
   seq: KvSequence;
   rows: Float32Array;
   decode: boolean;
+  /** Prefill rows already fed (parts of prefillChunk rows). */
+  fed: number;
   then: StepThen<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
@@ -35,6 +40,11 @@ interface Job {
 export interface LlmStepsOptions {
   /** Batch waiting decode steps of different sequences (default true; false: one sequence a step). */
   batch?: boolean;
+  /**
+   * Most prompt rows one step feeds (default: the runtime's maxPrefill, as Qwen2Runtime.prefill parts them): a
+   * longer prompt is fed in parts, with other sequences' waiting decode steps between them.
+   */
+  prefillChunk?: number;
 }
 
 /** Steps run and rows they decoded, since construction (benches and tests read them). */
@@ -43,6 +53,8 @@ export interface LlmStepCounts {
   prefills: number;
   /** Decode rows over all steps: decodeRows / (steps − prefills) is the mean batch. */
   decodeRows: number;
+  /** Prefill parts fed before a prompt's last part (prefillChunk), each a step of its own (not in `steps`). */
+  prefillParts: number;
 }
 
 export class LlmSteps {
@@ -50,13 +62,18 @@ export class LlmSteps {
   private pumping = false;
   private readonly slotWaiters: ((seq: KvSequence) => void)[] = [];
   readonly batch: boolean;
-  readonly counts: LlmStepCounts = { steps: 0, prefills: 0, decodeRows: 0 };
+  readonly counts: LlmStepCounts = { steps: 0, prefills: 0, decodeRows: 0, prefillParts: 0 };
+  readonly prefillChunk: number;
 
   constructor(
     private readonly rt: Qwen2Runtime,
     opts: LlmStepsOptions = {},
   ) {
     this.batch = (opts.batch ?? true) && rt.maxBatch > 1;
+    this.prefillChunk = opts.prefillChunk ?? rt.scratch.maxRows;
+    if (!(Number.isInteger(this.prefillChunk) && this.prefillChunk >= 1 && this.prefillChunk <= rt.scratch.maxRows)) {
+      throw new RangeError(`prefillChunk ${opts.prefillChunk}: a whole number of rows in [1, ${rt.scratch.maxRows}] (maxPrefill)`);
+    }
   }
 
   /**
@@ -92,7 +109,7 @@ export class LlmSteps {
 
   private ask<T>(seq: KvSequence, rows: Float32Array, decode: boolean, then: StepThen<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ seq, rows, decode, then, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ seq, rows, decode, fed: 0, then, resolve: resolve as (v: unknown) => void, reject });
       if (!this.pumping) void this.pump();
     });
   }
@@ -129,7 +146,20 @@ export class LlmSteps {
     const { rt } = this;
     let results: StepResult[];
     try {
-      if (!jobs[0].decode) results = [await rt.prefill(jobs[0].seq, jobs[0].rows)];
+      if (!jobs[0].decode) {
+        const j = jobs[0], d = rt.cfg.hidden;
+        const left = j.rows.length / d - j.fed;
+        if (left > this.prefillChunk) {
+          // A part, then back in the queue behind the decode steps waiting now (before any later prefill).
+          rt.prefillPart(j.seq, j.rows.subarray(j.fed * d, (j.fed + this.prefillChunk) * d));
+          j.fed += this.prefillChunk;
+          this.counts.prefillParts++;
+          const at = this.queue.findIndex((q) => !q.decode);
+          this.queue.splice(at < 0 ? this.queue.length : at, 0, j);
+          return;
+        }
+        results = [await rt.prefill(j.seq, j.rows.subarray(j.fed * d))];
+      }
       else if (jobs.length === 1) results = [await rt.decode(jobs[0].seq, jobs[0].rows)];
       else results = await rt.decodeBatch(jobs.map((j) => j.seq), concatRows(jobs.map((j) => j.rows)));
     } catch (e) {
