@@ -17,12 +17,18 @@ import { fromRecord } from './tensor.js';
 /** Internal op types the fusions produce (not ONNX operators). */
 export const GELU_ERF = 'cosyvoice.GeluErf';
 
-export function fuse(nodes: readonly OnnxNode[], initializers: ReadonlyMap<string, TensorRecord>): OnnxNode[] {
+export function fuse(nodes: readonly OnnxNode[], initializers: ReadonlyMap<string, TensorRecord>, graphOutputs: ReadonlySet<string>): OnnxNode[] {
   const producer = new Map<string, OnnxNode>();
-  const readers = new Map<string, number>();
+  /** The nodes reading each value (a node reading it twice is there twice). */
+  const readerOf = new Map<string, OnnxNode[]>();
   for (const n of nodes) {
     for (const o of n.outputs) producer.set(o, n);
-    for (const i of n.inputs) if (i) readers.set(i, (readers.get(i) ?? 0) + 1);
+    for (const i of n.inputs) {
+      if (!i) continue;
+      const r = readerOf.get(i);
+      if (r) r.push(n);
+      else readerOf.set(i, [n]);
+    }
   }
   /** The scalar value of an initializer or Constant output, if it is one element. */
   const scalar = (name: string): number | undefined => {
@@ -37,12 +43,10 @@ export function fuse(nodes: readonly OnnxNode[], initializers: ReadonlyMap<strin
   const other = (n: OnnxNode, v: string): string => (n.inputs[0] === v ? n.inputs[1] : n.inputs[0]);
   const dropped = new Set<OnnxNode>();
   const replaced = new Map<OnnxNode, OnnxNode>();
-  // One pass over the nodes, with the readers of each output indexed once.
-  const readerOf = new Map<string, OnnxNode[]>();
-  for (const n of nodes) for (const i of n.inputs) if (i) readerOf.set(i, [...(readerOf.get(i) ?? []), n]);
+  /** The one node reading `value`, if it is an `op` and the value is not also a graph output. */
   const single = (value: string, op: string): OnnxNode | undefined => {
     const r = readerOf.get(value);
-    return r && r.length === 1 && readers.get(value) === 1 && r[0].opType === op && (r[0].domain === '' || r[0].domain === 'ai.onnx') ? r[0] : undefined;
+    return r && r.length === 1 && !graphOutputs.has(value) && r[0].opType === op && (r[0].domain === '' || r[0].domain === 'ai.onnx') ? r[0] : undefined;
   };
   for (const n of nodes) {
     if (dropped.has(n) || (n.domain !== '' && n.domain !== 'ai.onnx')) continue;

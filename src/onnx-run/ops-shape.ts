@@ -80,8 +80,18 @@ export function transpose(x: Value, perm: readonly number[] | undefined): Value 
     }
     return { dtype: x.dtype, dims, data: out };
   }
+  return strided(x, dims, st);
+}
+
+/**
+ * x read in the row-major order of `dims`, element idx at x[start + Σ idx_d·st_d]: a transpose (permuted strides),
+ * a broadcast (stride 0 on broadcast dims), a slice (stepped strides from its first element).
+ */
+function strided(x: Value, dims: readonly number[], st: readonly number[], start = 0): Value {
+  const r = dims.length;
+  const out = alloc(x.dtype, numel(dims));
   const idx = new Array<number>(r).fill(0);
-  let off = 0;
+  let off = start;
   for (let i = 0; i < out.length; i++) {
     out[i] = x.data[off];
     for (let d = r - 1; d >= 0; d--) {
@@ -92,7 +102,7 @@ export function transpose(x: Value, perm: readonly number[] | undefined): Value 
       idx[d] = 0;
     }
   }
-  return { dtype: x.dtype, dims, data: out };
+  return { dtype: x.dtype, dims: [...dims], data: out };
 }
 
 export function concat(xs: readonly Value[], axis: number, what: string): Value {
@@ -174,20 +184,7 @@ export function slice(x: Value, starts: readonly number[], ends: readonly number
     step[a] = k;
   });
   const src = stridesOf(x.dims);
-  const out = alloc(x.dtype, numel(cnt));
-  const idx = new Array<number>(r).fill(0);
-  let off = st.reduce((p, s, d) => p + s * src[d], 0);
-  for (let i = 0; i < out.length; i++) {
-    out[i] = x.data[off];
-    for (let d = r - 1; d >= 0; d--) {
-      idx[d]++;
-      off += step[d] * src[d];
-      if (idx[d] < cnt[d]) break;
-      off -= step[d] * src[d] * cnt[d];
-      idx[d] = 0;
-    }
-  }
-  return { dtype: x.dtype, dims: cnt, data: out };
+  return strided(x, cnt, src.map((s, d) => s * step[d]), st.reduce((p, s, d) => p + s * src[d], 0));
 }
 
 export function gather(x: Value, indices: Value, axis: number, what: string): Value {
@@ -236,22 +233,7 @@ export function expand(x: Value, shape: readonly number[], what: string): Value 
 
 /** x read with broadcasting as `dims`. */
 export function materialise(x: Value, dims: readonly number[]): Value {
-  const st = broadcastStrides(x.dims, dims);
-  const r = dims.length;
-  const out = alloc(x.dtype, numel(dims));
-  const idx = new Array<number>(r).fill(0);
-  let off = 0;
-  for (let i = 0; i < out.length; i++) {
-    out[i] = x.data[off];
-    for (let d = r - 1; d >= 0; d--) {
-      idx[d]++;
-      off += st[d];
-      if (idx[d] < dims[d]) break;
-      off -= st[d] * dims[d];
-      idx[d] = 0;
-    }
-  }
-  return { dtype: x.dtype, dims: [...dims], data: out };
+  return strided(x, dims, broadcastStrides(x.dims, dims));
 }
 
 export function tile(x: Value, repeats: readonly number[], what: string): Value {

@@ -44,14 +44,17 @@ export const SUPPORTED_OPS: ReadonlySet<string> = new Set([
   ...Object.keys(E.UNARY), ...E.BINARY_OPS, ...R.REDUCE_OPS, ...NN_OPS, ...SHAPE_OPS, ...OTHER_OPS,
 ]);
 
-/** The op types of a graph the interpreter does not run (`domain.Op` outside the default domain), in first-use order. */
-export function unsupportedOps(graph: { nodes: readonly OnnxNode[] }): string[] {
-  const bad = new Set<string>();
+/**
+ * The op types of a graph the interpreter does not run (`domain.Op` outside the default domain), each with the
+ * first node using it, in first-use order.
+ */
+export function unsupportedOps(graph: { nodes: readonly OnnxNode[] }): { op: string; node: string }[] {
+  const bad = new Map<string, string>();
   for (const n of graph.nodes) {
-    if (n.domain !== '' && n.domain !== 'ai.onnx') bad.add(`${n.domain}.${n.opType}`);
-    else if (!SUPPORTED_OPS.has(n.opType)) bad.add(n.opType);
+    const op = n.domain !== '' && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : SUPPORTED_OPS.has(n.opType) ? undefined : n.opType;
+    if (op && !bad.has(op)) bad.set(op, n.name);
   }
-  return [...bad];
+  return [...bad].map(([op, node]) => ({ op, node }));
 }
 
 export interface OnnxSessionOptions {
@@ -115,34 +118,26 @@ export class OnnxSession {
     return `${this.label}: node ${n.name || '(unnamed)'} (${n.opType})`;
   }
 
-  /** Every op supported, default domain, nodes in topological order; counts each value's readers. */
+  /** Every op supported, default domain, nodes in topological order; then the fusions and each value's readers. */
   private check(): void {
     const g = this.model.graph;
-    const bad = new Map<string, string>();
-    const defined = new Set<string>([...g.inputs.map((i) => i.name), ...this.records.keys()]);
-    const bReads = new Map<string, number>();
-    for (const n of g.nodes) {
-      if (n.domain !== '' && n.domain !== 'ai.onnx') bad.set(`${n.domain}.${n.opType}`, n.name);
-      else if (!SUPPORTED_OPS.has(n.opType)) bad.set(n.opType, n.name);
-      for (const i of n.inputs) {
-        if (i === '') continue;
-        if (!defined.has(i)) throw new OnnxRunError(`${this.where(n)}: input ${i} is not defined before it (nodes out of topological order, or a missing tensor)`);
-        this.readers.set(i, (this.readers.get(i) ?? 0) + 1);
-      }
-      if ((n.opType === 'MatMul' || n.opType === 'Gemm') && this.records.has(n.inputs[1])) bReads.set(n.inputs[1], (bReads.get(n.inputs[1]) ?? 0) + 1);
-      for (const o of n.outputs) if (o) defined.add(o);
-    }
-    if (bad.size) {
-      const list = [...bad].map(([op, node]) => `${op} (first at node ${node || '(unnamed)'})`).join(', ');
+    const bad = unsupportedOps(g);
+    if (bad.length) {
+      const list = bad.map((u) => `${u.op} (first at node ${u.node || '(unnamed)'})`).join(', ');
       throw new UnsupportedOpError(`${this.label}: operators the CPU ONNX interpreter does not run: ${list}`);
+    }
+    const defined = new Set<string>([...g.inputs.map((i) => i.name), ...this.records.keys()]);
+    for (const n of g.nodes) {
+      for (const i of n.inputs) {
+        if (i && !defined.has(i)) throw new OnnxRunError(`${this.where(n)}: input ${i} is not defined before it (nodes out of topological order, or a missing tensor)`);
+      }
+      for (const o of n.outputs) if (o) defined.add(o);
     }
     for (const o of g.outputs) {
       if (!defined.has(o.name)) throw new OnnxRunError(`${this.label}: graph output ${o.name} is never computed`);
     }
-    // Fusions (fuse.ts), then the readers of each value in the node list that runs.
-    this.nodes = fuse(g.nodes, this.records);
-    this.readers.clear();
-    bReads.clear();
+    this.nodes = fuse(g.nodes, this.records, new Set(g.outputs.map((o) => o.name)));
+    const bReads = new Map<string, number>();
     for (const n of this.nodes) {
       for (const i of n.inputs) if (i) this.readers.set(i, (this.readers.get(i) ?? 0) + 1);
       if ((n.opType === 'MatMul' || n.opType === 'Gemm') && this.records.has(n.inputs[1])) bReads.set(n.inputs[1], (bReads.get(n.inputs[1]) ?? 0) + 1);

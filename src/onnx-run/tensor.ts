@@ -8,6 +8,7 @@
 import type { DType } from '../../loader/dtype.js';
 import { bf16ToFloat, halfToFloat } from '../../loader/dtype.js';
 import type { TensorRecord } from '../../loader/types.js';
+import { contiguousStrides as stridesOf, numel } from '../gpu/tensor.js';
 
 export type ValueType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
 
@@ -32,21 +33,7 @@ export class UnsupportedOpError extends OnnxRunError {
 
 export const isFloat = (t: ValueType): boolean => t === 'float32' || t === 'float16' || t === 'float64';
 
-export function numel(dims: readonly number[]): number {
-  let n = 1;
-  for (const d of dims) n *= d;
-  return n;
-}
-
-export function stridesOf(dims: readonly number[]): number[] {
-  const s = new Array<number>(dims.length);
-  let acc = 1;
-  for (let i = dims.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= dims[i];
-  }
-  return s;
-}
+export { numel, contiguousStrides as stridesOf } from '../gpu/tensor.js';
 
 /** Storage for n elements of a dtype. */
 export function alloc(dtype: ValueType, n: number): Float32Array | Float64Array {

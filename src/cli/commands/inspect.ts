@@ -65,7 +65,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     const out: Record<string, unknown> = { file, kind, tensors: rows, totalBytes: total };
     if (model) {
       const g = model.graph;
-      Object.assign(out, { inputs: g.inputs, outputs: g.outputs, opsetImport: model.opsetImport, metadata: model.metadata, nodes: g.nodes.length, interpreterUnsupported: unsupportedOps(g) });
+      Object.assign(out, { inputs: g.inputs, outputs: g.outputs, opsetImport: model.opsetImport, metadata: model.metadata, nodes: g.nodes.length, interpreterUnsupported: unsupportedOps(g).map((u) => u.op) });
     }
     console.log(JSON.stringify(out, null, 2));
     return 0;
@@ -81,7 +81,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     for (const n of g.nodes) ops.set(n.opType, (ops.get(n.opType) ?? 0) + 1);
     console.log(`nodes: ${g.nodes.length} (${[...ops].sort((a, b) => b[1] - a[1]).map(([o, c]) => `${o} ${c}`).join(', ')})`);
     // The CPU ONNX interpreter runs the prompt models (voices from audio): can it run this graph?
-    const missing = unsupportedOps(g);
+    const missing = unsupportedOps(g).map((u) => u.op);
     console.log(`CPU ONNX interpreter: ${missing.length ? `lacks ${missing.join(', ')}` : 'runs every operator of this graph'}`);
     if (flags.has('--nodes')) for (const n of g.nodes) console.log(`  ${n.opType} ${n.name}: ${n.inputs.join(', ')} -> ${n.outputs.join(', ')}`);
   }
