@@ -342,3 +342,61 @@ export function pool(op: string, x: Value, attrs: Record<string, unknown>, what:
   conform(x.dtype, out);
   return { dtype: x.dtype, dims: [N, C, ...g.out], data: out };
 }
+
+/**
+ * Einsum by its definition: every combination of the equation's letters, the product of the operands at it summed
+ * into the output at its letters (float64 sums). For the small contractions exported graphs use it for (rotary's
+ * outer product `i,j->ij`); no ellipsis. The implicit form (no `->`) outputs the letters used once, sorted.
+ */
+export function einsum(equation: string, xs: readonly Value[], what: string): Value {
+  const eq = equation.replace(/\s+/g, '');
+  if (eq.includes('.')) throw new OnnxRunError(`${what}: Einsum "${equation}": ellipsis is not supported`);
+  const [lhs, rhsGiven] = eq.split('->');
+  const terms = lhs.split(',');
+  if (terms.length !== xs.length) throw new OnnxRunError(`${what}: Einsum "${equation}" has ${terms.length} operands, got ${xs.length}`);
+  const size = new Map<string, number>();
+  terms.forEach((t, k) => {
+    if (t.length !== xs[k].dims.length) throw new OnnxRunError(`${what}: Einsum "${equation}": operand ${k} is [${xs[k].dims}]`);
+    [...t].forEach((c, i) => {
+      const d = xs[k].dims[i], had = size.get(c);
+      if (had !== undefined && had !== d && had !== 1 && d !== 1) throw new OnnxRunError(`${what}: Einsum "${equation}": ${c} is ${had} and ${d}`);
+      size.set(c, Math.max(had ?? 1, d));
+    });
+  });
+  const counts = new Map<string, number>();
+  for (const c of terms.join('')) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const rhs = rhsGiven ?? [...counts].filter(([, n]) => n === 1).map(([c]) => c).sort().join('');
+  const letters = [...size.keys()];
+  const outDims = [...rhs].map((c) => size.get(c)!);
+  const out = new Float64Array(numel(outDims));
+  const L = letters.map((c) => size.get(c)!);
+  // Strides of each operand and of the output per letter (0 where it lacks the letter or has it broadcast).
+  const strideOf = (t: string, dims: readonly number[]) => {
+    const st = stridesOf(dims);
+    return letters.map((c) => [...t].reduce((acc, tc, i) => (tc === c && dims[i] !== 1 ? acc + st[i] : acc), 0));
+  };
+  const xst = terms.map((t, k) => strideOf(t, xs[k].dims));
+  const ost = strideOf(rhs, outDims);
+  const idx = new Array<number>(letters.length).fill(0);
+  const off = new Array<number>(xs.length).fill(0);
+  let oo = 0;
+  const total = numel(L);
+  for (let i = 0; i < total; i++) {
+    let p = 1;
+    for (let k = 0; k < xs.length; k++) p *= xs[k].data[off[k]];
+    out[oo] += p;
+    for (let d = letters.length - 1; d >= 0; d--) {
+      idx[d]++;
+      for (let k = 0; k < xs.length; k++) off[k] += xst[k][d];
+      oo += ost[d];
+      if (idx[d] < L[d]) break;
+      for (let k = 0; k < xs.length; k++) off[k] -= xst[k][d] * L[d];
+      oo -= ost[d] * L[d];
+      idx[d] = 0;
+    }
+  }
+  const data = alloc(xs[0].dtype, out.length);
+  data.set(out);
+  conform(xs[0].dtype, data);
+  return { dtype: xs[0].dtype, dims: outDims, data };
+}

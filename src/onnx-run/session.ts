@@ -28,7 +28,7 @@ import {
 /** Longest stretch of nodes run without giving the event loop a turn. */
 const YIELD_MS = 20;
 
-const NN_OPS = ['MatMul', 'Gemm', 'Conv', 'AveragePool', 'MaxPool', 'GlobalAveragePool', 'GlobalMaxPool'];
+const NN_OPS = ['MatMul', 'Gemm', 'Einsum', 'Conv', 'AveragePool', 'MaxPool', 'GlobalAveragePool', 'GlobalMaxPool'];
 const SHAPE_OPS = [
   'Shape', 'Size', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Concat', 'Split', 'Slice', 'Gather',
   'GatherElements', 'Expand', 'Tile', 'Range', 'ConstantOfShape', 'Pad', 'Trilu', 'CumSum', 'Identity', 'Constant',
@@ -337,6 +337,8 @@ export class OnnxSession {
         const m = resident ? this.residentMatrix(n.inputs[1], Number(a.transB ?? 0) === 1) : undefined;
         return [N.gemm(this.products, need(0), b, x[2], a, m, w)];
       }
+      case 'Einsum':
+        return [N.einsum(String(a.equation ?? ''), x.filter((v): v is Value => !!v), w)];
       case 'Conv':
         return [N.conv(this.products, need(0), need(1), x[2], a, w)];
       case 'AveragePool':

@@ -168,6 +168,13 @@ const nnCases: Case[] = [
   { name: 'MatMul of activations, broadcast batch [2,3,5,8]·[3,8,7]', inputs: { a: rand([2, 3, 5, 8]), b: rand([3, 8, 7]) }, body: (g, _b, x) => one(g, 'MatMul', x), tol: { atol: 1e-5 } },
   { name: 'MatMul 1-D operands', inputs: { a: rand([6]), b: rand([2, 6, 3]), c: rand([3]) },
     body: (g, _b, x) => [...one(g, 'MatMul', [x[0], x[1]]), ...one(g, 'MatMul', [x[1], x[2]])], tol: { atol: 1e-5 } },
+  { name: 'Einsum: outer product, batched contraction, implicit output, a trace', inputs: { a: rand([5]), b: rand([7]), x: rand([2, 3, 4]), y: rand([2, 4, 6]), m: rand([4, 4]) },
+    body: (g, _b, x) => [
+      ...one(g, 'Einsum', [x[0], x[1]], { equation: 'i,j->ij' }),
+      ...one(g, 'Einsum', [x[2], x[3]], { equation: 'bij, bjk -> bik' }),
+      ...one(g, 'Einsum', [x[3], x[2]], { equation: 'bjk,bij' }),
+      ...one(g, 'Einsum', [x[4]], { equation: 'ii->' }),
+    ], tol: { atol: 1e-5 } },
   { name: 'Gemm transB (resident) with C, alpha, beta', inputs: { a: rand([4, 9]), c: rand([7]) },
     body: (g, b, x) => one(g, 'Gemm', [x[0], b.table('G', rng.f32(7 * 9), [7, 9]), x[1]], { transB: 1, alpha: { f: 0.5 }, beta: { f: 2 } }), tol: { atol: 1e-5 } },
   { name: 'Gemm transA of activations', inputs: { a: rand([9, 4]), w: rand([9, 5]) }, body: (g, _b, x) => one(g, 'Gemm', x, { transA: 1 }), tol: { atol: 1e-5 } },
