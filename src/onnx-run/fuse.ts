@@ -12,7 +12,7 @@
  */
 import type { OnnxNode } from '../../loader/onnx.js';
 import type { TensorRecord } from '../../loader/types.js';
-import { fromRecord } from './tensor.js';
+import { fromRecord, inDefaultDomain } from './tensor.js';
 
 /** Internal op types the fusions produce (not ONNX operators). */
 export const GELU_ERF = 'cosyvoice.GeluErf';
@@ -46,10 +46,10 @@ export function fuse(nodes: readonly OnnxNode[], initializers: ReadonlyMap<strin
   /** The one node reading `value`, if it is an `op` and the value is not also a graph output. */
   const single = (value: string, op: string): OnnxNode | undefined => {
     const r = readerOf.get(value);
-    return r && r.length === 1 && !graphOutputs.has(value) && r[0].opType === op && (r[0].domain === '' || r[0].domain === 'ai.onnx') ? r[0] : undefined;
+    return r && r.length === 1 && !graphOutputs.has(value) && r[0].opType === op && inDefaultDomain(r[0]) ? r[0] : undefined;
   };
   for (const n of nodes) {
-    if (dropped.has(n) || (n.domain !== '' && n.domain !== 'ai.onnx')) continue;
+    if (dropped.has(n) || !inDefaultDomain(n)) continue;
     if (n.opType === 'MatMul' && initializers.has(n.inputs[1]) && initializers.get(n.inputs[1])!.dims.length === 2) {
       const add = single(n.outputs[0], 'Add');
       const N = initializers.get(n.inputs[1])!.dims[1];

@@ -22,7 +22,7 @@ import * as N from './ops-nn.js';
 import * as R from './ops-reduce.js';
 import * as S from './ops-shape.js';
 import {
-  OnnxRunError, UnsupportedOpError, fromRecord, intsOf, numel, scalarOf, value, type Value, type ValueType,
+  CODE_OF, OnnxRunError, UnsupportedOpError, fromRecord, inDefaultDomain, intsOf, numel, scalarOf, value, type Value,
 } from './tensor.js';
 
 /** Longest stretch of nodes run without giving the event loop a turn. */
@@ -51,7 +51,7 @@ export const SUPPORTED_OPS: ReadonlySet<string> = new Set([
 export function unsupportedOps(graph: { nodes: readonly OnnxNode[] }): { op: string; node: string }[] {
   const bad = new Map<string, string>();
   for (const n of graph.nodes) {
-    const op = n.domain !== '' && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : SUPPORTED_OPS.has(n.opType) ? undefined : n.opType;
+    const op = !inDefaultDomain(n) ? `${n.domain}.${n.opType}` : SUPPORTED_OPS.has(n.opType) ? undefined : n.opType;
     if (op && !bad.has(op)) bad.set(op, n.name);
   }
   return [...bad].map(([op, node]) => ({ op, node }));
@@ -69,7 +69,6 @@ export class OnnxSession {
   readonly outputs: readonly ValueInfo[];
   /** Default-domain opset the graph was exported with. */
   readonly opset: number;
-  private readonly records = new Map<string, TensorRecord>();
   private readonly constants = new Map<string, Value>();
   /** For each value, how many node inputs (and graph outputs) read it: freed after its last reader. */
   private readonly readers = new Map<string, number>();
@@ -79,16 +78,19 @@ export class OnnxSession {
   /** The nodes that run: the graph's, with fuse.ts's fusions. */
   private nodes: readonly OnnxNode[] = [];
 
+  /** The graph's initializers. */
+  private readonly records: ReadonlyMap<string, TensorRecord>;
+
   private constructor(
     private readonly model: OnnxModel,
     kernels: CpuKernels,
     readonly label: string,
   ) {
     const g = model.graph;
-    this.inputs = g.inputs.filter((i) => !model.tensors.has(i.name));
+    this.records = model.tensors;
+    this.inputs = g.inputs.filter((i) => !this.records.has(i.name));
     this.outputs = g.outputs;
-    this.opset = model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 13;
-    for (const [k, t] of model.tensors) this.records.set(k, t);
+    this.opset = model.opsetImport.find(inDefaultDomain)?.version ?? 13;
     this.products = new N.Products(kernels);
     this.check();
   }
@@ -214,7 +216,7 @@ export class OnnxSession {
       for (const i of n.inputs) {
         const r = (left.get(i) ?? 0) - 1;
         left.set(i, r);
-        if (r <= 0 && vals.has(i) && !this.inputs.some((x) => x.name === i)) vals.delete(i);
+        if (r <= 0) vals.delete(i);
       }
     }
     const result: Record<string, Value> = {};
@@ -258,7 +260,7 @@ export class OnnxSession {
       case 'Cast':
         return [E.cast(need(0), Number(a.to), w)];
       case 'CastLike':
-        return [E.cast(need(0), typeCode(need(1).dtype), w)];
+        return [E.cast(need(0), CODE_OF[need(1).dtype], w)];
       case 'Clip': {
         const lo = x[1] ? scalarOf(x[1], w) : a.min !== undefined ? Number(a.min) : -Infinity;
         const hi = x[2] ? scalarOf(x[2], w) : a.max !== undefined ? Number(a.max) : Infinity;
@@ -355,11 +357,6 @@ export class OnnxSession {
 /** A resident initializer's dims and dtype, with no data (its values live in the GEMM's memory). */
 function shapeOnly(t: TensorRecord): Value {
   return { dtype: 'float32', dims: [...t.dims], data: new Float32Array(0) };
-}
-
-const CODE_OF: Record<ValueType, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 };
-function typeCode(t: ValueType): number {
-  return CODE_OF[t];
 }
 
 function constantValue(a: Record<string, unknown>, what: string): Value {

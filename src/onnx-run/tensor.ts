@@ -6,7 +6,8 @@
  * graphs this runs never comes near that; INT64_MAX in a Slice end reads as "to the end" either way.
  */
 import type { DType } from '../../loader/dtype.js';
-import { bf16ToFloat, halfToFloat } from '../../loader/dtype.js';
+import { ownFloat32 } from '../../loader/dtype.js';
+import { f16BitsToF32, f32ToF16Bits } from '../../kernels/quant.js';
 import type { TensorRecord } from '../../loader/types.js';
 import { contiguousStrides as stridesOf, numel } from '../gpu/tensor.js';
 
@@ -18,8 +19,12 @@ export interface Value {
   readonly data: Float32Array | Float64Array;
 }
 
-/** ONNX TensorProto.DataType codes (Cast's `to`, ConstantOfShape's value type). */
+/** ONNX TensorProto.DataType codes (Cast's `to`, ConstantOfShape's value type), and each type's code (CastLike). */
 export const TYPE_CODES: Record<number, ValueType> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64' };
+export const CODE_OF = Object.fromEntries(Object.entries(TYPE_CODES).map(([c, t]) => [t, Number(c)])) as Record<ValueType, number>;
+
+/** Whether a node is in ONNX's default operator domain (the only one the interpreter runs). */
+export const inDefaultDomain = (n: { domain: string }): boolean => n.domain === '' || n.domain === 'ai.onnx';
 
 /** A graph the interpreter cannot run as asked, or a value of the wrong shape or type; names the node. */
 export class OnnxRunError extends Error {
@@ -40,31 +45,11 @@ export function alloc(dtype: ValueType, n: number): Float32Array | Float64Array 
   return dtype === 'float32' || dtype === 'float16' ? new Float32Array(n) : new Float64Array(n);
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-/** Rounds a float32 to the nearest float16 (ties to even), returned as a number. */
-export function roundF16(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  const exp = (bits >>> 23) & 0xff;
-  if (exp === 0xff) return x; // inf, nan
-  const a = Math.abs(x);
-  if (a >= 65520) return x > 0 ? Infinity : -Infinity;
-  if (a < 2 ** -24 / 2) return x < 0 ? -0 : 0;
-  // Quantum of the float16 binade of |x| (subnormals share 2^-24).
-  const e = Math.max(Math.floor(Math.log2(a)), -14);
-  const q = 2 ** (e - 10);
-  const m = a / q;
-  let r = Math.round(m);
-  if (r - m === 0.5 && r % 2 === 1) r -= 1; // Math.round rounds halves up: make it ties-to-even
-  return Math.sign(x) * r * q;
-}
-
 /** Rounds the elements to the dtype's values (integers truncate towards zero, wrap to their width; float16 rounds). */
 export function conform(dtype: ValueType, data: Float32Array | Float64Array): void {
   switch (dtype) {
     case 'float16':
-      for (let i = 0; i < data.length; i++) data[i] = roundF16(data[i]);
+      for (let i = 0; i < data.length; i++) data[i] = f16BitsToF32(f32ToF16Bits(data[i]));
       return;
     case 'int32':
       for (let i = 0; i < data.length; i++) data[i] = Number.isFinite(data[i]) ? Math.trunc(data[i]) | 0 : 0;
@@ -95,23 +80,15 @@ export function scalarOf(v: Value, what: string): number {
   return v.data[0];
 }
 
-/** A loader record (initializer or Constant attribute) as a Value. */
+/** A loader record (initializer or Constant attribute) as a Value: float16 and bfloat16 widened to float32 values. */
 export function fromRecord(t: TensorRecord): Value {
   const dtype = recordType(t.dtype, t.name);
+  if (t.dtype === 'float32' || t.dtype === 'float16' || t.dtype === 'bfloat16') return { dtype, dims: [...t.dims], data: ownFloat32(t) };
   const n = numel(t.dims);
   const b = t.bytes;
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const out = alloc(dtype === 'float16' && t.dtype === 'bfloat16' ? 'float32' : dtype, n);
+  const out = new Float64Array(n);
   switch (t.dtype) {
-    case 'float32':
-      for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
-      break;
-    case 'float16':
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(2 * i, true));
-      break;
-    case 'bfloat16':
-      for (let i = 0; i < n; i++) out[i] = bf16ToFloat(dv.getUint16(2 * i, true));
-      break;
     case 'float64':
       for (let i = 0; i < n; i++) out[i] = dv.getFloat64(8 * i, true);
       break;
@@ -124,12 +101,8 @@ export function fromRecord(t: TensorRecord): Value {
     case 'int8':
       for (let i = 0; i < n; i++) out[i] = dv.getInt8(i);
       break;
-    case 'uint8':
-    case 'bool':
+    default: // uint8, bool
       for (let i = 0; i < n; i++) out[i] = dv.getUint8(i);
-      break;
-    default:
-      throw new UnsupportedOpError(`tensor ${t.name}: dtype ${t.dtype} is not supported by the interpreter`);
   }
   return { dtype, dims: [...t.dims], data: out };
 }

@@ -40,11 +40,14 @@ export class PromptModels {
   /** Checks both graphs (every operator supported) and prepares their sessions. */
   static async create(graphs: PromptModelGraphs, opts: Omit<OnnxSessionOptions, 'label'> = {}): Promise<PromptModels> {
     const tok = await OnnxSession.create(graphs.tokenizer, { ...opts, label: PROMPT_MODEL_FILES.tokenizer });
+    let cam: OnnxSession | undefined;
     try {
-      const cam = await OnnxSession.create(graphs.campplus, { ...opts, label: PROMPT_MODEL_FILES.campplus });
+      cam = await OnnxSession.create(graphs.campplus, { ...opts, label: PROMPT_MODEL_FILES.campplus });
       return new PromptModels(tok, cam);
     } catch (e) {
+      // Neither session's GEMM threads outlive a refusal (the constructor checks their inputs).
       tok.dispose();
+      cam?.dispose();
       throw e;
     }
   }

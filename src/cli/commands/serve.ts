@@ -34,11 +34,11 @@ import type { CosyVoicePipeline, StreamOptions } from '../../pipeline/tts.js';
 import type { SpeakerPrompt } from '../../pipeline/types.js';
 import { speakerExpectationsOf, speakerFromFile } from '../../pipeline/speaker.js';
 import type { PromptModels } from '../../speaker/prompt-models.js';
-import { loadPromptModels, syntheticPromptModels } from '../../speaker/prompt-models-node.js';
 import type { SpeakerPrompt as SpeakerFile } from '../../speaker/speaker-file.js';
 import { saveSpeakerFile } from '../../speaker/speaker-io.js';
 import { fields, RequestError, ROUTES } from '../serve-requests.js';
 import { loadForCli, MODEL_ARGS, modelOptions, readSpeaker, UsageError } from './synth.js';
+import { openPromptModels } from './speaker.js';
 
 export { parseRequest } from '../serve-requests.js';
 
@@ -256,7 +256,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let models: Promise<PromptModels> | undefined;
   const c = files.config;
   const voiceFromWav = async (wav: Uint8Array, transcript: string | undefined) => {
-    models ??= v.model ? loadPromptModels(v.model) : syntheticPromptModels(v.size === 'full' ? 'full' : 'tiny');
+    models ??= openPromptModels({ model: v.model, size: v.size });
     models.catch(() => (models = undefined));
     return (await models).speaker(wav, transcript, speakerExpectationsOf(c));
   };

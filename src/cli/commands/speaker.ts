@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { syntheticModelFiles, type ModelFiles } from '../../pipeline/model-files.js';
 import { speakerExpectationsOf } from '../../pipeline/speaker.js';
 import { loadModelFolder } from '../../pipeline/node-model-files.js';
+import type { PromptModels } from '../../speaker/prompt-models.js';
 import { loadPromptModels, syntheticPromptModels } from '../../speaker/prompt-models-node.js';
 import { saveSpeakerFile } from '../../speaker/speaker-io.js';
 import type { SpeakerPrompt } from '../../speaker/speaker-file.js';
@@ -34,6 +35,11 @@ export interface PromptSource {
   threads?: number;
 }
 
+/** The folder's prompt models, or the synthetic model's random stand-ins (of `size`) without a folder. */
+export function openPromptModels(src: PromptSource): Promise<PromptModels> {
+  return src.model ? loadPromptModels(src.model, { threads: src.threads }) : syntheticPromptModels(src.size === 'full' ? 'full' : 'tiny', { threads: src.threads });
+}
+
 /** The prompt WAV as a speaker of `files`' dims: tokens, embedding, prompt mel, aligned as upstream's frontend. */
 export async function speakerFromWav(wavPath: string, transcript: string | undefined, files: ModelFiles, src: PromptSource, log: (line: string) => void = console.log): Promise<SpeakerPrompt> {
   let wav: Uint8Array;
@@ -43,7 +49,7 @@ export async function speakerFromWav(wavPath: string, transcript: string | undef
     throw new UsageError(`--prompt-wav/--wav ${wavPath}: cannot read (${(e as Error).message})`);
   }
   const t0 = performance.now();
-  const models = src.model ? await loadPromptModels(src.model, { threads: src.threads }) : await syntheticPromptModels(src.size === 'full' ? 'full' : 'tiny', { threads: src.threads });
+  const models = await openPromptModels(src);
   try {
     const c = files.config;
     const s = await models.speaker(wav, transcript, speakerExpectationsOf(c), wavPath);

@@ -32,6 +32,7 @@ import { loadTokenizerDir } from '../../text/load.js';
 import { readDefaultTuning, readTuningFile } from '../../tune/file.js';
 import { progressPrinter } from '../progress.js';
 import { speakerFromWav } from './speaker.js';
+import { DEFAULT_MAX_PREFILL } from '../../models/qwen2/forward.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -173,7 +174,7 @@ export function modelOptions(v: { [K in keyof typeof MODEL_ARGS]?: string | bool
   const flowCacheMb = str('flow-cache-mb') === undefined ? undefined : Number(str('flow-cache-mb'));
   if (flowCacheMb !== undefined && !(Number.isFinite(flowCacheMb) && flowCacheMb >= 0)) throw new UsageError(`--flow-cache-mb ${str('flow-cache-mb')}: a number ≥ 0`);
   const prefillChunk = str('prefill-chunk') === undefined ? undefined : Number(str('prefill-chunk'));
-  if (prefillChunk !== undefined && !(Number.isInteger(prefillChunk) && prefillChunk >= 1 && prefillChunk <= 256)) throw new UsageError(`--prefill-chunk ${str('prefill-chunk')}: a whole number of rows in [1, 256]`);
+  if (prefillChunk !== undefined && !(Number.isInteger(prefillChunk) && prefillChunk >= 1 && prefillChunk <= DEFAULT_MAX_PREFILL)) throw new UsageError(`--prefill-chunk ${str('prefill-chunk')}: a whole number of rows in [1, ${DEFAULT_MAX_PREFILL}]`);
   return { model: str('model'), size, speaker: str('speaker'), promptWav: str('prompt-wav'), promptText: str('prompt-text'), engine, dtype, kvDtype, tuning: str('tuning'), 'no-tuning': !!v['no-tuning'], threads, flowCacheMb, prefillChunk };
 }
 

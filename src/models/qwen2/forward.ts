@@ -104,6 +104,8 @@ export const SPLIT_CHUNK = 32;
  * rows there), and the default KV cache holds 4 sequences.
  */
 export const MAX_BATCH = 4;
+/** Rows one prefill step takes unless Qwen2RuntimeOptions.maxPrefill says otherwise. */
+export const DEFAULT_MAX_PREFILL = 256;
 
 export class Qwen2Runtime {
   readonly kv: PagedKvCache;
@@ -149,7 +151,7 @@ export class Qwen2Runtime {
     this.gemv = opts.gemv;
     this.ownGemv = (opts.ownGemv ?? ctx.isCpuAdapter) && weights.dtype !== 'q8';
     this.fuseNorm = (opts.fuseNorm ?? !ctx.isCpuAdapter) && cfg.hidden % 8 === 0;
-    this.scratch = allocLlmScratch(ctx, cfg, opts.maxPrefill ?? 256, opts.topK ?? cfg.ras.topK + 1, true);
+    this.scratch = allocLlmScratch(ctx, cfg, opts.maxPrefill ?? DEFAULT_MAX_PREFILL, opts.topK ?? cfg.ras.topK + 1, true);
     this.step = ctx.createBuffer(16, UNIFORM, 'llm.step');
     // A batched decode binds one row of qkv, q and attn per sequence: each row must start on a 256-byte boundary.
     const aligned = [this.scratch.qkv, this.scratch.q, this.scratch.attn].every((t) => (t.byteLength / t.shape[0]) % 256 === 0);
@@ -339,14 +341,13 @@ export class Qwen2Runtime {
       throw new KvSequenceError(`prefill: ${seq.length} + ${M} positions exceed maxContext ${this.maxContext}`);
     }
     this.kv.reserve(seq, seq.length + M);
-    let result: StepResult | undefined;
-    for (let r0 = 0; r0 < M; r0 += this.scratch.maxRows) {
-      const rows = Math.min(this.scratch.maxRows, M - r0);
-      const last = r0 + rows === M;
-      result = await this.runRows(seq, embeds.subarray(r0 * d, (r0 + rows) * d), this.plan(rows, !!opts.allRows), last);
-      this.lastRows = opts.allRows ? rows : 1;
-    }
-    return result!;
+    // Every part but the last without a readback (prefillPart), the last read back.
+    const C = this.scratch.maxRows;
+    let r0 = 0;
+    for (; M - r0 > C; r0 += C) this.prefillPart(seq, embeds.subarray(r0 * d, (r0 + C) * d));
+    const result = await this.runRows(seq, embeds.subarray(r0 * d), this.plan(M - r0, !!opts.allRows), true);
+    this.lastRows = opts.allRows ? M - r0 : 1;
+    return result;
   }
 
   /**
