@@ -29,8 +29,11 @@ export interface Features {
 let whisperFft: Fft | undefined;
 let whisperBank: Float32Array | undefined;
 
+/** Upstream's bound on the speech tokenizer's input (cli/frontend.py asserts it). */
+export const TOKENIZER_MAX_SECONDS = 30;
+
 /** Whisper 128-bin log-mel of 16 kHz mono PCM: [128, ⌊N/160⌋] (the speech tokenizer's feats [1, 128, T]). */
-export function whisperLogMel(pcm16k: Float32Array | Float64Array, maxSeconds = 30): Features {
+export function whisperLogMel(pcm16k: Float32Array | Float64Array, maxSeconds = TOKENIZER_MAX_SECONDS): Features {
   const nFft = 400, hop = 160, nMels = 128, bins = 201;
   if (pcm16k.length / 16000 > maxSeconds) {
     throw new AudioInputError(`prompt audio is ${(pcm16k.length / 16000).toFixed(2)} s; the speech tokenizer takes at most ${maxSeconds} s`);

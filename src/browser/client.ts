@@ -217,6 +217,18 @@ export class CosyVoiceWorkerClient {
     return handle;
   }
 
+  /**
+   * Voice conversion (upstream's inference_vc): the speech of a source WAV (PCM or float, ≥ 16 kHz, ≤ 30 s) in the
+   * speaker's voice (null: the model's default speaker). The Worker tokenizes it with the loaded folder's
+   * speech_tokenizer_v3.onnx on the CPU (as voiceFromWav) and renders the tokens like a text's: streaming chunks, or
+   * one chunk with `offline` (then `speed` may be set). `seed`, `mode`, `instruct` and `forceTokens` do not apply.
+   */
+  convertVoice(wav: Uint8Array | ArrayBuffer, speaker: SpeakerPrompt | null = null, opts: ClientStreamOptions = {}): StreamHandle {
+    const { signal, ...options } = opts;
+    const id = this.nextId++;
+    return this.open(id, { type: 'stream-vc', id, wav: wav instanceof Uint8Array ? wav : new Uint8Array(wav), speaker, options }, signal);
+  }
+
   private open(id: number, msg: ToWorker, signal: AbortSignal | undefined): StreamHandle {
     let resolveDone!: (d: DoneInfo) => void;
     let rejectDone!: (e: Error) => void;

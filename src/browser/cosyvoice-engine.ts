@@ -91,6 +91,11 @@ export class CosyVoiceEngine implements Engine {
     return this.pipeline.streamText(text, speaker, { ...this.options(speaker, opts), streaming: opts.streaming });
   }
 
+  /** Voice conversion (CosyVoicePipeline.streamTokens): a source's speech tokens spoken in the speaker's voice. */
+  streamTokens(tokens: Int32Array, speaker: SpeakerPrompt, opts: SynthesisOptions & { streaming?: boolean } = {}): AsyncGenerator<Float32Array, SynthesisStats> {
+    return this.pipeline.streamTokens(tokens, speaker, opts);
+  }
+
   /** Offline, a chunk per text segment (CosyVoicePipeline.segments): full attention, and `speed` may be set. */
   segments(text: string, speaker: SpeakerPrompt, opts: SynthesisOptions = {}): AsyncGenerator<Float32Array, SynthesisStats> {
     return this.pipeline.segments(text, speaker, this.options(speaker, opts));

@@ -157,6 +157,8 @@ export type ToWorker =
   | { type: 'stream'; id: number; text: string; speaker: SpeakerPrompt | null; options: WorkerStreamOptions }
   /** Text-in streaming: a stream whose text then arrives as `text` messages, ended by `text-end`. */
   | { type: 'stream-text'; id: number; speaker: SpeakerPrompt | null; options: WorkerStreamOptions }
+  /** Voice conversion: the source WAV's speech (tokenized by the loaded folder's speech tokenizer) in the speaker's voice. */
+  | { type: 'stream-vc'; id: number; wav: Uint8Array; speaker: SpeakerPrompt | null; options: WorkerStreamOptions }
   | { type: 'text'; id: number; piece: string }
   | { type: 'text-end'; id: number }
   | { type: 'ack'; id: number; n: number }

@@ -188,10 +188,22 @@ async function tune(url: string, options: WorkerTuneOptions): Promise<void> {
   }
 }
 
-async function stream(id: number, text: string | null, speaker: SpeakerPrompt | null, options: WorkerStreamOptions): Promise<void> {
+/** What a stream speaks: a text, a text arriving in pieces (`text` messages), or a source WAV's speech (voice conversion). */
+type StreamInput = { text: string } | { textIn: true } | { wav: Uint8Array };
+
+/** The loaded folder's prompt models, opened at the first voice or conversion and kept with the engine. */
+function loadedPromptModels(what: string): Promise<PromptModels> {
+  if (!source || !engine?.speakerExpectations) throw new WorkerProtocolError(`${what} before a CosyVoice3 load: send {type: "load"} with a CosyVoice3 folder first`);
+  promptModels ??= openPromptModels(source);
+  promptModels.catch(() => (promptModels = null));
+  return promptModels;
+}
+
+async function stream(id: number, input: StreamInput, speaker: SpeakerPrompt | null, options: WorkerStreamOptions): Promise<void> {
   if (!engine) throw new WorkerProtocolError('stream before load: send {type: "load"} first');
   const st = streams.get(id)!;
-  if (text === null && !engine.streamText) throw new WorkerProtocolError(`stream-text: the ${engine.name} engine has no text-in streaming`);
+  if ('textIn' in input && !engine.streamText) throw new WorkerProtocolError(`stream-text: the ${engine.name} engine has no text-in streaming`);
+  if ('wav' in input && !engine.streamTokens) throw new WorkerProtocolError(`stream-vc: the ${engine.name} engine has no voice conversion`);
   const t0 = now();
   let ttfa = 0;
   let chunks = 0;
@@ -201,10 +213,13 @@ async function stream(id: number, text: string | null, speaker: SpeakerPrompt | 
   if (options.offline && !engine.segments) throw new WorkerProtocolError('offline: this engine renders streaming chunks only');
   const opts = { ...options, signal: st.abort.signal };
   const who = speaker ?? engine.defaultSpeaker;
+  // A conversion's source is tokenized first (on this thread, yielding every ~20 ms); it counts in its TTFA.
   const gen =
-    text === null
-      ? engine.streamText!(textPieces(st), who, { ...opts, streaming: !options.offline })
-      : (options.offline ? engine.segments! : engine.stream).call(engine, text, who, opts);
+    'wav' in input
+      ? engine.streamTokens!(await (await loadedPromptModels('stream-vc')).sourceTokens(input.wav), who, { ...opts, streaming: !options.offline })
+      : 'textIn' in input
+        ? engine.streamText!(textPieces(st), who, { ...opts, streaming: !options.offline })
+        : (options.offline ? engine.segments! : engine.stream).call(engine, input.text, who, opts);
   try {
     for (;;) {
       while (st.credit <= 0 && !st.abort.signal.aborted) await new Promise<void>((r) => (st.wake = r));
@@ -257,14 +272,15 @@ scope.addEventListener('message', (ev) => {
       queue = afterStreams().then(() => tune(msg.url, msg.options ?? {})).catch((e) => post(errorMessage(e)));
       break;
     case 'stream':
-    case 'stream-text': {
+    case 'stream-text':
+    case 'stream-vc': {
       const st: ActiveStream = { abort: new AbortController(), credit: Math.max(1, msg.options?.window ?? DEFAULT_WINDOW), wake: null };
       if (msg.type === 'stream-text') st.text = { pieces: [], ended: false, wake: null };
       streams.set(msg.id, st);
       // Streams start after any pending load and run beside each other; a cancel before the start ends the stream
       // at once. A text-in stream's pieces wait in st.text until it runs.
       const run: Promise<unknown> = queue
-        .then(() => stream(msg.id, msg.type === 'stream' ? msg.text : null, msg.speaker, msg.options ?? {}))
+        .then(() => stream(msg.id, msg.type === 'stream' ? { text: msg.text } : msg.type === 'stream-vc' ? { wav: msg.wav } : { textIn: true }, msg.speaker, msg.options ?? {}))
         .catch((e) => post(errorMessage(e, msg.id)))
         .finally(() => {
           streams.delete(msg.id);
@@ -288,11 +304,8 @@ scope.addEventListener('message', (ev) => {
       // giving the event loop a turn every ~20 ms, so running streams keep going).
       queue = queue
         .then(async () => {
-          const src = source, expect = engine?.speakerExpectations;
-          if (!src || !expect) throw new WorkerProtocolError('voice before a CosyVoice3 load: send {type: "load"} with a CosyVoice3 folder first');
-          promptModels ??= openPromptModels(src);
-          promptModels.catch(() => (promptModels = null));
-          const file = await (await promptModels).speaker(msg.wav, msg.transcript, expect);
+          const models = await loadedPromptModels('voice');
+          const file = await models.speaker(msg.wav, msg.transcript, engine!.speakerExpectations);
           post({ type: 'voice', id: msg.id, speaker: speakerFromFile(file) });
         })
         .catch((e) => post(errorMessage(e, msg.id)));

@@ -94,6 +94,24 @@ function parseOpenAiSpeech(f: Fields): TtsRequest {
   return { text: f.str('input', true)!, stream: speed === 1, format, voice: f.str('voice'), opts: { speed, ...(instruct ? { mode: 'instruct', instruct } : {}) } };
 }
 
+/**
+ * POST /vc?voice=…&stream=…&format=…&speed=…: a voice conversion's options (its body is the source WAV). The
+ * defaults are /tts's: streamed, a WAV, the server's speaker, speed 1 (offline only, as upstream).
+ */
+export function parseVcQuery(q: URLSearchParams): Omit<TtsRequest, 'text'> {
+  const known = ['voice', 'stream', 'format', 'speed'];
+  const unknown = [...q.keys()].find((k) => !known.includes(k));
+  if (unknown) throw new RequestError(`unknown query parameter "${unknown}" (parameters: ${known.join(', ')})`);
+  const stream = q.get('stream') ?? 'true';
+  if (stream !== 'true' && stream !== 'false') throw new RequestError(`"stream": ${stream} is not true or false`);
+  const format = q.get('format') ?? 'wav';
+  if (format !== 'wav' && format !== 'pcm') throw new RequestError(`"format": ${format} is not one of wav, pcm`);
+  const speedText = q.get('speed');
+  const speed = speedText === null ? undefined : Number(speedText);
+  if (speed !== undefined && !(speedText!.trim() !== '' && Number.isFinite(speed) && speed > 0)) throw new RequestError(`"speed": ${speedText} is not a number > 0`);
+  return { stream: stream === 'true', format, voice: q.get('voice') ?? undefined, opts: { speed } };
+}
+
 export const ROUTES: Record<string, (f: Fields) => TtsRequest> = { '/tts': parseTts, '/v1/audio/speech': parseOpenAiSpeech };
 
 /** A body as the route reads it (RequestError naming the field). */

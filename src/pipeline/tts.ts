@@ -48,8 +48,14 @@ export interface StreamOptions extends SynthesisOptions {
   sampler?: Sampler;
 }
 
-/** Speech tokens from somewhere other than the text LLM path (voice conversion, text-in streaming). */
-type TokenSource = (sampler: Sampler) => AsyncGenerator<number, void>;
+/**
+ * Speech tokens from somewhere other than the text LLM path: text-in streaming (the LLM, so upstream's llm_job
+ * filters their silent runs) or voice conversion (a source's tokens, which upstream's vc_job passes on unfiltered).
+ */
+interface TokenSource {
+  tokens: (sampler: Sampler) => AsyncGenerator<number, void>;
+  fromLlm: boolean;
+}
 
 export class CosyVoicePipeline implements TextToSpeech {
   constructor(readonly models: PipelineModels) {}
@@ -102,14 +108,19 @@ export class CosyVoicePipeline implements TextToSpeech {
 
   /**
    * Speech from given speech tokens instead of text (upstream's voice-conversion path, inference_vc: the source
-   * audio's tokens replace the LLM), with the same schedule as `stream` when `streaming` is true.
+   * audio's tokens replace the LLM, PromptModels.sourceTokens makes them from a WAV), with the same schedule as
+   * `stream` when `streaming` is true (default), offline otherwise (then `speed` may be set). Every token reaches
+   * the flow: upstream's silent-token filter is the LLM's (llm_job), not voice conversion's (vc_job).
    */
   async *streamTokens(tokens: Int32Array, speaker: SpeakerPrompt, opts: StreamOptions & { streaming?: boolean } = {}): AsyncGenerator<Float32Array, SynthesisStats> {
     const S = this.models.llm.speechTokenSize;
     const bad = tokens.find((t) => t < 0 || t >= S);
     if (bad !== undefined) throw new SpeakerMismatchError(`speech token ${bad} is outside [0, ${S})`);
-    const source: TokenSource = async function* () {
-      yield* tokens;
+    const source: TokenSource = {
+      tokens: async function* () {
+        yield* tokens;
+      },
+      fromLlm: false,
     };
     return yield* this.run('', speaker, opts, opts.streaming ?? true, source);
   }
@@ -142,8 +153,11 @@ export class CosyVoicePipeline implements TextToSpeech {
         }
       }
     }
-    const source: TokenSource = (sampler) =>
-      llm.bistream!({ promptText: t.promptTextIds, endOfPromptId: t.endOfPromptId, promptSpeech: t.promptSpeechTokens, text: ids() }, { sampler, signal: opts.signal, forceTokens: opts.forceTokens });
+    const source: TokenSource = {
+      fromLlm: true,
+      tokens: (sampler) =>
+        llm.bistream!({ promptText: t.promptTextIds, endOfPromptId: t.endOfPromptId, promptSpeech: t.promptSpeechTokens, text: ids() }, { sampler, signal: opts.signal, forceTokens: opts.forceTokens }),
+    };
     return yield* this.run('', speaker, opts, opts.streaming ?? true, source);
   }
 
@@ -183,6 +197,8 @@ export class CosyVoicePipeline implements TextToSpeech {
     fixedTokens?: TokenSource,
   ): AsyncGenerator<Float32Array, SynthesisStats> {
     if (!fixedTokens && !text.trim()) throw new EmptyTextError('text is empty');
+    // Upstream filters runs of silent tokens where the LLM makes them (llm_job), not a voice conversion's source.
+    const filterSilence = fixedTokens?.fromLlm ?? true;
     this.checkSpeaker(speaker);
     const speed = checkSpeed(opts.speed ?? 1);
     if (speed !== 1 && streaming) throw new SpeedError(`speed ${speed} needs offline synthesis (stream: false): the mel of a whole segment is resampled, as upstream does`);
@@ -211,7 +227,7 @@ export class CosyVoicePipeline implements TextToSpeech {
       // as it is ready, so decoding overlaps rendering (on the GPU queue and on the CPU: F0 predictor, host
       // gathers). Token2Wav itself runs one chunk at a time, in order. llmMs is the wall time spent waiting for
       // tokens, which includes GPU time the LLM shared with rendering.
-      const it = (fixedTokens ? fixedTokens(sampler) : this.llmTokens(segment, speaker, opts, sampler))[Symbol.asyncIterator]();
+      const it = (fixedTokens ? fixedTokens.tokens(sampler) : this.llmTokens(segment, speaker, opts, sampler))[Symbol.asyncIterator]();
       const request = () => {
         const t = performance.now();
         return it.next().then((r) => ((stats.llmMs += performance.now() - t), r));
@@ -233,7 +249,7 @@ export class CosyVoicePipeline implements TextToSpeech {
             break;
           }
           stats.tokens++;
-          if (filter.accept(r.value)) tokens.push(r.value);
+          if (!filterSilence || filter.accept(r.value)) tokens.push(r.value);
           if (opts.signal?.aborted) break;
           const due = streaming ? schedule.poll(tokens.length, false) : [];
           next = request();

@@ -60,6 +60,11 @@ export interface TextToSpeech {
   stream(text: string, speaker: SpeakerPrompt, opts?: SynthesisOptions): AsyncGenerator<Float32Array, SynthesisStats>;
   /** Text-in streaming: speech while the text is still arriving (CosyVoicePipeline.streamText). */
   streamText?(text: AsyncIterable<string> | Iterable<string>, speaker: SpeakerPrompt, opts?: SynthesisOptions & { streaming?: boolean }): AsyncGenerator<Float32Array, SynthesisStats>;
+  /**
+   * Voice conversion (upstream's inference_vc): speech from a source's speech tokens in the speaker's voice
+   * (CosyVoicePipeline.streamTokens); streaming chunks unless `streaming` is false.
+   */
+  streamTokens?(tokens: Int32Array, speaker: SpeakerPrompt, opts?: SynthesisOptions & { streaming?: boolean }): AsyncGenerator<Float32Array, SynthesisStats>;
   /** Offline synthesis, one chunk per text segment (CosyVoicePipeline.segments). */
   segments?(text: string, speaker: SpeakerPrompt, opts?: SynthesisOptions): AsyncGenerator<Float32Array, SynthesisStats>;
   /** Offline synthesis: the same samples as the concatenated stream. */

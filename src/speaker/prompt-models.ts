@@ -7,10 +7,11 @@
  *   - `campplus.onnx`: Kaldi fbank [1, T, 80], mean over time subtracted → the 192-d speaker embedding;
  *
  * and the 24 kHz flow prompt mel and the token/mel alignment complete the speaker (from-audio.ts), as upstream's.
+ * The same tokenizer makes a voice conversion's source tokens (`sourceTokens`, upstream's frontend_vc).
  * Both models run once per prompt, on the CPU, as upstream runs CAMPPlus (the tokenizer it runs on CUDA where it
  * can). Browser-safe: the caller hands in the parsed graphs (Node: loadPromptModels in prompt-models-node.ts).
  */
-import { kaldiFbank, whisperLogMel } from '../audio/features16k.js';
+import { kaldiFbank, TOKENIZER_MAX_SECONDS, whisperLogMel } from '../audio/features16k.js';
 import { AudioInputError } from '../audio/mel.js';
 import { resample } from '../audio/resample.js';
 import { readWav } from '../audio/wav.js';
@@ -82,13 +83,29 @@ export class PromptModels {
    * zero-shot synthesis, its transcript.
    */
   async speaker(wav: Uint8Array, transcript?: string, expect: SpeakerExpectations = {}, label = 'prompt WAV'): Promise<SpeakerPrompt> {
-    const w = readWav(wav, label);
-    if (w.sampleRate < 16000) throw new AudioInputError(`${label}: sample rate ${w.sampleRate} Hz is below the 16000 Hz minimum`);
-    const pcm16k = resample(w.samples, w.sampleRate, 16000);
+    const pcm16k = read16k(wav, label);
     const speechTokens = await this.speechTokens(pcm16k);
     const embedding = await this.embedding(pcm16k);
     return speakerFromSources({ audio: wav, speechTokens, embedding, ...(transcript !== undefined ? { transcript } : {}) }, expect);
   }
+
+  /**
+   * The speech tokens of a source WAV for voice conversion (upstream's frontend_vc: the source's tokens take the
+   * LLM's place; CosyVoicePipeline.streamTokens speaks them in a speaker's voice). At most 30 s, as upstream asserts.
+   */
+  async sourceTokens(wav: Uint8Array, label = 'source WAV'): Promise<Int32Array> {
+    const pcm16k = read16k(wav, label);
+    const seconds = pcm16k.length / 16000;
+    if (seconds > TOKENIZER_MAX_SECONDS) throw new AudioInputError(`${label}: ${seconds.toFixed(2)} s; the speech tokenizer takes at most ${TOKENIZER_MAX_SECONDS} s (upstream asserts the same): convert it in parts`);
+    return this.speechTokens(pcm16k);
+  }
+}
+
+/** WAV bytes as 16 kHz mono (channels averaged), refusing rates below 16 kHz by the file's label. */
+function read16k(wav: Uint8Array, label: string): Float32Array {
+  const w = readWav(wav, label);
+  if (w.sampleRate < 16000) throw new AudioInputError(`${label}: sample rate ${w.sampleRate} Hz is below the 16000 Hz minimum`);
+  return resample(w.samples, w.sampleRate, 16000);
 }
 
 function firstOutput(out: Record<string, Value>, s: OnnxSession): Value {

@@ -8,7 +8,8 @@
  * Worker options offline + speed render each segment offline at another speech rate, as the Node engine does;
  * client.streamText sends text pieces as they come (text-in streaming) and gets the Node engine's PCM. Two
  * client.stream calls at once run beside each other in the Worker, each with the Node engine's PCM.
- * client.voiceFromWav makes the speaker Node makes from the folder's prompt models (random stand-ins).
+ * client.voiceFromWav makes the speaker Node makes from the folder's prompt models (random stand-ins), and
+ * client.convertVoice speaks a source WAV's tokens (voice conversion) as the Node engine does.
  */
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -232,4 +233,53 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
     expect(r.samples).toBe(6 * 960);
     expect(r.refused).toMatch(/WavFormatError/);
   }, 180_000);
+
+  it('client.convertVoice speaks a source WAV\'s tokens in a voice (the Node engine\'s PCM, streamed and offline at speed 2); a bad source is refused by name', async () => {
+    const sr = 16000, n = Math.round(2.6 * sr);
+    const wav = writeWav(Float32Array.from({ length: n }, (_, i) => 0.35 * Math.sin((2 * Math.PI * (260 - 90 * (i / n)) * i) / sr) + 0.1 * Math.sin(i * 0.9)), sr);
+    const src = new DirModelSource(TINY_DIR);
+    const models = await PromptModels.create({ tokenizer: await loadOnnxFromSource(src, 'speech_tokenizer_v3.onnx'), campplus: await loadOnnxFromSource(src, 'campplus.onnx') });
+    const tokens = await models.sourceTokens(wav);
+    models.dispose();
+    // The page is on the q8 CPU fallback since the speed test: the same engine in Node.
+    const engine = await CosyVoiceEngine.loadWasm(src, 'q8');
+    const nodeVc = async (streaming: boolean, speed?: number) => {
+      const parts: Float32Array[] = [];
+      for await (const p of engine.streamTokens(tokens, promptSpeaker(SPEAKER_TOKENS), { streaming, speed })) parts.push(p);
+      return Float32Array.from(parts.flatMap((p) => [...p]));
+    };
+    const [streamed, fast] = [await nodeVc(true), await nodeVc(false, 2)];
+    engine.dispose();
+    const r = await page.evaluate(async ([bytes, k]) => {
+      const c = (globalThis as any).cosyvoiceDemo.client;
+      const speaker = {
+        promptTokens: Int32Array.from({ length: k }, (_, i) => (i * 37) % 100),
+        promptMel: Float32Array.from({ length: 2 * k * 80 }, (_, i) => -6 + (4 * ((i * 7919) % 1000)) / 1000),
+        embedding: Float32Array.from({ length: 192 }, (_, i) => Math.sin(i)),
+        promptText: 'a prompt',
+      };
+      const run = async (opts: object) => {
+        const parts: Float32Array[] = [];
+        for await (const p of c.convertVoice(new Uint8Array(bytes), speaker, opts)) parts.push(p);
+        return { pcm: Float32Array.from(parts.flatMap((p) => [...p])), chunks: parts.length };
+      };
+      const a = await run({});
+      const b = await run({ offline: true, speed: 2 });
+      let refused = '';
+      try {
+        await c.convertVoice(new Uint8Array([1, 2, 3]), speaker).next();
+      } catch (e) {
+        refused = `${(e as Error).name}: ${(e as Error).message}`;
+      }
+      return { a: a.pcm, chunks: a.chunks, b: b.pcm, bChunks: b.chunks, refused };
+    }, [Array.from(wav), SPEAKER_TOKENS] as const);
+    expect(tokens.length).toBeGreaterThan(20);
+    expect(r.a.length).toBe(960 * tokens.length);
+    expect(r.chunks).toBeGreaterThan(1);
+    expect(relL2(r.a, streamed)).toBeLessThanOrEqual(1e-6);
+    expect(r.bChunks).toBe(1);
+    expect(r.b.length).toBe(fast.length);
+    expect(relL2(r.b, fast)).toBeLessThanOrEqual(1e-6);
+    expect(r.refused).toMatch(/WavFormatError/);
+  }, 240_000);
 });

@@ -260,3 +260,55 @@ describe('serve: voices from uploaded WAVs', () => {
     }
   });
 });
+
+describe('serve: voice conversion', () => {
+  it('POST /vc speaks the source WAV\'s tokens in a voice (streamed WAV, offline pcm, speed); bad queries and bodies 400, no tokenizer 501', async () => {
+    const files = syntheticModelFiles('tiny', 0);
+    const models = await syntheticPromptModels('tiny', { threads: 1 });
+    const alice = syntheticSpeaker(files, 7);
+    const voices = new Map([['alice', alice]]);
+    const srv = await startServer({ tts, speaker, voices, synthetic: true, port: 0, sourceTokens: (wav) => models.sourceTokens(wav) });
+    const noVc = await startServer({ tts, speaker, synthetic: true, port: 0 });
+    try {
+      const src = writeWav(Float32Array.from({ length: 16000 * 1.2 }, (_, i) => 0.3 * Math.sin(i * 0.07 + 2e-5 * i * i)), 16000) as Uint8Array<ArrayBuffer>;
+      const tokens = await models.sourceTokens(src);
+      expect(tokens.length).toBeGreaterThan(20);
+      const direct = async (streaming: boolean, speed?: number) => {
+        const parts: Float32Array[] = [];
+        const g = tts.streamTokens(tokens, alice, { streaming, speed });
+        for (let r = await g.next(); !r.done; r = await g.next()) parts.push(r.value);
+        return pcm16(Float32Array.from(parts.flatMap((p) => [...p])));
+      };
+      const streamed = await fetch(`${srv.url}/vc?voice=alice`, { method: 'POST', body: src });
+      expect(streamed.status).toBe(200);
+      const wav = parseWav(new Uint8Array(await streamed.arrayBuffer()));
+      expect(wav.data).toBe(0xffffffff);
+      expectSameSamples(wav.samples, await direct(true), 'vc streamed');
+      expect(wav.samples.length).toBe(960 * tokens.length);
+      const offline = await fetch(`${srv.url}/vc?voice=alice&stream=false&format=pcm&speed=1.5`, { method: 'POST', body: src });
+      expect(offline.headers.get('content-type')).toBe('audio/pcm');
+      expectSameSamples(new Int16Array(await offline.arrayBuffer()), await direct(false, 1.5), 'vc offline, speed 1.5');
+      const bad: [string, Uint8Array<ArrayBuffer>, number, RegExp][] = [
+        ['/vc?voice=bob', src, 400, /no voice "bob"/],
+        ['/vc?pitch=2', src, 400, /unknown query parameter "pitch"/],
+        ['/vc?stream=maybe', src, 400, /"stream": maybe is not true or false/],
+        ['/vc?speed=0', src, 400, /"speed": 0 is not a number > 0/],
+        ['/vc?speed=2', src, 400, /SpeedError|offline/],
+        ['/vc', new TextEncoder().encode('not a wav'), 400, /WavFormatError|WAV/],
+        ['/vc', writeWav(new Float32Array(16000 * 31), 16000) as Uint8Array<ArrayBuffer>, 400, /at most 30 s/],
+      ];
+      for (const [path, body, status, msg] of bad) {
+        const b = await fetch(`${srv.url}${path}`, { method: 'POST', body });
+        expect(b.status, path).toBe(status);
+        const e = (await b.json()) as { error: string; message: string };
+        expect(`${e.error}: ${e.message}`, path).toMatch(msg);
+      }
+      const none = await fetch(`${noVc.url}/vc`, { method: 'POST', body: src });
+      expect(none.status).toBe(501);
+    } finally {
+      await srv.close();
+      await noVc.close();
+      models.dispose();
+    }
+  });
+});

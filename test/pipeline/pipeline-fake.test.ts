@@ -102,6 +102,20 @@ describe('pipeline over fake models', () => {
     expect(pcm.length).toBe(960 * 8);
   });
 
+  it('streamTokens (voice conversion) gives every token to the flow: upstream filters silent runs in llm_job, not vc_job', async () => {
+    const calls: FlowCall[] = [];
+    const pipe = new CosyVoicePipeline(fakeModels([], [], calls));
+    const tokens = [50, 1, 1, 2, 28, 29, 55, 1, 60, 1];
+    const chunks: Float32Array[] = [];
+    const gen = pipe.streamTokens(Int32Array.from(tokens), speaker(0), { streaming: false });
+    let r = await gen.next();
+    for (; !r.done; r = await gen.next()) chunks.push(r.value);
+    expect([...calls[0].tokens]).toEqual(tokens);
+    expect(chunks.length).toBe(1);
+    expect(chunks[0].length).toBe(960 * tokens.length);
+    expect(r.value.tokens).toBe(tokens.length);
+  });
+
   it('rejects empty text and mismatched speakers with typed errors', async () => {
     const pipe = new CosyVoicePipeline(fakeModels([1]));
     await expect(pipe.synthesize('  ', speaker(2))).rejects.toThrow(EmptyTextError);

@@ -10,7 +10,7 @@ export const commands: Record<string, { summary: string; load: () => Promise<Com
     load: async () => (await import('./inspect.js')).inspectCommand,
   },
   synth: {
-    summary: 'text → 24 kHz WAV (default: built-in synthetic model, not speech)',
+    summary: 'text → 24 kHz WAV, or a source WAV\'s speech in a voice (--source-wav); default: built-in synthetic model, not speech',
     load: async () => (await import('./synth.js')).synthCommand,
   },
   speaker: {

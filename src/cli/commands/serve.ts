@@ -13,6 +13,9 @@
  *               "replaced"}: a voice made from it as `cosyvoice-webgpu speaker` makes one (the model folder's speech
  *               tokenizer and CAMPPlus on the CPU ONNX interpreter), kept in memory and, with --voices, saved there
  *               as <name>.cvspk. Names: 1–64 of A–Z a–z 0–9 _ -.
+ *   POST /vc?voice=alice&stream=true&format=wav&speed=1   body: a source WAV (≤ 32 MiB, ≤ 30 s) → its speech in
+ *               the voice (upstream's inference_vc: the source's speech tokens, from the model folder's speech
+ *               tokenizer, take the LLM's place), answered as /tts answers.
  *   GET /health → {"model", "sampleRate", "synthetic", "state": "ready" | "reloading", "reloads", "requests":
  *               {inFlight, served, cancelled, failed}, "llmSteps": the LLM's steps and decode rows (WebGPU: its mean batch)}
  *
@@ -36,7 +39,7 @@ import { speakerExpectationsOf, speakerFromFile } from '../../pipeline/speaker.j
 import type { PromptModels } from '../../speaker/prompt-models.js';
 import type { SpeakerPrompt as SpeakerFile } from '../../speaker/speaker-file.js';
 import { saveSpeakerFile } from '../../speaker/speaker-io.js';
-import { fields, RequestError, ROUTES } from '../serve-requests.js';
+import { fields, parseVcQuery, RequestError, ROUTES, type TtsRequest } from '../serve-requests.js';
 import { loadForCli, MODEL_ARGS, modelOptions, readSpeaker, UsageError } from './synth.js';
 import { openPromptModels } from './speaker.js';
 
@@ -46,6 +49,7 @@ const HELP = `usage: cosyvoice-webgpu serve [--port 8080] [--host 127.0.0.1] [--
   --voices <dir>   every speaker file (.cvspk, .json) in dir is a voice, named by its file name; voices uploaded
                    with POST /voices are saved there
   POST /voices?name=alice&text=<transcript>  (body: a prompt WAV) → a voice from it
+  POST /vc?voice=alice&stream=true&format=wav|pcm&speed=1  (body: a source WAV) → its speech in the voice
   POST /tts {"text": "…", "stream": true, "seed": 0, "mode", "instruct", "speed", "tokens", "voice", "format": "wav"|"pcm"}
   POST /v1/audio/speech {"model", "input", "voice", "instructions", "response_format": "wav"|"pcm", "speed"} (OpenAI's)
   GET /voices, GET /health
@@ -67,6 +71,8 @@ export interface ServeOptions {
   voices?: Map<string, SpeakerPrompt>;
   /** Makes a voice from prompt WAV bytes and its transcript (POST /voices); without it uploads are 501. */
   voiceFromWav?: (wav: Uint8Array, transcript: string | undefined) => Promise<SpeakerFile>;
+  /** The speech tokens of a source WAV (POST /vc, voice conversion); without it conversions are 501. */
+  sourceTokens?: (wav: Uint8Array) => Promise<Int32Array>;
   /** Where uploaded voices are saved (<name>.cvspk), when given. */
   voicesDir?: string;
   /** Builds the pipeline again (a new device) after the device is lost; without it a lost device stays lost. */
@@ -144,28 +150,37 @@ async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessag
       });
     }
     if (req.method === 'GET' && req.url === '/voices') return json(res, 200, { voices: [...(o.voices?.keys() ?? [])] });
-    if (req.method === 'POST' && (req.url ?? '').split('?')[0] === '/voices') return await uploadVoice(o, req, res);
-    const parse = ROUTES[req.url ?? ''];
-    if (!parse) return json(res, 404, { error: 'NotFound', message: `no ${req.url}: POST /tts or /v1/audio/speech, GET /health or /voices` });
+    const route = (req.url ?? '').split('?')[0];
+    if (req.method === 'POST' && route === '/voices') return await uploadVoice(o, req, res);
+    const parse = route === '/vc' ? undefined : ROUTES[req.url ?? ''];
+    if (!parse && route !== '/vc') return json(res, 404, { error: 'NotFound', message: `no ${req.url}: POST /tts, /v1/audio/speech or /vc, GET /health or /voices` });
     if (req.method !== 'POST') return json(res, 405, { error: 'MethodNotAllowed', message: `POST ${req.url}` });
+    if (!parse && !o.sourceTokens) return json(res, 501, { error: 'NotImplemented', message: 'this server converts no voices' });
     state.requests.inFlight++;
     counted = true;
-    const body = parse(fields(await readBody(req)));
+    const body = parse ? parse(fields(await readBody(req))) : parseVcQuery(new URL(req.url ?? '', 'http://localhost').searchParams);
     const speaker = voiceOf(o, body.voice);
+    // Voice conversion: the source WAV's speech tokens take the LLM's place.
+    const source = parse ? undefined : await o.sourceTokens!(await readBytes(req, MAX_WAV));
     const opts: StreamOptions = { ...body.opts, signal: abort.signal };
-    if (o.synthetic && opts.forceTokens === undefined) opts.forceTokens = 50;
+    if (o.synthetic && opts.forceTokens === undefined && !source) opts.forceTokens = 50;
     tts = await state.current();
     const type = body.format === 'wav' ? 'audio/wav' : 'audio/pcm';
-    if (!body.stream) {
-      const { pcm } = await tts.synthesize(body.text, speaker, opts);
-      const bytes = body.format === 'wav' ? writeWav(pcm, tts.sampleRate) : new Uint8Array(pcm16(pcm).buffer);
-      res.writeHead(200, { 'content-type': type, 'content-length': bytes.length });
-      state.requests.served++;
-      return void res.end(bytes);
-    }
-    const gen = tts.stream(body.text, speaker, opts);
+    // Offline (stream false): each text segment in one chunk, as upstream's stream=False renders it.
+    const gen = source
+      ? tts.streamTokens(source, speaker, { ...opts, streaming: body.stream })
+      : (body.stream ? tts.stream : tts.segments).call(tts, (body as TtsRequest).text, speaker, opts);
     let r: IteratorResult<Float32Array, unknown> | undefined;
     try {
+      if (!body.stream) {
+        const parts: Float32Array[] = [];
+        for (r = await gen.next(); !r.done; r = await gen.next()) parts.push(r.value);
+        const pcm = concat(parts);
+        const bytes = body.format === 'wav' ? writeWav(pcm, tts.sampleRate) : new Uint8Array(pcm16(pcm).buffer);
+        res.writeHead(200, { 'content-type': type, 'content-length': bytes.length });
+        state.requests.served++;
+        return void res.end(bytes);
+      }
       // Headers go out with the first chunk, so that an error before it still gets its status.
       r = await gen.next();
       res.writeHead(200, { 'content-type': type });
@@ -220,6 +235,12 @@ function voiceOf(o: ServeOptions, name: string | undefined): SpeakerPrompt {
   return v;
 }
 
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
+}
+
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
@@ -252,15 +273,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const { files, speaker, tts, rebuild } = await loadForCli(modelOptions(v));
   const voices = v.voices ? readVoices(v.voices, files) : undefined;
   if (voices) console.log(`voices: ${[...voices.keys()].join(', ') || '(none found)'}`);
-  // Voices from uploaded WAVs: the prompt models are read at the first upload, and kept.
+  // Voices from uploaded WAVs and voice conversions: the prompt models are read at the first such request, and kept.
   let models: Promise<PromptModels> | undefined;
   const c = files.config;
-  const voiceFromWav = async (wav: Uint8Array, transcript: string | undefined) => {
+  const promptModels = (): Promise<PromptModels> => {
     models ??= openPromptModels({ model: v.model, size: v.size });
     models.catch(() => (models = undefined));
-    return (await models).speaker(wav, transcript, speakerExpectationsOf(c));
+    return models;
   };
-  const { url, close, pipeline } = await startServer({ tts, rebuild, speaker, voices, voiceFromWav, voicesDir: v.voices, synthetic: files.synthetic, model: files.source, port, host: v.host });
+  const voiceFromWav = async (wav: Uint8Array, transcript: string | undefined) => (await promptModels()).speaker(wav, transcript, speakerExpectationsOf(c));
+  const sourceTokens = async (wav: Uint8Array) => (await promptModels()).sourceTokens(wav);
+  const { url, close, pipeline } = await startServer({ tts, rebuild, speaker, voices, voiceFromWav, sourceTokens, voicesDir: v.voices, synthetic: files.synthetic, model: files.source, port, host: v.host });
   console.log(`listening on ${url}: POST /tts {"text": "…"} → audio/wav; GET /health`);
   await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
   await close();

@@ -41,22 +41,33 @@ export function openPromptModels(src: PromptSource): Promise<PromptModels> {
 }
 
 /** The prompt WAV as a speaker of `files`' dims: tokens, embedding, prompt mel, aligned as upstream's frontend. */
-export async function speakerFromWav(wavPath: string, transcript: string | undefined, files: ModelFiles, src: PromptSource, log: (line: string) => void = console.log): Promise<SpeakerPrompt> {
-  let wav: Uint8Array;
-  try {
-    wav = new Uint8Array(readFileSync(wavPath));
-  } catch (e) {
-    throw new UsageError(`--prompt-wav/--wav ${wavPath}: cannot read (${(e as Error).message})`);
-  }
+export async function speakerFromWav(
+  wavPath: string,
+  transcript: string | undefined,
+  files: ModelFiles,
+  src: PromptSource,
+  log: (line: string) => void = console.log,
+  opened?: PromptModels,
+): Promise<SpeakerPrompt> {
+  const wav = readWavFile(wavPath, '--prompt-wav/--wav');
   const t0 = performance.now();
-  const models = await openPromptModels(src);
+  const models = opened ?? (await openPromptModels(src));
   try {
     const c = files.config;
     const s = await models.speaker(wav, transcript, speakerExpectationsOf(c), wavPath);
     log(`voice from ${wavPath}: ${s.promptSpeechTokens.length} prompt tokens, ${s.melFrames} mel frames, embedding of ${s.embedding.length}${src.model ? '' : ' (random stand-in prompt models: not a voice)'}; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     return s;
   } finally {
-    models.dispose();
+    if (!opened) models.dispose();
+  }
+}
+
+/** A WAV file's bytes (UsageError naming the flag when it cannot be read). */
+export function readWavFile(path: string, flag: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new UsageError(`${flag} ${path}: cannot read (${(e as Error).message})`);
   }
 }
 

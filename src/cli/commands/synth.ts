@@ -4,6 +4,8 @@
  *   synth --text "…"|- --out out.wav [--model <dir>] [--speaker <file>] [--stream] [--engine auto|webgpu|wasm]
  *         [--dtype f32|f16|q8] [--kv-dtype f32|f16]
  *         [--mode zero-shot|cross-lingual|instruct] [--instruct "…"] [--seed N] [--speed X] [--tokens N] [--size tiny|full]
+ *   synth --source-wav speech.wav --out out.wav [--speaker <file> | --prompt-wav <f>] [--stream] [--speed X] ...
+ *         (voice conversion, upstream's inference_vc: the source's speech tokens in place of the LLM's)
  *
  * Without --model it runs the built-in synthetic model (real architecture, seeded random weights — the audio is
  * noise, and the output says so), so that a fresh machine can run the whole pipeline. The WAV is written to a
@@ -31,7 +33,8 @@ import { loadSpeakerFile } from '../../speaker/index.js';
 import { loadTokenizerDir } from '../../text/load.js';
 import { readDefaultTuning, readTuningFile } from '../../tune/file.js';
 import { progressPrinter } from '../progress.js';
-import { speakerFromWav } from './speaker.js';
+import type { PromptModels } from '../../speaker/prompt-models.js';
+import { openPromptModels, readWavFile, speakerFromWav } from './speaker.js';
 import { DEFAULT_MAX_PREFILL } from '../../models/qwen2/forward.js';
 
 export class UsageError extends Error {
@@ -45,6 +48,9 @@ const HELP = `usage: cosyvoice-webgpu synth --text "…" --out out.wav [options]
   --prompt-wav <f>    make the voice from this prompt WAV instead (the folder's speech_tokenizer_v3.onnx and
                       campplus.onnx on the CPU, as \`cosyvoice-webgpu speaker\` does), with --prompt-text "…", what
                       it says (zero-shot needs it)
+  --source-wav <f>    voice conversion (upstream's inference_vc) instead of text: speak this WAV's speech (≤ 30 s,
+                      tokenized by the folder's speech_tokenizer_v3.onnx on the CPU) in the speaker's voice
+                      (--speaker or --prompt-wav; no --prompt-text needed); takes --stream, --speed, not --text
   --mode <m>          zero-shot (default) | cross-lingual | instruct
   --instruct "…"      instruction for --mode instruct
   --stream            stream chunks as upstream does (prints each chunk's arrival)
@@ -80,14 +86,17 @@ export async function synthCommand(argv: string[]): Promise<number> {
       ...MODEL_ARGS,
       text: { type: 'string' }, out: { type: 'string' }, mode: { type: 'string', default: 'zero-shot' }, instruct: { type: 'string' },
       stream: { type: 'boolean', default: false }, 'final-chunk-mask': { type: 'boolean', default: false }, seed: { type: 'string', default: '0' }, speed: { type: 'string', default: '1' },
-      tokens: { type: 'string' }, help: { type: 'boolean', default: false },
+      tokens: { type: 'string' }, 'source-wav': { type: 'string' }, help: { type: 'boolean', default: false },
     },
   });
   if (v.help) {
     console.log(HELP);
     return 0;
   }
-  if (!v.text) throw new UsageError(`--text is required\n${HELP}`);
+  const sourceWav = v['source-wav'];
+  if (sourceWav !== undefined) {
+    if (v.text !== undefined || v.tokens !== undefined || v.instruct !== undefined || v.mode !== 'zero-shot') throw new UsageError('--source-wav (voice conversion) speaks the source\'s speech: no --text, --tokens, --mode or --instruct');
+  } else if (!v.text) throw new UsageError(`--text is required (or --source-wav)\n${HELP}`);
   if (!v.out) throw new UsageError(`--out is required\n${HELP}`);
   if (!(SYNTHESIS_MODES as readonly string[]).includes(v.mode!)) throw new UsageError(`--mode ${v.mode}: use zero-shot, cross-lingual or instruct`);
   const model = modelOptions(v);
@@ -97,11 +106,26 @@ export async function synthCommand(argv: string[]): Promise<number> {
   const fromStdin = v.text === '-';
   if (fromStdin && (v.tokens !== undefined || speed !== 1)) throw new UsageError('--text - (text-in streaming) takes no --tokens or --speed');
 
-  const { files, speaker, tts } = await loadForCli(model);
+  // Voice conversion: the source's tokens first, with the prompt models that then also make a --prompt-wav voice.
+  let source: Int32Array | undefined;
+  let promptModels: PromptModels | undefined;
+  if (sourceWav !== undefined) {
+    const wav = readWavFile(sourceWav, '--source-wav');
+    promptModels = await openPromptModels({ model: model.model, size: model.size, threads: model.threads });
+    try {
+      const t0 = performance.now();
+      source = await promptModels.sourceTokens(wav, sourceWav);
+      console.log(`voice conversion: ${source.length} speech tokens from ${sourceWav} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    } catch (e) {
+      promptModels.dispose();
+      throw e;
+    }
+  }
+  const { files, speaker, tts } = await loadForCli(model, promptModels).finally(() => promptModels?.dispose());
 
   let forceTokens = v.tokens ? Number(v.tokens) : undefined;
   if (forceTokens !== undefined && !(Number.isInteger(forceTokens) && forceTokens > 0)) throw new UsageError(`--tokens ${v.tokens}: a positive integer`);
-  if (files.synthetic && forceTokens === undefined && !fromStdin) {
+  if (files.synthetic && forceTokens === undefined && !fromStdin && !source) {
     // Random weights never predict EOS meaningfully: without a length they would run to max_len (20 × text).
     forceTokens = 50;
     console.log('NOTE: synthetic model: generating 50 speech tokens (2 s); set --tokens to change');
@@ -111,12 +135,14 @@ export async function synthCommand(argv: string[]): Promise<number> {
   try {
     let pcm: Float32Array;
     let stats: SynthesisStats;
-    if (v.stream) {
-      ({ pcm, stats } = await concatStream(fromStdin ? tts.streamText(stdinPieces(), speaker, opts) : tts.stream(v.text, speaker, opts), true));
+    if (source) {
+      ({ pcm, stats } = await concatStream(tts.streamTokens(source, speaker, { ...opts, streaming: v.stream }), v.stream));
+    } else if (v.stream) {
+      ({ pcm, stats } = await concatStream(fromStdin ? tts.streamText(stdinPieces(), speaker, opts) : tts.stream(v.text!, speaker, opts), true));
     } else if (fromStdin) {
       ({ pcm, stats } = await concatStream(tts.streamText(stdinPieces(), speaker, { ...opts, streaming: false })));
     } else {
-      ({ pcm, stats } = await tts.synthesize(v.text, speaker, opts));
+      ({ pcm, stats } = await tts.synthesize(v.text!, speaker, opts));
     }
     writeFileSync(tmp, writeWav(pcm, tts.sampleRate));
     renameSync(tmp, v.out);
@@ -179,7 +205,7 @@ export function modelOptions(v: { [K in keyof typeof MODEL_ARGS]?: string | bool
 }
 
 /** The model folder (or the synthetic model), its text frontend, the speaker and the pipeline, with progress. */
-export async function loadForCli(v: CliModelOptions): Promise<{ files: ModelFiles; speaker: SpeakerPrompt; tts: CosyVoicePipeline; rebuild: () => Promise<CosyVoicePipeline> }> {
+export async function loadForCli(v: CliModelOptions, promptModels?: PromptModels): Promise<{ files: ModelFiles; speaker: SpeakerPrompt; tts: CosyVoicePipeline; rebuild: () => Promise<CosyVoicePipeline> }> {
   const t0 = performance.now();
   const progress = progressPrinter();
   let files: ModelFiles;
@@ -196,7 +222,7 @@ export async function loadForCli(v: CliModelOptions): Promise<{ files: ModelFile
     progress.log(`NOTE: ${files.synthetic ? files.source : 'no tokenizer files: byte-level stand-in tokenizer'} — the output is not speech`);
   }
   const speaker = v.speaker ? readSpeaker(v.speaker, files)
-    : v.promptWav ? speakerFromFile(await speakerFromWav(v.promptWav, v.promptText, files, { model: v.model, size: v.size, threads: v.threads }, progress.log))
+    : v.promptWav ? speakerFromFile(await speakerFromWav(v.promptWav, v.promptText, files, { model: v.model, size: v.size, threads: v.threads }, progress.log, promptModels))
     : syntheticSpeaker(files);
   const build = (log: (line: string) => void) =>
     buildPipeline(v.engine, files, text, { dtype: v.dtype, kvDtype: v.kvDtype, tuning: v.tuning, noTuning: !!v['no-tuning'], threads: v.threads, flowCacheMb: v.flowCacheMb, prefillChunk: v.prefillChunk }, log);
