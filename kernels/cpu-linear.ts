@@ -38,6 +38,9 @@ interface GemmExports {
   addInto(y: number, a: number, n: number): void;
   addSumInto(y: number, a: number, b: number, n: number): void;
   divideBy(x: number, n: number, d: number): void;
+  softmaxRows(x: number, rows: number, D: number, log: number): void;
+  geluErf(x: number, y: number, n: number, tab: number, step: number, limit: number): void;
+  depthwiseLine(x: number, w: number, out: number, C: number, L: number, Kk: number, pad: number, P: number, acc: number): void;
 }
 
 export interface CpuKernelOptions {
@@ -174,6 +177,8 @@ export class CpuKernels {
   /** Released resident blocks below `used` (byte offset, bytes), sorted by offset, neighbours merged. */
   private free: { at: number; bytes: number }[] = [];
   private readonly base: number;
+  /** geluErf's table, resident from its first call (the array it was copied from). */
+  private erfTable?: { src: Float64Array; t: CpuTensor };
 
   private constructor(
     private readonly e: GemmExports,
@@ -358,11 +363,88 @@ export class CpuKernels {
    */
   product(x: Float32Array, M: number, w: Float32Array, N: number, K: number, out?: Float32Array): Float32Array {
     if (w.length < N * K) throw new ShapeMismatchError(`cpu product: w has ${w.length} values, expected [${N}, ${K}]`);
+    if (x.length < M * K) throw new ShapeMismatchError(`cpu product: x has ${x.length} values, expected [${M}, ${K}]`);
+    // Rows of K4 = K rounded up to 4, zeros after K: the GEMM's vector loop takes K % 4 == 0 only (its scalar one
+    // ran [250, 250]·[64, 250]ᵀ, an attention's probabilities times values, at 1.6 G multiply-adds/s, not ~20).
+    const K4 = (K + 3) & ~3;
     const take = this.buffersFrom();
-    const wo = take(4 * N * K);
-    this.grow(take(0) - this.base, `product operand [${N}, ${K}]`);
-    new Float32Array(this.e.memory.buffer, wo, N * K).set(w.subarray(0, N * K));
-    return this.run(x, M, wo, 0, N, K, 'product', out, take(0));
+    const wo = take(4 * N * K4);
+    const xo = K4 === K ? undefined : take(4 * M * K4);
+    this.grow(take(0) - this.base, `product operands [${M}, ${K}], [${N}, ${K}]`);
+    this.copyRows(w, N, K, K4, wo);
+    if (xo === undefined) return this.run(x, M, wo, 0, N, K, 'product', out, take(0));
+    this.copyRows(x, M, K, K4, xo);
+    return this.run(xo, M, wo, 0, N, K4, 'product', out, take(0));
+  }
+
+  /** src [rows, K] into module memory at `at` as rows of ld ≥ K floats, zeros after K. */
+  private copyRows(src: Float32Array, rows: number, K: number, ld: number, at: number): void {
+    const dst = new Float32Array(this.e.memory.buffer, at, rows * ld);
+    if (ld === K) return dst.set(src.subarray(0, rows * K));
+    for (let r = 0; r < rows; r++) {
+      dst.set(src.subarray(r * K, (r + 1) * K), r * ld);
+      dst.fill(0, r * ld + K, (r + 1) * ld);
+    }
+  }
+
+  /** `n` floats of x copied into the call's own buffer (past the resident data), its byte offset; `extra` bytes after. */
+  private copyIn(x: Float32Array, n: number, what: string, extra = 0): { at: number; after: number } {
+    if (x.length < n) throw new ShapeMismatchError(`cpu ${what}: ${x.length} values, ${n} needed`);
+    const take = this.buffersFrom();
+    const at = take(4 * n), after = take(extra);
+    this.grow(take(0) - this.base, what);
+    new Float32Array(this.e.memory.buffer, at, n).set(x.subarray(0, n));
+    return { at, after };
+  }
+
+  /**
+   * Softmax (or log-softmax) of each row of x [rows, D] (kernels/wasm/lib/onnx-ops.as.ts softmaxRows: four-lane
+   * exponentials within 2 ulp, f64 sums): a new array.
+   */
+  softmaxRows(x: Float32Array, rows: number, D: number, log = false, out?: Float32Array): Float32Array {
+    const { at } = this.copyIn(x, rows * D, `softmax rows [${rows}, ${D}]`);
+    this.e.softmaxRows(at, rows, D, log ? 1 : 0);
+    return this.copyOut(at, rows * D, out);
+  }
+
+  /** n floats at byte offset `at` of module memory, into `out` (length ≥ n) or a new array. */
+  private copyOut(at: number, n: number, out?: Float32Array): Float32Array {
+    const v = new Float32Array(this.e.memory.buffer, at, n);
+    if (!out) return v.slice();
+    if (out.length < n) throw new ShapeMismatchError(`cpu kernels: out has ${out.length} values, ${n} needed`);
+    out.set(v);
+    return out;
+  }
+
+  /**
+   * The exact GELU x·½(1 + erf(x/√2)) of every value of x (onnx-ops.as.ts geluErf), erf from `table` (f64 pairs:
+   * value and slope per step every 1/step up to `limit`, src/onnx-run/ops-elementwise.ts), kept in this module's
+   * memory after the first call: a new array.
+   */
+  geluErf(x: Float32Array, table: Float64Array, step: number, limit: number, out?: Float32Array): Float32Array {
+    if (this.erfTable?.src !== table) {
+      if (this.erfTable) this.release(this.erfTable.t);
+      const t = this.resident(2 * table.length, 'erf table');
+      new Float64Array(this.e.memory.buffer, t.offset, table.length).set(table);
+      this.erfTable = { src: table, t };
+    }
+    const { at } = this.copyIn(x, x.length, `gelu [${x.length}]`);
+    this.e.geluErf(at, at, x.length, this.erfTable.t.offset, step, limit);
+    return this.copyOut(at, x.length, out);
+  }
+
+  /**
+   * A 1-D depthwise convolution of stride and dilation 1 (onnx-ops.as.ts depthwiseLine): x [C, L], w [C, Kk] →
+   * [C, P], out[c, p] = Σ_k w[c, k]·x[c, p − pad + k], f64 sums tap by tap: a new array.
+   */
+  depthwiseLine(x: Float32Array, C: number, L: number, w: Float32Array, Kk: number, pad: number, P: number, out?: Float32Array): Float32Array {
+    if (w.length < C * Kk) throw new ShapeMismatchError(`cpu depthwise conv: w has ${w.length} values, expected [${C}, ${Kk}]`);
+    const { at, after } = this.copyIn(x, C * L, `depthwise conv [${C}, ${L}]`, 4 * C * Kk + 4 * C * P + 8 * P + 32);
+    const wo = after, oo = align16(wo + 4 * C * Kk), acc = align16(oo + 4 * C * P);
+    const f = new Float32Array(this.e.memory.buffer);
+    f.set(w.subarray(0, C * Kk), wo / 4);
+    this.e.depthwiseLine(at, wo, oo, C, L, Kk, pad, P, acc);
+    return this.copyOut(oo, C * P, out);
   }
 
   /**

@@ -5,9 +5,10 @@
  * (its Erf, Tanh, Exp are vectorised approximations); the oracle test states the tolerance. Integer division
  * truncates towards zero, as ONNX Runtime's does.
  */
+import type { CpuKernels } from '../../kernels/cpu-linear.js';
 import { GELU_ERF } from './fuse.js';
 import {
-  OnnxRunError, alloc, broadcastDims, broadcastStrides, conform, isFloat, numel, type Value, type ValueType, TYPE_CODES,
+  OnnxRunError, alloc, allocFloat32, broadcastDims, broadcastStrides, conform, isFloat, numel, type Value, type ValueType, TYPE_CODES,
 } from './tensor.js';
 
 type Fn1 = (x: number) => number;
@@ -95,23 +96,11 @@ export const UNARY: Record<string, Fn1> = {
 };
 
 /** x·½(1 + erf(x/√2)): the exact GELU, as fuse.ts folds torch's five-node export of it. */
-export const geluErf: Fn1 = (x) => 0.5 * x * (1 + erf(x / Math.SQRT2));
+export const geluErf: Fn1 = (x) => 0.5 * x * (1 + erf(x * Math.SQRT1_2));
 
-/** geluErf over float32 values in one typed loop (the MLP's widest activation). */
-export function geluErf32(d: Float32Array, out: Float32Array): void {
-  const tab = erfTableOnce();
-  for (let i = 0; i < d.length; i++) {
-    const x = d[i];
-    const z = x * Math.SQRT1_2;
-    const a = z < 0 ? -z : z;
-    let e: number;
-    if (!(a < ERF_MAX)) e = Number.isNaN(z) ? z : z < 0 ? -1 : 1;
-    else {
-      const y = erfOfTable(a, tab);
-      e = z < 0 ? -y : y;
-    }
-    out[i] = 0.5 * x * (1 + e);
-  }
+/** The erf table and its parameters, for the WebAssembly GELU (kernels/cpu-linear.ts geluErf) that reads it. */
+export function erfTableParams(): { table: Float64Array; step: number; limit: number } {
+  return { table: erfTableOnce(), step: ERF_STEP, limit: ERF_MAX };
 }
 
 /** Unary op with attributes (LeakyRelu, Elu, Selu, HardSigmoid, Gelu). */
@@ -151,10 +140,17 @@ export function unary(x: Value, fn: Fn1, outType: ValueType = x.dtype): Value {
   return { dtype: outType, dims: [...x.dims], data: out };
 }
 
-/** A unary op by name: the common float32 ones as their own loops (no call per value), the rest through UNARY. */
-export function unaryOp(op: string, x: Value): Value {
+/**
+ * A unary op by name: the common float32 ones as their own loops (no call per value), float32's exact GELU in
+ * WebAssembly (`kernels`: the same f64 steps as geluErf, kernels/wasm/lib/onnx-ops.as.ts), the rest through UNARY.
+ */
+export function unaryOp(op: string, x: Value, kernels?: CpuKernels): Value {
   if (x.data instanceof Float32Array && x.dtype === 'float32') {
-    const d = x.data, out = new Float32Array(d.length);
+    if (op === GELU_ERF && kernels) {
+      const { table, step, limit } = erfTableParams();
+      return { dtype: 'float32', dims: [...x.dims], data: kernels.geluErf(x.data, table, step, limit, allocFloat32(x.data.length)) };
+    }
+    const d = x.data, out = allocFloat32(d.length);
     switch (op) {
       case 'Neg':
         for (let i = 0; i < d.length; i++) out[i] = -d[i];
@@ -170,9 +166,6 @@ export function unaryOp(op: string, x: Value): Value {
         return { dtype: 'float32', dims: [...x.dims], data: out };
       case 'Sqrt':
         for (let i = 0; i < d.length; i++) out[i] = Math.sqrt(d[i]);
-        return { dtype: 'float32', dims: [...x.dims], data: out };
-      case GELU_ERF:
-        geluErf32(d, out);
         return { dtype: 'float32', dims: [...x.dims], data: out };
       default:
     }

@@ -7,10 +7,11 @@
  *
  * Conv: N-D with groups, strides, dilations, pads and auto_pad, as im2col rows [P, Cin/g·∏k] against each group's
  * weights, so the GEMM's output is already [Cout, P] (NCHW); a depthwise conv (one input channel a group) runs as a
- * direct loop instead, where im2col would copy ∏k values for one multiply-add each.
+ * direct loop instead, where im2col would copy ∏k values for one multiply-add each, and a 1-D one of stride and
+ * dilation 1 (the S3 tokenizer's FSMN memory) in WebAssembly (CpuKernels.depthwiseLine).
  */
 import type { CpuKernels, CpuMatrix } from '../../kernels/cpu-linear.js';
-import { OnnxRunError, alloc, broadcastDims, conform, numel, stridesOf, type Value } from './tensor.js';
+import { OnnxRunError, alloc, allocFloat32, broadcastDims, conform, numel, recycle, stridesOf, type Value } from './tensor.js';
 
 /** The float32 GEMMs of one session. */
 export class Products {
@@ -28,11 +29,10 @@ export class Products {
     return m;
   }
 
-  /** y[M, N] = x[M, K] · w[N, K]ᵀ. */
-  product(x: Float32Array, M: number, K: number, w: Float32Array, N: number): Float32Array {
-    if (M === 0 || N === 0) return new Float32Array(M * N);
-    if (K === 0) return new Float32Array(M * N);
-    return this.kernels.product(x, M, w, N, K);
+  /** y[M, N] = x[M, K] · w[N, K]ᵀ, into `out` (zeroed, as alloc gives it) or new storage. */
+  product(x: Float32Array, M: number, K: number, w: Float32Array, N: number, out: Float32Array = allocFloat32(M * N)): Float32Array {
+    if (M === 0 || N === 0 || K === 0) return out;
+    return this.kernels.product(x, M, w, N, K, out);
   }
 }
 
@@ -76,7 +76,7 @@ export function matmul(p: Products, a: Value, b: Value, constB: CpuMatrix | unde
   if (f32 && constB && bd.length === 2) {
     // All of A's rows against one resident W.
     const rows = numel(ad) / K;
-    const y = rows && N ? p.kernels.linear(a.data as Float32Array, rows, constB) : new Float32Array(0);
+    const y = rows && N ? p.kernels.linear(a.data as Float32Array, rows, constB, allocFloat32(rows * N)) : new Float32Array(0);
     return { dtype: 'float32', dims, data: y };
   }
   const nb = numel(batch);
@@ -99,7 +99,7 @@ export function matmul(p: Products, a: Value, b: Value, constB: CpuMatrix | unde
   for (let i = 0; i < nb; i++) {
     const ao = off(aBatch, i) * M * K, bo = off(bBatch, i) * K * N;
     const am = a.data.subarray(ao, ao + M * K), bm = b.data.subarray(bo, bo + K * N);
-    if (f32) out.set(p.product(am as Float32Array, M, K, transpose2(bm, K, N, bt), N), i * M * N);
+    if (f32) p.product(am as Float32Array, M, K, transpose2(bm, K, N, bt), N, (out as Float32Array).subarray(i * M * N, (i + 1) * M * N));
     else loopProduct(am, bm, M, K, N, out, i * M * N);
   }
   conform(a.dtype, out);
@@ -117,13 +117,14 @@ export function gemm(p: Products, a: Value, b: Value, c: Value | undefined, attr
   const A = transA ? transpose2(a.data, a.dims[0], a.dims[1]) : (a.data as Float32Array);
   let y: Float32Array;
   if (a.dtype !== 'float32') throw new OnnxRunError(`${what}: Gemm of ${a.dtype} is not supported`);
-  if (constB) y = M * N ? p.kernels.linear(A, M, constB) : new Float32Array(0);
+  if (constB) y = M * N ? p.kernels.linear(A, M, constB, allocFloat32(M * N)) : new Float32Array(0);
   else y = p.product(A, M, K, transB ? (b.data as Float32Array) : transpose2(b.data, b.dims[0], b.dims[1]), N);
-  const out = new Float32Array(M * N);
+  const out = allocFloat32(M * N);
   const cs = c ? cStrides(c.dims, M, N, what) : [0, 0];
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) out[i * N + j] = alpha * y[i * N + j] + (c ? beta * c.data[i * cs[0] + j * cs[1]] : 0);
   }
+  recycle(y);
   return { dtype: 'float32', dims: [M, N], data: out };
 }
 
@@ -186,31 +187,35 @@ export function conv(p: Products, x: Value, w: Value, bias: Value | undefined, a
   const g = convGeometry(x.dims.slice(2), kernel, attrs, false, what);
   const P = numel(g.out), S = numel(g.spatial), Kk = numel(kernel);
   const Og = Cout / group;
-  const out = new Float32Array(N * Cout * P);
+  const out = allocFloat32(N * Cout * P);
   const depthwise = Cg === 1 && Og === 1;
   // A 1×1 conv of stride 1 without padding reads x as it lies: its rows are x transposed, no tap table.
   const pointwise = Kk === 1 && P === S && g.padBegin.every((p) => p === 0) && g.strides.every((s) => s === 1);
   // A 1-D depthwise conv of stride and dilation 1 (the S3 tokenizer's FSMN memory) runs tap by tap over rows.
   const line = depthwise && g.spatial.length === 1 && g.strides[0] === 1 && g.dilations[0] === 1;
-  const acc = line ? new Float64Array(P) : undefined;
   const taps = pointwise || line ? undefined : tapTable(g);
   const xd = x.data as Float32Array;
   const K = Cg * Kk;
-  const cols = depthwise ? undefined : new Float32Array(P * K);
+  const cols = depthwise ? undefined : allocFloat32(P * K);
   for (let n = 0; n < N; n++) {
+    if (line) {
+      // Every channel at once in WebAssembly (kernels/wasm/lib/onnx-ops.as.ts depthwiseLine: f64 sums tap by tap).
+      p.kernels.depthwiseLine(xd.subarray(n * C * S, (n + 1) * C * S), C, S, w.data as Float32Array, Kk, g.padBegin[0], P, out.subarray(n * Cout * P, (n + 1) * Cout * P));
+      continue;
+    }
     for (let gi = 0; gi < group; gi++) {
       const xo = (n * C + gi * Cg) * S;
       if (depthwise) {
-        if (line) lineConv(xd, xo, S, w.data as Float32Array, gi * Kk, Kk, g.padBegin[0], P, out, (n * Cout + gi) * P, acc!);
-        else directConv(xd, xo, w.data as Float32Array, gi * Kk, taps!, P, Kk, out, (n * Cout + gi) * P);
+        directConv(xd, xo, w.data as Float32Array, gi * Kk, taps!, P, Kk, out, (n * Cout + gi) * P);
         continue;
       }
       if (pointwise) transpose2(xd.subarray(xo, xo + Cg * S), Cg, S, cols);
       else im2col(xd, xo, S, Cg, taps!, P, Kk, cols!);
       const wg = (w.data as Float32Array).subarray(gi * Og * K, (gi + 1) * Og * K);
-      out.set(p.product(wg, Og, K, cols!, P), (n * Cout + gi * Og) * P);
+      p.product(wg, Og, K, cols!, P, out.subarray((n * Cout + gi * Og) * P, (n * Cout + (gi + 1) * Og) * P));
     }
   }
+  if (cols) recycle(cols);
   if (bias) {
     for (let n = 0; n < N; n++) for (let c = 0; c < Cout; c++) {
       const o = (n * Cout + c) * P, b = bias.data[c];
@@ -267,17 +272,6 @@ function buildTapTable(g: ConvGeometry): Int32Array {
     }
   }
   return t;
-}
-
-/** out[p] = Σ_k w[k]·x[p − pad + k] over one channel of length L (zeros outside), tap-major with float64 sums. */
-function lineConv(x: Float32Array, xo: number, L: number, w: Float32Array, wo: number, Kk: number, pad: number, P: number, out: Float32Array, oo: number, acc: Float64Array): void {
-  acc.fill(0);
-  for (let k = 0; k < Kk; k++) {
-    const wk = w[wo + k], sh = k - pad;
-    const lo = Math.max(0, -sh), hi = Math.min(P, L - sh);
-    for (let p = lo; p < hi; p++) acc[p] += wk * x[xo + p + sh];
-  }
-  for (let p = 0; p < P; p++) out[oo + p] = acc[p];
 }
 
 function directConv(x: Float32Array, xo: number, w: Float32Array, wo: number, taps: Int32Array, P: number, Kk: number, out: Float32Array, oo: number): void {

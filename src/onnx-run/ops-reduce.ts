@@ -4,7 +4,8 @@
  * InstanceNormalization. Sums run in float64 (ONNX Runtime sums in float32, so float32 results may differ in the
  * last bits; the oracle test states the tolerance).
  */
-import { OnnxRunError, alloc, axisOf, conform, numel, type Value } from './tensor.js';
+import type { CpuKernels } from '../../kernels/cpu-linear.js';
+import { OnnxRunError, alloc, allocFloat32, axisOf, conform, numel, type Value } from './tensor.js';
 
 type Reducer = { init: number; step: (acc: number, x: number) => number; done?: (acc: number, n: number) => number };
 const REDUCERS: Record<string, Reducer> = {
@@ -82,7 +83,7 @@ export function argReduce(op: 'ArgMax' | 'ArgMin', x: Value, axis: number, keepd
  * Softmax / LogSoftmax. Opset ≥ 13: over `axis` alone (default −1). Opset < 13: over the flattened dims from `axis`
  * on (default 1), as those opsets coerce the input to 2-D.
  */
-export function softmax(x: Value, axis: number | undefined, opset: number, log: boolean, what: string): Value {
+export function softmax(x: Value, axis: number | undefined, opset: number, log: boolean, what: string, kernels?: CpuKernels): Value {
   const r = x.dims.length;
   let outer: number, D: number, inner: number;
   if (opset >= 13) {
@@ -95,6 +96,10 @@ export function softmax(x: Value, axis: number | undefined, opset: number, log: 
     outer = numel(x.dims.slice(0, a));
     D = numel(x.dims.slice(a));
     inner = 1;
+  }
+  // Contiguous float32 rows (the last axis: attention's probabilities) in WebAssembly, four lanes at a time.
+  if (kernels && inner === 1 && x.data instanceof Float32Array && x.dtype === 'float32' && D > 0) {
+    return { dtype: 'float32', dims: [...x.dims], data: kernels.softmaxRows(x.data, outer, D, log, allocFloat32(x.data.length)) };
   }
   const out = alloc(x.dtype, x.data.length);
   const xd = x.data;

@@ -286,23 +286,41 @@ export function pad(x: Value, pads: readonly number[], mode: string, cval: numbe
     throw new OnnxRunError(`${what}: reflect Pad [${pads}] is not smaller than [${x.dims}]`);
   }
   if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge') throw new OnnxRunError(`${what}: Pad mode ${mode} is not supported`);
-  const st = stridesOf(x.dims), os = stridesOf(dims);
+  // Row by row (the last axis): the source row of each output row, then its pad values and one copy of the rest.
   const out = alloc(x.dtype, numel(dims));
-  for (let i = 0; i < out.length; i++) {
-    let off = 0, rem = i, inside = true;
-    for (let d = 0; d < r; d++) {
-      const c = Math.floor(rem / os[d]);
-      rem -= c * os[d];
-      let k = c - begin[d];
-      const D = x.dims[d];
-      if (k < 0 || k >= D) {
-        if (mode === 'constant') inside = false;
-        else if (mode === 'edge') k = k < 0 ? 0 : D - 1;
-        else k = k < 0 ? -k : 2 * (D - 1) - k;
-      }
+  const L = r ? x.dims[r - 1] : 1, Lo = r ? dims[r - 1] : 1, b0 = r ? begin[r - 1] : 0;
+  const rows = numel(dims.slice(0, -1)), st = stridesOf(x.dims), rs = stridesOf(dims.slice(0, -1));
+  /** The source index of output index c along an axis of D values padded by b before (−1: constant padding). */
+  const source = (c: number, b: number, D: number): number => {
+    const k = c - b;
+    if (k >= 0 && k < D) return k;
+    if (mode === 'constant') return -1;
+    return mode === 'edge' ? (k < 0 ? 0 : D - 1) : k < 0 ? -k : 2 * (D - 1) - k;
+  };
+  const lo = Math.min(Math.max(b0, 0), Lo), hi = Math.max(lo, Math.min(b0 + L, Lo)); // output columns copied as a run
+  for (let row = 0; row < rows; row++) {
+    let off = 0, inside = true;
+    for (let d = 0, rem = row; d < r - 1; d++) {
+      const c = Math.floor(rem / rs[d]);
+      rem -= c * rs[d];
+      const k = source(c, begin[d], x.dims[d]);
+      if (k < 0) inside = false;
       off += k * st[d];
     }
-    out[i] = inside ? x.data[off] : cval;
+    const o = row * Lo;
+    if (!inside) {
+      out.fill(cval, o, o + Lo);
+      continue;
+    }
+    for (let j = 0; j < lo; j++) {
+      const k = source(j, b0, L);
+      out[o + j] = k < 0 ? cval : x.data[off + k];
+    }
+    if (hi > lo) out.set(x.data.subarray(off + lo - b0, off + hi - b0), o + lo);
+    for (let j = hi; j < Lo; j++) {
+      const k = source(j, b0, L);
+      out[o + j] = k < 0 ? cval : x.data[off + k];
+    }
   }
   return { dtype: x.dtype, dims, data: out };
 }

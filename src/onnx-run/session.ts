@@ -22,7 +22,7 @@ import * as N from './ops-nn.js';
 import * as R from './ops-reduce.js';
 import * as S from './ops-shape.js';
 import {
-  CODE_OF, OnnxRunError, UnsupportedOpError, fromRecord, inDefaultDomain, intsOf, numel, scalarOf, value, type Value,
+  BufferPool, CODE_OF, OnnxRunError, UnsupportedOpError, fromRecord, inDefaultDomain, intsOf, numel, scalarOf, value, withPool, type Value,
 } from './tensor.js';
 
 /** Longest stretch of nodes run without giving the event loop a turn. */
@@ -75,6 +75,8 @@ export class OnnxSession {
   /** Initializers read only as a MatMul/Gemm right operand of 2 dims: kept resident as [N, K], never as Values. */
   private readonly residentB = new Set<string>();
   private readonly products: N.Products;
+  /** Freed value buffers, reused by later values of the same size (this run's and the next runs'). */
+  private readonly pool = new BufferPool();
   /** The nodes that run: the graph's, with fuse.ts's fusions. */
   private nodes: readonly OnnxNode[] = [];
 
@@ -113,6 +115,7 @@ export class OnnxSession {
 
   /** Stops the GEMM's worker threads. */
   dispose(): void {
+    this.pool.clear();
     this.products.kernels.dispose();
   }
 
@@ -187,6 +190,9 @@ export class OnnxSession {
       vals.set(i.name, v);
     }
     const left = new Map(this.readers);
+    // How many live values view each buffer the pool made: at 0 the buffer goes back to the pool.
+    const views = new Map<ArrayBufferLike, number>();
+    const pool = this.pool;
     const get = (name: string, n: OnnxNode): Value | undefined => {
       if (name === '') return undefined;
       const v = vals.get(name) ?? (this.records.has(name) ? this.initializer(name) : undefined);
@@ -204,19 +210,27 @@ export class OnnxSession {
       let outs: Value[];
       const t0 = profile ? performance.now() : 0;
       try {
-        outs = this.runNode(n, ins);
+        outs = withPool(pool, () => this.runNode(n, ins));
         if (profile) profile[n.opType] = (profile[n.opType] ?? 0) + performance.now() - t0;
       } catch (e) {
         if (e instanceof OnnxRunError) throw e;
         throw new OnnxRunError(`${this.where(n)}: ${(e as Error).message}`);
       }
       n.outputs.forEach((o, k) => {
-        if (o && outs[k]) vals.set(o, outs[k]);
+        const v = outs[k];
+        if (!o || !v) return;
+        vals.set(o, v);
+        if (pool.owns(v.data.buffer)) views.set(v.data.buffer, (views.get(v.data.buffer) ?? 0) + 1);
       });
       for (const i of n.inputs) {
         const r = (left.get(i) ?? 0) - 1;
         left.set(i, r);
-        if (r <= 0) vals.delete(i);
+        const v = r <= 0 ? vals.get(i) : undefined;
+        if (!v) continue;
+        vals.delete(i);
+        const b = v.data.buffer, c = (views.get(b) ?? 0) - 1;
+        if (c > 0) views.set(b, c);
+        else if (views.delete(b)) pool.give(b);
       }
     }
     const result: Record<string, Value> = {};
@@ -239,7 +253,7 @@ export class OnnxSession {
     };
     const ints = (k: string): number[] | undefined => (a[k] === undefined ? undefined : (a[k] as unknown[]).map(Number));
     const fromInputOrAttr = (i: number, k: string): number[] | undefined => (x[i] ? intsOf(x[i]!) : ints(k));
-    if (op in E.UNARY || op === GELU_ERF) return [E.unaryOp(op, need(0))];
+    if (op in E.UNARY || op === GELU_ERF) return [E.unaryOp(op, need(0), this.products.kernels)];
     const withAttrs = E.unaryWithAttrs(op, a);
     if (withAttrs) return [E.unary(need(0), withAttrs)];
     if (E.BINARY_OPS.has(op) && op !== 'Max' && op !== 'Min') return [E.binary(op, need(0), need(1), a, w)];
@@ -316,7 +330,7 @@ export class OnnxSession {
         return [S.cumsum(need(0), scalarOf(need(1), w), Number(a.exclusive ?? 0) === 1, Number(a.reverse ?? 0) === 1, w)];
       case 'Softmax':
       case 'LogSoftmax':
-        return [R.softmax(need(0), a.axis === undefined ? undefined : Number(a.axis), this.opset, op === 'LogSoftmax', w)];
+        return [R.softmax(need(0), a.axis === undefined ? undefined : Number(a.axis), this.opset, op === 'LogSoftmax', w, this.products.kernels)];
       case 'LayerNormalization':
         return R.layerNorm(need(0), need(1), x[2], Number(a.axis ?? -1), Number(a.epsilon ?? 1e-5), w);
       case 'BatchNormalization':

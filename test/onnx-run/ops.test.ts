@@ -14,6 +14,9 @@ import { Builder } from '../../src/onnx/builder.js';
 import { Graph, type Attrs, type DTName } from '../../src/onnx/graph.js';
 import type { ValueType } from '../../src/onnx-run/tensor.js';
 import { SeededRng } from '../helpers/rng.js';
+import { CpuKernels } from '../../kernels/cpu-linear.js';
+import { GELU_ERF } from '../../src/onnx-run/fuse.js';
+import { erfTableParams, geluErf, unary, unaryOp } from '../../src/onnx-run/ops-elementwise.js';
 import { runBoth, type Feed } from './oracle.js';
 
 let dir: string;
@@ -119,6 +122,13 @@ const shapeCases: Case[] = [
       ...one(g, 'Pad', [x[0], b.i64([0, 0, 3, 0, 0, 2])], { mode: 'reflect' }),
       ...one(g, 'Pad', [x[0], b.i64([0, 2, 1, 0, 0, -1])], { mode: 'edge' }),
     ] },
+  { name: 'Pad on every axis: reflect, edge, constant cropping both ends, 1-D', inputs: { x: rand([3, 4, 6]), y: rand([7]) },
+    body: (g, b, x) => [
+      ...one(g, 'Pad', [x[0], b.i64([1, 2, 2, 1, 1, 3])], { mode: 'reflect' }),
+      ...one(g, 'Pad', [x[0], b.i64([2, 0, 0, 0, 3, 1])], { mode: 'edge' }),
+      ...one(g, 'Pad', [x[0], b.i64([-1, 1, -2, 0, 1, -1]), b.f32(-3)]),
+      ...one(g, 'Pad', [x[1], b.i64([2, 3])], { mode: 'reflect' }),
+    ] },
   { name: 'Trilu upper/lower with k', inputs: { x: rand([2, 4, 5]) }, body: (g, b, x) => [...one(g, 'Trilu', [x[0], b.i64(1)]), ...one(g, 'Trilu', [x[0], b.i64(-1)], { upper: 0 })] },
   { name: 'CumSum exclusive / reverse', inputs: { x: rand([3, 4]) }, body: (g, b, x) => [...one(g, 'CumSum', [x[0], b.i64(1)]), ...one(g, 'CumSum', [x[0], b.i64(0)], { exclusive: 1, reverse: 1 })] },
   { name: 'Constant nodes (tensor, ints, float)', inputs: {},
@@ -133,6 +143,8 @@ const reduceCases: Case[] = [
   { name: 'ReduceSum (axes input), keepdims', inputs: { x: rand([3, 4, 5]) }, body: (g, b, x) => one(g, 'ReduceSum', [x[0], b.i64([1])]) },
   { name: 'ArgMax / ArgMin', inputs: { x: rand([3, 6]) }, body: (g, _b, x) => [...one(g, 'ArgMax', x, { axis: 1, keepdims: 0 }, 'int64'), ...one(g, 'ArgMin', x, { axis: 0 }, 'int64')] },
   { name: 'Softmax / LogSoftmax axis 1 of rank 3', inputs: { x: rand([2, 5, 3], -6, 6) }, body: (g, _b, x) => [...one(g, 'Softmax', x, { axis: 1 }), ...one(g, 'LogSoftmax', x, { axis: 1 })] },
+  { name: 'Softmax / LogSoftmax over the last axis (WebAssembly rows), rows of 250 and 7', inputs: { x: rand([2, 3, 250], -9, 9), y: rand([5, 7], -30, 30) },
+    body: (g, _b, x) => [...one(g, 'Softmax', [x[0]], { axis: -1 }), ...one(g, 'LogSoftmax', [x[0]], { axis: 2 }), ...one(g, 'Softmax', [x[1]]), ...one(g, 'LogSoftmax', [x[1]], { axis: -1 })] },
   { name: 'Softmax opset 11 (flattened from axis)', inputs: { x: rand([2, 3, 4], -6, 6) }, body: (g, _b, x) => one(g, 'Softmax', x, { axis: 1 }), opset: 11 },
   { name: 'LayerNormalization axis −1 and −2', inputs: { x: rand([2, 3, 8], -3, 3), s: rand([8]), b: rand([8]), s2: rand([3, 8]) },
     body: (g, _b, x) => [...one(g, 'LayerNormalization', [x[0], x[1], x[2]], { epsilon: { f: 1e-5 } }), ...one(g, 'LayerNormalization', [x[0], x[3]], { axis: -2 })], tol: { atol: 1e-5 } },
@@ -166,6 +178,8 @@ const nnCases: Case[] = [
       return [[one.out, 'float32'], [two.out, 'float32'], [b.op('Sub', [two.a, b.f32(1)]), 'float32']];
     }, tol: { atol: 2e-6 }, ranNodes: 11 },
   { name: 'MatMul of activations, broadcast batch [2,3,5,8]·[3,8,7]', inputs: { a: rand([2, 3, 5, 8]), b: rand([3, 8, 7]) }, body: (g, _b, x) => one(g, 'MatMul', x), tol: { atol: 1e-5 } },
+  { name: 'MatMul of activations with K not a multiple of 4 (rows padded for the vector GEMM): K 250, 5', inputs: { a: rand([2, 9, 250]), b: rand([2, 250, 6]), c: rand([4, 5]), d: rand([5, 3]) },
+    body: (g, _b, x) => [...one(g, 'MatMul', [x[0], x[1]]), ...one(g, 'MatMul', [x[2], x[3]])], tol: { atol: 1e-5 } },
   { name: 'MatMul 1-D operands', inputs: { a: rand([6]), b: rand([2, 6, 3]), c: rand([3]) },
     body: (g, _b, x) => [...one(g, 'MatMul', [x[0], x[1]]), ...one(g, 'MatMul', [x[1], x[2]])], tol: { atol: 1e-5 } },
   { name: 'Einsum: outer product, batched contraction, implicit output, a trace', inputs: { a: rand([5]), b: rand([7]), x: rand([2, 3, 4]), y: rand([2, 4, 6]), m: rand([4, 4]) },
@@ -184,6 +198,8 @@ const nnCases: Case[] = [
     body: (g, _b, x) => one(g, 'Conv', x, { group: 2, strides: [2, 1], pads: [1, 0, 0, 2] }), tol: { atol: 1e-5 } },
   { name: 'Conv1d depthwise, k 31, pad 15', inputs: { x: rand([1, 8, 40]), w: rand([8, 1, 31]) },
     body: (g, _b, x) => one(g, 'Conv', x, { group: 8, pads: [15, 15] }), tol: { atol: 1e-5 } },
+  { name: 'Conv1d depthwise, batch 2, causal pad 30 and odd lengths (WebAssembly lines)', inputs: { x: rand([2, 5, 33]), w: rand([5, 1, 31]), b: rand([5]) },
+    body: (g, _b, x) => one(g, 'Conv', x, { group: 5, pads: [30, 0] }), tol: { atol: 1e-5 } },
   { name: 'Conv2d auto_pad SAME_UPPER, 1×1 conv', inputs: { x: rand([1, 3, 7, 8]), w: rand([5, 3, 3, 2]), w1: rand([4, 3, 1, 1]) },
     body: (g, _b, x) => [...one(g, 'Conv', [x[0], x[1]], { auto_pad: 'SAME_UPPER', strides: [2, 2] }), ...one(g, 'Conv', [x[0], x[2]])], tol: { atol: 1e-5 } },
   { name: 'AveragePool 1-D ceil_mode (a short last window)', inputs: { x: rand([1, 3, 23]) },
@@ -215,3 +231,22 @@ for (const [group, cases] of groups) {
     }
   });
 }
+
+describe('onnx-run: the WebAssembly GELU against its TypeScript form', () => {
+  it('unaryOp(GeluErf) on the kernels gives geluErf\'s float32 bits: near 0, across the table\'s end, far out, ±0, ±∞, NaN', async () => {
+    const kernels = await CpuKernels.create({ threads: 1 });
+    try {
+      const { limit } = erfTableParams();
+      const edge = limit * Math.SQRT2; // |x| where |x/√2| reaches the table's end
+      const special = [0, -0, 1e-30, -1e-30, edge, -edge, Math.fround(edge * (1 - 1e-7)), -Math.fround(edge * (1 + 1e-7)), 40, -40, Infinity, -Infinity, NaN];
+      const x = Float32Array.from([...special, ...rng.f32(20000, -12, 12)]);
+      const got = unaryOp(GELU_ERF, { dtype: 'float32', dims: [x.length], data: x }, kernels).data;
+      const want = unary({ dtype: 'float32', dims: [x.length], data: x }, geluErf).data;
+      const bad: string[] = [];
+      for (let i = 0; i < x.length && bad.length < 5; i++) if (!Object.is(got[i], want[i])) bad.push(`gelu(${x[i]}): ${got[i]} vs ${want[i]}`);
+      expect(bad, 'first differing values').toEqual([]);
+    } finally {
+      kernels.dispose();
+    }
+  });
+});
