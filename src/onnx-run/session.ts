@@ -13,7 +13,7 @@
  */
 import { CpuKernels, type CpuMatrix } from '../../kernels/cpu-linear.js';
 import { nextTurn } from '../event-loop.js';
-import { toFloat32 } from '../../loader/dtype.js';
+import { copyFloat32Into, toFloat32 } from '../../loader/dtype.js';
 import type { OnnxModel, OnnxNode, ValueInfo } from '../../loader/onnx.js';
 import type { TensorRecord } from '../../loader/types.js';
 import { fuse, GELU_ERF } from './fuse.js';
@@ -77,6 +77,8 @@ export class OnnxSession {
   private readonly products: N.Products;
   /** Freed value buffers, reused by later values of the same size (this run's and the next runs'). */
   private readonly pool = new BufferPool();
+  /** A MatMul weight on its way into the GEMM's memory (residentMatrix); dropped after each run. */
+  private staging = new Float32Array(0);
   /** The nodes that run: the graph's, with fuse.ts's fusions. */
   private nodes: readonly OnnxNode[] = [];
 
@@ -171,9 +173,14 @@ export class OnnxSession {
     const N0 = transposed ? r : c, K0 = transposed ? c : r;
     const b = bias ? toFloat32(this.records.get(bias)!) : undefined;
     return this.products.constant(`${name}${transposed ? '' : 'ᵀ'}${bias ? `+${bias}` : ''}`, N0, K0, (dst) => {
-      const src = toFloat32(t);
-      if (transposed) dst.set(src);
-      else N.transpose2(src, K0, N0, dst);
+      if (transposed) return copyFloat32Into(t, dst);
+      // Through one reused staging array: a fresh one per weight would fault in ~1 GB of new pages on the
+      // tokenizer's first run, beside the GEMM memory's own.
+      const n = N0 * K0;
+      if (this.staging.length < n) this.staging = new Float32Array(n);
+      const src = this.staging.subarray(0, n);
+      copyFloat32Into(t, src);
+      N.transpose2(src, K0, N0, dst);
     }, b);
   }
 
@@ -233,6 +240,7 @@ export class OnnxSession {
         else if (views.delete(b)) pool.give(b);
       }
     }
+    this.staging = new Float32Array(0);
     const result: Record<string, Value> = {};
     for (const o of this.outputs) {
       const v = vals.get(o.name) ?? (this.records.has(o.name) ? this.initializer(o.name) : undefined);

@@ -1,6 +1,9 @@
 /**
  * Demo page: load a converted model folder in the Worker, type text, press Play; chunks stream into the
  * "pcm-player" AudioWorklet as they arrive. Shows load progress, TTFA, RTF, the adapter and shader-f16 use.
+ * With a CosyVoice3 folder that holds the prompt models: "Make voice" turns a prompt WAV (and its transcript) into
+ * the voice Play then speaks with (client.voiceFromWav), "Convert" speaks a source WAV's speech in it
+ * (client.convertVoice, voice conversion).
  * `window.cosyvoiceDemo` exposes the run's data (received PCM, progress events, stats) for the browser tests.
  * URL parameters: ?model=<folder URL>&text=<text>&seed=<n>&tokens=<n>&dtype=f32|f16&backend=auto|webgpu|wasm&cpudtype=f32|q8
  * (tokens: generate exactly n speech tokens, for benchmarks and for random-weight test models that would otherwise
@@ -10,6 +13,7 @@
  */
 import { CosyVoiceWorkerClient, type StreamHandle } from '../browser/client.js';
 import type { DoneInfo, LoadedInfo, ProgressInfo } from '../browser/protocol.js';
+import type { SpeakerPrompt } from '../pipeline/types.js';
 
 type State = 'idle' | 'loading' | 'loaded' | 'playing' | 'done' | 'played' | 'cancelled' | 'error';
 
@@ -30,6 +34,12 @@ const ui = {
   tokens: el<HTMLInputElement>('tokens'),
   seed: el<HTMLInputElement>('seed'),
   speed: el<HTMLInputElement>('speed'),
+  promptWav: el<HTMLInputElement>('prompt-wav'),
+  promptText: el<HTMLInputElement>('prompt-text'),
+  voice: el<HTMLButtonElement>('voice'),
+  voiceStatus: el('voice-status'),
+  sourceWav: el<HTMLInputElement>('source-wav'),
+  convert: el<HTMLButtonElement>('convert'),
   load: el<HTMLButtonElement>('load'),
   play: el<HTMLButtonElement>('play'),
   cancel: el<HTMLButtonElement>('cancel'),
@@ -58,6 +68,8 @@ const demo = {
   player: null as PlayerStatus | null,
   error: null as { name: string; message: string } | null,
   current: null as StreamHandle | null,
+  /** The voice made from a prompt WAV (null: the model's default speaker). */
+  speaker: null as SpeakerPrompt | null,
   /** All samples of the last run, as a plain array (tests read this). */
   pcm(): number[] {
     const out: number[] = [];
@@ -77,6 +89,8 @@ function setState(s: State, msg?: string): void {
   const busy = s === 'loading' || s === 'playing';
   ui.play.disabled = busy;
   ui.load.disabled = busy;
+  ui.voice.disabled = busy;
+  ui.convert.disabled = busy;
   ui.cancel.disabled = s !== 'playing' && !(s === 'done' && demo.player && !demo.player.drained);
 }
 
@@ -124,6 +138,9 @@ async function ensureLoaded(): Promise<LoadedInfo> {
   );
   demo.loaded = info;
   demo.loadedKey = key;
+  // A voice belongs to the model it was made for.
+  demo.speaker = null;
+  ui.voiceStatus.textContent = 'default voice';
   showProgress();
   ui.progress.value = 1; // the text table's rows are read later, as synthesis needs them
   ui.progressText.textContent += ` · loaded in ${info.loadMs.toFixed(0)} ms (downloaded ${kb(info.cache.bytesDownloaded)}, cache hits ${info.cache.hits}, files kept in ${info.modelStore === 'opfs' ? 'OPFS, read in place' : info.modelStore === 'cache' ? 'the Cache API' : 'no cache'})`;
@@ -185,7 +202,40 @@ function drawWave(): void {
   }
 }
 
-async function play(): Promise<void> {
+/** The file of a file input as bytes (a clear error when none is chosen). */
+async function fileBytes(input: HTMLInputElement, what: string): Promise<Uint8Array> {
+  const f = input.files?.[0];
+  if (!f) throw Object.assign(new Error(`choose a ${what} WAV first`), { name: 'InputError' });
+  return new Uint8Array(await f.arrayBuffer());
+}
+
+/** A voice from the prompt WAV and its transcript, made in the Worker by the loaded folder's prompt models. */
+async function makeVoice(): Promise<void> {
+  demo.error = null;
+  try {
+    const bytes = await fileBytes(ui.promptWav, 'prompt');
+    await ensureLoaded();
+    setState('loading', 'making the voice…');
+    const t0 = performance.now();
+    const s = await demo.client.voiceFromWav(bytes, ui.promptText.value.trim() || undefined);
+    demo.speaker = s;
+    ui.voiceStatus.textContent = `voice of ${ui.promptWav.files![0].name}: ${s.promptTokens.length} prompt tokens`;
+    log(`voice from ${ui.promptWav.files![0].name}: ${s.promptTokens.length} prompt tokens in ${(performance.now() - t0).toFixed(0)} ms`);
+    setState('loaded', 'voice ready');
+  } catch (e) {
+    failed(e as Error);
+  }
+}
+
+function failed(err: Error): void {
+  demo.error = { name: err.name, message: err.message };
+  demo.current = null;
+  log(`${err.name}: ${err.message}`);
+  setState('error', `${err.name}: ${err.message}`);
+}
+
+/** Speaks the text (or, with `source`, converts that WAV's speech) in the current voice, into the player. */
+async function play(source?: Uint8Array): Promise<void> {
   const t0 = performance.now();
   demo.error = null;
   try {
@@ -201,7 +251,10 @@ async function play(): Promise<void> {
     drawWave();
     setState('playing', 'synthesizing…');
     const tStream = performance.now();
-    const gen = demo.client.stream(ui.text.value, null, streamOptions());
+    const opts = streamOptions();
+    const gen = source
+      ? demo.client.convertVoice(source, demo.speaker, { speed: opts.speed, offline: opts.offline })
+      : demo.client.stream(ui.text.value, demo.speaker, opts);
     demo.current = gen;
     for await (const pcm of gen) {
       if (!demo.chunks.length) {
@@ -230,14 +283,18 @@ async function play(): Promise<void> {
       return;
     }
     player.port.postMessage({ type: 'end' });
-    log(`synthesized ${s.audioSeconds.toFixed(2)} s in ${done.chunks} chunks, TTFA ${s.ttfaMs.toFixed(1)} ms, RTF ${s.rtf.toFixed(3)}`);
+    log(`${source ? 'converted' : 'synthesized'} ${s.audioSeconds.toFixed(2)} s in ${done.chunks} chunks, TTFA ${s.ttfaMs.toFixed(1)} ms, RTF ${s.rtf.toFixed(3)}`);
     setState((demo.player as PlayerStatus | null)?.drained ? 'played' : 'done', 'playing…');
   } catch (e) {
-    const err = e as Error;
-    demo.error = { name: err.name, message: err.message };
-    demo.current = null;
-    log(`${err.name}: ${err.message}`);
-    setState('error', `${err.name}: ${err.message}`);
+    failed(e as Error);
+  }
+}
+
+async function convert(): Promise<void> {
+  try {
+    await play(await fileBytes(ui.sourceWav, 'source'));
+  } catch (e) {
+    failed(e as Error);
   }
 }
 
@@ -300,6 +357,8 @@ if (params.has('tokens')) ui.tokens.value = params.get('tokens')!;
 if (params.has('seed')) ui.seed.value = params.get('seed')!;
 if (params.has('speed')) ui.speed.value = params.get('speed')!;
 ui.play.addEventListener('click', () => void play());
+ui.voice.addEventListener('click', () => void makeVoice());
+ui.convert.addEventListener('click', () => void convert());
 ui.cancel.addEventListener('click', cancel);
 ui.load.addEventListener('click', () =>
   void ensureLoaded().catch((e: Error) => {
