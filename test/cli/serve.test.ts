@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pcm16, writeWav } from '../../src/audio/index.js';
 import { syntheticPromptModels } from '../../src/speaker/prompt-models-node.js';
-import { parseRequest, readVoices, startServer } from '../../src/cli/commands/serve.js';
+import { apiKeyOf, parseRequest, readVoices, startServer } from '../../src/cli/commands/serve.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -310,5 +310,45 @@ describe('serve: voice conversion', () => {
       await noVc.close();
       models.dispose();
     }
+  });
+});
+
+describe('serve: API key and request limit', () => {
+  it('with a key, every request but /health needs "Authorization: Bearer <key>" (401); past --max-requests a request is 429', async () => {
+    const srv = await startServer({ tts, speaker, synthetic: true, port: 0, apiKey: 'k3y-for-tests', maxRequests: 1 });
+    try {
+      const tts1 = (auth?: string, body: object = { text: 'Hi.', tokens: 6, stream: false, format: 'pcm' }) =>
+        fetch(`${srv.url}/tts`, { method: 'POST', body: JSON.stringify(body), headers: auth ? { authorization: auth } : {} });
+      expect((await fetch(`${srv.url}/health`)).status).toBe(200);
+      for (const auth of [undefined, 'Bearer wrong-key-xx', 'k3y-for-tests', 'Basic k3y-for-tests']) {
+        const r = await tts1(auth);
+        expect(r.status, String(auth)).toBe(401);
+        expect(r.headers.get('www-authenticate')).toBe('Bearer');
+      }
+      expect((await fetch(`${srv.url}/voices`)).status).toBe(401);
+      const ok = await tts1('Bearer k3y-for-tests');
+      expect(ok.status).toBe(200);
+      expect((await ok.arrayBuffer()).byteLength).toBe(2 * 960 * 6);
+      // One request at most: a second while the first streams is 429; after it ends, requests run again.
+      const first = await tts1('Bearer k3y-for-tests', { text: 'A longer one.', tokens: 120 });
+      expect(first.status).toBe(200);
+      const second = await tts1('Bearer k3y-for-tests');
+      expect(second.status).toBe(429);
+      expect(second.headers.get('retry-after')).toBe('1');
+      expect(((await second.json()) as { error: string }).error).toBe('TooManyRequests');
+      await first.arrayBuffer();
+      await new Promise((r) => setTimeout(r, 50)); // the first response's close
+      expect((await tts1('Bearer k3y-for-tests')).status).toBe(200);
+    } finally {
+      await srv.close();
+    }
+    expect(apiKeyOf(undefined, 'from-the-env-1')).toBe('from-the-env-1');
+    expect(apiKeyOf(undefined, undefined)).toBeUndefined();
+    expect(() => apiKeyOf(undefined, 'short')).toThrow(/8 or more printable characters/);
+    const dir = mkdtempSync(join(tmpdir(), 'key-'));
+    writeFileSync(join(dir, 'key'), 'from-a-file-123\n');
+    expect(apiKeyOf(join(dir, 'key'), 'ignored-env-key')).toBe('from-a-file-123');
+    expect(() => apiKeyOf(join(dir, 'none'))).toThrow(/--api-key-file .*cannot read/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -19,16 +19,21 @@
  *   GET /health → {"model", "sampleRate", "synthetic", "state": "ready" | "reloading", "reloads", "requests":
  *               {inFlight, served, cancelled, failed}, "llmSteps": the LLM's steps and decode rows (WebGPU: its mean batch)}
  *
+ * With an API key (--api-key-file, or the COSYVOICE_API_KEY environment variable) every request but GET /health
+ * needs "Authorization: Bearer <key>" (OpenAI's clients send their key so): 401 otherwise. With --max-requests N, a
+ * synthesis, conversion or voice upload beyond N at once is 429 with Retry-After (nothing queues unbounded).
+ *
  * Input errors found before the first byte (bad JSON, empty text, a bad speed or mode) are 400 with
  * {"error": name, "message"}; other failures before it are 500; a failure mid-stream closes the connection.
  * A lost GPU device (driver reset, out of memory) fails the requests in flight (503 with Retry-After when nothing
  * was sent yet) and, with `rebuild`, the server builds the pipeline again on a new device; requests that arrive
  * meanwhile wait for it.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { basename, extname, join } from 'node:path';
 import type { ModelFiles } from '../../pipeline/model-files.js';
@@ -53,6 +58,9 @@ const HELP = `usage: cosyvoice-webgpu serve [--port 8080] [--host 127.0.0.1] [--
   POST /tts {"text": "…", "stream": true, "seed": 0, "mode", "instruct", "speed", "tokens", "voice", "format": "wav"|"pcm"}
   POST /v1/audio/speech {"model", "input", "voice", "instructions", "response_format": "wav"|"pcm", "speed"} (OpenAI's)
   GET /voices, GET /health
+  --api-key-file <f>  every request but GET /health needs "Authorization: Bearer <the file's key>" (or set
+                   COSYVOICE_API_KEY); 401 without it
+  --max-requests N  at most N syntheses, conversions and voice uploads at once; more are 429 with Retry-After
   model options: --model --size --speaker --engine --threads --flow-cache-mb --dtype --kv-dtype --tuning --no-tuning`;
 
 /** Largest request body. */
@@ -83,6 +91,10 @@ export interface ServeOptions {
   model?: string;
   port?: number;
   host?: string;
+  /** Requests but GET /health need "Authorization: Bearer <apiKey>" (401 otherwise). */
+  apiKey?: string;
+  /** Syntheses, conversions and voice uploads at once; more are 429 (default: no limit). */
+  maxRequests?: number;
 }
 
 /** Starts the server; resolves once it listens (port 0: any free port, see `url`). */
@@ -105,6 +117,8 @@ class PipelineState {
   reloads = 0;
   /** Synthesis requests: in flight, answered with audio, cancelled by their client mid-stream, failed. */
   readonly requests = { inFlight: 0, served: 0, cancelled: 0, failed: 0 };
+  /** Syntheses, conversions and voice uploads running now (what --max-requests bounds). */
+  busy = 0;
 
   constructor(private readonly o: ServeOptions) {
     this.tts = o.tts;
@@ -149,8 +163,20 @@ async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessag
         requests: state.requests, ...(llm ? { llmSteps: llm } : {}),
       });
     }
+    if (o.apiKey !== undefined && !authorized(req, o.apiKey)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      return json(res, 401, { error: 'Unauthorized', message: 'this server needs "Authorization: Bearer <key>"' });
+    }
     if (req.method === 'GET' && req.url === '/voices') return json(res, 200, { voices: [...(o.voices?.keys() ?? [])] });
     const route = (req.url ?? '').split('?')[0];
+    if (req.method === 'POST' && (route === '/voices' || route === '/vc' || ROUTES[req.url ?? ''])) {
+      if (o.maxRequests !== undefined && state.busy >= o.maxRequests) {
+        res.setHeader('retry-after', '1');
+        return json(res, 429, { error: 'TooManyRequests', message: `${state.busy} requests are running, the most this server takes at once (--max-requests ${o.maxRequests}): retry` });
+      }
+      state.busy++;
+      res.on('close', () => state.busy--);
+    }
     if (req.method === 'POST' && route === '/voices') return await uploadVoice(o, req, res);
     const parse = route === '/vc' ? undefined : ROUTES[req.url ?? ''];
     if (!parse && route !== '/vc') return json(res, 404, { error: 'NotFound', message: `no ${req.url}: POST /tts, /v1/audio/speech or /vc, GET /health or /voices` });
@@ -241,6 +267,14 @@ function concat(parts: Float32Array[]): Float32Array {
   return out;
 }
 
+/** Whether the request carries "Authorization: Bearer <key>" (compared in constant time). */
+function authorized(req: IncomingMessage, key: string): boolean {
+  const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+  if (!m) return false;
+  const a = createHash('sha256').update(m[1]).digest(), b = createHash('sha256').update(key).digest();
+  return timingSafeEqual(a, b);
+}
+
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
@@ -263,13 +297,22 @@ async function readBytes(req: IncomingMessage, max: number): Promise<Uint8Array>
 
 
 export async function serveCommand(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, options: { ...MODEL_ARGS, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, voices: { type: 'string' }, help: { type: 'boolean', default: false } } });
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      ...MODEL_ARGS, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, voices: { type: 'string' },
+      'api-key-file': { type: 'string' }, 'max-requests': { type: 'string' }, help: { type: 'boolean', default: false },
+    },
+  });
   if (v.help) {
     console.log(HELP);
     return 0;
   }
   const port = Number(v.port);
   if (!(Number.isInteger(port) && port >= 0 && port < 65536)) throw new UsageError(`--port ${v.port}: a port number`);
+  const maxRequests = v['max-requests'] === undefined ? undefined : Number(v['max-requests']);
+  if (maxRequests !== undefined && !(Number.isInteger(maxRequests) && maxRequests >= 1)) throw new UsageError(`--max-requests ${v['max-requests']}: a whole number ≥ 1`);
+  const apiKey = apiKeyOf(v['api-key-file']);
   const { files, speaker, tts, rebuild } = await loadForCli(modelOptions(v));
   const voices = v.voices ? readVoices(v.voices, files) : undefined;
   if (voices) console.log(`voices: ${[...voices.keys()].join(', ') || '(none found)'}`);
@@ -283,13 +326,29 @@ export async function serveCommand(argv: string[]): Promise<number> {
   };
   const voiceFromWav = async (wav: Uint8Array, transcript: string | undefined) => (await promptModels()).speaker(wav, transcript, speakerExpectationsOf(c));
   const sourceTokens = async (wav: Uint8Array) => (await promptModels()).sourceTokens(wav);
-  const { url, close, pipeline } = await startServer({ tts, rebuild, speaker, voices, voiceFromWav, sourceTokens, voicesDir: v.voices, synthetic: files.synthetic, model: files.source, port, host: v.host });
-  console.log(`listening on ${url}: POST /tts {"text": "…"} → audio/wav; GET /health`);
+  const { url, close, pipeline } = await startServer({ tts, rebuild, speaker, voices, voiceFromWav, sourceTokens, voicesDir: v.voices, synthetic: files.synthetic, model: files.source, port, host: v.host, apiKey, maxRequests });
+  console.log(`listening on ${url}: POST /tts {"text": "…"} → audio/wav; GET /health${apiKey ? ' (requests need the API key)' : ''}${maxRequests ? `; at most ${maxRequests} at once` : ''}`);
   await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
   await close();
   pipeline().dispose();
   (await models?.catch(() => undefined))?.dispose();
   return 0;
+}
+
+/** The API key of --api-key-file (its first line), else COSYVOICE_API_KEY, else none. */
+export function apiKeyOf(file: string | undefined, env = process.env.COSYVOICE_API_KEY): string | undefined {
+  let key = env;
+  if (file !== undefined) {
+    try {
+      key = readFileSync(file, 'utf8').split(/\r?\n/)[0];
+    } catch (e) {
+      throw new UsageError(`--api-key-file ${file}: cannot read (${(e as Error).message})`);
+    }
+  }
+  if (key === undefined) return undefined;
+  key = key.trim();
+  if (!/^[\x21-\x7e]{8,}$/.test(key)) throw new UsageError(`the API key (${file ? `--api-key-file ${file}` : 'COSYVOICE_API_KEY'}) must be 8 or more printable characters without spaces`);
+  return key;
 }
 
 /** The speaker files of a folder, named by file name without extension. */
