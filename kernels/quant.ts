@@ -8,51 +8,13 @@
  * Host functions (`*Host`) are pure and testable; the GPU helpers upload their result.
  */
 import type { GpuContext } from '../src/gpu/context.js';
+import { f32ToF16Bits, halfToFloat } from '../loader/dtype.js';
 import { ShapeMismatchError } from '../src/gpu/errors.js';
 import { GpuTensor } from '../src/gpu/tensor.js';
 
-const f32buf = new Float32Array(1);
-const u32buf = new Uint32Array(f32buf.buffer);
-
-/** IEEE binary16 bits of `v`, round to nearest even (overflow → ±inf, NaN kept). */
-export function f32ToF16Bits(v: number): number {
-  f32buf[0] = v;
-  const x = u32buf[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    // Subnormal half: shift the implicit-1 mantissa into place, round to nearest even.
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    const rem = mant & ((1 << shift) - 1);
-    let r = mant >>> shift;
-    if (rem > half || (rem === half && (r & 1))) r++;
-    return sign | r;
-  }
-  let r = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (r & 1))) r++; // may carry into the exponent: still correct
-  return sign | r;
-}
-
-export function f16BitsToF32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
-
 /** The f16-rounded values of `w` as f32 (what the GPU sees after packWeightF16). */
 export function roundToF16(w: ArrayLike<number>): Float32Array {
-  return Float32Array.from(w, (v) => f16BitsToF32(f32ToF16Bits(v)));
+  return Float32Array.from(w, (v) => halfToFloat(f32ToF16Bits(v)));
 }
 
 function checkShape(what: string, w: ArrayLike<number>, shape: readonly [number, number]): void {

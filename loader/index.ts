@@ -4,7 +4,7 @@
  */
 export * from './errors.js';
 export * from './types.js';
-export { type DType, DTYPE_BITS, ONNX_DTYPES, byteLengthOf, toFloat32, ownFloat32, copyFloat32Into, halfToFloat, bf16ToFloat } from './dtype.js';
+export { type DType, DTYPE_BITS, ONNX_DTYPES, byteLengthOf, toFloat32, ownFloat32, copyFloat32Into, halfToFloat, f32ToF16Bits, toF16Bits, bf16ToFloat } from './dtype.js';
 export { parseOnnx, parseOnnxModel, type OnnxModel, type OnnxGraph, type OnnxNode, type ValueInfo, type ParsedOnnx } from './onnx.js';
 export type { ExternalRef } from './onnx-tensor.js';
 export { resolveExternal, leaveInlineInFile, coalesce, DEFAULT_COALESCE, type CoalesceOptions, type OpenSource, type ExternalOptions } from './onnx-external.js';

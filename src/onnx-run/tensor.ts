@@ -6,8 +6,7 @@
  * graphs this runs never comes near that; INT64_MAX in a Slice end reads as "to the end" either way.
  */
 import type { DType } from '../../loader/dtype.js';
-import { ownFloat32 } from '../../loader/dtype.js';
-import { f16BitsToF32, f32ToF16Bits } from '../../kernels/quant.js';
+import { f32ToF16Bits, halfToFloat, ownFloat32 } from '../../loader/dtype.js';
 import type { TensorRecord } from '../../loader/types.js';
 import { contiguousStrides as stridesOf, numel } from '../gpu/tensor.js';
 
@@ -121,7 +120,7 @@ export function recycle(a: Float32Array | Float64Array): void {
 export function conform(dtype: ValueType, data: Float32Array | Float64Array): void {
   switch (dtype) {
     case 'float16':
-      for (let i = 0; i < data.length; i++) data[i] = f16BitsToF32(f32ToF16Bits(data[i]));
+      for (let i = 0; i < data.length; i++) data[i] = halfToFloat(f32ToF16Bits(data[i]));
       return;
     case 'int32':
       for (let i = 0; i < data.length; i++) data[i] = Number.isFinite(data[i]) ? Math.trunc(data[i]) | 0 : 0;

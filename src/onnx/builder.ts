@@ -8,6 +8,7 @@
  *  - int8: only for Linear weights (`b.linear`): per-output-channel symmetric int8 + `<name>_scale` through
  *    DequantizeLinear(axis 0); everything else as fp32.
  */
+import { toF16Bits } from '../../loader/dtype.js';
 import { DT, Graph, bytesOf, type Attrs, type DTName } from './graph.js';
 
 export type StoreDType = 'fp32' | 'fp16' | 'int8';
@@ -15,37 +16,6 @@ export type StoreDType = 'fp32' | 'fp16' | 'int8';
 export interface WeightSource {
   /** Float32 values and dims of an upstream tensor (already transformed, e.g. weight norm folded). */
   get(name: string): { dims: number[]; data: Float32Array; data64?: Float64Array };
-}
-
-export function f32ToF16Bits(v: Float32Array): Uint16Array {
-  const out = new Uint16Array(v.length);
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  for (let i = 0; i < v.length; i++) {
-    f[0] = v[i];
-    const x = u[0];
-    const sign = (x >>> 16) & 0x8000;
-    const exp = ((x >>> 23) & 0xff) - 127 + 15;
-    let mant = x & 0x7fffff;
-    if (exp >= 31) out[i] = sign | (((x >>> 23) & 0xff) === 0xff && mant ? 0x7e00 : 0x7c00);
-    else if (exp <= 0) {
-      if (exp < -10) out[i] = sign;
-      else {
-        mant |= 0x800000;
-        const shift = 14 - exp;
-        let h = mant >>> shift;
-        const rem = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
-        if (rem > half || (rem === half && (h & 1))) h++;
-        out[i] = sign | h;
-      }
-    } else {
-      let h = sign | (exp << 10) | (mant >>> 13);
-      const rem = mant & 0x1fff;
-      if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
-      out[i] = h;
-    }
-  }
-  return out;
 }
 
 export class Builder {
@@ -107,7 +77,7 @@ export class Builder {
     if (asDouble) {
       value = this.g.initializer({ name, dtype: 'double', dims, bytes: bytesOf(data64 ?? Float64Array.from(data)) });
     } else if (this.dtype === 'fp16') {
-      this.g.initializer({ name, dtype: 'float16', dims, bytes: bytesOf(f32ToF16Bits(data)) });
+      this.g.initializer({ name, dtype: 'float16', dims, bytes: bytesOf(toF16Bits(data)) });
       value = this.op('Cast', [name], { to: DT.float });
     } else {
       value = this.g.initializer({ name, dtype: 'float', dims, bytes: bytesOf(data) });

@@ -9,20 +9,11 @@ import { ditAttention, ditAttentionGemm, ditAttentionSplit, flashKeyTile } from 
 import { ditLinear } from '../../kernels/dit-linear.js';
 import { ditRopeTable } from '../../kernels/dit-rotary.js';
 import { atLength, createDims } from '../../kernels/flow-dims.js';
-import { toF16Bits } from '../../src/models/flow/weights.js';
+import { halfToFloat, toF16Bits } from '../../loader/dtype.js';
 import { ShapeMismatchError } from '../../src/gpu/errors.js';
 import { expectClose } from '../helpers/compare.js';
 import { testContext } from '../helpers/gpu.js';
 import { SeededRng } from '../helpers/rng.js';
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
 
 describe('adaLayerNorm (LN eps 1e-6 + shift/scale; workgroup and rowwise entries) vs float64', () => {
   it.each([

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { linear, stackRows, type Activation, type LinearMode } from '../../kernels/matmul.js';
-import { f16BitsToF32, f32ToF16Bits, packWeightF16, quantizeHost, quantizeWeight, roundToF16 } from '../../kernels/quant.js';
+import { f32ToF16Bits, halfToFloat } from '../../loader/dtype.js';
+import { packWeightF16, quantizeHost, quantizeWeight, roundToF16 } from '../../kernels/quant.js';
 import { ShapeMismatchError } from '../../src/gpu/errors.js';
 import type { GpuTensor } from '../../src/gpu/tensor.js';
 import { expectClose } from '../helpers/compare.js';
@@ -79,7 +80,7 @@ async function runCase(c: Case): Promise<void> {
 
 describe('f16 conversion', () => {
   it('round-trips halves and rounds to nearest even', () => {
-    for (const h of [0, 1, 0x3c00, 0x3c01, 0x7bff, 0x8001, 0xc000, 0x0400, 0x03ff]) expect(f32ToF16Bits(f16BitsToF32(h))).toBe(h);
+    for (const h of [0, 1, 0x3c00, 0x3c01, 0x7bff, 0x8001, 0xc000, 0x0400, 0x03ff]) expect(f32ToF16Bits(halfToFloat(h))).toBe(h);
     expect(f32ToF16Bits(1 + 2 ** -11)).toBe(0x3c00); // tie → even
     expect(f32ToF16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02);
     expect(f32ToF16Bits(70000)).toBe(0x7c00);

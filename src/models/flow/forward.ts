@@ -215,7 +215,7 @@ export class FlowModel {
 
   /** Time MLP and every block's AdaLN linear for the R = steps·batch timestep rows. */
   private planModulation(): DispatchRecord[] {
-    const { ctx, s, w } = this;
+    const { s, w } = this;
     const R = s.modRows;
     const d = s.dims;
     const recs = [

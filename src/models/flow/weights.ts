@@ -7,7 +7,7 @@
 import type { GpuContext } from '../../gpu/context.js';
 import type { GpuTensor } from '../../gpu/tensor.js';
 import { convPosWeightLayout } from '../../../kernels/conv-pos.js';
-import { ownFloat32, toFloat32 } from '../../../loader/dtype.js';
+import { ownFloat32, toF16Bits, toFloat32 } from '../../../loader/dtype.js';
 import { recordFill, Staging, type WeightFill } from '../../../loader/fill.js';
 import type { OnnxModel } from '../../../loader/onnx.js';
 import { renamedRecord } from '../../../loader/store.js';
@@ -50,40 +50,6 @@ export interface FlowWeights {
   normOut: Linear;
   projOut: Linear;
   dtype: 'f32' | 'f16';
-}
-
-/** IEEE half bits of an f32 value, round to nearest even (overflow → ±inf). */
-const cvtF = new Float32Array(1);
-const cvtU = new Uint32Array(cvtF.buffer);
-export function f32ToF16Bits(v: number): number {
-  cvtF[0] = v;
-  const x = cvtU[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && (h & 1))) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
-  return sign | h;
-}
-
-export function toF16Bits(a: Float32Array): Uint16Array {
-  const out = new Uint16Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = f32ToF16Bits(a[i]);
-  return out;
 }
 
 /**
