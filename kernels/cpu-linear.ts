@@ -41,6 +41,7 @@ interface GemmExports {
   softmaxRows(x: number, rows: number, D: number, log: number): void;
   geluErf(x: number, y: number, n: number, tab: number, step: number, limit: number): void;
   depthwiseLine(x: number, w: number, out: number, C: number, L: number, Kk: number, pad: number, P: number, acc: number): void;
+  im2colTaps(x: number, S: number, Cg: number, taps: number, n: number, Kk: number, ld: number, cols: number): void;
 }
 
 export interface CpuKernelOptions {
@@ -395,6 +396,33 @@ export class CpuKernels {
     this.grow(take(0) - this.base, what);
     new Float32Array(this.e.memory.buffer, at, n).set(x.subarray(0, n));
     return { at, after };
+  }
+
+  /**
+   * One group of an N-D convolution as im2col GEMMs in this module: x [Cg, S] (each channel's S input positions),
+   * taps [P, Kk] (the flat input position of output p's kernel tap k, −1 in the padding: onnx-run's tap table),
+   * w [Og, Cg·Kk] → out [Og, P]. The rows of a few hundred positions at a time (~1 MB, padded to a multiple of 4) are
+   * built in place (onnx-ops.as.ts im2colTaps) and multiplied there, split over the threads by position.
+   */
+  convTaps(x: Float32Array, Cg: number, S: number, taps: Int32Array, P: number, Kk: number, w: Float32Array, Og: number, out: Float32Array): void {
+    const K = Cg * Kk, K4 = (K + 3) & ~3;
+    if (x.length < Cg * S || taps.length < P * Kk || w.length < Og * K || out.length < Og * P) {
+      throw new ShapeMismatchError(`cpu conv: x ${x.length}, taps ${taps.length}, w ${w.length}, out ${out.length} values for Cg ${Cg}, S ${S}, P ${P}, Kk ${Kk}, Og ${Og}`);
+    }
+    const chunk = Math.min(P, Math.max(4, Math.floor((1 << 18) / K4) & ~3));
+    const take = this.buffersFrom();
+    const xo = take(4 * Cg * S), to = take(4 * P * Kk), wo = take(4 * Og * K4), co = take(4 * chunk * K4), yo = take(4 * Og * chunk);
+    this.grow(take(0) - this.base, `conv rows [${P}, ${K}] × [${Og}, ${K}]`);
+    new Float32Array(this.e.memory.buffer, xo, Cg * S).set(x.subarray(0, Cg * S));
+    new Int32Array(this.e.memory.buffer, to, P * Kk).set(taps.subarray(0, P * Kk));
+    this.copyRows(w, Og, K, K4, wo);
+    for (let p0 = 0; p0 < P; p0 += chunk) {
+      const n = Math.min(chunk, P - p0);
+      this.e.im2colTaps(xo, S, Cg, to + 4 * p0 * Kk, n, Kk, K4, co);
+      this.run(wo, Og, co, 0, n, K4, 'conv', undefined, take(0), 0, 0, yo);
+      const y = new Float32Array(this.e.memory.buffer, yo, Og * n);
+      for (let o = 0; o < Og; o++) out.set(y.subarray(o * n, (o + 1) * n), o * P + p0);
+    }
   }
 
   /**

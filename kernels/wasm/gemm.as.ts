@@ -553,7 +553,7 @@ export { snake, leakyRelu, addInto, addSumInto, divideBy } from './lib/hift-ops.
 
 // ---- The CPU ONNX interpreter's row steps (lib/onnx-ops.as.ts) ------------------------------------------------
 
-export { softmaxRows, geluErf, depthwiseLine } from './lib/onnx-ops.as';
+export { softmaxRows, geluErf, depthwiseLine, im2colTaps } from './lib/onnx-ops.as';
 
 // ---- im2col ---------------------------------------------------------------------------------------------------
 

@@ -6,7 +6,8 @@
  * run in plain loops.
  *
  * Conv: N-D with groups, strides, dilations, pads and auto_pad, as im2col rows [P, Cin/g·∏k] against each group's
- * weights, so the GEMM's output is already [Cout, P] (NCHW); a depthwise conv (one input channel a group) runs as a
+ * weights, built from a tap table in the GEMM's memory a cache-sized run of positions at a time (CpuKernels.convTaps),
+ * so the output is already [Cout, P] (NCHW); a depthwise conv (one input channel a group) runs as a
  * direct loop instead, where im2col would copy ∏k values for one multiply-add each, and a 1-D one of stride and
  * dilation 1 (the S3 tokenizer's FSMN memory) in WebAssembly (CpuKernels.depthwiseLine).
  */
@@ -196,7 +197,7 @@ export function conv(p: Products, x: Value, w: Value, bias: Value | undefined, a
   const taps = pointwise || line ? undefined : tapTable(g);
   const xd = x.data as Float32Array;
   const K = Cg * Kk;
-  const cols = depthwise ? undefined : allocFloat32(P * K);
+  const cols = pointwise ? allocFloat32(P * K) : undefined;
   for (let n = 0; n < N; n++) {
     if (line) {
       // Every channel at once in WebAssembly (kernels/wasm/lib/onnx-ops.as.ts depthwiseLine: f64 sums tap by tap).
@@ -209,10 +210,10 @@ export function conv(p: Products, x: Value, w: Value, bias: Value | undefined, a
         directConv(xd, xo, w.data as Float32Array, gi * Kk, taps!, P, Kk, out, (n * Cout + gi) * P);
         continue;
       }
-      if (pointwise) transpose2(xd.subarray(xo, xo + Cg * S), Cg, S, cols);
-      else im2col(xd, xo, S, Cg, taps!, P, Kk, cols!);
       const wg = (w.data as Float32Array).subarray(gi * Og * K, (gi + 1) * Og * K);
-      p.product(wg, Og, K, cols!, P, out.subarray((n * Cout + gi * Og) * P, (n * Cout + (gi + 1) * Og) * P));
+      const og = out.subarray((n * Cout + gi * Og) * P, (n * Cout + (gi + 1) * Og) * P);
+      if (pointwise) p.product(wg, Og, K, transpose2(xd.subarray(xo, xo + Cg * S), Cg, S, cols), P, og);
+      else p.kernels.convTaps(xd.subarray(xo, xo + Cg * S), Cg, S, taps!, P, Kk, wg, Og, og);
     }
   }
   if (cols) recycle(cols);
@@ -223,21 +224,6 @@ export function conv(p: Products, x: Value, w: Value, bias: Value | undefined, a
     }
   }
   return { dtype: 'float32', dims: [N, Cout, ...g.out], data: out };
-}
-
-/** Rows [P, Cg·Kk] of one group: row p holds, channel by channel, the Kk taps of output position p (0 in the padding). */
-function im2col(x: Float32Array, xo: number, S: number, Cg: number, taps: Int32Array, P: number, Kk: number, cols: Float32Array): void {
-  const K = Cg * Kk;
-  for (let pi = 0; pi < P; pi++) {
-    const row = pi * K, t = pi * Kk;
-    for (let c = 0; c < Cg; c++) {
-      const base = xo + c * S, o = row + c * Kk;
-      for (let k = 0; k < Kk; k++) {
-        const src = taps[t + k];
-        cols[o + k] = src < 0 ? 0 : x[base + src];
-      }
-    }
-  }
 }
 
 const tapTables = new Map<string, Int32Array>();

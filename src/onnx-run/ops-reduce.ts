@@ -30,6 +30,18 @@ export function reduce(op: string, x: Value, axes: readonly number[] | undefined
   const outDims = x.dims.map((d, i) => (set.has(i) ? 1 : d));
   const n = numel(outDims);
   const acc = new Float64Array(n).fill(red.init);
+  const inner = x.data.length / Math.max(1, n);
+  if ([...set].every((a) => a >= r - set.size) && n > 0) {
+    // The trailing axes (a mean over time, a norm's statistics): each output sums one contiguous run.
+    const d = x.data, sum = op === 'ReduceSum' || op === 'ReduceMean';
+    for (let o = 0, i = 0; o < n; o++) {
+      let a = red.init;
+      if (sum) for (const end = i + inner; i < end; i++) a += d[i];
+      else for (const end = i + inner; i < end; i++) a = red.step(a, d[i]);
+      acc[o] = a;
+    }
+    return reduced(x, acc, red, inner, keepdims ? outDims : x.dims.filter((_, i) => !set.has(i)));
+  }
   // Output strides (0 on reduced axes) walked with the input's multi-index.
   const os: number[] = new Array<number>(r);
   let s = 1;
@@ -49,11 +61,15 @@ export function reduce(op: string, x: Value, axes: readonly number[] | undefined
       idx[d] = 0;
     }
   }
-  const count = x.data.length / Math.max(1, n);
-  const out = alloc(x.dtype, n);
-  for (let i = 0; i < n; i++) out[i] = red.done ? red.done(acc[i], count) : acc[i];
+  return reduced(x, acc, red, inner, keepdims ? outDims : x.dims.filter((_, i) => !set.has(i)));
+}
+
+/** The reduction's outputs from its accumulators (`count` values each). */
+function reduced(x: Value, acc: Float64Array, red: Reducer, count: number, dims: number[]): Value {
+  const out = alloc(x.dtype, acc.length);
+  for (let i = 0; i < acc.length; i++) out[i] = red.done ? red.done(acc[i], count) : acc[i];
   conform(x.dtype, out);
-  return { dtype: x.dtype, dims: keepdims ? outDims : x.dims.filter((_, i) => !set.has(i)), data: out };
+  return { dtype: x.dtype, dims, data: out };
 }
 
 export function argReduce(op: 'ArgMax' | 'ArgMin', x: Value, axis: number, keepdims: boolean, selectLast: boolean, what: string): Value {

@@ -137,8 +137,8 @@ const shapeCases: Case[] = [
 
 const reduceCases: Case[] = [
   ...['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceSumSquare', 'ReduceL1', 'ReduceL2', 'ReduceLogSumExp'].map((op): Case => ({
-    name: `${op} axes [0, −1] keepdims 0 and all axes`, inputs: { x: rand([3, 4, 5], 0.2, 1.5) },
-    body: (g, _b, x) => [...one(g, op, x, { axes: [0, -1], keepdims: 0 }), ...one(g, op, x)],
+    name: `${op} axes [0, −1] keepdims 0, all axes, trailing axes [−1] and [1, 2]`, inputs: { x: rand([3, 4, 5], 0.2, 1.5) },
+    body: (g, _b, x) => [...one(g, op, x, { axes: [0, -1], keepdims: 0 }), ...one(g, op, x), ...one(g, op, x, { axes: [-1] }), ...one(g, op, x, { axes: [2, 1], keepdims: 0 })],
   })),
   { name: 'ReduceSum (axes input), keepdims', inputs: { x: rand([3, 4, 5]) }, body: (g, b, x) => one(g, 'ReduceSum', [x[0], b.i64([1])]) },
   { name: 'ArgMax / ArgMin', inputs: { x: rand([3, 6]) }, body: (g, _b, x) => [...one(g, 'ArgMax', x, { axis: 1, keepdims: 0 }, 'int64'), ...one(g, 'ArgMin', x, { axis: 0 }, 'int64')] },

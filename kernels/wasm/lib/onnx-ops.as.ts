@@ -1,8 +1,8 @@
 // AssemblyScript (exported by gemm.as.ts, whose memory it works in): the CPU ONNX interpreter's (src/onnx-run)
-// widest non-product steps on f32 data copied into this memory (kernels/cpu-linear.ts CpuKernels.rows…):
-// softmax over rows, the exact GELU, the 1-D depthwise convolution. The GELU and the convolution do in f64 exactly
-// the operations of their TypeScript forms (src/onnx-run/ops-elementwise.ts geluErf32, ops-nn.ts lineConv), so the
-// results are those forms' bits; the softmax's exponentials are four-lane f32 (simd-math.as.ts), its sums f64.
+// widest steps besides the products, on f32 data copied into this memory (kernels/cpu-linear.ts): softmax over
+// rows, the exact GELU, the 1-D depthwise convolution and N-D im2col rows. The GELU does in f64 exactly the
+// operations of the TypeScript geluErf (ops-elementwise.ts), so its results are those bits; the 1-D conv sums in f64
+// tap by tap; the softmax's exponentials are four-lane f32 (simd-math.as.ts), its sums f64.
 
 import { expNonPositive, hmax } from './simd-math.as';
 
@@ -102,5 +102,27 @@ export function depthwiseLine(x: usize, w: usize, out: usize, C: i32, L: i32, Kk
       }
     }
     for (let p = 0; p < P; p++) store<f32>(oc + (<usize>p << 2), <f32>load<f64>(acc + (<usize>p << 3)));
+  }
+}
+
+/**
+ * im2col rows of an N-D convolution's group for n output positions: row r (ld floats) holds, channel by channel,
+ * x[c, taps[r·Kk + k]] for k < Kk (0 where the tap is −1, the padding), then zeros up to ld. x is [Cg, S]. The
+ * tap table is onnx-run's (ops-nn.ts tapTable).
+ */
+export function im2colTaps(x: usize, S: i32, Cg: i32, taps: usize, n: i32, Kk: i32, ld: i32, cols: usize): void {
+  const used = Cg * Kk;
+  for (let r = 0; r < n; r++) {
+    const row = cols + ((<usize>r * <usize>ld) << 2), t = taps + ((<usize>r * <usize>Kk) << 2);
+    for (let c = 0; c < Cg; c++) {
+      const xc = x + ((<usize>c * <usize>S) << 2), o = row + ((<usize>(c * Kk)) << 2);
+      for (let k = 0; k < Kk; k++) {
+        const src = load<i32>(t + (<usize>k << 2));
+        let v: f32 = 0;
+        if (src >= 0) v = load<f32>(xc + (<usize>src << 2));
+        store<f32>(o + (<usize>k << 2), v);
+      }
+    }
+    if (used < ld) memory.fill(row + (<usize>used << 2), 0, <usize>(ld - used) << 2);
   }
 }
