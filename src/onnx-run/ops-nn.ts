@@ -271,6 +271,71 @@ function directConv(x: Float32Array, xo: number, w: Float32Array, wo: number, ta
   }
 }
 
+/**
+ * ConvTranspose (N-D, groups, strides, dilations, pads, output_padding, output_shape and auto_pad as the ONNX
+ * spec gives them): each input position adds x·w over the output window it maps to, o = i·stride + k·dilation −
+ * pad_begin, summed in float64.
+ */
+export function convTranspose(x: Value, w: Value, bias: Value | undefined, attrs: Record<string, unknown>, what: string): Value {
+  const [N, C] = x.dims;
+  const spatial = x.dims.slice(2), kernel = w.dims.slice(2), nd = spatial.length;
+  const group = Number(attrs.group ?? 1);
+  const [Cw, Mg] = w.dims;
+  if (Cw !== C || C % group || kernel.length !== nd) throw new OnnxRunError(`${what}: ConvTranspose of input [${x.dims}] with weight [${w.dims}], group ${group}`);
+  const list = (k: string, d: number): number[] => (attrs[k] === undefined ? new Array<number>(nd).fill(d) : (attrs[k] as unknown[]).map(Number));
+  const strides = list('strides', 1), dil = list('dilations', 1), outPad = list('output_padding', 0);
+  let pads = attrs.pads === undefined ? new Array<number>(2 * nd).fill(0) : (attrs.pads as unknown[]).map(Number);
+  const autoPad = String(attrs.auto_pad ?? 'NOTSET');
+  const full = spatial.map((s, i) => strides[i] * (s - 1) + outPad[i] + (kernel[i] - 1) * dil[i] + 1);
+  const target = attrs.output_shape !== undefined ? (attrs.output_shape as unknown[]).map(Number).slice(-nd)
+    : autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER' ? spatial.map((s, i) => s * strides[i]) : undefined;
+  if (target) {
+    pads = new Array<number>(2 * nd);
+    for (let i = 0; i < nd; i++) {
+      const total = full[i] - target[i], half = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? half : total - half;
+      pads[i + nd] = total - pads[i];
+    }
+  } else if (autoPad === 'VALID') pads = new Array<number>(2 * nd).fill(0);
+  const out = full.map((f, i) => f - pads[i] - pads[i + nd]);
+  if (out.some((d) => d < 1)) throw new OnnxRunError(`${what}: ConvTranspose output [${out}] of input [${x.dims}]`);
+  const Pin = numel(spatial), Pout = numel(out), Kk = numel(kernel), M = Mg * group, Cg = C / group;
+  // For input position p and tap t, the output's flat position (−1 outside it).
+  const to = new Int32Array(Pin * Kk);
+  const is = stridesOf(spatial), ks = stridesOf(kernel), os = stridesOf(out);
+  for (let p = 0; p < Pin; p++) {
+    for (let t = 0; t < Kk; t++) {
+      let o = 0, inside = true;
+      for (let d = 0; d < nd; d++) {
+        const c = Math.floor(p / is[d]) % spatial[d], k = Math.floor(t / ks[d]) % kernel[d];
+        const q = c * strides[d] + k * dil[d] - pads[d];
+        if (q < 0 || q >= out[d]) inside = false;
+        o += q * os[d];
+      }
+      to[p * Kk + t] = inside ? o : -1;
+    }
+  }
+  const acc = new Float64Array(N * M * Pout);
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const g = Math.floor(c / Cg), xo = (n * C + c) * Pin;
+      for (let m = 0; m < Mg; m++) {
+        const wo = (c * Mg + m) * Kk, oo = (n * M + g * Mg + m) * Pout;
+        for (let p = 0; p < Pin; p++) {
+          const v = x.data[xo + p];
+          for (let t = 0; t < Kk; t++) {
+            const o = to[p * Kk + t];
+            if (o >= 0) acc[oo + o] += v * w.data[wo + t];
+          }
+        }
+      }
+    }
+  }
+  const y = allocFloat32(acc.length);
+  for (let i = 0; i < acc.length; i++) y[i] = acc[i] + (bias ? bias.data[Math.floor(i / Pout) % M] : 0);
+  return { dtype: 'float32', dims: [N, M, ...out], data: y };
+}
+
 /** AveragePool / MaxPool (N-D; ceil_mode, count_include_pad) and their Global forms. */
 export function pool(op: string, x: Value, attrs: Record<string, unknown>, what: string): Value {
   const [N, C] = x.dims;

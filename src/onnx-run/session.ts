@@ -18,6 +18,8 @@ import type { OnnxModel, OnnxNode, ValueInfo } from '../../loader/onnx.js';
 import type { TensorRecord } from '../../loader/types.js';
 import { fuse, GELU_ERF } from './fuse.js';
 import * as E from './ops-elementwise.js';
+import * as I from './ops-index.js';
+import * as Z from './ops-resize.js';
 import * as N from './ops-nn.js';
 import * as R from './ops-reduce.js';
 import * as S from './ops-shape.js';
@@ -28,7 +30,8 @@ import {
 /** Longest stretch of nodes run without giving the event loop a turn. */
 const YIELD_MS = 20;
 
-const NN_OPS = ['MatMul', 'Gemm', 'Einsum', 'Conv', 'AveragePool', 'MaxPool', 'GlobalAveragePool', 'GlobalMaxPool'];
+const NN_OPS = ['MatMul', 'Gemm', 'Einsum', 'Conv', 'ConvTranspose', 'AveragePool', 'MaxPool', 'GlobalAveragePool', 'GlobalMaxPool', 'Resize'];
+const INDEX_OPS = ['ScatterND', 'ScatterElements', 'NonZero', 'TopK', 'OneHot'];
 const SHAPE_OPS = [
   'Shape', 'Size', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Concat', 'Split', 'Slice', 'Gather',
   'GatherElements', 'Expand', 'Tile', 'Range', 'ConstantOfShape', 'Pad', 'Trilu', 'CumSum', 'Identity', 'Constant',
@@ -41,7 +44,7 @@ const OTHER_OPS = [
 ];
 /** Every operator type the interpreter runs (default domain). */
 export const SUPPORTED_OPS: ReadonlySet<string> = new Set([
-  ...Object.keys(E.UNARY), ...E.BINARY_OPS, ...R.REDUCE_OPS, ...NN_OPS, ...SHAPE_OPS, ...OTHER_OPS,
+  ...Object.keys(E.UNARY), ...E.BINARY_OPS, ...R.REDUCE_OPS, ...NN_OPS, ...INDEX_OPS, ...SHAPE_OPS, ...OTHER_OPS,
 ]);
 
 /**
@@ -365,6 +368,21 @@ export class OnnxSession {
         return [N.einsum(String(a.equation ?? ''), x.filter((v): v is Value => !!v), w)];
       case 'Conv':
         return [N.conv(this.products, need(0), need(1), x[2], a, w)];
+      case 'ConvTranspose':
+        return [N.convTranspose(need(0), need(1), x[2], a, w)];
+      case 'Resize':
+        if (this.opset < 11) return [Z.resize(need(0), need(1), undefined, a, w)];
+        return [Z.resize(need(0), x[2], x[3], a, w)];
+      case 'ScatterND':
+        return [I.scatterND(need(0), need(1), need(2), String(a.reduction ?? 'none'), w)];
+      case 'ScatterElements':
+        return [I.scatterElements(need(0), need(1), need(2), Number(a.axis ?? 0), String(a.reduction ?? 'none'), w)];
+      case 'NonZero':
+        return [I.nonZero(need(0))];
+      case 'TopK':
+        return I.topK(need(0), this.opset < 10 ? Number(a.k) : scalarOf(need(1), w), Number(a.axis ?? -1), Number(a.largest ?? 1) === 1, w);
+      case 'OneHot':
+        return [I.oneHot(need(0), scalarOf(need(1), w), need(2), Number(a.axis ?? -1), w)];
       case 'AveragePool':
       case 'MaxPool':
       case 'GlobalAveragePool':

@@ -208,8 +208,56 @@ const nnCases: Case[] = [
     body: (g, _b, x) => [...one(g, 'MaxPool', x, { kernel_shape: [3, 2], strides: [2, 2], pads: [1, 0, 1, 1] }), ...one(g, 'GlobalAveragePool', x)] },
 ];
 
+const indexCases: Case[] = [
+  { name: 'ScatterND: rows, elements (a negative index), add reduction', inputs: { x: rand([4, 5, 3]), u: rand([2, 5, 3]), v: rand([3, 3]), w: rand([2, 5, 3]) },
+    body: (g, b, x) => [
+      ...one(g, 'ScatterND', [x[0], b.i64([1, 3], [2, 1]), x[1]]),
+      ...one(g, 'ScatterND', [x[0], b.i64([0, 0, 2, 3, -1, 1], [3, 2]), x[2]]),
+      ...one(g, 'ScatterND', [x[0], b.i64([2, 2], [2, 1]), x[3]], { reduction: 'add' }),
+    ] },
+  { name: 'ScatterElements axis 1 (negative indices), add reduction with repeats', inputs: { x: rand([3, 6]), u: rand([3, 2]) },
+    body: (g, b, x) => [
+      ...one(g, 'ScatterElements', [x[0], b.i64([0, 5, -1, 2, 3, 1], [3, 2]), x[1]], { axis: 1 }),
+      ...one(g, 'ScatterElements', [x[0], b.i64([4, 4, 0, 0, 2, 2], [3, 2]), x[1]], { axis: -1, reduction: 'add' }),
+    ] },
+  { name: 'NonZero of floats and of bools', inputs: { x: { dtype: 'float32', dims: [3, 4], data: [0, 1.5, 0, -2, 0, 0, 0, 0, 3, 0, 0.25, 0] }, y: bools([2, 3, 2]) },
+    body: (g, _b, x) => [...one(g, 'NonZero', [x[0]], {}, 'int64'), ...one(g, 'NonZero', [x[1]], {}, 'int64')] },
+  { name: 'TopK largest on the last axis, smallest on axis 0, ties by lower index', inputs: { x: rand([3, 7]), t: { dtype: 'float32', dims: [6], data: [2, 5, 5, 1, 5, 2] } },
+    body: (g, b, x) => {
+      const [v1, i1] = g.node('TopK', [x[0], b.i64([3])], {}, 2);
+      const [v2, i2] = g.node('TopK', [x[0], b.i64([2])], { axis: 0, largest: 0 }, 2);
+      const [v3, i3] = g.node('TopK', [x[1], b.i64([4])], {}, 2);
+      return [[v1, 'float32'], [i1, 'int64'], [v2, 'float32'], [i2, 'int64'], [v3, 'float32'], [i3, 'int64']];
+    } },
+  { name: 'OneHot on the last axis and axis 0, negative and out-of-range indices', inputs: { i: { dtype: 'int64', dims: [2, 3], data: [0, 3, -1, 2, 7, -4] } },
+    body: (g, b, x) => [...one(g, 'OneHot', [x[0], b.i64(4), b.f32([0.5, 2])]), ...one(g, 'OneHot', [x[0], b.i64(4), b.f32([-1, 1])], { axis: 0 })] },
+];
+
+const resizeCases: Case[] = [
+  { name: 'ConvTranspose 1-D: stride 2, pads, output_padding, bias', inputs: { x: rand([2, 4, 7]), w: rand([4, 3, 5]), b: rand([3]) },
+    body: (g, _b, x) => one(g, 'ConvTranspose', x, { strides: [2], pads: [1, 2], output_padding: [1] }), tol: { atol: 1e-5 } },
+  { name: 'ConvTranspose 2-D grouped with dilation; output_shape; SAME_UPPER', inputs: { x: rand([1, 4, 5, 6]), w: rand([4, 2, 3, 3]) },
+    body: (g, _b, x) => [
+      ...one(g, 'ConvTranspose', x, { group: 2, strides: [2, 1], dilations: [1, 2] }),
+      ...one(g, 'ConvTranspose', x, { group: 2, strides: [2, 2], output_shape: [10, 12] }),
+      ...one(g, 'ConvTranspose', x, { strides: [2, 2], auto_pad: 'SAME_UPPER', group: 2 }),
+    ], tol: { atol: 1e-5 } },
+  { name: 'Resize nearest: asymmetric floor ×2 (F.interpolate), half_pixel round_prefer_ceil ×1.5', inputs: { x: rand([1, 2, 3, 4]) },
+    body: (g, b, x) => [
+      ...one(g, 'Resize', [x[0], '', b.f32([1, 1, 2, 2])], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }),
+      ...one(g, 'Resize', [x[0], '', b.f32([1, 1, 1.5, 1.5])], { mode: 'nearest', nearest_mode: 'round_prefer_ceil' }),
+    ] },
+  { name: 'Resize linear: half_pixel by sizes, align_corners, pytorch_half_pixel down to 1', inputs: { x: rand([1, 2, 5, 4]) },
+    body: (g, b, x) => [
+      ...one(g, 'Resize', [x[0], '', '', b.i64([1, 2, 8, 7])], { mode: 'linear' }),
+      ...one(g, 'Resize', [x[0], '', b.f32([1, 1, 2, 0.5])], { mode: 'linear', coordinate_transformation_mode: 'align_corners' }),
+      ...one(g, 'Resize', [x[0], '', '', b.i64([1, 2, 1, 3])], { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' }),
+    ], tol: { atol: 1e-5 } },
+];
+
 const groups: [string, Case[]][] = [
   ['unary', unaryCases], ['binary', binaryCases], ['cast', castCases], ['shape', shapeCases], ['reduce', reduceCases], ['nn', nnCases],
+  ['index', indexCases], ['resize and transposed conv', resizeCases],
 ];
 
 for (const [group, cases] of groups) {
