@@ -6,6 +6,7 @@
  */
 import type { AdapterDescription } from '../gpu/device.js';
 import type { LoadProgress, SpeakerPrompt, SynthesisMode, SynthesisStats } from '../pipeline/types.js';
+import type { SpeakerExpectations } from '../speaker/speaker-file.js';
 
 export interface WorkerLoadOptions {
   /** Keep downloaded model files (OPFS and the Cache API, see `store`) so that a reload does not download again (default true). */
@@ -108,6 +109,8 @@ export interface ProgressInfo extends LoadProgress {
 
 export interface LoadedInfo {
   engine: string;
+  /** CosyVoice3: what a speaker must hold to suit the model (for speaker files made or read in the page). */
+  speakerExpectations?: SpeakerExpectations;
   /** Where the engine runs (the CPU fallback reports a pseudo adapter, "WebAssembly (CPU)"). */
   backend: 'webgpu' | 'wasm';
   /** The CPU fallback's threads per matrix product (more than 1 needs a cross-origin-isolated page). */

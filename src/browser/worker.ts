@@ -131,7 +131,7 @@ async function loadWasm(url: string, options: WorkerLoadOptions, t0: number): Pr
   const src = await openSource(url, options);
   engine = await createWasmEngine(src, { engine: options.engine, cpuDtype: options.cpuDtype, cpuFlowCacheBytes: options.cpuFlowCacheBytes });
   src.endLoad();
-  post({ type: 'loaded', engine: engine.name, backend: 'wasm', threads: defaultCpuThreads(), cpuDtype: options.cpuDtype ?? 'f32', sampleRate: engine.sampleRate, adapter: WASM_ADAPTER, adapterLabel: adapterLabel(WASM_ADAPTER), shaderF16: false, loadMs: now() - t0, cache: { ...src.counters }, modelStore: modelStore(src) });
+  post({ type: 'loaded', engine: engine.name, speakerExpectations: engine.speakerExpectations, backend: 'wasm', threads: defaultCpuThreads(), cpuDtype: options.cpuDtype ?? 'f32', sampleRate: engine.sampleRate, adapter: WASM_ADAPTER, adapterLabel: adapterLabel(WASM_ADAPTER), shaderF16: false, loadMs: now() - t0, cache: { ...src.counters }, modelStore: modelStore(src) });
 }
 
 async function load(url: string, options: WorkerLoadOptions): Promise<void> {
@@ -154,6 +154,7 @@ async function load(url: string, options: WorkerLoadOptions): Promise<void> {
   post({
     type: 'loaded',
     engine: engine.name,
+    speakerExpectations: engine.speakerExpectations,
     backend: 'webgpu',
     sampleRate: engine.sampleRate,
     adapter: handle.info,

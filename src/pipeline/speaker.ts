@@ -10,6 +10,15 @@ export function speakerFromFile(s: SpeakerFile): SpeakerPrompt {
   return { promptTokens: s.promptSpeechTokens, embedding: s.embedding, promptMel: s.promptMel, promptText: s.transcript };
 }
 
+/** The speaker file of a pipeline speaker (speakerFromFile's inverse), its mel [T, numMels] at sampleRate. */
+export function speakerToFile(s: SpeakerPrompt, numMels: number, sampleRate = 24000): SpeakerFile {
+  if (!(numMels > 0) || s.promptMel.length % numMels) throw new RangeError(`speaker: a prompt mel of ${s.promptMel.length} values is not [T, ${numMels}]`);
+  return {
+    promptSpeechTokens: s.promptTokens, embedding: s.embedding, promptMel: s.promptMel, melFrames: s.promptMel.length / numMels, numMels, sampleRate,
+    ...(s.promptText !== undefined ? { transcript: s.promptText } : {}),
+  };
+}
+
 /** A seeded random speaker with the model's shapes (25 prompt tokens): NOT a voice, for synthetic runs. */
 export function syntheticSpeaker(files: ModelFiles, seed = 1, promptTokens = 25): SpeakerPrompt {
   let s = seed >>> 0 || 1;

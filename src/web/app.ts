@@ -2,8 +2,9 @@
  * Demo page: load a converted model folder in the Worker, type text, press Play; chunks stream into the
  * "pcm-player" AudioWorklet as they arrive. Shows load progress, TTFA, RTF, the adapter and shader-f16 use.
  * With a CosyVoice3 folder that holds the prompt models: "Make voice" turns a prompt WAV (and its transcript) into
- * the voice Play then speaks with (client.voiceFromWav), "Convert" speaks a source WAV's speech in it
- * (client.convertVoice, voice conversion).
+ * the voice Play then speaks with (client.voiceFromWav), "Save voice" downloads it as a speaker file (.cvspk) that
+ * "use a voice file" reads back, "Convert" speaks a source WAV's speech in it (client.convertVoice, voice
+ * conversion).
  * `window.cosyvoiceDemo` exposes the run's data (received PCM, progress events, stats) for the browser tests.
  * URL parameters: ?model=<folder URL>&text=<text>&seed=<n>&tokens=<n>&dtype=f32|f16&backend=auto|webgpu|wasm&cpudtype=f32|q8
  * (tokens: generate exactly n speech tokens, for benchmarks and for random-weight test models that would otherwise
@@ -13,7 +14,9 @@
  */
 import { CosyVoiceWorkerClient, type StreamHandle } from '../browser/client.js';
 import type { DoneInfo, LoadedInfo, ProgressInfo } from '../browser/protocol.js';
+import { speakerFromFile, speakerToFile } from '../pipeline/speaker.js';
 import type { SpeakerPrompt } from '../pipeline/types.js';
+import { decodeSpeaker, encodeSpeaker, speakerFromJson } from '../speaker/speaker-file.js';
 
 type State = 'idle' | 'loading' | 'loaded' | 'playing' | 'done' | 'played' | 'cancelled' | 'error';
 
@@ -40,6 +43,8 @@ const ui = {
   voiceStatus: el('voice-status'),
   sourceWav: el<HTMLInputElement>('source-wav'),
   convert: el<HTMLButtonElement>('convert'),
+  saveVoice: el<HTMLButtonElement>('save-voice'),
+  voiceFile: el<HTMLInputElement>('voice-file'),
   load: el<HTMLButtonElement>('load'),
   play: el<HTMLButtonElement>('play'),
   cancel: el<HTMLButtonElement>('cancel'),
@@ -70,6 +75,8 @@ const demo = {
   current: null as StreamHandle | null,
   /** The voice made from a prompt WAV (null: the model's default speaker). */
   speaker: null as SpeakerPrompt | null,
+  /** The last voice file "Save voice" made (tests read it). */
+  savedVoice: null as Uint8Array | null,
   /** All samples of the last run, as a plain array (tests read this). */
   pcm(): number[] {
     const out: number[] = [];
@@ -139,8 +146,7 @@ async function ensureLoaded(): Promise<LoadedInfo> {
   demo.loaded = info;
   demo.loadedKey = key;
   // A voice belongs to the model it was made for.
-  demo.speaker = null;
-  ui.voiceStatus.textContent = 'default voice';
+  useVoice(null, 'default voice');
   showProgress();
   ui.progress.value = 1; // the text table's rows are read later, as synthesis needs them
   ui.progressText.textContent += ` · loaded in ${info.loadMs.toFixed(0)} ms (downloaded ${kb(info.cache.bytesDownloaded)}, cache hits ${info.cache.hits}, files kept in ${info.modelStore === 'opfs' ? 'OPFS, read in place' : info.modelStore === 'cache' ? 'the Cache API' : 'no cache'})`;
@@ -218,10 +224,45 @@ async function makeVoice(): Promise<void> {
     setState('loading', 'making the voice…');
     const t0 = performance.now();
     const s = await demo.client.voiceFromWav(bytes, ui.promptText.value.trim() || undefined);
-    demo.speaker = s;
-    ui.voiceStatus.textContent = `voice of ${ui.promptWav.files![0].name}: ${s.promptTokens.length} prompt tokens`;
+    useVoice(s, `voice of ${ui.promptWav.files![0].name}`);
     log(`voice from ${ui.promptWav.files![0].name}: ${s.promptTokens.length} prompt tokens in ${(performance.now() - t0).toFixed(0)} ms`);
     setState('loaded', 'voice ready');
+  } catch (e) {
+    failed(e as Error);
+  }
+}
+
+function useVoice(s: SpeakerPrompt | null, label: string): void {
+  demo.speaker = s;
+  ui.voiceStatus.textContent = s ? `${label}: ${s.promptTokens.length} prompt tokens` : label;
+  ui.saveVoice.disabled = !s;
+}
+
+/** Downloads the current voice as a speaker file (src/speaker/speaker-file.ts, what `cosyvoice-webgpu speaker` writes). */
+function saveVoice(): void {
+  const expect = demo.loaded?.speakerExpectations;
+  if (!demo.speaker || !expect?.numMels) return;
+  const bytes = encodeSpeaker(speakerToFile(demo.speaker, expect.numMels));
+  demo.savedVoice = bytes;
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  a.download = 'voice.cvspk';
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  log(`saved the voice as voice.cvspk (${bytes.length} bytes)`);
+}
+
+/** A voice from a speaker file (.cvspk or .json), checked against the loaded model. */
+async function loadVoiceFile(): Promise<void> {
+  try {
+    const f = ui.voiceFile.files?.[0];
+    if (!f) return;
+    const info = await ensureLoaded();
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    const expect = info.speakerExpectations ?? {};
+    const file = f.name.endsWith('.json') ? speakerFromJson(new TextDecoder().decode(bytes), expect) : decodeSpeaker(bytes, expect);
+    useVoice(speakerFromFile(file), `voice from ${f.name}`);
+    log(`voice from ${f.name}: ${file.promptSpeechTokens.length} prompt tokens`);
   } catch (e) {
     failed(e as Error);
   }
@@ -359,6 +400,8 @@ if (params.has('speed')) ui.speed.value = params.get('speed')!;
 ui.play.addEventListener('click', () => void play());
 ui.voice.addEventListener('click', () => void makeVoice());
 ui.convert.addEventListener('click', () => void convert());
+ui.saveVoice.addEventListener('click', saveVoice);
+ui.voiceFile.addEventListener('change', () => void loadVoiceFile());
 ui.cancel.addEventListener('click', cancel);
 ui.load.addEventListener('click', () =>
   void ensureLoaded().catch((e: Error) => {

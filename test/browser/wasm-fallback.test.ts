@@ -18,6 +18,7 @@ import { CosyVoiceEngine } from '../../src/browser/cosyvoice-engine.js';
 import { loadOnnxFromSource } from '../../src/browser/model-source.js';
 import { writeWav } from '../../src/audio/wav.js';
 import { PromptModels } from '../../src/speaker/prompt-models.js';
+import { decodeSpeaker } from '../../src/speaker/speaker-file.js';
 import { buildWeb, DirModelSource, launchChromium, prepareSpeakerInPage, relL2, ROOT, startServer, type Browser, type Server } from './harness.js';
 
 const TINY_DIR = join(ROOT, 'dist/web/models/tiny');
@@ -284,7 +285,7 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
     expect(r.refused).toMatch(/WavFormatError/);
   }, 240_000);
 
-  it('the page\'s voice panel: "Make voice" from a prompt WAV, then "Convert" a source WAV into it (the Node engine\'s PCM)', async () => {
+  it('the page\'s voice panel: "Make voice" from a prompt WAV, "Convert" a source WAV into it (the Node engine\'s PCM), "Save voice" and a voice file', async () => {
     const sr = 16000;
     const prompt = writeWav(Float32Array.from({ length: Math.round(2.2 * sr) }, (_, i) => 0.4 * Math.sin(i * 0.05 + 3e-6 * i * i)), sr);
     const source = writeWav(Float32Array.from({ length: Math.round(1.4 * sr) }, (_, i) => 0.3 * Math.sin(i * 0.11) + 0.2 * Math.sin(i * 0.013)), sr);
@@ -316,5 +317,26 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
     expect(r.pcm.length).toBe(960 * tokens.length);
     // The page's embedding is the Node one within rel-L2 1e-6 (tokens and mel exact): the PCM follows it closely.
     expect(relL2(r.pcm, node)).toBeLessThanOrEqual(1e-4);
+
+    // "Save voice" gives the speaker file Node reads as that voice; a fresh page given the file converts the same.
+    await page.click('#save-voice');
+    const saved = new Uint8Array(await page.evaluate(() => Array.from((globalThis as any).cosyvoiceDemo.savedVoice as Uint8Array)));
+    const file = decodeSpeaker(saved, { numMels: 80, embeddingDim: 192, tokenMelRatio: 2 });
+    expect(Array.from(file.promptSpeechTokens)).toEqual(Array.from(voice.promptSpeechTokens));
+    expect(Array.from(file.promptMel)).toEqual(Array.from(voice.promptMel));
+    expect(relL2(file.embedding, voice.embedding)).toBeLessThanOrEqual(1e-6);
+    expect(file.transcript).toBe('the prompt');
+    await page.goto(`${server.url}?model=./models/tiny/&cpudtype=q8`);
+    await page.waitForFunction(() => document.body.dataset.state === 'idle');
+    await page.evaluate(() => ((document.getElementById('voice-panel') as HTMLDetailsElement).open = true));
+    await page.setInputFiles('#voice-file', { name: 'voice.cvspk', mimeType: 'application/octet-stream', buffer: Buffer.from(saved) });
+    await page.waitForFunction(() => (document.getElementById('voice-status')?.textContent ?? '').startsWith('voice from') || document.body.dataset.state === 'error', undefined, { timeout: 120_000 });
+    expect(await page.locator('#voice-status').innerText()).toBe(`voice from voice.cvspk: ${voice.promptSpeechTokens.length} prompt tokens`);
+    await page.setInputFiles('#source-wav', { name: 'source.wav', mimeType: 'audio/wav', buffer: Buffer.from(source) });
+    await page.click('#convert');
+    await page.waitForFunction(() => ['played', 'error'].includes(document.body.dataset.state ?? ''), undefined, { timeout: 120_000 });
+    const again = await page.evaluate(() => (globalThis as any).cosyvoiceDemo.pcm() as number[]);
+    expect(again.length).toBe(r.pcm.length);
+    expect(again.findIndex((v, i) => v !== r.pcm[i]), 'first sample differing from the first conversion').toBe(-1);
   }, 240_000);
 });
