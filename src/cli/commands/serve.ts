@@ -44,7 +44,7 @@ import { speakerExpectationsOf, speakerFromFile } from '../../pipeline/speaker.j
 import type { PromptModels } from '../../speaker/prompt-models.js';
 import type { SpeakerPrompt as SpeakerFile } from '../../speaker/speaker-file.js';
 import { saveSpeakerFile } from '../../speaker/speaker-io.js';
-import { fields, parseVcQuery, RequestError, ROUTES, type TtsRequest } from '../serve-requests.js';
+import { fields, parseVcQuery, RequestError, ROUTES } from '../serve-requests.js';
 import { loadForCli, MODEL_ARGS, modelOptions, readSpeaker, UsageError } from './synth.js';
 import { openPromptModels } from './speaker.js';
 
@@ -184,7 +184,8 @@ async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessag
     if (!parse && !o.sourceTokens) return json(res, 501, { error: 'NotImplemented', message: 'this server converts no voices' });
     state.requests.inFlight++;
     counted = true;
-    const body = parse ? parse(fields(await readBody(req))) : parseVcQuery(new URL(req.url ?? '', 'http://localhost').searchParams);
+    const synthesis = parse?.(fields(await readBody(req)));
+    const body = synthesis ?? parseVcQuery(new URL(req.url ?? '', 'http://localhost').searchParams);
     const speaker = voiceOf(o, body.voice);
     // Voice conversion: the source WAV's speech tokens take the LLM's place.
     const source = parse ? undefined : await o.sourceTokens!(await readBytes(req, MAX_WAV));
@@ -192,10 +193,7 @@ async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessag
     if (o.synthetic && opts.forceTokens === undefined && !source) opts.forceTokens = 50;
     tts = await state.current();
     const type = body.format === 'wav' ? 'audio/wav' : 'audio/pcm';
-    // Offline (stream false): each text segment in one chunk, as upstream's stream=False renders it.
-    const gen = source
-      ? tts.streamTokens(source, speaker, { ...opts, streaming: body.stream })
-      : (body.stream ? tts.stream : tts.segments).call(tts, (body as TtsRequest).text, speaker, opts);
+    const gen = render(tts, body.stream, synthesis?.text ?? '', source, speaker, opts);
     let r: IteratorResult<Float32Array, unknown> | undefined;
     try {
       if (!body.stream) {
@@ -259,6 +257,15 @@ function voiceOf(o: ServeOptions, name: string | undefined): SpeakerPrompt {
   const v = o.voices?.get(name);
   if (!v) throw new RequestError(`no voice "${name}" (voices: ${[...(o.voices?.keys() ?? [])].join(', ') || 'none: start serve with --voices <dir>'})`);
   return v;
+}
+
+/**
+ * A request's audio as chunks: the conversion of `source` tokens, or the synthesis of `text`; streamed in upstream's
+ * chunks, or offline (each text segment in one chunk, as upstream's stream=False renders it).
+ */
+function render(tts: CosyVoicePipeline, stream: boolean, text: string, source: Int32Array | undefined, speaker: SpeakerPrompt, opts: StreamOptions): AsyncGenerator<Float32Array, unknown> {
+  if (source) return tts.streamTokens(source, speaker, { ...opts, streaming: stream });
+  return stream ? tts.stream(text, speaker, opts) : tts.segments(text, speaker, opts);
 }
 
 function concat(parts: Float32Array[]): Float32Array {
