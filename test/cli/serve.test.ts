@@ -337,8 +337,13 @@ describe('serve: API key and request limit', () => {
       expect(second.headers.get('retry-after')).toBe('1');
       expect(((await second.json()) as { error: string }).error).toBe('TooManyRequests');
       await first.arrayBuffer();
-      await new Promise((r) => setTimeout(r, 50)); // the first response's close
-      expect((await tts1('Bearer k3y-for-tests')).status).toBe(200);
+      // The first counts until its response closes, just after its last byte: retry briefly, as a client would.
+      let third = await tts1('Bearer k3y-for-tests');
+      for (let i = 0; i < 40 && third.status === 429; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        third = await tts1('Bearer k3y-for-tests');
+      }
+      expect(third.status).toBe(200);
     } finally {
       await srv.close();
     }
