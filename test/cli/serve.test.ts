@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pcm16, writeWav } from '../../src/audio/index.js';
 import { syntheticPromptModels } from '../../src/speaker/prompt-models-node.js';
 import { apiKeyOf, parseRequest, readVoices, startServer } from '../../src/cli/commands/serve.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveSpeakerFile } from '../../src/speaker/index.js';
@@ -252,6 +252,13 @@ describe('serve: voices from uploaded WAVs', () => {
       }
       const none = await fetch(`${noVoices.url}/voices?name=erin`, { method: 'POST', body: wav });
       expect(none.status).toBe(501);
+      // DELETE forgets the voice and its file; a second DELETE is 404, a bad name 400.
+      const del = await fetch(`${srv.url}/voices/carol`, { method: 'DELETE' });
+      expect(await del.json()).toEqual({ voice: 'carol', files: ['carol.cvspk'] });
+      expect(existsSync(join(dir, 'carol.cvspk'))).toBe(false);
+      expect(await (await fetch(`${srv.url}/voices`)).json()).toEqual({ voices: [] });
+      expect((await fetch(`${srv.url}/voices/carol`, { method: 'DELETE' })).status).toBe(404);
+      expect((await fetch(`${srv.url}/voices/..%2Fx`, { method: 'DELETE' })).status).toBe(400);
     } finally {
       await srv.close();
       await noVoices.close();

@@ -16,6 +16,8 @@
  *   POST /vc?voice=alice&stream=true&format=wav&speed=1   body: a source WAV (≤ 32 MiB, ≤ 30 s) → its speech in
  *               the voice (upstream's inference_vc: the source's speech tokens, from the model folder's speech
  *               tokenizer, take the LLM's place), answered as /tts answers.
+ *   DELETE /voices/alice → {"voice", "files"}: forgets the voice and deletes its speaker files (.cvspk, .json) from
+ *               --voices; 404 for an unknown one.
  *   GET /health → {"model", "sampleRate", "synthetic", "state": "ready" | "reloading", "reloads", "requests":
  *               {inFlight, served, cancelled, failed}, "llmSteps": the LLM's steps and decode rows (WebGPU: its mean batch)}
  *
@@ -33,7 +35,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { basename, extname, join } from 'node:path';
 import type { ModelFiles } from '../../pipeline/model-files.js';
@@ -55,6 +57,7 @@ const HELP = `usage: cosyvoice-webgpu serve [--port 8080] [--host 127.0.0.1] [--
                    with POST /voices are saved there
   POST /voices?name=alice&text=<transcript>  (body: a prompt WAV) → a voice from it
   POST /vc?voice=alice&stream=true&format=wav|pcm&speed=1  (body: a source WAV) → its speech in the voice
+  DELETE /voices/alice  forgets a voice (and deletes its files from --voices)
   POST /tts {"text": "…", "stream": true, "seed": 0, "mode", "instruct", "speed", "tokens", "voice", "format": "wav"|"pcm"}
   POST /v1/audio/speech {"model", "input", "voice", "instructions", "response_format": "wav"|"pcm", "speed"} (OpenAI's)
   GET /voices, GET /health
@@ -168,6 +171,7 @@ async function handle(o: ServeOptions, state: PipelineState, req: IncomingMessag
       return json(res, 401, { error: 'Unauthorized', message: 'this server needs "Authorization: Bearer <key>"' });
     }
     if (req.method === 'GET' && req.url === '/voices') return json(res, 200, { voices: [...(o.voices?.keys() ?? [])] });
+    if (req.method === 'DELETE' && (req.url ?? '').startsWith('/voices/')) return deleteVoice(o, decodeURIComponent((req.url ?? '').slice('/voices/'.length)), res);
     const route = (req.url ?? '').split('?')[0];
     if (req.method === 'POST' && (route === '/voices' || route === '/vc' || ROUTES[req.url ?? ''])) {
       if (o.maxRequests !== undefined && state.busy >= o.maxRequests) {
@@ -250,6 +254,22 @@ async function uploadVoice(o: ServeOptions, req: IncomingMessage, res: ServerRes
   o.voices.set(name, speakerFromFile(file));
   if (o.voicesDir) saveSpeakerFile(join(o.voicesDir, `${name}.cvspk`), file);
   json(res, 201, { voice: name, promptTokens: file.promptSpeechTokens.length, replaced });
+}
+
+/** DELETE /voices/<name>: the voice forgotten, its speaker files in voicesDir deleted. */
+function deleteVoice(o: ServeOptions, name: string, res: ServerResponse): void {
+  if (!VOICE_NAME.test(name)) throw new RequestError(`voice name "${name}": 1–64 of A–Z a–z 0–9 _ -`);
+  if (!o.voices?.has(name)) return json(res, 404, { error: 'NotFound', message: `no voice "${name}"` });
+  o.voices.delete(name);
+  const files: string[] = [];
+  for (const ext of ['.cvspk', '.json']) {
+    const f = o.voicesDir && join(o.voicesDir, `${name}${ext}`);
+    if (f && existsSync(f)) {
+      rmSync(f);
+      files.push(`${name}${ext}`);
+    }
+  }
+  json(res, 200, { voice: name, files });
 }
 
 function voiceOf(o: ServeOptions, name: string | undefined): SpeakerPrompt {
