@@ -1,7 +1,8 @@
 /**
  * Demo page: load a converted model folder in the Worker, type text, press Play; chunks stream into the
  * "pcm-player" AudioWorklet as they arrive. Shows load progress, TTFA, RTF, the adapter and shader-f16 use.
- * With a CosyVoice3 folder that holds the prompt models: "Make voice" turns a prompt WAV (and its transcript) into
+ * With a CosyVoice3 folder that holds the prompt models: "Make voice" turns a prompt WAV or a microphone recording
+ * ("Record", then "Stop"; the later of the two is used) and its transcript into
  * the voice Play then speaks with (client.voiceFromWav), "Save voice" downloads it as a speaker file (.cvspk) that
  * "use a voice file" reads back, "Convert" speaks a source WAV's speech in it (client.convertVoice, voice
  * conversion).
@@ -17,6 +18,7 @@ import type { DoneInfo, LoadedInfo, ProgressInfo } from '../browser/protocol.js'
 import { speakerFromFile, speakerToFile } from '../pipeline/speaker.js';
 import type { SpeakerPrompt } from '../pipeline/types.js';
 import { decodeSpeaker, encodeSpeaker, speakerFromJson } from '../speaker/speaker-file.js';
+import { writeWav } from '../audio/wav.js';
 
 type State = 'idle' | 'loading' | 'loaded' | 'playing' | 'done' | 'played' | 'cancelled' | 'error';
 
@@ -44,6 +46,7 @@ const ui = {
   sourceWav: el<HTMLInputElement>('source-wav'),
   convert: el<HTMLButtonElement>('convert'),
   saveVoice: el<HTMLButtonElement>('save-voice'),
+  record: el<HTMLButtonElement>('record'),
   voiceFile: el<HTMLInputElement>('voice-file'),
   load: el<HTMLButtonElement>('load'),
   play: el<HTMLButtonElement>('play'),
@@ -75,6 +78,9 @@ const demo = {
   current: null as StreamHandle | null,
   /** The voice made from a prompt WAV (null: the model's default speaker). */
   speaker: null as SpeakerPrompt | null,
+  /** The last microphone recording as a WAV, and whether it (not the chosen file) is the prompt. */
+  recording: null as Uint8Array | null,
+  useRecording: false,
   /** The last voice file "Save voice" made (tests read it). */
   savedVoice: null as Uint8Array | null,
   /** All samples of the last run, as a plain array (tests read this). */
@@ -215,17 +221,70 @@ async function fileBytes(input: HTMLInputElement, what: string): Promise<Uint8Ar
   return new Uint8Array(await f.arrayBuffer());
 }
 
-/** A voice from the prompt WAV and its transcript, made in the Worker by the loaded folder's prompt models. */
+/** The longest prompt the speech tokenizer takes (upstream asserts it): a recording stops there. */
+const MAX_RECORDING_S = 30;
+let recorder: MediaRecorder | null = null;
+
+/** Record / Stop: the microphone's audio, decoded and mixed to mono, becomes the prompt WAV. */
+async function toggleRecording(): Promise<void> {
+  if (recorder) return void recorder.stop();
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
+    const parts: Blob[] = [];
+    const rec = new MediaRecorder(stream);
+    recorder = rec;
+    const limit = setTimeout(() => rec.state === 'recording' && rec.stop(), MAX_RECORDING_S * 1000);
+    rec.ondataavailable = (e) => parts.push(e.data);
+    rec.onstop = () => {
+      clearTimeout(limit);
+      stream.getTracks().forEach((t) => t.stop());
+      recorder = null;
+      ui.record.textContent = 'Record';
+      void wavOf(new Blob(parts, { type: rec.mimeType })).then((wav) => {
+        demo.recording = wav.bytes;
+        demo.useRecording = true;
+        ui.voiceStatus.textContent = `recorded ${wav.seconds.toFixed(1)} s: press Make voice`;
+        log(`recorded ${wav.seconds.toFixed(1)} s (${rec.mimeType || 'the browser\'s format'})`);
+      }, (e: Error) => failed(e));
+    };
+    rec.start();
+    ui.record.textContent = 'Stop';
+    ui.voiceStatus.textContent = 'recording…';
+  } catch (e) {
+    recorder = null;
+    failed(e as Error);
+  }
+}
+
+/** A recording decoded by the browser, its channels averaged, as a 16-bit WAV at its own rate. */
+async function wavOf(blob: Blob): Promise<{ bytes: Uint8Array; seconds: number }> {
+  const ctx = new AudioContext();
+  try {
+    const buf = await ctx.decodeAudioData(await blob.arrayBuffer());
+    const mono = new Float32Array(buf.length);
+    for (let c = 0; c < buf.numberOfChannels; c++) {
+      const ch = buf.getChannelData(c);
+      for (let i = 0; i < ch.length; i++) mono[i] += ch[i] / buf.numberOfChannels;
+    }
+    return { bytes: writeWav(mono, buf.sampleRate), seconds: buf.duration };
+  } finally {
+    void ctx.close();
+  }
+}
+
+/** A voice from the prompt WAV (or the recording) and its transcript, made in the Worker by the folder's prompt models. */
 async function makeVoice(): Promise<void> {
   demo.error = null;
   try {
-    const bytes = await fileBytes(ui.promptWav, 'prompt');
+    const fromMic = demo.useRecording && demo.recording !== null;
+    const bytes = fromMic ? demo.recording! : await fileBytes(ui.promptWav, 'prompt (or record one)');
+    const name = fromMic ? 'the recording' : ui.promptWav.files![0].name;
     await ensureLoaded();
     setState('loading', 'making the voice…');
     const t0 = performance.now();
     const s = await demo.client.voiceFromWav(bytes, ui.promptText.value.trim() || undefined);
-    useVoice(s, `voice of ${ui.promptWav.files![0].name}`);
-    log(`voice from ${ui.promptWav.files![0].name}: ${s.promptTokens.length} prompt tokens in ${(performance.now() - t0).toFixed(0)} ms`);
+    useVoice(s, `voice of ${name}`);
+    log(`voice from ${name}: ${s.promptTokens.length} prompt tokens in ${(performance.now() - t0).toFixed(0)} ms`);
     setState('loaded', 'voice ready');
   } catch (e) {
     failed(e as Error);
@@ -401,6 +460,8 @@ ui.play.addEventListener('click', () => void play());
 ui.voice.addEventListener('click', () => void makeVoice());
 ui.convert.addEventListener('click', () => void convert());
 ui.saveVoice.addEventListener('click', saveVoice);
+ui.record.addEventListener('click', () => void toggleRecording());
+ui.promptWav.addEventListener('change', () => (demo.useRecording = false));
 ui.voiceFile.addEventListener('change', () => void loadVoiceFile());
 ui.cancel.addEventListener('click', cancel);
 ui.load.addEventListener('click', () =>

@@ -81,6 +81,9 @@ export const CHROMIUM_ARGS = [
   // 2-core machine: keep Chromium's GPU watchdog from treating that as a hang. (A precaution: the device losses
   // seen while writing these tests came from a shader form SwiftShader cannot run, not from the watchdog.)
   '--disable-gpu-watchdog',
+  // The demo page's microphone recording: Chromium's fake capture device (a beeping tone), permission granted.
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
 ];
 
 export interface Browser {

@@ -339,4 +339,25 @@ describe('tiny CosyVoice3 in Chromium without WebGPU (CPU fallback)', () => {
     expect(again.length).toBe(r.pcm.length);
     expect(again.findIndex((v, i) => v !== r.pcm[i]), 'first sample differing from the first conversion').toBe(-1);
   }, 240_000);
+
+  it('"Record" takes a prompt from the microphone (Chromium\'s fake capture device) and "Make voice" makes a voice of it', async () => {
+    await page.goto(`${server.url}?model=./models/tiny/&cpudtype=q8`);
+    await page.waitForFunction(() => document.body.dataset.state === 'idle');
+    await page.evaluate(() => ((document.getElementById('voice-panel') as HTMLDetailsElement).open = true));
+    const status = () => page.locator('#voice-status').innerText();
+    await page.click('#record');
+    await page.waitForFunction(() => document.getElementById('voice-status')?.textContent === 'recording…' || document.body.dataset.state === 'error');
+    await page.waitForTimeout(2000);
+    await page.click('#record');
+    await page.waitForFunction(() => (document.getElementById('voice-status')?.textContent ?? '').startsWith('recorded') || document.body.dataset.state === 'error', undefined, { timeout: 60_000 });
+    expect(await status(), await page.locator('#status').innerText()).toMatch(/^recorded [1-3]\.\d s: press Make voice$/);
+    const wav = await page.evaluate(() => Array.from((globalThis as any).cosyvoiceDemo.recording as Uint8Array).slice(0, 12));
+    expect(new TextDecoder().decode(Uint8Array.from(wav.slice(0, 4)))).toBe('RIFF');
+    await page.click('#voice');
+    await page.waitForFunction(() => (document.getElementById('voice-status')?.textContent ?? '').startsWith('voice of') || document.body.dataset.state === 'error', undefined, { timeout: 120_000 });
+    const m = /^voice of the recording: (\d+) prompt tokens$/.exec(await status());
+    expect(m, await page.locator('#status').innerText()).not.toBeNull();
+    // ~2 s at 25 tokens a second, cut to the 24 kHz mel's frames.
+    expect(Number(m![1])).toBeGreaterThan(25);
+  }, 180_000);
 });
