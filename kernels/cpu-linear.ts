@@ -427,7 +427,7 @@ export class CpuKernels {
 
   /**
    * Softmax (or log-softmax) of each row of x [rows, D] (kernels/wasm/lib/onnx-ops.as.ts softmaxRows: four-lane
-   * exponentials within 2 ulp, f64 sums): a new array.
+   * exponentials within 2 ulp, f64 sums), into `out` or a new array.
    */
   softmaxRows(x: Float32Array, rows: number, D: number, log = false, out?: Float32Array): Float32Array {
     const { at } = this.copyIn(x, rows * D, `softmax rows [${rows}, ${D}]`);
@@ -447,7 +447,7 @@ export class CpuKernels {
   /**
    * The exact GELU x·½(1 + erf(x/√2)) of every value of x (onnx-ops.as.ts geluErf), erf from `table` (f64 pairs:
    * value and slope per step every 1/step up to `limit`, src/onnx-run/ops-elementwise.ts), kept in this module's
-   * memory after the first call: a new array.
+   * memory after the first call; into `out` or a new array.
    */
   geluErf(x: Float32Array, table: Float64Array, step: number, limit: number, out?: Float32Array): Float32Array {
     if (this.erfTable?.src !== table) {
@@ -463,7 +463,7 @@ export class CpuKernels {
 
   /**
    * A 1-D depthwise convolution of stride and dilation 1 (onnx-ops.as.ts depthwiseLine): x [C, L], w [C, Kk] →
-   * [C, P], out[c, p] = Σ_k w[c, k]·x[c, p − pad + k], f64 sums tap by tap: a new array.
+   * [C, P], out[c, p] = Σ_k w[c, k]·x[c, p − pad + k], f64 sums tap by tap; into `out` or a new array.
    */
   depthwiseLine(x: Float32Array, C: number, L: number, w: Float32Array, Kk: number, pad: number, P: number, out?: Float32Array): Float32Array {
     if (w.length < C * Kk) throw new ShapeMismatchError(`cpu depthwise conv: w has ${w.length} values, expected [${C}, ${Kk}]`);
