@@ -2,6 +2,8 @@
  * dtype helpers (conversion to float32 for every dtype, alignment, size checks), path validation, and the
  * `inspect` CLI command on the fixture files.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { safeRelativeLocation } from '../../loader/byte-source.js';
@@ -10,6 +12,8 @@ import { CorruptFileError, SizeLimitError, UnsafePathError } from '../../loader/
 import { checkTensorNames, getTensor, ShapeMismatchError, withPrefix } from '../../loader/store.js';
 import type { TensorRecord } from '../../loader/types.js';
 import { inspectCommand } from '../../src/cli/commands/inspect.js';
+import { SpeakerFileError } from '../../src/speaker/speaker-file.js';
+import { saveSpeakerFile } from '../../src/speaker/speaker-io.js';
 import { TINY_DIR } from '../helpers/fixtures.js';
 
 describe('dtype', () => {
@@ -89,6 +93,31 @@ describe('inspect command', () => {
     capture();
     expect(await inspectCommand([])).toBe(2);
     expect(await inspectCommand(['x.txt'])).toBe(2);
+  });
+
+  it('a speaker file: its tokens, mel, embedding and transcript, as text and JSON; a damaged one is a SpeakerFileError', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inspect-spk-'));
+    try {
+      const f = join(dir, 'voice.cvspk');
+      saveSpeakerFile(f, {
+        promptSpeechTokens: Int32Array.from([5, 9, 2, 7, 1, 3, 8, 4, 6]), embedding: Float32Array.from({ length: 192 }, (_, i) => (i === 0 ? 3 : i === 1 ? 4 : 0)),
+        promptMel: new Float32Array(18 * 80).fill(-4), melFrames: 18, numMels: 80, sampleRate: 24000, transcript: 'hello there',
+      });
+      capture();
+      expect(await inspectCommand([f])).toBe(0);
+      const text = out.join('\n');
+      expect(text).toMatch(/speaker, 9 prompt tokens \(5 9 2 7 1 3 8 4 …\)/);
+      expect(text).toMatch(/prompt mel: 18 frames × 80 bins, computed at 24000 Hz/);
+      expect(text).toMatch(/embedding: 192 values, L2 norm 5\.0000/);
+      expect(text).toMatch(/transcript: "hello there"/);
+      capture();
+      expect(await inspectCommand([f, '--json'])).toBe(0);
+      expect(JSON.parse(out.join('\n'))).toMatchObject({ kind: 'speaker', promptTokens: 9, melFrames: 18, embeddingDim: 192, transcript: 'hello there' });
+      writeFileSync(f, new Uint8Array([1, 2, 3]));
+      await expect(inspectCommand([f])).rejects.toThrow(SpeakerFileError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

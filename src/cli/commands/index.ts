@@ -6,7 +6,7 @@ export type Command = (argv: string[]) => Promise<number>;
 
 export const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   inspect: {
-    summary: 'list the tensors (name, dtype, shape) of an .onnx, .pt or .safetensors file',
+    summary: 'list the tensors (name, dtype, shape) of an .onnx, .pt or .safetensors file, or what a speaker file (.cvspk) holds',
     load: async () => (await import('./inspect.js')).inspectCommand,
   },
   synth: {

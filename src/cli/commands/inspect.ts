@@ -1,16 +1,17 @@
 /**
  * `cosyvoice-webgpu inspect <file>`: lists the tensors of an .onnx / .pt / .safetensors file (name, dtype, shape,
  * bytes) and, for ONNX, the graph inputs/outputs, opsets, op counts and whether the CPU ONNX interpreter
- * (src/onnx-run, which runs the prompt models) has every operator. Reads through the loader, so a damaged or
- * hostile file prints the loader's typed error instead of a stack trace.
+ * (src/onnx-run, which runs the prompt models) has every operator; or what a speaker file (.cvspk, a voice) holds.
+ * Reads through the loader, so a damaged or hostile file prints the loader's typed error instead of a stack trace.
  */
 import { byteLengthOf } from '../../../loader/dtype.js';
 import { loadOnnx, loadPt, loadSafetensors } from '../../../loader/node.js';
 import type { OnnxModel, ValueInfo } from '../../../loader/onnx.js';
 import type { ProgressFn, TensorStore } from '../../../loader/types.js';
 import { unsupportedOps } from '../../onnx-run/session.js';
+import { loadSpeakerFile } from '../../speaker/speaker-io.js';
 
-const HELP = `usage: cosyvoice-webgpu inspect <file.onnx|file.pt|file.safetensors> [--json] [--nodes]
+const HELP = `usage: cosyvoice-webgpu inspect <file.onnx|file.pt|file.safetensors|voice.cvspk> [--json] [--nodes]
   --json    print one JSON object instead of a table
   --nodes   ONNX only: also list every node (op type, inputs → outputs)`;
 
@@ -41,6 +42,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     return flags.has('--help') ? 0 : 2;
   }
   const file = files[0];
+  if (/\.cvspk$/i.test(file)) return inspectSpeaker(file, flags.has('--json'));
   const onProgress = progressBar();
   let store: TensorStore;
   let model: OnnxModel | undefined;
@@ -56,7 +58,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     store = await loadSafetensors(file, { onProgress });
     kind = 'safetensors';
   } else {
-    console.error(`inspect: cannot tell the format of ${file} (expected .onnx, .pt or .safetensors)`);
+    console.error(`inspect: cannot tell the format of ${file} (expected .onnx, .pt, .safetensors or .cvspk)`);
     return 2;
   }
   const rows = tensorRows(store);
@@ -88,5 +90,23 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   const w = Math.min(80, Math.max(4, ...rows.map((r) => r.name.length)));
   console.log(`${'name'.padEnd(w)}  ${'dtype'.padEnd(8)}  shape`);
   for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.dtype.padEnd(8)}  [${r.dims.join(', ')}]`);
+  return 0;
+}
+
+/** A speaker file's contents: prompt tokens, prompt mel, embedding, transcript. */
+function inspectSpeaker(file: string, json: boolean): number {
+  const s = loadSpeakerFile(file);
+  const norm = Math.sqrt(s.embedding.reduce((a, v) => a + v * v, 0));
+  const info = {
+    file, kind: 'speaker', promptTokens: s.promptSpeechTokens.length, melFrames: s.melFrames, numMels: s.numMels, sampleRate: s.sampleRate,
+    embeddingDim: s.embedding.length, embeddingNorm: norm, transcript: s.transcript ?? null,
+  };
+  if (json) console.log(JSON.stringify(info, null, 2));
+  else {
+    console.log(`${file}: speaker, ${info.promptTokens} prompt tokens (${Array.from(s.promptSpeechTokens.subarray(0, 8)).join(' ')}${info.promptTokens > 8 ? ' …' : ''})`);
+    console.log(`prompt mel: ${s.melFrames} frames × ${s.numMels} bins, computed at ${s.sampleRate} Hz`);
+    console.log(`embedding: ${s.embedding.length} values, L2 norm ${norm.toFixed(4)}`);
+    console.log(`transcript: ${s.transcript === undefined ? '(none: cross-lingual and instruct only)' : JSON.stringify(s.transcript)}`);
+  }
   return 0;
 }
