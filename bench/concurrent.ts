@@ -11,7 +11,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FULL_DIMS, TINY_DIMS, writeRandomFolder } from '../src/convert/random-folder.js';
 import { GpuContext } from '../src/gpu/context.js';
 import { adapterLabel } from '../src/gpu/device.js';
 import { requestNodeDevice } from '../src/gpu/node-device.js';
@@ -21,6 +20,7 @@ import type { CosyVoicePipeline } from '../src/pipeline/tts.js';
 import { createWebGpuPipeline } from '../src/pipeline/webgpu.js';
 import { RESULTS_DIR } from './goals.js';
 import { median } from './stats.js';
+import { randomModelFolder } from './random-folders.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -32,8 +32,7 @@ const { values: a } = parseArgs({
   },
 });
 const size = a.size as 'tiny' | 'full';
-const model = join(`/tmp/cosyvoice3-${size}`, 'model');
-if (!existsSync(join(model, 'llm.pt'))) writeRandomFolder(model, size === 'full' ? FULL_DIMS : TINY_DIMS);
+const model = randomModelFolder(`/tmp/cosyvoice3-${size}`, size);
 const tokens = Math.round(25 * Number(a.seconds));
 const dtype = a.dtype as 'f32' | 'f16';
 

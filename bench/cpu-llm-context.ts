@@ -10,18 +10,16 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultCpuThreads, type CpuWeightDtype } from '../kernels/cpu-linear.js';
-import { convertModel } from '../src/convert/index.js';
-import { FULL_DIMS, writeRandomFolder } from '../src/convert/random-folder.js';
 import { CpuLlm } from '../src/models/cpu/llm.js';
 import { loadModelFolder } from '../src/pipeline/node-model-files.js';
 import { RESULTS_DIR } from './goals.js';
 import { median } from './stats.js';
+import { convertedFolder, randomModelFolder } from './random-folders.js';
 
 const a = parseArgs({ allowPositionals: true, options: { contexts: { type: 'string', default: '128,1000' }, dtype: { type: 'string', default: 'q8' }, threads: { type: 'string' } } });
 const root = a.positionals[0] ?? '/tmp/cosyvoice3-full';
-const model = join(root, 'model'), converted = join(root, 'converted');
-if (!existsSync(join(model, 'hift.pt'))) writeRandomFolder(model, FULL_DIMS);
-if (!existsSync(join(converted, 'cosyvoice.json'))) await convertModel(model, converted);
+const model = randomModelFolder(root);
+const converted = await convertedFolder(model, join(root, 'converted'));
 
 const files = await loadModelFolder(converted);
 const H = files.config.llm.hidden;

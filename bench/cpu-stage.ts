@@ -12,18 +12,16 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { convertModel } from '../src/convert/index.js';
-import { FULL_DIMS, writeRandomFolder } from '../src/convert/random-folder.js';
 import { loadModelFolder } from '../src/pipeline/node-model-files.js';
 import { WasmEngine } from '../src/pipeline/wasm-engine.js';
 import { RESULTS_DIR } from './goals.js';
 import { median } from './stats.js';
+import { convertedFolder, randomModelFolder } from './random-folders.js';
 
 const a = parseArgs({ allowPositionals: true, options: { stage: { type: 'string', default: 'dit' }, dtype: { type: 'string', default: 'f32' }, calls: { type: 'string', default: '5' } } });
 const root = a.positionals[0] ?? '/tmp/cosyvoice3-full';
-const model = join(root, 'model'), converted = join(root, 'converted');
-if (!existsSync(join(model, 'hift.pt'))) writeRandomFolder(model, FULL_DIMS);
-if (!existsSync(join(converted, 'cosyvoice.json'))) await convertModel(model, converted);
+const model = randomModelFolder(root);
+const converted = await convertedFolder(model, join(root, 'converted'));
 const stage = a.values.stage!;
 if (stage !== 'dit' && stage !== 'hift') throw new Error(`--stage must be dit or hift, got ${stage}`);
 const dtype = a.values.dtype as 'f32' | 'q8';

@@ -25,8 +25,6 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { convertModel } from '../src/convert/index.js';
-import { FULL_DIMS, writeRandomFolder } from '../src/convert/random-folder.js';
 import type { Engine } from '../src/ort/engine.js';
 import { OrtEngine } from '../src/ort/ort-engine.js';
 import { loadModelFolder } from '../src/pipeline/node-model-files.js';
@@ -34,17 +32,18 @@ import { WasmEngine } from '../src/pipeline/wasm-engine.js';
 import { WebGpuEngine } from '../src/pipeline/webgpu-engine.js';
 import { RESULTS_DIR } from './goals.js';
 import { median } from './stats.js';
+import { convertedFolder, randomModelFolder } from './random-folders.js';
 
 const a = parseArgs({ allowPositionals: true, options: { engines: { type: 'string', default: 'wasm,ort-web,ort-cpu' }, reps: { type: 'string', default: '3' } } });
 const root = a.positionals[0] ?? '/tmp/cosyvoice3-full';
 const reps = Number(a.values.reps);
-const model = join(root, 'model'), converted = join(root, 'converted'), inline = join(root, 'converted-inline'), int8 = join(root, 'converted-int8'), int8Inline = join(root, 'converted-int8-inline');
 const engines = a.values.engines!.split(',');
-if (!existsSync(join(model, 'hift.pt'))) writeRandomFolder(model, FULL_DIMS);
-if (!existsSync(join(converted, 'cosyvoice.json'))) await convertModel(model, converted);
-if (engines.some((e) => e.startsWith('ort-web')) && !existsSync(join(inline, 'cosyvoice.json'))) await convertModel(model, inline, { externalThreshold: 1.9 * 2 ** 30 });
-if (engines.includes('ort-cpu-int8') && !existsSync(join(int8, 'cosyvoice.json'))) await convertModel(model, int8, { dtype: 'int8' });
-if (engines.includes('ort-web-int8') && !existsSync(join(int8Inline, 'cosyvoice.json'))) await convertModel(model, int8Inline, { dtype: 'int8', externalThreshold: 1.9 * 2 ** 30 });
+const model = randomModelFolder(root);
+const converted = await convertedFolder(model, join(root, 'converted'));
+const inline = join(root, 'converted-inline'), int8 = join(root, 'converted-int8'), int8Inline = join(root, 'converted-int8-inline');
+if (engines.some((e) => e.startsWith('ort-web'))) await convertedFolder(model, inline, { externalThreshold: 1.9 * 2 ** 30 });
+if (engines.includes('ort-cpu-int8')) await convertedFolder(model, int8, { dtype: 'int8' });
+if (engines.includes('ort-web-int8')) await convertedFolder(model, int8Inline, { dtype: 'int8', externalThreshold: 1.9 * 2 ** 30 });
 
 type Stage = 'llm' | 'flow' | 'hift';
 

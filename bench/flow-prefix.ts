@@ -13,7 +13,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPt, readHyperYaml } from '../loader/node.js';
-import { FULL_DIMS, writeRandomFolder } from '../src/convert/random-folder.js';
 import { GpuContext } from '../src/gpu/context.js';
 import { adapterLabel } from '../src/gpu/device.js';
 import { requestNodeDevice } from '../src/gpu/node-device.js';
@@ -22,11 +21,11 @@ import { profileDispatches } from '../src/gpu/timing.js';
 import { FlowModel, type FlowInferenceCall } from '../src/models/flow/forward.js';
 import { RESULTS_DIR } from './goals.js';
 import { median } from './stats.js';
+import { randomModelFolder } from './random-folders.js';
 
 const a = parseArgs({ allowPositionals: true, options: { 'cache-mb': { type: 'string', default: '1024' }, calls: { type: 'string', default: '2' }, profile: { type: 'boolean', default: false } } });
 const root = a.positionals[0] ?? '/tmp/cosyvoice3-full';
-const model = join(root, 'model');
-if (!existsSync(join(model, 'flow.pt'))) writeRandomFolder(model, FULL_DIMS);
+const model = randomModelFolder(root);
 const cacheMb = Number(a.values['cache-mb']);
 const calls = Number(a.values.calls);
 

@@ -18,8 +18,6 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { convertModel } from '../src/convert/index.js';
-import { FULL_DIMS, writeRandomFolder } from '../src/convert/random-folder.js';
 import { loadModelFolder } from '../src/pipeline/node-model-files.js';
 import { WasmEngine } from '../src/pipeline/wasm-engine.js';
 import { WebGpuEngine } from '../src/pipeline/webgpu-engine.js';
@@ -29,6 +27,7 @@ import { GpuContext } from '../src/gpu/context.js';
 import { requestNodeDevice } from '../src/gpu/node-device.js';
 import { RESULTS_DIR } from './goals.js';
 import { median } from './stats.js';
+import { convertedFolder, randomModelFolder } from './random-folders.js';
 
 const a = parseArgs({
   allowPositionals: true,
@@ -65,9 +64,8 @@ if (a.values.child) {
   process.exit(0);
 }
 
-const model = join(root, 'model'), converted = join(root, 'converted');
-if (!existsSync(join(model, 'hift.pt'))) writeRandomFolder(model, FULL_DIMS);
-if (!existsSync(join(converted, 'cosyvoice.json'))) await convertModel(model, converted);
+const model = randomModelFolder(root);
+const converted = await convertedFolder(model, join(root, 'converted'));
 
 const reps = Number(a.values.reps);
 const configs = a.values.engines!.split(',').flatMap((engine) =>

@@ -10,7 +10,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FULL_DIMS, TINY_DIMS, writeRandomFolder } from '../src/convert/random-folder.js';
 import { GpuContext } from '../src/gpu/context.js';
 import { adapterLabel } from '../src/gpu/device.js';
 import { requestNodeDevice } from '../src/gpu/node-device.js';
@@ -18,6 +17,7 @@ import { lmFromDir } from '../src/models/llm/from-dir.js';
 import { LlmSteps } from '../src/models/qwen2/steps.js';
 import { RESULTS_DIR } from './goals.js';
 import { median } from './stats.js';
+import { randomModelFolder } from './random-folders.js';
 
 const a = parseArgs({
   allowPositionals: true,
@@ -25,8 +25,7 @@ const a = parseArgs({
 });
 const size = a.values.size as 'full' | 'tiny';
 const root = a.positionals[0] ?? `/tmp/cosyvoice3-${size}`;
-const model = join(root, 'model');
-if (!existsSync(join(model, 'llm.pt'))) writeRandomFolder(model, size === 'full' ? FULL_DIMS : TINY_DIMS);
+const model = randomModelFolder(root, size);
 const promptRows = Number(a.values.prompt);
 const chunks = a.values.chunks!.split(',').map(Number);
 const rounds = Number(a.values.rounds);
