@@ -5,7 +5,7 @@
  * last bits; the oracle test states the tolerance).
  */
 import type { CpuKernels } from '../../kernels/cpu-linear.js';
-import { OnnxRunError, alloc, allocFloat32, axisOf, conform, numel, type Value } from './tensor.js';
+import { OnnxRunError, alloc, allocFloat32, axisOf, conform, nextOffset, numel, type Value } from './tensor.js';
 
 type Reducer = { init: number; step: (acc: number, x: number) => number; done?: (acc: number, n: number) => number };
 const REDUCERS: Record<string, Reducer> = {
@@ -53,13 +53,7 @@ export function reduce(op: string, x: Value, axes: readonly number[] | undefined
   let o = 0;
   for (let i = 0; i < x.data.length; i++) {
     acc[o] = red.step(acc[o], x.data[i]);
-    for (let d = r - 1; d >= 0; d--) {
-      idx[d]++;
-      o += os[d];
-      if (idx[d] < x.dims[d]) break;
-      o -= os[d] * x.dims[d];
-      idx[d] = 0;
-    }
+    o = nextOffset(idx, o, x.dims, os, r - 1);
   }
   return reduced(x, acc, red, inner, keepdims ? outDims : x.dims.filter((_, i) => !set.has(i)));
 }

@@ -6,7 +6,7 @@
  * negative steps.
  */
 import {
-  OnnxRunError, alloc, axisOf, broadcastDims, broadcastStrides, numel, stridesOf, value, type Value, type ValueType,
+  OnnxRunError, alloc, axisOf, broadcastDims, broadcastStrides, nextOffset, numel, stridesOf, value, type Value, type ValueType,
 } from './tensor.js';
 
 export function shapeOf(x: Value, a: Record<string, unknown>): Value {
@@ -70,13 +70,7 @@ export function transpose(x: Value, perm: readonly number[] | undefined): Value 
     let off = 0;
     for (let i = 0; i < rows; i++) {
       out.set(x.data.subarray(off, off + D), i * D);
-      for (let d = r - 2; d >= 0; d--) {
-        idx[d]++;
-        off += st[d];
-        if (idx[d] < dims[d]) break;
-        off -= st[d] * dims[d];
-        idx[d] = 0;
-      }
+      off = nextOffset(idx, off, dims, st, r - 2);
     }
     return { dtype: x.dtype, dims, data: out };
   }
@@ -94,13 +88,7 @@ function strided(x: Value, dims: readonly number[], st: readonly number[], start
   let off = start;
   for (let i = 0; i < out.length; i++) {
     out[i] = x.data[off];
-    for (let d = r - 1; d >= 0; d--) {
-      idx[d]++;
-      off += st[d];
-      if (idx[d] < dims[d]) break;
-      off -= st[d] * dims[d];
-      idx[d] = 0;
-    }
+    off = nextOffset(idx, off, dims, st, r - 1);
   }
   return { dtype: x.dtype, dims: [...dims], data: out };
 }

@@ -217,6 +217,21 @@ export function axisOf(axis: number, rank: number, what: string): number {
   return a;
 }
 
+/**
+ * Steps the row-major multi-index `idx` over dims[0 … last] by one (dims[last] fastest) and returns `off` moved by
+ * the strides `st` of the axes that changed: the walk of a strided read (a transpose, a broadcast, a reduction).
+ */
+export function nextOffset(idx: number[], off: number, dims: readonly number[], st: readonly number[], last: number): number {
+  for (let d = last; d >= 0; d--) {
+    idx[d]++;
+    off += st[d];
+    if (idx[d] < dims[d]) return off;
+    off -= st[d] * dims[d];
+    idx[d] = 0;
+  }
+  return off;
+}
+
 /** Integer list from a Value (shapes, axes, pads). */
 export function intsOf(v: Value): number[] {
   return Array.from(v.data, (x) => x);
