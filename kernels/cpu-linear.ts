@@ -413,7 +413,7 @@ export class CpuKernels {
     const take = this.buffersFrom();
     const xo = take(4 * Cg * S), to = take(4 * P * Kk), wo = take(4 * Og * K4), co = take(4 * chunk * K4), yo = take(4 * Og * chunk);
     this.grow(take(0) - this.base, `conv rows [${P}, ${K}] × [${Og}, ${K}]`);
-    new Float32Array(this.e.memory.buffer, xo, Cg * S).set(x.subarray(0, Cg * S));
+    this.copyRows(x, Cg, S, S, xo);
     new Int32Array(this.e.memory.buffer, to, P * Kk).set(taps.subarray(0, P * Kk));
     this.copyRows(w, Og, K, K4, wo);
     for (let p0 = 0; p0 < P; p0 += chunk) {
@@ -469,8 +469,7 @@ export class CpuKernels {
     if (w.length < C * Kk) throw new ShapeMismatchError(`cpu depthwise conv: w has ${w.length} values, expected [${C}, ${Kk}]`);
     const { at, after } = this.copyIn(x, C * L, `depthwise conv [${C}, ${L}]`, 4 * C * Kk + 4 * C * P + 8 * P + 32);
     const wo = after, oo = align16(wo + 4 * C * Kk), acc = align16(oo + 4 * C * P);
-    const f = new Float32Array(this.e.memory.buffer);
-    f.set(w.subarray(0, C * Kk), wo / 4);
+    this.copyRows(w, C, Kk, Kk, wo);
     this.e.depthwiseLine(at, wo, oo, C, L, Kk, pad, P, acc);
     return this.copyOut(oo, C * P, out);
   }
